@@ -1,0 +1,24 @@
+//! Use cases of Formula PM. Every command and query follows one path:
+//! authorize → validate → store (change + audit in one transaction) → result.
+//! The ports this layer needs (`Store`, `Mailer`) are traits implemented elsewhere.
+
+pub mod accounts;
+pub mod clients;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod mail;
+pub mod ports;
+pub mod projects;
+pub mod query;
+pub mod secrets;
+pub mod tasks;
+pub mod throttle;
+pub mod users;
+
+mod services;
+
+pub use config::AppConfig;
+pub use context::RequestCtx;
+pub use error::{AppError, AppResult};
+pub use services::Services;

@@ -1,0 +1,19 @@
+//! The Formula PM domain: entities, value types, state machines and the one
+//! `authorize()` every use case asks. Pure: no I/O, no async, no clock.
+
+pub mod audit;
+pub mod authz;
+pub mod client;
+pub mod enums;
+pub mod errors;
+pub mod money;
+pub mod project;
+pub mod task;
+pub mod user;
+
+pub use uuid::Uuid;
+
+/// Creates a new time-ordered id (UUIDv7). Ids are always created in Rust.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}

@@ -1,0 +1,32 @@
+//! Settings the use cases need (a slice of the server's configuration).
+
+use time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Currency for new projects when none is given.
+    pub default_currency: String,
+    /// Prefix of suggested project codes (`WSC` → `WSC-25-001`).
+    pub project_code_prefix: String,
+    /// A session ends after this long without use.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute: Duration,
+    /// Public base URL, used in emailed links.
+    pub public_url: String,
+    /// Name shown in emails.
+    pub product_name: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            default_currency: "USD".into(),
+            project_code_prefix: "FPM".into(),
+            session_idle: Duration::hours(12),
+            session_absolute: Duration::days(7),
+            public_url: "http://127.0.0.1:5014".into(),
+            product_name: "Formula PM".into(),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! What the use cases need from the outside world, as traits.
+//! `formula-store` implements `Store` for SQLite and PostgreSQL.
+
+use async_trait::async_trait;
+use formula_domain::audit::AuditEntry;
+use formula_domain::authz::{ClientScope, ProjectScope};
+use formula_domain::client::{Client, Contact};
+use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
+use formula_domain::task::Task;
+use formula_domain::user::User;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+
+/// A signed-in browser session. Only the hash of its token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub token_hash: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A personal API token. Only the hash of its secret is stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// First characters of the token, to recognise it in the list.
+    pub prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// An email as queued for delivery; also the admin-visible outbox when no SMTP is configured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxMail {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    /// `logged` (no SMTP configured), `sent` or `failed`.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Project-scoped facts an authorization check needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectAccessRow {
+    pub client_id: Uuid,
+    pub membership: Option<ProjectRole>,
+}
+
+/// Counts for the dashboard, within the caller's visibility.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct DashboardCounts {
+    pub projects_by_status: Vec<(ProjectStatus, i64)>,
+    pub overdue_tasks: i64,
+    pub open_tasks: i64,
+}
+
+/// Persistence. Every mutating method writes its change and the given audit
+/// entry in one transaction; updates are compare-and-set on `version` and
+/// return `AppError::Stale` when the stored version moved on.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A trivial round trip, for readiness checks.
+    async fn ping(&self) -> AppResult<()>;
+
+    // Users and credentials.
+    async fn count_users(&self) -> AppResult<i64>;
+    /// Fails with a `duplicate` conflict on `email` if the address is taken.
+    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;
+    /// Looks up by normalised email; returns the user and their password hash.
+    async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;
+    async fn list_users(&self, query: &UserQuery) -> AppResult<Page<User>>;
+    /// Saves all editable fields; a user set to disabled loses every session in the same transaction.
+    async fn update_user(&self, user: &User, expected_version: i64, audit: &AuditEntry) -> AppResult<User>;
+    /// Replaces the password hash and ends every session except `keep_session`.
+    async fn set_password(&self, user_id: Uuid, hash: &str, keep_session: Option<Uuid>, audit: &AuditEntry) -> AppResult<()>;
+
+    // Sessions.
+    async fn insert_session(&self, session: &SessionRecord) -> AppResult<()>;
+    /// The session with this token hash and its user, whatever their state (the caller checks expiry and status).
+    async fn session_by_hash(&self, token_hash: &str) -> AppResult<Option<(SessionRecord, User)>>;
+    async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    async fn delete_session(&self, id: Uuid) -> AppResult<()>;
+    /// Removes sessions past their expiry; returns how many.
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
+
+    // Personal API tokens.
+    async fn insert_token(&self, token: &ApiToken, token_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_tokens(&self, user_id: Uuid) -> AppResult<Vec<ApiToken>>;
+    async fn token_by_hash(&self, token_hash: &str) -> AppResult<Option<(ApiToken, User)>>;
+    async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    /// Deletes the user's token; `false` if there was none with that id.
+    async fn delete_token(&self, user_id: Uuid, token_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+
+    // Password reset.
+    async fn insert_reset(&self, user_id: Uuid, token_hash: &str, expires_at: OffsetDateTime) -> AppResult<()>;
+    /// Atomically uses a reset token (unused and unexpired at `now`): marks it used, sets the
+    /// new password hash, ends all the user's sessions and audits. Returns the user id, or
+    /// `None` if the token is unknown, used or expired.
+    async fn consume_reset(&self, token_hash: &str, now: OffsetDateTime, new_hash: &str, audit: &AuditEntry) -> AppResult<Option<Uuid>>;
+    async fn insert_mail(&self, mail: &OutboxMail) -> AppResult<()>;
+    async fn list_mail(&self, limit: u32) -> AppResult<Vec<OutboxMail>>;
+
+    // Clients and contacts.
+    async fn insert_client(&self, client: &Client, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_client(&self, id: Uuid) -> AppResult<Option<Client>>;
+    async fn list_clients(&self, query: &ClientQuery, scope: ClientScope) -> AppResult<Page<Client>>;
+    async fn update_client(&self, client: &Client, expected_version: i64, audit: &AuditEntry) -> AppResult<Client>;
+    /// Fails with a `has_dependents` conflict while projects or users reference the client.
+    async fn delete_client(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_contacts(&self, client_id: Uuid) -> AppResult<Vec<Contact>>;
+    async fn insert_contact(&self, contact: &Contact, audit: &AuditEntry) -> AppResult<()>;
+    async fn delete_contact(&self, client_id: Uuid, contact_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+
+    // Projects and teams.
+    /// Highest sequence number among codes that start with `prefix` (e.g. `WSC-25-`).
+    async fn max_project_seq(&self, prefix: &str) -> AppResult<Option<u32>>;
+    /// Inserts the project and its manager as a `project_manager` team member.
+    /// Fails with a `duplicate` conflict on `code`.
+    async fn insert_project(&self, project: &Project, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_project(&self, id: Uuid) -> AppResult<Option<Project>>;
+    async fn project_access(&self, project_id: Uuid, user_id: Uuid) -> AppResult<Option<ProjectAccessRow>>;
+    async fn list_projects(&self, query: &ProjectQuery, scope: ProjectScope) -> AppResult<Page<Project>>;
+    /// Saves all editable fields and status; adds the (new) manager to the team if missing.
+    async fn update_project(&self, project: &Project, expected_version: i64, audit: &AuditEntry) -> AppResult<Project>;
+    /// Deletes the project with its team and tasks.
+    async fn delete_project(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_members(&self, project_id: Uuid) -> AppResult<Vec<Member>>;
+    /// Adds a member or changes their project role.
+    async fn upsert_member(&self, project_id: Uuid, user_id: Uuid, role: ProjectRole, audit: &AuditEntry) -> AppResult<()>;
+    async fn remove_member(&self, project_id: Uuid, user_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+
+    // Tasks.
+    async fn insert_task(&self, task: &Task, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
+    /// Tasks matching the query, limited to projects within `scope`.
+    async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
+    async fn update_task(&self, task: &Task, expected_version: i64, audit: &AuditEntry) -> AppResult<Task>;
+    async fn delete_task(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+
+    // Read models.
+    async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
+    async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
+}
+
+/// Sends email. Implementations: SMTP, or none (the outbox only).
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// `true` when a real transport is configured.
+    fn is_configured(&self) -> bool;
+    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+}

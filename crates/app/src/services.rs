@@ -1,0 +1,109 @@
+//! The use-case facade handed to the web layer, and helpers every use case shares.
+
+use std::sync::Arc;
+
+use formula_domain::audit::{AuditEntry, FieldChange};
+use formula_domain::authz::{Action, Resource, authorize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::config::AppConfig;
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::ports::{Mailer, Store};
+use crate::throttle::LoginThrottle;
+
+/// All use cases, sharing their ports. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub config: Arc<AppConfig>,
+    pub(crate) throttle: Arc<LoginThrottle>,
+    pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: AppConfig) -> Self {
+        Services {
+            store,
+            mailer,
+            config: Arc::new(config),
+            throttle: Arc::new(LoginThrottle::default()),
+            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// The current time (UTC).
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// Today's date (UTC).
+    pub fn today(&self) -> time::Date {
+        self.now().date()
+    }
+}
+
+/// Refuses with `Forbidden` unless the caller may do `action` on `resource`.
+pub(crate) fn ensure(caller: &Caller, action: Action, resource: &Resource) -> AppResult<()> {
+    if authorize(&caller.actor, action, resource) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Builds an audit entry for a change made by `caller`.
+pub(crate) fn audit(
+    caller: &Caller,
+    action: &str,
+    entity_type: &str,
+    entity_id: Uuid,
+    entity_label: &str,
+    changes: Vec<FieldChange>,
+) -> AuditEntry {
+    AuditEntry {
+        id: formula_domain::new_id(),
+        at: OffsetDateTime::now_utc(),
+        actor_id: Some(caller.actor.user_id),
+        actor_name: Some(caller.actor.name.clone()),
+        action: action.to_owned(),
+        entity_type: entity_type.to_owned(),
+        entity_id,
+        entity_label: entity_label.to_owned(),
+        changes,
+        request_id: caller.ctx.request_id.clone(),
+        ip: caller.ctx.ip.clone(),
+        user_agent: caller.ctx.user_agent.clone(),
+    }
+}
+
+/// Lists changed fields between two serialisable snapshots, ignoring bookkeeping fields.
+pub(crate) fn changes<T: serde::Serialize>(old: &T, new: &T) -> Vec<FieldChange> {
+    let (Ok(o), Ok(n)) = (serde_json::to_value(old), serde_json::to_value(new)) else {
+        return Vec::new();
+    };
+    formula_domain::audit::diff(&o, &n, &["version", "updated_at", "updated_by_name", "created_at"])
+}
+
+/// The snapshot of a newly created entity, as a list of `null → value` changes.
+pub(crate) fn created<T: serde::Serialize>(new: &T) -> Vec<FieldChange> {
+    let Ok(n) = serde_json::to_value(new) else { return Vec::new() };
+    formula_domain::audit::diff(&serde_json::json!({}), &n, &["version", "updated_at", "updated_by_name", "created_at", "id"])
+}
+
+/// Refuses a stale update before doing any work, naming who saved last.
+pub(crate) fn check_version(expected: i64, current: i64, updated_by: Option<String>, updated_at: OffsetDateTime) -> AppResult<()> {
+    if expected == current {
+        Ok(())
+    } else {
+        Err(AppError::Stale { current_version: current, updated_by, updated_at: Some(updated_at) })
+    }
+}
+
+/// Deserialises a field that may be absent (keep), `null` (clear) or a value (set).
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(de).map(Some)
+}

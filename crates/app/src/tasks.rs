@@ -1,0 +1,270 @@
+//! Tasks on a project's team, and "My work".
+
+use formula_domain::authz::{Action, ProjectAccess, Resource, authorize, project_scope};
+use formula_domain::enums::Priority;
+use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::task::{Task, TaskStatus, apply_status};
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::query::{Page, Paging, TaskQuery, TaskSort};
+use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
+
+/// A task to create.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub status: Option<TaskStatus>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub assignee_id: Option<Uuid>,
+    #[serde(default)]
+    pub start_date: Option<Date>,
+    #[serde(default)]
+    pub due_date: Option<Date>,
+    #[serde(default)]
+    pub estimated_hours: Option<f64>,
+    #[serde(default)]
+    pub actual_hours: Option<f64>,
+    #[serde(default)]
+    pub progress: Option<i32>,
+}
+
+/// Changes to a task; absent fields stay, `null` clears.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub description: Option<Option<String>>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub assignee_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub start_date: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub due_date: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub estimated_hours: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub actual_hours: Option<Option<f64>>,
+    pub progress: Option<i32>,
+    pub version: Option<i64>,
+}
+
+/// The caller's tasks, grouped the way people plan their week.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct MyWork {
+    pub overdue: Vec<Task>,
+    pub due_this_week: Vec<Task>,
+    pub later: Vec<Task>,
+    pub done_recently: Vec<Task>,
+}
+
+fn hours(errors: &mut FieldErrors, field: &str, v: Option<f64>) -> Option<f64> {
+    let h = v?;
+    if !h.is_finite() || !(0.0..=100_000.0).contains(&h) {
+        errors.add(field, "must be a number of hours between 0 and 100000");
+    }
+    Some((h * 100.0).round() / 100.0)
+}
+
+impl Services {
+    async fn task_for(&self, caller: &Caller, id: Uuid) -> AppResult<(Task, ProjectAccess)> {
+        let task = self.store.get_task(id).await?.ok_or(AppError::NotFound("task"))?;
+        let (_, access) = self.project_for(caller, task.project_id).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("task"),
+            other => other,
+        })?;
+        Ok((task, access))
+    }
+
+    /// Whether the caller may edit this task (for showing edit controls).
+    pub fn may_edit_task(&self, caller: &Caller, task: &Task, access: ProjectAccess) -> bool {
+        authorize(&caller.actor, Action::UpdateTask, &Resource::Task { project: access, assignee: task.assignee_id })
+    }
+
+    async fn check_assignee(&self, errors: &mut FieldErrors, project_id: Uuid, assignee: Option<Uuid>) -> AppResult<Option<String>> {
+        let Some(id) = assignee else { return Ok(None) };
+        let members = self.store.list_members(project_id).await?;
+        match members.into_iter().find(|m| m.user_id == id) {
+            Some(m) => Ok(Some(m.name)),
+            None => {
+                errors.add("assignee_id", "must be a member of the project team; add them on the Team tab first");
+                Ok(None)
+            }
+        }
+    }
+
+    pub async fn create_task(&self, caller: &Caller, project_id: Uuid, input: NewTask) -> AppResult<Task> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::CreateTask, &Resource::Project(access))?;
+        let mut errors = FieldErrors::new();
+        let title = required_text(&mut errors, "title", &input.title, 300);
+        let description = optional_text(&mut errors, "description", input.description.as_deref(), 10_000);
+        let assignee_name = self.check_assignee(&mut errors, project_id, input.assignee_id).await?;
+        if let (Some(s), Some(d)) = (input.start_date, input.due_date)
+            && d < s
+        {
+            errors.add("due_date", "must be on or after the start date");
+        }
+        let estimated_hours = hours(&mut errors, "estimated_hours", input.estimated_hours);
+        let actual_hours = hours(&mut errors, "actual_hours", input.actual_hours);
+        let progress = input.progress.unwrap_or(0);
+        if !(0..=100).contains(&progress) {
+            errors.add("progress", "must be between 0 and 100");
+        }
+        errors.into_result()?;
+        let now = self.now();
+        let status = input.status.unwrap_or(TaskStatus::Pending);
+        let (progress, completed_at) = apply_status(TaskStatus::Pending, status, progress, None, now);
+        let task = Task {
+            id: formula_domain::new_id(),
+            project_id,
+            project_code: project.code.clone(),
+            project_name: project.name.clone(),
+            title,
+            description,
+            status,
+            priority: input.priority.unwrap_or(Priority::Medium),
+            assignee_id: input.assignee_id,
+            assignee_name,
+            start_date: input.start_date,
+            due_date: input.due_date,
+            estimated_hours,
+            actual_hours,
+            progress,
+            completed_at,
+            created_at: now,
+            updated_at: now,
+            updated_by_name: Some(caller.actor.name.clone()),
+            version: 1,
+        };
+        let a = audit(caller, "create", "task", task.id, &task.title, created(&task));
+        self.store.insert_task(&task, &a).await?;
+        Ok(task)
+    }
+
+    pub async fn get_task(&self, caller: &Caller, id: Uuid) -> AppResult<(Task, ProjectAccess)> {
+        self.task_for(caller, id).await
+    }
+
+    /// Tasks of one project, filtered.
+    pub async fn list_project_tasks(&self, caller: &Caller, project_id: Uuid, mut query: TaskQuery) -> AppResult<Page<Task>> {
+        let (_, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
+        query.project_id = Some(project_id);
+        self.store.list_tasks(&query, project_scope(&caller.actor)).await
+    }
+
+    pub async fn update_task(&self, caller: &Caller, id: Uuid, expected_version: i64, patch: TaskPatch) -> AppResult<Task> {
+        let (current, access) = self.task_for(caller, id).await?;
+        ensure(caller, Action::UpdateTask, &Resource::Task { project: access, assignee: current.assignee_id })?;
+        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        let mut errors = FieldErrors::new();
+        let mut next = current.clone();
+        if let Some(v) = patch.title {
+            next.title = required_text(&mut errors, "title", &v, 300);
+        }
+        if let Some(v) = patch.description {
+            next.description = optional_text(&mut errors, "description", v.as_deref(), 10_000);
+        }
+        if let Some(v) = patch.priority {
+            next.priority = v;
+        }
+        if let Some(v) = patch.assignee_id
+            && v != current.assignee_id
+        {
+            next.assignee_name = self.check_assignee(&mut errors, current.project_id, v).await?;
+            next.assignee_id = v;
+        }
+        if let Some(v) = patch.start_date {
+            next.start_date = v;
+        }
+        if let Some(v) = patch.due_date {
+            next.due_date = v;
+        }
+        if let (Some(s), Some(d)) = (next.start_date, next.due_date)
+            && d < s
+        {
+            errors.add("due_date", "must be on or after the start date");
+        }
+        if let Some(v) = patch.estimated_hours {
+            next.estimated_hours = hours(&mut errors, "estimated_hours", v);
+        }
+        if let Some(v) = patch.actual_hours {
+            next.actual_hours = hours(&mut errors, "actual_hours", v);
+        }
+        if let Some(p) = patch.progress {
+            if (0..=100).contains(&p) {
+                next.progress = p;
+            } else {
+                errors.add("progress", "must be between 0 and 100");
+            }
+        }
+        errors.into_result()?;
+        let now = self.now();
+        if let Some(to) = patch.status {
+            let (p, at) = apply_status(current.status, to, next.progress, current.completed_at, now);
+            next.status = to;
+            next.progress = p;
+            next.completed_at = at;
+        }
+        next.updated_at = now;
+        next.updated_by_name = Some(caller.actor.name.clone());
+        let action = if next.status != current.status { "status_change" } else { "update" };
+        let a = audit(caller, action, "task", id, &next.title, changes(&current, &next));
+        self.store.update_task(&next, expected_version, &a).await
+    }
+
+    pub async fn delete_task(&self, caller: &Caller, id: Uuid, expected_version: i64) -> AppResult<()> {
+        let (current, access) = self.task_for(caller, id).await?;
+        ensure(caller, Action::DeleteTask, &Resource::Task { project: access, assignee: current.assignee_id })?;
+        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        let a = audit(caller, "delete", "task", id, &current.title, Vec::new());
+        self.store.delete_task(id, expected_version, &a).await
+    }
+
+    /// The caller's tasks: overdue, due within 7 days, later (or undated), and completed in the last 14 days.
+    pub async fn my_work(&self, caller: &Caller) -> AppResult<MyWork> {
+        let today = self.today();
+        let query = TaskQuery {
+            assignee_id: Some(caller.actor.user_id),
+            sort: Some((TaskSort::DueDate, crate::query::Dir::Asc)),
+            paging: Paging { limit: 200, offset: 0 },
+            ..Default::default()
+        };
+        let open = self.store.list_tasks(&TaskQuery { open_only: true, ..query.clone() }, project_scope(&caller.actor)).await?;
+        let done = self
+            .store
+            .list_tasks(&TaskQuery { status: Some(TaskStatus::Completed), ..query }, project_scope(&caller.actor))
+            .await?;
+        let mut work = MyWork::default();
+        for t in open.items {
+            match t.due_date {
+                Some(d) if d < today => work.overdue.push(t),
+                Some(d) if d <= today + Duration::days(7) => work.due_this_week.push(t),
+                _ => work.later.push(t),
+            }
+        }
+        let since = self.now() - Duration::days(14);
+        work.done_recently = done.items.into_iter().filter(|t| t.completed_at.is_some_and(|at| at >= since)).collect();
+        work.done_recently.sort_by(|a, b| b.completed_at.cmp(&a.completed_at));
+        Ok(work)
+    }
+
+    /// The audit trail (admins and executives).
+    pub async fn list_audit(&self, caller: &Caller, query: &crate::query::AuditQuery) -> AppResult<Page<formula_domain::audit::AuditEntry>> {
+        ensure(caller, Action::ViewAudit, &Resource::Global)?;
+        self.store.list_audit(query).await
+    }
+}

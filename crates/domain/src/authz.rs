@@ -1,0 +1,301 @@
+//! Who may do what: the one `authorize()` every use case calls, and the
+//! visibility scopes that list queries turn into SQL filters.
+//!
+//! The full matrix is written out in `docs/permissions.md`; the table-driven
+//! test at the bottom of this file checks every role against every action.
+
+use uuid::Uuid;
+
+use crate::project::ProjectRole;
+use crate::user::Role;
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub name: String,
+    pub role: Role,
+    /// The client organisation of a `client` user.
+    pub client_id: Option<Uuid>,
+}
+
+/// Everything a user can ask to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    ListUsers,
+    ViewUser,
+    ManageUsers,
+    ListClients,
+    ViewClient,
+    CreateClient,
+    UpdateClient,
+    DeleteClient,
+    ListProjects,
+    ViewProject,
+    CreateProject,
+    UpdateProject,
+    ChangeProjectStatus,
+    ManageTeam,
+    DeleteProject,
+    ViewTasks,
+    CreateTask,
+    UpdateTask,
+    DeleteTask,
+    ViewAudit,
+    ViewOutbox,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::ListUsers,
+        Action::ViewUser,
+        Action::ManageUsers,
+        Action::ListClients,
+        Action::ViewClient,
+        Action::CreateClient,
+        Action::UpdateClient,
+        Action::DeleteClient,
+        Action::ListProjects,
+        Action::ViewProject,
+        Action::CreateProject,
+        Action::UpdateProject,
+        Action::ChangeProjectStatus,
+        Action::ManageTeam,
+        Action::DeleteProject,
+        Action::ViewTasks,
+        Action::CreateTask,
+        Action::UpdateTask,
+        Action::DeleteTask,
+        Action::ViewAudit,
+        Action::ViewOutbox,
+    ];
+}
+
+/// What a project-scoped check needs to know about the project and the actor's place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectAccess {
+    pub client_id: Uuid,
+    /// The actor's role on the team, if a member.
+    pub membership: Option<ProjectRole>,
+}
+
+/// The object an action applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Company-wide actions (lists, creation, administration).
+    Global,
+    User { id: Uuid },
+    Client { id: Uuid },
+    Project(ProjectAccess),
+    Task { project: ProjectAccess, assignee: Option<Uuid> },
+}
+
+/// Decides whether `actor` may perform `action` on `resource`.
+pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
+    use Action::*;
+    use Role::*;
+    let role = actor.role;
+    if role == Admin {
+        return true;
+    }
+    let staff = role != Client;
+    let office = matches!(role, Executive | ProjectManager | Designer | Coordinator);
+    match (action, resource) {
+        // People: a directory for the office; only admins manage accounts.
+        (ListUsers, _) => matches!(role, Executive | ProjectManager),
+        (ViewUser, Resource::User { id }) => *id == actor.user_id || matches!(role, Executive | ProjectManager),
+        (ManageUsers, _) => false,
+
+        // Clients: the office sees all; a client user sees only their own organisation.
+        (ListClients, _) => office || role == Client,
+        (ViewClient, Resource::Client { id }) => office || actor.client_id == Some(*id),
+        (CreateClient | UpdateClient, _) => role == ProjectManager,
+        (DeleteClient, _) => false,
+
+        // Projects: executives read all; others through team membership or client organisation.
+        (ListProjects, _) => true,
+        (CreateProject, _) => role == ProjectManager,
+        (ViewProject | ViewTasks, Resource::Project(p)) => can_see_project(actor, p),
+        (UpdateProject | ChangeProjectStatus | ManageTeam, Resource::Project(p)) => {
+            role == ProjectManager && p.membership.is_some()
+        }
+        (DeleteProject, _) => false,
+
+        // Tasks: the team works on them; craftsmen update only their own.
+        (CreateTask, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Designer | Coordinator) && p.membership.is_some()
+        }
+        (UpdateTask, Resource::Task { project, assignee }) => {
+            staff
+                && project.membership.is_some()
+                && (matches!(role, ProjectManager | Designer | Coordinator)
+                    || (role == Craftsman && *assignee == Some(actor.user_id)))
+        }
+        (DeleteTask, Resource::Task { project, .. }) => role == ProjectManager && project.membership.is_some(),
+
+        (ViewAudit, _) => role == Executive,
+        (ViewOutbox, _) => false,
+        _ => false,
+    }
+}
+
+fn can_see_project(actor: &Actor, p: &ProjectAccess) -> bool {
+    match actor.role {
+        Role::Admin | Role::Executive => true,
+        Role::Client => actor.client_id == Some(p.client_id),
+        _ => p.membership.is_some(),
+    }
+}
+
+/// Which projects a list query may return, expressed for SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectScope {
+    All,
+    /// Projects whose team includes this user.
+    MemberOf(Uuid),
+    /// Projects of this client organisation.
+    OfClient(Uuid),
+    None,
+}
+
+/// The project visibility of an actor, for list queries.
+pub fn project_scope(actor: &Actor) -> ProjectScope {
+    match actor.role {
+        Role::Admin | Role::Executive => ProjectScope::All,
+        Role::Client => actor.client_id.map_or(ProjectScope::None, ProjectScope::OfClient),
+        _ => ProjectScope::MemberOf(actor.user_id),
+    }
+}
+
+/// Which clients a list query may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientScope {
+    All,
+    Only(Uuid),
+    None,
+}
+
+/// The client visibility of an actor, for list queries.
+pub fn client_scope(actor: &Actor) -> ClientScope {
+    match actor.role {
+        Role::Admin | Role::Executive | Role::ProjectManager | Role::Designer | Role::Coordinator => ClientScope::All,
+        Role::Client => actor.client_id.map_or(ClientScope::None, ClientScope::Only),
+        Role::Craftsman => ClientScope::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: Uuid::from_u128(1),
+            name: "A".into(),
+            role,
+            client_id: (role == Role::Client).then(|| Uuid::from_u128(100)),
+        }
+    }
+
+    /// Expected outcome per role, in the order:
+    /// admin, executive, project_manager, designer, coordinator, craftsman, client.
+    type Row = (Action, &'static str, [bool; 7]);
+
+    const T: bool = true;
+    const F: bool = false;
+
+    fn cases() -> Vec<Row> {
+        vec![
+            (ListUsers, "global", [T, T, T, F, F, F, F]),
+            (ViewUser, "other user", [T, T, T, F, F, F, F]),
+            (ViewUser, "self", [T, T, T, T, T, T, T]),
+            (ManageUsers, "global", [T, F, F, F, F, F, F]),
+            (ListClients, "global", [T, T, T, T, T, F, T]),
+            (ViewClient, "own client", [T, T, T, T, T, F, T]),
+            (ViewClient, "other client", [T, T, T, T, T, F, F]),
+            (CreateClient, "global", [T, F, T, F, F, F, F]),
+            (UpdateClient, "other client", [T, F, T, F, F, F, F]),
+            (DeleteClient, "other client", [T, F, F, F, F, F, F]),
+            (ListProjects, "global", [T, T, T, T, T, T, T]),
+            (CreateProject, "global", [T, F, T, F, F, F, F]),
+            (ViewProject, "member project", [T, T, T, T, T, T, F]),
+            (ViewProject, "own client project", [T, T, F, F, F, F, T]),
+            (ViewProject, "other project", [T, T, F, F, F, F, F]),
+            (UpdateProject, "member project", [T, F, T, F, F, F, F]),
+            (UpdateProject, "other project", [T, F, F, F, F, F, F]),
+            (ChangeProjectStatus, "member project", [T, F, T, F, F, F, F]),
+            (ManageTeam, "member project", [T, F, T, F, F, F, F]),
+            (ManageTeam, "other project", [T, F, F, F, F, F, F]),
+            (DeleteProject, "member project", [T, F, F, F, F, F, F]),
+            (ViewTasks, "member project", [T, T, T, T, T, T, F]),
+            (ViewTasks, "own client project", [T, T, F, F, F, F, T]),
+            (CreateTask, "member project", [T, F, T, T, T, F, F]),
+            (CreateTask, "other project", [T, F, F, F, F, F, F]),
+            (UpdateTask, "member task assigned to me", [T, F, T, T, T, T, F]),
+            (UpdateTask, "member task assigned to other", [T, F, T, T, T, F, F]),
+            (UpdateTask, "other project task", [T, F, F, F, F, F, F]),
+            (DeleteTask, "member task assigned to other", [T, F, T, F, F, F, F]),
+            (ViewAudit, "global", [T, T, F, F, F, F, F]),
+            (ViewOutbox, "global", [T, F, F, F, F, F, F]),
+        ]
+    }
+
+    fn resource(a: &Actor, what: &str) -> Resource {
+        let own_client = Uuid::from_u128(100);
+        let other_client = Uuid::from_u128(200);
+        let member = ProjectAccess { client_id: other_client, membership: Some(ProjectRole::Member) };
+        let own_client_project = ProjectAccess { client_id: own_client, membership: None };
+        let other = ProjectAccess { client_id: other_client, membership: None };
+        match what {
+            "global" => Resource::Global,
+            "self" => Resource::User { id: a.user_id },
+            "other user" => Resource::User { id: Uuid::from_u128(2) },
+            "own client" => Resource::Client { id: own_client },
+            "other client" => Resource::Client { id: other_client },
+            "member project" => Resource::Project(member),
+            "own client project" => Resource::Project(own_client_project),
+            "other project" => Resource::Project(other),
+            "member task assigned to me" => Resource::Task { project: member, assignee: Some(a.user_id) },
+            "member task assigned to other" => Resource::Task { project: member, assignee: Some(Uuid::from_u128(9)) },
+            "other project task" => Resource::Task { project: other, assignee: Some(a.user_id) },
+            _ => panic!("unknown resource {what}"),
+        }
+    }
+
+    #[test]
+    fn every_role_against_every_action() {
+        let rows = cases();
+        for action in Action::ALL {
+            assert!(rows.iter().any(|r| r.0 == *action), "{action:?} has no row in the matrix test");
+        }
+        for (action, what, expected) in rows {
+            for (i, role) in Role::ALL.iter().enumerate() {
+                let a = actor(*role);
+                let got = authorize(&a, action, &resource(&a, what));
+                assert_eq!(got, expected[i], "{role} {action:?} on {what}");
+            }
+        }
+    }
+
+    #[test]
+    fn executives_change_nothing() {
+        let a = actor(Role::Executive);
+        let writes = [ManageUsers, CreateClient, UpdateClient, DeleteClient, CreateProject, UpdateProject,
+            ChangeProjectStatus, ManageTeam, DeleteProject, CreateTask, UpdateTask, DeleteTask];
+        let member = ProjectAccess { client_id: Uuid::from_u128(5), membership: Some(ProjectRole::Member) };
+        for action in writes {
+            for r in [Resource::Global, Resource::Project(member), Resource::Task { project: member, assignee: Some(a.user_id) }] {
+                assert!(!authorize(&a, action, &r), "executive must not {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scopes_match_roles() {
+        assert_eq!(project_scope(&actor(Role::Executive)), ProjectScope::All);
+        assert_eq!(project_scope(&actor(Role::Designer)), ProjectScope::MemberOf(Uuid::from_u128(1)));
+        assert_eq!(project_scope(&actor(Role::Client)), ProjectScope::OfClient(Uuid::from_u128(100)));
+        assert_eq!(client_scope(&actor(Role::Craftsman)), ClientScope::None);
+    }
+}
