@@ -1,0 +1,57 @@
+//! Static assets embedded in the binary and served under content-hashed names,
+//! so browsers may cache them forever.
+
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/app.css") },
+    Asset { name: "htmx.min.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../assets/vendor/htmx.min.js") },
+    Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../assets/app.js") },
+];
+
+/// `(logical name, hashed file name)` for every asset, computed once.
+fn hashed() -> &'static [(&'static str, String)] {
+    static NAMES: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let digest = Sha256::digest(a.bytes);
+                let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+                let (stem, ext) = a.name.rsplit_once('.').unwrap_or((a.name, ""));
+                (a.name, format!("{stem}.{short}.{ext}"))
+            })
+            .collect()
+    })
+}
+
+/// The URL of an asset by logical name, e.g. `url("app.css")` → `/assets/app.1a2b3c4d5e6f.css`.
+pub fn url(name: &str) -> String {
+    hashed().iter().find(|(n, _)| *n == name).map(|(_, h)| format!("/assets/{h}")).unwrap_or_else(|| format!("/assets/{name}"))
+}
+
+/// Serves an asset by its hashed name, with a one-year immutable cache.
+pub async fn serve(Path(file): Path<String>) -> Response {
+    let found = hashed().iter().zip(ASSETS).find(|((_, h), _)| *h == file);
+    match found {
+        Some((_, asset)) => {
+            let mut resp = asset.bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}

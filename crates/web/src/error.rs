@@ -1,0 +1,258 @@
+//! Mapping errors to responses: RFC 9457 problem+json for the API, HTML pages for the UI.
+//! Client mistakes are 4xx; internal errors are logged once and show the request id.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use formula_app::AppError;
+use formula_domain::errors::FieldError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`about:blank` plus a stable `code`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `stale_version`.
+    pub code: String,
+    /// Per-field problems, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For `stale_version`: the version now stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// For `stale_version`: who saved the newer version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+    /// For `invalid_transition`: the statuses that are allowed from the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+}
+
+/// An error answered as problem+json.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    problem: Problem,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            problem: Problem {
+                kind: "about:blank".into(),
+                title: status.canonical_reason().unwrap_or("Error").to_owned(),
+                status: status.as_u16(),
+                detail: detail.into(),
+                code: code.to_owned(),
+                errors: Vec::new(),
+                current_version: None,
+                updated_by: None,
+                allowed: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthenticated(detail: &str) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    pub fn csrf() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "missing or wrong X-CSRF-Token header (cookie-authenticated writes need the token from /api/v1/auth/me)",
+        )
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let code = e.code();
+        let detail = e.to_string();
+        match e {
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, code, detail),
+            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, detail),
+            AppError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, code, "wrong email or password"),
+            AppError::Validation(fields) => {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, summary(&fields.0));
+                err.problem.errors = fields.0;
+                err
+            }
+            AppError::Conflict { fields, .. } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, code, detail);
+                err.problem.errors = fields.0;
+                err
+            }
+            AppError::Stale { current_version, updated_by, .. } => {
+                let who = updated_by.clone().unwrap_or_else(|| "someone else".into());
+                let mut err = ApiError::new(
+                    StatusCode::CONFLICT,
+                    code,
+                    format!("{who} saved a newer version (version {current_version}) while you were editing; reload, reapply your change and save again"),
+                );
+                err.problem.current_version = Some(current_version);
+                err.problem.updated_by = updated_by;
+                err
+            }
+            AppError::InvalidTransition { allowed, .. } => {
+                let detail = if allowed.is_empty() {
+                    format!("{detail}; the current status is final")
+                } else {
+                    format!("{detail}; allowed: {}", allowed.join(", "))
+                };
+                let mut err = ApiError::new(StatusCode::CONFLICT, code, detail);
+                err.problem.allowed = Some(allowed);
+                err
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, detail);
+                err.retry_after = Some(retry_after_secs);
+                err
+            }
+            AppError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, "the service is temporarily unavailable; try again shortly"),
+            AppError::Internal(msg) => {
+                tracing::error!(error = %msg, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; quote the request id when reporting it")
+            }
+        }
+    }
+}
+
+fn summary(fields: &[FieldError]) -> String {
+    let parts: Vec<String> = fields.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+    format!("the submitted data is not valid: {}", parts.join("; "))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, Json(self.problem)).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+/// JSON body extractor whose rejections are precise problem+json errors
+/// (malformed JSON 400, wrong content type 415, unknown fields / wrong types 422, too large 413).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("the JSON body does not match the schema: {}", e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {}", e.body_text())),
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON with `Content-Type: application/json`")
+        }
+        other => {
+            let status = other.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "body_too_large", "the request body is larger than the server accepts")
+            } else {
+                ApiError::new(status, "invalid_body", other.body_text())
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    request_id: Option<&'a str>,
+}
+
+/// Renders a small standalone HTML error page.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let page = ErrorPage { status: status.as_u16(), title, message, request_id: None };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}
+
+/// An error answered as an HTML page (or a redirect to sign-in).
+#[derive(Debug)]
+pub enum PageError {
+    SignInRequired,
+    Status(StatusCode, String),
+    App(AppError),
+}
+
+impl PageError {
+    pub fn bad_request(message: &str) -> Self {
+        PageError::Status(StatusCode::BAD_REQUEST, message.to_owned())
+    }
+    pub fn csrf() -> Self {
+        PageError::Status(StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.".into())
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignInRequired => Redirect::to("/login").into_response(),
+            PageError::Status(status, message) => error_page(status, &message),
+            PageError::App(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
+            PageError::App(e) => {
+                let api = ApiError::from(e);
+                error_page(api.status, &api.problem.detail)
+            }
+        }
+    }
+}
+
+/// Fallback for unknown paths: problem+json under /api, an HTML page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path())).into_response()
+    } else {
+        error_page(StatusCode::NOT_FOUND, "There is nothing at this address. Check the link, or start from the dashboard.")
+    }
+}
