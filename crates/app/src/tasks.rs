@@ -258,7 +258,7 @@ impl Services {
         }
         let since = self.now() - Duration::days(14);
         work.done_recently = done.items.into_iter().filter(|t| t.completed_at.is_some_and(|at| at >= since)).collect();
-        work.done_recently.sort_by(|a, b| b.completed_at.cmp(&a.completed_at));
+        work.done_recently.sort_by_key(|t| std::cmp::Reverse(t.completed_at));
         Ok(work)
     }
 
