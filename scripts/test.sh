@@ -16,7 +16,7 @@ for arg in "$@"; do
     case "$arg" in
         --quick) quick=1 ;;
         -h | --help)
-            sed -n '2,12p' "$0"
+            sed -n '2,/^set /p' "$0" | grep '^#' | cut -c3-
             exit 0
             ;;
         *)

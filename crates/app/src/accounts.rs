@@ -44,11 +44,19 @@ pub struct CreatedToken {
 
 /// The actor for a user.
 pub fn actor_for(user: &User) -> Actor {
-    Actor { user_id: user.id, name: user.name.clone(), role: user.role, client_id: user.client_id }
+    Actor {
+        user_id: user.id,
+        name: user.name.clone(),
+        role: user.role,
+        client_id: user.client_id,
+    }
 }
 
 fn system_caller(user: &User, ctx: &RequestCtx) -> Caller {
-    Caller { actor: actor_for(user), ctx: ctx.clone() }
+    Caller {
+        actor: actor_for(user),
+        ctx: ctx.clone(),
+    }
 }
 
 impl Services {
@@ -62,20 +70,33 @@ impl Services {
         if !self.needs_setup().await? {
             return Err(AppError::Forbidden);
         }
-        let input = NewUser { role: formula_domain::user::Role::Admin, client_id: None, ..input };
+        let input = NewUser {
+            role: formula_domain::user::Role::Admin,
+            client_id: None,
+            ..input
+        };
         self.insert_user_unchecked(input, None, ctx).await
     }
 
     async fn dummy_hash(&self) -> AppResult<&String> {
-        self.dummy_hash.get_or_try_init(|| hash_password("not-a-real-password-0000".into())).await
+        self.dummy_hash
+            .get_or_try_init(|| hash_password("not-a-real-password-0000".into()))
+            .await
     }
 
     /// Signs in with email and password. Unknown emails and wrong passwords take the
     /// same time and give the same error; repeated failures are throttled.
-    pub async fn login(&self, email: &str, password: &str, ctx: &RequestCtx) -> AppResult<NewSession> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &RequestCtx,
+    ) -> AppResult<NewSession> {
         let email = email.trim().to_lowercase();
         if let Some(wait) = self.throttle.blocked(&email, ctx.ip.as_deref()) {
-            return Err(AppError::RateLimited { retry_after_secs: wait });
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait,
+            });
         }
         let found = self.store.user_credentials(&email).await?;
         let (user, stored) = match found {
@@ -105,7 +126,11 @@ impl Services {
             user_agent: ctx.user_agent.clone(),
         };
         self.store.insert_session(&session).await?;
-        Ok(NewSession { user, token, expires_at: session.expires_at })
+        Ok(NewSession {
+            user,
+            token,
+            expires_at: session.expires_at,
+        })
     }
 
     /// Resolves a session cookie; expired (idle or absolute) sessions and disabled users are rejected.
@@ -117,14 +142,21 @@ impl Services {
             return Ok(None);
         };
         let now = self.now();
-        if now >= session.expires_at || now - session.last_seen_at >= self.config.session_idle || !user.is_active() {
+        if now >= session.expires_at
+            || now - session.last_seen_at >= self.config.session_idle
+            || !user.is_active()
+        {
             self.store.delete_session(session.id).await?;
             return Ok(None);
         }
         if now - session.last_seen_at >= TOUCH_INTERVAL {
             self.store.touch_session(session.id, now).await?;
         }
-        Ok(Some(SessionAuth { actor: actor_for(&user), session_id: session.id, user }))
+        Ok(Some(SessionAuth {
+            actor: actor_for(&user),
+            session_id: session.id,
+            user,
+        }))
     }
 
     /// Ends a session server-side.
@@ -151,13 +183,21 @@ impl Services {
     }
 
     /// Creates a personal API token for the caller; the secret is returned once.
-    pub async fn create_token(&self, caller: &Caller, name: &str, expires_in_days: Option<u32>) -> AppResult<CreatedToken> {
+    pub async fn create_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> AppResult<CreatedToken> {
         let mut errors = formula_domain::errors::FieldErrors::new();
         let name = formula_domain::errors::required_text(&mut errors, "name", name, 100);
         if let Some(d) = expires_in_days
             && !(1..=3650).contains(&d)
         {
-            errors.add("expires_in_days", "must be between 1 and 3650 days, or empty for no expiry");
+            errors.add(
+                "expires_in_days",
+                "must be between 1 and 3650 days, or empty for no expiry",
+            );
         }
         errors.into_result()?;
         let secret = new_token(API_TOKEN_PREFIX)?;
@@ -171,8 +211,17 @@ impl Services {
             expires_at: expires_in_days.map(|d| now + Duration::days(i64::from(d))),
             last_used_at: None,
         };
-        let a = audit(caller, "create", "api_token", token.id, &token.name, Vec::new());
-        self.store.insert_token(&token, &token_hash(&secret), &a).await?;
+        let a = audit(
+            caller,
+            "create",
+            "api_token",
+            token.id,
+            &token.name,
+            Vec::new(),
+        );
+        self.store
+            .insert_token(&token, &token_hash(&secret), &a)
+            .await?;
         Ok(CreatedToken { token, secret })
     }
 
@@ -182,33 +231,79 @@ impl Services {
 
     /// Revokes one of the caller's own tokens.
     pub async fn revoke_token(&self, caller: &Caller, token_id: Uuid) -> AppResult<()> {
-        let a = audit(caller, "delete", "api_token", token_id, "API token", Vec::new());
-        if self.store.delete_token(caller.actor.user_id, token_id, &a).await? { Ok(()) } else { Err(AppError::NotFound("API token")) }
+        let a = audit(
+            caller,
+            "delete",
+            "api_token",
+            token_id,
+            "API token",
+            Vec::new(),
+        );
+        if self
+            .store
+            .delete_token(caller.actor.user_id, token_id, &a)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("API token"))
+        }
     }
 
     /// Changes the caller's password after checking the current one; ends their other sessions.
-    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> AppResult<()> {
-        let user = self.store.get_user(caller.actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
-        let (_, stored) = self.store.user_credentials(&user.email).await?.ok_or(AppError::Unauthenticated)?;
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> AppResult<()> {
+        let user = self
+            .store
+            .get_user(caller.actor.user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let (_, stored) = self
+            .store
+            .user_credentials(&user.email)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if !verify_password(current.to_owned(), stored).await {
-            return Err(AppError::field("current_password", "is not your current password"));
+            return Err(AppError::field(
+                "current_password",
+                "is not your current password",
+            ));
         }
         check_password(new).map_err(|m| AppError::field("new_password", m))?;
         let hash = hash_password(new.to_owned()).await?;
-        let a = audit(caller, "change_password", "user", user.id, &user.email, Vec::new());
-        self.store.set_password(user.id, &hash, caller.ctx.session_id, &a).await
+        let a = audit(
+            caller,
+            "change_password",
+            "user",
+            user.id,
+            &user.email,
+            Vec::new(),
+        );
+        self.store
+            .set_password(user.id, &hash, caller.ctx.session_id, &a)
+            .await
     }
 
     /// Emails a single-use reset link if the address belongs to an active user.
     /// Always succeeds, so the answer never reveals whether an account exists.
     pub async fn request_password_reset(&self, email: &str, ctx: &RequestCtx) -> AppResult<()> {
         let Ok(email) = normalize_email(email) else {
-            return Err(AppError::field("email", "must be an email address like name@company.com"));
+            return Err(AppError::field(
+                "email",
+                "must be an email address like name@company.com",
+            ));
         };
         if let Some(wait) = self.throttle.blocked(&format!("reset:{email}"), None) {
-            return Err(AppError::RateLimited { retry_after_secs: wait });
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait,
+            });
         }
-        self.throttle.fail(&format!("reset:{email}"), ctx.ip.as_deref());
+        self.throttle
+            .fail(&format!("reset:{email}"), ctx.ip.as_deref());
         let Some((user, _)) = self.store.user_credentials(&email).await? else {
             return Ok(());
         };
@@ -216,17 +311,32 @@ impl Services {
             return Ok(());
         }
         let token = new_token("")?;
-        self.store.insert_reset(user.id, &token_hash(&token), self.now() + RESET_VALIDITY).await?;
-        let link = format!("{}/reset-password/{token}", self.config.public_url.trim_end_matches('/'));
+        self.store
+            .insert_reset(user.id, &token_hash(&token), self.now() + RESET_VALIDITY)
+            .await?;
+        let link = format!(
+            "{}/reset-password/{token}",
+            self.config.public_url.trim_end_matches('/')
+        );
         let body = format!(
             "Hello {},\n\nSomeone asked to reset your {} password. Open this link within one hour to choose a new one:\n\n{link}\n\nIf it was not you, ignore this message; your password stays the same.\n",
             user.name, self.config.product_name
         );
-        self.deliver(&user.email, &format!("Reset your {} password", self.config.product_name), &body).await
+        self.deliver(
+            &user.email,
+            &format!("Reset your {} password", self.config.product_name),
+            &body,
+        )
+        .await
     }
 
     /// Sets a new password with a reset token; the token works once, within an hour.
-    pub async fn reset_password(&self, token: &str, new_password: &str, ctx: &RequestCtx) -> AppResult<()> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        ctx: &RequestCtx,
+    ) -> AppResult<()> {
         check_password(new_password).map_err(|m| AppError::field("password", m))?;
         let hash = hash_password(new_password.to_owned()).await?;
         let entry = formula_domain::audit::AuditEntry {
@@ -243,9 +353,16 @@ impl Services {
             ip: ctx.ip.clone(),
             user_agent: ctx.user_agent.clone(),
         };
-        match self.store.consume_reset(&token_hash(token), self.now(), &hash, &entry).await? {
+        match self
+            .store
+            .consume_reset(&token_hash(token), self.now(), &hash, &entry)
+            .await?
+        {
             Some(_) => Ok(()),
-            None => Err(AppError::field("token", "this reset link is invalid, already used or expired; ask for a new one")),
+            None => Err(AppError::field(
+                "token",
+                "this reset link is invalid, already used or expired; ask for a new one",
+            )),
         }
     }
 
@@ -256,12 +373,31 @@ impl Services {
     }
 
     /// Used by setup and by `create-admin`: creates a user without an actor check.
-    pub async fn insert_user_unchecked(&self, input: NewUser, by: Option<&User>, ctx: &RequestCtx) -> AppResult<User> {
+    pub async fn insert_user_unchecked(
+        &self,
+        input: NewUser,
+        by: Option<&User>,
+        ctx: &RequestCtx,
+    ) -> AppResult<User> {
         let (user, password) = self.validate_new_user(input).await?;
         let hash = hash_password(password).await?;
         let mut a = match by {
-            Some(b) => audit(&system_caller(b, ctx), "create", "user", user.id, &user.email, crate::services::created(&user)),
-            None => audit(&system_caller(&user, ctx), "create", "user", user.id, &user.email, crate::services::created(&user)),
+            Some(b) => audit(
+                &system_caller(b, ctx),
+                "create",
+                "user",
+                user.id,
+                &user.email,
+                crate::services::created(&user),
+            ),
+            None => audit(
+                &system_caller(&user, ctx),
+                "create",
+                "user",
+                user.id,
+                &user.email,
+                crate::services::created(&user),
+            ),
         };
         if by.is_none() {
             a.actor_id = None;

@@ -75,7 +75,12 @@ impl Services {
         ensure(caller, Action::CreateClient, &Resource::Global)?;
         let mut errors = FieldErrors::new();
         let name = required_text(&mut errors, "name", &input.name, 200);
-        let client_type = optional_text(&mut errors, "client_type", input.client_type.as_deref(), 100);
+        let client_type = optional_text(
+            &mut errors,
+            "client_type",
+            input.client_type.as_deref(),
+            100,
+        );
         let address = optional_text(&mut errors, "address", input.address.as_deref(), 500);
         let website = optional_text(&mut errors, "website", input.website.as_deref(), 300);
         let website = check_website(&mut errors, website);
@@ -95,24 +100,50 @@ impl Services {
             updated_at: now,
             version: 1,
         };
-        let a = audit(caller, "create", "client", client.id, &client.name, created(&client));
+        let a = audit(
+            caller,
+            "create",
+            "client",
+            client.id,
+            &client.name,
+            created(&client),
+        );
         self.store.insert_client(&client, &a).await?;
         Ok(client)
     }
 
     pub async fn get_client(&self, caller: &Caller, id: Uuid) -> AppResult<Client> {
         ensure(caller, Action::ViewClient, &Resource::Client { id })?;
-        self.store.get_client(id).await?.ok_or(AppError::NotFound("client"))
+        self.store
+            .get_client(id)
+            .await?
+            .ok_or(AppError::NotFound("client"))
     }
 
-    pub async fn list_clients(&self, caller: &Caller, query: &ClientQuery) -> AppResult<Page<Client>> {
+    pub async fn list_clients(
+        &self,
+        caller: &Caller,
+        query: &ClientQuery,
+    ) -> AppResult<Page<Client>> {
         ensure(caller, Action::ListClients, &Resource::Global)?;
-        self.store.list_clients(query, client_scope(&caller.actor)).await
+        self.store
+            .list_clients(query, client_scope(&caller.actor))
+            .await
     }
 
-    pub async fn update_client(&self, caller: &Caller, id: Uuid, expected_version: i64, patch: ClientPatch) -> AppResult<Client> {
+    pub async fn update_client(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        patch: ClientPatch,
+    ) -> AppResult<Client> {
         ensure(caller, Action::UpdateClient, &Resource::Client { id })?;
-        let current = self.store.get_client(id).await?.ok_or(AppError::NotFound("client"))?;
+        let current = self
+            .store
+            .get_client(id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
         check_version(expected_version, current.version, None, current.updated_at)?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
@@ -137,13 +168,29 @@ impl Services {
         }
         errors.into_result()?;
         next.updated_at = self.now();
-        let a = audit(caller, "update", "client", id, &next.name, changes(&current, &next));
+        let a = audit(
+            caller,
+            "update",
+            "client",
+            id,
+            &next.name,
+            changes(&current, &next),
+        );
         self.store.update_client(&next, expected_version, &a).await
     }
 
-    pub async fn delete_client(&self, caller: &Caller, id: Uuid, expected_version: i64) -> AppResult<()> {
+    pub async fn delete_client(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<()> {
         ensure(caller, Action::DeleteClient, &Resource::Client { id })?;
-        let current = self.store.get_client(id).await?.ok_or(AppError::NotFound("client"))?;
+        let current = self
+            .store
+            .get_client(id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
         check_version(expected_version, current.version, None, current.updated_at)?;
         let a = audit(caller, "delete", "client", id, &current.name, Vec::new());
         self.store.delete_client(id, expected_version, &a).await
@@ -154,9 +201,22 @@ impl Services {
         self.store.list_contacts(client_id).await
     }
 
-    pub async fn add_contact(&self, caller: &Caller, client_id: Uuid, input: NewContact) -> AppResult<Contact> {
-        ensure(caller, Action::UpdateClient, &Resource::Client { id: client_id })?;
-        let client = self.store.get_client(client_id).await?.ok_or(AppError::NotFound("client"))?;
+    pub async fn add_contact(
+        &self,
+        caller: &Caller,
+        client_id: Uuid,
+        input: NewContact,
+    ) -> AppResult<Contact> {
+        ensure(
+            caller,
+            Action::UpdateClient,
+            &Resource::Client { id: client_id },
+        )?;
+        let client = self
+            .store
+            .get_client(client_id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
         let mut errors = FieldErrors::new();
         let name = required_text(&mut errors, "name", &input.name, 120);
         let role = optional_text(&mut errors, "role", input.role.as_deref(), 120);
@@ -172,16 +232,54 @@ impl Services {
         };
         let phone = optional_text(&mut errors, "phone", input.phone.as_deref(), 40);
         errors.into_result()?;
-        let contact = Contact { id: formula_domain::new_id(), client_id, name, role, email, phone };
-        let a = audit(caller, "add_contact", "client", client_id, &client.name, created(&contact));
+        let contact = Contact {
+            id: formula_domain::new_id(),
+            client_id,
+            name,
+            role,
+            email,
+            phone,
+        };
+        let a = audit(
+            caller,
+            "add_contact",
+            "client",
+            client_id,
+            &client.name,
+            created(&contact),
+        );
         self.store.insert_contact(&contact, &a).await?;
         Ok(contact)
     }
 
-    pub async fn remove_contact(&self, caller: &Caller, client_id: Uuid, contact_id: Uuid) -> AppResult<()> {
-        ensure(caller, Action::UpdateClient, &Resource::Client { id: client_id })?;
-        let client = self.store.get_client(client_id).await?.ok_or(AppError::NotFound("client"))?;
-        let a = audit(caller, "remove_contact", "client", client_id, &client.name, Vec::new());
-        if self.store.delete_contact(client_id, contact_id, &a).await? { Ok(()) } else { Err(AppError::NotFound("contact")) }
+    pub async fn remove_contact(
+        &self,
+        caller: &Caller,
+        client_id: Uuid,
+        contact_id: Uuid,
+    ) -> AppResult<()> {
+        ensure(
+            caller,
+            Action::UpdateClient,
+            &Resource::Client { id: client_id },
+        )?;
+        let client = self
+            .store
+            .get_client(client_id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
+        let a = audit(
+            caller,
+            "remove_contact",
+            "client",
+            client_id,
+            &client.name,
+            Vec::new(),
+        );
+        if self.store.delete_contact(client_id, contact_id, &a).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("contact"))
+        }
     }
 }

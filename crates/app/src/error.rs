@@ -19,13 +19,25 @@ pub enum AppError {
     Validation(FieldErrors),
     /// A uniqueness or reference rule was broken (e.g. an email already in use).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String, fields: FieldErrors },
+    Conflict {
+        code: &'static str,
+        message: String,
+        fields: FieldErrors,
+    },
     /// A compare-and-set update lost: someone saved a newer version first.
     #[error("this record was changed by someone else")]
-    Stale { current_version: i64, updated_by: Option<String>, updated_at: Option<OffsetDateTime> },
+    Stale {
+        current_version: i64,
+        updated_by: Option<String>,
+        updated_at: Option<OffsetDateTime>,
+    },
     /// A status change the state machine does not allow.
     #[error("cannot change status from {from} to {to}")]
-    InvalidTransition { from: String, to: String, allowed: Vec<String> },
+    InvalidTransition {
+        from: String,
+        to: String,
+        allowed: Vec<String>,
+    },
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -47,7 +59,11 @@ impl AppError {
         let message = message.into();
         let mut fields = FieldErrors::new();
         fields.add(field, message.clone());
-        AppError::Conflict { code: "duplicate", message, fields }
+        AppError::Conflict {
+            code: "duplicate",
+            message,
+            fields,
+        }
     }
 
     /// Stable machine-readable code, used in problem+json.

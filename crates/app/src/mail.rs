@@ -32,7 +32,12 @@ impl Services {
             }
         } else {
             // Without SMTP the message goes to the log and the admin-visible outbox.
-            tracing::info!(to, subject, body, "email not sent (no SMTP configured); written to the outbox");
+            tracing::info!(
+                to,
+                subject,
+                body,
+                "email not sent (no SMTP configured); written to the outbox"
+            );
             "logged"
         };
         let mail = OutboxMail {

@@ -84,15 +84,31 @@ pub trait Store: Send + Sync + 'static {
     // Users and credentials.
     async fn count_users(&self) -> AppResult<i64>;
     /// Fails with a `duplicate` conflict on `email` if the address is taken.
-    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
     async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;
     /// Looks up by normalised email; returns the user and their password hash.
     async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;
     async fn list_users(&self, query: &UserQuery) -> AppResult<Page<User>>;
     /// Saves all editable fields; a user set to disabled loses every session in the same transaction.
-    async fn update_user(&self, user: &User, expected_version: i64, audit: &AuditEntry) -> AppResult<User>;
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<User>;
     /// Replaces the password hash and ends every session except `keep_session`.
-    async fn set_password(&self, user_id: Uuid, hash: &str, keep_session: Option<Uuid>, audit: &AuditEntry) -> AppResult<()>;
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
 
     // Sessions.
     async fn insert_session(&self, session: &SessionRecord) -> AppResult<()>;
@@ -104,32 +120,72 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
 
     // Personal API tokens.
-    async fn insert_token(&self, token: &ApiToken, token_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn insert_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
     async fn list_tokens(&self, user_id: Uuid) -> AppResult<Vec<ApiToken>>;
     async fn token_by_hash(&self, token_hash: &str) -> AppResult<Option<(ApiToken, User)>>;
     async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
     /// Deletes the user's token; `false` if there was none with that id.
-    async fn delete_token(&self, user_id: Uuid, token_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn delete_token(
+        &self,
+        user_id: Uuid,
+        token_id: Uuid,
+        audit: &AuditEntry,
+    ) -> AppResult<bool>;
 
     // Password reset.
-    async fn insert_reset(&self, user_id: Uuid, token_hash: &str, expires_at: OffsetDateTime) -> AppResult<()>;
+    async fn insert_reset(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> AppResult<()>;
     /// Atomically uses a reset token (unused and unexpired at `now`): marks it used, sets the
     /// new password hash, ends all the user's sessions and audits. Returns the user id, or
     /// `None` if the token is unknown, used or expired.
-    async fn consume_reset(&self, token_hash: &str, now: OffsetDateTime, new_hash: &str, audit: &AuditEntry) -> AppResult<Option<Uuid>>;
+    async fn consume_reset(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        new_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<Option<Uuid>>;
     async fn insert_mail(&self, mail: &OutboxMail) -> AppResult<()>;
     async fn list_mail(&self, limit: u32) -> AppResult<Vec<OutboxMail>>;
 
     // Clients and contacts.
     async fn insert_client(&self, client: &Client, audit: &AuditEntry) -> AppResult<()>;
     async fn get_client(&self, id: Uuid) -> AppResult<Option<Client>>;
-    async fn list_clients(&self, query: &ClientQuery, scope: ClientScope) -> AppResult<Page<Client>>;
-    async fn update_client(&self, client: &Client, expected_version: i64, audit: &AuditEntry) -> AppResult<Client>;
+    async fn list_clients(
+        &self,
+        query: &ClientQuery,
+        scope: ClientScope,
+    ) -> AppResult<Page<Client>>;
+    async fn update_client(
+        &self,
+        client: &Client,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<Client>;
     /// Fails with a `has_dependents` conflict while projects or users reference the client.
-    async fn delete_client(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn delete_client(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
     async fn list_contacts(&self, client_id: Uuid) -> AppResult<Vec<Contact>>;
     async fn insert_contact(&self, contact: &Contact, audit: &AuditEntry) -> AppResult<()>;
-    async fn delete_contact(&self, client_id: Uuid, contact_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn delete_contact(
+        &self,
+        client_id: Uuid,
+        contact_id: Uuid,
+        audit: &AuditEntry,
+    ) -> AppResult<bool>;
 
     // Projects and teams.
     /// Highest sequence number among codes that start with `prefix` (e.g. `WSC-25-`).
@@ -138,27 +194,70 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with a `duplicate` conflict on `code`.
     async fn insert_project(&self, project: &Project, audit: &AuditEntry) -> AppResult<()>;
     async fn get_project(&self, id: Uuid) -> AppResult<Option<Project>>;
-    async fn project_access(&self, project_id: Uuid, user_id: Uuid) -> AppResult<Option<ProjectAccessRow>>;
-    async fn list_projects(&self, query: &ProjectQuery, scope: ProjectScope) -> AppResult<Page<Project>>;
+    async fn project_access(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+    ) -> AppResult<Option<ProjectAccessRow>>;
+    async fn list_projects(
+        &self,
+        query: &ProjectQuery,
+        scope: ProjectScope,
+    ) -> AppResult<Page<Project>>;
     /// Saves all editable fields and status; adds the (new) manager to the team if missing.
-    async fn update_project(&self, project: &Project, expected_version: i64, audit: &AuditEntry) -> AppResult<Project>;
+    async fn update_project(
+        &self,
+        project: &Project,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<Project>;
     /// Deletes the project with its team and tasks.
-    async fn delete_project(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn delete_project(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
     async fn list_members(&self, project_id: Uuid) -> AppResult<Vec<Member>>;
     /// Adds a member or changes their project role.
-    async fn upsert_member(&self, project_id: Uuid, user_id: Uuid, role: ProjectRole, audit: &AuditEntry) -> AppResult<()>;
-    async fn remove_member(&self, project_id: Uuid, user_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn upsert_member(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+        role: ProjectRole,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    async fn remove_member(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditEntry,
+    ) -> AppResult<bool>;
 
     // Tasks.
     async fn insert_task(&self, task: &Task, audit: &AuditEntry) -> AppResult<()>;
     async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
     /// Tasks matching the query, limited to projects within `scope`.
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
-    async fn update_task(&self, task: &Task, expected_version: i64, audit: &AuditEntry) -> AppResult<Task>;
-    async fn delete_task(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn update_task(
+        &self,
+        task: &Task,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<Task>;
+    async fn delete_task(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
 
     // Read models.
-    async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
+    async fn dashboard_counts(
+        &self,
+        scope: ProjectScope,
+        today: time::Date,
+    ) -> AppResult<DashboardCounts>;
     async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
 }
 

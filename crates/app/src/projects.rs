@@ -5,7 +5,8 @@ use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::money::{Money, parse_currency};
 use formula_domain::project::{
-    BusinessLine, Member, Project, ProjectRole, ProjectStatus, Sector, check_project_code, next_project_code,
+    BusinessLine, Member, Project, ProjectRole, ProjectStatus, Sector, check_project_code,
+    next_project_code,
 };
 use formula_domain::user::{Role, UserStatus};
 use serde::Deserialize;
@@ -81,22 +82,49 @@ pub struct ProjectPatch {
     pub version: Option<i64>,
 }
 
-fn money(errors: &mut FieldErrors, field: &str, amount: Option<i64>, currency: &str) -> Option<Money> {
+fn money(
+    errors: &mut FieldErrors,
+    field: &str,
+    amount: Option<i64>,
+    currency: &str,
+) -> Option<Money> {
     let a = amount?;
     if !(0..=1_000_000_000_000_000).contains(&a) {
         errors.add(field, "must be between 0 and 10,000,000,000,000");
     }
-    Some(Money { amount_minor: a, currency: currency.to_owned() })
+    Some(Money {
+        amount_minor: a,
+        currency: currency.to_owned(),
+    })
 }
 
 impl Services {
     /// The project plus what authorization needs, or `NotFound` when the caller may not see it
     /// (so other clients' project ids reveal nothing).
-    pub async fn project_for(&self, caller: &Caller, id: Uuid) -> AppResult<(Project, ProjectAccess)> {
-        let project = self.store.get_project(id).await?.ok_or(AppError::NotFound("project"))?;
-        let membership = self.store.project_access(id, caller.actor.user_id).await?.and_then(|a| a.membership);
-        let access = ProjectAccess { client_id: project.client_id, membership };
-        if !authorize(&caller.actor, Action::ViewProject, &Resource::Project(access)) {
+    pub async fn project_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(Project, ProjectAccess)> {
+        let project = self
+            .store
+            .get_project(id)
+            .await?
+            .ok_or(AppError::NotFound("project"))?;
+        let membership = self
+            .store
+            .project_access(id, caller.actor.user_id)
+            .await?
+            .and_then(|a| a.membership);
+        let access = ProjectAccess {
+            client_id: project.client_id,
+            membership,
+        };
+        if !authorize(
+            &caller.actor,
+            Action::ViewProject,
+            &Resource::Project(access),
+        ) {
             return Err(AppError::NotFound("project"));
         }
         Ok((project, access))
@@ -110,16 +138,32 @@ impl Services {
     /// Suggests the next free code for a project started this year.
     pub async fn suggest_project_code(&self) -> AppResult<String> {
         let year = self.today().year();
-        let prefix = format!("{}-{:02}-", self.config.project_code_prefix, year.rem_euclid(100));
+        let prefix = format!(
+            "{}-{:02}-",
+            self.config.project_code_prefix,
+            year.rem_euclid(100)
+        );
         let max = self.store.max_project_seq(&prefix).await?;
-        Ok(next_project_code(&self.config.project_code_prefix, year, max))
+        Ok(next_project_code(
+            &self.config.project_code_prefix,
+            year,
+            max,
+        ))
     }
 
     async fn check_manager(&self, errors: &mut FieldErrors, manager_id: Uuid) -> AppResult<String> {
         match self.store.get_user(manager_id).await? {
-            Some(u) if u.status == UserStatus::Active && matches!(u.role, Role::Admin | Role::ProjectManager) => Ok(u.name),
+            Some(u)
+                if u.status == UserStatus::Active
+                    && matches!(u.role, Role::Admin | Role::ProjectManager) =>
+            {
+                Ok(u.name)
+            }
             Some(_) => {
-                errors.add("manager_id", "must be an active administrator or project manager");
+                errors.add(
+                    "manager_id",
+                    "must be an active administrator or project manager",
+                );
                 Ok(String::new())
             }
             None => {
@@ -142,7 +186,12 @@ impl Services {
     pub async fn create_project(&self, caller: &Caller, input: NewProject) -> AppResult<Project> {
         ensure(caller, Action::CreateProject, &Resource::Global)?;
         let mut errors = FieldErrors::new();
-        let code = match input.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let code = match input
+            .code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(c) => check_project_code(c).unwrap_or_else(|m| {
                 errors.add("code", m);
                 c.to_owned()
@@ -164,11 +213,26 @@ impl Services {
         {
             errors.add("end_date", "must be on or after the start date");
         }
-        let contract_value = money(&mut errors, "contract_value_minor", input.contract_value_minor, &currency);
+        let contract_value = money(
+            &mut errors,
+            "contract_value_minor",
+            input.contract_value_minor,
+            &currency,
+        );
         let budget = money(&mut errors, "budget_minor", input.budget_minor, &currency);
         let location = optional_text(&mut errors, "location", input.location.as_deref(), 300);
-        let contract_number = optional_text(&mut errors, "contract_number", input.contract_number.as_deref(), 100);
-        let description = optional_text(&mut errors, "description", input.description.as_deref(), 10_000);
+        let contract_number = optional_text(
+            &mut errors,
+            "contract_number",
+            input.contract_number.as_deref(),
+            100,
+        );
+        let description = optional_text(
+            &mut errors,
+            "description",
+            input.description.as_deref(),
+            10_000,
+        );
         errors.into_result()?;
         let now = self.now();
         let project = Project {
@@ -200,24 +264,51 @@ impl Services {
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
         };
-        let a = audit(caller, "create", "project", project.id, &project.code, created(&project));
+        let a = audit(
+            caller,
+            "create",
+            "project",
+            project.id,
+            &project.code,
+            created(&project),
+        );
         self.store.insert_project(&project, &a).await?;
-        self.store.get_project(project.id).await?.ok_or(AppError::NotFound("project"))
+        self.store
+            .get_project(project.id)
+            .await?
+            .ok_or(AppError::NotFound("project"))
     }
 
     pub async fn get_project(&self, caller: &Caller, id: Uuid) -> AppResult<Project> {
         Ok(self.project_for(caller, id).await?.0)
     }
 
-    pub async fn list_projects(&self, caller: &Caller, query: &ProjectQuery) -> AppResult<Page<Project>> {
+    pub async fn list_projects(
+        &self,
+        caller: &Caller,
+        query: &ProjectQuery,
+    ) -> AppResult<Page<Project>> {
         ensure(caller, Action::ListProjects, &Resource::Global)?;
-        self.store.list_projects(query, project_scope(&caller.actor)).await
+        self.store
+            .list_projects(query, project_scope(&caller.actor))
+            .await
     }
 
-    pub async fn update_project(&self, caller: &Caller, id: Uuid, expected_version: i64, patch: ProjectPatch) -> AppResult<Project> {
+    pub async fn update_project(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        patch: ProjectPatch,
+    ) -> AppResult<Project> {
         let (current, access) = self.project_for(caller, id).await?;
         ensure(caller, Action::UpdateProject, &Resource::Project(access))?;
-        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
         if let Some(c) = patch.code {
@@ -267,9 +358,13 @@ impl Services {
                 Err(m) => errors.add("currency", m),
             }
         }
-        let cv = patch.contract_value_minor.unwrap_or(current.contract_value.as_ref().map(|m| m.amount_minor));
+        let cv = patch
+            .contract_value_minor
+            .unwrap_or(current.contract_value.as_ref().map(|m| m.amount_minor));
         next.contract_value = money(&mut errors, "contract_value_minor", cv, &next.currency);
-        let b = patch.budget_minor.unwrap_or(current.budget.as_ref().map(|m| m.amount_minor));
+        let b = patch
+            .budget_minor
+            .unwrap_or(current.budget.as_ref().map(|m| m.amount_minor));
         next.budget = money(&mut errors, "budget_minor", b, &next.currency);
         if let Some(v) = patch.location {
             next.location = optional_text(&mut errors, "location", v.as_deref(), 300);
@@ -283,34 +378,78 @@ impl Services {
         errors.into_result()?;
         next.updated_at = self.now();
         next.updated_by_name = Some(caller.actor.name.clone());
-        let a = audit(caller, "update", "project", id, &next.code, changes(&current, &next));
+        let a = audit(
+            caller,
+            "update",
+            "project",
+            id,
+            &next.code,
+            changes(&current, &next),
+        );
         self.store.update_project(&next, expected_version, &a).await
     }
 
     /// Moves a project along its lifecycle; illegal moves list the allowed ones.
-    pub async fn change_project_status(&self, caller: &Caller, id: Uuid, expected_version: i64, to: ProjectStatus) -> AppResult<Project> {
+    pub async fn change_project_status(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        to: ProjectStatus,
+    ) -> AppResult<Project> {
         let (current, access) = self.project_for(caller, id).await?;
-        ensure(caller, Action::ChangeProjectStatus, &Resource::Project(access))?;
-        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        ensure(
+            caller,
+            Action::ChangeProjectStatus,
+            &Resource::Project(access),
+        )?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
         if !current.status.can_become(to) {
             return Err(AppError::InvalidTransition {
                 from: current.status.to_string(),
                 to: to.to_string(),
-                allowed: current.status.allowed_next().iter().map(|s| s.to_string()).collect(),
+                allowed: current
+                    .status
+                    .allowed_next()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
             });
         }
         let mut next = current.clone();
         next.status = to;
         next.updated_at = self.now();
         next.updated_by_name = Some(caller.actor.name.clone());
-        let a = audit(caller, "status_change", "project", id, &next.code, changes(&current, &next));
+        let a = audit(
+            caller,
+            "status_change",
+            "project",
+            id,
+            &next.code,
+            changes(&current, &next),
+        );
         self.store.update_project(&next, expected_version, &a).await
     }
 
-    pub async fn delete_project(&self, caller: &Caller, id: Uuid, expected_version: i64) -> AppResult<()> {
+    pub async fn delete_project(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<()> {
         let (current, access) = self.project_for(caller, id).await?;
         ensure(caller, Action::DeleteProject, &Resource::Project(access))?;
-        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
         let a = audit(caller, "delete", "project", id, &current.code, Vec::new());
         self.store.delete_project(id, expected_version, &a).await
     }
@@ -321,12 +460,25 @@ impl Services {
     }
 
     /// Adds a person to the team (or changes their project role). Client users cannot join teams.
-    pub async fn add_member(&self, caller: &Caller, project_id: Uuid, user_id: Uuid, role: ProjectRole) -> AppResult<Vec<Member>> {
+    pub async fn add_member(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        user_id: Uuid,
+        role: ProjectRole,
+    ) -> AppResult<Vec<Member>> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ManageTeam, &Resource::Project(access))?;
-        let user = self.store.get_user(user_id).await?.ok_or_else(|| AppError::field("user_id", "no such user"))?;
+        let user = self
+            .store
+            .get_user(user_id)
+            .await?
+            .ok_or_else(|| AppError::field("user_id", "no such user"))?;
         if user.role == Role::Client {
-            return Err(AppError::field("user_id", "client users cannot be team members; they see their organisation's projects"));
+            return Err(AppError::field(
+                "user_id",
+                "client users cannot be team members; they see their organisation's projects",
+            ));
         }
         if !user.is_active() {
             return Err(AppError::field("user_id", "this user is disabled"));
@@ -336,28 +488,49 @@ impl Services {
             old: serde_json::Value::Null,
             new: serde_json::json!({"user": user.name, "role": role.as_str()}),
         };
-        let a = audit(caller, "add_member", "project", project_id, &project.code, vec![change]);
-        self.store.upsert_member(project_id, user_id, role, &a).await?;
+        let a = audit(
+            caller,
+            "add_member",
+            "project",
+            project_id,
+            &project.code,
+            vec![change],
+        );
+        self.store
+            .upsert_member(project_id, user_id, role, &a)
+            .await?;
         self.store.list_members(project_id).await
     }
 
     /// Removes a person from the team. The manager stays; members with open tasks here stay.
-    pub async fn remove_member(&self, caller: &Caller, project_id: Uuid, user_id: Uuid) -> AppResult<()> {
+    pub async fn remove_member(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        user_id: Uuid,
+    ) -> AppResult<()> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ManageTeam, &Resource::Project(access))?;
         if user_id == project.manager_id {
             return Err(AppError::Conflict {
                 code: "is_manager",
-                message: "the project manager stays on the team; choose another manager first".into(),
+                message: "the project manager stays on the team; choose another manager first"
+                    .into(),
                 fields: FieldErrors::new(),
             });
         }
         let members = self.store.list_members(project_id).await?;
-        let member = members.iter().find(|m| m.user_id == user_id).ok_or(AppError::NotFound("team member"))?;
+        let member = members
+            .iter()
+            .find(|m| m.user_id == user_id)
+            .ok_or(AppError::NotFound("team member"))?;
         if member.open_tasks > 0 {
             return Err(AppError::Conflict {
                 code: "has_open_tasks",
-                message: format!("{} still has {} open task(s) on this project; reassign them first", member.name, member.open_tasks),
+                message: format!(
+                    "{} still has {} open task(s) on this project; reassign them first",
+                    member.name, member.open_tasks
+                ),
                 fields: FieldErrors::new(),
             });
         }
@@ -366,13 +539,22 @@ impl Services {
             old: serde_json::json!({"user": member.name, "role": member.project_role.as_str()}),
             new: serde_json::Value::Null,
         };
-        let a = audit(caller, "remove_member", "project", project_id, &project.code, vec![change]);
+        let a = audit(
+            caller,
+            "remove_member",
+            "project",
+            project_id,
+            &project.code,
+            vec![change],
+        );
         self.store.remove_member(project_id, user_id, &a).await?;
         Ok(())
     }
 
     /// Counts for the dashboard within what the caller may see.
     pub async fn dashboard(&self, caller: &Caller) -> AppResult<DashboardCounts> {
-        self.store.dashboard_counts(project_scope(&caller.actor), self.today()).await
+        self.store
+            .dashboard_counts(project_scope(&caller.actor), self.today())
+            .await
     }
 }

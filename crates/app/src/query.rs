@@ -22,13 +22,19 @@ pub struct Paging {
 
 impl Default for Paging {
     fn default() -> Self {
-        Paging { limit: DEFAULT_LIMIT, offset: 0 }
+        Paging {
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+        }
     }
 }
 
 impl Paging {
     /// Builds paging from a 1-based page number and a limit, checking both.
-    pub fn new(page: Option<u64>, limit: Option<u32>) -> Result<Paging, formula_domain::errors::FieldErrors> {
+    pub fn new(
+        page: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<Paging, formula_domain::errors::FieldErrors> {
         let mut errors = formula_domain::errors::FieldErrors::new();
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
@@ -39,7 +45,10 @@ impl Paging {
             errors.add("page", "must be between 1 and 1000000");
         }
         errors.into_result()?;
-        Ok(Paging { limit, offset: (page - 1) * u64::from(limit) })
+        Ok(Paging {
+            limit,
+            offset: (page - 1) * u64::from(limit),
+        })
     }
 
     pub fn page(&self) -> u64 {
@@ -58,13 +67,25 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: i64, paging: Paging) -> Self {
-        Page { items, total, page: paging.page(), limit: paging.limit }
+        Page {
+            items,
+            total,
+            page: paging.page(),
+            limit: paging.limit,
+        }
     }
     pub fn pages(&self) -> u64 {
-        (self.total.max(0) as u64).div_ceil(u64::from(self.limit.max(1))).max(1)
+        (self.total.max(0) as u64)
+            .div_ceil(u64::from(self.limit.max(1)))
+            .max(1)
     }
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, page: self.page, limit: self.limit }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            limit: self.limit,
+        }
     }
 }
 
@@ -77,7 +98,11 @@ pub enum Dir {
 }
 
 /// Parses `sort` values like `name` or `-due_date` against an allow-list.
-pub fn parse_sort<T: Copy>(input: Option<&str>, allowed: &[(&str, T)], default: (T, Dir)) -> Result<(T, Dir), String> {
+pub fn parse_sort<T: Copy>(
+    input: Option<&str>,
+    allowed: &[(&str, T)],
+    default: (T, Dir),
+) -> Result<(T, Dir), String> {
     let Some(raw) = input.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(default);
     };
@@ -85,10 +110,17 @@ pub fn parse_sort<T: Copy>(input: Option<&str>, allowed: &[(&str, T)], default: 
         Some(k) => (Dir::Desc, k),
         None => (Dir::Asc, raw),
     };
-    allowed.iter().find(|(name, _)| *name == key).map(|(_, v)| (*v, dir)).ok_or_else(|| {
-        let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
-        format!("must be one of {} (prefix with - for descending)", names.join(", "))
-    })
+    allowed
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, v)| (*v, dir))
+        .ok_or_else(|| {
+            let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+            format!(
+                "must be one of {} (prefix with - for descending)",
+                names.join(", ")
+            )
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

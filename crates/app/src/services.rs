@@ -47,7 +47,11 @@ impl Services {
 
 /// Refuses with `Forbidden` unless the caller may do `action` on `resource`.
 pub(crate) fn ensure(caller: &Caller, action: Action, resource: &Resource) -> AppResult<()> {
-    if authorize(&caller.actor, action, resource) { Ok(()) } else { Err(AppError::Forbidden) }
+    if authorize(&caller.actor, action, resource) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// Builds an audit entry for a change made by `caller`.
@@ -80,21 +84,46 @@ pub(crate) fn changes<T: serde::Serialize>(old: &T, new: &T) -> Vec<FieldChange>
     let (Ok(o), Ok(n)) = (serde_json::to_value(old), serde_json::to_value(new)) else {
         return Vec::new();
     };
-    formula_domain::audit::diff(&o, &n, &["version", "updated_at", "updated_by_name", "created_at"])
+    formula_domain::audit::diff(
+        &o,
+        &n,
+        &["version", "updated_at", "updated_by_name", "created_at"],
+    )
 }
 
 /// The snapshot of a newly created entity, as a list of `null → value` changes.
 pub(crate) fn created<T: serde::Serialize>(new: &T) -> Vec<FieldChange> {
-    let Ok(n) = serde_json::to_value(new) else { return Vec::new() };
-    formula_domain::audit::diff(&serde_json::json!({}), &n, &["version", "updated_at", "updated_by_name", "created_at", "id"])
+    let Ok(n) = serde_json::to_value(new) else {
+        return Vec::new();
+    };
+    formula_domain::audit::diff(
+        &serde_json::json!({}),
+        &n,
+        &[
+            "version",
+            "updated_at",
+            "updated_by_name",
+            "created_at",
+            "id",
+        ],
+    )
 }
 
 /// Refuses a stale update before doing any work, naming who saved last.
-pub(crate) fn check_version(expected: i64, current: i64, updated_by: Option<String>, updated_at: OffsetDateTime) -> AppResult<()> {
+pub(crate) fn check_version(
+    expected: i64,
+    current: i64,
+    updated_by: Option<String>,
+    updated_at: OffsetDateTime,
+) -> AppResult<()> {
     if expected == current {
         Ok(())
     } else {
-        Err(AppError::Stale { current_version: current, updated_by, updated_at: Some(updated_at) })
+        Err(AppError::Stale {
+            current_version: current,
+            updated_by,
+            updated_at: Some(updated_at),
+        })
     }
 }
 

@@ -80,38 +80,72 @@ fn hours(errors: &mut FieldErrors, field: &str, v: Option<f64>) -> Option<f64> {
 
 impl Services {
     async fn task_for(&self, caller: &Caller, id: Uuid) -> AppResult<(Task, ProjectAccess)> {
-        let task = self.store.get_task(id).await?.ok_or(AppError::NotFound("task"))?;
-        let (_, access) = self.project_for(caller, task.project_id).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound("task"),
-            other => other,
-        })?;
+        let task = self
+            .store
+            .get_task(id)
+            .await?
+            .ok_or(AppError::NotFound("task"))?;
+        let (_, access) = self
+            .project_for(caller, task.project_id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("task"),
+                other => other,
+            })?;
         Ok((task, access))
     }
 
     /// Whether the caller may edit this task (for showing edit controls).
     pub fn may_edit_task(&self, caller: &Caller, task: &Task, access: ProjectAccess) -> bool {
-        authorize(&caller.actor, Action::UpdateTask, &Resource::Task { project: access, assignee: task.assignee_id })
+        authorize(
+            &caller.actor,
+            Action::UpdateTask,
+            &Resource::Task {
+                project: access,
+                assignee: task.assignee_id,
+            },
+        )
     }
 
-    async fn check_assignee(&self, errors: &mut FieldErrors, project_id: Uuid, assignee: Option<Uuid>) -> AppResult<Option<String>> {
+    async fn check_assignee(
+        &self,
+        errors: &mut FieldErrors,
+        project_id: Uuid,
+        assignee: Option<Uuid>,
+    ) -> AppResult<Option<String>> {
         let Some(id) = assignee else { return Ok(None) };
         let members = self.store.list_members(project_id).await?;
         match members.into_iter().find(|m| m.user_id == id) {
             Some(m) => Ok(Some(m.name)),
             None => {
-                errors.add("assignee_id", "must be a member of the project team; add them on the Team tab first");
+                errors.add(
+                    "assignee_id",
+                    "must be a member of the project team; add them on the Team tab first",
+                );
                 Ok(None)
             }
         }
     }
 
-    pub async fn create_task(&self, caller: &Caller, project_id: Uuid, input: NewTask) -> AppResult<Task> {
+    pub async fn create_task(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: NewTask,
+    ) -> AppResult<Task> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::CreateTask, &Resource::Project(access))?;
         let mut errors = FieldErrors::new();
         let title = required_text(&mut errors, "title", &input.title, 300);
-        let description = optional_text(&mut errors, "description", input.description.as_deref(), 10_000);
-        let assignee_name = self.check_assignee(&mut errors, project_id, input.assignee_id).await?;
+        let description = optional_text(
+            &mut errors,
+            "description",
+            input.description.as_deref(),
+            10_000,
+        );
+        let assignee_name = self
+            .check_assignee(&mut errors, project_id, input.assignee_id)
+            .await?;
         if let (Some(s), Some(d)) = (input.start_date, input.due_date)
             && d < s
         {
@@ -126,7 +160,8 @@ impl Services {
         errors.into_result()?;
         let now = self.now();
         let status = input.status.unwrap_or(TaskStatus::Pending);
-        let (progress, completed_at) = apply_status(TaskStatus::Pending, status, progress, None, now);
+        let (progress, completed_at) =
+            apply_status(TaskStatus::Pending, status, progress, None, now);
         let task = Task {
             id: formula_domain::new_id(),
             project_id,
@@ -149,7 +184,14 @@ impl Services {
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
         };
-        let a = audit(caller, "create", "task", task.id, &task.title, created(&task));
+        let a = audit(
+            caller,
+            "create",
+            "task",
+            task.id,
+            &task.title,
+            created(&task),
+        );
         self.store.insert_task(&task, &a).await?;
         Ok(task)
     }
@@ -159,17 +201,42 @@ impl Services {
     }
 
     /// Tasks of one project, filtered.
-    pub async fn list_project_tasks(&self, caller: &Caller, project_id: Uuid, mut query: TaskQuery) -> AppResult<Page<Task>> {
+    pub async fn list_project_tasks(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        mut query: TaskQuery,
+    ) -> AppResult<Page<Task>> {
         let (_, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
         query.project_id = Some(project_id);
-        self.store.list_tasks(&query, project_scope(&caller.actor)).await
+        self.store
+            .list_tasks(&query, project_scope(&caller.actor))
+            .await
     }
 
-    pub async fn update_task(&self, caller: &Caller, id: Uuid, expected_version: i64, patch: TaskPatch) -> AppResult<Task> {
+    pub async fn update_task(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        patch: TaskPatch,
+    ) -> AppResult<Task> {
         let (current, access) = self.task_for(caller, id).await?;
-        ensure(caller, Action::UpdateTask, &Resource::Task { project: access, assignee: current.assignee_id })?;
-        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        ensure(
+            caller,
+            Action::UpdateTask,
+            &Resource::Task {
+                project: access,
+                assignee: current.assignee_id,
+            },
+        )?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
         if let Some(v) = patch.title {
@@ -184,7 +251,9 @@ impl Services {
         if let Some(v) = patch.assignee_id
             && v != current.assignee_id
         {
-            next.assignee_name = self.check_assignee(&mut errors, current.project_id, v).await?;
+            next.assignee_name = self
+                .check_assignee(&mut errors, current.project_id, v)
+                .await?;
             next.assignee_id = v;
         }
         if let Some(v) = patch.start_date {
@@ -214,22 +283,51 @@ impl Services {
         errors.into_result()?;
         let now = self.now();
         if let Some(to) = patch.status {
-            let (p, at) = apply_status(current.status, to, next.progress, current.completed_at, now);
+            let (p, at) =
+                apply_status(current.status, to, next.progress, current.completed_at, now);
             next.status = to;
             next.progress = p;
             next.completed_at = at;
         }
         next.updated_at = now;
         next.updated_by_name = Some(caller.actor.name.clone());
-        let action = if next.status != current.status { "status_change" } else { "update" };
-        let a = audit(caller, action, "task", id, &next.title, changes(&current, &next));
+        let action = if next.status != current.status {
+            "status_change"
+        } else {
+            "update"
+        };
+        let a = audit(
+            caller,
+            action,
+            "task",
+            id,
+            &next.title,
+            changes(&current, &next),
+        );
         self.store.update_task(&next, expected_version, &a).await
     }
 
-    pub async fn delete_task(&self, caller: &Caller, id: Uuid, expected_version: i64) -> AppResult<()> {
+    pub async fn delete_task(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<()> {
         let (current, access) = self.task_for(caller, id).await?;
-        ensure(caller, Action::DeleteTask, &Resource::Task { project: access, assignee: current.assignee_id })?;
-        check_version(expected_version, current.version, current.updated_by_name.clone(), current.updated_at)?;
+        ensure(
+            caller,
+            Action::DeleteTask,
+            &Resource::Task {
+                project: access,
+                assignee: current.assignee_id,
+            },
+        )?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
         let a = audit(caller, "delete", "task", id, &current.title, Vec::new());
         self.store.delete_task(id, expected_version, &a).await
     }
@@ -240,13 +338,31 @@ impl Services {
         let query = TaskQuery {
             assignee_id: Some(caller.actor.user_id),
             sort: Some((TaskSort::DueDate, crate::query::Dir::Asc)),
-            paging: Paging { limit: 200, offset: 0 },
+            paging: Paging {
+                limit: 200,
+                offset: 0,
+            },
             ..Default::default()
         };
-        let open = self.store.list_tasks(&TaskQuery { open_only: true, ..query.clone() }, project_scope(&caller.actor)).await?;
+        let open = self
+            .store
+            .list_tasks(
+                &TaskQuery {
+                    open_only: true,
+                    ..query.clone()
+                },
+                project_scope(&caller.actor),
+            )
+            .await?;
         let done = self
             .store
-            .list_tasks(&TaskQuery { status: Some(TaskStatus::Completed), ..query }, project_scope(&caller.actor))
+            .list_tasks(
+                &TaskQuery {
+                    status: Some(TaskStatus::Completed),
+                    ..query
+                },
+                project_scope(&caller.actor),
+            )
             .await?;
         let mut work = MyWork::default();
         for t in open.items {
@@ -257,13 +373,22 @@ impl Services {
             }
         }
         let since = self.now() - Duration::days(14);
-        work.done_recently = done.items.into_iter().filter(|t| t.completed_at.is_some_and(|at| at >= since)).collect();
-        work.done_recently.sort_by_key(|t| std::cmp::Reverse(t.completed_at));
+        work.done_recently = done
+            .items
+            .into_iter()
+            .filter(|t| t.completed_at.is_some_and(|at| at >= since))
+            .collect();
+        work.done_recently
+            .sort_by_key(|t| std::cmp::Reverse(t.completed_at));
         Ok(work)
     }
 
     /// The audit trail (admins and executives).
-    pub async fn list_audit(&self, caller: &Caller, query: &crate::query::AuditQuery) -> AppResult<Page<formula_domain::audit::AuditEntry>> {
+    pub async fn list_audit(
+        &self,
+        caller: &Caller,
+        query: &crate::query::AuditQuery,
+    ) -> AppResult<Page<formula_domain::audit::AuditEntry>> {
         ensure(caller, Action::ViewAudit, &Resource::Global)?;
         self.store.list_audit(query).await
     }

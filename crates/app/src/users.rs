@@ -50,7 +50,11 @@ pub struct UserPatch {
 }
 
 fn clean_skills(errors: &mut FieldErrors, skills: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = skills.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let mut out: Vec<String> = skills
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
     out.dedup();
     if out.len() > 50 || out.iter().any(|s| s.chars().count() > 60) {
         errors.add("skills", "at most 50 skills of up to 60 characters each");
@@ -59,15 +63,26 @@ fn clean_skills(errors: &mut FieldErrors, skills: &[String]) -> Vec<String> {
 }
 
 impl Services {
-    async fn check_client_link(&self, errors: &mut FieldErrors, role: Role, client_id: Option<Uuid>) -> AppResult<()> {
+    async fn check_client_link(
+        &self,
+        errors: &mut FieldErrors,
+        role: Role,
+        client_id: Option<Uuid>,
+    ) -> AppResult<()> {
         match (role, client_id) {
-            (Role::Client, None) => errors.add("client_id", "a client user must belong to a client organisation"),
+            (Role::Client, None) => errors.add(
+                "client_id",
+                "a client user must belong to a client organisation",
+            ),
             (Role::Client, Some(id)) => {
                 if self.store.get_client(id).await?.is_none() {
                     errors.add("client_id", "no such client");
                 }
             }
-            (_, Some(_)) => errors.add("client_id", "only client users belong to a client organisation"),
+            (_, Some(_)) => errors.add(
+                "client_id",
+                "only client users belong to a client organisation",
+            ),
             (_, None) => {}
         }
         Ok(())
@@ -86,7 +101,8 @@ impl Services {
         let job_title = optional_text(&mut errors, "job_title", input.job_title.as_deref(), 120);
         let phone = optional_text(&mut errors, "phone", input.phone.as_deref(), 40);
         let skills = clean_skills(&mut errors, &input.skills);
-        self.check_client_link(&mut errors, input.role, input.client_id).await?;
+        self.check_client_link(&mut errors, input.role, input.client_id)
+            .await?;
         errors.into_result()?;
         let now = self.now();
         let user = User {
@@ -111,7 +127,14 @@ impl Services {
         ensure(caller, Action::ManageUsers, &Resource::Global)?;
         let (user, password) = self.validate_new_user(input).await?;
         let hash = crate::secrets::hash_password(password).await?;
-        let a = audit(caller, "create", "user", user.id, &user.email, created(&user));
+        let a = audit(
+            caller,
+            "create",
+            "user",
+            user.id,
+            &user.email,
+            created(&user),
+        );
         self.store.insert_user(&user, &hash, &a).await?;
         Ok(user)
     }
@@ -128,7 +151,10 @@ impl Services {
             let q = UserQuery {
                 role: Some(role),
                 status: Some(UserStatus::Active),
-                paging: crate::query::Paging { limit: 200, offset: 0 },
+                paging: crate::query::Paging {
+                    limit: 200,
+                    offset: 0,
+                },
                 ..Default::default()
             };
             out.extend(self.store.list_users(&q).await?.items);
@@ -141,7 +167,14 @@ impl Services {
     /// Active internal users (everyone but client users), for team pickers.
     pub async fn list_staff(&self, caller: &Caller) -> AppResult<Vec<User>> {
         ensure(caller, Action::ListUsers, &Resource::Global)?;
-        let q = UserQuery { status: Some(UserStatus::Active), paging: crate::query::Paging { limit: 200, offset: 0 }, ..Default::default() };
+        let q = UserQuery {
+            status: Some(UserStatus::Active),
+            paging: crate::query::Paging {
+                limit: 200,
+                offset: 0,
+            },
+            ..Default::default()
+        };
         let mut all = self.store.list_users(&q).await?.items;
         all.retain(|u| u.role != Role::Client);
         Ok(all)
@@ -149,13 +182,26 @@ impl Services {
 
     pub async fn get_user(&self, caller: &Caller, id: Uuid) -> AppResult<User> {
         ensure(caller, Action::ViewUser, &Resource::User { id })?;
-        self.store.get_user(id).await?.ok_or(AppError::NotFound("user"))
+        self.store
+            .get_user(id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
     }
 
     /// Updates a user (admins only). Disabling ends the user's sessions.
-    pub async fn update_user(&self, caller: &Caller, id: Uuid, expected_version: i64, patch: UserPatch) -> AppResult<User> {
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        patch: UserPatch,
+    ) -> AppResult<User> {
         ensure(caller, Action::ManageUsers, &Resource::Global)?;
-        let current = self.store.get_user(id).await?.ok_or(AppError::NotFound("user"))?;
+        let current = self
+            .store
+            .get_user(id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
         check_version(expected_version, current.version, None, current.updated_at)?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
@@ -189,13 +235,26 @@ impl Services {
         if next.role != Role::Client && patch.client_id.is_none() {
             next.client_id = None;
         }
-        self.check_client_link(&mut errors, next.role, next.client_id).await?;
-        if id == caller.actor.user_id && (next.status == UserStatus::Disabled || next.role != Role::Admin) {
-            errors.add("role", "you cannot demote or disable your own account; ask another administrator");
+        self.check_client_link(&mut errors, next.role, next.client_id)
+            .await?;
+        if id == caller.actor.user_id
+            && (next.status == UserStatus::Disabled || next.role != Role::Admin)
+        {
+            errors.add(
+                "role",
+                "you cannot demote or disable your own account; ask another administrator",
+            );
         }
         errors.into_result()?;
         next.updated_at = self.now();
-        let a = audit(caller, "update", "user", id, &next.email, changes(&current, &next));
+        let a = audit(
+            caller,
+            "update",
+            "user",
+            id,
+            &next.email,
+            changes(&current, &next),
+        );
         self.store.update_user(&next, expected_version, &a).await
     }
 }

@@ -47,7 +47,11 @@ pub fn diff(old: &serde_json::Value, new: &serde_json::Value, ignore: &[&str]) -
         .filter_map(|k| {
             let a = o.get(k).cloned().unwrap_or(serde_json::Value::Null);
             let b = n.get(k).cloned().unwrap_or(serde_json::Value::Null);
-            (a != b).then(|| FieldChange { field: k.clone(), old: a, new: b })
+            (a != b).then(|| FieldChange {
+                field: k.clone(),
+                old: a,
+                new: b,
+            })
         })
         .collect()
 }
@@ -59,7 +63,18 @@ mod tests {
 
     #[test]
     fn diff_lists_changed_fields_only() {
-        let d = diff(&json!({"a": 1, "b": "x", "version": 1}), &json!({"a": 2, "b": "x", "version": 2}), &["version"]);
-        assert_eq!(d, vec![FieldChange { field: "a".into(), old: json!(1), new: json!(2) }]);
+        let d = diff(
+            &json!({"a": 1, "b": "x", "version": 1}),
+            &json!({"a": 2, "b": "x", "version": 2}),
+            &["version"],
+        );
+        assert_eq!(
+            d,
+            vec![FieldChange {
+                field: "a".into(),
+                old: json!(1),
+                new: json!(2)
+            }]
+        );
     }
 }

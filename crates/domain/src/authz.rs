@@ -84,10 +84,17 @@ pub struct ProjectAccess {
 pub enum Resource {
     /// Company-wide actions (lists, creation, administration).
     Global,
-    User { id: Uuid },
-    Client { id: Uuid },
+    User {
+        id: Uuid,
+    },
+    Client {
+        id: Uuid,
+    },
     Project(ProjectAccess),
-    Task { project: ProjectAccess, assignee: Option<Uuid> },
+    Task {
+        project: ProjectAccess,
+        assignee: Option<Uuid>,
+    },
 }
 
 /// Decides whether `actor` may perform `action` on `resource`.
@@ -103,7 +110,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
     match (action, resource) {
         // People: a directory for the office; only admins manage accounts.
         (ListUsers, _) => matches!(role, Executive | ProjectManager),
-        (ViewUser, Resource::User { id }) => *id == actor.user_id || matches!(role, Executive | ProjectManager),
+        (ViewUser, Resource::User { id }) => {
+            *id == actor.user_id || matches!(role, Executive | ProjectManager)
+        }
         (ManageUsers, _) => false,
 
         // Clients: the office sees all; a client user sees only their own organisation.
@@ -131,7 +140,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
                 && (matches!(role, ProjectManager | Designer | Coordinator)
                     || (role == Craftsman && *assignee == Some(actor.user_id)))
         }
-        (DeleteTask, Resource::Task { project, .. }) => role == ProjectManager && project.membership.is_some(),
+        (DeleteTask, Resource::Task { project, .. }) => {
+            role == ProjectManager && project.membership.is_some()
+        }
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -162,7 +173,9 @@ pub enum ProjectScope {
 pub fn project_scope(actor: &Actor) -> ProjectScope {
     match actor.role {
         Role::Admin | Role::Executive => ProjectScope::All,
-        Role::Client => actor.client_id.map_or(ProjectScope::None, ProjectScope::OfClient),
+        Role::Client => actor
+            .client_id
+            .map_or(ProjectScope::None, ProjectScope::OfClient),
         _ => ProjectScope::MemberOf(actor.user_id),
     }
 }
@@ -178,7 +191,11 @@ pub enum ClientScope {
 /// The client visibility of an actor, for list queries.
 pub fn client_scope(actor: &Actor) -> ClientScope {
     match actor.role {
-        Role::Admin | Role::Executive | Role::ProjectManager | Role::Designer | Role::Coordinator => ClientScope::All,
+        Role::Admin
+        | Role::Executive
+        | Role::ProjectManager
+        | Role::Designer
+        | Role::Coordinator => ClientScope::All,
         Role::Client => actor.client_id.map_or(ClientScope::None, ClientScope::Only),
         Role::Craftsman => ClientScope::None,
     }
@@ -232,10 +249,22 @@ mod tests {
             (ViewTasks, "own client project", [T, T, F, F, F, F, T]),
             (CreateTask, "member project", [T, F, T, T, T, F, F]),
             (CreateTask, "other project", [T, F, F, F, F, F, F]),
-            (UpdateTask, "member task assigned to me", [T, F, T, T, T, T, F]),
-            (UpdateTask, "member task assigned to other", [T, F, T, T, T, F, F]),
+            (
+                UpdateTask,
+                "member task assigned to me",
+                [T, F, T, T, T, T, F],
+            ),
+            (
+                UpdateTask,
+                "member task assigned to other",
+                [T, F, T, T, T, F, F],
+            ),
             (UpdateTask, "other project task", [T, F, F, F, F, F, F]),
-            (DeleteTask, "member task assigned to other", [T, F, T, F, F, F, F]),
+            (
+                DeleteTask,
+                "member task assigned to other",
+                [T, F, T, F, F, F, F],
+            ),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
         ]
@@ -244,21 +273,41 @@ mod tests {
     fn resource(a: &Actor, what: &str) -> Resource {
         let own_client = Uuid::from_u128(100);
         let other_client = Uuid::from_u128(200);
-        let member = ProjectAccess { client_id: other_client, membership: Some(ProjectRole::Member) };
-        let own_client_project = ProjectAccess { client_id: own_client, membership: None };
-        let other = ProjectAccess { client_id: other_client, membership: None };
+        let member = ProjectAccess {
+            client_id: other_client,
+            membership: Some(ProjectRole::Member),
+        };
+        let own_client_project = ProjectAccess {
+            client_id: own_client,
+            membership: None,
+        };
+        let other = ProjectAccess {
+            client_id: other_client,
+            membership: None,
+        };
         match what {
             "global" => Resource::Global,
             "self" => Resource::User { id: a.user_id },
-            "other user" => Resource::User { id: Uuid::from_u128(2) },
+            "other user" => Resource::User {
+                id: Uuid::from_u128(2),
+            },
             "own client" => Resource::Client { id: own_client },
             "other client" => Resource::Client { id: other_client },
             "member project" => Resource::Project(member),
             "own client project" => Resource::Project(own_client_project),
             "other project" => Resource::Project(other),
-            "member task assigned to me" => Resource::Task { project: member, assignee: Some(a.user_id) },
-            "member task assigned to other" => Resource::Task { project: member, assignee: Some(Uuid::from_u128(9)) },
-            "other project task" => Resource::Task { project: other, assignee: Some(a.user_id) },
+            "member task assigned to me" => Resource::Task {
+                project: member,
+                assignee: Some(a.user_id),
+            },
+            "member task assigned to other" => Resource::Task {
+                project: member,
+                assignee: Some(Uuid::from_u128(9)),
+            },
+            "other project task" => Resource::Task {
+                project: other,
+                assignee: Some(a.user_id),
+            },
             _ => panic!("unknown resource {what}"),
         }
     }
@@ -267,7 +316,10 @@ mod tests {
     fn every_role_against_every_action() {
         let rows = cases();
         for action in Action::ALL {
-            assert!(rows.iter().any(|r| r.0 == *action), "{action:?} has no row in the matrix test");
+            assert!(
+                rows.iter().any(|r| r.0 == *action),
+                "{action:?} has no row in the matrix test"
+            );
         }
         for (action, what, expected) in rows {
             for (i, role) in Role::ALL.iter().enumerate() {
@@ -281,11 +333,33 @@ mod tests {
     #[test]
     fn executives_change_nothing() {
         let a = actor(Role::Executive);
-        let writes = [ManageUsers, CreateClient, UpdateClient, DeleteClient, CreateProject, UpdateProject,
-            ChangeProjectStatus, ManageTeam, DeleteProject, CreateTask, UpdateTask, DeleteTask];
-        let member = ProjectAccess { client_id: Uuid::from_u128(5), membership: Some(ProjectRole::Member) };
+        let writes = [
+            ManageUsers,
+            CreateClient,
+            UpdateClient,
+            DeleteClient,
+            CreateProject,
+            UpdateProject,
+            ChangeProjectStatus,
+            ManageTeam,
+            DeleteProject,
+            CreateTask,
+            UpdateTask,
+            DeleteTask,
+        ];
+        let member = ProjectAccess {
+            client_id: Uuid::from_u128(5),
+            membership: Some(ProjectRole::Member),
+        };
         for action in writes {
-            for r in [Resource::Global, Resource::Project(member), Resource::Task { project: member, assignee: Some(a.user_id) }] {
+            for r in [
+                Resource::Global,
+                Resource::Project(member),
+                Resource::Task {
+                    project: member,
+                    assignee: Some(a.user_id),
+                },
+            ] {
                 assert!(!authorize(&a, action, &r), "executive must not {action:?}");
             }
         }
@@ -294,8 +368,14 @@ mod tests {
     #[test]
     fn scopes_match_roles() {
         assert_eq!(project_scope(&actor(Role::Executive)), ProjectScope::All);
-        assert_eq!(project_scope(&actor(Role::Designer)), ProjectScope::MemberOf(Uuid::from_u128(1)));
-        assert_eq!(project_scope(&actor(Role::Client)), ProjectScope::OfClient(Uuid::from_u128(100)));
+        assert_eq!(
+            project_scope(&actor(Role::Designer)),
+            ProjectScope::MemberOf(Uuid::from_u128(1))
+        );
+        assert_eq!(
+            project_scope(&actor(Role::Client)),
+            ProjectScope::OfClient(Uuid::from_u128(100))
+        );
         assert_eq!(client_scope(&actor(Role::Craftsman)), ClientScope::None);
     }
 }

@@ -1,6 +1,5 @@
 //! Closed vocabularies stored and sent as snake_case strings.
 
-
 /// Error for a string that is not one of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must be one of: {allowed}")]

@@ -18,14 +18,20 @@ impl FieldErrors {
         Self::default()
     }
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.to_owned(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
     /// Message for a field, if any (used to render errors beside form fields).
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
     /// `Ok(())` when no errors were collected.
     pub fn into_result(self) -> Result<(), FieldErrors> {
@@ -45,7 +51,12 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: us
 }
 
 /// Trims an optional text field (empty becomes `None`) and checks its length.
-pub fn optional_text(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
     if v.chars().count() > max {
         errors.add(field, format!("must be at most {max} characters"));

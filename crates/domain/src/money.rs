@@ -34,7 +34,11 @@ pub fn parse_currency(input: &str) -> Result<String, &'static str> {
 /// into minor units, exactly. Thousands separators (`,`, space, `_`) are ignored.
 pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
     let digits = minor_digits(currency);
-    let cleaned: String = input.trim().chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
+    let cleaned: String = input
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
     let (negative, body) = match cleaned.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, cleaned.as_str()),
@@ -52,8 +56,16 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
         return Err(invalid());
     }
     let too_big = || "is too large".to_string();
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_big())? };
-    let mut frac_value: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| invalid())? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| too_big())?
+    };
+    let mut frac_value: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| invalid())?
+    };
     for _ in frac.len()..digits as usize {
         frac_value *= 10;
     }

@@ -130,7 +130,14 @@ pub struct Project {
 impl Project {
     /// Schedule health on `today`, derived from dates, progress and overdue tasks.
     pub fn health(&self, today: Date) -> Health {
-        schedule_health(self.status, self.start_date, self.end_date, self.progress, self.task_overdue, today)
+        schedule_health(
+            self.status,
+            self.start_date,
+            self.end_date,
+            self.progress,
+            self.task_overdue,
+            today,
+        )
     }
 }
 
@@ -235,12 +242,30 @@ mod tests {
         let s = Some(date!(2026 - 01 - 01));
         let e = Some(date!(2026 - 12 - 31));
         let mid = date!(2026 - 07 - 01);
-        assert_eq!(schedule_health(ProjectStatus::Active, s, e, 50, 0, mid), Health::OnTrack);
-        assert_eq!(schedule_health(ProjectStatus::Active, s, e, 10, 0, mid), Health::AtRisk);
-        assert_eq!(schedule_health(ProjectStatus::Active, s, e, 60, 2, mid), Health::AtRisk);
-        assert_eq!(schedule_health(ProjectStatus::Active, s, e, 99, 0, date!(2027 - 01 - 02)), Health::Overdue);
-        assert_eq!(schedule_health(ProjectStatus::Completed, s, e, 100, 0, mid), Health::Closed);
-        assert_eq!(schedule_health(ProjectStatus::OnTender, s, e, 0, 0, mid), Health::NotStarted);
+        assert_eq!(
+            schedule_health(ProjectStatus::Active, s, e, 50, 0, mid),
+            Health::OnTrack
+        );
+        assert_eq!(
+            schedule_health(ProjectStatus::Active, s, e, 10, 0, mid),
+            Health::AtRisk
+        );
+        assert_eq!(
+            schedule_health(ProjectStatus::Active, s, e, 60, 2, mid),
+            Health::AtRisk
+        );
+        assert_eq!(
+            schedule_health(ProjectStatus::Active, s, e, 99, 0, date!(2027 - 01 - 02)),
+            Health::Overdue
+        );
+        assert_eq!(
+            schedule_health(ProjectStatus::Completed, s, e, 100, 0, mid),
+            Health::Closed
+        );
+        assert_eq!(
+            schedule_health(ProjectStatus::OnTender, s, e, 0, 0, mid),
+            Health::NotStarted
+        );
     }
 
     #[test]

@@ -73,7 +73,14 @@ pub fn apply_status(
 ) -> (i32, Option<OffsetDateTime>) {
     match to {
         // Keep the original completion time when a completed task is saved again.
-        TaskStatus::Completed => (100, if from == to { completed_at.or(Some(now)) } else { Some(now) }),
+        TaskStatus::Completed => (
+            100,
+            if from == to {
+                completed_at.or(Some(now))
+            } else {
+                Some(now)
+            },
+        ),
         _ if from == to => (progress, None),
         TaskStatus::Review => (progress.max(90), None),
         TaskStatus::Pending if from == TaskStatus::Completed => (0, None),
@@ -92,10 +99,34 @@ mod tests {
 
     #[test]
     fn review_sets_ninety_and_completion_stamps() {
-        assert_eq!(apply_status(TaskStatus::InProgress, TaskStatus::Review, 40, None, NOW), (90, None));
-        assert_eq!(apply_status(TaskStatus::Review, TaskStatus::Completed, 90, None, NOW), (100, Some(NOW)));
-        assert_eq!(apply_status(TaskStatus::Completed, TaskStatus::InProgress, 100, Some(NOW), NOW), (90, None));
-        assert_eq!(apply_status(TaskStatus::Completed, TaskStatus::Pending, 100, Some(NOW), NOW), (0, None));
+        assert_eq!(
+            apply_status(TaskStatus::InProgress, TaskStatus::Review, 40, None, NOW),
+            (90, None)
+        );
+        assert_eq!(
+            apply_status(TaskStatus::Review, TaskStatus::Completed, 90, None, NOW),
+            (100, Some(NOW))
+        );
+        assert_eq!(
+            apply_status(
+                TaskStatus::Completed,
+                TaskStatus::InProgress,
+                100,
+                Some(NOW),
+                NOW
+            ),
+            (90, None)
+        );
+        assert_eq!(
+            apply_status(
+                TaskStatus::Completed,
+                TaskStatus::Pending,
+                100,
+                Some(NOW),
+                NOW
+            ),
+            (0, None)
+        );
     }
 
     proptest! {

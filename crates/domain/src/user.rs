@@ -69,8 +69,14 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    if local.is_empty() || !domain_ok || local.chars().any(char::is_whitespace) || domain.contains('@') {
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    if local.is_empty()
+        || !domain_ok
+        || local.chars().any(char::is_whitespace)
+        || domain.contains('@')
+    {
         return Err("must be an email address like name@company.com");
     }
     Ok(email)
@@ -97,8 +103,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Ana@Example.COM ").as_deref(), Ok("ana@example.com"));
-        for bad in ["", "ana", "ana@", "@x.com", "a b@x.com", "ana@x", "ana@x..com", "a@b@c.com"] {
+        assert_eq!(
+            normalize_email("  Ana@Example.COM ").as_deref(),
+            Ok("ana@example.com")
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "a b@x.com",
+            "ana@x",
+            "ana@x..com",
+            "a@b@c.com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad} should be rejected");
         }
     }

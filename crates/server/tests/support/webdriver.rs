@@ -148,7 +148,11 @@ impl Browser {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("no sessionId in new-session reply: {value}"))?;
 
-        Ok(Browser { agent, session_url: format!("{base}/session/{id}"), driver })
+        Ok(Browser {
+            agent,
+            session_url: format!("{base}/session/{id}"),
+            driver,
+        })
     }
 
     /// Navigates to `url` and waits for the page load to complete.
@@ -190,17 +194,20 @@ impl Browser {
 
     /// Clicks an element (scrolling it into view first, as a user would).
     pub fn click(&self, el: &Element) -> Result<(), String> {
-        self.post(&format!("/element/{}/click", el.0), json!({})).map(drop)
+        self.post(&format!("/element/{}/click", el.0), json!({}))
+            .map(drop)
     }
 
     /// Types `text` into an element, appending to what it holds.
     pub fn send_keys(&self, el: &Element, text: &str) -> Result<(), String> {
-        self.post(&format!("/element/{}/value", el.0), json!({ "text": text })).map(drop)
+        self.post(&format!("/element/{}/value", el.0), json!({ "text": text }))
+            .map(drop)
     }
 
     /// Empties an input or textarea.
     pub fn clear(&self, el: &Element) -> Result<(), String> {
-        self.post(&format!("/element/{}/clear", el.0), json!({})).map(drop)
+        self.post(&format!("/element/{}/clear", el.0), json!({}))
+            .map(drop)
     }
 
     /// The rendered (visible) text of an element.
@@ -271,7 +278,9 @@ impl Browser {
                 self.click(&option)?;
                 return match self.property(&select, "value")?.as_str() {
                     Some(v) if v == value => Ok(()),
-                    other => Err(format!("`{select_css}` holds {other:?} after choosing {value:?}")),
+                    other => Err(format!(
+                        "`{select_css}` holds {other:?} after choosing {value:?}"
+                    )),
                 };
             }
         }
@@ -290,7 +299,8 @@ impl Browser {
 
     /// Resizes the browser window (outer size, in CSS pixels).
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
-        self.post("/window/rect", json!({ "width": width, "height": height })).map(drop)
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .map(drop)
     }
 
     /// Calls `attempt` every 50 ms until it succeeds or `timeout` passes; the error is
@@ -311,11 +321,21 @@ impl Browser {
     }
 
     fn get(&self, path: &str) -> Result<Value, String> {
-        send(&self.agent, Method::Get, &format!("{}{path}", self.session_url), None)
+        send(
+            &self.agent,
+            Method::Get,
+            &format!("{}{path}", self.session_url),
+            None,
+        )
     }
 
     fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        send(&self.agent, Method::Post, &format!("{}{path}", self.session_url), Some(body))
+        send(
+            &self.agent,
+            Method::Post,
+            &format!("{}{path}", self.session_url),
+            Some(body),
+        )
     }
 }
 
@@ -333,7 +353,12 @@ enum Method {
 }
 
 /// Sends one WebDriver command and returns the reply's `value`.
-fn send(agent: &ureq::Agent, method: Method, url: &str, body: Option<Value>) -> Result<Value, String> {
+fn send(
+    agent: &ureq::Agent,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, String> {
     let result = match method {
         Method::Get => agent.get(url).call(),
         Method::Delete => agent.delete(url).call(),
@@ -348,7 +373,10 @@ fn send(agent: &ureq::Agent, method: Method, url: &str, body: Option<Value>) -> 
         .read_to_vec()
         .map_err(|e| format!("{url}: reading reply: {e}"))?;
     let reply: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        format!("{url}: HTTP {status}, not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+        format!(
+            "{url}: HTTP {status}, not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
     })?;
     let value = reply.get("value").cloned().unwrap_or(Value::Null);
     if let Some(error) = value.get("error").and_then(Value::as_str) {
@@ -373,10 +401,14 @@ fn wait_until_ready(agent: &ureq::Agent, base: &str, child: &mut Child) -> Resul
         match ready {
             Ok(v) if v.get("ready").and_then(Value::as_bool) == Some(true) => return Ok(()),
             Ok(v) if Instant::now() >= deadline => {
-                return Err(format!("chromedriver not ready after {STARTUP_TIMEOUT:?}: {v}"));
+                return Err(format!(
+                    "chromedriver not ready after {STARTUP_TIMEOUT:?}: {v}"
+                ));
             }
             Err(e) if Instant::now() >= deadline => {
-                return Err(format!("chromedriver not ready after {STARTUP_TIMEOUT:?}: {e}"));
+                return Err(format!(
+                    "chromedriver not ready after {STARTUP_TIMEOUT:?}: {e}"
+                ));
             }
             _ => std::thread::sleep(POLL),
         }
@@ -412,7 +444,10 @@ fn optional_string(value: Value) -> Result<Option<String>, String> {
 /// A port on 127.0.0.1 that was free a moment ago.
 fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("bind: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| format!("local_addr: {e}"))
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
 }
 
 /// A new, empty directory under the system temp dir, unique to this process and call.
@@ -437,6 +472,8 @@ fn log_tail(path: &Path) -> String {
         return String::new();
     };
     let start = log.len().saturating_sub(2000);
-    let start = (start..log.len()).find(|&i| log.is_char_boundary(i)).unwrap_or(log.len());
+    let start = (start..log.len())
+        .find(|&i| log.is_char_boundary(i))
+        .unwrap_or(log.len());
     format!("\n--- chromedriver log (tail) ---\n{}", &log[start..])
 }
