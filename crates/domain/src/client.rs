@@ -27,7 +27,7 @@ pub struct Client {
     pub address: Option<String>,
     pub website: Option<String>,
     pub notes: Option<String>,
-    /// Number of projects for this client (visible to the caller).
+    /// Number of projects for this client.
     pub project_count: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

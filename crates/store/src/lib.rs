@@ -1,0 +1,36 @@
+//! Storage for Formula PM: one implementation of [`formula_app::ports::Store`] that runs on
+//! SQLite (the zero-configuration default, a file in `DATA_DIR`) or PostgreSQL (when
+//! `DATABASE_URL` is a `postgres://` URL).
+//!
+//! SQL is written once where the dialects agree and the same code runs on either pool
+//! (see `sql.rs`); only the migrations differ. Every change is written together with its
+//! audit row in one transaction, and updates are compare-and-set on `version`.
+//!
+//! On SQLite all writes queue on one connection (`BEGIN IMMEDIATE`) while reads use a
+//! separate pool, and an advisory lock on `DATA_DIR/formula-pm.lock` keeps a second
+//! server off the same file. [`open`] never migrates: call [`Db::migrate`] first.
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), formula_store::StoreError> {
+//! let db = formula_store::open(None, std::path::Path::new("./data")).await?;
+//! db.migrate().await?; // `open` never migrates on its own
+//! # Ok(()) }
+//! ```
+
+#[macro_use]
+mod sql;
+
+mod audit;
+mod auth;
+mod clients;
+mod dashboard;
+mod error;
+mod pool;
+mod port;
+mod projects;
+mod rows;
+mod tasks;
+mod users;
+
+pub use error::StoreError;
+pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_with};

@@ -1,0 +1,179 @@
+//! Errors: `StoreError` for opening and migrating, and the mapping of database errors
+//! onto the app's `AppError` for everything else.
+
+use formula_app::error::AppError;
+use formula_domain::errors::FieldErrors;
+use sqlx::error::ErrorKind;
+
+/// Why the store could not be opened or migrated. Messages name the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `DATABASE_URL` is neither empty nor a PostgreSQL URL.
+    #[error(
+        "DATABASE_URL must be empty (SQLite in DATA_DIR) or a postgres:// or postgresql:// URL; got a URL starting with `{scheme}`"
+    )]
+    UnsupportedUrl { scheme: String },
+    /// Another process holds the lock on the SQLite data directory.
+    #[error(
+        "another formula-pm server is already using DATA_DIR={data_dir} (lock file {lock_file} is held); stop it or choose another DATA_DIR"
+    )]
+    Locked { data_dir: String, lock_file: String },
+    /// A file-system step failed (creating `DATA_DIR`, the lock file).
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot open the database ({backend}): {source}")]
+    Connect {
+        backend: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Applying migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// An error inside a store method, before it becomes an `AppError`.
+#[derive(Debug)]
+pub(crate) enum DbError {
+    /// From the driver; mapped by kind (unique → duplicate, busy → unavailable, …).
+    Sqlx(sqlx::Error),
+    /// Already decided (stale, not found, has dependents, …).
+    App(AppError),
+    /// A stored value the domain cannot represent (an unknown enum text, broken JSON).
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        DbError::Sqlx(e)
+    }
+}
+
+impl From<AppError> for DbError {
+    fn from(e: AppError) -> Self {
+        DbError::App(e)
+    }
+}
+
+pub(crate) type DbResult<T> = Result<T, DbError>;
+
+/// A unique index and what to tell the user when a write collides with it.
+struct UniqueRule {
+    /// Index name: PostgreSQL reports it as the constraint, SQLite names it in the message
+    /// for expression indexes.
+    index: &'static str,
+    /// `table.column` as SQLite names a plain-column unique index in its message.
+    column: &'static str,
+    field: &'static str,
+    message: &'static str,
+}
+
+const UNIQUE_RULES: &[UniqueRule] = &[
+    UniqueRule {
+        index: "users_email_key",
+        column: "users.email",
+        field: "email",
+        message: "is already used by another user",
+    },
+    UniqueRule {
+        index: "clients_name_key",
+        column: "clients.name",
+        field: "name",
+        message: "a client with this name already exists",
+    },
+    UniqueRule {
+        index: "projects_code_key",
+        column: "projects.code",
+        field: "code",
+        message: "another project already uses this code",
+    },
+];
+
+/// The `has_dependents` conflict for deleting something still referenced.
+pub(crate) fn has_dependents(message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        code: "has_dependents",
+        message: message.into(),
+        fields: FieldErrors::new(),
+    }
+}
+
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (low byte).
+    // PostgreSQL: lock_not_available, too_many_connections, cannot_connect_now, admin shutdown.
+    match db.code() {
+        Some(code) => match code.parse::<i32>() {
+            Ok(n) => matches!(n & 0xff, 5 | 6),
+            Err(_) => matches!(&*code, "55P03" | "53300" | "57P03" | "57P01"),
+        },
+        None => false,
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::App(app) => app,
+            DbError::Corrupt(what) => {
+                tracing::error!(target: "formula_pm::store", error = %what, "stored data cannot be read");
+                AppError::Internal("stored data cannot be read".into())
+            }
+            DbError::Sqlx(err) => map_sqlx(err),
+        }
+    }
+}
+
+fn map_sqlx(err: sqlx::Error) -> AppError {
+    match &err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            tracing::warn!(target: "formula_pm::store", error = %err, "database unavailable");
+            return AppError::Unavailable(
+                "the database is busy or unreachable; try again shortly".into(),
+            );
+        }
+        sqlx::Error::Database(db) => {
+            match db.kind() {
+                ErrorKind::UniqueViolation => {
+                    let constraint = db.constraint().unwrap_or_default();
+                    let message = db.message();
+                    if let Some(rule) = UNIQUE_RULES.iter().find(|r| {
+                        constraint == r.index
+                            || message.contains(r.index)
+                            || message.contains(r.column)
+                    }) {
+                        return AppError::duplicate(rule.field, rule.message);
+                    }
+                }
+                // A row this write refers to was removed meanwhile (the services check
+                // references first, so only a race gets here): the client's to retry.
+                ErrorKind::ForeignKeyViolation => {
+                    return AppError::Conflict {
+                        code: "invalid_reference",
+                        message: "a record this refers to no longer exists; reload and try again"
+                            .into(),
+                        fields: FieldErrors::new(),
+                    };
+                }
+                _ => {}
+            }
+            if is_busy(db.as_ref()) {
+                tracing::warn!(target: "formula_pm::store", error = %err, "database busy");
+                return AppError::Unavailable("the database is busy; try again shortly".into());
+            }
+        }
+        _ => {}
+    }
+    tracing::error!(target: "formula_pm::store", error = %err, "database error");
+    AppError::Internal("database error".into())
+}
+
+/// Whether a driver error is a foreign-key violation (for deletes that turn it into
+/// `has_dependents`).
+pub(crate) fn is_fk_violation(e: &DbError) -> bool {
+    matches!(e, DbError::Sqlx(sqlx::Error::Database(db)) if db.kind() == ErrorKind::ForeignKeyViolation)
+}

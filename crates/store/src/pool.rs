@@ -1,0 +1,228 @@
+//! Opening the database: SQLite in `DATA_DIR` by default, PostgreSQL when `DATABASE_URL`
+//! says so. Also migrations and shutdown.
+
+use std::fs::{File, OpenOptions as FileOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// File name of the SQLite database inside `DATA_DIR`.
+pub const SQLITE_FILE: &str = "formula-pm.sqlite3";
+/// File name of the lock that keeps a second server off the same SQLite database.
+pub const LOCK_FILE: &str = "formula-pm.lock";
+
+/// The open connection pools. SQLite keeps writes on one connection so they queue in
+/// the process instead of failing on the file lock, and reads on a separate pool so they
+/// never wait for a write (WAL lets them run alongside it).
+pub(crate) enum Pool {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded file database (one writer connection, a read pool, WAL).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tuning for [`open_with`]. The defaults suit a small team on one machine.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// PostgreSQL: most connections in the pool.
+    pub max_connections: u32,
+    /// SQLite: connections in the read pool (writes always use one connection).
+    pub sqlite_readers: u32,
+    /// How long a request waits for a free connection before it is told the database is busy.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            max_connections: 10,
+            sqlite_readers: 4,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The storage: implements [`formula_app::ports::Store`] on SQLite or PostgreSQL.
+pub struct Db {
+    pub(crate) pool: Pool,
+    /// Held (with its exclusive lock) for as long as the SQLite database is open.
+    _lock: Option<File>,
+}
+
+/// Opens the database with default [`OpenOptions`].
+///
+/// `database_url` empty or `None` → SQLite file `data_dir/formula-pm.sqlite3` (the directory
+/// is created); `postgres://` or `postgresql://` → PostgreSQL. Does **not** migrate: call
+/// [`Db::migrate`] before serving (the server does, and so does `formula-pm migrate`).
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Db, StoreError> {
+    open_with(database_url, data_dir, &OpenOptions::default()).await
+}
+
+/// Opens the database like [`open`], with explicit tuning.
+pub async fn open_with(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    options: &OpenOptions,
+) -> Result<Db, StoreError> {
+    match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => open_sqlite(data_dir, options).await,
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            open_postgres(url, options).await
+        }
+        Some(url) => {
+            // Only the scheme is repeated: the rest may hold a password.
+            let scheme = url.split_once(':').map_or("(no scheme)", |(s, _)| s);
+            Err(StoreError::UnsupportedUrl {
+                scheme: scheme.chars().take(20).collect(),
+            })
+        }
+    }
+}
+
+async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect(url)
+        .await
+        .map_err(|source| StoreError::Connect {
+            backend: "postgres",
+            source,
+        })?;
+    Ok(Db {
+        pool: Pool::Postgres(pool),
+        _lock: None,
+    })
+}
+
+async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+        what: format!("cannot create DATA_DIR={}", data_dir.display()),
+        source,
+    })?;
+    let lock = lock_data_dir(data_dir)?;
+    let file = data_dir.join(SQLITE_FILE);
+    let base = SqliteConnectOptions::new()
+        .filename(&file)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let connect_err = |source| StoreError::Connect {
+        backend: "sqlite",
+        source,
+    };
+    // The writer first: it creates the file and switches it to WAL, which readers need.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(
+            base.clone()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal),
+        )
+        .await
+        .map_err(connect_err)?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(options.sqlite_readers.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(base.read_only(true))
+        .await
+        .map_err(connect_err)?;
+    Ok(Db {
+        pool: Pool::Sqlite { read, write },
+        _lock: Some(lock),
+    })
+}
+
+/// Takes the exclusive advisory lock on `data_dir/formula-pm.lock`. Two servers writing one
+/// SQLite file would each queue writes on their own single writer and contend on the
+/// file lock; refusing the second at start is clearer.
+fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
+    let path: PathBuf = data_dir.join(LOCK_FILE);
+    let file = FileOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Io {
+            what: format!("cannot open lock file {}", path.display()),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
+            data_dir: data_dir.display().to_string(),
+            lock_file: path.display().to_string(),
+        }),
+        Err(TryLockError::Error(source)) => Err(StoreError::Io {
+            what: format!("cannot lock {}", path.display()),
+            source,
+        }),
+    }
+}
+
+impl Db {
+    /// Applies the embedded migrations that have not run yet. Safe to call on every start;
+    /// on PostgreSQL concurrent callers wait for each other (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend is open.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection, waiting for ones in use to be returned. The SQLite lock
+    /// is released when the `Db` is dropped.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                read.close().await;
+                // Closing the last writer checkpoints the WAL into the main file.
+                write.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Tasks, with their project and people resolved to names.
+
+use formula_app::error::AppError;
+use formula_app::query::{Dir, Page, TaskQuery, TaskSort};
+use formula_domain::audit::AuditEntry;
+use formula_domain::authz::ProjectScope;
+use formula_domain::enums::Priority;
+use formula_domain::task::{Task, TaskStatus};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::{DbError, DbResult};
+use crate::pool::Db;
+use crate::projects::{TASK_OPEN, apply_scope};
+use crate::rows::{convert, parse_enum};
+use crate::sql::{Filter, SortKey, Stmt, limit_offset, order_by, rank};
+
+/// Tasks with their derived names; `p` is joined so project scopes apply.
+const TASK_FROM: &str = "FROM tasks t JOIN projects p ON p.id = t.project_id \
+     LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN users ub ON ub.id = t.updated_by";
+
+const TASK_COLUMNS: &str = "t.id, t.project_id, p.code AS project_code, p.name AS project_name, t.title, \
+     t.description, t.status, t.priority, t.assignee_id, a.name AS assignee_name, t.start_date, t.due_date, \
+     t.estimated_hours, t.actual_hours, t.progress, t.completed_at, t.created_at, t.updated_at, \
+     ub.name AS updated_by_name, t.version";
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: Uuid,
+    project_id: Uuid,
+    project_code: String,
+    project_name: String,
+    title: String,
+    description: Option<String>,
+    status: String,
+    priority: String,
+    assignee_id: Option<Uuid>,
+    assignee_name: Option<String>,
+    start_date: Option<Date>,
+    due_date: Option<Date>,
+    estimated_hours: Option<f64>,
+    actual_hours: Option<f64>,
+    progress: i32,
+    completed_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    updated_by_name: Option<String>,
+    version: i64,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = DbError;
+    fn try_from(r: TaskRow) -> DbResult<Self> {
+        Ok(Task {
+            id: r.id,
+            project_id: r.project_id,
+            project_code: r.project_code,
+            project_name: r.project_name,
+            title: r.title,
+            description: r.description,
+            status: parse_enum(&r.status, "tasks.status")?,
+            priority: parse_enum(&r.priority, "tasks.priority")?,
+            assignee_id: r.assignee_id,
+            assignee_name: r.assignee_name,
+            start_date: r.start_date,
+            due_date: r.due_date,
+            estimated_hours: r.estimated_hours,
+            actual_hours: r.actual_hours,
+            progress: r.progress,
+            completed_at: r.completed_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            updated_by_name: r.updated_by_name,
+            version: r.version,
+        })
+    }
+}
+
+fn by_id(id: Uuid) -> Stmt {
+    Stmt::new(format!("SELECT {TASK_COLUMNS} {TASK_FROM} WHERE t.id = $1")).bind(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i64,
+    updated_at: OffsetDateTime,
+    updated_by_name: Option<String>,
+}
+
+fn version_of(id: Uuid) -> Stmt {
+    Stmt::new(
+        "SELECT t.version, t.updated_at, u.name AS updated_by_name FROM tasks t \
+         LEFT JOIN users u ON u.id = t.updated_by WHERE t.id = $1",
+    )
+    .bind(id)
+}
+
+fn stale(current: Option<VersionRow>) -> DbError {
+    match current {
+        Some(v) => DbError::App(AppError::Stale {
+            current_version: v.version,
+            updated_by: v.updated_by_name,
+            updated_at: Some(v.updated_at),
+        }),
+        None => DbError::App(AppError::NotFound("task")),
+    }
+}
+
+pub(crate) async fn insert(db: &Db, t: &Task, entry: &AuditEntry) -> DbResult<()> {
+    let stmt = Stmt::new(
+        "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
+         estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(t.id)
+    .bind(t.project_id)
+    .bind(&t.title)
+    .bind(&t.description)
+    .bind(t.status.as_str())
+    .bind(t.priority.as_str())
+    .bind(t.assignee_id)
+    .bind(t.start_date)
+    .bind(t.due_date)
+    .bind(t.estimated_hours)
+    .bind(t.actual_hours)
+    .bind(t.progress)
+    .bind(t.completed_at)
+    .bind(t.created_at)
+    .bind(t.updated_at)
+    .bind(entry.actor_id)
+    .bind(t.version);
+    in_tx!(db, |tx| {
+        exec!(&mut *tx, stmt)?;
+        exec!(&mut *tx, audit::insert(entry))?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<Task>> {
+    let row = on_reader!(db, |pool| fetch_optional!(pool, TaskRow, by_id(id))?);
+    row.map(Task::try_from).transpose()
+}
+
+pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
+    let mut f = Filter::new();
+    apply_scope(&mut f, scope);
+    if let Some(v) = query.project_id {
+        let p = f.arg(v);
+        f.and(format!("t.project_id = {p}"));
+    }
+    if let Some(v) = query.assignee_id {
+        let p = f.arg(v);
+        f.and(format!("t.assignee_id = {p}"));
+    }
+    if let Some(v) = query.status {
+        let p = f.arg(v.as_str());
+        f.and(format!("t.status = {p}"));
+    }
+    if query.open_only {
+        f.and(format!("t.status {TASK_OPEN}"));
+    }
+    if let Some(v) = query.due_before {
+        let p = f.arg(v);
+        f.and(format!("t.due_date < {p}"));
+    }
+    f.search(query.q.as_deref(), &["t.title"]);
+    let (sort, dir) = query.sort.unwrap_or((TaskSort::DueDate, Dir::Asc));
+    let key = match sort {
+        TaskSort::DueDate => SortKey::NullsLast("t.due_date".into()),
+        TaskSort::Priority => {
+            let values: Vec<&str> = Priority::ALL.iter().map(|v| v.as_str()).collect();
+            SortKey::Plain(rank("t.priority", &values))
+        }
+        TaskSort::Status => {
+            let values: Vec<&str> = TaskStatus::ALL.iter().map(|v| v.as_str()).collect();
+            SortKey::Plain(rank("t.status", &values))
+        }
+        TaskSort::Title => SortKey::Plain("LOWER(t.title)".into()),
+        TaskSort::CreatedAt => SortKey::Plain("t.created_at".into()),
+    };
+    let where_sql = f.where_sql();
+    let count = Stmt {
+        sql: format!(
+            "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id{where_sql}"
+        ),
+        args: f.stmt.args.clone(),
+    };
+    let mut page = f.stmt;
+    let (limit, offset) = limit_offset(&query.paging);
+    let (l, o) = (page.arg(limit), page.arg(offset));
+    page.sql = format!(
+        "SELECT {TASK_COLUMNS} {TASK_FROM}{where_sql}{} LIMIT {l} OFFSET {o}",
+        order_by(key, dir == Dir::Desc, "t.id")
+    );
+    let (total, rows) = on_reader!(db, |pool| {
+        let total = fetch_scalar!(pool, i64, count)?;
+        (total, fetch_all!(pool, TaskRow, page)?)
+    });
+    Ok(Page::new(convert(rows)?, total, query.paging))
+}
+
+pub(crate) async fn update(
+    db: &Db,
+    t: &Task,
+    expected_version: i64,
+    entry: &AuditEntry,
+) -> DbResult<Task> {
+    let stmt = Stmt::new(
+        "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
+         start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
+         updated_at = $12, updated_by = $13, version = version + 1 WHERE id = $14 AND version = $15",
+    )
+    .bind(&t.title)
+    .bind(&t.description)
+    .bind(t.status.as_str())
+    .bind(t.priority.as_str())
+    .bind(t.assignee_id)
+    .bind(t.start_date)
+    .bind(t.due_date)
+    .bind(t.estimated_hours)
+    .bind(t.actual_hours)
+    .bind(t.progress)
+    .bind(t.completed_at)
+    .bind(t.updated_at)
+    .bind(entry.actor_id)
+    .bind(t.id)
+    .bind(expected_version);
+    let row = in_tx!(db, |tx| {
+        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+            return Err(stale(fetch_optional!(
+                &mut *tx,
+                VersionRow,
+                version_of(t.id)
+            )?));
+        }
+        exec!(&mut *tx, audit::insert(entry))?;
+        fetch_optional!(&mut *tx, TaskRow, by_id(t.id))?
+    });
+    row.ok_or(DbError::App(AppError::NotFound("task")))
+        .and_then(Task::try_from)
+}
+
+pub(crate) async fn delete(
+    db: &Db,
+    id: Uuid,
+    expected_version: i64,
+    entry: &AuditEntry,
+) -> DbResult<()> {
+    let stmt = Stmt::new("DELETE FROM tasks WHERE id = $1 AND version = $2")
+        .bind(id)
+        .bind(expected_version);
+    in_tx!(db, |tx| {
+        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+            return Err(stale(fetch_optional!(
+                &mut *tx,
+                VersionRow,
+                version_of(id)
+            )?));
+        }
+        exec!(&mut *tx, audit::insert(entry))?;
+    });
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Builders for domain values, and assertions shared by the cases.
+
+use formula_app::error::AppError;
+use formula_domain::audit::{AuditEntry, FieldChange};
+use formula_domain::client::{Client, ClientStatus};
+use formula_domain::enums::Priority;
+use formula_domain::money::Money;
+use formula_domain::project::{BusinessLine, Project, ProjectStatus, Sector};
+use formula_domain::task::{Task, TaskStatus};
+use formula_domain::user::{Role, User, UserStatus};
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Now, at the precision the store keeps (microseconds), so values round-trip exactly.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap()
+}
+
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+pub fn days(n: i64) -> Duration {
+    Duration::days(n)
+}
+
+pub fn user(email: &str, name: &str, role: Role) -> User {
+    let at = now();
+    User {
+        id: Uuid::now_v7(),
+        email: email.to_owned(),
+        name: name.to_owned(),
+        role,
+        job_title: Some("Site lead".into()),
+        phone: None,
+        skills: vec!["joinery".into(), "CNC".into()],
+        status: UserStatus::Active,
+        client_id: None,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+pub fn client(name: &str) -> Client {
+    let at = now();
+    Client {
+        id: Uuid::now_v7(),
+        name: name.to_owned(),
+        client_type: Some("Hotel group".into()),
+        status: ClientStatus::Active,
+        address: None,
+        website: Some("https://example.com".into()),
+        notes: None,
+        project_count: 0,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+pub fn project(code: &str, name: &str, client: &Client, manager: &User) -> Project {
+    let at = now();
+    Project {
+        id: Uuid::now_v7(),
+        code: code.to_owned(),
+        name: name.to_owned(),
+        client_id: client.id,
+        client_name: client.name.clone(),
+        sector: Sector::Hospitality,
+        business_line: BusinessLine::Millwork,
+        priority: Priority::High,
+        status: ProjectStatus::OnTender,
+        manager_id: manager.id,
+        manager_name: manager.name.clone(),
+        start_date: Some(today() - days(30)),
+        end_date: Some(today() + days(60)),
+        contract_value: Some(Money {
+            amount_minor: 1_234_567,
+            currency: "USD".into(),
+        }),
+        budget: None,
+        currency: "USD".into(),
+        location: Some("Dubai Marina".into()),
+        contract_number: Some("C-1".into()),
+        description: None,
+        task_total: 0,
+        task_completed: 0,
+        task_overdue: 0,
+        progress: 0,
+        created_at: at,
+        updated_at: at,
+        updated_by_name: Some(manager.name.clone()),
+        version: 1,
+    }
+}
+
+pub fn task(
+    project: &Project,
+    title: &str,
+    status: TaskStatus,
+    progress: i32,
+    due: Option<Date>,
+) -> Task {
+    let at = now();
+    Task {
+        id: Uuid::now_v7(),
+        project_id: project.id,
+        project_code: project.code.clone(),
+        project_name: project.name.clone(),
+        title: title.to_owned(),
+        description: Some("Shop drawing rev B".into()),
+        status,
+        priority: Priority::Medium,
+        assignee_id: None,
+        assignee_name: None,
+        start_date: None,
+        due_date: due,
+        estimated_hours: Some(12.5),
+        actual_hours: None,
+        progress,
+        completed_at: (status == TaskStatus::Completed).then_some(at),
+        created_at: at,
+        updated_at: at,
+        updated_by_name: None,
+        version: 1,
+    }
+}
+
+/// An audit entry for `action` on an entity, made by `actor` (or the system).
+pub fn audit(
+    actor: Option<&User>,
+    action: &str,
+    entity_type: &str,
+    entity_id: Uuid,
+    label: &str,
+) -> AuditEntry {
+    AuditEntry {
+        id: Uuid::now_v7(),
+        at: now(),
+        actor_id: actor.map(|a| a.id),
+        actor_name: Some(actor.map_or_else(|| "system".to_owned(), |a| a.name.clone())),
+        action: action.to_owned(),
+        entity_type: entity_type.to_owned(),
+        entity_id,
+        entity_label: label.to_owned(),
+        changes: vec![FieldChange {
+            field: "name".into(),
+            old: serde_json::Value::Null,
+            new: serde_json::json!(label),
+        }],
+        request_id: Some("req-1".into()),
+        ip: Some("127.0.0.1".into()),
+        user_agent: Some("tests".into()),
+    }
+}
+
+/// Asserts a `duplicate` conflict on `field`.
+pub fn assert_duplicate(err: AppError, field: &str) {
+    match err {
+        AppError::Conflict {
+            code: "duplicate",
+            fields,
+            message,
+        } => {
+            assert_eq!(fields.0.len(), 1, "{message}");
+            assert_eq!(fields.0[0].field, field, "{message}");
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a duplicate conflict on {field}, got {other:?}"),
+    }
+}
+
+/// Asserts a stale-version error and returns its details.
+pub fn assert_stale(err: AppError) -> (i64, Option<String>) {
+    match err {
+        AppError::Stale {
+            current_version,
+            updated_by,
+            updated_at,
+        } => {
+            assert!(updated_at.is_some());
+            (current_version, updated_by)
+        }
+        other => panic!("expected a stale-version error, got {other:?}"),
+    }
+}

@@ -1,0 +1,99 @@
+//! A fresh, migrated database per test, on either backend.
+
+use std::path::{Path, PathBuf};
+
+use formula_store::Db;
+use sqlx::Connection;
+
+use crate::pg;
+
+/// A temporary directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "formula-store-{label}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] TempDir),
+    PgDatabase(String),
+}
+
+/// An open, migrated store and what to remove afterwards.
+pub struct TestDb {
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+impl TestDb {
+    /// Closes the store and removes its database (the SQLite directory goes on drop).
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Cleanup::PgDatabase(name) = &self.cleanup {
+            let mut admin = sqlx::PgConnection::connect(&pg::server().admin_url)
+                .await
+                .expect("admin connection");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .expect("drop test database");
+            let _ = admin.close().await;
+        }
+    }
+}
+
+/// SQLite in a new temporary `DATA_DIR`.
+pub async fn sqlite() -> TestDb {
+    let dir = TempDir::new("sqlite");
+    let db = formula_store::open(None, dir.path())
+        .await
+        .expect("open sqlite");
+    db.migrate().await.expect("migrate sqlite");
+    TestDb {
+        db,
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+/// A new database on the test PostgreSQL server.
+pub async fn postgres() -> TestDb {
+    let server = pg::server();
+    let name = format!("formula_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&server.admin_url)
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let _ = admin.close().await;
+    let url = pg::with_database(&server.admin_url, &name);
+    let options = formula_store::OpenOptions {
+        max_connections: 5,
+        ..Default::default()
+    };
+    let db = formula_store::open_with(Some(&url), Path::new("/nonexistent"), &options)
+        .await
+        .expect("open postgres");
+    db.migrate().await.expect("migrate postgres");
+    TestDb {
+        db,
+        cleanup: Cleanup::PgDatabase(name),
+    }
+}
