@@ -1,1 +1,5 @@
-fn main() {}
+//! `formula-pm`: the Formula PM server and its maintenance commands.
+
+fn main() -> std::process::ExitCode {
+    formula_pm::run()
+}

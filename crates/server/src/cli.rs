@@ -1,0 +1,105 @@
+//! The command line, declared with clap.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Formula PM: project management for millwork, interior fit-out and construction contractors.
+///
+/// Configuration comes from environment variables only (see docs/configuration.md, or run
+/// `formula-pm check-config`). With nothing set it serves http://127.0.0.1:5014 on a SQLite
+/// database in ./data.
+#[derive(Debug, Parser)]
+#[command(name = "formula-pm", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default): migrate the database, then serve the UI and API
+    /// on BIND:PORT until SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator account.
+    ///
+    /// The password is read from ADMIN_PASSWORD or ADMIN_PASSWORD_FILE; when neither is set
+    /// it is asked for twice on the terminal. Migrates the database first.
+    CreateAdmin(CreateAdminArgs),
+    /// Fill an empty database with a demo millwork company: users of every role, clients,
+    /// projects across the whole lifecycle and about 150 tasks.
+    ///
+    /// Refuses when the database already has clients. Every demo user gets the password from
+    /// SEED_PASSWORD (or SEED_PASSWORD_FILE), or `demo-password-2025` outside production.
+    SeedDemo,
+    /// Check that a running server answers (for container health checks without curl).
+    ///
+    /// Exits 0 when the URL answers HTTP 200 within 5 seconds, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+    /// Check the configuration and print it, one NAME=value per line, secrets redacted.
+    ///
+    /// Exits 2 and names every invalid variable when the configuration is not valid.
+    CheckConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateAdminArgs {
+    /// Email address to sign in with.
+    #[arg(long)]
+    pub email: String,
+    /// Full name, as shown to colleagues.
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// URL to ask [default: http://127.0.0.1:$PORT/health/live, from the configuration]
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default_and_arguments_parse() {
+        assert!(
+            Cli::try_parse_from(["formula-pm"])
+                .unwrap()
+                .command
+                .is_none()
+        );
+        let cli = Cli::try_parse_from([
+            "formula-pm",
+            "create-admin",
+            "--email",
+            "a@b.co",
+            "--name",
+            "Ann",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::CreateAdmin(a)) if a.email == "a@b.co" && a.name == "Ann")
+        );
+        assert!(Cli::try_parse_from(["formula-pm", "create-admin", "--email", "a@b.co"]).is_err());
+        let cli = Cli::try_parse_from([
+            "formula-pm",
+            "healthcheck",
+            "--url",
+            "http://127.0.0.1:1/health/live",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Healthcheck(h)) if h.url.is_some()));
+    }
+}

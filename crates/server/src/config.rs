@@ -1,0 +1,1135 @@
+//! The server's configuration: every environment variable is read and checked here, in one
+//! place, into a typed [`Config`]. Invalid values are collected (not just the first) and
+//! each message names its variable, so one run of `formula-pm check-config` shows them all.
+//!
+//! The loader takes a lookup function instead of reading the process environment itself,
+//! so tests can feed it any set of variables. `docs/configuration.md` and `.env.example`
+//! describe exactly the names in [`VARIABLES`]; a test keeps the three in step.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+
+use formula_app::AppConfig;
+use tracing_subscriber::EnvFilter;
+
+/// Every environment variable the loader reads, in documentation order.
+/// A secret `NAME` is also read as `NAME_FILE` (see [`SECRETS`]); those forms are listed too.
+pub const VARIABLES: &[&str] = &[
+    "APP_ENV",
+    "BIND",
+    "PORT",
+    "PUBLIC_URL",
+    "ALLOW_INSECURE_HTTP",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "DATABASE_URL_FILE",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "DEFAULT_CURRENCY",
+    "PROJECT_CODE_PREFIX",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "MAX_BODY_BYTES",
+    "ADMIN_PASSWORD",
+    "ADMIN_PASSWORD_FILE",
+    "SEED_PASSWORD",
+    "SEED_PASSWORD_FILE",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_PASSWORD_FILE",
+    "SMTP_FROM",
+];
+
+/// Variables holding secrets. Each is also accepted as `<NAME>_FILE` (the path of a file
+/// holding the value, as Docker and Kubernetes secrets provide); setting both is an error.
+/// Their values are never printed or logged.
+pub const SECRETS: &[&str] = &[
+    "DATABASE_URL",
+    "ADMIN_PASSWORD",
+    "SEED_PASSWORD",
+    "SMTP_PASSWORD",
+];
+
+/// Default port of the web server.
+pub const DEFAULT_PORT: u16 = 5014;
+
+/// Which kind of deployment this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// A laptop: everything has a working default.
+    Development,
+    /// A real deployment: weak or missing settings stop start-up.
+    Production,
+}
+
+impl AppEnv {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppEnv::Development => "development",
+            AppEnv::Production => "production",
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+impl LogFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Json => "json",
+            LogFormat::Pretty => "pretty",
+        }
+    }
+}
+
+/// A secret value. Its `Debug` output is redacted so it cannot leak through logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Outgoing mail settings (delivery itself is not implemented yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from: String,
+}
+
+/// The whole, checked configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub bind: IpAddr,
+    pub port: u16,
+    /// The address people open, without a trailing slash.
+    pub public_url: String,
+    pub allow_insecure_http: bool,
+    pub data_dir: PathBuf,
+    /// `None` means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// An `EnvFilter` directive string.
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub default_currency: String,
+    pub project_code_prefix: String,
+    pub session_idle_minutes: u32,
+    pub session_max_hours: u32,
+    pub max_body_bytes: usize,
+    /// Only used by `create-admin`.
+    pub admin_password: Option<Secret>,
+    /// Only used by `seed-demo`.
+    pub seed_password: Option<Secret>,
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// One invalid setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+/// Every invalid setting found in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The error about `variable`, if any (used by tests and callers that explain one).
+    pub fn get(&self, variable: &str) -> Option<&ConfigError> {
+        self.0.iter().find(|e| e.variable == variable)
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration (see docs/configuration.md):")?;
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads variables through the lookup function and collects errors.
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, variable: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            variable: variable.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// A plain (non-secret) value: trimmed; empty counts as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        debug_assert!(
+            VARIABLES.contains(&name),
+            "{name} is missing from VARIABLES"
+        );
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A secret, from `NAME` or from the file named by `NAME_FILE`. Not trimmed (a
+    /// password may end in a space), except that a file's trailing newline is dropped.
+    fn secret(&mut self, name: &str) -> Option<Secret> {
+        debug_assert!(SECRETS.contains(&name), "{name} is missing from SECRETS");
+        let file_var = format!("{name}_FILE");
+        debug_assert!(
+            VARIABLES.contains(&file_var.as_str()),
+            "{file_var} is missing from VARIABLES"
+        );
+        let direct = (self.lookup)(name).filter(|v| !v.is_empty());
+        let file = (self.lookup)(&file_var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        match (direct, file) {
+            (Some(_), Some(_)) => {
+                self.error(
+                    name,
+                    format!("is set both directly and through {file_var}; set only one of them"),
+                );
+                None
+            }
+            (Some(v), None) => Some(Secret(v)),
+            (None, Some(path)) => match std::fs::read_to_string(&path) {
+                Ok(content) => {
+                    let value = content.strip_suffix('\n').unwrap_or(&content);
+                    let value = value.strip_suffix('\r').unwrap_or(value);
+                    if value.is_empty() {
+                        self.error(&file_var, format!("the file {path} is empty"));
+                        None
+                    } else {
+                        Some(Secret(value.to_owned()))
+                    }
+                }
+                Err(e) => {
+                    self.error(&file_var, format!("cannot read the file {path}: {e}"));
+                    None
+                }
+            },
+            (None, None) => None,
+        }
+    }
+
+    fn number<T>(&mut self, name: &str, default: T, min: T, max: T, what: &str) -> T
+    where
+        T: std::str::FromStr + PartialOrd + Copy + fmt::Display,
+    {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match raw.parse::<T>() {
+            Ok(v) if v >= min && v <= max => v,
+            _ => {
+                self.error(
+                    name,
+                    format!("must be {what} between {min} and {max}, got {raw:?}"),
+                );
+                default
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str, default: bool) -> bool {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                self.error(name, format!("must be true or false, got {raw:?}"));
+                default
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigErrors> {
+        Config::load(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// Reads the configuration through `lookup` (a variable's value, or `None` when unset).
+    /// Empty values count as unset.
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+        let mut r = Reader {
+            lookup: &lookup,
+            errors: Vec::new(),
+        };
+
+        let app_env = match r.get("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                r.error(
+                    "APP_ENV",
+                    format!("must be development or production, got {other:?}"),
+                );
+                AppEnv::Development
+            }
+        };
+
+        let bind = match r.get("BIND") {
+            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(raw) if raw.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(raw) => raw.parse::<IpAddr>().unwrap_or_else(|_| {
+                r.error(
+                    "BIND",
+                    format!("must be an IP address such as 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces), got {raw:?}"),
+                );
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            }),
+        };
+
+        let port = r.number("PORT", DEFAULT_PORT, 1, u16::MAX, "a number");
+
+        let allow_insecure_http = r.boolean("ALLOW_INSECURE_HTTP", false);
+        let explicit_url = r.get("PUBLIC_URL");
+        let public_url = match &explicit_url {
+            Some(raw) => check_public_url(raw).unwrap_or_else(|m| {
+                r.error("PUBLIC_URL", format!("{m}, got {raw:?}"));
+                local_url(bind, port)
+            }),
+            None => local_url(bind, port),
+        };
+        if app_env == AppEnv::Production {
+            if explicit_url.is_none() {
+                r.error("PUBLIC_URL", "must be set in production to the https:// address people open, like https://pm.example.com");
+            } else if !public_url.starts_with("https://") && !allow_insecure_http {
+                r.error(
+                    "PUBLIC_URL",
+                    "must start with https:// in production (sign-in cookies are sent only over HTTPS); set ALLOW_INSECURE_HTTP=true to accept plain http",
+                );
+            }
+        }
+
+        let data_dir = PathBuf::from(r.get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+
+        let database_url = r.secret("DATABASE_URL");
+        if let Some(url) = &database_url
+            && !(url.expose().starts_with("postgres://")
+                || url.expose().starts_with("postgresql://"))
+        {
+            r.error("DATABASE_URL", "must be a postgres:// URL like postgres://user:password@host:5432/formula, or unset to use SQLite in DATA_DIR");
+        }
+
+        let log_level = r.get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned());
+        if let Err(m) = check_log_level(&log_level) {
+            r.error("LOG_LEVEL", format!("{m}, got {log_level:?}"));
+        }
+
+        let log_format = match r.get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                r.error(
+                    "LOG_FORMAT",
+                    format!("must be json or pretty, got {other:?}"),
+                );
+                LogFormat::Json
+            }
+        };
+
+        let default_currency = match r.get("DEFAULT_CURRENCY") {
+            None => "USD".to_owned(),
+            Some(raw) => formula_domain::money::parse_currency(&raw).unwrap_or_else(|m| {
+                r.error("DEFAULT_CURRENCY", format!("{m}, got {raw:?}"));
+                "USD".to_owned()
+            }),
+        };
+
+        let project_code_prefix = match r.get("PROJECT_CODE_PREFIX") {
+            None => "FPM".to_owned(),
+            Some(raw)
+                if (2..=8).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_uppercase()) =>
+            {
+                raw
+            }
+            Some(raw) => {
+                r.error(
+                    "PROJECT_CODE_PREFIX",
+                    format!("must be 2 to 8 upper-case letters A-Z, like FPM, got {raw:?}"),
+                );
+                "FPM".to_owned()
+            }
+        };
+
+        let session_idle_minutes = r.number(
+            "SESSION_IDLE_MINUTES",
+            720,
+            1,
+            525_600,
+            "a whole number of minutes",
+        );
+        let session_max_hours = r.number(
+            "SESSION_MAX_HOURS",
+            168,
+            1,
+            8_760,
+            "a whole number of hours",
+        );
+        let max_body_bytes = r.number(
+            "MAX_BODY_BYTES",
+            1_048_576,
+            1_024,
+            1_073_741_824,
+            "a number of bytes",
+        );
+
+        let admin_password = r.secret("ADMIN_PASSWORD");
+        if let Some(p) = &admin_password
+            && let Err(m) = formula_domain::user::check_password(p.expose())
+        {
+            r.error("ADMIN_PASSWORD", m);
+        }
+        let seed_password = r.secret("SEED_PASSWORD");
+        if let Some(p) = &seed_password
+            && let Err(m) = formula_domain::user::check_password(p.expose())
+        {
+            r.error("SEED_PASSWORD", m);
+        }
+
+        let smtp = read_smtp(&mut r);
+
+        if r.errors.is_empty() {
+            Ok(Config {
+                app_env,
+                bind,
+                port,
+                public_url,
+                allow_insecure_http,
+                data_dir,
+                database_url,
+                log_level,
+                log_format,
+                default_currency,
+                project_code_prefix,
+                session_idle_minutes,
+                session_max_hours,
+                max_body_bytes,
+                admin_password,
+                seed_password,
+                smtp,
+            })
+        } else {
+            Err(ConfigErrors(r.errors))
+        }
+    }
+
+    /// The address to listen on.
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// Where this server answers on this machine: the bind address, or loopback when
+    /// listening on all interfaces. Used by `healthcheck`.
+    pub fn local_url(&self) -> String {
+        local_url(self.bind, self.port)
+    }
+
+    /// Whether cookies must carry the `Secure` flag (the public URL is HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// A description of the database without its password, for logs and messages.
+    pub fn database_description(&self) -> String {
+        match &self.database_url {
+            None => format!("SQLite in {}", self.data_dir.display()),
+            Some(url) => format!("PostgreSQL at {}", redact_url(url.expose())),
+        }
+    }
+
+    /// The slice of the configuration the use cases need.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            default_currency: self.default_currency.clone(),
+            project_code_prefix: self.project_code_prefix.clone(),
+            session_idle: time::Duration::minutes(i64::from(self.session_idle_minutes)),
+            session_absolute: time::Duration::hours(i64::from(self.session_max_hours)),
+            public_url: self.public_url.clone(),
+            product_name: "Formula PM".to_owned(),
+        }
+    }
+
+    /// The effective configuration as `NAME=value` lines, secrets redacted.
+    /// Unset optional values print as `NAME=`; `_FILE` variables are folded into their `NAME`.
+    pub fn redacted_lines(&self) -> Vec<String> {
+        fn secret(s: &Option<Secret>) -> String {
+            if s.is_some() {
+                "<redacted>".to_owned()
+            } else {
+                String::new()
+            }
+        }
+        let smtp = self.smtp.as_ref();
+        let lines = vec![
+            ("APP_ENV", self.app_env.as_str().to_owned()),
+            ("BIND", self.bind.to_string()),
+            ("PORT", self.port.to_string()),
+            ("PUBLIC_URL", self.public_url.clone()),
+            ("ALLOW_INSECURE_HTTP", self.allow_insecure_http.to_string()),
+            ("DATA_DIR", self.data_dir.display().to_string()),
+            (
+                "DATABASE_URL",
+                self.database_url
+                    .as_ref()
+                    .map(|u| redact_url(u.expose()))
+                    .unwrap_or_default(),
+            ),
+            ("LOG_LEVEL", self.log_level.clone()),
+            ("LOG_FORMAT", self.log_format.as_str().to_owned()),
+            ("DEFAULT_CURRENCY", self.default_currency.clone()),
+            ("PROJECT_CODE_PREFIX", self.project_code_prefix.clone()),
+            (
+                "SESSION_IDLE_MINUTES",
+                self.session_idle_minutes.to_string(),
+            ),
+            ("SESSION_MAX_HOURS", self.session_max_hours.to_string()),
+            ("MAX_BODY_BYTES", self.max_body_bytes.to_string()),
+            ("ADMIN_PASSWORD", secret(&self.admin_password)),
+            ("SEED_PASSWORD", secret(&self.seed_password)),
+            (
+                "SMTP_HOST",
+                smtp.map(|s| s.host.clone()).unwrap_or_default(),
+            ),
+            ("SMTP_PORT", smtp.map_or(587, |s| s.port).to_string()),
+            (
+                "SMTP_USERNAME",
+                smtp.and_then(|s| s.username.clone()).unwrap_or_default(),
+            ),
+            (
+                "SMTP_PASSWORD",
+                secret(&smtp.and_then(|s| s.password.clone())),
+            ),
+            (
+                "SMTP_FROM",
+                smtp.map(|s| s.from.clone()).unwrap_or_default(),
+            ),
+        ];
+        lines.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+}
+
+fn read_smtp(r: &mut Reader<'_>) -> Option<SmtpConfig> {
+    let host = r.get("SMTP_HOST");
+    let port = r.number("SMTP_PORT", 587, 1, u16::MAX, "a number");
+    let username = r.get("SMTP_USERNAME");
+    let password = r.secret("SMTP_PASSWORD");
+    let from = r.get("SMTP_FROM");
+    if let Some(h) = &host
+        && (h.contains(char::is_whitespace) || h.contains('/') || h.contains(':'))
+    {
+        r.error(
+            "SMTP_HOST",
+            format!("must be a host name like smtp.example.com, got {h:?}"),
+        );
+    }
+    if let Some(f) = &from
+        && let Err(m) = check_mailbox(f)
+    {
+        r.error("SMTP_FROM", format!("{m}, got {f:?}"));
+    }
+    if username.is_some() && password.is_none() {
+        r.error("SMTP_PASSWORD", "is required when SMTP_USERNAME is set");
+    }
+    if password.is_some() && username.is_none() {
+        r.error("SMTP_USERNAME", "is required when SMTP_PASSWORD is set");
+    }
+    let host = host?;
+    let Some(from) = from else {
+        r.error(
+            "SMTP_FROM",
+            "is required when SMTP_HOST is set, like \"Formula PM <pm@example.com>\"",
+        );
+        return None;
+    };
+    Some(SmtpConfig {
+        host,
+        port,
+        username,
+        password,
+        from,
+    })
+}
+
+/// `name@example.com` or `Display Name <name@example.com>`.
+fn check_mailbox(value: &str) -> Result<(), &'static str> {
+    let address = match (value.find('<'), value.strip_suffix('>')) {
+        (Some(open), Some(rest)) => &rest[open + 1..],
+        (None, None) => value,
+        _ => {
+            return Err(
+                "must be an address like pm@example.com or \"Formula PM <pm@example.com>\"",
+            );
+        }
+    };
+    formula_domain::user::normalize_email(address)
+        .map(|_| ())
+        .map_err(|_| "must be an address like pm@example.com or \"Formula PM <pm@example.com>\"")
+}
+
+/// Where a server listening on `bind:port` answers on this machine: loopback stands in
+/// for "all interfaces". Also the default public URL.
+fn local_url(bind: IpAddr, port: u16) -> String {
+    let host = match bind {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    format!("http://{}", SocketAddr::new(host, port))
+}
+
+/// Checks a base URL: http(s), a host, an optional port, no path, query or fragment.
+/// Returns it without a trailing slash.
+fn check_public_url(raw: &str) -> Result<String, &'static str> {
+    const MSG: &str = "must be a base URL like https://pm.example.com (http or https, a host, an optional port, no path)";
+    let url = raw.trim_end_matches('/');
+    let authority = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or(MSG)?;
+    if authority
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@' | '\\'))
+    {
+        return Err(MSG);
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: [::1] or [::1]:5014.
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']').ok_or(MSG)?;
+            addr.parse::<Ipv6Addr>().map_err(|_| MSG)?;
+            let port = match after {
+                "" => None,
+                a => Some(a.strip_prefix(':').ok_or(MSG)?),
+            };
+            (addr, port)
+        }
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() || port.is_some_and(|p| p.parse::<u16>().map_or(true, |p| p == 0)) {
+        return Err(MSG);
+    }
+    Ok(url.to_owned())
+}
+
+/// Checks a `LOG_LEVEL` directive string. Besides `EnvFilter`'s own syntax check, a bare
+/// word must be a level: `EnvFilter` would read `verbose` as "everything from a module
+/// named verbose", which is never what was meant.
+fn check_log_level(value: &str) -> Result<(), String> {
+    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+    for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare =
+            !directive.contains('=') && !directive.contains("::") && !directive.contains('[');
+        if bare && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            return Err("must be a level (trace, debug, info, warn, error or off), optionally followed by per-module directives like info,formula_web=debug".to_owned());
+        }
+    }
+    EnvFilter::try_new(value)
+        .map(|_| ())
+        .map_err(|e| format!("is not a valid filter ({e}); use a level like info, or directives like info,formula_web=debug"))
+}
+
+/// Hides the password (and any query parameters) of a URL like `postgres://user:pw@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<redacted>".to_owned();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, _)) => (r, "?<redacted>"),
+        None => (rest, ""),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:<redacted>@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}{query}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::{BTreeSet, HashMap};
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(|name| map.get(name).cloned())
+    }
+
+    fn error_for(vars: &[(&str, &str)], variable: &str) -> String {
+        match load(vars) {
+            Ok(_) => panic!("expected an error for {variable}"),
+            Err(e) => e
+                .get(variable)
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| panic!("no error names {variable}: {e}")),
+        }
+    }
+
+    /// A file in the system temp directory, removed when dropped.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, content: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!(
+                "formula-pm-config-test-{}-{name}",
+                std::process::id()
+            ));
+            std::fs::write(&path, content).unwrap();
+            TempFile(path)
+        }
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn defaults_run_on_a_laptop_with_nothing_set() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert_eq!(c.listen_addr().to_string(), "127.0.0.1:5014");
+        assert_eq!(c.public_url, "http://127.0.0.1:5014");
+        assert!(!c.secure_cookies());
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.log_level, "info");
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.default_currency, "USD");
+        assert_eq!(c.project_code_prefix, "FPM");
+        assert_eq!((c.session_idle_minutes, c.session_max_hours), (720, 168));
+        assert_eq!(c.max_body_bytes, 1_048_576);
+        assert_eq!(c.smtp, None);
+        assert_eq!(c.admin_password, None);
+        let app = c.app_config();
+        assert_eq!(app.session_idle, time::Duration::hours(12));
+        assert_eq!(app.session_absolute, time::Duration::days(7));
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = load(&[("PORT", ""), ("DATABASE_URL", ""), ("LOG_LEVEL", "  ")]).unwrap();
+        assert_eq!(c.port, 5014);
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.log_level, "info");
+    }
+
+    #[test]
+    fn values_are_parsed() {
+        let c = load(&[
+            ("BIND", "0.0.0.0"),
+            ("PORT", "8080"),
+            ("DATA_DIR", "/var/lib/formula"),
+            ("DATABASE_URL", "postgres://pm:s3cret@db:5432/formula"),
+            ("LOG_LEVEL", "info,formula_web=debug"),
+            ("LOG_FORMAT", "pretty"),
+            ("DEFAULT_CURRENCY", "eur"),
+            ("PROJECT_CODE_PREFIX", "WSC"),
+            ("SESSION_IDLE_MINUTES", "30"),
+            ("SESSION_MAX_HOURS", "24"),
+            ("MAX_BODY_BYTES", "2048"),
+        ])
+        .unwrap();
+        assert_eq!(c.listen_addr().to_string(), "0.0.0.0:8080");
+        assert_eq!(
+            c.public_url, "http://127.0.0.1:8080",
+            "all interfaces → loopback in the default URL"
+        );
+        assert_eq!(c.local_url(), "http://127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/formula"));
+        assert_eq!(
+            c.database_url.as_ref().map(Secret::expose),
+            Some("postgres://pm:s3cret@db:5432/formula")
+        );
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.default_currency, "EUR");
+        assert_eq!(c.project_code_prefix, "WSC");
+        assert_eq!(
+            (
+                c.session_idle_minutes,
+                c.session_max_hours,
+                c.max_body_bytes
+            ),
+            (30, 24, 2048)
+        );
+        assert_eq!(
+            c.database_description(),
+            "PostgreSQL at postgres://pm:<redacted>@db:5432/formula"
+        );
+    }
+
+    #[test]
+    fn ipv6_bind_makes_a_bracketed_url() {
+        let c = load(&[("BIND", "::")]).unwrap();
+        assert_eq!(c.public_url, "http://[::1]:5014");
+        let c = load(&[("BIND", "localhost")]).unwrap();
+        assert_eq!(c.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("APP_ENV", "staging"),
+            ("BIND", "my-laptop"),
+            ("PORT", "abc"),
+            ("PORT", "0"),
+            ("PORT", "70000"),
+            ("PUBLIC_URL", "pm.example.com"),
+            ("PUBLIC_URL", "https://pm.example.com/app"),
+            ("PUBLIC_URL", "https://"),
+            ("PUBLIC_URL", "https://pm.example.com:99999"),
+            ("ALLOW_INSECURE_HTTP", "maybe"),
+            ("DATABASE_URL", "mysql://localhost/pm"),
+            ("LOG_LEVEL", "verbose"),
+            ("LOG_LEVEL", "info,formula_web=loud"),
+            ("LOG_FORMAT", "xml"),
+            ("DEFAULT_CURRENCY", "dollars"),
+            ("PROJECT_CODE_PREFIX", "wsc"),
+            ("PROJECT_CODE_PREFIX", "W"),
+            ("PROJECT_CODE_PREFIX", "ABCDEFGHI"),
+            ("PROJECT_CODE_PREFIX", "W2C"),
+            ("SESSION_IDLE_MINUTES", "0"),
+            ("SESSION_IDLE_MINUTES", "-5"),
+            ("SESSION_MAX_HOURS", "1.5"),
+            ("MAX_BODY_BYTES", "12"),
+            ("ADMIN_PASSWORD", "short"),
+            ("SEED_PASSWORD", "short"),
+            ("SMTP_PORT", "smtp"),
+        ];
+        for (name, value) in cases {
+            let msg = error_for(&[(name, value)], name);
+            assert!(msg.starts_with(&format!("{name}: ")), "{msg}");
+        }
+        assert_eq!(
+            error_for(&[("PORT", "abc")], "PORT"),
+            r#"PORT: must be a number between 1 and 65535, got "abc""#
+        );
+    }
+
+    #[test]
+    fn all_errors_are_collected_at_once() {
+        let e = load(&[
+            ("PORT", "abc"),
+            ("LOG_FORMAT", "xml"),
+            ("APP_ENV", "staging"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = e.0.iter().map(|e| e.variable.as_str()).collect();
+        assert_eq!(names, ["APP_ENV", "PORT", "LOG_FORMAT"]);
+        let text = e.to_string();
+        assert!(
+            text.contains("PORT: must be a number")
+                && text.contains("LOG_FORMAT: must be json or pretty"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn secret_values_are_never_echoed() {
+        let e = load(&[
+            ("DATABASE_URL", "mysql://root:hunter2hunter2@db/pm"),
+            ("ADMIN_PASSWORD", "hunter2"),
+        ])
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        let c = load(&[("ADMIN_PASSWORD", "correct horse battery")]).unwrap();
+        assert!(!format!("{c:?}").contains("correct horse"));
+        assert!(!c.redacted_lines().join("\n").contains("correct horse"));
+    }
+
+    #[test]
+    fn secrets_are_read_from_files() {
+        let db = TempFile::new("db", "postgres://pm:from-file@db/formula\n");
+        let admin = TempFile::new("admin", "a long admin password\r\n");
+        let c = load(&[
+            ("DATABASE_URL_FILE", db.path()),
+            ("ADMIN_PASSWORD_FILE", admin.path()),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url.as_ref().map(Secret::expose),
+            Some("postgres://pm:from-file@db/formula")
+        );
+        assert_eq!(
+            c.admin_password.as_ref().map(Secret::expose),
+            Some("a long admin password")
+        );
+
+        let smtp = TempFile::new("smtp", "mail-password");
+        let c = load(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_USERNAME", "pm"),
+            ("SMTP_PASSWORD_FILE", smtp.path()),
+            ("SMTP_FROM", "Formula PM <pm@example.com>"),
+        ])
+        .unwrap();
+        let s = c.smtp.unwrap();
+        assert_eq!(
+            s.password.as_ref().map(Secret::expose),
+            Some("mail-password")
+        );
+        assert_eq!((s.host.as_str(), s.port), ("smtp.example.com", 587));
+    }
+
+    #[test]
+    fn secret_file_problems_name_the_file_variable() {
+        let msg = error_for(
+            &[("DATABASE_URL_FILE", "/nonexistent/formula-pm/secret")],
+            "DATABASE_URL_FILE",
+        );
+        assert!(
+            msg.contains("cannot read the file /nonexistent/formula-pm/secret"),
+            "{msg}"
+        );
+        let empty = TempFile::new("empty", "\n");
+        let msg = error_for(
+            &[("SEED_PASSWORD_FILE", empty.path())],
+            "SEED_PASSWORD_FILE",
+        );
+        assert!(msg.contains("is empty"), "{msg}");
+    }
+
+    #[test]
+    fn setting_a_secret_and_its_file_is_an_error() {
+        let f = TempFile::new("both", "another long password");
+        for name in SECRETS {
+            let file_var = format!("{name}_FILE");
+            let msg = error_for(
+                &[(name, "a long enough password"), (&file_var, f.path())],
+                name,
+            );
+            assert!(msg.contains("set only one of them"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn production_requires_https_unless_allowed() {
+        let msg = error_for(&[("APP_ENV", "production")], "PUBLIC_URL");
+        assert!(msg.contains("must be set in production"), "{msg}");
+        let msg = error_for(
+            &[
+                ("APP_ENV", "production"),
+                ("PUBLIC_URL", "http://pm.example.com"),
+            ],
+            "PUBLIC_URL",
+        );
+        assert!(
+            msg.contains("https://") && msg.contains("ALLOW_INSECURE_HTTP"),
+            "{msg}"
+        );
+
+        let c = load(&[
+            ("APP_ENV", "production"),
+            ("PUBLIC_URL", "https://pm.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url, "https://pm.example.com");
+        assert!(c.secure_cookies());
+
+        let c = load(&[
+            ("APP_ENV", "production"),
+            ("PUBLIC_URL", "http://10.0.0.5:5014"),
+            ("ALLOW_INSECURE_HTTP", "true"),
+        ])
+        .unwrap();
+        assert!(!c.secure_cookies());
+        // Development accepts plain http without the switch.
+        assert!(load(&[("PUBLIC_URL", "http://pm.local:8080")]).is_ok());
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_together() {
+        assert!(
+            error_for(&[("SMTP_HOST", "smtp.example.com")], "SMTP_FROM")
+                .contains("is required when SMTP_HOST is set")
+        );
+        assert!(error_for(&[("SMTP_USERNAME", "pm")], "SMTP_PASSWORD").contains("required"));
+        assert!(error_for(&[("SMTP_PASSWORD", "x")], "SMTP_USERNAME").contains("required"));
+        assert!(
+            error_for(&[("SMTP_FROM", "Formula PM")], "SMTP_FROM").contains("must be an address")
+        );
+        assert!(error_for(&[("SMTP_HOST", "smtp://x")], "SMTP_HOST").contains("host name"));
+        let c = load(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_PORT", "465"),
+            ("SMTP_FROM", "pm@example.com"),
+        ])
+        .unwrap();
+        assert_eq!(c.smtp.map(|s| s.port), Some(465));
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://pm:pw@db:5432/formula"),
+            "postgres://pm:<redacted>@db:5432/formula"
+        );
+        assert_eq!(
+            redact_url("postgres://pm@db/formula?password=pw"),
+            "postgres://pm@db/formula?<redacted>"
+        );
+        assert_eq!(
+            redact_url("postgresql://db/formula"),
+            "postgresql://db/formula"
+        );
+        assert_eq!(redact_url("garbage"), "<redacted>");
+    }
+
+    #[test]
+    fn redacted_lines_list_every_plain_variable() {
+        let c = load(&[
+            ("DATABASE_URL", "postgres://pm:pw@db/formula"),
+            ("ADMIN_PASSWORD", "long enough password"),
+        ])
+        .unwrap();
+        let lines = c.redacted_lines();
+        assert!(lines.contains(&"PORT=5014".to_owned()));
+        assert!(lines.contains(&"DATABASE_URL=postgres://pm:<redacted>@db/formula".to_owned()));
+        assert!(lines.contains(&"ADMIN_PASSWORD=<redacted>".to_owned()));
+        assert!(lines.contains(&"SMTP_HOST=".to_owned()));
+        let printed: BTreeSet<&str> = lines
+            .iter()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k)
+            .collect();
+        let expected: BTreeSet<&str> = VARIABLES
+            .iter()
+            .copied()
+            .filter(|v| !v.ends_with("_FILE"))
+            .collect();
+        assert_eq!(printed, expected);
+    }
+
+    #[test]
+    fn variables_lists_exactly_what_the_loader_reads() {
+        let read = RefCell::new(BTreeSet::new());
+        let _ = Config::load(|name| {
+            read.borrow_mut().insert(name.to_owned());
+            None
+        });
+        let listed: BTreeSet<String> = VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(read.into_inner(), listed);
+        for s in SECRETS {
+            assert!(VARIABLES.contains(s) && VARIABLES.contains(&format!("{s}_FILE").as_str()));
+        }
+    }
+
+    fn doc(path: &str) -> String {
+        let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {full}: {e}"))
+    }
+
+    fn expected() -> BTreeSet<String> {
+        VARIABLES.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn configuration_doc_documents_exactly_the_variables() {
+        // Every table row of docs/configuration.md starting with a `NAME` is a variable.
+        let text = doc("docs/configuration.md");
+        let documented: BTreeSet<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`'))
+            .map(|(name, _)| name.to_owned())
+            .filter(|n| {
+                n.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        assert_eq!(
+            documented,
+            expected(),
+            "docs/configuration.md table rows vs config::VARIABLES"
+        );
+    }
+
+    #[test]
+    fn env_example_lists_exactly_the_variables() {
+        // Every `NAME=` or `# NAME=` line of .env.example is a variable.
+        let text = doc(".env.example");
+        let listed: BTreeSet<String> = text
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim_start())
+            .filter_map(|l| l.split_once('='))
+            .map(|(name, _)| name)
+            .filter(|n| {
+                !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(listed, expected(), ".env.example vs config::VARIABLES");
+    }
+}
