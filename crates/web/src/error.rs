@@ -37,11 +37,11 @@ pub struct Problem {
     pub allowed: Option<Vec<String>>,
 }
 
-/// An error answered as problem+json.
+/// An error answered as problem+json. The problem is boxed so `Result<_, ApiError>` stays small.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    problem: Problem,
+    problem: Box<Problem>,
     retry_after: Option<u64>,
 }
 
@@ -49,7 +49,7 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         ApiError {
             status,
-            problem: Problem {
+            problem: Box::new(Problem {
                 kind: "about:blank".into(),
                 title: status.canonical_reason().unwrap_or("Error").to_owned(),
                 status: status.as_u16(),
@@ -59,7 +59,7 @@ impl ApiError {
                 current_version: None,
                 updated_by: None,
                 allowed: None,
-            },
+            }),
             retry_after: None,
         }
     }
@@ -83,6 +83,15 @@ impl ApiError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The same problem answered with another status (e.g. a stale version that
+    /// came through `If-Match` is 412 rather than 409).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self.problem.status = status.as_u16();
+        self.problem.title = status.canonical_reason().unwrap_or("Error").to_owned();
+        self
     }
 }
 
@@ -146,7 +155,7 @@ fn summary(fields: &[FieldError]) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, Json(self.problem)).into_response();
+        let mut resp = (self.status, Json(*self.problem)).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())

@@ -19,7 +19,12 @@ pub use state::{AppState, WebConfig};
 
 /// The whole application: API, UI, assets and health, wrapped in middleware.
 pub fn router(state: AppState) -> Router {
-    let (api_router, _openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    api::docs::finish(&mut openapi);
+    // The document is served by handlers inside the API router itself.
+    let api_router = api_router
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::Extension(api::docs::ApiDocument::new(&openapi)));
     let limit = state.web.max_body_bytes;
     Router::new()
         .merge(api_router)

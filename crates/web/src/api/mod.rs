@@ -1,10 +1,149 @@
 //! The JSON API under `/api/v1`, documented with OpenAPI 3.1 (utoipa).
+//!
+//! Conventions every handler follows:
+//! - errors are RFC 9457 problem+json (`crate::error::ApiError`);
+//! - lists answer `{items, total, page, limit}` (`UserPage`, `TaskPage`, …);
+//! - mutable resources carry `ETag: "<version>"`; writes name the version they
+//!   edit with `If-Match` or a `version` field (428 without; a stale one is 412
+//!   through `If-Match`, 409 through the body);
+//! - ids in paths are UUIDs (anything else is 400 `invalid_id`).
 
+pub mod audit;
+pub mod auth;
+pub mod clients;
+pub mod docs;
+pub mod extract;
+pub mod params;
+pub mod projects;
+pub mod tasks;
+pub mod users;
+
+use axum::http::{Method, StatusCode, Uri};
+use axum::routing::get;
+use formula_app::query::Page;
+use serde::Serialize;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
-/// All API routes with their OpenAPI description.
+/// The prefix of every versioned API path.
+pub const PREFIX: &str = "/api/v1";
+
+/// What API handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Declares the list response of one item type: `{items, total, page, limit}`.
+/// Concrete types (rather than a generic `Paged<T>`) keep `items` a reference to
+/// the item schema in the OpenAPI document.
+macro_rules! paged {
+    ($($name:ident => $item:ty),* $(,)?) => {$(
+        #[doc = concat!("One page of `", stringify!($item), "` items. Unpaged lists answer everything as page 1.")]
+        #[derive(Debug, Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Matching items across all pages.
+            pub total: i64,
+            /// 1-based page number.
+            pub page: u64,
+            /// Page size used.
+            pub limit: u32,
+        }
+
+        impl From<Page<$item>> for $name {
+            fn from(p: Page<$item>) -> Self {
+                $name { items: p.items, total: p.total, page: p.page, limit: p.limit }
+            }
+        }
+
+        impl From<Vec<$item>> for $name {
+            /// A whole, unpaged list as page 1.
+            fn from(items: Vec<$item>) -> Self {
+                let n = items.len();
+                $name { items, total: i64::try_from(n).unwrap_or(i64::MAX), page: 1, limit: u32::try_from(n).unwrap_or(u32::MAX) }
+            }
+        }
+    )*};
+}
+
+paged!(
+    UserPage => formula_domain::user::User,
+    ClientPage => formula_domain::client::Client,
+    ContactList => formula_domain::client::Contact,
+    ProjectPage => projects::ProjectView,
+    MemberList => formula_domain::project::Member,
+    TaskPage => formula_domain::task::Task,
+    TokenList => formula_app::ports::ApiToken,
+    AuditPage => formula_domain::audit::AuditEntry,
+    OutboxList => formula_app::ports::OutboxMail,
+);
+
+/// The complete OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = router().split_for_parts();
+    docs::finish(&mut doc);
+    doc
+}
+
+/// A known path asked with a method it does not accept: 405 as a problem.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}; see /api/docs", uri.path()),
+    )
+}
+
+/// All API routes with their OpenAPI description. The HTML reference at
+/// `/api/docs` is the only route here outside `/api/v1` and outside the document.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let v1 = OpenApiRouter::default()
+        // Account and session.
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::request_password_reset))
+        .routes(routes!(auth::confirm_password_reset))
+        .routes(routes!(auth::list_tokens, auth::create_token))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(tasks::my_tasks))
+        // People and clients.
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(clients::list_clients, clients::create_client))
+        .routes(routes!(
+            clients::get_client,
+            clients::update_client,
+            clients::delete_client
+        ))
+        .routes(routes!(clients::list_contacts, clients::add_contact))
+        .routes(routes!(clients::remove_contact))
+        // Projects, teams and tasks.
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(projects::suggest_code))
+        .routes(routes!(
+            projects::get_project,
+            projects::update_project,
+            projects::delete_project
+        ))
+        .routes(routes!(projects::change_status))
+        .routes(routes!(projects::list_members, projects::add_member))
+        .routes(routes!(projects::remove_member))
+        .routes(routes!(tasks::list_tasks, tasks::create_task))
+        .routes(routes!(
+            tasks::get_task,
+            tasks::update_task,
+            tasks::delete_task
+        ))
+        // Oversight.
+        .routes(routes!(projects::dashboard))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::list_outbox))
+        .routes(routes!(docs::openapi_json));
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .nest(PREFIX, v1)
+        .route("/api/docs", get(docs::reference_page))
 }

@@ -1,0 +1,22 @@
+//! The JSON API over HTTP, in process: every test builds the whole router over
+//! its own SQLite database and calls it with `tower::ServiceExt::oneshot`.
+//!
+//! One test binary; the tests live in `tests/api/*.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/accounts.rs"]
+mod accounts;
+#[path = "api/lists.rs"]
+mod lists;
+#[path = "api/openapi.rs"]
+mod openapi;
+#[path = "api/permissions.rs"]
+mod permissions;
+#[path = "api/requests.rs"]
+mod requests;
+#[path = "api/workflow.rs"]
+mod workflow;

@@ -1,0 +1,352 @@
+//! Signing in and out, CSRF, throttling, API tokens and passwords.
+
+use axum::http::Method;
+use serde_json::json;
+
+use crate::support::{Auth, PASSWORD, Resp, TestApp};
+
+const LOGIN: &str = "/api/v1/auth/login";
+
+fn without_csrf(auth: &Auth) -> Auth {
+    match auth {
+        Auth::Cookie { token, .. } => Auth::Cookie {
+            token: token.clone(),
+            csrf: None,
+        },
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn sign_in_me_and_sign_out_with_the_session_cookie() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+
+    // Addresses are matched trimmed and case-insensitively.
+    let (cookie, resp) = app.login(" Admin@Example.COM ", PASSWORD).await;
+    let set = resp.header("set-cookie").unwrap();
+    for part in [
+        "formula_session=fps_",
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Max-Age=604800",
+    ] {
+        assert!(set.contains(part), "{part} missing from {set}");
+    }
+    let body = resp.json();
+    assert_eq!(body["user"]["email"], "admin@example.com");
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+
+    let me = app.get("/api/v1/auth/me", &cookie).await.expect(200).json();
+    assert_eq!(me["user"]["id"], admin.id());
+    assert_eq!(me["csrf_token"], csrf);
+
+    // Cookie-authenticated writes need the CSRF header; reads do not.
+    let bare = without_csrf(&cookie);
+    app.post("/api/v1/clients", &bare, json!({"name": "Hotel Azul"}))
+        .await
+        .problem(403, "csrf_failed");
+    let Auth::Cookie { token, .. } = &cookie else {
+        unreachable!()
+    };
+    let wrong = Auth::Cookie {
+        token: token.clone(),
+        csrf: Some("0".repeat(64)),
+    };
+    app.post("/api/v1/clients", &wrong, json!({"name": "Hotel Azul"}))
+        .await
+        .problem(403, "csrf_failed");
+    app.post("/api/v1/clients", &cookie, json!({"name": "Hotel Azul"}))
+        .await
+        .expect(201);
+    app.get("/api/v1/clients", &bare).await.expect(200);
+
+    // Signing out needs the CSRF token too, ends the session server-side and clears the cookie.
+    app.call(Method::POST, "/api/v1/auth/logout", &bare, None)
+        .await
+        .problem(403, "csrf_failed");
+    let out = app
+        .call(Method::POST, "/api/v1/auth/logout", &cookie, None)
+        .await
+        .expect(204);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    app.get("/api/v1/auth/me", &cookie)
+        .await
+        .problem(401, "unauthenticated");
+    app.get("/api/v1/auth/me", &Auth::None)
+        .await
+        .problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = TestApp::new().await;
+    app.admin().await;
+    let wrong = app
+        .post(
+            LOGIN,
+            &Auth::None,
+            json!({"email": "admin@example.com", "password": "not the password"}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            LOGIN,
+            &Auth::None,
+            json!({"email": "nobody@example.com", "password": "not the password"}),
+        )
+        .await;
+    assert!(wrong.header("set-cookie").is_none() && unknown.header("set-cookie").is_none());
+    assert_eq!(
+        wrong.body, unknown.body,
+        "the answers must not reveal which accounts exist"
+    );
+    wrong.problem(401, "unauthenticated");
+    unknown.problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_after_five_failures() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let other = app.user(&admin, "designer", "Dana Designer", None).await;
+    for _ in 0..5 {
+        app.post(
+            LOGIN,
+            &Auth::None,
+            json!({"email": "admin@example.com", "password": "not the password"}),
+        )
+        .await
+        .expect(401);
+    }
+    // Locked now, even with the right password.
+    let resp = app
+        .post(
+            LOGIN,
+            &Auth::None,
+            json!({"email": "admin@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let retry: u64 = resp
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "Retry-After {retry}");
+    resp.problem(429, "rate_limited");
+    // Other accounts are not locked.
+    app.login(&other.user.email, PASSWORD).await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_created_listed_used_and_revoked() {
+    let app = TestApp::new().await;
+    app.admin().await;
+    let (cookie, _) = app.login("admin@example.com", PASSWORD).await;
+
+    let v = app
+        .post("/api/v1/me/tokens", &cookie, json!({"name": ""}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["name"]);
+    let v = app
+        .post(
+            "/api/v1/me/tokens",
+            &cookie,
+            json!({"name": "x", "expires_in_days": 0}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["expires_in_days"]);
+
+    let created = app
+        .post(
+            "/api/v1/me/tokens",
+            &cookie,
+            json!({"name": "Reporting", "expires_in_days": 30}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("fpm_"));
+    assert_eq!(created["token"]["prefix"].as_str().unwrap(), &secret[..10]);
+    assert!(created["token"]["expires_at"].is_string());
+    let token_id = created["token"]["id"].as_str().unwrap().to_owned();
+
+    // The list shows the token (and the helper's), never a secret.
+    let list = app.get("/api/v1/me/tokens", &cookie).await.expect(200);
+    assert!(!list.text().contains(&secret));
+    let list = list.json();
+    assert_eq!(list["total"], 2);
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "Reporting" && t["id"] == token_id.as_str())
+    );
+
+    // A bearer token works without CSRF, and `me` has no CSRF token for it.
+    let bearer = Auth::Bearer(secret.clone());
+    let me = app.get("/api/v1/auth/me", &bearer).await.expect(200).json();
+    assert_eq!(me["user"]["email"], "admin@example.com");
+    assert!(me["csrf_token"].is_null());
+    app.post(
+        "/api/v1/clients",
+        &bearer,
+        json!({"name": "Scripted client"}),
+    )
+    .await
+    .expect(201);
+
+    app.delete(&format!("/api/v1/me/tokens/{token_id}"), &cookie)
+        .await
+        .expect(204);
+    app.get("/api/v1/auth/me", &bearer)
+        .await
+        .problem(401, "unauthenticated");
+    app.delete(&format!("/api/v1/me/tokens/{token_id}"), &cookie)
+        .await
+        .problem(404, "not_found");
+    app.get(
+        "/api/v1/auth/me",
+        &Auth::Bearer("fpm_not-a-real-token".into()),
+    )
+    .await
+    .problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions() {
+    let app = TestApp::new().await;
+    app.admin().await;
+    let (here, _) = app.login("admin@example.com", PASSWORD).await;
+    let (elsewhere, _) = app.login("admin@example.com", PASSWORD).await;
+    let new = "a much longer passphrase";
+
+    let v = app
+        .post(
+            "/api/v1/auth/password",
+            &here,
+            json!({"current_password": "wrong one!", "new_password": new}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["current_password"]);
+    let v = app
+        .post(
+            "/api/v1/auth/password",
+            &here,
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["new_password"]);
+    app.post(
+        "/api/v1/auth/password",
+        &without_csrf(&here),
+        json!({"current_password": PASSWORD, "new_password": new}),
+    )
+    .await
+    .problem(403, "csrf_failed");
+
+    app.post(
+        "/api/v1/auth/password",
+        &here,
+        json!({"current_password": PASSWORD, "new_password": new}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/auth/me", &here).await.expect(200);
+    app.get("/api/v1/auth/me", &elsewhere)
+        .await
+        .problem(401, "unauthenticated");
+    app.post(
+        LOGIN,
+        &Auth::None,
+        json!({"email": "admin@example.com", "password": PASSWORD}),
+    )
+    .await
+    .expect(401);
+    app.login("admin@example.com", new).await;
+}
+
+#[tokio::test]
+async fn password_reset_mails_a_link_that_works_once() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let reset = "/api/v1/auth/password-reset";
+
+    app.post(reset, &Auth::None, json!({"email": "admin@example.com"}))
+        .await
+        .expect(202);
+    // Unknown addresses get the same answer, and no mail.
+    app.post(reset, &Auth::None, json!({"email": "ghost@example.com"}))
+        .await
+        .expect(202);
+    let v = app
+        .post(reset, &Auth::None, json!({"email": "not an address"}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["email"]);
+
+    let outbox = app
+        .get("/api/v1/system/outbox", &admin.auth)
+        .await
+        .expect(200)
+        .json();
+    let mails = outbox["items"].as_array().unwrap();
+    assert_eq!(mails.len(), 1, "{outbox}");
+    assert_eq!(mails[0]["to_address"], "admin@example.com");
+    assert_eq!(mails[0]["status"], "logged");
+    let body = mails[0]["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password/"))
+        .expect("a reset link");
+    assert!(
+        link.starts_with("http://127.0.0.1:5014/reset-password/"),
+        "{link}"
+    );
+    let token = link.rsplit('/').next().unwrap();
+
+    let confirm = "/api/v1/auth/password-reset/confirm";
+    let v = app
+        .post(
+            confirm,
+            &Auth::None,
+            json!({"token": token, "password": "short"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["password"]);
+    let new = "reset to something long";
+    app.post(
+        confirm,
+        &Auth::None,
+        json!({"token": token, "password": new}),
+    )
+    .await
+    .expect(204);
+    let v = app
+        .post(
+            confirm,
+            &Auth::None,
+            json!({"token": token, "password": "yet another passphrase"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["token"]);
+
+    // The new password signs in; the old one no longer does.
+    app.login("admin@example.com", new).await;
+    app.post(
+        LOGIN,
+        &Auth::None,
+        json!({"email": "admin@example.com", "password": PASSWORD}),
+    )
+    .await
+    .expect(401);
+}

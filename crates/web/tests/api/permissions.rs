@@ -1,0 +1,416 @@
+//! The permission matrix over HTTP: each role against representative endpoints.
+//! (The full matrix is unit-tested in `formula_domain::authz`; this checks the
+//! API answers with the right statuses — 403 for forbidden, 404 for invisible.)
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestUser, id_of};
+
+struct Company {
+    app: TestApp,
+    /// admin, executive, project_manager, designer, coordinator, craftsman, client — in that order.
+    roles: Vec<(&'static str, TestUser)>,
+    client_a: String,
+    project_a: String,
+    project_b: String,
+    task_of_craftsman: String,
+    task_of_designer: String,
+}
+
+async fn company() -> Company {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client_a = app.client(&admin.auth, "Alpha Hotels").await;
+    let client_b = app.client(&admin.auth, "Beta Offices").await;
+    let executive = app.user(&admin, "executive", "Eve Executive", None).await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let coordinator = app
+        .user(&admin, "coordinator", "Cory Coordinator", None)
+        .await;
+    let craftsman = app.user(&admin, "craftsman", "Carl Craftsman", None).await;
+    let client = app
+        .user(&admin, "client", "Cleo Client", Some(&client_a))
+        .await;
+
+    // Project A (client A): Paula manages; Dana, Cory and Carl are on the team.
+    let project_a = app
+        .project(&pm.auth, "Lobby joinery", &client_a, &pm.id())
+        .await;
+    app.member(&pm.auth, &project_a, &designer, "designer")
+        .await;
+    app.member(&pm.auth, &project_a, &coordinator, "coordinator")
+        .await;
+    app.member(&pm.auth, &project_a, &craftsman, "craftsman")
+        .await;
+    // Project B (client B): the admin's, with nobody else on it.
+    let project_b = app
+        .project(&admin.auth, "Office fit-out", &client_b, &admin.id())
+        .await;
+
+    let task_of_craftsman = id_of(
+        &app.task(
+            &pm.auth,
+            &project_a,
+            json!({"title": "Install doors", "assignee_id": craftsman.id()}),
+        )
+        .await,
+    );
+    let task_of_designer = id_of(
+        &app.task(
+            &pm.auth,
+            &project_a,
+            json!({"title": "Draw doors", "assignee_id": designer.id()}),
+        )
+        .await,
+    );
+
+    let roles = vec![
+        ("admin", admin),
+        ("executive", executive),
+        ("project_manager", pm),
+        ("designer", designer),
+        ("coordinator", coordinator),
+        ("craftsman", craftsman),
+        ("client", client),
+    ];
+    Company {
+        app,
+        roles,
+        client_a,
+        project_a,
+        project_b,
+        task_of_craftsman,
+        task_of_designer,
+    }
+}
+
+impl Company {
+    /// Calls the endpoint as every role and compares the statuses, in role order.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: impl Fn(usize) -> Option<Value>,
+        expected: [u16; 7],
+    ) {
+        let mut got = Vec::new();
+        for (i, (_, user)) in self.roles.iter().enumerate() {
+            got.push(
+                self.app
+                    .call(method.clone(), path, &user.auth, body(i))
+                    .await
+                    .status
+                    .as_u16(),
+            );
+        }
+        let names: Vec<&str> = self.roles.iter().map(|(n, _)| *n).collect();
+        assert_eq!(got, expected, "{method} {path} for {names:?}");
+    }
+
+    fn user(&self, role: &str) -> &TestUser {
+        &self.roles.iter().find(|(n, _)| *n == role).unwrap().1
+    }
+}
+
+fn none(_: usize) -> Option<Value> {
+    None
+}
+
+#[tokio::test]
+async fn each_role_gets_the_right_answer() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        "/api/v1/users",
+        none,
+        [200, 200, 200, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/users/{}", c.user("craftsman").id()),
+        none,
+        [200, 200, 200, 403, 403, 200, 403],
+    )
+    .await;
+    c.expect(Method::POST, "/api/v1/users", |i| Some(json!({"email": format!("n{i}@example.com"), "name": "N", "password": "long enough pass", "role": "designer"})), [201, 403, 403, 403, 403, 403, 403]).await;
+    c.expect(
+        Method::GET,
+        "/api/v1/clients",
+        none,
+        [200, 200, 200, 200, 200, 403, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/clients/{}", c.client_a),
+        none,
+        [200, 200, 200, 200, 200, 403, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/clients",
+        |i| Some(json!({"name": format!("New client {i}")})),
+        [201, 403, 201, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(Method::POST, "/api/v1/projects", |_| Some(json!({"name": "P", "client_id": c.client_a, "manager_id": c.user("project_manager").id(), "sector": "retail", "business_line": "fit_out"})), [201, 403, 201, 403, 403, 403, 403]).await;
+
+    // Visibility: other projects answer 404, as if they did not exist.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/tasks"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/tasks"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/tasks/{}", c.task_of_designer),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+
+    // Work on tasks: the team creates them; craftsmen change only their own.
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/tasks"),
+        |_| Some(json!({"title": "More work"})),
+        [201, 403, 201, 201, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{b}/tasks"),
+        |_| Some(json!({"title": "More work"})),
+        [201, 403, 404, 404, 404, 404, 404],
+    )
+    .await;
+    let craftsmans = format!("/api/v1/tasks/{}", c.task_of_craftsman);
+    // Each successful save moves the version on; send the current one every time.
+    let mut version = 1;
+    let mut got = Vec::new();
+    for (_, user) in &c.roles {
+        let r = c
+            .app
+            .call(
+                Method::PATCH,
+                &craftsmans,
+                &user.auth,
+                Some(json!({"progress": 10 + version, "version": version})),
+            )
+            .await;
+        if r.status == 200 {
+            version += 1;
+        }
+        got.push(r.status.as_u16());
+    }
+    assert_eq!(
+        got,
+        [200, 403, 200, 200, 200, 200, 403],
+        "PATCH own-assigned task"
+    );
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/tasks/{}", c.task_of_designer),
+        |_| Some(json!({"title": "Draw doors", "version": 99})),
+        [409, 403, 409, 409, 409, 403, 403],
+    )
+    .await;
+
+    // Managing the project: its managers (and admins) only.
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/projects/{a}"),
+        |_| Some(json!({"location": "Lisbon", "version": 99})),
+        [409, 403, 409, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/status"),
+        |_| Some(json!({"status": "awarded", "version": 99})),
+        [409, 403, 409, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/members"),
+        |_| Some(json!({"user_id": c.user("coordinator").id(), "role": "coordinator"})),
+        [200, 403, 200, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &format!("/api/v1/projects/{a}?version=99"),
+        none,
+        [409, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+
+    // Oversight.
+    c.expect(
+        Method::GET,
+        "/api/v1/audit",
+        none,
+        [200, 200, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/system/outbox",
+        none,
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/dashboard",
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn executives_read_everything_and_change_nothing() {
+    let c = company().await;
+    let exec = &c.user("executive").auth;
+    let (a, client) = (&c.project_a, &c.client_a);
+    let writes = [
+        (
+            Method::POST,
+            "/api/v1/users".to_owned(),
+            json!({"email": "x@example.com", "name": "X", "password": "long enough pass", "role": "designer"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/clients".to_owned(),
+            json!({"name": "X"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/clients/{client}"),
+            json!({"name": "X", "version": 1}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/clients/{client}/contacts"),
+            json!({"name": "X"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/projects".to_owned(),
+            json!({"name": "X", "client_id": client, "manager_id": c.user("project_manager").id(), "sector": "retail", "business_line": "mep"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/projects/{a}"),
+            json!({"name": "X", "version": 1}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/projects/{a}/status"),
+            json!({"status": "awarded", "version": 1}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/projects/{a}/members"),
+            json!({"user_id": c.user("executive").id(), "role": "member"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/projects/{a}/tasks"),
+            json!({"title": "X"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/tasks/{}", c.task_of_designer),
+            json!({"title": "X", "version": 1}),
+        ),
+    ];
+    for (method, path, body) in writes {
+        c.app
+            .call(method.clone(), &path, exec, Some(body))
+            .await
+            .problem(403, "forbidden");
+    }
+    c.app
+        .delete(
+            &format!("/api/v1/tasks/{}?version=1", c.task_of_designer),
+            exec,
+        )
+        .await
+        .problem(403, "forbidden");
+    c.app
+        .delete(&format!("/api/v1/clients/{client}?version=1"), exec)
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(
+        c.app.get("/api/v1/projects", exec).await.expect(200).json()["total"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn client_users_see_only_their_organisation() {
+    let c = company().await;
+    let cli = &c.user("client").auth;
+    let clients = c.app.get("/api/v1/clients", cli).await.expect(200).json();
+    assert_eq!(clients["total"], 1);
+    assert_eq!(clients["items"][0]["id"], c.client_a.as_str());
+    let projects = c.app.get("/api/v1/projects", cli).await.expect(200).json();
+    assert_eq!(projects["total"], 1);
+    assert_eq!(projects["items"][0]["id"], c.project_a.as_str());
+    c.app
+        .get(&format!("/api/v1/projects/{}", c.project_a), cli)
+        .await
+        .expect(200);
+    c.app
+        .get(&format!("/api/v1/projects/{}", c.project_b), cli)
+        .await
+        .problem(404, "not_found");
+    c.app
+        .get(&format!("/api/v1/projects/{}/members", c.project_b), cli)
+        .await
+        .problem(404, "not_found");
+    // Their own account, not others'.
+    c.app
+        .get(&format!("/api/v1/users/{}", c.user("client").id()), cli)
+        .await
+        .expect(200);
+    c.app
+        .get(&format!("/api/v1/users/{}", c.user("designer").id()), cli)
+        .await
+        .problem(403, "forbidden");
+}
