@@ -15,9 +15,21 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/app.css") },
-    Asset { name: "htmx.min.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../assets/vendor/htmx.min.js") },
-    Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../assets/app.js") },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../assets/app.css"),
+    },
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/vendor/htmx.min.js"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/app.js"),
+    },
 ];
 
 /// `(logical name, hashed file name)` for every asset, computed once.
@@ -38,7 +50,11 @@ fn hashed() -> &'static [(&'static str, String)] {
 
 /// The URL of an asset by logical name, e.g. `url("app.css")` → `/assets/app.1a2b3c4d5e6f.css`.
 pub fn url(name: &str) -> String {
-    hashed().iter().find(|(n, _)| *n == name).map(|(_, h)| format!("/assets/{h}")).unwrap_or_else(|| format!("/assets/{name}"))
+    hashed()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, h)| format!("/assets/{h}"))
+        .unwrap_or_else(|| format!("/assets/{name}"))
 }
 
 /// Serves an asset by its hashed name, with a one-year immutable cache.
@@ -48,8 +64,14 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         Some((_, asset)) => {
             let mut resp = asset.bytes.into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
             resp
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),

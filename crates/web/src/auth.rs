@@ -28,13 +28,23 @@ pub fn session_cookie(headers: &HeaderMap, state: &AppState) -> Option<String> {
 
 /// Builds a `Set-Cookie` value for the session (empty value + Max-Age=0 clears it).
 pub fn session_set_cookie(state: &AppState, token: &str, max_age_secs: i64) -> String {
-    let secure = if state.web.secure_cookies { "; Secure" } else { "" };
-    format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}", state.cookie_name())
+    let secure = if state.web.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
+        state.cookie_name()
+    )
 }
 
 /// Request metadata for the audit trail.
 pub fn request_ctx(parts: &Parts) -> RequestCtx {
-    let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     RequestCtx {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
         ip,
@@ -48,7 +58,10 @@ pub fn request_ctx(parts: &Parts) -> RequestCtx {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -64,31 +77,53 @@ pub struct ApiCaller {
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let mut ctx = request_ctx(parts);
         if let Some(token) = bearer(&parts.headers) {
-            let (actor, user) = state
-                .services
-                .authenticate_token(token)
-                .await?
-                .ok_or_else(|| ApiError::unauthenticated("the API token is invalid, expired or revoked"))?;
-            return Ok(ApiCaller { caller: Caller { actor, ctx }, user, session_id: None });
+            let (actor, user) =
+                state
+                    .services
+                    .authenticate_token(token)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::unauthenticated("the API token is invalid, expired or revoked")
+                    })?;
+            return Ok(ApiCaller {
+                caller: Caller { actor, ctx },
+                user,
+                session_id: None,
+            });
         }
-        let token = session_cookie(&parts.headers, state)
-            .ok_or_else(|| ApiError::unauthenticated("sign in, or send an API token as `Authorization: Bearer …`"))?;
+        let token = session_cookie(&parts.headers, state).ok_or_else(|| {
+            ApiError::unauthenticated("sign in, or send an API token as `Authorization: Bearer …`")
+        })?;
         let auth = state
             .services
             .authenticate_session(&token)
             .await?
             .ok_or_else(|| ApiError::unauthenticated("your session has ended; sign in again"))?;
         if csrf::is_unsafe(&parts.method) {
-            let given = parts.headers.get(csrf::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let given = parts
+                .headers
+                .get(csrf::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !csrf::same(given, &csrf::token_for(&token)) {
                 return Err(ApiError::csrf());
             }
         }
         ctx.session_id = Some(auth.session_id);
-        Ok(ApiCaller { caller: Caller { actor: auth.actor, ctx }, user: auth.user, session_id: Some(auth.session_id) })
+        Ok(ApiCaller {
+            caller: Caller {
+                actor: auth.actor,
+                ctx,
+            },
+            user: auth.user,
+            session_id: Some(auth.session_id),
+        })
     }
 }
 
@@ -105,21 +140,40 @@ pub struct PageCaller {
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let mut ctx = request_ctx(parts);
         let token = session_cookie(&parts.headers, state).ok_or(PageError::SignInRequired)?;
-        let auth = state.services.authenticate_session(&token).await.map_err(PageError::App)?.ok_or(PageError::SignInRequired)?;
+        let auth = state
+            .services
+            .authenticate_session(&token)
+            .await
+            .map_err(PageError::App)?
+            .ok_or(PageError::SignInRequired)?;
         let csrf = csrf::token_for(&token);
         if csrf::is_unsafe(&parts.method) {
             // Forms carry `_csrf` in the body (checked by `CsrfForm`); bodiless htmx requests carry the header.
-            if let Some(given) = parts.headers.get(csrf::HEADER).and_then(|v| v.to_str().ok())
+            if let Some(given) = parts
+                .headers
+                .get(csrf::HEADER)
+                .and_then(|v| v.to_str().ok())
                 && !csrf::same(given, &csrf)
             {
                 return Err(PageError::csrf());
             }
         }
         ctx.session_id = Some(auth.session_id);
-        Ok(PageCaller { caller: Caller { actor: auth.actor, ctx }, user: auth.user, session_id: auth.session_id, csrf })
+        Ok(PageCaller {
+            caller: Caller {
+                actor: auth.actor,
+                ctx,
+            },
+            user: auth.user,
+            session_id: auth.session_id,
+            csrf,
+        })
     }
 }
 
@@ -129,7 +183,10 @@ pub struct Ctx(pub RequestCtx);
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Ctx(request_ctx(parts)))
     }
 }

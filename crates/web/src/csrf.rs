@@ -24,7 +24,11 @@ pub fn token_for(session_token: &str) -> String {
 
 /// Constant-time string comparison.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Whether a method changes state.
@@ -47,18 +51,26 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = crate::auth::session_cookie(req.headers(), state).map(|t| token_for(&t));
-        let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| PageError::bad_request("The form could not be read (it may be too large)."))?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: None });
+            .map_err(|_| {
+                PageError::bad_request("The form could not be read (it may be too large).")
+            })?;
+        let field: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: None });
         let given = field.csrf.or(header);
         match (expected, given) {
             (Some(e), Some(g)) if same(&e, &g) => {}
             (None, _) => return Err(PageError::SignInRequired),
             _ => return Err(PageError::csrf()),
         }
-        let value = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| PageError::bad_request(&format!("The form is not valid: {e}.")))?;
+        let value = serde_urlencoded::from_bytes::<T>(&bytes)
+            .map_err(|e| PageError::bad_request(&format!("The form is not valid: {e}.")))?;
         Ok(CsrfForm(value))
     }
 }

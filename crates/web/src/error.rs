@@ -102,9 +102,12 @@ impl From<AppError> for ApiError {
         match e {
             AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, code, detail),
             AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, detail),
-            AppError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, code, "wrong email or password"),
+            AppError::Unauthenticated => {
+                ApiError::new(StatusCode::UNAUTHORIZED, code, "wrong email or password")
+            }
             AppError::Validation(fields) => {
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, summary(&fields.0));
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, summary(&fields.0));
                 err.problem.errors = fields.0;
                 err
             }
@@ -113,12 +116,18 @@ impl From<AppError> for ApiError {
                 err.problem.errors = fields.0;
                 err
             }
-            AppError::Stale { current_version, updated_by, .. } => {
+            AppError::Stale {
+                current_version,
+                updated_by,
+                ..
+            } => {
                 let who = updated_by.clone().unwrap_or_else(|| "someone else".into());
                 let mut err = ApiError::new(
                     StatusCode::CONFLICT,
                     code,
-                    format!("{who} saved a newer version (version {current_version}) while you were editing; reload, reapply your change and save again"),
+                    format!(
+                        "{who} saved a newer version (version {current_version}) while you were editing; reload, reapply your change and save again"
+                    ),
                 );
                 err.problem.current_version = Some(current_version);
                 err.problem.updated_by = updated_by;
@@ -139,24 +148,38 @@ impl From<AppError> for ApiError {
                 err.retry_after = Some(retry_after_secs);
                 err
             }
-            AppError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, "the service is temporarily unavailable; try again shortly"),
+            AppError::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code,
+                "the service is temporarily unavailable; try again shortly",
+            ),
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; quote the request id when reporting it")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code,
+                    "an internal error occurred; quote the request id when reporting it",
+                )
             }
         }
     }
 }
 
 fn summary(fields: &[FieldError]) -> String {
-    let parts: Vec<String> = fields.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{} {}", f.field, f.message))
+        .collect();
     format!("the submitted data is not valid: {}", parts.join("; "))
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, Json(*self.problem)).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
@@ -183,17 +206,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
-        JsonRejection::JsonDataError(e) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("the JSON body does not match the schema: {}", e.body_text()))
-        }
-        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON with `Content-Type: application/json`")
-        }
+        JsonRejection::JsonDataError(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the JSON body does not match the schema: {}", e.body_text()),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", e.body_text()),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
         other => {
             let status = other.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "body_too_large", "the request body is larger than the server accepts")
+                ApiError::new(
+                    status,
+                    "body_too_large",
+                    "the request body is larger than the server accepts",
+                )
             } else {
                 ApiError::new(status, "invalid_body", other.body_text())
             }
@@ -213,7 +247,12 @@ struct ErrorPage<'a> {
 /// Renders a small standalone HTML error page.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
-    let page = ErrorPage { status: status.as_u16(), title, message, request_id: None };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+        request_id: None,
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
@@ -233,7 +272,10 @@ impl PageError {
         PageError::Status(StatusCode::BAD_REQUEST, message.to_owned())
     }
     pub fn csrf() -> Self {
-        PageError::Status(StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.".into())
+        PageError::Status(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back, reload the page and try again.".into(),
+        )
     }
 }
 
@@ -260,8 +302,16 @@ impl IntoResponse for PageError {
 /// Fallback for unknown paths: problem+json under /api, an HTML page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path())).into_response()
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route for {}", uri.path()),
+        )
+        .into_response()
     } else {
-        error_page(StatusCode::NOT_FOUND, "There is nothing at this address. Check the link, or start from the dashboard.")
+        error_page(
+            StatusCode::NOT_FOUND,
+            "There is nothing at this address. Check the link, or start from the dashboard.",
+        )
     }
 }

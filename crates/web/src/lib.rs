@@ -34,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(middleware::ready))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::guard,
+        ))
         .with_state(state)
 }

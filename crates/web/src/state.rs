@@ -17,7 +17,11 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { public_url: "http://127.0.0.1:5014".into(), secure_cookies: false, max_body_bytes: 1024 * 1024 }
+        WebConfig {
+            public_url: "http://127.0.0.1:5014".into(),
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -30,11 +34,18 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(services: Services, web: WebConfig) -> Self {
-        AppState { services, web: Arc::new(web) }
+        AppState {
+            services,
+            web: Arc::new(web),
+        }
     }
 
     /// The session cookie's name (`__Host-` prefixed over https).
     pub fn cookie_name(&self) -> &'static str {
-        if self.web.secure_cookies { "__Host-formula_session" } else { "formula_session" }
+        if self.web.secure_cookies {
+            "__Host-formula_session"
+        } else {
+            "formula_session"
+        }
     }
 }

@@ -1,10 +1,123 @@
 //! The server-rendered HTML UI (askama templates + htmx).
+//!
+//! Every page is a plain HTML document that works without JavaScript: links and
+//! forms (GET filters, POST changes, then a redirect). htmx only enhances: list
+//! filters swap the results in place, task rows save on change, the new-task form
+//! posts inline. For htmx requests handlers answer with the fragment that changed.
 
+mod admin;
+mod auth;
+mod clients;
+mod dashboard;
+mod format;
+mod forms;
+mod layout;
+mod lists;
+mod my_work;
+mod profile;
+mod projects;
+mod tasks;
+mod team;
+mod users;
+
+use askama::Template;
 use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use formula_app::AppError;
 
+use crate::error::PageError;
 use crate::state::AppState;
 
 /// All UI routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/setup", get(auth::setup_page).post(auth::setup_submit))
+        .route(
+            "/forgot-password",
+            get(auth::forgot_page).post(auth::forgot_submit),
+        )
+        .route(
+            "/reset-password/{token}",
+            get(auth::reset_page).post(auth::reset_submit),
+        )
+        .route("/", get(dashboard::show))
+        .route("/my-work", get(my_work::show))
+        .route("/clients", get(clients::list))
+        .route("/clients/new", get(clients::new_page).post(clients::create))
+        .route("/clients/{id}", get(clients::show))
+        .route(
+            "/clients/{id}/edit",
+            get(clients::edit_page).post(clients::update),
+        )
+        .route("/clients/{id}/delete", post(clients::delete))
+        .route("/clients/{id}/contacts", post(clients::add_contact))
+        .route(
+            "/clients/{id}/contacts/{contact_id}/delete",
+            post(clients::remove_contact),
+        )
+        .route("/projects", get(projects::list))
+        .route(
+            "/projects/new",
+            get(projects::new_page).post(projects::create),
+        )
+        .route("/projects/{id}", get(projects::overview))
+        .route(
+            "/projects/{id}/edit",
+            get(projects::edit_page).post(projects::update),
+        )
+        .route("/projects/{id}/status", post(projects::change_status))
+        .route(
+            "/projects/{id}/tasks",
+            get(tasks::project_tasks).post(tasks::create),
+        )
+        .route("/projects/{id}/team", get(team::show).post(team::add))
+        .route("/projects/{id}/team/{user_id}/delete", post(team::remove))
+        .route("/tasks/{id}", get(tasks::edit_page))
+        .route(
+            "/tasks/{id}/edit",
+            get(tasks::edit_page).post(tasks::update),
+        )
+        .route("/tasks/{id}/quick", post(tasks::quick_update))
+        .route("/tasks/{id}/delete", post(tasks::delete))
+        .route("/users", get(users::list))
+        .route("/users/new", get(users::new_page).post(users::create))
+        .route(
+            "/users/{id}/edit",
+            get(users::edit_page).post(users::update),
+        )
+        .route("/profile", get(profile::show))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+        .route("/audit", get(admin::audit))
+        .route("/outbox", get(admin::outbox))
+}
+
+/// Renders a template into an HTML response with the given status.
+fn render<T: Template>(status: StatusCode, template: &T) -> Result<Response, PageError> {
+    let html = template
+        .render()
+        .map_err(|e| PageError::App(AppError::Internal(format!("template: {e}"))))?;
+    let mut resp = (status, Html(html)).into_response();
+    // Full pages and fragments share URLs; caches must keep them apart.
+    resp.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    Ok(resp)
+}
+
+/// After a successful POST: a 303 redirect, or for htmx an `HX-Redirect` (a full page load).
+fn see_other(htmx: bool, to: &str) -> Response {
+    if htmx {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            resp.headers_mut().insert("hx-redirect", v);
+        }
+        resp
+    } else {
+        Redirect::to(to).into_response()
+    }
 }

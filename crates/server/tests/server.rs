@@ -1,0 +1,14 @@
+//! End-to-end tests of the `formula-pm` binary: one test binary, one module per area.
+//! Each test starts the real server on a free loopback port with its own data directory.
+
+// Tests may panic on failure; that is how they report it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+#[path = "server/process.rs"]
+mod process;
+
+#[path = "server/browser.rs"]
+mod browser;

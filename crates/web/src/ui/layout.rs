@@ -1,0 +1,238 @@
+//! The app shell every signed-in page shares: navigation, the signed-in user,
+//! the CSRF token, a one-off flash message, and whether the request came from htmx.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use formula_app::context::Caller;
+use formula_domain::authz::{Action, Resource, authorize};
+use formula_domain::user::User;
+use uuid::Uuid;
+
+use crate::auth::PageCaller;
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// Which top-level section a page belongs to (marks the nav link with `aria-current`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Dashboard,
+    MyWork,
+    Projects,
+    Clients,
+    Users,
+    Audit,
+    Outbox,
+    Profile,
+}
+
+/// One link of the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A message shown once at the top of a page.
+pub struct Flash {
+    /// `success`, `error`, `warning` or `info` (maps to `.flash-<kind>`).
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn success(message: impl Into<String>) -> Self {
+        Flash {
+            kind: "success",
+            message: message.into(),
+        }
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Flash {
+            kind: "error",
+            message: message.into(),
+        }
+    }
+    pub fn info(message: impl Into<String>) -> Self {
+        Flash {
+            kind: "info",
+            message: message.into(),
+        }
+    }
+
+    /// Messages after a redirect travel as `?m=<code>` from a fixed vocabulary,
+    /// so a link can never put arbitrary text on a page.
+    pub fn from_code(code: &str) -> Option<Flash> {
+        let text = match code {
+            "welcome" => "Welcome to Formula PM. Start by adding a client, then a project for it.",
+            "signed_in" => "You are signed in.",
+            "signed_out" => "You have signed out.",
+            "created" => "Created.",
+            "client_created" => {
+                "The client was created. Add its contacts here, then its first project."
+            }
+            "project_created" => "The project was created. Add the team and its tasks next.",
+            "user_created" => "The user was created. Tell them their initial password privately.",
+            "client_deleted" => "The client was deleted.",
+            "task_deleted" => "The task was deleted.",
+            "saved" => "Your changes were saved.",
+            "deleted" => "Deleted.",
+            "status" => "The status was changed.",
+            "member_added" => "The team was updated.",
+            "member_removed" => "The team member was removed.",
+            "contact_added" => "The contact was added.",
+            "contact_removed" => "The contact was removed.",
+            "task_created" => "The task was created.",
+            "password_changed" => "Your password was changed. Your other sessions were signed out.",
+            "password_reset" => "Your password was reset. Sign in with the new password.",
+            "token_revoked" => "The API token was revoked; scripts using it can no longer sign in.",
+            _ => return None,
+        };
+        Some(if code == "signed_out" {
+            Flash::info(text)
+        } else {
+            Flash::success(text)
+        })
+    }
+}
+
+/// What the shell template (`base.html`) needs.
+pub struct Layout {
+    pub title: String,
+    pub csrf: String,
+    pub user_name: String,
+    /// The page is the signed-in user's own profile (marks the name link).
+    pub profile_current: bool,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<Flash>,
+}
+
+/// A signed-in page request: the caller, the shell data and the htmx flags.
+pub struct Page {
+    pub caller: Caller,
+    pub user: User,
+    pub session_id: Uuid,
+    pub csrf: String,
+    /// The request came from htmx and wants a fragment (not a boost or history restore).
+    pub htmx: bool,
+    /// The element id htmx will swap (`HX-Target`), if any.
+    pub target: Option<String>,
+    flash_code: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let pc = PageCaller::from_request_parts(parts, state).await?;
+        let flash_code = parts.uri.query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "m")
+                .map(|(_, v)| v)
+        });
+        Ok(Page {
+            caller: pc.caller,
+            user: pc.user,
+            session_id: pc.session_id,
+            csrf: pc.csrf,
+            htmx: wants_fragment(&parts.headers),
+            target: parts
+                .headers
+                .get("hx-target")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            flash_code,
+        })
+    }
+}
+
+/// True for htmx requests that swap part of a page (boosted requests and
+/// history restores want the whole document).
+pub fn wants_fragment(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+        && !headers.contains_key("hx-boosted")
+        && !headers.contains_key("hx-history-restore-request")
+}
+
+impl Page {
+    /// Whether the caller may do a company-wide action (for showing links and buttons).
+    pub fn can(&self, action: Action) -> bool {
+        authorize(&self.caller.actor, action, &Resource::Global)
+    }
+
+    /// The shell for a page in `section`, with the flash from the query string if any.
+    pub fn layout(&self, section: Section, title: impl Into<String>) -> Layout {
+        let mut nav = vec![
+            NavItem {
+                href: "/",
+                label: "Dashboard",
+                current: section == Section::Dashboard,
+            },
+            NavItem {
+                href: "/my-work",
+                label: "My work",
+                current: section == Section::MyWork,
+            },
+            NavItem {
+                href: "/projects",
+                label: "Projects",
+                current: section == Section::Projects,
+            },
+        ];
+        if self.can(Action::ListClients) {
+            nav.push(NavItem {
+                href: "/clients",
+                label: "Clients",
+                current: section == Section::Clients,
+            });
+        }
+        if self.can(Action::ManageUsers) {
+            nav.push(NavItem {
+                href: "/users",
+                label: "Users",
+                current: section == Section::Users,
+            });
+        }
+        if self.can(Action::ViewAudit) {
+            nav.push(NavItem {
+                href: "/audit",
+                label: "Audit",
+                current: section == Section::Audit,
+            });
+        }
+        if self.can(Action::ViewOutbox) {
+            nav.push(NavItem {
+                href: "/outbox",
+                label: "Outbox",
+                current: section == Section::Outbox,
+            });
+        }
+        Layout {
+            title: title.into(),
+            csrf: self.csrf.clone(),
+            user_name: self.user.name.clone(),
+            profile_current: section == Section::Profile,
+            nav,
+            flash: self.flash_code.as_deref().and_then(Flash::from_code),
+        }
+    }
+
+    /// The shell with an explicit flash (e.g. an error that is not tied to a field).
+    pub fn layout_with(
+        &self,
+        section: Section,
+        title: impl Into<String>,
+        flash: Option<Flash>,
+    ) -> Layout {
+        let mut layout = self.layout(section, title);
+        if flash.is_some() {
+            layout.flash = flash;
+        }
+        layout
+    }
+}

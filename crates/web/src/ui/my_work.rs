@@ -1,0 +1,68 @@
+//! My work: the signed-in user's tasks across projects, grouped the way people
+//! plan a week (overdue, due this week, later, done recently).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use formula_domain::task::Task;
+use time::Date;
+
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::layout::{Layout, Page, Section};
+use crate::ui::render;
+
+struct Group {
+    id: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    tasks: Vec<Task>,
+}
+
+#[derive(Template)]
+#[template(path = "tasks/my_work.html", whitespace = "minimize")]
+struct MyWorkPage {
+    layout: Layout,
+    groups: Vec<Group>,
+    today: Date,
+    total: usize,
+}
+
+pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    let work = state.services.my_work(&page.caller).await?;
+    let groups = vec![
+        Group {
+            id: "overdue",
+            title: "Overdue",
+            empty: "Nothing overdue. Well done.",
+            tasks: work.overdue,
+        },
+        Group {
+            id: "this-week",
+            title: "Due this week",
+            empty: "Nothing due in the next seven days.",
+            tasks: work.due_this_week,
+        },
+        Group {
+            id: "later",
+            title: "Later",
+            empty: "Nothing further out, and no undated tasks.",
+            tasks: work.later,
+        },
+        Group {
+            id: "done",
+            title: "Done recently",
+            empty: "Nothing completed in the last 14 days.",
+            tasks: work.done_recently,
+        },
+    ];
+    let total = groups.iter().map(|g| g.tasks.len()).sum();
+    let view = MyWorkPage {
+        layout: page.layout(Section::MyWork, "My work"),
+        groups,
+        today: state.services.today(),
+        total,
+    };
+    render(StatusCode::OK, &view)
+}

@@ -1,0 +1,142 @@
+//! The signed-in user's profile: changing the password and personal API tokens
+//! (created with an optional expiry, the secret shown exactly once, revocable).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use formula_app::ports::ApiToken;
+use formula_domain::errors::FieldErrors;
+
+use crate::csrf::CsrfForm;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::forms::{FormData, FormState, Id};
+use crate::ui::layout::{Layout, Page, Section};
+use crate::ui::{render, see_other};
+
+const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password"];
+const TOKEN_FIELDS: &[&str] = &["name", "expires_in_days"];
+
+/// A token just created: its name and the secret, shown once.
+struct NewSecret {
+    name: String,
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html", whitespace = "minimize")]
+struct ProfilePage {
+    layout: Layout,
+    name: String,
+    email: String,
+    role: &'static str,
+    tokens: Vec<ApiToken>,
+    password_form: FormState,
+    token_form: FormState,
+    created: Option<NewSecret>,
+}
+
+async fn profile_page(
+    state: &AppState,
+    page: &Page,
+    password_form: FormState,
+    token_form: FormState,
+    created: Option<NewSecret>,
+) -> Result<Response, PageError> {
+    let tokens = state.services.list_tokens(&page.caller).await?;
+    let status = if password_form.failed() {
+        password_form.status()
+    } else {
+        token_form.status()
+    };
+    let view = ProfilePage {
+        layout: page.layout(Section::Profile, "Your profile"),
+        name: page.user.name.clone(),
+        email: page.user.email.clone(),
+        role: page.user.role.label(),
+        tokens,
+        password_form: password_form.prefixed("pw-"),
+        token_form: token_form.prefixed("tk-"),
+        created,
+    };
+    render(status, &view)
+}
+
+pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    profile_page(
+        &state,
+        &page,
+        FormState::new(PASSWORD_FIELDS),
+        FormState::new(TOKEN_FIELDS),
+        None,
+    )
+    .await
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    match state
+        .services
+        .change_password(
+            &page.caller,
+            input.raw("current_password"),
+            input.raw("new_password"),
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other(false, "/profile?m=password_changed")),
+        Err(e) => {
+            // Passwords are never echoed back into the page.
+            let mut form = FormState::new(PASSWORD_FIELDS);
+            form.absorb(e, &[], "/profile")?;
+            profile_page(&state, &page, form, FormState::new(TOKEN_FIELDS), None).await
+        }
+    }
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let days = input.int::<u32>("expires_in_days", &mut errors);
+    let name = input.text("name");
+    let mut form = FormState::submitted(TOKEN_FIELDS, input);
+    if errors.is_empty() {
+        match state.services.create_token(&page.caller, &name, days).await {
+            Ok(created) => {
+                // Rendered directly (no redirect): the secret must appear exactly once.
+                let secret = NewSecret {
+                    name: created.token.name,
+                    secret: created.secret,
+                };
+                return profile_page(
+                    &state,
+                    &page,
+                    FormState::new(PASSWORD_FIELDS),
+                    FormState::new(TOKEN_FIELDS),
+                    Some(secret),
+                )
+                .await;
+            }
+            Err(e) => form.absorb(e, &[], "/profile")?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    profile_page(&state, &page, FormState::new(PASSWORD_FIELDS), form, None).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    state.services.revoke_token(&page.caller, id).await?;
+    Ok(see_other(false, "/profile?m=token_revoked#tokens"))
+}
