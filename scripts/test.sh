@@ -4,7 +4,7 @@
 #   scripts/test.sh           fmt check, clippy (warnings denied), then all tests
 #   scripts/test.sh --quick   tests only, for local iteration
 #
-# It installs what is missing (PostgreSQL, Chromium, ChromeDriver), starts a throwaway
+# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool), starts a throwaway
 # PostgreSQL on a free loopback port for the storage tests, and exports:
 #   TEST_DATABASE_URL   postgres://postgres@127.0.0.1:PORT/formula_test
 #   CHROMIUM            path of the Chromium binary for the browser tests
@@ -50,6 +50,8 @@ missing=()
 pg_bin_dir >/dev/null || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# promtool checks the /metrics output of the real binary (server tests).
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"

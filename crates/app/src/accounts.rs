@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::context::{Caller, RequestCtx};
 use crate::error::{AppError, AppResult};
+use crate::jobs::NewJob;
 use crate::ports::{ApiToken, OutboxMail, SessionRecord};
 use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 use crate::services::{Services, audit, ensure};
@@ -311,9 +312,6 @@ impl Services {
             return Ok(());
         }
         let token = new_token("")?;
-        self.store
-            .insert_reset(user.id, &token_hash(&token), self.now() + RESET_VALIDITY)
-            .await?;
         let link = format!(
             "{}/reset-password/{token}",
             self.config.public_url.trim_end_matches('/')
@@ -322,12 +320,22 @@ impl Services {
             "Hello {},\n\nSomeone asked to reset your {} password. Open this link within one hour to choose a new one:\n\n{link}\n\nIf it was not you, ignore this message; your password stays the same.\n",
             user.name, self.config.product_name
         );
-        self.deliver(
+        // The link and its email are stored together; a job worker sends it.
+        let email = NewJob::email(
             &user.email,
             &format!("Reset your {} password", self.config.product_name),
             &body,
-        )
-        .await
+        );
+        self.store
+            .insert_reset(
+                user.id,
+                &token_hash(&token),
+                self.now() + RESET_VALIDITY,
+                &email,
+            )
+            .await?;
+        self.wake_workers();
+        Ok(())
     }
 
     /// Sets a new password with a reset token; the token works once, within an hour.

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod jobs;
 pub mod mail;
 pub mod ports;
 pub mod projects;

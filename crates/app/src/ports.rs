@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppResult;
+use crate::jobs::{Housekeeping, JobQueue, NewJob};
 use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
 
 /// A signed-in browser session. Only the hash of its token is stored.
@@ -71,15 +72,31 @@ pub struct DashboardCounts {
     pub open_tasks: i64,
 }
 
+/// How busy the database connection pools are, for metrics and the admin status page.
+/// All zero when the store cannot tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PoolStatus {
+    /// Open connections (in use + idle).
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Most connections the pools may open.
+    pub max: u32,
+}
+
 /// Persistence. Every mutating method writes its change and the given audit
 /// entry in one transaction; updates are compare-and-set on `version` and
 /// return `AppError::Stale` when the stored version moved on.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A trivial round trip, for readiness checks.
     async fn ping(&self) -> AppResult<()>;
+    /// Connection pool usage, read without I/O.
+    fn pool_status(&self) -> PoolStatus {
+        PoolStatus::default()
+    }
 
     // Users and credentials.
     async fn count_users(&self) -> AppResult<i64>;
@@ -118,6 +135,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, id: Uuid) -> AppResult<()>;
     /// Removes sessions past their expiry; returns how many.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
+    /// Sessions not yet past their absolute expiry at `now` (a gauge for metrics).
+    async fn count_active_sessions(&self, now: OffsetDateTime) -> AppResult<i64>;
 
     // Personal API tokens.
     async fn insert_token(
@@ -138,11 +157,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> AppResult<bool>;
 
     // Password reset.
+    /// Stores a reset token and, in the same transaction, enqueues `email` (the job that
+    /// mails the link), so the link is never stored without its email or mailed twice.
     async fn insert_reset(
         &self,
         user_id: Uuid,
         token_hash: &str,
         expires_at: OffsetDateTime,
+        email: &NewJob,
     ) -> AppResult<()>;
     /// Atomically uses a reset token (unused and unexpired at `now`): marks it used, sets the
     /// new password hash, ends all the user's sessions and audits. Returns the user id, or

@@ -21,6 +21,8 @@ pub struct Services {
     pub config: Arc<AppConfig>,
     pub(crate) throttle: Arc<LoginThrottle>,
     pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+    /// Wakes this process's idle job workers when it enqueues a job.
+    pub(crate) job_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -31,6 +33,7 @@ impl Services {
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+            job_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Action {
     DeleteTask,
     ViewAudit,
     ViewOutbox,
+    /// Operate the installation: background jobs (list, retry dead ones).
+    ManageSystem,
 }
 
 impl Action {
@@ -68,6 +70,7 @@ impl Action {
         Action::DeleteTask,
         Action::ViewAudit,
         Action::ViewOutbox,
+        Action::ManageSystem,
     ];
 }
 
@@ -146,6 +149,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
+        (ManageSystem, _) => false,
         _ => false,
     }
 }
@@ -267,6 +271,7 @@ mod tests {
             ),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
+            (ManageSystem, "global", [T, F, F, F, F, F, F]),
         ]
     }
 

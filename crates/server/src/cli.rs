@@ -41,6 +41,63 @@ pub enum Command {
     ///
     /// Exits 2 and names every invalid variable when the configuration is not valid.
     CheckConfig,
+    /// Write a consistent backup of the database (and uploaded files) into one archive, or
+    /// check one with `backup verify FILE`.
+    ///
+    /// The archive, formula-pm-<UTC time>.tar.gz, goes into --to, BACKUP_DIR or
+    /// DATA_DIR/backups, with a .sha256 file beside it and a LATEST file naming it; archives
+    /// older than BACKUP_RETENTION_DAYS are pruned (never the newest). See docs/operations.md.
+    Backup(BackupArgs),
+    /// Restore a backup archive into the configured database (verified first).
+    ///
+    /// Refuses a database that already has data unless --force, which replaces it.
+    Restore(RestoreArgs),
+    /// Write the whole installation to one portable archive (the backup format), to move it
+    /// between SQLite and PostgreSQL with `import`.
+    Export(ExportArgs),
+    /// Load an archive made by `export` or `backup` into the configured database (same as
+    /// `restore`).
+    Import(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    /// `verify FILE`; without it, make a backup.
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+    /// Directory for the archive [default: BACKUP_DIR, or DATA_DIR/backups]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Check an archive: its .sha256 file, every entry's checksum, and a trial restore into a
+    /// scratch database whose row counts must match the manifest. Exits 0 only if all match.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archive to check.
+    pub file: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive to load.
+    pub file: std::path::PathBuf,
+    /// Replace the data of a database that is not empty.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// File to write [default: formula-pm-export-<UTC time>.tar.gz in the current directory]
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -101,5 +158,26 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::Healthcheck(h)) if h.url.is_some()));
+    }
+
+    #[test]
+    fn backup_commands_parse() {
+        let cli = Cli::try_parse_from(["formula-pm", "backup", "--to", "/b"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Backup(b)) if b.action.is_none() && b.to.is_some())
+        );
+        let cli = Cli::try_parse_from(["formula-pm", "backup", "verify", "a.tar.gz"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Backup(BackupArgs {
+                action: Some(BackupAction::Verify(_)),
+                to: None
+            }))
+        ));
+        assert!(Cli::try_parse_from(["formula-pm", "backup", "verify"]).is_err());
+        let cli = Cli::try_parse_from(["formula-pm", "restore", "a.tar.gz", "--force"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Restore(r)) if r.force));
+        let cli = Cli::try_parse_from(["formula-pm", "import", "a.tar.gz"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Import(r)) if !r.force));
     }
 }

@@ -11,6 +11,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use formula_app::AppConfig;
+use formula_app::jobs::{self, Cron, SchedulerConfig};
+use formula_web::client_ip::TrustedProxies;
+use formula_web::ratelimit::{Limit, RateLimits};
+use formula_web::security::SecurityHeaders;
 use tracing_subscriber::EnvFilter;
 
 /// Every environment variable the loader reads, in documentation order.
@@ -26,21 +30,51 @@ pub const VARIABLES: &[&str] = &[
     "DATABASE_URL_FILE",
     "LOG_LEVEL",
     "LOG_FORMAT",
+    "LOG_FILE",
+    "LOG_MAX_SIZE",
+    "LOG_MAX_FILES",
+    "SLOW_REQUEST_MS",
+    "METRICS_TOKEN",
+    "METRICS_TOKEN_FILE",
+    "METRICS_BIND",
+    "HEALTH_DB_TIMEOUT_MS",
+    "HEALTH_DISK_WARN_PERCENT",
+    "HEALTH_DISK_FAIL_PERCENT",
+    "SHUTDOWN_GRACE_SECONDS",
     "DEFAULT_CURRENCY",
     "PROJECT_CODE_PREFIX",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAX_BODY_BYTES",
+    "TRUSTED_PROXIES",
+    "RATE_LIMIT_ENABLED",
+    "ALLOW_NO_RATE_LIMIT",
+    "RATE_LIMIT_LOGIN_PER_MINUTE",
+    "RATE_LIMIT_PASSWORD_RESET_PER_HOUR",
+    "RATE_LIMIT_API_READ_PER_MINUTE",
+    "RATE_LIMIT_API_WRITE_PER_MINUTE",
+    "RATE_LIMIT_PAGES_PER_MINUTE",
+    "REQUEST_TIMEOUT_SECONDS",
+    "CORS_ALLOWED_ORIGINS",
+    "SECURITY_HEADERS",
     "ADMIN_PASSWORD",
     "ADMIN_PASSWORD_FILE",
     "SEED_PASSWORD",
     "SEED_PASSWORD_FILE",
     "SMTP_HOST",
     "SMTP_PORT",
+    "SMTP_TLS",
     "SMTP_USERNAME",
     "SMTP_PASSWORD",
     "SMTP_PASSWORD_FILE",
     "SMTP_FROM",
+    "BACKUP_DIR",
+    "BACKUP_RETENTION_DAYS",
+    "JOB_WORKERS",
+    "SCHEDULE_CLEANUP_SESSIONS",
+    "SCHEDULE_AUDIT_RETENTION",
+    "SCHEDULE_DB_MAINTENANCE",
+    "AUDIT_RETENTION_DAYS",
 ];
 
 /// Variables holding secrets. Each is also accepted as `<NAME>_FILE` (the path of a file
@@ -48,6 +82,7 @@ pub const VARIABLES: &[&str] = &[
 /// Their values are never printed or logged.
 pub const SECRETS: &[&str] = &[
     "DATABASE_URL",
+    "METRICS_TOKEN",
     "ADMIN_PASSWORD",
     "SEED_PASSWORD",
     "SMTP_PASSWORD",
@@ -113,14 +148,58 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Outgoing mail settings (delivery itself is not implemented yet).
+/// How the SMTP connection is secured (`SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTlsMode {
+    StartTls,
+    Implicit,
+    None,
+}
+
+impl SmtpTlsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTlsMode::StartTls => "starttls",
+            SmtpTlsMode::Implicit => "tls",
+            SmtpTlsMode::None => "none",
+        }
+    }
+}
+
+/// Outgoing mail settings (sent through `formula_infra::smtp`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
+    pub tls: SmtpTlsMode,
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub from: String,
+}
+
+/// Health checks, metrics, log files and shutdown (see docs/operations.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsSettings {
+    /// Also write log lines to this file, rotated by size.
+    pub log_file: Option<PathBuf>,
+    /// Rotate the log file when it would grow past this many bytes.
+    pub log_max_size: u64,
+    /// Rotated log files kept (`LOG_FILE.1` … `LOG_FILE.N`).
+    pub log_max_files: u32,
+    /// Requests slower than this many milliseconds are logged at warn.
+    pub slow_request_ms: u64,
+    /// Bearer token `/metrics` requires.
+    pub metrics_token: Option<Secret>,
+    /// Serve `/metrics` only on this address instead of the main port.
+    pub metrics_bind: Option<SocketAddr>,
+    /// How long `/health/ready` waits for the database.
+    pub health_db_timeout_ms: u64,
+    /// Free disk space (percent) under which readiness is `degraded`.
+    pub health_disk_warn_percent: u8,
+    /// Free disk space (percent) under which readiness fails.
+    pub health_disk_fail_percent: u8,
+    /// How long open requests may take to finish after SIGTERM.
+    pub shutdown_grace_seconds: u64,
 }
 
 /// The whole, checked configuration.
@@ -148,6 +227,32 @@ pub struct Config {
     /// Only used by `seed-demo`.
     pub seed_password: Option<Secret>,
     pub smtp: Option<SmtpConfig>,
+    /// Health checks, metrics, log files and shutdown.
+    pub ops: OpsSettings,
+    /// Where `formula-pm backup` writes and how long archives are kept.
+    pub backup: BackupSettings,
+    /// Client IP, rate limits, timeouts, CORS and security headers.
+    pub security: SecuritySettings,
+    /// Background job workers and the schedules of periodic jobs.
+    pub jobs: JobSettings,
+}
+
+/// Client IP resolution, rate limits, timeouts, CORS and security headers
+/// (see docs/operations.md → "Security and rate limits").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Limits per route class, and whether they apply.
+    pub rate_limits: RateLimits,
+    /// Accept `RATE_LIMIT_ENABLED=false` in production.
+    pub allow_no_rate_limit: bool,
+    /// Time limit of a normal request.
+    pub request_timeout_seconds: u64,
+    /// Exact origins whose pages may call the API with bearer tokens.
+    pub cors_allowed_origins: Vec<String>,
+    /// Whether the app or the proxy sets the security headers.
+    pub security_headers: SecurityHeaders,
 }
 
 /// One invalid setting.
@@ -437,6 +542,10 @@ impl Config {
         }
 
         let smtp = read_smtp(&mut r);
+        let ops = read_ops(&mut r);
+        let backup = read_backup(&mut r, &data_dir);
+        let security = read_security(&mut r, app_env);
+        let jobs = read_jobs(&mut r);
 
         if r.errors.is_empty() {
             Ok(Config {
@@ -457,6 +566,10 @@ impl Config {
                 admin_password,
                 seed_password,
                 smtp,
+                ops,
+                backup,
+                security,
+                jobs,
             })
         } else {
             Err(ConfigErrors(r.errors))
@@ -542,6 +655,10 @@ impl Config {
             ),
             ("SMTP_PORT", smtp.map_or(587, |s| s.port).to_string()),
             (
+                "SMTP_TLS",
+                smtp.map_or("starttls", |s| s.tls.as_str()).to_owned(),
+            ),
+            (
                 "SMTP_USERNAME",
                 smtp.and_then(|s| s.username.clone()).unwrap_or_default(),
             ),
@@ -554,7 +671,186 @@ impl Config {
                 smtp.map(|s| s.from.clone()).unwrap_or_default(),
             ),
         ];
-        lines.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+        let ops = &self.ops;
+        let ops_lines = [
+            (
+                "LOG_FILE",
+                ops.log_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("LOG_MAX_SIZE", ops.log_max_size.to_string()),
+            ("LOG_MAX_FILES", ops.log_max_files.to_string()),
+            ("SLOW_REQUEST_MS", ops.slow_request_ms.to_string()),
+            ("METRICS_TOKEN", secret(&ops.metrics_token)),
+            (
+                "METRICS_BIND",
+                ops.metrics_bind.map(|a| a.to_string()).unwrap_or_default(),
+            ),
+            ("HEALTH_DB_TIMEOUT_MS", ops.health_db_timeout_ms.to_string()),
+            (
+                "HEALTH_DISK_WARN_PERCENT",
+                ops.health_disk_warn_percent.to_string(),
+            ),
+            (
+                "HEALTH_DISK_FAIL_PERCENT",
+                ops.health_disk_fail_percent.to_string(),
+            ),
+            (
+                "SHUTDOWN_GRACE_SECONDS",
+                ops.shutdown_grace_seconds.to_string(),
+            ),
+        ];
+        let sec = &self.security;
+        let rl = &sec.rate_limits;
+        let security_lines = [
+            ("TRUSTED_PROXIES", sec.trusted_proxies.to_string()),
+            ("RATE_LIMIT_ENABLED", rl.enabled.to_string()),
+            ("ALLOW_NO_RATE_LIMIT", sec.allow_no_rate_limit.to_string()),
+            ("RATE_LIMIT_LOGIN_PER_MINUTE", rl.login.requests.to_string()),
+            (
+                "RATE_LIMIT_PASSWORD_RESET_PER_HOUR",
+                rl.password_reset.requests.to_string(),
+            ),
+            (
+                "RATE_LIMIT_API_READ_PER_MINUTE",
+                rl.api_read.requests.to_string(),
+            ),
+            (
+                "RATE_LIMIT_API_WRITE_PER_MINUTE",
+                rl.api_write.requests.to_string(),
+            ),
+            ("RATE_LIMIT_PAGES_PER_MINUTE", rl.pages.requests.to_string()),
+            (
+                "REQUEST_TIMEOUT_SECONDS",
+                sec.request_timeout_seconds.to_string(),
+            ),
+            ("CORS_ALLOWED_ORIGINS", sec.cors_allowed_origins.join(",")),
+            ("SECURITY_HEADERS", sec.security_headers.as_str().to_owned()),
+        ];
+        lines
+            .into_iter()
+            .chain(ops_lines)
+            .chain(self.backup.lines())
+            .chain(security_lines)
+            .chain(self.jobs.lines())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+}
+
+/// Background jobs (see docs/operations.md → "Background jobs").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSettings {
+    /// Job worker tasks in this process; 0 runs neither workers nor the scheduler here.
+    pub workers: u32,
+    /// When expired sessions and reset links are deleted; `None` is off.
+    pub cleanup_sessions: Option<Cron>,
+    /// When old audit entries are deleted; `None` is off.
+    pub audit_retention: Option<Cron>,
+    /// When planner statistics are refreshed; `None` is off.
+    pub db_maintenance: Option<Cron>,
+    /// Audit entries older than this many days are deleted (except kept actions).
+    pub audit_retention_days: u32,
+}
+
+impl JobSettings {
+    /// The scheduler's view of these settings.
+    pub fn scheduler(&self) -> SchedulerConfig {
+        SchedulerConfig::new(
+            self.cleanup_sessions.clone(),
+            self.audit_retention.clone(),
+            self.db_maintenance.clone(),
+            self.audit_retention_days,
+        )
+    }
+
+    fn lines(&self) -> [(&'static str, String); 5] {
+        let cron = |c: &Option<Cron>| c.as_ref().map_or_else(|| "off".to_owned(), Cron::to_string);
+        [
+            ("JOB_WORKERS", self.workers.to_string()),
+            ("SCHEDULE_CLEANUP_SESSIONS", cron(&self.cleanup_sessions)),
+            ("SCHEDULE_AUDIT_RETENTION", cron(&self.audit_retention)),
+            ("SCHEDULE_DB_MAINTENANCE", cron(&self.db_maintenance)),
+            (
+                "AUDIT_RETENTION_DAYS",
+                self.audit_retention_days.to_string(),
+            ),
+        ]
+    }
+}
+
+fn read_jobs(r: &mut Reader<'_>) -> JobSettings {
+    let mut schedule = |name: &str, default: &str| -> Option<Cron> {
+        let raw = r.get(name).unwrap_or_else(|| default.to_owned());
+        if raw.eq_ignore_ascii_case("off") {
+            return None;
+        }
+        match Cron::parse(&raw) {
+            Ok(c) => Some(c),
+            Err(m) => {
+                r.error(name, format!("{m} (or off to disable it)"));
+                Cron::parse(default).ok()
+            }
+        }
+    };
+    let cleanup_sessions = schedule("SCHEDULE_CLEANUP_SESSIONS", jobs::DEFAULT_CLEANUP_SESSIONS);
+    let audit_retention = schedule("SCHEDULE_AUDIT_RETENTION", jobs::DEFAULT_AUDIT_RETENTION);
+    let db_maintenance = schedule("SCHEDULE_DB_MAINTENANCE", jobs::DEFAULT_DB_MAINTENANCE);
+    JobSettings {
+        workers: r.number(
+            "JOB_WORKERS",
+            1,
+            0,
+            64,
+            "a whole number (0 turns jobs off here)",
+        ),
+        cleanup_sessions,
+        audit_retention,
+        db_maintenance,
+        audit_retention_days: r.number(
+            "AUDIT_RETENTION_DAYS",
+            365,
+            1,
+            36_500,
+            "a whole number of days",
+        ),
+    }
+}
+
+/// `formula-pm backup` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// Default directory for archives (`BACKUP_DIR`, else `DATA_DIR/backups`).
+    pub dir: PathBuf,
+    /// Archives older than this many days are pruned after a backup; 0 keeps them all.
+    pub retention_days: u32,
+}
+
+impl BackupSettings {
+    fn lines(&self) -> [(&'static str, String); 2] {
+        [
+            ("BACKUP_DIR", self.dir.display().to_string()),
+            ("BACKUP_RETENTION_DAYS", self.retention_days.to_string()),
+        ]
+    }
+}
+
+fn read_backup(r: &mut Reader<'_>, data_dir: &std::path::Path) -> BackupSettings {
+    let dir = r
+        .get("BACKUP_DIR")
+        .map_or_else(|| data_dir.join("backups"), PathBuf::from);
+    let retention_days = r.number(
+        "BACKUP_RETENTION_DAYS",
+        30,
+        0,
+        36_500,
+        "a whole number of days (0 keeps every backup)",
+    );
+    BackupSettings {
+        dir,
+        retention_days,
     }
 }
 
@@ -564,6 +860,25 @@ fn read_smtp(r: &mut Reader<'_>) -> Option<SmtpConfig> {
     let username = r.get("SMTP_USERNAME");
     let password = r.secret("SMTP_PASSWORD");
     let from = r.get("SMTP_FROM");
+    let tls = match r.get("SMTP_TLS").as_deref() {
+        None => {
+            if port == 465 {
+                SmtpTlsMode::Implicit
+            } else {
+                SmtpTlsMode::StartTls
+            }
+        }
+        Some("starttls") => SmtpTlsMode::StartTls,
+        Some("tls") => SmtpTlsMode::Implicit,
+        Some("none") => SmtpTlsMode::None,
+        Some(other) => {
+            r.error(
+                "SMTP_TLS",
+                format!("must be one of starttls, tls, none, got {other:?}"),
+            );
+            SmtpTlsMode::StartTls
+        }
+    };
     if let Some(h) = &host
         && (h.contains(char::is_whitespace) || h.contains('/') || h.contains(':'))
     {
@@ -594,10 +909,202 @@ fn read_smtp(r: &mut Reader<'_>) -> Option<SmtpConfig> {
     Some(SmtpConfig {
         host,
         port,
+        tls,
         username,
         password,
         from,
     })
+}
+
+fn read_ops(r: &mut Reader<'_>) -> OpsSettings {
+    let log_file = r.get("LOG_FILE").map(PathBuf::from);
+    let log_max_size = r.number(
+        "LOG_MAX_SIZE",
+        10 * 1024 * 1024,
+        4096,
+        u64::MAX,
+        "a number of bytes",
+    );
+    let log_max_files = r.number("LOG_MAX_FILES", 5, 1, 1000, "a whole number of files");
+    let slow_request_ms = r.number(
+        "SLOW_REQUEST_MS",
+        1000,
+        1,
+        3_600_000,
+        "a number of milliseconds",
+    );
+    let metrics_token = r.secret("METRICS_TOKEN");
+    if let Some(t) = &metrics_token
+        && (t.expose().len() < 16 || t.expose().chars().any(char::is_whitespace))
+    {
+        r.error(
+            "METRICS_TOKEN",
+            "must be at least 16 characters without spaces (e.g. from `openssl rand -hex 32`)",
+        );
+    }
+    let metrics_bind = match r.get("METRICS_BIND") {
+        None => None,
+        Some(raw) => match raw.parse::<SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                r.error(
+                    "METRICS_BIND",
+                    format!("must be an address with a port, like 127.0.0.1:9464 or [::1]:9464, got {raw:?}"),
+                );
+                None
+            }
+        },
+    };
+    let health_db_timeout_ms = r.number(
+        "HEALTH_DB_TIMEOUT_MS",
+        1000,
+        10,
+        60_000,
+        "a number of milliseconds",
+    );
+    let health_disk_warn_percent =
+        r.number("HEALTH_DISK_WARN_PERCENT", 10, 0, 100, "a whole percentage");
+    let health_disk_fail_percent =
+        r.number("HEALTH_DISK_FAIL_PERCENT", 2, 0, 100, "a whole percentage");
+    if health_disk_fail_percent > health_disk_warn_percent {
+        r.error(
+            "HEALTH_DISK_FAIL_PERCENT",
+            format!("must not be above HEALTH_DISK_WARN_PERCENT ({health_disk_warn_percent})"),
+        );
+    }
+    let shutdown_grace_seconds = r.number(
+        "SHUTDOWN_GRACE_SECONDS",
+        30,
+        0,
+        3600,
+        "a whole number of seconds",
+    );
+    OpsSettings {
+        log_file,
+        log_max_size,
+        log_max_files,
+        slow_request_ms,
+        metrics_token,
+        metrics_bind,
+        health_db_timeout_ms,
+        health_disk_warn_percent,
+        health_disk_fail_percent,
+        shutdown_grace_seconds,
+    }
+}
+
+fn read_security(r: &mut Reader<'_>, app_env: AppEnv) -> SecuritySettings {
+    let production = app_env == AppEnv::Production;
+    let trusted_proxies = match r.get("TRUSTED_PROXIES") {
+        None => TrustedProxies::default(),
+        Some(raw) => TrustedProxies::parse(&raw).unwrap_or_else(|m| {
+            r.error(
+                "TRUSTED_PROXIES",
+                format!("{m}; list the proxies' addresses or networks, like 10.0.0.0/8,::1"),
+            );
+            TrustedProxies::default()
+        }),
+    };
+    if production && trusted_proxies.networks().iter().any(|c| c.prefix() == 0) {
+        r.error(
+            "TRUSTED_PROXIES",
+            "must not trust every address in production (a /0 network lets any client choose the IP it is rate-limited and audited by); list only your proxies",
+        );
+    }
+
+    let enabled = r.boolean("RATE_LIMIT_ENABLED", true);
+    let allow_no_rate_limit = r.boolean("ALLOW_NO_RATE_LIMIT", false);
+    if production && !enabled && !allow_no_rate_limit {
+        r.error(
+            "RATE_LIMIT_ENABLED",
+            "must stay true in production (it stops password guessing); set ALLOW_NO_RATE_LIMIT=true if something in front of the server limits requests",
+        );
+    }
+    let mut per = |name: &str, default: u32, unit: &str| {
+        r.number(
+            name,
+            default,
+            1,
+            1_000_000,
+            &format!("a number of requests per {unit}"),
+        )
+    };
+    let rate_limits = RateLimits {
+        enabled,
+        login: Limit::per_minute(per(
+            "RATE_LIMIT_LOGIN_PER_MINUTE",
+            RateLimits::LOGIN_PER_MINUTE,
+            "minute",
+        )),
+        password_reset: Limit::per_hour(per(
+            "RATE_LIMIT_PASSWORD_RESET_PER_HOUR",
+            RateLimits::PASSWORD_RESET_PER_HOUR,
+            "hour",
+        )),
+        api_read: Limit::per_minute(per(
+            "RATE_LIMIT_API_READ_PER_MINUTE",
+            RateLimits::API_READ_PER_MINUTE,
+            "minute",
+        )),
+        api_write: Limit::per_minute(per(
+            "RATE_LIMIT_API_WRITE_PER_MINUTE",
+            RateLimits::API_WRITE_PER_MINUTE,
+            "minute",
+        )),
+        pages: Limit::per_minute(per(
+            "RATE_LIMIT_PAGES_PER_MINUTE",
+            RateLimits::PAGES_PER_MINUTE,
+            "minute",
+        )),
+    };
+
+    let request_timeout_seconds = r.number(
+        "REQUEST_TIMEOUT_SECONDS",
+        30,
+        1,
+        3600,
+        "a whole number of seconds",
+    );
+
+    let mut cors_allowed_origins = Vec::new();
+    for raw in r
+        .get("CORS_ALLOWED_ORIGINS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        match check_public_url(raw) {
+            Ok(o) if o == raw => cors_allowed_origins.push(o.to_ascii_lowercase()),
+            _ => r.error(
+                "CORS_ALLOWED_ORIGINS",
+                format!(
+                    "must list exact origins like https://tools.example.com (scheme, host, optional port; no path, no trailing slash, no *), got {raw:?}"
+                ),
+            ),
+        }
+    }
+
+    let security_headers = match r.get("SECURITY_HEADERS").as_deref() {
+        None | Some("app") => SecurityHeaders::App,
+        Some("proxy") => SecurityHeaders::Proxy,
+        Some(other) => {
+            r.error(
+                "SECURITY_HEADERS",
+                format!("must be app or proxy, got {other:?}"),
+            );
+            SecurityHeaders::App
+        }
+    };
+
+    SecuritySettings {
+        trusted_proxies,
+        rate_limits,
+        allow_no_rate_limit,
+        request_timeout_seconds,
+        cors_allowed_origins,
+        security_headers,
+    }
 }
 
 /// `name@example.com` or `Display Name <name@example.com>`.
@@ -1046,6 +1553,56 @@ mod tests {
     }
 
     #[test]
+    fn operations_settings_are_parsed_and_checked() {
+        let defaults = load(&[]).unwrap().ops;
+        assert_eq!(defaults.shutdown_grace_seconds, 30);
+        assert_eq!(defaults.health_db_timeout_ms, 1000);
+        assert_eq!(
+            (
+                defaults.health_disk_warn_percent,
+                defaults.health_disk_fail_percent
+            ),
+            (10, 2)
+        );
+        assert_eq!(
+            (defaults.log_max_size, defaults.log_max_files),
+            (10_485_760, 5)
+        );
+        assert_eq!(defaults.metrics_bind, None);
+
+        let c = load(&[
+            ("METRICS_BIND", "127.0.0.1:9464"),
+            ("METRICS_TOKEN", "0123456789abcdef0123"),
+            ("LOG_FILE", "/var/log/formula-pm.log"),
+            ("SHUTDOWN_GRACE_SECONDS", "45"),
+        ])
+        .unwrap()
+        .ops;
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.shutdown_grace_seconds, 45);
+        assert!(c.log_file.is_some());
+
+        assert!(error_for(&[("METRICS_BIND", "9464")], "METRICS_BIND").contains("127.0.0.1:9464"));
+        let short = error_for(&[("METRICS_TOKEN", "short")], "METRICS_TOKEN");
+        assert!(
+            !short.contains("short"),
+            "the secret is not echoed: {short}"
+        );
+        error_for(
+            &[
+                ("HEALTH_DISK_WARN_PERCENT", "5"),
+                ("HEALTH_DISK_FAIL_PERCENT", "6"),
+            ],
+            "HEALTH_DISK_FAIL_PERCENT",
+        );
+        error_for(
+            &[("SHUTDOWN_GRACE_SECONDS", "-1")],
+            "SHUTDOWN_GRACE_SECONDS",
+        );
+        error_for(&[("LOG_MAX_SIZE", "10")], "LOG_MAX_SIZE");
+    }
+
+    #[test]
     fn redacted_lines_list_every_plain_variable() {
         let c = load(&[
             ("DATABASE_URL", "postgres://pm:pw@db/formula"),
@@ -1065,7 +1622,8 @@ mod tests {
         let expected: BTreeSet<&str> = VARIABLES
             .iter()
             .copied()
-            .filter(|v| !v.ends_with("_FILE"))
+            // `NAME_FILE` forms of secrets fold into `NAME` (LOG_FILE is a variable of its own).
+            .filter(|v| !SECRETS.iter().any(|s| format!("{s}_FILE") == *v))
             .collect();
         assert_eq!(printed, expected);
     }
@@ -1082,6 +1640,148 @@ mod tests {
         for s in SECRETS {
             assert!(VARIABLES.contains(s) && VARIABLES.contains(&format!("{s}_FILE").as_str()));
         }
+    }
+
+    #[test]
+    fn security_settings_are_parsed_and_checked() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.security.rate_limits, RateLimits::default());
+        assert!(c.security.trusted_proxies.is_empty());
+        assert_eq!(c.security.request_timeout_seconds, 30);
+        assert_eq!(c.security.security_headers, SecurityHeaders::App);
+        assert!(c.security.cors_allowed_origins.is_empty());
+
+        let c = load(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("RATE_LIMIT_LOGIN_PER_MINUTE", "5"),
+            ("RATE_LIMIT_PASSWORD_RESET_PER_HOUR", "3"),
+            ("RATE_LIMIT_API_READ_PER_MINUTE", "100"),
+            ("RATE_LIMIT_API_WRITE_PER_MINUTE", "50"),
+            ("RATE_LIMIT_PAGES_PER_MINUTE", "60"),
+            ("REQUEST_TIMEOUT_SECONDS", "10"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://tools.example.com, http://localhost:3000",
+            ),
+            ("SECURITY_HEADERS", "proxy"),
+        ])
+        .unwrap();
+        let s = &c.security;
+        assert_eq!(s.trusted_proxies.to_string(), "10.0.0.0/8,::1/128");
+        assert_eq!(
+            (
+                s.rate_limits.login,
+                s.rate_limits.password_reset.requests,
+                s.rate_limits.api_read.requests,
+                s.rate_limits.api_write.requests,
+                s.rate_limits.pages.requests
+            ),
+            (Limit::per_minute(5), 3, 100, 50, 60)
+        );
+        assert_eq!(s.request_timeout_seconds, 10);
+        assert_eq!(
+            s.cors_allowed_origins,
+            ["https://tools.example.com", "http://localhost:3000"]
+        );
+        assert_eq!(s.security_headers, SecurityHeaders::Proxy);
+        assert!(c.redacted_lines().contains(
+            &"CORS_ALLOWED_ORIGINS=https://tools.example.com,http://localhost:3000".to_owned()
+        ));
+
+        for (name, value) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TRUSTED_PROXIES", "nginx"),
+            ("RATE_LIMIT_ENABLED", "maybe"),
+            ("RATE_LIMIT_LOGIN_PER_MINUTE", "0"),
+            ("RATE_LIMIT_API_READ_PER_MINUTE", "lots"),
+            ("REQUEST_TIMEOUT_SECONDS", "0"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("CORS_ALLOWED_ORIGINS", "https://tools.example.com/"),
+            ("CORS_ALLOWED_ORIGINS", "https://tools.example.com/app"),
+            ("SECURITY_HEADERS", "nginx"),
+        ] {
+            let msg = error_for(&[(name, value)], name);
+            assert!(msg.starts_with(&format!("{name}: ")), "{msg}");
+        }
+
+        // Production: rate limits stay on unless explicitly allowed off; no /0 proxies.
+        let prod = [
+            ("APP_ENV", "production"),
+            ("PUBLIC_URL", "https://pm.example.com"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = prod.to_vec();
+            v.extend_from_slice(extra);
+            v
+        };
+        let msg = error_for(
+            &with(&[("RATE_LIMIT_ENABLED", "false")]),
+            "RATE_LIMIT_ENABLED",
+        );
+        assert!(msg.contains("ALLOW_NO_RATE_LIMIT"), "{msg}");
+        let c = load(&with(&[
+            ("RATE_LIMIT_ENABLED", "false"),
+            ("ALLOW_NO_RATE_LIMIT", "true"),
+        ]))
+        .unwrap();
+        assert!(!c.security.rate_limits.enabled);
+        assert!(
+            load(&[("RATE_LIMIT_ENABLED", "false")]).is_ok(),
+            "fine in development"
+        );
+        let msg = error_for(
+            &with(&[("TRUSTED_PROXIES", "0.0.0.0/0")]),
+            "TRUSTED_PROXIES",
+        );
+        assert!(msg.contains("every address"), "{msg}");
+        assert!(load(&with(&[("TRUSTED_PROXIES", "10.0.0.0/8")])).is_ok());
+    }
+
+    #[test]
+    fn job_settings_are_checked() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.jobs.workers, 1);
+        assert_eq!(c.jobs.audit_retention_days, 365);
+        assert_eq!(
+            c.jobs
+                .cleanup_sessions
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("*/15 * * * *")
+        );
+        assert_eq!(c.jobs.scheduler().schedules.len(), 4);
+        let c = load(&[
+            ("JOB_WORKERS", "0"),
+            ("SCHEDULE_DB_MAINTENANCE", "off"),
+            ("SCHEDULE_AUDIT_RETENTION", "15 1 * * 0"),
+            ("AUDIT_RETENTION_DAYS", "90"),
+        ])
+        .unwrap();
+        assert_eq!(c.jobs.workers, 0);
+        assert_eq!(c.jobs.db_maintenance, None);
+        assert_eq!(c.jobs.scheduler().schedules.len(), 3);
+        assert!(
+            c.redacted_lines()
+                .contains(&"SCHEDULE_DB_MAINTENANCE=off".to_owned())
+        );
+        for (name, value) in [
+            ("SCHEDULE_CLEANUP_SESSIONS", "every 15 minutes"),
+            ("SCHEDULE_AUDIT_RETENTION", "0 25 * * *"),
+            ("SCHEDULE_DB_MAINTENANCE", "*/0 * * * *"),
+            ("JOB_WORKERS", "-1"),
+            ("AUDIT_RETENTION_DAYS", "0"),
+        ] {
+            let msg = error_for(&[(name, value)], name);
+            assert!(msg.starts_with(&format!("{name}: ")), "{msg}");
+        }
+        assert!(
+            error_for(
+                &[("SCHEDULE_AUDIT_RETENTION", "0 25 * * *")],
+                "SCHEDULE_AUDIT_RETENTION"
+            )
+            .contains("hour field")
+        );
     }
 
     fn doc(path: &str) -> String {

@@ -2,10 +2,12 @@
 //! the wiring of store, use cases and web router. `main.rs` only calls [`run`]; keeping the
 //! rest here lets integration tests reach [`config::VARIABLES`] and friends.
 
+pub mod archive;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod jobs;
 pub mod logging;
 pub mod seed;
 
@@ -42,6 +44,9 @@ pub fn run() -> ExitCode {
         // These two need no database, so no async runtime either.
         Command::Healthcheck(args) => commands::healthcheck::run(args),
         Command::CheckConfig => commands::check_config::run(),
+        Command::Backup(args) => block_on(commands::backup::run(args)),
+        Command::Restore(args) | Command::Import(args) => block_on(commands::restore::run(args)),
+        Command::Export(args) => block_on(commands::export::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

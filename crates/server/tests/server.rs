@@ -12,3 +12,18 @@ mod process;
 
 #[path = "server/browser.rs"]
 mod browser;
+
+#[path = "server/jobs.rs"]
+mod jobs;
+
+#[path = "server/metrics.rs"]
+mod metrics;
+
+#[path = "server/shutdown.rs"]
+mod shutdown;
+
+#[path = "server/pg.rs"]
+mod pg;
+
+#[path = "server/backup.rs"]
+mod backup;

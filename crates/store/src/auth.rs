@@ -1,6 +1,7 @@
 //! Credentials: sessions, personal API tokens, password resets and the mail outbox.
 
 use formula_app::error::AppError;
+use formula_app::jobs::NewJob;
 use formula_app::ports::{ApiToken, OutboxMail, SessionRecord};
 use formula_domain::audit::AuditEntry;
 use formula_domain::user::User;
@@ -96,6 +97,12 @@ pub(crate) async fn delete_expired_sessions(db: &Db, now: OffsetDateTime) -> DbR
     // `<=`: a session is over at its expiry instant, as the app checks `now >= expires_at`.
     let stmt = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now);
     Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
+}
+
+pub(crate) async fn count_active_sessions(db: &Db, now: OffsetDateTime) -> DbResult<i64> {
+    // `>`: the mirror of `delete_expired_sessions`, so a session counts until its expiry instant.
+    let stmt = Stmt::new("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now);
+    Ok(on_reader!(db, |pool| fetch_scalar!(pool, i64, stmt)?))
 }
 
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.user_id AS token_user_id, t.name AS token_name, t.prefix, t.created_at AS token_created_at, \
@@ -212,6 +219,7 @@ pub(crate) async fn insert_reset(
     user_id: Uuid,
     token_hash: &str,
     expires_at: OffsetDateTime,
+    email: &NewJob,
 ) -> DbResult<()> {
     let stmt = Stmt::new(
         "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -222,6 +230,7 @@ pub(crate) async fn insert_reset(
     .bind(expires_at);
     in_tx!(db, |tx| {
         exec!(&mut *tx, stmt)?;
+        exec!(&mut *tx, crate::jobs::insert(email))?;
     });
     Ok(())
 }
@@ -302,8 +311,9 @@ impl TryFrom<MailRow> for OutboxMail {
     }
 }
 
-pub(crate) async fn insert_mail(db: &Db, m: &OutboxMail) -> DbResult<()> {
-    let stmt = Stmt::new(
+/// The INSERT for one outbox row (also run by the job queue when a mail job completes).
+pub(crate) fn insert_mail_stmt(m: &OutboxMail) -> Stmt {
+    Stmt::new(
         "INSERT INTO mail_outbox (id, to_address, subject, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(m.id)
@@ -311,7 +321,11 @@ pub(crate) async fn insert_mail(db: &Db, m: &OutboxMail) -> DbResult<()> {
     .bind(&m.subject)
     .bind(&m.body)
     .bind(&m.status)
-    .bind(m.created_at);
+    .bind(m.created_at)
+}
+
+pub(crate) async fn insert_mail(db: &Db, m: &OutboxMail) -> DbResult<()> {
+    let stmt = insert_mail_stmt(m);
     in_tx!(db, |tx| {
         exec!(&mut *tx, stmt)?;
     });

@@ -24,7 +24,9 @@ mod audit;
 mod auth;
 mod clients;
 mod dashboard;
+pub mod dump;
 mod error;
+mod jobs;
 mod pool;
 mod port;
 mod projects;
@@ -33,4 +35,4 @@ mod tasks;
 mod users;
 
 pub use error::StoreError;
-pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_with};
+pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_read_only, open_with};

@@ -13,8 +13,8 @@ use sqlx::sqlite::{
 
 use crate::error::StoreError;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// File name of the SQLite database inside `DATA_DIR`.
 pub const SQLITE_FILE: &str = "formula-pm.sqlite3";
@@ -167,6 +167,51 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     })
 }
 
+/// Opens the database for reading only, for `formula-pm backup`, which must run beside a
+/// live server: on SQLite it takes no lock, opens only read-only connections (WAL lets them
+/// read a consistent snapshot while the server writes) and refuses when there is no
+/// database file; on PostgreSQL it is [`open_with`]. Never creates or migrates anything,
+/// and every write through the returned `Db` fails.
+pub async fn open_read_only(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    options: &OpenOptions,
+) -> Result<Db, StoreError> {
+    if database_url.map(str::trim).is_some_and(|u| !u.is_empty()) {
+        return open_with(database_url, data_dir, options).await;
+    }
+    let file = data_dir.join(SQLITE_FILE);
+    if !file.is_file() {
+        return Err(StoreError::Io {
+            what: format!("no database at {}", file.display()),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    let connect = |max: u32| {
+        SqlitePoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(&file)
+                    .read_only(true)
+                    .busy_timeout(Duration::from_secs(5)),
+            )
+    };
+    let connect_err = |source| StoreError::Connect {
+        backend: "sqlite",
+        source,
+    };
+    let read = connect(options.sqlite_readers.max(1))
+        .await
+        .map_err(connect_err)?;
+    let write = connect(1).await.map_err(connect_err)?;
+    Ok(Db {
+        pool: Pool::Sqlite { read, write },
+        _lock: None,
+    })
+}
+
 /// Takes the exclusive advisory lock on `data_dir/formula-pm.lock`. Two servers writing one
 /// SQLite file would each queue writes on their own single writer and contend on the
 /// file lock; refusing the second at start is clearer.
@@ -210,6 +255,28 @@ impl Db {
         match self.pool {
             Pool::Sqlite { .. } => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Connection usage summed over the pools (SQLite: readers + the writer). No I/O.
+    pub fn pool_status(&self) -> formula_app::ports::PoolStatus {
+        fn one<DB: sqlx::Database>(p: &sqlx::Pool<DB>) -> formula_app::ports::PoolStatus {
+            formula_app::ports::PoolStatus {
+                size: p.size(),
+                idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+                max: p.options().get_max_connections(),
+            }
+        }
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                let (r, w) = (one(read), one(write));
+                formula_app::ports::PoolStatus {
+                    size: r.size + w.size,
+                    idle: r.idle + w.idle,
+                    max: r.max + w.max,
+                }
+            }
+            Pool::Postgres(pool) => one(pool),
         }
     }
 

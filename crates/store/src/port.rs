@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use formula_app::error::AppResult;
 use formula_app::ports::{
-    ApiToken, DashboardCounts, OutboxMail, ProjectAccessRow, SessionRecord, Store,
+    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
 };
 use formula_app::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
 use formula_domain::audit::AuditEntry;
@@ -35,6 +35,10 @@ impl Store for Db {
             Ok::<(), crate::error::DbError>(())
         };
         Ok(run.await?)
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        Db::pool_status(self)
     }
 
     async fn count_users(&self) -> AppResult<i64> {
@@ -90,6 +94,9 @@ impl Store for Db {
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64> {
         Ok(auth::delete_expired_sessions(self, now).await?)
     }
+    async fn count_active_sessions(&self, now: OffsetDateTime) -> AppResult<i64> {
+        Ok(auth::count_active_sessions(self, now).await?)
+    }
 
     async fn insert_token(
         &self,
@@ -122,8 +129,9 @@ impl Store for Db {
         user_id: Uuid,
         token_hash: &str,
         expires_at: OffsetDateTime,
+        email: &formula_app::jobs::NewJob,
     ) -> AppResult<()> {
-        Ok(auth::insert_reset(self, user_id, token_hash, expires_at).await?)
+        Ok(auth::insert_reset(self, user_id, token_hash, expires_at, email).await?)
     }
     async fn consume_reset(
         &self,

@@ -188,7 +188,7 @@ pub(crate) fn limit_offset(paging: &formula_app::query::Paging) -> (i64, i64) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ts(OffsetDateTime);
 
-const SQLITE_TS: &[BorrowedFormatItem<'static>] =
+pub(crate) const SQLITE_TS: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 impl From<OffsetDateTime> for Ts {

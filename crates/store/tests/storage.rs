@@ -6,8 +6,12 @@
 
 #[path = "storage/cases.rs"]
 mod cases;
+#[path = "storage/dump.rs"]
+mod dump;
 #[path = "storage/fixtures.rs"]
 mod fixtures;
+#[path = "storage/jobs.rs"]
+mod jobs;
 #[path = "storage/pg.rs"]
 mod pg;
 #[path = "storage/support.rs"]
@@ -18,21 +22,37 @@ use std::path::Path;
 
 /// Declares one `#[tokio::test]` per backend for each shared case.
 macro_rules! on_both_backends {
-    ($($case:ident: $sqlite:ident, $postgres:ident;)+) => {$(
+    ($($case:ident: $sqlite:ident, $postgres:ident;)+) => {
+        on_both_backends!(@in cases; $($case: $sqlite, $postgres;)+);
+    };
+    (@in $module:ident; $($case:ident: $sqlite:ident, $postgres:ident;)+) => {$(
         #[tokio::test]
         async fn $sqlite() {
             let t = support::sqlite().await;
-            cases::$case(&t.db).await;
+            $module::$case(&t.db).await;
             t.finish().await;
         }
 
         #[tokio::test]
         async fn $postgres() {
             let t = support::postgres().await;
-            cases::$case(&t.db).await;
+            $module::$case(&t.db).await;
             t.finish().await;
         }
     )+};
+}
+
+// The job queue, scheduler leases and housekeeping (`storage/jobs.rs`).
+on_both_backends! {
+    @in jobs;
+    reset_link_and_its_email_are_stored_together: sqlite_reset_link_and_its_email_are_stored_together, postgres_reset_link_and_its_email_are_stored_together;
+    jobs_are_claimed_in_order_when_due: sqlite_jobs_are_claimed_in_order_when_due, postgres_jobs_are_claimed_in_order_when_due;
+    concurrent_claimers_each_get_different_jobs: sqlite_concurrent_claimers_each_get_different_jobs, postgres_concurrent_claimers_each_get_different_jobs;
+    failed_jobs_back_off_then_die_and_can_be_retried: sqlite_failed_jobs_back_off_then_die_and_can_be_retried, postgres_failed_jobs_back_off_then_die_and_can_be_retried;
+    completing_records_the_mail_once: sqlite_completing_records_the_mail_once, postgres_completing_records_the_mail_once;
+    expired_locks_go_back_to_the_queue: sqlite_expired_locks_go_back_to_the_queue, postgres_expired_locks_go_back_to_the_queue;
+    a_lease_has_one_holder_until_it_expires: sqlite_a_lease_has_one_holder_until_it_expires, postgres_a_lease_has_one_holder_until_it_expires;
+    housekeeping_removes_only_what_is_stale: sqlite_housekeeping_removes_only_what_is_stale, postgres_housekeeping_removes_only_what_is_stale;
 }
 
 on_both_backends! {
@@ -41,6 +61,7 @@ on_both_backends! {
     users_are_listed_with_filters_sort_and_paging: sqlite_users_are_listed_with_filters_sort_and_paging, postgres_users_are_listed_with_filters_sort_and_paging;
     user_updates_are_compare_and_set: sqlite_user_updates_are_compare_and_set, postgres_user_updates_are_compare_and_set;
     sessions_are_stored_found_and_expired: sqlite_sessions_are_stored_found_and_expired, postgres_sessions_are_stored_found_and_expired;
+    active_sessions_are_counted_until_they_expire: sqlite_active_sessions_are_counted_until_they_expire, postgres_active_sessions_are_counted_until_they_expire;
     disabling_a_user_ends_their_sessions: sqlite_disabling_a_user_ends_their_sessions, postgres_disabling_a_user_ends_their_sessions;
     set_password_keeps_only_the_current_session: sqlite_set_password_keeps_only_the_current_session, postgres_set_password_keeps_only_the_current_session;
     api_tokens_are_stored_found_and_revoked: sqlite_api_tokens_are_stored_found_and_revoked, postgres_api_tokens_are_stored_found_and_revoked;
@@ -55,6 +76,46 @@ on_both_backends! {
     audit_trail_is_filtered_and_newest_first: sqlite_audit_trail_is_filtered_and_newest_first, postgres_audit_trail_is_filtered_and_newest_first;
     mail_outbox_keeps_newest_first: sqlite_mail_outbox_keeps_newest_first, postgres_mail_outbox_keeps_newest_first;
     concurrent_writes_all_land: sqlite_concurrent_writes_all_land, postgres_concurrent_writes_all_land;
+}
+
+/// Backup and export: a dump loads into a fresh database of the other backend (and back)
+/// and dumps to the same bytes; see `storage/dump.rs`.
+#[tokio::test]
+async fn sqlite_dump_moves_losslessly_between_backends() {
+    dump::from_sqlite().await;
+}
+
+#[tokio::test]
+async fn postgres_dump_moves_losslessly_between_backends() {
+    dump::from_postgres().await;
+}
+
+#[tokio::test]
+async fn sqlite_long_tables_are_dumped_page_by_page() {
+    let t = support::sqlite().await;
+    dump::long_tables_are_dumped_page_by_page(&t.db).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_long_tables_are_dumped_page_by_page() {
+    let t = support::postgres().await;
+    dump::long_tables_are_dumped_page_by_page(&t.db).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn sqlite_loading_refuses_non_empty_targets_and_rolls_back() {
+    let t = support::sqlite().await;
+    dump::loading_refuses_non_empty_targets_and_rolls_back(&t.db).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_loading_refuses_non_empty_targets_and_rolls_back() {
+    let t = support::postgres().await;
+    dump::loading_refuses_non_empty_targets_and_rolls_back(&t.db).await;
+    t.finish().await;
 }
 
 /// Both backends keep one migration history with the same file names.

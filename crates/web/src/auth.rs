@@ -40,11 +40,20 @@ pub fn session_set_cookie(state: &AppState, token: &str, max_age_secs: i64) -> S
 }
 
 /// Request metadata for the audit trail.
+/// The client IP is the one `security::protect` resolved (trusting forwarding headers only
+/// from `TRUSTED_PROXIES`), else the TCP peer.
 pub fn request_ctx(parts: &Parts) -> RequestCtx {
     let ip = parts
         .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .get::<crate::client_ip::ClientIp>()
+        .map(|c| c.0)
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .map(|ip| ip.to_string());
     RequestCtx {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
         ip,
@@ -91,6 +100,7 @@ impl FromRequestParts<AppState> for ApiCaller {
                     .ok_or_else(|| {
                         ApiError::unauthenticated("the API token is invalid, expired or revoked")
                     })?;
+            crate::middleware::record_user(&parts.extensions, user.id);
             return Ok(ApiCaller {
                 caller: Caller { actor, ctx },
                 user,
@@ -116,6 +126,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             }
         }
         ctx.session_id = Some(auth.session_id);
+        crate::middleware::record_user(&parts.extensions, auth.user.id);
         Ok(ApiCaller {
             caller: Caller {
                 actor: auth.actor,
@@ -165,6 +176,7 @@ impl FromRequestParts<AppState> for PageCaller {
             }
         }
         ctx.session_id = Some(auth.session_id);
+        crate::middleware::record_user(&parts.extensions, auth.user.id);
         Ok(PageCaller {
             caller: Caller {
                 actor: auth.actor,

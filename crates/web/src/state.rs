@@ -13,6 +13,19 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Health checks, metrics and request-log settings.
+    pub ops: crate::ops::OpsConfig,
+    /// Reverse proxies whose forwarding headers name the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Rate limits per route class (`RATE_LIMIT_*`).
+    pub rate_limits: crate::ratelimit::RateLimits,
+    /// Time limit of normal requests (`REQUEST_TIMEOUT_SECONDS`).
+    pub request_timeout: std::time::Duration,
+    /// Exact origins allowed to call `/api/v1` from browsers with bearer tokens
+    /// (`CORS_ALLOWED_ORIGINS`; empty turns CORS off).
+    pub cors_allowed_origins: Vec<String>,
+    /// Whether the app or the proxy sets the security headers (`SECURITY_HEADERS`).
+    pub security_headers: crate::security::SecurityHeaders,
 }
 
 impl Default for WebConfig {
@@ -21,6 +34,12 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:5014".into(),
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            ops: crate::ops::OpsConfig::default(),
+            trusted_proxies: crate::client_ip::TrustedProxies::default(),
+            rate_limits: crate::ratelimit::RateLimits::default(),
+            request_timeout: std::time::Duration::from_secs(30),
+            cors_allowed_origins: Vec::new(),
+            security_headers: crate::security::SecurityHeaders::App,
         }
     }
 }
@@ -30,6 +49,11 @@ impl Default for WebConfig {
 pub struct AppState {
     pub services: Services,
     pub web: Arc<WebConfig>,
+    /// Metrics, the draining flag and the start time (health, metrics, shutdown).
+    pub runtime: Arc<crate::ops::Runtime>,
+    /// Rate-limit counters: in process by default; replace with a shared store so several
+    /// instances enforce one limit.
+    pub rate_limit_store: Arc<dyn crate::ratelimit::RateLimitStore>,
 }
 
 impl AppState {
@@ -37,7 +61,16 @@ impl AppState {
         AppState {
             services,
             web: Arc::new(web),
+            runtime: Arc::new(crate::ops::Runtime::new(Arc::default())),
+            rate_limit_store: Arc::new(crate::ratelimit::InProcessStore::default()),
         }
+    }
+
+    /// Uses `metrics` (shared with a `MeteredStore` and the connection counter) instead of
+    /// a registry of its own.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.runtime = Arc::new(crate::ops::Runtime::new(metrics));
+        self
     }
 
     /// The session cookie's name (`__Host-` prefixed over https).

@@ -10,13 +10,21 @@ mod support;
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/headers.rs"]
+mod headers;
+#[path = "api/jobs.rs"]
+mod jobs;
 #[path = "api/lists.rs"]
 mod lists;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/operations.rs"]
+mod operations;
 #[path = "api/permissions.rs"]
 mod permissions;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/security.rs"]
+mod security;
 #[path = "api/workflow.rs"]
 mod workflow;

@@ -20,8 +20,11 @@ fn describe(config: &Config) -> String {
     let database = config.database_description();
     match &config.smtp {
         None => format!("database: {database}; email: outbox only"),
-        Some(_) => format!(
-            "database: {database}; email: SMTP is configured but not implemented yet, so outbox only"
+        Some(smtp) => format!(
+            "database: {database}; email: SMTP via {}:{} ({}), recorded in the outbox",
+            smtp.host,
+            smtp.port,
+            smtp.tls.as_str()
         ),
     }
 }

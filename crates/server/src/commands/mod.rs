@@ -1,20 +1,24 @@
 //! One module per subcommand, plus what they share.
 
+pub mod backup;
 pub mod check_config;
 pub mod create_admin;
+pub mod export;
 pub mod healthcheck;
 pub mod migrate;
+pub mod restore;
 pub mod seed_demo;
 pub mod serve;
 
 use std::sync::Arc;
 
 use formula_app::mail::NoMailer;
-use formula_app::ports::Store;
+use formula_app::ports::{Mailer, Store};
 use formula_app::{AppError, Services};
+use formula_infra::smtp::{SmtpMailer, SmtpSettings, SmtpTls};
 
 use crate::Refused;
-use crate::config::Config;
+use crate::config::{Config, SmtpConfig, SmtpTlsMode};
 
 /// Loads the configuration from the environment; invalid values become one error listing them all.
 pub(crate) fn load_config() -> anyhow::Result<Config> {
@@ -23,15 +27,36 @@ pub(crate) fn load_config() -> anyhow::Result<Config> {
 
 /// Builds the use cases on an open store.
 pub(crate) fn services(config: &Config, store: Arc<dyn Store>) -> Services {
-    if let Some(smtp) = &config.smtp {
-        // Be honest: the settings are accepted and checked, but nothing sends mail yet.
-        tracing::warn!(
-            smtp_host = %smtp.host,
-            "SMTP_HOST is set, but SMTP delivery is not implemented yet: emails such as password-reset \
-             links are written to the outbox (Admin → Outbox) and the log instead of being sent"
-        );
+    let mailer: Arc<dyn Mailer> = match &config.smtp {
+        Some(smtp) => match SmtpMailer::new(smtp_settings(smtp)) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                // The address was checked at start-up; this only fails on a lettre-level surprise.
+                tracing::error!(error = %e, "SMTP is configured but unusable; emails go to the outbox only");
+                Arc::new(NoMailer)
+            }
+        },
+        None => Arc::new(NoMailer),
+    };
+    Services::new(store, mailer, config.app_config())
+}
+
+fn smtp_settings(smtp: &SmtpConfig) -> SmtpSettings {
+    SmtpSettings {
+        host: smtp.host.clone(),
+        port: smtp.port,
+        tls: match smtp.tls {
+            SmtpTlsMode::StartTls => SmtpTls::StartTls,
+            SmtpTlsMode::Implicit => SmtpTls::Implicit,
+            SmtpTlsMode::None => SmtpTls::None,
+        },
+        credentials: smtp
+            .username
+            .clone()
+            .zip(smtp.password.as_ref().map(|p| p.expose().to_owned())),
+        from: smtp.from.clone(),
+        timeout: std::time::Duration::from_secs(30),
     }
-    Services::new(store, Arc::new(NoMailer), config.app_config())
 }
 
 /// Turns a use-case error into a message for the terminal: field problems (validation, or a

@@ -3,20 +3,22 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
+use formula_app::ports::Store;
+use formula_web::metrics::Metrics;
+use formula_web::metrics::connections::CountingListener;
+use formula_web::metrics::store::MeteredStore;
+use formula_web::ops::OpsConfig;
 use formula_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::database::Database;
 use crate::logging::{self, Output};
-
-/// After a shutdown signal, open connections (e.g. live-update streams) get this long to end:
-/// inside the 10 s that `docker stop` and Kubernetes wait before killing, so the database
-/// still closes cleanly.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
 pub async fn run() -> anyhow::Result<()> {
     let config = super::load_config()?;
@@ -37,21 +39,46 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         database = %config.database_description(),
         "starting Formula PM"
     );
+    if config.app_env == crate::config::AppEnv::Production && config.smtp.is_none() {
+        // Not refused (see docs/configuration.md → Production rules), but worth knowing.
+        tracing::warn!(
+            "SMTP_HOST is not set: password-reset emails go only to the admin outbox and the log"
+        );
+    }
     let database = Database::open_and_migrate(config).await?;
     let result = serve_on(config, &database, started).await;
     database.close().await;
     tracing::info!("Formula PM stopped");
+    // Log lines are written unbuffered (stdout is line-buffered, LOG_FILE unbuffered);
+    // flushing here only makes sure of it before the process exits.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     result
 }
 
 async fn serve_on(config: &Config, database: &Database, started: Instant) -> anyhow::Result<()> {
-    let services = super::services(config, database.store());
+    // Every store call is timed for `db_query_duration_seconds`.
+    let metrics = Arc::new(Metrics::new());
+    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(database.store(), metrics.clone()));
+    let services = super::services(config, store);
     let web = WebConfig {
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
         max_body_bytes: config.max_body_bytes,
+        ops: ops_config(config),
+        trusted_proxies: config.security.trusted_proxies.clone(),
+        rate_limits: config.security.rate_limits,
+        request_timeout: Duration::from_secs(config.security.request_timeout_seconds),
+        cors_allowed_origins: config.security.cors_allowed_origins.clone(),
+        security_headers: config.security.security_headers,
     };
-    let app = formula_web::router(AppState::new(services, web));
+    let state = AppState::new(services, web).with_metrics(metrics.clone());
+    let job_services = state.services.clone();
+    let runtime = state.runtime.clone();
+    let metrics_app = config
+        .ops
+        .metrics_bind
+        .map(|_| formula_web::metrics_router(state.clone()));
+    let app = formula_web::router(state);
 
     let addr = config.listen_addr();
     let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -63,13 +90,41 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
     eprintln!("Formula PM is ready: open {url}");
 
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    // Background jobs stop taking work at the shutdown signal; awaited after the server stops.
+    let jobs = crate::jobs::spawn(config, &job_services, on_signal.clone());
+    if let (Some(bind), Some(metrics_app)) = (config.ops.metrics_bind, metrics_app) {
+        let listener = TcpListener::bind(bind).await.with_context(|| {
+            format!("cannot listen on {bind} (METRICS_BIND): is another program using the port?")
+        })?;
+        tracing::info!(listen = %bind, "metrics at http://{bind}/metrics");
+        let mut stop = on_signal.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, metrics_app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
+    let grace = Duration::from_secs(config.ops.shutdown_grace_seconds);
+    // Counts open connections; `tap_io` keeps `ConnectInfo<SocketAddr>` available.
+    let listener = CountingListener::new(listener, metrics).tap_io(|_| ());
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         let signal = shutdown_signal().await;
-        tracing::info!(signal, "shutting down: finishing open requests");
+        // Readiness fails from now on; the listener closes when this future returns.
+        runtime.start_draining();
+        tracing::info!(
+            signal,
+            grace_secs = grace.as_secs(),
+            "shutting down: finishing open requests"
+        );
         let _ = signalled.send(true);
     })
     .into_future();
@@ -78,13 +133,28 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
             // The server ended on its own; the other branch finishes.
             std::future::pending::<()>().await;
         }
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        tokio::time::sleep(grace).await;
     };
     tokio::select! {
         served = server => served.context("the web server failed")?,
-        () = deadline => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them"),
+        () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "connections still open after the grace period; closing them"),
     }
+    jobs.finish(grace).await;
     Ok(())
+}
+
+/// The web layer's view of the health, metrics and request-log settings.
+fn ops_config(config: &Config) -> OpsConfig {
+    let ops = &config.ops;
+    OpsConfig {
+        data_dir: config.data_dir.clone(),
+        db_timeout: Duration::from_millis(ops.health_db_timeout_ms),
+        disk_warn_percent: f64::from(ops.health_disk_warn_percent),
+        disk_fail_percent: f64::from(ops.health_disk_fail_percent),
+        metrics_token: ops.metrics_token.as_ref().map(|t| t.expose().to_owned()),
+        metrics_on_main: ops.metrics_bind.is_none(),
+        slow_request: Duration::from_millis(ops.slow_request_ms),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (`docker stop`, systemd, Kubernetes), naming which.

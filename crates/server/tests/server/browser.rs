@@ -495,7 +495,19 @@ fn password_reset_through_outbox(s: &Session) {
     s.click("form[action='/forgot-password'] button[type=submit]");
     s.wait_text(".flash", "reset link is on its way");
     s.check_csp_clean();
-    s.goto("/outbox");
+    // A background job sends the email just after the request commits: reload the outbox
+    // (a bounded number of times) until it shows.
+    for _ in 0..100 {
+        s.goto("/outbox");
+        if !s
+            .b
+            .find_all("pre.mail-body")
+            .step("look for mail")
+            .is_empty()
+        {
+            break;
+        }
+    }
     let body =
         s.b.text(&s.wait_text("pre.mail-body", "/reset-password/"))
             .step("mail body");

@@ -4,7 +4,7 @@
 use std::fs;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,22 @@ const CLEARED: &[&str] = &[
     "SMTP_PASSWORD_FILE",
     "SMTP_FROM",
     "REDIS_URL",
+    "LOG_FILE",
+    "LOG_MAX_SIZE",
+    "LOG_MAX_FILES",
+    "SLOW_REQUEST_MS",
+    "METRICS_TOKEN",
+    "METRICS_TOKEN_FILE",
+    "METRICS_BIND",
+    "HEALTH_DB_TIMEOUT_MS",
+    "HEALTH_DISK_WARN_PERCENT",
+    "HEALTH_DISK_FAIL_PERCENT",
+    "SHUTDOWN_GRACE_SECONDS",
+    "JOB_WORKERS",
+    "SCHEDULE_CLEANUP_SESSIONS",
+    "SCHEDULE_AUDIT_RETENTION",
+    "SCHEDULE_DB_MAINTENANCE",
+    "AUDIT_RETENTION_DAYS",
 ];
 
 /// A running server; dropping it kills the process and removes its data.
@@ -49,6 +65,11 @@ pub struct Server {
 impl Server {
     /// Starts `formula-pm serve` on SQLite in a temporary directory and waits until it is ready.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables.
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = temp_dir();
         let port = free_port();
         let log = fs::File::create(dir.join("server.log")).expect("create server log");
@@ -63,6 +84,9 @@ impl Server {
             .stderr(log);
         for name in CLEARED {
             cmd.env_remove(name);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let child = cmd.spawn().expect("spawn formula-pm serve");
         let mut server = Server {
@@ -107,6 +131,25 @@ impl Server {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
+    /// The server's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (bounded) for the process to exit on its own; `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// An absolute URL for `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -124,7 +167,8 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }

@@ -307,6 +307,27 @@ pub async fn sessions_are_stored_found_and_expired(db: &Db) {
         .expect("deleting twice is harmless");
 }
 
+pub async fn active_sessions_are_counted_until_they_expire(db: &Db) {
+    assert_eq!(db.count_active_sessions(now()).await.unwrap(), 0);
+    let u = add_user(db, "count@example.com", "Cora", Role::Designer).await;
+    let v = add_user(db, "count2@example.com", "Cyd", Role::Designer).await;
+    db.insert_session(&session(&u, "count-a", days(1)))
+        .await
+        .unwrap();
+    db.insert_session(&session(&v, "count-b", days(2)))
+        .await
+        .unwrap();
+    db.insert_session(&session(&u, "count-old", -days(1)))
+        .await
+        .unwrap();
+    assert_eq!(db.count_active_sessions(now()).await.unwrap(), 2);
+    // Later on, only the two-day session is still live.
+    let later = now() + days(1) + time::Duration::hours(1);
+    assert_eq!(db.count_active_sessions(later).await.unwrap(), 1);
+    let pool = db.pool_status();
+    assert!(pool.max >= 1 && pool.idle <= pool.size, "{pool:?}");
+}
+
 pub async fn disabling_a_user_ends_their_sessions(db: &Db) {
     let admin = add_user(db, "admin@example.com", "Admin", Role::Admin).await;
     let u = add_user(db, "d@example.com", "Dee", Role::Craftsman).await;
@@ -445,20 +466,39 @@ pub async fn api_tokens_are_stored_found_and_revoked(db: &Db) {
     );
 }
 
+fn reset_mail() -> formula_app::jobs::NewJob {
+    formula_app::jobs::NewJob::email("r@example.com", "Reset", "Open the link")
+}
+
 pub async fn reset_tokens_work_once_and_expire(db: &Db) {
     let u = add_user(db, "r@example.com", "Rae", Role::Designer).await;
     db.insert_session(&session(&u, "r-1", days(1)))
         .await
         .unwrap();
-    db.insert_reset(u.id, "reset-ok", now() + time::Duration::hours(1))
-        .await
-        .unwrap();
-    db.insert_reset(u.id, "reset-sibling", now() + time::Duration::hours(1))
-        .await
-        .unwrap();
-    db.insert_reset(u.id, "reset-expired", now() - time::Duration::seconds(1))
-        .await
-        .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-ok",
+        now() + time::Duration::hours(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-sibling",
+        now() + time::Duration::hours(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-expired",
+        now() - time::Duration::seconds(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
     let entry = f::audit(None, "reset_password", "user", Uuid::nil(), "");
 
     assert_eq!(

@@ -13,8 +13,10 @@ pub mod auth;
 pub mod clients;
 pub mod docs;
 pub mod extract;
+pub mod jobs;
 pub mod params;
 pub mod projects;
+pub mod system;
 pub mod tasks;
 pub mod users;
 
@@ -78,6 +80,7 @@ paged!(
     TokenList => formula_app::ports::ApiToken,
     AuditPage => formula_domain::audit::AuditEntry,
     OutboxList => formula_app::ports::OutboxMail,
+    JobPage => formula_app::jobs::Job,
 );
 
 /// The complete OpenAPI document, as served at `/api/v1/openapi.json`.
@@ -142,6 +145,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::dashboard))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::list_outbox))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(system::system_status))
         .routes(routes!(docs::openapi_json));
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .nest(PREFIX, v1)

@@ -23,6 +23,8 @@ pub enum Section {
     Users,
     Audit,
     Outbox,
+    Jobs,
+    System,
     Profile,
 }
 
@@ -86,6 +88,7 @@ impl Flash {
             "password_changed" => "Your password was changed. Your other sessions were signed out.",
             "password_reset" => "Your password was reset. Sign in with the new password.",
             "token_revoked" => "The API token was revoked; scripts using it can no longer sign in.",
+            "job_retried" => "The job is back in the queue; a worker runs it shortly.",
             _ => return None,
         };
         Some(if code == "signed_out" {
@@ -205,11 +208,24 @@ impl Page {
                 current: section == Section::Audit,
             });
         }
+        if self.can(Action::ManageSystem) {
+            nav.push(NavItem {
+                href: "/jobs",
+                label: "Jobs",
+                current: section == Section::Jobs,
+            });
+        }
         if self.can(Action::ViewOutbox) {
             nav.push(NavItem {
                 href: "/outbox",
                 label: "Outbox",
                 current: section == Section::Outbox,
+            });
+            // The same administrators see the server's status.
+            nav.push(NavItem {
+                href: "/system",
+                label: "System",
+                current: section == Section::System,
             });
         }
         Layout {

@@ -11,11 +11,13 @@ mod clients;
 mod dashboard;
 mod format;
 mod forms;
+mod jobs;
 mod layout;
 mod lists;
 mod my_work;
 mod profile;
 mod projects;
+mod system;
 mod tasks;
 mod team;
 mod users;
@@ -95,6 +97,9 @@ pub fn router() -> Router<AppState> {
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
         .route("/audit", get(admin::audit))
         .route("/outbox", get(admin::outbox))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/system", get(system::show))
 }
 
 /// Renders a template into an HTML response with the given status.

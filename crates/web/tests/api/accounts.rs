@@ -292,6 +292,11 @@ async fn password_reset_mails_a_link_that_works_once() {
         .problem(422, "validation_failed");
     assert_eq!(Resp::fields(&v), ["email"]);
 
+    // The email goes out through the job queue.
+    app.services
+        .drain_jobs("test", time::OffsetDateTime::now_utc(), 10)
+        .await
+        .unwrap();
     let outbox = app
         .get("/api/v1/system/outbox", &admin.auth)
         .await

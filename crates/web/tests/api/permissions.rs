@@ -295,6 +295,13 @@ async fn each_role_gets_the_right_answer() {
     .await;
     c.expect(
         Method::GET,
+        "/api/v1/system/jobs",
+        none,
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
         "/api/v1/dashboard",
         none,
         [200, 200, 200, 200, 200, 200, 200],

@@ -138,6 +138,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_web(WebConfig::default()).await
+    }
+
+    /// An application with these web settings (rate limits, CORS, …).
+    pub async fn with_web(web: WebConfig) -> TestApp {
         let dir = TempDir::new();
         let db = formula_store::open(None, &dir.0).await.expect("open store");
         db.migrate().await.expect("migrate");
@@ -146,7 +151,7 @@ impl TestApp {
             Arc::new(formula_app::mail::NoMailer),
             AppConfig::default(),
         );
-        let router = formula_web::router(AppState::new(services.clone(), WebConfig::default()));
+        let router = formula_web::router(AppState::new(services.clone(), web));
         TestApp {
             router,
             services,

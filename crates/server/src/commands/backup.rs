@@ -1,0 +1,245 @@
+//! `formula-pm backup [--to DIR]` and `formula-pm backup verify FILE`.
+//!
+//! A backup is the store's portable dump plus uploaded files in one archive (see
+//! `crate::archive` and docs/operations.md), with a `.sha256` file beside it, a `LATEST`
+//! file naming the newest, and old archives pruned after `BACKUP_RETENTION_DAYS`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use formula_store::{Db, OpenOptions};
+use time::OffsetDateTime;
+
+use crate::archive::{self, Scratch};
+use crate::cli::{BackupAction, BackupArgs, VerifyArgs};
+use crate::config::{Config, Secret};
+use crate::logging::{self, Output};
+
+/// Name of the file in the backup directory that names the newest archive. A plain file
+/// rather than a symlink, so it survives copies to object storage and Windows shares.
+pub const LATEST: &str = "LATEST";
+/// Archive names are `formula-pm-<file stamp>.tar.gz`; only such files are ever pruned.
+const PREFIX: &str = "formula-pm-";
+const SUFFIX: &str = ".tar.gz";
+
+pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
+    let config = super::load_config()?;
+    logging::init(&config, Output::Stderr)?;
+    let (what, result) = match args.action {
+        Some(BackupAction::Verify(v)) => ("backup verification", verify(v).await),
+        None => ("backup", backup(&config, args.to).await),
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %format!("{e:#}"), "{what} failed");
+    }
+    result
+}
+
+/// Opens the configured database and brings its schema up to date, like the server does
+/// at start. On SQLite this takes the data directory's lock, so it refuses to run beside a
+/// server using the same `DATA_DIR`.
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Db> {
+    let described = config.database_description();
+    let url = config.database_url.as_ref().map(Secret::expose);
+    let db = formula_store::open(url, &config.data_dir)
+        .await
+        .map_err(|e| match url {
+            Some(_) => anyhow!("{e} (DATABASE_URL: {described})"),
+            None => anyhow!("{e}"),
+        })?;
+    if let Err(e) = db.migrate().await {
+        db.close().await;
+        return Err(anyhow!("{e} ({described})"));
+    }
+    Ok(db)
+}
+
+/// Opens the configured database for a dump: read-only and, on SQLite, without the data
+/// directory's lock, so backups run beside a live server. The schema must be exactly this
+/// binary's: an older one would lack tables the dump reads (and a backup must not migrate
+/// a database a server is using), a newer one may hold columns it does not know.
+pub(crate) async fn open_for_dump(config: &Config) -> anyhow::Result<Db> {
+    let described = config.database_description();
+    let url = config.database_url.as_ref().map(Secret::expose);
+    let db = formula_store::open_read_only(url, &config.data_dir, &OpenOptions::default())
+        .await
+        .map_err(|e| anyhow!("{e} ({described})"))?;
+    let ours = formula_store::dump::latest_schema_version();
+    let problem = match db.schema_version().await {
+        Ok(Some(v)) if v == ours => None,
+        Ok(Some(v)) if v < ours => Some(format!(
+            "the database ({described}) is at schema version {v} and this formula-pm at {ours}; run `formula-pm migrate` (or start the server) first"
+        )),
+        Ok(Some(v)) => Some(format!(
+            "the database ({described}) is at schema version {v}, newer than this formula-pm ({ours}); use the formula-pm that migrated it"
+        )),
+        Ok(None) | Err(_) => Some(format!(
+            "the database ({described}) has not been set up; run `formula-pm migrate` first"
+        )),
+    };
+    match problem {
+        None => Ok(db),
+        Some(message) => {
+            db.close().await;
+            Err(crate::Refused(message).into())
+        }
+    }
+}
+
+async fn backup(config: &Config, to: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = to.unwrap_or_else(|| config.backup.dir.clone());
+    let now = OffsetDateTime::now_utc();
+    let name = format!("{PREFIX}{}{SUFFIX}", archive::file_stamp(now));
+    let db = open_for_dump(config).await?;
+    eprintln!(
+        "backup: {} into {}",
+        config.database_description(),
+        dir.display()
+    );
+    let written = archive::write(&db, &config.data_dir, &dir.join(&name), now).await;
+    db.close().await;
+    let written = written?;
+    archive::write_atomically(&dir.join(LATEST), format!("{name}\n").as_bytes())?;
+    let rows: u64 = written.manifest.tables.values().sum();
+    tracing::info!(
+        archive = %written.path.display(),
+        bytes = written.bytes,
+        rows,
+        sha256 = %written.sha256,
+        "backup written"
+    );
+    println!(
+        "Backup written: {} ({} bytes, {rows} rows, sha256 {})",
+        written.path.display(),
+        written.bytes,
+        written.sha256
+    );
+    for pruned in prune(&dir, config.backup.retention_days, &name, now) {
+        println!("Pruned old backup: {pruned}");
+    }
+    Ok(())
+}
+
+/// Deletes archives (and their `.sha256` files) in `dir` older than `days` days. Never the
+/// one just written (`keep`), which is also always the newest; `days == 0` keeps all.
+/// A file that cannot be deleted is logged and left: the backup itself succeeded.
+fn prune(dir: &Path, days: u32, keep: &str, now: OffsetDateTime) -> Vec<String> {
+    if days == 0 {
+        return Vec::new();
+    }
+    let cutoff = now - time::Duration::days(i64::from(days));
+    let Ok(items) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut pruned = Vec::new();
+    for item in items.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let Some(made) = name
+            .strip_prefix(PREFIX)
+            .and_then(|n| n.strip_suffix(SUFFIX))
+            .and_then(archive::parse_file_stamp)
+        else {
+            continue;
+        };
+        if name == keep || made >= cutoff {
+            continue;
+        }
+        match fs::remove_file(item.path()) {
+            Ok(()) => {
+                let _ = fs::remove_file(dir.join(format!("{name}.sha256")));
+                tracing::info!(archive = %name, "pruned old backup");
+                pruned.push(name);
+            }
+            Err(e) => tracing::warn!(archive = %name, error = %e, "cannot prune old backup"),
+        }
+    }
+    pruned.sort();
+    pruned
+}
+
+/// Checks an archive completely: sidecar checksum, every entry against the manifest, and a
+/// trial restore into a scratch SQLite database whose counts must match the manifest.
+async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+    let work = std::env::temp_dir();
+    let unpacked = archive::unpack(&args.file, &work)?;
+    let scratch = Scratch::new(&work, "verify-db")?;
+    let db = formula_store::open(None, scratch.path()).await?;
+    let checked = async {
+        db.migrate().await?;
+        let loaded = unpacked.load_into(&db, false).await?;
+        let counted = db.table_counts().await?;
+        formula_store::dump::check_counts(&unpacked.manifest.tables, &counted)
+            .map_err(|e| crate::Refused(format!("{}: {e}", args.file.display())))?;
+        anyhow::Ok(loaded)
+    }
+    .await;
+    db.close().await;
+    drop(db);
+    drop(scratch);
+    let counts = checked?;
+    let m = &unpacked.manifest;
+    println!(
+        "OK: {} — {} rows in {} tables and {} files match the manifest (made {} by formula-pm {} from {}, schema version {})",
+        args.file.display(),
+        counts.values().sum::<u64>(),
+        counts.len(),
+        unpacked.files().len(),
+        m.created_at,
+        m.app_version,
+        m.backend,
+        m.schema_version
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_recent_and_newest_archives() {
+        let dir = Scratch::new(&std::env::temp_dir(), "prune-test").unwrap();
+        let now = time::macros::datetime!(2026-11-25 12:00 UTC);
+        let names = [
+            "formula-pm-20261001T000000.000Z.tar.gz",
+            "formula-pm-20261120T000000.000Z.tar.gz",
+            "formula-pm-20200101T000000.000Z.tar.gz",
+            "formula-pm-export-20200101T000000.000Z.tar.gz",
+            "notes.txt",
+        ];
+        for n in names {
+            fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        fs::write(
+            dir.path()
+                .join("formula-pm-20261001T000000.000Z.tar.gz.sha256"),
+            b"x",
+        )
+        .unwrap();
+        assert!(prune(dir.path(), 0, "none", now).is_empty());
+        // The one just written is kept even if its name says it is old.
+        let pruned = prune(
+            dir.path(),
+            30,
+            "formula-pm-20200101T000000.000Z.tar.gz",
+            now,
+        );
+        assert_eq!(pruned, ["formula-pm-20261001T000000.000Z.tar.gz"]);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "formula-pm-20200101T000000.000Z.tar.gz",
+                "formula-pm-20261120T000000.000Z.tar.gz",
+                "formula-pm-export-20200101T000000.000Z.tar.gz",
+                "notes.txt"
+            ]
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! `formula-pm restore FILE [--force]` and its twin `formula-pm import FILE [--force]`:
+//! loads an archive into the configured database (and its files into `DATA_DIR/uploads`).
+//!
+//! The archive is checked first (sidecar checksum, every entry against the manifest); the
+//! database is migrated to this binary's schema, then loaded in one transaction that also
+//! checks the manifest's row counts before it commits. A database that already has data is
+//! refused unless `--force`, which empties our tables (and only ours) in that transaction.
+
+use std::fs;
+use std::path::Path;
+
+use crate::Refused;
+use crate::archive::{self, UPLOADS_DIR};
+use crate::cli::RestoreArgs;
+use crate::logging::{self, Output};
+
+pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {
+    let config = super::load_config()?;
+    logging::init(&config, Output::Stderr)?;
+    let result = restore(&config, &args).await;
+    if let Err(e) = &result {
+        tracing::error!(error = %format!("{e:#}"), archive = %args.file.display(), "restore failed");
+    }
+    result
+}
+
+async fn restore(config: &crate::config::Config, args: &RestoreArgs) -> anyhow::Result<()> {
+    let unpacked = archive::unpack(&args.file, &std::env::temp_dir())?;
+    let uploads = config.data_dir.join(UPLOADS_DIR);
+    let files = unpacked.files();
+    if !files.is_empty() && !args.force && has_entries(&uploads) {
+        return Err(Refused(format!(
+            "{} already holds files; use --force to restore the archive's files over them",
+            uploads.display()
+        ))
+        .into());
+    }
+    let db = super::backup::open_store(config).await?;
+    eprintln!("restore: into {}", config.database_description());
+    let loaded = unpacked.load_into(&db, args.force).await;
+    db.close().await;
+    drop(db);
+    let counts = loaded?;
+    for (rel, source) in &files {
+        let target = uploads.join(rel);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let content = fs::read(source)?;
+        archive::write_atomically(&target, &content)?;
+    }
+    let rows: u64 = counts.values().sum();
+    tracing::info!(archive = %args.file.display(), rows, files = files.len(), "restore finished");
+    println!(
+        "Restored {} into {}: {rows} rows, {} files. Everyone signs in again (sessions are not part of a backup).",
+        args.file.display(),
+        config.database_description(),
+        files.len()
+    );
+    Ok(())
+}
+
+fn has_entries(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut items| items.next().is_some())
+}

@@ -1,0 +1,428 @@
+//! `formula-pm backup`, `backup verify`, `restore`, `export` and `import`, run as the real
+//! binary on temporary data directories (and a real PostgreSQL for the move between
+//! backends).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::pg;
+
+/// A temporary directory removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(label: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!(
+            "formula-backup-test-{label}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `formula-pm ARGS` with only the variables given (nothing inherited can point it
+/// at another database).
+fn run(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_formula-pm"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TMPDIR", std::env::temp_dir())
+        .env("DATA_DIR", data_dir)
+        .env("LOG_FORMAT", "pretty")
+        .stdin(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().expect("run formula-pm")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> String {
+    let out = run(data_dir, database_url, args);
+    assert!(
+        out.status.success(),
+        "formula-pm {args:?} failed:\n{}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command that must fail with status 1; returns its stderr.
+fn refused(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> String {
+    let out = run(data_dir, database_url, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "formula-pm {args:?}:\n{}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The manifest inside an archive.
+fn manifest(archive: &Path) -> serde_json::Value {
+    let file = fs::File::open(archive).unwrap();
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_str() == Some("manifest.json") {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+    panic!("no manifest in {}", archive.display());
+}
+
+/// Row counts and the checksums of every data and file entry: equal when two archives hold
+/// the same content, whichever database and whenever they were made.
+fn content(archive: &Path) -> (BTreeMap<String, u64>, BTreeMap<String, String>) {
+    let m = manifest(archive);
+    let counts = m["tables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(t, n)| (t.clone(), n.as_u64().unwrap()))
+        .collect();
+    let sums = m["entries"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(e, v)| (e.clone(), v["sha256"].as_str().unwrap().to_owned()))
+        .collect();
+    (counts, sums)
+}
+
+/// The archive `LATEST` names in a backup directory.
+fn latest(backups: &Path) -> PathBuf {
+    let name = fs::read_to_string(backups.join("LATEST")).unwrap();
+    backups.join(name.trim())
+}
+
+fn seed(data_dir: &Path, database_url: Option<&str>) {
+    ok(data_dir, database_url, &["seed-demo"]);
+}
+
+#[test]
+fn backup_verify_and_restore_reproduce_every_row_and_file() {
+    let source = Dir::new("source");
+    let data = source.path().join("data");
+    seed(&data, None);
+    fs::create_dir_all(data.join("uploads/2026/11")).unwrap();
+    fs::write(
+        data.join("uploads/2026/11/drawing rev B.pdf"),
+        b"%PDF-1.7 not really",
+    )
+    .unwrap();
+    fs::write(data.join("uploads/readme.txt"), b"hello").unwrap();
+
+    let out = ok(&data, None, &["backup"]);
+    let backups = data.join("backups");
+    let archive = latest(&backups);
+    assert!(out.contains(s(&archive)), "{out}");
+    let sidecar = fs::read_to_string(format!("{}.sha256", archive.display())).unwrap();
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    assert!(sidecar.ends_with(&format!("  {name}\n")), "{sidecar}");
+    assert_eq!(sidecar.split_whitespace().next().unwrap().len(), 64);
+    assert!(
+        fs::read_dir(&backups).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.')),
+        "no temporary files are left"
+    );
+
+    let m = manifest(&archive);
+    assert_eq!(m["format"], "formula-pm-archive");
+    assert_eq!(m["backend"], "sqlite");
+    assert!(m["schema_version"].as_i64().unwrap() >= 1);
+    let (counts, sums) = content(&archive);
+    assert_eq!(counts["users"], 21, "the demo company");
+    assert!(counts["tasks"] > 100);
+    assert!(
+        sums.contains_key("files/2026/11/drawing rev B.pdf"),
+        "{sums:?}"
+    );
+    assert!(!counts.contains_key("sessions"));
+
+    let out = ok(&data, None, &["backup", "verify", s(&archive)]);
+    assert!(out.starts_with("OK: "), "{out}");
+
+    // Into a fresh data directory: the same rows and files, byte for byte.
+    let target = Dir::new("target");
+    let restored = target.path().join("data");
+    ok(&restored, None, &["restore", s(&archive)]);
+    assert_eq!(
+        fs::read(restored.join("uploads/2026/11/drawing rev B.pdf")).unwrap(),
+        b"%PDF-1.7 not really"
+    );
+    let again = target.path().join("again.tar.gz");
+    ok(&restored, None, &["export", "--to", s(&again)]);
+    assert_eq!(content(&again), (counts.clone(), sums.clone()));
+
+    // A second restore needs --force, and then replaces the data (not adds to it).
+    let err = refused(&restored, None, &["restore", s(&archive)]);
+    assert!(err.contains("--force"), "{err}");
+    ok(&restored, None, &["restore", s(&archive), "--force"]);
+    let forced = target.path().join("forced.tar.gz");
+    ok(&restored, None, &["export", "--to", s(&forced)]);
+    assert_eq!(content(&forced), (counts, sums));
+}
+
+#[test]
+fn damaged_archives_are_detected_and_refused() {
+    let source = Dir::new("damaged");
+    let data = source.path().join("data");
+    seed(&data, None);
+    let backups = source.path().join("backups");
+    // An archive older than the retention period, and one that is recent.
+    fs::create_dir_all(&backups).unwrap();
+    let old = backups.join("formula-pm-20200101T000000.000Z.tar.gz");
+    let recent_name = format!(
+        "formula-pm-{}.tar.gz",
+        time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T000000.000Z"
+            ))
+            .unwrap()
+    );
+    let recent = backups.join(&recent_name);
+    fs::write(&old, b"old").unwrap();
+    fs::write(format!("{}.sha256", old.display()), b"x").unwrap();
+    fs::write(&recent, b"recent").unwrap();
+    let out = ok(&data, None, &["backup", "--to", s(&backups)]);
+    assert!(
+        out.contains("Pruned old backup: formula-pm-20200101T000000.000Z.tar.gz"),
+        "{out}"
+    );
+    assert!(!old.exists() && !Path::new(&format!("{}.sha256", old.display())).exists());
+    assert!(recent.exists(), "within BACKUP_RETENTION_DAYS");
+    let archive = latest(&backups);
+    let bytes = fs::read(&archive).unwrap();
+
+    let fresh = Dir::new("fresh");
+    let check = |label: &str, damaged: &[u8], with_sidecar: bool, expect: &str| {
+        let path = source.path().join(format!("{label}.tar.gz"));
+        fs::write(&path, damaged).unwrap();
+        let sidecar = format!("{}.sha256", path.display());
+        if with_sidecar {
+            fs::copy(format!("{}.sha256", archive.display()), &sidecar).unwrap();
+        }
+        let err = refused(&data, None, &["backup", "verify", s(&path)]);
+        assert!(err.contains(expect), "{label}: {err}");
+        let target = fresh.path().join(label);
+        let err = refused(&target, None, &["restore", s(&path)]);
+        assert!(err.contains(expect), "{label}: {err}");
+        assert!(
+            !target.join("formula-pm.sqlite3").exists(),
+            "{label}: refused before touching the database"
+        );
+        let _ = fs::remove_file(&sidecar);
+    };
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x20;
+    check("flipped", &flipped, true, "checksum mismatch");
+    check("flipped-alone", &flipped, false, "corrupted");
+    let truncated = &bytes[..bytes.len() * 2 / 3];
+    check("truncated", truncated, true, "checksum mismatch");
+    check("truncated-alone", truncated, false, "truncated");
+    check("empty", &[], false, "truncated");
+
+    // The intact archive into the (non-empty) source database: refused without --force.
+    let err = refused(&data, None, &["restore", s(&archive)]);
+    assert!(
+        err.contains("not empty") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(err.contains("users: 21"), "{err}");
+}
+
+#[test]
+fn export_from_sqlite_imports_into_postgresql_and_back_identically() {
+    let work = Dir::new("move");
+    let sqlite = work.path().join("sqlite");
+    seed(&sqlite, None);
+    let first = work.path().join("from-sqlite.tar.gz");
+    ok(&sqlite, None, &["export", "--to", s(&first)]);
+
+    let db = pg::Database::create();
+    let pg_data = work.path().join("pg-data");
+    ok(&pg_data, Some(&db.url), &["import", s(&first)]);
+    let err = refused(&pg_data, Some(&db.url), &["import", s(&first)]);
+    assert!(err.contains("not empty"), "{err}");
+    let second = work.path().join("from-postgres.tar.gz");
+    ok(&pg_data, Some(&db.url), &["export", "--to", s(&second)]);
+    db.drop_now();
+    assert_eq!(manifest(&second)["backend"], "postgres");
+    assert_eq!(content(&second), content(&first));
+
+    let back = work.path().join("back");
+    ok(&back, None, &["import", s(&second)]);
+    let third = work.path().join("back.tar.gz");
+    ok(&back, None, &["export", "--to", s(&third)]);
+    assert_eq!(content(&third), content(&first));
+}
+
+/// Rewrites an archive with its manifest changed by `edit` (the other entries unchanged).
+fn with_manifest(archive: &Path, out: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut m = manifest(archive);
+    edit(&mut m);
+    let file = fs::File::open(archive).unwrap();
+    let mut input = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let gz =
+        flate2::write::GzEncoder::new(fs::File::create(out).unwrap(), flate2::Compression::fast());
+    let mut output = tar::Builder::new(gz);
+    for entry in input.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_str().unwrap().to_owned();
+        let mut data = Vec::new();
+        if name == "manifest.json" {
+            data = serde_json::to_vec(&m).unwrap();
+        } else {
+            entry.read_to_end(&mut data).unwrap();
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        output.append_data(&mut header, &name, &data[..]).unwrap();
+    }
+    output.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn archives_from_a_newer_schema_or_with_wrong_counts_are_refused() {
+    let work = Dir::new("schema");
+    let data = work.path().join("data");
+    seed(&data, None);
+    let archive = work.path().join("a.tar.gz");
+    ok(&data, None, &["export", "--to", s(&archive)]);
+
+    let newer = work.path().join("newer.tar.gz");
+    with_manifest(&archive, &newer, |m| m["schema_version"] = 999_999.into());
+    let target = work.path().join("target");
+    let err = refused(&target, None, &["restore", s(&newer)]);
+    assert!(
+        err.contains("schema version 999999, newer than this formula-pm"),
+        "{err}"
+    );
+    let err = refused(&data, None, &["backup", "verify", s(&newer)]);
+    assert!(err.contains("newer than this formula-pm"), "{err}");
+
+    let miscounted = work.path().join("miscounted.tar.gz");
+    with_manifest(&archive, &miscounted, |m| {
+        let n = m["tables"]["tasks"].as_u64().unwrap();
+        m["tables"]["tasks"] = (n + 1).into();
+    });
+    let err = refused(&data, None, &["backup", "verify", s(&miscounted)]);
+    assert!(err.contains("count mismatch in table tasks"), "{err}");
+    let err = refused(&target, None, &["restore", s(&miscounted)]);
+    assert!(err.contains("count mismatch in table tasks"), "{err}");
+    // Rolled back: the target is still empty, so a good archive restores without --force.
+    ok(&target, None, &["restore", s(&archive)]);
+}
+
+/// `formula-pm serve` on `data_dir`, killed when dropped.
+struct Serving(std::process::Child);
+
+impl Serving {
+    fn start(data_dir: &Path) -> Serving {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_formula-pm"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATA_DIR", data_dir)
+            .env("BIND", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let serving = Serving(child);
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_global(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .new_agent();
+        let url = format!("http://127.0.0.1:{port}/health/ready");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !agent.get(&url).call().is_ok_and(|r| r.status() == 200) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        serving
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sqlite_backups_run_beside_a_live_server_but_restores_do_not() {
+    let work = Dir::new("live");
+    let data = work.path().join("data");
+    seed(&data, None);
+    let server = Serving::start(&data);
+    ok(&data, None, &["backup"]);
+    let archive = latest(&data.join("backups"));
+    assert_eq!(content(&archive).0["users"], 21);
+    ok(&data, None, &["backup", "verify", s(&archive)]);
+    let err = refused(&data, None, &["restore", s(&archive), "--force"]);
+    assert!(
+        err.contains("another formula-pm server is already using DATA_DIR"),
+        "{err}"
+    );
+    drop(server);
+    ok(&data, None, &["restore", s(&archive), "--force"]);
+}
+
+#[test]
+fn backups_refuse_a_database_that_was_never_migrated() {
+    let work = Dir::new("nodb");
+    let data = work.path().join("data");
+    let err = refused(&data, None, &["backup"]);
+    assert!(err.contains("no database at"), "{err}");
+    assert!(!data.join("backups").exists());
+}

@@ -1,0 +1,62 @@
+//! Background jobs in the real binary: the scheduler enqueues a due slot, a worker runs it,
+//! and on SIGTERM both stop before the process exits 0. `JOB_WORKERS=0` runs neither.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::Server;
+
+const BOUND: Duration = Duration::from_secs(60);
+
+/// Waits (bounded) until the server's log has a line containing every one of `parts`.
+fn wait_for_log(server: &Server, parts: &[&str]) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while Instant::now() < deadline {
+        if server
+            .log()
+            .lines()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn the_scheduler_enqueues_and_a_worker_runs_scheduled_jobs() {
+    // Every minute, so the current minute's slot is due as soon as the scheduler starts.
+    let mut server = Server::start_with(&[("SCHEDULE_CLEANUP_SESSIONS", "* * * * *")]);
+    assert!(
+        wait_for_log(&server, &["job done", "cleanup_sessions"]),
+        "no cleanup_sessions job ran:\n{}",
+        server.log()
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let exit = server
+        .wait_exit(BOUND)
+        .expect("the server exits after SIGTERM");
+    assert!(exit.success(), "exit status {exit}:\n{}", server.log());
+    let log = server.log();
+    assert!(log.contains("job worker stopped"), "{log}");
+    assert!(log.contains("scheduler stopped"), "{log}");
+}
+
+#[test]
+fn job_workers_zero_runs_no_jobs_here() {
+    let server = Server::start_with(&[("JOB_WORKERS", "0")]);
+    assert!(
+        wait_for_log(&server, &["JOB_WORKERS=0"]),
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    assert!(!log.contains("job worker started"), "{log}");
+    assert!(!log.contains("scheduler started"), "{log}");
+}

@@ -1,0 +1,162 @@
+//! Per-request resource limits: body size by route class, and a time limit for
+//! normal requests.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::ratelimit::Class;
+
+/// Largest body of a sign-in or password form: these hold a few short fields, so
+/// anything bigger is abuse (and would only feed the password hasher).
+pub const AUTH_FORM_BODY_BYTES: usize = 16 * 1024;
+
+/// The largest body accepted for a request, given the general limit (`MAX_BODY_BYTES`).
+pub fn body_limit(method: &Method, path: &str, general: usize) -> usize {
+    let auth_form = matches!(
+        Class::of(method, path),
+        Some(Class::Login | Class::PasswordReset)
+    ) || (*method == Method::POST
+        && matches!(
+            path,
+            "/setup" | "/profile/password" | "/api/v1/auth/password"
+        ));
+    if auth_form {
+        general.min(AUTH_FORM_BODY_BYTES)
+    } else {
+        general
+    }
+}
+
+/// The answer to a body over the limit.
+pub fn too_large(path: &str, limit: usize) -> Response {
+    crate::security::refuse(
+        path,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        &format!("the request body is larger than the {limit} bytes this address accepts"),
+        "The form you sent is too large. Go back and send less.",
+    )
+}
+
+/// The time limit of normal requests (`REQUEST_TIMEOUT_SECONDS`), as middleware state.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub Duration);
+
+/// Answers 503 when a request takes longer than the limit; the handler's future is
+/// dropped, so an open database transaction rolls back.
+///
+/// `Router::layer` wraps only the routes already added, so a long-lived route (a
+/// live-update stream) opts out by being merged into the router after this layer.
+pub async fn timeout(State(limit): State<RequestTimeout>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(limit.0, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(timeout_secs = limit.0.as_secs_f64(), "request timed out");
+            crate::security::refuse(
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                &format!(
+                    "the request took longer than {} seconds and was stopped; nothing it was doing was saved — try again, and narrow the request if it keeps happening",
+                    limit.0.as_secs()
+                ),
+                "This took too long and was stopped, so nothing was saved. Try again in a moment.",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn app(limit: Duration) -> Router {
+        Router::new()
+            .route("/api/v1/slow", get(std::future::pending::<&'static str>))
+            .route("/slow", get(std::future::pending::<&'static str>))
+            .route("/fast", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(
+                RequestTimeout(limit),
+                timeout,
+            ))
+            // Merged after the layer: not timed out (it outlives the 1 ms limit below).
+            .merge(Router::new().route(
+                "/stream",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    "streaming"
+                }),
+            ))
+    }
+
+    async fn get_status(app: Router, path: &str) -> (StatusCode, String, String) {
+        let resp = app
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        (status, ct, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_finishes_gets_a_clear_503() {
+        let (status, ct, body) = get_status(app(Duration::from_millis(20)), "/api/v1/slow").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ct, "application/problem+json");
+        assert!(body.contains("\"code\":\"timeout\""), "{body}");
+        let (status, ct, body) = get_status(app(Duration::from_millis(20)), "/slow").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(ct.starts_with("text/html"), "{ct}");
+        assert!(body.contains("took too long"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn quick_requests_and_routes_merged_after_the_layer_are_untouched() {
+        let (status, _, body) = get_status(app(Duration::from_secs(60)), "/fast").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+        let (status, _, _) = get_status(app(Duration::from_millis(1)), "/stream").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[test]
+    fn sign_in_and_password_forms_get_the_small_limit() {
+        let mib = 1024 * 1024;
+        assert_eq!(
+            body_limit(&Method::POST, "/login", mib),
+            AUTH_FORM_BODY_BYTES
+        );
+        assert_eq!(
+            body_limit(&Method::POST, "/api/v1/auth/login", mib),
+            AUTH_FORM_BODY_BYTES
+        );
+        assert_eq!(
+            body_limit(&Method::POST, "/reset-password/x", mib),
+            AUTH_FORM_BODY_BYTES
+        );
+        assert_eq!(
+            body_limit(&Method::POST, "/profile/password", mib),
+            AUTH_FORM_BODY_BYTES
+        );
+        assert_eq!(body_limit(&Method::POST, "/api/v1/clients", mib), mib);
+        assert_eq!(body_limit(&Method::POST, "/login", 4096), 4096);
+    }
+}

@@ -1,0 +1,485 @@
+//! Prometheus metrics: a small hand-written registry (counters, gauges and histograms with
+//! label sets) rendered in the text exposition format 0.0.4 at `GET /metrics`.
+//!
+//! Hand-written because the set is small and fixed: a metrics crate would cost more compile
+//! time than these few hundred lines. Series are kept in `Mutex<BTreeMap>`s keyed by label
+//! values, so the output is sorted and stable; the locks are held only to bump a number.
+//!
+//! Route labels are always the *matched* route template (`/api/v1/users/{id}`), never the raw
+//! path, so the number of series stays bounded whatever clients send.
+
+pub mod connections;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use formula_app::ports::PoolStatus;
+
+/// Upper bounds (seconds) of the HTTP request duration buckets.
+pub const HTTP_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Upper bounds (seconds) of the database call duration buckets.
+pub const DB_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The version and commit baked in at build time (`FORMULA_PM_COMMIT`), for build info.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The commit this binary was built from, or `unknown`.
+pub const COMMIT: &str = match option_env!("FORMULA_PM_COMMIT") {
+    Some(c) => c,
+    None => "unknown",
+};
+
+/// A counter per label set.
+pub struct CounterVec {
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    values: Mutex<BTreeMap<Vec<String>, u64>>,
+}
+
+impl CounterVec {
+    fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
+        CounterVec {
+            name,
+            help,
+            labels,
+            values: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Adds one to the series with these label values (in the order the labels were declared).
+    pub fn inc(&self, values: &[&str]) {
+        debug_assert_eq!(values.len(), self.labels.len(), "{}", self.name);
+        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        if let Ok(mut map) = self.values.lock() {
+            *map.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// The current value of one series (0 when it was never incremented).
+    pub fn get(&self, values: &[&str]) -> u64 {
+        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        self.values
+            .lock()
+            .map(|m| m.get(&key).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    fn render(&self, out: &mut String) {
+        header(out, self.name, self.help, "counter");
+        let Ok(map) = self.values.lock() else { return };
+        if map.is_empty() && self.labels.is_empty() {
+            // An unlabelled counter exists from the start, at 0.
+            let _ = writeln!(out, "{} 0", self.name);
+        }
+        for (values, n) in map.iter() {
+            let _ = writeln!(
+                out,
+                "{}{} {n}",
+                self.name,
+                labels(self.labels, values, None)
+            );
+        }
+    }
+}
+
+#[derive(Clone)]
+struct HistogramData {
+    /// Non-cumulative count per bucket; the last slot is `+Inf`.
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+/// A histogram per label set.
+pub struct HistogramVec {
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    buckets: &'static [f64],
+    values: Mutex<BTreeMap<Vec<String>, HistogramData>>,
+}
+
+impl HistogramVec {
+    fn new(
+        name: &'static str,
+        help: &'static str,
+        labels: &'static [&'static str],
+        buckets: &'static [f64],
+    ) -> Self {
+        HistogramVec {
+            name,
+            help,
+            labels,
+            buckets,
+            values: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Records one observation of `elapsed` for these label values.
+    pub fn observe(&self, values: &[&str], elapsed: Duration) {
+        debug_assert_eq!(values.len(), self.labels.len(), "{}", self.name);
+        let secs = elapsed.as_secs_f64();
+        let slot = self
+            .buckets
+            .iter()
+            .position(|le| secs <= *le)
+            .unwrap_or(self.buckets.len());
+        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        if let Ok(mut map) = self.values.lock() {
+            let data = map.entry(key).or_insert_with(|| HistogramData {
+                counts: vec![0; self.buckets.len() + 1],
+                sum: 0.0,
+                count: 0,
+            });
+            if let Some(c) = data.counts.get_mut(slot) {
+                *c += 1;
+            }
+            data.sum += secs;
+            data.count += 1;
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        header(out, self.name, self.help, "histogram");
+        // Copied out so the lock is not held while formatting.
+        let series: Vec<(Vec<String>, HistogramData)> = match self.values.lock() {
+            Ok(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Err(_) => return,
+        };
+        for (values, data) in series {
+            let mut cumulative = 0;
+            for (i, n) in data.counts.iter().enumerate() {
+                cumulative += n;
+                let le = match self.buckets.get(i) {
+                    Some(b) => format_float(*b),
+                    None => "+Inf".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{}_bucket{} {cumulative}",
+                    self.name,
+                    labels(self.labels, &values, Some(&le))
+                );
+            }
+            let l = labels(self.labels, &values, None);
+            let _ = writeln!(out, "{}_sum{l} {}", self.name, format_float(data.sum));
+            let _ = writeln!(out, "{}_count{l} {}", self.name, data.count);
+        }
+    }
+}
+
+/// Every metric the server keeps between scrapes. Values read at scrape time (sessions, pool,
+/// memory) are passed to [`Metrics::render`] instead.
+pub struct Metrics {
+    /// `http_requests_total{method,route,status}`.
+    pub http_requests: CounterVec,
+    /// `http_request_duration_seconds{method,route}`.
+    pub http_duration: HistogramVec,
+    /// `db_query_duration_seconds{operation}`: one observation per `Store` call.
+    pub db_duration: HistogramVec,
+    /// `login_failures_total`: sign-ins refused for a wrong email or password.
+    pub login_failures: CounterVec,
+    /// `rate_limit_rejections_total{limiter}`; see [`Metrics::record_rate_limit_rejection`].
+    pub rate_limit_rejections: CounterVec,
+    in_flight: AtomicI64,
+    connections: AtomicI64,
+    started: SystemTime,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// An empty registry; the process start time is taken now.
+    pub fn new() -> Self {
+        Metrics {
+            http_requests: CounterVec::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, matched route and status code.",
+                &["method", "route", "status"],
+            ),
+            http_duration: HistogramVec::new(
+                "http_request_duration_seconds",
+                "Time to produce the response headers, by method and matched route.",
+                &["method", "route"],
+                HTTP_BUCKETS,
+            ),
+            db_duration: HistogramVec::new(
+                "db_query_duration_seconds",
+                "Duration of database calls, by store operation.",
+                &["operation"],
+                DB_BUCKETS,
+            ),
+            login_failures: CounterVec::new(
+                "login_failures_total",
+                "Sign-in attempts refused for a wrong email or password.",
+                &[],
+            ),
+            rate_limit_rejections: CounterVec::new(
+                "rate_limit_rejections_total",
+                "Requests refused by a rate limit, by limiter.",
+                &["limiter"],
+            ),
+            in_flight: AtomicI64::new(0),
+            connections: AtomicI64::new(0),
+            started: SystemTime::now(),
+        }
+    }
+
+    /// Counts one request refused by the rate limiter named `limiter` (e.g. `login`, `api`).
+    /// The limiter name must come from a fixed set, never from the request.
+    pub fn record_rate_limit_rejection(&self, limiter: &str) {
+        self.rate_limit_rejections.inc(&[limiter]);
+    }
+
+    /// Marks a request as started; the guard marks it finished when dropped (also on panic
+    /// or when the client goes away mid-request).
+    pub fn request_started(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// Requests being answered right now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Open HTTP connections (counted by [`connections::CountingListener`]).
+    pub fn open_connections(&self) -> i64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// The text exposition, with the values only known at scrape time.
+    pub fn render(&self, scrape: &Scrape) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        self.http_requests.render(&mut out);
+        self.http_duration.render(&mut out);
+        gauge(
+            &mut out,
+            "http_requests_in_flight",
+            "HTTP requests being answered.",
+            &[(&[], self.in_flight() as f64)],
+        );
+        gauge(
+            &mut out,
+            "http_connections_open",
+            "Open HTTP connections.",
+            &[(&[], self.open_connections() as f64)],
+        );
+        self.db_duration.render(&mut out);
+        if let Some(pool) = scrape.pool {
+            let in_use = pool.size.saturating_sub(pool.idle);
+            gauge(
+                &mut out,
+                "db_pool_connections",
+                "Database pool connections by state (idle, in_use, max).",
+                &[
+                    (&[("state", "idle")], f64::from(pool.idle)),
+                    (&[("state", "in_use")], f64::from(in_use)),
+                    (&[("state", "max")], f64::from(pool.max)),
+                ],
+            );
+        }
+        self.login_failures.render(&mut out);
+        self.rate_limit_rejections.render(&mut out);
+        if let Some(n) = scrape.active_sessions {
+            gauge(
+                &mut out,
+                "active_sessions",
+                "Browser sessions not yet expired.",
+                &[(&[], n as f64)],
+            );
+        }
+        gauge(
+            &mut out,
+            "formula_pm_build_info",
+            "Version and commit of the running server; always 1.",
+            &[(&[("version", VERSION), ("commit", COMMIT)], 1.0)],
+        );
+        let start = self
+            .started
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        gauge(
+            &mut out,
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch, in seconds.",
+            &[(&[], start)],
+        );
+        if let Some(rss) = resident_memory_bytes() {
+            gauge(
+                &mut out,
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes.",
+                &[(&[], rss as f64)],
+            );
+        }
+        out
+    }
+}
+
+/// Values read when `/metrics` is scraped; `None` leaves the metric out (e.g. the database
+/// did not answer).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scrape {
+    pub active_sessions: Option<i64>,
+    pub pool: Option<PoolStatus>,
+}
+
+/// Decrements the in-flight gauge when dropped.
+pub struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The process's resident set size, from `/proc/self/statm` (Linux; `None` elsewhere).
+pub fn resident_memory_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // 4 KiB pages on every Linux target we ship for; reading the page size needs libc.
+    Some(pages * 4096)
+}
+
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+    let help = help.replace('\\', "\\\\").replace('\n', "\\n");
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, series: &[(&[(&str, &str)], f64)]) {
+    header(out, name, help, "gauge");
+    for (pairs, value) in series {
+        let names: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
+        let values: Vec<String> = pairs.iter().map(|(_, v)| (*v).to_owned()).collect();
+        let _ = writeln!(
+            out,
+            "{name}{} {}",
+            labels(&names, &values, None),
+            format_float(*value)
+        );
+    }
+}
+
+/// `{a="1",b="2"}` (with `le` last when given), or nothing for no labels.
+fn labels(names: &[&str], values: &[String], le: Option<&str>) -> String {
+    let mut parts: Vec<String> = names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| format!("{n}=\"{}\"", escape_label(v)))
+        .collect();
+    if let Some(le) = le {
+        parts.push(format!("le=\"{le}\""));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", parts.join(","))
+    }
+}
+
+/// Escapes a label value as the text format requires: backslash, double quote, newline.
+pub fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Rust's `Display` for floats never uses exponents and prints integers without a dot,
+/// both of which Prometheus parses.
+fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn counters_and_histograms_render_in_text_format() {
+        let m = Metrics::new();
+        m.http_requests.inc(&["GET", "/a/{id}", "200"]);
+        m.http_requests.inc(&["GET", "/a/{id}", "200"]);
+        m.http_duration
+            .observe(&["GET", "/a/{id}"], Duration::from_millis(3));
+        m.http_duration
+            .observe(&["GET", "/a/{id}"], Duration::from_secs(20));
+        let text = m.render(&Scrape::default());
+        assert!(text.contains("# TYPE http_requests_total counter\n"));
+        assert!(
+            text.contains(
+                "http_requests_total{method=\"GET\",route=\"/a/{id}\",status=\"200\"} 2\n"
+            )
+        );
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/a/{id}\",le=\"0.0025\"} 0\n"
+        ));
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/a/{id}\",le=\"0.005\"} 1\n"
+        ));
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/a/{id}\",le=\"10\"} 1\n"
+        ));
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/a/{id}\",le=\"+Inf\"} 2\n"
+        ));
+        assert!(
+            text.contains(
+                "http_request_duration_seconds_count{method=\"GET\",route=\"/a/{id}\"} 2\n"
+            )
+        );
+        assert!(text.contains("login_failures_total 0\n"));
+        assert!(text.contains("formula_pm_build_info{version=\""));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let m = Metrics::new();
+        m.record_rate_limit_rejection("odd\"name");
+        assert!(
+            m.render(&Scrape::default())
+                .contains("rate_limit_rejections_total{limiter=\"odd\\\"name\"} 1\n")
+        );
+    }
+
+    #[test]
+    fn in_flight_is_released_by_the_guard() {
+        let m = Metrics::new();
+        {
+            let _a = m.request_started();
+            let _b = m.request_started();
+            assert_eq!(m.in_flight(), 2);
+        }
+        assert_eq!(m.in_flight(), 0);
+    }
+}

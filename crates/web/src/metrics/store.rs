@@ -1,0 +1,145 @@
+//! `MeteredStore`: the `Store` port (with its `JobQueue` and `Housekeeping` parts) wrapped
+//! so that every call is timed into `db_query_duration_seconds{operation="<method name>"}`.
+//!
+//! A decorator keeps the store and the use cases unaware of metrics. The methods are listed
+//! once, with their signatures as in `formula_app::ports` and `formula_app::jobs`; the macro
+//! writes the identical forwarding body for each (plain `fn`s are forwarded untimed: they do
+//! no I/O). A new port method must be added here too; the compiler says so.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use formula_app::error::AppResult;
+use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, NewJob};
+use formula_app::ports::{
+    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
+};
+use formula_app::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+use formula_domain::audit::AuditEntry;
+use formula_domain::authz::{ClientScope, ProjectScope};
+use formula_domain::client::{Client, Contact};
+use formula_domain::project::{Member, Project, ProjectRole};
+use formula_domain::task::Task;
+use formula_domain::user::User;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Metrics;
+
+/// A `Store` that times every call of the store it wraps.
+pub struct MeteredStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+impl MeteredStore {
+    /// Wraps `inner`, recording into `metrics`.
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        MeteredStore { inner, metrics }
+    }
+}
+
+macro_rules! metered {
+    (
+        impl $trait:ident;
+        $(fn $plain:ident(&self) -> $plain_ret:ty;)*
+        $(async fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*
+    ) => {
+        #[async_trait]
+        impl $trait for MeteredStore {
+            $(
+                fn $plain(&self) -> $plain_ret {
+                    self.inner.$plain()
+                }
+            )*
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    let started = Instant::now();
+                    let result = self.inner.$name($($arg),*).await;
+                    self.metrics
+                        .db_duration
+                        .observe(&[stringify!($name)], started.elapsed());
+                    result
+                }
+            )*
+        }
+    };
+}
+
+metered! {
+    impl Store;
+    fn backend(&self) -> &'static str;
+    fn pool_status(&self) -> PoolStatus;
+    async fn ping(&self) -> AppResult<()>;
+    async fn count_users(&self) -> AppResult<i64>;
+    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;
+    async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;
+    async fn list_users(&self, query: &UserQuery) -> AppResult<Page<User>>;
+    async fn update_user(&self, user: &User, expected_version: i64, audit: &AuditEntry) -> AppResult<User>;
+    async fn set_password(&self, user_id: Uuid, hash: &str, keep_session: Option<Uuid>, audit: &AuditEntry) -> AppResult<()>;
+    async fn insert_session(&self, session: &SessionRecord) -> AppResult<()>;
+    async fn session_by_hash(&self, token_hash: &str) -> AppResult<Option<(SessionRecord, User)>>;
+    async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    async fn delete_session(&self, id: Uuid) -> AppResult<()>;
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
+    async fn count_active_sessions(&self, now: OffsetDateTime) -> AppResult<i64>;
+    async fn insert_token(&self, token: &ApiToken, token_hash: &str, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_tokens(&self, user_id: Uuid) -> AppResult<Vec<ApiToken>>;
+    async fn token_by_hash(&self, token_hash: &str) -> AppResult<Option<(ApiToken, User)>>;
+    async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    async fn delete_token(&self, user_id: Uuid, token_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn insert_reset(&self, user_id: Uuid, token_hash: &str, expires_at: OffsetDateTime, email: &NewJob) -> AppResult<()>;
+    async fn consume_reset(&self, token_hash: &str, now: OffsetDateTime, new_hash: &str, audit: &AuditEntry) -> AppResult<Option<Uuid>>;
+    async fn insert_mail(&self, mail: &OutboxMail) -> AppResult<()>;
+    async fn list_mail(&self, limit: u32) -> AppResult<Vec<OutboxMail>>;
+    async fn insert_client(&self, client: &Client, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_client(&self, id: Uuid) -> AppResult<Option<Client>>;
+    async fn list_clients(&self, query: &ClientQuery, scope: ClientScope) -> AppResult<Page<Client>>;
+    async fn update_client(&self, client: &Client, expected_version: i64, audit: &AuditEntry) -> AppResult<Client>;
+    async fn delete_client(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_contacts(&self, client_id: Uuid) -> AppResult<Vec<Contact>>;
+    async fn insert_contact(&self, contact: &Contact, audit: &AuditEntry) -> AppResult<()>;
+    async fn delete_contact(&self, client_id: Uuid, contact_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn max_project_seq(&self, prefix: &str) -> AppResult<Option<u32>>;
+    async fn insert_project(&self, project: &Project, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_project(&self, id: Uuid) -> AppResult<Option<Project>>;
+    async fn project_access(&self, project_id: Uuid, user_id: Uuid) -> AppResult<Option<ProjectAccessRow>>;
+    async fn list_projects(&self, query: &ProjectQuery, scope: ProjectScope) -> AppResult<Page<Project>>;
+    async fn update_project(&self, project: &Project, expected_version: i64, audit: &AuditEntry) -> AppResult<Project>;
+    async fn delete_project(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_members(&self, project_id: Uuid) -> AppResult<Vec<Member>>;
+    async fn upsert_member(&self, project_id: Uuid, user_id: Uuid, role: ProjectRole, audit: &AuditEntry) -> AppResult<()>;
+    async fn remove_member(&self, project_id: Uuid, user_id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn insert_task(&self, task: &Task, audit: &AuditEntry) -> AppResult<()>;
+    async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
+    async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
+    async fn update_task(&self, task: &Task, expected_version: i64, audit: &AuditEntry) -> AppResult<Task>;
+    async fn delete_task(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
+    async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
+}
+
+metered! {
+    impl JobQueue;
+    async fn enqueue(&self, job: &NewJob) -> AppResult<bool>;
+    async fn claim_job(&self, worker: &str, now: OffsetDateTime, lock_until: OffsetDateTime) -> AppResult<Option<Job>>;
+    async fn complete_job(&self, id: Uuid, worker: &str, now: OffsetDateTime, mail: Option<&OutboxMail>) -> AppResult<bool>;
+    async fn fail_job(&self, id: Uuid, worker: &str, now: OffsetDateTime, error: &str, retry_at: Option<OffsetDateTime>) -> AppResult<bool>;
+    async fn release_job(&self, id: Uuid, worker: &str, now: OffsetDateTime) -> AppResult<bool>;
+    async fn release_expired_jobs(&self, now: OffsetDateTime) -> AppResult<u64>;
+    async fn get_job(&self, id: Uuid) -> AppResult<Option<Job>>;
+    async fn list_jobs(&self, query: &JobQuery) -> AppResult<Page<Job>>;
+    async fn retry_dead_job(&self, id: Uuid, now: OffsetDateTime, audit: &AuditEntry) -> AppResult<Option<Job>>;
+    async fn try_lease(&self, name: &str, holder: &str, now: OffsetDateTime, until: OffsetDateTime) -> AppResult<bool>;
+    async fn release_lease(&self, name: &str, holder: &str) -> AppResult<()>;
+}
+
+metered! {
+    impl Housekeeping;
+    async fn delete_stale_credentials(&self, now: OffsetDateTime, idle_before: OffsetDateTime) -> AppResult<u64>;
+    async fn delete_audit_before(&self, before: OffsetDateTime, keep_actions: &[&str]) -> AppResult<u64>;
+    async fn delete_finished_jobs(&self, before: OffsetDateTime) -> AppResult<u64>;
+    async fn optimize_database(&self) -> AppResult<()>;
+}

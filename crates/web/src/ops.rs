@@ -1,0 +1,376 @@
+//! Production runtime: health checks, the Prometheus endpoint, the draining flag set at
+//! shutdown, and the status report administrators see.
+//!
+//! `/health/live` answers without any I/O (the process is up). `/health/ready` answers 200
+//! only when the database replies within `HEALTH_DB_TIMEOUT_MS`, the disk holding `DATA_DIR`
+//! is not nearly full and the server is not shutting down; it is cheap (one `SELECT 1`, one
+//! `statvfs`), so load balancers may poll it often.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::metrics::{COMMIT, Metrics, Scrape, VERSION};
+use crate::state::AppState;
+
+/// Settings for health checks, metrics and request logs.
+#[derive(Debug, Clone)]
+pub struct OpsConfig {
+    /// The directory whose filesystem the disk check measures.
+    pub data_dir: PathBuf,
+    /// How long the readiness check waits for the database.
+    pub db_timeout: Duration,
+    /// Free space (percent) under which readiness is `degraded` (still 200).
+    pub disk_warn_percent: f64,
+    /// Free space (percent) under which readiness fails (503).
+    pub disk_fail_percent: f64,
+    /// Bearer token `/metrics` requires; `None` leaves it open.
+    pub metrics_token: Option<String>,
+    /// Whether the main router serves `/metrics` (`false` when it has a listener of its own).
+    pub metrics_on_main: bool,
+    /// Requests slower than this are logged at warn.
+    pub slow_request: Duration,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        OpsConfig {
+            data_dir: PathBuf::from("./data"),
+            db_timeout: Duration::from_millis(1000),
+            disk_warn_percent: 10.0,
+            disk_fail_percent: 2.0,
+            metrics_token: None,
+            metrics_on_main: true,
+            slow_request: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// What the server knows about itself while running.
+pub struct Runtime {
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+    draining: AtomicBool,
+    started: Instant,
+}
+
+impl Runtime {
+    /// A runtime that starts now, not draining.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Runtime {
+            metrics,
+            draining: AtomicBool::new(false),
+            started: Instant::now(),
+        }
+    }
+
+    /// Marks the server as shutting down: readiness answers 503 from now on, so load
+    /// balancers stop sending new work while open requests finish.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Whole seconds since start.
+    pub fn uptime_seconds(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// The outcome of one check, or of readiness as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    /// Working, but needs attention soon (e.g. the disk is filling up).
+    Degraded,
+    Fail,
+    /// The component is not configured.
+    Disabled,
+}
+
+/// The database check.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatabaseCheck {
+    pub status: CheckStatus,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Round-trip time of `SELECT 1`; absent when it failed or timed out.
+    pub latency_ms: Option<f64>,
+}
+
+/// A component that is not configured.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DisabledCheck {
+    pub status: CheckStatus,
+}
+
+/// Free space on the filesystem holding `DATA_DIR`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DiskCheck {
+    pub status: CheckStatus,
+    /// Bytes available to the server's user; absent when the filesystem cannot be read.
+    pub free_bytes: Option<u64>,
+    /// Available space as a percentage of the filesystem's size.
+    pub free_percent: Option<f64>,
+}
+
+/// Every readiness check.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Checks {
+    pub database: DatabaseCheck,
+    /// Redis is not used yet; always `disabled`.
+    pub redis: DisabledCheck,
+    pub disk: DiskCheck,
+}
+
+/// The body of `/health/ready`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ok`, `degraded` (200, needs attention) or `fail` (503).
+    pub status: CheckStatus,
+    pub version: &'static str,
+    /// The commit the binary was built from, or `unknown`.
+    pub commit: &'static str,
+    pub uptime_seconds: u64,
+    /// `true` once shutdown has begun.
+    pub draining: bool,
+    /// Names of the checks that fail (`database`, `disk`, `draining`).
+    pub failing: Vec<&'static str>,
+    pub checks: Checks,
+}
+
+/// Runs the readiness checks.
+pub async fn readiness(state: &AppState) -> Readiness {
+    let ops = &state.web.ops;
+    let store = &state.services.store;
+    let started = Instant::now();
+    let database = match tokio::time::timeout(ops.db_timeout, store.ping()).await {
+        Ok(Ok(())) => DatabaseCheck {
+            status: CheckStatus::Ok,
+            backend: store.backend(),
+            // Microsecond precision is plenty for a health report.
+            latency_ms: Some((started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0),
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database check failed");
+            DatabaseCheck {
+                status: CheckStatus::Fail,
+                backend: store.backend(),
+                latency_ms: None,
+            }
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = ops.db_timeout.as_millis() as u64,
+                "readiness: the database did not answer in time"
+            );
+            DatabaseCheck {
+                status: CheckStatus::Fail,
+                backend: store.backend(),
+                latency_ms: None,
+            }
+        }
+    };
+    let disk = disk_check(ops).await;
+    let draining = state.runtime.is_draining();
+
+    let mut failing = Vec::new();
+    if database.status == CheckStatus::Fail {
+        failing.push("database");
+    }
+    if disk.status == CheckStatus::Fail {
+        failing.push("disk");
+    }
+    if draining {
+        failing.push("draining");
+    }
+    let status = if !failing.is_empty() {
+        CheckStatus::Fail
+    } else if disk.status == CheckStatus::Degraded {
+        CheckStatus::Degraded
+    } else {
+        CheckStatus::Ok
+    };
+    Readiness {
+        status,
+        version: VERSION,
+        commit: COMMIT,
+        uptime_seconds: state.runtime.uptime_seconds(),
+        draining,
+        failing,
+        checks: Checks {
+            database,
+            redis: DisabledCheck {
+                status: CheckStatus::Disabled,
+            },
+            disk,
+        },
+    }
+}
+
+async fn disk_check(ops: &OpsConfig) -> DiskCheck {
+    let dir = ops.data_dir.clone();
+    // statvfs may block on a network filesystem; keep it off the async workers.
+    let measured = tokio::task::spawn_blocking(move || free_space(&dir))
+        .await
+        .ok()
+        .flatten();
+    let Some((free_bytes, free_percent)) = measured else {
+        return DiskCheck {
+            status: CheckStatus::Fail,
+            free_bytes: None,
+            free_percent: None,
+        };
+    };
+    let status = if free_percent < ops.disk_fail_percent {
+        CheckStatus::Fail
+    } else if free_percent < ops.disk_warn_percent {
+        CheckStatus::Degraded
+    } else {
+        CheckStatus::Ok
+    };
+    DiskCheck {
+        status,
+        free_bytes: Some(free_bytes),
+        free_percent: Some((free_percent * 100.0).round() / 100.0),
+    }
+}
+
+/// Bytes available to unprivileged users and that as a percentage, for the filesystem of
+/// `dir` or, when it does not exist yet (PostgreSQL deployments), its nearest existing parent.
+pub fn free_space(dir: &Path) -> Option<(u64, f64)> {
+    let absolute = std::path::absolute(dir).ok()?;
+    let existing = absolute.ancestors().find(|p| p.exists())?;
+    let st = rustix::fs::statvfs(existing).ok()?;
+    let free = st.f_bavail.saturating_mul(st.f_frsize);
+    if st.f_blocks == 0 {
+        // Pseudo filesystems report no size; nothing can fill them.
+        return Some((free, 100.0));
+    }
+    Some((free, st.f_bavail as f64 / st.f_blocks as f64 * 100.0))
+}
+
+/// `GET /health/live`: the process is up. No I/O.
+pub async fn live() -> Response {
+    Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// `GET /health/ready`: 200 when ready (`ok` or `degraded`), else 503 naming what fails.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let report = readiness(&state).await;
+    let code = if report.status == CheckStatus::Fail {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(report)).into_response()
+}
+
+/// `GET /metrics`: the Prometheus text exposition. With `METRICS_TOKEN` set, only for
+/// `Authorization: Bearer <token>`.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.web.ops.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .unwrap_or("");
+        if !crate::csrf::same(given, expected) {
+            let mut resp = (
+                StatusCode::UNAUTHORIZED,
+                "metrics require Authorization: Bearer <METRICS_TOKEN>\n",
+            )
+                .into_response();
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return resp;
+        }
+    }
+    let store = &state.services.store;
+    let now = state.services.now();
+    let active_sessions = match tokio::time::timeout(
+        state.web.ops.db_timeout,
+        store.count_active_sessions(now),
+    )
+    .await
+    {
+        Ok(Ok(n)) => Some(n),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: cannot count sessions");
+            None
+        }
+        Err(_) => None,
+    };
+    let pool = store.pool_status();
+    let scrape = Scrape {
+        active_sessions,
+        pool: (pool.max > 0).then_some(pool),
+    };
+    let body = state.runtime.metrics.render(&scrape);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// What administrators see at `/api/v1/system/status` and `/system`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SystemStatus {
+    /// The readiness report, as `/health/ready` answers it.
+    pub readiness: Readiness,
+    /// Database connection pool usage.
+    pub pool: formula_app::ports::PoolStatus,
+    /// Open HTTP connections.
+    pub http_connections: i64,
+    /// Requests being answered right now (this one included).
+    pub http_requests_in_flight: i64,
+    /// Resident memory of the process in bytes, when the platform tells.
+    pub resident_memory_bytes: Option<u64>,
+}
+
+/// Gathers the status report (the caller checks permission).
+pub async fn system_status(state: &AppState) -> SystemStatus {
+    let metrics = &state.runtime.metrics;
+    SystemStatus {
+        readiness: readiness(state).await,
+        pool: state.services.store.pool_status(),
+        http_connections: metrics.open_connections(),
+        http_requests_in_flight: metrics.in_flight(),
+        resident_memory_bytes: crate::metrics::resident_memory_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn free_space_is_read_for_missing_directories_through_their_parent() {
+        let (free, percent) =
+            free_space(&std::env::temp_dir().join("no/such/dir/formula-pm")).unwrap();
+        assert!(free > 0);
+        assert!((0.0..=100.0).contains(&percent));
+    }
+}
