@@ -187,7 +187,18 @@ fn id_after(path: &str, prefix: &str) -> String {
 
 #[test]
 fn browser_flows() {
-    let server = Server::start();
+    run_flows(Server::start());
+}
+
+/// The same flows with `DATABASE_URL` pointing at a real PostgreSQL.
+#[test]
+fn browser_flows_on_postgres() {
+    let db = crate::pg::Database::create();
+    run_flows(Server::start_with(&[("DATABASE_URL", &db.url)]));
+    db.drop_now();
+}
+
+fn run_flows(server: Server) {
     let b = Browser::start()
         .unwrap_or_else(|e| panic!("start headless Chromium (set CHROMEDRIVER / CHROMIUM): {e}"));
     let s = Session { b, server };

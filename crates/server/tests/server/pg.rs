@@ -1,4 +1,4 @@
-//! A real PostgreSQL server for the backup tests: `TEST_DATABASE_URL` when set, otherwise a
+//! A real PostgreSQL server for the server tests (backups, browser flows): `TEST_DATABASE_URL` when set, otherwise a
 //! throwaway server started once per test process on a free loopback port, with its data
 //! and socket in a temporary directory. It is stopped (and its directory removed) by a
 //! small watchdog process once this test process has exited, even after a panic.
@@ -23,7 +23,7 @@ static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 pub fn server() -> &'static Server {
     match SERVER.get_or_init(start) {
         Ok(s) => s,
-        Err(e) => panic!("no PostgreSQL for the backup tests: {e}"),
+        Err(e) => panic!("no PostgreSQL for the server tests: {e}"),
     }
 }
 
