@@ -4,7 +4,7 @@
 #   scripts/test.sh           fmt check, clippy (warnings denied), then all tests
 #   scripts/test.sh --quick   tests only, for local iteration
 #
-# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool), starts a throwaway
+# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server), starts a throwaway
 # PostgreSQL on a free loopback port for the storage tests, and exports:
 #   TEST_DATABASE_URL   postgres://postgres@127.0.0.1:PORT/formula_test
 #   CHROMIUM            path of the Chromium binary for the browser tests
@@ -52,6 +52,11 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # promtool checks the /metrics output of the real binary (server tests).
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# openssl makes certificates and tests handshakes, curl speaks HTTPS (native TLS tests).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+# redis-server: the Redis adapter and multi-instance tests start their own on a free port.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"

@@ -13,6 +13,8 @@
 //! The ports are [`JobQueue`] and [`Housekeeping`]; `formula-store` implements both.
 
 pub mod cron;
+mod host;
+pub mod lease;
 mod scheduler;
 mod worker;
 
@@ -30,6 +32,7 @@ use crate::query::{Page, Paging};
 use crate::services::{Services, audit, ensure};
 
 pub use cron::Cron;
+pub use host::{JobHost, NoHost};
 pub use scheduler::{
     DEFAULT_AUDIT_RETENTION, DEFAULT_CLEANUP_SESSIONS, DEFAULT_DB_MAINTENANCE, LEASE_NAME,
     Schedule, SchedulerConfig, run_scheduler,
@@ -126,7 +129,8 @@ impl std::fmt::Display for JobStatus {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: Uuid,
-    /// What to do: `send_email`, `cleanup_sessions`, `audit_retention`, `db_maintenance`, `jobs_cleanup`.
+    /// What to do: `send_email`, `cleanup_sessions`, `audit_retention`, `db_maintenance`,
+    /// `jobs_cleanup`, or a kind the server handles itself through a [`JobHost`] (`backup`).
     pub kind: String,
     /// The job's input, as the handler of its kind expects it.
     pub payload: serde_json::Value,
@@ -254,6 +258,9 @@ pub trait JobQueue: Send + Sync {
     ) -> AppResult<bool>;
     /// Gives up a lease (on shutdown), if `holder` still has it.
     async fn release_lease(&self, name: &str, holder: &str) -> AppResult<()>;
+    /// How many jobs are in each status (statuses without any are left out). One grouped
+    /// count, cheap enough for every metrics scrape.
+    async fn count_jobs_by_status(&self) -> AppResult<Vec<(JobStatus, i64)>>;
 }
 
 /// Periodic clean-up the scheduled jobs perform.

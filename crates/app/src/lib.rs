@@ -3,15 +3,19 @@
 //! The ports this layer needs (`Store`, `Mailer`) are traits implemented elsewhere.
 
 pub mod accounts;
+pub mod cache;
 pub mod clients;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod events;
+pub mod health;
 pub mod jobs;
 pub mod mail;
 pub mod ports;
 pub mod projects;
 pub mod query;
+pub mod rate_limit;
 pub mod secrets;
 pub mod tasks;
 pub mod throttle;

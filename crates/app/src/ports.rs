@@ -12,8 +12,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppResult;
+
+pub use crate::cache::{Cache, CacheError, Cached, NoCache};
+pub use crate::events::{Event, EventBus, EventError, InProcessBus};
+pub use crate::health::Ping;
+pub use crate::jobs::lease::{DbLease, Lease};
 use crate::jobs::{Housekeeping, JobQueue, NewJob};
 use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+pub use crate::rate_limit::{RateLimitStore, StoreError, StoreFuture, WindowState};
 
 /// A signed-in browser session. Only the hash of its token is stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +71,9 @@ pub struct ProjectAccessRow {
 }
 
 /// Counts for the dashboard, within the caller's visibility.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct DashboardCounts {
     pub projects_by_status: Vec<(ProjectStatus, i64)>,
     pub overdue_tasks: i64,

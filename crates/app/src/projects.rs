@@ -1,6 +1,8 @@
 //! Projects: creation with suggested codes, editing, the status lifecycle and teams.
 
-use formula_domain::authz::{Action, ProjectAccess, Resource, authorize, project_scope};
+use formula_domain::authz::{
+    Action, ProjectAccess, ProjectScope, Resource, authorize, project_scope,
+};
 use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::money::{Money, parse_currency};
@@ -13,11 +15,17 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
+use crate::cache::Cached;
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ports::DashboardCounts;
 use crate::query::{Page, ProjectQuery};
-use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
+use crate::services::{
+    PROJECTS_NAMESPACE, Services, audit, changes, check_version, created, double_option, ensure,
+};
+
+/// How long dashboard counts stay cached (writes invalidate them sooner).
+const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A project to create. `code` is suggested when absent.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -273,6 +281,13 @@ impl Services {
             created(&project),
         );
         self.store.insert_project(&project, &a).await?;
+        self.changed(
+            "project.created",
+            project.id,
+            project.id,
+            Some(project.version),
+        )
+        .await;
         self.store
             .get_project(project.id)
             .await?
@@ -386,7 +401,13 @@ impl Services {
             &next.code,
             changes(&current, &next),
         );
-        self.store.update_project(&next, expected_version, &a).await
+        let saved = self
+            .store
+            .update_project(&next, expected_version, &a)
+            .await?;
+        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
+            .await;
+        Ok(saved)
     }
 
     /// Moves a project along its lifecycle; illegal moves list the allowed ones.
@@ -433,7 +454,13 @@ impl Services {
             &next.code,
             changes(&current, &next),
         );
-        self.store.update_project(&next, expected_version, &a).await
+        let saved = self
+            .store
+            .update_project(&next, expected_version, &a)
+            .await?;
+        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
+            .await;
+        Ok(saved)
     }
 
     pub async fn delete_project(
@@ -451,7 +478,9 @@ impl Services {
             current.updated_at,
         )?;
         let a = audit(caller, "delete", "project", id, &current.code, Vec::new());
-        self.store.delete_project(id, expected_version, &a).await
+        self.store.delete_project(id, expected_version, &a).await?;
+        self.changed("project.deleted", id, id, None).await;
+        Ok(())
     }
 
     pub async fn list_members(&self, caller: &Caller, project_id: Uuid) -> AppResult<Vec<Member>> {
@@ -499,6 +528,8 @@ impl Services {
         self.store
             .upsert_member(project_id, user_id, role, &a)
             .await?;
+        self.changed("project.members", project_id, project_id, None)
+            .await;
         self.store.list_members(project_id).await
     }
 
@@ -548,13 +579,48 @@ impl Services {
             vec![change],
         );
         self.store.remove_member(project_id, user_id, &a).await?;
+        self.changed("project.members", project_id, project_id, None)
+            .await;
         Ok(())
     }
 
     /// Counts for the dashboard within what the caller may see.
+    /// Read through the cache, per visibility scope and day: every project or task write
+    /// starts a new cache generation, so nobody sees counts from before their own change.
     pub async fn dashboard(&self, caller: &Caller) -> AppResult<DashboardCounts> {
-        self.store
-            .dashboard_counts(project_scope(&caller.actor), self.today())
-            .await
+        let scope = project_scope(&caller.actor);
+        let today = self.today();
+        let key = match scope {
+            ProjectScope::All => format!("dashboard:all:{today}"),
+            ProjectScope::MemberOf(id) => format!("dashboard:member:{id}:{today}"),
+            ProjectScope::OfClient(id) => format!("dashboard:client:{id}:{today}"),
+            ProjectScope::None => format!("dashboard:none:{today}"),
+        };
+        let cached = self.cache.get(PROJECTS_NAMESPACE, &key).await;
+        let generation = match cached {
+            Ok(Cached {
+                value: Some(json), ..
+            }) => match serde_json::from_str(&json) {
+                Ok(counts) => return Ok(counts),
+                // A value from another version of the app: recompute and replace it.
+                Err(_) => None,
+            },
+            Ok(Cached { generation, .. }) => Some(generation),
+            Err(e) => {
+                self.warn_sparingly(&e.0);
+                None
+            }
+        };
+        let counts = self.store.dashboard_counts(scope, today).await?;
+        if let Some(generation) = generation
+            && let Ok(json) = serde_json::to_string(&counts)
+            && let Err(e) = self
+                .cache
+                .set(PROJECTS_NAMESPACE, &key, generation, &json, DASHBOARD_TTL)
+                .await
+        {
+            self.warn_sparingly(&e.0);
+        }
+        Ok(counts)
     }
 }

@@ -7,9 +7,12 @@ use formula_domain::authz::{Action, Resource, authorize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::cache::Cache;
 use crate::config::AppConfig;
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
+use crate::events::{Event, EventBus};
+use crate::jobs::lease::Lease;
 use crate::ports::{Mailer, Store};
 use crate::throttle::LoginThrottle;
 
@@ -23,17 +26,91 @@ pub struct Services {
     pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
     /// Wakes this process's idle job workers when it enqueues a job.
     pub(crate) job_wake: Arc<tokio::sync::Notify>,
+    /// Read-through cache of expensive reads (nothing cached unless Redis is configured).
+    pub cache: Arc<dyn Cache>,
+    /// Where committed project and task changes are announced.
+    pub events: Arc<dyn EventBus>,
+    /// The scheduler's leader lease (in the database unless Redis is configured).
+    pub lease: Arc<dyn Lease>,
+    /// When a cache or event-bus failure was last logged (they are logged sparingly).
+    pub(crate) side_effect_warned: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
+
+/// The cache namespace of everything derived from projects and tasks; bumped by their writes.
+pub(crate) const PROJECTS_NAMESPACE: &str = "projects";
+/// How often at most a failing cache or event bus is logged.
+const SIDE_EFFECT_WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: AppConfig) -> Self {
         Services {
+            lease: Arc::new(crate::jobs::lease::DbLease(store.clone())),
             store,
+            cache: Arc::new(crate::cache::NoCache),
+            events: Arc::new(crate::events::InProcessBus::default()),
+            side_effect_warned: Arc::default(),
             mailer,
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
             job_wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Uses `cache` for expensive reads instead of caching nothing.
+    pub fn with_cache(mut self, cache: Arc<dyn Cache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Announces changes on `events` instead of in process only.
+    pub fn with_events(mut self, events: Arc<dyn EventBus>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Keeps the scheduler's lease in `lease` instead of the database.
+    pub fn with_lease(mut self, lease: Arc<dyn Lease>) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// After a project or task change committed: drops what the cache derived from
+    /// projects and tasks, then announces the change. Failures are logged, not returned:
+    /// the change stands, and the cache entries expire on their own.
+    pub(crate) async fn changed(
+        &self,
+        kind: &str,
+        project_id: Uuid,
+        id: Uuid,
+        version: Option<i64>,
+    ) {
+        let bumped = self.cache.bump(PROJECTS_NAMESPACE).await.map_err(|e| e.0);
+        let event = Event {
+            kind: kind.to_owned(),
+            project_id,
+            id,
+            version,
+        };
+        let published = match serde_json::to_string(&event) {
+            Ok(json) => self.events.publish(&json).await.map_err(|e| e.0),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Some(error) = bumped.err().or(published.err()) {
+            self.warn_sparingly(&error);
+        }
+    }
+
+    /// Logs a cache or event-bus failure, once per [`SIDE_EFFECT_WARN_EVERY`] at most
+    /// (a Redis outage would otherwise log on every request).
+    pub(crate) fn warn_sparingly(&self, error: &str) {
+        let mut last = self
+            .side_effect_warned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= SIDE_EFFECT_WARN_EVERY) {
+            *last = Some(std::time::Instant::now());
+            tracing::warn!(error, "cache or event bus unavailable; going on without it");
         }
     }
 

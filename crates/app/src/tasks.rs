@@ -193,6 +193,8 @@ impl Services {
             created(&task),
         );
         self.store.insert_task(&task, &a).await?;
+        self.changed("task.created", task.project_id, task.id, Some(task.version))
+            .await;
         Ok(task)
     }
 
@@ -304,7 +306,15 @@ impl Services {
             &next.title,
             changes(&current, &next),
         );
-        self.store.update_task(&next, expected_version, &a).await
+        let saved = self.store.update_task(&next, expected_version, &a).await?;
+        self.changed(
+            "task.updated",
+            saved.project_id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
+        Ok(saved)
     }
 
     pub async fn delete_task(
@@ -329,7 +339,10 @@ impl Services {
             current.updated_at,
         )?;
         let a = audit(caller, "delete", "task", id, &current.title, Vec::new());
-        self.store.delete_task(id, expected_version, &a).await
+        self.store.delete_task(id, expected_version, &a).await?;
+        self.changed("task.deleted", current.project_id, id, None)
+            .await;
+        Ok(())
     }
 
     /// The caller's tasks: overdue, due within 7 days, later (or undated), and completed in the last 14 days.

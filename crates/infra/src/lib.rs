@@ -1,4 +1,6 @@
 //! Adapters for the ports the use cases define, other than storage:
-//! today, outgoing email over SMTP.
+//! outgoing email over SMTP, and the optional Redis behind rate limits, the cache, the
+//! event bus and the scheduler lease.
 
+pub mod redis;
 pub mod smtp;

@@ -57,6 +57,8 @@ pub const VARIABLES: &[&str] = &[
     "REQUEST_TIMEOUT_SECONDS",
     "CORS_ALLOWED_ORIGINS",
     "SECURITY_HEADERS",
+    "TLS_CERT_FILE",
+    "TLS_KEY_FILE",
     "ADMIN_PASSWORD",
     "ADMIN_PASSWORD_FILE",
     "SEED_PASSWORD",
@@ -70,11 +72,15 @@ pub const VARIABLES: &[&str] = &[
     "SMTP_FROM",
     "BACKUP_DIR",
     "BACKUP_RETENTION_DAYS",
+    "BACKUP_SCHEDULE",
     "JOB_WORKERS",
     "SCHEDULE_CLEANUP_SESSIONS",
     "SCHEDULE_AUDIT_RETENTION",
     "SCHEDULE_DB_MAINTENANCE",
     "AUDIT_RETENTION_DAYS",
+    "REDIS_URL",
+    "REDIS_URL_FILE",
+    "REDIS_REQUIRED",
 ];
 
 /// Variables holding secrets. Each is also accepted as `<NAME>_FILE` (the path of a file
@@ -86,6 +92,7 @@ pub const SECRETS: &[&str] = &[
     "ADMIN_PASSWORD",
     "SEED_PASSWORD",
     "SMTP_PASSWORD",
+    "REDIS_URL",
 ];
 
 /// Default port of the web server.
@@ -177,6 +184,41 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
+/// The optional Redis (see docs/operations.md → "Redis").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://[:password@]host:port[/db]`, or `rediss://` for TLS.
+    pub url: Secret,
+    /// Whether readiness fails (rather than degrades) while Redis is down.
+    pub required: bool,
+}
+
+/// Reads `REDIS_URL` and `REDIS_REQUIRED`.
+fn read_redis(r: &mut Reader<'_>) -> Option<RedisSettings> {
+    let url = r.secret("REDIS_URL");
+    let required = r.boolean("REDIS_REQUIRED", false);
+    let Some(url) = url else {
+        if required {
+            r.error("REDIS_REQUIRED", "is true but REDIS_URL is not set");
+        }
+        return None;
+    };
+    let rest = url
+        .expose()
+        .strip_prefix("redis://")
+        .or_else(|| url.expose().strip_prefix("rediss://"));
+    // The host is what follows the credentials, if any; never echo the value (a secret).
+    let host = rest.map(|r| r.rsplit_once('@').map_or(r, |(_, h)| h));
+    if host.is_none_or(|h| h.is_empty() || h.starts_with(['/', ':'])) {
+        r.error(
+            "REDIS_URL",
+            "must look like redis://:password@host:6379/0 (or rediss:// for TLS)",
+        );
+        return None;
+    }
+    Some(RedisSettings { url, required })
+}
+
 /// Health checks, metrics, log files and shutdown (see docs/operations.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpsSettings {
@@ -235,6 +277,85 @@ pub struct Config {
     pub security: SecuritySettings,
     /// Background job workers and the schedules of periodic jobs.
     pub jobs: JobSettings,
+    /// Native TLS on the main listener; `None` serves plain HTTP (behind a proxy).
+    pub tls: Option<TlsSettings>,
+    /// The optional Redis shared by every instance; `None` without `REDIS_URL`.
+    pub redis: Option<RedisSettings>,
+}
+
+/// `TLS_CERT_FILE` and `TLS_KEY_FILE`, read (and checked) at start-up
+/// (see docs/operations.md → "Native TLS").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// The certificate chain, PEM.
+    pub cert_pem: String,
+    /// The private key, PEM; redacted in `Debug`.
+    pub key_pem: Secret,
+}
+
+impl TlsSettings {
+    /// The rustls configuration serving this certificate.
+    pub fn server_config(
+        &self,
+    ) -> Result<std::sync::Arc<rustls::ServerConfig>, crate::tls::TlsError> {
+        crate::tls::server_config(self.cert_pem.as_bytes(), self.key_pem.expose().as_bytes())
+    }
+}
+
+/// Reads `TLS_CERT_FILE` and `TLS_KEY_FILE`: both or neither, readable, a usable pair.
+fn read_tls(r: &mut Reader<'_>) -> Option<TlsSettings> {
+    let cert_file = r.get("TLS_CERT_FILE");
+    let key_file = r.get("TLS_KEY_FILE");
+    let (cert_file, key_file) = match (cert_file, key_file) {
+        (None, None) => return None,
+        (Some(c), Some(k)) => (c, k),
+        (Some(_), None) => {
+            r.error("TLS_KEY_FILE", "is required when TLS_CERT_FILE is set");
+            return None;
+        }
+        (None, Some(_)) => {
+            r.error("TLS_CERT_FILE", "is required when TLS_KEY_FILE is set");
+            return None;
+        }
+    };
+    let mut read = |name: &str, path: &str| match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                r.error(name, format!("the file {path} is not a PEM (text) file"));
+                None
+            }
+        },
+        Err(e) => {
+            r.error(name, format!("cannot read the file {path}: {e}"));
+            None
+        }
+    };
+    let cert_pem = read("TLS_CERT_FILE", &cert_file);
+    let key_pem = read("TLS_KEY_FILE", &key_file);
+    let settings = TlsSettings {
+        cert_file: PathBuf::from(cert_file),
+        key_file: PathBuf::from(key_file),
+        cert_pem: cert_pem?,
+        key_pem: Secret(key_pem?),
+    };
+    if let Err(e) = settings.server_config() {
+        r.error(
+            e.variable,
+            format!(
+                "{} ({})",
+                e.message,
+                match e.variable {
+                    "TLS_KEY_FILE" => settings.key_file.display(),
+                    _ => settings.cert_file.display(),
+                }
+            ),
+        );
+        return None;
+    }
+    Some(settings)
 }
 
 /// Client IP resolution, rate limits, timeouts, CORS and security headers
@@ -436,13 +557,22 @@ impl Config {
         let port = r.number("PORT", DEFAULT_PORT, 1, u16::MAX, "a number");
 
         let allow_insecure_http = r.boolean("ALLOW_INSECURE_HTTP", false);
+        let tls = read_tls(&mut r);
+        // With native TLS the server itself answers https://.
+        let default_url = || {
+            let url = local_url(bind, port);
+            match &tls {
+                Some(_) => url.replacen("http://", "https://", 1),
+                None => url,
+            }
+        };
         let explicit_url = r.get("PUBLIC_URL");
         let public_url = match &explicit_url {
             Some(raw) => check_public_url(raw).unwrap_or_else(|m| {
                 r.error("PUBLIC_URL", format!("{m}, got {raw:?}"));
-                local_url(bind, port)
+                default_url()
             }),
-            None => local_url(bind, port),
+            None => default_url(),
         };
         if app_env == AppEnv::Production {
             if explicit_url.is_none() {
@@ -451,6 +581,11 @@ impl Config {
                 r.error(
                     "PUBLIC_URL",
                     "must start with https:// in production (sign-in cookies are sent only over HTTPS); set ALLOW_INSECURE_HTTP=true to accept plain http",
+                );
+            } else if tls.is_some() && !public_url.starts_with("https://") {
+                r.error(
+                    "PUBLIC_URL",
+                    "must start with https:// when TLS_CERT_FILE is set (this server answers only HTTPS)",
                 );
             }
         }
@@ -546,6 +681,7 @@ impl Config {
         let backup = read_backup(&mut r, &data_dir);
         let security = read_security(&mut r, app_env);
         let jobs = read_jobs(&mut r);
+        let redis = read_redis(&mut r);
 
         if r.errors.is_empty() {
             Ok(Config {
@@ -570,6 +706,8 @@ impl Config {
                 backup,
                 security,
                 jobs,
+                tls,
+                redis,
             })
         } else {
             Err(ConfigErrors(r.errors))
@@ -728,6 +866,20 @@ impl Config {
             ),
             ("CORS_ALLOWED_ORIGINS", sec.cors_allowed_origins.join(",")),
             ("SECURITY_HEADERS", sec.security_headers.as_str().to_owned()),
+            (
+                "TLS_CERT_FILE",
+                self.tls
+                    .as_ref()
+                    .map(|t| t.cert_file.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "TLS_KEY_FILE",
+                self.tls
+                    .as_ref()
+                    .map(|t| t.key_file.display().to_string())
+                    .unwrap_or_default(),
+            ),
         ];
         lines
             .into_iter()
@@ -735,6 +887,16 @@ impl Config {
             .chain(self.backup.lines())
             .chain(security_lines)
             .chain(self.jobs.lines())
+            .chain([
+                (
+                    "REDIS_URL",
+                    secret(&self.redis.as_ref().map(|r| r.url.clone())),
+                ),
+                (
+                    "REDIS_REQUIRED",
+                    self.redis.as_ref().is_some_and(|r| r.required).to_string(),
+                ),
+            ])
             .map(|(k, v)| format!("{k}={v}"))
             .collect()
     }
@@ -819,6 +981,10 @@ fn read_jobs(r: &mut Reader<'_>) -> JobSettings {
     }
 }
 
+/// `BACKUP_SCHEDULE` unless set: daily at 02:15 UTC, between the audit retention (02:00)
+/// and the database maintenance (03:30).
+pub const DEFAULT_BACKUP_SCHEDULE: &str = "15 2 * * *";
+
 /// `formula-pm backup` settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupSettings {
@@ -826,13 +992,22 @@ pub struct BackupSettings {
     pub dir: PathBuf,
     /// Archives older than this many days are pruned after a backup; 0 keeps them all.
     pub retention_days: u32,
+    /// When the server's job runner writes a backup into `dir` (`BACKUP_SCHEDULE`); `None`
+    /// is off.
+    pub schedule: Option<Cron>,
 }
 
 impl BackupSettings {
-    fn lines(&self) -> [(&'static str, String); 2] {
+    fn lines(&self) -> [(&'static str, String); 3] {
         [
             ("BACKUP_DIR", self.dir.display().to_string()),
             ("BACKUP_RETENTION_DAYS", self.retention_days.to_string()),
+            (
+                "BACKUP_SCHEDULE",
+                self.schedule
+                    .as_ref()
+                    .map_or_else(|| "off".to_owned(), Cron::to_string),
+            ),
         ]
     }
 }
@@ -848,9 +1023,24 @@ fn read_backup(r: &mut Reader<'_>, data_dir: &std::path::Path) -> BackupSettings
         36_500,
         "a whole number of days (0 keeps every backup)",
     );
+    let raw = r
+        .get("BACKUP_SCHEDULE")
+        .unwrap_or_else(|| DEFAULT_BACKUP_SCHEDULE.to_owned());
+    let schedule = if raw.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        match Cron::parse(&raw) {
+            Ok(c) => Some(c),
+            Err(m) => {
+                r.error("BACKUP_SCHEDULE", format!("{m} (or off to disable it)"));
+                None
+            }
+        }
+    };
     BackupSettings {
         dir,
         retention_days,
+        schedule,
     }
 }
 
@@ -1480,6 +1670,32 @@ mod tests {
     }
 
     #[test]
+    fn tls_files_come_in_pairs_and_are_read_at_start_up() {
+        assert!(load(&[]).unwrap().tls.is_none());
+        let cert = TempFile::new("tls-cert", "not a certificate");
+        let msg = error_for(&[("TLS_CERT_FILE", cert.path())], "TLS_KEY_FILE");
+        assert!(msg.contains("required when TLS_CERT_FILE"), "{msg}");
+        let msg = error_for(&[("TLS_KEY_FILE", cert.path())], "TLS_CERT_FILE");
+        assert!(msg.contains("required when TLS_KEY_FILE"), "{msg}");
+        let msg = error_for(
+            &[
+                ("TLS_CERT_FILE", "/nonexistent/formula-pm/cert.pem"),
+                ("TLS_KEY_FILE", cert.path()),
+            ],
+            "TLS_CERT_FILE",
+        );
+        assert!(msg.contains("cannot read the file"), "{msg}");
+        let msg = error_for(
+            &[
+                ("TLS_CERT_FILE", cert.path()),
+                ("TLS_KEY_FILE", cert.path()),
+            ],
+            "TLS_CERT_FILE",
+        );
+        assert!(msg.contains("no certificate"), "{msg}");
+    }
+
+    #[test]
     fn production_requires_https_unless_allowed() {
         let msg = error_for(&[("APP_ENV", "production")], "PUBLIC_URL");
         assert!(msg.contains("must be set in production"), "{msg}");
@@ -1738,6 +1954,28 @@ mod tests {
     }
 
     #[test]
+    fn backup_schedule_defaults_to_daily_and_can_be_off() {
+        let c = load(&[]).unwrap();
+        assert_eq!(
+            c.backup
+                .schedule
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some(DEFAULT_BACKUP_SCHEDULE)
+        );
+        let c = load(&[("BACKUP_SCHEDULE", "OFF")]).unwrap();
+        assert_eq!(c.backup.schedule, None);
+        assert!(
+            c.redacted_lines()
+                .contains(&"BACKUP_SCHEDULE=off".to_owned())
+        );
+        let msg = error_for(&[("BACKUP_SCHEDULE", "daily")], "BACKUP_SCHEDULE");
+        assert!(msg.starts_with("BACKUP_SCHEDULE: "), "{msg}");
+        assert!(msg.contains("or off"), "{msg}");
+    }
+
+    #[test]
     fn job_settings_are_checked() {
         let c = load(&[]).unwrap();
         assert_eq!(c.jobs.workers, 1);
@@ -1791,6 +2029,34 @@ mod tests {
 
     fn expected() -> BTreeSet<String> {
         VARIABLES.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn redis_is_optional_and_its_url_is_checked_without_echoing_it() {
+        assert_eq!(load(&[]).unwrap().redis, None);
+        let c = load(&[("REDIS_URL", "rediss://:s3cret@cache.internal:6380/2")]).unwrap();
+        let redis = c.redis.unwrap();
+        assert!(!redis.required);
+        assert_eq!(redis.url.expose(), "rediss://:s3cret@cache.internal:6380/2");
+        let c = load(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_REQUIRED", "true"),
+        ])
+        .unwrap();
+        assert!(c.redis.unwrap().required);
+        let msg = error_for(&[("REDIS_URL", "http://:s3cret@host")], "REDIS_URL");
+        assert!(msg.contains("redis://"), "{msg}");
+        assert!(!msg.contains("s3cret"), "the secret is never echoed: {msg}");
+        error_for(&[("REDIS_URL", "redis://:s3cret@")], "REDIS_URL");
+        let msg = error_for(&[("REDIS_REQUIRED", "true")], "REDIS_REQUIRED");
+        assert!(msg.contains("REDIS_URL"), "{msg}");
+        let lines = load(&[("REDIS_URL", "redis://:s3cret@h:1")])
+            .unwrap()
+            .redacted_lines();
+        assert!(
+            lines.contains(&"REDIS_URL=<redacted>".to_owned()),
+            "{lines:?}"
+        );
     }
 
     #[test]

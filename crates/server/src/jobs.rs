@@ -1,14 +1,19 @@
 //! Starting and stopping the background-job runners of `formula-pm serve`: `JOB_WORKERS`
 //! worker tasks and one scheduler task (none when `JOB_WORKERS=0`).
 
-use std::time::Duration;
+mod host;
+
+use std::sync::Arc;
 
 use formula_app::Services;
-use formula_app::jobs::{run_scheduler, run_worker};
+use formula_app::jobs::{JobHost, Schedule, run_scheduler, run_worker};
+use formula_web::metrics::Metrics;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::config::Config;
+pub use host::{BACKUP, ServerJobs};
 
 /// The running job tasks.
 pub struct JobRunners {
@@ -16,8 +21,14 @@ pub struct JobRunners {
 }
 
 /// Starts the workers and the scheduler. They stop taking new work when `shutdown` turns
-/// true (or its sender goes away); a job already running is finished first.
-pub fn spawn(config: &Config, services: &Services, shutdown: watch::Receiver<bool>) -> JobRunners {
+/// true (or its sender goes away); a job already running is finished first. Attempts are
+/// recorded in `metrics`; `BACKUP_SCHEDULE` adds the `backup` job to the schedules.
+pub fn spawn(
+    config: &Config,
+    services: &Services,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+) -> JobRunners {
     let workers = config.jobs.workers;
     if workers == 0 {
         tracing::info!(
@@ -26,18 +37,28 @@ pub fn spawn(config: &Config, services: &Services, shutdown: watch::Receiver<boo
         return JobRunners { tasks: Vec::new() };
     }
     let instance = instance_id();
+    let host: Arc<dyn JobHost> = Arc::new(ServerJobs::new(config, metrics));
     let mut tasks: Vec<JoinHandle<()>> = (1..=workers)
         .map(|n| {
             tokio::spawn(run_worker(
                 services.clone(),
                 format!("{instance}/{n}"),
                 shutdown.clone(),
+                host.clone(),
             ))
         })
         .collect();
+    let mut schedules = config.jobs.scheduler();
+    if let Some(cron) = &config.backup.schedule {
+        schedules.schedules.push(Schedule {
+            kind: BACKUP.to_owned(),
+            cron: cron.clone(),
+            payload: serde_json::json!({}),
+        });
+    }
     tasks.push(tokio::spawn(run_scheduler(
         services.clone(),
-        config.jobs.scheduler(),
+        schedules,
         instance,
         shutdown,
     )));
@@ -45,9 +66,10 @@ pub fn spawn(config: &Config, services: &Services, shutdown: watch::Receiver<boo
 }
 
 impl JobRunners {
-    /// Waits for the tasks to stop (after the shutdown signal), at most `within`. A job
+    /// Waits for the tasks to stop (after the shutdown signal), at most until `deadline`: the
+    /// end of the one grace period the whole shutdown shares with the HTTP drain. A job
     /// still running then is abandoned: its lock expires and another instance runs it again.
-    pub async fn finish(self, within: Duration) {
+    pub async fn finish(self, deadline: Instant) {
         if self.tasks.is_empty() {
             return;
         }
@@ -58,10 +80,9 @@ impl JobRunners {
                 }
             }
         };
-        if tokio::time::timeout(within, all).await.is_err() {
+        if tokio::time::timeout_at(deadline, all).await.is_err() {
             tracing::warn!(
-                grace_secs = within.as_secs(),
-                "a background job was still running after the grace period; another instance will retry it"
+                "a background job was still running at the end of the grace period; another instance will retry it"
             );
         }
     }

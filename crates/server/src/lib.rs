@@ -9,7 +9,9 @@ pub mod config;
 pub mod database;
 pub mod jobs;
 pub mod logging;
+pub mod redis;
 pub mod seed;
+pub mod tls;
 
 use std::process::ExitCode;
 

@@ -27,3 +27,12 @@ mod pg;
 
 #[path = "server/backup.rs"]
 mod backup;
+
+#[path = "server/tls.rs"]
+mod tls;
+
+#[path = "server/resilience.rs"]
+mod resilience;
+
+#[path = "server/redis.rs"]
+mod redis;

@@ -223,6 +223,20 @@ async fn list(db: &Db, query: &JobQuery) -> DbResult<Page<Job>> {
     Ok(Page::new(convert(rows)?, total, query.paging))
 }
 
+#[derive(sqlx::FromRow)]
+struct StatusCount {
+    status: String,
+    n: i64,
+}
+
+async fn count_by_status(db: &Db) -> DbResult<Vec<(JobStatus, i64)>> {
+    let stmt = Stmt::new("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status");
+    let rows = on_reader!(db, |pool| fetch_all!(pool, StatusCount, stmt)?);
+    rows.into_iter()
+        .map(|r| Ok((parse_enum(&r.status, "jobs.status")?, r.n)))
+        .collect()
+}
+
 async fn retry_dead(
     db: &Db,
     id: Uuid,
@@ -395,6 +409,9 @@ impl JobQueue for Db {
     }
     async fn release_lease(&self, name: &str, holder: &str) -> AppResult<()> {
         Ok(release_lease(self, name, holder).await?)
+    }
+    async fn count_jobs_by_status(&self) -> AppResult<Vec<(JobStatus, i64)>> {
+        Ok(count_by_status(self).await?)
     }
 }
 

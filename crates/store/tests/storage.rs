@@ -53,6 +53,7 @@ on_both_backends! {
     expired_locks_go_back_to_the_queue: sqlite_expired_locks_go_back_to_the_queue, postgres_expired_locks_go_back_to_the_queue;
     a_lease_has_one_holder_until_it_expires: sqlite_a_lease_has_one_holder_until_it_expires, postgres_a_lease_has_one_holder_until_it_expires;
     housekeeping_removes_only_what_is_stale: sqlite_housekeeping_removes_only_what_is_stale, postgres_housekeeping_removes_only_what_is_stale;
+    jobs_are_counted_by_status: sqlite_jobs_are_counted_by_status, postgres_jobs_are_counted_by_status;
 }
 
 on_both_backends! {

@@ -8,6 +8,7 @@
 //! Route labels are always the *matched* route template (`/api/v1/users/{id}`), never the raw
 //! path, so the number of series stays bounded whatever clients send.
 
+pub mod cache;
 pub mod connections;
 pub mod store;
 
@@ -17,6 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use formula_app::jobs::JobStatus;
 use formula_app::ports::PoolStatus;
 
 /// Upper bounds (seconds) of the HTTP request duration buckets.
@@ -26,6 +28,12 @@ pub const HTTP_BUCKETS: &[f64] = &[
 /// Upper bounds (seconds) of the database call duration buckets.
 pub const DB_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Upper bounds (seconds) of the background-job duration buckets: from quick clean-ups to
+/// backups of a large database.
+pub const JOB_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
 ];
 
 /// The version and commit baked in at build time (`FORMULA_PM_COMMIT`), for build info.
@@ -189,6 +197,12 @@ pub struct Metrics {
     pub login_failures: CounterVec,
     /// `rate_limit_rejections_total{limiter}`; see [`Metrics::record_rate_limit_rejection`].
     pub rate_limit_rejections: CounterVec,
+    /// `jobs_runs_total{kind,outcome}`; see [`Metrics::record_job`].
+    pub job_runs: CounterVec,
+    /// `job_duration_seconds{kind}`: one observation per recorded attempt.
+    pub job_duration: HistogramVec,
+    /// `cache_requests_total{result}` (`hit`, `miss`, `error`); see [`cache::MeteredCache`].
+    pub cache_requests: CounterVec,
     in_flight: AtomicI64,
     connections: AtomicI64,
     started: SystemTime,
@@ -231,6 +245,22 @@ impl Metrics {
                 "Requests refused by a rate limit, by limiter.",
                 &["limiter"],
             ),
+            cache_requests: CounterVec::new(
+                "cache_requests_total",
+                "Cache lookups by result (hit, miss, error); none without Redis.",
+                &["result"],
+            ),
+            job_runs: CounterVec::new(
+                "jobs_runs_total",
+                "Background-job attempts, by kind and outcome (done, retry, dead, lost).",
+                &["kind", "outcome"],
+            ),
+            job_duration: HistogramVec::new(
+                "job_duration_seconds",
+                "Duration of background-job attempts, by kind.",
+                &["kind"],
+                JOB_BUCKETS,
+            ),
             in_flight: AtomicI64::new(0),
             connections: AtomicI64::new(0),
             started: SystemTime::now(),
@@ -241,6 +271,14 @@ impl Metrics {
     /// The limiter name must come from a fixed set, never from the request.
     pub fn record_rate_limit_rejection(&self, limiter: &str) {
         self.rate_limit_rejections.inc(&[limiter]);
+    }
+
+    /// Counts one background-job attempt of `kind` that ended with `outcome` after `elapsed`.
+    /// Kinds come from the code's fixed set (a stored job of an unknown kind is counted
+    /// under its name, which only the server itself writes).
+    pub fn record_job(&self, kind: &str, outcome: &str, elapsed: Duration) {
+        self.job_runs.inc(&[kind, outcome]);
+        self.job_duration.observe(&[kind], elapsed);
     }
 
     /// Marks a request as started; the guard marks it finished when dropped (also on panic
@@ -293,6 +331,51 @@ impl Metrics {
         }
         self.login_failures.render(&mut out);
         self.rate_limit_rejections.render(&mut out);
+        self.job_runs.render(&mut out);
+        self.job_duration.render(&mut out);
+        if let Some(counts) = scrape.jobs {
+            let pairs: Vec<[(&str, &str); 1]> = JobStatus::ALL
+                .iter()
+                .map(|s| [("status", s.as_str())])
+                .collect();
+            let series: Vec<(&[(&str, &str)], f64)> = pairs
+                .iter()
+                .zip(counts)
+                .map(|(p, n)| (p.as_slice(), n as f64))
+                .collect();
+            gauge(
+                &mut out,
+                "jobs_queue_depth",
+                "Background jobs in the queue table, by status.",
+                &series,
+            );
+            let dead = JobStatus::ALL
+                .iter()
+                .zip(counts)
+                .find(|(s, _)| **s == JobStatus::Dead)
+                .map_or(0, |(_, n)| n);
+            gauge(
+                &mut out,
+                "jobs_dead_letter",
+                "Jobs that failed every attempt and wait for an administrator to retry them.",
+                &[(&[], dead as f64)],
+            );
+        }
+        if let Some(b) = scrape.backup {
+            gauge(
+                &mut out,
+                "backup_last_success_timestamp_seconds",
+                "When the newest backup archive (named in BACKUP_DIR/LATEST) was written, in seconds since the Unix epoch.",
+                &[(&[], b.written_unix)],
+            );
+            gauge(
+                &mut out,
+                "backup_last_size_bytes",
+                "Size of the newest backup archive in bytes.",
+                &[(&[], b.size_bytes as f64)],
+            );
+        }
+        self.cache_requests.render(&mut out);
         if let Some(n) = scrape.active_sessions {
             gauge(
                 &mut out,
@@ -336,6 +419,46 @@ impl Metrics {
 pub struct Scrape {
     pub active_sessions: Option<i64>,
     pub pool: Option<PoolStatus>,
+    /// Jobs per status, in the order of [`JobStatus::ALL`].
+    pub jobs: Option<[i64; 5]>,
+    /// The newest backup, when `BACKUP_DIR/LATEST` names one that exists.
+    pub backup: Option<BackupStatus>,
+}
+
+/// The newest backup archive, from file metadata only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BackupStatus {
+    /// Modification time of the archive (when writing it finished), Unix seconds.
+    pub written_unix: f64,
+    pub size_bytes: u64,
+}
+
+/// The file in the backup directory naming the newest archive (written by `formula-pm
+/// backup` and the `backup` job after each success).
+pub const BACKUP_LATEST: &str = "LATEST";
+
+/// Reads `dir/LATEST` and the metadata of the archive it names. `None` when there is no
+/// backup yet, or the name is not a plain file name in `dir`.
+pub fn backup_status(dir: &std::path::Path) -> Option<BackupStatus> {
+    let latest = std::fs::read_to_string(dir.join(BACKUP_LATEST)).ok()?;
+    let name = latest.trim();
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return None;
+    }
+    let meta = std::fs::metadata(dir.join(name)).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let written_unix = meta
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some(BackupStatus {
+        written_unix,
+        size_bytes: meta.len(),
+    })
 }
 
 /// Decrements the in-flight gauge when dropped.
@@ -470,6 +593,57 @@ mod tests {
             m.render(&Scrape::default())
                 .contains("rate_limit_rejections_total{limiter=\"odd\\\"name\"} 1\n")
         );
+    }
+
+    #[test]
+    fn job_and_backup_metrics_render() {
+        let m = Metrics::new();
+        m.record_job("backup", "done", Duration::from_millis(20));
+        m.record_job("backup", "retry", Duration::from_secs(2));
+        let scrape = Scrape {
+            jobs: Some([3, 1, 7, 0, 2]),
+            backup: Some(BackupStatus {
+                written_unix: 1_700_000_000.5,
+                size_bytes: 874,
+            }),
+            ..Scrape::default()
+        };
+        let text = m.render(&scrape);
+        for line in [
+            "jobs_runs_total{kind=\"backup\",outcome=\"done\"} 1\n",
+            "jobs_runs_total{kind=\"backup\",outcome=\"retry\"} 1\n",
+            "job_duration_seconds_bucket{kind=\"backup\",le=\"0.05\"} 1\n",
+            "job_duration_seconds_count{kind=\"backup\"} 2\n",
+            "jobs_queue_depth{status=\"queued\"} 3\n",
+            "jobs_queue_depth{status=\"done\"} 7\n",
+            "jobs_queue_depth{status=\"dead\"} 2\n",
+            "jobs_dead_letter 2\n",
+            "backup_last_success_timestamp_seconds 1700000000.5\n",
+            "backup_last_size_bytes 874\n",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+        // Unknown at scrape time: left out, not reported as 0.
+        let text = m.render(&Scrape::default());
+        assert!(!text.contains("jobs_queue_depth"));
+        assert!(!text.contains("backup_last_size_bytes"));
+    }
+
+    #[test]
+    fn backup_status_follows_latest_to_a_file_in_the_directory() {
+        let dir = std::env::temp_dir().join(format!("formula-metrics-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(backup_status(&dir), None, "no LATEST yet");
+        std::fs::write(dir.join("formula-pm-1.tar.gz"), b"12345").unwrap();
+        std::fs::write(dir.join(BACKUP_LATEST), b"formula-pm-1.tar.gz\n").unwrap();
+        let status = backup_status(&dir).unwrap();
+        assert_eq!(status.size_bytes, 5);
+        assert!(status.written_unix > 0.0);
+        for bad in ["../etc/passwd", "missing.tar.gz", ""] {
+            std::fs::write(dir.join(BACKUP_LATEST), bad).unwrap();
+            assert_eq!(backup_status(&dir), None, "{bad:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! `/health/live` answers without any I/O (the process is up). `/health/ready` answers 200
 //! only when the database replies within `HEALTH_DB_TIMEOUT_MS`, the disk holding `DATA_DIR`
-//! is not nearly full and the server is not shutting down; it is cheap (one `SELECT 1`, one
-//! `statvfs`), so load balancers may poll it often.
+//! is not nearly full, a required Redis answers and the server is not shutting down; it is
+//! cheap (one `SELECT 1`, one `statvfs`, one Redis `PING`), so load balancers may poll it often.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +17,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::metrics::{COMMIT, Metrics, Scrape, VERSION};
+use formula_app::jobs::JobStatus;
+
+use crate::metrics::{COMMIT, Metrics, Scrape, VERSION, backup_status};
 use crate::state::AppState;
 
 /// Settings for health checks, metrics and request logs.
@@ -37,6 +39,11 @@ pub struct OpsConfig {
     pub metrics_on_main: bool,
     /// Requests slower than this are logged at warn.
     pub slow_request: Duration,
+    /// Where backups are written (`BACKUP_DIR`), for the backup metrics; `None` leaves
+    /// them out.
+    pub backup_dir: Option<PathBuf>,
+    /// Whether readiness fails (503) rather than degrades when Redis fails (`REDIS_REQUIRED`).
+    pub redis_required: bool,
 }
 
 impl Default for OpsConfig {
@@ -49,6 +56,8 @@ impl Default for OpsConfig {
             metrics_token: None,
             metrics_on_main: true,
             slow_request: Duration::from_millis(1000),
+            backup_dir: None,
+            redis_required: false,
         }
     }
 }
@@ -110,10 +119,14 @@ pub struct DatabaseCheck {
     pub latency_ms: Option<f64>,
 }
 
-/// A component that is not configured.
+/// The Redis check: `disabled` without `REDIS_URL`, else one `PING`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DisabledCheck {
+pub struct RedisCheck {
     pub status: CheckStatus,
+    /// Round-trip time of `PING`; absent when disabled, failed or timed out.
+    pub latency_ms: Option<f64>,
+    /// Whether a failure fails readiness (`REDIS_REQUIRED`) or only degrades it.
+    pub required: bool,
 }
 
 /// Free space on the filesystem holding `DATA_DIR`.
@@ -130,8 +143,8 @@ pub struct DiskCheck {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Checks {
     pub database: DatabaseCheck,
-    /// Redis is not used yet; always `disabled`.
-    pub redis: DisabledCheck,
+    /// Redis (`REDIS_URL`), optional.
+    pub redis: RedisCheck,
     pub disk: DiskCheck,
 }
 
@@ -146,7 +159,7 @@ pub struct Readiness {
     pub uptime_seconds: u64,
     /// `true` once shutdown has begun.
     pub draining: bool,
-    /// Names of the checks that fail (`database`, `disk`, `draining`).
+    /// Names of the checks that fail (`database`, `disk`, `redis`, `draining`).
     pub failing: Vec<&'static str>,
     pub checks: Checks,
 }
@@ -184,6 +197,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
         }
     };
     let disk = disk_check(ops).await;
+    let redis = redis_check(state).await;
     let draining = state.runtime.is_draining();
 
     let mut failing = Vec::new();
@@ -193,12 +207,17 @@ pub async fn readiness(state: &AppState) -> Readiness {
     if disk.status == CheckStatus::Fail {
         failing.push("disk");
     }
+    if redis.status == CheckStatus::Fail && ops.redis_required {
+        failing.push("redis");
+    }
     if draining {
         failing.push("draining");
     }
     let status = if !failing.is_empty() {
         CheckStatus::Fail
-    } else if disk.status == CheckStatus::Degraded {
+    } else if disk.status == CheckStatus::Degraded || redis.status == CheckStatus::Fail {
+        // An optional Redis down: rate limits count per instance and the cache is
+        // bypassed, so the server still serves correctly.
         CheckStatus::Degraded
     } else {
         CheckStatus::Ok
@@ -212,11 +231,46 @@ pub async fn readiness(state: &AppState) -> Readiness {
         failing,
         checks: Checks {
             database,
-            redis: DisabledCheck {
-                status: CheckStatus::Disabled,
-            },
+            redis,
             disk,
         },
+    }
+}
+
+async fn redis_check(state: &AppState) -> RedisCheck {
+    let required = state.web.ops.redis_required;
+    let Some(redis) = &state.redis else {
+        return RedisCheck {
+            status: CheckStatus::Disabled,
+            latency_ms: None,
+            required,
+        };
+    };
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(state.web.ops.db_timeout, redis.ping()).await;
+    let latency = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    match outcome {
+        Ok(Ok(())) => RedisCheck {
+            status: CheckStatus::Ok,
+            latency_ms: Some(latency),
+            required,
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the Redis check failed");
+            RedisCheck {
+                status: CheckStatus::Fail,
+                latency_ms: None,
+                required,
+            }
+        }
+        Err(_) => {
+            tracing::warn!("readiness: Redis did not answer in time");
+            RedisCheck {
+                status: CheckStatus::Fail,
+                latency_ms: None,
+                required,
+            }
+        }
     }
 }
 
@@ -317,10 +371,39 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
         Err(_) => None,
     };
+    let jobs =
+        match tokio::time::timeout(state.web.ops.db_timeout, store.count_jobs_by_status()).await {
+            Ok(Ok(counted)) => {
+                let mut counts = [0i64; 5];
+                for (status, n) in counted {
+                    if let Some(i) = JobStatus::ALL.iter().position(|s| *s == status)
+                        && let Some(slot) = counts.get_mut(i)
+                    {
+                        *slot = n;
+                    }
+                }
+                Some(counts)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "metrics: cannot count jobs");
+                None
+            }
+            Err(_) => None,
+        };
+    // File metadata only; off the async workers in case BACKUP_DIR is on a network share.
+    let backup = match state.web.ops.backup_dir.clone() {
+        Some(dir) => tokio::task::spawn_blocking(move || backup_status(&dir))
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
     let pool = store.pool_status();
     let scrape = Scrape {
         active_sessions,
         pool: (pool.max > 0).then_some(pool),
+        jobs,
+        backup,
     };
     let body = state.runtime.metrics.render(&scrape);
     (

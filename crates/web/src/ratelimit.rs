@@ -12,13 +12,11 @@
 //! over its limit is refused whatever token it sends.
 //!
 //! Counters live behind [`RateLimitStore`]; [`InProcessStore`] keeps them in memory (one
-//! instance) and a shared store (Redis) can replace it so several instances enforce one
-//! limit.
+//! instance), and with `REDIS_URL` the server uses `formula_infra::redis`'s shared store so
+//! several instances enforce one limit.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -166,32 +164,9 @@ impl Default for RateLimits {
     }
 }
 
-/// The state of one key's current window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowState {
-    /// Requests counted in the window (including this one, for `hit`).
-    pub count: u32,
-    /// Time until the window ends.
-    pub reset_in: Duration,
-}
-
-/// A failure of a shared counter store; the limiter then lets the request through.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-/// The future a store returns.
-pub type StoreFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<WindowState, StoreError>> + Send + 'a>>;
-
-/// Where counters live: in process, or shared between instances (e.g. Redis with
-/// `INCR` + `PEXPIRE … NX` + `PTTL`). A window starts with a key's first request and
-/// lasts `window`.
-pub trait RateLimitStore: Send + Sync {
-    /// Counts one request against `key` and returns its window.
-    fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StoreFuture<'a>;
-    /// The window of `key` without counting (count 0 when it has none).
-    fn peek<'a>(&'a self, key: &'a str, window: Duration) -> StoreFuture<'a>;
-}
+// The port moved to the application layer so adapters (Redis, in `formula_infra`) can
+// implement it; re-exported here where the limiter uses it.
+pub use formula_app::ports::{RateLimitStore, StoreError, StoreFuture, WindowState};
 
 /// Keys kept before expired windows are swept out.
 const MAX_KEYS: usize = 100_000;

@@ -54,6 +54,8 @@ pub struct AppState {
     /// Rate-limit counters: in process by default; replace with a shared store so several
     /// instances enforce one limit.
     pub rate_limit_store: Arc<dyn crate::ratelimit::RateLimitStore>,
+    /// The Redis health probe when `REDIS_URL` is set (readiness reports it).
+    pub redis: Option<Arc<dyn formula_app::ports::Ping>>,
 }
 
 impl AppState {
@@ -63,7 +65,20 @@ impl AppState {
             web: Arc::new(web),
             runtime: Arc::new(crate::ops::Runtime::new(Arc::default())),
             rate_limit_store: Arc::new(crate::ratelimit::InProcessStore::default()),
+            redis: None,
         }
+    }
+
+    /// Counts rate limits in `store` (shared between instances) and reports `redis` in
+    /// readiness.
+    pub fn with_redis(
+        mut self,
+        store: Arc<dyn crate::ratelimit::RateLimitStore>,
+        redis: Arc<dyn formula_app::ports::Ping>,
+    ) -> Self {
+        self.rate_limit_store = store;
+        self.redis = Some(redis);
+        self
     }
 
     /// Uses `metrics` (shared with a `MeteredStore` and the connection counter) instead of

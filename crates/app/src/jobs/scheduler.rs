@@ -7,9 +7,8 @@
 //!    instances that both believe they hold the lease (a lease expiring mid-tick) cannot
 //!    enqueue the same slot twice.
 //!
-//! The lease lives in the database so no other service is needed; with Redis configured,
-//! a Redis lease (`SET key holder NX PX …`) can replace [`super::JobQueue::try_lease`]
-//! without changing anything else.
+//! The lease is a [`super::lease::Lease`]: in the database by default, so no other service
+//! is needed; with Redis configured, a Redis lease (`SET key holder NX PX …`) instead.
 
 use std::time::Duration as StdDuration;
 
@@ -25,7 +24,7 @@ pub const LEASE_NAME: &str = "scheduler";
 /// How often the scheduler looks at the clock; several times a minute, so no minute is missed.
 const TICK: StdDuration = StdDuration::from_secs(15);
 /// How long a lease lasts without renewal: a few ticks, so a stopped holder is replaced soon.
-const LEASE_FOR: Duration = Duration::seconds(60);
+const LEASE_FOR: StdDuration = StdDuration::from_secs(60);
 /// Attempts of a scheduled job (the next slot comes anyway).
 const SCHEDULED_ATTEMPTS: i32 = 3;
 
@@ -140,8 +139,8 @@ pub async fn run_scheduler(
     while !*shutdown.borrow() {
         let now = OffsetDateTime::now_utc();
         match services
-            .store
-            .try_lease(LEASE_NAME, &holder, now, now + LEASE_FOR)
+            .lease
+            .try_acquire(LEASE_NAME, &holder, LEASE_FOR)
             .await
         {
             Ok(held) => {
@@ -170,7 +169,7 @@ pub async fn run_scheduler(
             () = tokio::time::sleep(TICK) => {}
         }
     }
-    if leading && let Err(e) = services.store.release_lease(LEASE_NAME, &holder).await {
+    if leading && let Err(e) = services.lease.release(LEASE_NAME, &holder).await {
         tracing::warn!(target: "formula_pm::jobs", error = %e, "cannot release the scheduler lease");
     }
     tracing::info!(target: "formula_pm::jobs", holder, "scheduler stopped");

@@ -1,13 +1,14 @@
 //! Running jobs: claim one, dispatch it to the handler of its kind, record the outcome.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::{
-    AUDIT_RETENTION, CLEANUP_SESSIONS, DB_MAINTENANCE, DONE_JOBS_KEPT, JOBS_CLEANUP, Job,
-    KEEP_ACTIONS, LOCK_FOR, SEND_EMAIL, backoff,
+    AUDIT_RETENTION, CLEANUP_SESSIONS, DB_MAINTENANCE, DONE_JOBS_KEPT, JOBS_CLEANUP, Job, JobHost,
+    KEEP_ACTIONS, LOCK_FOR, NoHost, SEND_EMAIL, backoff,
 };
 use crate::error::AppResult;
 use crate::ports::OutboxMail;
@@ -32,6 +33,19 @@ pub enum RunOutcome {
     Released,
     /// Its lock expired while it ran and another worker owns it now; nothing was recorded.
     Lost,
+}
+
+impl RunOutcome {
+    /// The outcome's name in metrics and logs: `done`, `retry`, `dead`, `released`, `lost`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunOutcome::Done => "done",
+            RunOutcome::Retry(_) => "retry",
+            RunOutcome::Dead => "dead",
+            RunOutcome::Released => "released",
+            RunOutcome::Lost => "lost",
+        }
+    }
 }
 
 /// Why a handler failed.
@@ -78,7 +92,7 @@ impl Services {
         worker: &str,
         now: OffsetDateTime,
     ) -> AppResult<Option<(Job, RunOutcome)>> {
-        self.run_claimed(worker, now, None).await
+        self.run_claimed(worker, now, None, &NoHost).await
     }
 
     /// Runs due jobs until none is left (at most `limit`); returns how many ran.
@@ -100,6 +114,7 @@ impl Services {
         worker: &str,
         now: OffsetDateTime,
         shutdown: Option<&watch::Receiver<bool>>,
+        host: &dyn JobHost,
     ) -> AppResult<Option<(Job, RunOutcome)>> {
         let Some(job) = self.store.claim_job(worker, now, now + LOCK_FOR).await? else {
             return Ok(None);
@@ -109,7 +124,7 @@ impl Services {
             return Ok(Some((job, RunOutcome::Released)));
         }
         let started = std::time::Instant::now();
-        let result = self.handle(&job, now).await;
+        let result = self.handle(&job, now, host).await;
         let finished = OffsetDateTime::now_utc().max(now);
         let outcome = match result {
             Ok(completion) => {
@@ -144,7 +159,9 @@ impl Services {
                 }
             }
         };
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed = started.elapsed();
+        host.finished(&job, &outcome, elapsed);
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         match &outcome {
             RunOutcome::Done => {
                 tracing::info!(target: "formula_pm::jobs", job_id = %job.id, kind = %job.kind, attempt = job.attempts, duration_ms = ms, "job done");
@@ -164,7 +181,12 @@ impl Services {
     }
 
     /// Dispatches a job to the handler of its kind.
-    async fn handle(&self, job: &Job, now: OffsetDateTime) -> Result<Completion, JobError> {
+    async fn handle(
+        &self,
+        job: &Job,
+        now: OffsetDateTime,
+        host: &dyn JobHost,
+    ) -> Result<Completion, JobError> {
         match job.kind.as_str() {
             SEND_EMAIL => self.send_email(job, now).await,
             CLEANUP_SESSIONS => {
@@ -203,11 +225,15 @@ impl Services {
                 tracing::info!(target: "formula_pm::jobs", deleted = n, "finished jobs deleted");
                 Ok(Completion::Plain)
             }
-            // Retried rather than dead at once: during a rolling upgrade, a newer
-            // instance may know this kind.
-            other => Err(JobError::retry(format!(
-                "no handler for job kind {other:?}"
-            ))),
+            other => match host.run(job).await {
+                Some(Ok(())) => Ok(Completion::Plain),
+                Some(Err(message)) => Err(JobError::retry(message)),
+                // Retried rather than dead at once: during a rolling upgrade, a newer
+                // instance may know this kind.
+                None => Err(JobError::retry(format!(
+                    "no handler for job kind {other:?}"
+                ))),
+            },
         }
     }
 
@@ -253,7 +279,13 @@ impl Services {
 /// [`IDLE_WAIT`] (or until this process enqueues something) when there are none, and now
 /// and then returns jobs whose instance died to the queue. A job in progress when shutdown
 /// begins is finished; one claimed but not started is released for another instance.
-pub async fn run_worker(services: Services, worker: String, mut shutdown: watch::Receiver<bool>) {
+/// `host` adds the process's own job kinds and observes each attempt.
+pub async fn run_worker(
+    services: Services,
+    worker: String,
+    mut shutdown: watch::Receiver<bool>,
+    host: Arc<dyn JobHost>,
+) {
     tracing::info!(target: "formula_pm::jobs", worker, "job worker started");
     let mut last_release: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
@@ -274,7 +306,12 @@ pub async fn run_worker(services: Services, worker: String, mut shutdown: watch:
             }
         }
         let ran = services
-            .run_claimed(&worker, OffsetDateTime::now_utc(), Some(&shutdown))
+            .run_claimed(
+                &worker,
+                OffsetDateTime::now_utc(),
+                Some(&shutdown),
+                host.as_ref(),
+            )
             .await;
         match ran {
             Ok(Some(_)) => continue,

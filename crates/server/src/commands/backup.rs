@@ -89,14 +89,45 @@ pub(crate) async fn open_for_dump(config: &Config) -> anyhow::Result<Db> {
 
 async fn backup(config: &Config, to: Option<PathBuf>) -> anyhow::Result<()> {
     let dir = to.unwrap_or_else(|| config.backup.dir.clone());
-    let now = OffsetDateTime::now_utc();
-    let name = format!("{PREFIX}{}{SUFFIX}", archive::file_stamp(now));
-    let db = open_for_dump(config).await?;
     eprintln!(
         "backup: {} into {}",
         config.database_description(),
         dir.display()
     );
+    let made = write_backup(config, &dir).await?;
+    let written = &made.written;
+    println!(
+        "Backup written: {} ({} bytes, {} rows, sha256 {})",
+        written.path.display(),
+        written.bytes,
+        made.rows,
+        written.sha256
+    );
+    for pruned in &made.pruned {
+        println!("Pruned old backup: {pruned}");
+    }
+    Ok(())
+}
+
+/// What [`write_backup`] did.
+pub(crate) struct BackupMade {
+    pub written: archive::Written,
+    /// Rows in the archive, over every table.
+    pub rows: u64,
+    /// Archives deleted by the retention.
+    pub pruned: Vec<String>,
+}
+
+/// Writes one backup archive of the configured database into `dir`, points `LATEST` at it
+/// and applies `BACKUP_RETENTION_DAYS`: what `formula-pm backup` does, and the scheduled
+/// `backup` job too. Work files that a crashed earlier backup left behind are removed first.
+pub(crate) async fn write_backup(config: &Config, dir: &Path) -> anyhow::Result<BackupMade> {
+    let now = OffsetDateTime::now_utc();
+    for left in remove_leftovers(dir, now) {
+        tracing::info!(path = %left, "removed a work file left by an interrupted backup");
+    }
+    let name = format!("{PREFIX}{}{SUFFIX}", archive::file_stamp(now));
+    let db = open_for_dump(config).await?;
     let written = archive::write(&db, &config.data_dir, &dir.join(&name), now).await;
     db.close().await;
     let written = written?;
@@ -109,16 +140,54 @@ async fn backup(config: &Config, to: Option<PathBuf>) -> anyhow::Result<()> {
         sha256 = %written.sha256,
         "backup written"
     );
-    println!(
-        "Backup written: {} ({} bytes, {rows} rows, sha256 {})",
-        written.path.display(),
-        written.bytes,
-        written.sha256
-    );
-    for pruned in prune(&dir, config.backup.retention_days, &name, now) {
-        println!("Pruned old backup: {pruned}");
+    let pruned = prune(dir, config.backup.retention_days, &name, now);
+    Ok(BackupMade {
+        written,
+        rows,
+        pruned,
+    })
+}
+
+/// Work files older than this in the backup directory are leftovers of an interrupted
+/// backup; younger ones may belong to a backup running right now (another process).
+const LEFTOVER_AGE: time::Duration = time::Duration::days(1);
+
+/// Removes what an interrupted backup leaves in `dir` (its staging directory
+/// `.formula-pm-staging-…`, a `.formula-pm-….partial` archive, a `.LATEST.tmp`) once older
+/// than [`LEFTOVER_AGE`]. Returns what went; failures are only logged.
+fn remove_leftovers(dir: &Path, now: OffsetDateTime) -> Vec<String> {
+    let Ok(items) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let cutoff = std::time::SystemTime::from(now - LEFTOVER_AGE);
+    let mut removed = Vec::new();
+    for item in items.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with(".formula-pm-staging-")
+            || (name.starts_with(&format!(".{PREFIX}")) && name.ends_with(".partial"))
+            || name == format!(".{LATEST}.tmp");
+        let old = item
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < cutoff);
+        if !ours || !old {
+            continue;
+        }
+        let path = item.path();
+        let gone = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match gone {
+            Ok(()) => removed.push(name),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove a backup work file")
+            }
+        }
     }
-    Ok(())
+    removed.sort();
+    removed
 }
 
 /// Deletes archives (and their `.sha256` files) in `dir` older than `days` days. Never the
@@ -197,6 +266,64 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_of_interrupted_backups_are_removed_once_old() {
+        let dir = Scratch::new(&std::env::temp_dir(), "leftover-test").unwrap();
+        let now = OffsetDateTime::now_utc();
+        let old = std::time::SystemTime::from(now - time::Duration::days(2));
+        let age = |name: &str| {
+            fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        };
+        for name in [
+            ".formula-pm-20261001T000000.000Z.tar.gz.partial",
+            ".LATEST.tmp",
+            ".formula-pm-20261125T000000.000Z.tar.gz.partial",
+            "formula-pm-20261001T000000.000Z.tar.gz",
+            ".other.partial",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let staging = dir.path().join(".formula-pm-staging-0123");
+        fs::create_dir_all(&staging).unwrap();
+        fs::write(staging.join("users.jsonl"), b"x").unwrap();
+        fs::File::open(&staging).unwrap().set_modified(old).unwrap();
+        for name in [
+            ".formula-pm-20261001T000000.000Z.tar.gz.partial",
+            ".LATEST.tmp",
+            "formula-pm-20261001T000000.000Z.tar.gz",
+            ".other.partial",
+        ] {
+            age(name);
+        }
+        // Old work files go; a fresh one (a backup running now), archives and others' stay.
+        assert_eq!(
+            remove_leftovers(dir.path(), now),
+            [
+                ".LATEST.tmp",
+                ".formula-pm-20261001T000000.000Z.tar.gz.partial",
+                ".formula-pm-staging-0123"
+            ]
+        );
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".formula-pm-20261125T000000.000Z.tar.gz.partial",
+                ".other.partial",
+                "formula-pm-20261001T000000.000Z.tar.gz"
+            ]
+        );
+    }
 
     #[test]
     fn pruning_keeps_recent_and_newest_archives() {

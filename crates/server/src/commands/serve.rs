@@ -3,7 +3,8 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::database::Database;
 use crate::logging::{self, Output};
+use crate::tls::TlsListener;
 
 pub async fn run() -> anyhow::Result<()> {
     let config = super::load_config()?;
@@ -60,6 +62,13 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
     let metrics = Arc::new(Metrics::new());
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(database.store(), metrics.clone()));
     let services = super::services(config, store);
+    let (services, redis) = match &config.redis {
+        Some(settings) => {
+            let (services, web) = crate::redis::attach(settings, services, &metrics).await?;
+            (services, Some(web))
+        }
+        None => (services, None),
+    };
     let web = WebConfig {
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
@@ -71,8 +80,12 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         cors_allowed_origins: config.security.cors_allowed_origins.clone(),
         security_headers: config.security.security_headers,
     };
-    let state = AppState::new(services, web).with_metrics(metrics.clone());
+    let mut state = AppState::new(services, web).with_metrics(metrics.clone());
+    if let Some(redis) = redis {
+        state = state.with_redis(redis.rate_limit_store, redis.probe);
+    }
     let job_services = state.services.clone();
+    let job_metrics = metrics.clone();
     let runtime = state.runtime.clone();
     let metrics_app = config
         .ops
@@ -81,17 +94,33 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
     let app = formula_web::router(state);
 
     let addr = config.listen_addr();
+    // Checked by the configuration already; built before binding so a bad pair fails first.
+    let tls = match &config.tls {
+        Some(settings) => Some(
+            settings
+                .server_config()
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.variable, e.message))?,
+        ),
+        None => None,
+    };
+    if tls.is_some() && !config.public_url.starts_with("https://") {
+        // Refused in production by the configuration; a mistake worth pointing out here.
+        tracing::warn!(
+            url = %config.public_url,
+            "TLS_CERT_FILE is set but PUBLIC_URL is not https://: links and cookies will not match how the server answers"
+        );
+    }
     let listener = TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (BIND and PORT): is another server using the port? Set PORT to use another one")
     })?;
 
     let url = &config.public_url;
-    tracing::info!(listen = %addr, url = %url, startup_ms = started.elapsed().as_millis() as u64, "Formula PM is ready: open {url}");
+    tracing::info!(listen = %addr, url = %url, tls = tls.is_some(), startup_ms = started.elapsed().as_millis() as u64, "Formula PM is ready: open {url}");
     eprintln!("Formula PM is ready: open {url}");
 
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
     // Background jobs stop taking work at the shutdown signal; awaited after the server stops.
-    let jobs = crate::jobs::spawn(config, &job_services, on_signal.clone());
+    let jobs = crate::jobs::spawn(config, &job_services, job_metrics, on_signal.clone());
     if let (Some(bind), Some(metrics_app)) = (config.ops.metrics_bind, metrics_app) {
         let listener = TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} (METRICS_BIND): is another program using the port?")
@@ -110,36 +139,62 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         });
     }
     let grace = Duration::from_secs(config.ops.shutdown_grace_seconds);
-    // Counts open connections; `tap_io` keeps `ConnectInfo<SocketAddr>` available.
-    let listener = CountingListener::new(listener, metrics).tap_io(|_| ());
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let signal = shutdown_signal().await;
-        // Readiness fails from now on; the listener closes when this future returns.
-        runtime.start_draining();
-        tracing::info!(
-            signal,
-            grace_secs = grace.as_secs(),
-            "shutting down: finishing open requests"
-        );
-        let _ = signalled.send(true);
-    })
-    .into_future();
-    let deadline = async move {
-        if on_signal.wait_for(|s| *s).await.is_err() {
-            // The server ended on its own; the other branch finishes.
-            std::future::pending::<()>().await;
+    // One deadline, fixed at the signal, bounds the whole shutdown: the HTTP drain and then
+    // the background jobs share it, so a stop never takes longer than SHUTDOWN_GRACE_SECONDS.
+    let stop_by: Arc<OnceLock<tokio::time::Instant>> = Arc::default();
+    let graceful = {
+        let stop_by = stop_by.clone();
+        async move {
+            let signal = shutdown_signal().await;
+            let _ = stop_by.set(tokio::time::Instant::now() + grace);
+            // Readiness fails from now on; the listener closes when this future returns.
+            runtime.start_draining();
+            tracing::info!(
+                signal,
+                grace_secs = grace.as_secs(),
+                "shutting down: finishing open requests and jobs"
+            );
+            let _ = signalled.send(true);
         }
-        tokio::time::sleep(grace).await;
+    };
+    // Counts open connections; `tap_io` keeps `ConnectInfo<SocketAddr>` available.
+    let listener = CountingListener::new(listener, metrics);
+    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
+        None => Box::pin(
+            axum::serve(listener.tap_io(|_| ()), make_service)
+                .with_graceful_shutdown(graceful)
+                .into_future(),
+        ),
+        Some(tls) => {
+            let listener = TlsListener::spawn(listener, tls, on_signal.clone())
+                .context("cannot start the TLS listener")?;
+            Box::pin(
+                axum::serve(listener.tap_io(|_| ()), make_service)
+                    .with_graceful_shutdown(graceful)
+                    .into_future(),
+            )
+        }
+    };
+    let deadline = {
+        let stop_by = stop_by.clone();
+        async move {
+            match (on_signal.wait_for(|s| *s).await, stop_by.get()) {
+                (Ok(_), Some(at)) => tokio::time::sleep_until(*at).await,
+                // The server ended on its own; the other branch finishes.
+                _ => std::future::pending::<()>().await,
+            }
+        }
     };
     tokio::select! {
         served = server => served.context("the web server failed")?,
         () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "connections still open after the grace period; closing them"),
     }
-    jobs.finish(grace).await;
+    let stop_by = stop_by
+        .get()
+        .copied()
+        .unwrap_or_else(|| tokio::time::Instant::now() + grace);
+    jobs.finish(stop_by).await;
     Ok(())
 }
 
@@ -154,6 +209,8 @@ fn ops_config(config: &Config) -> OpsConfig {
         metrics_token: ops.metrics_token.as_ref().map(|t| t.expose().to_owned()),
         metrics_on_main: ops.metrics_bind.is_none(),
         slow_request: Duration::from_millis(ops.slow_request_ms),
+        backup_dir: Some(config.backup.dir.clone()),
+        redis_required: config.redis.as_ref().is_some_and(|r| r.required),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::process::{Server, free_port};
 
@@ -57,13 +57,34 @@ fn promtool(text: &str) -> (bool, String) {
 
 #[test]
 fn metrics_pass_promtool_and_need_the_token() {
-    let server = Server::start_with(&[("METRICS_TOKEN", TOKEN)]);
+    let backups = std::env::temp_dir().join(format!(
+        "formula-metrics-backup-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let backup_dir = backups.display().to_string();
+    // A backup job runs at once (every minute's slot is due), for the job and backup metrics.
+    let server = Server::start_with(&[
+        ("METRICS_TOKEN", TOKEN),
+        ("BACKUP_SCHEDULE", "* * * * *"),
+        ("BACKUP_DIR", &backup_dir),
+    ]);
     // Some traffic: a page (redirecting to first-run setup), an API error, an unknown path.
     get(&server.url("/login"), None);
     get(&server.url("/api/v1/auth/me"), None);
     get(&server.url("/no/such/path"), None);
 
     let url = server.url("/metrics");
+    // Counts vary: the scheduler also enqueues the previous minute's slot at start.
+    let backup_done = r#"jobs_runs_total{kind="backup",outcome="done"} "#;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !get(&url, Some(TOKEN)).1.contains(backup_done) {
+        assert!(
+            Instant::now() < deadline,
+            "no backup job ran:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(get(&url, None).0, 401, "no token");
     assert_eq!(
         get(&url, Some("not-the-token-at-all")).0,
@@ -80,6 +101,13 @@ fn metrics_pass_promtool_and_need_the_token() {
         "http_connections_open ",
         r#"db_pool_connections{state="idle"}"#,
         "active_sessions 0",
+        backup_done,
+        r#"job_duration_seconds_count{kind="backup"} "#,
+        r#"jobs_queue_depth{status="done"} "#,
+        r#"jobs_queue_depth{status="dead"} 0"#,
+        "jobs_dead_letter 0",
+        "backup_last_success_timestamp_seconds ",
+        "backup_last_size_bytes ",
     ] {
         assert!(text.contains(series), "missing {series:?} in:\n{text}");
     }
@@ -88,6 +116,7 @@ fn metrics_pass_promtool_and_need_the_token() {
         ok,
         "promtool check metrics failed:\n{said}\n--- metrics ---\n{text}"
     );
+    let _ = std::fs::remove_dir_all(&backups);
 }
 
 #[test]

@@ -119,7 +119,7 @@ fn start() -> Result<Server, String> {
     })
 }
 
-fn find_bin_dir() -> Result<PathBuf, String> {
+pub fn find_bin_dir() -> Result<PathBuf, String> {
     let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .map_err(|e| format!("PostgreSQL is not installed (/usr/lib/postgresql: {e}); install postgresql or set TEST_DATABASE_URL"))?
         .filter_map(|e| e.ok())
@@ -132,13 +132,13 @@ fn find_bin_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "no initdb/pg_ctl under /usr/lib/postgresql/*/bin".to_string())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
     listener
         .local_addr()
@@ -148,7 +148,7 @@ fn free_port() -> Result<u16, String> {
 
 /// Runs a set-up command with its output in a file (a daemon that inherited a pipe would
 /// keep `output()` waiting), and reports that output if it fails.
-fn run(root: &Path, cmd: &mut Command, what: &str) -> Result<(), String> {
+pub fn run(root: &Path, cmd: &mut Command, what: &str) -> Result<(), String> {
     let out_path = root.join(format!("{}.out", what.replace(' ', "-")));
     let out = File::create(&out_path).map_err(|e| e.to_string())?;
     let err = out.try_clone().map_err(|e| e.to_string())?;

@@ -36,6 +36,10 @@ const CLEARED: &[&str] = &[
     "SMTP_PASSWORD_FILE",
     "SMTP_FROM",
     "REDIS_URL",
+    "TLS_CERT_FILE",
+    "TLS_KEY_FILE",
+    "REDIS_URL_FILE",
+    "REDIS_REQUIRED",
     "LOG_FILE",
     "LOG_MAX_SIZE",
     "LOG_MAX_FILES",
@@ -52,6 +56,9 @@ const CLEARED: &[&str] = &[
     "SCHEDULE_AUDIT_RETENTION",
     "SCHEDULE_DB_MAINTENANCE",
     "AUDIT_RETENTION_DAYS",
+    "BACKUP_DIR",
+    "BACKUP_RETENTION_DAYS",
+    "BACKUP_SCHEDULE",
 ];
 
 /// A running server; dropping it kills the process and removes its data.
@@ -74,6 +81,10 @@ impl Server {
         let port = free_port();
         let log = fs::File::create(dir.join("server.log")).expect("create server log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_formula-pm"));
+        // Every variable the loader reads, so nothing from the developer's shell leaks in.
+        for name in CLEARED.iter().chain(formula_pm::config::VARIABLES) {
+            cmd.env_remove(name);
+        }
         cmd.arg("serve")
             .env("PORT", port.to_string())
             .env("BIND", "127.0.0.1")
@@ -82,9 +93,6 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log handle"))
             .stderr(log);
-        for name in CLEARED {
-            cmd.env_remove(name);
-        }
         for (name, value) in env {
             cmd.env(name, value);
         }

@@ -486,3 +486,29 @@ pub async fn housekeeping_removes_only_what_is_stale(db: &Db) {
 
     db.optimize_database().await.unwrap();
 }
+
+pub async fn jobs_are_counted_by_status(db: &Db) {
+    assert!(db.count_jobs_by_status().await.unwrap().is_empty());
+    let t = now();
+    for kind in ["a", "b", "c", "d"] {
+        db.enqueue(&job(kind, t - Duration::minutes(1), 1))
+            .await
+            .unwrap();
+    }
+    let lock = t + Duration::minutes(15);
+    let first = db.claim_job("w", t, lock).await.unwrap().unwrap();
+    db.complete_job(first.id, "w", t, None).await.unwrap();
+    let second = db.claim_job("w", t, lock).await.unwrap().unwrap();
+    // Its only attempt failed: dead.
+    db.fail_job(second.id, "w", t, "boom", None).await.unwrap();
+    db.claim_job("w", t, lock).await.unwrap().unwrap();
+    assert_eq!(
+        db.count_jobs_by_status().await.unwrap(),
+        vec![
+            (JobStatus::Dead, 1),
+            (JobStatus::Done, 1),
+            (JobStatus::Queued, 1),
+            (JobStatus::Running, 1),
+        ]
+    );
+}

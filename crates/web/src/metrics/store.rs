@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use formula_app::error::AppResult;
-use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, NewJob};
+use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, JobStatus, NewJob};
 use formula_app::ports::{
     ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
 };
@@ -134,6 +134,7 @@ metered! {
     async fn retry_dead_job(&self, id: Uuid, now: OffsetDateTime, audit: &AuditEntry) -> AppResult<Option<Job>>;
     async fn try_lease(&self, name: &str, holder: &str, now: OffsetDateTime, until: OffsetDateTime) -> AppResult<bool>;
     async fn release_lease(&self, name: &str, holder: &str) -> AppResult<()>;
+    async fn count_jobs_by_status(&self) -> AppResult<Vec<(JobStatus, i64)>>;
 }
 
 metered! {
