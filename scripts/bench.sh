@@ -18,7 +18,7 @@ OUT=docs/performance.md
 
 command -v wrk >/dev/null || { echo "bench.sh: install wrk (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -p formula-pm
-BIN="$PWD/target/release/formula-pm"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/formula-pm"
 
 work="$(mktemp -d)"
 pid=""

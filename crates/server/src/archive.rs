@@ -12,6 +12,10 @@
 //! renamed, so a failed run never leaves something that looks like an archive. Reading
 //! unpacks every entry into a scratch directory while hashing it, so a truncated or
 //! corrupted archive is found before anything is loaded.
+//!
+//! With `BACKUP_ENCRYPTION_RECIPIENTS` the gzip stream is encrypted with age on its way to
+//! disk (see `crate::encryption`); the `.sha256` file covers the encrypted bytes, so it can
+//! be checked without the key. Reading recognises the age header and decrypts as it reads.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -28,6 +32,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 use crate::Refused;
+use crate::encryption::{self, Sealing};
 
 /// `format` in every manifest.
 pub const FORMAT: &str = "formula-pm-archive";
@@ -183,11 +188,13 @@ pub struct Written {
 /// Dumps `db` (and the files under `data_dir/uploads`, if any) into a new archive at
 /// `path`, with its `.sha256` file. Refuses to overwrite an existing file. Per-table
 /// progress goes to stderr. `created_at` is recorded in the manifest (to the microsecond).
+/// With `recipients`, the archive is age-encrypted to them (`path` should end in `.age`).
 pub async fn write(
     db: &Db,
     data_dir: &Path,
     path: &Path,
     created_at: OffsetDateTime,
+    recipients: &[age::x25519::Recipient],
 ) -> anyhow::Result<Written> {
     let dir = path
         .parent()
@@ -260,8 +267,10 @@ pub async fn write(
     let guard = RemoveOnDrop(Some(partial.clone()));
     let file =
         File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    // Hashed below the encryption: the `.sha256` file is over the bytes on disk.
     let hashing = Hashing::new(BufWriter::new(file));
-    let gz = flate2::write::GzEncoder::new(hashing, flate2::Compression::default());
+    let sealing = Sealing::new(hashing, recipients).context("cannot start the encryption")?;
+    let gz = flate2::write::GzEncoder::new(sealing, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     let mtime = u64::try_from(created_at.unix_timestamp()).unwrap_or(0);
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
@@ -284,7 +293,8 @@ pub async fn write(
         append(&mut tar, &entry, expected, mtime, File::open(full)?)?;
     }
     let gz = tar.into_inner().context("cannot finish the archive")?;
-    let hashing = gz.finish().context("cannot finish the compression")?;
+    let sealing = gz.finish().context("cannot finish the compression")?;
+    let hashing = sealing.finish().context("cannot finish the encryption")?;
     let (buffered, sum) = hashing.finish();
     let file = buffered
         .into_inner()
@@ -459,7 +469,9 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
 
 /// Checks `path` against its `.sha256` file (when there is one), unpacks every entry into a
 /// scratch directory under `work` while hashing it, and checks each against the manifest.
-pub fn unpack(path: &Path, work: &Path) -> anyhow::Result<Unpacked> {
+/// An age-encrypted archive is decrypted on the fly with the identities in
+/// `identity_file` (`BACKUP_ENCRYPTION_IDENTITY_FILE`), and refused without one.
+pub fn unpack(path: &Path, work: &Path, identity_file: Option<&Path>) -> anyhow::Result<Unpacked> {
     if !path.is_file() {
         return Err(bad(path, "no such file"));
     }
@@ -486,10 +498,28 @@ pub fn unpack(path: &Path, work: &Path) -> anyhow::Result<Unpacked> {
         eprintln!("verify: checksum matches {}", sidecar.display());
     }
 
-    let dir = Scratch::new(work, "unpack")?;
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
+    let mut input = BufReader::new(file);
     let damaged = |e: io::Error| bad(path, format!("the archive is truncated or corrupted ({e})"));
+    let input: Box<dyn Read> = if encryption::is_encrypted(&mut input).map_err(damaged)? {
+        const VARIABLE: &str = "BACKUP_ENCRYPTION_IDENTITY_FILE";
+        let Some(identity_file) = identity_file else {
+            return Err(bad(
+                path,
+                format!(
+                    "the archive is encrypted (age); set {VARIABLE} to the identity file holding its secret key"
+                ),
+            ));
+        };
+        let identities = encryption::read_identities(VARIABLE, identity_file)?;
+        let reader = encryption::decrypt(input, &identities).map_err(|m| bad(path, m))?;
+        eprintln!("verify: decrypting with {}", identity_file.display());
+        Box::new(reader)
+    } else {
+        Box::new(input)
+    };
+    let dir = Scratch::new(work, "unpack")?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(input));
     let mut found: BTreeMap<String, EntrySum> = BTreeMap::new();
     let mut manifest_text = None;
     for entry in archive.entries().map_err(damaged)? {
@@ -526,9 +556,11 @@ pub fn unpack(path: &Path, work: &Path) -> anyhow::Result<Unpacked> {
             return Err(bad(path, format!("entry {name} appears twice")));
         }
     }
-    // Read to the very end, so gzip checks its CRC and length even after tar's end marker.
+    // Read to the very end, so gzip checks its CRC and length even after tar's end marker,
+    // and age authenticates its final chunk (which is what detects a cut-off file).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(damaged)?;
+    io::copy(&mut rest.into_inner(), &mut io::sink()).map_err(damaged)?;
 
     let text = manifest_text.ok_or_else(|| {
         bad(

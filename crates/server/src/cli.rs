@@ -44,7 +44,8 @@ pub enum Command {
     /// Write a consistent backup of the database (and uploaded files) into one archive, or
     /// check one with `backup verify FILE`.
     ///
-    /// The archive, formula-pm-<UTC time>.tar.gz, goes into --to, BACKUP_DIR or
+    /// The archive, formula-pm-<UTC time>.tar.gz (.tar.gz.age, encrypted, when
+    /// BACKUP_ENCRYPTION_RECIPIENTS is set), goes into --to, BACKUP_DIR or
     /// DATA_DIR/backups, with a .sha256 file beside it and a LATEST file naming it; archives
     /// older than BACKUP_RETENTION_DAYS are pruned (never the newest). See docs/operations.md.
     Backup(BackupArgs),
@@ -76,6 +77,15 @@ pub enum BackupAction {
     /// Check an archive: its .sha256 file, every entry's checksum, and a trial restore into a
     /// scratch database whose row counts must match the manifest. Exits 0 only if all match.
     Verify(VerifyArgs),
+    /// Generate an age key pair for BACKUP_ENCRYPTION_RECIPIENTS: writes the secret identity
+    /// to FILE (like `age-keygen -o FILE`) and prints the public key.
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the identity (secret key); refused if it exists. Keep it off the server.
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +185,14 @@ mod tests {
             }))
         ));
         assert!(Cli::try_parse_from(["formula-pm", "backup", "verify"]).is_err());
+        let cli = Cli::try_parse_from(["formula-pm", "backup", "keygen", "key.txt"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Backup(BackupArgs {
+                action: Some(BackupAction::Keygen(_)),
+                ..
+            }))
+        ));
         let cli = Cli::try_parse_from(["formula-pm", "restore", "a.tar.gz", "--force"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Restore(r)) if r.force));
         let cli = Cli::try_parse_from(["formula-pm", "import", "a.tar.gz"]).unwrap();

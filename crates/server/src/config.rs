@@ -34,6 +34,7 @@ pub const VARIABLES: &[&str] = &[
     "LOG_MAX_SIZE",
     "LOG_MAX_FILES",
     "SLOW_REQUEST_MS",
+    "SLOW_QUERY_MS",
     "METRICS_TOKEN",
     "METRICS_TOKEN_FILE",
     "METRICS_BIND",
@@ -73,6 +74,15 @@ pub const VARIABLES: &[&str] = &[
     "BACKUP_DIR",
     "BACKUP_RETENTION_DAYS",
     "BACKUP_SCHEDULE",
+    "BACKUP_ENCRYPTION_RECIPIENTS",
+    "BACKUP_ENCRYPTION_IDENTITY_FILE",
+    "BACKUP_S3_ENDPOINT",
+    "BACKUP_S3_BUCKET",
+    "BACKUP_S3_REGION",
+    "BACKUP_S3_PREFIX",
+    "BACKUP_S3_ACCESS_KEY_ID",
+    "BACKUP_S3_SECRET_ACCESS_KEY",
+    "BACKUP_S3_SECRET_ACCESS_KEY_FILE",
     "JOB_WORKERS",
     "SCHEDULE_CLEANUP_SESSIONS",
     "SCHEDULE_AUDIT_RETENTION",
@@ -93,6 +103,7 @@ pub const SECRETS: &[&str] = &[
     "SEED_PASSWORD",
     "SMTP_PASSWORD",
     "REDIS_URL",
+    "BACKUP_S3_SECRET_ACCESS_KEY",
 ];
 
 /// Default port of the web server.
@@ -230,6 +241,8 @@ pub struct OpsSettings {
     pub log_max_files: u32,
     /// Requests slower than this many milliseconds are logged at warn.
     pub slow_request_ms: u64,
+    /// Database calls slower than this many milliseconds are logged at warn.
+    pub slow_query_ms: u64,
     /// Bearer token `/metrics` requires.
     pub metrics_token: Option<Secret>,
     /// Serve `/metrics` only on this address instead of the main port.
@@ -821,6 +834,7 @@ impl Config {
             ("LOG_MAX_SIZE", ops.log_max_size.to_string()),
             ("LOG_MAX_FILES", ops.log_max_files.to_string()),
             ("SLOW_REQUEST_MS", ops.slow_request_ms.to_string()),
+            ("SLOW_QUERY_MS", ops.slow_query_ms.to_string()),
             ("METRICS_TOKEN", secret(&ops.metrics_token)),
             (
                 "METRICS_BIND",
@@ -885,6 +899,7 @@ impl Config {
             .into_iter()
             .chain(ops_lines)
             .chain(self.backup.lines())
+            .chain(self.backup.s3_lines())
             .chain(security_lines)
             .chain(self.jobs.lines())
             .chain([
@@ -995,10 +1010,24 @@ pub struct BackupSettings {
     /// When the server's job runner writes a backup into `dir` (`BACKUP_SCHEDULE`); `None`
     /// is off.
     pub schedule: Option<Cron>,
+    /// age public keys every backup is encrypted to (`BACKUP_ENCRYPTION_RECIPIENTS`);
+    /// empty writes plain `.tar.gz` archives.
+    pub encryption_recipients: Vec<age::x25519::Recipient>,
+    /// The age identity file that decrypts encrypted archives for `backup verify`,
+    /// `restore` and `import` (`BACKUP_ENCRYPTION_IDENTITY_FILE`). Read only by those
+    /// commands, so the server itself never needs the secret key.
+    pub encryption_identity_file: Option<PathBuf>,
+    /// Where each new backup is also uploaded (`BACKUP_S3_*`); `None` keeps it local only.
+    pub s3: Option<BackupS3Settings>,
 }
 
 impl BackupSettings {
-    fn lines(&self) -> [(&'static str, String); 3] {
+    fn lines(&self) -> [(&'static str, String); 5] {
+        let recipients: Vec<String> = self
+            .encryption_recipients
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         [
             ("BACKUP_DIR", self.dir.display().to_string()),
             ("BACKUP_RETENTION_DAYS", self.retention_days.to_string()),
@@ -1007,6 +1036,14 @@ impl BackupSettings {
                 self.schedule
                     .as_ref()
                     .map_or_else(|| "off".to_owned(), Cron::to_string),
+            ),
+            ("BACKUP_ENCRYPTION_RECIPIENTS", recipients.join(",")),
+            (
+                "BACKUP_ENCRYPTION_IDENTITY_FILE",
+                self.encryption_identity_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
             ),
         ]
     }
@@ -1037,10 +1074,201 @@ fn read_backup(r: &mut Reader<'_>, data_dir: &std::path::Path) -> BackupSettings
             }
         }
     };
+    let encryption_recipients = match r.get("BACKUP_ENCRYPTION_RECIPIENTS") {
+        None => Vec::new(),
+        Some(raw) => crate::encryption::parse_recipients(&raw).unwrap_or_else(|m| {
+            r.error("BACKUP_ENCRYPTION_RECIPIENTS", m);
+            Vec::new()
+        }),
+    };
+    let encryption_identity_file = r.get("BACKUP_ENCRYPTION_IDENTITY_FILE").map(PathBuf::from);
     BackupSettings {
         dir,
         retention_days,
         schedule,
+        encryption_recipients,
+        encryption_identity_file,
+        s3: read_backup_s3(r),
+    }
+}
+
+/// The S3-compatible bucket backups are uploaded to (see docs/operations.md → "Copies in
+/// object storage"). Path-style requests signed with SigV4, so AWS, MinIO, Ceph and Garage
+/// all work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupS3Settings {
+    /// `http(s)://host[:port]`, without a trailing slash.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Put before each file name to make its object key, e.g. `formula-pm/`.
+    pub prefix: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+impl BackupS3Settings {
+    /// `BACKUP_S3_REGION` unless set.
+    pub const DEFAULT_REGION: &str = "us-east-1";
+    /// `BACKUP_S3_PREFIX` unless set.
+    pub const DEFAULT_PREFIX: &str = "formula-pm/";
+
+    /// The bucket as the uploader takes it.
+    pub fn bucket(&self) -> formula_infra::s3::Bucket {
+        formula_infra::s3::Bucket {
+            endpoint: self.endpoint.clone(),
+            name: self.bucket.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.expose().to_owned(),
+        }
+    }
+}
+
+impl BackupSettings {
+    fn s3_lines(&self) -> [(&'static str, String); 6] {
+        let s3 = self.s3.as_ref();
+        let field = |f: fn(&BackupS3Settings) -> &str| s3.map(|s| f(s).to_owned());
+        [
+            (
+                "BACKUP_S3_ENDPOINT",
+                field(|s| &s.endpoint).unwrap_or_default(),
+            ),
+            ("BACKUP_S3_BUCKET", field(|s| &s.bucket).unwrap_or_default()),
+            (
+                "BACKUP_S3_REGION",
+                field(|s| &s.region).unwrap_or_else(|| BackupS3Settings::DEFAULT_REGION.to_owned()),
+            ),
+            (
+                "BACKUP_S3_PREFIX",
+                field(|s| &s.prefix).unwrap_or_else(|| BackupS3Settings::DEFAULT_PREFIX.to_owned()),
+            ),
+            (
+                "BACKUP_S3_ACCESS_KEY_ID",
+                field(|s| &s.access_key_id).unwrap_or_default(),
+            ),
+            (
+                "BACKUP_S3_SECRET_ACCESS_KEY",
+                if s3.is_some() { "<redacted>" } else { "" }.to_owned(),
+            ),
+        ]
+    }
+}
+
+/// Reads `BACKUP_S3_*`: nothing set is off; a bucket needs an endpoint and both keys, and
+/// any other of these variables needs a bucket.
+fn read_backup_s3(r: &mut Reader<'_>) -> Option<BackupS3Settings> {
+    let endpoint = r.get("BACKUP_S3_ENDPOINT");
+    let bucket = r.get("BACKUP_S3_BUCKET");
+    let region = r.get("BACKUP_S3_REGION");
+    let prefix = r.get("BACKUP_S3_PREFIX");
+    let access_key_id = r.get("BACKUP_S3_ACCESS_KEY_ID");
+    let secret_access_key = r.secret("BACKUP_S3_SECRET_ACCESS_KEY");
+    let Some(bucket) = bucket else {
+        let others = [
+            ("BACKUP_S3_ENDPOINT", endpoint.is_some()),
+            ("BACKUP_S3_REGION", region.is_some()),
+            ("BACKUP_S3_PREFIX", prefix.is_some()),
+            ("BACKUP_S3_ACCESS_KEY_ID", access_key_id.is_some()),
+            ("BACKUP_S3_SECRET_ACCESS_KEY", secret_access_key.is_some()),
+        ];
+        if let Some((set, _)) = others.iter().find(|(_, set)| *set) {
+            r.error("BACKUP_S3_BUCKET", format!("is required when {set} is set"));
+        }
+        return None;
+    };
+    let mut ok = true;
+    if !bucket
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        r.error(
+            "BACKUP_S3_BUCKET",
+            format!("must be a bucket name (letters, digits, '-', '.', '_'), got {bucket:?}"),
+        );
+        ok = false;
+    }
+    let endpoint = match endpoint.as_deref().map(check_s3_endpoint) {
+        None => {
+            r.error(
+                "BACKUP_S3_ENDPOINT",
+                "is required when BACKUP_S3_BUCKET is set, like https://s3.eu-west-1.amazonaws.com or http://minio:9000",
+            );
+            None
+        }
+        Some(Err(raw)) => {
+            r.error(
+                "BACKUP_S3_ENDPOINT",
+                format!(
+                    "must be http(s)://host[:port] without a path, like https://s3.eu-west-1.amazonaws.com or http://minio:9000, got {raw:?}"
+                ),
+            );
+            None
+        }
+        Some(Ok(e)) => Some(e),
+    };
+    let region = region.unwrap_or_else(|| BackupS3Settings::DEFAULT_REGION.to_owned());
+    if !region
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    {
+        r.error(
+            "BACKUP_S3_REGION",
+            format!("must be a region name like eu-west-1, got {region:?}"),
+        );
+        ok = false;
+    }
+    let prefix = prefix.unwrap_or_else(|| BackupS3Settings::DEFAULT_PREFIX.to_owned());
+    if prefix.starts_with('/') || prefix.chars().any(char::is_control) {
+        r.error(
+            "BACKUP_S3_PREFIX",
+            format!(
+                "must be an object key prefix like formula-pm/ (no leading '/'), got {prefix:?}"
+            ),
+        );
+        ok = false;
+    }
+    if access_key_id.is_none() {
+        r.error(
+            "BACKUP_S3_ACCESS_KEY_ID",
+            "is required when BACKUP_S3_BUCKET is set",
+        );
+    }
+    if secret_access_key.is_none() {
+        r.error(
+            "BACKUP_S3_SECRET_ACCESS_KEY",
+            "is required when BACKUP_S3_BUCKET is set (or BACKUP_S3_SECRET_ACCESS_KEY_FILE)",
+        );
+    }
+    if !ok {
+        return None;
+    }
+    Some(BackupS3Settings {
+        endpoint: endpoint?,
+        bucket,
+        region,
+        prefix,
+        access_key_id: access_key_id?,
+        secret_access_key: secret_access_key?,
+    })
+}
+
+/// `http(s)://host[:port]` with an optional trailing slash, returned without it.
+fn check_s3_endpoint(raw: &str) -> Result<String, String> {
+    let trimmed = raw.strip_suffix('/').unwrap_or(raw);
+    let host = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match host {
+        Some(h)
+            if !h.is_empty()
+                && !h.starts_with(':')
+                && !h.contains(['/', '?', '#', '@'])
+                && !h.contains(char::is_whitespace) =>
+        {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(raw.to_owned()),
     }
 }
 
@@ -1123,6 +1351,13 @@ fn read_ops(r: &mut Reader<'_>) -> OpsSettings {
         3_600_000,
         "a number of milliseconds",
     );
+    let slow_query_ms = r.number(
+        "SLOW_QUERY_MS",
+        250,
+        1,
+        3_600_000,
+        "a number of milliseconds",
+    );
     let metrics_token = r.secret("METRICS_TOKEN");
     if let Some(t) = &metrics_token
         && (t.expose().len() < 16 || t.expose().chars().any(char::is_whitespace))
@@ -1174,6 +1409,7 @@ fn read_ops(r: &mut Reader<'_>) -> OpsSettings {
         log_max_size,
         log_max_files,
         slow_request_ms,
+        slow_query_ms,
         metrics_token,
         metrics_bind,
         health_db_timeout_ms,
@@ -1976,6 +2212,39 @@ mod tests {
     }
 
     #[test]
+    fn backup_encryption_keys_are_checked() {
+        let c = load(&[]).unwrap();
+        assert!(c.backup.encryption_recipients.is_empty());
+        assert_eq!(c.backup.encryption_identity_file, None);
+        let a = age::x25519::Identity::generate().to_public().to_string();
+        let b = age::x25519::Identity::generate().to_public().to_string();
+        let c = load(&[
+            ("BACKUP_ENCRYPTION_RECIPIENTS", &format!(" {a} , {b} ")),
+            (
+                "BACKUP_ENCRYPTION_IDENTITY_FILE",
+                "/media/usb/backup-key.txt",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.backup.encryption_recipients.len(), 2);
+        assert_eq!(
+            c.backup.encryption_identity_file.as_deref(),
+            Some(std::path::Path::new("/media/usb/backup-key.txt"))
+        );
+        assert!(
+            c.redacted_lines()
+                .contains(&format!("BACKUP_ENCRYPTION_RECIPIENTS={a},{b}"))
+        );
+        for bad in ["age1nope", "ssh-ed25519 AAAA", &format!("{a},,{b}")] {
+            let msg = error_for(
+                &[("BACKUP_ENCRYPTION_RECIPIENTS", bad)],
+                "BACKUP_ENCRYPTION_RECIPIENTS",
+            );
+            assert!(msg.starts_with("BACKUP_ENCRYPTION_RECIPIENTS: "), "{msg}");
+        }
+    }
+
+    #[test]
     fn job_settings_are_checked() {
         let c = load(&[]).unwrap();
         assert_eq!(c.jobs.workers, 1);
@@ -2057,6 +2326,65 @@ mod tests {
             lines.contains(&"REDIS_URL=<redacted>".to_owned()),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn backup_uploads_need_a_bucket_endpoint_and_keys() {
+        assert_eq!(load(&[]).unwrap().backup.s3, None);
+        let full = [
+            ("BACKUP_S3_ENDPOINT", "http://minio:9000/"),
+            ("BACKUP_S3_BUCKET", "backups"),
+            ("BACKUP_S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            (
+                "BACKUP_S3_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            ),
+        ];
+        let c = load(&full).unwrap();
+        let s3 = c.backup.s3.clone().unwrap();
+        assert_eq!(s3.endpoint, "http://minio:9000");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.prefix, "formula-pm/");
+        let lines = c.redacted_lines();
+        assert!(lines.contains(&"BACKUP_S3_SECRET_ACCESS_KEY=<redacted>".to_owned()));
+        assert!(!lines.iter().any(|l| l.contains("EXAMPLEKEY")));
+        // Each missing piece is named.
+        for (missing, needle) in [
+            (
+                "BACKUP_S3_ENDPOINT",
+                "is required when BACKUP_S3_BUCKET is set",
+            ),
+            ("BACKUP_S3_ACCESS_KEY_ID", "is required"),
+            ("BACKUP_S3_SECRET_ACCESS_KEY", "is required"),
+        ] {
+            let vars: Vec<_> = full
+                .iter()
+                .copied()
+                .filter(|(n, _)| *n != missing)
+                .collect();
+            let msg = error_for(&vars, missing);
+            assert!(msg.contains(needle), "{msg}");
+        }
+        let msg = error_for(
+            &[("BACKUP_S3_ENDPOINT", "http://minio:9000")],
+            "BACKUP_S3_BUCKET",
+        );
+        assert!(
+            msg.contains("required when BACKUP_S3_ENDPOINT is set"),
+            "{msg}"
+        );
+        for (name, bad) in [
+            ("BACKUP_S3_ENDPOINT", "minio:9000"),
+            ("BACKUP_S3_ENDPOINT", "https://s3.example.com/path"),
+            ("BACKUP_S3_BUCKET", "a/b"),
+            ("BACKUP_S3_PREFIX", "/abs/"),
+            ("BACKUP_S3_REGION", "eu west"),
+        ] {
+            let mut vars = full.to_vec();
+            vars.retain(|(n, _)| *n != name);
+            vars.push((name, bad));
+            error_for(&vars, name);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod encryption;
 pub mod jobs;
 pub mod logging;
 pub mod redis;

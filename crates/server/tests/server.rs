@@ -28,6 +28,9 @@ mod pg;
 #[path = "server/backup.rs"]
 mod backup;
 
+#[path = "server/backup_s3.rs"]
+mod backup_s3;
+
 #[path = "server/tls.rs"]
 mod tls;
 

@@ -12,14 +12,16 @@ use formula_store::{Db, OpenOptions};
 use time::OffsetDateTime;
 
 use crate::archive::{self, Scratch};
-use crate::cli::{BackupAction, BackupArgs, VerifyArgs};
+use crate::cli::{BackupAction, BackupArgs, KeygenArgs, VerifyArgs};
 use crate::config::{Config, Secret};
+use crate::encryption;
 use crate::logging::{self, Output};
 
 /// Name of the file in the backup directory that names the newest archive. A plain file
 /// rather than a symlink, so it survives copies to object storage and Windows shares.
 pub const LATEST: &str = "LATEST";
-/// Archive names are `formula-pm-<file stamp>.tar.gz`; only such files are ever pruned.
+/// Archive names are `formula-pm-<file stamp>.tar.gz`, or `….tar.gz.age` when encrypted
+/// (`BACKUP_ENCRYPTION_RECIPIENTS`); only such files are ever pruned.
 const PREFIX: &str = "formula-pm-";
 const SUFFIX: &str = ".tar.gz";
 
@@ -27,7 +29,8 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
     let config = super::load_config()?;
     logging::init(&config, Output::Stderr)?;
     let (what, result) = match args.action {
-        Some(BackupAction::Verify(v)) => ("backup verification", verify(v).await),
+        Some(BackupAction::Verify(v)) => ("backup verification", verify(&config, v).await),
+        Some(BackupAction::Keygen(k)) => ("key generation", keygen(&k)),
         None => ("backup", backup(&config, args.to).await),
     };
     if let Err(e) = &result {
@@ -106,6 +109,9 @@ async fn backup(config: &Config, to: Option<PathBuf>) -> anyhow::Result<()> {
     for pruned in &made.pruned {
         println!("Pruned old backup: {pruned}");
     }
+    for object in &made.uploaded {
+        println!("Uploaded: {object}");
+    }
     Ok(())
 }
 
@@ -116,6 +122,8 @@ pub(crate) struct BackupMade {
     pub rows: u64,
     /// Archives deleted by the retention.
     pub pruned: Vec<String>,
+    /// Objects uploaded to `BACKUP_S3_BUCKET` (`s3://bucket/key`), archive then checksum.
+    pub uploaded: Vec<String>,
 }
 
 /// Writes one backup archive of the configured database into `dir`, points `LATEST` at it
@@ -126,9 +134,15 @@ pub(crate) async fn write_backup(config: &Config, dir: &Path) -> anyhow::Result<
     for left in remove_leftovers(dir, now) {
         tracing::info!(path = %left, "removed a work file left by an interrupted backup");
     }
-    let name = format!("{PREFIX}{}{SUFFIX}", archive::file_stamp(now));
+    let recipients = &config.backup.encryption_recipients;
+    let sealed = if recipients.is_empty() {
+        ""
+    } else {
+        encryption::EXTENSION
+    };
+    let name = format!("{PREFIX}{}{SUFFIX}{sealed}", archive::file_stamp(now));
     let db = open_for_dump(config).await?;
-    let written = archive::write(&db, &config.data_dir, &dir.join(&name), now).await;
+    let written = archive::write(&db, &config.data_dir, &dir.join(&name), now, recipients).await;
     db.close().await;
     let written = written?;
     archive::write_atomically(&dir.join(LATEST), format!("{name}\n").as_bytes())?;
@@ -138,14 +152,52 @@ pub(crate) async fn write_backup(config: &Config, dir: &Path) -> anyhow::Result<
         bytes = written.bytes,
         rows,
         sha256 = %written.sha256,
+        encrypted = !recipients.is_empty(),
         "backup written"
     );
     let pruned = prune(dir, config.backup.retention_days, &name, now);
+    // After the retention, which is about local files only: a failing bucket must not
+    // stop old local archives from going (the bucket's own lifecycle rules prune it).
+    let uploaded = upload(config, &written).await?;
     Ok(BackupMade {
         written,
         rows,
         pruned,
+        uploaded,
     })
+}
+
+/// Uploads a finished archive and then its `.sha256` file to the `BACKUP_S3_*` bucket, if
+/// one is set; returns the objects written. The archive goes first so that a checksum
+/// object in the bucket always has its archive beside it. On failure the local archive is
+/// left as it is: it is complete, only the off-site copy is missing.
+async fn upload(config: &Config, written: &archive::Written) -> anyhow::Result<Vec<String>> {
+    let Some(s3) = &config.backup.s3 else {
+        return Ok(Vec::new());
+    };
+    let bucket = s3.bucket();
+    let sidecar = PathBuf::from(format!("{}.sha256", written.path.display()));
+    let mut uploaded = Vec::new();
+    for path in [&written.path, &sidecar] {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = format!("{}{file}", s3.prefix);
+        let object = bucket.describe(&key);
+        if let Err(e) = bucket.put_file(&key, path).await {
+            // Logged here too: a failed job keeps its error only in the queue table.
+            tracing::warn!(%object, error = %e, "backup upload failed");
+            return Err(crate::Refused(format!(
+                "the backup {} was written and is complete, but uploading it to {object} failed: {e}",
+                written.path.display()
+            ))
+            .into());
+        }
+        tracing::info!(%object, "backup uploaded");
+        uploaded.push(object);
+    }
+    Ok(uploaded)
 }
 
 /// Work files older than this in the backup directory are leftovers of an interrupted
@@ -206,6 +258,7 @@ fn prune(dir: &Path, days: u32, keep: &str, now: OffsetDateTime) -> Vec<String> 
         let name = item.file_name().to_string_lossy().into_owned();
         let Some(made) = name
             .strip_prefix(PREFIX)
+            .map(|n| n.strip_suffix(encryption::EXTENSION).unwrap_or(n))
             .and_then(|n| n.strip_suffix(SUFFIX))
             .and_then(archive::parse_file_stamp)
         else {
@@ -227,11 +280,45 @@ fn prune(dir: &Path, days: u32, keep: &str, now: OffsetDateTime) -> Vec<String> 
     pruned
 }
 
+/// Writes a new age identity to `args.file` (never over an existing file; owner-only on
+/// Unix) and prints its public key, for `BACKUP_ENCRYPTION_RECIPIENTS`.
+fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let (identity, public) = encryption::generate();
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&args.file).map_err(|e| {
+        crate::Refused(format!(
+            "cannot create {} ({e}); it must not exist yet",
+            args.file.display()
+        ))
+    })?;
+    if let Err(e) = file
+        .write_all(identity.as_bytes())
+        .and_then(|()| file.sync_all())
+    {
+        // Half a key is worse than none: it looks like one.
+        drop(file);
+        let _ = fs::remove_file(&args.file);
+        return Err(anyhow!("cannot write {} ({e})", args.file.display()));
+    }
+    eprintln!(
+        "keygen: the secret key is in {}; copy it somewhere safe off this server, and point BACKUP_ENCRYPTION_IDENTITY_FILE at it only to verify or restore",
+        args.file.display()
+    );
+    println!("Public key: {public}");
+    println!("Set: BACKUP_ENCRYPTION_RECIPIENTS={public}");
+    Ok(())
+}
+
 /// Checks an archive completely: sidecar checksum, every entry against the manifest, and a
 /// trial restore into a scratch SQLite database whose counts must match the manifest.
-async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+async fn verify(config: &Config, args: VerifyArgs) -> anyhow::Result<()> {
     let work = std::env::temp_dir();
-    let unpacked = archive::unpack(&args.file, &work)?;
+    let identity = config.backup.encryption_identity_file.as_deref();
+    let unpacked = archive::unpack(&args.file, &work, identity)?;
     let scratch = Scratch::new(&work, "verify-db")?;
     let db = formula_store::open(None, scratch.path()).await?;
     let checked = async {
@@ -334,6 +421,9 @@ mod tests {
             "formula-pm-20261120T000000.000Z.tar.gz",
             "formula-pm-20200101T000000.000Z.tar.gz",
             "formula-pm-export-20200101T000000.000Z.tar.gz",
+            "formula-pm-20261002T000000.000Z.tar.gz.age",
+            "formula-pm-20261121T000000.000Z.tar.gz.age",
+            "formula-pm-20261003T000000.000Z.tar.gz.gpg",
             "notes.txt",
         ];
         for n in names {
@@ -353,7 +443,13 @@ mod tests {
             "formula-pm-20200101T000000.000Z.tar.gz",
             now,
         );
-        assert_eq!(pruned, ["formula-pm-20261001T000000.000Z.tar.gz"]);
+        assert_eq!(
+            pruned,
+            [
+                "formula-pm-20261001T000000.000Z.tar.gz",
+                "formula-pm-20261002T000000.000Z.tar.gz.age"
+            ]
+        );
         let mut left: Vec<String> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -363,7 +459,9 @@ mod tests {
             left,
             [
                 "formula-pm-20200101T000000.000Z.tar.gz",
+                "formula-pm-20261003T000000.000Z.tar.gz.gpg",
                 "formula-pm-20261120T000000.000Z.tar.gz",
+                "formula-pm-20261121T000000.000Z.tar.gz.age",
                 "formula-pm-export-20200101T000000.000Z.tar.gz",
                 "notes.txt"
             ]

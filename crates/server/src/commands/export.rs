@@ -27,7 +27,10 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
             config.database_description(),
             path.display()
         );
-        let written = archive::write(&db, &config.data_dir, &path, now).await;
+        // Never encrypted: an export is a one-off move the operator carries by hand, and
+        // BACKUP_ENCRYPTION_RECIPIENTS is about the backup directory (import still reads
+        // encrypted backups).
+        let written = archive::write(&db, &config.data_dir, &path, now, &[]).await;
         db.close().await;
         written
     }

@@ -1,6 +1,7 @@
 //! `formula-pm restore FILE [--force]` and its twin `formula-pm import FILE [--force]`:
 //! loads an archive into the configured database (and its files into `DATA_DIR/uploads`).
 //!
+//! An age-encrypted archive is decrypted as it is read, with `BACKUP_ENCRYPTION_IDENTITY_FILE`.
 //! The archive is checked first (sidecar checksum, every entry against the manifest); the
 //! database is migrated to this binary's schema, then loaded in one transaction that also
 //! checks the manifest's row counts before it commits. A database that already has data is
@@ -25,7 +26,8 @@ pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {
 }
 
 async fn restore(config: &crate::config::Config, args: &RestoreArgs) -> anyhow::Result<()> {
-    let unpacked = archive::unpack(&args.file, &std::env::temp_dir())?;
+    let identity = config.backup.encryption_identity_file.as_deref();
+    let unpacked = archive::unpack(&args.file, &std::env::temp_dir(), identity)?;
     let uploads = config.data_dir.join(UPLOADS_DIR);
     let files = unpacked.files();
     if !files.is_empty() && !args.force && has_entries(&uploads) {

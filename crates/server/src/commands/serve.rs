@@ -60,7 +60,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 async fn serve_on(config: &Config, database: &Database, started: Instant) -> anyhow::Result<()> {
     // Every store call is timed for `db_query_duration_seconds`.
     let metrics = Arc::new(Metrics::new());
-    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(database.store(), metrics.clone()));
+    let store: Arc<dyn Store> = Arc::new(
+        MeteredStore::new(database.store(), metrics.clone())
+            .with_slow_threshold(Duration::from_millis(config.ops.slow_query_ms)),
+    );
     let services = super::services(config, store);
     let (services, redis) = match &config.redis {
         Some(settings) => {

@@ -426,3 +426,252 @@ fn backups_refuse_a_database_that_was_never_migrated() {
     assert!(err.contains("no database at"), "{err}");
     assert!(!data.join("backups").exists());
 }
+
+/// Runs `formula-pm ARGS` on SQLite in `data_dir` with extra variables.
+fn run_with(data_dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_formula-pm"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TMPDIR", std::env::temp_dir())
+        .env("DATA_DIR", data_dir)
+        .env("LOG_FORMAT", "pretty")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run formula-pm")
+}
+
+fn ok_with(data_dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> String {
+    let out = run_with(data_dir, vars, args);
+    assert!(
+        out.status.success(),
+        "formula-pm {args:?} failed:\n{}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused_with(data_dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> String {
+    let out = run_with(data_dir, vars, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "formula-pm {args:?}:\n{}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh age identity written to `dir/name` as `age-keygen` would; returns the file and
+/// the public key.
+fn identity(dir: &Path, name: &str) -> (PathBuf, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    let public = id.to_public().to_string();
+    let path = dir.join(name);
+    fs::write(
+        &path,
+        format!(
+            "# created: 2026-11-25T00:00:00Z\n# public key: {public}\n{}\n",
+            id.to_string().expose_secret()
+        ),
+    )
+    .unwrap();
+    (path, public)
+}
+
+/// The plaintext of an age file, decrypted with the identity file (as `age -d -i` would).
+fn decrypt(archive: &Path, identity_file: &Path) -> Vec<u8> {
+    let ids = age::IdentityFile::from_file(s(identity_file).to_owned())
+        .unwrap()
+        .into_identities()
+        .unwrap();
+    let file = std::io::BufReader::new(fs::File::open(archive).unwrap());
+    let decryptor = age::Decryptor::new_buffered(file).unwrap();
+    let mut reader = decryptor.decrypt(ids.iter().map(|i| &**i)).unwrap();
+    let mut plain = Vec::new();
+    reader.read_to_end(&mut plain).unwrap();
+    plain
+}
+
+#[test]
+fn encrypted_backups_need_the_identity_to_verify_and_restore() {
+    use sha2::Digest;
+    let work = Dir::new("encrypted");
+    let data = work.path().join("data");
+    seed(&data, None);
+    fs::create_dir_all(data.join("uploads")).unwrap();
+    fs::write(data.join("uploads/spec.txt"), b"veneer: walnut").unwrap();
+    let keys = work.path().join("offline");
+    fs::create_dir_all(&keys).unwrap();
+    let (key, public) = identity(&keys, "backup-key.txt");
+    let (other_key, other_public) = identity(&keys, "colleague-key.txt");
+    let (stranger_key, _) = identity(&keys, "stranger-key.txt");
+    let backups = data.join("backups");
+    fs::create_dir_all(&backups).unwrap();
+    // An old encrypted archive is pruned like a plain one.
+    let old = backups.join("formula-pm-20200101T000000.000Z.tar.gz.age");
+    fs::write(&old, b"old").unwrap();
+
+    let recipients = format!("{public}, {other_public}");
+    let encrypt = [("BACKUP_ENCRYPTION_RECIPIENTS", recipients.as_str())];
+    let out = ok_with(&data, &encrypt, &["backup"]);
+    assert!(
+        out.contains("Pruned old backup: formula-pm-20200101T000000.000Z.tar.gz.age"),
+        "{out}"
+    );
+    assert!(!old.exists());
+    let archive = latest(&backups);
+    let name = archive.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("formula-pm-") && name.ends_with(".tar.gz.age"),
+        "{name}"
+    );
+    assert!(out.contains(s(&archive)), "{out}");
+
+    // Not gzip on disk; the sidecar is over the encrypted bytes (checkable without the key).
+    let bytes = fs::read(&archive).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+    let mut gz = flate2::read::GzDecoder::new(&bytes[..]);
+    assert!(gz.read_to_end(&mut Vec::new()).is_err(), "readable as gzip");
+    let sidecar = fs::read_to_string(format!("{}.sha256", archive.display())).unwrap();
+    let sum: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sidecar, format!("{sum}  {name}\n"));
+
+    // Any age tool with either identity reads it: a normal archive inside.
+    let plain = work.path().join("plain.tar.gz");
+    fs::write(&plain, decrypt(&archive, &other_key)).unwrap();
+    assert_eq!(manifest(&plain)["format"], "formula-pm-archive");
+    let (counts, sums) = content(&plain);
+    assert!(sums.contains_key("files/spec.txt"), "{sums:?}");
+
+    // Without the identity, or with the wrong one: a clear refusal.
+    let err = refused(&data, None, &["backup", "verify", s(&archive)]);
+    assert!(
+        err.contains("encrypted (age)") && err.contains("BACKUP_ENCRYPTION_IDENTITY_FILE"),
+        "{err}"
+    );
+    let wrong = [("BACKUP_ENCRYPTION_IDENTITY_FILE", s(&stranger_key))];
+    let err = refused_with(&data, &wrong, &["backup", "verify", s(&archive)]);
+    assert!(err.contains("does not match"), "{err}");
+    let missing = keys.join("nowhere.txt");
+    let err = refused_with(
+        &data,
+        &[("BACKUP_ENCRYPTION_IDENTITY_FILE", s(&missing))],
+        &["backup", "verify", s(&archive)],
+    );
+    assert!(
+        err.contains("BACKUP_ENCRYPTION_IDENTITY_FILE: cannot read"),
+        "{err}"
+    );
+
+    // With it: verified, and restored into a fresh installation row for row.
+    let decrypt_with = [("BACKUP_ENCRYPTION_IDENTITY_FILE", s(&key))];
+    let out = ok_with(&data, &decrypt_with, &["backup", "verify", s(&archive)]);
+    assert!(out.starts_with("OK: "), "{out}");
+    let target = work.path().join("target");
+    let err = refused(&target, None, &["restore", s(&archive)]);
+    assert!(err.contains("encrypted (age)"), "{err}");
+    assert!(!target.join("formula-pm.sqlite3").exists());
+    ok_with(&target, &decrypt_with, &["restore", s(&archive)]);
+    assert_eq!(
+        fs::read(target.join("uploads/spec.txt")).unwrap(),
+        b"veneer: walnut"
+    );
+    // Exports stay plain even with encryption configured.
+    let again = work.path().join("again.tar.gz");
+    ok_with(&target, &encrypt, &["export", "--to", s(&again)]);
+    assert_eq!(content(&again), (counts, sums));
+
+    // A flipped byte is caught by the sidecar, and without it by age's authentication.
+    let check = |label: &str, damaged: &[u8], with_sidecar: bool, expect: &str| {
+        let path = work.path().join(format!("{label}.tar.gz.age"));
+        fs::write(&path, damaged).unwrap();
+        let sidecar = format!("{}.sha256", path.display());
+        if with_sidecar {
+            fs::copy(format!("{}.sha256", archive.display()), &sidecar).unwrap();
+        }
+        let err = refused_with(&data, &decrypt_with, &["backup", "verify", s(&path)]);
+        assert!(err.contains(expect), "{label}: {err}");
+        let fresh = work.path().join(format!("fresh-{label}"));
+        let err = refused_with(&fresh, &decrypt_with, &["import", s(&path)]);
+        assert!(err.contains(expect), "{label}: {err}");
+        assert!(!fresh.join("formula-pm.sqlite3").exists(), "{label}");
+        let _ = fs::remove_file(&sidecar);
+    };
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x20;
+    check("flipped", &flipped, true, "checksum mismatch");
+    check("flipped-alone", &flipped, false, "truncated or corrupted");
+    check(
+        "truncated-alone",
+        &bytes[..bytes.len() * 2 / 3],
+        false,
+        "truncated or corrupted",
+    );
+    // The header's MAC (after `---`) covers the recipients' stanzas.
+    let mut header = bytes.clone();
+    let mac = bytes.windows(5).position(|w| w == b"\n--- ").unwrap() + 8;
+    header[mac] ^= 0x01;
+    check("header-alone", &header, false, "age header is damaged");
+}
+
+#[test]
+fn backup_keygen_writes_an_identity_that_decrypts_backups() {
+    let work = Dir::new("keygen");
+    let data = work.path().join("data");
+    seed(&data, None);
+    let key = work.path().join("key.txt");
+    let out = ok(&data, None, &["backup", "keygen", s(&key)]);
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Public key: "))
+        .unwrap()
+        .to_owned();
+    assert!(public.starts_with("age1"), "{out}");
+    let secret = fs::read_to_string(&key).unwrap();
+    assert!(secret.contains("AGE-SECRET-KEY-1"));
+    assert!(
+        !out.contains("AGE-SECRET-KEY"),
+        "the secret is never printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let err = refused(&data, None, &["backup", "keygen", s(&key)]);
+    assert!(err.contains("must not exist"), "{err}");
+    assert_eq!(fs::read_to_string(&key).unwrap(), secret, "not overwritten");
+
+    ok_with(
+        &data,
+        &[("BACKUP_ENCRYPTION_RECIPIENTS", public.as_str())],
+        &["backup"],
+    );
+    let archive = latest(&data.join("backups"));
+    ok_with(
+        &data,
+        &[("BACKUP_ENCRYPTION_IDENTITY_FILE", s(&key))],
+        &["backup", "verify", s(&archive)],
+    );
+    let out = run_with(
+        &data,
+        &[("BACKUP_ENCRYPTION_RECIPIENTS", "age1invalid")],
+        &["backup"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("BACKUP_ENCRYPTION_RECIPIENTS"),
+        "{}",
+        text(&out)
+    );
+}

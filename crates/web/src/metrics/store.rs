@@ -7,7 +7,7 @@
 //! no I/O). A new port method must be added here too; the compiler says so.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use formula_app::error::AppResult;
@@ -31,12 +31,34 @@ use super::Metrics;
 pub struct MeteredStore {
     inner: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    slow: Duration,
 }
 
 impl MeteredStore {
     /// Wraps `inner`, recording into `metrics`.
     pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
-        MeteredStore { inner, metrics }
+        MeteredStore {
+            inner,
+            metrics,
+            slow: Duration::from_millis(250),
+        }
+    }
+
+    /// Calls slower than `slow` are logged at warn as `slow query`.
+    pub fn with_slow_threshold(mut self, slow: Duration) -> Self {
+        self.slow = slow;
+        self
+    }
+
+    fn observe(&self, operation: &'static str, elapsed: Duration) {
+        self.metrics.db_duration.observe(&[operation], elapsed);
+        if elapsed > self.slow {
+            tracing::warn!(
+                operation,
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                "slow query"
+            );
+        }
     }
 }
 
@@ -57,9 +79,7 @@ macro_rules! metered {
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     let started = Instant::now();
                     let result = self.inner.$name($($arg),*).await;
-                    self.metrics
-                        .db_duration
-                        .observe(&[stringify!($name)], started.elapsed());
+                    self.observe(stringify!($name), started.elapsed());
                     result
                 }
             )*

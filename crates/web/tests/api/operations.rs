@@ -396,3 +396,45 @@ async fn the_request_log_line_names_ids_route_user_and_size() {
     // The correlation id falls back to the request id.
     assert_eq!(refused["correlation_id"], refused["request_id"]);
 }
+
+#[tokio::test]
+async fn slow_database_calls_are_logged_with_their_operation() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    // A zero threshold makes every call "slow", so the test needs no slow query.
+    let store = Arc::new(
+        MeteredStore::new(app.services.store.clone(), Arc::new(Metrics::new()))
+            .with_slow_threshold(std::time::Duration::ZERO),
+    );
+    let services = Services::new(
+        store,
+        app.services.mailer.clone(),
+        (*app.services.config).clone(),
+    );
+    let router = formula_web::router(AppState::new(services, WebConfig::default()));
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_writer(out.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    send(&router, Method::GET, "/api/v1/projects", &admin.auth, &[])
+        .await
+        .expect(200);
+
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let slow: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &serde_json::Value| l["message"] == "slow query")
+        .collect();
+    let list = slow
+        .iter()
+        .find(|l| l["operation"] == "list_projects")
+        .unwrap_or_else(|| panic!("no slow-query line for list_projects in {text}"));
+    assert_eq!(list["level"], "WARN");
+    assert!(list["duration_ms"].is_number());
+}
