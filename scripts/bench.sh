@@ -82,7 +82,8 @@ PY
     run() { # label method path [body]
         local label="$1" method="$2" path="$3" body="${4:-}"
         WRK_METHOD="$method" WRK_BODY="$body" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s \
-            -s scripts/bench/report.lua "$base$path" | tail -n 1 | sed "s/^/$name|$label|$method $path|/"
+            -s scripts/bench/report.lua "$base$path" | tail -n 1 |
+            while read -r line; do printf '%s|%s|%s %s|%s\n' "$name" "$label" "$method" "$path" "$line"; done
     }
     {
         run "project list" GET "/api/v1/projects?limit=50"

@@ -52,8 +52,24 @@ for i in range(n_projects):
     for s in ("awarded", "active"):
         v = call(c, "POST", f"/api/v1/projects/{p['id']}/status", {"status": s, "version": v})["version"]
 
-projects = call(c, "GET", "/api/v1/projects?limit=200")["items"]
-have = sum(p["task_total"] for p in projects)
+all_projects = call(c, "GET", "/api/v1/projects?limit=200")["items"]
+have = sum(p["task_total"] for p in all_projects)
+# Tasks go to the projects this user manages (assignees must be on the team).
+projects = [p for p in all_projects if p["manager_id"] == me["id"]]
+# A realistic spread: each benchmark project gets a team of staff, and tasks go round-robin
+# to its members, so nobody holds thousands of open tasks.
+staff = [u for u in call(c, "GET", "/api/v1/users?limit=200&status=active")["items"]
+         if u["role"] in ("designer", "coordinator", "craftsman", "project_manager")]
+roles = {"designer": "designer", "coordinator": "coordinator", "craftsman": "craftsman",
+         "project_manager": "project_manager"}
+teams = {}
+for i, p in enumerate(projects):
+    members = [me["id"]]
+    for k in range(4):
+        u = staff[(i * 4 + k) % len(staff)]
+        call(c, "POST", f"/api/v1/projects/{p['id']}/members", {"user_id": u["id"], "role": roles[u["role"]]})
+        members.append(u["id"])
+    teams[p["id"]] = members
 todo = max(0, n_tasks - have)
 titles = ["Site survey", "Shop drawings", "Veneer sample approval", "CNC cutting", "Edge banding",
           "Spray finishing", "Dry fit in workshop", "Delivery to site", "Installation", "Snagging"]
@@ -69,15 +85,30 @@ def worker(k, count):
             "title": f"{titles[n % len(titles)]} #{n}",
             "status": statuses[n % len(statuses)],
             "priority": ["low", "medium", "high", "urgent"][n % 4],
-            "assignee_id": me["id"],
+            "assignee_id": teams[p["id"]][n % len(teams[p["id"]])],
             "due_date": str(today + timedelta(days=(n % 120) - 30)),
             "estimated_hours": 4 + n % 16,
         })
 
 
-threads = [threading.Thread(target=worker, args=(k, todo // 4)) for k in range(4)]
+failures = []
+
+
+def guarded(k, count):
+    try:
+        worker(k, count)
+    except BaseException as e:  # noqa: BLE001 - report any failure of a loader thread
+        failures.append(repr(e))
+
+
+threads = [threading.Thread(target=guarded, args=(k, todo // 4)) for k in range(4)]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
-print(f"projects={len(projects)} tasks_added={todo // 4 * 4}", file=sys.stderr)
+if failures:
+    raise SystemExit("loading failed: " + "; ".join(failures))
+total = sum(p["task_total"] for p in call(c, "GET", "/api/v1/projects?limit=200")["items"])
+print(f"projects={len(all_projects)} tasks={total}", file=sys.stderr)
+if total < n_tasks * 0.99:
+    raise SystemExit(f"only {total} tasks after loading, wanted {n_tasks}")
