@@ -12,8 +12,7 @@ mod dump;
 mod fixtures;
 #[path = "storage/jobs.rs"]
 mod jobs;
-#[path = "storage/pg.rs"]
-mod pg;
+use formula_testkit::pg;
 #[path = "storage/support.rs"]
 mod support;
 

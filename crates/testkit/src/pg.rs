@@ -1,4 +1,4 @@
-//! A real PostgreSQL server for the suite: `TEST_DATABASE_URL` when set, otherwise a
+//! A real PostgreSQL server for the integration tests: `TEST_DATABASE_URL` when set, otherwise a
 //! throwaway server started once per test process on a free loopback port, with its data
 //! and socket in a temporary directory. It is stopped (and its directory removed) by a
 //! small watchdog process once this test process has exited, even after a panic.
@@ -21,7 +21,7 @@ static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 pub fn server() -> &'static Server {
     match SERVER.get_or_init(start) {
         Ok(s) => s,
-        Err(e) => panic!("no PostgreSQL for the storage tests: {e}"),
+        Err(e) => panic!("no PostgreSQL for the tests: {e}"),
     }
 }
 
@@ -34,7 +34,7 @@ fn start() -> Result<Server, String> {
         });
     }
     let bin = find_bin_dir()?;
-    let root = std::env::temp_dir().join(format!("formula-store-pg-{}", std::process::id()));
+    let root = std::env::temp_dir().join(format!("formula-test-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
     // PostgreSQL refuses to run as root: then it runs as the `postgres` OS user.
@@ -117,7 +117,7 @@ fn start() -> Result<Server, String> {
     })
 }
 
-fn find_bin_dir() -> Result<PathBuf, String> {
+pub fn find_bin_dir() -> Result<PathBuf, String> {
     let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .map_err(|e| format!("PostgreSQL is not installed (/usr/lib/postgresql: {e}); install postgresql or set TEST_DATABASE_URL"))?
         .filter_map(|e| e.ok())
@@ -130,13 +130,13 @@ fn find_bin_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "no initdb/pg_ctl under /usr/lib/postgresql/*/bin".to_string())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
     listener
         .local_addr()
@@ -146,7 +146,7 @@ fn free_port() -> Result<u16, String> {
 
 /// Runs a set-up command with its output in a file (a daemon that inherited a pipe would
 /// keep `output()` waiting), and reports that output if it fails.
-fn run(root: &Path, cmd: &mut Command, what: &str) -> Result<(), String> {
+pub fn run(root: &Path, cmd: &mut Command, what: &str) -> Result<(), String> {
     let out_path = root.join(format!("{}.out", what.replace(' ', "-")));
     let out = File::create(&out_path).map_err(|e| e.to_string())?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
@@ -184,15 +184,20 @@ pub fn with_database(url: &str, db: &str) -> String {
     out
 }
 
-#[test]
-fn database_names_are_replaced_in_urls() {
-    assert_eq!(
-        with_database("postgres://u:p@h:5/postgres", "t1"),
-        "postgres://u:p@h:5/t1"
-    );
-    assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
-    assert_eq!(
-        with_database("postgresql://h/x?sslmode=disable", "t1"),
-        "postgresql://h/t1?sslmode=disable"
-    );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_replaced_in_urls() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5/postgres", "t1"),
+            "postgres://u:p@h:5/t1"
+        );
+        assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
+        assert_eq!(
+            with_database("postgresql://h/x?sslmode=disable", "t1"),
+            "postgresql://h/t1?sslmode=disable"
+        );
+    }
 }
