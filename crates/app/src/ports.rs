@@ -101,6 +101,10 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// A trivial round trip, for readiness checks.
     async fn ping(&self) -> AppResult<()>;
+    /// How long it takes right now to get a connection from the pool (the longest over the
+    /// pools, SQLite's writer included); the connection is given back at once. A sample of
+    /// the wait requests see, taken when metrics are scraped.
+    async fn pool_acquire_wait(&self) -> AppResult<std::time::Duration>;
     /// Connection pool usage, read without I/O.
     fn pool_status(&self) -> PoolStatus {
         PoolStatus::default()

@@ -280,6 +280,22 @@ impl Db {
         }
     }
 
+    /// Time to check a connection out of each pool now, the longest of them; the
+    /// connections go straight back. Used as the pool wait-time sample for metrics.
+    pub(crate) async fn acquire_wait(&self) -> Result<std::time::Duration, crate::error::DbError> {
+        async fn one<DB: sqlx::Database>(
+            p: &sqlx::Pool<DB>,
+        ) -> Result<std::time::Duration, sqlx::Error> {
+            let started = std::time::Instant::now();
+            drop(p.acquire().await?);
+            Ok(started.elapsed())
+        }
+        Ok(match &self.pool {
+            Pool::Sqlite { read, write } => one(read).await?.max(one(write).await?),
+            Pool::Postgres(pool) => one(pool).await?,
+        })
+    }
+
     /// Closes every connection, waiting for ones in use to be returned. The SQLite lock
     /// is released when the `Db` is dropped.
     pub async fn close(&self) {

@@ -41,6 +41,10 @@ impl Store for Db {
         Db::pool_status(self)
     }
 
+    async fn pool_acquire_wait(&self) -> AppResult<std::time::Duration> {
+        Ok(Db::acquire_wait(self).await?)
+    }
+
     async fn count_users(&self) -> AppResult<i64> {
         Ok(users::count(self).await?)
     }

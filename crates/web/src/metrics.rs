@@ -329,6 +329,14 @@ impl Metrics {
                 ],
             );
         }
+        if let Some(wait) = scrape.pool_wait {
+            gauge(
+                &mut out,
+                "db_pool_acquire_wait_seconds",
+                "Time to get a connection from the database pool, sampled at scrape.",
+                &[(&[], wait.as_secs_f64())],
+            );
+        }
         self.login_failures.render(&mut out);
         self.rate_limit_rejections.render(&mut out);
         self.job_runs.render(&mut out);
@@ -419,6 +427,8 @@ impl Metrics {
 pub struct Scrape {
     pub active_sessions: Option<i64>,
     pub pool: Option<PoolStatus>,
+    /// Time to get a database connection from the pool, sampled at this scrape.
+    pub pool_wait: Option<std::time::Duration>,
     /// Jobs per status, in the order of [`JobStatus::ALL`].
     pub jobs: Option<[i64; 5]>,
     /// The newest backup, when `BACKUP_DIR/LATEST` names one that exists.

@@ -399,9 +399,11 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         None => None,
     };
     let pool = store.pool_status();
+    let pool_wait = store.pool_acquire_wait().await.ok();
     let scrape = Scrape {
         active_sessions,
         pool: (pool.max > 0).then_some(pool),
+        pool_wait,
         jobs,
         backup,
     };

@@ -100,6 +100,7 @@ fn metrics_pass_promtool_and_need_the_token() {
         r#"db_query_duration_seconds_count{operation="ping"}"#,
         "http_connections_open ",
         r#"db_pool_connections{state="idle"}"#,
+        "db_pool_acquire_wait_seconds ",
         "active_sessions 0",
         backup_done,
         r#"job_duration_seconds_count{kind="backup"} "#,

@@ -92,6 +92,7 @@ metered! {
     fn backend(&self) -> &'static str;
     fn pool_status(&self) -> PoolStatus;
     async fn ping(&self) -> AppResult<()>;
+    async fn pool_acquire_wait(&self) -> AppResult<std::time::Duration>;
     async fn count_users(&self) -> AppResult<i64>;
     async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> AppResult<()>;
     async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;

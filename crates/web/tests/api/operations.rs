@@ -122,6 +122,8 @@ async fn metrics_count_requests_by_matched_route() {
         r#"db_query_duration_seconds_count{operation="get_user"} "#,
         r#"db_query_duration_seconds_count{operation="user_credentials"} 2"#,
         r#"db_pool_connections{state="max"} "#,
+        "# TYPE db_pool_acquire_wait_seconds gauge",
+        "db_pool_acquire_wait_seconds ",
         r#"formula_pm_build_info{version=""#,
         "process_start_time_seconds ",
         "process_resident_memory_bytes ",
