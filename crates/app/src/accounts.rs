@@ -291,7 +291,7 @@ impl Services {
 
     /// Emails a single-use reset link if the address belongs to an active user.
     /// Always succeeds, so the answer never reveals whether an account exists.
-    pub async fn request_password_reset(&self, email: &str, ctx: &RequestCtx) -> AppResult<()> {
+    pub async fn request_password_reset(&self, email: &str) -> AppResult<()> {
         let Ok(email) = normalize_email(email) else {
             return Err(AppError::field(
                 "email",
@@ -304,7 +304,8 @@ impl Services {
             });
         }
         self.throttle
-            .fail(&format!("reset:{email}"), ctx.ip.as_deref());
+            // Per address only: reset requests must not lock an office IP out of signing in.
+            .fail(&format!("reset:{email}"), None);
         let Some((user, _)) = self.store.user_credentials(&email).await? else {
             return Ok(());
         };

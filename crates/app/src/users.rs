@@ -144,9 +144,13 @@ impl Services {
         self.store.list_users(query).await
     }
 
-    /// Users who may manage projects (active admins and project managers).
+    /// Users who may manage projects (active admins and project managers), for pickers and
+    /// filters. Staff see them; client users get none (they never pick a manager).
     pub async fn list_managers(&self, caller: &Caller) -> AppResult<Vec<User>> {
         let mut out = Vec::new();
+        if caller.actor.role == Role::Client {
+            return Ok(out);
+        }
         for role in [Role::Admin, Role::ProjectManager] {
             let q = UserQuery {
                 role: Some(role),
@@ -159,7 +163,6 @@ impl Services {
             };
             out.extend(self.store.list_users(&q).await?.items);
         }
-        let _ = caller;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }

@@ -197,13 +197,9 @@ pub async fn change_password(
 )]
 pub async fn request_password_reset(
     State(state): State<AppState>,
-    Ctx(ctx): Ctx,
     ApiJson(input): ApiJson<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .services
-        .request_password_reset(&input.email, &ctx)
-        .await?;
+    state.services.request_password_reset(&input.email).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -241,13 +241,12 @@ pub async fn forgot_page() -> Result<Response, PageError> {
 
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    Ctx(ctx): Ctx,
     Form(input): Form<FormData>,
 ) -> Result<Response, PageError> {
     let mut form = FormState::submitted(FORGOT_FIELDS, input.clone());
     match state
         .services
-        .request_password_reset(input.raw("email"), &ctx)
+        .request_password_reset(input.raw("email"))
         .await
     {
         Ok(()) => {
