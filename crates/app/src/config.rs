@@ -16,6 +16,8 @@ pub struct AppConfig {
     pub public_url: String,
     /// Name shown in emails.
     pub product_name: String,
+    /// Units a scope item may be measured in (`SCOPE_UNITS`).
+    pub scope_units: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -27,6 +29,10 @@ impl Default for AppConfig {
             session_absolute: Duration::days(7),
             public_url: "http://127.0.0.1:5014".into(),
             product_name: "Formula PM".into(),
+            scope_units: formula_domain::scope::DEFAULT_UNITS
+                .iter()
+                .map(|u| (*u).to_owned())
+                .collect(),
         }
     }
 }

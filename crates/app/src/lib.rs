@@ -16,6 +16,8 @@ pub mod ports;
 pub mod projects;
 pub mod query;
 pub mod rate_limit;
+pub mod scope;
+pub mod scope_import;
 pub mod secrets;
 pub mod tasks;
 pub mod throttle;

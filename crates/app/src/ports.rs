@@ -6,6 +6,7 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
+use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -18,7 +19,7 @@ pub use crate::events::{Event, EventBus, EventError, InProcessBus};
 pub use crate::health::Ping;
 pub use crate::jobs::lease::{DbLease, Lease};
 use crate::jobs::{Housekeeping, JobQueue, NewJob};
-use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery};
 pub use crate::rate_limit::{RateLimitStore, StoreError, StoreFuture, WindowState};
 
 /// A signed-in browser session. Only the hash of its token is stored.
@@ -285,6 +286,68 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<()>;
+
+    // Scope of work.
+    /// The project's scope groups in position order.
+    async fn list_scope_groups(&self, project_id: Uuid) -> AppResult<Vec<ScopeGroup>>;
+    async fn get_scope_group(&self, id: Uuid) -> AppResult<Option<ScopeGroup>>;
+    /// Inserts the groups, skipping any whose project already has a group of that name or
+    /// letter; returns how many were inserted. Each inserted group's audit entry is written
+    /// with it (entries are matched by `entity_id`).
+    async fn insert_scope_groups(
+        &self,
+        groups: &[ScopeGroup],
+        audit: &[AuditEntry],
+    ) -> AppResult<u64>;
+    async fn update_scope_group(
+        &self,
+        group: &ScopeGroup,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeGroup>;
+    /// Deletes an empty group; `has_dependents` while it still holds items.
+    async fn delete_scope_group(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    /// Gives the project's groups positions 0, 1, … in the order of `order` (all its groups).
+    async fn reorder_scope_groups(
+        &self,
+        project_id: Uuid,
+        order: &[Uuid],
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    async fn list_scope_items(&self, query: &ScopeQuery) -> AppResult<Page<ScopeItem>>;
+    async fn get_scope_item(&self, id: Uuid) -> AppResult<Option<ScopeItem>>;
+    /// Every item code of the project.
+    async fn scope_item_codes(&self, project_id: Uuid) -> AppResult<Vec<String>>;
+    /// In one transaction: inserts `groups`, inserts `new` items (each appended at the end
+    /// of its group), saves `changed` items compare-and-set on their expected version (a
+    /// stale one fails the whole call), and writes the audit entries.
+    async fn save_scope(
+        &self,
+        groups: &[ScopeGroup],
+        new: &[ScopeItem],
+        changed: &[(ScopeItem, i64)],
+        audit: &[AuditEntry],
+    ) -> AppResult<()>;
+    async fn delete_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    /// Moves an item to `index` (0-based, clamped) in `group_id` and renumbers that group.
+    async fn move_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        group_id: Uuid,
+        index: u32,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeItem>;
 
     // Read models.
     async fn dashboard_counts(

@@ -266,6 +266,7 @@ impl Services {
             task_total: 0,
             task_completed: 0,
             task_overdue: 0,
+            scope_items: 0,
             progress: 0,
             created_at: now,
             updated_at: now,

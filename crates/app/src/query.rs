@@ -2,6 +2,7 @@
 
 use formula_domain::client::ClientStatus;
 use formula_domain::project::ProjectStatus;
+use formula_domain::scope::ScopeStatus;
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, UserStatus};
 use serde::Serialize;
@@ -203,4 +204,30 @@ pub struct AuditQuery {
     pub actor_id: Option<Uuid>,
     pub action: Option<String>,
     pub paging: Paging,
+}
+
+/// Filters of one project's scope items. Items always come in Scope-tab order: by group
+/// position, then position within the group.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeQuery {
+    pub project_id: Uuid,
+    pub group_id: Option<Uuid>,
+    pub status: Option<ScopeStatus>,
+    /// Substring of the code, name or location.
+    pub q: Option<String>,
+    pub paging: Paging,
+}
+
+impl ScopeQuery {
+    /// Every item of a project (the Scope tab, totals, exports).
+    pub fn all(project_id: Uuid) -> Self {
+        ScopeQuery {
+            project_id,
+            paging: Paging {
+                limit: u32::MAX,
+                offset: 0,
+            },
+            ..Default::default()
+        }
+    }
 }

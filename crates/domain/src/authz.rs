@@ -41,6 +41,10 @@ pub enum Action {
     CreateTask,
     UpdateTask,
     DeleteTask,
+    /// Read a project's scope of work (BOQ) with its prices and costs.
+    ViewScope,
+    /// Add, change, reorder, import and delete scope groups and items.
+    ManageScope,
     ViewAudit,
     ViewOutbox,
     /// Operate the installation: background jobs (list, retry dead ones).
@@ -68,6 +72,8 @@ impl Action {
         Action::CreateTask,
         Action::UpdateTask,
         Action::DeleteTask,
+        Action::ViewScope,
+        Action::ManageScope,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ManageSystem,
@@ -145,6 +151,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (DeleteTask, Resource::Task { project, .. }) => {
             role == ProjectManager && project.membership.is_some()
+        }
+
+        // Scope of work: the whole office team reads it (prices and costs are internal, so
+        // client users do not); the project manager and coordinators keep it.
+        (ViewScope, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (ManageScope, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
 
         (ViewAudit, _) => role == Executive,
@@ -269,6 +282,11 @@ mod tests {
                 "member task assigned to other",
                 [T, F, T, F, F, F, F],
             ),
+            (ViewScope, "member project", [T, T, T, T, T, T, F]),
+            (ViewScope, "own client project", [T, T, F, F, F, F, F]),
+            (ViewScope, "other project", [T, T, F, F, F, F, F]),
+            (ManageScope, "member project", [T, F, T, F, T, F, F]),
+            (ManageScope, "other project", [T, F, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
@@ -351,6 +369,7 @@ mod tests {
             CreateTask,
             UpdateTask,
             DeleteTask,
+            ManageScope,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

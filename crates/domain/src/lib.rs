@@ -8,6 +8,7 @@ pub mod enums;
 pub mod errors;
 pub mod money;
 pub mod project;
+pub mod scope;
 pub mod task;
 pub mod user;
 

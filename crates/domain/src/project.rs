@@ -117,7 +117,10 @@ pub struct Project {
     pub task_total: i64,
     pub task_completed: i64,
     pub task_overdue: i64,
-    /// Average progress of the open and completed (not cancelled) tasks, 0–100.
+    /// Scope items that count towards progress (not cancelled).
+    pub scope_items: i64,
+    /// 0–100: the cost-weighted average progress of the scope items (count-weighted when
+    /// none is priced); without scope, the average progress of the not-cancelled tasks.
     pub progress: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

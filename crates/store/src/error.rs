@@ -92,6 +92,24 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "code",
         message: "another project already uses this code",
     },
+    UniqueRule {
+        index: "scope_groups_name_key",
+        column: "scope_groups.name",
+        field: "name",
+        message: "another group of this project has this name",
+    },
+    UniqueRule {
+        index: "scope_groups_letter_key",
+        column: "scope_groups.letter",
+        field: "letter",
+        message: "another group of this project uses this letter",
+    },
+    UniqueRule {
+        index: "scope_items_code_key",
+        column: "scope_items.code",
+        field: "code",
+        message: "another item of this project already uses this code",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

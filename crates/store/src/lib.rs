@@ -31,6 +31,7 @@ mod pool;
 mod port;
 mod projects;
 mod rows;
+mod scope;
 mod tasks;
 mod users;
 

@@ -5,11 +5,14 @@ use formula_app::error::AppResult;
 use formula_app::ports::{
     ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
 };
-use formula_app::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+use formula_app::query::{
+    AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
+};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
 use formula_domain::project::{Member, Project, ProjectRole};
+use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -17,7 +20,7 @@ use uuid::Uuid;
 
 use crate::pool::Db;
 use crate::sql::Stmt;
-use crate::{audit, auth, clients, dashboard, projects, tasks, users};
+use crate::{audit, auth, clients, dashboard, projects, scope, tasks, users};
 
 #[async_trait]
 impl Store for Db {
@@ -281,6 +284,80 @@ impl Store for Db {
         audit: &AuditEntry,
     ) -> AppResult<()> {
         Ok(tasks::delete(self, id, expected_version, audit).await?)
+    }
+
+    async fn list_scope_groups(&self, project_id: Uuid) -> AppResult<Vec<ScopeGroup>> {
+        Ok(scope::list_groups(self, project_id).await?)
+    }
+    async fn get_scope_group(&self, id: Uuid) -> AppResult<Option<ScopeGroup>> {
+        Ok(scope::get_group(self, id).await?)
+    }
+    async fn insert_scope_groups(
+        &self,
+        groups: &[ScopeGroup],
+        audit: &[AuditEntry],
+    ) -> AppResult<u64> {
+        Ok(scope::insert_groups(self, groups, audit).await?)
+    }
+    async fn update_scope_group(
+        &self,
+        group: &ScopeGroup,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeGroup> {
+        Ok(scope::update_group(self, group, expected_version, audit).await?)
+    }
+    async fn delete_scope_group(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(scope::delete_group(self, id, expected_version, audit).await?)
+    }
+    async fn reorder_scope_groups(
+        &self,
+        project_id: Uuid,
+        order: &[Uuid],
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(scope::reorder_groups(self, project_id, order, audit).await?)
+    }
+    async fn list_scope_items(&self, query: &ScopeQuery) -> AppResult<Page<ScopeItem>> {
+        Ok(scope::list_items(self, query).await?)
+    }
+    async fn get_scope_item(&self, id: Uuid) -> AppResult<Option<ScopeItem>> {
+        Ok(scope::get_item(self, id).await?)
+    }
+    async fn scope_item_codes(&self, project_id: Uuid) -> AppResult<Vec<String>> {
+        Ok(scope::item_codes(self, project_id).await?)
+    }
+    async fn save_scope(
+        &self,
+        groups: &[ScopeGroup],
+        new: &[ScopeItem],
+        changed: &[(ScopeItem, i64)],
+        audit: &[AuditEntry],
+    ) -> AppResult<()> {
+        Ok(scope::save(self, groups, new, changed, audit).await?)
+    }
+    async fn delete_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(scope::delete_item(self, id, expected_version, audit).await?)
+    }
+    async fn move_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        group_id: Uuid,
+        index: u32,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeItem> {
+        Ok(scope::move_item(self, id, expected_version, group_id, index, audit).await?)
     }
 
     async fn dashboard_counts(

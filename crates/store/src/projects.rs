@@ -7,6 +7,7 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
+use formula_domain::scope::ProgressSums;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -48,7 +49,9 @@ fn select(page: &str, today: &str, order: &str) -> String {
                 ub.name AS updated_by_name, p.version, \
                 COALESCE(ts.task_total, 0) AS task_total, COALESCE(ts.task_completed, 0) AS task_completed, \
                 COALESCE(ts.task_overdue, 0) AS task_overdue, COALESCE(ts.progress_sum, 0) AS progress_sum, \
-                COALESCE(ts.progress_count, 0) AS progress_count \
+                COALESCE(ts.progress_count, 0) AS progress_count, \
+                COALESCE(ss.scope_items, 0) AS scope_items, COALESCE(ss.scope_progress_sum, 0) AS scope_progress_sum, \
+                COALESCE(ss.scope_weight, 0) AS scope_weight, COALESCE(ss.scope_weighted, 0) AS scope_weighted \
          FROM projects p \
          JOIN clients c ON c.id = p.client_id \
          JOIN users m ON m.id = p.manager_id \
@@ -61,6 +64,14 @@ fn select(page: &str, today: &str, order: &str) -> String {
                     SUM(CASE WHEN t.status <> 'cancelled' THEN 1 ELSE 0 END) AS progress_count \
              FROM tasks t WHERE t.project_id IN (SELECT id FROM page) GROUP BY t.project_id \
          ) ts ON ts.project_id = p.id \
+         LEFT JOIN ( \
+             SELECT i.project_id, COUNT(*) AS scope_items, \
+                    CAST(SUM(i.progress) AS BIGINT) AS scope_progress_sum, \
+                    CAST(SUM(COALESCE(i.total_minor, 0)) AS BIGINT) AS scope_weight, \
+                    CAST(SUM(COALESCE(i.total_minor, 0) * i.progress) AS BIGINT) AS scope_weighted \
+             FROM scope_items i WHERE i.project_id IN (SELECT id FROM page) AND i.status <> 'cancelled' \
+             GROUP BY i.project_id \
+         ) ss ON ss.project_id = p.id \
          WHERE p.id IN (SELECT id FROM page){order}"
     )
 }
@@ -107,6 +118,10 @@ struct ProjectRow {
     task_overdue: i64,
     progress_sum: i64,
     progress_count: i64,
+    scope_items: i64,
+    scope_progress_sum: i64,
+    scope_weight: i64,
+    scope_weighted: i64,
 }
 
 impl TryFrom<ProjectRow> for Project {
@@ -118,8 +133,21 @@ impl TryFrom<ProjectRow> for Project {
                 currency: r.currency.clone(),
             })
         };
-        // Rounded integer average; averaged in Rust because the backends round AVG differently.
-        let progress = if r.progress_count > 0 {
+        // Rounded integer averages, taken in Rust because the backends round AVG differently.
+        // Where a scope of work exists it measures progress: weighted by each item's total,
+        // or by count when nothing is priced.
+        let progress = if r.scope_items > 0 {
+            let mut sums = ProgressSums {
+                items: r.scope_items,
+                progress_sum: r.scope_progress_sum,
+                weight: i128::from(r.scope_weight),
+                weighted_progress: i128::from(r.scope_weighted),
+            };
+            if sums.weight <= 0 {
+                sums.weight = 0;
+            }
+            i64::from(sums.progress().unwrap_or(0))
+        } else if r.progress_count > 0 {
             (r.progress_sum + r.progress_count / 2) / r.progress_count
         } else {
             0
@@ -147,6 +175,7 @@ impl TryFrom<ProjectRow> for Project {
             task_total: r.task_total,
             task_completed: r.task_completed,
             task_overdue: r.task_overdue,
+            scope_items: r.scope_items,
             progress: i32::try_from(progress.clamp(0, 100)).unwrap_or(0),
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -76,6 +76,8 @@ on_both_backends! {
     audit_trail_is_filtered_and_newest_first: sqlite_audit_trail_is_filtered_and_newest_first, postgres_audit_trail_is_filtered_and_newest_first;
     mail_outbox_keeps_newest_first: sqlite_mail_outbox_keeps_newest_first, postgres_mail_outbox_keeps_newest_first;
     concurrent_writes_all_land: sqlite_concurrent_writes_all_land, postgres_concurrent_writes_all_land;
+    scope_groups_and_items_keep_order_totals_and_versions: sqlite_scope_groups_and_items_keep_order_totals_and_versions, postgres_scope_groups_and_items_keep_order_totals_and_versions;
+    scope_saves_are_all_or_nothing: sqlite_scope_saves_are_all_or_nothing, postgres_scope_saves_are_all_or_nothing;
 }
 
 /// Backup and export: a dump loads into a fresh database of the other backend (and back)

@@ -113,6 +113,19 @@ pub async fn fill(db: &Db) {
             .await
             .unwrap();
     }
+    let group = f::scope_group(&p1, "Millwork ✓", "M", 0);
+    let mut item = f::scope_item(&group, "WSC-M-001", 3, Some(1_234_56), 40);
+    item.quantity = formula_domain::scope::Quantity(12_345);
+    item.description = Some("Walnut veneer, \"book-matched\"".into());
+    item.budget_cost_minor = Some(99);
+    db.save_scope(
+        &[group.clone()],
+        &[item.clone(), f::scope_item(&group, "WSC-M-002", 1, None, 0)],
+        &[],
+        &[f::audit(Some(&pm), "create", "scope_item", item.id, "i")],
+    )
+    .await
+    .unwrap();
     let bare = f::task(&p2, "No dates", TaskStatus::Pending, 0, None);
     db.insert_task(&bare, &f::audit(None, "create", "task", bare.id, "bare"))
         .await
@@ -229,6 +242,8 @@ async fn round_trip(source: TestDb) {
         "projects",
         "project_members",
         "tasks",
+        "scope_groups",
+        "scope_items",
         "audit_log",
         "jobs",
     ] {

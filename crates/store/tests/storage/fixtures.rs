@@ -6,6 +6,7 @@ use formula_domain::client::{Client, ClientStatus};
 use formula_domain::enums::Priority;
 use formula_domain::money::Money;
 use formula_domain::project::{BusinessLine, Project, ProjectStatus, Sector};
+use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use formula_domain::task::{Task, TaskStatus};
 use formula_domain::user::{Role, User, UserStatus};
 use time::{Date, Duration, OffsetDateTime};
@@ -89,6 +90,7 @@ pub fn project(code: &str, name: &str, client: &Client, manager: &User) -> Proje
         task_total: 0,
         task_completed: 0,
         task_overdue: 0,
+        scope_items: 0,
         progress: 0,
         created_at: at,
         updated_at: at,
@@ -185,5 +187,58 @@ pub fn assert_stale(err: AppError) -> (i64, Option<String>) {
             (current_version, updated_by)
         }
         other => panic!("expected a stale-version error, got {other:?}"),
+    }
+}
+
+/// A scope group of `project` at `position`.
+pub fn scope_group(project: &Project, name: &str, letter: &str, position: i64) -> ScopeGroup {
+    let at = now();
+    ScopeGroup {
+        id: Uuid::now_v7(),
+        project_id: project.id,
+        name: name.into(),
+        letter: letter.into(),
+        position,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+/// A priced scope item: `quantity` whole units at `price` minor units.
+pub fn scope_item(
+    group: &ScopeGroup,
+    code: &str,
+    quantity: i64,
+    price: Option<i64>,
+    progress: i32,
+) -> ScopeItem {
+    let at = now();
+    let q = Quantity::units(quantity);
+    ScopeItem {
+        id: Uuid::now_v7(),
+        project_id: group.project_id,
+        group_id: group.id,
+        group_name: group.name.clone(),
+        code: code.into(),
+        name: format!("Item {code}"),
+        description: None,
+        location: Some("Lobby".into()),
+        quantity: q,
+        unit: "pcs".into(),
+        unit_price_minor: price,
+        total_minor: price.and_then(|p| q.times(p)),
+        budget_cost_minor: None,
+        actual_cost_minor: None,
+        currency: "USD".into(),
+        status: ScopeStatus::InProgress,
+        progress,
+        drawing_required: true,
+        spec_required: false,
+        position: 0,
+        created_at: at,
+        updated_at: at,
+        updated_by_name: None,
+        version: 1,
     }
 }

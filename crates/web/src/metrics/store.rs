@@ -15,11 +15,14 @@ use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, JobStatus, NewJob
 use formula_app::ports::{
     ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
 };
-use formula_app::query::{AuditQuery, ClientQuery, Page, ProjectQuery, TaskQuery, UserQuery};
+use formula_app::query::{
+    AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
+};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
 use formula_domain::project::{Member, Project, ProjectRole};
+use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -138,6 +141,18 @@ metered! {
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
     async fn update_task(&self, task: &Task, expected_version: i64, audit: &AuditEntry) -> AppResult<Task>;
     async fn delete_task(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn list_scope_groups(&self, project_id: Uuid) -> AppResult<Vec<ScopeGroup>>;
+    async fn get_scope_group(&self, id: Uuid) -> AppResult<Option<ScopeGroup>>;
+    async fn insert_scope_groups(&self, groups: &[ScopeGroup], audit: &[AuditEntry]) -> AppResult<u64>;
+    async fn update_scope_group(&self, group: &ScopeGroup, expected_version: i64, audit: &AuditEntry) -> AppResult<ScopeGroup>;
+    async fn delete_scope_group(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn reorder_scope_groups(&self, project_id: Uuid, order: &[Uuid], audit: &AuditEntry) -> AppResult<()>;
+    async fn list_scope_items(&self, query: &ScopeQuery) -> AppResult<Page<ScopeItem>>;
+    async fn get_scope_item(&self, id: Uuid) -> AppResult<Option<ScopeItem>>;
+    async fn scope_item_codes(&self, project_id: Uuid) -> AppResult<Vec<String>>;
+    async fn save_scope(&self, groups: &[ScopeGroup], new: &[ScopeItem], changed: &[(ScopeItem, i64)], audit: &[AuditEntry]) -> AppResult<()>;
+    async fn delete_scope_item(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
+    async fn move_scope_item(&self, id: Uuid, expected_version: i64, group_id: Uuid, index: u32, audit: &AuditEntry) -> AppResult<ScopeItem>;
     async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
     async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
 }
