@@ -26,6 +26,8 @@ mod operations;
 mod permissions;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/scope.rs"]
+mod scope;
 #[path = "api/security.rs"]
 mod security;
 #[path = "api/workflow.rs"]

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod jobs;
 pub mod params;
 pub mod projects;
+pub mod scope;
 pub mod system;
 pub mod tasks;
 pub mod users;
@@ -77,6 +78,7 @@ paged!(
     ProjectPage => projects::ProjectView,
     MemberList => formula_domain::project::Member,
     TaskPage => formula_domain::task::Task,
+    ScopeItemPage => formula_domain::scope::ScopeItem,
     TokenList => formula_app::ports::ApiToken,
     AuditPage => formula_domain::audit::AuditEntry,
     OutboxList => formula_app::ports::OutboxMail,
@@ -141,6 +143,18 @@ pub fn router() -> OpenApiRouter<AppState> {
             tasks::update_task,
             tasks::delete_task
         ))
+        // Scope of work.
+        .routes(routes!(scope::get_scope))
+        .routes(routes!(scope::list_items, scope::create_item))
+        .routes(routes!(
+            scope::get_item,
+            scope::update_item,
+            scope::delete_item
+        ))
+        .routes(routes!(scope::move_item))
+        .routes(routes!(scope::create_group))
+        .routes(routes!(scope::update_group, scope::delete_group))
+        .routes(routes!(scope::move_group))
         // Oversight.
         .routes(routes!(projects::dashboard))
         .routes(routes!(audit::list_audit))

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use formula_app::AppError;
+use formula_app::query::ScopeQuery;
 use formula_app::query::{
     AuditQuery, ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort, TaskQuery,
     TaskSort, UserQuery, UserSort,
@@ -20,6 +21,7 @@ use formula_app::query::{
 use formula_domain::client::ClientStatus;
 use formula_domain::errors::FieldErrors;
 use formula_domain::project::ProjectStatus;
+use formula_domain::scope::ScopeStatus;
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, UserStatus};
 use utoipa::IntoParams;
@@ -319,6 +321,29 @@ impl ListFilter for TaskParams {
                 ("title", TaskSort::Title),
                 ("created_at", TaskSort::CreatedAt),
             ]),
+            paging: p.paging(),
+        }
+    }
+}
+
+/// Filters of `GET /projects/{id}/scope-items`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeParams {
+    /// Search in the code, name and location.
+    pub q: Option<String>,
+    pub group_id: Option<Uuid>,
+    pub status: Option<ScopeStatus>,
+}
+
+impl ListFilter for ScopeParams {
+    type Query = ScopeQuery;
+    fn read(p: &mut QueryParams) -> ScopeQuery {
+        ScopeQuery {
+            project_id: Uuid::nil(),
+            q: p.text("q"),
+            group_id: p.id("group_id"),
+            status: p.choice("status"),
             paging: p.paging(),
         }
     }

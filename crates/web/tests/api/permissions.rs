@@ -278,6 +278,78 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Scope of work: the office team reads it (client users do not see prices and costs);
+    // the project manager and coordinators keep it.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/scope"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/scope-items"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    let scope: Value = c
+        .app
+        .get(
+            &format!("/api/v1/projects/{a}/scope"),
+            &c.user("admin").auth,
+        )
+        .await
+        .json();
+    let group = id_of(&scope["groups"][1]);
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/scope-items"),
+        |_| Some(json!({"group_id": group, "name": "Wall panels"})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/scope-groups"),
+        |i| Some(json!({"name": format!("Extra {i}")})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    let item = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/projects/{a}/scope-items"),
+                &c.user("admin").auth,
+                json!({"group_id": group, "name": "Doors"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/scope-items/{item}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/scope-items/{item}"),
+        |_| Some(json!({"progress": 5, "version": 99})),
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/scope-groups/{group}/move"),
+        |_| Some(json!({"index": 1})),
+        [204, 403, 204, 403, 204, 403, 403],
+    )
+    .await;
+
     // Oversight.
     c.expect(
         Method::GET,
