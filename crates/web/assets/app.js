@@ -40,6 +40,55 @@
     showError("The server could not be reached. Check the connection and try again.");
   });
 
+  // Drag and drop to reorder scope items (rows with data-move); the ↑ ↓ buttons do the same
+  // without JavaScript. The server renumbers the group; the page then reloads.
+  var dragged = null;
+  function rowsOf(tbody) {
+    return Array.prototype.filter.call(tbody.rows, function (r) { return r !== dragged; });
+  }
+  document.addEventListener("dragstart", function (evt) {
+    var row = evt.target.closest && evt.target.closest("tr[data-move]");
+    if (!row) { return; }
+    dragged = row;
+    row.classList.add("is-dragging");
+    evt.dataTransfer.effectAllowed = "move";
+    evt.dataTransfer.setData("text/plain", row.id);
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("is-dragging"); }
+    document.querySelectorAll("tr.drop-before").forEach(function (r) { r.classList.remove("drop-before"); });
+    dragged = null;
+  });
+  document.addEventListener("dragover", function (evt) {
+    var tbody = dragged && evt.target.closest && evt.target.closest("tbody[data-group]");
+    if (!tbody) { return; }
+    evt.preventDefault();
+    document.querySelectorAll("tr.drop-before").forEach(function (r) { r.classList.remove("drop-before"); });
+    var row = evt.target.closest("tr");
+    if (row && row !== dragged) { row.classList.add("drop-before"); }
+  });
+  document.addEventListener("drop", function (evt) {
+    var tbody = dragged && evt.target.closest && evt.target.closest("tbody[data-group]");
+    if (!tbody) { return; }
+    evt.preventDefault();
+    var target = evt.target.closest("tr");
+    var rows = rowsOf(tbody);
+    var index = target && target !== dragged ? rows.indexOf(target) : rows.length;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var body = new URLSearchParams();
+    body.set("_csrf", meta ? meta.getAttribute("content") : "");
+    body.set("index", String(index < 0 ? rows.length : index));
+    body.set("group_id", tbody.getAttribute("data-group"));
+    body.set("version", dragged.getAttribute("data-version"));
+    fetch(dragged.getAttribute("data-move"), { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (resp) {
+        if (resp.ok) { window.location.reload(); return; }
+        showError(resp.status === 409 ? "Someone changed this item first. Reload to see the latest order."
+          : "That did not work (the server answered " + resp.status + "). Nothing was moved.");
+      })
+      .catch(function () { showError("The server could not be reached. Nothing was moved."); });
+  });
+
   // Show dates in the reader's locale where marked with <time data-local>.
   function localise(root) {
     root.querySelectorAll("time[data-local]").forEach(function (el) {

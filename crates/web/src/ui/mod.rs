@@ -17,6 +17,7 @@ mod lists;
 mod my_work;
 mod profile;
 mod projects;
+mod scope;
 mod system;
 mod tasks;
 mod team;
@@ -76,6 +77,18 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/tasks",
             get(tasks::project_tasks).post(tasks::create),
         )
+        .route("/projects/{id}/scope", get(scope::show))
+        .route("/projects/{id}/scope/items", post(scope::create_item))
+        .route("/projects/{id}/scope/groups", post(scope::create_group))
+        .route(
+            "/scope-items/{id}/edit",
+            get(scope::edit).post(scope::update),
+        )
+        .route("/scope-items/{id}/move", post(scope::move_item))
+        .route("/scope-items/{id}/delete", post(scope::delete))
+        .route("/scope-groups/{id}/edit", post(scope::rename_group))
+        .route("/scope-groups/{id}/move", post(scope::move_group))
+        .route("/scope-groups/{id}/delete", post(scope::delete_group))
         .route("/projects/{id}/team", get(team::show).post(team::add))
         .route("/projects/{id}/team/{user_id}/delete", post(team::remove))
         .route("/tasks/{id}", get(tasks::edit_page))

@@ -71,9 +71,11 @@ impl ProjectRow {
 pub struct ProjectHeader {
     pub p: Project,
     pub health: Health,
-    /// `overview`, `tasks` or `team`.
+    /// `overview`, `scope`, `tasks` or `team`.
     pub tab: &'static str,
     pub can_edit: bool,
+    /// Whether the Scope tab is shown (client users do not see prices and costs).
+    pub can_view_scope: bool,
 }
 
 impl ProjectHeader {
@@ -87,12 +89,14 @@ impl ProjectHeader {
         let can_edit = state
             .services
             .may(&page.caller, Action::UpdateProject, access);
+        let can_view_scope = state.services.may(&page.caller, Action::ViewScope, access);
         let health = p.health(state.services.today());
         ProjectHeader {
             p,
             health,
             tab,
             can_edit,
+            can_view_scope,
         }
     }
 }

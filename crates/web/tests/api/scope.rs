@@ -375,3 +375,164 @@ async fn items_move_and_two_editors_never_overwrite_each_other() {
         .collect();
     assert_eq!(actions, ["delete", "update", "create"]);
 }
+
+/// Posts an HTML form the way a browser without JavaScript does.
+async fn form(
+    app: &TestApp,
+    path: &str,
+    auth: &Auth,
+    fields: &[(&str, &str)],
+) -> crate::support::Resp {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    app.send(TestApp::build(
+        Method::POST,
+        path,
+        auth,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(axum::body::Body::from(body)),
+        false,
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn the_scope_tab_works_without_javascript() {
+    let b = boq().await;
+    let (pm, _) = b
+        .app
+        .login(&b.pm.user.email, crate::support::PASSWORD)
+        .await;
+    let tab = format!("/projects/{}/scope", b.project);
+    let page = b.app.get(&tab, &pm).await.expect(200).text();
+    assert!(page.contains("No scope items yet"), "{page}");
+    assert!(page.contains("Add a scope item"));
+    let millwork = b.group("Millwork").await;
+
+    // A bad row keeps what was typed and says what to fix, beside the field.
+    let add = format!("/projects/{}/scope/items", b.project);
+    let resp = form(
+        &b.app,
+        &add,
+        &pm,
+        &[
+            ("group_id", &millwork),
+            ("name", "Wardrobe"),
+            ("quantity", "2.5"),
+            ("unit", "pcs"),
+            ("unit_price", "12.345"),
+        ],
+    )
+    .await
+    .expect(422);
+    let html = resp.text();
+    assert!(html.contains("value=\"Wardrobe\""), "typed name kept");
+    assert!(html.contains("at most 2 decimals"), "{html}");
+
+    for (name, price) in [("Wardrobe", "1,200.50"), ("Bed head", "800")] {
+        form(
+            &b.app,
+            &add,
+            &pm,
+            &[
+                ("group_id", &millwork),
+                ("name", name),
+                ("quantity", "2"),
+                ("unit", "pcs"),
+                ("unit_price", price),
+            ],
+        )
+        .await
+        .expect(303);
+    }
+    let page = b.app.get(&tab, &pm).await.expect(200).text();
+    assert!(
+        page.contains("2,401.00") && page.contains("4,001.00"),
+        "row total and subtotal: {page}"
+    );
+
+    // ↓ on the first row moves it below the second.
+    let scope = b.scope(&b.pm.auth).await;
+    let first = id_of(&scope["items"][0]);
+    form(
+        &b.app,
+        &format!("/scope-items/{first}/move"),
+        &pm,
+        &[("dir", "down")],
+    )
+    .await
+    .expect(303);
+    let scope = b.scope(&b.pm.auth).await;
+    assert_eq!(scope["items"][0]["name"], "Bed head");
+
+    // The edit page saves, and a stale save is refused with the user's input kept.
+    let edit = format!("/scope-items/{first}/edit");
+    let page = b.app.get(&edit, &pm).await.expect(200).text();
+    assert!(page.contains("Shop drawing required"));
+    let fields = [
+        ("version", "2"),
+        ("code", "X-1"),
+        ("name", "Wardrobe L"),
+        ("quantity", "3"),
+        ("unit", "pcs"),
+        ("unit_price", "100"),
+        ("status", "in_progress"),
+        ("progress", "30"),
+        ("spec_required", "1"),
+    ];
+    form(&b.app, &edit, &pm, &fields).await.expect(303);
+    let item: Value = b
+        .app
+        .get(&format!("/api/v1/scope-items/{first}"), &b.pm.auth)
+        .await
+        .json();
+    assert_eq!(
+        (item["code"].as_str(), item["total_minor"].as_i64()),
+        (Some("X-1"), Some(30_000))
+    );
+    assert_eq!(
+        (
+            item["drawing_required"].as_bool(),
+            item["spec_required"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+    let resp = form(&b.app, &edit, &pm, &fields).await.expect(409);
+    assert!(resp.text().contains("value=\"Wardrobe L\""));
+
+    // Groups: add one, and a duplicate name is explained.
+    let groups = format!("/projects/{}/scope/groups", b.project);
+    form(&b.app, &groups, &pm, &[("group_name", "Loose furniture")])
+        .await
+        .expect(303);
+    let resp = form(&b.app, &groups, &pm, &[("group_name", "loose furniture")])
+        .await
+        .expect(422);
+    assert!(
+        resp.text()
+            .contains("another group of this project has this name")
+    );
+
+    // A designer on the team reads the tab but gets no editing controls.
+    let admin = TestUser {
+        user: b.admin.user.clone(),
+        auth: b.admin.auth.clone(),
+    };
+    let designer = b.app.user(&admin, "designer", "Dana Designer", None).await;
+    b.app
+        .member(&b.pm.auth, &b.project, &designer, "designer")
+        .await;
+    let (d, _) = b
+        .app
+        .login(&designer.user.email, crate::support::PASSWORD)
+        .await;
+    let page = b.app.get(&tab, &d).await.expect(200).text();
+    assert!(page.contains("Wardrobe L") && !page.contains("Add a scope item"));
+    form(
+        &b.app,
+        &add,
+        &d,
+        &[("group_id", &millwork), ("name", "Sneaky")],
+    )
+    .await
+    .expect(403);
+}

@@ -1,0 +1,617 @@
+//! A project's Scope tab: groups with their items, subtotals and totals, the add-item
+//! form, reordering (buttons, and drag and drop where JavaScript runs), group management,
+//! and the page that edits one item.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use formula_app::scope::{
+    MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
+};
+use formula_domain::errors::FieldErrors;
+use formula_domain::money::format_amount;
+use formula_domain::scope::{Quantity, ScopeItem, ScopeStatus};
+use uuid::Uuid;
+
+use crate::csrf::CsrfForm;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
+use crate::ui::layout::{Flash, Layout, Page, Section};
+use crate::ui::projects::ProjectHeader;
+use crate::ui::{render, see_other};
+
+const NEW_FIELDS: &[&str] = &[
+    "group_id",
+    "code",
+    "name",
+    "location",
+    "quantity",
+    "unit",
+    "unit_price",
+];
+const GROUP_FIELDS: &[&str] = &["group_name"];
+const EDIT_FIELDS: &[&str] = &[
+    "code",
+    "name",
+    "description",
+    "location",
+    "quantity",
+    "unit",
+    "unit_price",
+    "budget_cost",
+    "actual_cost",
+    "status",
+    "progress",
+    "drawing_required",
+    "spec_required",
+];
+/// App field names → form field names.
+const ALIASES: &[(&str, &str)] = &[
+    ("unit_price_minor", "unit_price"),
+    ("budget_cost_minor", "budget_cost"),
+    ("actual_cost_minor", "actual_cost"),
+    ("name", "name"),
+];
+const GROUP_ALIASES: &[(&str, &str)] = &[("name", "group_name"), ("letter", "group_name")];
+
+/// Money of a project's currency, as shown in tables.
+pub fn money(minor: Option<i64>, currency: &str) -> String {
+    minor.map_or_else(String::new, |m| format_amount(m, currency))
+}
+
+/// One item row.
+pub struct Row {
+    pub i: ScopeItem,
+    /// 0-based index within its group, and whether it is last there (for move buttons).
+    pub index: usize,
+    pub last: bool,
+}
+
+impl Row {
+    pub fn price(&self) -> String {
+        money(self.i.unit_price_minor, &self.i.currency)
+    }
+    pub fn total(&self) -> String {
+        money(self.i.total_minor, &self.i.currency)
+    }
+    pub fn budget(&self) -> String {
+        money(self.i.budget_cost_minor, &self.i.currency)
+    }
+    pub fn actual(&self) -> String {
+        money(self.i.actual_cost_minor, &self.i.currency)
+    }
+}
+
+/// One group section.
+pub struct GroupView {
+    pub id: Uuid,
+    pub name: String,
+    pub letter: String,
+    pub version: i64,
+    pub index: usize,
+    pub last: bool,
+    pub rows: Vec<Row>,
+    pub total: String,
+    pub budget: String,
+    pub actual: String,
+    pub progress: i32,
+}
+
+#[derive(Template)]
+#[template(path = "scope/tab.html", whitespace = "minimize")]
+struct ScopeTab {
+    layout: Layout,
+    head: ProjectHeader,
+    currency: String,
+    groups: Vec<GroupView>,
+    items: i64,
+    total: String,
+    budget: String,
+    actual: String,
+    progress: i32,
+    can_manage: bool,
+    group_opts: Vec<Opt>,
+    units: Vec<Opt>,
+    new_form: FormState,
+    group_form: FormState,
+    code_hint: String,
+}
+
+fn views(o: &ScopeOverview) -> Vec<GroupView> {
+    let n = o.groups.len();
+    o.groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let items: Vec<&ScopeItem> = o.items_of(g.group.id).collect();
+            let count = items.len();
+            GroupView {
+                id: g.group.id,
+                name: g.group.name.clone(),
+                letter: g.group.letter.clone(),
+                version: g.group.version,
+                index: gi,
+                last: gi + 1 == n,
+                rows: items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, i)| Row {
+                        i: i.clone(),
+                        index,
+                        last: index + 1 == count,
+                    })
+                    .collect(),
+                total: format_amount(g.totals.total_minor, &o.currency),
+                budget: format_amount(g.totals.budget_cost_minor, &o.currency),
+                actual: format_amount(g.totals.actual_cost_minor, &o.currency),
+                progress: g.totals.progress,
+            }
+        })
+        .collect()
+}
+
+async fn scope_tab(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    new_form: FormState,
+    group_form: FormState,
+    flash: Option<Flash>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (project, access, overview) = s.scope_overview(&page.caller, id).await?;
+    let status = if group_form.failed() {
+        group_form.status()
+    } else {
+        new_form.status()
+    };
+    let project_code = project.code.clone();
+    let view = ScopeTab {
+        layout: page.layout_with(
+            Section::Projects,
+            format!("Scope · {}", project.code),
+            flash,
+        ),
+        can_manage: s.may_manage_scope(&page.caller, access),
+        head: ProjectHeader::new(project, access, page, state, "scope"),
+        currency: overview.currency.clone(),
+        groups: views(&overview),
+        items: overview.totals.items,
+        total: format_amount(overview.totals.total_minor, &overview.currency),
+        budget: format_amount(overview.totals.budget_cost_minor, &overview.currency),
+        actual: format_amount(overview.totals.actual_cost_minor, &overview.currency),
+        progress: overview.totals.progress,
+        group_opts: overview
+            .groups
+            .iter()
+            .map(|g| Opt::new(g.group.id.to_string(), g.group.name.clone()))
+            .collect(),
+        units: overview
+            .units
+            .iter()
+            .map(|u| Opt::new(u.clone(), u.clone()))
+            .collect(),
+        code_hint: format!(
+            "Left empty, the group's next code is used, like {}-M-001.",
+            project_code
+        ),
+        new_form,
+        group_form,
+    };
+    render(status, &view)
+}
+
+fn new_item_form() -> FormState {
+    FormState::new(NEW_FIELDS)
+        .with("quantity", "1")
+        .with("unit", "pcs")
+}
+
+fn group_form() -> FormState {
+    FormState::new(GROUP_FIELDS).prefixed("g-")
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    scope_tab(&state, &page, id, new_item_form(), group_form(), None).await
+}
+
+/// Reads the money and quantity fields of an item form.
+struct Numbers {
+    quantity: Option<Quantity>,
+    unit_price: Option<i64>,
+    budget: Option<i64>,
+    actual: Option<i64>,
+}
+
+fn numbers(input: &FormData, currency: &str, errors: &mut FieldErrors) -> Numbers {
+    let quantity = input
+        .opt("quantity")
+        .and_then(|q| match Quantity::parse(&q) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                errors.add("quantity", e);
+                None
+            }
+        });
+    Numbers {
+        quantity,
+        unit_price: input.amount("unit_price", currency, errors),
+        budget: input.amount("budget_cost", currency, errors),
+        actual: input.amount("actual_cost", currency, errors),
+    }
+}
+
+pub async fn create_item(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (project, _) = state.services.project_for(&page.caller, id).await?;
+    let mut errors = FieldErrors::new();
+    let group_id = input.required_uuid("group_id", &mut errors);
+    let n = numbers(&input, &project.currency, &mut errors);
+    let mut form = FormState::submitted(NEW_FIELDS, input.clone());
+    if let (Some(group_id), true) = (group_id, errors.is_empty()) {
+        let new = NewScopeItem {
+            group_id,
+            code: input.opt("code"),
+            name: input.text("name"),
+            location: input.opt("location"),
+            quantity: n.quantity,
+            unit: input.opt("unit"),
+            unit_price_minor: n.unit_price,
+            ..Default::default()
+        };
+        match state
+            .services
+            .create_scope_item(&page.caller, id, new)
+            .await
+        {
+            Ok(item) => {
+                return Ok(see_other(
+                    false,
+                    &format!("/projects/{id}/scope?m=created#item-{}", item.id),
+                ));
+            }
+            Err(e) => form.absorb(e, ALIASES, &format!("/projects/{id}/scope"))?,
+        }
+    } else {
+        form.add_errors(errors, ALIASES);
+    }
+    scope_tab(&state, &page, id, form, group_form(), None).await
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let new = NewScopeGroup {
+        name: input.text("group_name"),
+        letter: None,
+    };
+    match state
+        .services
+        .create_scope_group(&page.caller, id, new)
+        .await
+    {
+        Ok(_) => Ok(see_other(false, &format!("/projects/{id}/scope?m=created"))),
+        Err(e) => {
+            let mut form = FormState::submitted(GROUP_FIELDS, input).prefixed("g-");
+            form.absorb(e, GROUP_ALIASES, &format!("/projects/{id}/scope"))?;
+            scope_tab(&state, &page, id, new_item_form(), form, None).await
+        }
+    }
+}
+
+/// Re-renders the tab with a message after a row action that could not be done.
+async fn refused(
+    state: &AppState,
+    page: &Page,
+    project_id: Uuid,
+    e: formula_app::AppError,
+) -> Result<Response, PageError> {
+    let mut form = FormState::new(&[]);
+    form.absorb(e, &[], &format!("/projects/{project_id}/scope"))?;
+    let status = if form.errors.is_empty() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let message = match (form.conflict, form.notice) {
+        (Some(c), _) => format!(
+            "{} changed this first; the page now shows their version.",
+            c.who
+        ),
+        (None, Some(n)) => n,
+        (None, None) => "That could not be done.".into(),
+    };
+    let mut resp = scope_tab(
+        state,
+        page,
+        project_id,
+        new_item_form(),
+        group_form(),
+        Some(Flash::error(message)),
+    )
+    .await?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// Moves an item: `dir=up|down` (buttons), or `index` with an optional `group_id` (drag and drop).
+pub async fn move_item(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (item, _) = s.get_scope_item(&page.caller, id).await?;
+    let mut errors = FieldErrors::new();
+    let index = match input.raw("dir") {
+        "up" => Some(u32::try_from(item.position.saturating_sub(1).max(0)).unwrap_or(0)),
+        "down" => Some(u32::try_from(item.position + 1).unwrap_or(u32::MAX)),
+        _ => input.int::<u32>("index", &mut errors),
+    };
+    let group_id = input.uuid("group_id", &mut errors);
+    // Drag and drop names the version the page showed; buttons move what is there now.
+    let version = input
+        .int::<i64>("version", &mut errors)
+        .unwrap_or(item.version);
+    let Some(index) = index.filter(|_| errors.is_empty()) else {
+        return Err(PageError::bad_request(
+            "Say where to move the item (up, down or an index).",
+        ));
+    };
+    let to = MoveTo {
+        group_id,
+        index,
+        version: None,
+    };
+    match s.move_scope_item(&page.caller, id, version, to).await {
+        Ok(_) => Ok(see_other(
+            page.htmx,
+            &format!("/projects/{}/scope#item-{id}", item.project_id),
+        )),
+        Err(e) => refused(&state, &page, item.project_id, e).await,
+    }
+}
+
+/// Moves a group one place up or down.
+pub async fn move_group(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let index = input.int::<u32>("index", &mut errors);
+    let project_id = input.required_uuid("project_id", &mut errors);
+    let (Some(index), Some(project_id)) = (index, project_id) else {
+        return Err(PageError::bad_request(
+            "The form is missing where to move the group.",
+        ));
+    };
+    match state
+        .services
+        .move_scope_group(&page.caller, id, index)
+        .await
+    {
+        Ok(()) => Ok(see_other(
+            false,
+            &format!("/projects/{project_id}/scope#group-{id}"),
+        )),
+        Err(e) => refused(&state, &page, project_id, e).await,
+    }
+}
+
+/// Renames a group.
+pub async fn rename_group(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let project_id = input.required_uuid("project_id", &mut errors);
+    let Some(project_id) = project_id else {
+        return Err(PageError::bad_request("The form is missing its project."));
+    };
+    let patch = ScopeGroupPatch {
+        name: Some(input.text("group_name")),
+        ..Default::default()
+    };
+    match state
+        .services
+        .update_scope_group(&page.caller, id, version, patch)
+        .await
+    {
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/projects/{project_id}/scope?m=saved"),
+        )),
+        Err(e) => refused(&state, &page, project_id, e).await,
+    }
+}
+
+/// Deletes an empty group.
+pub async fn delete_group(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let Some(project_id) = input.required_uuid("project_id", &mut errors) else {
+        return Err(PageError::bad_request("The form is missing its project."));
+    };
+    match state
+        .services
+        .delete_scope_group(&page.caller, id, version)
+        .await
+    {
+        Ok(()) => Ok(see_other(
+            false,
+            &format!("/projects/{project_id}/scope?m=deleted"),
+        )),
+        Err(e) => refused(&state, &page, project_id, e).await,
+    }
+}
+
+// ---- One item ----
+
+#[derive(Template)]
+#[template(path = "scope/edit.html", whitespace = "minimize")]
+struct EditPage {
+    layout: Layout,
+    i: ScopeItem,
+    can_manage: bool,
+    form: FormState,
+    units: Vec<Opt>,
+    statuses: Vec<Opt>,
+}
+
+fn item_form(i: &ScopeItem) -> FormState {
+    let amount = |m: Option<i64>| money(m, &i.currency).replace(',', "");
+    let mut form = FormState::new(EDIT_FIELDS)
+        .with("code", i.code.clone())
+        .with("name", i.name.clone())
+        .with("description", i.description.clone().unwrap_or_default())
+        .with("location", i.location.clone().unwrap_or_default())
+        .with("quantity", i.quantity.to_string())
+        .with("unit", i.unit.clone())
+        .with("unit_price", amount(i.unit_price_minor))
+        .with("budget_cost", amount(i.budget_cost_minor))
+        .with("actual_cost", amount(i.actual_cost_minor))
+        .with("status", i.status.as_str())
+        .with("progress", i.progress.to_string())
+        .with("version", i.version.to_string());
+    if i.drawing_required {
+        form = form.with("drawing_required", "1");
+    }
+    if i.spec_required {
+        form = form.with("spec_required", "1");
+    }
+    form
+}
+
+async fn edit_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    form: Option<FormState>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (item, access) = s.get_scope_item(&page.caller, id).await?;
+    let form = form.unwrap_or_else(|| item_form(&item));
+    let mut units: Vec<Opt> = s
+        .config
+        .scope_units
+        .iter()
+        .map(|u| Opt::new(u.clone(), u.clone()))
+        .collect();
+    if !units.iter().any(|u| u.value == item.unit) {
+        units.push(Opt::new(item.unit.clone(), item.unit.clone()));
+    }
+    let status = form.status();
+    let view = EditPage {
+        layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
+        can_manage: s.may_manage_scope(&page.caller, access),
+        units,
+        statuses: enum_options!(ScopeStatus),
+        i: item,
+        form,
+    };
+    render(status, &view)
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    edit_page(&state, &page, id, None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (item, _) = s.get_scope_item(&page.caller, id).await?;
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let n = numbers(&input, &item.currency, &mut errors);
+    let status: Option<ScopeStatus> = input.required_choice("status", &mut errors);
+    let progress = input.int::<i32>("progress", &mut errors);
+    if input.opt("quantity").is_none() {
+        errors.add("quantity", "is required");
+    }
+    let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
+    form.values.set("version", version.to_string());
+    if errors.is_empty() {
+        let patch = ScopeItemPatch {
+            code: Some(input.text("code")),
+            name: Some(input.text("name")),
+            description: Some(input.opt("description")),
+            location: Some(input.opt("location")),
+            quantity: n.quantity,
+            unit: Some(input.text("unit")),
+            unit_price_minor: Some(n.unit_price),
+            budget_cost_minor: Some(n.budget),
+            actual_cost_minor: Some(n.actual),
+            status,
+            progress: Some(progress.unwrap_or(0)),
+            drawing_required: Some(input.opt("drawing_required").is_some()),
+            spec_required: Some(input.opt("spec_required").is_some()),
+            version: None,
+        };
+        match s.update_scope_item(&page.caller, id, version, patch).await {
+            Ok(saved) => {
+                return Ok(see_other(
+                    false,
+                    &format!("/projects/{}/scope?m=saved#item-{id}", saved.project_id),
+                ));
+            }
+            Err(e) => form.absorb(e, ALIASES, &format!("/scope-items/{id}/edit"))?,
+        }
+    } else {
+        form.add_errors(errors, ALIASES);
+    }
+    edit_page(&state, &page, id, Some(form)).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (item, _) = s.get_scope_item(&page.caller, id).await?;
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    match s.delete_scope_item(&page.caller, id, version).await {
+        Ok(()) => Ok(see_other(
+            false,
+            &format!("/projects/{}/scope?m=deleted", item.project_id),
+        )),
+        Err(e) => {
+            let mut form = item_form(&item);
+            form.absorb(e, ALIASES, &format!("/scope-items/{id}/edit"))?;
+            edit_page(&state, &page, id, Some(form)).await
+        }
+    }
+}
