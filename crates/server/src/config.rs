@@ -44,6 +44,7 @@ pub const VARIABLES: &[&str] = &[
     "SHUTDOWN_GRACE_SECONDS",
     "DEFAULT_CURRENCY",
     "PROJECT_CODE_PREFIX",
+    "SCOPE_UNITS",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAX_BODY_BYTES",
@@ -274,6 +275,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub default_currency: String,
     pub project_code_prefix: String,
+    /// Units scope items may be measured in (`SCOPE_UNITS`).
+    pub scope_units: Vec<String>,
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
     pub max_body_bytes: usize,
@@ -654,6 +657,30 @@ impl Config {
             }
         };
 
+        let scope_units = match r.get("SCOPE_UNITS") {
+            None => formula_domain::scope::DEFAULT_UNITS
+                .iter()
+                .map(|u| (*u).to_owned())
+                .collect(),
+            Some(raw) => {
+                let units: Vec<String> = raw
+                    .split(',')
+                    .map(|u| u.trim().to_owned())
+                    .filter(|u| !u.is_empty())
+                    .collect();
+                let bad = units.iter().find(|u| u.chars().count() > 20);
+                if units.is_empty() || bad.is_some() {
+                    r.error(
+                        "SCOPE_UNITS",
+                        format!(
+                            "must be a comma-separated list of units of at most 20 characters, like pcs,m,m²,set; got {raw:?}"
+                        ),
+                    );
+                }
+                units
+            }
+        };
+
         let session_idle_minutes = r.number(
             "SESSION_IDLE_MINUTES",
             720,
@@ -709,6 +736,7 @@ impl Config {
                 log_format,
                 default_currency,
                 project_code_prefix,
+                scope_units,
                 session_idle_minutes,
                 session_max_hours,
                 max_body_bytes,
@@ -760,6 +788,7 @@ impl Config {
             session_absolute: time::Duration::hours(i64::from(self.session_max_hours)),
             public_url: self.public_url.clone(),
             product_name: "Formula PM".to_owned(),
+            scope_units: self.scope_units.clone(),
         }
     }
 
@@ -792,6 +821,7 @@ impl Config {
             ("LOG_FORMAT", self.log_format.as_str().to_owned()),
             ("DEFAULT_CURRENCY", self.default_currency.clone()),
             ("PROJECT_CODE_PREFIX", self.project_code_prefix.clone()),
+            ("SCOPE_UNITS", self.scope_units.join(",")),
             (
                 "SESSION_IDLE_MINUTES",
                 self.session_idle_minutes.to_string(),

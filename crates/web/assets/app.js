@@ -40,14 +40,15 @@
     showError("The server could not be reached. Check the connection and try again.");
   });
 
-  // Drag and drop to reorder scope items (rows with data-move); the ↑ ↓ buttons do the same
+  // Drag and drop to reorder scope items (rows of tbody[data-group]); the ↑ ↓ buttons do the same
   // without JavaScript. The server renumbers the group; the page then reloads.
   var dragged = null;
   function rowsOf(tbody) {
     return Array.prototype.filter.call(tbody.rows, function (r) { return r !== dragged; });
   }
+  document.querySelectorAll("tbody[data-group] > tr").forEach(function (r) { r.draggable = true; });
   document.addEventListener("dragstart", function (evt) {
-    var row = evt.target.closest && evt.target.closest("tr[data-move]");
+    var row = evt.target.closest && evt.target.closest("tbody[data-group] > tr");
     if (!row) { return; }
     dragged = row;
     row.classList.add("is-dragging");
@@ -79,8 +80,8 @@
     body.set("_csrf", meta ? meta.getAttribute("content") : "");
     body.set("index", String(index < 0 ? rows.length : index));
     body.set("group_id", tbody.getAttribute("data-group"));
-    body.set("version", dragged.getAttribute("data-version"));
-    fetch(dragged.getAttribute("data-move"), { method: "POST", body: body, credentials: "same-origin" })
+    body.set("version", dragged.getAttribute("data-v"));
+    fetch("/scope-items/" + dragged.id.replace("item-", "") + "/move", { method: "POST", body: body, credentials: "same-origin" })
       .then(function (resp) {
         if (resp.ok) { window.location.reload(); return; }
         showError(resp.status === 409 ? "Someone changed this item first. Reload to see the latest order."

@@ -59,6 +59,10 @@ fn print_summary(s: &Summary, url: &str, password_from_env: bool) {
         tasks.join(", "),
         s.overdue_tasks
     );
+    println!(
+        "  {} scope items (bill of quantities) on the first project",
+        s.scope_items
+    );
     println!();
     let password = if password_from_env {
         "the password in SEED_PASSWORD".to_owned()

@@ -4,6 +4,7 @@
 use formula_domain::client::ClientStatus;
 use formula_domain::enums::Priority;
 use formula_domain::project::{BusinessLine, ProjectRole, ProjectStatus, Sector};
+use formula_domain::scope::ScopeStatus;
 use formula_domain::user::Role;
 
 use super::plan::Phase;
@@ -787,3 +788,198 @@ pub const PROJECTS: &[ProjectSpec] = &[
         stopped_at: None,
     },
 ];
+
+/// One line of a demo bill of quantities. Money in major units of the default currency.
+pub struct ScopeLine {
+    pub group: &'static str,
+    pub name: &'static str,
+    pub location: &'static str,
+    /// Decimal text, as typed (`"12.5"`).
+    pub quantity: &'static str,
+    pub unit: &'static str,
+    pub unit_price: i64,
+    pub budget: i64,
+    /// Spent so far, once work has started.
+    pub actual: Option<i64>,
+    pub status: ScopeStatus,
+    pub progress: i32,
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn line(
+    group: &'static str,
+    name: &'static str,
+    location: &'static str,
+    quantity: &'static str,
+    unit: &'static str,
+    unit_price: i64,
+    budget: i64,
+    actual: Option<i64>,
+    status: ScopeStatus,
+    progress: i32,
+) -> ScopeLine {
+    ScopeLine {
+        group,
+        name,
+        location,
+        quantity,
+        unit,
+        unit_price,
+        budget,
+        actual,
+        status,
+        progress,
+    }
+}
+
+/// The scope of work of the first demo project (the Meridian Marina lobby): millwork
+/// priced line by line, with the construction and electrical work around it.
+pub const LOBBY_SCOPE: &[ScopeLine] = {
+    use ScopeStatus::{Completed, InProgress, NotStarted, OnHold};
+    &[
+        line(
+            "Millwork",
+            "Reception desk, book-matched walnut with back-lit onyx front",
+            "Lobby",
+            "1",
+            "set",
+            148_000,
+            121_000,
+            Some(64_500),
+            InProgress,
+            55,
+        ),
+        line(
+            "Millwork",
+            "Concierge desk, walnut and brushed brass",
+            "Lobby",
+            "1",
+            "set",
+            62_500,
+            51_000,
+            Some(22_800),
+            InProgress,
+            40,
+        ),
+        line(
+            "Millwork",
+            "Lobby wall panelling, walnut veneer on MDF, concealed fixings",
+            "Lobby",
+            "186.5",
+            "m²",
+            1_240,
+            980,
+            Some(118_200),
+            InProgress,
+            35,
+        ),
+        line(
+            "Millwork",
+            "Lounge bar counter with solid-surface top",
+            "Lounge bar",
+            "14.2",
+            "lm",
+            4_850,
+            3_900,
+            None,
+            NotStarted,
+            0,
+        ),
+        line(
+            "Millwork",
+            "Back bar display shelving with LED strips",
+            "Lounge bar",
+            "9.6",
+            "lm",
+            3_200,
+            2_650,
+            None,
+            NotStarted,
+            0,
+        ),
+        line(
+            "Millwork",
+            "Luggage room shelving, laminate on birch ply",
+            "Luggage room",
+            "42",
+            "lm",
+            680,
+            540,
+            Some(27_100),
+            Completed,
+            100,
+        ),
+        line(
+            "Millwork",
+            "Feature ceiling slats, walnut, acoustic backing",
+            "Lobby",
+            "96",
+            "m²",
+            1_650,
+            1_380,
+            None,
+            OnHold,
+            10,
+        ),
+        line(
+            "Millwork",
+            "Door frames and architraves, walnut",
+            "Back of house",
+            "24",
+            "pcs",
+            1_150,
+            910,
+            Some(9_800),
+            InProgress,
+            30,
+        ),
+        line(
+            "Construction",
+            "Stud partitions and plasterboard behind panelling",
+            "Lobby",
+            "210",
+            "m²",
+            95,
+            80,
+            Some(19_950),
+            Completed,
+            100,
+        ),
+        line(
+            "Construction",
+            "Raised plinth for reception desk",
+            "Lobby",
+            "1",
+            "lot",
+            12_800,
+            11_000,
+            Some(12_400),
+            Completed,
+            100,
+        ),
+        line(
+            "Electrical",
+            "Power and data to reception and concierge desks",
+            "Lobby",
+            "1",
+            "lot",
+            18_400,
+            15_200,
+            Some(7_300),
+            InProgress,
+            40,
+        ),
+        line(
+            "Electrical",
+            "LED lighting to panelling reveals and back bar",
+            "Lobby, lounge bar",
+            "64",
+            "lm",
+            145,
+            118,
+            None,
+            NotStarted,
+            0,
+        ),
+    ]
+};

@@ -14,11 +14,13 @@ use formula_app::clients::{NewClient, NewContact};
 use formula_app::context::Caller;
 use formula_app::projects::NewProject;
 use formula_app::query::{ClientQuery, Paging};
+use formula_app::scope::{NewScopeItem, ScopeItemPatch};
 use formula_app::tasks::{NewTask, TaskPatch};
 use formula_app::users::NewUser;
 use formula_app::{RequestCtx, Services};
 use formula_domain::authz::ClientScope;
 use formula_domain::project::ProjectStatus;
+use formula_domain::scope::{Quantity, ScopeStatus};
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, User};
 use time::{Date, Duration};
@@ -26,7 +28,7 @@ use uuid::Uuid;
 
 use crate::Refused;
 use crate::commands::explain;
-use data::{ADMIN, CLIENTS, PEOPLE, PROJECTS, Person, ProjectSpec};
+use data::{ADMIN, CLIENTS, LOBBY_SCOPE, PEOPLE, PROJECTS, Person, ProjectSpec};
 use plan::{Rng, plan_tasks, status_path};
 
 /// The demo administrator's email.
@@ -46,6 +48,7 @@ pub struct Summary {
     pub projects: Vec<(String, ProjectStatus, String)>,
     pub tasks_by_status: BTreeMap<TaskStatus, usize>,
     pub overdue_tasks: usize,
+    pub scope_items: usize,
 }
 
 impl Summary {
@@ -312,6 +315,13 @@ async fn seed_project(
         }
     }
 
+    // The first project carries a priced scope of work.
+    if std::ptr::eq(spec, &PROJECTS[0]) {
+        summary.scope_items += seed_scope(services, &pm, project.id, scale)
+            .await
+            .map_err(|e| explain(&doing("create the scope of work"), e))?;
+    }
+
     // Tasks first, then the lifecycle, as the work would have happened.
     for to in status_path(spec.status) {
         let current = services
@@ -327,4 +337,52 @@ async fn seed_project(
         .projects
         .push((project.code, spec.status, project.name));
     Ok(())
+}
+
+/// Adds [`LOBBY_SCOPE`] to a project and moves each item to its status and progress.
+async fn seed_scope(
+    services: &Services,
+    pm: &Caller,
+    project_id: Uuid,
+    scale: i64,
+) -> Result<usize, formula_app::AppError> {
+    let (_, _, overview) = services.scope_overview(pm, project_id).await?;
+    for l in LOBBY_SCOPE {
+        let Some(group) = overview.groups.iter().find(|g| g.group.name == l.group) else {
+            return Err(formula_app::AppError::Internal(format!(
+                "demo scope names an unknown group {}",
+                l.group
+            )));
+        };
+        let quantity =
+            Quantity::parse(l.quantity).map_err(|e| formula_app::AppError::field("quantity", e))?;
+        let item = services
+            .create_scope_item(
+                pm,
+                project_id,
+                NewScopeItem {
+                    group_id: group.group.id,
+                    name: l.name.to_owned(),
+                    location: Some(l.location.to_owned()),
+                    quantity: Some(quantity),
+                    unit: Some(l.unit.to_owned()),
+                    unit_price_minor: Some(l.unit_price * scale),
+                    budget_cost_minor: quantity.times(l.budget * scale),
+                    ..NewScopeItem::default()
+                },
+            )
+            .await?;
+        if l.status != ScopeStatus::NotStarted {
+            let patch = ScopeItemPatch {
+                status: Some(l.status),
+                progress: Some(l.progress),
+                actual_cost_minor: Some(l.actual.map(|a| a * scale)),
+                ..ScopeItemPatch::default()
+            };
+            services
+                .update_scope_item(pm, item.id, item.version, patch)
+                .await?;
+        }
+    }
+    Ok(LOBBY_SCOPE.len())
 }

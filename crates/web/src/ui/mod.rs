@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/scope", get(scope::show))
         .route("/projects/{id}/scope/items", post(scope::create_item))
         .route("/projects/{id}/scope/groups", post(scope::create_group))
+        .route("/projects/{id}/scope/move", post(scope::move_button))
         .route(
             "/scope-items/{id}/edit",
             get(scope::edit).post(scope::update),

@@ -346,7 +346,47 @@ async fn refused(
     Ok(resp)
 }
 
-/// Moves an item: `dir=up|down` (buttons), or `index` with an optional `group_id` (drag and drop).
+/// The ↑ ↓ buttons of the Scope tab: `move=<item id>:up|down`.
+pub async fn move_button(
+    State(state): State<AppState>,
+    page: Page,
+    Id(project_id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (id, dir) = input
+        .raw("move")
+        .split_once(':')
+        .and_then(|(id, dir)| Some((Uuid::parse_str(id).ok()?, dir)))
+        .ok_or_else(|| PageError::bad_request("Say which item to move, and up or down."))?;
+    let s = &state.services;
+    let (item, _) = s.get_scope_item(&page.caller, id).await?;
+    if item.project_id != project_id {
+        return Err(PageError::bad_request(
+            "That item belongs to another project.",
+        ));
+    }
+    let index = match dir {
+        "up" => u32::try_from(item.position - 1).unwrap_or(0),
+        "down" => u32::try_from(item.position + 1).unwrap_or(u32::MAX),
+        _ => return Err(PageError::bad_request("Move an item up or down.")),
+    };
+    let to = MoveTo {
+        group_id: None,
+        index,
+        version: None,
+    };
+    // A button moves what is there now, so the current version is the expected one.
+    match s.move_scope_item(&page.caller, id, item.version, to).await {
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/projects/{project_id}/scope#item-{id}"),
+        )),
+        Err(e) => refused(&state, &page, project_id, e).await,
+    }
+}
+
+/// Drag and drop: moves an item to `index` in `group_id` (its own group when absent), from
+/// the `version` the page showed.
 pub async fn move_item(
     State(state): State<AppState>,
     page: Page,
@@ -356,19 +396,14 @@ pub async fn move_item(
     let s = &state.services;
     let (item, _) = s.get_scope_item(&page.caller, id).await?;
     let mut errors = FieldErrors::new();
-    let index = match input.raw("dir") {
-        "up" => Some(u32::try_from(item.position.saturating_sub(1).max(0)).unwrap_or(0)),
-        "down" => Some(u32::try_from(item.position + 1).unwrap_or(u32::MAX)),
-        _ => input.int::<u32>("index", &mut errors),
-    };
+    let index = input.int::<u32>("index", &mut errors);
     let group_id = input.uuid("group_id", &mut errors);
-    // Drag and drop names the version the page showed; buttons move what is there now.
     let version = input
         .int::<i64>("version", &mut errors)
         .unwrap_or(item.version);
     let Some(index) = index.filter(|_| errors.is_empty()) else {
         return Err(PageError::bad_request(
-            "Say where to move the item (up, down or an index).",
+            "Say where to move the item: index (and group_id).",
         ));
     };
     let to = MoveTo {

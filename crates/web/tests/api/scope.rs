@@ -453,16 +453,47 @@ async fn the_scope_tab_works_without_javascript() {
     // ↓ on the first row moves it below the second.
     let scope = b.scope(&b.pm.auth).await;
     let first = id_of(&scope["items"][0]);
+    let down = format!("{first}:down");
     form(
         &b.app,
-        &format!("/scope-items/{first}/move"),
+        &format!("/projects/{}/scope/move", b.project),
         &pm,
-        &[("dir", "down")],
+        &[("move", down.as_str())],
     )
     .await
     .expect(303);
     let scope = b.scope(&b.pm.auth).await;
     assert_eq!(scope["items"][0]["name"], "Bed head");
+    // Drag and drop posts the index, the group and the version the page showed.
+    let bed = id_of(&scope["items"][0]);
+    let drag = format!("/scope-items/{bed}/move");
+    form(
+        &b.app,
+        &drag,
+        &pm,
+        &[("index", "1"), ("group_id", &millwork), ("version", "1")],
+    )
+    .await
+    .expect(303);
+    let scope = b.scope(&b.pm.auth).await;
+    assert_eq!(scope["items"][1]["name"], "Bed head");
+    form(
+        &b.app,
+        &drag,
+        &pm,
+        &[("index", "0"), ("group_id", &millwork), ("version", "1")],
+    )
+    .await
+    .expect(409);
+    // Put it back where the rest of the test expects it.
+    form(
+        &b.app,
+        &drag,
+        &pm,
+        &[("index", "0"), ("group_id", &millwork), ("version", "2")],
+    )
+    .await
+    .expect(303);
 
     // The edit page saves, and a stale save is refused with the user's input kept.
     let edit = format!("/scope-items/{first}/edit");
