@@ -1,0 +1,16 @@
+//! Spreadsheets in and out: reading `.xlsx` and `.csv` files into rows of text the way a
+//! person typed them, and writing formatted `.xlsx` workbooks (money, totals with cached
+//! values, frozen headers) and Excel-safe `.csv` files.
+//!
+//! Pure: bytes in, bytes out, no I/O and no async.
+
+mod read;
+mod write;
+
+pub use read::{ReadError, Row, Table, read_table};
+pub use write::{Cell, Column, Kind, Sheet, WriteError, csv_bytes, xlsx_bytes};
+
+/// MIME type of `.xlsx` files.
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// MIME type of `.csv` files.
+pub const CSV_MIME: &str = "text/csv; charset=utf-8";
