@@ -8,7 +8,7 @@ use formula_domain::authz::Action;
 use formula_domain::errors::{FieldError, FieldErrors, optional_text};
 use formula_domain::money::parse_amount;
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus, group_letter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::context::Caller;
@@ -18,14 +18,14 @@ use crate::scope::{check_code, check_money, finish_item, next_code, normalise_un
 use crate::services::{Services, audit, changes, created};
 
 /// A spreadsheet as read: the header texts and the rows below them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Sheet {
     pub headers: Vec<String>,
     pub rows: Vec<SheetRow>,
 }
 
 /// One row of cell texts and its line number as the user sees it (the header is line 1).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SheetRow {
     pub line: usize,
     pub cells: Vec<String>,
@@ -214,6 +214,27 @@ struct Parsed {
     errors: FieldErrors,
     /// Columns present in the file (absent ones keep the existing item's values).
     present: Vec<&'static str>,
+}
+
+impl RowAction {
+    /// The stored / wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowAction::Create => "create",
+            RowAction::Update => "update",
+            RowAction::Unchanged => "unchanged",
+            RowAction::Invalid => "invalid",
+        }
+    }
+    /// What the row does, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            RowAction::Create => "New item",
+            RowAction::Update => "Updates item",
+            RowAction::Unchanged => "No change",
+            RowAction::Invalid => "Needs fixing",
+        }
+    }
 }
 
 impl Services {
@@ -406,16 +427,23 @@ impl Services {
                 if p.group.is_empty() {
                     p.errors.add("group", "is required");
                 }
-                preview.rows.push(invalid_row(&p));
+                let mut row = invalid_row(&p);
+                row.errors = as_headers(p.errors, &columns, &sheet.headers);
+                preview.rows.push(row);
                 continue;
             };
             let code = match p.code.clone() {
                 Some(c) => c,
-                None => {
-                    let c = next_code(&project.code, &group.letter, &codes, 1);
-                    codes.push(c.clone());
-                    c
-                }
+                // Without a code, a row is the item of the same group, name and location, if
+                // there is exactly one: so a file without codes can be imported twice.
+                None => match same_item(&existing, &group, &p.item) {
+                    Some(old) => old.code.clone(),
+                    None => {
+                        let c = next_code(&project.code, &group.letter, &codes, 1);
+                        codes.push(c.clone());
+                        c
+                    }
+                },
             };
             let key = code.to_lowercase();
             if let Some(first) = seen.get(&key) {
@@ -493,7 +521,7 @@ impl Services {
                 name: item.name,
                 group: group.name,
                 action,
-                errors: p.errors.0,
+                errors: as_headers(p.errors, &columns, &sheet.headers),
             });
         }
         preview.valid = preview.invalid == 0;
@@ -621,6 +649,28 @@ struct Plan {
     changed: Vec<(ScopeItem, ScopeItem)>,
 }
 
+/// The one existing item of `group` with the row's name and location (case-insensitive).
+fn same_item<'a>(
+    existing: &'a [ScopeItem],
+    group: &ScopeGroup,
+    row: &ScopeItem,
+) -> Option<&'a ScopeItem> {
+    let key = |i: &ScopeItem| {
+        (
+            i.name.to_lowercase(),
+            i.location.as_deref().unwrap_or("").to_lowercase(),
+        )
+    };
+    let wanted = key(row);
+    let mut found = existing
+        .iter()
+        .filter(|i| i.group_id == group.id && key(i) == wanted);
+    match (found.next(), found.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 fn invalid_row(p: &Parsed) -> PreviewRow {
     PreviewRow {
         line: p.line,
@@ -630,6 +680,32 @@ fn invalid_row(p: &Parsed) -> PreviewRow {
         action: RowAction::Invalid,
         errors: p.errors.0.clone(),
     }
+}
+
+/// Names each error's column the way the file does ("Rate" rather than `unit_price_minor`).
+fn as_headers(
+    errors: FieldErrors,
+    columns: &HashMap<&'static str, usize>,
+    headers: &[String],
+) -> Vec<FieldError> {
+    errors
+        .0
+        .into_iter()
+        .map(|e| {
+            let field = e.field.strip_suffix("_minor").unwrap_or(&e.field);
+            let header = match columns.get(field) {
+                Some(i) => headers.get(*i).cloned(),
+                None => COLUMNS
+                    .iter()
+                    .find(|c| c.0 == field)
+                    .map(|c| c.1.to_owned()),
+            };
+            FieldError {
+                field: header.unwrap_or(e.field),
+                message: e.message,
+            }
+        })
+        .collect()
 }
 
 /// Copies the columns present in the file from `from` onto `to`.

@@ -74,3 +74,65 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         Ok(CsrfForm(value))
     }
 }
+
+/// A `multipart/form-data` upload (one file plus text fields) whose `_csrf` field (or
+/// `X-CSRF-Token` header) must match the session. The whole body is read (within the
+/// route's body limit) before the token is checked, since browsers send fields in order.
+pub struct CsrfUpload {
+    /// The text fields, in order.
+    pub fields: Vec<(String, String)>,
+    /// The `file` field: the name the browser gave and its bytes (`None` if no file was chosen).
+    pub file: Option<(String, axum::body::Bytes)>,
+}
+
+impl FromRequest<AppState> for CsrfUpload {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = crate::auth::session_cookie(req.headers(), state).map(|t| token_for(&t));
+        let header = req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let unreadable =
+            || PageError::bad_request("The upload could not be read: send the form again.");
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| unreadable())?;
+        let mut fields = Vec::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                PageError::Status(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "The file is too large to import; split it into smaller files.".into(),
+                )
+            } else {
+                unreadable()
+            }
+        })? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                if !file_name.is_empty() || !bytes.is_empty() {
+                    file = Some((file_name, bytes));
+                }
+            } else {
+                let text = field.text().await.map_err(|_| unreadable())?;
+                fields.push((name, text));
+            }
+        }
+        let given = fields
+            .iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.clone())
+            .or(header);
+        match (expected, given) {
+            (Some(e), Some(g)) if same(&e, &g) => Ok(CsrfUpload { fields, file }),
+            (None, _) => Err(PageError::SignInRequired),
+            _ => Err(PageError::csrf()),
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod ratelimit;
+pub mod scope_files;
 pub mod security;
 pub mod state;
 pub mod ui;

@@ -14,8 +14,19 @@ use crate::ratelimit::Class;
 /// anything bigger is abuse (and would only feed the password hasher).
 pub const AUTH_FORM_BODY_BYTES: usize = 16 * 1024;
 
+/// Largest spreadsheet upload for an import (and its confirmation, which carries the rows).
+pub const IMPORT_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// Whether a path receives spreadsheet imports (larger bodies allowed).
+pub fn is_import(path: &str) -> bool {
+    path.ends_with("/scope/import") || path.ends_with("/scope/import/confirm")
+}
+
 /// The largest body accepted for a request, given the general limit (`MAX_BODY_BYTES`).
 pub fn body_limit(method: &Method, path: &str, general: usize) -> usize {
+    if *method == Method::POST && is_import(path) {
+        return general.max(IMPORT_BODY_BYTES);
+    }
     let auth_form = matches!(
         Class::of(method, path),
         Some(Class::Login | Class::PasswordReset)

@@ -155,6 +155,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::create_group))
         .routes(routes!(scope::update_group, scope::delete_group))
         .routes(routes!(scope::move_group))
+        .routes(routes!(scope::export))
+        .routes(routes!(scope::template))
+        .routes(routes!(scope::import))
         // Oversight.
         .routes(routes!(projects::dashboard))
         .routes(routes!(audit::list_audit))

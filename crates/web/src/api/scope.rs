@@ -2,21 +2,27 @@
 //! spreadsheet import and export.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
+use formula_app::scope_import::ImportPreview;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use serde::Deserialize;
 
 use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
-use super::params::{IfMatchParam, PageParams, Parsed, ScopeParams, VersionParam};
+use super::params::{
+    IfMatchParam, ListFilter, PageParams, Parsed, QueryParams, ScopeParams, VersionParam,
+};
 use super::{ApiResult, PREFIX, ScopeItemPage};
 use crate::auth::ApiCaller;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiError, ApiJson, Problem};
+use crate::limits::IMPORT_BODY_BYTES;
+use crate::scope_files::{self, Format};
 use crate::state::AppState;
 
 /// A project's scope
@@ -376,4 +382,145 @@ pub async fn move_group(
         .move_scope_group(&caller.caller, id, to.index)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?format=` of a spreadsheet download.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+impl ListFilter for FormatParam {
+    type Query = Format;
+    fn read(p: &mut QueryParams) -> Format {
+        p.value("format", "must be xlsx or csv")
+            .unwrap_or(Format::Xlsx)
+    }
+}
+
+fn internal(e: String) -> ApiError {
+    tracing::error!(error = %e, "spreadsheet could not be written");
+    ApiError::from(formula_app::AppError::Internal(e))
+}
+
+/// Export a project's scope
+///
+/// As `.xlsx` (a *Scope* sheet with every item, importable as it is, and a *Totals* sheet
+/// with group subtotals and the project total) or as `.csv` (the items).
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/scope/export",
+    tag = "scope",
+    params(("id" = uuid::Uuid, Path, description = "Project id"), FormatParam),
+    responses(
+        (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+    )
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    let (project, _, overview) = state.services.scope_overview(&caller.caller, id).await?;
+    scope_files::export(&overview, &project.code, format).map_err(internal)
+}
+
+/// The scope import template
+///
+/// The columns an import reads, with no rows (`.xlsx` adds a sheet explaining each column).
+#[utoipa::path(
+    get,
+    path = "/scope/template",
+    tag = "scope",
+    params(FormatParam),
+    responses(
+        (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, response = ProblemResponse),
+    )
+)]
+pub async fn template(
+    _caller: ApiCaller,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    scope_files::template(format).map_err(internal)
+}
+
+/// How to run an import.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `true` (default): only check the file and say what importing it would do.
+    /// `false`: import it, all or nothing.
+    pub dry_run: Option<bool>,
+    /// The file's name, used in messages and to refuse obvious mismatches.
+    pub file_name: Option<String>,
+}
+
+impl ListFilter for ImportParams {
+    /// (dry run, file name)
+    type Query = (bool, String);
+    fn read(p: &mut QueryParams) -> (bool, String) {
+        (
+            p.flag("dry_run").unwrap_or(true),
+            p.text("file_name").unwrap_or_default(),
+        )
+    }
+}
+
+/// Import a scope spreadsheet
+///
+/// Send the `.xlsx` or `.csv` file as the request body (up to 10 MiB). Columns are found by
+/// their header (the template's, or common alternatives such as *Qty* or *Rate*). Every row
+/// is checked; rows whose item code already exists update that item, so importing the same
+/// file twice changes nothing. With `dry_run=true` (the default) nothing is written and the
+/// answer lists what each row would do and why bad rows are bad. With `dry_run=false` the
+/// whole file is imported in one transaction, or — if any row is bad — nothing is, and the
+/// answer is 422 naming every bad row and column.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/scope/import",
+    tag = "scope",
+    params(("id" = uuid::Uuid, Path, description = "Project id"), ImportParams),
+    request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
+    responses(
+        (status = 200, body = ImportPreview),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "An item changed while importing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed((dry_run, name), _): Parsed<ImportParams>,
+    body: Body,
+) -> ApiResult<Json<ImportPreview>> {
+    let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
+            )
+        })?;
+    let sheet = scope_files::read_upload(&bytes, &name)
+        .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))?;
+    let s = &state.services;
+    let preview = if dry_run {
+        s.preview_scope_import(&caller.caller, id, &sheet).await?
+    } else {
+        s.apply_scope_import(&caller.caller, id, &sheet).await?
+    };
+    Ok(Json(preview))
 }

@@ -85,6 +85,8 @@ impl Flash {
             "contact_added" => "The contact was added.",
             "contact_removed" => "The contact was removed.",
             "task_created" => "The task was created.",
+            "imported" => "The spreadsheet was imported.",
+            "import_unchanged" => "The spreadsheet matched the scope already; nothing changed.",
             "password_changed" => "Your password was changed. Your other sessions were signed out.",
             "password_reset" => "Your password was reset. Sign in with the new password.",
             "token_revoked" => "The API token was revoked; scripts using it can no longer sign in.",

@@ -18,6 +18,7 @@ mod my_work;
 mod profile;
 mod projects;
 mod scope;
+mod scope_import;
 mod system;
 mod tasks;
 mod team;
@@ -25,12 +26,14 @@ mod users;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use formula_app::AppError;
 
 use crate::error::PageError;
+use crate::limits::IMPORT_BODY_BYTES;
 use crate::state::AppState;
 
 /// All UI routes.
@@ -81,6 +84,18 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/scope/items", post(scope::create_item))
         .route("/projects/{id}/scope/groups", post(scope::create_group))
         .route("/projects/{id}/scope/move", post(scope::move_button))
+        .route(
+            "/projects/{id}/scope/import",
+            get(scope_import::show)
+                .post(scope_import::upload)
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route(
+            "/projects/{id}/scope/import/confirm",
+            post(scope_import::confirm).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route("/projects/{id}/scope/export", get(scope_import::export))
+        .route("/scope/template", get(scope_import::template))
         .route(
             "/scope-items/{id}/edit",
             get(scope::edit).post(scope::update),

@@ -567,3 +567,375 @@ async fn the_scope_tab_works_without_javascript() {
     .await
     .expect(403);
 }
+
+async fn send_file(
+    app: &TestApp,
+    path: &str,
+    auth: &Auth,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> crate::support::Resp {
+    app.send(TestApp::build(
+        Method::POST,
+        path,
+        auth,
+        &[("content-type", mime)],
+        Some(axum::body::Body::from(bytes)),
+        false,
+    ))
+    .await
+}
+
+const BAD_BOQ: &str = "Group,Item code,Name,Room,Qty,Unit,Rate,Status,Progress %\n\
+Millwork,,Reception desk,Lobby,1,set,\"12,500.00\",In progress,40\n\
+Millwork,,Wall panels,Lobby,12.5,m2,1240,,\n\
+Joinery,J-1,Bench,Lobby,two,pcs,100,,\n\
+Millwork,M-9,,Bar,1,bananas,5.555,Done-ish,120\n";
+
+#[tokio::test]
+async fn a_boq_spreadsheet_is_checked_imported_once_and_exported() {
+    let b = boq().await;
+    let import = |dry: bool| {
+        format!(
+            "/api/v1/projects/{}/scope/import?dry_run={dry}&file_name=boq.csv",
+            b.project
+        )
+    };
+
+    // The check lists every bad row with the columns to fix; nothing is written.
+    let v = send_file(
+        &b.app,
+        &import(true),
+        &b.pm.auth,
+        BAD_BOQ.into(),
+        "text/csv",
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (
+            v["valid"].as_bool(),
+            v["creates"].as_i64(),
+            v["invalid"].as_i64()
+        ),
+        (Some(false), Some(2), Some(2))
+    );
+    let bad: Vec<(i64, Vec<&str>)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "invalid")
+        .map(|r| {
+            (
+                r["line"].as_i64().unwrap(),
+                r["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bad,
+        [
+            (4, vec!["Qty"]),
+            (5, vec!["Name", "Status", "Progress %", "Rate", "Unit"])
+        ]
+    );
+    assert_eq!(v["new_groups"], json!(["Joinery"]));
+    let v = send_file(
+        &b.app,
+        &import(false),
+        &b.pm.auth,
+        BAD_BOQ.into(),
+        "text/csv",
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert!(
+        crate::support::Resp::fields(&v).contains(&"line 4: Qty".to_string()),
+        "{v}"
+    );
+    assert_eq!(
+        b.scope(&b.pm.auth).await["totals"]["items"],
+        0,
+        "nothing was written"
+    );
+    assert_eq!(
+        b.scope(&b.pm.auth).await["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "no group was added"
+    );
+
+    // Fixed, it imports in one go; codes are given to rows without one.
+    let fixed = BAD_BOQ.replace(",two,", ",2,").replace(
+        "Millwork,M-9,,Bar,1,bananas,5.555,Done-ish,120",
+        "Millwork,M-9,Bar stools,Bar,1,pcs,5.55,Completed,100",
+    );
+    let v = send_file(
+        &b.app,
+        &import(false),
+        &b.pm.auth,
+        fixed.clone().into(),
+        "text/csv",
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (v["valid"].as_bool(), v["creates"].as_i64()),
+        (Some(true), Some(4))
+    );
+    let scope = b.scope(&b.pm.auth).await;
+    assert_eq!(scope["totals"]["items"], 4);
+    assert_eq!(
+        scope["totals"]["total_minor"],
+        1_250_000 + 1_550_000 + 20_000 + 555
+    );
+    assert!(codes(&scope).iter().any(|c| c.ends_with("-M-001")));
+
+    // The same file again changes nothing: rows with a code match on it, rows without one
+    // match the item of the same group, name and location.
+    let v = send_file(
+        &b.app,
+        &import(false),
+        &b.pm.auth,
+        fixed.clone().into(),
+        "text/csv",
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (v["unchanged"].as_i64(), v["creates"].as_i64()),
+        (Some(4), Some(0)),
+        "{v}"
+    );
+    assert_eq!(b.scope(&b.pm.auth).await["totals"]["items"], 4);
+
+    // The export carries every code and imports back as no change.
+    let export = b
+        .app
+        .get(
+            &format!("/api/v1/projects/{}/scope/export?format=xlsx", b.project),
+            &b.pm.auth,
+        )
+        .await
+        .expect(200);
+    assert!(
+        export
+            .header("content-disposition")
+            .unwrap()
+            .contains(".xlsx")
+    );
+    let bytes = export.body.to_vec();
+    let table = formula_reports::read_table(&bytes, "export.xlsx").unwrap();
+    assert_eq!(table.rows.len(), 4);
+    let total_col = table.headers.iter().position(|h| h == "Total").unwrap();
+    assert_eq!(table.rows[0].cells[total_col], "12500");
+    let v = send_file(
+        &b.app,
+        &import(false).replace("boq.csv", "export.xlsx"),
+        &b.pm.auth,
+        bytes,
+        formula_reports::XLSX_MIME,
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (
+            v["unchanged"].as_i64(),
+            v["creates"].as_i64(),
+            v["updates"].as_i64()
+        ),
+        (Some(4), Some(0), Some(0)),
+        "{v}"
+    );
+    assert_eq!(v["ignored_headers"], json!(["Total"]));
+
+    // A CSV export re-imports unchanged too, and a changed price updates that one item.
+    let csv = b
+        .app
+        .get(
+            &format!("/api/v1/projects/{}/scope/export?format=csv", b.project),
+            &b.pm.auth,
+        )
+        .await
+        .expect(200)
+        .body
+        .to_vec();
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    let changed = text.replacen("12500.00", "13000.00", 1);
+    let v = send_file(
+        &b.app,
+        &import(false),
+        &b.pm.auth,
+        changed.into(),
+        "text/csv",
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (v["updates"].as_i64(), v["unchanged"].as_i64()),
+        (Some(1), Some(3)),
+        "{v}"
+    );
+
+    // The template has the columns and no rows; bad formats and files are explained.
+    let t = b
+        .app
+        .get("/api/v1/scope/template?format=xlsx", &b.pm.auth)
+        .await
+        .expect(200)
+        .body
+        .to_vec();
+    let table = formula_reports::read_table(&t, "t.xlsx").unwrap();
+    assert!(table.rows.is_empty() && table.headers.contains(&"Item code".to_string()));
+    b.app
+        .get("/api/v1/scope/template?format=pdf", &b.pm.auth)
+        .await
+        .problem(422, "validation_failed");
+    let v = send_file(
+        &b.app,
+        &import(true),
+        &b.pm.auth,
+        b"%PDF-1.4\x00\x00".to_vec(),
+        "application/pdf",
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not an .xlsx or .csv"),
+        "{v}"
+    );
+    send_file(&b.app, &import(true), &b.pm.auth, Vec::new(), "text/csv")
+        .await
+        .problem(422, "validation_failed");
+}
+
+/// A `multipart/form-data` body with the CSRF field and one file, as a browser sends it.
+fn multipart(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----formula-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn importing_in_the_browser_previews_then_confirms() {
+    let b = boq().await;
+    let (pm, _) = b
+        .app
+        .login(&b.pm.user.email, crate::support::PASSWORD)
+        .await;
+    let Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &pm
+    else {
+        panic!("cookie auth");
+    };
+    // A browser form carries the token in a field, not a header.
+    let browser = Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let page = format!("/projects/{}/scope/import", b.project);
+    assert!(
+        b.app
+            .get(&page, &pm)
+            .await
+            .expect(200)
+            .text()
+            .contains("Check the file")
+    );
+
+    let upload = |file: &'static str| {
+        let (mime, body) = multipart(csrf, "boq.csv", file.as_bytes());
+        TestApp::build(
+            Method::POST,
+            &page,
+            &browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        )
+    };
+    let html = b.app.send(upload(BAD_BOQ)).await.expect(422).text();
+    assert!(html.contains("2 row(s) need fixing"), "{html}");
+    assert!(html.contains("Nothing was imported"));
+    assert!(
+        !html.contains("/scope/import/confirm"),
+        "no confirmation for a bad file"
+    );
+
+    let good = "Group,Name,Qty,Unit,Rate\nMillwork,Reception desk,1,set,12500\nElectrical,Floor boxes,4,pcs,85.50\n";
+    let html = b.app.send(upload(good)).await.expect(200).text();
+    assert!(html.contains("Every row can be imported: 2 new"), "{html}");
+    // The confirmation carries the checked rows; it is a normal form post.
+    let rows = html
+        .split("name=\"rows\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'");
+    let confirm = format!("{page}/confirm");
+    form(
+        &b.app,
+        &confirm,
+        &pm,
+        &[("file_name", "boq.csv"), ("rows", rows.as_str())],
+    )
+    .await
+    .expect(303);
+    let scope = b.scope(&b.pm.auth).await;
+    assert_eq!(scope["totals"]["items"], 2);
+    assert_eq!(scope["totals"]["total_minor"], 1_250_000 + 34_200);
+    // Confirming the same rows again changes nothing.
+    let again = form(
+        &b.app,
+        &confirm,
+        &pm,
+        &[("file_name", "boq.csv"), ("rows", rows.as_str())],
+    )
+    .await
+    .expect(303);
+    assert!(
+        again
+            .header("location")
+            .unwrap()
+            .contains("import_unchanged")
+    );
+    // A wrong token is refused before anything is read into the scope.
+    let (mime, body) = multipart("not-the-token", "boq.csv", good.as_bytes());
+    b.app
+        .send(TestApp::build(
+            Method::POST,
+            &page,
+            &browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        ))
+        .await
+        .expect(403);
+}
