@@ -175,7 +175,7 @@ pub(crate) fn check_money(errors: &mut FieldErrors, field: &str, v: Option<i64>)
 
 /// Re-derives what an item's fields imply (total, completed → 100 %) and checks the rest.
 pub(crate) fn finish_item(errors: &mut FieldErrors, item: &mut ScopeItem, units: &[String]) {
-    if !units.iter().any(|u| *u == item.unit) {
+    if !units.contains(&item.unit) {
         errors.add(
             "unit",
             format!("must be one of the configured units: {}", units.join(", ")),
@@ -383,7 +383,7 @@ impl Services {
         );
         if self
             .store
-            .insert_scope_groups(&[group.clone()], &[a])
+            .insert_scope_groups(std::slice::from_ref(&group), &[a])
             .await?
             == 0
         {

@@ -266,7 +266,7 @@ impl Deviation {
             _ => "",
         };
         let abs = self.permille.unsigned_abs();
-        if abs % 10 == 0 {
+        if abs.is_multiple_of(10) {
             format!("{sign}{} %", abs / 10)
         } else {
             format!("{sign}{}.{} %", abs / 10, abs % 10)

@@ -1774,7 +1774,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     assert_eq!(db.insert_scope_groups(&[again], &[]).await.unwrap(), 0);
     // Another project may use the same names.
     let other = f::scope_group(&w.p2, "Millwork", "M", 0);
-    db.save_scope(&[other.clone()], &[], &[], &[])
+    db.save_scope(std::slice::from_ref(&other), &[], &[], &[])
         .await
         .unwrap();
     // A duplicate name in a plain insert is a precise conflict.
@@ -1920,7 +1920,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
             .unwrap_err(),
     );
     let empty = f::scope_group(&w.p1, "Spare", "S", 9);
-    db.save_scope(&[empty.clone()], &[], &[], &[])
+    db.save_scope(std::slice::from_ref(&empty), &[], &[], &[])
         .await
         .unwrap();
     db.delete_scope_group(empty.id, 1, &by("delete", empty.id))
@@ -1951,7 +1951,7 @@ pub async fn scope_saves_are_all_or_nothing(db: &Db) {
     let w = world(db).await;
     let g = f::scope_group(&w.p1, "Millwork", "M", 0);
     let a = f::scope_item(&g, "WSC-M-001", 1, Some(100), 0);
-    db.save_scope(&[g.clone()], &[a.clone()], &[], &[])
+    db.save_scope(std::slice::from_ref(&g), std::slice::from_ref(&a), &[], &[])
         .await
         .unwrap();
     let extra_group = f::scope_group(&w.p1, "Joinery", "J", 1);
@@ -1960,8 +1960,8 @@ pub async fn scope_saves_are_all_or_nothing(db: &Db) {
     stale.name = "Changed".into();
     let err = db
         .save_scope(
-            &[extra_group.clone()],
-            &[extra_item.clone()],
+            std::slice::from_ref(&extra_group),
+            std::slice::from_ref(&extra_item),
             &[(stale, 9)],
             &[],
         )

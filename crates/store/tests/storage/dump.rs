@@ -114,12 +114,12 @@ pub async fn fill(db: &Db) {
             .unwrap();
     }
     let group = f::scope_group(&p1, "Millwork ✓", "M", 0);
-    let mut item = f::scope_item(&group, "WSC-M-001", 3, Some(1_234_56), 40);
+    let mut item = f::scope_item(&group, "WSC-M-001", 3, Some(123_456), 40);
     item.quantity = formula_domain::scope::Quantity(12_345);
     item.description = Some("Walnut veneer, \"book-matched\"".into());
     item.budget_cost_minor = Some(99);
     db.save_scope(
-        &[group.clone()],
+        std::slice::from_ref(&group),
         &[item.clone(), f::scope_item(&group, "WSC-M-002", 1, None, 0)],
         &[],
         &[f::audit(Some(&pm), "create", "scope_item", item.id, "i")],
