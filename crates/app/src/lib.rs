@@ -3,10 +3,12 @@
 //! The ports this layer needs (`Store`, `Mailer`) are traits implemented elsewhere.
 
 pub mod accounts;
+pub mod blobs;
 pub mod cache;
 pub mod clients;
 pub mod config;
 pub mod context;
+pub mod drawings;
 pub mod error;
 pub mod events;
 pub mod health;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
+use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
@@ -348,6 +349,35 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
         index: u32,
         audit: &AuditEntry,
     ) -> AppResult<ScopeItem>;
+
+    // Shop drawings.
+    /// A project's drawings in number order, each with its current revision and scope items.
+    async fn list_drawings(&self, project_id: Uuid) -> AppResult<Vec<Drawing>>;
+    async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>>;
+    /// Inserts the drawing with its scope-item links; `duplicate` on `number`.
+    async fn insert_drawing(&self, drawing: &Drawing, audit: &AuditEntry) -> AppResult<()>;
+    /// Saves the drawing's fields and replaces its scope-item links, compare-and-set.
+    async fn update_drawing(
+        &self,
+        drawing: &Drawing,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<Drawing>;
+    /// A drawing's revisions, newest first.
+    async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>>;
+    async fn get_revision(&self, id: Uuid) -> AppResult<Option<Revision>>;
+    /// Records an uploaded revision; a `revision_race` conflict when another upload took its number.
+    async fn insert_revision(&self, revision: &Revision, audit: &AuditEntry) -> AppResult<()>;
+    /// Saves a revision's status and times compare-and-set, with the review that decided it.
+    async fn set_revision_status(
+        &self,
+        revision: &Revision,
+        expected_version: i64,
+        review: Option<&Review>,
+        audit: &AuditEntry,
+    ) -> AppResult<Revision>;
+    /// Review decisions on a drawing's revisions, newest first.
+    async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>>;
 
     // Read models.
     async fn dashboard_counts(

@@ -32,6 +32,8 @@ pub struct Services {
     pub events: Arc<dyn EventBus>,
     /// The scheduler's leader lease (in the database unless Redis is configured).
     pub lease: Arc<dyn Lease>,
+    /// Where uploaded files are kept (in memory unless storage is configured).
+    pub blobs: Arc<dyn crate::blobs::BlobStore>,
     /// When a cache or event-bus failure was last logged (they are logged sparingly).
     pub(crate) side_effect_warned: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
@@ -45,6 +47,7 @@ impl Services {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: AppConfig) -> Self {
         Services {
             lease: Arc::new(crate::jobs::lease::DbLease(store.clone())),
+            blobs: Arc::new(crate::blobs::MemoryBlobs::default()),
             store,
             cache: Arc::new(crate::cache::NoCache),
             events: Arc::new(crate::events::InProcessBus::default()),
@@ -66,6 +69,12 @@ impl Services {
     /// Announces changes on `events` instead of in process only.
     pub fn with_events(mut self, events: Arc<dyn EventBus>) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Keeps uploaded files in `blobs` instead of memory.
+    pub fn with_blobs(mut self, blobs: Arc<dyn crate::blobs::BlobStore>) -> Self {
+        self.blobs = blobs;
         self
     }
 

@@ -45,6 +45,13 @@ pub enum Action {
     ViewScope,
     /// Add, change, reorder, import and delete scope groups and items.
     ManageScope,
+    /// See a project's drawing register, revisions and files (client users: only what was
+    /// submitted to them).
+    ViewDrawings,
+    /// Add drawings, upload revisions, submit them for review, link them to scope items.
+    ManageDrawings,
+    /// Decide on a submitted revision.
+    ReviewDrawings,
     ViewAudit,
     ViewOutbox,
     /// Operate the installation: background jobs (list, retry dead ones).
@@ -74,6 +81,9 @@ impl Action {
         Action::DeleteTask,
         Action::ViewScope,
         Action::ManageScope,
+        Action::ViewDrawings,
+        Action::ManageDrawings,
+        Action::ReviewDrawings,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ManageSystem,
@@ -159,6 +169,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageScope, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
+
+        // Shop drawings: the office team draws and submits; the project manager reviews.
+        (ViewDrawings, Resource::Project(p)) => can_see_project(actor, p),
+        (ManageDrawings, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Designer | Coordinator) && p.membership.is_some()
+        }
+        (ReviewDrawings, Resource::Project(p)) => role == ProjectManager && p.membership.is_some(),
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -287,6 +304,13 @@ mod tests {
             (ViewScope, "other project", [T, T, F, F, F, F, F]),
             (ManageScope, "member project", [T, F, T, F, T, F, F]),
             (ManageScope, "other project", [T, F, F, F, F, F, F]),
+            (ViewDrawings, "member project", [T, T, T, T, T, T, F]),
+            (ViewDrawings, "own client project", [T, T, F, F, F, F, T]),
+            (ViewDrawings, "other project", [T, T, F, F, F, F, F]),
+            (ManageDrawings, "member project", [T, F, T, T, T, F, F]),
+            (ManageDrawings, "other project", [T, F, F, F, F, F, F]),
+            (ReviewDrawings, "member project", [T, F, T, F, F, F, F]),
+            (ReviewDrawings, "own client project", [T, F, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
@@ -370,6 +394,8 @@ mod tests {
             UpdateTask,
             DeleteTask,
             ManageScope,
+            ManageDrawings,
+            ReviewDrawings,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod authz;
 pub mod client;
+pub mod drawing;
 pub mod enums;
 pub mod errors;
+pub mod files;
 pub mod money;
 pub mod project;
 pub mod scope;

@@ -48,6 +48,7 @@ pub const VARIABLES: &[&str] = &[
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAX_BODY_BYTES",
+    "MAX_UPLOAD_SIZE",
     "TRUSTED_PROXIES",
     "RATE_LIMIT_ENABLED",
     "ALLOW_NO_RATE_LIMIT",
@@ -280,6 +281,8 @@ pub struct Config {
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
     pub max_body_bytes: usize,
+    /// Largest uploaded file (`MAX_UPLOAD_SIZE`).
+    pub max_upload_bytes: u64,
     /// Only used by `create-admin`.
     pub admin_password: Option<Secret>,
     /// Only used by `seed-demo`.
@@ -703,6 +706,14 @@ impl Config {
             "a number of bytes",
         );
 
+        let max_upload_bytes = r.number(
+            "MAX_UPLOAD_SIZE",
+            104_857_600_u64,
+            1_024,
+            5_368_709_120,
+            "a number of bytes",
+        );
+
         let admin_password = r.secret("ADMIN_PASSWORD");
         if let Some(p) = &admin_password
             && let Err(m) = formula_domain::user::check_password(p.expose())
@@ -740,6 +751,7 @@ impl Config {
                 session_idle_minutes,
                 session_max_hours,
                 max_body_bytes,
+                max_upload_bytes,
                 admin_password,
                 seed_password,
                 smtp,
@@ -828,6 +840,7 @@ impl Config {
             ),
             ("SESSION_MAX_HOURS", self.session_max_hours.to_string()),
             ("MAX_BODY_BYTES", self.max_body_bytes.to_string()),
+            ("MAX_UPLOAD_SIZE", self.max_upload_bytes.to_string()),
             ("ADMIN_PASSWORD", secret(&self.admin_password)),
             ("SEED_PASSWORD", secret(&self.seed_password)),
             (

@@ -110,6 +110,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "code",
         message: "another item of this project already uses this code",
     },
+    UniqueRule {
+        index: "drawings_number_key",
+        column: "drawings.number",
+        field: "number",
+        message: "another drawing of this project has this number",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

@@ -24,6 +24,7 @@ mod audit;
 mod auth;
 mod clients;
 mod dashboard;
+mod drawings;
 pub mod dump;
 mod error;
 mod jobs;

@@ -11,6 +11,7 @@ use formula_app::query::{
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
+use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use crate::pool::Db;
 use crate::sql::Stmt;
-use crate::{audit, auth, clients, dashboard, projects, scope, tasks, users};
+use crate::{audit, auth, clients, dashboard, drawings, projects, scope, tasks, users};
 
 #[async_trait]
 impl Store for Db {
@@ -358,6 +359,45 @@ impl Store for Db {
         audit: &AuditEntry,
     ) -> AppResult<ScopeItem> {
         Ok(scope::move_item(self, id, expected_version, group_id, index, audit).await?)
+    }
+
+    async fn list_drawings(&self, project_id: Uuid) -> AppResult<Vec<Drawing>> {
+        Ok(drawings::list_drawings(self, project_id).await?)
+    }
+    async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>> {
+        Ok(drawings::get_drawing(self, id).await?)
+    }
+    async fn insert_drawing(&self, drawing: &Drawing, audit: &AuditEntry) -> AppResult<()> {
+        Ok(drawings::insert_drawing(self, drawing, audit).await?)
+    }
+    async fn update_drawing(
+        &self,
+        drawing: &Drawing,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<Drawing> {
+        Ok(drawings::update_drawing(self, drawing, expected_version, audit).await?)
+    }
+    async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>> {
+        Ok(drawings::list_revisions(self, drawing_id).await?)
+    }
+    async fn get_revision(&self, id: Uuid) -> AppResult<Option<Revision>> {
+        Ok(drawings::get_revision(self, id).await?)
+    }
+    async fn insert_revision(&self, revision: &Revision, audit: &AuditEntry) -> AppResult<()> {
+        Ok(drawings::insert_revision(self, revision, audit).await?)
+    }
+    async fn set_revision_status(
+        &self,
+        revision: &Revision,
+        expected_version: i64,
+        review: Option<&Review>,
+        audit: &AuditEntry,
+    ) -> AppResult<Revision> {
+        Ok(drawings::set_revision_status(self, revision, expected_version, review, audit).await?)
+    }
+    async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>> {
+        Ok(drawings::list_reviews(self, drawing_id).await?)
     }
 
     async fn dashboard_counts(

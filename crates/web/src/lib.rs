@@ -18,6 +18,7 @@ pub mod scope_files;
 pub mod security;
 pub mod state;
 pub mod ui;
+pub mod uploads;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -22,6 +22,11 @@ pub fn is_import(path: &str) -> bool {
     path.ends_with("/scope/import") || path.ends_with("/scope/import/confirm")
 }
 
+/// Whether a request uploads a file (its limit is `MAX_UPLOAD_SIZE`, checked while it streams).
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    *method == Method::POST && path.ends_with("/revisions")
+}
+
 /// The largest body accepted for a request, given the general limit (`MAX_BODY_BYTES`).
 pub fn body_limit(method: &Method, path: &str, general: usize) -> usize {
     if *method == Method::POST && is_import(path) {

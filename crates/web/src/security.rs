@@ -96,7 +96,12 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
         resp
     };
 
-    let limit = limits::body_limit(&method, &path, web.max_body_bytes);
+    let limit = if limits::is_upload(&method, &path) {
+        usize::try_from(web.max_upload_bytes + crate::uploads::MULTIPART_SLACK)
+            .unwrap_or(usize::MAX)
+    } else {
+        limits::body_limit(&method, &path, web.max_body_bytes)
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -13,6 +13,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Largest uploaded file (`MAX_UPLOAD_SIZE`).
+    pub max_upload_bytes: u64,
     /// Health checks, metrics and request-log settings.
     pub ops: crate::ops::OpsConfig,
     /// Reverse proxies whose forwarding headers name the client (`TRUSTED_PROXIES`).
@@ -34,6 +36,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:5014".into(),
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 100 * 1024 * 1024,
             ops: crate::ops::OpsConfig::default(),
             trusted_proxies: crate::client_ip::TrustedProxies::default(),
             rate_limits: crate::ratelimit::RateLimits::default(),

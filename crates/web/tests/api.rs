@@ -10,6 +10,8 @@ mod support;
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/drawings.rs"]
+mod drawings;
 #[path = "api/events.rs"]
 mod events;
 #[path = "api/headers.rs"]

@@ -38,7 +38,23 @@ pub(crate) fn services(config: &Config, store: Arc<dyn Store>) -> Services {
         },
         None => Arc::new(NoMailer),
     };
-    Services::new(store, mailer, config.app_config())
+    let services = Services::new(store, mailer, config.app_config());
+    match local_blobs(config) {
+        Ok(blobs) => services.with_blobs(Arc::new(blobs)),
+        Err(e) => {
+            // Commands that never touch files still run; the server checks this at start.
+            tracing::warn!(error = %e, "the uploads folder is not usable; files are kept in memory");
+            services
+        }
+    }
+}
+
+/// Uploaded files under `DATA_DIR/uploads` (which backups carry), spooled in `DATA_DIR/uploads-tmp`.
+pub(crate) fn local_blobs(config: &Config) -> std::io::Result<formula_infra::blobs::LocalBlobs> {
+    formula_infra::blobs::LocalBlobs::open(
+        config.data_dir.join(crate::archive::UPLOADS_DIR),
+        config.data_dir.join("uploads-tmp"),
+    )
 }
 
 fn smtp_settings(smtp: &SmtpConfig) -> SmtpSettings {

@@ -64,7 +64,18 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         MeteredStore::new(database.store(), metrics.clone())
             .with_slow_threshold(Duration::from_millis(config.ops.slow_query_ms)),
     );
-    let services = super::services(config, store);
+    // Uploads a stopped server left half-received are removed before anything is accepted.
+    let blobs = super::local_blobs(config).map_err(|e| {
+        anyhow::anyhow!(
+            "the uploads folder {} cannot be used: {e}",
+            config.data_dir.join(crate::archive::UPLOADS_DIR).display()
+        )
+    })?;
+    let swept = blobs.sweep_spool()?;
+    if swept > 0 {
+        tracing::info!(files = swept, "removed unfinished uploads");
+    }
+    let services = super::services(config, store).with_blobs(Arc::new(blobs));
     let (services, redis) = match &config.redis {
         Some(settings) => {
             let (services, web) = crate::redis::attach(settings, services, &metrics).await?;
@@ -76,6 +87,7 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
         max_body_bytes: config.max_body_bytes,
+        max_upload_bytes: config.max_upload_bytes,
         ops: ops_config(config),
         trusted_proxies: config.security.trusted_proxies.clone(),
         rate_limits: config.security.rate_limits,

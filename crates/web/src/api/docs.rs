@@ -43,6 +43,7 @@ use crate::error::{Problem, error_page};
         (name = "clients", description = "Client organisations and their contacts"),
         (name = "projects", description = "Projects, their status lifecycle and teams"),
         (name = "tasks", description = "Tasks on projects, and your own work"),
+        (name = "drawings", description = "Shop drawings: the register, revisions with their files, and reviews"),
         (name = "scope", description = "A project's scope of work (bill of quantities): groups, priced items, import and export"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),
         (name = "meta", description = "This document"),

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod docs;
+pub mod drawings;
 pub mod extract;
 pub mod jobs;
 pub mod params;
@@ -79,6 +80,7 @@ paged!(
     MemberList => formula_domain::project::Member,
     TaskPage => formula_domain::task::Task,
     ScopeItemPage => formula_domain::scope::ScopeItem,
+    DrawingList => formula_domain::drawing::Drawing,
     TokenList => formula_app::ports::ApiToken,
     AuditPage => formula_domain::audit::AuditEntry,
     OutboxList => formula_app::ports::OutboxMail,
@@ -158,6 +160,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::export))
         .routes(routes!(scope::template))
         .routes(routes!(scope::import))
+        // Shop drawings.
+        .routes(routes!(drawings::list_drawings, drawings::create_drawing))
+        .routes(routes!(drawings::get_drawing))
+        .routes(routes!(drawings::set_items))
+        .routes(routes!(drawings::submit))
+        .routes(routes!(drawings::review))
+        .routes(routes!(drawings::download))
+        // Uploads stream to disk under their own limit (MAX_UPLOAD_SIZE), not the body limit.
+        .merge(
+            OpenApiRouter::default()
+                .routes(routes!(drawings::upload_revision))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         // Oversight.
         .routes(routes!(projects::dashboard))
         .routes(routes!(audit::list_audit))

@@ -21,6 +21,7 @@ use formula_app::query::{
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
+use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::task::Task;
@@ -153,6 +154,15 @@ metered! {
     async fn save_scope(&self, groups: &[ScopeGroup], new: &[ScopeItem], changed: &[(ScopeItem, i64)], audit: &[AuditEntry]) -> AppResult<()>;
     async fn delete_scope_item(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
     async fn move_scope_item(&self, id: Uuid, expected_version: i64, group_id: Uuid, index: u32, audit: &AuditEntry) -> AppResult<ScopeItem>;
+    async fn list_drawings(&self, project_id: Uuid) -> AppResult<Vec<Drawing>>;
+    async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>>;
+    async fn insert_drawing(&self, drawing: &Drawing, audit: &AuditEntry) -> AppResult<()>;
+    async fn update_drawing(&self, drawing: &Drawing, expected_version: i64, audit: &AuditEntry) -> AppResult<Drawing>;
+    async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>>;
+    async fn get_revision(&self, id: Uuid) -> AppResult<Option<Revision>>;
+    async fn insert_revision(&self, revision: &Revision, audit: &AuditEntry) -> AppResult<()>;
+    async fn set_revision_status(&self, revision: &Revision, expected_version: i64, review: Option<&Review>, audit: &AuditEntry) -> AppResult<Revision>;
+    async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>>;
     async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
     async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
 }

@@ -133,6 +133,9 @@ impl Resp {
 pub struct TestApp {
     pub router: Router,
     pub services: Services,
+    /// Where uploaded files are stored, and where uploads are spooled while they arrive.
+    pub files: PathBuf,
+    pub spool: PathBuf,
     _dir: TempDir,
 }
 
@@ -146,15 +149,21 @@ impl TestApp {
         let dir = TempDir::new();
         let db = formula_store::open(None, &dir.0).await.expect("open store");
         db.migrate().await.expect("migrate");
+        let (files, spool) = (dir.0.join("uploads"), dir.0.join("uploads-tmp"));
+        let blobs = formula_infra::blobs::LocalBlobs::open(files.clone(), spool.clone())
+            .expect("uploads folder");
         let services = Services::new(
             Arc::new(db),
             Arc::new(formula_app::mail::NoMailer),
             AppConfig::default(),
-        );
+        )
+        .with_blobs(Arc::new(blobs));
         let router = formula_web::router(AppState::new(services.clone(), web));
         TestApp {
             router,
             services,
+            files,
+            spool,
             _dir: dir,
         }
     }
@@ -353,6 +362,22 @@ impl TestApp {
             .expect(201)
             .json()
     }
+}
+
+/// Every file under `dir`, recursively (to check that nothing was left behind).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 pub fn id_of(v: &Value) -> String {

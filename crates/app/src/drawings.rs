@@ -1,0 +1,600 @@
+//! Shop drawings: the register of a project, revisions uploaded as files, the review each
+//! revision goes through, and the scope items a drawing covers.
+
+use std::path::PathBuf;
+
+use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
+use formula_domain::drawing::{
+    Decision, Drawing, DrawingKind, Review, Revision, RevisionScheme, RevisionStatus,
+    revision_label,
+};
+use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::files::{FileInfo, check_drawing_file, display_name};
+use formula_domain::user::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::blobs::{BlobRead, ByteRange};
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::query::ScopeQuery;
+use crate::services::{Services, audit, changes, check_version, created, ensure};
+
+/// A file received from a client and spooled to disk, with what was learned while it arrived.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name the client gave (only shown, never used as a path).
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// The first bytes (up to 8 KiB) and the last (up to 1 KiB), for checking the content.
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+}
+
+/// A drawing to add to the register.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDrawing {
+    /// Unique in the project, e.g. `SD-101`.
+    pub number: String,
+    pub title: String,
+    #[serde(default)]
+    pub kind: Option<DrawingKind>,
+    #[serde(default)]
+    pub area: Option<String>,
+    /// `letters` (A, B, C…; the default) or `numbers` (0, 1, 2…).
+    #[serde(default)]
+    pub scheme: Option<RevisionScheme>,
+    /// Scope items of the same project this drawing covers.
+    #[serde(default)]
+    pub scope_item_ids: Vec<Uuid>,
+}
+
+/// A reviewer's decision on a submitted revision.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub decision: Decision,
+    /// Required unless the decision is a plain approval.
+    #[serde(default)]
+    pub comments: Option<String>,
+    /// The revision's version (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Filters of a drawing register.
+#[derive(Debug, Clone, Default)]
+pub struct DrawingQuery {
+    pub status: Option<RevisionStatus>,
+    /// Substring of the room / area.
+    pub area: Option<String>,
+    pub scope_item_id: Option<Uuid>,
+    /// Only revisions waiting longer than the review period.
+    pub overdue: bool,
+    /// Substring of the number or title.
+    pub q: Option<String>,
+}
+
+/// A drawing with everything its page shows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DrawingDetail {
+    pub drawing: Drawing,
+    /// Newest first.
+    pub revisions: Vec<Revision>,
+    /// Newest first.
+    pub reviews: Vec<Review>,
+    /// Code and name of each linked scope item.
+    pub scope_items: Vec<LinkedItem>,
+}
+
+/// A scope item as a drawing shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LinkedItem {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+/// What the caller may do on a project's drawings.
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct DrawingRights {
+    pub manage: bool,
+    pub review: bool,
+}
+
+impl Services {
+    async fn drawings_project(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        action: Action,
+    ) -> AppResult<(formula_domain::project::Project, ProjectAccess)> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, action, &Resource::Project(access))?;
+        Ok((project, access))
+    }
+
+    /// What the caller may do on this project's drawings.
+    pub fn drawing_rights(&self, caller: &Caller, access: ProjectAccess) -> DrawingRights {
+        let can = |a| authorize(&caller.actor, a, &Resource::Project(access));
+        DrawingRights {
+            manage: can(Action::ManageDrawings),
+            review: can(Action::ReviewDrawings),
+        }
+    }
+
+    /// Client users see only what was submitted to them: never drafts.
+    fn visible(caller: &Caller, d: &Drawing) -> bool {
+        caller.actor.role != Role::Client || d.status() != RevisionStatus::Draft
+    }
+
+    /// A project's drawing register, filtered, in number order.
+    pub async fn list_drawings(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        query: &DrawingQuery,
+    ) -> AppResult<Vec<Drawing>> {
+        self.drawings_project(caller, project_id, Action::ViewDrawings)
+            .await?;
+        let now = self.now();
+        let area = query.area.as_deref().map(str::to_lowercase);
+        let q = query.q.as_deref().map(str::to_lowercase);
+        Ok(self
+            .store
+            .list_drawings(project_id)
+            .await?
+            .into_iter()
+            .filter(|d| Self::visible(caller, d))
+            .filter(|d| query.status.is_none_or(|s| d.status() == s))
+            .filter(|d| {
+                area.as_deref().is_none_or(|a| {
+                    d.area
+                        .as_deref()
+                        .is_some_and(|x| x.to_lowercase().contains(a))
+                })
+            })
+            .filter(|d| {
+                query
+                    .scope_item_id
+                    .is_none_or(|i| d.scope_item_ids.contains(&i))
+            })
+            .filter(|d| !query.overdue || d.review_overdue(now))
+            .filter(|d| {
+                q.as_deref().is_none_or(|q| {
+                    d.number.to_lowercase().contains(q) || d.title.to_lowercase().contains(q)
+                })
+            })
+            .collect())
+    }
+
+    async fn check_items(
+        &self,
+        errors: &mut FieldErrors,
+        project_id: Uuid,
+        ids: &[Uuid],
+    ) -> AppResult<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .store
+            .list_scope_items(&ScopeQuery::all(project_id))
+            .await?
+            .items;
+        let mut out: Vec<Uuid> = Vec::new();
+        for id in ids {
+            if !items.iter().any(|i| i.id == *id) {
+                errors.add("scope_item_ids", "must be scope items of this project");
+                break;
+            }
+            if !out.contains(id) {
+                out.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn create_drawing(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: NewDrawing,
+    ) -> AppResult<Drawing> {
+        self.drawings_project(caller, project_id, Action::ManageDrawings)
+            .await?;
+        let mut errors = FieldErrors::new();
+        let number = required_text(&mut errors, "number", &input.number, 40);
+        let title = required_text(&mut errors, "title", &input.title, 200);
+        let area = optional_text(&mut errors, "area", input.area.as_deref(), 200);
+        let items = self
+            .check_items(&mut errors, project_id, &input.scope_item_ids)
+            .await?;
+        errors.into_result()?;
+        let now = self.now();
+        let d = Drawing {
+            id: formula_domain::new_id(),
+            project_id,
+            number,
+            title,
+            kind: input.kind.unwrap_or(DrawingKind::Detail),
+            area,
+            scheme: input.scheme.unwrap_or(RevisionScheme::Letters),
+            current: None,
+            scope_item_ids: items,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let a = audit(caller, "create", "drawing", d.id, &d.number, created(&d));
+        self.store.insert_drawing(&d, &a).await?;
+        self.changed("drawing.created", project_id, d.id, Some(1))
+            .await;
+        Ok(d)
+    }
+
+    async fn drawing_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<(Drawing, ProjectAccess)> {
+        let d = self
+            .store
+            .get_drawing(id)
+            .await?
+            .ok_or(AppError::NotFound("drawing"))?;
+        let (_, access) = self
+            .drawings_project(caller, d.project_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("drawing"),
+                other => other,
+            })?;
+        if !Self::visible(caller, &d) {
+            return Err(AppError::NotFound("drawing"));
+        }
+        Ok((d, access))
+    }
+
+    /// A drawing with its revisions, reviews and scope items.
+    pub async fn get_drawing(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(DrawingDetail, ProjectAccess)> {
+        let (drawing, access) = self.drawing_for(caller, id, Action::ViewDrawings).await?;
+        let client = caller.actor.role == Role::Client;
+        let revisions: Vec<Revision> = self
+            .store
+            .list_revisions(id)
+            .await?
+            .into_iter()
+            .filter(|r| !client || r.status != RevisionStatus::Draft)
+            .collect();
+        let reviews = self.store.list_reviews(id).await?;
+        let items = self
+            .store
+            .list_scope_items(&ScopeQuery::all(drawing.project_id))
+            .await?
+            .items;
+        let scope_items = items
+            .into_iter()
+            .filter(|i| drawing.scope_item_ids.contains(&i.id))
+            .map(|i| LinkedItem {
+                id: i.id,
+                code: i.code,
+                name: i.name,
+            })
+            .collect();
+        Ok((
+            DrawingDetail {
+                drawing,
+                revisions,
+                reviews,
+                scope_items,
+            },
+            access,
+        ))
+    }
+
+    /// Replaces the scope items a drawing covers.
+    pub async fn link_drawing_items(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        item_ids: Vec<Uuid>,
+    ) -> AppResult<Drawing> {
+        let (current, _) = self.drawing_for(caller, id, Action::ManageDrawings).await?;
+        check_version(expected_version, current.version, None, current.updated_at)?;
+        let mut errors = FieldErrors::new();
+        let items = self
+            .check_items(&mut errors, current.project_id, &item_ids)
+            .await?;
+        errors.into_result()?;
+        let mut next = current.clone();
+        next.scope_item_ids = items;
+        next.updated_at = self.now();
+        let a = audit(
+            caller,
+            "link",
+            "drawing",
+            id,
+            &current.number,
+            changes(&current, &next),
+        );
+        let saved = self
+            .store
+            .update_drawing(&next, expected_version, &a)
+            .await?;
+        self.changed("drawing.updated", saved.project_id, id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+
+    /// Uploads the next revision of a drawing. The file must be a PDF, an image or a CAD
+    /// drawing matching its name; it is stored only when everything checks out, and removed
+    /// again if the revision cannot be recorded.
+    pub async fn add_revision(
+        &self,
+        caller: &Caller,
+        drawing_id: Uuid,
+        notes: Option<String>,
+        upload: &Upload,
+    ) -> AppResult<Revision> {
+        let (drawing, _) = self
+            .drawing_for(caller, drawing_id, Action::ManageDrawings)
+            .await?;
+        let mut errors = FieldErrors::new();
+        let notes = optional_text(&mut errors, "notes", notes.as_deref(), 5_000);
+        let name = display_name(&upload.name).unwrap_or_else(|e| {
+            errors.add("file", e);
+            String::new()
+        });
+        if upload.size == 0 {
+            errors.add("file", "the file is empty (0 bytes)");
+        }
+        let mime = if name.is_empty() || upload.size == 0 {
+            ""
+        } else {
+            check_drawing_file(&upload.head, &upload.tail, &name).unwrap_or_else(|e| {
+                errors.add("file", e);
+                ""
+            })
+        };
+        if let Some(c) = &drawing.current
+            && c.status == RevisionStatus::Submitted
+        {
+            errors.add(
+                "file",
+                format!(
+                    "revision {} is waiting for its review; a new revision can be uploaded once it is decided",
+                    c.label
+                ),
+            );
+        }
+        errors.into_result()?;
+        let revisions = self.store.list_revisions(drawing_id).await?;
+        let seq = revisions.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
+        let now = self.now();
+        let id = formula_domain::new_id();
+        let rev = Revision {
+            id,
+            drawing_id,
+            project_id: drawing.project_id,
+            seq,
+            label: revision_label(drawing.scheme, u32::try_from(seq).unwrap_or(u32::MAX)),
+            status: RevisionStatus::Draft,
+            notes,
+            file: FileInfo {
+                name,
+                size: i64::try_from(upload.size).unwrap_or(i64::MAX),
+                sha256: upload.sha256.clone(),
+                mime: mime.to_owned(),
+            },
+            blob_key: format!("drawings/{}/{id}", drawing.project_id),
+            uploaded_by_name: Some(caller.actor.name.clone()),
+            uploaded_at: now,
+            submitted_at: None,
+            decided_at: None,
+            version: 1,
+        };
+        self.blobs.put_file(&rev.blob_key, &upload.path).await?;
+        let a = audit(
+            caller,
+            "upload",
+            "drawing",
+            drawing_id,
+            &format!("{} rev {}", drawing.number, rev.label),
+            created(&rev),
+        );
+        if let Err(e) = self.store.insert_revision(&rev, &a).await {
+            // Nothing half-written: the file goes with the row that failed.
+            if let Err(cleanup) = self.blobs.delete(&rev.blob_key).await {
+                tracing::warn!(key = %rev.blob_key, error = %cleanup, "could not remove the file of a failed upload");
+            }
+            return Err(e);
+        }
+        self.changed("drawing.revised", drawing.project_id, drawing_id, Some(seq))
+            .await;
+        Ok(rev)
+    }
+
+    async fn revision_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<(Revision, Drawing)> {
+        let rev = self
+            .store
+            .get_revision(id)
+            .await?
+            .ok_or(AppError::NotFound("revision"))?;
+        let (drawing, _) = self
+            .drawing_for(caller, rev.drawing_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("revision"),
+                other => other,
+            })?;
+        if caller.actor.role == Role::Client && rev.status == RevisionStatus::Draft {
+            return Err(AppError::NotFound("revision"));
+        }
+        Ok((rev, drawing))
+    }
+
+    /// Sends a draft revision for review.
+    pub async fn submit_revision(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<Revision> {
+        let (rev, drawing) = self
+            .revision_for(caller, id, Action::ManageDrawings)
+            .await?;
+        check_version(expected_version, rev.version, None, rev.uploaded_at)?;
+        if rev.status != RevisionStatus::Draft {
+            return Err(transition(rev.status, RevisionStatus::Submitted));
+        }
+        if drawing.current.as_ref().is_some_and(|c| c.id != rev.id) {
+            return Err(AppError::Conflict {
+                code: "superseded",
+                message: format!(
+                    "revision {} has been superseded by a newer upload; submit the current revision",
+                    rev.label
+                ),
+                fields: FieldErrors::new(),
+            });
+        }
+        let now = self.now();
+        let mut next = rev.clone();
+        next.status = RevisionStatus::Submitted;
+        next.submitted_at = Some(now);
+        let a = audit(
+            caller,
+            "submit",
+            "drawing",
+            drawing.id,
+            &format!("{} rev {}", drawing.number, rev.label),
+            changes(&rev, &next),
+        );
+        let saved = self
+            .store
+            .set_revision_status(&next, expected_version, None, &a)
+            .await?;
+        self.changed(
+            "drawing.submitted",
+            drawing.project_id,
+            drawing.id,
+            Some(saved.version),
+        )
+        .await;
+        Ok(saved)
+    }
+
+    /// Records a reviewer's decision on a submitted revision. Two reviewers deciding at
+    /// once: the first decision stands, the second is refused as stale.
+    pub async fn review_revision(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        input: ReviewInput,
+    ) -> AppResult<Revision> {
+        let (rev, drawing) = self
+            .revision_for(caller, id, Action::ReviewDrawings)
+            .await?;
+        check_version(
+            expected_version,
+            rev.version,
+            None,
+            rev.decided_at.unwrap_or(rev.uploaded_at),
+        )?;
+        if rev.status != RevisionStatus::Submitted {
+            return Err(transition(rev.status, input.decision.status()));
+        }
+        let mut errors = FieldErrors::new();
+        let comments = optional_text(&mut errors, "comments", input.comments.as_deref(), 5_000);
+        if input.decision.needs_comment() && comments.is_none() {
+            errors.add(
+                "comments",
+                "say what has to change (required unless the drawing is simply approved)",
+            );
+        }
+        errors.into_result()?;
+        let now = self.now();
+        let mut next = rev.clone();
+        next.status = input.decision.status();
+        next.decided_at = Some(now);
+        let review = Review {
+            id: formula_domain::new_id(),
+            revision_id: id,
+            reviewer_id: Some(caller.actor.user_id),
+            reviewer_name: Some(caller.actor.name.clone()),
+            decision: input.decision,
+            comments,
+            at: now,
+        };
+        let a = audit(
+            caller,
+            "review",
+            "drawing",
+            drawing.id,
+            &format!("{} rev {}", drawing.number, rev.label),
+            changes(&rev, &next),
+        );
+        let saved = self
+            .store
+            .set_revision_status(&next, expected_version, Some(&review), &a)
+            .await?;
+        self.changed(
+            "drawing.reviewed",
+            drawing.project_id,
+            drawing.id,
+            Some(saved.version),
+        )
+        .await;
+        Ok(saved)
+    }
+
+    /// Opens a revision's file for download.
+    pub async fn open_revision_file(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        range_header: Option<&str>,
+    ) -> AppResult<(Revision, Result<BlobRead, u64>)> {
+        let (rev, _) = self.revision_for(caller, id, Action::ViewDrawings).await?;
+        let size = u64::try_from(rev.file.size).unwrap_or(0);
+        let range = match ByteRange::parse(range_header, size) {
+            Ok(r) => r,
+            // Unsatisfiable: the caller answers 416 with the size.
+            Err(()) => return Ok((rev, Err(size))),
+        };
+        let read = self.blobs.read(&rev.blob_key, range).await?;
+        Ok((rev, Ok(read)))
+    }
+}
+
+fn transition(from: RevisionStatus, to: RevisionStatus) -> AppError {
+    let allowed: Vec<String> = match from {
+        RevisionStatus::Draft => vec![RevisionStatus::Submitted.as_str().to_owned()],
+        RevisionStatus::Submitted => formula_domain::drawing::Decision::ALL
+            .iter()
+            .map(|d| d.status().as_str().to_owned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    AppError::InvalidTransition {
+        from: from.as_str().to_owned(),
+        to: to.as_str().to_owned(),
+        allowed,
+    }
+}

@@ -1,0 +1,221 @@
+//! Shop drawings: the register entry, its immutable revisions, and the review workflow
+//! every revision goes through.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::enums::string_enum;
+use crate::files::FileInfo;
+
+string_enum!(
+    /// What a drawing shows.
+    DrawingKind {
+        Plan => "plan", "Plan",
+        Elevation => "elevation", "Elevation",
+        Section => "section", "Section",
+        Detail => "detail", "Detail",
+        Assembly => "assembly", "Assembly",
+        Schedule => "schedule", "Schedule",
+        Other => "other", "Other",
+    }
+);
+
+string_enum!(
+    /// How revisions are labelled.
+    RevisionScheme {
+        Letters => "letters", "A, B, C…",
+        Numbers => "numbers", "0, 1, 2…",
+    }
+);
+
+string_enum!(
+    /// Where one revision is in its review.
+    RevisionStatus {
+        Draft => "draft", "Draft",
+        Submitted => "submitted", "Submitted for review",
+        Approved => "approved", "Approved",
+        ApprovedAsNoted => "approved_as_noted", "Approved as noted",
+        ReviseAndResubmit => "revise_and_resubmit", "Revise and resubmit",
+        Rejected => "rejected", "Rejected",
+    }
+);
+
+impl RevisionStatus {
+    /// Approved outright or as noted: good for production.
+    pub fn is_approved(self) -> bool {
+        matches!(
+            self,
+            RevisionStatus::Approved | RevisionStatus::ApprovedAsNoted
+        )
+    }
+
+    /// A reviewer has decided; the revision is locked for good.
+    pub fn is_decided(self) -> bool {
+        !matches!(self, RevisionStatus::Draft | RevisionStatus::Submitted)
+    }
+}
+
+string_enum!(
+    /// A reviewer's decision on a submitted revision.
+    Decision {
+        Approved => "approved", "Approve",
+        ApprovedAsNoted => "approved_as_noted", "Approve as noted",
+        ReviseAndResubmit => "revise_and_resubmit", "Revise and resubmit",
+        Rejected => "rejected", "Reject",
+    }
+);
+
+impl Decision {
+    /// The status a revision takes with this decision.
+    pub fn status(self) -> RevisionStatus {
+        match self {
+            Decision::Approved => RevisionStatus::Approved,
+            Decision::ApprovedAsNoted => RevisionStatus::ApprovedAsNoted,
+            Decision::ReviseAndResubmit => RevisionStatus::ReviseAndResubmit,
+            Decision::Rejected => RevisionStatus::Rejected,
+        }
+    }
+
+    /// Whether the reviewer must say why (everything but a plain approval).
+    pub fn needs_comment(self) -> bool {
+        !matches!(self, Decision::Approved)
+    }
+}
+
+/// How many days a submitted revision may wait for its review before it is overdue.
+pub const REVIEW_DAYS: i64 = 7;
+
+/// The label of the `seq`-th revision (1-based): A, B, … Z, AA, AB… or 0, 1, 2….
+pub fn revision_label(scheme: RevisionScheme, seq: u32) -> String {
+    match scheme {
+        RevisionScheme::Numbers => seq.saturating_sub(1).to_string(),
+        RevisionScheme::Letters => {
+            let mut n = seq.max(1);
+            let mut s = String::new();
+            while n > 0 {
+                let rem = u8::try_from((n - 1) % 26).unwrap_or(0);
+                s.insert(0, char::from(b'A' + rem));
+                n = (n - 1) / 26;
+            }
+            s
+        }
+    }
+}
+
+/// An entry of a project's drawing register.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Drawing {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    /// Unique per project, e.g. `SD-101`.
+    pub number: String,
+    pub title: String,
+    pub kind: DrawingKind,
+    /// Room or area.
+    pub area: Option<String>,
+    pub scheme: RevisionScheme,
+    /// The latest revision, if any was uploaded.
+    pub current: Option<RevisionSummary>,
+    /// Scope items this drawing covers.
+    pub scope_item_ids: Vec<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+impl Drawing {
+    /// The register status: the current revision's, or draft before the first upload.
+    pub fn status(&self) -> RevisionStatus {
+        self.current
+            .as_ref()
+            .map_or(RevisionStatus::Draft, |c| c.status)
+    }
+
+    /// Submitted and waiting longer than [`REVIEW_DAYS`].
+    pub fn review_overdue(&self, now: OffsetDateTime) -> bool {
+        self.current.as_ref().is_some_and(|c| {
+            c.status == RevisionStatus::Submitted
+                && c.submitted_at
+                    .is_some_and(|at| now - at > Duration::days(REVIEW_DAYS))
+        })
+    }
+}
+
+/// The current revision as the register shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RevisionSummary {
+    pub id: Uuid,
+    pub label: String,
+    pub status: RevisionStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+}
+
+/// One uploaded version of a drawing. Its file never changes; its status moves through
+/// the review once.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Revision {
+    pub id: Uuid,
+    pub drawing_id: Uuid,
+    pub project_id: Uuid,
+    /// 1 for the first upload.
+    pub seq: i64,
+    pub label: String,
+    pub status: RevisionStatus,
+    pub notes: Option<String>,
+    pub file: FileInfo,
+    /// Where the file is kept (internal).
+    #[serde(skip)]
+    pub blob_key: String,
+    pub uploaded_by_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub decided_at: Option<OffsetDateTime>,
+    pub version: i64,
+}
+
+/// A reviewer's decision, with their comments.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Review {
+    pub id: Uuid,
+    pub revision_id: Uuid,
+    pub reviewer_id: Option<Uuid>,
+    pub reviewer_name: Option<String>,
+    pub decision: Decision,
+    pub comments: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_scheme() {
+        let l = |n| revision_label(RevisionScheme::Letters, n);
+        assert_eq!(
+            (l(1), l(2), l(26), l(27), l(28)),
+            ("A".into(), "B".into(), "Z".into(), "AA".into(), "AB".into())
+        );
+        assert_eq!(revision_label(RevisionScheme::Numbers, 1), "0");
+        assert_eq!(revision_label(RevisionScheme::Numbers, 3), "2");
+    }
+
+    #[test]
+    fn decisions_lock_revisions() {
+        for d in Decision::ALL {
+            assert!(d.status().is_decided());
+        }
+        assert!(RevisionStatus::ApprovedAsNoted.is_approved());
+        assert!(!RevisionStatus::ReviseAndResubmit.is_approved());
+        assert!(!RevisionStatus::Submitted.is_decided());
+        assert!(Decision::Rejected.needs_comment() && !Decision::Approved.needs_comment());
+    }
+}

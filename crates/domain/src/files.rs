@@ -1,0 +1,198 @@
+//! Uploaded files: what their content really is (never trusting the name), which names are
+//! safe to show, and the stored facts about a file.
+
+use serde::Serialize;
+
+/// What is known about a stored file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FileInfo {
+    /// The name it was uploaded with (for display and downloads; never a storage path).
+    pub name: String,
+    pub size: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// The type found in the content, e.g. `application/pdf`.
+    pub mime: String,
+}
+
+/// A kind of file recognised from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sniffed {
+    pub mime: &'static str,
+    /// What people call it ("a PDF").
+    pub what: &'static str,
+    /// File extensions that go with it.
+    pub extensions: &'static [&'static str],
+}
+
+const PDF: Sniffed = Sniffed {
+    mime: "application/pdf",
+    what: "a PDF",
+    extensions: &["pdf"],
+};
+const PNG: Sniffed = Sniffed {
+    mime: "image/png",
+    what: "a PNG image",
+    extensions: &["png"],
+};
+const JPEG: Sniffed = Sniffed {
+    mime: "image/jpeg",
+    what: "a JPEG image",
+    extensions: &["jpg", "jpeg"],
+};
+const GIF: Sniffed = Sniffed {
+    mime: "image/gif",
+    what: "a GIF image",
+    extensions: &["gif"],
+};
+const WEBP: Sniffed = Sniffed {
+    mime: "image/webp",
+    what: "a WebP image",
+    extensions: &["webp"],
+};
+const TIFF: Sniffed = Sniffed {
+    mime: "image/tiff",
+    what: "a TIFF image",
+    extensions: &["tif", "tiff"],
+};
+const DWG: Sniffed = Sniffed {
+    mime: "image/vnd.dwg",
+    what: "an AutoCAD drawing (DWG)",
+    extensions: &["dwg"],
+};
+const DXF: Sniffed = Sniffed {
+    mime: "image/vnd.dxf",
+    what: "a DXF drawing",
+    extensions: &["dxf"],
+};
+
+/// Recognises a file from its first bytes (8 KiB is plenty).
+pub fn sniff(head: &[u8]) -> Option<Sniffed> {
+    let starts = |m: &[u8]| head.starts_with(m);
+    if starts(b"%PDF-") {
+        Some(PDF)
+    } else if starts(b"\x89PNG\r\n\x1a\n") {
+        Some(PNG)
+    } else if starts(b"\xFF\xD8\xFF") {
+        Some(JPEG)
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some(GIF)
+    } else if starts(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        Some(WEBP)
+    } else if starts(b"II*\0") || starts(b"MM\0*") {
+        Some(TIFF)
+    } else if starts(b"AC10") {
+        Some(DWG)
+    } else if is_dxf(head) {
+        Some(DXF)
+    } else {
+        None
+    }
+}
+
+fn is_dxf(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&head[..head.len().min(64)]);
+    let mut lines = text.lines().map(str::trim);
+    lines.next() == Some("0") && lines.next() == Some("SECTION")
+}
+
+/// The extension of a file name, lower-case, if it has one.
+fn extension(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// Checks that a drawing file is what its name says and arrived whole: the content must be a
+/// PDF, an image or a CAD file, match the extension, and a PDF must end with its `%%EOF`
+/// marker (`tail` is the file's last bytes). The error says exactly what is wrong.
+pub fn check_drawing_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'static str, String> {
+    let Some(found) = sniff(head) else {
+        return Err(
+            "the file is not a PDF, an image (PNG, JPEG, GIF, WebP, TIFF) or a CAD drawing (DWG, DXF)"
+                .into(),
+        );
+    };
+    if let Some(ext) = extension(name)
+        && !found.extensions.contains(&ext.as_str())
+    {
+        let claimed = [PDF, PNG, JPEG, GIF, WEBP, TIFF, DWG, DXF]
+            .into_iter()
+            .find(|s| s.extensions.contains(&ext.as_str()));
+        return Err(match claimed {
+            Some(c) => format!(
+                "the file is named .{ext} but is not {} (its content is {})",
+                c.what, found.what
+            ),
+            None => format!(
+                "the file is named .{ext} but its content is {}; rename it",
+                found.what
+            ),
+        });
+    }
+    if found == PDF && !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err("the PDF is incomplete (it does not end properly); upload it again".into());
+    }
+    Ok(found.mime)
+}
+
+/// The name to keep and show for an upload: without any folder part, control characters or
+/// surrounding spaces, at most 200 characters. Never used as a path.
+pub fn display_name(original: &str) -> Result<String, String> {
+    let last = original
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>();
+    let name = last.trim().trim_start_matches('.').trim().to_owned();
+    if name.is_empty() {
+        return Err("the file has no name; give it one like detail-A.pdf".into());
+    }
+    Ok(name.chars().take(200).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_decides_not_the_name() {
+        let pdf = b"%PDF-1.7\n...";
+        assert_eq!(
+            check_drawing_file(pdf, b"...\n%%EOF\n", "a.pdf"),
+            Ok("application/pdf")
+        );
+        assert_eq!(
+            check_drawing_file(b"\x89PNG\r\n\x1a\nxxxx", b"", "plan.PNG"),
+            Ok("image/png")
+        );
+        let e = check_drawing_file(b"\x89PNG\r\n\x1a\n", b"", "a.pdf").unwrap_err();
+        assert!(e.contains("not a PDF") && e.contains("PNG"), "{e}");
+        let e = check_drawing_file(pdf, b"truncated", "a.pdf").unwrap_err();
+        assert!(e.contains("incomplete"), "{e}");
+        let e = check_drawing_file(b"MZ\x90\x00", b"", "virus.pdf").unwrap_err();
+        assert!(e.contains("not a PDF, an image"), "{e}");
+        assert_eq!(
+            check_drawing_file(b"  0\r\nSECTION\r\n  2\r\nHEADER", b"", "x.dxf"),
+            Ok("image/vnd.dxf")
+        );
+        assert_eq!(
+            check_drawing_file(b"AC1032....", b"", "x.dwg"),
+            Ok("image/vnd.dwg")
+        );
+    }
+
+    #[test]
+    fn names_lose_their_folders() {
+        assert_eq!(display_name("../../etc/passwd").unwrap(), "passwd");
+        assert_eq!(
+            display_name("C:\\work\\D-101 rev B.pdf").unwrap(),
+            "D-101 rev B.pdf"
+        );
+        assert_eq!(display_name("  .hidden.pdf ").unwrap(), "hidden.pdf");
+        assert_eq!(display_name("a\u{0}b\n.pdf").unwrap(), "ab.pdf");
+        assert!(display_name("dir/").is_err());
+        assert!(display_name("").is_err());
+    }
+}

@@ -1,0 +1,353 @@
+//! Shop drawings: a project's register, revisions uploaded as files, submission for review,
+//! review decisions, downloads, and the scope items a drawing covers.
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use formula_app::AppError;
+use formula_app::drawings::{DrawingDetail, DrawingQuery, NewDrawing, ReviewInput};
+use formula_domain::drawing::{Drawing, Revision, RevisionStatus};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::docs::ProblemResponse;
+use super::extract::{Expected, IfMatch, PathId, created, with_etag};
+use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
+use super::{ApiResult, DrawingList, PREFIX};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiJson, Problem};
+use crate::state::AppState;
+use crate::uploads::{self, UploadError};
+
+/// Filters of `GET /projects/{id}/drawings`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DrawingParams {
+    /// Status of the current revision (`draft` before any is submitted).
+    pub status: Option<RevisionStatus>,
+    /// Part of the room / area.
+    pub area: Option<String>,
+    /// Only drawings covering this scope item.
+    pub scope_item_id: Option<Uuid>,
+    /// `true`: only revisions waiting for review longer than 7 days.
+    pub overdue: Option<bool>,
+    /// Part of the number or title.
+    pub q: Option<String>,
+}
+
+impl ListFilter for DrawingParams {
+    type Query = DrawingQuery;
+    fn read(p: &mut QueryParams) -> DrawingQuery {
+        DrawingQuery {
+            status: p.choice("status"),
+            area: p.text("area"),
+            scope_item_id: p.id("scope_item_id"),
+            overdue: p.flag("overdue").unwrap_or(false),
+            q: p.text("q"),
+        }
+    }
+}
+
+/// A project's drawing register
+///
+/// Every drawing with its current revision, in number order. Client users see only drawings
+/// that were submitted to them.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/drawings",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Project id"), DrawingParams),
+    responses(
+        (status = 200, body = DrawingList),
+        (status = 400, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn list_drawings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(query, _): Parsed<DrawingParams>,
+) -> ApiResult<Json<DrawingList>> {
+    Ok(Json(
+        state
+            .services
+            .list_drawings(&caller.caller, id, &query)
+            .await?
+            .into(),
+    ))
+}
+
+/// Add a drawing to the register
+///
+/// Its revisions are uploaded afterwards (`POST /drawings/{id}/revisions`).
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/drawings",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Project id")),
+    request_body = NewDrawing,
+    responses(
+        (status = 201, body = Drawing, headers(("etag" = String), ("location" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "The number is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn create_drawing(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<NewDrawing>,
+) -> ApiResult<Response> {
+    let d = state
+        .services
+        .create_drawing(&caller.caller, id, input)
+        .await?;
+    Ok(created(
+        format!("{PREFIX}/drawings/{}", d.id),
+        Some(d.version),
+        Json(d),
+    ))
+}
+
+/// A drawing with its history
+///
+/// The drawing, every revision (newest first, each with its file), every review decision and
+/// the scope items it covers.
+#[utoipa::path(
+    get,
+    path = "/drawings/{id}",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Drawing id")),
+    responses((status = 200, body = DrawingDetail, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+)]
+pub async fn get_drawing(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Response> {
+    let (detail, _) = state.services.get_drawing(&caller.caller, id).await?;
+    Ok(with_etag(detail.drawing.version, Json(detail)))
+}
+
+/// The scope items a drawing covers.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawingItems {
+    pub scope_item_ids: Vec<Uuid>,
+    /// The drawing's version (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Set the scope items a drawing covers
+///
+/// Replaces the whole list. Send `If-Match` or `version`.
+#[utoipa::path(
+    put,
+    path = "/drawings/{id}/scope-items",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Drawing id"), IfMatchParam),
+    request_body = DrawingItems,
+    responses(
+        (status = 200, body = Drawing, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_items(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<DrawingItems>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let d = state
+        .services
+        .link_drawing_items(&caller.caller, id, expected.version, input.scope_item_ids)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(d.version, Json(d)))
+}
+
+fn upload_error(e: UploadError) -> ApiError {
+    if let UploadError::Io(io) = &e {
+        tracing::error!(error = %io, "an upload could not be spooled");
+    }
+    let code = match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",
+        StatusCode::BAD_REQUEST => "upload_incomplete",
+        _ => "internal",
+    };
+    ApiError::new(e.status(), code, e.message())
+}
+
+/// Upload the next revision
+///
+/// `multipart/form-data` with a `file` part (a PDF, an image or a DWG/DXF drawing, at most
+/// `MAX_UPLOAD_SIZE`) and an optional `notes` part. The content must match the file name (a
+/// `.pdf` must really be a PDF, and complete). The revision is labelled after the previous
+/// one (A, B, C… or 0, 1, 2…), starts as a draft and becomes the drawing's current revision.
+/// A file that is refused leaves nothing stored.
+#[utoipa::path(
+    post,
+    path = "/drawings/{id}/revisions",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Drawing id")),
+    request_body(content = String, description = "`file` (the drawing) and `notes` (optional)", content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Revision, headers(("etag" = String), ("location" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Another revision was uploaded at the same moment", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn upload_revision(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    multipart: Multipart,
+) -> ApiResult<Response> {
+    let s = &state.services;
+    let form =
+        uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes)
+            .await
+            .map_err(upload_error)?;
+    let Some(file) = &form.file else {
+        return Err(AppError::field("file", "attach the drawing as the `file` part").into());
+    };
+    let notes = form.field("notes").map(str::to_owned);
+    let rev = s.add_revision(&caller.caller, id, notes, &file.0).await?;
+    Ok(created(
+        format!("{PREFIX}/drawing-revisions/{}", rev.id),
+        Some(rev.version),
+        Json(rev),
+    ))
+}
+
+/// A revision's version, for submit.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    /// The revision's version (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Submit a revision for review
+///
+/// Only the current revision, and only from `draft`. Send `If-Match` or `version`.
+#[utoipa::path(
+    post,
+    path = "/drawing-revisions/{id}/submit",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Revision id"), IfMatchParam),
+    request_body = VersionBody,
+    responses(
+        (status = 200, body = Revision, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not a draft, superseded, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, body.version)?;
+    let rev = state
+        .services
+        .submit_revision(&caller.caller, id, expected.version)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(rev.version, Json(rev)))
+}
+
+/// Review a submitted revision
+///
+/// Approve, approve as noted, ask to revise and resubmit, or reject (comments are required
+/// for all but a plain approval). The decision locks the revision. When two reviewers decide
+/// at once, the first decision stands and the second gets 409 (or 412 through `If-Match`).
+#[utoipa::path(
+    post,
+    path = "/drawing-revisions/{id}/review",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Revision id"), IfMatchParam),
+    request_body = ReviewInput,
+    responses(
+        (status = 200, body = Revision, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not submitted, or already decided by someone else", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn review(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let rev = state
+        .services
+        .review_revision(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(rev.version, Json(rev)))
+}
+
+/// Download a revision's file
+///
+/// PDFs and images open in the browser, CAD files download. `Range` requests are answered
+/// with `206` (or `416` past the end).
+#[utoipa::path(
+    get,
+    path = "/drawing-revisions/{id}/file",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Revision id")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/pdf"),
+        (status = 206, description = "The requested part of the file"),
+        (status = 400, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 416, description = "The range is past the end of the file"),
+    )
+)]
+pub async fn download(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (rev, read) = state
+        .services
+        .open_revision_file(&caller.caller, id, range)
+        .await?;
+    Ok(uploads::download(&rev.file, read))
+}
