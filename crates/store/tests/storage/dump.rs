@@ -126,6 +126,35 @@ pub async fn fill(db: &Db) {
     )
     .await
     .unwrap();
+    let d = f::drawing(&p1, "SD-101", vec![item.id]);
+    db.insert_drawing(&d, &f::audit(Some(&pm), "create", "drawing", d.id, "d"))
+        .await
+        .unwrap();
+    let mut rev = f::revision(&d, 1);
+    rev.file.name = "Détail \"A\".pdf".into();
+    db.insert_revision(&rev, &f::audit(Some(&pm), "upload", "drawing", d.id, "d"))
+        .await
+        .unwrap();
+    let mut decided = rev.clone();
+    decided.status = formula_domain::drawing::RevisionStatus::Rejected;
+    decided.decided_at = Some(now());
+    let review = formula_domain::drawing::Review {
+        id: Uuid::now_v7(),
+        revision_id: rev.id,
+        reviewer_id: Some(pm.id),
+        reviewer_name: Some(pm.name.clone()),
+        decision: formula_domain::drawing::Decision::Rejected,
+        comments: None,
+        at: now(),
+    };
+    db.set_revision_status(
+        &decided,
+        1,
+        Some(&review),
+        &f::audit(Some(&pm), "review", "drawing", d.id, "d"),
+    )
+    .await
+    .unwrap();
     let bare = f::task(&p2, "No dates", TaskStatus::Pending, 0, None);
     db.insert_task(&bare, &f::audit(None, "create", "task", bare.id, "bare"))
         .await
@@ -244,6 +273,10 @@ async fn round_trip(source: TestDb) {
         "tasks",
         "scope_groups",
         "scope_items",
+        "drawings",
+        "drawing_revisions",
+        "drawing_reviews",
+        "drawing_scope_items",
         "audit_log",
         "jobs",
     ] {

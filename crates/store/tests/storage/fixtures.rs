@@ -3,7 +3,9 @@
 use formula_app::error::AppError;
 use formula_domain::audit::{AuditEntry, FieldChange};
 use formula_domain::client::{Client, ClientStatus};
+use formula_domain::drawing::{Drawing, DrawingKind, Revision, RevisionScheme, RevisionStatus};
 use formula_domain::enums::Priority;
+use formula_domain::files::FileInfo;
 use formula_domain::money::Money;
 use formula_domain::project::{BusinessLine, Project, ProjectStatus, Sector};
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
@@ -239,6 +241,51 @@ pub fn scope_item(
         created_at: at,
         updated_at: at,
         updated_by_name: None,
+        version: 1,
+    }
+}
+
+/// A drawing of `project` numbered `number`, covering `items`.
+pub fn drawing(project: &Project, number: &str, items: Vec<Uuid>) -> Drawing {
+    let at = now();
+    Drawing {
+        id: Uuid::now_v7(),
+        project_id: project.id,
+        number: number.into(),
+        title: format!("Drawing {number}"),
+        kind: DrawingKind::Elevation,
+        area: Some("Lobby".into()),
+        scheme: RevisionScheme::Letters,
+        current: None,
+        scope_item_ids: items,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+/// The `seq`-th revision of a drawing, as uploaded (a draft).
+pub fn revision(d: &Drawing, seq: i64) -> Revision {
+    let id = Uuid::now_v7();
+    Revision {
+        id,
+        drawing_id: d.id,
+        project_id: d.project_id,
+        seq,
+        label: formula_domain::drawing::revision_label(d.scheme, u32::try_from(seq).unwrap()),
+        status: RevisionStatus::Draft,
+        notes: Some("For review".into()),
+        file: FileInfo {
+            name: format!("{} rev.pdf", d.number),
+            size: 1234,
+            sha256: "ab".repeat(32),
+            mime: "application/pdf".into(),
+        },
+        blob_key: format!("drawings/{}/{id}", d.project_id),
+        uploaded_by_name: None,
+        uploaded_at: now(),
+        submitted_at: None,
+        decided_at: None,
         version: 1,
     }
 }
