@@ -1,4 +1,4 @@
-//! Spreadsheets of the scope of work: reading an uploaded file into rows for the import,
+//! Spreadsheets: reading an uploaded scope file into rows for the import, the drawing log,
 //! the import template, and the `.xlsx` / `.csv` exports (which import back unchanged).
 
 use axum::http::{HeaderValue, header};
@@ -356,4 +356,60 @@ mod tests {
         assert_eq!(letter(26), "AA");
         assert_eq!(letter(27), "AB");
     }
+}
+
+/// The drawing log of a project as `.xlsx`: one row per drawing with its current revision.
+pub fn drawing_log(
+    drawings: &[formula_domain::drawing::Drawing],
+    item_codes: &std::collections::HashMap<uuid::Uuid, String>,
+    project_code: &str,
+) -> Result<Response, String> {
+    let rows = drawings
+        .iter()
+        .map(|d| {
+            let (rev, submitted) = match &d.current {
+                Some(c) => (
+                    Cell::Text(c.label.clone()),
+                    c.submitted_at.map_or(Cell::Empty, |t| Cell::Date(t.date())),
+                ),
+                None => (Cell::Empty, Cell::Empty),
+            };
+            let items: Vec<&str> = d
+                .scope_item_ids
+                .iter()
+                .filter_map(|i| item_codes.get(i).map(String::as_str))
+                .collect();
+            vec![
+                Cell::Text(d.number.clone()),
+                Cell::Text(d.title.clone()),
+                Cell::Text(d.kind.label().into()),
+                d.area.clone().map_or(Cell::Empty, Cell::Text),
+                rev,
+                Cell::Text(d.status().label().into()),
+                submitted,
+                Cell::Text(items.join(", ")),
+            ]
+        })
+        .collect();
+    let sheet = Sheet {
+        name: "Drawing log".into(),
+        columns: vec![
+            Column::new("Number", Kind::Text, 14.0),
+            Column::new("Title", Kind::Text, 40.0),
+            Column::new("Type", Kind::Text, 12.0),
+            Column::new("Room / area", Kind::Text, 18.0),
+            Column::new("Revision", Kind::Text, 9.0),
+            Column::new("Status", Kind::Text, 22.0),
+            Column::new("Submitted", Kind::Date, 12.0),
+            Column::new("Scope items", Kind::Text, 30.0),
+        ],
+        rows,
+        bold_rows: Vec::new(),
+    };
+    let bytes = formula_reports::xlsx_bytes(&[sheet]).map_err(|e| e.to_string())?;
+    Ok(download(
+        bytes,
+        Format::Xlsx,
+        &format!("{project_code}-drawing-log"),
+    ))
 }

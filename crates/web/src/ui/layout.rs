@@ -85,6 +85,11 @@ impl Flash {
             "contact_added" => "The contact was added.",
             "contact_removed" => "The contact was removed.",
             "task_created" => "The task was created.",
+            "uploaded" => {
+                "The revision was uploaded as a draft. Submit it for review when it is ready."
+            }
+            "submitted" => "The revision was submitted for review.",
+            "reviewed" => "The decision was recorded.",
             "imported" => "The spreadsheet was imported.",
             "import_unchanged" => "The spreadsheet matched the scope already; nothing changed.",
             "password_changed" => "Your password was changed. Your other sessions were signed out.",

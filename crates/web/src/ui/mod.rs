@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod clients;
 mod dashboard;
+mod drawings;
 mod format;
 mod forms;
 mod jobs;
@@ -105,6 +106,20 @@ pub fn router() -> Router<AppState> {
         .route("/scope-groups/{id}/edit", post(scope::rename_group))
         .route("/scope-groups/{id}/move", post(scope::move_group))
         .route("/scope-groups/{id}/delete", post(scope::delete_group))
+        .route(
+            "/projects/{id}/drawings",
+            get(drawings::show).post(drawings::create),
+        )
+        .route("/projects/{id}/drawings/export", get(drawings::export))
+        .route("/drawings/{id}", get(drawings::page))
+        .route(
+            "/drawings/{id}/revisions",
+            post(drawings::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/drawings/{id}/scope-items", post(drawings::link))
+        .route("/drawing-revisions/{id}/submit", post(drawings::submit))
+        .route("/drawing-revisions/{id}/review", post(drawings::review))
+        .route("/drawing-revisions/{id}/file", get(drawings::file))
         .route("/projects/{id}/team", get(team::show).post(team::add))
         .route("/projects/{id}/team/{user_id}/delete", post(team::remove))
         .route("/tasks/{id}", get(tasks::edit_page))

@@ -519,3 +519,169 @@ async fn who_may_do_what_with_drawings() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn the_drawing_pages_work_without_javascript() {
+    let j = job().await;
+    let app = &j.app;
+    let (designer, _) = app
+        .login(&j.designer.user.email, crate::support::PASSWORD)
+        .await;
+    let (pm, _) = app.login(&j.pm.user.email, crate::support::PASSWORD).await;
+    let Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &designer
+    else {
+        panic!("cookie auth")
+    };
+    let browser = Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let register = format!("/projects/{}/drawings", j.project);
+    assert!(
+        app.get(&register, &designer)
+            .await
+            .expect(200)
+            .text()
+            .contains("No shop drawings yet")
+    );
+
+    let form = |auth: &Auth, path: &str, fields: &[(&str, &str)]| {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        app.send(TestApp::build(
+            Method::POST,
+            path,
+            auth,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(axum::body::Body::from(body)),
+            false,
+        ))
+    };
+    let created = form(
+        &designer,
+        &register,
+        &[
+            ("number", "SD-201"),
+            ("title", "Vanity"),
+            ("kind", "detail"),
+            ("scheme", "numbers"),
+        ],
+    )
+    .await
+    .expect(303);
+    let page = created
+        .header("location")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let d = page.trim_start_matches("/drawings/").to_owned();
+
+    // A wrong file is explained beside the field, with a 422.
+    let send = |name: &str, bytes: &[u8], token_field: &str| {
+        let (mime, body) = multipart(
+            name,
+            bytes,
+            &[("_csrf", token_field), ("notes", "First issue")],
+        );
+        app.send(TestApp::build(
+            Method::POST,
+            &format!("{page}/revisions"),
+            &browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        ))
+    };
+    let html = send("vanity.pdf", b"GIF89a....", csrf)
+        .await
+        .expect(422)
+        .text();
+    assert!(html.contains("named .pdf but is not a PDF"), "{html}");
+    send("vanity.pdf", &pdf("v0"), "wrong-token")
+        .await
+        .expect(403);
+    send("vanity.pdf", &pdf("v0"), csrf).await.expect(303);
+    let html = app.get(&page, &designer).await.expect(200).text();
+    assert!(
+        html.contains("Revision 0 is a draft"),
+        "numbers scheme: {html}"
+    );
+
+    // Submit from the page, then the project manager reviews it there.
+    let detail: Value = app
+        .get(&format!("/api/v1/drawings/{d}"), &j.pm.auth)
+        .await
+        .json();
+    let rev = id_of(&detail["revisions"][0]);
+    form(
+        &designer,
+        &format!("/drawing-revisions/{rev}/submit"),
+        &[("version", "1"), ("drawing_id", d.as_str())],
+    )
+    .await
+    .expect(303);
+    let html = app.get(&page, &pm).await.expect(200).text();
+    assert!(html.contains("Review revision 0"));
+    let html = form(
+        &pm,
+        &format!("/drawing-revisions/{rev}/review"),
+        &[
+            ("version", "2"),
+            ("drawing_id", d.as_str()),
+            ("decision", "rejected"),
+            ("comments", ""),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(html.contains("say what has to change"));
+    form(
+        &pm,
+        &format!("/drawing-revisions/{rev}/review"),
+        &[
+            ("version", "2"),
+            ("drawing_id", d.as_str()),
+            ("decision", "approved_as_noted"),
+            ("comments", "Radius the corners"),
+        ],
+    )
+    .await
+    .expect(303);
+    // A second decision from a stale page is refused with a clear message.
+    let html = form(
+        &pm,
+        &format!("/drawing-revisions/{rev}/review"),
+        &[
+            ("version", "2"),
+            ("drawing_id", d.as_str()),
+            ("decision", "approved"),
+        ],
+    )
+    .await
+    .expect(409)
+    .text();
+    assert!(html.contains("acted on this revision first"), "{html}");
+    let html = app.get(&register, &pm).await.expect(200).text();
+    assert!(html.contains("Approved as noted"));
+    let file = app
+        .get(&format!("/drawing-revisions/{rev}/file"), &pm)
+        .await
+        .expect(200);
+    assert_eq!(file.body.to_vec(), pdf("v0"));
+    let log = app
+        .get(&format!("{register}/export"), &pm)
+        .await
+        .expect(200)
+        .body
+        .to_vec();
+    let table = formula_reports::read_table(&log, "log.xlsx").unwrap();
+    assert_eq!(
+        table.rows[0].cells[..6],
+        ["SD-201", "Vanity", "Detail", "", "0", "Approved as noted"]
+    );
+}

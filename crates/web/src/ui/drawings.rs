@@ -1,0 +1,459 @@
+//! A project's Drawings tab (the register, with filters and the add-drawing form) and the
+//! drawing page: upload a revision, submit it, review it, download any revision, and set
+//! the scope items the drawing covers.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use formula_app::AppError;
+use formula_app::drawings::{DrawingDetail, DrawingQuery, DrawingRights, NewDrawing, ReviewInput};
+use formula_app::query::ScopeQuery;
+use formula_domain::drawing::{Decision, Drawing, DrawingKind, RevisionScheme, RevisionStatus};
+use formula_domain::errors::FieldErrors;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::csrf::{CsrfForm, same};
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
+use crate::ui::layout::{Flash, Layout, Page, Section};
+use crate::ui::projects::ProjectHeader;
+use crate::ui::{render, see_other};
+use crate::uploads;
+
+const NEW_FIELDS: &[&str] = &["number", "title", "kind", "area", "scheme"];
+const FILTERS: &[&str] = &["status", "area", "scope_item_id", "overdue", "q"];
+const REVIEW_FIELDS: &[&str] = &["decision", "comments"];
+const UPLOAD_FIELDS: &[&str] = &["file", "notes"];
+
+/// One register row.
+pub struct RegisterRow {
+    pub d: Drawing,
+    pub overdue: bool,
+    pub items: String,
+}
+
+#[derive(Template)]
+#[template(path = "drawings/register.html", whitespace = "minimize")]
+struct RegisterPage {
+    layout: Layout,
+    head: ProjectHeader,
+    rows: Vec<RegisterRow>,
+    filters: FormState,
+    filtered: bool,
+    statuses: Vec<Opt>,
+    items: Vec<Opt>,
+    kinds: Vec<Opt>,
+    schemes: Vec<Opt>,
+    rights: DrawingRights,
+    form: FormState,
+}
+
+/// Scope items of a project as options, and their codes by id.
+async fn item_options(
+    state: &AppState,
+    project_id: Uuid,
+) -> Result<(Vec<Opt>, HashMap<Uuid, String>), PageError> {
+    let items = state
+        .services
+        .store
+        .list_scope_items(&ScopeQuery::all(project_id))
+        .await?
+        .items;
+    let opts = items
+        .iter()
+        .map(|i| Opt::new(i.id.to_string(), format!("{} · {}", i.code, i.name)))
+        .collect();
+    Ok((opts, items.into_iter().map(|i| (i.id, i.code)).collect()))
+}
+
+fn read_filters(query: Option<&str>) -> (FormState, DrawingQuery) {
+    let data = FormData::from_query(query);
+    let mut errors = FieldErrors::new();
+    let q = DrawingQuery {
+        status: data.choice("status", &mut errors),
+        area: data.opt("area"),
+        scope_item_id: data.uuid("scope_item_id", &mut errors),
+        overdue: data.opt("overdue").is_some(),
+        q: data.opt("q"),
+    };
+    let mut form = FormState::submitted(FILTERS, data);
+    form.add_errors(errors, &[]);
+    (form, q)
+}
+
+async fn register(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    query: Option<String>,
+    form: FormState,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (project, access) = s.project_for(&page.caller, id).await?;
+    let (filters, q) = read_filters(query.as_deref());
+    let drawings = s.list_drawings(&page.caller, id, &q).await?;
+    let (items, codes) = if s.may(
+        &page.caller,
+        formula_domain::authz::Action::ViewScope,
+        access,
+    ) {
+        item_options(state, id).await?
+    } else {
+        (Vec::new(), HashMap::new())
+    };
+    let now = s.now();
+    let rows = drawings
+        .into_iter()
+        .map(|d| RegisterRow {
+            overdue: d.review_overdue(now),
+            items: d
+                .scope_item_ids
+                .iter()
+                .filter_map(|i| codes.get(i).cloned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            d,
+        })
+        .collect();
+    let status = form.status();
+    let view = RegisterPage {
+        layout: page.layout(Section::Projects, format!("Drawings · {}", project.code)),
+        rights: s.drawing_rights(&page.caller, access),
+        head: ProjectHeader::new(project, access, page, state, "drawings"),
+        rows,
+        filtered: FILTERS.iter().any(|f| !filters.value(f).is_empty()),
+        filters,
+        statuses: enum_options!(RevisionStatus),
+        items,
+        kinds: enum_options!(DrawingKind),
+        schemes: enum_options!(RevisionScheme),
+        form,
+    };
+    render(status, &view)
+}
+
+fn new_form() -> FormState {
+    FormState::new(NEW_FIELDS)
+        .with("kind", DrawingKind::Detail.as_str())
+        .with("scheme", RevisionScheme::Letters.as_str())
+        .prefixed("n-")
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    register(&state, &page, id, query, new_form()).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let kind = input.choice("kind", &mut errors);
+    let scheme = input.choice("scheme", &mut errors);
+    let mut form = FormState::submitted(NEW_FIELDS, input.clone()).prefixed("n-");
+    if errors.is_empty() {
+        let new = NewDrawing {
+            number: input.text("number"),
+            title: input.text("title"),
+            kind,
+            area: input.opt("area"),
+            scheme,
+            scope_item_ids: Vec::new(),
+        };
+        match state.services.create_drawing(&page.caller, id, new).await {
+            Ok(d) => return Ok(see_other(false, &format!("/drawings/{}?m=created", d.id))),
+            Err(e) => form.absorb(e, &[], &format!("/projects/{id}/drawings"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    register(&state, &page, id, None, form).await
+}
+
+/// The drawing log as `.xlsx`.
+pub async fn export(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (project, access) = s.project_for(&page.caller, id).await?;
+    let drawings = s
+        .list_drawings(&page.caller, id, &DrawingQuery::default())
+        .await?;
+    let codes = if s.may(
+        &page.caller,
+        formula_domain::authz::Action::ViewScope,
+        access,
+    ) {
+        item_options(&state, id).await?.1
+    } else {
+        HashMap::new()
+    };
+    crate::scope_files::drawing_log(&drawings, &codes, &project.code)
+        .map_err(|e| PageError::App(AppError::Internal(e)))
+}
+
+// ---- One drawing ----
+
+#[derive(Template)]
+#[template(path = "drawings/show.html", whitespace = "minimize")]
+struct DrawingPage {
+    layout: Layout,
+    head: ProjectHeader,
+    x: DrawingDetail,
+    rights: DrawingRights,
+    now: OffsetDateTime,
+    upload: FormState,
+    review: FormState,
+    decisions: Vec<Opt>,
+    /// Every scope item of the project, and whether the drawing covers it.
+    items: Vec<(Opt, bool)>,
+}
+
+async fn drawing_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    upload: FormState,
+    review: FormState,
+    flash: Option<Flash>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (x, access) = s.get_drawing(&page.caller, id).await?;
+    let (project, _) = s.project_for(&page.caller, x.drawing.project_id).await?;
+    let rights = s.drawing_rights(&page.caller, access);
+    let items = if rights.manage {
+        item_options(state, project.id)
+            .await?
+            .0
+            .into_iter()
+            .map(|o| {
+                let on = x
+                    .drawing
+                    .scope_item_ids
+                    .iter()
+                    .any(|i| i.to_string() == o.value);
+                (o, on)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = if flash.is_some() {
+        StatusCode::CONFLICT
+    } else if upload.failed() {
+        upload.status()
+    } else {
+        review.status()
+    };
+    let view = DrawingPage {
+        layout: page.layout_with(
+            Section::Projects,
+            format!("{} · {}", x.drawing.number, x.drawing.title),
+            flash,
+        ),
+        head: ProjectHeader::new(project, access, page, state, "drawings"),
+        rights,
+        now: s.now(),
+        x,
+        upload,
+        review,
+        decisions: enum_options!(Decision),
+        items,
+    };
+    render(status, &view)
+}
+
+fn upload_form() -> FormState {
+    FormState::new(UPLOAD_FIELDS).prefixed("u-")
+}
+
+fn review_form() -> FormState {
+    FormState::new(REVIEW_FIELDS).prefixed("r-")
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    drawing_page(&state, &page, id, upload_form(), review_form(), None).await
+}
+
+/// Uploads the next revision (a multipart form, so the CSRF token is checked here).
+pub async fn upload(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let form =
+        match uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes)
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                let mut f = upload_form();
+                f.errors.add("file", e.message());
+                let mut resp = drawing_page(&state, &page, id, f, review_form(), None).await?;
+                *resp.status_mut() = e.status();
+                return Ok(resp);
+            }
+        };
+    if !form.field("_csrf").is_some_and(|t| same(t, &page.csrf)) {
+        return Err(PageError::csrf());
+    }
+    let notes = form.field("notes").map(str::to_owned);
+    let mut f = FormState::submitted(
+        UPLOAD_FIELDS,
+        FormData(vec![("notes".into(), notes.clone().unwrap_or_default())]),
+    )
+    .prefixed("u-");
+    let Some(file) = &form.file else {
+        f.errors.add("file", "choose the drawing file to upload");
+        return drawing_page(&state, &page, id, f, review_form(), None).await;
+    };
+    match s.add_revision(&page.caller, id, notes, &file.0).await {
+        Ok(_) => Ok(see_other(false, &format!("/drawings/{id}?m=uploaded"))),
+        Err(e) => {
+            f.absorb(e, &[], &format!("/drawings/{id}"))?;
+            drawing_page(&state, &page, id, f, review_form(), None).await
+        }
+    }
+}
+
+/// Re-renders the drawing page with a message after an action that could not be done.
+async fn refused(
+    state: &AppState,
+    page: &Page,
+    drawing: Uuid,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let mut form = FormState::new(&[]);
+    form.absorb(e, &[], &format!("/drawings/{drawing}"))?;
+    let message = match (form.conflict, form.notice) {
+        (Some(c), _) => format!(
+            "{} acted on this revision first; the page now shows what they did.",
+            c.who
+        ),
+        (None, Some(n)) => n,
+        (None, None) => "That could not be done.".into(),
+    };
+    drawing_page(
+        state,
+        page,
+        drawing,
+        upload_form(),
+        review_form(),
+        Some(Flash::error(message)),
+    )
+    .await
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let drawing = input
+        .required_uuid("drawing_id", &mut errors)
+        .ok_or_else(|| PageError::bad_request("The form is missing its drawing."))?;
+    match s.submit_revision(&page.caller, id, version).await {
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/drawings/{drawing}?m=submitted"),
+        )),
+        Err(e) => refused(&state, &page, drawing, e).await,
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let drawing = input
+        .required_uuid("drawing_id", &mut errors)
+        .ok_or_else(|| PageError::bad_request("The form is missing its drawing."))?;
+    let decision: Option<Decision> = input.required_choice("decision", &mut errors);
+    let mut form = FormState::submitted(REVIEW_FIELDS, input.clone()).prefixed("r-");
+    let Some(decision) = decision else {
+        form.add_errors(errors, &[]);
+        return drawing_page(&state, &page, drawing, upload_form(), form, None).await;
+    };
+    let input = ReviewInput {
+        decision,
+        comments: input.opt("comments"),
+        version: None,
+    };
+    match s.review_revision(&page.caller, id, version, input).await {
+        Ok(_) => Ok(see_other(false, &format!("/drawings/{drawing}?m=reviewed"))),
+        Err(e @ AppError::Validation(_)) => {
+            form.absorb(e, &[], &format!("/drawings/{drawing}"))?;
+            drawing_page(&state, &page, drawing, upload_form(), form, None).await
+        }
+        Err(e) => refused(&state, &page, drawing, e).await,
+    }
+}
+
+/// Sets the scope items the drawing covers (checkboxes).
+pub async fn link(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let ids: Vec<Uuid> = input
+        .0
+        .iter()
+        .filter(|(k, _)| k == "scope_item_id")
+        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+        .collect();
+    match state
+        .services
+        .link_drawing_items(&page.caller, id, version, ids)
+        .await
+    {
+        Ok(_) => Ok(see_other(false, &format!("/drawings/{id}?m=saved"))),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
+
+/// A revision's file, for the browser.
+pub async fn file(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (rev, read) = state
+        .services
+        .open_revision_file(&page.caller, id, range)
+        .await?;
+    Ok(uploads::download(&rev.file, read))
+}
