@@ -8,6 +8,7 @@ use formula_domain::client::{Client, Contact};
 use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
+use formula_domain::spec::{Spec, SpecReview};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -378,6 +379,41 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
     ) -> AppResult<Revision>;
     /// Review decisions on a drawing's revisions, newest first.
     async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>>;
+
+    // Material specifications.
+    /// A project's specifications in code order, with their links.
+    async fn list_specs(&self, project_id: Uuid) -> AppResult<Vec<Spec>>;
+    async fn get_spec(&self, id: Uuid) -> AppResult<Option<Spec>>;
+    /// Inserts a specification with its links; `duplicate` on `code`.
+    async fn insert_spec(&self, spec: &Spec, audit: &AuditEntry) -> AppResult<()>;
+    /// Saves every field and the links compare-and-set, with the decision that changed it, if any.
+    async fn update_spec(
+        &self,
+        spec: &Spec,
+        expected_version: i64,
+        review: Option<&SpecReview>,
+        audit: &AuditEntry,
+    ) -> AppResult<Spec>;
+    /// Approval decisions on a specification, newest first.
+    async fn list_spec_reviews(&self, spec_id: Uuid) -> AppResult<Vec<SpecReview>>;
+
+    // Production readiness.
+    /// The project's readiness rule: must linked materials be ordered (true unless set otherwise)?
+    async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool>;
+    async fn set_require_materials_ordered(
+        &self,
+        project_id: Uuid,
+        require: bool,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    /// Marks an item released to production (once), compare-and-set.
+    async fn release_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        note: Option<&str>,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeItem>;
 
     // Read models.
     async fn dashboard_counts(

@@ -580,6 +580,9 @@ impl Services {
             updated_at: now,
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
+            released_at: None,
+            released_by_name: None,
+            release_note: None,
         };
         finish_item(&mut errors, &mut item, units);
         errors.into_result()?;

@@ -628,6 +628,9 @@ impl Services {
             updated_at: self.now(),
             updated_by_name: None,
             version: 1,
+            released_at: None,
+            released_by_name: None,
+            release_note: None,
         };
         Parsed {
             line: row.line,

@@ -52,6 +52,14 @@ pub enum Action {
     ManageDrawings,
     /// Decide on a submitted revision.
     ReviewDrawings,
+    /// See a project's material specifications (client users: only what was submitted).
+    ViewSpecs,
+    /// Add and edit specifications, submit them for approval, link them.
+    ManageSpecs,
+    /// Decide on a submitted specification.
+    ApproveSpecs,
+    /// Record orders and deliveries of approved materials.
+    ManageProcurement,
     ViewAudit,
     ViewOutbox,
     /// Operate the installation: background jobs (list, retry dead ones).
@@ -84,6 +92,10 @@ impl Action {
         Action::ViewDrawings,
         Action::ManageDrawings,
         Action::ReviewDrawings,
+        Action::ViewSpecs,
+        Action::ManageSpecs,
+        Action::ApproveSpecs,
+        Action::ManageProcurement,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ManageSystem,
@@ -176,6 +188,16 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
             matches!(role, ProjectManager | Designer | Coordinator) && p.membership.is_some()
         }
         (ReviewDrawings, Resource::Project(p)) => role == ProjectManager && p.membership.is_some(),
+
+        // Material specifications follow drawings; procurement is the coordinators' too.
+        (ViewSpecs, Resource::Project(p)) => can_see_project(actor, p),
+        (ManageSpecs, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Designer | Coordinator) && p.membership.is_some()
+        }
+        (ApproveSpecs, Resource::Project(p)) => role == ProjectManager && p.membership.is_some(),
+        (ManageProcurement, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -311,6 +333,13 @@ mod tests {
             (ManageDrawings, "other project", [T, F, F, F, F, F, F]),
             (ReviewDrawings, "member project", [T, F, T, F, F, F, F]),
             (ReviewDrawings, "own client project", [T, F, F, F, F, F, F]),
+            (ViewSpecs, "member project", [T, T, T, T, T, T, F]),
+            (ViewSpecs, "own client project", [T, T, F, F, F, F, T]),
+            (ManageSpecs, "member project", [T, F, T, T, T, F, F]),
+            (ManageSpecs, "other project", [T, F, F, F, F, F, F]),
+            (ApproveSpecs, "member project", [T, F, T, F, F, F, F]),
+            (ManageProcurement, "member project", [T, F, T, F, T, F, F]),
+            (ManageProcurement, "other project", [T, F, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
@@ -396,6 +425,9 @@ mod tests {
             ManageScope,
             ManageDrawings,
             ReviewDrawings,
+            ManageSpecs,
+            ApproveSpecs,
+            ManageProcurement,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

@@ -10,7 +10,9 @@ pub mod errors;
 pub mod files;
 pub mod money;
 pub mod project;
+pub mod readiness;
 pub mod scope;
+pub mod spec;
 pub mod task;
 pub mod user;
 

@@ -91,6 +91,12 @@ pub struct ScopeItem {
     pub updated_at: OffsetDateTime,
     pub updated_by_name: Option<String>,
     pub version: i64,
+    /// When it was released to production (the workshop), by whom, and the written reason
+    /// when an administrator released it while it was blocked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub released_at: Option<OffsetDateTime>,
+    pub released_by_name: Option<String>,
+    pub release_note: Option<String>,
 }
 
 impl ScopeItem {

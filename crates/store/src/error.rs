@@ -116,6 +116,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "number",
         message: "another drawing of this project has this number",
     },
+    UniqueRule {
+        index: "specs_code_key",
+        column: "specs.code",
+        field: "code",
+        message: "another specification of this project has this code",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

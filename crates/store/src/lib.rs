@@ -33,6 +33,7 @@ mod port;
 mod projects;
 mod rows;
 mod scope;
+mod specs;
 mod tasks;
 mod users;
 

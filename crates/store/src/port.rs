@@ -14,6 +14,7 @@ use formula_domain::client::{Client, Contact};
 use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
+use formula_domain::spec::{Spec, SpecReview};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 
 use crate::pool::Db;
 use crate::sql::Stmt;
-use crate::{audit, auth, clients, dashboard, drawings, projects, scope, tasks, users};
+use crate::{audit, auth, clients, dashboard, drawings, projects, scope, specs, tasks, users};
 
 #[async_trait]
 impl Store for Db {
@@ -398,6 +399,49 @@ impl Store for Db {
     }
     async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>> {
         Ok(drawings::list_reviews(self, drawing_id).await?)
+    }
+
+    async fn list_specs(&self, project_id: Uuid) -> AppResult<Vec<Spec>> {
+        Ok(specs::list_specs(self, project_id).await?)
+    }
+    async fn get_spec(&self, id: Uuid) -> AppResult<Option<Spec>> {
+        Ok(specs::get_spec(self, id).await?)
+    }
+    async fn insert_spec(&self, spec: &Spec, audit: &AuditEntry) -> AppResult<()> {
+        Ok(specs::insert_spec(self, spec, audit).await?)
+    }
+    async fn update_spec(
+        &self,
+        spec: &Spec,
+        expected_version: i64,
+        review: Option<&SpecReview>,
+        audit: &AuditEntry,
+    ) -> AppResult<Spec> {
+        Ok(specs::update_spec(self, spec, expected_version, review, audit).await?)
+    }
+    async fn list_spec_reviews(&self, spec_id: Uuid) -> AppResult<Vec<SpecReview>> {
+        Ok(specs::list_spec_reviews(self, spec_id).await?)
+    }
+
+    async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool> {
+        Ok(scope::require_materials_ordered(self, project_id).await?)
+    }
+    async fn set_require_materials_ordered(
+        &self,
+        project_id: Uuid,
+        require: bool,
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(scope::set_require_materials_ordered(self, project_id, require, audit).await?)
+    }
+    async fn release_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        note: Option<&str>,
+        audit: &AuditEntry,
+    ) -> AppResult<ScopeItem> {
+        Ok(scope::release_item(self, id, expected_version, note, audit).await?)
     }
 
     async fn dashboard_counts(

@@ -45,12 +45,14 @@ impl From<GroupRow> for ScopeGroup {
 
 /// Items with their group and project currency; `p` is joined for the currency.
 const ITEM_FROM: &str = "FROM scope_items i JOIN scope_groups g ON g.id = i.group_id \
-     JOIN projects p ON p.id = i.project_id LEFT JOIN users ub ON ub.id = i.updated_by";
+     JOIN projects p ON p.id = i.project_id LEFT JOIN users ub ON ub.id = i.updated_by \
+     LEFT JOIN users rb ON rb.id = i.released_by";
 
 const ITEM_COLUMNS: &str = "i.id, i.project_id, i.group_id, g.name AS group_name, i.code, i.name, \
      i.description, i.location, i.quantity_milli, i.unit, i.unit_price_minor, i.total_minor, \
      i.budget_cost_minor, i.actual_cost_minor, p.currency, i.status, i.progress, i.drawing_required, \
-     i.spec_required, i.position, i.created_at, i.updated_at, ub.name AS updated_by_name, i.version";
+     i.spec_required, i.position, i.created_at, i.updated_at, ub.name AS updated_by_name, i.version, \
+     i.released_at, rb.name AS released_by_name, i.release_note";
 
 /// Scope-tab order: groups by position, items by position, code as the tiebreak.
 const ITEM_ORDER: &str = " ORDER BY g.position, g.id, i.position, i.code, i.id";
@@ -81,6 +83,9 @@ struct ItemRow {
     updated_at: OffsetDateTime,
     updated_by_name: Option<String>,
     version: i64,
+    released_at: Option<OffsetDateTime>,
+    released_by_name: Option<String>,
+    release_note: Option<String>,
 }
 
 impl TryFrom<ItemRow> for ScopeItem {
@@ -111,6 +116,9 @@ impl TryFrom<ItemRow> for ScopeItem {
             updated_at: r.updated_at,
             updated_by_name: r.updated_by_name,
             version: r.version,
+            released_at: r.released_at,
+            released_by_name: r.released_by_name,
+            release_note: r.release_note,
         })
     }
 }
@@ -484,6 +492,70 @@ pub(crate) async fn move_item(
                     .bind(position)
                     .bind(*item);
             exec!(&mut *tx, stmt)?;
+        }
+        exec!(&mut *tx, audit::insert(entry))?;
+        fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?
+    });
+    row.ok_or(DbError::App(AppError::NotFound("scope item")))
+        .and_then(ScopeItem::try_from)
+}
+
+/// Whether linked materials must be ordered before this project's items are ready (the
+/// default when the project never said otherwise).
+pub(crate) async fn require_materials_ordered(db: &Db, project_id: Uuid) -> DbResult<bool> {
+    let stmt =
+        Stmt::new("SELECT require_materials_ordered FROM project_settings WHERE project_id = $1")
+            .bind(project_id);
+    let v = on_reader!(db, |pool| fetch_optional!(pool, SettingRow, stmt)?);
+    Ok(v.is_none_or(|r| r.require_materials_ordered != 0))
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingRow {
+    require_materials_ordered: i32,
+}
+
+pub(crate) async fn set_require_materials_ordered(
+    db: &Db,
+    project_id: Uuid,
+    require: bool,
+    entry: &AuditEntry,
+) -> DbResult<()> {
+    let stmt = Stmt::new(
+        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ($1, $2) \
+         ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2",
+    )
+    .bind(project_id)
+    .bind(flag(require));
+    in_tx!(db, |tx| {
+        exec!(&mut *tx, stmt)?;
+        exec!(&mut *tx, audit::insert(entry))?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn release_item(
+    db: &Db,
+    id: Uuid,
+    expected_version: i64,
+    note: Option<&str>,
+    entry: &AuditEntry,
+) -> DbResult<ScopeItem> {
+    let stmt = Stmt::new(
+        "UPDATE scope_items SET released_at = $1, released_by = $2, release_note = $3, updated_at = $1, \
+         updated_by = $2, version = version + 1 WHERE id = $4 AND version = $5 AND released_at IS NULL",
+    )
+    .bind(entry.at)
+    .bind(entry.actor_id)
+    .bind(note.map(str::to_owned))
+    .bind(id)
+    .bind(expected_version);
+    let row = in_tx!(db, |tx| {
+        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+            return Err(stale(
+                fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
+                "scope item",
+            ));
         }
         exec!(&mut *tx, audit::insert(entry))?;
         fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?

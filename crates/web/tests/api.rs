@@ -26,6 +26,8 @@ mod openapi;
 mod operations;
 #[path = "api/permissions.rs"]
 mod permissions;
+#[path = "api/readiness.rs"]
+mod readiness;
 #[path = "api/requests.rs"]
 mod requests;
 #[path = "api/scope.rs"]

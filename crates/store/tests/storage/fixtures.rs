@@ -242,6 +242,9 @@ pub fn scope_item(
         updated_at: at,
         updated_by_name: None,
         version: 1,
+        released_at: None,
+        released_by_name: None,
+        release_note: None,
     }
 }
 

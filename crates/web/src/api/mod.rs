@@ -17,7 +17,9 @@ pub mod extract;
 pub mod jobs;
 pub mod params;
 pub mod projects;
+pub mod readiness;
 pub mod scope;
+pub mod specs;
 pub mod system;
 pub mod tasks;
 pub mod users;
@@ -173,6 +175,16 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(drawings::upload_revision))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        // Material specifications.
+        .routes(routes!(specs::list_specs, specs::create_spec))
+        .routes(routes!(specs::get_spec, specs::update_spec))
+        .routes(routes!(specs::submit_spec))
+        .routes(routes!(specs::review_spec))
+        .routes(routes!(specs::procure))
+        // Production readiness.
+        .routes(routes!(readiness::get_readiness))
+        .routes(routes!(readiness::set_rule))
+        .routes(routes!(readiness::release))
         // Oversight.
         .routes(routes!(projects::dashboard))
         .routes(routes!(audit::list_audit))

@@ -24,6 +24,7 @@ use formula_domain::client::{Client, Contact};
 use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::project::{Member, Project, ProjectRole};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
+use formula_domain::spec::{Spec, SpecReview};
 use formula_domain::task::Task;
 use formula_domain::user::User;
 use time::OffsetDateTime;
@@ -163,6 +164,14 @@ metered! {
     async fn insert_revision(&self, revision: &Revision, audit: &AuditEntry) -> AppResult<()>;
     async fn set_revision_status(&self, revision: &Revision, expected_version: i64, review: Option<&Review>, audit: &AuditEntry) -> AppResult<Revision>;
     async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>>;
+    async fn list_specs(&self, project_id: Uuid) -> AppResult<Vec<Spec>>;
+    async fn get_spec(&self, id: Uuid) -> AppResult<Option<Spec>>;
+    async fn insert_spec(&self, spec: &Spec, audit: &AuditEntry) -> AppResult<()>;
+    async fn update_spec(&self, spec: &Spec, expected_version: i64, review: Option<&SpecReview>, audit: &AuditEntry) -> AppResult<Spec>;
+    async fn list_spec_reviews(&self, spec_id: Uuid) -> AppResult<Vec<SpecReview>>;
+    async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool>;
+    async fn set_require_materials_ordered(&self, project_id: Uuid, require: bool, audit: &AuditEntry) -> AppResult<()>;
+    async fn release_scope_item(&self, id: Uuid, expected_version: i64, note: Option<&str>, audit: &AuditEntry) -> AppResult<ScopeItem>;
     async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;
     async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
 }

@@ -1,0 +1,182 @@
+//! The production-readiness gate of a project, and releasing scope items to the workshop
+//! through it (administrators may override a blocked item with a written reason).
+
+use formula_domain::authz::{Action, ProjectAccess, Resource};
+use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::project::Project;
+use formula_domain::readiness::{Readiness, evaluate};
+use formula_domain::scope::ScopeItem;
+use formula_domain::user::Role;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::query::ScopeQuery;
+use crate::services::{Services, audit, check_version, ensure};
+
+/// A request to release an item to production.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseInput {
+    /// Administrators only, to release an item that is still blocked: why.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+    /// The item's version (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+impl Services {
+    /// Every item's readiness, the rates, and what to unblock next.
+    pub async fn readiness(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<(Project, ProjectAccess, Readiness)> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ViewScope, &Resource::Project(access))?;
+        let r = self.evaluate_project(project_id).await?;
+        Ok((project, access, r.0))
+    }
+
+    async fn evaluate_project(&self, project_id: Uuid) -> AppResult<(Readiness, Vec<ScopeItem>)> {
+        let items = self
+            .store
+            .list_scope_items(&ScopeQuery::all(project_id))
+            .await?
+            .items;
+        let drawings = self.store.list_drawings(project_id).await?;
+        let specs = self.store.list_specs(project_id).await?;
+        let require = self.store.require_materials_ordered(project_id).await?;
+        let mut r = evaluate(&items, &drawings, &specs, require, self.today());
+        for i in &mut r.items {
+            i.released = items
+                .iter()
+                .any(|x| x.id == i.item_id && x.released_at.is_some());
+        }
+        Ok((r, items))
+    }
+
+    /// Sets whether linked materials must be ordered before items are ready.
+    pub async fn set_readiness_rule(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        require_materials_ordered: bool,
+    ) -> AppResult<()> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ManageScope, &Resource::Project(access))?;
+        let old = self.store.require_materials_ordered(project_id).await?;
+        let a = audit(
+            caller,
+            "readiness_rule",
+            "project",
+            project_id,
+            &project.code,
+            vec![formula_domain::audit::FieldChange {
+                field: "require_materials_ordered".into(),
+                old: serde_json::json!(old),
+                new: serde_json::json!(require_materials_ordered),
+            }],
+        );
+        self.store
+            .set_require_materials_ordered(project_id, require_materials_ordered, &a)
+            .await?;
+        self.changed("readiness.changed", project_id, project_id, None)
+            .await;
+        Ok(())
+    }
+
+    /// Releases an item to production. Refused while it is blocked, unless an administrator
+    /// gives a written reason, which is kept with the item and in the audit trail.
+    pub async fn release_scope_item(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        input: ReleaseInput,
+    ) -> AppResult<ScopeItem> {
+        let (item, _) = self.get_scope_item(caller, id).await?;
+        let (_, access) = self.project_for(caller, item.project_id).await?;
+        ensure(caller, Action::ManageScope, &Resource::Project(access))?;
+        check_version(
+            expected_version,
+            item.version,
+            item.updated_by_name.clone(),
+            item.updated_at,
+        )?;
+        if item.released_at.is_some() {
+            return Err(AppError::Conflict {
+                code: "already_released",
+                message: format!("{} was already released to production", item.code),
+                fields: FieldErrors::new(),
+            });
+        }
+        let mut errors = FieldErrors::new();
+        let reason = optional_text(
+            &mut errors,
+            "override_reason",
+            input.override_reason.as_deref(),
+            2_000,
+        );
+        errors.into_result()?;
+        let (r, _) = self.evaluate_project(item.project_id).await?;
+        let blockers: Vec<String> = r
+            .items
+            .iter()
+            .find(|x| x.item_id == id)
+            .map(|x| x.blockers.iter().map(|b| b.message.clone()).collect())
+            .unwrap_or_default();
+        let note = if blockers.is_empty() {
+            None
+        } else {
+            match (&reason, caller.actor.role) {
+                (Some(why), Role::Admin) => Some(format!(
+                    "Released by override while blocked ({}). Reason: {why}",
+                    blockers.join("; ")
+                )),
+                (Some(_), _) => return Err(AppError::Forbidden),
+                (None, _) => {
+                    let mut fields = FieldErrors::new();
+                    for b in &blockers {
+                        fields.add("blockers", b.clone());
+                    }
+                    return Err(AppError::Conflict {
+                        code: "not_ready",
+                        message: format!(
+                            "{} is not ready for production: {}",
+                            item.code,
+                            blockers.join("; ")
+                        ),
+                        fields,
+                    });
+                }
+            }
+        };
+        let action = if note.is_some() {
+            "release_override"
+        } else {
+            "release"
+        };
+        let a = audit(
+            caller,
+            action,
+            "scope_item",
+            id,
+            &item.code,
+            vec![formula_domain::audit::FieldChange {
+                field: "released".into(),
+                old: serde_json::json!(false),
+                new: serde_json::json!(note.clone().unwrap_or_else(|| "ready".into())),
+            }],
+        );
+        let saved = self
+            .store
+            .release_scope_item(id, expected_version, note.as_deref(), &a)
+            .await?;
+        self.changed("scope.released", saved.project_id, id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+}

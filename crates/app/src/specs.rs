@@ -1,0 +1,678 @@
+//! Material specifications: adding and editing them, approval (recorded like drawing
+//! reviews), procurement from order to installation, and the cost summary by category.
+
+use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
+use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::scope::Quantity;
+use formula_domain::spec::{
+    CategoryCost, Procurement, Spec, SpecCategory, SpecDecision, SpecReview, SpecStatus,
+    cost_summary,
+};
+use formula_domain::user::Role;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::query::ScopeQuery;
+use crate::scope::{check_code, check_money, normalise_unit};
+use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
+
+/// A specification to add, or (with `version`) the fields to change; absent fields stay,
+/// `null` clears. Money in minor units of the project currency.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecInput {
+    pub code: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<SpecCategory>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub material: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub finish: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub colour: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub dimensions: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub hardware: Option<Option<String>>,
+    pub quantity: Option<Quantity>,
+    pub unit: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub unit_cost_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub supplier: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub supplier_contact: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub part_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub lead_time_days: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub phase: Option<Option<String>>,
+    /// When the material must be on site (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "double_option")]
+    pub needed_on: Option<Option<Date>>,
+    pub scope_item_ids: Option<Vec<Uuid>>,
+    pub drawing_ids: Option<Vec<Uuid>>,
+    /// The version being changed (or send `If-Match`); not used when adding.
+    pub version: Option<i64>,
+}
+
+/// An approver's decision.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecReviewInput {
+    pub decision: SpecDecision,
+    /// Required unless approving.
+    #[serde(default)]
+    pub comments: Option<String>,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// A procurement step: ordering (PO number, order date, expected delivery; the supplier if
+/// the specification has none), a delivery (the quantity delivered so far), installation.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcurementInput {
+    pub status: Procurement,
+    #[serde(default)]
+    pub po_number: Option<String>,
+    #[serde(default)]
+    pub supplier: Option<String>,
+    #[serde(default)]
+    pub order_date: Option<Date>,
+    #[serde(default)]
+    pub expected_delivery: Option<Date>,
+    /// For `partially_delivered`: the quantity delivered so far.
+    #[serde(default)]
+    pub delivered_quantity: Option<Quantity>,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Filters of a project's specifications.
+#[derive(Debug, Clone, Default)]
+pub struct SpecQuery {
+    pub status: Option<SpecStatus>,
+    pub category: Option<SpecCategory>,
+    pub procurement: Option<Procurement>,
+    /// Only those past their order-by date and not ordered.
+    pub late: bool,
+    pub q: Option<String>,
+}
+
+/// A project's specifications with the cost summary.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SpecList {
+    pub items: Vec<Spec>,
+    /// Codes of the specifications that are late (past their order-by date, not ordered).
+    pub late: Vec<String>,
+    pub costs: Vec<CategoryCost>,
+    pub currency: String,
+}
+
+/// A specification with its approval history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SpecDetail {
+    pub spec: Spec,
+    pub reviews: Vec<SpecReview>,
+    pub is_late: bool,
+    pub order_by: Option<Date>,
+}
+
+/// What the caller may do with a project's specifications.
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct SpecRights {
+    pub manage: bool,
+    pub approve: bool,
+    pub procure: bool,
+}
+
+fn text(
+    errors: &mut FieldErrors,
+    field: &str,
+    v: Option<Option<String>>,
+    current: &mut Option<String>,
+) {
+    if let Some(v) = v {
+        *current = optional_text(errors, field, v.as_deref(), 500);
+    }
+}
+
+impl Services {
+    /// What the caller may do with this project's specifications.
+    pub fn spec_rights(&self, caller: &Caller, access: ProjectAccess) -> SpecRights {
+        let can = |a| authorize(&caller.actor, a, &Resource::Project(access));
+        SpecRights {
+            manage: can(Action::ManageSpecs),
+            approve: can(Action::ApproveSpecs),
+            procure: can(Action::ManageProcurement),
+        }
+    }
+
+    fn spec_visible(caller: &Caller, s: &Spec) -> bool {
+        caller.actor.role != Role::Client || s.status != SpecStatus::Draft
+    }
+
+    pub async fn list_specs(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        query: &SpecQuery,
+    ) -> AppResult<SpecList> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ViewSpecs, &Resource::Project(access))?;
+        let today = self.today();
+        let all: Vec<Spec> = self
+            .store
+            .list_specs(project_id)
+            .await?
+            .into_iter()
+            .filter(|s| Self::spec_visible(caller, s))
+            .collect();
+        let costs = cost_summary(&all);
+        let late = all
+            .iter()
+            .filter(|s| s.is_late(today))
+            .map(|s| s.code.clone())
+            .collect();
+        let q = query.q.as_deref().map(str::to_lowercase);
+        let items = all
+            .into_iter()
+            .filter(|s| query.status.is_none_or(|x| s.status == x))
+            .filter(|s| query.category.is_none_or(|x| s.category == x))
+            .filter(|s| query.procurement.is_none_or(|x| s.procurement == Some(x)))
+            .filter(|s| !query.late || s.is_late(today))
+            .filter(|s| {
+                q.as_deref().is_none_or(|q| {
+                    s.code.to_lowercase().contains(q) || s.description.to_lowercase().contains(q)
+                })
+            })
+            .collect();
+        Ok(SpecList {
+            items,
+            late,
+            costs,
+            currency: project.currency,
+        })
+    }
+
+    async fn spec_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<(Spec, ProjectAccess)> {
+        let s = self
+            .store
+            .get_spec(id)
+            .await?
+            .ok_or(AppError::NotFound("specification"))?;
+        let (_, access) = self
+            .project_for(caller, s.project_id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("specification"),
+                other => other,
+            })?;
+        if !Self::spec_visible(caller, &s) {
+            return Err(AppError::NotFound("specification"));
+        }
+        ensure(caller, action, &Resource::Project(access))?;
+        Ok((s, access))
+    }
+
+    pub async fn get_spec(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(SpecDetail, ProjectAccess)> {
+        let (spec, access) = self.spec_for(caller, id, Action::ViewSpecs).await?;
+        let reviews = self.store.list_spec_reviews(id).await?;
+        Ok((
+            SpecDetail {
+                is_late: spec.is_late(self.today()),
+                order_by: spec.order_by(),
+                spec,
+                reviews,
+            },
+            access,
+        ))
+    }
+
+    /// Applies the input's fields to `s`, checking each, and re-derives the total.
+    async fn apply_spec(
+        &self,
+        errors: &mut FieldErrors,
+        s: &mut Spec,
+        input: SpecInput,
+    ) -> AppResult<()> {
+        if let Some(v) = input.code {
+            s.code = check_code(errors, "code", &v);
+        }
+        if let Some(v) = input.description {
+            s.description = required_text(errors, "description", &v, 500);
+        }
+        if let Some(v) = input.category {
+            s.category = v;
+        }
+        text(errors, "material", input.material, &mut s.material);
+        text(errors, "finish", input.finish, &mut s.finish);
+        text(errors, "colour", input.colour, &mut s.colour);
+        text(errors, "dimensions", input.dimensions, &mut s.dimensions);
+        text(errors, "hardware", input.hardware, &mut s.hardware);
+        text(errors, "supplier", input.supplier, &mut s.supplier);
+        text(
+            errors,
+            "supplier_contact",
+            input.supplier_contact,
+            &mut s.supplier_contact,
+        );
+        text(errors, "part_number", input.part_number, &mut s.part_number);
+        text(errors, "location", input.location, &mut s.location);
+        text(errors, "phase", input.phase, &mut s.phase);
+        if let Some(v) = input.quantity {
+            s.quantity = v;
+        }
+        if let Some(v) = input.unit {
+            s.unit = normalise_unit(&v, &self.config.scope_units);
+        }
+        if !self.config.scope_units.contains(&s.unit) {
+            errors.add(
+                "unit",
+                format!(
+                    "must be one of the configured units: {}",
+                    self.config.scope_units.join(", ")
+                ),
+            );
+        }
+        if let Some(v) = input.unit_cost_minor {
+            s.unit_cost_minor = check_money(errors, "unit_cost_minor", v);
+        }
+        if let Some(v) = input.lead_time_days {
+            if v.is_some_and(|d| !(0..=730).contains(&d)) {
+                errors.add("lead_time_days", "must be between 0 and 730 days");
+            }
+            s.lead_time_days = v;
+        }
+        if let Some(v) = input.needed_on {
+            s.needed_on = v;
+        }
+        let project_id = s.project_id;
+        if let Some(ids) = input.scope_item_ids {
+            let items = self
+                .store
+                .list_scope_items(&ScopeQuery::all(project_id))
+                .await?
+                .items;
+            if ids.iter().any(|i| !items.iter().any(|x| x.id == *i)) {
+                errors.add("scope_item_ids", "must be scope items of this project");
+            }
+            s.scope_item_ids = dedup(ids);
+        }
+        if let Some(ids) = input.drawing_ids {
+            let drawings = self.store.list_drawings(project_id).await?;
+            if ids.iter().any(|i| !drawings.iter().any(|x| x.id == *i)) {
+                errors.add("drawing_ids", "must be drawings of this project");
+            }
+            s.drawing_ids = dedup(ids);
+        }
+        s.total_minor = match s.unit_cost_minor {
+            Some(c) => match s.quantity.times(c) {
+                Some(t) if t <= crate::scope::MONEY_MAX_MINOR => Some(t),
+                _ => {
+                    errors.add("unit_cost_minor", "quantity × unit cost is too large");
+                    None
+                }
+            },
+            None => None,
+        };
+        Ok(())
+    }
+
+    pub async fn create_spec(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: SpecInput,
+    ) -> AppResult<Spec> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ManageSpecs, &Resource::Project(access))?;
+        let mut errors = FieldErrors::new();
+        if input.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            errors.add("code", "is required");
+        }
+        if input
+            .description
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty())
+        {
+            errors.add("description", "is required");
+        }
+        let now = self.now();
+        let mut s = Spec {
+            id: formula_domain::new_id(),
+            project_id,
+            code: String::new(),
+            description: String::new(),
+            category: SpecCategory::Other,
+            material: None,
+            finish: None,
+            colour: None,
+            dimensions: None,
+            hardware: None,
+            quantity: Quantity::units(1),
+            unit: "pcs".into(),
+            unit_cost_minor: None,
+            total_minor: None,
+            currency: project.currency.clone(),
+            supplier: None,
+            supplier_contact: None,
+            part_number: None,
+            lead_time_days: None,
+            location: None,
+            phase: None,
+            needed_on: None,
+            status: SpecStatus::Draft,
+            procurement: None,
+            po_number: None,
+            order_date: None,
+            expected_delivery: None,
+            delivered_quantity: Quantity::default(),
+            scope_item_ids: Vec::new(),
+            drawing_ids: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            updated_by_name: Some(caller.actor.name.clone()),
+            version: 1,
+        };
+        self.apply_spec(&mut errors, &mut s, input).await?;
+        errors.into_result()?;
+        let a = audit(caller, "create", "spec", s.id, &s.code, created(&s));
+        self.store.insert_spec(&s, &a).await?;
+        self.changed("spec.created", project_id, s.id, Some(1))
+            .await;
+        Ok(s)
+    }
+
+    async fn save_spec(
+        &self,
+        caller: &Caller,
+        action: &str,
+        current: &Spec,
+        mut next: Spec,
+        expected_version: i64,
+        review: Option<&SpecReview>,
+    ) -> AppResult<Spec> {
+        next.updated_at = self.now();
+        next.updated_by_name = Some(caller.actor.name.clone());
+        let a = audit(
+            caller,
+            action,
+            "spec",
+            current.id,
+            &next.code,
+            changes(current, &next),
+        );
+        let saved = self
+            .store
+            .update_spec(&next, expected_version, review, &a)
+            .await?;
+        self.changed(
+            "spec.updated",
+            saved.project_id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
+        Ok(saved)
+    }
+
+    /// Changes a specification. Approved ones are locked except for their links; a change
+    /// after "revise and resubmit" or "rejected" makes it a draft again.
+    pub async fn update_spec(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        input: SpecInput,
+    ) -> AppResult<Spec> {
+        let (current, _) = self.spec_for(caller, id, Action::ManageSpecs).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let links_only = input.code.is_none()
+            && input.description.is_none()
+            && input.category.is_none()
+            && input.quantity.is_none()
+            && input.unit.is_none()
+            && input.unit_cost_minor.is_none()
+            && [
+                &input.material,
+                &input.finish,
+                &input.colour,
+                &input.dimensions,
+                &input.hardware,
+                &input.supplier,
+                &input.supplier_contact,
+                &input.part_number,
+                &input.location,
+                &input.phase,
+            ]
+            .iter()
+            .all(|v| v.is_none())
+            && input.lead_time_days.is_none()
+            && input.needed_on.is_none();
+        if !links_only && matches!(current.status, SpecStatus::Approved | SpecStatus::Submitted) {
+            return Err(AppError::Conflict {
+                code: "locked",
+                message: format!(
+                    "{} is {}: its content cannot change (only its links)",
+                    current.code,
+                    current.status.label().to_lowercase()
+                ),
+                fields: FieldErrors::new(),
+            });
+        }
+        let mut errors = FieldErrors::new();
+        let mut next = current.clone();
+        self.apply_spec(&mut errors, &mut next, input).await?;
+        errors.into_result()?;
+        if !links_only
+            && matches!(
+                current.status,
+                SpecStatus::ReviseAndResubmit | SpecStatus::Rejected
+            )
+        {
+            next.status = SpecStatus::Draft;
+        }
+        self.save_spec(caller, "update", &current, next, expected_version, None)
+            .await
+    }
+
+    /// Sends a draft (or a revised) specification for approval.
+    pub async fn submit_spec(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<Spec> {
+        let (current, _) = self.spec_for(caller, id, Action::ManageSpecs).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        if !matches!(
+            current.status,
+            SpecStatus::Draft | SpecStatus::ReviseAndResubmit
+        ) {
+            return Err(AppError::InvalidTransition {
+                from: current.status.as_str().into(),
+                to: SpecStatus::Submitted.as_str().into(),
+                allowed: Vec::new(),
+            });
+        }
+        let mut next = current.clone();
+        next.status = SpecStatus::Submitted;
+        self.save_spec(caller, "submit", &current, next, expected_version, None)
+            .await
+    }
+
+    /// Records the approver's decision; approval puts the material on the order list.
+    pub async fn review_spec(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        input: SpecReviewInput,
+    ) -> AppResult<Spec> {
+        let (current, _) = self.spec_for(caller, id, Action::ApproveSpecs).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        if current.status != SpecStatus::Submitted {
+            return Err(AppError::InvalidTransition {
+                from: current.status.as_str().into(),
+                to: input.decision.status().as_str().into(),
+                allowed: Vec::new(),
+            });
+        }
+        let mut errors = FieldErrors::new();
+        let comments = optional_text(&mut errors, "comments", input.comments.as_deref(), 5_000);
+        if input.decision != SpecDecision::Approved && comments.is_none() {
+            errors.add(
+                "comments",
+                "say what has to change (required unless approving)",
+            );
+        }
+        errors.into_result()?;
+        let mut next = current.clone();
+        next.status = input.decision.status();
+        if next.status == SpecStatus::Approved {
+            next.procurement = Some(Procurement::ToOrder);
+        }
+        let review = SpecReview {
+            id: formula_domain::new_id(),
+            spec_id: id,
+            reviewer_id: Some(caller.actor.user_id),
+            reviewer_name: Some(caller.actor.name.clone()),
+            decision: input.decision,
+            comments,
+            at: self.now(),
+        };
+        self.save_spec(
+            caller,
+            "review",
+            &current,
+            next,
+            expected_version,
+            Some(&review),
+        )
+        .await
+    }
+
+    /// Moves an approved specification along procurement.
+    pub async fn procure_spec(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        input: ProcurementInput,
+    ) -> AppResult<Spec> {
+        let (current, _) = self.spec_for(caller, id, Action::ManageProcurement).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let Some(from) = current.procurement else {
+            return Err(AppError::Conflict {
+                code: "not_approved",
+                message: format!("{} must be approved before it is ordered", current.code),
+                fields: FieldErrors::new(),
+            });
+        };
+        if !from.allowed_next().contains(&input.status) {
+            return Err(AppError::InvalidTransition {
+                from: from.as_str().into(),
+                to: input.status.as_str().into(),
+                allowed: from
+                    .allowed_next()
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
+            });
+        }
+        let mut errors = FieldErrors::new();
+        let mut next = current.clone();
+        next.procurement = Some(input.status);
+        match input.status {
+            Procurement::Ordered => {
+                next.po_number = optional_text(&mut errors, "po_number", input.po_number.as_deref(), 100);
+                if next.po_number.is_none() {
+                    errors.add("po_number", "is required to record an order");
+                }
+                if let Some(s) = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500) {
+                    next.supplier = Some(s);
+                }
+                if next.supplier.is_none() {
+                    errors.add("supplier", "is required to record an order");
+                }
+                next.order_date = input.order_date.or(Some(self.today()));
+                next.expected_delivery = input.expected_delivery;
+                if next.expected_delivery.is_none() {
+                    errors.add("expected_delivery", "is required to record an order");
+                }
+                if let (Some(o), Some(e)) = (next.order_date, next.expected_delivery)
+                    && e < o
+                {
+                    errors.add("expected_delivery", "must be on or after the order date");
+                }
+            }
+            Procurement::PartiallyDelivered => match input.delivered_quantity {
+                Some(q) if q > Quantity::default() && q < current.quantity => next.delivered_quantity = q,
+                Some(_) => errors.add(
+                    "delivered_quantity",
+                    format!("must be more than 0 and less than {} {} (or record the delivery as complete)", current.quantity, current.unit),
+                ),
+                None => errors.add("delivered_quantity", "is required for a partial delivery"),
+            },
+            Procurement::Delivered => next.delivered_quantity = current.quantity,
+            Procurement::Installed | Procurement::ToOrder => {}
+        }
+        errors.into_result()?;
+        self.save_spec(
+            caller,
+            "procurement",
+            &current,
+            next,
+            expected_version,
+            None,
+        )
+        .await
+    }
+}
+
+fn dedup(ids: Vec<Uuid>) -> Vec<Uuid> {
+    let mut out: Vec<Uuid> = Vec::new();
+    for i in ids {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}

@@ -1,0 +1,107 @@
+//! The production-readiness gate: a project's readiness, its rule on materials, and
+//! releasing scope items to production.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use formula_app::readiness::ReleaseInput;
+use formula_domain::readiness::Readiness;
+use formula_domain::scope::ScopeItem;
+use serde::Deserialize;
+
+use super::ApiResult;
+use super::docs::ProblemResponse;
+use super::extract::{Expected, IfMatch, PathId, with_etag};
+use super::params::IfMatchParam;
+use crate::auth::ApiCaller;
+use crate::error::{ApiJson, Problem};
+use crate::state::AppState;
+
+/// A project's readiness for production
+///
+/// Each scope item, ready or blocked, with every blocker explained; readiness per group and
+/// overall; and the drawings and materials whose approval or order would unblock most.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/readiness",
+    tag = "readiness",
+    params(("id" = Uuid, Path, description = "Project id")),
+    responses((status = 200, body = Readiness), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+)]
+pub async fn get_readiness(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Readiness>> {
+    let (_, _, r) = state.services.readiness(&caller.caller, id).await?;
+    Ok(Json(r))
+}
+
+/// The project's readiness rule.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessRule {
+    /// Whether linked materials must be ordered (or delivered) before items are ready.
+    pub require_materials_ordered: bool,
+}
+
+/// Set the readiness rule
+#[utoipa::path(
+    put,
+    path = "/projects/{id}/readiness/rule",
+    tag = "readiness",
+    params(("id" = Uuid, Path, description = "Project id")),
+    request_body = ReadinessRule,
+    responses((status = 204, description = "Saved"), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+)]
+pub async fn set_rule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    ApiJson(rule): ApiJson<ReadinessRule>,
+) -> ApiResult<StatusCode> {
+    state
+        .services
+        .set_readiness_rule(&caller.caller, id, rule.require_materials_ordered)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Release a scope item to production
+///
+/// Refused with 409 `not_ready` (listing every blocker) while the item is blocked. An
+/// administrator may release a blocked item with an `override_reason`, which is kept with
+/// the item and audited. Send `If-Match` or `version`.
+#[utoipa::path(
+    post,
+    path = "/scope-items/{id}/release",
+    tag = "readiness",
+    params(("id" = Uuid, Path, description = "Scope item id"), IfMatchParam),
+    request_body = ReleaseInput,
+    responses(
+        (status = 200, body = ScopeItem, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not ready, already released, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn release(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<ReleaseInput>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let item = state
+        .services
+        .release_scope_item(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(item.version, Json(item)))
+}

@@ -1,0 +1,269 @@
+//! Material specifications: the project's list with its cost summary, approval, and
+//! procurement from order to installation.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use formula_app::specs::{
+    ProcurementInput, SpecDetail, SpecInput, SpecList, SpecQuery, SpecReviewInput,
+};
+use formula_domain::spec::{Procurement, Spec, SpecCategory, SpecStatus};
+
+use super::docs::ProblemResponse;
+use super::drawings::VersionBody;
+use super::extract::{Expected, IfMatch, PathId, created, with_etag};
+use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
+use super::{ApiResult, PREFIX};
+use crate::auth::ApiCaller;
+use crate::error::{ApiJson, Problem};
+use crate::state::AppState;
+
+/// Filters of `GET /projects/{id}/specs`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SpecParams {
+    pub status: Option<SpecStatus>,
+    pub category: Option<SpecCategory>,
+    pub procurement: Option<Procurement>,
+    /// `true`: only materials past their order-by date and not ordered.
+    pub late: Option<bool>,
+    /// Part of the code or description.
+    pub q: Option<String>,
+}
+
+impl ListFilter for SpecParams {
+    type Query = SpecQuery;
+    fn read(p: &mut QueryParams) -> SpecQuery {
+        SpecQuery {
+            status: p.choice("status"),
+            category: p.choice("category"),
+            procurement: p.choice("procurement"),
+            late: p.flag("late").unwrap_or(false),
+            q: p.text("q"),
+        }
+    }
+}
+
+/// A project's material specifications
+///
+/// With the codes of late materials (past their order-by date — needed-on-site date minus
+/// lead time — and not ordered) and budget / committed / actual cost by category. Client
+/// users see only specifications submitted to them.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/specs",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Project id"), SpecParams),
+    responses((status = 200, body = SpecList), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+)]
+pub async fn list_specs(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(query, _): Parsed<SpecParams>,
+) -> ApiResult<Json<SpecList>> {
+    Ok(Json(
+        state
+            .services
+            .list_specs(&caller.caller, id, &query)
+            .await?,
+    ))
+}
+
+/// Add a material specification
+///
+/// `code` and `description` are required. It starts as a draft.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/specs",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Project id")),
+    request_body = SpecInput,
+    responses(
+        (status = 201, body = Spec, headers(("etag" = String), ("location" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn create_spec(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<SpecInput>,
+) -> ApiResult<Response> {
+    let s = state
+        .services
+        .create_spec(&caller.caller, id, input)
+        .await?;
+    Ok(created(
+        format!("{PREFIX}/specs/{}", s.id),
+        Some(s.version),
+        Json(s),
+    ))
+}
+
+/// A material specification with its approval history
+#[utoipa::path(
+    get,
+    path = "/specs/{id}",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Specification id")),
+    responses((status = 200, body = SpecDetail, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+)]
+pub async fn get_spec(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Response> {
+    let (d, _) = state.services.get_spec(&caller.caller, id).await?;
+    Ok(with_etag(d.spec.version, Json(d)))
+}
+
+/// Change a material specification
+///
+/// Submitted and approved specifications are locked except for their links (409 `locked`);
+/// changing one sent back for revision makes it a draft again. Send `If-Match` or `version`.
+#[utoipa::path(
+    patch,
+    path = "/specs/{id}",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Specification id"), IfMatchParam),
+    request_body = SpecInput,
+    responses(
+        (status = 200, body = Spec, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Locked, a taken code, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_spec(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<SpecInput>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let s = state
+        .services
+        .update_spec(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(s.version, Json(s)))
+}
+
+/// Submit a specification for approval
+///
+/// From `draft` or `revise_and_resubmit`. Send `If-Match` or `version`.
+#[utoipa::path(
+    post,
+    path = "/specs/{id}/submit",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Specification id"), IfMatchParam),
+    request_body = VersionBody,
+    responses(
+        (status = 200, body = Spec, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not a draft, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit_spec(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, body.version)?;
+    let s = state
+        .services
+        .submit_spec(&caller.caller, id, expected.version)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(s.version, Json(s)))
+}
+
+/// Decide on a submitted specification
+///
+/// Approving puts the material on the order list (`procurement: to_order`). Comments are
+/// required to send it back or reject it.
+#[utoipa::path(
+    post,
+    path = "/specs/{id}/review",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Specification id"), IfMatchParam),
+    request_body = SpecReviewInput,
+    responses(
+        (status = 200, body = Spec, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not submitted, or decided by someone else first", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn review_spec(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<SpecReviewInput>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let s = state
+        .services
+        .review_spec(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(s.version, Json(s)))
+}
+
+/// Record a procurement step
+///
+/// `to_order` → `ordered` (PO number, supplier, order date, expected delivery) →
+/// `partially_delivered` (the quantity delivered so far) → `delivered` → `installed`.
+#[utoipa::path(
+    post,
+    path = "/specs/{id}/procurement",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Specification id"), IfMatchParam),
+    request_body = ProcurementInput,
+    responses(
+        (status = 200, body = Spec, headers(("etag" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "Not approved, a step out of order, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn procure(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<ProcurementInput>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let s = state
+        .services
+        .procure_spec(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(s.version, Json(s)))
+}
