@@ -13,6 +13,7 @@ use formula_domain::drawing::{Decision, Review, RevisionStatus};
 use formula_domain::money::Money;
 use formula_domain::project::{ProjectRole, ProjectStatus};
 use formula_domain::scope::ScopeStatus;
+use formula_domain::spec::{Procurement, Spec, SpecDecision, SpecReview, SpecStatus};
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, User, UserStatus};
 use formula_store::Db;
@@ -2101,4 +2102,105 @@ pub async fn drawings_keep_revisions_reviews_and_links(db: &Db) {
             .is_empty()
     );
     assert!(db.list_drawings(w.p2.id).await.unwrap().is_empty());
+}
+
+pub async fn specs_settings_and_releases_round_trip(db: &Db) {
+    let w = world(db).await;
+    let g = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let item = f::scope_item(&g, "WSC-M-001", 1, None, 0);
+    db.save_scope(
+        std::slice::from_ref(&g),
+        std::slice::from_ref(&item),
+        &[],
+        &[],
+    )
+    .await
+    .unwrap();
+    let d = f::drawing(&w.p1, "SD-1", vec![]);
+    db.insert_drawing(&d, &f::audit(Some(&w.pm), "create", "drawing", d.id, "d"))
+        .await
+        .unwrap();
+    let by = |id: Uuid| f::audit(Some(&w.pm), "spec", "spec", id, "s");
+    let mut s = f::spec(&w.p1, "V-01");
+    s.scope_item_ids = vec![item.id];
+    s.drawing_ids = vec![d.id];
+    db.insert_spec(&s, &by(s.id)).await.unwrap();
+    assert_duplicate(
+        db.insert_spec(&f::spec(&w.p1, "v-01"), &by(s.id))
+            .await
+            .unwrap_err(),
+        "code",
+    );
+    let stored = db.get_spec(s.id).await.unwrap().unwrap();
+    assert_eq!(stored.currency, w.p1.currency);
+    assert_eq!(stored.updated_by_name.as_deref(), Some(w.pm.name.as_str()));
+    assert_eq!(
+        Spec {
+            currency: s.currency.clone(),
+            updated_by_name: None,
+            ..stored.clone()
+        },
+        s
+    );
+
+    let mut next = stored.clone();
+    next.status = SpecStatus::Approved;
+    next.procurement = Some(Procurement::Ordered);
+    next.po_number = Some("PO-1".into());
+    next.order_date = Some(today());
+    next.delivered_quantity = formula_domain::scope::Quantity(500);
+    next.scope_item_ids = vec![];
+    let review = SpecReview {
+        id: Uuid::now_v7(),
+        spec_id: s.id,
+        reviewer_id: Some(w.pm.id),
+        reviewer_name: Some(w.pm.name.clone()),
+        decision: SpecDecision::Approved,
+        comments: None,
+        at: now(),
+    };
+    let saved = db
+        .update_spec(&next, 1, Some(&review), &by(s.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (saved.version, saved.procurement, saved.scope_item_ids.len()),
+        (2, Some(Procurement::Ordered), 0)
+    );
+    assert_eq!(saved.delivered_quantity, next.delivered_quantity);
+    assert_stale(db.update_spec(&next, 1, None, &by(s.id)).await.unwrap_err());
+    assert_eq!(db.list_spec_reviews(s.id).await.unwrap(), vec![review]);
+    assert_eq!(db.list_specs(w.p1.id).await.unwrap().len(), 1);
+    assert!(db.list_specs(w.p2.id).await.unwrap().is_empty());
+
+    // The readiness rule defaults to "materials must be ordered" and can be switched.
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.set_require_materials_ordered(w.p1.id, false, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert!(!db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.set_require_materials_ordered(w.p1.id, true, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+
+    // A release happens once, compare-and-set, with its note and who released it.
+    let released = db
+        .release_scope_item(item.id, 1, Some("Override: sample approved"), &by(item.id))
+        .await
+        .unwrap();
+    assert!(released.released_at.is_some());
+    assert_eq!(
+        released.released_by_name.as_deref(),
+        Some(w.pm.name.as_str())
+    );
+    assert_eq!(
+        released.release_note.as_deref(),
+        Some("Override: sample approved")
+    );
+    assert_stale(
+        db.release_scope_item(item.id, 2, None, &by(item.id))
+            .await
+            .unwrap_err(),
+    );
 }

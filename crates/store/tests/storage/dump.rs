@@ -155,6 +155,46 @@ pub async fn fill(db: &Db) {
     )
     .await
     .unwrap();
+    let mut spec = f::spec(&p1, "V-01");
+    spec.scope_item_ids = vec![item.id];
+    spec.drawing_ids = vec![d.id];
+    db.insert_spec(&spec, &f::audit(Some(&pm), "create", "spec", spec.id, "s"))
+        .await
+        .unwrap();
+    let mut approved = spec.clone();
+    approved.status = formula_domain::spec::SpecStatus::Approved;
+    let spec_review = formula_domain::spec::SpecReview {
+        id: Uuid::now_v7(),
+        spec_id: spec.id,
+        reviewer_id: None,
+        reviewer_name: Some("Former reviewer".into()),
+        decision: formula_domain::spec::SpecDecision::Approved,
+        comments: Some("OK".into()),
+        at: now(),
+    };
+    db.update_spec(
+        &approved,
+        1,
+        Some(&spec_review),
+        &f::audit(Some(&pm), "review", "spec", spec.id, "s"),
+    )
+    .await
+    .unwrap();
+    db.set_require_materials_ordered(
+        p1.id,
+        false,
+        &f::audit(Some(&pm), "rule", "project", p1.id, "p"),
+    )
+    .await
+    .unwrap();
+    db.release_scope_item(
+        item.id,
+        1,
+        Some("note"),
+        &f::audit(Some(&pm), "release", "scope_item", item.id, "i"),
+    )
+    .await
+    .unwrap();
     let bare = f::task(&p2, "No dates", TaskStatus::Pending, 0, None);
     db.insert_task(&bare, &f::audit(None, "create", "task", bare.id, "bare"))
         .await
@@ -277,6 +317,11 @@ async fn round_trip(source: TestDb) {
         "drawing_revisions",
         "drawing_reviews",
         "drawing_scope_items",
+        "specs",
+        "spec_reviews",
+        "spec_scope_items",
+        "spec_drawings",
+        "project_settings",
         "audit_log",
         "jobs",
     ] {

@@ -9,6 +9,7 @@ use formula_domain::files::FileInfo;
 use formula_domain::money::Money;
 use formula_domain::project::{BusinessLine, Project, ProjectStatus, Sector};
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
+use formula_domain::spec::{Spec, SpecCategory, SpecStatus};
 use formula_domain::task::{Task, TaskStatus};
 use formula_domain::user::{Role, User, UserStatus};
 use time::{Date, Duration, OffsetDateTime};
@@ -289,6 +290,47 @@ pub fn revision(d: &Drawing, seq: i64) -> Revision {
         uploaded_at: now(),
         submitted_at: None,
         decided_at: None,
+        version: 1,
+    }
+}
+
+/// A draft specification of `project`.
+pub fn spec(project: &Project, code: &str) -> Spec {
+    let at = now();
+    Spec {
+        id: Uuid::now_v7(),
+        project_id: project.id,
+        code: code.into(),
+        description: "Walnut veneer, book-matched".into(),
+        category: SpecCategory::Veneer,
+        material: Some("Walnut".into()),
+        finish: Some("Matt lacquer".into()),
+        colour: None,
+        dimensions: Some("2500 × 1250".into()),
+        hardware: None,
+        quantity: Quantity(12_500),
+        unit: "m²".into(),
+        unit_cost_minor: Some(8_000),
+        total_minor: Some(100_000),
+        currency: "USD".into(),
+        supplier: Some("Veneer Co".into()),
+        supplier_contact: None,
+        part_number: Some("WV-22".into()),
+        lead_time_days: Some(21),
+        location: Some("Lobby".into()),
+        phase: Some("First fix".into()),
+        needed_on: Some(today()),
+        status: SpecStatus::Draft,
+        procurement: None,
+        po_number: None,
+        order_date: None,
+        expected_delivery: None,
+        delivered_quantity: Quantity(0),
+        scope_item_ids: vec![],
+        drawing_ids: vec![],
+        created_at: at,
+        updated_at: at,
+        updated_by_name: None,
         version: 1,
     }
 }
