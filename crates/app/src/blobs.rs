@@ -15,6 +15,10 @@ use tokio::io::AsyncRead;
 
 use crate::error::{AppError, AppResult};
 
+/// A `Range` that lies outside the file (HTTP 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A byte range of a download, both ends inclusive (HTTP `Range: bytes=a-b`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteRange {
@@ -24,23 +28,23 @@ pub struct ByteRange {
 
 impl ByteRange {
     /// Parses a `Range` header value against a file of `size` bytes. `Ok(None)`: serve the
-    /// whole file (no header, several ranges, or a unit other than bytes). `Err(())`: the
-    /// range cannot be satisfied (416).
-    pub fn parse(header: Option<&str>, size: u64) -> Result<Option<ByteRange>, ()> {
+    /// whole file (no header, several ranges, or a unit other than bytes). `Err`: the range cannot
+    /// be satisfied (416).
+    pub fn parse(header: Option<&str>, size: u64) -> Result<Option<ByteRange>, Unsatisfiable> {
         let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
             return Ok(None);
         };
         if spec.contains(',') {
             return Ok(None);
         }
-        let (a, b) = spec.split_once('-').ok_or(())?;
+        let (a, b) = spec.split_once('-').ok_or(Unsatisfiable)?;
         let (a, b) = (a.trim(), b.trim());
         let range = match (a.is_empty(), b.is_empty()) {
             // The last `b` bytes.
             (true, false) => {
-                let n: u64 = b.parse().map_err(|_| ())?;
+                let n: u64 = b.parse().map_err(|_| Unsatisfiable)?;
                 if n == 0 || size == 0 {
-                    return Err(());
+                    return Err(Unsatisfiable);
                 }
                 ByteRange {
                     start: size.saturating_sub(n),
@@ -48,20 +52,20 @@ impl ByteRange {
                 }
             }
             (false, _) => {
-                let start: u64 = a.parse().map_err(|_| ())?;
+                let start: u64 = a.parse().map_err(|_| Unsatisfiable)?;
                 let end: u64 = if b.is_empty() {
                     size.saturating_sub(1)
                 } else {
                     b.parse::<u64>()
-                        .map_err(|_| ())?
+                        .map_err(|_| Unsatisfiable)?
                         .min(size.saturating_sub(1))
                 };
                 if start >= size || end < start {
-                    return Err(());
+                    return Err(Unsatisfiable);
                 }
                 ByteRange { start, end }
             }
-            (true, true) => return Err(()),
+            (true, true) => return Err(Unsatisfiable),
         };
         Ok(Some(range))
     }
@@ -206,9 +210,9 @@ mod tests {
         assert_eq!(r("bytes=0-1,5-6"), Ok(None));
         assert_eq!(r("items=0-1"), Ok(None));
         assert_eq!(ByteRange::parse(None, 10), Ok(None));
-        assert_eq!(r("bytes=1000-"), Err(()));
-        assert_eq!(r("bytes=5-1"), Err(()));
-        assert_eq!(r("bytes=x-1"), Err(()));
-        assert_eq!(r("bytes=-0"), Err(()));
+        assert_eq!(r("bytes=1000-"), Err(Unsatisfiable));
+        assert_eq!(r("bytes=5-1"), Err(Unsatisfiable));
+        assert_eq!(r("bytes=x-1"), Err(Unsatisfiable));
+        assert_eq!(r("bytes=-0"), Err(Unsatisfiable));
     }
 }

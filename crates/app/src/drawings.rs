@@ -576,7 +576,7 @@ impl Services {
         let range = match ByteRange::parse(range_header, size) {
             Ok(r) => r,
             // Unsatisfiable: the caller answers 416 with the size.
-            Err(()) => return Ok((rev, Err(size))),
+            Err(crate::blobs::Unsatisfiable) => return Ok((rev, Err(size))),
         };
         let read = self.blobs.read(&rev.blob_key, range).await?;
         Ok((rev, Ok(read)))

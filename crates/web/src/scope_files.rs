@@ -345,19 +345,6 @@ pub fn template(format: Format) -> Result<Response, String> {
     Ok(download(bytes, format, "scope-import-template"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_letters() {
-        assert_eq!(letter(0), "A");
-        assert_eq!(letter(25), "Z");
-        assert_eq!(letter(26), "AA");
-        assert_eq!(letter(27), "AB");
-    }
-}
-
 /// The drawing log of a project as `.xlsx`: one row per drawing with its current revision.
 pub fn drawing_log(
     drawings: &[formula_domain::drawing::Drawing],
@@ -412,4 +399,17 @@ pub fn drawing_log(
         Format::Xlsx,
         &format!("{project_code}-drawing-log"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(25), "Z");
+        assert_eq!(letter(26), "AA");
+        assert_eq!(letter(27), "AB");
+    }
 }

@@ -90,6 +90,7 @@ impl Flash {
             }
             "submitted" => "The revision was submitted for review.",
             "reviewed" => "The decision was recorded.",
+            "released" => "The item was released to production.",
             "imported" => "The spreadsheet was imported.",
             "import_unchanged" => "The spreadsheet matched the scope already; nothing changed.",
             "password_changed" => "Your password was changed. Your other sessions were signed out.",

@@ -18,8 +18,10 @@ mod lists;
 mod my_work;
 mod profile;
 mod projects;
+mod readiness;
 mod scope;
 mod scope_import;
+mod specs;
 mod system;
 mod tasks;
 mod team;
@@ -120,6 +122,18 @@ pub fn router() -> Router<AppState> {
         .route("/drawing-revisions/{id}/submit", post(drawings::submit))
         .route("/drawing-revisions/{id}/review", post(drawings::review))
         .route("/drawing-revisions/{id}/file", get(drawings::file))
+        .route(
+            "/projects/{id}/materials",
+            get(specs::show).post(specs::create),
+        )
+        .route("/specs/{id}", get(specs::page))
+        .route("/specs/{id}/submit", post(specs::submit))
+        .route("/specs/{id}/review", post(specs::review))
+        .route("/specs/{id}/procurement", post(specs::procure))
+        .route("/specs/{id}/scope-items", post(specs::link))
+        .route("/projects/{id}/readiness", get(readiness::show))
+        .route("/projects/{id}/readiness/rule", post(readiness::rule))
+        .route("/scope-items/{id}/release", post(readiness::release))
         .route("/projects/{id}/team", get(team::show).post(team::add))
         .route("/projects/{id}/team/{user_id}/delete", post(team::remove))
         .route("/tasks/{id}", get(tasks::edit_page))

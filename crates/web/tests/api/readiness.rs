@@ -364,3 +364,154 @@ async fn an_item_becomes_ready_and_goes_to_production() {
         .json();
     assert_eq!(trail["total"], 1);
 }
+
+#[tokio::test]
+async fn materials_and_readiness_pages_work_without_javascript() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app
+        .project(&admin.auth, "Lobby", &client, &admin.id())
+        .await;
+    let (web, _) = app
+        .login("admin@example.com", crate::support::PASSWORD)
+        .await;
+    let form = |path: String, fields: Vec<(&'static str, String)>| {
+        let body = serde_urlencoded::to_string(&fields).unwrap();
+        app.send(TestApp::build(
+            Method::POST,
+            &path,
+            &web,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(axum::body::Body::from(body)),
+            false,
+        ))
+    };
+    let scope: Value = app
+        .get(&format!("/api/v1/projects/{project}/scope"), &admin.auth)
+        .await
+        .json();
+    let item = id_of(
+        &app.post(&format!("/api/v1/projects/{project}/scope-items"), &admin.auth, json!({"group_id": scope["groups"][1]["id"], "name": "Desk", "drawing_required": false}))
+            .await
+            .expect(201)
+            .json(),
+    );
+    let materials = format!("/projects/{project}/materials");
+    assert!(
+        app.get(&materials, &web)
+            .await
+            .expect(200)
+            .text()
+            .contains("No material specifications yet")
+    );
+    let html = form(
+        materials.clone(),
+        vec![
+            ("code", "V-01".into()),
+            ("description", "".into()),
+            ("category", "veneer".into()),
+            ("quantity", "2".into()),
+            ("unit", "pcs".into()),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(html.contains("is required"));
+    let created = form(
+        materials.clone(),
+        vec![
+            ("code", "V-01".into()),
+            ("description", "Walnut veneer".into()),
+            ("category", "veneer".into()),
+            ("quantity", "2".into()),
+            ("unit", "pcs".into()),
+            ("unit_cost", "150".into()),
+            ("supplier", "Veneer Co".into()),
+            ("lead_time_days", "10".into()),
+            ("needed_on", "2099-01-01".into()),
+        ],
+    )
+    .await
+    .expect(303);
+    let page = created
+        .header("location")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let spec = page.trim_start_matches("/specs/").to_owned();
+    form(
+        format!("{page}/scope-items"),
+        vec![("version", "1".into()), ("scope_item_id", item.clone())],
+    )
+    .await
+    .expect(303);
+    form(format!("{page}/submit"), vec![("version", "2".into())])
+        .await
+        .expect(303);
+    form(
+        format!("{page}/review"),
+        vec![("version", "3".into()), ("decision", "approved".into())],
+    )
+    .await
+    .expect(303);
+
+    // Blocked by the order; the page says so and offers the administrator an override only.
+    let readiness = format!("/projects/{project}/readiness");
+    let html = app.get(&readiness, &web).await.expect(200).text();
+    assert!(
+        html.contains("Material V-01 is approved but not ordered yet"),
+        "{html}"
+    );
+    assert!(html.contains("Release anyway") && !html.contains(">Release to production<"));
+    let html = form(
+        format!("/scope-items/{item}/release"),
+        vec![("version", "1".into()), ("project_id", project.clone())],
+    )
+    .await
+    .expect(409)
+    .text();
+    assert!(html.contains("not ready for production"), "{html}");
+
+    // Ordered from the spec page: ready, released from the Readiness tab.
+    let html = form(
+        format!("{page}/procurement"),
+        vec![("version", "4".into()), ("status", "ordered".into())],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(html.contains("is required to record an order"));
+    form(
+        format!("{page}/procurement"),
+        vec![
+            ("version", "4".into()),
+            ("status", "ordered".into()),
+            ("po_number", "PO-1".into()),
+            ("expected_delivery", "2099-01-01".into()),
+        ],
+    )
+    .await
+    .expect(303);
+    let html = app.get(&readiness, &web).await.expect(200).text();
+    assert!(
+        html.contains("Ready for production: 1 of 1 items (100 %)"),
+        "{html}"
+    );
+    form(
+        format!("/scope-items/{item}/release"),
+        vec![("version", "1".into()), ("project_id", project.clone())],
+    )
+    .await
+    .expect(303);
+    assert!(app.get(&readiness, &web).await.text().contains("Released"));
+    assert!(app.get(&materials, &web).await.text().contains("Committed"));
+    let detail: Value = app
+        .get(&format!("/api/v1/specs/{spec}"), &admin.auth)
+        .await
+        .json();
+    assert_eq!(detail["spec"]["procurement"], "ordered");
+}

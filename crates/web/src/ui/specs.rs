@@ -1,0 +1,391 @@
+//! A project's Materials tab (specifications with costs by category, late materials, and
+//! the add form) and the specification page: submit, approve, order and deliver, link.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use formula_app::AppError;
+use formula_app::query::ScopeQuery;
+use formula_app::specs::{
+    ProcurementInput, SpecDetail, SpecInput, SpecList, SpecQuery, SpecReviewInput, SpecRights,
+};
+use formula_domain::errors::FieldErrors;
+use formula_domain::money::format_amount;
+use formula_domain::scope::Quantity;
+use formula_domain::spec::{Procurement, SpecCategory, SpecDecision};
+use uuid::Uuid;
+
+use crate::csrf::CsrfForm;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
+use crate::ui::layout::{Flash, Layout, Page, Section};
+use crate::ui::projects::ProjectHeader;
+use crate::ui::{render, see_other};
+
+const NEW_FIELDS: &[&str] = &[
+    "code",
+    "description",
+    "category",
+    "quantity",
+    "unit",
+    "unit_cost",
+    "supplier",
+    "lead_time_days",
+    "needed_on",
+];
+const REVIEW_FIELDS: &[&str] = &["decision", "comments"];
+const PROCURE_FIELDS: &[&str] = &[
+    "status",
+    "po_number",
+    "supplier",
+    "order_date",
+    "expected_delivery",
+    "delivered_quantity",
+];
+
+/// Money of the project's currency for tables.
+pub fn money(minor: impl std::borrow::Borrow<i64>, currency: &str) -> String {
+    format_amount(*minor.borrow(), currency)
+}
+
+#[derive(Template)]
+#[template(path = "specs/list.html", whitespace = "minimize")]
+struct ListPage {
+    layout: Layout,
+    head: ProjectHeader,
+    list: SpecList,
+    today: time::Date,
+    rights: SpecRights,
+    categories: Vec<Opt>,
+    units: Vec<Opt>,
+    form: FormState,
+}
+
+async fn list_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    form: FormState,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (project, access) = s.project_for(&page.caller, id).await?;
+    let list = s
+        .list_specs(&page.caller, id, &SpecQuery::default())
+        .await?;
+    let status = form.status();
+    let view = ListPage {
+        layout: page.layout(Section::Projects, format!("Materials · {}", project.code)),
+        rights: s.spec_rights(&page.caller, access),
+        head: ProjectHeader::new(project, access, page, state, "materials"),
+        list,
+        today: s.today(),
+        categories: enum_options!(SpecCategory),
+        units: s
+            .config
+            .scope_units
+            .iter()
+            .map(|u| Opt::new(u.clone(), u.clone()))
+            .collect(),
+        form,
+    };
+    render(status, &view)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    let form = FormState::new(NEW_FIELDS)
+        .with("quantity", "1")
+        .with("unit", "pcs")
+        .with("category", "other");
+    list_page(&state, &page, id, form).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (project, _) = state.services.project_for(&page.caller, id).await?;
+    let mut errors = FieldErrors::new();
+    let category = input.choice("category", &mut errors);
+    let quantity = input.opt("quantity").and_then(|q| {
+        Quantity::parse(&q)
+            .map_err(|e| errors.add("quantity", e))
+            .ok()
+    });
+    let unit_cost = input.amount("unit_cost", &project.currency, &mut errors);
+    let lead = input.int::<i32>("lead_time_days", &mut errors);
+    let needed_on = input.date("needed_on", &mut errors);
+    let mut form = FormState::submitted(NEW_FIELDS, input.clone());
+    if errors.is_empty() {
+        let new = SpecInput {
+            code: Some(input.text("code")),
+            description: Some(input.text("description")),
+            category,
+            quantity,
+            unit: input.opt("unit"),
+            unit_cost_minor: Some(unit_cost),
+            supplier: Some(input.opt("supplier")),
+            lead_time_days: Some(lead),
+            needed_on: Some(needed_on),
+            ..Default::default()
+        };
+        match state.services.create_spec(&page.caller, id, new).await {
+            Ok(s) => return Ok(see_other(false, &format!("/specs/{}?m=created", s.id))),
+            Err(e) => form.absorb(
+                e,
+                &[("unit_cost_minor", "unit_cost")],
+                &format!("/projects/{id}/materials"),
+            )?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    list_page(&state, &page, id, form).await
+}
+
+// ---- One specification ----
+
+#[derive(Template)]
+#[template(path = "specs/show.html", whitespace = "minimize")]
+struct SpecPage {
+    layout: Layout,
+    head: ProjectHeader,
+    x: SpecDetail,
+    rights: SpecRights,
+    review: FormState,
+    procure: FormState,
+    decisions: Vec<Opt>,
+    next_steps: Vec<Opt>,
+    items: Vec<(Opt, bool)>,
+}
+
+async fn spec_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    review: FormState,
+    procure: FormState,
+    flash: Option<Flash>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (x, access) = s.get_spec(&page.caller, id).await?;
+    let (project, _) = s.project_for(&page.caller, x.spec.project_id).await?;
+    let rights = s.spec_rights(&page.caller, access);
+    let items = if rights.manage {
+        s.store
+            .list_scope_items(&ScopeQuery::all(project.id))
+            .await?
+            .items
+            .into_iter()
+            .map(|i| {
+                let on = x.spec.scope_item_ids.contains(&i.id);
+                (
+                    Opt::new(i.id.to_string(), format!("{} · {}", i.code, i.name)),
+                    on,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let next_steps = x
+        .spec
+        .procurement
+        .map(|p| {
+            p.allowed_next()
+                .iter()
+                .map(|n| Opt::new(n.as_str(), n.label()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let status = if flash.is_some() {
+        axum::http::StatusCode::CONFLICT
+    } else if review.failed() {
+        review.status()
+    } else {
+        procure.status()
+    };
+    let view = SpecPage {
+        layout: page.layout_with(
+            Section::Projects,
+            format!("{} · {}", x.spec.code, x.spec.description),
+            flash,
+        ),
+        head: ProjectHeader::new(project, access, page, state, "materials"),
+        rights,
+        x,
+        review,
+        procure,
+        decisions: enum_options!(SpecDecision),
+        next_steps,
+        items,
+    };
+    render(status, &view)
+}
+
+fn review_form() -> FormState {
+    FormState::new(REVIEW_FIELDS).prefixed("r-")
+}
+
+fn procure_form() -> FormState {
+    FormState::new(PROCURE_FIELDS).prefixed("p-")
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    spec_page(&state, &page, id, review_form(), procure_form(), None).await
+}
+
+async fn refused(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let mut form = FormState::new(&[]);
+    form.absorb(e, &[], &format!("/specs/{id}"))?;
+    let message = match (form.conflict, form.notice) {
+        (Some(c), _) => format!(
+            "{} changed this specification first; the page now shows their version.",
+            c.who
+        ),
+        (None, Some(n)) => n,
+        (None, None) => "That could not be done.".into(),
+    };
+    spec_page(
+        state,
+        page,
+        id,
+        review_form(),
+        procure_form(),
+        Some(Flash::error(message)),
+    )
+    .await
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    match state.services.submit_spec(&page.caller, id, version).await {
+        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=submitted"))),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let decision: Option<SpecDecision> = input.required_choice("decision", &mut errors);
+    let mut form = FormState::submitted(REVIEW_FIELDS, input.clone()).prefixed("r-");
+    let Some(decision) = decision else {
+        form.add_errors(errors, &[]);
+        return spec_page(&state, &page, id, form, procure_form(), None).await;
+    };
+    let r = SpecReviewInput {
+        decision,
+        comments: input.opt("comments"),
+        version: None,
+    };
+    match state
+        .services
+        .review_spec(&page.caller, id, version, r)
+        .await
+    {
+        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=reviewed"))),
+        Err(e @ AppError::Validation(_)) => {
+            form.absorb(e, &[], &format!("/specs/{id}"))?;
+            spec_page(&state, &page, id, form, procure_form(), None).await
+        }
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
+
+pub async fn procure(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let status: Option<Procurement> = input.required_choice("status", &mut errors);
+    let order_date = input.date("order_date", &mut errors);
+    let expected_delivery = input.date("expected_delivery", &mut errors);
+    let delivered_quantity = input.opt("delivered_quantity").and_then(|q| {
+        Quantity::parse(&q)
+            .map_err(|e| errors.add("delivered_quantity", e))
+            .ok()
+    });
+    let mut form = FormState::submitted(PROCURE_FIELDS, input.clone()).prefixed("p-");
+    match status {
+        Some(status) if errors.is_empty() => {
+            let p = ProcurementInput {
+                status,
+                po_number: input.opt("po_number"),
+                supplier: input.opt("supplier"),
+                order_date,
+                expected_delivery,
+                delivered_quantity,
+                version: None,
+            };
+            match state
+                .services
+                .procure_spec(&page.caller, id, version, p)
+                .await
+            {
+                Ok(_) => return Ok(see_other(false, &format!("/specs/{id}?m=saved"))),
+                Err(e @ AppError::Validation(_)) => form.absorb(e, &[], &format!("/specs/{id}"))?,
+                Err(e) => return refused(&state, &page, id, e).await,
+            }
+        }
+        _ => form.add_errors(errors, &[]),
+    }
+    spec_page(&state, &page, id, review_form(), form, None).await
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let ids: Vec<Uuid> = input
+        .0
+        .iter()
+        .filter(|(k, _)| k == "scope_item_id")
+        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+        .collect();
+    let change = SpecInput {
+        scope_item_ids: Some(ids),
+        ..Default::default()
+    };
+    match state
+        .services
+        .update_spec(&page.caller, id, version, change)
+        .await
+    {
+        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=saved"))),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
