@@ -192,6 +192,7 @@ mod tests {
             Err(AppError::NotFound(_))
         ));
         // The server empties the spool when it starts.
+        std::fs::remove_file(&spooled).unwrap();
         std::fs::write(blobs.spool_dir().join("leftover"), b"x").unwrap();
         let again = LocalBlobs::open(dir.join("uploads"), dir.join("spool")).unwrap();
         assert_eq!(again.sweep_spool().unwrap(), 1);

@@ -4,6 +4,7 @@
 //! move their own tasks along.
 
 pub mod data;
+pub mod millwork;
 pub mod plan;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,6 +50,8 @@ pub struct Summary {
     pub tasks_by_status: BTreeMap<TaskStatus, usize>,
     pub overdue_tasks: usize,
     pub scope_items: usize,
+    pub drawings: usize,
+    pub specs: usize,
 }
 
 impl Summary {
@@ -320,6 +323,13 @@ async fn seed_project(
         summary.scope_items += seed_scope(services, &pm, project.id, scale)
             .await
             .map_err(|e| explain(&doing("create the scope of work"), e))?;
+        let designer = caller(people.get("hannah")?);
+        let coordinator = caller(people.get("grace")?);
+        let made = millwork::seed(services, &pm, &designer, &coordinator, project.id, scale)
+            .await
+            .map_err(|e| explain(&doing("create the drawings and materials"), e))?;
+        summary.drawings += made.0;
+        summary.specs += made.1;
     }
 
     // Tasks first, then the lifecycle, as the work would have happened.

@@ -214,6 +214,7 @@ fn run_flows(server: Server) {
     stale_edit_keeps_input(&s, &task_id, &token);
     audit_trail(&s);
     password_reset_through_outbox(&s);
+    millwork_flow(&s, &project_id);
     phone_width(&s, &project_id);
     designer_sees_their_projects_only(&s, &project_id);
 }
@@ -547,6 +548,129 @@ fn password_reset_through_outbox(s: &Session) {
     s.fill("#f-password", "a brand new passphrase");
     s.click("form[action='/login'] button[type=submit]");
     s.wait_text("h1", "Dashboard");
+}
+
+/// Writes a file for an `<input type=file>` to pick up.
+fn temp_file(name: &str, bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("formula-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("temp file");
+    path.to_string_lossy().into_owned()
+}
+
+impl Session {
+    /// Ticks the checkbox whose label contains `text`.
+    fn tick(&self, text: &str) {
+        let script = "var t = arguments[0];\
+                      var l = Array.from(document.querySelectorAll('label')).find(function (x) { return x.textContent.indexOf(t) >= 0; });\
+                      if (!l) { return false; } var c = document.getElementById(l.htmlFor); if (!c.checked) { c.click(); } return true;";
+        let found = self.b.execute(script, vec![json!(text)]).step("tick");
+        assert_eq!(found, json!(true), "no checkbox labelled {text:?}");
+    }
+
+    fn attach(&self, css: &str, path: &str) {
+        let el = self.wait(css);
+        self.b.send_keys(&el, path).step(&format!("attach {path}"));
+    }
+}
+
+/// The millwork core as a user meets it: a BOQ imported after fixing what the check
+/// rejected, a shop drawing sent back and approved at revision B, a material approved and
+/// ordered, and the item released to production once the gate opens.
+fn millwork_flow(s: &Session, project_id: &str) {
+    // 1. Import: the check names the bad row; the fixed file goes in.
+    s.goto(&format!("/projects/{project_id}/scope"));
+    s.wait_text("h2", "Scope of work");
+    s.click(&format!("a[href='/projects/{project_id}/scope/import']"));
+    let bad = temp_file(
+        "boq-bad.csv",
+        b"Group,Item code,Name,Qty,Unit,Rate\nMillwork,M-1,Reception desk,one,set,12500\nElectrical,E-1,Floor boxes,4,pcs,85\n",
+    );
+    s.attach("#f-file", &bad);
+    s.click("form[enctype='multipart/form-data'] button[type=submit]");
+    s.wait_text(".flash-error", "1 row(s) need fixing");
+    s.wait_text("tr.is-invalid td", "must be a number like 12.5");
+    s.check_csp_clean();
+    let good = temp_file(
+        "boq.csv",
+        b"Group,Item code,Name,Qty,Unit,Rate\nMillwork,M-1,Reception desk,1,set,12500\nElectrical,E-1,Floor boxes,4,pcs,85\n",
+    );
+    s.attach("#f-file", &good);
+    s.click("form[enctype='multipart/form-data'] button[type=submit]");
+    s.wait_text(".flash-success", "Every row can be imported: 2 new");
+    s.click("form[action$='/scope/import/confirm'] button");
+    s.wait_text(".flash", "spreadsheet was imported");
+    s.wait_text(".scope-table td", "Reception desk");
+    s.check_csp_clean();
+
+    // 2. The drawing: rev A sent back, rev B approved, linked to the desk.
+    s.goto(&format!("/projects/{project_id}/drawings"));
+    s.fill("#n-number", "SD-101");
+    s.fill("#n-title", "Reception desk elevation");
+    s.click(&format!(
+        "form[method=post][action='/projects/{project_id}/drawings'] button"
+    ));
+    s.wait_text("h2", "SD-101");
+    let pdf = |m: &str| format!("%PDF-1.4\n% {m}\n%%EOF\n").into_bytes();
+    s.attach("#u-file", &temp_file("SD-101 A.pdf", &pdf("A")));
+    s.click("form[enctype='multipart/form-data'] button[type=submit]");
+    s.wait_text(".flash", "uploaded as a draft");
+    s.click("form[action$='/submit'] button");
+    s.wait_text(".flash", "submitted for review");
+    s.select("#r-decision", "revise_and_resubmit");
+    s.fill("#r-comments", "Deepen the plinth");
+    s.click("form[action$='/review'] button");
+    s.wait_text(".flash", "decision was recorded");
+    s.attach("#u-file", &temp_file("SD-101 B.pdf", &pdf("B")));
+    s.click("form[enctype='multipart/form-data'] button[type=submit]");
+    s.wait_text("h2", "Revision B is a draft");
+    s.click("form[action$='/submit'] button");
+    s.wait_text(".flash", "submitted for review");
+    s.select("#r-decision", "approved");
+    s.click("form[action$='/review'] button");
+    s.wait_text(".chip-approved", "Approved");
+    s.wait_text(".stack li", "Deepen the plinth");
+    s.tick("M-1");
+    s.click("form[action$='/scope-items'] button");
+    s.wait_text(".kv dd", "Reception desk");
+    s.check_csp_clean();
+
+    // 3. The material: approved, then ordered.
+    s.goto(&format!("/projects/{project_id}/materials"));
+    s.fill("#f-code", "V-01");
+    s.fill("#f-description", "Walnut veneer, book-matched");
+    s.select("#f-category", "veneer");
+    s.click(&format!(
+        "form[action='/projects/{project_id}/materials'] button"
+    ));
+    s.wait_text("h2", "V-01");
+    s.tick("M-1");
+    s.click("form[action$='/scope-items'] button");
+    s.wait_text(".flash", "changes were saved");
+    s.click("form[action$='/submit'] button");
+    s.select("#r-decision", "approved");
+    s.click("form[action$='/review'] button");
+    s.wait_text(".chip-to_order", "To order");
+    s.goto(&format!("/projects/{project_id}/readiness"));
+    s.wait_text("td", "Material V-01 is approved but not ordered yet");
+    s.goto(&format!("/projects/{project_id}/materials"));
+    s.click("a[href^='/specs/']");
+    s.select("#p-status", "ordered");
+    s.fill("#p-po_number", "PO-7781");
+    s.fill("#p-supplier", "Veneer Co");
+    s.set_value("#p-expected_delivery", "2027-01-15");
+    s.click("form[action$='/procurement'] button");
+    s.wait_text(".chip-ordered", "Ordered");
+    s.check_csp_clean();
+
+    // 4. Ready, and released.
+    s.goto(&format!("/projects/{project_id}/readiness"));
+    s.wait_text("h2", "Ready for production: 2 of 2 items (100 %)");
+    s.click("form[action$='/release'] button");
+    s.wait_text(".flash", "released to production");
+    s.wait_text(".chip-completed", "Released");
+    s.check_csp_clean();
 }
 
 fn phone_width(s: &Session, project_id: &str) {

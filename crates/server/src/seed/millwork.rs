@@ -1,0 +1,352 @@
+//! The demo's shop drawings and material specifications on the first project, in every
+//! state a real job shows at once: approved after a resubmission, waiting for review,
+//! drafts, materials ordered, delivered, late and still in approval — so some scope items
+//! are ready for production and some are blocked.
+
+use formula_app::context::Caller;
+use formula_app::drawings::{NewDrawing, ReviewInput, Upload};
+use formula_app::specs::{ProcurementInput, SpecInput, SpecReviewInput};
+use formula_app::{AppError, Services};
+use formula_domain::drawing::{Decision, DrawingKind};
+use formula_domain::scope::{Quantity, ScopeItem};
+use formula_domain::spec::{Procurement, SpecCategory, SpecDecision};
+use sha2::{Digest, Sha256};
+use time::Duration;
+use uuid::Uuid;
+
+/// What the demo creates: (drawings, specifications).
+pub struct Created(pub usize, pub usize);
+
+/// A small, complete PDF standing in for a drawing sheet.
+fn sheet(number: &str, rev: &str) -> Vec<u8> {
+    format!(
+        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+         2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
+         % Formula PM demo shop drawing {number} revision {rev}\n\
+         trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    .into_bytes()
+}
+
+async fn upload(
+    s: &Services,
+    by: &Caller,
+    drawing: Uuid,
+    number: &str,
+    rev: &str,
+    notes: &str,
+) -> Result<Uuid, AppError> {
+    let bytes = sheet(number, rev);
+    let path = s
+        .blobs
+        .spool_dir()
+        .join(format!("seed-{}", formula_domain::new_id()));
+    tokio::fs::write(&path, &bytes)
+        .await
+        .map_err(|e| AppError::Internal(format!("write the demo drawing: {e}")))?;
+    let upload = Upload {
+        name: format!("{number} rev {rev}.pdf"),
+        path: path.clone(),
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        head: bytes.clone(),
+        tail: bytes,
+    };
+    let result = s
+        .add_revision(by, drawing, Some(notes.to_owned()), &upload)
+        .await;
+    // Stored files were moved away; a failure leaves the spool clean too.
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(result?.id)
+}
+
+async fn decide(
+    s: &Services,
+    pm: &Caller,
+    designer: &Caller,
+    rev: Uuid,
+    decision: Option<(Decision, &str)>,
+) -> Result<(), AppError> {
+    s.submit_revision(designer, rev, 1).await?;
+    if let Some((decision, comments)) = decision {
+        let input = ReviewInput {
+            decision,
+            comments: (!comments.is_empty()).then(|| comments.to_owned()),
+            version: None,
+        };
+        s.review_revision(pm, rev, 2, input).await?;
+    }
+    Ok(())
+}
+
+fn item<'a>(items: &'a [ScopeItem], name_starts: &str) -> Result<&'a ScopeItem, AppError> {
+    items
+        .iter()
+        .find(|i| i.name.starts_with(name_starts))
+        .ok_or_else(|| AppError::Internal(format!("demo scope has no item {name_starts:?}")))
+}
+
+/// Adds the drawings and specifications. `pm` reviews and approves, `designer` draws and
+/// specifies, `coordinator` orders.
+pub async fn seed(
+    s: &Services,
+    pm: &Caller,
+    designer: &Caller,
+    coordinator: &Caller,
+    project_id: Uuid,
+    scale: i64,
+) -> Result<Created, AppError> {
+    let (_, _, overview) = s.scope_overview(pm, project_id).await?;
+    let items = overview.items;
+    let desk = item(&items, "Reception desk")?.id;
+    let concierge = item(&items, "Concierge desk")?.id;
+    let panelling = item(&items, "Lobby wall panelling")?.id;
+    let bar = item(&items, "Lounge bar counter")?.id;
+    let luggage = item(&items, "Luggage room shelving")?.id;
+
+    let drawing = |number: &str, title: &str, kind, items: Vec<Uuid>| NewDrawing {
+        number: number.to_owned(),
+        title: title.to_owned(),
+        kind: Some(kind),
+        area: Some("Lobby".into()),
+        scheme: None,
+        scope_item_ids: items,
+    };
+    let plans = [
+        drawing(
+            "SD-101",
+            "Reception desk: plan, elevations and sections",
+            DrawingKind::Assembly,
+            vec![desk],
+        ),
+        drawing(
+            "SD-102",
+            "Concierge desk elevation",
+            DrawingKind::Elevation,
+            vec![concierge],
+        ),
+        drawing(
+            "SD-103",
+            "Lobby wall panelling: setting-out and joints",
+            DrawingKind::Elevation,
+            vec![panelling],
+        ),
+        drawing(
+            "SD-104",
+            "Lounge bar counter details",
+            DrawingKind::Detail,
+            vec![bar],
+        ),
+        drawing(
+            "SD-105",
+            "Luggage room shelving",
+            DrawingKind::Plan,
+            vec![luggage],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for p in plans {
+        ids.push((
+            p.number.clone(),
+            s.create_drawing(designer, project_id, p).await?.id,
+        ));
+    }
+    // SD-101: A sent back, B approved.
+    let a = upload(s, designer, ids[0].1, &ids[0].0, "A", "First issue").await?;
+    decide(
+        s,
+        pm,
+        designer,
+        a,
+        Some((
+            Decision::ReviseAndResubmit,
+            "Raise the onyx light box 50 mm; show the cable route to the desk power.",
+        )),
+    )
+    .await?;
+    let b = upload(
+        s,
+        designer,
+        ids[0].1,
+        &ids[0].0,
+        "B",
+        "Light box raised, cable route added",
+    )
+    .await?;
+    decide(s, pm, designer, b, Some((Decision::Approved, ""))).await?;
+    // SD-102: waiting for review.
+    let a = upload(s, designer, ids[1].1, &ids[1].0, "A", "For review").await?;
+    decide(s, pm, designer, a, None).await?;
+    // SD-103: approved as noted.
+    let a = upload(s, designer, ids[2].1, &ids[2].0, "A", "For review").await?;
+    decide(
+        s,
+        pm,
+        designer,
+        a,
+        Some((
+            Decision::ApprovedAsNoted,
+            "Check the shadow gap at the lift lobby return on site.",
+        )),
+    )
+    .await?;
+    // SD-104: a draft not yet submitted.
+    upload(s, designer, ids[3].1, &ids[3].0, "A", "Work in progress").await?;
+    // SD-105: approved.
+    let a = upload(s, designer, ids[4].1, &ids[4].0, "A", "For review").await?;
+    decide(s, pm, designer, a, Some((Decision::Approved, ""))).await?;
+
+    let today = s.today();
+    let spec = |code: &str,
+                description: &str,
+                category,
+                qty: &str,
+                unit: &str,
+                cost: i64,
+                lead: i32,
+                needed_in: i64,
+                items: Vec<Uuid>| SpecInput {
+        code: Some(code.to_owned()),
+        description: Some(description.to_owned()),
+        category: Some(category),
+        quantity: Quantity::parse(qty).ok(),
+        unit: Some(unit.to_owned()),
+        unit_cost_minor: Some(Some(cost * scale)),
+        supplier: Some(Some("Atlas Materials Trading LLC".into())),
+        lead_time_days: Some(Some(lead)),
+        needed_on: Some(Some(today + Duration::days(needed_in))),
+        location: Some(Some("Lobby".into())),
+        scope_item_ids: Some(items),
+        ..SpecInput::default()
+    };
+    let specs = [
+        spec(
+            "V-01",
+            "Walnut veneer, book-matched, crown cut",
+            SpecCategory::Veneer,
+            "240",
+            "m²",
+            48,
+            28,
+            20,
+            vec![desk, concierge, panelling],
+        ),
+        spec(
+            "ST-01",
+            "Back-lit white onyx panels, 20 mm",
+            SpecCategory::Stone,
+            "6.5",
+            "m²",
+            1_150,
+            35,
+            30,
+            vec![desk],
+        ),
+        spec(
+            "SS-01",
+            "Solid surface bar top, 12 mm, warm white",
+            SpecCategory::SolidSurface,
+            "14.2",
+            "lm",
+            310,
+            21,
+            10,
+            vec![bar],
+        ),
+        spec(
+            "L-01",
+            "HPL laminate on birch ply, light grey",
+            SpecCategory::Laminate,
+            "60",
+            "m²",
+            22,
+            14,
+            -30,
+            vec![luggage],
+        ),
+        spec(
+            "HW-01",
+            "Soft-close hinges and push latches",
+            SpecCategory::Hardware,
+            "48",
+            "set",
+            18,
+            10,
+            40,
+            vec![concierge],
+        ),
+        spec(
+            "F-01",
+            "Matt lacquer, 10 % sheen",
+            SpecCategory::Finish,
+            "40",
+            "kg",
+            35,
+            7,
+            45,
+            vec![],
+        ),
+    ];
+    let mut made = Vec::new();
+    for input in specs {
+        made.push(s.create_spec(designer, project_id, input).await?);
+    }
+    let approve = |id: Uuid| async move {
+        s.submit_spec(designer, id, 1).await?;
+        let ok = SpecReviewInput {
+            decision: SpecDecision::Approved,
+            comments: None,
+            version: None,
+        };
+        s.review_spec(pm, id, 2, ok).await
+    };
+    let order = |id: Uuid, version: i64, po: &str| {
+        let input = ProcurementInput {
+            status: Procurement::Ordered,
+            po_number: Some(po.to_owned()),
+            supplier: None,
+            order_date: Some(today - Duration::days(5)),
+            expected_delivery: Some(today + Duration::days(15)),
+            delivered_quantity: None,
+            version: None,
+        };
+        async move { s.procure_spec(coordinator, id, version, input).await }
+    };
+    let step = |id: Uuid, version: i64, status: Procurement, delivered: Option<&str>| {
+        let input = ProcurementInput {
+            status,
+            po_number: None,
+            supplier: None,
+            order_date: None,
+            expected_delivery: None,
+            delivered_quantity: delivered.and_then(|q| Quantity::parse(q).ok()),
+            version: None,
+        };
+        async move { s.procure_spec(coordinator, id, version, input).await }
+    };
+    // V-01 approved and ordered; ST-01 ordered and half delivered.
+    let v = approve(made[0].id).await?;
+    order(v.id, v.version, "PO-2026-0412").await?;
+    let st = approve(made[1].id).await?;
+    let st = order(st.id, st.version, "PO-2026-0415").await?;
+    step(
+        st.id,
+        st.version,
+        Procurement::PartiallyDelivered,
+        Some("3"),
+    )
+    .await?;
+    // SS-01 approved but not ordered, and past its order-by date: late.
+    approve(made[2].id).await?;
+    // L-01 delivered and installed.
+    let l = approve(made[3].id).await?;
+    let l = order(l.id, l.version, "PO-2026-0377").await?;
+    let l = step(l.id, l.version, Procurement::Delivered, None).await?;
+    step(l.id, l.version, Procurement::Installed, None).await?;
+    // HW-01 waiting for approval; F-01 still a draft.
+    s.submit_spec(designer, made[4].id, 1).await?;
+    Ok(Created(ids.len(), made.len()))
+}
