@@ -30,14 +30,25 @@ async fn restore(config: &crate::config::Config, args: &RestoreArgs) -> anyhow::
     let unpacked = archive::unpack(&args.file, &std::env::temp_dir(), identity)?;
     let uploads = config.data_dir.join(UPLOADS_DIR);
     let files = unpacked.files();
+    let db = super::backup::open_store(config).await?;
+    // A database that holds data is the first thing to report: it is what --force replaces.
+    if !args.force {
+        let counts = db.table_counts().await?;
+        if counts.values().any(|n| *n > 0) {
+            db.close().await;
+            return Err(
+                Refused(formula_store::dump::DumpError::NotEmpty(counts).to_string()).into(),
+            );
+        }
+    }
     if !files.is_empty() && !args.force && has_entries(&uploads) {
+        db.close().await;
         return Err(Refused(format!(
             "{} already holds files; use --force to restore the archive's files over them",
             uploads.display()
         ))
         .into());
     }
-    let db = super::backup::open_store(config).await?;
     eprintln!("restore: into {}", config.database_description());
     let loaded = unpacked.load_into(&db, args.force).await;
     db.close().await;
