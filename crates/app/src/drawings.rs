@@ -119,12 +119,20 @@ impl Services {
     }
 
     /// What the caller may do on this project's drawings.
-    pub fn drawing_rights(&self, caller: &Caller, access: ProjectAccess) -> DrawingRights {
-        let can = |a| authorize(&caller.actor, a, &Resource::Project(access));
-        DrawingRights {
-            manage: can(Action::ManageDrawings),
-            review: can(Action::ReviewDrawings),
-        }
+    pub async fn drawing_rights(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        access: ProjectAccess,
+    ) -> AppResult<DrawingRights> {
+        Ok(DrawingRights {
+            manage: authorize(
+                &caller.actor,
+                Action::ManageDrawings,
+                &Resource::Project(access),
+            ),
+            review: self.may_review(caller, project_id, access).await?,
+        })
     }
 
     /// Client users see only what was submitted to them: never drafts.
@@ -508,8 +516,9 @@ impl Services {
         expected_version: i64,
         input: ReviewInput,
     ) -> AppResult<Revision> {
-        let (rev, drawing) = self
-            .revision_for(caller, id, Action::ReviewDrawings)
+        let (rev, drawing) = self.revision_for(caller, id, Action::ViewDrawings).await?;
+        let (_, access) = self.project_for(caller, drawing.project_id).await?;
+        self.ensure_reviewer(caller, drawing.project_id, access)
             .await?;
         check_version(
             expected_version,
@@ -596,5 +605,106 @@ fn transition(from: RevisionStatus, to: RevisionStatus) -> AppError {
         from: from.as_str().to_owned(),
         to: to.as_str().to_owned(),
         allowed,
+    }
+}
+
+impl Services {
+    /// Whether the caller decides on this project's drawings and specifications:
+    /// administrators always; client users when the project allows client approvals;
+    /// otherwise the designated reviewers if any are named, else the project managers.
+    pub async fn may_review(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        access: ProjectAccess,
+    ) -> AppResult<bool> {
+        if caller.actor.role == Role::Admin {
+            return Ok(true);
+        }
+        let settings = self.store.review_settings(project_id).await?;
+        if caller.actor.role == Role::Client {
+            return Ok(settings.client_approvals
+                && authorize(
+                    &caller.actor,
+                    Action::ViewProject,
+                    &Resource::Project(access),
+                ));
+        }
+        if !settings.reviewer_ids.is_empty() {
+            return Ok(access.membership.is_some()
+                && settings.reviewer_ids.contains(&caller.actor.user_id));
+        }
+        Ok(authorize(
+            &caller.actor,
+            Action::ReviewDrawings,
+            &Resource::Project(access),
+        ))
+    }
+
+    pub(crate) async fn ensure_reviewer(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        access: ProjectAccess,
+    ) -> AppResult<()> {
+        if self.may_review(caller, project_id, access).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Who decides on the project's drawings and specifications.
+    pub async fn review_settings(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<crate::ports::ReviewSettings> {
+        self.drawings_project(caller, project_id, Action::ViewDrawings)
+            .await?;
+        self.store.review_settings(project_id).await
+    }
+
+    /// Names the designated reviewers (team members who are not client users) and whether
+    /// client users may approve. Project managers of the team and administrators decide.
+    pub async fn set_review_settings(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        settings: crate::ports::ReviewSettings,
+    ) -> AppResult<crate::ports::ReviewSettings> {
+        let (project, _) = self
+            .drawings_project(caller, project_id, Action::ManageTeam)
+            .await?;
+        let members = self.store.list_members(project_id).await?;
+        let mut reviewer_ids: Vec<Uuid> = Vec::new();
+        for id in settings.reviewer_ids {
+            if !members.iter().any(|m| m.user_id == id) {
+                return Err(AppError::field(
+                    "reviewer_ids",
+                    "must be members of the project team; add them on the Team tab first",
+                ));
+            }
+            if !reviewer_ids.contains(&id) {
+                reviewer_ids.push(id);
+            }
+        }
+        let next = crate::ports::ReviewSettings {
+            client_approvals: settings.client_approvals,
+            reviewer_ids,
+        };
+        let old = self.store.review_settings(project_id).await?;
+        let a = audit(
+            caller,
+            "review_settings",
+            "project",
+            project_id,
+            &project.code,
+            changes(&old, &next),
+        );
+        self.store
+            .save_review_settings(project_id, &next, &a)
+            .await?;
+        Ok(next)
     }
 }

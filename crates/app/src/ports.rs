@@ -24,6 +24,18 @@ use crate::jobs::{Housekeeping, JobQueue, NewJob};
 use crate::query::{AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery};
 pub use crate::rate_limit::{RateLimitStore, StoreError, StoreFuture, WindowState};
 
+/// Who decides on a project's drawings and specifications.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct ReviewSettings {
+    /// The client organisation's users may approve what was submitted to them.
+    pub client_approvals: bool,
+    /// When not empty, only these people (and administrators) decide; otherwise the
+    /// project managers on the team do.
+    pub reviewer_ids: Vec<Uuid>,
+}
+
 /// A signed-in browser session. Only the hash of its token is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
@@ -404,6 +416,13 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
         &self,
         project_id: Uuid,
         require: bool,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    async fn review_settings(&self, project_id: Uuid) -> AppResult<ReviewSettings>;
+    async fn save_review_settings(
+        &self,
+        project_id: Uuid,
+        settings: &ReviewSettings,
         audit: &AuditEntry,
     ) -> AppResult<()>;
     /// Marks an item released to production (once), compare-and-set.

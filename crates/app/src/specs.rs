@@ -146,13 +146,18 @@ fn text(
 
 impl Services {
     /// What the caller may do with this project's specifications.
-    pub fn spec_rights(&self, caller: &Caller, access: ProjectAccess) -> SpecRights {
+    pub async fn spec_rights(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        access: ProjectAccess,
+    ) -> AppResult<SpecRights> {
         let can = |a| authorize(&caller.actor, a, &Resource::Project(access));
-        SpecRights {
+        Ok(SpecRights {
             manage: can(Action::ManageSpecs),
-            approve: can(Action::ApproveSpecs),
+            approve: self.may_review(caller, project_id, access).await?,
             procure: can(Action::ManageProcurement),
-        }
+        })
     }
 
     fn spec_visible(caller: &Caller, s: &Spec) -> bool {
@@ -536,7 +541,9 @@ impl Services {
         expected_version: i64,
         input: SpecReviewInput,
     ) -> AppResult<Spec> {
-        let (current, _) = self.spec_for(caller, id, Action::ApproveSpecs).await?;
+        let (current, access) = self.spec_for(caller, id, Action::ViewSpecs).await?;
+        self.ensure_reviewer(caller, current.project_id, access)
+            .await?;
         check_version(
             expected_version,
             current.version,

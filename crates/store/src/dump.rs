@@ -356,8 +356,17 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "project_settings",
-        columns: &[("project_id", U), ("require_materials_ordered", I4)],
+        columns: &[
+            ("project_id", U),
+            ("require_materials_ordered", I4),
+            ("client_approvals", I4),
+        ],
         key: &["project_id"],
+    },
+    Table {
+        name: "project_reviewers",
+        columns: &[("project_id", U), ("user_id", U)],
+        key: &["project_id", "user_id"],
     },
     Table {
         name: "audit_log",

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use formula_app::error::AppResult;
 use formula_app::ports::{
-    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
+    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, ReviewSettings,
+    SessionRecord, Store,
 };
 use formula_app::query::{
     AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
@@ -423,6 +424,17 @@ impl Store for Db {
         Ok(specs::list_spec_reviews(self, spec_id).await?)
     }
 
+    async fn review_settings(&self, project_id: Uuid) -> AppResult<ReviewSettings> {
+        Ok(scope::review_settings(self, project_id).await?)
+    }
+    async fn save_review_settings(
+        &self,
+        project_id: Uuid,
+        settings: &ReviewSettings,
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(scope::save_review_settings(self, project_id, settings, audit).await?)
+    }
     async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool> {
         Ok(scope::require_materials_ordered(self, project_id).await?)
     }

@@ -1,6 +1,7 @@
 //! The scope of work: groups and items of a project, kept in their listed order.
 
 use formula_app::error::AppError;
+use formula_app::ports::ReviewSettings;
 use formula_app::query::{Page, ScopeQuery};
 use formula_domain::audit::AuditEntry;
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem};
@@ -562,4 +563,55 @@ pub(crate) async fn release_item(
     });
     row.ok_or(DbError::App(AppError::NotFound("scope item")))
         .and_then(ScopeItem::try_from)
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_approvals: i32,
+}
+
+pub(crate) async fn review_settings(db: &Db, project_id: Uuid) -> DbResult<ReviewSettings> {
+    let flag = Stmt::new("SELECT client_approvals FROM project_settings WHERE project_id = $1")
+        .bind(project_id);
+    let reviewers =
+        Stmt::new("SELECT user_id FROM project_reviewers WHERE project_id = $1 ORDER BY user_id")
+            .bind(project_id);
+    let (flag, reviewer_ids) = on_reader!(db, |pool| (
+        fetch_optional!(pool, ClientRow, flag)?,
+        fetch_scalars!(pool, Uuid, reviewers)?
+    ));
+    Ok(ReviewSettings {
+        client_approvals: flag.is_some_and(|r| r.client_approvals != 0),
+        reviewer_ids,
+    })
+}
+
+pub(crate) async fn save_review_settings(
+    db: &Db,
+    project_id: Uuid,
+    settings: &ReviewSettings,
+    entry: &AuditEntry,
+) -> DbResult<()> {
+    let upsert = Stmt::new(
+        "INSERT INTO project_settings (project_id, require_materials_ordered, client_approvals) VALUES ($1, 1, $2) \
+         ON CONFLICT (project_id) DO UPDATE SET client_approvals = $2",
+    )
+    .bind(project_id)
+    .bind(flag(settings.client_approvals));
+    in_tx!(db, |tx| {
+        exec!(&mut *tx, upsert)?;
+        exec!(
+            &mut *tx,
+            Stmt::new("DELETE FROM project_reviewers WHERE project_id = $1").bind(project_id)
+        )?;
+        for user in &settings.reviewer_ids {
+            let add =
+                Stmt::new("INSERT INTO project_reviewers (project_id, user_id) VALUES ($1, $2)")
+                    .bind(project_id)
+                    .bind(*user);
+            exec!(&mut *tx, add)?;
+        }
+        exec!(&mut *tx, audit::insert(entry))?;
+    });
+    Ok(())
 }

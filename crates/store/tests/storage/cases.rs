@@ -2,7 +2,7 @@
 //! SQLite and on PostgreSQL.
 
 use formula_app::error::AppError;
-use formula_app::ports::{ApiToken, OutboxMail, SessionRecord, Store};
+use formula_app::ports::{ApiToken, OutboxMail, ReviewSettings, SessionRecord, Store};
 use formula_app::query::{
     AuditQuery, ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort, ScopeQuery,
     TaskQuery, TaskSort, UserQuery, UserSort,
@@ -2183,6 +2183,28 @@ pub async fn specs_settings_and_releases_round_trip(db: &Db) {
         .await
         .unwrap();
     assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+
+    // Review settings: none by default; saved as a whole; the materials rule is kept.
+    assert_eq!(
+        db.review_settings(w.p2.id).await.unwrap(),
+        ReviewSettings::default()
+    );
+    let settings = ReviewSettings {
+        client_approvals: true,
+        reviewer_ids: vec![w.designer.id],
+    };
+    db.save_review_settings(w.p1.id, &settings, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert_eq!(db.review_settings(w.p1.id).await.unwrap(), settings);
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.save_review_settings(w.p1.id, &ReviewSettings::default(), &by(w.p1.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.review_settings(w.p1.id).await.unwrap(),
+        ReviewSettings::default()
+    );
 
     // A release happens once, compare-and-set, with its note and who released it.
     let released = db

@@ -187,6 +187,16 @@ pub async fn fill(db: &Db) {
     )
     .await
     .unwrap();
+    db.save_review_settings(
+        p1.id,
+        &formula_app::ports::ReviewSettings {
+            client_approvals: true,
+            reviewer_ids: vec![pm.id],
+        },
+        &f::audit(Some(&pm), "review_settings", "project", p1.id, "p"),
+    )
+    .await
+    .unwrap();
     db.release_scope_item(
         item.id,
         1,
@@ -322,6 +332,7 @@ async fn round_trip(source: TestDb) {
         "spec_scope_items",
         "spec_drawings",
         "project_settings",
+        "project_reviewers",
         "audit_log",
         "jobs",
     ] {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::drawings::{DrawingDetail, DrawingQuery, NewDrawing, ReviewInput};
+use formula_app::ports::ReviewSettings;
 use formula_domain::drawing::{Drawing, Revision, RevisionStatus};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -350,4 +351,51 @@ pub async fn download(
         .open_revision_file(&caller.caller, id, range)
         .await?;
     Ok(uploads::download(&rev.file, read))
+}
+
+/// Who decides on drawings and specifications
+///
+/// `reviewer_ids` (team members) decide when any are named, otherwise the project managers on
+/// the team; `client_approvals` lets the client's own users approve what was submitted to
+/// them. Administrators always may.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/review-settings",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Project id")),
+    responses((status = 200, body = ReviewSettings), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+)]
+pub async fn get_review_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<ReviewSettings>> {
+    Ok(Json(
+        state.services.review_settings(&caller.caller, id).await?,
+    ))
+}
+
+/// Set who decides on drawings and specifications
+///
+/// Project managers of the team and administrators.
+#[utoipa::path(
+    put,
+    path = "/projects/{id}/review-settings",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Project id")),
+    request_body = ReviewSettings,
+    responses((status = 200, body = ReviewSettings), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+)]
+pub async fn set_review_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    ApiJson(settings): ApiJson<ReviewSettings>,
+) -> ApiResult<Json<ReviewSettings>> {
+    Ok(Json(
+        state
+            .services
+            .set_review_settings(&caller.caller, id, settings)
+            .await?,
+    ))
 }

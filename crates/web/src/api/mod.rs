@@ -169,6 +169,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(drawings::submit))
         .routes(routes!(drawings::review))
         .routes(routes!(drawings::download))
+        .routes(routes!(
+            drawings::get_review_settings,
+            drawings::set_review_settings
+        ))
         // Uploads stream to disk under their own limit (MAX_UPLOAD_SIZE), not the body limit.
         .merge(
             OpenApiRouter::default()

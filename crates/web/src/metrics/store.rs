@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use formula_app::error::AppResult;
 use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, JobStatus, NewJob};
 use formula_app::ports::{
-    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, SessionRecord, Store,
+    ApiToken, DashboardCounts, OutboxMail, PoolStatus, ProjectAccessRow, ReviewSettings,
+    SessionRecord, Store,
 };
 use formula_app::query::{
     AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
@@ -170,6 +171,8 @@ metered! {
     async fn update_spec(&self, spec: &Spec, expected_version: i64, review: Option<&SpecReview>, audit: &AuditEntry) -> AppResult<Spec>;
     async fn list_spec_reviews(&self, spec_id: Uuid) -> AppResult<Vec<SpecReview>>;
     async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool>;
+    async fn review_settings(&self, project_id: Uuid) -> AppResult<ReviewSettings>;
+    async fn save_review_settings(&self, project_id: Uuid, settings: &ReviewSettings, audit: &AuditEntry) -> AppResult<()>;
     async fn set_require_materials_ordered(&self, project_id: Uuid, require: bool, audit: &AuditEntry) -> AppResult<()>;
     async fn release_scope_item(&self, id: Uuid, expected_version: i64, note: Option<&str>, audit: &AuditEntry) -> AppResult<ScopeItem>;
     async fn dashboard_counts(&self, scope: ProjectScope, today: time::Date) -> AppResult<DashboardCounts>;

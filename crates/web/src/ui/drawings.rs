@@ -51,6 +51,9 @@ struct RegisterPage {
     schemes: Vec<Opt>,
     rights: DrawingRights,
     form: FormState,
+    /// For project managers: who reviews (client approvals, and each team member with
+    /// whether they are a designated reviewer).
+    review: Option<(bool, Vec<(Opt, bool)>)>,
 }
 
 /// Scope items of a project as options, and their codes by id.
@@ -120,10 +123,37 @@ async fn register(
             d,
         })
         .collect();
+    let review = if s.may(
+        &page.caller,
+        formula_domain::authz::Action::ManageTeam,
+        access,
+    ) {
+        let settings = s.review_settings(&page.caller, id).await?;
+        let members = s.list_members(&page.caller, id).await?;
+        Some((
+            settings.client_approvals,
+            members
+                .into_iter()
+                .map(|m| {
+                    let on = settings.reviewer_ids.contains(&m.user_id);
+                    (
+                        Opt::new(
+                            m.user_id.to_string(),
+                            format!("{} ({})", m.name, m.project_role.label()),
+                        ),
+                        on,
+                    )
+                })
+                .collect(),
+        ))
+    } else {
+        None
+    };
     let status = form.status();
     let view = RegisterPage {
+        review,
         layout: page.layout(Section::Projects, format!("Drawings · {}", project.code)),
-        rights: s.drawing_rights(&page.caller, access),
+        rights: s.drawing_rights(&page.caller, id, access).await?,
         head: ProjectHeader::new(project, access, page, state, "drawings"),
         rows,
         filtered: FILTERS.iter().any(|f| !filters.value(f).is_empty()),
@@ -234,7 +264,9 @@ async fn drawing_page(
     let s = &state.services;
     let (x, access) = s.get_drawing(&page.caller, id).await?;
     let (project, _) = s.project_for(&page.caller, x.drawing.project_id).await?;
-    let rights = s.drawing_rights(&page.caller, access);
+    let rights = s
+        .drawing_rights(&page.caller, x.drawing.project_id, access)
+        .await?;
     let items = if rights.manage {
         item_options(state, project.id)
             .await?
@@ -456,4 +488,30 @@ pub async fn file(
         .open_revision_file(&page.caller, id, range)
         .await?;
     Ok(uploads::download(&rev.file, read))
+}
+
+/// Saves who reviews the project's drawings and specifications.
+pub async fn review_settings(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let settings = formula_app::ports::ReviewSettings {
+        client_approvals: input.opt("client_approvals").is_some(),
+        reviewer_ids: input
+            .0
+            .iter()
+            .filter(|(k, _)| k == "reviewer_id")
+            .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+            .collect(),
+    };
+    state
+        .services
+        .set_review_settings(&page.caller, id, settings)
+        .await?;
+    Ok(see_other(
+        false,
+        &format!("/projects/{id}/drawings?m=saved"),
+    ))
 }

@@ -113,6 +113,10 @@ pub fn router() -> Router<AppState> {
             get(drawings::show).post(drawings::create),
         )
         .route("/projects/{id}/drawings/export", get(drawings::export))
+        .route(
+            "/projects/{id}/review-settings",
+            post(drawings::review_settings),
+        )
         .route("/drawings/{id}", get(drawings::page))
         .route(
             "/drawings/{id}/revisions",

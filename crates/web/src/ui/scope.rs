@@ -510,6 +510,10 @@ pub async fn delete_group(
 struct EditPage {
     layout: Layout,
     i: ScopeItem,
+    /// Drawings and specifications linked to the item, and its readiness.
+    drawings: Vec<formula_domain::drawing::Drawing>,
+    specs: Vec<formula_domain::spec::Spec>,
+    readiness: Option<formula_domain::readiness::ItemReadiness>,
     can_manage: bool,
     form: FormState,
     units: Vec<Opt>,
@@ -559,8 +563,27 @@ async fn edit_page(
         units.push(Opt::new(item.unit.clone(), item.unit.clone()));
     }
     let status = form.status();
+    let drawings = s
+        .store
+        .list_drawings(item.project_id)
+        .await?
+        .into_iter()
+        .filter(|d| d.scope_item_ids.contains(&item.id))
+        .collect();
+    let specs = s
+        .store
+        .list_specs(item.project_id)
+        .await?
+        .into_iter()
+        .filter(|x| x.scope_item_ids.contains(&item.id))
+        .collect();
+    let (_, _, r) = s.readiness(&page.caller, item.project_id).await?;
+    let readiness = r.items.into_iter().find(|x| x.item_id == item.id);
     let view = EditPage {
         layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
+        drawings,
+        specs,
+        readiness,
         can_manage: s.may_manage_scope(&page.caller, access),
         units,
         statuses: enum_options!(ScopeStatus),

@@ -76,7 +76,7 @@ async fn list_page(
     let status = form.status();
     let view = ListPage {
         layout: page.layout(Section::Projects, format!("Materials · {}", project.code)),
-        rights: s.spec_rights(&page.caller, access),
+        rights: s.spec_rights(&page.caller, id, access).await?,
         head: ProjectHeader::new(project, access, page, state, "materials"),
         list,
         today: s.today(),
@@ -176,7 +176,9 @@ async fn spec_page(
     let s = &state.services;
     let (x, access) = s.get_spec(&page.caller, id).await?;
     let (project, _) = s.project_for(&page.caller, x.spec.project_id).await?;
-    let rights = s.spec_rights(&page.caller, access);
+    let rights = s
+        .spec_rights(&page.caller, x.spec.project_id, access)
+        .await?;
     let items = if rights.manage {
         s.store
             .list_scope_items(&ScopeQuery::all(project.id))

@@ -684,4 +684,154 @@ async fn the_drawing_pages_work_without_javascript() {
         table.rows[0].cells[..6],
         ["SD-201", "Vanity", "Detail", "", "0", "Approved as noted"]
     );
+    // The project manager names who reviews, from the register.
+    let html = app.get(&register, &pm).await.expect(200).text();
+    assert!(html.contains("Who reviews drawings and materials"));
+    assert!(
+        !app.get(&register, &designer)
+            .await
+            .text()
+            .contains("Who reviews")
+    );
+    form(
+        &pm,
+        &format!("/projects/{}/review-settings", j.project),
+        &[
+            ("client_approvals", "1"),
+            ("reviewer_id", j.pm.id().as_str()),
+        ],
+    )
+    .await
+    .expect(303);
+    let settings: Value = app
+        .get(
+            &format!("/api/v1/projects/{}/review-settings", j.project),
+            &j.pm.auth,
+        )
+        .await
+        .json();
+    assert_eq!(
+        settings,
+        json!({"client_approvals": true, "reviewer_ids": [j.pm.id()]})
+    );
+}
+
+#[tokio::test]
+async fn clients_approve_when_the_project_allows_and_reviewers_can_be_named() {
+    let j = job().await;
+    let app = &j.app;
+    let d = j.drawing("SD-301").await;
+    let rev = id_of(
+        &upload(app, &j.designer.auth, &d, "a.pdf", &pdf("a"))
+            .await
+            .expect(201)
+            .json(),
+    );
+    app.post(
+        &format!("/api/v1/drawing-revisions/{rev}/submit"),
+        &j.designer.auth,
+        json!({"version": 1}),
+    )
+    .await
+    .expect(200);
+    let settings = format!("/api/v1/projects/{}/review-settings", j.project);
+    let review = format!("/api/v1/drawing-revisions/{rev}/review");
+
+    // By default the client sees the submitted drawing but may not decide.
+    app.get(&format!("/api/v1/drawings/{d}"), &j.client.auth)
+        .await
+        .expect(200);
+    app.post(
+        &review,
+        &j.client.auth,
+        json!({"decision": "approved", "version": 2}),
+    )
+    .await
+    .problem(403, "forbidden");
+
+    // Only the project's managers set who reviews; reviewers must be on the team.
+    app.call(
+        Method::PUT,
+        &settings,
+        &j.designer.auth,
+        Some(json!({"client_approvals": true, "reviewer_ids": []})),
+    )
+    .await
+    .problem(403, "forbidden");
+    let outsider = app.user(&j.admin, "designer", "Olga Outsider", None).await;
+    app.call(
+        Method::PUT,
+        &settings,
+        &j.pm.auth,
+        Some(json!({"client_approvals": false, "reviewer_ids": [outsider.id()]})),
+    )
+    .await
+    .problem(422, "validation_failed");
+
+    // Designated reviewer: the designer decides, the project manager no longer does.
+    let v = app
+        .call(
+            Method::PUT,
+            &settings,
+            &j.pm.auth,
+            Some(json!({"client_approvals": false, "reviewer_ids": [j.designer.id()]})),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["reviewer_ids"], json!([j.designer.id()]));
+    app.post(
+        &review,
+        &j.pm.auth,
+        json!({"decision": "approved", "version": 2}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post(
+        &review,
+        &j.designer.auth,
+        json!({"decision": "revise_and_resubmit", "comments": "Add the plinth", "version": 2}),
+    )
+    .await
+    .expect(200);
+
+    // Client approvals on: the client's user approves the next revision.
+    app.call(
+        Method::PUT,
+        &settings,
+        &j.pm.auth,
+        Some(json!({"client_approvals": true, "reviewer_ids": []})),
+    )
+    .await
+    .expect(200);
+    let b = id_of(
+        &upload(app, &j.designer.auth, &d, "b.pdf", &pdf("b"))
+            .await
+            .expect(201)
+            .json(),
+    );
+    app.post(
+        &format!("/api/v1/drawing-revisions/{b}/submit"),
+        &j.designer.auth,
+        json!({"version": 1}),
+    )
+    .await
+    .expect(200);
+    let approved = app
+        .post(
+            &format!("/api/v1/drawing-revisions/{b}/review"),
+            &j.client.auth,
+            json!({"decision": "approved", "version": 2}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(approved["status"], "approved");
+    let detail: Value = app
+        .get(&format!("/api/v1/drawings/{d}"), &j.pm.auth)
+        .await
+        .json();
+    assert_eq!(detail["reviews"][0]["reviewer_name"], "Cleo Client");
+    let got: Value = app.get(&settings, &j.client.auth).await.expect(200).json();
+    assert_eq!(got["client_approvals"], true);
 }

@@ -81,6 +81,8 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/projects/{id}/readiness",
     "PUT /api/v1/projects/{id}/readiness/rule",
     "POST /api/v1/scope-items/{id}/release",
+    "GET /api/v1/projects/{id}/review-settings",
+    "PUT /api/v1/projects/{id}/review-settings",
     "GET /api/v1/system/jobs",
     "POST /api/v1/system/jobs/{id}/retry",
     "GET /api/v1/system/outbox",
