@@ -401,6 +401,120 @@ pub fn drawing_log(
     ))
 }
 
+/// A project's material specifications as `.xlsx` (with a costs-by-category sheet) or `.csv`.
+pub fn specs_export(
+    list: &formula_app::specs::SpecList,
+    project_code: &str,
+    today: time::Date,
+    format: Format,
+) -> Result<Response, String> {
+    let places = minor_digits(&list.currency);
+    let columns = vec![
+        Column::new("Code", Kind::Text, 12.0),
+        Column::new("Description", Kind::Text, 40.0),
+        Column::new("Category", Kind::Text, 14.0),
+        Column::new("Material", Kind::Text, 16.0),
+        Column::new("Finish", Kind::Text, 16.0),
+        Column::new("Colour", Kind::Text, 12.0),
+        Column::new("Quantity", Kind::Decimal, 10.0),
+        Column::new("Unit", Kind::Text, 8.0),
+        Column::new("Unit cost", Kind::Money { places }, 14.0),
+        Column::new("Total", Kind::Money { places }, 14.0),
+        Column::new("Supplier", Kind::Text, 22.0),
+        Column::new("Lead time (days)", Kind::Integer, 10.0),
+        Column::new("Needed on site", Kind::Date, 12.0),
+        Column::new("Order by", Kind::Date, 12.0),
+        Column::new("Approval", Kind::Text, 18.0),
+        Column::new("Procurement", Kind::Text, 18.0),
+        Column::new("PO number", Kind::Text, 14.0),
+        Column::new("Delivered", Kind::Decimal, 10.0),
+        Column::new("Late", Kind::Text, 6.0),
+    ];
+    let opt = |v: &Option<String>| v.clone().map_or(Cell::Empty, Cell::Text);
+    let rows: Vec<Vec<Cell>> = list
+        .items
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::Text(s.code.clone()),
+                Cell::Text(s.description.clone()),
+                Cell::Text(s.category.label().into()),
+                opt(&s.material),
+                opt(&s.finish),
+                opt(&s.colour),
+                Cell::Decimal(s.quantity.to_string()),
+                Cell::Text(s.unit.clone()),
+                money(s.unit_cost_minor),
+                money(s.total_minor),
+                opt(&s.supplier),
+                s.lead_time_days
+                    .map_or(Cell::Empty, |d| Cell::Int(i64::from(d))),
+                s.needed_on.map_or(Cell::Empty, Cell::Date),
+                s.order_by().map_or(Cell::Empty, Cell::Date),
+                Cell::Text(s.status.label().into()),
+                s.procurement
+                    .map_or(Cell::Empty, |p| Cell::Text(p.label().into())),
+                opt(&s.po_number),
+                Cell::Decimal(s.delivered_quantity.to_string()),
+                yes_no(s.is_late(today)),
+            ]
+        })
+        .collect();
+    let name = format!("{project_code}-materials");
+    let bytes = match format {
+        Format::Csv => {
+            let headers: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+            let rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(|c| csv_text(c, places)).collect())
+                .collect();
+            formula_reports::csv_bytes(&headers, &rows)
+        }
+        Format::Xlsx => {
+            let money_col = |h: &str| {
+                Column::new(
+                    format!("{h} ({})", list.currency),
+                    Kind::Money { places },
+                    18.0,
+                )
+            };
+            let costs = list
+                .costs
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::Text(c.category.replace('_', " ")),
+                        Cell::Money(c.budget_minor),
+                        Cell::Money(c.committed_minor),
+                        Cell::Money(c.actual_minor),
+                    ]
+                })
+                .collect();
+            formula_reports::xlsx_bytes(&[
+                Sheet {
+                    name: "Materials".into(),
+                    columns,
+                    rows,
+                    bold_rows: Vec::new(),
+                },
+                Sheet {
+                    name: "Costs by category".into(),
+                    columns: vec![
+                        Column::new("Category", Kind::Text, 18.0),
+                        money_col("Budget"),
+                        money_col("Committed"),
+                        money_col("Actual"),
+                    ],
+                    rows: costs,
+                    bold_rows: Vec::new(),
+                },
+            ])
+            .map_err(|e| e.to_string())?
+        }
+    };
+    Ok(download(bytes, format, &name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

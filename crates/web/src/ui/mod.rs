@@ -130,6 +130,7 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/materials",
             get(specs::show).post(specs::create),
         )
+        .route("/projects/{id}/materials/export", get(specs::export))
         .route("/specs/{id}", get(specs::page))
         .route("/specs/{id}/submit", post(specs::submit))
         .route("/specs/{id}/review", post(specs::review))

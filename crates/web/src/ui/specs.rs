@@ -391,3 +391,26 @@ pub async fn link(
         Err(e) => refused(&state, &page, id, e).await,
     }
 }
+
+/// The materials as `.xlsx` or `.csv` (`?format=`).
+pub async fn export(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
+    let q = FormData::from_query(query.as_deref());
+    let format = match q.opt("format") {
+        None => crate::scope_files::Format::Xlsx,
+        Some(f) => f
+            .parse()
+            .map_err(|_| PageError::bad_request("Choose the xlsx or csv format."))?,
+    };
+    let s = &state.services;
+    let (project, _) = s.project_for(&page.caller, id).await?;
+    let list = s
+        .list_specs(&page.caller, id, &SpecQuery::default())
+        .await?;
+    crate::scope_files::specs_export(&list, &project.code, s.today(), format)
+        .map_err(|e| PageError::App(AppError::Internal(e)))
+}

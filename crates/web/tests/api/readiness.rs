@@ -514,4 +514,22 @@ async fn materials_and_readiness_pages_work_without_javascript() {
         .await
         .json();
     assert_eq!(detail["spec"]["procurement"], "ordered");
+    // The materials export, read back by a third-party reader.
+    let xlsx = app
+        .get(&format!("{materials}/export?format=xlsx"), &web)
+        .await
+        .expect(200)
+        .body
+        .to_vec();
+    let table = formula_reports::read_table(&xlsx, "m.xlsx").unwrap();
+    assert_eq!(
+        table.rows[0].cells[..3],
+        ["V-01", "Walnut veneer", "Veneer"]
+    );
+    let csv = app
+        .get(&format!("{materials}/export?format=csv"), &web)
+        .await
+        .expect(200)
+        .text();
+    assert!(csv.contains("V-01,Walnut veneer,Veneer"), "{csv}");
 }
