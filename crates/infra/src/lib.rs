@@ -6,4 +6,5 @@
 pub mod blobs;
 pub mod redis;
 pub mod s3;
+pub mod s3_blobs;
 pub mod smtp;

@@ -1,11 +1,13 @@
-//! Uploads to S3-compatible object storage (AWS S3, MinIO, Ceph RGW, Garage, …): one
-//! `PUT Object` per file, path-style (`<endpoint>/<bucket>/<key>`, which every such service
-//! accepts), signed with AWS Signature Version 4 by the small signer in [`sigv4`].
+//! S3-compatible object storage (AWS S3, MinIO, Ceph RGW, Garage, …): `PUT`, `GET` (with
+//! `Range`), `HEAD` and `DELETE` of single objects, path-style (`<endpoint>/<bucket>/<key>`,
+//! which every such service accepts), signed with AWS Signature Version 4 by the small signer
+//! in [`sigv4`]. Backups upload through it, and uploaded files are kept with it when
+//! `S3_*` is configured ([`crate::s3_blobs`]).
 //!
-//! Written by hand rather than with an SDK: a single signed PUT is a few dozen lines, an SDK
+//! Written by hand rather than with an SDK: a signed request is a few dozen lines, an SDK
 //! would add minutes of compile time. A single PUT takes objects up to 5 GiB
-//! ([`MAX_OBJECT_BYTES`]); larger files would need multipart uploads, which backups of this
-//! size do not.
+//! ([`MAX_OBJECT_BYTES`]); larger files would need multipart uploads, which neither backups
+//! nor uploads of this size need.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -17,7 +19,7 @@ use sha2::{Digest, Sha256};
 /// The largest object a single `PUT Object` may carry (S3's limit).
 pub const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
-/// A bucket and the credentials to write into it.
+/// A bucket and the credentials to use it.
 #[derive(Clone)]
 pub struct Bucket {
     /// `http(s)://host[:port]`, without a path or trailing slash.
@@ -40,9 +42,11 @@ impl std::fmt::Debug for Bucket {
     }
 }
 
-/// Why an upload failed.
+/// Why a request to the bucket failed.
 #[derive(Debug, thiserror::Error)]
-pub enum UploadError {
+pub enum S3Error {
+    #[error("{url} does not exist")]
+    NotFound { url: String },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("{path} is {bytes} bytes, more than the 5 GiB a single S3 PUT accepts")]
@@ -74,8 +78,8 @@ impl Bucket {
 
     /// Uploads the file at `path` as `key`, replacing any object of that name. Blocks; from
     /// async code use [`Bucket::put_file`].
-    pub fn put_file_blocking(&self, key: &str, path: &Path) -> Result<(), UploadError> {
-        let read_error = |source| UploadError::Read {
+    pub fn put_file_blocking(&self, key: &str, path: &Path) -> Result<(), S3Error> {
+        let read_error = |source| S3Error::Read {
             path: path.to_owned(),
             source,
         };
@@ -84,7 +88,7 @@ impl Bucket {
         let mut file = File::open(path).map_err(read_error)?;
         let bytes = file.metadata().map_err(read_error)?.len();
         if bytes > MAX_OBJECT_BYTES {
-            return Err(UploadError::TooLarge {
+            return Err(S3Error::TooLarge {
                 path: path.to_owned(),
                 bytes,
             });
@@ -92,6 +96,118 @@ impl Bucket {
         let payload_sha256 = hash_reader(&mut file).map_err(read_error)?;
         let file = File::open(path).map_err(read_error)?;
 
+        // Sending may take long on a slow link: allow a minute plus 4 s per MiB (256 KiB/s).
+        let send = Duration::from_secs(60 + bytes / (256 * 1024));
+        let signed = self.sign("PUT", key, &payload_sha256);
+        let mut request = agent(send).put(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(*name, value);
+        }
+        let mut response = request
+            .header("content-length", bytes.to_string())
+            .send(ureq::SendBody::from_owned_reader(file.take(bytes)))
+            .map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        Err(refused(signed.url, &mut response))
+    }
+
+    /// Opens `key` for reading, only the bytes `start..=end` when `range` is given. The body
+    /// streams from the connection as it is read. Blocks.
+    pub fn get_blocking(&self, key: &str, range: Option<(u64, u64)>) -> Result<Object, S3Error> {
+        let signed = self.sign("GET", key, EMPTY_SHA256);
+        // Reading may take long on a slow link; the body's own length bounds the transfer.
+        let mut request = agent(Duration::from_secs(60)).get(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(*name, value);
+        }
+        if let Some((start, end)) = range {
+            request = request.header("range", format!("bytes={start}-{end}"));
+        }
+        let mut response = request.call().map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let size = match (status, range) {
+            (200, None) => header("content-length").and_then(|l| l.parse().ok()),
+            // `Content-Range: bytes 0-9/1234`: the whole object's size follows the slash.
+            (206, Some(_)) => header("content-range")
+                .and_then(|r| r.rsplit_once('/').and_then(|(_, n)| n.parse().ok())),
+            (404, _) => return Err(S3Error::NotFound { url: signed.url }),
+            (200..=299, _) => {
+                return Err(S3Error::Refused {
+                    url: signed.url,
+                    status,
+                    message: "the answer does not match the requested range".to_owned(),
+                });
+            }
+            _ => return Err(refused(signed.url, &mut response)),
+        };
+        let Some(size) = size else {
+            return Err(S3Error::Refused {
+                url: signed.url,
+                status,
+                message: "the answer gives no object size".to_owned(),
+            });
+        };
+        let body = response
+            .into_body()
+            .into_with_config()
+            .limit(u64::MAX)
+            .reader();
+        Ok(Object {
+            size,
+            body: Box::new(body),
+        })
+    }
+
+    /// The size of `key` (`HEAD Object`). Blocks.
+    pub fn size_blocking(&self, key: &str) -> Result<u64, S3Error> {
+        let signed = self.sign("HEAD", key, EMPTY_SHA256);
+        let mut request = agent(Duration::from_secs(60)).head(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(*name, value);
+        }
+        let mut response = request.call().map_err(|e| self.transport(e))?;
+        match response.status().as_u16() {
+            200 => response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .ok_or(S3Error::Refused {
+                    url: signed.url,
+                    status: 200,
+                    message: "the answer gives no object size".to_owned(),
+                }),
+            404 => Err(S3Error::NotFound { url: signed.url }),
+            _ => Err(refused(signed.url, &mut response)),
+        }
+    }
+
+    /// Removes `key`; S3 answers success for a missing object too. Blocks.
+    pub fn delete_blocking(&self, key: &str) -> Result<(), S3Error> {
+        let signed = self.sign("DELETE", key, EMPTY_SHA256);
+        let mut request = agent(Duration::from_secs(60)).delete(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(*name, value);
+        }
+        let mut response = request.call().map_err(|e| self.transport(e))?;
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            _ => Err(refused(signed.url, &mut response)),
+        }
+    }
+
+    /// The URL of `key` and the headers that sign a request for it.
+    fn sign(&self, method: &'static str, key: &str, payload_sha256: &str) -> Signed {
         let host = self
             .endpoint
             .split_once("://")
@@ -102,7 +218,7 @@ impl Bucket {
         let amz_date = sigv4::amz_date(time::OffsetDateTime::now_utc());
         let headers = [
             ("host", host.as_str()),
-            ("x-amz-content-sha256", payload_sha256.as_str()),
+            ("x-amz-content-sha256", payload_sha256),
             ("x-amz-date", amz_date.as_str()),
         ];
         let authorization = sigv4::Signer {
@@ -113,66 +229,86 @@ impl Bucket {
         }
         .authorization(
             &sigv4::Request {
-                method: "PUT",
+                method,
                 path: &uri_path,
                 query: "",
                 headers: &headers,
-                payload_sha256: &payload_sha256,
+                payload_sha256,
             },
             &amz_date,
         );
+        Signed {
+            url,
+            headers: vec![
+                ("host", host),
+                ("x-amz-content-sha256", payload_sha256.to_owned()),
+                ("x-amz-date", amz_date),
+                ("authorization", authorization),
+            ],
+        }
+    }
 
-        // Sending may take long on a slow link: allow a minute plus 4 s per MiB (256 KiB/s).
-        let send = Duration::from_secs(60 + bytes / (256 * 1024));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_send_body(Some(send))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .timeout_recv_body(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        let transport = |e: ureq::Error| UploadError::Transport {
+    fn transport(&self, e: ureq::Error) -> S3Error {
+        S3Error::Transport {
             endpoint: self.endpoint.clone(),
             message: e.to_string(),
-        };
-        let mut response = agent
-            .put(&url)
-            .header("host", &host)
-            .header("x-amz-content-sha256", &payload_sha256)
-            .header("x-amz-date", &amz_date)
-            .header("authorization", &authorization)
-            .header("content-length", bytes.to_string())
-            .send(ureq::SendBody::from_owned_reader(file.take(bytes)))
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            return Ok(());
         }
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
-        Err(UploadError::Refused {
-            url,
-            status,
-            message: error_message(&body),
-        })
     }
 
     /// [`Bucket::put_file_blocking`] on tokio's blocking pool.
-    pub async fn put_file(&self, key: &str, path: &Path) -> Result<(), UploadError> {
+    pub async fn put_file(&self, key: &str, path: &Path) -> Result<(), S3Error> {
         let (bucket, key, path) = (self.clone(), key.to_owned(), path.to_owned());
         tokio::task::spawn_blocking(move || bucket.put_file_blocking(&key, &path))
             .await
             .unwrap_or_else(|e| {
-                Err(UploadError::Transport {
+                Err(S3Error::Transport {
                     endpoint: self.endpoint.clone(),
                     message: format!("the upload task failed: {e}"),
                 })
             })
+    }
+}
+
+/// An object being read: its whole size and the requested bytes.
+pub struct Object {
+    pub size: u64,
+    pub body: Box<dyn Read + Send>,
+}
+
+/// A request's URL and signing headers.
+struct Signed {
+    url: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+/// The SHA-256 of an empty body, which GET, HEAD and DELETE sign.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// An HTTP client that reports every status as a response (S3's errors have XML bodies)
+/// and gives up on a silent connection.
+fn agent(send_body: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_send_body(Some(send_body))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+/// A refusal with the S3 error from the response body.
+fn refused(url: String, response: &mut ureq::http::Response<ureq::Body>) -> S3Error {
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default();
+    S3Error::Refused {
+        url,
+        status,
+        message: error_message(&body),
     }
 }
 

@@ -85,6 +85,13 @@ pub const VARIABLES: &[&str] = &[
     "BACKUP_S3_ACCESS_KEY_ID",
     "BACKUP_S3_SECRET_ACCESS_KEY",
     "BACKUP_S3_SECRET_ACCESS_KEY_FILE",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_PREFIX",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_SECRET_ACCESS_KEY_FILE",
     "JOB_WORKERS",
     "SCHEDULE_CLEANUP_SESSIONS",
     "SCHEDULE_AUDIT_RETENTION",
@@ -106,6 +113,7 @@ pub const SECRETS: &[&str] = &[
     "SMTP_PASSWORD",
     "REDIS_URL",
     "BACKUP_S3_SECRET_ACCESS_KEY",
+    "S3_SECRET_ACCESS_KEY",
 ];
 
 /// Default port of the web server.
@@ -283,6 +291,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest uploaded file (`MAX_UPLOAD_SIZE`).
     pub max_upload_bytes: u64,
+    /// The bucket uploaded files are kept in (`S3_*`); `None` keeps them under `DATA_DIR/uploads`.
+    pub files_s3: Option<S3Settings>,
     /// Only used by `create-admin`.
     pub admin_password: Option<Secret>,
     /// Only used by `seed-demo`.
@@ -714,6 +724,8 @@ impl Config {
             "a number of bytes",
         );
 
+        let files_s3 = read_s3(&mut r, &FILES_S3);
+
         let admin_password = r.secret("ADMIN_PASSWORD");
         if let Some(p) = &admin_password
             && let Err(m) = formula_domain::user::check_password(p.expose())
@@ -752,6 +764,7 @@ impl Config {
                 session_max_hours,
                 max_body_bytes,
                 max_upload_bytes,
+                files_s3,
                 admin_password,
                 seed_password,
                 smtp,
@@ -942,7 +955,8 @@ impl Config {
             .into_iter()
             .chain(ops_lines)
             .chain(self.backup.lines())
-            .chain(self.backup.s3_lines())
+            .chain(s3_lines(self.backup.s3.as_ref(), &BACKUP_S3))
+            .chain(s3_lines(self.files_s3.as_ref(), &FILES_S3))
             .chain(security_lines)
             .chain(self.jobs.lines())
             .chain([
@@ -1061,7 +1075,7 @@ pub struct BackupSettings {
     /// commands, so the server itself never needs the secret key.
     pub encryption_identity_file: Option<PathBuf>,
     /// Where each new backup is also uploaded (`BACKUP_S3_*`); `None` keeps it local only.
-    pub s3: Option<BackupS3Settings>,
+    pub s3: Option<S3Settings>,
 }
 
 impl BackupSettings {
@@ -1131,15 +1145,15 @@ fn read_backup(r: &mut Reader<'_>, data_dir: &std::path::Path) -> BackupSettings
         schedule,
         encryption_recipients,
         encryption_identity_file,
-        s3: read_backup_s3(r),
+        s3: read_s3(r, &BACKUP_S3),
     }
 }
 
-/// The S3-compatible bucket backups are uploaded to (see docs/operations.md → "Copies in
-/// object storage"). Path-style requests signed with SigV4, so AWS, MinIO, Ceph and Garage
-/// all work.
+/// An S3-compatible bucket: where backups are also uploaded (`BACKUP_S3_*`, see
+/// docs/operations.md → "Copies in object storage") or where uploaded files are kept
+/// (`S3_*`). Path-style requests signed with SigV4, so AWS, MinIO, Ceph and Garage all work.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackupS3Settings {
+pub struct S3Settings {
     /// `http(s)://host[:port]`, without a trailing slash.
     pub endpoint: String,
     pub bucket: String,
@@ -1150,13 +1164,42 @@ pub struct BackupS3Settings {
     pub secret_access_key: Secret,
 }
 
-impl BackupS3Settings {
-    /// `BACKUP_S3_REGION` unless set.
-    pub const DEFAULT_REGION: &str = "us-east-1";
-    /// `BACKUP_S3_PREFIX` unless set.
-    pub const DEFAULT_PREFIX: &str = "formula-pm/";
+/// The names of one group of S3 variables and its default prefix.
+struct S3Vars {
+    endpoint: &'static str,
+    bucket: &'static str,
+    region: &'static str,
+    prefix: &'static str,
+    access_key_id: &'static str,
+    secret_access_key: &'static str,
+    default_prefix: &'static str,
+}
 
-    /// The bucket as the uploader takes it.
+const BACKUP_S3: S3Vars = S3Vars {
+    endpoint: "BACKUP_S3_ENDPOINT",
+    bucket: "BACKUP_S3_BUCKET",
+    region: "BACKUP_S3_REGION",
+    prefix: "BACKUP_S3_PREFIX",
+    access_key_id: "BACKUP_S3_ACCESS_KEY_ID",
+    secret_access_key: "BACKUP_S3_SECRET_ACCESS_KEY",
+    default_prefix: "formula-pm/",
+};
+
+const FILES_S3: S3Vars = S3Vars {
+    endpoint: "S3_ENDPOINT",
+    bucket: "S3_BUCKET",
+    region: "S3_REGION",
+    prefix: "S3_PREFIX",
+    access_key_id: "S3_ACCESS_KEY_ID",
+    secret_access_key: "S3_SECRET_ACCESS_KEY",
+    default_prefix: "uploads/",
+};
+
+impl S3Settings {
+    /// The region unless one is set.
+    pub const DEFAULT_REGION: &str = "us-east-1";
+
+    /// The bucket as the S3 client takes it.
     pub fn bucket(&self) -> formula_infra::s3::Bucket {
         formula_infra::s3::Bucket {
             endpoint: self.endpoint.clone(),
@@ -1168,55 +1211,50 @@ impl BackupS3Settings {
     }
 }
 
-impl BackupSettings {
-    fn s3_lines(&self) -> [(&'static str, String); 6] {
-        let s3 = self.s3.as_ref();
-        let field = |f: fn(&BackupS3Settings) -> &str| s3.map(|s| f(s).to_owned());
-        [
-            (
-                "BACKUP_S3_ENDPOINT",
-                field(|s| &s.endpoint).unwrap_or_default(),
-            ),
-            ("BACKUP_S3_BUCKET", field(|s| &s.bucket).unwrap_or_default()),
-            (
-                "BACKUP_S3_REGION",
-                field(|s| &s.region).unwrap_or_else(|| BackupS3Settings::DEFAULT_REGION.to_owned()),
-            ),
-            (
-                "BACKUP_S3_PREFIX",
-                field(|s| &s.prefix).unwrap_or_else(|| BackupS3Settings::DEFAULT_PREFIX.to_owned()),
-            ),
-            (
-                "BACKUP_S3_ACCESS_KEY_ID",
-                field(|s| &s.access_key_id).unwrap_or_default(),
-            ),
-            (
-                "BACKUP_S3_SECRET_ACCESS_KEY",
-                if s3.is_some() { "<redacted>" } else { "" }.to_owned(),
-            ),
-        ]
-    }
+/// The effective values of one group of S3 variables, for `config`'s listing.
+fn s3_lines(s3: Option<&S3Settings>, v: &S3Vars) -> [(&'static str, String); 6] {
+    let field = |f: fn(&S3Settings) -> &str| s3.map(|s| f(s).to_owned());
+    [
+        (v.endpoint, field(|s| &s.endpoint).unwrap_or_default()),
+        (v.bucket, field(|s| &s.bucket).unwrap_or_default()),
+        (
+            v.region,
+            field(|s| &s.region).unwrap_or_else(|| S3Settings::DEFAULT_REGION.to_owned()),
+        ),
+        (
+            v.prefix,
+            field(|s| &s.prefix).unwrap_or_else(|| v.default_prefix.to_owned()),
+        ),
+        (
+            v.access_key_id,
+            field(|s| &s.access_key_id).unwrap_or_default(),
+        ),
+        (
+            v.secret_access_key,
+            if s3.is_some() { "<redacted>" } else { "" }.to_owned(),
+        ),
+    ]
 }
 
-/// Reads `BACKUP_S3_*`: nothing set is off; a bucket needs an endpoint and both keys, and
-/// any other of these variables needs a bucket.
-fn read_backup_s3(r: &mut Reader<'_>) -> Option<BackupS3Settings> {
-    let endpoint = r.get("BACKUP_S3_ENDPOINT");
-    let bucket = r.get("BACKUP_S3_BUCKET");
-    let region = r.get("BACKUP_S3_REGION");
-    let prefix = r.get("BACKUP_S3_PREFIX");
-    let access_key_id = r.get("BACKUP_S3_ACCESS_KEY_ID");
-    let secret_access_key = r.secret("BACKUP_S3_SECRET_ACCESS_KEY");
+/// Reads one group of S3 variables: nothing set is off; a bucket needs an endpoint and both
+/// keys, and any other of these variables needs a bucket.
+fn read_s3(r: &mut Reader<'_>, v: &S3Vars) -> Option<S3Settings> {
+    let endpoint = r.get(v.endpoint);
+    let bucket = r.get(v.bucket);
+    let region = r.get(v.region);
+    let prefix = r.get(v.prefix);
+    let access_key_id = r.get(v.access_key_id);
+    let secret_access_key = r.secret(v.secret_access_key);
     let Some(bucket) = bucket else {
         let others = [
-            ("BACKUP_S3_ENDPOINT", endpoint.is_some()),
-            ("BACKUP_S3_REGION", region.is_some()),
-            ("BACKUP_S3_PREFIX", prefix.is_some()),
-            ("BACKUP_S3_ACCESS_KEY_ID", access_key_id.is_some()),
-            ("BACKUP_S3_SECRET_ACCESS_KEY", secret_access_key.is_some()),
+            (v.endpoint, endpoint.is_some()),
+            (v.region, region.is_some()),
+            (v.prefix, prefix.is_some()),
+            (v.access_key_id, access_key_id.is_some()),
+            (v.secret_access_key, secret_access_key.is_some()),
         ];
         if let Some((set, _)) = others.iter().find(|(_, set)| *set) {
-            r.error("BACKUP_S3_BUCKET", format!("is required when {set} is set"));
+            r.error(v.bucket, format!("is required when {set} is set"));
         }
         return None;
     };
@@ -1226,7 +1264,7 @@ fn read_backup_s3(r: &mut Reader<'_>) -> Option<BackupS3Settings> {
         .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
     {
         r.error(
-            "BACKUP_S3_BUCKET",
+            v.bucket,
             format!("must be a bucket name (letters, digits, '-', '.', '_'), got {bucket:?}"),
         );
         ok = false;
@@ -1234,14 +1272,17 @@ fn read_backup_s3(r: &mut Reader<'_>) -> Option<BackupS3Settings> {
     let endpoint = match endpoint.as_deref().map(check_s3_endpoint) {
         None => {
             r.error(
-                "BACKUP_S3_ENDPOINT",
-                "is required when BACKUP_S3_BUCKET is set, like https://s3.eu-west-1.amazonaws.com or http://minio:9000",
+                v.endpoint,
+                format!(
+                    "is required when {} is set, like https://s3.eu-west-1.amazonaws.com or http://minio:9000",
+                    v.bucket
+                ),
             );
             None
         }
         Some(Err(raw)) => {
             r.error(
-                "BACKUP_S3_ENDPOINT",
+                v.endpoint,
                 format!(
                     "must be http(s)://host[:port] without a path, like https://s3.eu-west-1.amazonaws.com or http://minio:9000, got {raw:?}"
                 ),
@@ -1250,43 +1291,47 @@ fn read_backup_s3(r: &mut Reader<'_>) -> Option<BackupS3Settings> {
         }
         Some(Ok(e)) => Some(e),
     };
-    let region = region.unwrap_or_else(|| BackupS3Settings::DEFAULT_REGION.to_owned());
+    let region = region.unwrap_or_else(|| S3Settings::DEFAULT_REGION.to_owned());
     if !region
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
     {
         r.error(
-            "BACKUP_S3_REGION",
+            v.region,
             format!("must be a region name like eu-west-1, got {region:?}"),
         );
         ok = false;
     }
-    let prefix = prefix.unwrap_or_else(|| BackupS3Settings::DEFAULT_PREFIX.to_owned());
+    let prefix = prefix.unwrap_or_else(|| v.default_prefix.to_owned());
     if prefix.starts_with('/') || prefix.chars().any(char::is_control) {
         r.error(
-            "BACKUP_S3_PREFIX",
+            v.prefix,
             format!(
-                "must be an object key prefix like formula-pm/ (no leading '/'), got {prefix:?}"
+                "must be an object key prefix like {} (no leading '/'), got {prefix:?}",
+                v.default_prefix
             ),
         );
         ok = false;
     }
     if access_key_id.is_none() {
         r.error(
-            "BACKUP_S3_ACCESS_KEY_ID",
-            "is required when BACKUP_S3_BUCKET is set",
+            v.access_key_id,
+            format!("is required when {} is set", v.bucket),
         );
     }
     if secret_access_key.is_none() {
         r.error(
-            "BACKUP_S3_SECRET_ACCESS_KEY",
-            "is required when BACKUP_S3_BUCKET is set (or BACKUP_S3_SECRET_ACCESS_KEY_FILE)",
+            v.secret_access_key,
+            format!(
+                "is required when {} is set (or {}_FILE)",
+                v.bucket, v.secret_access_key
+            ),
         );
     }
     if !ok {
         return None;
     }
-    Some(BackupS3Settings {
+    Some(S3Settings {
         endpoint: endpoint?,
         bucket,
         region,
@@ -2428,6 +2473,39 @@ mod tests {
             vars.push((name, bad));
             error_for(&vars, name);
         }
+    }
+
+    #[test]
+    fn uploaded_files_go_to_a_bucket_when_s3_is_configured() {
+        assert_eq!(load(&[]).unwrap().files_s3, None);
+        let full = [
+            ("S3_ENDPOINT", "https://s3.eu-west-1.amazonaws.com"),
+            ("S3_BUCKET", "pm-files"),
+            ("S3_REGION", "eu-west-1"),
+            ("S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            (
+                "S3_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            ),
+        ];
+        let c = load(&full).unwrap();
+        let s3 = c.files_s3.clone().unwrap();
+        assert_eq!(s3.prefix, "uploads/");
+        assert_eq!(s3.region, "eu-west-1");
+        assert_eq!(c.backup.s3, None, "the backup bucket is configured apart");
+        let lines = c.redacted_lines();
+        assert!(lines.contains(&"S3_BUCKET=pm-files".to_owned()));
+        assert!(lines.contains(&"S3_SECRET_ACCESS_KEY=<redacted>".to_owned()));
+        assert!(!lines.iter().any(|l| l.contains("EXAMPLEKEY")));
+        let vars: Vec<_> = full
+            .iter()
+            .copied()
+            .filter(|(n, _)| *n != "S3_ACCESS_KEY_ID")
+            .collect();
+        let msg = error_for(&vars, "S3_ACCESS_KEY_ID");
+        assert!(msg.contains("required when S3_BUCKET is set"), "{msg}");
+        let msg = error_for(&[("S3_ENDPOINT", "http://minio:9000")], "S3_BUCKET");
+        assert!(msg.contains("required when S3_ENDPOINT is set"), "{msg}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod serve;
 
 use std::sync::Arc;
 
+use formula_app::blobs::BlobStore;
 use formula_app::mail::NoMailer;
 use formula_app::ports::{Mailer, Store};
 use formula_app::{AppError, Services};
@@ -39,8 +40,8 @@ pub(crate) fn services(config: &Config, store: Arc<dyn Store>) -> Services {
         None => Arc::new(NoMailer),
     };
     let services = Services::new(store, mailer, config.app_config());
-    match local_blobs(config) {
-        Ok(blobs) => services.with_blobs(Arc::new(blobs)),
+    match blobs(config) {
+        Ok(blobs) => services.with_blobs(blobs),
         Err(e) => {
             // Commands that never touch files still run; the server checks this at start.
             tracing::warn!(error = %e, "the uploads folder is not usable; files are kept in memory");
@@ -49,12 +50,22 @@ pub(crate) fn services(config: &Config, store: Arc<dyn Store>) -> Services {
     }
 }
 
-/// Uploaded files under `DATA_DIR/uploads` (which backups carry), spooled in `DATA_DIR/uploads-tmp`.
-pub(crate) fn local_blobs(config: &Config) -> std::io::Result<formula_infra::blobs::LocalBlobs> {
-    formula_infra::blobs::LocalBlobs::open(
-        config.data_dir.join(crate::archive::UPLOADS_DIR),
-        config.data_dir.join("uploads-tmp"),
-    )
+/// Where uploaded files are kept: the `S3_*` bucket when one is configured, else
+/// `DATA_DIR/uploads` (which backups carry). Either way uploads are spooled in
+/// `DATA_DIR/uploads-tmp` while they arrive.
+pub(crate) fn blobs(config: &Config) -> std::io::Result<Arc<dyn BlobStore>> {
+    let spool = config.data_dir.join("uploads-tmp");
+    Ok(match &config.files_s3 {
+        Some(s3) => Arc::new(formula_infra::s3_blobs::S3Blobs::open(
+            s3.bucket(),
+            s3.prefix.clone(),
+            spool,
+        )?),
+        None => Arc::new(formula_infra::blobs::LocalBlobs::open(
+            config.data_dir.join(crate::archive::UPLOADS_DIR),
+            spool,
+        )?),
+    })
 }
 
 fn smtp_settings(smtp: &SmtpConfig) -> SmtpSettings {

@@ -65,17 +65,18 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
             .with_slow_threshold(Duration::from_millis(config.ops.slow_query_ms)),
     );
     // Uploads a stopped server left half-received are removed before anything is accepted.
-    let blobs = super::local_blobs(config).map_err(|e| {
+    let blobs = super::blobs(config).map_err(|e| {
         anyhow::anyhow!(
-            "the uploads folder {} cannot be used: {e}",
-            config.data_dir.join(crate::archive::UPLOADS_DIR).display()
+            "the uploads folders under {} cannot be used: {e}",
+            config.data_dir.display()
         )
     })?;
-    let swept = blobs.sweep_spool()?;
+    let swept = formula_infra::blobs::sweep_spool(&blobs.spool_dir())?;
     if swept > 0 {
         tracing::info!(files = swept, "removed unfinished uploads");
     }
-    let services = super::services(config, store).with_blobs(Arc::new(blobs));
+    tracing::info!(storage = blobs.backend(), "uploaded files storage");
+    let services = super::services(config, store).with_blobs(blobs);
     let (services, redis) = match &config.redis {
         Some(settings) => {
             let (services, web) = crate::redis::attach(settings, services, &metrics).await?;
