@@ -245,7 +245,7 @@ impl Services {
         Ok(d)
     }
 
-    async fn drawing_for(
+    pub(crate) async fn drawing_for(
         &self,
         caller: &Caller,
         id: Uuid,

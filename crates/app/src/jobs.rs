@@ -41,7 +41,8 @@ pub use worker::{RunOutcome, run_worker};
 
 /// Sends one email: payload `{to, subject, body}`.
 pub const SEND_EMAIL: &str = "send_email";
-/// Deletes expired and idle sessions and used or expired password-reset links.
+/// Deletes expired and idle sessions and used or expired password-reset links, and removes
+/// stored files whose records were deleted but whose removal failed at the time.
 pub const CLEANUP_SESSIONS: &str = "cleanup_sessions";
 /// Deletes audit entries older than the retention (payload `{days}`), except [`KEEP_ACTIONS`].
 pub const AUDIT_RETENTION: &str = "audit_retention";

@@ -3,6 +3,7 @@
 //! The ports this layer needs (`Store`, `Mailer`) are traits implemented elsewhere.
 
 pub mod accounts;
+pub mod attachments;
 pub mod blobs;
 pub mod cache;
 pub mod clients;

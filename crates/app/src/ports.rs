@@ -2,6 +2,7 @@
 //! `formula-store` implements `Store` for SQLite and PostgreSQL.
 
 use async_trait::async_trait;
+use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
@@ -376,6 +377,21 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<Drawing>;
+    // Attachments.
+    /// What is attached to one thing, oldest first.
+    async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid)
+    -> AppResult<Vec<Attachment>>;
+    async fn get_attachment(&self, id: Uuid) -> AppResult<Option<Attachment>>;
+    async fn insert_attachment(&self, attachment: &Attachment, audit: &AuditEntry)
+    -> AppResult<()>;
+    /// Deletes an attachment; `false` when it was already gone. Its file's key joins the
+    /// deleted files (as does that of every revision or attachment deleted with its owner).
+    async fn delete_attachment(&self, id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    /// Up to `limit` keys of stored files whose records are gone.
+    async fn deleted_files(&self, limit: u32) -> AppResult<Vec<String>>;
+    /// Forgets keys whose files have been removed from storage.
+    async fn forget_deleted_files(&self, keys: &[String]) -> AppResult<()>;
+
     /// A drawing's revisions, newest first.
     async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>>;
     async fn get_revision(&self, id: Uuid) -> AppResult<Option<Revision>>;

@@ -480,6 +480,8 @@ impl Services {
         )?;
         let a = audit(caller, "delete", "project", id, &current.code, Vec::new());
         self.store.delete_project(id, expected_version, &a).await?;
+        // Its drawing revisions and attachments went with it; their files go now.
+        self.remove_deleted_files().await;
         self.changed("project.deleted", id, id, None).await;
         Ok(())
     }

@@ -616,7 +616,7 @@ impl Services {
         self.scope_item_for(caller, id, Action::ViewScope).await
     }
 
-    async fn scope_item_for(
+    pub(crate) async fn scope_item_for(
         &self,
         caller: &Caller,
         id: Uuid,
@@ -708,6 +708,8 @@ impl Services {
         self.store
             .delete_scope_item(id, expected_version, &a)
             .await?;
+        // Its attachments went with it; their files go now.
+        self.remove_deleted_files().await;
         self.changed("scope.changed", current.project_id, id, None)
             .await;
         Ok(())

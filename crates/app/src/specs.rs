@@ -207,7 +207,7 @@ impl Services {
         })
     }
 
-    async fn spec_for(
+    pub(crate) async fn spec_for(
         &self,
         caller: &Caller,
         id: Uuid,

@@ -79,7 +79,11 @@ fn hours(errors: &mut FieldErrors, field: &str, v: Option<f64>) -> Option<f64> {
 }
 
 impl Services {
-    async fn task_for(&self, caller: &Caller, id: Uuid) -> AppResult<(Task, ProjectAccess)> {
+    pub(crate) async fn task_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(Task, ProjectAccess)> {
         let task = self
             .store
             .get_task(id)
@@ -340,6 +344,8 @@ impl Services {
         )?;
         let a = audit(caller, "delete", "task", id, &current.title, Vec::new());
         self.store.delete_task(id, expected_version, &a).await?;
+        // Its attachments went with it; their files go now.
+        self.remove_deleted_files().await;
         self.changed("task.deleted", current.project_id, id, None)
             .await;
         Ok(())

@@ -102,20 +102,32 @@ fn extension(name: &str) -> Option<String> {
     (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
 }
 
-/// Checks that a drawing file is what its name says and arrived whole: the content must be a
-/// PDF, an image or a CAD file, match the extension, and a PDF must end with its `%%EOF`
-/// marker (`tail` is the file's last bytes). The error says exactly what is wrong.
-pub fn check_drawing_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'static str, String> {
-    let Some(found) = sniff(head) else {
-        return Err(
-            "the file is not a PDF, an image (PNG, JPEG, GIF, WebP, TIFF) or a CAD drawing (DWG, DXF)"
-                .into(),
-        );
-    };
+/// Every kind [`sniff`] recognises.
+const KNOWN: [Sniffed; 8] = [PDF, PNG, JPEG, GIF, WEBP, TIFF, DWG, DXF];
+
+/// Office documents and archives: ZIP containers told apart by their extension only.
+const ZIPPED: &[(&str, &str)] = &[
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    ("zip", "application/zip"),
+];
+
+/// The content must match the extension (when the name has one), and a PDF must be whole.
+fn check_found(found: Sniffed, tail: &[u8], name: &str) -> Result<&'static str, String> {
     if let Some(ext) = extension(name)
         && !found.extensions.contains(&ext.as_str())
     {
-        let claimed = [PDF, PNG, JPEG, GIF, WEBP, TIFF, DWG, DXF]
+        let claimed = KNOWN
             .into_iter()
             .find(|s| s.extensions.contains(&ext.as_str()));
         return Err(match claimed {
@@ -133,6 +145,49 @@ pub fn check_drawing_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'stat
         return Err("the PDF is incomplete (it does not end properly); upload it again".into());
     }
     Ok(found.mime)
+}
+
+/// Checks that a drawing file is what its name says and arrived whole: the content must be a
+/// PDF, an image or a CAD file, match the extension, and a PDF must end with its `%%EOF`
+/// marker (`tail` is the file's last bytes). The error says exactly what is wrong.
+pub fn check_drawing_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'static str, String> {
+    let Some(found) = sniff(head) else {
+        return Err(
+            "the file is not a PDF, an image (PNG, JPEG, GIF, WebP, TIFF) or a CAD drawing (DWG, DXF)"
+                .into(),
+        );
+    };
+    check_found(found, tail, name)
+}
+
+/// Checks an attachment, which may be any kind of file: what [`sniff`] recognises must match
+/// its name (and a PDF be whole); a name that promises such a file must hold one; Office
+/// documents must be the ZIP containers they are. Anything else is kept as
+/// `application/octet-stream` and only ever downloaded, never shown in the browser.
+pub fn check_attachment_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'static str, String> {
+    if let Some(found) = sniff(head) {
+        return check_found(found, tail, name);
+    }
+    let ext = extension(name).unwrap_or_default();
+    if let Some(claimed) = KNOWN
+        .into_iter()
+        .find(|s| s.extensions.contains(&ext.as_str()))
+    {
+        return Err(format!(
+            "the file is named .{ext} but is not {}; check that it is the right file and that it is not damaged",
+            claimed.what
+        ));
+    }
+    if let Some((_, mime)) = ZIPPED.iter().find(|(e, _)| *e == ext) {
+        return if head.starts_with(b"PK\x03\x04") {
+            Ok(mime)
+        } else {
+            Err(format!(
+                "the file is named .{ext} but is not one (it may be damaged); save it again and upload it"
+            ))
+        };
+    }
+    Ok("application/octet-stream")
 }
 
 /// The name to keep and show for an upload: without any folder part, control characters or
@@ -155,6 +210,33 @@ pub fn display_name(original: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_may_be_any_file_but_never_lie_about_their_kind() {
+        let pdf = b"%PDF-1.7\n...";
+        assert_eq!(
+            check_attachment_file(pdf, b"%%EOF", "spec sheet.pdf"),
+            Ok("application/pdf")
+        );
+        let e = check_attachment_file(b"plain text", b"", "sheet.pdf").unwrap_err();
+        assert!(e.contains("is not a PDF"), "{e}");
+        let e = check_attachment_file(pdf, b"cut off", "sheet.pdf").unwrap_err();
+        assert!(e.contains("incomplete"), "{e}");
+        assert_eq!(
+            check_attachment_file(b"PK\x03\x04rest", b"", "boq.xlsx"),
+            Ok("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        );
+        let e = check_attachment_file(b"not a zip", b"", "boq.xlsx").unwrap_err();
+        assert!(e.contains("named .xlsx"), "{e}");
+        assert_eq!(
+            check_attachment_file(b"site notes", b"", "notes.txt"),
+            Ok("application/octet-stream")
+        );
+        assert_eq!(
+            check_attachment_file(b"\xFF\xD8\xFFjpeg", b"", "IMG_0001.JPG"),
+            Ok("image/jpeg")
+        );
+    }
 
     #[test]
     fn content_decides_not_the_name() {

@@ -1,6 +1,7 @@
 //! The Formula PM domain: entities, value types, state machines and the one
 //! `authorize()` every use case asks. Pure: no I/O, no async, no clock.
 
+pub mod attachment;
 pub mod audit;
 pub mod authz;
 pub mod client;

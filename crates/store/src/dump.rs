@@ -408,6 +408,32 @@ const TABLES: &[Table] = &[
         ],
         key: &["id"],
     },
+    // Migration 0009. Pending file removals travel too, so a restored server still removes
+    // the files the archive carries for records that were already deleted.
+    Table {
+        name: "attachments",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("owner_kind", T),
+            ("owner_id", U),
+            ("purpose", T),
+            ("caption", T),
+            ("file_name", T),
+            ("file_size", I),
+            ("file_sha256", T),
+            ("file_mime", T),
+            ("blob_key", T),
+            ("uploaded_by", U),
+            ("uploaded_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "deleted_files",
+        columns: &[("blob_key", T)],
+        key: &["blob_key"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral

@@ -20,6 +20,7 @@
 #[macro_use]
 mod sql;
 
+mod attachments;
 mod audit;
 mod auth;
 mod clients;

@@ -9,6 +9,7 @@ use formula_app::ports::{
 use formula_app::query::{
     AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
 };
+use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
@@ -23,7 +24,9 @@ use uuid::Uuid;
 
 use crate::pool::Db;
 use crate::sql::Stmt;
-use crate::{audit, auth, clients, dashboard, drawings, projects, scope, specs, tasks, users};
+use crate::{
+    attachments, audit, auth, clients, dashboard, drawings, projects, scope, specs, tasks, users,
+};
 
 #[async_trait]
 impl Store for Db {
@@ -379,6 +382,32 @@ impl Store for Db {
         audit: &AuditEntry,
     ) -> AppResult<Drawing> {
         Ok(drawings::update_drawing(self, drawing, expected_version, audit).await?)
+    }
+    async fn list_attachments(
+        &self,
+        kind: OwnerKind,
+        owner_id: Uuid,
+    ) -> AppResult<Vec<Attachment>> {
+        Ok(attachments::list(self, kind, owner_id).await?)
+    }
+    async fn get_attachment(&self, id: Uuid) -> AppResult<Option<Attachment>> {
+        Ok(attachments::get(self, id).await?)
+    }
+    async fn insert_attachment(
+        &self,
+        attachment: &Attachment,
+        audit: &AuditEntry,
+    ) -> AppResult<()> {
+        Ok(attachments::insert(self, attachment, audit).await?)
+    }
+    async fn delete_attachment(&self, id: Uuid, audit: &AuditEntry) -> AppResult<bool> {
+        Ok(attachments::delete(self, id, audit).await?)
+    }
+    async fn deleted_files(&self, limit: u32) -> AppResult<Vec<String>> {
+        Ok(attachments::deleted_files(self, limit).await?)
+    }
+    async fn forget_deleted_files(&self, keys: &[String]) -> AppResult<()> {
+        Ok(attachments::forget_deleted_files(self, keys).await?)
     }
     async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>> {
         Ok(drawings::list_revisions(self, drawing_id).await?)

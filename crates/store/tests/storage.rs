@@ -80,6 +80,7 @@ on_both_backends! {
     scope_saves_are_all_or_nothing: sqlite_scope_saves_are_all_or_nothing, postgres_scope_saves_are_all_or_nothing;
     drawings_keep_revisions_reviews_and_links: sqlite_drawings_keep_revisions_reviews_and_links, postgres_drawings_keep_revisions_reviews_and_links;
     specs_settings_and_releases_round_trip: sqlite_specs_settings_and_releases_round_trip, postgres_specs_settings_and_releases_round_trip;
+    attachments_and_deleted_files: sqlite_attachments_and_deleted_files, postgres_attachments_and_deleted_files;
 }
 
 /// Backup and export: a dump loads into a fresh database of the other backend (and back)

@@ -195,6 +195,11 @@ impl Services {
                     .delete_stale_credentials(now, now - self.config.session_idle)
                     .await?;
                 tracing::info!(target: "formula_pm::jobs", deleted = n, "expired sessions and reset links deleted");
+                // Files whose records were deleted while storage was away are retried here.
+                let files = self.remove_deleted_files().await;
+                if files > 0 {
+                    tracing::info!(target: "formula_pm::jobs", files, "files of deleted records removed");
+                }
                 Ok(Completion::Plain)
             }
             AUDIT_RETENTION => {

@@ -155,6 +155,34 @@ pub async fn fill(db: &Db) {
     )
     .await
     .unwrap();
+    let sample = f::attachment(
+        &p1,
+        formula_domain::attachment::OwnerKind::Drawing,
+        d.id,
+        "Échantillon \"B\".jpg",
+    );
+    db.insert_attachment(
+        &sample,
+        &f::audit(Some(&pm), "attach", "drawing", d.id, "d"),
+    )
+    .await
+    .unwrap();
+    // One removed: its file waits in deleted_files, which travels too.
+    let gone = f::attachment(
+        &p1,
+        formula_domain::attachment::OwnerKind::Project,
+        p1.id,
+        "old.pdf",
+    );
+    db.insert_attachment(&gone, &f::audit(Some(&pm), "attach", "project", p1.id, "p"))
+        .await
+        .unwrap();
+    db.delete_attachment(
+        gone.id,
+        &f::audit(Some(&pm), "detach", "project", p1.id, "p"),
+    )
+    .await
+    .unwrap();
     let mut spec = f::spec(&p1, "V-01");
     spec.scope_item_ids = vec![item.id];
     spec.drawing_ids = vec![d.id];
@@ -335,6 +363,8 @@ async fn round_trip(source: TestDb) {
         "project_reviewers",
         "audit_log",
         "jobs",
+        "attachments",
+        "deleted_files",
     ] {
         assert!(counts[table] > 0, "fixtures fill {table}");
     }

@@ -334,3 +334,30 @@ pub fn spec(project: &Project, code: &str) -> Spec {
         version: 1,
     }
 }
+
+/// An attachment on `owner` of `project`.
+pub fn attachment(
+    project: &Project,
+    kind: formula_domain::attachment::OwnerKind,
+    owner: Uuid,
+    name: &str,
+) -> formula_domain::attachment::Attachment {
+    let id = Uuid::now_v7();
+    formula_domain::attachment::Attachment {
+        id,
+        project_id: project.id,
+        owner_kind: kind,
+        owner_id: owner,
+        purpose: formula_domain::attachment::Purpose::Document,
+        caption: Some("From site".into()),
+        file: FileInfo {
+            name: name.to_owned(),
+            size: 42,
+            sha256: "cd".repeat(32),
+            mime: "application/pdf".into(),
+        },
+        blob_key: formula_domain::attachment::Attachment::blob_key_for(project.id, id),
+        uploaded_by_name: None,
+        uploaded_at: now(),
+    }
+}

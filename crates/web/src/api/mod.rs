@@ -8,6 +8,7 @@
 //!   through `If-Match`, 409 through the body);
 //! - ids in paths are UUIDs (anything else is 400 `invalid_id`).
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clients;
@@ -177,8 +178,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::default()
                 .routes(routes!(drawings::upload_revision))
+                .routes(routes!(
+                    attachments::list_attachments,
+                    attachments::create_attachment
+                ))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .routes(routes!(
+            attachments::get_attachment,
+            attachments::delete_attachment
+        ))
+        .routes(routes!(attachments::download))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))

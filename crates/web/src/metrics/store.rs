@@ -19,6 +19,7 @@ use formula_app::ports::{
 use formula_app::query::{
     AuditQuery, ClientQuery, Page, ProjectQuery, ScopeQuery, TaskQuery, UserQuery,
 };
+use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
@@ -160,6 +161,12 @@ metered! {
     async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>>;
     async fn insert_drawing(&self, drawing: &Drawing, audit: &AuditEntry) -> AppResult<()>;
     async fn update_drawing(&self, drawing: &Drawing, expected_version: i64, audit: &AuditEntry) -> AppResult<Drawing>;
+    async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid) -> AppResult<Vec<Attachment>>;
+    async fn get_attachment(&self, id: Uuid) -> AppResult<Option<Attachment>>;
+    async fn insert_attachment(&self, attachment: &Attachment, audit: &AuditEntry) -> AppResult<()>;
+    async fn delete_attachment(&self, id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    async fn deleted_files(&self, limit: u32) -> AppResult<Vec<String>>;
+    async fn forget_deleted_files(&self, keys: &[String]) -> AppResult<()>;
     async fn list_revisions(&self, drawing_id: Uuid) -> AppResult<Vec<Revision>>;
     async fn get_revision(&self, id: Uuid) -> AppResult<Option<Revision>>;
     async fn insert_revision(&self, revision: &Revision, audit: &AuditEntry) -> AppResult<()>;

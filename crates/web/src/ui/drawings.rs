@@ -19,11 +19,13 @@ use uuid::Uuid;
 use crate::csrf::{CsrfForm, same};
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
 use crate::uploads;
+use formula_domain::attachment::OwnerKind;
 
 const NEW_FIELDS: &[&str] = &["number", "title", "kind", "area", "scheme"];
 const FILTERS: &[&str] = &["status", "area", "scope_item_id", "overdue", "q"];
@@ -251,6 +253,7 @@ struct DrawingPage {
     decisions: Vec<Opt>,
     /// Every scope item of the project, and whether the drawing covers it.
     items: Vec<(Opt, bool)>,
+    attachments: AttachmentsCard,
 }
 
 async fn drawing_page(
@@ -291,7 +294,16 @@ async fn drawing_page(
     } else {
         review.status()
     };
+    let attachments = card(
+        state,
+        page,
+        OwnerKind::Drawing,
+        id,
+        format!("/drawings/{id}"),
+    )
+    .await?;
     let view = DrawingPage {
+        attachments,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.drawing.number, x.drawing.title),

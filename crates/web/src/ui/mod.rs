@@ -6,6 +6,7 @@
 //! posts inline. For htmx requests handlers answer with the fragment that changed.
 
 mod admin;
+mod attachments;
 mod auth;
 mod clients;
 mod dashboard;
@@ -117,6 +118,12 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/review-settings",
             post(drawings::review_settings),
         )
+        .route(
+            "/attachments",
+            post(attachments::create).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/attachments/{id}/delete", post(attachments::delete))
+        .route("/attachments/{id}/file", get(attachments::file))
         .route("/drawings/{id}", get(drawings::page))
         .route(
             "/drawings/{id}/revisions",

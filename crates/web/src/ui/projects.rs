@@ -17,11 +17,13 @@ use uuid::Uuid;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::format;
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::lists::{ListUrl, Pager, SortLink, active_sort, paging, sort_links};
 use crate::ui::{render, see_other};
+use formula_domain::attachment::OwnerKind;
 
 /// Rows per page of the project list.
 const PAGE_SIZE: u32 = 50;
@@ -433,6 +435,7 @@ struct OverviewPage {
     csrf: String,
     /// Status buttons: only the allowed next statuses, only for those who may change it.
     next: Vec<ProjectStatus>,
+    attachments: AttachmentsCard,
 }
 
 async fn overview_page(
@@ -452,7 +455,16 @@ async fn overview_page(
         Vec::new()
     };
     let title = format!("{} {}", p.code, p.name);
+    let attachments = card(
+        state,
+        page,
+        OwnerKind::Project,
+        id,
+        format!("/projects/{id}"),
+    )
+    .await?;
     let view = OverviewPage {
+        attachments,
         layout: page.layout_with(Section::Projects, title, flash),
         head: ProjectHeader::new(p, access, page, state, "overview"),
         csrf: page.csrf.clone(),

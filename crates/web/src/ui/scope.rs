@@ -16,10 +16,12 @@ use uuid::Uuid;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
+use formula_domain::attachment::OwnerKind;
 
 const NEW_FIELDS: &[&str] = &[
     "group_id",
@@ -518,6 +520,7 @@ struct EditPage {
     form: FormState,
     units: Vec<Opt>,
     statuses: Vec<Opt>,
+    attachments: AttachmentsCard,
 }
 
 fn item_form(i: &ScopeItem) -> FormState {
@@ -579,7 +582,16 @@ async fn edit_page(
         .collect();
     let (_, _, r) = s.readiness(&page.caller, item.project_id).await?;
     let readiness = r.items.into_iter().find(|x| x.item_id == item.id);
+    let attachments = card(
+        state,
+        page,
+        OwnerKind::ScopeItem,
+        item.id,
+        format!("/scope-items/{}/edit", item.id),
+    )
+    .await?;
     let view = EditPage {
+        attachments,
         layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
         drawings,
         specs,

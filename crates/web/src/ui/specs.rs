@@ -18,10 +18,12 @@ use uuid::Uuid;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
+use formula_domain::attachment::OwnerKind;
 
 const NEW_FIELDS: &[&str] = &[
     "code",
@@ -163,6 +165,7 @@ struct SpecPage {
     decisions: Vec<Opt>,
     next_steps: Vec<Opt>,
     items: Vec<(Opt, bool)>,
+    attachments: AttachmentsCard,
 }
 
 async fn spec_page(
@@ -213,7 +216,9 @@ async fn spec_page(
     } else {
         procure.status()
     };
+    let attachments = card(state, page, OwnerKind::Spec, id, format!("/specs/{id}")).await?;
     let view = SpecPage {
+        attachments,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.spec.code, x.spec.description),

@@ -19,12 +19,14 @@ use uuid::Uuid;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::format;
 use crate::ui::forms::{Conflict, FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::lists::{ListUrl, Pager, SortLink, active_sort, paging, sort_links};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
+use formula_domain::attachment::OwnerKind;
 
 const PAGE_SIZE: u32 = 25;
 const NEW_FIELDS: &[&str] = &["title", "assignee_id", "due_date", "priority"];
@@ -458,6 +460,7 @@ struct EditPage {
     priorities: Vec<Opt>,
     members: Vec<Opt>,
     today: Date,
+    attachments: AttachmentsCard,
 }
 
 /// The edit form filled from a stored task.
@@ -497,7 +500,16 @@ async fn edit_view(
     if let Some(extra) = TaskRow::new(t.clone(), false, &members).extra_assignee {
         member_opts.push(extra);
     }
+    let attachments = card(
+        state,
+        page,
+        OwnerKind::Task,
+        t.id,
+        format!("/tasks/{}", t.id),
+    )
+    .await?;
     let view = EditPage {
+        attachments,
         layout: page.layout(Section::Projects, t.title.clone()),
         can_edit: can_edit(page, &t, access),
         can_delete: authorize(

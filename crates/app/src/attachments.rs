@@ -1,0 +1,287 @@
+//! Attachments on projects, tasks, scope items, drawings and specifications: who may see and
+//! add them (whoever may see or change what they are attached to), the upload (checked like
+//! any file, stored only when valid, removed again if the record fails), and the removal of
+//! stored files whose records are gone.
+
+use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
+use formula_domain::authz::{Action, Resource};
+use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::files::{FileInfo, check_attachment_file, display_name};
+use uuid::Uuid;
+
+use crate::blobs::{BlobRead, ByteRange, Unsatisfiable};
+use crate::context::Caller;
+use crate::drawings::Upload;
+use crate::error::{AppError, AppResult};
+use crate::services::{Services, audit, ensure};
+
+/// Files removed from storage per round when sweeping deleted ones.
+const SWEEP_BATCH: u32 = 200;
+
+/// What is attached to one thing, and whether the caller may add and remove attachments.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AttachmentList {
+    pub items: Vec<Attachment>,
+    pub can_manage: bool,
+}
+
+impl Services {
+    /// Checks that the caller may see (or, with `manage`, change) the owner and returns its
+    /// project and a label for the audit trail. Something the caller may not see is "not found".
+    async fn attachment_owner(
+        &self,
+        caller: &Caller,
+        kind: OwnerKind,
+        owner_id: Uuid,
+        manage: bool,
+    ) -> AppResult<(Uuid, String)> {
+        match kind {
+            OwnerKind::Project => {
+                let (project, access) = self.project_for(caller, owner_id).await?;
+                if manage {
+                    ensure(caller, Action::UpdateProject, &Resource::Project(access))?;
+                }
+                Ok((project.id, project.code))
+            }
+            OwnerKind::Task => {
+                let (task, access) = self.task_for(caller, owner_id).await?;
+                if manage {
+                    ensure(
+                        caller,
+                        Action::UpdateTask,
+                        &Resource::Task {
+                            project: access,
+                            assignee: task.assignee_id,
+                        },
+                    )?;
+                } else {
+                    ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
+                }
+                Ok((task.project_id, task.title))
+            }
+            OwnerKind::ScopeItem => {
+                let action = if manage {
+                    Action::ManageScope
+                } else {
+                    Action::ViewScope
+                };
+                let (item, _) = self.scope_item_for(caller, owner_id, action).await?;
+                Ok((item.project_id, item.code))
+            }
+            OwnerKind::Drawing => {
+                let action = if manage {
+                    Action::ManageDrawings
+                } else {
+                    Action::ViewDrawings
+                };
+                let (drawing, _) = self.drawing_for(caller, owner_id, action).await?;
+                Ok((drawing.project_id, drawing.number))
+            }
+            OwnerKind::Spec => {
+                let action = if manage {
+                    Action::ManageSpecs
+                } else {
+                    Action::ViewSpecs
+                };
+                let (spec, _) = self.spec_for(caller, owner_id, action).await?;
+                Ok((spec.project_id, spec.code))
+            }
+        }
+    }
+
+    /// What is attached to a project, task, scope item, drawing or specification.
+    pub async fn list_attachments(
+        &self,
+        caller: &Caller,
+        kind: OwnerKind,
+        owner_id: Uuid,
+    ) -> AppResult<AttachmentList> {
+        self.attachment_owner(caller, kind, owner_id, false).await?;
+        let can_manage = match self.attachment_owner(caller, kind, owner_id, true).await {
+            Ok(_) => true,
+            Err(AppError::Forbidden | AppError::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        let items = self.store.list_attachments(kind, owner_id).await?;
+        Ok(AttachmentList { items, can_manage })
+    }
+
+    /// Attaches an uploaded file. Any kind of file is accepted, but one whose name promises a
+    /// PDF, an image, a CAD drawing or an Office document must really be one (and whole).
+    pub async fn add_attachment(
+        &self,
+        caller: &Caller,
+        kind: OwnerKind,
+        owner_id: Uuid,
+        purpose: Option<Purpose>,
+        caption: Option<String>,
+        upload: &Upload,
+    ) -> AppResult<Attachment> {
+        let (project_id, owner_label) = self.attachment_owner(caller, kind, owner_id, true).await?;
+        let mut errors = FieldErrors::new();
+        let caption = optional_text(&mut errors, "caption", caption.as_deref(), 500);
+        let name = display_name(&upload.name).unwrap_or_else(|e| {
+            errors.add("file", e);
+            String::new()
+        });
+        if upload.size == 0 {
+            errors.add("file", "the file is empty (0 bytes)");
+        }
+        let mime = if name.is_empty() || upload.size == 0 {
+            ""
+        } else {
+            check_attachment_file(&upload.head, &upload.tail, &name).unwrap_or_else(|e| {
+                errors.add("file", e);
+                ""
+            })
+        };
+        errors.into_result()?;
+        let id = formula_domain::new_id();
+        let attachment = Attachment {
+            id,
+            project_id,
+            owner_kind: kind,
+            owner_id,
+            purpose: purpose.unwrap_or(Purpose::Document),
+            caption,
+            file: FileInfo {
+                name,
+                size: i64::try_from(upload.size).unwrap_or(i64::MAX),
+                sha256: upload.sha256.clone(),
+                mime: mime.to_owned(),
+            },
+            blob_key: Attachment::blob_key_for(project_id, id),
+            uploaded_by_name: Some(caller.actor.name.clone()),
+            uploaded_at: self.now(),
+        };
+        self.blobs
+            .put_file(&attachment.blob_key, &upload.path)
+            .await?;
+        let a = audit(
+            caller,
+            "attach",
+            kind.as_str(),
+            owner_id,
+            &owner_label,
+            vec![formula_domain::audit::FieldChange {
+                field: "attachment".into(),
+                old: serde_json::Value::Null,
+                new: serde_json::Value::String(attachment.file.name.clone()),
+            }],
+        );
+        if let Err(e) = self.store.insert_attachment(&attachment, &a).await {
+            // Nothing half-written: the file goes with the row that failed.
+            if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
+                tracing::warn!(key = %attachment.blob_key, error = %cleanup, "could not remove the file of a failed upload");
+            }
+            return Err(e);
+        }
+        self.changed("attachment.added", project_id, owner_id, None)
+            .await;
+        Ok(attachment)
+    }
+
+    /// An attachment the caller may see.
+    pub async fn get_attachment(&self, caller: &Caller, id: Uuid) -> AppResult<Attachment> {
+        let attachment = self
+            .store
+            .get_attachment(id)
+            .await?
+            .ok_or(AppError::NotFound("attachment"))?;
+        self.attachment_owner(caller, attachment.owner_kind, attachment.owner_id, false)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("attachment"),
+                other => other,
+            })?;
+        Ok(attachment)
+    }
+
+    /// Opens an attachment's file for download; `Err(size)` inside when the range cannot be
+    /// satisfied (416).
+    pub async fn open_attachment_file(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        range_header: Option<&str>,
+    ) -> AppResult<(Attachment, Result<BlobRead, u64>)> {
+        let attachment = self.get_attachment(caller, id).await?;
+        let size = u64::try_from(attachment.file.size).unwrap_or(0);
+        let range = match ByteRange::parse(range_header, size) {
+            Ok(r) => r,
+            Err(Unsatisfiable) => return Ok((attachment, Err(size))),
+        };
+        let read = self.blobs.read(&attachment.blob_key, range).await?;
+        Ok((attachment, Ok(read)))
+    }
+
+    /// Removes an attachment and its file.
+    pub async fn delete_attachment(&self, caller: &Caller, id: Uuid) -> AppResult<Attachment> {
+        let attachment = self.get_attachment(caller, id).await?;
+        let (project_id, owner_label) = self
+            .attachment_owner(caller, attachment.owner_kind, attachment.owner_id, true)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("attachment"),
+                other => other,
+            })?;
+        let a = audit(
+            caller,
+            "detach",
+            attachment.owner_kind.as_str(),
+            attachment.owner_id,
+            &owner_label,
+            vec![formula_domain::audit::FieldChange {
+                field: "attachment".into(),
+                old: serde_json::Value::String(attachment.file.name.clone()),
+                new: serde_json::Value::Null,
+            }],
+        );
+        if !self.store.delete_attachment(id, &a).await? {
+            return Err(AppError::NotFound("attachment"));
+        }
+        self.remove_deleted_files().await;
+        self.changed("attachment.removed", project_id, attachment.owner_id, None)
+            .await;
+        Ok(attachment)
+    }
+
+    /// Removes from storage the files whose records are gone (a deleted attachment, or the
+    /// revisions and attachments of a deleted drawing, task, scope item or project), and
+    /// forgets their keys. Runs after each such deletion and with the periodic clean-up, so a
+    /// failure here (storage away) is retried later; it is logged, never the caller's error.
+    pub async fn remove_deleted_files(&self) -> usize {
+        let mut removed = 0;
+        loop {
+            let keys = match self.store.deleted_files(SWEEP_BATCH).await {
+                Ok(k) if !k.is_empty() => k,
+                Ok(_) => return removed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not list deleted files");
+                    return removed;
+                }
+            };
+            let mut gone = Vec::with_capacity(keys.len());
+            for key in keys {
+                match self.blobs.delete(&key).await {
+                    Ok(()) => gone.push(key),
+                    Err(e) => {
+                        tracing::warn!(%key, error = %e, "could not remove a deleted file; will retry")
+                    }
+                }
+            }
+            let full_batch = gone.len() == SWEEP_BATCH as usize;
+            if gone.is_empty() {
+                return removed;
+            }
+            if let Err(e) = self.store.forget_deleted_files(&gone).await {
+                tracing::warn!(error = %e, "could not forget removed files");
+                return removed;
+            }
+            removed += gone.len();
+            if !full_batch {
+                return removed;
+            }
+        }
+    }
+}

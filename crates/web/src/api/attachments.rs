@@ -1,0 +1,249 @@
+//! Attachments: files on a project, task, scope item, drawing or specification — listed by
+//! owner, uploaded as multipart forms, downloaded (with ranges) and removed.
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use formula_app::AppError;
+use formula_app::attachments::AttachmentList;
+use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
+use uuid::Uuid;
+
+use super::docs::ProblemResponse;
+use super::extract::{PathId, created};
+use super::params::{ListFilter, Parsed, QueryParams};
+use super::{ApiResult, PREFIX};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use crate::uploads::{self, UploadError};
+
+/// Which thing's attachments `GET /attachments` lists (both required).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OwnerParams {
+    /// `project`, `task`, `scope_item`, `drawing` or `spec`.
+    pub owner_type: Option<OwnerKind>,
+    /// The id of that project, task, scope item, drawing or specification.
+    pub owner_id: Option<Uuid>,
+}
+
+impl ListFilter for OwnerParams {
+    type Query = (Option<OwnerKind>, Option<Uuid>);
+    fn read(p: &mut QueryParams) -> Self::Query {
+        (p.choice("owner_type"), p.id("owner_id"))
+    }
+}
+
+fn owner(kind: Option<OwnerKind>, id: Option<Uuid>) -> Result<(OwnerKind, Uuid), AppError> {
+    let mut errors = formula_domain::errors::FieldErrors::new();
+    if kind.is_none() {
+        errors.add(
+            "owner_type",
+            "is required: project, task, scope_item, drawing or spec",
+        );
+    }
+    if id.is_none() {
+        errors.add("owner_id", "is required: the id of what the files are on");
+    }
+    errors.into_result()?;
+    Ok((kind.unwrap_or(OwnerKind::Project), id.unwrap_or_default()))
+}
+
+/// What is attached to something
+///
+/// Oldest first, with whether the caller may add and remove attachments there. Whoever may
+/// see the project, task, scope item, drawing or specification may see its attachments.
+#[utoipa::path(
+    get,
+    path = "/attachments",
+    tag = "attachments",
+    params(OwnerParams),
+    responses(
+        (status = 200, body = AttachmentList),
+        (status = 400, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn list_attachments(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Parsed((kind, id), _): Parsed<OwnerParams>,
+) -> ApiResult<Json<AttachmentList>> {
+    let (kind, id) = owner(kind, id)?;
+    Ok(Json(
+        state
+            .services
+            .list_attachments(&caller.caller, kind, id)
+            .await?,
+    ))
+}
+
+fn upload_error(e: UploadError) -> ApiError {
+    if let UploadError::Io(io) = &e {
+        tracing::error!(error = %io, "an upload could not be spooled");
+    }
+    let code = match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",
+        StatusCode::BAD_REQUEST => "upload_incomplete",
+        _ => "internal",
+    };
+    ApiError::new(e.status(), code, e.message())
+}
+
+/// Attach a file
+///
+/// `multipart/form-data` with `owner_type`, `owner_id`, a `file` part (at most
+/// `MAX_UPLOAD_SIZE`), and optionally `purpose` (`document`, `photo` or `sample`) and
+/// `caption`. Any kind of file may be attached, but one named `.pdf`, `.png`, `.jpg`, `.dwg`,
+/// `.xlsx`… must really be one (a PDF also complete). Adding needs the right to change what
+/// the file is attached to. A refused file leaves nothing stored.
+#[utoipa::path(
+    post,
+    path = "/attachments",
+    tag = "attachments",
+    request_body(content = String, description = "`owner_type`, `owner_id`, `file`, and optionally `purpose` and `caption`", content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Attachment, headers(("location" = String))),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn create_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    multipart: Multipart,
+) -> ApiResult<Response> {
+    let s = &state.services;
+    let form =
+        uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes)
+            .await
+            .map_err(upload_error)?;
+    let mut errors = formula_domain::errors::FieldErrors::new();
+    let kind = match form.field("owner_type").map(str::parse::<OwnerKind>) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => {
+            errors.add("owner_type", e.to_string());
+            None
+        }
+        None => None,
+    };
+    let id = match form.field("owner_id").map(str::parse::<Uuid>) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            errors.add("owner_id", "must be an id (a UUID)");
+            None
+        }
+        None => None,
+    };
+    let purpose = match form.field("purpose").filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => p.parse::<Purpose>().map_or_else(
+            |e| {
+                errors.add("purpose", e.to_string());
+                None
+            },
+            Some,
+        ),
+    };
+    if form.file.is_none() {
+        errors.add("file", "attach the file as the `file` part");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
+    let (kind, id) = owner(kind, id)?;
+    let Some(file) = &form.file else {
+        return Err(AppError::field("file", "attach the file as the `file` part").into());
+    };
+    let caption = form.field("caption").map(str::to_owned);
+    let attachment = s
+        .add_attachment(&caller.caller, kind, id, purpose, caption, &file.0)
+        .await?;
+    Ok(created(
+        format!("{PREFIX}/attachments/{}", attachment.id),
+        None,
+        Json(attachment),
+    ))
+}
+
+/// An attachment
+#[utoipa::path(
+    get,
+    path = "/attachments/{id}",
+    tag = "attachments",
+    params(("id" = Uuid, Path, description = "Attachment id")),
+    responses(
+        (status = 200, body = Attachment),
+        (status = 400, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+    )
+)]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Attachment>> {
+    Ok(Json(
+        state.services.get_attachment(&caller.caller, id).await?,
+    ))
+}
+
+/// Remove an attachment
+///
+/// Its file is removed from storage too. Needs the right to change what it is attached to.
+#[utoipa::path(
+    delete,
+    path = "/attachments/{id}",
+    tag = "attachments",
+    params(("id" = Uuid, Path, description = "Attachment id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+    )
+)]
+pub async fn delete_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
+    state.services.delete_attachment(&caller.caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Download an attachment's file
+///
+/// PDFs and images open in the browser, other files download. Supports `Range` requests.
+#[utoipa::path(
+    get,
+    path = "/attachments/{id}/file",
+    tag = "attachments",
+    params(("id" = Uuid, Path, description = "Attachment id")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 206, description = "The requested part of the file"),
+        (status = 400, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 416, description = "The range is past the end of the file"),
+    )
+)]
+pub async fn download(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (attachment, read) = state
+        .services
+        .open_attachment_file(&caller.caller, id, range)
+        .await?;
+    Ok(uploads::download(&attachment.file, read))
+}
