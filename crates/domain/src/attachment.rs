@@ -34,6 +34,8 @@ string_enum!(
 pub struct Attachment {
     pub id: Uuid,
     pub project_id: Uuid,
+    /// What it is attached to (`owner_type` on the wire, like the API's parameters).
+    #[serde(rename = "owner_type")]
     pub owner_kind: OwnerKind,
     pub owner_id: Uuid,
     pub purpose: Purpose,

@@ -10,6 +10,8 @@ mod support;
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/attachments.rs"]
+mod attachments;
 #[path = "api/drawings.rs"]
 mod drawings;
 #[path = "api/events.rs"]

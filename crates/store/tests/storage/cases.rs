@@ -2258,7 +2258,10 @@ pub async fn attachments_and_deleted_files(db: &Db) {
         "the owner kind is part of the key"
     );
     assert_eq!(
-        db.get_attachment(on_drawing.id).await.unwrap().map(|a| a.file),
+        db.get_attachment(on_drawing.id)
+            .await
+            .unwrap()
+            .map(|a| a.file),
         Some(on_drawing.file.clone())
     );
     assert!(db.deleted_files(100).await.unwrap().is_empty());

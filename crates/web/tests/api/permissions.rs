@@ -350,6 +350,39 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Attachments: whoever may see the thing sees its files.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/attachments?owner_type=project&owner_id={a}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/attachments?owner_type=project&owner_id={b}"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/attachments?owner_type=scope_item&owner_id={item}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!(
+            "/api/v1/attachments?owner_type=task&owner_id={}",
+            c.task_of_designer
+        ),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+
     // Oversight.
     c.expect(
         Method::GET,
