@@ -23,6 +23,7 @@ pub mod readiness;
 pub mod scope;
 pub mod scope_import;
 pub mod secrets;
+pub mod spec_import;
 pub mod specs;
 pub mod tasks;
 pub mod throttle;

@@ -377,6 +377,16 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<Drawing>;
+    /// In one transaction: inserts `new` specifications and saves `changed` ones
+    /// compare-and-set on their expected version (a stale one fails the whole call), with
+    /// the audit entries.
+    async fn save_specs(
+        &self,
+        new: &[Spec],
+        changed: &[(Spec, i64)],
+        audit: &[AuditEntry],
+    ) -> AppResult<()>;
+
     // Attachments.
     /// What is attached to one thing, oldest first.
     async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid)

@@ -31,9 +31,12 @@ pub struct SheetRow {
     pub cells: Vec<String>,
 }
 
-/// The import template's columns: field, header written in templates and exports, and
-/// other header names accepted for it.
-pub const COLUMNS: &[(&str, &str, &[&str])] = &[
+/// An importable column: field, header written in templates and exports, and other header
+/// names accepted for it.
+pub type Column = (&'static str, &'static str, &'static [&'static str]);
+
+/// The import template's columns.
+pub const COLUMNS: &[Column] = &[
     ("group", "Group", &["section", "category", "trade"]),
     (
         "code",
@@ -149,8 +152,12 @@ pub fn header_key(header: &str) -> String {
         .collect()
 }
 
-/// For each field, the index of the column it is read from.
-fn map_columns(headers: &[String]) -> (HashMap<&'static str, usize>, Vec<String>) {
+/// For each field of `table`, the index of the column it is read from; and the headers
+/// that match none.
+fn map_columns(
+    table: &[Column],
+    headers: &[String],
+) -> (HashMap<&'static str, usize>, Vec<String>) {
     let mut found = HashMap::new();
     let mut ignored = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -158,7 +165,7 @@ fn map_columns(headers: &[String]) -> (HashMap<&'static str, usize>, Vec<String>
         if key.is_empty() {
             continue;
         }
-        let field = COLUMNS.iter().find(|(field, header, aliases)| {
+        let field = table.iter().find(|(field, header, aliases)| {
             header_key(field) == key
                 || header_key(header) == key
                 || aliases.iter().any(|a| header_key(a) == key)
@@ -258,20 +265,7 @@ impl Services {
     ) -> AppResult<ImportPreview> {
         let (preview, plan) = self.plan_import(caller, project_id, sheet).await?;
         if !preview.valid {
-            let mut errors = FieldErrors::new();
-            for e in &preview.file_errors {
-                errors.add("file", e.clone());
-            }
-            for r in preview
-                .rows
-                .iter()
-                .filter(|r| r.action == RowAction::Invalid)
-            {
-                for e in &r.errors {
-                    errors.add(&format!("line {}: {}", r.line, e.field), e.message.clone());
-                }
-            }
-            return Err(AppError::Validation(errors));
+            return Err(preview.refusal());
         }
         let Plan {
             groups,
@@ -338,44 +332,7 @@ impl Services {
             .list_scope_items(&ScopeQuery::all(project_id))
             .await?
             .items;
-        let (columns, ignored) = map_columns(&sheet.headers);
-        let mut file_errors = Vec::new();
-        for f in REQUIRED {
-            if !columns.contains_key(f) {
-                let header = COLUMNS.iter().find(|c| c.0 == *f).map_or(*f, |c| c.1);
-                file_errors.push(format!(
-                    "the file has no \"{header}\" column; use the template's headers"
-                ));
-            }
-        }
-        if sheet.rows.is_empty() {
-            file_errors.push("the file has no rows below its header".into());
-        }
-        if sheet.rows.len() > MAX_ROWS {
-            file_errors.push(format!(
-                "the file has {} rows; import at most {MAX_ROWS} at a time",
-                sheet.rows.len()
-            ));
-        }
-        let column_matches = COLUMNS
-            .iter()
-            .map(|(f, _, _)| ColumnMatch {
-                field: (*f).to_owned(),
-                header: columns.get(f).map(|i| sheet.headers[*i].clone()),
-            })
-            .collect();
-        let mut preview = ImportPreview {
-            valid: false,
-            creates: 0,
-            updates: 0,
-            unchanged: 0,
-            invalid: 0,
-            new_groups: Vec::new(),
-            columns: column_matches,
-            ignored_headers: ignored,
-            file_errors,
-            rows: Vec::new(),
-        };
+        let (columns, mut preview) = start_preview(COLUMNS, REQUIRED, sheet);
         let mut plan = Plan::default();
         if !preview.file_errors.is_empty() {
             return Ok((preview, plan));
@@ -428,8 +385,8 @@ impl Services {
                     p.errors.add("group", "is required");
                 }
                 let mut row = invalid_row(&p);
-                row.errors = as_headers(p.errors, &columns, &sheet.headers);
-                preview.rows.push(row);
+                row.errors = as_headers(COLUMNS, p.errors, &columns, &sheet.headers);
+                preview.push(row);
                 continue;
             };
             let code = match p.code.clone() {
@@ -509,19 +466,13 @@ impl Services {
                     }
                 }
             };
-            match action {
-                RowAction::Create => preview.creates += 1,
-                RowAction::Update => preview.updates += 1,
-                RowAction::Unchanged => preview.unchanged += 1,
-                RowAction::Invalid => preview.invalid += 1,
-            }
-            preview.rows.push(PreviewRow {
+            preview.push(PreviewRow {
                 line: p.line,
                 code,
                 name: item.name,
                 group: group.name,
                 action,
-                errors: as_headers(p.errors, &columns, &sheet.headers),
+                errors: as_headers(COLUMNS, p.errors, &columns, &sheet.headers),
             });
         }
         preview.valid = preview.invalid == 0;
@@ -674,6 +625,82 @@ fn same_item<'a>(
     }
 }
 
+/// Reads the header of `sheet` against `table` and checks the file as a whole (required
+/// columns present, some rows, not too many). Rows are for the caller to check.
+pub(crate) fn start_preview(
+    table: &[Column],
+    required: &[&str],
+    sheet: &Sheet,
+) -> (HashMap<&'static str, usize>, ImportPreview) {
+    let (columns, ignored) = map_columns(table, &sheet.headers);
+    let mut file_errors = Vec::new();
+    for f in required {
+        if !columns.contains_key(f) {
+            let header = table.iter().find(|c| c.0 == *f).map_or(*f, |c| c.1);
+            file_errors.push(format!(
+                "the file has no \"{header}\" column; use the template's headers"
+            ));
+        }
+    }
+    if sheet.rows.is_empty() {
+        file_errors.push("the file has no rows below its header".into());
+    }
+    if sheet.rows.len() > MAX_ROWS {
+        file_errors.push(format!(
+            "the file has {} rows; import at most {MAX_ROWS} at a time",
+            sheet.rows.len()
+        ));
+    }
+    let column_matches = table
+        .iter()
+        .map(|(f, _, _)| ColumnMatch {
+            field: (*f).to_owned(),
+            header: columns.get(f).map(|i| sheet.headers[*i].clone()),
+        })
+        .collect();
+    let preview = ImportPreview {
+        valid: false,
+        creates: 0,
+        updates: 0,
+        unchanged: 0,
+        invalid: 0,
+        new_groups: Vec::new(),
+        columns: column_matches,
+        ignored_headers: ignored,
+        file_errors,
+        rows: Vec::new(),
+    };
+    (columns, preview)
+}
+
+impl ImportPreview {
+    /// Counts a checked row and adds it.
+    pub(crate) fn push(&mut self, row: PreviewRow) {
+        match row.action {
+            RowAction::Create => self.creates += 1,
+            RowAction::Update => self.updates += 1,
+            RowAction::Unchanged => self.unchanged += 1,
+            RowAction::Invalid => self.invalid += 1,
+        }
+        self.rows.push(row);
+    }
+
+    /// The validation error an import answers when the file is not valid: every problem
+    /// of the file and every bad row, by line and column.
+    pub(crate) fn refusal(&self) -> AppError {
+        let mut errors = FieldErrors::new();
+        for e in &self.file_errors {
+            errors.add("file", e.clone());
+        }
+        for r in self.rows.iter().filter(|r| r.action == RowAction::Invalid) {
+            for e in &r.errors {
+                errors.add(&format!("line {}: {}", r.line, e.field), e.message.clone());
+            }
+        }
+        AppError::Validation(errors)
+    }
+}
+
 fn invalid_row(p: &Parsed) -> PreviewRow {
     PreviewRow {
         line: p.line,
@@ -686,7 +713,8 @@ fn invalid_row(p: &Parsed) -> PreviewRow {
 }
 
 /// Names each error's column the way the file does ("Rate" rather than `unit_price_minor`).
-fn as_headers(
+pub(crate) fn as_headers(
+    table: &[Column],
     errors: FieldErrors,
     columns: &HashMap<&'static str, usize>,
     headers: &[String],
@@ -698,10 +726,7 @@ fn as_headers(
             let field = e.field.strip_suffix("_minor").unwrap_or(&e.field);
             let header = match columns.get(field) {
                 Some(i) => headers.get(*i).cloned(),
-                None => COLUMNS
-                    .iter()
-                    .find(|c| c.0 == field)
-                    .map(|c| c.1.to_owned()),
+                None => table.iter().find(|c| c.0 == field).map(|c| c.1.to_owned()),
             };
             FieldError {
                 field: header.unwrap_or(e.field),
@@ -767,7 +792,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_string())
         .collect();
-        let (found, ignored) = map_columns(&headers);
+        let (found, ignored) = map_columns(COLUMNS, &headers);
         assert_eq!(found.get("code"), Some(&0));
         assert_eq!(found.get("quantity"), Some(&1));
         assert_eq!(found.get("unit_price"), Some(&2));

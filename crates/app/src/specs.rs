@@ -251,7 +251,7 @@ impl Services {
     }
 
     /// Applies the input's fields to `s`, checking each, and re-derives the total.
-    async fn apply_spec(
+    pub(crate) async fn apply_spec(
         &self,
         errors: &mut FieldErrors,
         s: &mut Spec,
@@ -340,27 +340,10 @@ impl Services {
         Ok(())
     }
 
-    pub async fn create_spec(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-        input: SpecInput,
-    ) -> AppResult<Spec> {
-        let (project, access) = self.project_for(caller, project_id).await?;
-        ensure(caller, Action::ManageSpecs, &Resource::Project(access))?;
-        let mut errors = FieldErrors::new();
-        if input.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
-            errors.add("code", "is required");
-        }
-        if input
-            .description
-            .as_deref()
-            .is_none_or(|c| c.trim().is_empty())
-        {
-            errors.add("description", "is required");
-        }
+    /// A new draft specification of the project, before any field is applied.
+    pub(crate) fn blank_spec(&self, caller: &Caller, project_id: Uuid, currency: &str) -> Spec {
         let now = self.now();
-        let mut s = Spec {
+        Spec {
             id: formula_domain::new_id(),
             project_id,
             code: String::new(),
@@ -375,7 +358,7 @@ impl Services {
             unit: "pcs".into(),
             unit_cost_minor: None,
             total_minor: None,
-            currency: project.currency.clone(),
+            currency: currency.to_owned(),
             supplier: None,
             supplier_contact: None,
             part_number: None,
@@ -395,7 +378,29 @@ impl Services {
             updated_at: now,
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
-        };
+        }
+    }
+
+    pub async fn create_spec(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: SpecInput,
+    ) -> AppResult<Spec> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ManageSpecs, &Resource::Project(access))?;
+        let mut errors = FieldErrors::new();
+        if input.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            errors.add("code", "is required");
+        }
+        if input
+            .description
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty())
+        {
+            errors.add("description", "is required");
+        }
+        let mut s = self.blank_spec(caller, project_id, &project.currency);
         self.apply_spec(&mut errors, &mut s, input).await?;
         errors.into_result()?;
         let a = audit(caller, "create", "spec", s.id, &s.code, created(&s));

@@ -383,6 +383,14 @@ impl Store for Db {
     ) -> AppResult<Drawing> {
         Ok(drawings::update_drawing(self, drawing, expected_version, audit).await?)
     }
+    async fn save_specs(
+        &self,
+        new: &[Spec],
+        changed: &[(Spec, i64)],
+        audit: &[AuditEntry],
+    ) -> AppResult<()> {
+        Ok(specs::save_specs(self, new, changed, audit).await?)
+    }
     async fn list_attachments(
         &self,
         kind: OwnerKind,

@@ -178,8 +178,8 @@ fn links(s: &Spec) -> Vec<Stmt> {
     out
 }
 
-pub(crate) async fn insert_spec(db: &Db, s: &Spec, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
+fn insert_stmt(s: &Spec, actor: Option<Uuid>) -> Stmt {
+    Stmt::new(
         "INSERT INTO specs (id, project_id, code, description, category, material, finish, colour, dimensions, \
          hardware, quantity_milli, unit, unit_cost_minor, total_minor, supplier, supplier_contact, part_number, \
          lead_time_days, location, phase, needed_on, status, procurement, po_number, order_date, expected_delivery, \
@@ -215,8 +215,12 @@ pub(crate) async fn insert_spec(db: &Db, s: &Spec, entry: &AuditEntry) -> DbResu
     .bind(s.delivered_quantity.0)
     .bind(s.created_at)
     .bind(s.updated_at)
-    .bind(entry.actor_id)
-    .bind(s.version);
+    .bind(actor)
+    .bind(s.version)
+}
+
+pub(crate) async fn insert_spec(db: &Db, s: &Spec, entry: &AuditEntry) -> DbResult<()> {
+    let stmt = insert_stmt(s, entry.actor_id);
     in_tx!(db, |tx| {
         exec!(&mut *tx, stmt)?;
         for l in links(s) {
@@ -234,14 +238,8 @@ struct VersionRow {
     updated_by_name: Option<String>,
 }
 
-pub(crate) async fn update_spec(
-    db: &Db,
-    s: &Spec,
-    expected_version: i64,
-    review: Option<&SpecReview>,
-    entry: &AuditEntry,
-) -> DbResult<Spec> {
-    let stmt = Stmt::new(
+fn update_stmt(s: &Spec, expected_version: i64, actor: Option<Uuid>) -> Stmt {
+    Stmt::new(
         "UPDATE specs SET code = $1, description = $2, category = $3, material = $4, finish = $5, colour = $6, \
          dimensions = $7, hardware = $8, quantity_milli = $9, unit = $10, unit_cost_minor = $11, total_minor = $12, \
          supplier = $13, supplier_contact = $14, part_number = $15, lead_time_days = $16, location = $17, phase = $18, \
@@ -274,24 +272,78 @@ pub(crate) async fn update_spec(
     .bind(s.expected_delivery)
     .bind(s.delivered_quantity.0)
     .bind(s.updated_at)
-    .bind(entry.actor_id)
+    .bind(actor)
     .bind(s.id)
-    .bind(expected_version);
-    let version = Stmt::new(
+    .bind(expected_version)
+}
+
+/// A stale-version or not-found error for a spec whose compare-and-set matched no row.
+fn stale_version(id: Uuid) -> Stmt {
+    Stmt::new(
         "SELECT s.version, s.updated_at, u.name AS updated_by_name FROM specs s \
          LEFT JOIN users u ON u.id = s.updated_by WHERE s.id = $1",
     )
-    .bind(s.id);
+    .bind(id)
+}
+
+fn stale(row: Option<VersionRow>) -> DbError {
+    match row {
+        Some(v) => DbError::App(AppError::Stale {
+            current_version: v.version,
+            updated_by: v.updated_by_name,
+            updated_at: Some(v.updated_at),
+        }),
+        None => DbError::App(AppError::NotFound("specification")),
+    }
+}
+
+/// Inserts `new` and saves `changed` (compare-and-set on each expected version) in one
+/// transaction, with their audit entries: a stale one fails the whole call.
+pub(crate) async fn save_specs(
+    db: &Db,
+    new: &[Spec],
+    changed: &[(Spec, i64)],
+    entries: &[AuditEntry],
+) -> DbResult<()> {
+    let actor = entries.first().and_then(|e| e.actor_id);
+    in_tx!(db, |tx| {
+        for s in new {
+            exec!(&mut *tx, insert_stmt(s, actor))?;
+            for l in links(s) {
+                exec!(&mut *tx, l)?;
+            }
+        }
+        for (s, expected) in changed {
+            if exec!(&mut *tx, update_stmt(s, *expected, actor))?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    stale_version(s.id)
+                )?));
+            }
+            for l in links(s) {
+                exec!(&mut *tx, l)?;
+            }
+        }
+        for e in entries {
+            exec!(&mut *tx, audit::insert(e))?;
+        }
+    });
+    Ok(())
+}
+
+pub(crate) async fn update_spec(
+    db: &Db,
+    s: &Spec,
+    expected_version: i64,
+    review: Option<&SpecReview>,
+    entry: &AuditEntry,
+) -> DbResult<Spec> {
+    let stmt = update_stmt(s, expected_version, entry.actor_id);
+    let version = stale_version(s.id);
     in_tx!(db, |tx| {
         if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(match fetch_optional!(&mut *tx, VersionRow, version)? {
-                Some(v) => DbError::App(AppError::Stale {
-                    current_version: v.version,
-                    updated_by: v.updated_by_name,
-                    updated_at: Some(v.updated_at),
-                }),
-                None => DbError::App(AppError::NotFound("specification")),
-            });
+            return Err(stale(fetch_optional!(&mut *tx, VersionRow, version)?));
         }
         for l in links(s) {
             exec!(&mut *tx, l)?;

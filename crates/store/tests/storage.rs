@@ -81,6 +81,7 @@ on_both_backends! {
     drawings_keep_revisions_reviews_and_links: sqlite_drawings_keep_revisions_reviews_and_links, postgres_drawings_keep_revisions_reviews_and_links;
     specs_settings_and_releases_round_trip: sqlite_specs_settings_and_releases_round_trip, postgres_specs_settings_and_releases_round_trip;
     attachments_and_deleted_files: sqlite_attachments_and_deleted_files, postgres_attachments_and_deleted_files;
+    spec_imports_are_all_or_nothing: sqlite_spec_imports_are_all_or_nothing, postgres_spec_imports_are_all_or_nothing;
 }
 
 /// Backup and export: a dump loads into a fresh database of the other backend (and back)

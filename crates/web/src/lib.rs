@@ -16,6 +16,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod scope_files;
 pub mod security;
+pub mod spec_files;
 pub mod state;
 pub mod ui;
 pub mod uploads;

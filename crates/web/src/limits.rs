@@ -19,12 +19,21 @@ pub const IMPORT_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// Whether a path receives spreadsheet imports (larger bodies allowed).
 pub fn is_import(path: &str) -> bool {
-    path.ends_with("/scope/import") || path.ends_with("/scope/import/confirm")
+    [
+        "/scope/import",
+        "/scope/import/confirm",
+        "/specs/import",
+        "/materials/import",
+        "/materials/import/confirm",
+    ]
+    .iter()
+    .any(|end| path.ends_with(end))
 }
 
 /// Whether a request uploads a file (its limit is `MAX_UPLOAD_SIZE`, checked while it streams).
 pub fn is_upload(method: &Method, path: &str) -> bool {
-    *method == Method::POST && path.ends_with("/revisions")
+    *method == Method::POST
+        && (path.ends_with("/revisions") || path == "/attachments" || path == "/api/v1/attachments")
 }
 
 /// The largest body accepted for a request, given the general limit (`MAX_BODY_BYTES`).

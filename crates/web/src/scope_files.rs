@@ -1,10 +1,11 @@
-//! Spreadsheets: reading an uploaded scope file into rows for the import, the drawing log,
-//! the import template, and the `.xlsx` / `.csv` exports (which import back unchanged).
+//! Spreadsheets: reading an uploaded file into rows for an import, the drawing log, the
+//! scope import template, and the scope's `.xlsx` / `.csv` exports (which import back
+//! unchanged). Specifications have theirs in `crate::spec_files`.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use formula_app::scope::ScopeOverview;
-use formula_app::scope_import::{COLUMNS, Sheet as ImportSheet, SheetRow};
+use formula_app::scope_import::{COLUMNS, Column as ImportColumn, Sheet as ImportSheet, SheetRow};
 use formula_domain::money::minor_digits;
 use formula_domain::scope::ScopeItem;
 use formula_reports::{Cell, Column, Kind, Sheet};
@@ -82,11 +83,11 @@ fn columns(places: u32) -> Vec<(Option<&'static str>, Column)> {
     out
 }
 
-fn yes_no(v: bool) -> Cell {
+pub(crate) fn yes_no(v: bool) -> Cell {
     Cell::Text(if v { "Yes" } else { "No" }.into())
 }
 
-fn money(v: Option<i64>) -> Cell {
+pub(crate) fn money(v: Option<i64>) -> Cell {
     v.map_or(Cell::Empty, Cell::Money)
 }
 
@@ -212,7 +213,7 @@ fn workbook(o: &ScopeOverview, title: &str) -> Result<Vec<u8>, String> {
     formula_reports::xlsx_bytes(&sheets).map_err(|e| e.to_string())
 }
 
-fn csv_text(cell: &Cell, places: u32) -> String {
+pub(crate) fn csv_text(cell: &Cell, places: u32) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Text(t) | Cell::Label(t) | Cell::Decimal(t) => t.clone(),
@@ -241,7 +242,7 @@ fn plain_money(minor: i64, places: u32) -> String {
 }
 
 /// A file download response.
-fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
+pub(crate) fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
     let mime = match format {
         Format::Xlsx => formula_reports::XLSX_MIME,
         Format::Csv => formula_reports::CSV_MIME,
@@ -297,30 +298,43 @@ pub fn export(o: &ScopeOverview, project_code: &str, format: Format) -> Result<R
 
 /// The empty import template.
 pub fn template(format: Format) -> Result<Response, String> {
-    let cols = columns(2);
+    let cols = columns(2).into_iter().map(|(_, c)| c).collect();
+    template_of(
+        COLUMNS,
+        &["group", "name"],
+        cols,
+        "Scope",
+        format,
+        "scope-import-template",
+    )
+}
+
+/// An empty import template: a sheet with the importable columns, and (in `.xlsx`) a sheet
+/// saying which are required and what other headers are recognised.
+pub(crate) fn template_of(
+    table: &[ImportColumn],
+    required: &[&str],
+    columns: Vec<Column>,
+    sheet: &str,
+    format: Format,
+    file_name: &str,
+) -> Result<Response, String> {
     let bytes = match format {
         Format::Xlsx => {
-            let help: Vec<Vec<Cell>> = COLUMNS
+            let help: Vec<Vec<Cell>> = table
                 .iter()
                 .map(|(field, header, aliases)| {
                     vec![
                         Cell::Text((*header).into()),
-                        Cell::Text(
-                            if matches!(*field, "group" | "name") {
-                                "Yes"
-                            } else {
-                                "No"
-                            }
-                            .into(),
-                        ),
+                        yes_no(required.contains(field)),
                         Cell::Text(aliases.join(", ")),
                     ]
                 })
                 .collect();
             formula_reports::xlsx_bytes(&[
                 Sheet {
-                    name: "Scope".into(),
-                    columns: cols.into_iter().map(|(_, c)| c).collect(),
+                    name: sheet.into(),
+                    columns,
                     rows: Vec::new(),
                     bold_rows: Vec::new(),
                 },
@@ -338,11 +352,11 @@ pub fn template(format: Format) -> Result<Response, String> {
             .map_err(|e| e.to_string())?
         }
         Format::Csv => {
-            let headers: Vec<String> = cols.iter().map(|(_, c)| c.header.clone()).collect();
+            let headers: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
             formula_reports::csv_bytes(&headers, &[])
         }
     };
-    Ok(download(bytes, format, "scope-import-template"))
+    Ok(download(bytes, format, file_name))
 }
 
 /// The drawing log of a project as `.xlsx`: one row per drawing with its current revision.
@@ -399,120 +413,6 @@ pub fn drawing_log(
         Format::Xlsx,
         &format!("{project_code}-drawing-log"),
     ))
-}
-
-/// A project's material specifications as `.xlsx` (with a costs-by-category sheet) or `.csv`.
-pub fn specs_export(
-    list: &formula_app::specs::SpecList,
-    project_code: &str,
-    today: time::Date,
-    format: Format,
-) -> Result<Response, String> {
-    let places = minor_digits(&list.currency);
-    let columns = vec![
-        Column::new("Code", Kind::Text, 12.0),
-        Column::new("Description", Kind::Text, 40.0),
-        Column::new("Category", Kind::Text, 14.0),
-        Column::new("Material", Kind::Text, 16.0),
-        Column::new("Finish", Kind::Text, 16.0),
-        Column::new("Colour", Kind::Text, 12.0),
-        Column::new("Quantity", Kind::Decimal, 10.0),
-        Column::new("Unit", Kind::Text, 8.0),
-        Column::new("Unit cost", Kind::Money { places }, 14.0),
-        Column::new("Total", Kind::Money { places }, 14.0),
-        Column::new("Supplier", Kind::Text, 22.0),
-        Column::new("Lead time (days)", Kind::Integer, 10.0),
-        Column::new("Needed on site", Kind::Date, 12.0),
-        Column::new("Order by", Kind::Date, 12.0),
-        Column::new("Approval", Kind::Text, 18.0),
-        Column::new("Procurement", Kind::Text, 18.0),
-        Column::new("PO number", Kind::Text, 14.0),
-        Column::new("Delivered", Kind::Decimal, 10.0),
-        Column::new("Late", Kind::Text, 6.0),
-    ];
-    let opt = |v: &Option<String>| v.clone().map_or(Cell::Empty, Cell::Text);
-    let rows: Vec<Vec<Cell>> = list
-        .items
-        .iter()
-        .map(|s| {
-            vec![
-                Cell::Text(s.code.clone()),
-                Cell::Text(s.description.clone()),
-                Cell::Text(s.category.label().into()),
-                opt(&s.material),
-                opt(&s.finish),
-                opt(&s.colour),
-                Cell::Decimal(s.quantity.to_string()),
-                Cell::Text(s.unit.clone()),
-                money(s.unit_cost_minor),
-                money(s.total_minor),
-                opt(&s.supplier),
-                s.lead_time_days
-                    .map_or(Cell::Empty, |d| Cell::Int(i64::from(d))),
-                s.needed_on.map_or(Cell::Empty, Cell::Date),
-                s.order_by().map_or(Cell::Empty, Cell::Date),
-                Cell::Text(s.status.label().into()),
-                s.procurement
-                    .map_or(Cell::Empty, |p| Cell::Text(p.label().into())),
-                opt(&s.po_number),
-                Cell::Decimal(s.delivered_quantity.to_string()),
-                yes_no(s.is_late(today)),
-            ]
-        })
-        .collect();
-    let name = format!("{project_code}-materials");
-    let bytes = match format {
-        Format::Csv => {
-            let headers: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
-            let rows: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| r.iter().map(|c| csv_text(c, places)).collect())
-                .collect();
-            formula_reports::csv_bytes(&headers, &rows)
-        }
-        Format::Xlsx => {
-            let money_col = |h: &str| {
-                Column::new(
-                    format!("{h} ({})", list.currency),
-                    Kind::Money { places },
-                    18.0,
-                )
-            };
-            let costs = list
-                .costs
-                .iter()
-                .map(|c| {
-                    vec![
-                        Cell::Text(c.category.replace('_', " ")),
-                        Cell::Money(c.budget_minor),
-                        Cell::Money(c.committed_minor),
-                        Cell::Money(c.actual_minor),
-                    ]
-                })
-                .collect();
-            formula_reports::xlsx_bytes(&[
-                Sheet {
-                    name: "Materials".into(),
-                    columns,
-                    rows,
-                    bold_rows: Vec::new(),
-                },
-                Sheet {
-                    name: "Costs by category".into(),
-                    columns: vec![
-                        Column::new("Category", Kind::Text, 18.0),
-                        money_col("Budget"),
-                        money_col("Committed"),
-                        money_col("Actual"),
-                    ],
-                    rows: costs,
-                    bold_rows: Vec::new(),
-                },
-            ])
-            .map_err(|e| e.to_string())?
-        }
-    };
-    Ok(download(bytes, format, &name))
 }
 
 #[cfg(test)]

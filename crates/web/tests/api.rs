@@ -22,6 +22,8 @@ mod headers;
 mod jobs;
 #[path = "api/lists.rs"]
 mod lists;
+#[path = "api/materials.rs"]
+mod materials;
 #[path = "api/openapi.rs"]
 mod openapi;
 #[path = "api/operations.rs"]

@@ -2303,3 +2303,37 @@ pub async fn attachments_and_deleted_files(db: &Db) {
     db.forget_deleted_files(&expected[..3]).await.unwrap();
     assert_eq!(db.deleted_files(100).await.unwrap(), expected[3..].to_vec());
 }
+
+pub async fn spec_imports_are_all_or_nothing(db: &Db) {
+    let w = world(db).await;
+    let by = |id: Uuid| f::audit(Some(&w.pm), "import", "spec", id, "s");
+    let first = f::spec(&w.p1, "V-01");
+    db.insert_spec(&first, &by(first.id)).await.unwrap();
+    let mut changed = first.clone();
+    changed.description = "Oak veneer".into();
+    let new = f::spec(&w.p1, "ST-01");
+    // A stale version anywhere fails the whole save: the new spec is not written either.
+    let err = db
+        .save_specs(
+            std::slice::from_ref(&new),
+            &[(changed.clone(), 7)],
+            &[by(new.id), by(changed.id)],
+        )
+        .await
+        .unwrap_err();
+    assert_stale(err);
+    assert!(db.get_spec(new.id).await.unwrap().is_none());
+    db.save_specs(
+        std::slice::from_ref(&new),
+        &[(changed.clone(), 1)],
+        &[by(new.id), by(changed.id)],
+    )
+    .await
+    .unwrap();
+    let stored = db.get_spec(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.description.as_str(), stored.version),
+        ("Oak veneer", 2)
+    );
+    assert_eq!(db.get_spec(new.id).await.unwrap().unwrap().code, "ST-01");
+}

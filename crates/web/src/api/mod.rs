@@ -195,6 +195,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(specs::submit_spec))
         .routes(routes!(specs::review_spec))
         .routes(routes!(specs::procure))
+        .routes(routes!(specs::export_specs))
+        .routes(routes!(specs::spec_template))
+        .routes(routes!(specs::import_specs))
         // Production readiness.
         .routes(routes!(readiness::get_readiness))
         .routes(routes!(readiness::set_rule))

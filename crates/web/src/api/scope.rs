@@ -9,7 +9,7 @@ use axum::response::Response;
 use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
-use formula_app::scope_import::ImportPreview;
+use formula_app::scope_import::{ImportPreview, Sheet};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use serde::Deserialize;
 
@@ -400,7 +400,7 @@ impl ListFilter for FormatParam {
     }
 }
 
-fn internal(e: String) -> ApiError {
+pub(crate) fn internal(e: String) -> ApiError {
     tracing::error!(error = %e, "spreadsheet could not be written");
     ApiError::from(formula_app::AppError::Internal(e))
 }
@@ -473,6 +473,21 @@ impl ListFilter for ImportParams {
     }
 }
 
+/// Reads an import's request body (at most [`IMPORT_BODY_BYTES`]) as a spreadsheet.
+pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiError> {
+    let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
+            )
+        })?;
+    scope_files::read_upload(&bytes, name)
+        .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))
+}
+
 /// Import a scope spreadsheet
 ///
 /// Send the `.xlsx` or `.csv` file as the request body (up to 10 MiB). Columns are found by
@@ -505,17 +520,7 @@ pub async fn import(
     Parsed((dry_run, name), _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
-            )
-        })?;
-    let sheet = scope_files::read_upload(&bytes, &name)
-        .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))?;
+    let sheet = read_import(body, &name).await?;
     let s = &state.services;
     let preview = if dry_run {
         s.preview_scope_import(&caller.caller, id, &sheet).await?

@@ -2,6 +2,7 @@
 //! procurement from order to installation.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use formula_app::specs::{
@@ -9,13 +10,17 @@ use formula_app::specs::{
 };
 use formula_domain::spec::{Procurement, Spec, SpecCategory, SpecStatus};
 
+use formula_app::scope_import::ImportPreview;
+
 use super::docs::ProblemResponse;
 use super::drawings::VersionBody;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
+use super::scope::{FormatParam, ImportParams, internal, read_import};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
+use crate::spec_files;
 use crate::state::AppState;
 
 /// Filters of `GET /projects/{id}/specs`.
@@ -266,4 +271,98 @@ pub async fn procure(
         .await
         .map_err(|e| expected.error(e))?;
     Ok(with_etag(s.version, Json(s)))
+}
+
+/// Export a project's specifications
+///
+/// As `.xlsx` (a *Materials* sheet with every importable column followed by what the system
+/// works out — total, order-by date, approval, procurement, delivery, lateness — and a
+/// *Costs by category* sheet) or as `.csv` (the specifications). The file imports back as it is.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/specs/export",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Project id"), FormatParam),
+    responses(
+        (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+    )
+)]
+pub async fn export_specs(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    let s = &state.services;
+    let (project, _) = s.project_for(&caller.caller, id).await?;
+    let list = s
+        .list_specs(&caller.caller, id, &SpecQuery::default())
+        .await?;
+    spec_files::export(&list, &project.code, s.today(), format).map_err(internal)
+}
+
+/// The specification import template
+///
+/// The columns an import reads, with no rows (`.xlsx` adds a sheet explaining each column).
+#[utoipa::path(
+    get,
+    path = "/specs/template",
+    tag = "specs",
+    params(FormatParam),
+    responses(
+        (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, response = ProblemResponse),
+    )
+)]
+pub async fn spec_template(
+    _caller: ApiCaller,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    spec_files::template(format).map_err(internal)
+}
+
+/// Import a specification spreadsheet
+///
+/// Send the `.xlsx` or `.csv` file as the request body (up to 10 MiB). *Code* and
+/// *Description* are required columns; the others are found by header (the template's, or
+/// common alternatives such as *SKU*, *Qty* or *Vendor*). Every row is checked with the rules
+/// of a specification typed in. Rows whose code exists update that specification — unless it
+/// is submitted or approved, whose content cannot change (the row is refused unless it says
+/// the same). With `dry_run=true` (the default) nothing is written; with `dry_run=false` the
+/// whole file is imported in one transaction, or nothing is and the answer is 422 naming
+/// every bad row and column.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/specs/import",
+    tag = "specs",
+    params(("id" = Uuid, Path, description = "Project id"), ImportParams),
+    request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
+    responses(
+        (status = 200, body = ImportPreview),
+        (status = 400, response = ProblemResponse),
+        (status = 403, response = ProblemResponse),
+        (status = 404, response = ProblemResponse),
+        (status = 409, description = "A specification changed while importing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ProblemResponse),
+    )
+)]
+pub async fn import_specs(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed((dry_run, name), _): Parsed<ImportParams>,
+    body: Body,
+) -> ApiResult<Json<ImportPreview>> {
+    let sheet = read_import(body, &name).await?;
+    let s = &state.services;
+    let preview = if dry_run {
+        s.preview_spec_import(&caller.caller, id, &sheet).await?
+    } else {
+        s.apply_spec_import(&caller.caller, id, &sheet).await?
+    };
+    Ok(Json(preview))
 }

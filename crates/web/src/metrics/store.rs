@@ -161,6 +161,7 @@ metered! {
     async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>>;
     async fn insert_drawing(&self, drawing: &Drawing, audit: &AuditEntry) -> AppResult<()>;
     async fn update_drawing(&self, drawing: &Drawing, expected_version: i64, audit: &AuditEntry) -> AppResult<Drawing>;
+    async fn save_specs(&self, new: &[Spec], changed: &[(Spec, i64)], audit: &[AuditEntry]) -> AppResult<()>;
     async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid) -> AppResult<Vec<Attachment>>;
     async fn get_attachment(&self, id: Uuid) -> AppResult<Option<Attachment>>;
     async fn insert_attachment(&self, attachment: &Attachment, audit: &AuditEntry) -> AppResult<()>;

@@ -92,7 +92,7 @@ impl Flash {
             "reviewed" => "The decision was recorded.",
             "released" => "The item was released to production.",
             "imported" => "The spreadsheet was imported.",
-            "import_unchanged" => "The spreadsheet matched the scope already; nothing changed.",
+            "import_unchanged" => "The spreadsheet matched what is here already; nothing changed.",
             "password_changed" => "Your password was changed. Your other sessions were signed out.",
             "password_reset" => "Your password was reset. Sign in with the new password.",
             "token_revoked" => "The API token was revoked; scripts using it can no longer sign in.",

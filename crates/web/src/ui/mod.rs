@@ -90,14 +90,25 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/scope/move", post(scope::move_button))
         .route(
             "/projects/{id}/scope/import",
-            get(scope_import::show)
-                .post(scope_import::upload)
+            get(scope_import::show_scope)
+                .post(scope_import::upload_scope)
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
         )
         .route(
             "/projects/{id}/scope/import/confirm",
-            post(scope_import::confirm).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+            post(scope_import::confirm_scope).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
         )
+        .route(
+            "/projects/{id}/materials/import",
+            get(scope_import::show_materials)
+                .post(scope_import::upload_materials)
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route(
+            "/projects/{id}/materials/import/confirm",
+            post(scope_import::confirm_materials).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route("/materials/template", get(scope_import::materials_template))
         .route("/projects/{id}/scope/export", get(scope_import::export))
         .route("/scope/template", get(scope_import::template))
         .route(

@@ -1,6 +1,7 @@
-//! Importing a scope spreadsheet in the browser: upload, a preview that lists every row
-//! and what is wrong with the bad ones, and a confirmation that imports all or nothing.
-//! Exports and the template are downloads of `crate::scope_files`.
+//! Importing a spreadsheet in the browser — a scope of work, or material specifications:
+//! upload, a preview that lists every row and what is wrong with the bad ones, and a
+//! confirmation that imports all or nothing. Exports and templates are downloads of
+//! `crate::scope_files` and `crate::spec_files`.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -8,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::scope_import::{ImportPreview, Sheet};
+use formula_domain::authz::{Action, ProjectAccess};
 use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, CsrfUpload};
@@ -19,11 +21,103 @@ use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
 
+/// What is being imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Scope,
+    Materials,
+}
+
+impl ImportKind {
+    /// The project tab, which is also the URL segment (`/projects/{id}/scope/import`).
+    pub fn tab(self) -> &'static str {
+        match self {
+            ImportKind::Scope => "scope",
+            ImportKind::Materials => "materials",
+        }
+    }
+
+    pub fn heading(self) -> &'static str {
+        match self {
+            ImportKind::Scope => "Import a scope spreadsheet",
+            ImportKind::Materials => "Import a materials spreadsheet",
+        }
+    }
+
+    pub fn template_path(self) -> &'static str {
+        match self {
+            ImportKind::Scope => "/scope/template",
+            ImportKind::Materials => "/materials/template",
+        }
+    }
+
+    /// Which columns to use, in words.
+    pub fn columns_hint(self) -> &'static str {
+        match self {
+            ImportKind::Scope => {
+                "headers such as Group, Item code, Name, Qty, Unit, Rate. Group and Name are required"
+            }
+            ImportKind::Materials => {
+                "headers such as Code, Description, Category, Supplier, Qty, Unit cost, Lead time, Needed on site. Code and Description are required"
+            }
+        }
+    }
+
+    /// How rows match what is there, in words.
+    pub fn matching_hint(self) -> &'static str {
+        match self {
+            ImportKind::Scope => {
+                "Rows whose item code already exists update that item, so importing the same file again changes nothing."
+            }
+            ImportKind::Materials => {
+                "Rows whose code already exists update that specification, so importing the same file again changes nothing; a submitted or approved specification cannot be changed this way."
+            }
+        }
+    }
+
+    fn may(self, state: &AppState, page: &Page, access: ProjectAccess) -> bool {
+        let action = match self {
+            ImportKind::Scope => Action::ManageScope,
+            ImportKind::Materials => Action::ManageSpecs,
+        };
+        state.services.may(&page.caller, action, access)
+    }
+
+    async fn preview(
+        self,
+        state: &AppState,
+        page: &Page,
+        id: Uuid,
+        sheet: &Sheet,
+    ) -> Result<ImportPreview, AppError> {
+        let s = &state.services;
+        match self {
+            ImportKind::Scope => s.preview_scope_import(&page.caller, id, sheet).await,
+            ImportKind::Materials => s.preview_spec_import(&page.caller, id, sheet).await,
+        }
+    }
+
+    async fn apply(
+        self,
+        state: &AppState,
+        page: &Page,
+        id: Uuid,
+        sheet: &Sheet,
+    ) -> Result<ImportPreview, AppError> {
+        let s = &state.services;
+        match self {
+            ImportKind::Scope => s.apply_scope_import(&page.caller, id, sheet).await,
+            ImportKind::Materials => s.apply_spec_import(&page.caller, id, sheet).await,
+        }
+    }
+}
+
 #[derive(Template)]
-#[template(path = "scope/import.html", whitespace = "minimize")]
+#[template(path = "import.html", whitespace = "minimize")]
 struct ImportPage {
     layout: Layout,
     head: ProjectHeader,
+    kind: ImportKind,
     /// Why the last upload could not be read at all.
     problem: Option<String>,
     /// The checked file, its name and its rows for the confirmation.
@@ -33,13 +127,14 @@ struct ImportPage {
 async fn import_page(
     state: &AppState,
     page: &Page,
+    kind: ImportKind,
     id: Uuid,
     problem: Option<String>,
     preview: Option<(ImportPreview, String, String)>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
-    if !s.may_manage_scope(&page.caller, access) {
+    if !kind.may(state, page, access) {
         return Err(PageError::App(AppError::Forbidden));
     }
     let status = match (&problem, &preview) {
@@ -50,67 +145,68 @@ async fn import_page(
     let view = ImportPage {
         layout: page.layout(
             Section::Projects,
-            format!("Import scope · {}", project.code),
+            format!("{} · {}", kind.heading(), project.code),
         ),
-        head: ProjectHeader::new(project, access, page, state, "scope"),
+        head: ProjectHeader::new(project, access, page, state, kind.tab()),
+        kind,
         problem,
         preview,
     };
     render(status, &view)
 }
 
-pub async fn show(
-    State(state): State<AppState>,
+async fn show(
+    kind: ImportKind,
+    state: AppState,
     page: Page,
-    Id(id): Id,
+    id: Uuid,
 ) -> Result<Response, PageError> {
-    import_page(&state, &page, id, None, None).await
+    import_page(&state, &page, kind, id, None, None).await
 }
 
 /// Checks an uploaded file and shows what importing it would do.
-pub async fn upload(
-    State(state): State<AppState>,
+async fn upload(
+    kind: ImportKind,
+    state: AppState,
     page: Page,
-    Id(id): Id,
+    id: Uuid,
     upload: CsrfUpload,
 ) -> Result<Response, PageError> {
     let Some((name, bytes)) = upload.file else {
         let problem = "Choose a spreadsheet file (.xlsx or .csv) to import.".to_owned();
-        return import_page(&state, &page, id, Some(problem), None).await;
+        return import_page(&state, &page, kind, id, Some(problem), None).await;
     };
     let sheet = match scope_files::read_upload(&bytes, &name) {
         Ok(sheet) => sheet,
         Err(e) => {
             let problem = format!("{name}: {e}.");
-            return import_page(&state, &page, id, Some(problem), None).await;
+            return import_page(&state, &page, kind, id, Some(problem), None).await;
         }
     };
-    let preview = state
-        .services
-        .preview_scope_import(&page.caller, id, &sheet)
-        .await?;
+    let preview = kind.preview(&state, &page, id, &sheet).await?;
     let rows = serde_json::to_string(&sheet)
         .map_err(|e| PageError::App(AppError::Internal(e.to_string())))?;
-    import_page(&state, &page, id, None, Some((preview, name, rows))).await
+    import_page(&state, &page, kind, id, None, Some((preview, name, rows))).await
 }
 
-/// Imports the rows the preview showed (checked again: the scope may have changed since).
-pub async fn confirm(
-    State(state): State<AppState>,
+/// Imports the rows the preview showed (checked again: things may have changed since).
+async fn confirm(
+    kind: ImportKind,
+    state: AppState,
     page: Page,
-    Id(id): Id,
-    CsrfForm(input): CsrfForm<FormData>,
+    id: Uuid,
+    input: FormData,
 ) -> Result<Response, PageError> {
     let sheet: Sheet = serde_json::from_str(input.raw("rows")).map_err(|_| {
         PageError::bad_request("The import form is incomplete; upload the file again.")
     })?;
     let name = input.text("file_name");
-    let s = &state.services;
-    match s.apply_scope_import(&page.caller, id, &sheet).await {
+    match kind.apply(&state, &page, id, &sheet).await {
         Ok(p) => Ok(see_other(
             false,
             &format!(
-                "/projects/{id}/scope?m={}",
+                "/projects/{id}/{}?m={}",
+                kind.tab(),
                 if p.creates + p.updates == 0 {
                     "import_unchanged"
                 } else {
@@ -119,13 +215,65 @@ pub async fn confirm(
             ),
         )),
         Err(AppError::Validation(_)) | Err(AppError::Stale { .. }) => {
-            // Something changed since the preview: show the file checked against today's scope.
-            let preview = s.preview_scope_import(&page.caller, id, &sheet).await?;
+            // Something changed since the preview: show the file checked against today's data.
+            let preview = kind.preview(&state, &page, id, &sheet).await?;
             let rows = input.text("rows");
-            import_page(&state, &page, id, None, Some((preview, name, rows))).await
+            import_page(&state, &page, kind, id, None, Some((preview, name, rows))).await
         }
         Err(e) => Err(PageError::App(e)),
     }
+}
+
+pub async fn show_scope(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    show(ImportKind::Scope, state, page, id).await
+}
+
+pub async fn upload_scope(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    file: CsrfUpload,
+) -> Result<Response, PageError> {
+    upload(ImportKind::Scope, state, page, id, file).await
+}
+
+pub async fn confirm_scope(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    confirm(ImportKind::Scope, state, page, id, input).await
+}
+
+pub async fn show_materials(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    show(ImportKind::Materials, state, page, id).await
+}
+
+pub async fn upload_materials(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    file: CsrfUpload,
+) -> Result<Response, PageError> {
+    upload(ImportKind::Materials, state, page, id, file).await
+}
+
+pub async fn confirm_materials(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    confirm(ImportKind::Materials, state, page, id, input).await
 }
 
 fn format_of(query: Option<String>) -> Result<Format, PageError> {
@@ -151,7 +299,16 @@ pub async fn export(
         .map_err(|e| PageError::App(AppError::Internal(e)))
 }
 
-/// The empty import template.
+/// The empty scope import template.
 pub async fn template(_page: Page, RawQuery(query): RawQuery) -> Result<Response, PageError> {
     scope_files::template(format_of(query)?).map_err(|e| PageError::App(AppError::Internal(e)))
+}
+
+/// The empty materials import template.
+pub async fn materials_template(
+    _page: Page,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    crate::spec_files::template(format_of(query)?)
+        .map_err(|e| PageError::App(AppError::Internal(e)))
 }

@@ -416,6 +416,6 @@ pub async fn export(
     let list = s
         .list_specs(&page.caller, id, &SpecQuery::default())
         .await?;
-    crate::scope_files::specs_export(&list, &project.code, s.today(), format)
+    crate::spec_files::export(&list, &project.code, s.today(), format)
         .map_err(|e| PageError::App(AppError::Internal(e)))
 }

@@ -294,6 +294,12 @@ async fn bad_attachments_are_refused_precisely_and_leave_nothing() {
             .unwrap()
             .starts_with("attachment")
     );
+    // Files are limited by MAX_UPLOAD_SIZE, not by the (smaller) limit on other bodies.
+    let mut photo = b"\xFF\xD8\xFF\xE0".to_vec();
+    photo.resize(3 * 1024 * 1024, 7);
+    attach(app, &w.pm.auth, "task", &w.task, "wall.jpg", &photo)
+        .await
+        .expect(201);
     // What the file is for must be said, and exist.
     let v = attach(app, &w.pm.auth, "invoice", &w.task, "a.pdf", &pdf("a"))
         .await
@@ -307,7 +313,7 @@ async fn bad_attachments_are_refused_precisely_and_leave_nothing() {
         .await
         .problem(422, "validation_failed");
     assert_eq!(v["errors"][0]["field"], "owner_id");
-    assert_eq!(files_under(&app.files).len(), 1, "only the accepted file");
+    assert_eq!(files_under(&app.files).len(), 2, "only the accepted files");
     assert!(files_under(&app.spool).is_empty(), "no spooled leftovers");
 }
 

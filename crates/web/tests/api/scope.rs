@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 
 use crate::support::{Auth, TestApp, TestUser, id_of};
 
-struct Boq {
-    app: TestApp,
-    admin: TestUser,
-    pm: TestUser,
-    project: String,
+pub struct Boq {
+    pub app: TestApp,
+    pub admin: TestUser,
+    pub pm: TestUser,
+    pub project: String,
 }
 
-async fn boq() -> Boq {
+pub async fn boq() -> Boq {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let pm = app
@@ -568,7 +568,7 @@ async fn the_scope_tab_works_without_javascript() {
     .expect(403);
 }
 
-async fn send_file(
+pub async fn send_file(
     app: &TestApp,
     path: &str,
     auth: &Auth,
@@ -826,7 +826,7 @@ async fn a_boq_spreadsheet_is_checked_imported_once_and_exported() {
 }
 
 /// A `multipart/form-data` body with the CSRF field and one file, as a browser sends it.
-fn multipart(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----formula-test-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"

@@ -1,0 +1,364 @@
+//! Importing material specifications from a spreadsheet, the way scope imports work: columns
+//! found by header, every row checked with the same rules as a specification typed in, a
+//! preview naming each bad row, and an all-or-nothing apply matching on the spec code.
+//! A submitted or approved specification keeps its content: a row that would change it is
+//! refused (a changed material gets its own code, or goes back through revision first).
+
+use std::collections::HashMap;
+
+use formula_domain::authz::{Action, Resource};
+use formula_domain::errors::FieldErrors;
+use formula_domain::money::parse_amount;
+use formula_domain::scope::Quantity;
+use formula_domain::spec::{Spec, SpecCategory, SpecStatus};
+use time::Date;
+use uuid::Uuid;
+
+use crate::context::Caller;
+use crate::error::AppResult;
+use crate::scope_import::{
+    Column, ImportPreview, PreviewRow, RowAction, Sheet, SheetRow, as_headers, start_preview,
+};
+use crate::services::{Services, audit, changes, created, ensure};
+use crate::specs::SpecInput;
+
+/// The specification import template's columns.
+pub const SPEC_COLUMNS: &[Column] = &[
+    (
+        "code",
+        "Code",
+        &["spec code", "sku", "item code", "ref", "reference"],
+    ),
+    ("description", "Description", &["item", "name", "spec"]),
+    ("category", "Category", &["type"]),
+    ("material", "Material", &[]),
+    ("finish", "Finish", &[]),
+    (
+        "colour",
+        "Colour",
+        &["color", "colour code", "color code", "colour/code"],
+    ),
+    ("dimensions", "Dimensions", &["size", "dims"]),
+    ("hardware", "Hardware", &[]),
+    ("quantity", "Quantity", &["qty"]),
+    ("unit", "Unit", &["uom", "unit of measure"]),
+    (
+        "unit_cost",
+        "Unit cost",
+        &["rate", "price", "unit price", "unit rate"],
+    ),
+    ("supplier", "Supplier", &["vendor"]),
+    ("supplier_contact", "Supplier contact", &["contact"]),
+    (
+        "part_number",
+        "Part number",
+        &["manufacturer part number", "mpn", "part no"],
+    ),
+    (
+        "lead_time_days",
+        "Lead time (days)",
+        &["lead time", "lead days"],
+    ),
+    ("location", "Location", &["room", "area", "room/location"]),
+    ("phase", "Installation phase", &["phase"]),
+    (
+        "needed_on",
+        "Needed on site",
+        &["needed on", "required on site", "on site by"],
+    ),
+];
+
+/// Columns a specification import cannot do without.
+const REQUIRED: &[&str] = &["code", "description"];
+
+fn parse_category(v: &str) -> Result<SpecCategory, String> {
+    let t = v.trim().to_lowercase();
+    SpecCategory::ALL
+        .iter()
+        .find(|c| c.as_str() == t.replace([' ', '-'], "_") || c.label().to_lowercase() == t)
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<&str> = SpecCategory::ALL.iter().map(|c| c.label()).collect();
+            format!("must be one of: {}", names.join(", "))
+        })
+}
+
+fn parse_date(v: &str) -> Result<Date, &'static str> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(v.trim(), &format).map_err(|_| "must be a date like 2027-03-31")
+}
+
+/// A row as the fields of a specification (absent columns stay `None`: unchanged).
+fn row_input(
+    row: &SheetRow,
+    columns: &HashMap<&'static str, usize>,
+    currency: &str,
+    errors: &mut FieldErrors,
+) -> SpecInput {
+    let cell = |f: &str| -> Option<String> {
+        columns
+            .get(f)
+            .map(|i| row.cells.get(*i).map_or("", |c| c.trim()).to_owned())
+    };
+    let opt = |f: &str| cell(f).map(|v| (!v.is_empty()).then_some(v));
+    let mut input = SpecInput {
+        code: cell("code"),
+        description: cell("description"),
+        material: opt("material"),
+        finish: opt("finish"),
+        colour: opt("colour"),
+        dimensions: opt("dimensions"),
+        hardware: opt("hardware"),
+        supplier: opt("supplier"),
+        supplier_contact: opt("supplier_contact"),
+        part_number: opt("part_number"),
+        location: opt("location"),
+        phase: opt("phase"),
+        unit: cell("unit").filter(|u| !u.is_empty()),
+        ..SpecInput::default()
+    };
+    if let Some(v) = cell("category") {
+        input.category = Some(if v.is_empty() {
+            SpecCategory::Other
+        } else {
+            parse_category(&v).unwrap_or_else(|e| {
+                errors.add("category", e);
+                SpecCategory::Other
+            })
+        });
+    }
+    if let Some(v) = cell("quantity").filter(|v| !v.is_empty()) {
+        match Quantity::parse(&v) {
+            Ok(q) => input.quantity = Some(q),
+            Err(e) => errors.add("quantity", e),
+        }
+    }
+    if let Some(v) = cell("unit_cost") {
+        let v = v.trim_start_matches(currency).trim().to_owned();
+        input.unit_cost_minor = Some(if v.is_empty() {
+            None
+        } else {
+            parse_amount(&v, currency)
+                .map_err(|e| errors.add("unit_cost", e))
+                .ok()
+        });
+    }
+    if let Some(v) = cell("lead_time_days") {
+        input.lead_time_days = Some(if v.is_empty() {
+            None
+        } else {
+            v.parse::<i32>()
+                .map_err(|_| errors.add("lead_time_days", "must be a whole number of days"))
+                .ok()
+        });
+    }
+    if let Some(v) = cell("needed_on") {
+        input.needed_on = Some(if v.is_empty() {
+            None
+        } else {
+            parse_date(&v).map_err(|e| errors.add("needed_on", e)).ok()
+        });
+    }
+    input
+}
+
+/// Whether two specifications say the same (bookkeeping, workflow and links aside).
+fn same_content(a: &Spec, b: &Spec) -> bool {
+    (
+        &a.code,
+        &a.description,
+        a.category,
+        [
+            &a.material,
+            &a.finish,
+            &a.colour,
+            &a.dimensions,
+            &a.hardware,
+            &a.supplier,
+            &a.supplier_contact,
+            &a.part_number,
+            &a.location,
+            &a.phase,
+        ],
+    ) == (
+        &b.code,
+        &b.description,
+        b.category,
+        [
+            &b.material,
+            &b.finish,
+            &b.colour,
+            &b.dimensions,
+            &b.hardware,
+            &b.supplier,
+            &b.supplier_contact,
+            &b.part_number,
+            &b.location,
+            &b.phase,
+        ],
+    ) && (a.quantity, &a.unit, a.unit_cost_minor, a.total_minor)
+        == (b.quantity, &b.unit, b.unit_cost_minor, b.total_minor)
+        && (a.lead_time_days, a.needed_on) == (b.lead_time_days, b.needed_on)
+}
+
+/// What a specification import writes: new specs, and (as stored, as it will be) changed ones.
+#[derive(Default)]
+struct SpecPlan {
+    new: Vec<Spec>,
+    changed: Vec<(Spec, Spec)>,
+}
+
+impl Services {
+    /// Checks a spreadsheet of specifications and says what importing it would do.
+    pub async fn preview_spec_import(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        sheet: &Sheet,
+    ) -> AppResult<ImportPreview> {
+        Ok(self.plan_spec_import(caller, project_id, sheet).await?.0)
+    }
+
+    /// Imports the spreadsheet in one transaction if every row is valid; otherwise writes
+    /// nothing and answers a validation error naming each bad row.
+    pub async fn apply_spec_import(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        sheet: &Sheet,
+    ) -> AppResult<ImportPreview> {
+        let (preview, plan) = self.plan_spec_import(caller, project_id, sheet).await?;
+        if !preview.valid {
+            return Err(preview.refusal());
+        }
+        let mut entries = Vec::new();
+        for s in &plan.new {
+            entries.push(audit(caller, "import", "spec", s.id, &s.code, created(s)));
+        }
+        for (old, next) in &plan.changed {
+            entries.push(audit(
+                caller,
+                "import",
+                "spec",
+                next.id,
+                &next.code,
+                changes(old, next),
+            ));
+        }
+        let changed: Vec<(Spec, i64)> = plan
+            .changed
+            .into_iter()
+            .map(|(old, next)| (next, old.version))
+            .collect();
+        if !plan.new.is_empty() || !changed.is_empty() {
+            self.store.save_specs(&plan.new, &changed, &entries).await?;
+            self.changed("spec.imported", project_id, project_id, None)
+                .await;
+        }
+        Ok(preview)
+    }
+
+    async fn plan_spec_import(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        sheet: &Sheet,
+    ) -> AppResult<(ImportPreview, SpecPlan)> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(caller, Action::ManageSpecs, &Resource::Project(access))?;
+        let (columns, mut preview) = start_preview(SPEC_COLUMNS, REQUIRED, sheet);
+        let mut plan = SpecPlan::default();
+        if !preview.file_errors.is_empty() {
+            return Ok((preview, plan));
+        }
+        let existing = self.store.list_specs(project_id).await?;
+        let by_code: HashMap<String, &Spec> = existing
+            .iter()
+            .map(|s| (s.code.to_lowercase(), s))
+            .collect();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let now = self.now();
+        for row in &sheet.rows {
+            let mut errors = FieldErrors::new();
+            let input = row_input(row, &columns, &project.currency, &mut errors);
+            let code = input.code.clone().unwrap_or_default();
+            let key = code.to_lowercase();
+            if let Some(first) = seen.get(&key).filter(|_| !key.is_empty()) {
+                errors.add(
+                    "code",
+                    format!("{code} is also on line {first}; codes must be unique"),
+                );
+            } else {
+                seen.insert(key.clone(), row.line);
+            }
+            let old = by_code.get(&key).copied();
+            let mut next = match old {
+                Some(s) => s.clone(),
+                None => self.blank_spec(caller, project_id, &project.currency),
+            };
+            if old.is_none() && input.description.as_deref().is_none_or(str::is_empty) {
+                errors.add("description", "is required");
+            }
+            self.apply_spec(&mut errors, &mut next, input).await?;
+            let action = match old {
+                _ if !errors.is_empty() => RowAction::Invalid,
+                Some(old) if same_content(old, &next) => RowAction::Unchanged,
+                Some(old) if matches!(old.status, SpecStatus::Submitted | SpecStatus::Approved) => {
+                    errors.add(
+                        "code",
+                        format!(
+                            "{} is {}: its content cannot change; give the new material its own code, or send it back for revision first",
+                            old.code,
+                            old.status.label().to_lowercase()
+                        ),
+                    );
+                    RowAction::Invalid
+                }
+                Some(old) => {
+                    next.updated_at = now;
+                    next.updated_by_name = Some(caller.actor.name.clone());
+                    plan.changed.push((old.clone(), next.clone()));
+                    RowAction::Update
+                }
+                None => {
+                    plan.new.push(next.clone());
+                    RowAction::Create
+                }
+            };
+            preview.push(PreviewRow {
+                line: row.line,
+                code: next.code.clone(),
+                name: next.description.clone(),
+                group: next.category.label().to_owned(),
+                action,
+                errors: as_headers(SPEC_COLUMNS, errors, &columns, &sheet.headers),
+            });
+        }
+        preview.valid = preview.invalid == 0;
+        Ok((preview, plan))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_and_dates_read_like_people_type_them() {
+        assert_eq!(
+            parse_category("Solid surface"),
+            Ok(SpecCategory::SolidSurface)
+        );
+        assert_eq!(
+            parse_category("solid-surface"),
+            Ok(SpecCategory::SolidSurface)
+        );
+        assert_eq!(parse_category("VENEER"), Ok(SpecCategory::Veneer));
+        assert!(parse_category("plastic").unwrap_err().contains("Veneer"));
+        assert_eq!(
+            parse_date("2027-03-31"),
+            Ok(time::macros::date!(2027 - 03 - 31))
+        );
+        assert!(parse_date("31/03/2027").is_err());
+    }
+}
