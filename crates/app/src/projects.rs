@@ -295,6 +295,15 @@ impl Services {
             .ok_or(AppError::NotFound("project"))
     }
 
+    /// Whether the caller may see the project (for filtering live-update events).
+    pub async fn can_see_project(&self, caller: &Caller, id: Uuid) -> AppResult<bool> {
+        match self.project_for(caller, id).await {
+            Ok(_) => Ok(true),
+            Err(AppError::NotFound(_) | AppError::Forbidden) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn get_project(&self, caller: &Caller, id: Uuid) -> AppResult<Project> {
         Ok(self.project_for(caller, id).await?.0)
     }

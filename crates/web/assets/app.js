@@ -97,6 +97,35 @@
       if (!isNaN(d)) { el.textContent = d.toLocaleString(); }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { localise(document); });
+  // Live updates (/events): when the project on screen changes elsewhere, say so and offer
+  // to reload; the page never reloads by itself, so nothing being typed is lost.
+  function listen() {
+    var marked = document.querySelector("[data-live-project]");
+    if (!marked || !window.EventSource) { return; }
+    var project = marked.getAttribute("data-live-project");
+    var source = new EventSource("/events");
+    var notice = null;
+    function changed() {
+      if (notice) { return; }
+      notice = document.createElement("div");
+      notice.className = "flash flash-warning";
+      notice.setAttribute("role", "status");
+      notice.textContent = "This project has just been changed by someone else. ";
+      var reload = document.createElement("a");
+      reload.href = window.location.href;
+      reload.textContent = "Reload to see the changes";
+      notice.appendChild(reload);
+      marked.parentNode.insertBefore(notice, marked.nextSibling);
+    }
+    source.addEventListener("change", function (evt) {
+      try {
+        if (JSON.parse(evt.data).project_id === project) { changed(); }
+      } catch (e) { /* not an event of ours */ }
+    });
+    source.addEventListener("resync", changed);
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { localise(document); listen(); });
   document.addEventListener("htmx:afterSettle", function () { localise(document); });
 })();

@@ -10,6 +10,7 @@ pub mod cors;
 pub mod csrf;
 pub mod error;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;

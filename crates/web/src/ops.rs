@@ -67,6 +67,9 @@ pub struct Runtime {
     /// The metrics registry.
     pub metrics: Arc<Metrics>,
     draining: AtomicBool,
+    /// Wakes long-lived responses (live-update streams) when draining starts, so they end
+    /// and shutdown does not wait out its grace period for them.
+    drained: tokio::sync::watch::Sender<bool>,
     started: Instant,
 }
 
@@ -76,6 +79,7 @@ impl Runtime {
         Runtime {
             metrics,
             draining: AtomicBool::new(false),
+            drained: tokio::sync::watch::channel(false).0,
             started: Instant::now(),
         }
     }
@@ -84,6 +88,12 @@ impl Runtime {
     /// balancers stop sending new work while open requests finish.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
+        self.drained.send_replace(true);
+    }
+
+    /// Becomes `true` when draining starts.
+    pub fn drain_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.drained.subscribe()
     }
 
     /// Whether shutdown has begun.

@@ -209,6 +209,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retry_job))
         .routes(routes!(system::system_status))
+        .routes(routes!(crate::live::api_stream))
         .routes(routes!(docs::openapi_json));
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .nest(PREFIX, v1)

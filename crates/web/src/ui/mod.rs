@@ -14,7 +14,7 @@ mod drawings;
 mod format;
 mod forms;
 mod jobs;
-mod layout;
+pub(crate) mod layout;
 mod lists;
 mod my_work;
 mod profile;
@@ -181,6 +181,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/system", get(system::show))
+        .route("/events", get(crate::live::page_stream))
 }
 
 /// Renders a template into an HTML response with the given status.

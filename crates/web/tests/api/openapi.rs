@@ -71,6 +71,7 @@ const ROUTES: &[&str] = &[
     "POST /api/v1/drawing-revisions/{id}/submit",
     "POST /api/v1/drawing-revisions/{id}/review",
     "GET /api/v1/drawing-revisions/{id}/file",
+    "GET /api/v1/events",
     "GET /api/v1/attachments",
     "POST /api/v1/attachments",
     "GET /api/v1/attachments/{id}",

@@ -1,0 +1,141 @@
+//! Live updates: a Server-Sent Events stream per browser tab (`GET /events`) or API client
+//! (`GET /api/v1/events`). Each committed change arrives as an event named `change` whose
+//! data is `{kind, project_id, id, version}` — ids and versions only; the client re-fetches
+//! what it shows through the normal, authorised endpoints, so a stream never leaks data.
+//! Only changes to projects the caller may see are sent (checked once a minute per
+//! project). Events come from this instance's bus, which Redis fans out across instances.
+//! A stream ends when the server starts draining, and the browser reconnects elsewhere.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use formula_app::context::Caller;
+use formula_app::events::Event;
+use futures_util::Stream;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::auth::ApiCaller;
+use crate::state::AppState;
+use crate::ui::layout::Page;
+
+/// How long a project's visibility is trusted before it is checked again.
+const VISIBILITY_TTL: Duration = Duration::from_secs(60);
+/// How soon a disconnected browser tries again.
+const RETRY: Duration = Duration::from_secs(3);
+
+struct Listener {
+    state: AppState,
+    caller: Caller,
+    events: broadcast::Receiver<String>,
+    drained: watch::Receiver<bool>,
+    visible: HashMap<Uuid, (bool, Instant)>,
+    /// The first frame tells the client how soon to reconnect.
+    greeted: bool,
+}
+
+impl Listener {
+    async fn may_see(&mut self, project_id: Uuid) -> bool {
+        if let Some((ok, at)) = self.visible.get(&project_id)
+            && at.elapsed() < VISIBILITY_TTL
+        {
+            return *ok;
+        }
+        let ok = self
+            .state
+            .services
+            .can_see_project(&self.caller, project_id)
+            .await
+            .unwrap_or(false);
+        self.visible.insert(project_id, (ok, Instant::now()));
+        ok
+    }
+
+    /// The next frame to send, or `None` when the stream should end.
+    async fn next(&mut self) -> Option<SseEvent> {
+        if !self.greeted {
+            self.greeted = true;
+            return Some(SseEvent::default().retry(RETRY).comment("live updates"));
+        }
+        loop {
+            if *self.drained.borrow() {
+                return None;
+            }
+            tokio::select! {
+                _ = self.drained.changed() => return None,
+                received = self.events.recv() => match received {
+                    Ok(json) => {
+                        let Ok(event) = serde_json::from_str::<Event>(&json) else {
+                            continue;
+                        };
+                        if self.may_see(event.project_id).await {
+                            return Some(SseEvent::default().event("change").data(json));
+                        }
+                    }
+                    // Too slow to keep up: the client should refresh everything it shows.
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        return Some(SseEvent::default().event("resync").data(missed.to_string()));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
+fn stream(state: AppState, caller: Caller) -> Response {
+    let listener = Listener {
+        events: state.services.events.subscribe(),
+        drained: state.runtime.drain_signal(),
+        state,
+        caller,
+        visible: HashMap::new(),
+        greeted: false,
+    };
+    let frames = futures_util::stream::unfold(listener, |mut l| async move {
+        l.next().await.map(|frame| (Ok::<_, Infallible>(frame), l))
+    });
+    let mut resp = sse(frames).into_response();
+    // Proxies must pass each frame on at once (nginx honours this header).
+    resp.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    resp
+}
+
+fn sse<S>(frames: S) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>>
+where
+    S: Stream<Item = Result<SseEvent, Infallible>> + Send + 'static,
+{
+    // A comment every 15 s keeps idle connections open through proxies and load balancers.
+    Sse::new(frames).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The browser's stream (signed in with the session cookie).
+pub async fn page_stream(State(state): State<AppState>, page: Page) -> Response {
+    stream(state, page.caller)
+}
+
+/// Live updates
+///
+/// A `text/event-stream` of changes to projects the caller may see: events named `change`
+/// with `{kind, project_id, id, version}` as data (e.g. `task.updated`), `resync` when the
+/// client fell behind and should re-fetch what it shows, and a comment every 15 seconds.
+/// Re-fetch the changed records through the normal endpoints.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream"),
+        (status = 401, response = crate::api::docs::ProblemResponse),
+    )
+)]
+pub async fn api_stream(State(state): State<AppState>, caller: ApiCaller) -> Response {
+    stream(state, caller.caller)
+}
