@@ -18,6 +18,8 @@ pub struct AppConfig {
     pub product_name: String,
     /// Units a scope item may be measured in (`SCOPE_UNITS`).
     pub scope_units: Vec<String>,
+    /// Days a submitted drawing revision may wait for review before it is overdue.
+    pub review_overdue_days: i64,
 }
 
 impl Default for AppConfig {
@@ -33,6 +35,7 @@ impl Default for AppConfig {
                 .iter()
                 .map(|u| (*u).to_owned())
                 .collect(),
+            review_overdue_days: formula_domain::drawing::REVIEW_DAYS,
         }
     }
 }

@@ -171,7 +171,7 @@ impl Services {
                     .scope_item_id
                     .is_none_or(|i| d.scope_item_ids.contains(&i))
             })
-            .filter(|d| !query.overdue || d.review_overdue(now))
+            .filter(|d| !query.overdue || d.review_overdue(now, self.config.review_overdue_days))
             .filter(|d| {
                 q.as_deref().is_none_or(|q| {
                     d.number.to_lowercase().contains(q) || d.title.to_lowercase().contains(q)

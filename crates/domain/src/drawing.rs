@@ -83,7 +83,8 @@ impl Decision {
     }
 }
 
-/// How many days a submitted revision may wait for its review before it is overdue.
+/// How many days a submitted revision may wait for its review before it is overdue, unless
+/// the installation says otherwise (`REVIEW_OVERDUE_DAYS`).
 pub const REVIEW_DAYS: i64 = 7;
 
 /// The label of the `seq`-th revision (1-based): A, B, … Z, AA, AB… or 0, 1, 2….
@@ -134,12 +135,12 @@ impl Drawing {
             .map_or(RevisionStatus::Draft, |c| c.status)
     }
 
-    /// Submitted and waiting longer than [`REVIEW_DAYS`].
-    pub fn review_overdue(&self, now: OffsetDateTime) -> bool {
+    /// Submitted and waiting longer than `days` (see [`REVIEW_DAYS`]).
+    pub fn review_overdue(&self, now: OffsetDateTime, days: i64) -> bool {
         self.current.as_ref().is_some_and(|c| {
             c.status == RevisionStatus::Submitted
                 && c.submitted_at
-                    .is_some_and(|at| now - at > Duration::days(REVIEW_DAYS))
+                    .is_some_and(|at| now - at > Duration::days(days))
         })
     }
 }

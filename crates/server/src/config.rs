@@ -45,6 +45,7 @@ pub const VARIABLES: &[&str] = &[
     "DEFAULT_CURRENCY",
     "PROJECT_CODE_PREFIX",
     "SCOPE_UNITS",
+    "REVIEW_OVERDUE_DAYS",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAX_BODY_BYTES",
@@ -286,6 +287,8 @@ pub struct Config {
     pub project_code_prefix: String,
     /// Units scope items may be measured in (`SCOPE_UNITS`).
     pub scope_units: Vec<String>,
+    /// `REVIEW_OVERDUE_DAYS`.
+    pub review_overdue_days: u32,
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
     pub max_body_bytes: usize,
@@ -694,6 +697,14 @@ impl Config {
             }
         };
 
+        let review_overdue_days = r.number(
+            "REVIEW_OVERDUE_DAYS",
+            7_u32,
+            1,
+            365,
+            "a whole number of days",
+        );
+
         let session_idle_minutes = r.number(
             "SESSION_IDLE_MINUTES",
             720,
@@ -760,6 +771,7 @@ impl Config {
                 default_currency,
                 project_code_prefix,
                 scope_units,
+                review_overdue_days,
                 session_idle_minutes,
                 session_max_hours,
                 max_body_bytes,
@@ -814,6 +826,7 @@ impl Config {
             public_url: self.public_url.clone(),
             product_name: "Formula PM".to_owned(),
             scope_units: self.scope_units.clone(),
+            review_overdue_days: i64::from(self.review_overdue_days),
         }
     }
 
@@ -847,6 +860,7 @@ impl Config {
             ("DEFAULT_CURRENCY", self.default_currency.clone()),
             ("PROJECT_CODE_PREFIX", self.project_code_prefix.clone()),
             ("SCOPE_UNITS", self.scope_units.join(",")),
+            ("REVIEW_OVERDUE_DAYS", self.review_overdue_days.to_string()),
             (
                 "SESSION_IDLE_MINUTES",
                 self.session_idle_minutes.to_string(),

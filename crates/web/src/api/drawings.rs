@@ -31,7 +31,7 @@ pub struct DrawingParams {
     pub area: Option<String>,
     /// Only drawings covering this scope item.
     pub scope_item_id: Option<Uuid>,
-    /// `true`: only revisions waiting for review longer than 7 days.
+    /// `true`: only revisions waiting for review longer than `REVIEW_OVERDUE_DAYS` (default 7).
     pub overdue: Option<bool>,
     /// Part of the number or title.
     pub q: Option<String>,

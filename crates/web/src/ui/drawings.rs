@@ -13,7 +13,6 @@ use formula_app::drawings::{DrawingDetail, DrawingQuery, DrawingRights, NewDrawi
 use formula_app::query::ScopeQuery;
 use formula_domain::drawing::{Decision, Drawing, DrawingKind, RevisionScheme, RevisionStatus};
 use formula_domain::errors::FieldErrors;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, same};
@@ -115,7 +114,7 @@ async fn register(
     let rows = drawings
         .into_iter()
         .map(|d| RegisterRow {
-            overdue: d.review_overdue(now),
+            overdue: d.review_overdue(now, s.config.review_overdue_days),
             items: d
                 .scope_item_ids
                 .iter()
@@ -247,7 +246,8 @@ struct DrawingPage {
     head: ProjectHeader,
     x: DrawingDetail,
     rights: DrawingRights,
-    now: OffsetDateTime,
+    /// Waiting for review longer than the installation allows.
+    overdue: bool,
     upload: FormState,
     review: FormState,
     decisions: Vec<Opt>,
@@ -311,7 +311,9 @@ async fn drawing_page(
         ),
         head: ProjectHeader::new(project, access, page, state, "drawings"),
         rights,
-        now: s.now(),
+        overdue: x
+            .drawing
+            .review_overdue(s.now(), s.config.review_overdue_days),
         x,
         upload,
         review,
