@@ -208,7 +208,7 @@ load_wait_more 600
 load_stop
 report="$(load_report)"
 failures="$(load_failures)"
-[ "$failures" -eq 0 ] || die "killing an instance under load failed $failures requests: $report"
+[ "$failures" -eq 0 ] || die "killing an instance under load failed $failures requests: $report: $(load_failure_lines)"
 # What nginx had to absorb: attempts on the dead instance that it passed to another one.
 absorbed="$(grep -c "upstream: \"http://127.0.0.1:${PORTS[1]}/" "$NGINX_DIR/error.log" || true)"
 pass "SIGKILL of instance 2 under load: $report ($before_kill before the kill), 0 failed; nginx logged $absorbed failed attempts on it and retried each on another instance"

@@ -59,13 +59,18 @@ trap run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# running PID: the process exists and is not a zombie (exited, parent gone or not waiting).
+running() {
+    kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
 # Stops a process we started: SIGTERM, then SIGKILL if it is still there after $2 seconds.
 stop_pid() {
     local pid="$1" grace="${2:-15}" i
-    kill -0 "$pid" 2>/dev/null || return 0
+    running "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || return 0
     for ((i = 0; i < grace * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        running "$pid" || return 0
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true

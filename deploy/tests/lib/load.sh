@@ -7,11 +7,12 @@
 #   load_wait_more N [SECONDS]                wait until N more requests were answered
 #   load_stop                                 stop the workers and wait for them
 #   load_report                               "N requests: 200×N …" summary
-#   load_failures                             requests not answered 200 (000 = no answer)
+#   load_failures                             requests not answered 2xx (000 = no answer)
 #
 # Each worker runs curl over and over, 25 requests per run on one kept-alive connection,
-# and appends one status code per request to $WORK/load/<worker>.log. Several load_start
-# calls may run side by side (e.g. a second URL with its own --rate).
+# and appends one line per request to $WORK/load/<worker>.log: the status code (000 when
+# no answer came), and for failures curl's exit code and error. Several load_start calls
+# may run side by side (e.g. a second URL with its own --rate).
 
 LOAD_DIR="$WORK/load"
 LOAD_PIDS=()
@@ -23,7 +24,8 @@ load_worker() {
     for ((i = 0; i < 25; i++)); do urls+=("$url" -o /dev/null); done
     while [ ! -e "$LOAD_DIR/stop" ]; do
         # No retries of our own: every failure nginx lets through must show up.
-        curl -ks --max-time 30 -w '%{http_code}\n' "$@" "${urls[@]}" >>"$log" 2>/dev/null || true
+        curl -ks --http1.1 --max-time 30 -w '%{http_code} %{exitcode} %{errormsg}\n' "$@" "${urls[@]}" \
+            2>/dev/null | sed -E 's/^(2[0-9][0-9]) 0 $/\1/' >>"$log" || true
     done
 }
 
@@ -58,7 +60,14 @@ load_stop() {
 
 load_report() {
     printf '%s requests: ' "$(load_count)"
-    cat "$LOAD_DIR"/w*.log | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep = ", " } END { print "" }'
+    cat "$LOAD_DIR"/w*.log | awk '{ print $1 }' | sort | uniq -c |
+        awk '{ printf "%s%s×%s", sep, $2, $1; sep = ", " } END { print "" }'
 }
 
-load_failures() { cat "$LOAD_DIR"/w*.log | grep -vc '^200$' || true; }
+load_failures() { cat "$LOAD_DIR"/w*.log | grep -vc '^2[0-9][0-9]$' || true; }
+
+# The failed requests' lines (status, curl exit code, error), for the failure message.
+load_failure_lines() { cat "$LOAD_DIR"/w*.log | grep -v '^2[0-9][0-9]$' | sort | uniq -c | head -n 5; }
+
+# Starts over: forget the counts of earlier runs.
+load_reset() { rm -f "$LOAD_DIR"/w*.log; }
