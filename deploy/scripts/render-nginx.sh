@@ -12,13 +12,15 @@
 #   --server-name NAME host name (server_name and the /etc/letsencrypt/live/NAME paths);
 #                      default pm.example.com, or localhost with --loopback
 #   --upstream LIST    the instances, comma-separated HOST:PORT; default app1:5014,app2:5014
+#   --resolver ADDR    DNS server nginx asks for the OCSP responder; default 127.0.0.11
+#                      (Docker's); on a host, e.g. 127.0.0.53 or your network's resolver
 #
 # With --loopback, nginx runs with
 #   nginx -p DIR -c DIR/nginx.conf -e DIR/error.log
 # and writes its pid, logs and temporary files under DIR, listens on 127.0.0.1 only, uses
 # the given certificate, and turns OCSP stapling off (a self-signed certificate has no
-# OCSP responder, and nginx would warn). On an nginx older than 1.25.1 (Debian 12 ships
-# 1.22), `http2 on;` becomes `listen … ssl http2`.
+# OCSP responder, and nginx would warn). When the nginx installed here is older than
+# 1.25.1 (Debian 12 ships 1.22), `http2 on;` becomes `listen … ssl http2` (either mode).
 #
 # Every substitution must match the template exactly as often as expected, so a template
 # edit that breaks rendering fails here instead of producing a half-rendered file.
@@ -36,7 +38,7 @@ die() {
     exit 2
 }
 
-out="" loopback=0 server_name="" upstream="app1:5014,app2:5014"
+out="" loopback=0 server_name="" upstream="app1:5014,app2:5014" resolver=""
 http_port="" https_port="" cert="" key=""
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -44,6 +46,7 @@ while [ "$#" -gt 0 ]; do
         --loopback) loopback=1; shift ;;
         --server-name) server_name="${2:?--server-name needs a name}"; shift 2 ;;
         --upstream) upstream="${2:?--upstream needs HOST:PORT,...}"; shift 2 ;;
+        --resolver) resolver="${2:?--resolver needs an address}"; shift 2 ;;
         --http-port) http_port="${2:?--http-port needs a port}"; shift 2 ;;
         --https-port) https_port="${2:?--https-port needs a port}"; shift 2 ;;
         --cert) cert="${2:?--cert needs a file}"; shift 2 ;;
@@ -69,6 +72,8 @@ else
     server_name="${server_name:-pm.example.com}"
 fi
 [[ "$server_name" =~ ^[A-Za-z0-9.-]+$ ]] || die "--server-name: not a host name: $server_name"
+ip_chars='^[][0-9A-Fa-f.:]*$'
+[[ "$resolver" =~ $ip_chars ]] || die "--resolver: not an IP address: $resolver"
 servers=()
 IFS=',' read -r -a servers <<<"$upstream"
 [ "${#servers[@]}" -gt 0 ] || die "--upstream: no instance given"
@@ -91,7 +96,7 @@ subst() {
 }
 # Values go into the files through the environment, never into the perl code.
 export SERVER_NAME="$server_name" OUT="$out" HTTP_PORT="$http_port" HTTPS_PORT="$https_port"
-export CERT="$cert" KEY="$key"
+export CERT="$cert" KEY="$key" RESOLVER="$resolver"
 SERVERS="$(for s in "${servers[@]}"; do
     printf '    server %s max_fails=3 fail_timeout=10s;\n' "$s"
 done)"
@@ -101,6 +106,9 @@ site="$out/conf.d/formula-pm.conf"
 subst "$out/conf.d/formula-pm-upstream.conf" 1 's{(?:^    server \S+ max_fails=3 fail_timeout=10s;\n)+}{$ENV{SERVERS}\n}gm'
 subst "$site" 2 's{^(\s*server_name) pm\.example\.com;}{$1 $ENV{SERVER_NAME};}gm'
 subst "$site" 3 's{/etc/letsencrypt/live/pm\.example\.com/}{/etc/letsencrypt/live/$ENV{SERVER_NAME}/}gm'
+if [ -n "$resolver" ]; then
+    subst "$site" 1 's{^(\s*resolver) 127\.0\.0\.11 }{$1 $ENV{RESOLVER} }gm'
+fi
 
 if [ "$loopback" -eq 1 ]; then
     conf="$out/nginx.conf"
@@ -131,13 +139,19 @@ if [ "$loopback" -eq 1 ]; then
     # The redirect names the https port, which is not 443 here.
     subst "$site" 1 's{return 301 https://\$host\$request_uri;}{return 301 https://\$host:$ENV{HTTPS_PORT}\$request_uri;}gm'
 
-    # `http2 on;` arrived in nginx 1.25.1; older ones take it as a listen parameter.
+fi
+
+# `http2 on;` arrived in nginx 1.25.1; older ones (Debian 12 has 1.22) take http2 as a
+# listen parameter. Rendered for the nginx installed here, if any.
+if command -v nginx >/dev/null 2>&1; then
     version="$(nginx -v 2>&1 | sed -nE 's#.*nginx/([0-9.]+).*#\1#p')"
-    [ -n "$version" ] || die "cannot read the nginx version (is nginx installed?)"
+    [ -n "$version" ] || die "cannot read the version of the installed nginx"
     if [ "$(printf '%s\n' "$version" 1.25.1 | sort -V | head -n 1)" != 1.25.1 ]; then
         subst "$site" 1 's{^\s*http2 on;\n}{}gm'
-        subst "$site" 1 's{^(\s*listen \S+ ssl);$}{$1 http2;}gm'
+        subst "$site" "$((loopback ? 1 : 2))" 's{^(\s*listen \S+ ssl);$}{$1 http2;}gm'
     fi
+elif [ "$loopback" -eq 1 ]; then
+    die "--loopback needs nginx installed"
 fi
 
 printf 'rendered %s (server %s, upstream %s)\n' "$out" "$server_name" "$upstream"

@@ -84,7 +84,7 @@ fail() {
 # The driver defines: driver_init, driver_instances, driver_version NAME, driver_address
 # NAME, driver_upstream_file, driver_nginx_reload, driver_in_flight NAME, driver_stop
 # NAME, driver_start NAME VERSION, driver_alive NAME, driver_ready NAME, driver_smoke NAME,
-# driver_url NAME and driver_backup NAME, and may define driver_done VERSION, called after
+# driver_url NAME and driver_backup NAME VERSION, and may define driver_done VERSION, called after
 # a successful update (see drivers/loopback.sh for the contracts).
 # shellcheck source=/dev/null
 . "$here/drivers/$driver.sh"
@@ -200,8 +200,14 @@ for name in "${instances[@]}"; do
 done
 say "updating ${instances[*]} to $version (now: $(for n in "${instances[@]}"; do printf '%s=%s ' "$n" "${previous[$n]}"; done))"
 
+# With the version running now; if the database was already migrated for VERSION (a
+# deploy pipeline may migrate first), that one refuses the newer schema, and VERSION's
+# formula-pm writes the backup instead.
 say "backup before the update"
-driver_backup "${instances[0]}" || fail "the pre-update backup failed; nothing was changed"
+if ! driver_backup "${instances[0]}" "${previous[${instances[0]}]}"; then
+    say "the backup with ${previous[${instances[0]}]} failed; trying with $version (the schema may be $version's already)"
+    driver_backup "${instances[0]}" "$version" || fail "the pre-update backup failed; nothing was changed"
+fi
 
 done_names=()
 failed=""
@@ -255,6 +261,13 @@ done
 if [ "$status" -eq 1 ]; then
     say "rolled back: every instance runs its previous version; the update FAILED"
 else
-    say "the update FAILED and the rollback is incomplete: $(for n in "${instances[@]}"; do printf '%s=%s ' "$n" "$(driver_version "$n")"; done)"
+    say "the update FAILED and the rollback is incomplete:"
+    for name in "${instances[@]}"; do
+        if driver_ready "$name"; then
+            say "  $name: serving $(driver_version "$name")"
+        else
+            say "  $name: NOT serving (out of nginx); last started: $(driver_version "$name")"
+        fi
+    done
 fi
 exit "$status"

@@ -112,8 +112,15 @@ driver_ready() { compose_get "$1" /health/ready; }
 
 driver_smoke() { compose_get "$1" /health/ready && compose_get "$1" /login && compose_get "$1" /api/v1/openapi.json; }
 
-# Into BACKUP_DIR (/backups, the `backups` volume), with the image the instance runs.
-driver_backup() { compose exec -T "$1" formula-pm backup; }
+# Into BACKUP_DIR (/backups, the `backups` volume): in the running container when it runs
+# VERSION, else in a one-off container of VERSION with the same configuration.
+driver_backup() {
+    if [ "$(driver_version "$1")" = "$2" ]; then
+        compose exec -T "$1" formula-pm backup
+    else
+        FORMULA_PM_TAG="$2" compose run --rm --no-deps -T "$1" backup
+    fi
+}
 
 # After a successful update: record the tag in deploy/.env, so that a later
 # `docker compose up -d` keeps running it.

@@ -30,7 +30,7 @@
 #   driver_ready NAME          0 when NAME answers /health/ready with 200
 #   driver_smoke NAME          0 when NAME serves its pages and API (direct, not via nginx)
 #   driver_url NAME            NAME's base URL, reachable from here (may be empty)
-#   driver_backup NAME         write a backup with the version NAME runs
+#   driver_backup NAME VERSION write a backup of NAME's database with VERSION's formula-pm
 #   driver_done VERSION        (optional) after a successful update
 
 loopback_die() {
@@ -160,11 +160,11 @@ driver_smoke() {
 }
 
 driver_backup() {
-    local name="$1" dir="${LOOPBACK_BACKUP_DIR:-$LOOPBACK_STATE/backups}"
+    local name="$1" version="$2" dir="${LOOPBACK_BACKUP_DIR:-$LOOPBACK_STATE/backups}"
     local -a env_args
     mapfile -t env_args <"$LOOPBACK_STATE/$name.env"
     mkdir -p "$dir"
     # Progress lines go to the log; the result line ("Backup written: …") to the output.
-    env "${env_args[@]}" LOG_LEVEL=warn "$(driver_version "$name")" backup --to "$dir" \
+    env "${env_args[@]}" LOG_LEVEL=warn "$version" backup --to "$dir" \
         2>>"$LOOPBACK_STATE/backup.log"
 }
