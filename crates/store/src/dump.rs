@@ -848,6 +848,12 @@ impl Db {
                         .execute(&mut *tx)
                         .await?;
                 }
+                // Emptying tables that own files noted those files for removal (migration
+                // 0009's triggers). The database is replaced whole, its files with it: keeping
+                // those notes would remove restored files that happen to share their keys.
+                sqlx::query("DELETE FROM deleted_files")
+                    .execute(&mut *tx)
+                    .await?;
             }
             for table in TABLES {
                 let source = |source| DumpError::Source {
