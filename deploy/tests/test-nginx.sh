@@ -189,6 +189,17 @@ grep -hq '"client_ip":"127.0.0.2"' "$WORK"/logs/app*.log ||
     die "the instances did not log the forwarded client address 127.0.0.2"
 pass "login limit ($rate, burst $burst): $allowed sign-ins passed (401), the next $extra got nginx's 429 with the security headers; the app saw client 127.0.0.2"
 
+# The API's sign-in shares the zone; its refusals are problem+json, like the app's own.
+seq 1 $((allowed + 1)) | xargs -P "$((allowed + 1))" -I{} \
+    curl -ksS --interface 127.0.0.5 -o "$WORK/login/api{}.body" -w '%{http_code} %{content_type}\n' \
+    -H 'Content-Type: application/json' -d '{"email":"nobody{}@deploy.test","password":"wrong-password"}' \
+    "$NGINX_URL/api/v1/auth/login" >"$WORK/login/api-codes"
+grep -q '^429 application/problem+json$' "$WORK/login/api-codes" ||
+    die "no problem+json 429 from POST /api/v1/auth/login after $((allowed + 1)) attempts: $(sort "$WORK/login/api-codes" | uniq -c | tr '\n' ' ')"
+grep -h '"code":"rate_limited"' "$WORK"/login/api*.body | python3 -m json.tool >/dev/null ||
+    die "nginx's API 429 is not a JSON problem with code rate_limited"
+pass "POST /api/v1/auth/login shares the login zone; its 429 is application/problem+json (code rate_limited)"
+
 # --- live updates through nginx -------------------------------------------------------------------
 
 sse_through_nginx
