@@ -7,6 +7,7 @@ use formula_app::context::Caller;
 use formula_app::drawings::{NewDrawing, ReviewInput, Upload};
 use formula_app::specs::{ProcurementInput, SpecInput, SpecReviewInput};
 use formula_app::{AppError, Services};
+use formula_domain::attachment::{OwnerKind, Purpose};
 use formula_domain::drawing::{Decision, DrawingKind};
 use formula_domain::scope::{Quantity, ScopeItem};
 use formula_domain::spec::{Procurement, SpecCategory, SpecDecision};
@@ -28,6 +29,31 @@ fn sheet(number: &str, rev: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A 1×1 PNG standing in for a photo of a material sample.
+const SAMPLE_PHOTO: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0d\x49\x44\x41\x54\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
+/// Writes `bytes` to the spool as the upload `name`, the way the web layer receives one.
+async fn spooled(s: &Services, name: &str, bytes: &[u8]) -> Result<Upload, AppError> {
+    let path = s
+        .blobs
+        .spool_dir()
+        .join(format!("seed-{}", formula_domain::new_id()));
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|e| AppError::Internal(format!("write the demo file: {e}")))?;
+    Ok(Upload {
+        name: name.to_owned(),
+        path,
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        head: bytes.to_vec(),
+        tail: bytes.to_vec(),
+    })
+}
+
 async fn upload(
     s: &Services,
     by: &Caller,
@@ -36,31 +62,38 @@ async fn upload(
     rev: &str,
     notes: &str,
 ) -> Result<Uuid, AppError> {
-    let bytes = sheet(number, rev);
-    let path = s
-        .blobs
-        .spool_dir()
-        .join(format!("seed-{}", formula_domain::new_id()));
-    tokio::fs::write(&path, &bytes)
-        .await
-        .map_err(|e| AppError::Internal(format!("write the demo drawing: {e}")))?;
-    let upload = Upload {
-        name: format!("{number} rev {rev}.pdf"),
-        path: path.clone(),
-        size: bytes.len() as u64,
-        sha256: Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        head: bytes.clone(),
-        tail: bytes,
-    };
+    let upload = spooled(s, &format!("{number} rev {rev}.pdf"), &sheet(number, rev)).await?;
     let result = s
         .add_revision(by, drawing, Some(notes.to_owned()), &upload)
         .await;
     // Stored files were moved away; a failure leaves the spool clean too.
-    let _ = tokio::fs::remove_file(&path).await;
+    let _ = tokio::fs::remove_file(&upload.path).await;
     Ok(result?.id)
+}
+
+/// Attaches a demo file to something.
+async fn attach(
+    s: &Services,
+    by: &Caller,
+    owner: (OwnerKind, Uuid),
+    name: &str,
+    bytes: &[u8],
+    purpose: Purpose,
+    caption: &str,
+) -> Result<(), AppError> {
+    let upload = spooled(s, name, bytes).await?;
+    let result = s
+        .add_attachment(
+            by,
+            owner.0,
+            owner.1,
+            Some(purpose),
+            Some(caption.to_owned()),
+            &upload,
+        )
+        .await;
+    let _ = tokio::fs::remove_file(&upload.path).await;
+    result.map(|_| ())
 }
 
 async fn decide(
@@ -348,5 +381,26 @@ pub async fn seed(
     step(l.id, l.version, Procurement::Installed, None).await?;
     // HW-01 waiting for approval; F-01 still a draft.
     s.submit_spec(designer, made[4].id, 1).await?;
+    // A sample photo on the veneer, and the site survey on the project.
+    attach(
+        s,
+        designer,
+        (OwnerKind::Spec, made[0].id),
+        "V-01 walnut sample.png",
+        SAMPLE_PHOTO,
+        Purpose::Sample,
+        "Book-matched walnut, approved sample",
+    )
+    .await?;
+    attach(
+        s,
+        pm,
+        (OwnerKind::Project, project_id),
+        "Site survey.pdf",
+        &sheet("SURVEY", "1"),
+        Purpose::Document,
+        "Lobby measured survey",
+    )
+    .await?;
     Ok(Created(ids.len(), made.len()))
 }
