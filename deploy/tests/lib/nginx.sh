@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # nginx for the loopback deployment tests: a self-signed certificate, the rendered loopback
-# configuration (deploy/scripts/render-nginx.sh), start, synchronous reload, stop. Source
-# after common.sh. Sets NGINX_DIR, HTTP_PORT, HTTPS_PORT and NGINX_URL (https).
+# configuration (deploy/scripts/render-nginx.sh), start, stop. (Reloads are the rolling
+# update's business: deploy/scripts/drivers/loopback.sh.) Source after common.sh. Sets NGINX_DIR, HTTP_PORT, HTTPS_PORT and NGINX_URL (https).
 
 NGINX_DIR="$WORK/nginx"
 
@@ -48,36 +48,8 @@ nginx_start() {
     wait_until 20 "nginx to answer on port $HTTPS_PORT" is_status 200 "$NGINX_URL/health/live"
 }
 
-nginx_master() { cat "$NGINX_DIR/nginx.pid"; }
-
 nginx_stop() {
     local pid
-    pid="$(nginx_master 2>/dev/null)" || return 0
+    pid="$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null)" || return 0
     stop_pid "$pid" 10
-}
-
-# The pids of the master's worker processes.
-nginx_workers() { pgrep -P "$(nginx_master)" | sort; }
-
-# nginx_reload: reloads the configuration and returns once the new workers run and every
-# old worker has stopped accepting (its title says "shutting down", or it is gone), so no
-# request reaches an instance marked down after this returns.
-nginx_reload() {
-    local old new pid deadline=$((SECONDS + 20))
-    old="$(nginx_workers)"
-    nginx_cmd -t >/dev/null 2>&1 || die "nginx -t failed before reload: $(nginx_cmd -t 2>&1)"
-    kill -HUP "$(nginx_master)"
-    while :; do
-        [ "$SECONDS" -lt "$deadline" ] || die "nginx did not finish reloading within 20 s"
-        new="$(nginx_workers)"
-        if [ -n "$(comm -13 <(echo "$old") <(echo "$new"))" ]; then
-            local settled=1
-            for pid in $old; do
-                [ -r "/proc/$pid/cmdline" ] || continue
-                tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'shutting down' || settled=0
-            done
-            [ "$settled" -eq 0 ] || return 0
-        fi
-        sleep 0.05
-    done
 }
