@@ -242,10 +242,23 @@ fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
 impl Db {
     /// Applies the embedded migrations that have not run yet. Safe to call on every start;
     /// on PostgreSQL concurrent callers wait for each other (sqlx takes an advisory lock).
+    ///
+    /// A database already migrated further by a newer release is accepted: its extra
+    /// migrations are ignored, so during a rolling update or a rollback the previous release
+    /// keeps running on the new schema. Migrations are written for that (expand, then
+    /// contract in a later release — see docs/deployment.md).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Pool::Sqlite { write, .. } => {
+                let mut m = sqlx::migrate!("migrations/sqlite");
+                m.set_ignore_missing(true);
+                m.run(write).await?;
+            }
+            Pool::Postgres(pool) => {
+                let mut m = sqlx::migrate!("migrations/postgres");
+                m.set_ignore_missing(true);
+                m.run(pool).await?;
+            }
         }
         Ok(())
     }
@@ -307,5 +320,32 @@ impl Db {
             }
             Pool::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_schema_migrated_further_by_a_newer_release_is_accepted() {
+        let dir = std::env::temp_dir().join(format!("formula-pool-{}", uuid::Uuid::now_v7()));
+        let db = open(None, &dir).await.unwrap();
+        db.migrate().await.unwrap();
+        // What a newer release's extra migration leaves behind.
+        if let Pool::Sqlite { write, .. } = &db.pool {
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 VALUES (99990101000000, 'from a newer release', 1, x'00', 0)",
+            )
+            .execute(write)
+            .await
+            .unwrap();
+        }
+        db.migrate()
+            .await
+            .expect("the previous release starts on the newer schema");
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
