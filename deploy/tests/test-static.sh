@@ -3,7 +3,7 @@
 # it, and held to the rules the deployment depends on. Needs no Docker daemon, no network
 # and no formula-pm binary (deploy/tests/run.sh static).
 #
-#   Dockerfile        hadolint; every workspace crate copied into the dependency layer;
+#   Dockerfile        hadolint; the dependency layer built from every crate's manifest;
 #                     non-root USER, only port 5014, HEALTHCHECK, STOPSIGNAL, pinned bases
 #   compose files     docker-compose config -q for each file and profile; leaving any
 #                     required ${VAR:?} unset fails; .env.example satisfies them; limits,
@@ -104,7 +104,7 @@ log "Dockerfile"
 if have "$TOOLS_VENV/bin/hadolint"; then
     check "hadolint deploy/Dockerfile" "$TOOLS_VENV/bin/hadolint" deploy/Dockerfile
 fi
-check "Dockerfile: workspace copied, non-root, one port, health check, pinned bases" py <<'PY'
+check "Dockerfile: locked build, non-root, one port, health check, pinned bases" py <<'PY'
 import re, sys
 try:
     import tomllib
@@ -114,9 +114,13 @@ text = open("deploy/Dockerfile").read()
 lines = [l.strip() for l in re.sub(r"\\\n", " ", text).splitlines() if l.strip() and not l.strip().startswith("#")]
 problems = []
 members = re.findall(r'"(crates/[^"]+)"', re.search(r"members\s*=\s*\[([^\]]*)\]", open("Cargo.toml").read()).group(1))
+# The manifests stage copies crates/ and keeps each crate's Cargo.toml: a member elsewhere
+# would be missing from the dependency layer.
 for m in members:
-    if not re.search(rf"^COPY {re.escape(m)}/Cargo.toml {re.escape(m)}/Cargo.toml$", text, re.M):
-        problems.append(f"workspace member {m}: its Cargo.toml is not copied into the dependency layer")
+    if not re.fullmatch(r"crates/[A-Za-z0-9_-]+", m):
+        problems.append(f"workspace member {m} is not directly under crates/, which the manifests stage copies")
+if "COPY --from=manifests /src/crates crates" not in text or "COPY Cargo.toml Cargo.lock ./" not in text:
+    problems.append("the dependency layer must be built from the manifests stage, Cargo.toml and Cargo.lock")
 if "cargo build --release --locked -p formula-pm" not in text:
     problems.append("the build must be `cargo build --release --locked -p formula-pm`")
 froms = [l.split()[1] for l in lines if l.startswith("FROM ")]
