@@ -6,7 +6,7 @@
 use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use formula_domain::authz::{Action, Resource};
 use formula_domain::errors::{FieldErrors, optional_text};
-use formula_domain::files::{FileInfo, check_attachment_file, display_name};
+use formula_domain::files::{FileInfo, check_attachment_file};
 use uuid::Uuid;
 
 use crate::blobs::{BlobRead, ByteRange, Unsatisfiable};
@@ -120,21 +120,7 @@ impl Services {
         let (project_id, owner_label) = self.attachment_owner(caller, kind, owner_id, true).await?;
         let mut errors = FieldErrors::new();
         let caption = optional_text(&mut errors, "caption", caption.as_deref(), 500);
-        let name = display_name(&upload.name).unwrap_or_else(|e| {
-            errors.add("file", e);
-            String::new()
-        });
-        if upload.size == 0 {
-            errors.add("file", "the file is empty (0 bytes)");
-        }
-        let mime = if name.is_empty() || upload.size == 0 {
-            ""
-        } else {
-            check_attachment_file(&upload.head, &upload.tail, &name).unwrap_or_else(|e| {
-                errors.add("file", e);
-                ""
-            })
-        };
+        let (name, mime) = upload.check(&mut errors, check_attachment_file);
         errors.into_result()?;
         let id = formula_domain::new_id();
         let attachment = Attachment {

@@ -34,6 +34,33 @@ pub struct Upload {
     pub tail: Vec<u8>,
 }
 
+impl Upload {
+    /// The name to keep and the content type, after checking the file with `check` (which
+    /// sees its first and last bytes and its name); every problem goes to `errors` under
+    /// `file`, and then both are empty.
+    pub(crate) fn check(
+        &self,
+        errors: &mut FieldErrors,
+        check: fn(&[u8], &[u8], &str) -> Result<&'static str, String>,
+    ) -> (String, &'static str) {
+        let name = display_name(&self.name).unwrap_or_else(|e| {
+            errors.add("file", e);
+            String::new()
+        });
+        if self.size == 0 {
+            errors.add("file", "the file is empty (0 bytes)");
+        }
+        if name.is_empty() || self.size == 0 {
+            return (name, "");
+        }
+        let mime = check(&self.head, &self.tail, &name).unwrap_or_else(|e| {
+            errors.add("file", e);
+            ""
+        });
+        (name, mime)
+    }
+}
+
 /// A drawing to add to the register.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -360,21 +387,7 @@ impl Services {
             .await?;
         let mut errors = FieldErrors::new();
         let notes = optional_text(&mut errors, "notes", notes.as_deref(), 5_000);
-        let name = display_name(&upload.name).unwrap_or_else(|e| {
-            errors.add("file", e);
-            String::new()
-        });
-        if upload.size == 0 {
-            errors.add("file", "the file is empty (0 bytes)");
-        }
-        let mime = if name.is_empty() || upload.size == 0 {
-            ""
-        } else {
-            check_drawing_file(&upload.head, &upload.tail, &name).unwrap_or_else(|e| {
-                errors.add("file", e);
-                ""
-            })
-        };
+        let (name, mime) = upload.check(&mut errors, check_drawing_file);
         if let Some(c) = &drawing.current
             && c.status == RevisionStatus::Submitted
         {

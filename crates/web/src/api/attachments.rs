@@ -11,13 +11,14 @@ use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use uuid::Uuid;
 
 use super::docs::ProblemResponse;
+use super::drawings::upload_error;
 use super::extract::{PathId, created};
 use super::params::{ListFilter, Parsed, QueryParams};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::state::AppState;
-use crate::uploads::{self, UploadError};
+use crate::uploads;
 
 /// Which thing's attachments `GET /attachments` lists (both required).
 #[derive(utoipa::IntoParams)]
@@ -79,18 +80,6 @@ pub async fn list_attachments(
             .list_attachments(&caller.caller, kind, id)
             .await?,
     ))
-}
-
-fn upload_error(e: UploadError) -> ApiError {
-    if let UploadError::Io(io) = &e {
-        tracing::error!(error = %io, "an upload could not be spooled");
-    }
-    let code = match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",
-        StatusCode::BAD_REQUEST => "upload_incomplete",
-        _ => "internal",
-    };
-    ApiError::new(e.status(), code, e.message())
 }
 
 /// Attach a file

@@ -182,7 +182,8 @@ pub async fn set_items(
     Ok(with_etag(d.version, Json(d)))
 }
 
-fn upload_error(e: UploadError) -> ApiError {
+/// A file that could not be received, as a problem (413 too large, 400 incomplete).
+pub(crate) fn upload_error(e: UploadError) -> ApiError {
     if let UploadError::Io(io) = &e {
         tracing::error!(error = %io, "an upload could not be spooled");
     }

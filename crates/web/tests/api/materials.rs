@@ -5,7 +5,7 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use crate::scope::{Boq, boq, multipart, send_file};
+use crate::scope::{Boq, boq, confirm_rows, form, multipart, send_file};
 use crate::support::{Auth, TestApp, id_of};
 
 const BAD: &str = "Code,Description,Category,Qty,Unit,Unit cost,Supplier,Lead time (days),Needed on site\n\
@@ -267,33 +267,15 @@ async fn importing_materials_in_the_browser_previews_then_confirms() {
     let html = b.app.send(upload(GOOD)).await.expect(200).text();
     assert!(html.contains("Every row can be imported: 3 new"), "{html}");
     assert!(html.contains("/materials/import/confirm"));
-    let rows = html
-        .split("name=\"rows\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
-        .replace("&#39;", "'");
-    let body = serde_urlencoded::to_string([
-        ("_csrf", csrf.as_str()),
-        ("file_name", "materials.csv"),
-        ("rows", rows.as_str()),
-    ])
-    .unwrap();
-    let done = b
-        .app
-        .send(TestApp::build(
-            Method::POST,
-            &format!("{page}/confirm"),
-            &browser,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(axum::body::Body::from(body)),
-            false,
-        ))
-        .await
-        .expect(303);
+    let rows = confirm_rows(&html);
+    let done = form(
+        &b.app,
+        &format!("{page}/confirm"),
+        &pm,
+        &[("file_name", "materials.csv"), ("rows", rows.as_str())],
+    )
+    .await
+    .expect(303);
     assert_eq!(
         done.header("location").unwrap(),
         format!("/projects/{}/materials?m=imported", b.project)

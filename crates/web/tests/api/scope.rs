@@ -377,7 +377,7 @@ async fn items_move_and_two_editors_never_overwrite_each_other() {
 }
 
 /// Posts an HTML form the way a browser without JavaScript does.
-async fn form(
+pub async fn form(
     app: &TestApp,
     path: &str,
     auth: &Auth,
@@ -826,6 +826,18 @@ async fn a_boq_spreadsheet_is_checked_imported_once_and_exported() {
 }
 
 /// A `multipart/form-data` body with the CSRF field and one file, as a browser sends it.
+/// The checked rows an import preview's confirmation form carries, unescaped.
+pub fn confirm_rows(html: &str) -> String {
+    html.split("name=\"rows\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+}
+
 pub fn multipart(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----formula-test-boundary";
     let mut body = format!(
@@ -889,15 +901,7 @@ async fn importing_in_the_browser_previews_then_confirms() {
     let html = b.app.send(upload(good)).await.expect(200).text();
     assert!(html.contains("Every row can be imported: 2 new"), "{html}");
     // The confirmation carries the checked rows; it is a normal form post.
-    let rows = html
-        .split("name=\"rows\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
-        .replace("&#39;", "'");
+    let rows = confirm_rows(&html);
     let confirm = format!("{page}/confirm");
     form(
         &b.app,
