@@ -34,6 +34,10 @@ pub struct Upload {
     pub tail: Vec<u8>,
 }
 
+/// Checks a file's first and last bytes against its name and says what type it is, or why
+/// it is refused (see `formula_domain::files`).
+pub(crate) type FileCheck = fn(&[u8], &[u8], &str) -> Result<&'static str, String>;
+
 impl Upload {
     /// The name to keep and the content type, after checking the file with `check` (which
     /// sees its first and last bytes and its name); every problem goes to `errors` under
@@ -41,7 +45,7 @@ impl Upload {
     pub(crate) fn check(
         &self,
         errors: &mut FieldErrors,
-        check: fn(&[u8], &[u8], &str) -> Result<&'static str, String>,
+        check: FileCheck,
     ) -> (String, &'static str) {
         let name = display_name(&self.name).unwrap_or_else(|e| {
             errors.add("file", e);
