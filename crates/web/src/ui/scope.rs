@@ -85,8 +85,14 @@ impl Row {
     }
 }
 
+/// Beyond this many items the Scope tab lists the items of one group at a time (the others
+/// show their subtotals), which keeps the page within its size budget (DESIGN.md §9).
+const ALL_ITEMS_UP_TO: i64 = 60;
+
 /// One group section.
 pub struct GroupView {
+    /// Its items are listed (all are, unless the scope is large).
+    pub open: bool,
     pub id: Uuid,
     pub name: String,
     pub letter: String,
@@ -107,6 +113,8 @@ struct ScopeTab {
     head: ProjectHeader,
     currency: String,
     groups: Vec<GroupView>,
+    /// Too many items to list at once: one group at a time.
+    large: bool,
     items: i64,
     total: String,
     budget: String,
@@ -120,8 +128,9 @@ struct ScopeTab {
     code_hint: String,
 }
 
-fn views(o: &ScopeOverview) -> Vec<GroupView> {
+fn views(o: &ScopeOverview, open: Option<Uuid>) -> Vec<GroupView> {
     let n = o.groups.len();
+    let all = o.totals.items <= ALL_ITEMS_UP_TO;
     o.groups
         .iter()
         .enumerate()
@@ -129,6 +138,7 @@ fn views(o: &ScopeOverview) -> Vec<GroupView> {
             let items: Vec<&ScopeItem> = o.items_of(g.group.id).collect();
             let count = items.len();
             GroupView {
+                open: all || open == Some(g.group.id),
                 id: g.group.id,
                 name: g.group.name.clone(),
                 letter: g.group.letter.clone(),
@@ -157,6 +167,7 @@ async fn scope_tab(
     state: &AppState,
     page: &Page,
     id: Uuid,
+    open: Option<Uuid>,
     new_form: FormState,
     group_form: FormState,
     flash: Option<Flash>,
@@ -178,7 +189,8 @@ async fn scope_tab(
         can_manage: s.may_manage_scope(&page.caller, access),
         head: ProjectHeader::new(project, access, page, state, "scope"),
         currency: overview.currency.clone(),
-        groups: views(&overview),
+        groups: views(&overview, open),
+        large: overview.totals.items > ALL_ITEMS_UP_TO,
         items: overview.totals.items,
         total: format_amount(overview.totals.total_minor, &overview.currency),
         budget: format_amount(overview.totals.budget_cost_minor, &overview.currency),
@@ -214,12 +226,17 @@ fn group_form() -> FormState {
     FormState::new(GROUP_FIELDS).prefixed("g-")
 }
 
+/// The Scope tab; `?group=ID` lists that group's items when the scope is large.
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
-    scope_tab(&state, &page, id, new_item_form(), group_form(), None).await
+    let open = FormData::from_query(query.as_deref())
+        .opt("group")
+        .and_then(|g| g.parse().ok());
+    scope_tab(&state, &page, id, open, new_item_form(), group_form(), None).await
 }
 
 /// Reads the money and quantity fields of an item form.
@@ -286,7 +303,7 @@ pub async fn create_item(
     } else {
         form.add_errors(errors, ALIASES);
     }
-    scope_tab(&state, &page, id, form, group_form(), None).await
+    scope_tab(&state, &page, id, None, form, group_form(), None).await
 }
 
 pub async fn create_group(
@@ -308,7 +325,7 @@ pub async fn create_group(
         Err(e) => {
             let mut form = FormState::submitted(GROUP_FIELDS, input).prefixed("g-");
             form.absorb(e, GROUP_ALIASES, &format!("/projects/{id}/scope"))?;
-            scope_tab(&state, &page, id, new_item_form(), form, None).await
+            scope_tab(&state, &page, id, None, new_item_form(), form, None).await
         }
     }
 }
@@ -339,6 +356,7 @@ async fn refused(
         state,
         page,
         project_id,
+        None,
         new_item_form(),
         group_form(),
         Some(Flash::error(message)),

@@ -943,3 +943,49 @@ async fn importing_in_the_browser_previews_then_confirms() {
         .await
         .expect(403);
 }
+
+#[tokio::test]
+async fn a_large_scope_lists_one_group_at_a_time() {
+    let b = boq().await;
+    let mut csv = String::from("Group,Name,Qty,Unit,Rate\n");
+    for i in 0..70 {
+        let group = if i % 2 == 0 { "Millwork" } else { "Electrical" };
+        csv.push_str(&format!("{group},Item {i},1,pcs,100\n"));
+    }
+    send_file(
+        &b.app,
+        &format!(
+            "/api/v1/projects/{}/scope/import?dry_run=false&file_name=big.csv",
+            b.project
+        ),
+        &b.pm.auth,
+        csv.into_bytes(),
+        "text/csv",
+    )
+    .await
+    .expect(200);
+    let (pm, _) = b
+        .app
+        .login(&b.pm.user.email, crate::support::PASSWORD)
+        .await;
+    let page = format!("/projects/{}/scope", b.project);
+    let html = b.app.get(&page, &pm).await.expect(200).text();
+    assert!(html.contains("This scope has 70 items"), "{html}");
+    assert!(html.contains("List its 35 items"));
+    assert!(
+        !html.contains("Item 12<"),
+        "no item rows until a group is opened"
+    );
+    let millwork = b.group("Millwork").await;
+    let html = b
+        .app
+        .get(&format!("{page}?group={millwork}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains(">Item 12<") && !html.contains(">Item 13<"),
+        "{html}"
+    );
+    assert!(html.len() < 60 * 1024, "{} bytes", html.len());
+}
