@@ -5,6 +5,8 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::stats::Endpoint;
+
 /// The longest run the tool accepts (one hour), whatever `--duration` says.
 pub const MAX_DURATION_S: u64 = 3600;
 /// The most virtual users (one thread each).
@@ -29,6 +31,8 @@ usage: formula-loadgen --url http://127.0.0.1:PORT [options]
   --think-ms MIN-MAX  pause after each loop, uniform in [MIN, MAX] ms (default 1000-3000)
   --timeout S         per-request timeout in seconds (default 30)
   --search TERMS      comma-separated project search terms (default: demo client names)
+  --skip STEPS        leave steps out, to see what the others cost: comma-separated of
+                      detail, tasks, my-work, search, write (create and delete)
   --pid PID           sample the server's memory (VmRSS) and CPU time from /proc/PID
   --label NAME        name of this run in the report, e.g. sqlite
   --out FILE          write the results as JSON
@@ -54,6 +58,8 @@ pub struct Options {
     pub think_ms: (u64, u64),
     pub timeout: Duration,
     pub search_terms: Vec<String>,
+    /// Steps left out (`--skip`); the project list always runs, it supplies the ids.
+    pub skip: Vec<Endpoint>,
     pub pid: Option<u32>,
     pub label: String,
     pub out: Option<PathBuf>,
@@ -99,6 +105,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
     let mut label = String::from("run");
     let mut out = None;
     let mut fail_on_threshold = false;
+    let mut skip = Vec::new();
 
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -139,6 +146,18 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
             "--label" => label = value()?,
             "--out" => out = Some(PathBuf::from(value()?)),
             "--fail-on-threshold" => fail_on_threshold = true,
+            "--skip" => {
+                for step in value()?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match step {
+                        "detail" => skip.push(Endpoint::ProjectDetail),
+                        "tasks" => skip.push(Endpoint::ProjectTasks),
+                        "my-work" => skip.push(Endpoint::MyWork),
+                        "search" => skip.push(Endpoint::Search),
+                        "write" => skip.extend([Endpoint::CreateTask, Endpoint::DeleteTask]),
+                        other => return Err(format!("--skip: unknown step {other:?}")),
+                    }
+                }
+            }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -174,6 +193,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
         think_ms: think,
         timeout: Duration::from_secs(timeout),
         search_terms: terms,
+        skip,
         pid,
         label,
         out,
@@ -367,12 +387,25 @@ mod tests {
         let Parsed::Run(o) = ok else { panic!("help") };
         assert_eq!((o.vus, o.think_ms), (5, (0, 50)));
         assert_eq!(o.duration, Duration::from_secs(10));
+        assert!(o.skip.is_empty());
+        let Parsed::Run(o) = parse(
+            &args("--url http://127.0.0.1:1 --token t --skip my-work,write"),
+            &env,
+        )
+        .unwrap() else {
+            panic!("help")
+        };
+        assert_eq!(
+            o.skip,
+            [Endpoint::MyWork, Endpoint::CreateTask, Endpoint::DeleteTask]
+        );
         for bad in [
             "--url http://127.0.0.1:1 --token t --duration 3601",
             "--url http://127.0.0.1:1 --token t --vus 0",
             "--url http://127.0.0.1:1 --token t --ramp 60 --duration 60",
             "--url http://127.0.0.1:1 --token t --think-ms 5-1",
             "--url http://127.0.0.1:1 --email a@b.c",
+            "--url http://127.0.0.1:1 --token t --skip login",
             "--url http://10.1.1.1:1 --token t",
             "--token t",
         ] {

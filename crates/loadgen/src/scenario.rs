@@ -257,47 +257,44 @@ impl User {
         let Some(project) = self.rng.pick(&self.projects).cloned() else {
             return authed; // nothing to look at yet (the list failed); try again next loop
         };
-        if sh.over() {
-            return authed;
+        let runs = |e: Endpoint| !sh.opts.skip.contains(&e) && !sh.over();
+        if runs(Endpoint::ProjectDetail) {
+            let a = self.call(
+                Endpoint::ProjectDetail,
+                "GET",
+                &format!("/api/v1/projects/{project}"),
+                None,
+            );
+            check(&a);
         }
-        let a = self.call(
-            Endpoint::ProjectDetail,
-            "GET",
-            &format!("/api/v1/projects/{project}"),
-            None,
-        );
-        check(&a);
-        if sh.over() {
-            return authed;
+        if runs(Endpoint::ProjectTasks) {
+            let a = self.call(
+                Endpoint::ProjectTasks,
+                "GET",
+                &format!("/api/v1/projects/{project}/tasks?limit=50"),
+                None,
+            );
+            check(&a);
         }
-        let a = self.call(
-            Endpoint::ProjectTasks,
-            "GET",
-            &format!("/api/v1/projects/{project}/tasks?limit=50"),
-            None,
-        );
-        check(&a);
-        if sh.over() {
-            return authed;
+        if runs(Endpoint::MyWork) {
+            let a = self.call(Endpoint::MyWork, "GET", "/api/v1/me/tasks", None);
+            check(&a);
         }
-        let a = self.call(Endpoint::MyWork, "GET", "/api/v1/me/tasks", None);
-        check(&a);
-        if sh.over() {
-            return authed;
+        if runs(Endpoint::Search) {
+            let term = self
+                .rng
+                .pick(&sh.opts.search_terms)
+                .cloned()
+                .unwrap_or_default();
+            let a = self.call(
+                Endpoint::Search,
+                "GET",
+                &format!("/api/v1/projects?q={}&limit=50", encode(&term)),
+                None,
+            );
+            check(&a);
         }
-        let term = self
-            .rng
-            .pick(&sh.opts.search_terms)
-            .cloned()
-            .unwrap_or_default();
-        let a = self.call(
-            Endpoint::Search,
-            "GET",
-            &format!("/api/v1/projects?q={}&limit=50", encode(&term)),
-            None,
-        );
-        check(&a);
-        if sh.over() {
+        if !runs(Endpoint::CreateTask) {
             return authed;
         }
         let body = serde_json::json!({
