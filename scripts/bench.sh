@@ -137,6 +137,13 @@ lines += ["", "| backend | idle RSS | start-up on existing database | time to lo
 for backend, m in meta.items():
     lines.append(f"| {backend} | {int(m['idle_rss_kb']) / 1024:.1f} MB | {m['startup_ms']} ms | {m['load_s']} s |")
 lines += ["", "The load generator shares the two cores with the server, so these numbers are conservative."]
-open(out, "w").write("\n".join(lines) + "\n")
+# scripts/loadtest.sh owns the "Load test (scenario)" section: keep it as it is.
+keep = ""
+if os.path.exists(out):
+    old = open(out).read()
+    at = old.find("\n## Load test (scenario)")
+    if at >= 0:
+        keep = old[at:]
+open(out, "w").write("\n".join(lines) + "\n" + keep)
 print("\n".join(lines))
 PY
