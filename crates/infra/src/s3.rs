@@ -119,7 +119,7 @@ impl Bucket {
     pub fn get_blocking(&self, key: &str, range: Option<(u64, u64)>) -> Result<Object, S3Error> {
         let signed = self.sign("GET", key, EMPTY_SHA256);
         // Reading may take long on a slow link; the body's own length bounds the transfer.
-        let mut request = agent(Duration::from_secs(60)).get(&signed.url);
+        let mut request = bodiless().get(&signed.url);
         for (name, value) in &signed.headers {
             request = request.header(*name, value);
         }
@@ -171,7 +171,7 @@ impl Bucket {
     /// The size of `key` (`HEAD Object`). Blocks.
     pub fn size_blocking(&self, key: &str) -> Result<u64, S3Error> {
         let signed = self.sign("HEAD", key, EMPTY_SHA256);
-        let mut request = agent(Duration::from_secs(60)).head(&signed.url);
+        let mut request = bodiless().head(&signed.url);
         for (name, value) in &signed.headers {
             request = request.header(*name, value);
         }
@@ -195,7 +195,7 @@ impl Bucket {
     /// Removes `key`; S3 answers success for a missing object too. Blocks.
     pub fn delete_blocking(&self, key: &str) -> Result<(), S3Error> {
         let signed = self.sign("DELETE", key, EMPTY_SHA256);
-        let mut request = agent(Duration::from_secs(60)).delete(&signed.url);
+        let mut request = bodiless().delete(&signed.url);
         for (name, value) in &signed.headers {
             request = request.header(*name, value);
         }
@@ -286,6 +286,13 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 
 /// An HTTP client that reports every status as a response (S3's errors have XML bodies)
 /// and gives up on a silent connection.
+/// The client of requests without a body (GET, HEAD, DELETE), shared by the whole process so
+/// that downloads reuse pooled connections instead of opening (and TLS-handshaking) one each.
+fn bodiless() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| agent(Duration::from_secs(60)))
+}
+
 fn agent(send_body: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
