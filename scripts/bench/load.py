@@ -2,7 +2,10 @@
 """Loads a realistic large data set through the public API (so every row is validated and
 audited like real use): N extra projects and enough tasks to reach the target count.
 
-usage: load.py BASE_URL TOKEN PROJECTS TASKS
+Scope items go in by importing one CSV per project (the BOQ import a user would make), so
+a project of the data set has a few hundred items in eight groups.
+
+usage: load.py BASE_URL TOKEN PROJECTS TASKS [SCOPE_ITEMS]
 """
 import http.client
 import json
@@ -12,6 +15,7 @@ import urllib.parse
 from datetime import date, timedelta
 
 base, token, n_projects, n_tasks = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+n_scope = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 url = urllib.parse.urlparse(base)
 HEADERS = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
@@ -20,8 +24,9 @@ def conn():
     return http.client.HTTPConnection(url.hostname, url.port, timeout=30)
 
 
-def call(c, method, path, body=None):
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=HEADERS)
+def call(c, method, path, body=None, raw=None, headers=HEADERS):
+    c.request(method, path, body=raw if raw is not None else json.dumps(body) if body is not None else None,
+              headers=headers)
     r = c.getresponse()
     data = r.read()
     if r.status >= 300:
@@ -108,7 +113,36 @@ for t in threads:
     t.join()
 if failures:
     raise SystemExit("loading failed: " + "; ".join(failures))
+
+# Scope: one CSV import per project this user manages, all-or-nothing like a user's import.
+groups = ["Joinery", "Doors and frames", "Wall panelling", "Ceilings", "Reception desk",
+          "Wardrobes", "Kitchen units", "Loose furniture"]
+units = ["pcs", "m", "m2", "set", "lm"]
+csv_headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+have_scope = sum(call(c, "GET", f"/api/v1/projects/{p['id']}/scope-items?limit=1")["total"] for p in projects)
+scope_todo = max(0, n_scope - have_scope)
+per_project = -(-scope_todo // len(projects)) if scope_todo else 0
+for i, p in enumerate(projects):
+    count = min(per_project, scope_todo - i * per_project)
+    if count <= 0:
+        break
+    rows = ["Group,Item code,Name,Location,Quantity,Unit,Unit price,Budget cost,Status,Progress %,"
+            "Shop drawing required,Material spec required"]
+    for n in range(count):
+        rows.append(",".join([
+            groups[n % len(groups)], f"BM{i:03d}-{n:04d}", f"{titles[n % len(titles)]} item {n}",
+            f"Level {n % 6} room {n % 40}", str(1 + n % 12), units[n % len(units)],
+            f"{150 + (n * 37) % 4000}.00", f"{100 + (n * 29) % 3000}.00",
+            ["not_started", "in_progress", "completed"][n % 3], str((n * 7) % 101 if n % 3 == 1 else 0 if n % 3 == 0 else 100),
+            "yes" if n % 2 else "no", "yes" if n % 3 else "no",
+        ]))
+    call(c, "POST", f"/api/v1/projects/{p['id']}/scope/import?dry_run=false&file_name=bench.csv",
+         raw="\n".join(rows).encode(), headers=csv_headers)
+scope_total = sum(call(c, "GET", f"/api/v1/projects/{p['id']}/scope-items?limit=1")["total"] for p in projects)
+
 total = sum(p["task_total"] for p in call(c, "GET", "/api/v1/projects?limit=200")["items"])
-print(f"projects={len(all_projects)} tasks={total}", file=sys.stderr)
+print(f"projects={len(all_projects)} tasks={total} scope_items={scope_total}", file=sys.stderr)
 if total < n_tasks * 0.99:
     raise SystemExit(f"only {total} tasks after loading, wanted {n_tasks}")
+if scope_total < n_scope:
+    raise SystemExit(f"only {scope_total} scope items after loading, wanted {n_scope}")

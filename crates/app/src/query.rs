@@ -182,6 +182,8 @@ pub enum TaskSort {
     Status,
     Title,
     CreatedAt,
+    /// Undated (not completed) last.
+    CompletedAt,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -192,6 +194,11 @@ pub struct TaskQuery {
     /// Only tasks that are not completed or cancelled.
     pub open_only: bool,
     pub due_before: Option<Date>,
+    /// Only tasks due on or after this day.
+    pub due_from: Option<Date>,
+    /// Only tasks without a due date.
+    pub undated: bool,
+    pub completed_since: Option<time::OffsetDateTime>,
     pub q: Option<String>,
     pub sort: Option<(TaskSort, Dir)>,
     pub paging: Paging,

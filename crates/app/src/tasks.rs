@@ -61,13 +61,32 @@ pub struct TaskPatch {
     pub version: Option<i64>,
 }
 
-/// The caller's tasks, grouped the way people plan their week.
+/// Most tasks [`Services::my_work`] lists in each group; `totals` counts them all.
+pub const MY_WORK_GROUP_LIMIT: u32 = 50;
+
+/// The caller's tasks, grouped the way people plan their week. Each group lists at most
+/// [`MY_WORK_GROUP_LIMIT`] tasks (the first by due date; done: the latest completed);
+/// `totals` says how many each group holds.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct MyWork {
+    /// Open, due before today.
     pub overdue: Vec<Task>,
+    /// Open, due today or within the next 7 days.
     pub due_this_week: Vec<Task>,
+    /// Open, due later, or without a due date.
     pub later: Vec<Task>,
+    /// Completed in the last 14 days, latest first.
     pub done_recently: Vec<Task>,
+    pub totals: MyWorkTotals,
+}
+
+/// How many tasks each group of [`MyWork`] holds, listed or not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MyWorkTotals {
+    pub overdue: i64,
+    pub due_this_week: i64,
+    pub later: i64,
+    pub done_recently: i64,
 }
 
 fn hours(errors: &mut FieldErrors, field: &str, v: Option<f64>) -> Option<f64> {
@@ -351,55 +370,76 @@ impl Services {
         Ok(())
     }
 
-    /// The caller's tasks: overdue, due within 7 days, later (or undated), and completed in the last 14 days.
+    /// The caller's tasks: overdue, due within 7 days, later (or undated), and completed in
+    /// the last 14 days; each group's first [`MY_WORK_GROUP_LIMIT`] and its total.
     pub async fn my_work(&self, caller: &Caller) -> AppResult<MyWork> {
         let today = self.today();
-        let query = TaskQuery {
+        let week_end = today + Duration::days(8);
+        let mine = TaskQuery {
             assignee_id: Some(caller.actor.user_id),
             sort: Some((TaskSort::DueDate, crate::query::Dir::Asc)),
             paging: Paging {
-                limit: 200,
+                limit: MY_WORK_GROUP_LIMIT,
                 offset: 0,
             },
             ..Default::default()
         };
-        let open = self
-            .store
-            .list_tasks(
-                &TaskQuery {
-                    open_only: true,
-                    ..query.clone()
-                },
-                project_scope(&caller.actor),
-            )
-            .await?;
-        let done = self
-            .store
-            .list_tasks(
-                &TaskQuery {
-                    status: Some(TaskStatus::Completed),
-                    ..query
-                },
-                project_scope(&caller.actor),
-            )
-            .await?;
-        let mut work = MyWork::default();
-        for t in open.items {
-            match t.due_date {
-                Some(d) if d < today => work.overdue.push(t),
-                Some(d) if d <= today + Duration::days(7) => work.due_this_week.push(t),
-                _ => work.later.push(t),
-            }
+        let open = TaskQuery {
+            open_only: true,
+            ..mine.clone()
+        };
+        let scope = project_scope(&caller.actor);
+        let store = &self.store;
+        let overdue = TaskQuery {
+            due_before: Some(today),
+            ..open.clone()
+        };
+        let overdue = store.list_tasks(&overdue, scope).await?;
+        let this_week = TaskQuery {
+            due_from: Some(today),
+            due_before: Some(week_end),
+            ..open.clone()
+        };
+        let due_this_week = store.list_tasks(&this_week, scope).await?;
+        // Later: the dated ones first, then the undated, as two index-ordered reads.
+        let dated = TaskQuery {
+            due_from: Some(week_end),
+            ..open.clone()
+        };
+        let mut later = store.list_tasks(&dated, scope).await?;
+        let room = MY_WORK_GROUP_LIMIT.saturating_sub(later.items.len() as u32);
+        let undated = TaskQuery {
+            undated: true,
+            paging: Paging {
+                limit: room.max(1),
+                offset: 0,
+            },
+            ..open
+        };
+        let undated = store.list_tasks(&undated, scope).await?;
+        later.total += undated.total;
+        if room > 0 {
+            later.items.extend(undated.items);
         }
-        let since = self.now() - Duration::days(14);
-        work.done_recently = done
-            .items
-            .into_iter()
-            .filter(|t| t.completed_at.is_some_and(|at| at >= since))
-            .collect();
-        work.done_recently
-            .sort_by_key(|t| std::cmp::Reverse(t.completed_at));
-        Ok(work)
+        let done = TaskQuery {
+            status: Some(TaskStatus::Completed),
+            completed_since: Some(self.now() - Duration::days(14)),
+            sort: Some((TaskSort::CompletedAt, crate::query::Dir::Desc)),
+            ..mine
+        };
+        let done_recently = store.list_tasks(&done, scope).await?;
+        Ok(MyWork {
+            totals: MyWorkTotals {
+                overdue: overdue.total,
+                due_this_week: due_this_week.total,
+                later: later.total,
+                done_recently: done_recently.total,
+            },
+            overdue: overdue.items,
+            due_this_week: due_this_week.items,
+            later: later.items,
+            done_recently: done_recently.items,
+        })
     }
 
     /// The audit trail (admins and executives).

@@ -441,6 +441,10 @@ const TABLES: &[Table] = &[
 /// because they reference `users`.
 const CLEARED_NOT_DUMPED: &[&str] = &["sessions", "password_resets", "scheduler_leases"];
 
+/// Tables that triggers keep from the dumped ones (migration 0010): never dumped, and
+/// rebuilt as a load inserts the rows they are derived from.
+const DERIVED: &[&str] = &["project_rollups"];
+
 /// Rows fetched per round trip while dumping (keyset paging inside the one transaction).
 const PAGE: usize = 1_000;
 
@@ -926,6 +930,7 @@ impl Db {
                     && !n.starts_with("sqlite_")
                     && !TABLES.iter().any(|t| t.name == n)
                     && !CLEARED_NOT_DUMPED.contains(&n.as_str())
+                    && !DERIVED.contains(&n.as_str())
             })
             .collect();
         undeclared.sort();

@@ -128,6 +128,9 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     })
 }
 
+/// Most of the database file the connections map into memory (shared by all of them).
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
 async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, StoreError> {
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
         what: format!("cannot create DATA_DIR={}", data_dir.display()),
@@ -135,10 +138,15 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     })?;
     let lock = lock_data_dir(data_dir)?;
     let file = data_dir.join(SQLITE_FILE);
+    // Reads map the file instead of copying pages through read(2) into each connection's
+    // cache; the cache (per connection, grown only as used) holds the hot indexes.
     let base = SqliteConnectOptions::new()
         .filename(&file)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+        .pragma("cache_size", "-16384")
+        .pragma("temp_store", "memory");
     let connect_err = |source| StoreError::Connect {
         backend: "sqlite",
         source,

@@ -18,7 +18,7 @@ use crate::rows::{convert, parse_enum};
 use crate::sql::{Filter, SortKey, Stmt, escape_like, limit_offset, order_by, rank};
 
 /// Statuses that count as open work, as SQL (`TaskStatus::is_open`).
-pub(crate) const TASK_OPEN: &str = "NOT IN ('completed', 'cancelled')";
+pub(crate) const TASK_OPEN: &str = "IN ('pending', 'in_progress', 'review')";
 
 /// Restricts `projects p` to what `scope` may see.
 pub(crate) fn apply_scope(f: &mut Filter, scope: ProjectScope) {
@@ -39,7 +39,9 @@ pub(crate) fn apply_scope(f: &mut Filter, scope: ProjectScope) {
 }
 
 /// The full project query for the ids chosen by `page` (a SELECT of `id`s, with its own
-/// filter, order and limit). Task figures are aggregated for those projects only.
+/// filter, order and limit). Task and scope figures come from `project_rollups` (kept by
+/// triggers, migration 0010); overdue tasks depend on the day, so they are counted here, for
+/// those projects only, from the roll-up index.
 fn select(page: &str, today: &str, order: &str) -> String {
     format!(
         "WITH page AS ({page}) \
@@ -47,31 +49,21 @@ fn select(page: &str, today: &str, order: &str) -> String {
                 p.status, p.manager_id, m.name AS manager_name, p.start_date, p.end_date, p.contract_value_minor, \
                 p.budget_minor, p.currency, p.location, p.contract_number, p.description, p.created_at, p.updated_at, \
                 ub.name AS updated_by_name, p.version, \
-                COALESCE(ts.task_total, 0) AS task_total, COALESCE(ts.task_completed, 0) AS task_completed, \
-                COALESCE(ts.task_overdue, 0) AS task_overdue, COALESCE(ts.progress_sum, 0) AS progress_sum, \
-                COALESCE(ts.progress_count, 0) AS progress_count, \
-                COALESCE(ss.scope_items, 0) AS scope_items, COALESCE(ss.scope_progress_sum, 0) AS scope_progress_sum, \
-                COALESCE(ss.scope_weight, 0) AS scope_weight, COALESCE(ss.scope_weighted, 0) AS scope_weighted \
+                COALESCE(r.task_total, 0) AS task_total, COALESCE(r.task_completed, 0) AS task_completed, \
+                COALESCE(od.task_overdue, 0) AS task_overdue, COALESCE(r.task_progress_sum, 0) AS progress_sum, \
+                COALESCE(r.task_progress_count, 0) AS progress_count, \
+                COALESCE(r.scope_items, 0) AS scope_items, COALESCE(r.scope_progress_sum, 0) AS scope_progress_sum, \
+                COALESCE(r.scope_weight, 0) AS scope_weight, COALESCE(r.scope_weighted, 0) AS scope_weighted \
          FROM projects p \
          JOIN clients c ON c.id = p.client_id \
          JOIN users m ON m.id = p.manager_id \
          LEFT JOIN users ub ON ub.id = p.updated_by \
+         LEFT JOIN project_rollups r ON r.project_id = p.id \
          LEFT JOIN ( \
-             SELECT t.project_id, COUNT(*) AS task_total, \
-                    SUM(CASE WHEN t.status = 'completed' THEN 1 ELSE 0 END) AS task_completed, \
-                    SUM(CASE WHEN t.status {TASK_OPEN} AND t.due_date < {today} THEN 1 ELSE 0 END) AS task_overdue, \
-                    SUM(CASE WHEN t.status <> 'cancelled' THEN t.progress ELSE 0 END) AS progress_sum, \
-                    SUM(CASE WHEN t.status <> 'cancelled' THEN 1 ELSE 0 END) AS progress_count \
-             FROM tasks t WHERE t.project_id IN (SELECT id FROM page) GROUP BY t.project_id \
-         ) ts ON ts.project_id = p.id \
-         LEFT JOIN ( \
-             SELECT i.project_id, COUNT(*) AS scope_items, \
-                    CAST(SUM(i.progress) AS BIGINT) AS scope_progress_sum, \
-                    CAST(SUM(COALESCE(i.total_minor, 0)) AS BIGINT) AS scope_weight, \
-                    CAST(SUM(COALESCE(i.total_minor, 0) * i.progress) AS BIGINT) AS scope_weighted \
-             FROM scope_items i WHERE i.project_id IN (SELECT id FROM page) AND i.status <> 'cancelled' \
-             GROUP BY i.project_id \
-         ) ss ON ss.project_id = p.id \
+             SELECT t.project_id, COUNT(*) AS task_overdue FROM tasks t \
+             WHERE t.project_id IN (SELECT id FROM page) AND t.status {TASK_OPEN} AND t.due_date < {today} \
+             GROUP BY t.project_id \
+         ) od ON od.project_id = p.id \
          WHERE p.id IN (SELECT id FROM page){order}"
     )
 }
@@ -529,4 +521,20 @@ pub(crate) async fn remove_member(
         }
         removed
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TASK_OPEN;
+    use formula_domain::task::TaskStatus;
+
+    #[test]
+    fn task_open_lists_exactly_the_open_statuses() {
+        let open: Vec<String> = TaskStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert_eq!(TASK_OPEN, format!("IN ({})", open.join(", ")));
+    }
 }

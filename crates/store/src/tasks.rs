@@ -160,13 +160,28 @@ pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbR
     if query.open_only {
         f.and(format!("t.status {TASK_OPEN}"));
     }
+    if let Some(v) = query.due_from {
+        let p = f.arg(v);
+        f.and(format!("t.due_date >= {p}"));
+    }
     if let Some(v) = query.due_before {
         let p = f.arg(v);
         f.and(format!("t.due_date < {p}"));
     }
+    if query.undated {
+        f.and("t.due_date IS NULL");
+    }
+    if let Some(v) = query.completed_since {
+        let p = f.arg(v);
+        f.and(format!("t.completed_at >= {p}"));
+    }
     f.search(query.q.as_deref(), &["t.title"]);
     let (sort, dir) = query.sort.unwrap_or((TaskSort::DueDate, Dir::Asc));
+    // Where the filter leaves only dated tasks (or only undated ones), "nulls last" changes
+    // nothing, and a plain order lets an index give the order instead of a sort.
+    let one_kind_of_due = query.due_from.is_some() || query.due_before.is_some() || query.undated;
     let key = match sort {
+        TaskSort::DueDate if one_kind_of_due => SortKey::Plain("t.due_date".into()),
         TaskSort::DueDate => SortKey::NullsLast("t.due_date".into()),
         TaskSort::Priority => {
             let values: Vec<&str> = Priority::ALL.iter().map(|v| v.as_str()).collect();
@@ -178,12 +193,19 @@ pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbR
         }
         TaskSort::Title => SortKey::Plain("LOWER(t.title)".into()),
         TaskSort::CreatedAt => SortKey::Plain("t.created_at".into()),
+        TaskSort::CompletedAt if query.completed_since.is_some() => {
+            SortKey::Plain("t.completed_at".into())
+        }
+        TaskSort::CompletedAt => SortKey::NullsLast("t.completed_at".into()),
     };
     let where_sql = f.where_sql();
+    // Every task has its project: counting needs the join only when the scope reads `p`.
+    let count_from = match scope {
+        ProjectScope::All => "FROM tasks t",
+        _ => "FROM tasks t JOIN projects p ON p.id = t.project_id",
+    };
     let count = Stmt {
-        sql: format!(
-            "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id{where_sql}"
-        ),
+        sql: format!("SELECT COUNT(*) {count_from}{where_sql}"),
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;

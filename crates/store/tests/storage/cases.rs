@@ -1513,6 +1513,40 @@ pub async fn tasks_are_listed_by_scope_assignee_and_status(db: &Db) {
         ..Default::default()
     };
     assert_eq!(titles(list(due, ProjectScope::All).await), ["bravo"]);
+    // My work's windows: due from a day (inclusive) to before another, optionally with the
+    // undated ones; completed since a moment, latest first.
+    let window = TaskQuery {
+        due_from: Some(today()),
+        due_before: Some(today() + days(4)),
+        ..Default::default()
+    };
+    assert_eq!(
+        titles(list(window, ProjectScope::All).await),
+        ["Echo", "Alpha"]
+    );
+    let later = TaskQuery {
+        due_from: Some(today() + days(1)),
+        ..Default::default()
+    };
+    assert_eq!(titles(list(later, ProjectScope::All).await), ["Alpha"]);
+    let undated = TaskQuery {
+        undated: true,
+        ..Default::default()
+    };
+    assert_eq!(titles(list(undated, ProjectScope::All).await), ["Delta"]);
+    let since = |at: time::OffsetDateTime| TaskQuery {
+        completed_since: Some(at),
+        sort: Some((TaskSort::CompletedAt, Dir::Desc)),
+        ..Default::default()
+    };
+    assert_eq!(
+        titles(list(since(now() - days(14)), ProjectScope::All).await),
+        ["Charlie"]
+    );
+    assert_eq!(
+        list(since(now() + days(1)), ProjectScope::All).await.total,
+        0
+    );
     let q = TaskQuery {
         q: Some("RAV".into()),
         ..Default::default()
@@ -1855,14 +1889,40 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
     assert_eq!(p.progress, 75);
 
+    // Repricing and cancelling move the roll-up with them: b at 300,000 weighs as much as
+    // a, then b cancelled weighs nothing and is no longer counted; reinstated, it is again.
+    let b_stored = db.get_scope_item(b.id).await.unwrap().unwrap();
+    let mut repriced = b_stored.clone();
+    repriced.unit_price_minor = Some(300_000);
+    repriced.total_minor = Some(300_000);
+    db.save_scope(&[], &[], &[(repriced.clone(), 1)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (3, 50));
+    let mut cancelled = repriced.clone();
+    cancelled.status = ScopeStatus::Cancelled;
+    db.save_scope(&[], &[], &[(cancelled.clone(), 2)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (2, 100));
+    let mut reinstated = cancelled.clone();
+    reinstated.status = ScopeStatus::InProgress;
+    db.save_scope(&[], &[], &[(reinstated, 3)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (3, 50));
+
     // Moving: to the front of another group, then back; positions stay dense.
     let moved = db
-        .move_scope_item(b.id, 1, electrical.id, 0, &by("move", b.id))
+        .move_scope_item(b.id, 4, electrical.id, 0, &by("move", b.id))
         .await
         .unwrap();
     assert_eq!(
         (moved.group_id, moved.position, moved.version),
-        (electrical.id, 0, 2)
+        (electrical.id, 0, 5)
     );
     let e: Vec<i64> = db
         .list_scope_items(&ScopeQuery {
@@ -1877,7 +1937,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
         .collect();
     assert_eq!(e, [0, 1]);
     assert_stale(
-        db.move_scope_item(b.id, 1, millwork.id, 0, &by("move", b.id))
+        db.move_scope_item(b.id, 4, millwork.id, 0, &by("move", b.id))
             .await
             .unwrap_err(),
     );

@@ -324,6 +324,37 @@ async fn load(db: &Db, dump: &Dump, options: &LoadOptions) -> Result<TableCounts
     .await
 }
 
+/// Each project's code and roll-up figures (tasks, completed, overdue, progress, scope
+/// items), in code order.
+async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, i32)> {
+    let query = formula_app::query::ProjectQuery {
+        paging: formula_app::query::Paging {
+            limit: 200,
+            offset: 0,
+        },
+        ..Default::default()
+    };
+    let mut figures: Vec<_> = db
+        .list_projects(&query, formula_domain::authz::ProjectScope::All)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| {
+            (
+                p.code,
+                p.task_total,
+                p.task_completed,
+                p.task_overdue,
+                p.scope_items,
+                p.progress,
+            )
+        })
+        .collect();
+    figures.sort();
+    figures
+}
+
 fn counts_of(dump: &Dump) -> TableCounts {
     dump.iter()
         .map(|(t, l)| (t.clone(), l.len() as u64))
@@ -374,6 +405,11 @@ async fn round_trip(source: TestDb) {
             .flatten()
             .any(|l| l.contains("session-hash") || l.contains("reset-hash"))
     );
+    let figures = project_figures(&source.db).await;
+    assert!(
+        figures.iter().any(|f| f.1 > 0) && figures.iter().any(|f| f.4 > 0),
+        "fixtures give projects tasks and scope items: {figures:?}"
+    );
     source.finish().await;
 
     for target in [support::postgres().await, support::sqlite().await] {
@@ -395,8 +431,10 @@ async fn round_trip(source: TestDb) {
             "dump after loading into {}",
             target.db.backend()
         );
-        // The loaded data is readable through the store, not just dumpable.
+        // The loaded data is readable through the store, not just dumpable, and the
+        // project roll-ups (derived, not dumped) are rebuilt as the rows go in.
         assert_eq!(target.db.count_users().await.unwrap(), 3);
+        assert_eq!(project_figures(&target.db).await, figures);
         target.finish().await;
     }
 }

@@ -314,6 +314,10 @@ impl ListFilter for TaskParams {
             assignee_id: p.id("assignee_id"),
             open_only: p.flag("open").unwrap_or(false),
             due_before,
+            // My work's groups only; not offered as filters.
+            due_from: None,
+            undated: false,
+            completed_since: None,
             sort: p.sort(&[
                 ("due_date", TaskSort::DueDate),
                 ("priority", TaskSort::Priority),

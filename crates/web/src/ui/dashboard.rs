@@ -32,8 +32,8 @@ struct DashboardPage {
     layout: Layout,
     today: Date,
     my_tasks: Vec<Task>,
-    my_open: usize,
-    my_overdue: usize,
+    my_open: i64,
+    my_overdue: i64,
     my_projects: Vec<ProjectRow>,
     by_status: Vec<StatusCount>,
     overdue_total: i64,
@@ -47,8 +47,9 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
     let caller = &page.caller;
     let today = s.today();
     let work = s.my_work(caller).await?;
-    let my_open = work.overdue.len() + work.due_this_week.len() + work.later.len();
-    let my_overdue = work.overdue.len();
+    let t = work.totals;
+    let my_open = t.overdue + t.due_this_week + t.later;
+    let my_overdue = t.overdue;
     // my_work lists each group by due date, so overdue → this week → later is date order.
     let my_tasks: Vec<Task> = work
         .overdue

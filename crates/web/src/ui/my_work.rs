@@ -18,6 +18,8 @@ struct Group {
     title: &'static str,
     empty: &'static str,
     tasks: Vec<Task>,
+    /// Tasks in the group; `tasks` holds the first of them.
+    total: i64,
 }
 
 #[derive(Template)]
@@ -26,7 +28,7 @@ struct MyWorkPage {
     layout: Layout,
     groups: Vec<Group>,
     today: Date,
-    total: usize,
+    total: i64,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
@@ -37,27 +39,31 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
             title: "Overdue",
             empty: "Nothing overdue. Well done.",
             tasks: work.overdue,
+            total: work.totals.overdue,
         },
         Group {
             id: "this-week",
             title: "Due this week",
             empty: "Nothing due in the next seven days.",
             tasks: work.due_this_week,
+            total: work.totals.due_this_week,
         },
         Group {
             id: "later",
             title: "Later",
             empty: "Nothing further out, and no undated tasks.",
             tasks: work.later,
+            total: work.totals.later,
         },
         Group {
             id: "done",
             title: "Done recently",
             empty: "Nothing completed in the last 14 days.",
             tasks: work.done_recently,
+            total: work.totals.done_recently,
         },
     ];
-    let total = groups.iter().map(|g| g.tasks.len()).sum();
+    let total = groups.iter().map(|g| g.total).sum();
     let view = MyWorkPage {
         layout: page.layout(Section::MyWork, "My work"),
         groups,

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Auth, Resp, TestApp, TestUser};
+use crate::support::{Auth, PASSWORD, Resp, TestApp, TestUser};
 
 /// A small company: four users, three clients, three projects, three tasks.
 struct World {
@@ -312,6 +312,10 @@ async fn lists_page_filter_and_sort() {
             "{group}: {mine}"
         );
     }
+    assert_eq!(
+        mine["totals"],
+        json!({"overdue": 0, "due_this_week": 0, "later": 1, "done_recently": 0})
+    );
     let dash = list(&w, "/api/v1/dashboard", a).await;
     assert_eq!(dash["open_tasks"], 2);
     let by_status = dash["projects_by_status"].as_array().unwrap();
@@ -323,6 +327,72 @@ async fn lists_page_filter_and_sort() {
         list(&w, "/api/v1/dashboard", &w.craftsman.auth).await["open_tasks"],
         2
     );
+}
+
+/// My work groups a person's tasks by due date (the day boundaries inclusive where people
+/// expect them), lists at most 50 per group with each group's total, and shows what they
+/// completed lately by completion time, whatever the task's due date was.
+#[tokio::test]
+async fn my_work_groups_limits_and_recent_completions() {
+    let w = world().await;
+    let (app, pm, p1) = (&w.app, &w.pm.auth, &w.p1);
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |n: i64| (today + time::Duration::days(n)).to_string();
+    let mine = |title: &str, due: Option<String>| json!({"title": title, "assignee_id": w.designer.id(), "due_date": due});
+    for (title, due) in [
+        ("Yesterday", Some(day(-1))),
+        ("Today", Some(day(0))),
+        ("In a week", Some(day(7))),
+        ("In eight days", Some(day(8))),
+        ("Undated", None),
+    ] {
+        app.task(pm, p1, mine(title, due)).await;
+    }
+    // Due long ago, completed now: done recently, not overdue.
+    let old = app.task(pm, p1, mine("Old survey", Some(day(-60)))).await;
+    app.patch(
+        &format!("/api/v1/tasks/{}", old["id"].as_str().unwrap()),
+        pm,
+        json!({"status": "completed", "version": old["version"]}),
+    )
+    .await
+    .expect(200);
+    for n in 0..55 {
+        app.task(pm, p1, mine(&format!("Later {n:02}"), Some(day(30 + n))))
+            .await;
+    }
+
+    let work = list(&w, "/api/v1/me/tasks", &w.designer.auth).await;
+    let titles = |group: &str| -> Vec<String> {
+        work[group]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(titles("overdue"), ["Yesterday"]);
+    assert_eq!(titles("due_this_week"), ["Today", "In a week"]);
+    assert_eq!(titles("done_recently"), ["Old survey"]);
+    let later = titles("later");
+    assert_eq!(later.len(), 50, "a group lists at most 50");
+    assert_eq!(
+        &later[..3],
+        ["In eight days", "Later 00", "Later 01"],
+        "soonest first"
+    );
+    assert!(!later.contains(&"Undated".to_owned()), "undated come last");
+    assert_eq!(
+        work["totals"],
+        json!({"overdue": 1, "due_this_week": 2, "later": 58, "done_recently": 1}),
+        "Cut panels, In eight days, 55 later and Undated"
+    );
+
+    // The page shows the totals and says when a group is cut short.
+    let (cookie, _) = app.login(&w.designer.user.email, PASSWORD).await;
+    let page = app.get("/my-work", &cookie).await.expect(200).text();
+    assert!(page.contains("Showing the 50 due first of 58"), "{page}");
+    assert!(page.contains(r#"Later <span class="count">58</span>"#));
 }
 
 #[tokio::test]
