@@ -128,7 +128,7 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     })
 }
 
-/// Most of the database file the connections map into memory (shared by all of them).
+/// Most of the database file each connection maps (the OS shares the pages among them).
 const SQLITE_MMAP_BYTES: u64 = 1 << 30;
 
 async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, StoreError> {
@@ -138,14 +138,14 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     })?;
     let lock = lock_data_dir(data_dir)?;
     let file = data_dir.join(SQLITE_FILE);
-    // Reads map the file instead of copying pages through read(2) into each connection's
-    // cache; the cache (per connection, grown only as used) holds the hot indexes.
+    // In WAL mode a reader drops its whole page cache whenever another connection has
+    // written since its last read, which under load is every time. Mapping the file lets it
+    // read the pages again straight from the OS's cache, without a read(2) and a copy each.
     let base = SqliteConnectOptions::new()
         .filename(&file)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
         .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
-        .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory");
     let connect_err = |source| StoreError::Connect {
         backend: "sqlite",

@@ -106,3 +106,7 @@ CREATE TRIGGER scope_items_rollup AFTER INSERT OR DELETE OR UPDATE OF project_id
 CREATE INDEX tasks_assignee_status_due_idx ON tasks (assignee_id, status, due_date);
 CREATE INDEX tasks_assignee_completed_idx ON tasks (assignee_id, status, completed_at);
 DROP INDEX tasks_assignee_id_status_idx;
+
+-- A project's task list in its default order (due date, undated last) is read from this
+-- index a page at a time instead of sorting all of the project's tasks.
+CREATE INDEX tasks_project_due_idx ON tasks (project_id, (due_date IS NULL), due_date);
