@@ -61,12 +61,15 @@ pub struct TaskPatch {
     pub version: Option<i64>,
 }
 
-/// Most tasks [`Services::my_work`] lists in each group; `totals` counts them all.
-pub const MY_WORK_GROUP_LIMIT: u32 = 50;
+/// How many tasks [`Services::my_work`] lists in each group unless asked for more;
+/// `totals` counts them all.
+pub const MY_WORK_GROUP_LIMIT: u32 = 25;
+/// The most a caller may ask for per group.
+pub const MY_WORK_GROUP_MAX: u32 = 200;
 
-/// The caller's tasks, grouped the way people plan their week. Each group lists at most
-/// [`MY_WORK_GROUP_LIMIT`] tasks (the first by due date; done: the latest completed);
-/// `totals` says how many each group holds.
+/// The caller's tasks, grouped the way people plan their week. Each group lists its first
+/// tasks by due date (done: the latest completed), [`MY_WORK_GROUP_LIMIT`] unless asked for
+/// more; `totals` says how many each group holds.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct MyWork {
     /// Open, due before today.
@@ -371,15 +374,17 @@ impl Services {
     }
 
     /// The caller's tasks: overdue, due within 7 days, later (or undated), and completed in
-    /// the last 14 days; each group's first [`MY_WORK_GROUP_LIMIT`] and its total.
-    pub async fn my_work(&self, caller: &Caller) -> AppResult<MyWork> {
+    /// the last 14 days; each group's first `per_group` (at most [`MY_WORK_GROUP_MAX`]) and
+    /// its total.
+    pub async fn my_work(&self, caller: &Caller, per_group: u32) -> AppResult<MyWork> {
+        let per_group = per_group.clamp(1, MY_WORK_GROUP_MAX);
         let today = self.today();
         let week_end = today + Duration::days(8);
         let mine = TaskQuery {
             assignee_id: Some(caller.actor.user_id),
             sort: Some((TaskSort::DueDate, crate::query::Dir::Asc)),
             paging: Paging {
-                limit: MY_WORK_GROUP_LIMIT,
+                limit: per_group,
                 offset: 0,
             },
             ..Default::default()
@@ -407,7 +412,7 @@ impl Services {
             ..open.clone()
         };
         let mut later = store.list_tasks(&dated, scope).await?;
-        let room = MY_WORK_GROUP_LIMIT.saturating_sub(later.items.len() as u32);
+        let room = per_group.saturating_sub(later.items.len() as u32);
         let undated = TaskQuery {
             undated: true,
             paging: Paging {

@@ -18,6 +18,7 @@ use formula_app::query::{
     AuditQuery, ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort, TaskQuery,
     TaskSort, UserQuery, UserSort,
 };
+use formula_app::tasks::{MY_WORK_GROUP_LIMIT, MY_WORK_GROUP_MAX};
 use formula_domain::client::ClientStatus;
 use formula_domain::errors::FieldErrors;
 use formula_domain::project::ProjectStatus;
@@ -326,6 +327,30 @@ impl ListFilter for TaskParams {
                 ("created_at", TaskSort::CreatedAt),
             ]),
             paging: p.paging(),
+        }
+    }
+}
+
+/// `GET /me/tasks`: how many tasks each group lists.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyWorkParams {
+    /// Tasks listed per group, 1–200 (default 25); `totals` counts them all.
+    pub limit: Option<u32>,
+}
+
+impl ListFilter for MyWorkParams {
+    type Query = u32;
+    fn read(p: &mut QueryParams) -> u32 {
+        let limit = p.value::<u32>("limit", "must be a whole number between 1 and 200");
+        match limit {
+            Some(n) if !(1..=MY_WORK_GROUP_MAX).contains(&n) => {
+                p.errors
+                    .add("limit", "must be a whole number between 1 and 200");
+                MY_WORK_GROUP_LIMIT
+            }
+            Some(n) => n,
+            None => MY_WORK_GROUP_LIMIT,
         }
     }
 }

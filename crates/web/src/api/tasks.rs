@@ -9,7 +9,7 @@ use formula_domain::task::Task;
 
 use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
-use super::params::{IfMatchParam, PageParams, Parsed, TaskParams, VersionParam};
+use super::params::{IfMatchParam, MyWorkParams, PageParams, Parsed, TaskParams, VersionParam};
 use super::{ApiResult, PREFIX, TaskPage};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
@@ -168,8 +168,22 @@ pub async fn delete_task(
 
 /// Your work
 ///
-/// Open tasks assigned to you, grouped: overdue, due within 7 days, later; and those completed in the last 14 days.
-#[utoipa::path(get, path = "/me/tasks", tag = "tasks", responses((status = 200, body = MyWork)))]
-pub async fn my_tasks(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<MyWork>> {
-    Ok(Json(state.services.my_work(&caller.caller).await?))
+/// Open tasks assigned to you, grouped: overdue, due within 7 days, later (and undated); and
+/// those completed in the last 14 days. Each group lists its first `limit` tasks by due date
+/// (done: the latest completed); `totals` counts every task of each group.
+#[utoipa::path(
+    get,
+    path = "/me/tasks",
+    tag = "tasks",
+    params(MyWorkParams),
+    responses((status = 200, body = MyWork), (status = 422, response = ProblemResponse))
+)]
+pub async fn my_tasks(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Parsed(per_group, _): Parsed<MyWorkParams>,
+) -> ApiResult<Json<MyWork>> {
+    Ok(Json(
+        state.services.my_work(&caller.caller, per_group).await?,
+    ))
 }

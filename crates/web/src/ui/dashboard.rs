@@ -46,7 +46,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
     let s = &state.services;
     let caller = &page.caller;
     let today = s.today();
-    let work = s.my_work(caller).await?;
+    let work = s.my_work(caller, MY_TASKS as u32).await?;
     let t = work.totals;
     let my_open = t.overdue + t.due_this_week + t.later;
     let my_overdue = t.overdue;

@@ -2,14 +2,16 @@
 //! plan a week (overdue, due this week, later, done recently).
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use formula_app::tasks::{MY_WORK_GROUP_LIMIT, MY_WORK_GROUP_MAX};
 use formula_domain::task::Task;
 use time::Date;
 
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::forms::FormData;
 use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::render;
 
@@ -29,10 +31,23 @@ struct MyWorkPage {
     groups: Vec<Group>,
     today: Date,
     total: i64,
+    /// Listing the most per group (`?all=1`), not the first few.
+    all: bool,
 }
 
-pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    let work = state.services.my_work(&page.caller).await?;
+/// `?all=1` lists up to [`MY_WORK_GROUP_MAX`] tasks per group instead of the first few.
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let all = FormData::from_query(raw.as_deref()).raw("all") == "1";
+    let per_group = if all {
+        MY_WORK_GROUP_MAX
+    } else {
+        MY_WORK_GROUP_LIMIT
+    };
+    let work = state.services.my_work(&page.caller, per_group).await?;
     let groups = vec![
         Group {
             id: "overdue",
@@ -69,6 +84,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
         groups,
         today: state.services.today(),
         total,
+        all,
     };
     render(StatusCode::OK, &view)
 }

@@ -330,8 +330,9 @@ async fn lists_page_filter_and_sort() {
 }
 
 /// My work groups a person's tasks by due date (the day boundaries inclusive where people
-/// expect them), lists at most 50 per group with each group's total, and shows what they
-/// completed lately by completion time, whatever the task's due date was.
+/// expect them), lists the first 25 per group (up to 200 when asked) with each group's
+/// total, and shows what they completed lately by completion time, whatever the task's due
+/// date was.
 #[tokio::test]
 async fn my_work_groups_limits_and_recent_completions() {
     let w = world().await;
@@ -375,13 +376,29 @@ async fn my_work_groups_limits_and_recent_completions() {
     assert_eq!(titles("due_this_week"), ["Today", "In a week"]);
     assert_eq!(titles("done_recently"), ["Old survey"]);
     let later = titles("later");
-    assert_eq!(later.len(), 50, "a group lists at most 50");
+    assert_eq!(later.len(), 25, "a group lists 25 unless asked for more");
     assert_eq!(
         &later[..3],
         ["In eight days", "Later 00", "Later 01"],
         "soonest first"
     );
     assert!(!later.contains(&"Undated".to_owned()), "undated come last");
+    let more = list(&w, "/api/v1/me/tasks?limit=200", &w.designer.auth).await;
+    let later = more["later"].as_array().unwrap();
+    assert_eq!(later.len(), 58);
+    assert_eq!(later[55]["title"], "Later 54");
+    assert_eq!(later[56]["title"], "Cut panels", "due in 2099");
+    assert_eq!(later[57]["title"], "Undated", "undated last");
+    let fewer = list(&w, "/api/v1/me/tasks?limit=1", &w.designer.auth).await;
+    assert_eq!(fewer["due_this_week"].as_array().unwrap().len(), 1);
+    assert_eq!(fewer["totals"], work["totals"]);
+    for bad in ["0", "201", "many"] {
+        let problem = app
+            .get(&format!("/api/v1/me/tasks?limit={bad}"), &w.designer.auth)
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(Resp::fields(&problem), ["limit"], "{bad}");
+    }
     assert_eq!(
         work["totals"],
         json!({"overdue": 1, "due_this_week": 2, "later": 58, "done_recently": 1}),
@@ -391,8 +408,12 @@ async fn my_work_groups_limits_and_recent_completions() {
     // The page shows the totals and says when a group is cut short.
     let (cookie, _) = app.login(&w.designer.user.email, PASSWORD).await;
     let page = app.get("/my-work", &cookie).await.expect(200).text();
-    assert!(page.contains("Showing the 50 due first of 58"), "{page}");
+    assert!(page.contains("Showing the 25 due first of 58"), "{page}");
     assert!(page.contains(r#"Later <span class="count">58</span>"#));
+    assert!(page.contains(r#"href="/my-work?all=1#later""#), "{page}");
+    let all = app.get("/my-work?all=1", &cookie).await.expect(200).text();
+    assert!(all.contains("Undated") && all.contains("Later 54"), "{all}");
+    assert!(!all.contains("Showing the"), "nothing cut short: {all}");
 }
 
 #[tokio::test]
