@@ -14,6 +14,7 @@
 #   LOADTEST_THINK_MS      think time after each loop, MIN-MAX ms (default 1000-3000)
 #   LOADTEST_PROJECTS      projects to add to the demo company (default 50)
 #   LOADTEST_TASKS         tasks to reach (default 20000)
+#   LOADTEST_SCOPE_ITEMS   scope items to reach, imported one CSV per project (default 20000)
 #   LOADTEST_LOG_LEVEL     server LOG_LEVEL (default info, as in production: request logs on)
 #   LOADTEST_BACKENDS      "sqlite postgres" (default), or one of them
 #   LOADTEST_DATABASE_URL  an empty PostgreSQL database to use; without it a throwaway
@@ -48,6 +49,7 @@ DURATION="${LOADTEST_DURATION:-60}"
 THINK_MS="${LOADTEST_THINK_MS:-1000-3000}"
 PROJECTS="${LOADTEST_PROJECTS:-50}"
 TASKS="${LOADTEST_TASKS:-20000}"
+SCOPE_ITEMS="${LOADTEST_SCOPE_ITEMS:-20000}"
 SERVER_LOG_LEVEL="${LOADTEST_LOG_LEVEL:-info}"
 BACKENDS="${LOADTEST_BACKENDS:-sqlite postgres}"
 WRITE_DOCS="${LOADTEST_DOCS:-1}"
@@ -257,7 +259,7 @@ run_backend() {
         BACKUP_SCHEDULE=off
     if [ -n "$url" ]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
 
-    log "$name: seeding the demo company and loading $PROJECTS projects, $TASKS tasks"
+    log "$name: seeding the demo company and loading $PROJECTS projects, $TASKS tasks, $SCOPE_ITEMS scope items"
     "$BIN" seed-demo >"$data/seed.log" 2>&1 || {
         cat "$data/seed.log" >&2
         die "seed-demo failed on $name"
@@ -268,7 +270,7 @@ run_backend() {
     token="$(api_token "$base")"
     t0=$(date +%s)
     # load.py shares the tasks among 4 loaders and may fall 3 short: ask for 3 more.
-    python3 scripts/bench/load.py "$base" "$token" "$PROJECTS" "$((TASKS + 3))" 2>"$data/load.log" || {
+    python3 scripts/bench/load.py "$base" "$token" "$PROJECTS" "$((TASKS + 3))" "$SCOPE_ITEMS" 2>"$data/load.log" || {
         cat "$data/load.log" >&2
         die "loading the data set failed on $name"
     }
@@ -276,6 +278,11 @@ run_backend() {
     local counts
     counts="$(tail -n 1 "$data/load.log")"
     stop_server
+    # A server that has run for a while has had autovacuum update PostgreSQL's statistics
+    # and visibility map; a freshly bulk-loaded one has not.
+    if [ -n "$url" ] && [ -n "$PG_BIN" ]; then
+        "$PG_BIN/vacuumdb" -q --analyze -d "$url"
+    fi
 
     local vus
     for vus in $VUS_LIST; do
@@ -403,8 +410,8 @@ lines = [
     f"- Server: `LOG_LEVEL={log_level}` (request logs written), rate limits on except sign-ins "
     "(`RATE_LIMIT_LOGIN_PER_MINUTE=1000000`), restarted before each run"
     + (f"; PostgreSQL: {pg_note}" if pg_note else ""),
-    "- Data: the seed-demo company plus projects and tasks loaded through the API by "
-    "`scripts/bench/load.py` ("
+    "- Data: the seed-demo company plus projects, tasks and scope items (one CSV import per "
+    "project) loaded through the API by `scripts/bench/load.py`, then, on PostgreSQL, `vacuumdb --analyze` ("
     + "; ".join(sorted({f"{d['label']}: {d['data']['counts']}, loaded in {d['data']['load_s']} s" for d in results}))
     + "); the signed-in administrator is on every project's team and holds a fifth of the tasks",
     "",
