@@ -413,6 +413,8 @@ impl Services {
         };
         let mut later = store.list_tasks(&dated, scope).await?;
         let room = per_group.saturating_sub(later.items.len() as u32);
+        // Read even when the dated ones filled the group: its total counts the undated too
+        // (the one row a full group reads is dropped).
         let undated = TaskQuery {
             undated: true,
             paging: Paging {
