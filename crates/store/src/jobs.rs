@@ -337,10 +337,10 @@ async fn optimize(db: &Db) -> DbResult<()> {
     match &db.pool {
         // On the writer: `PRAGMA optimize` may run ANALYZE, which writes statistics.
         crate::pool::Pool::Sqlite { write, .. } => {
-            exec!(write, Stmt::new("PRAGMA optimize"))?;
+            exec!(&mut *write.acquire().await?, Stmt::new("PRAGMA optimize"))?;
         }
         crate::pool::Pool::Postgres(pool) => {
-            exec!(pool, Stmt::new("ANALYZE"))?;
+            exec!(&mut *pool.acquire().await?, Stmt::new("ANALYZE"))?;
         }
     }
     Ok(())

@@ -24,6 +24,11 @@ pub const LOCK_FILE: &str = "formula-pm.lock";
 /// The open connection pools. SQLite keeps writes on one connection so they queue in
 /// the process instead of failing on the file lock, and reads on a separate pool so they
 /// never wait for a write (WAL lets them run alongside it).
+///
+/// No pool pings a connection when it is handed out (`test_before_acquire(false)`): sqlx
+/// already pings it when it comes back, so a ping on the way out would cost each statement
+/// a second round trip (on SQLite, to the connection's thread) and catch only a PostgreSQL
+/// connection that died while idle, which then fails one statement and is replaced.
 pub(crate) enum Pool {
     Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
@@ -116,6 +121,7 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
         .connect(url)
         .await
         .map_err(|source| StoreError::Connect {
@@ -155,6 +161,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
         .connect_with(
             base.clone()
                 .create_if_missing(true)
@@ -166,6 +173,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     let read = SqlitePoolOptions::new()
         .max_connections(options.sqlite_readers.max(1))
         .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
         .connect_with(base.read_only(true))
         .await
         .map_err(connect_err)?;

@@ -261,7 +261,7 @@ macro_rules! exec {
     ($conn:expr, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
         bind_args!(sqlx::query(&stmt.sql), stmt.args)
-            .execute($conn)
+            .execute(&mut *$conn)
             .await
     }};
 }
@@ -271,7 +271,7 @@ macro_rules! fetch_all {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
         bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
-            .fetch_all($conn)
+            .fetch_all(&mut *$conn)
             .await
     }};
 }
@@ -281,7 +281,7 @@ macro_rules! fetch_optional {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
         bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
-            .fetch_optional($conn)
+            .fetch_optional(&mut *$conn)
             .await
     }};
 }
@@ -291,7 +291,7 @@ macro_rules! fetch_scalar {
     ($conn:expr, $ty:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
         bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
-            .fetch_one($conn)
+            .fetch_one(&mut *$conn)
             .await
     }};
 }
@@ -301,18 +301,27 @@ macro_rules! fetch_scalars {
     ($conn:expr, $ty:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
         bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
-            .fetch_all($conn)
+            .fetch_all(&mut *$conn)
             .await
     }};
 }
 
-/// Runs `$body` with `$pool` bound to a pool for reading (SQLite: the reader pool).
-/// The body is compiled once per backend.
+/// Runs `$body` with `$pool` bound to one connection for reading (SQLite: from the reader
+/// pool), taken once so that a read of several statements (a count and a page) costs one
+/// acquire. The body is compiled once per backend.
 macro_rules! on_reader {
     ($db:expr, |$pool:ident| $body:expr) => {
         match &$db.pool {
-            $crate::pool::Pool::Sqlite { read: $pool, .. } => $body,
-            $crate::pool::Pool::Postgres($pool) => $body,
+            $crate::pool::Pool::Sqlite { read, .. } => {
+                let mut conn = read.acquire().await?;
+                let $pool: &mut sqlx::SqliteConnection = &mut *conn;
+                $body
+            }
+            $crate::pool::Pool::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let $pool: &mut sqlx::PgConnection = &mut *conn;
+                $body
+            }
         }
     };
 }
