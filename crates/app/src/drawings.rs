@@ -534,7 +534,7 @@ impl Services {
         input: ReviewInput,
     ) -> AppResult<Revision> {
         let (rev, drawing) = self.revision_for(caller, id, Action::ViewDrawings).await?;
-        let (_, access) = self.project_for(caller, drawing.project_id).await?;
+        let access = self.access_for(caller, drawing.project_id).await?;
         self.ensure_reviewer(caller, drawing.project_id, access)
             .await?;
         check_version(

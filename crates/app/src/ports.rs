@@ -289,6 +289,18 @@ pub trait Store: JobQueue + Housekeeping + Send + Sync + 'static {
     async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
     /// Tasks matching the query, limited to projects within `scope`.
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
+    /// How many tasks each query matches (order and paging aside), in one read.
+    async fn count_tasks_each(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> AppResult<Vec<i64>>;
+    /// The page each query asks for, without totals, in one read.
+    async fn task_pages(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> AppResult<Vec<Vec<Task>>>;
     async fn update_task(
         &self,
         task: &Task,

@@ -114,19 +114,26 @@ impl Services {
         caller: &Caller,
         id: Uuid,
     ) -> AppResult<(Project, ProjectAccess)> {
+        let access = self.access_for(caller, id).await?;
         let project = self
             .store
             .get_project(id)
             .await?
             .ok_or(AppError::NotFound("project"))?;
-        let membership = self
+        Ok((project, access))
+    }
+
+    /// What authorization needs about a project the caller may see (`NotFound` as for
+    /// [`Self::project_for`]), without reading the project and its figures.
+    pub async fn access_for(&self, caller: &Caller, id: Uuid) -> AppResult<ProjectAccess> {
+        let row = self
             .store
             .project_access(id, caller.actor.user_id)
             .await?
-            .and_then(|a| a.membership);
+            .ok_or(AppError::NotFound("project"))?;
         let access = ProjectAccess {
-            client_id: project.client_id,
-            membership,
+            client_id: row.client_id,
+            membership: row.membership,
         };
         if !authorize(
             &caller.actor,
@@ -135,7 +142,7 @@ impl Services {
         ) {
             return Err(AppError::NotFound("project"));
         }
-        Ok((project, access))
+        Ok(access)
     }
 
     /// Whether the caller may do `action` on this project (for showing buttons).
@@ -496,7 +503,7 @@ impl Services {
     }
 
     pub async fn list_members(&self, caller: &Caller, project_id: Uuid) -> AppResult<Vec<Member>> {
-        self.project_for(caller, project_id).await?;
+        self.access_for(caller, project_id).await?;
         self.store.list_members(project_id).await
     }
 

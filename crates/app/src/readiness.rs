@@ -98,7 +98,7 @@ impl Services {
         input: ReleaseInput,
     ) -> AppResult<ScopeItem> {
         let (item, _) = self.get_scope_item(caller, id).await?;
-        let (_, access) = self.project_for(caller, item.project_id).await?;
+        let access = self.access_for(caller, item.project_id).await?;
         ensure(caller, Action::ManageScope, &Resource::Project(access))?;
         check_version(
             expected_version,

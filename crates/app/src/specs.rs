@@ -218,8 +218,8 @@ impl Services {
             .get_spec(id)
             .await?
             .ok_or(AppError::NotFound("specification"))?;
-        let (_, access) = self
-            .project_for(caller, s.project_id)
+        let access = self
+            .access_for(caller, s.project_id)
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => AppError::NotFound("specification"),

@@ -111,8 +111,8 @@ impl Services {
             .get_task(id)
             .await?
             .ok_or(AppError::NotFound("task"))?;
-        let (_, access) = self
-            .project_for(caller, task.project_id)
+        let access = self
+            .access_for(caller, task.project_id)
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => AppError::NotFound("task"),
@@ -235,7 +235,7 @@ impl Services {
         project_id: Uuid,
         mut query: TaskQuery,
     ) -> AppResult<Page<Task>> {
-        let (_, access) = self.project_for(caller, project_id).await?;
+        let access = self.access_for(caller, project_id).await?;
         ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
         query.project_id = Some(project_id);
         self.store
@@ -393,59 +393,68 @@ impl Services {
             open_only: true,
             ..mine.clone()
         };
-        let scope = project_scope(&caller.actor);
-        let store = &self.store;
         let overdue = TaskQuery {
             due_before: Some(today),
             ..open.clone()
         };
-        let overdue = store.list_tasks(&overdue, scope).await?;
-        let this_week = TaskQuery {
+        let due_this_week = TaskQuery {
             due_from: Some(today),
             due_before: Some(week_end),
             ..open.clone()
         };
-        let due_this_week = store.list_tasks(&this_week, scope).await?;
         // Later: the dated ones first, then the undated, as two index-ordered reads.
-        let dated = TaskQuery {
+        let later_dated = TaskQuery {
             due_from: Some(week_end),
             ..open.clone()
         };
-        let mut later = store.list_tasks(&dated, scope).await?;
-        let room = per_group.saturating_sub(later.items.len() as u32);
-        // Read even when the dated ones filled the group: its total counts the undated too
-        // (the one row a full group reads is dropped).
-        let undated = TaskQuery {
+        let later_undated = TaskQuery {
             undated: true,
-            paging: Paging {
-                limit: room.max(1),
-                offset: 0,
-            },
             ..open
         };
-        let undated = store.list_tasks(&undated, scope).await?;
-        later.total += undated.total;
-        if room > 0 {
-            later.items.extend(undated.items);
-        }
-        let done = TaskQuery {
+        let done_recently = TaskQuery {
             status: Some(TaskStatus::Completed),
             completed_since: Some(self.now() - Duration::days(14)),
             sort: Some((TaskSort::CompletedAt, crate::query::Dir::Desc)),
             ..mine
         };
-        let done_recently = store.list_tasks(&done, scope).await?;
+        let mut groups = [
+            overdue,
+            due_this_week,
+            later_dated,
+            later_undated,
+            done_recently,
+        ];
+        let scope = project_scope(&caller.actor);
+        // All the counts in one read, then the pages of the groups that have tasks.
+        let counts = self.store.count_tasks_each(&groups, scope).await?;
+        let count = |i: usize| counts.get(i).copied().unwrap_or(0);
+        let dated_shown = u32::try_from(count(2)).unwrap_or(u32::MAX).min(per_group);
+        let room = per_group - dated_shown;
+        groups[3].paging.limit = room;
+        let wanted: Vec<usize> = (0..groups.len())
+            .filter(|&i| count(i) > 0 && (i != 3 || room > 0))
+            .collect();
+        let queries: Vec<TaskQuery> = wanted.iter().map(|&i| groups[i].clone()).collect();
+        let mut items: [Vec<Task>; 5] = Default::default();
+        for (i, page) in wanted
+            .into_iter()
+            .zip(self.store.task_pages(&queries, scope).await?)
+        {
+            items[i] = page;
+        }
+        let [overdue, due_this_week, mut later, undated, done_recently] = items;
+        later.extend(undated);
         Ok(MyWork {
             totals: MyWorkTotals {
-                overdue: overdue.total,
-                due_this_week: due_this_week.total,
-                later: later.total,
-                done_recently: done_recently.total,
+                overdue: count(0),
+                due_this_week: count(1),
+                later: count(2) + count(3),
+                done_recently: count(4),
             },
-            overdue: overdue.items,
-            due_this_week: due_this_week.items,
-            later: later.items,
-            done_recently: done_recently.items,
+            overdue,
+            due_this_week,
+            later,
+            done_recently,
         })
     }
 

@@ -275,6 +275,20 @@ impl Store for Db {
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>> {
         Ok(tasks::list(self, query, scope).await?)
     }
+    async fn count_tasks_each(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> AppResult<Vec<i64>> {
+        Ok(tasks::count_each(self, queries, scope).await?)
+    }
+    async fn task_pages(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> AppResult<Vec<Vec<Task>>> {
+        Ok(tasks::pages(self, queries, scope).await?)
+    }
     async fn update_task(
         &self,
         task: &Task,

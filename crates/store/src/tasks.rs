@@ -142,9 +142,9 @@ pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<Task>> {
     row.map(Task::try_from).transpose()
 }
 
-pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
-    let mut f = Filter::new();
-    apply_scope(&mut f, scope);
+/// Adds `query`'s conditions (not its order or paging) to `f`.
+fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
+    apply_scope(f, scope);
     if let Some(v) = query.project_id {
         let p = f.arg(v);
         f.and(format!("t.project_id = {p}"));
@@ -176,6 +176,20 @@ pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbR
         f.and(format!("t.completed_at >= {p}"));
     }
     f.search(query.q.as_deref(), &["t.title"]);
+}
+
+/// `COUNT(*) FROM … WHERE …` for the tasks `f` (built by [`filter`] for `scope`) matches.
+fn count_of(f: &Filter, scope: ProjectScope) -> String {
+    // Every task has its project: counting needs the join only when the scope reads `p`.
+    let from = match scope {
+        ProjectScope::All => "FROM tasks t",
+        _ => "FROM tasks t JOIN projects p ON p.id = t.project_id",
+    };
+    format!("COUNT(*) {from}{}", f.where_sql())
+}
+
+/// The page `query` asks for, in its order, from `f` (built by [`filter`]).
+fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
     let (sort, dir) = query.sort.unwrap_or((TaskSort::DueDate, Dir::Asc));
     // Where the filter leaves only dated tasks (or only undated ones), "nulls last" changes
     // nothing, and a plain order lets an index give the order instead of a sort.
@@ -199,15 +213,6 @@ pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbR
         TaskSort::CompletedAt => SortKey::NullsLast("t.completed_at".into()),
     };
     let where_sql = f.where_sql();
-    // Every task has its project: counting needs the join only when the scope reads `p`.
-    let count_from = match scope {
-        ProjectScope::All => "FROM tasks t",
-        _ => "FROM tasks t JOIN projects p ON p.id = t.project_id",
-    };
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) {count_from}{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
     let mut page = f.stmt;
     let (limit, offset) = limit_offset(&query.paging);
     let (l, o) = (page.arg(limit), page.arg(offset));
@@ -215,11 +220,76 @@ pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbR
         "SELECT {TASK_COLUMNS} {TASK_FROM}{where_sql}{} LIMIT {l} OFFSET {o}",
         order_by(key, dir == Dir::Desc, "t.id")
     );
+    page
+}
+
+pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
+    let mut f = Filter::new();
+    filter(&mut f, query, scope);
+    let count = Stmt {
+        sql: format!("SELECT {}", count_of(&f, scope)),
+        args: f.stmt.args.clone(),
+    };
+    let page = page_stmt(f, query);
     let (total, rows) = on_reader!(db, |pool| {
         let total = fetch_scalar!(pool, i64, count)?;
         (total, fetch_all!(pool, TaskRow, page)?)
     });
     Ok(Page::new(convert(rows)?, total, query.paging))
+}
+
+/// How many tasks each query matches (their order and paging aside), in one statement.
+pub(crate) async fn count_each(
+    db: &Db,
+    queries: &[TaskQuery],
+    scope: ProjectScope,
+) -> DbResult<Vec<i64>> {
+    if queries.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One row per query, tagged with its position: UNION ALL promises no order.
+    let mut stmt = Stmt::default();
+    let mut parts = Vec::with_capacity(queries.len());
+    for (i, query) in queries.iter().enumerate() {
+        let mut f = Filter::new();
+        f.stmt.args = std::mem::take(&mut stmt.args);
+        filter(&mut f, query, scope);
+        parts.push(format!(
+            "SELECT CAST({i} AS BIGINT), {}",
+            count_of(&f, scope)
+        ));
+        stmt.args = f.stmt.args;
+    }
+    stmt.sql = parts.join(" UNION ALL ");
+    let rows = on_reader!(db, |pool| fetch_all!(pool, (i64, i64), stmt)?);
+    let mut counts = vec![0; queries.len()];
+    for (i, n) in rows {
+        if let Some(c) = usize::try_from(i).ok().and_then(|i| counts.get_mut(i)) {
+            *c = n;
+        }
+    }
+    Ok(counts)
+}
+
+/// The page each query asks for, without totals, read on one connection.
+pub(crate) async fn pages(
+    db: &Db,
+    queries: &[TaskQuery],
+    scope: ProjectScope,
+) -> DbResult<Vec<Vec<Task>>> {
+    let stmts: Vec<Stmt> = queries
+        .iter()
+        .map(|query| {
+            let mut f = Filter::new();
+            filter(&mut f, query, scope);
+            page_stmt(f, query)
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(stmts.len());
+    on_reader!(db, |pool| for stmt in stmts {
+        rows.push(fetch_all!(pool, TaskRow, stmt)?);
+    });
+    rows.into_iter().map(convert).collect()
 }
 
 pub(crate) async fn update(

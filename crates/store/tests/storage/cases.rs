@@ -1552,6 +1552,63 @@ pub async fn tasks_are_listed_by_scope_assignee_and_status(db: &Db) {
         ..Default::default()
     };
     assert_eq!(titles(list(q, ProjectScope::All).await), ["bravo"]);
+    // Batched reads (my work): each query's count, and each query's page, in query order,
+    // with arguments numbered across the queries and the scope applied to each.
+    let open_due_soon = TaskQuery {
+        due_from: Some(today()),
+        open_only: true,
+        paging: Paging {
+            limit: 1,
+            offset: 0,
+        },
+        ..Default::default()
+    };
+    let batch = [
+        TaskQuery::default(),
+        open_due_soon,
+        TaskQuery {
+            undated: true,
+            ..Default::default()
+        },
+        TaskQuery {
+            q: Some("no such task".into()),
+            ..Default::default()
+        },
+    ];
+    assert_eq!(
+        db.count_tasks_each(&batch, ProjectScope::All)
+            .await
+            .unwrap(),
+        [5, 2, 1, 0]
+    );
+    assert_eq!(
+        db.count_tasks_each(&batch, ProjectScope::OfClient(w.beta.id))
+            .await
+            .unwrap(),
+        [1, 1, 0, 0]
+    );
+    assert!(
+        db.count_tasks_each(&[], ProjectScope::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pages: Vec<Vec<String>> = db
+        .task_pages(&batch, ProjectScope::All)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|page| page.into_iter().map(|t| t.title).collect())
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            vec!["Charlie", "bravo", "Echo", "Alpha", "Delta"],
+            vec!["Echo"],
+            vec!["Delta"],
+            vec![],
+        ]
+    );
 
     let sort = |s: TaskSort, d: Dir| TaskQuery {
         sort: Some((s, d)),

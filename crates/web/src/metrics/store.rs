@@ -143,6 +143,8 @@ metered! {
     async fn insert_task(&self, task: &Task, audit: &AuditEntry) -> AppResult<()>;
     async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;
+    async fn count_tasks_each(&self, queries: &[TaskQuery], scope: ProjectScope) -> AppResult<Vec<i64>>;
+    async fn task_pages(&self, queries: &[TaskQuery], scope: ProjectScope) -> AppResult<Vec<Vec<Task>>>;
     async fn update_task(&self, task: &Task, expected_version: i64, audit: &AuditEntry) -> AppResult<Task>;
     async fn delete_task(&self, id: Uuid, expected_version: i64, audit: &AuditEntry) -> AppResult<()>;
     async fn list_scope_groups(&self, project_id: Uuid) -> AppResult<Vec<ScopeGroup>>;
