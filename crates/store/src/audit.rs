@@ -125,12 +125,11 @@ pub(crate) async fn list(db: &Db, query: &AuditQuery) -> DbResult<Page<AuditEntr
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
+    let limit = limit_offset(&query.paging);
     page.sql = format!(
         "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, a.entity_label, \
          a.changes, a.request_id, a.ip, a.user_agent FROM audit_log a{where_sql} \
-         ORDER BY a.at DESC, a.id DESC LIMIT {l} OFFSET {o}"
+         ORDER BY a.at DESC, a.id DESC{limit}"
     );
     let (total, rows) = on_reader!(db, |pool| {
         let total = fetch_scalar!(pool, i64, count)?;

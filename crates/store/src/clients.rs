@@ -142,10 +142,9 @@ pub(crate) async fn list(
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
+    let limit = limit_offset(&query.paging);
     page.sql = format!(
-        "SELECT {CLIENT_COLUMNS} FROM clients c{where_sql}{} LIMIT {l} OFFSET {o}",
+        "SELECT {CLIENT_COLUMNS} FROM clients c{where_sql}{}{limit}",
         order_by(key, dir == Dir::Desc, "c.id")
     );
     let (total, rows) = on_reader!(db, |pool| {

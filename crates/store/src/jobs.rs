@@ -211,10 +211,9 @@ async fn list(db: &Db, query: &JobQuery) -> DbResult<Page<Job>> {
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
+    let limit = limit_offset(&query.paging);
     page.sql = format!(
-        "SELECT {JOB_COLUMNS} FROM jobs{where_sql} ORDER BY created_at DESC, id DESC LIMIT {l} OFFSET {o}"
+        "SELECT {JOB_COLUMNS} FROM jobs{where_sql} ORDER BY created_at DESC, id DESC{limit}"
     );
     let (total, rows) = on_reader!(db, |pool| {
         let total = fetch_scalar!(pool, i64, count)?;

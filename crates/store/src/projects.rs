@@ -337,10 +337,10 @@ pub(crate) async fn list(
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o, t) = (page.arg(limit), page.arg(offset), page.arg(today()));
+    let limit = limit_offset(&query.paging);
+    let t = page.arg(today());
     page.sql = select(
-        &format!("SELECT p.id {from}{where_sql}{order} LIMIT {l} OFFSET {o}"),
+        &format!("SELECT p.id {from}{where_sql}{order}{limit}"),
         &t,
         &order,
     );

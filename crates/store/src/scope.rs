@@ -381,10 +381,8 @@ pub(crate) async fn list_items(db: &Db, query: &ScopeQuery) -> DbResult<Page<Sco
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
-    page.sql =
-        format!("SELECT {ITEM_COLUMNS} {ITEM_FROM}{where_sql}{ITEM_ORDER} LIMIT {l} OFFSET {o}");
+    let limit = limit_offset(&query.paging);
+    page.sql = format!("SELECT {ITEM_COLUMNS} {ITEM_FROM}{where_sql}{ITEM_ORDER}{limit}");
     let (total, rows) = on_reader!(db, |pool| {
         let total = fetch_scalar!(pool, i64, count)?;
         (total, fetch_all!(pool, ItemRow, page)?)

@@ -173,12 +173,15 @@ pub(crate) fn order_by(key: SortKey, desc: bool, tiebreak: &str) -> String {
     }
 }
 
-/// Converts paging into LIMIT/OFFSET values.
-pub(crate) fn limit_offset(paging: &formula_app::query::Paging) -> (i64, i64) {
-    (
-        i64::from(paging.limit.max(1)),
-        i64::try_from(paging.offset).unwrap_or(i64::MAX),
-    )
+/// ` LIMIT n OFFSET m` for `paging`, with the numbers written into the SQL rather than bound.
+/// PostgreSQL plans a prepared statement once when its generic plan costs about as much as
+/// one planned for the values at hand; with `LIMIT $n` it cannot know the page is small, so it
+/// planned a page of tasks afresh on every execution, which took longer than running it. The
+/// numbers are integers from [`Paging`](formula_app::query::Paging), never text.
+pub(crate) fn limit_offset(paging: &formula_app::query::Paging) -> String {
+    let limit = i64::from(paging.limit.max(1));
+    let offset = i64::try_from(paging.offset).unwrap_or(i64::MAX);
+    format!(" LIMIT {limit} OFFSET {offset}")
 }
 
 /// A timestamp as the store binds it: UTC, truncated to microseconds (PostgreSQL's

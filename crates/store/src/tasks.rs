@@ -214,10 +214,9 @@ fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
     };
     let where_sql = f.where_sql();
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
+    let limit = limit_offset(&query.paging);
     page.sql = format!(
-        "SELECT {TASK_COLUMNS} {TASK_FROM}{where_sql}{} LIMIT {l} OFFSET {o}",
+        "SELECT {TASK_COLUMNS} {TASK_FROM}{where_sql}{}{limit}",
         order_by(key, dir == Dir::Desc, "t.id")
     );
     page

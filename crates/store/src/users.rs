@@ -168,10 +168,9 @@ pub(crate) async fn list(db: &Db, query: &UserQuery) -> DbResult<Page<User>> {
         args: f.stmt.args.clone(),
     };
     let mut page = f.stmt;
-    let (limit, offset) = limit_offset(&query.paging);
-    let (l, o) = (page.arg(limit), page.arg(offset));
+    let limit = limit_offset(&query.paging);
     page.sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u{where_sql}{} LIMIT {l} OFFSET {o}",
+        "SELECT {USER_COLUMNS} FROM users u{where_sql}{}{limit}",
         order_by(key, dir == Dir::Desc, "u.id")
     );
     let (total, rows) = on_reader!(db, |pool| {
