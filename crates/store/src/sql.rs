@@ -98,6 +98,24 @@ impl Filter {
         self.stmt.arg(value)
     }
 
+    /// A date for a range condition, written into the SQL (`'2026-12-04'`) rather than bound,
+    /// so that PostgreSQL plans the statement knowing how much of the range it selects and
+    /// keeps that plan (a bound date is planned afresh on each execution, or by a generic
+    /// plan that guesses the range). Dates change daily, so statements stay few. Dates
+    /// outside years 1–9999 (never from the API) are bound.
+    pub fn date(&mut self, d: Date) -> String {
+        if (1..=9999).contains(&d.year()) {
+            format!(
+                "'{:04}-{:02}-{:02}'",
+                d.year(),
+                u8::from(d.month()),
+                d.day()
+            )
+        } else {
+            self.arg(d)
+        }
+    }
+
     /// Adds a condition (ANDed with the others).
     pub fn and(&mut self, cond: impl Into<String>) {
         self.conds.push(cond.into());
@@ -362,6 +380,14 @@ macro_rules! in_tx {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn dates_for_ranges_are_literals_within_years_1_to_9999() {
+        let mut f = Filter::new();
+        assert_eq!(f.date(time::macros::date!(2026 - 03 - 07)), "'2026-03-07'");
+        assert_eq!(f.date(time::macros::date!(0 - 01 - 01)), "$1");
+        assert_eq!(f.stmt.args.len(), 1);
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

@@ -161,11 +161,11 @@ fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
         f.and(format!("t.status {TASK_OPEN}"));
     }
     if let Some(v) = query.due_from {
-        let p = f.arg(v);
+        let p = f.date(v);
         f.and(format!("t.due_date >= {p}"));
     }
     if let Some(v) = query.due_before {
-        let p = f.arg(v);
+        let p = f.date(v);
         f.and(format!("t.due_date < {p}"));
     }
     if query.undated {
