@@ -417,6 +417,9 @@ impl Services {
             sort: Some((TaskSort::CompletedAt, crate::query::Dir::Desc)),
             ..mine
         };
+        // Positions in `groups` that the code below refers to.
+        const LATER_DATED: usize = 2;
+        const LATER_UNDATED: usize = 3;
         let mut groups = [
             overdue,
             due_this_week,
@@ -428,11 +431,13 @@ impl Services {
         // All the counts in one read, then the pages of the groups that have tasks.
         let counts = self.store.count_tasks_each(&groups, scope).await?;
         let count = |i: usize| counts.get(i).copied().unwrap_or(0);
-        let dated_shown = u32::try_from(count(2)).unwrap_or(u32::MAX).min(per_group);
+        let dated_shown = u32::try_from(count(LATER_DATED))
+            .unwrap_or(u32::MAX)
+            .min(per_group);
         let room = per_group - dated_shown;
-        groups[3].paging.limit = room;
+        groups[LATER_UNDATED].paging.limit = room;
         let wanted: Vec<usize> = (0..groups.len())
-            .filter(|&i| count(i) > 0 && (i != 3 || room > 0))
+            .filter(|&i| count(i) > 0 && (i != LATER_UNDATED || room > 0))
             .collect();
         let queries: Vec<TaskQuery> = wanted.iter().map(|&i| groups[i].clone()).collect();
         let mut items: [Vec<Task>; 5] = Default::default();
@@ -448,7 +453,7 @@ impl Services {
             totals: MyWorkTotals {
                 overdue: count(0),
                 due_this_week: count(1),
-                later: count(2) + count(3),
+                later: count(LATER_DATED) + count(LATER_UNDATED),
                 done_recently: count(4),
             },
             overdue,
