@@ -40,10 +40,9 @@ pub(crate) fn apply_scope(f: &mut Filter, scope: ProjectScope) {
 
 /// The full project query for the ids chosen by `page` (a SELECT of `id`s, with its own
 /// filter, order and limit). Task and scope figures come from `project_rollups` (kept by
-/// triggers, migration 0010); overdue tasks depend on the day, so they are counted here, per
-/// project, from the index of open tasks by due date (migration 0011). A correlated count is
-/// an index range per project; a grouped join over all the page's tasks cost PostgreSQL
-/// several times as much (docs/performance.md).
+/// triggers, migration 0010). Overdue tasks depend on the day: the roll-up keeps them as of
+/// the day of the project's last task write (migration 0012), and when that is not today they
+/// are counted here, per project, from the index of open tasks by due date (migration 0011).
 fn select(page: &str, today: &str, order: &str) -> String {
     format!(
         "WITH page AS ({page}) \
@@ -52,8 +51,10 @@ fn select(page: &str, today: &str, order: &str) -> String {
                 p.budget_minor, p.currency, p.location, p.contract_number, p.description, p.created_at, p.updated_at, \
                 ub.name AS updated_by_name, p.version, \
                 COALESCE(r.task_total, 0) AS task_total, COALESCE(r.task_completed, 0) AS task_completed, \
-                (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status {TASK_OPEN} \
-                 AND t.due_date < {today}) AS task_overdue, COALESCE(r.task_progress_sum, 0) AS progress_sum, \
+                CASE WHEN r.overdue_as_of = {today} THEN r.task_overdue \
+                     ELSE (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status {TASK_OPEN} \
+                           AND t.due_date < {today}) END AS task_overdue, \
+                COALESCE(r.task_progress_sum, 0) AS progress_sum, \
                 COALESCE(r.task_progress_count, 0) AS progress_count, \
                 COALESCE(r.scope_items, 0) AS scope_items, COALESCE(r.scope_progress_sum, 0) AS scope_progress_sum, \
                 COALESCE(r.scope_weight, 0) AS scope_weight, COALESCE(r.scope_weighted, 0) AS scope_weighted \

@@ -1417,6 +1417,67 @@ pub async fn tasks_crud_and_derived_project_figures(db: &Db) {
     assert_eq!(db.get_project(w.p1.id).await.unwrap(), None);
 }
 
+pub async fn overdue_counts_kept_as_of_another_day_are_recounted(t: &crate::support::TestDb) {
+    let db = &t.db;
+    let w = world(db).await;
+    let entry = |id: Uuid| f::audit(Some(&w.pm), "create", "task", id, "task");
+    let overdue = |title: &str| {
+        f::task(
+            &w.p1,
+            title,
+            TaskStatus::Pending,
+            0,
+            Some(today() - days(3)),
+        )
+    };
+    let (a, b) = (overdue("A"), overdue("B"));
+    for task in [&a, &b] {
+        db.insert_task(task, &entry(task.id)).await.unwrap();
+    }
+    let count = || async { db.get_project(w.p1.id).await.unwrap().unwrap().task_overdue };
+    assert_eq!(count().await, 2);
+
+    // A roll-up left as of another day, with a wrong number: reads count instead.
+    t.outside("UPDATE project_rollups SET task_overdue = 99, overdue_as_of = '2000-01-01'")
+        .await;
+    assert_eq!(
+        count().await,
+        2,
+        "read counts when the roll-up is not as of today"
+    );
+    let listed = db
+        .list_projects(&ProjectQuery::default(), ProjectScope::All)
+        .await
+        .unwrap();
+    let p1 = listed.items.iter().find(|p| p.id == w.p1.id).unwrap();
+    assert_eq!(p1.task_overdue, 2, "and so does the list");
+
+    // The next write recounts as of today; later ones add and take away.
+    let c = overdue("C");
+    db.insert_task(&c, &entry(c.id)).await.unwrap();
+    assert_eq!(count().await, 3);
+    let kept = "SELECT task_overdue FROM project_rollups WHERE overdue_as_of IS NOT NULL \
+                AND overdue_as_of <> '2000-01-01' AND task_overdue <> 99";
+    assert_eq!(t.outside(kept).await, 3, "recounted as of today");
+    let mut done = a.clone();
+    done.status = TaskStatus::Completed;
+    done.completed_at = Some(now());
+    db.update_task(&done, 1, &entry(a.id)).await.unwrap();
+    assert_eq!(count().await, 2, "completed");
+    let mut later = b.clone();
+    later.due_date = Some(today() + days(3));
+    db.update_task(&later, 1, &entry(b.id)).await.unwrap();
+    assert_eq!(count().await, 1, "due later");
+    db.delete_task(c.id, 1, &entry(c.id)).await.unwrap();
+    assert_eq!(count().await, 0, "deleted");
+    assert_eq!(
+        t.outside("SELECT COUNT(*) FROM project_rollups WHERE overdue_as_of <> '2000-01-01' AND task_overdue <> 0")
+            .await,
+        0,
+        "the kept numbers followed"
+    );
+}
+
 pub async fn tasks_are_listed_by_scope_assignee_and_status(db: &Db) {
     let w = world(db).await;
     let mk = |p: &formula_domain::project::Project,

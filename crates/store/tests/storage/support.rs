@@ -31,7 +31,7 @@ impl Drop for TempDir {
 }
 
 enum Cleanup {
-    Dir(#[allow(dead_code)] TempDir),
+    Dir(TempDir),
     PgDatabase(String),
 }
 
@@ -42,6 +42,40 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Runs `sql` on a connection of its own, outside the store, and returns the first
+    /// column of its first row (0 when it returns none): for putting the database into a
+    /// state the store would not write (such as a roll-up as of another day), and for
+    /// looking at what the store keeps.
+    pub async fn outside(&self, sql: &str) -> i64 {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let file = dir.path().join("formula-pm.sqlite3");
+                let url = format!("sqlite://{}", file.display());
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("second sqlite connection");
+                let v: Option<i64> = sqlx::query_scalar(sql)
+                    .fetch_optional(&mut c)
+                    .await
+                    .expect("outside sql");
+                let _ = c.close().await;
+                v.unwrap_or(0)
+            }
+            Cleanup::PgDatabase(name) => {
+                let url = pg::with_database(&pg::server().admin_url, name);
+                let mut c = sqlx::PgConnection::connect(&url)
+                    .await
+                    .expect("second postgres connection");
+                let v: Option<i64> = sqlx::query_scalar(sql)
+                    .fetch_optional(&mut c)
+                    .await
+                    .expect("outside sql");
+                let _ = c.close().await;
+                v.unwrap_or(0)
+            }
+        }
+    }
+
     /// Closes the store and removes its database (the SQLite directory goes on drop).
     pub async fn finish(self) {
         self.db.close().await;
