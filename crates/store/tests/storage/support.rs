@@ -47,31 +47,29 @@ impl TestDb {
     /// state the store would not write (such as a roll-up as of another day), and for
     /// looking at what the store keeps.
     pub async fn outside(&self, sql: &str) -> i64 {
+        /// Connects with `$connect`, runs the statement, closes.
+        macro_rules! scalar {
+            ($connect:expr) => {{
+                let mut c = $connect.await.expect("second connection");
+                let v: Option<i64> = sqlx::query_scalar(sql)
+                    .fetch_optional(&mut c)
+                    .await
+                    .expect("outside sql");
+                let _ = c.close().await;
+                v.unwrap_or(0)
+            }};
+        }
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let file = dir.path().join("formula-pm.sqlite3");
-                let url = format!("sqlite://{}", file.display());
-                let mut c = sqlx::SqliteConnection::connect(&url)
-                    .await
-                    .expect("second sqlite connection");
-                let v: Option<i64> = sqlx::query_scalar(sql)
-                    .fetch_optional(&mut c)
-                    .await
-                    .expect("outside sql");
-                let _ = c.close().await;
-                v.unwrap_or(0)
+                scalar!(sqlx::SqliteConnection::connect(&format!(
+                    "sqlite://{}",
+                    file.display()
+                )))
             }
             Cleanup::PgDatabase(name) => {
                 let url = pg::with_database(&pg::server().admin_url, name);
-                let mut c = sqlx::PgConnection::connect(&url)
-                    .await
-                    .expect("second postgres connection");
-                let v: Option<i64> = sqlx::query_scalar(sql)
-                    .fetch_optional(&mut c)
-                    .await
-                    .expect("outside sql");
-                let _ = c.close().await;
-                v.unwrap_or(0)
+                scalar!(sqlx::PgConnection::connect(&url))
             }
         }
     }
