@@ -120,6 +120,13 @@ impl Services {
             .ok_or(AppError::NotFound("client"))
     }
 
+    /// A client to edit: refused unless the caller may change it.
+    pub async fn client_for_edit(&self, caller: &Caller, id: Uuid) -> AppResult<Client> {
+        let client = self.get_client(caller, id).await?;
+        ensure(caller, Action::UpdateClient, &Resource::Client { id })?;
+        Ok(client)
+    }
+
     pub async fn list_clients(
         &self,
         caller: &Caller,

@@ -20,6 +20,7 @@ pub mod projects;
 pub mod query;
 pub mod rate_limit;
 pub mod readiness;
+pub mod repos;
 pub mod scope;
 pub mod scope_import;
 pub mod secrets;

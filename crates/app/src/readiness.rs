@@ -34,10 +34,20 @@ impl Services {
         caller: &Caller,
         project_id: Uuid,
     ) -> AppResult<(Project, ProjectAccess, Readiness)> {
+        let (project, access, r, _) = self.readiness_with_items(caller, project_id).await?;
+        Ok((project, access, r))
+    }
+
+    /// [`Services::readiness`] together with the items it judged (for their versions).
+    pub async fn readiness_with_items(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<(Project, ProjectAccess, Readiness, Vec<ScopeItem>)> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ViewScope, &Resource::Project(access))?;
-        let r = self.evaluate_project(project_id).await?;
-        Ok((project, access, r.0))
+        let (r, items) = self.evaluate_project(project_id).await?;
+        Ok((project, access, r, items))
     }
 
     async fn evaluate_project(&self, project_id: Uuid) -> AppResult<(Readiness, Vec<ScopeItem>)> {

@@ -13,14 +13,17 @@ use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::events::{Event, EventBus};
 use crate::jobs::lease::Lease;
-use crate::ports::{Mailer, Store};
+use crate::ports::{Clock, Mailer, Store, SystemClock};
 use crate::throttle::LoginThrottle;
 
 /// All use cases, sharing their ports. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub store: Arc<dyn Store>,
+    /// Private to the use cases: the web layer reaches data only through them.
+    pub(crate) store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
+    /// Where "now" comes from (the system clock unless a test sets one).
+    pub(crate) clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
     pub(crate) throttle: Arc<LoginThrottle>,
     pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -49,6 +52,7 @@ impl Services {
             lease: Arc::new(crate::jobs::lease::DbLease(store.clone())),
             blobs: Arc::new(crate::blobs::MemoryBlobs::default()),
             store,
+            clock: Arc::new(SystemClock),
             cache: Arc::new(crate::cache::NoCache),
             events: Arc::new(crate::events::InProcessBus::default()),
             side_effect_warned: Arc::default(),
@@ -75,6 +79,12 @@ impl Services {
     /// Keeps uploaded files in `blobs` instead of memory.
     pub fn with_blobs(mut self, blobs: Arc<dyn crate::blobs::BlobStore>) -> Self {
         self.blobs = blobs;
+        self
+    }
+
+    /// Reads the time from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -125,7 +135,7 @@ impl Services {
 
     /// The current time (UTC).
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        self.clock.now()
     }
 
     /// Today's date (UTC).

@@ -62,6 +62,8 @@ pub enum Action {
     ManageProcurement,
     ViewAudit,
     ViewOutbox,
+    /// See the installation's health, pools, connections and memory (the status page).
+    ViewSystemStatus,
     /// Operate the installation: background jobs (list, retry dead ones).
     ManageSystem,
 }
@@ -98,6 +100,7 @@ impl Action {
         Action::ManageProcurement,
         Action::ViewAudit,
         Action::ViewOutbox,
+        Action::ViewSystemStatus,
         Action::ManageSystem,
     ];
 }
@@ -201,6 +204,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
+        (ViewSystemStatus, _) => false,
         (ManageSystem, _) => false,
         _ => false,
     }
@@ -342,6 +346,7 @@ mod tests {
             (ManageProcurement, "other project", [T, F, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
+            (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
         ]
     }

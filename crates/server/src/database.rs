@@ -42,6 +42,11 @@ impl Database {
         self.store.clone()
     }
 
+    /// Reports every store call's duration to `observe`; calls slower than `slow` are logged.
+    pub fn time_queries(&self, observe: formula_store::QueryObserver, slow: std::time::Duration) {
+        self.db.time_queries(observe, slow);
+    }
+
     /// Closes connections (and, for SQLite, checkpoints the write-ahead log).
     pub async fn close(self) {
         drop(self.store);

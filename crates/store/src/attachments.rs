@@ -1,9 +1,11 @@
 //! Attachments, and the keys of files whose records were deleted (noted by triggers, see
 //! migration 0009) until the server has removed the files.
 
+use formula_app::repos::AttachmentRepo;
 use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::files::FileInfo;
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -57,78 +59,81 @@ const SELECT: &str = "SELECT a.id, a.project_id, a.owner_kind, a.owner_id, a.pur
      a.file_name, a.file_size, a.file_sha256, a.file_mime, a.blob_key, u.name AS uploaded_by_name, \
      a.uploaded_at FROM attachments a LEFT JOIN users u ON u.id = a.uploaded_by";
 
-pub(crate) async fn list(db: &Db, kind: OwnerKind, owner_id: Uuid) -> DbResult<Vec<Attachment>> {
-    let stmt = Stmt::new(format!(
-        "{SELECT} WHERE a.owner_id = $1 AND a.owner_kind = $2 ORDER BY a.uploaded_at, a.id"
-    ))
-    .bind(owner_id)
-    .bind(kind.as_str());
-    let rows = on_reader!(db, |pool| fetch_all!(pool, AttachmentRow, stmt)?);
-    rows.into_iter().map(Attachment::try_from).collect()
-}
+#[repo]
+impl AttachmentRepo for Db {
+    async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid) -> DbResult<Vec<Attachment>> {
+        let stmt = Stmt::new(format!(
+            "{SELECT} WHERE a.owner_id = $1 AND a.owner_kind = $2 ORDER BY a.uploaded_at, a.id"
+        ))
+        .bind(owner_id)
+        .bind(kind.as_str());
+        let rows = on_reader!(self, |pool| fetch_all!(pool, AttachmentRow, stmt)?);
+        rows.into_iter().map(Attachment::try_from).collect()
+    }
 
-pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<Attachment>> {
-    let stmt = Stmt::new(format!("{SELECT} WHERE a.id = $1")).bind(id);
-    let row = on_reader!(db, |pool| fetch_optional!(pool, AttachmentRow, stmt)?);
-    row.map(Attachment::try_from).transpose()
-}
+    async fn get_attachment(&self, id: Uuid) -> DbResult<Option<Attachment>> {
+        let stmt = Stmt::new(format!("{SELECT} WHERE a.id = $1")).bind(id);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, AttachmentRow, stmt)?);
+        row.map(Attachment::try_from).transpose()
+    }
 
-pub(crate) async fn insert(db: &Db, a: &Attachment, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO attachments (id, project_id, owner_kind, owner_id, purpose, caption, file_name, \
-         file_size, file_sha256, file_mime, blob_key, uploaded_by, uploaded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(a.id)
-    .bind(a.project_id)
-    .bind(a.owner_kind.as_str())
-    .bind(a.owner_id)
-    .bind(a.purpose.as_str())
-    .bind(&a.caption)
-    .bind(&a.file.name)
-    .bind(a.file.size)
-    .bind(&a.file.sha256)
-    .bind(&a.file.mime)
-    .bind(&a.blob_key)
-    .bind(entry.actor_id)
-    .bind(a.uploaded_at);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-/// Deletes an attachment (its file key is noted for removal by the trigger); `false` when it
-/// was already gone.
-pub(crate) async fn delete(db: &Db, id: Uuid, entry: &AuditEntry) -> DbResult<bool> {
-    let stmt = Stmt::new("DELETE FROM attachments WHERE id = $1").bind(id);
-    Ok(in_tx!(db, |tx| {
-        let deleted = exec!(&mut *tx, stmt)?.rows_affected() > 0;
-        if deleted {
+    async fn insert_attachment(&self, a: &Attachment, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO attachments (id, project_id, owner_kind, owner_id, purpose, caption, file_name, \
+             file_size, file_sha256, file_mime, blob_key, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(a.id)
+        .bind(a.project_id)
+        .bind(a.owner_kind.as_str())
+        .bind(a.owner_id)
+        .bind(a.purpose.as_str())
+        .bind(&a.caption)
+        .bind(&a.file.name)
+        .bind(a.file.size)
+        .bind(&a.file.sha256)
+        .bind(&a.file.mime)
+        .bind(&a.blob_key)
+        .bind(entry.actor_id)
+        .bind(a.uploaded_at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;
-        }
-        deleted
-    }))
-}
+        });
+        Ok(())
+    }
 
-/// Up to `limit` keys of files whose records are gone.
-pub(crate) async fn deleted_files(db: &Db, limit: u32) -> DbResult<Vec<String>> {
-    let stmt = Stmt::new("SELECT blob_key FROM deleted_files ORDER BY blob_key LIMIT $1")
-        .bind(i64::from(limit));
-    let rows = on_reader!(db, |pool| fetch_all!(pool, (String,), stmt)?);
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
+    /// Deletes an attachment (its file key is noted for removal by the trigger); `false` when it
+    /// was already gone.
+    async fn delete_attachment(&self, id: Uuid, entry: &AuditEntry) -> DbResult<bool> {
+        let stmt = Stmt::new("DELETE FROM attachments WHERE id = $1").bind(id);
+        Ok(in_tx!(self, |tx| {
+            let deleted = exec!(&mut *tx, stmt)?.rows_affected() > 0;
+            if deleted {
+                exec!(&mut *tx, audit::insert(entry))?;
+            }
+            deleted
+        }))
+    }
 
-/// Forgets keys whose files have been removed.
-pub(crate) async fn forget_deleted_files(db: &Db, keys: &[String]) -> DbResult<()> {
-    in_tx!(db, |tx| {
-        for key in keys {
-            exec!(
-                &mut *tx,
-                Stmt::new("DELETE FROM deleted_files WHERE blob_key = $1").bind(key)
-            )?;
-        }
-    });
-    Ok(())
+    /// Up to `limit` keys of files whose records are gone.
+    async fn deleted_files(&self, limit: u32) -> DbResult<Vec<String>> {
+        let stmt = Stmt::new("SELECT blob_key FROM deleted_files ORDER BY blob_key LIMIT $1")
+            .bind(i64::from(limit));
+        let rows = on_reader!(self, |pool| fetch_all!(pool, (String,), stmt)?);
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Forgets keys whose files have been removed.
+    async fn forget_deleted_files(&self, keys: &[String]) -> DbResult<()> {
+        in_tx!(self, |tx| {
+            for key in keys {
+                exec!(
+                    &mut *tx,
+                    Stmt::new("DELETE FROM deleted_files WHERE blob_key = $1").bind(key)
+                )?;
+            }
+        });
+        Ok(())
+    }
 }

@@ -1,7 +1,9 @@
 //! The audit trail: written inside each change's transaction, listed newest first.
 
 use formula_app::query::{AuditQuery, Page};
+use formula_app::repos::AuditRepo;
 use formula_domain::audit::{AuditEntry, FieldChange};
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -100,40 +102,43 @@ impl TryFrom<AuditRow> for AuditEntry {
     }
 }
 
-/// Audit entries matching the query, newest first.
-pub(crate) async fn list(db: &Db, query: &AuditQuery) -> DbResult<Page<AuditEntry>> {
-    let mut f = Filter::new();
-    if let Some(v) = query.entity_type.as_deref() {
-        let p = f.arg(v);
-        f.and(format!("a.entity_type = {p}"));
+#[repo]
+impl AuditRepo for Db {
+    /// Audit entries matching the query, newest first.
+    async fn list_audit(&self, query: &AuditQuery) -> DbResult<Page<AuditEntry>> {
+        let mut f = Filter::new();
+        if let Some(v) = query.entity_type.as_deref() {
+            let p = f.arg(v);
+            f.and(format!("a.entity_type = {p}"));
+        }
+        if let Some(v) = query.entity_id {
+            let p = f.arg(v);
+            f.and(format!("a.entity_id = {p}"));
+        }
+        if let Some(v) = query.actor_id {
+            let p = f.arg(v);
+            f.and(format!("a.actor_id = {p}"));
+        }
+        if let Some(v) = query.action.as_deref() {
+            let p = f.arg(v);
+            f.and(format!("a.action = {p}"));
+        }
+        let where_sql = f.where_sql();
+        let count = Stmt {
+            sql: format!("SELECT COUNT(*) FROM audit_log a{where_sql}"),
+            args: f.stmt.args.clone(),
+        };
+        let mut page = f.stmt;
+        let limit = limit_offset(&query.paging);
+        page.sql = format!(
+            "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, a.entity_label, \
+             a.changes, a.request_id, a.ip, a.user_agent FROM audit_log a{where_sql} \
+             ORDER BY a.at DESC, a.id DESC{limit}"
+        );
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, AuditRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
     }
-    if let Some(v) = query.entity_id {
-        let p = f.arg(v);
-        f.and(format!("a.entity_id = {p}"));
-    }
-    if let Some(v) = query.actor_id {
-        let p = f.arg(v);
-        f.and(format!("a.actor_id = {p}"));
-    }
-    if let Some(v) = query.action.as_deref() {
-        let p = f.arg(v);
-        f.and(format!("a.action = {p}"));
-    }
-    let where_sql = f.where_sql();
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) FROM audit_log a{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
-    let mut page = f.stmt;
-    let limit = limit_offset(&query.paging);
-    page.sql = format!(
-        "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, a.entity_label, \
-         a.changes, a.request_id, a.ip, a.user_agent FROM audit_log a{where_sql} \
-         ORDER BY a.at DESC, a.id DESC{limit}"
-    );
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, AuditRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
 }

@@ -3,8 +3,10 @@
 use formula_app::error::AppError;
 use formula_app::jobs::NewJob;
 use formula_app::ports::{ApiToken, OutboxMail, SessionRecord};
+use formula_app::repos::CredentialRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::user::User;
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -27,82 +29,6 @@ struct SessionRow {
     user_agent: Option<String>,
     #[sqlx(flatten)]
     user: UserRow,
-}
-
-pub(crate) async fn insert_session(db: &Db, s: &SessionRecord) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(s.id)
-    .bind(s.user_id)
-    .bind(&s.token_hash)
-    .bind(s.created_at)
-    .bind(s.last_seen_at)
-    .bind(s.expires_at)
-    .bind(&s.ip)
-    .bind(&s.user_agent);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn session_by_hash(
-    db: &Db,
-    token_hash: &str,
-) -> DbResult<Option<(SessionRecord, User)>> {
-    let stmt = Stmt::new(format!(
-        "SELECT s.id AS session_id, s.user_id AS session_user_id, s.token_hash, s.created_at AS session_created_at, \
-         s.last_seen_at, s.expires_at, s.ip, s.user_agent, {USER_COLUMNS} \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
-    ))
-    .bind(token_hash);
-    let row = on_reader!(db, |pool| fetch_optional!(pool, SessionRow, stmt)?);
-    row.map(|r| {
-        let session = SessionRecord {
-            id: r.session_id,
-            user_id: r.session_user_id,
-            token_hash: r.token_hash,
-            created_at: r.session_created_at,
-            last_seen_at: r.last_seen_at,
-            expires_at: r.expires_at,
-            ip: r.ip,
-            user_agent: r.user_agent,
-        };
-        Ok((session, User::try_from(r.user)?))
-    })
-    .transpose()
-}
-
-pub(crate) async fn touch_session(db: &Db, id: Uuid, at: OffsetDateTime) -> DbResult<()> {
-    let stmt = Stmt::new("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn delete_session(db: &Db, id: Uuid) -> DbResult<()> {
-    let stmt = Stmt::new("DELETE FROM sessions WHERE id = $1").bind(id);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn delete_expired_sessions(db: &Db, now: OffsetDateTime) -> DbResult<u64> {
-    // `<=`: a session is over at its expiry instant, as the app checks `now >= expires_at`.
-    let stmt = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now);
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
-}
-
-pub(crate) async fn count_active_sessions(db: &Db, now: OffsetDateTime) -> DbResult<i64> {
-    // `>`: the mirror of `delete_expired_sessions`, so a session counts until its expiry instant.
-    let stmt = Stmt::new("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now);
-    Ok(on_reader!(db, |pool| fetch_scalar!(pool, i64, stmt)?))
 }
 
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.user_id AS token_user_id, t.name AS token_name, t.prefix, t.created_at AS token_created_at, \
@@ -139,152 +65,6 @@ struct TokenUserRow {
     token: TokenRow,
     #[sqlx(flatten)]
     user: UserRow,
-}
-
-pub(crate) async fn insert_token(
-    db: &Db,
-    t: &ApiToken,
-    token_hash: &str,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(t.id)
-    .bind(t.user_id)
-    .bind(&t.name)
-    .bind(&t.prefix)
-    .bind(token_hash)
-    .bind(t.created_at)
-    .bind(t.expires_at)
-    .bind(t.last_used_at);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn list_tokens(db: &Db, user_id: Uuid) -> DbResult<Vec<ApiToken>> {
-    let stmt = Stmt::new(format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC"
-    ))
-    .bind(user_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, TokenRow, stmt)?);
-    Ok(rows.into_iter().map(ApiToken::from).collect())
-}
-
-pub(crate) async fn token_by_hash(db: &Db, token_hash: &str) -> DbResult<Option<(ApiToken, User)>> {
-    let stmt = Stmt::new(format!(
-        "SELECT {TOKEN_COLUMNS}, {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
-    ))
-    .bind(token_hash);
-    let row = on_reader!(db, |pool| fetch_optional!(pool, TokenUserRow, stmt)?);
-    row.map(|r| Ok((ApiToken::from(r.token), User::try_from(r.user)?)))
-        .transpose()
-}
-
-pub(crate) async fn touch_token(db: &Db, id: Uuid, at: OffsetDateTime) -> DbResult<()> {
-    let stmt = Stmt::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn delete_token(
-    db: &Db,
-    user_id: Uuid,
-    token_id: Uuid,
-    entry: &AuditEntry,
-) -> DbResult<bool> {
-    let stmt = Stmt::new("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-        .bind(token_id)
-        .bind(user_id);
-    Ok(in_tx!(db, |tx| {
-        let deleted = exec!(&mut *tx, stmt)?.rows_affected() > 0;
-        // Nothing happened, so there is nothing to audit.
-        if deleted {
-            exec!(&mut *tx, audit::insert(entry))?;
-        }
-        deleted
-    }))
-}
-
-pub(crate) async fn insert_reset(
-    db: &Db,
-    user_id: Uuid,
-    token_hash: &str,
-    expires_at: OffsetDateTime,
-    email: &NewJob,
-) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(OffsetDateTime::now_utc())
-    .bind(expires_at);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, crate::jobs::insert(email))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn consume_reset(
-    db: &Db,
-    token_hash: &str,
-    now: OffsetDateTime,
-    new_hash: &str,
-    entry: &AuditEntry,
-) -> DbResult<Option<Uuid>> {
-    // One UPDATE both checks and uses the token, so two requests racing with the same
-    // link cannot both succeed.
-    let claim = Stmt::new(
-        "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING user_id",
-    )
-    .bind(now)
-    .bind(token_hash);
-    in_tx!(db, |tx| {
-        let Some(user_id) = fetch_optional!(&mut *tx, (Uuid,), claim)?.map(|r| r.0) else {
-            return Ok(None);
-        };
-        let email = fetch_optional!(
-            &mut *tx,
-            (String,),
-            Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING email")
-                .bind(new_hash)
-                .bind(user_id)
-        )?
-        .map(|r| r.0)
-        .ok_or(DbError::App(AppError::NotFound("user")))?;
-        // Whoever asked for the reset may not have the old password: end every session,
-        // and retire the user's other reset links.
-        exec!(
-            &mut *tx,
-            Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)
-        )?;
-        exec!(
-            &mut *tx,
-            Stmt::new(
-                "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL"
-            )
-            .bind(now)
-            .bind(user_id)
-        )?;
-        let entry = AuditEntry {
-            entity_id: user_id,
-            entity_label: email,
-            ..entry.clone()
-        };
-        exec!(&mut *tx, audit::insert(&entry))?;
-        Ok(Some(user_id))
-    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -324,20 +104,242 @@ pub(crate) fn insert_mail_stmt(m: &OutboxMail) -> Stmt {
     .bind(m.created_at)
 }
 
-pub(crate) async fn insert_mail(db: &Db, m: &OutboxMail) -> DbResult<()> {
-    let stmt = insert_mail_stmt(m);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
+#[repo]
+impl CredentialRepo for Db {
+    async fn insert_session(&self, s: &SessionRecord) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.id)
+        .bind(s.user_id)
+        .bind(&s.token_hash)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
 
-pub(crate) async fn list_mail(db: &Db, limit: u32) -> DbResult<Vec<OutboxMail>> {
-    let stmt = Stmt::new(
-        "SELECT id, to_address, subject, body, status, created_at FROM mail_outbox \
-         ORDER BY created_at DESC, id DESC LIMIT $1",
-    )
-    .bind(i64::from(limit));
-    let rows = on_reader!(db, |pool| fetch_all!(pool, MailRow, stmt)?);
-    convert(rows)
+    async fn session_by_hash(&self, token_hash: &str) -> DbResult<Option<(SessionRecord, User)>> {
+        let stmt = Stmt::new(format!(
+            "SELECT s.id AS session_id, s.user_id AS session_user_id, s.token_hash, s.created_at AS session_created_at, \
+             s.last_seen_at, s.expires_at, s.ip, s.user_agent, {USER_COLUMNS} \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+        ))
+        .bind(token_hash);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, SessionRow, stmt)?);
+        row.map(|r| {
+            let session = SessionRecord {
+                id: r.session_id,
+                user_id: r.session_user_id,
+                token_hash: r.token_hash,
+                created_at: r.session_created_at,
+                last_seen_at: r.last_seen_at,
+                expires_at: r.expires_at,
+                ip: r.ip,
+                user_agent: r.user_agent,
+            };
+            Ok((session, User::try_from(r.user)?))
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> DbResult<()> {
+        let stmt = Stmt::new("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: Uuid) -> DbResult<()> {
+        let stmt = Stmt::new("DELETE FROM sessions WHERE id = $1").bind(id);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> DbResult<u64> {
+        // `<=`: a session is over at its expiry instant, as the app checks `now >= expires_at`.
+        let stmt = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now);
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
+    }
+
+    async fn count_active_sessions(&self, now: OffsetDateTime) -> DbResult<i64> {
+        // `>`: the mirror of `delete_expired_sessions`, so a session counts until its expiry instant.
+        let stmt = Stmt::new("SELECT COUNT(*) FROM sessions WHERE expires_at > $1").bind(now);
+        Ok(on_reader!(self, |pool| fetch_scalar!(pool, i64, stmt)?))
+    }
+
+    async fn insert_token(
+        &self,
+        t: &ApiToken,
+        token_hash: &str,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.id)
+        .bind(t.user_id)
+        .bind(&t.name)
+        .bind(&t.prefix)
+        .bind(token_hash)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.last_used_at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn list_tokens(&self, user_id: Uuid) -> DbResult<Vec<ApiToken>> {
+        let stmt = Stmt::new(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC"
+        ))
+        .bind(user_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, TokenRow, stmt)?);
+        Ok(rows.into_iter().map(ApiToken::from).collect())
+    }
+
+    async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<(ApiToken, User)>> {
+        let stmt = Stmt::new(format!(
+            "SELECT {TOKEN_COLUMNS}, {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+        ))
+        .bind(token_hash);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, TokenUserRow, stmt)?);
+        row.map(|r| Ok((ApiToken::from(r.token), User::try_from(r.user)?)))
+            .transpose()
+    }
+
+    async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> DbResult<()> {
+        let stmt = Stmt::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn delete_token(
+        &self,
+        user_id: Uuid,
+        token_id: Uuid,
+        entry: &AuditEntry,
+    ) -> DbResult<bool> {
+        let stmt = Stmt::new("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(token_id)
+            .bind(user_id);
+        Ok(in_tx!(self, |tx| {
+            let deleted = exec!(&mut *tx, stmt)?.rows_affected() > 0;
+            // Nothing happened, so there is nothing to audit.
+            if deleted {
+                exec!(&mut *tx, audit::insert(entry))?;
+            }
+            deleted
+        }))
+    }
+
+    async fn insert_reset(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+        email: &NewJob,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(OffsetDateTime::now_utc())
+        .bind(expires_at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, crate::jobs::insert(email))?;
+        });
+        Ok(())
+    }
+
+    async fn consume_reset(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        new_hash: &str,
+        entry: &AuditEntry,
+    ) -> DbResult<Option<Uuid>> {
+        // One UPDATE both checks and uses the token, so two requests racing with the same
+        // link cannot both succeed.
+        let claim = Stmt::new(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token_hash);
+        in_tx!(self, |tx| {
+            let Some(user_id) = fetch_optional!(&mut *tx, (Uuid,), claim)?.map(|r| r.0) else {
+                return Ok(None);
+            };
+            let email = fetch_optional!(
+                &mut *tx,
+                (String,),
+                Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING email")
+                    .bind(new_hash)
+                    .bind(user_id)
+            )?
+            .map(|r| r.0)
+            .ok_or(DbError::App(AppError::NotFound("user")))?;
+            // Whoever asked for the reset may not have the old password: end every session,
+            // and retire the user's other reset links.
+            exec!(
+                &mut *tx,
+                Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)
+            )?;
+            exec!(
+                &mut *tx,
+                Stmt::new(
+                    "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL"
+                )
+                .bind(now)
+                .bind(user_id)
+            )?;
+            let entry = AuditEntry {
+                entity_id: user_id,
+                entity_label: email,
+                ..entry.clone()
+            };
+            exec!(&mut *tx, audit::insert(&entry))?;
+            Ok(Some(user_id))
+        })
+    }
+
+    async fn insert_mail(&self, m: &OutboxMail) -> DbResult<()> {
+        let stmt = insert_mail_stmt(m);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn list_mail(&self, limit: u32) -> DbResult<Vec<OutboxMail>> {
+        let stmt = Stmt::new(
+            "SELECT id, to_address, subject, body, status, created_at FROM mail_outbox \
+             ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit));
+        let rows = on_reader!(self, |pool| fetch_all!(pool, MailRow, stmt)?);
+        convert(rows)
+    }
 }

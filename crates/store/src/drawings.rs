@@ -1,6 +1,8 @@
 //! Shop drawings: the register, revisions (with the review that decided each), and the
 //! scope items each drawing covers.
 
+use formula_app::repos::DrawingRepo;
+use formula_store_macros::repo;
 use std::collections::HashMap;
 
 use formula_app::error::AppError;
@@ -110,66 +112,10 @@ fn assemble(
         .collect()
 }
 
-pub(crate) async fn list_drawings(db: &Db, project_id: Uuid) -> DbResult<Vec<Drawing>> {
-    let rows = Stmt::new(format!(
-        "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.project_id = $1 ORDER BY lower(d.number), d.id"
-    ))
-    .bind(project_id);
-    let current = Stmt::new(current_of("d.project_id = $1")).bind(project_id);
-    let links = Stmt::new(links_of("d.project_id = $1")).bind(project_id);
-    let (rows, current, links) = on_reader!(db, |pool| (
-        fetch_all!(pool, DrawingRow, rows)?,
-        fetch_all!(pool, CurrentRow, current)?,
-        fetch_all!(pool, LinkRow, links)?
-    ));
-    assemble(rows, current, links)
-}
-
-pub(crate) async fn get_drawing(db: &Db, id: Uuid) -> DbResult<Option<Drawing>> {
-    let rows = Stmt::new(format!(
-        "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.id = $1"
-    ))
-    .bind(id);
-    let current = Stmt::new(current_of("d.id = $1")).bind(id);
-    let links = Stmt::new(links_of("d.id = $1")).bind(id);
-    let (rows, current, links) = on_reader!(db, |pool| (
-        fetch_all!(pool, DrawingRow, rows)?,
-        fetch_all!(pool, CurrentRow, current)?,
-        fetch_all!(pool, LinkRow, links)?
-    ));
-    Ok(assemble(rows, current, links)?.into_iter().next())
-}
-
 fn link(drawing_id: Uuid, item: Uuid) -> Stmt {
     Stmt::new("INSERT INTO drawing_scope_items (drawing_id, scope_item_id) VALUES ($1, $2)")
         .bind(drawing_id)
         .bind(item)
-}
-
-pub(crate) async fn insert_drawing(db: &Db, d: &Drawing, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO drawings (id, project_id, number, title, kind, area, scheme, created_at, updated_at, \
-         updated_by, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(d.id)
-    .bind(d.project_id)
-    .bind(&d.number)
-    .bind(&d.title)
-    .bind(d.kind.as_str())
-    .bind(&d.area)
-    .bind(d.scheme.as_str())
-    .bind(d.created_at)
-    .bind(d.updated_at)
-    .bind(entry.actor_id)
-    .bind(d.version);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        for item in &d.scope_item_ids {
-            exec!(&mut *tx, link(d.id, *item))?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -187,45 +133,6 @@ fn stale(current: Option<VersionRow>, what: &'static str) -> DbError {
         }),
         None => DbError::App(AppError::NotFound(what)),
     }
-}
-
-pub(crate) async fn update_drawing(
-    db: &Db,
-    d: &Drawing,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<Drawing> {
-    let stmt = Stmt::new(
-        "UPDATE drawings SET title = $1, kind = $2, area = $3, updated_at = $4, updated_by = $5, \
-         version = version + 1 WHERE id = $6 AND version = $7",
-    )
-    .bind(&d.title)
-    .bind(d.kind.as_str())
-    .bind(&d.area)
-    .bind(d.updated_at)
-    .bind(entry.actor_id)
-    .bind(d.id)
-    .bind(expected_version);
-    let version = Stmt::new("SELECT version, updated_at FROM drawings WHERE id = $1").bind(d.id);
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, version)?,
-                "drawing",
-            ));
-        }
-        exec!(
-            &mut *tx,
-            Stmt::new("DELETE FROM drawing_scope_items WHERE drawing_id = $1").bind(d.id)
-        )?;
-        for item in &d.scope_item_ids {
-            exec!(&mut *tx, link(d.id, *item))?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    get_drawing(db, d.id)
-        .await?
-        .ok_or(DbError::App(AppError::NotFound("drawing")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -281,123 +188,12 @@ const REVISION_SELECT: &str = "SELECT r.id, r.drawing_id, d.project_id, r.seq, r
      r.submitted_at, r.decided_at, r.version FROM drawing_revisions r JOIN drawings d ON d.id = r.drawing_id \
      LEFT JOIN users u ON u.id = r.uploaded_by";
 
-pub(crate) async fn list_revisions(db: &Db, drawing_id: Uuid) -> DbResult<Vec<Revision>> {
-    let stmt = Stmt::new(format!(
-        "{REVISION_SELECT} WHERE r.drawing_id = $1 ORDER BY r.seq DESC"
-    ))
-    .bind(drawing_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, RevisionRow, stmt)?);
-    rows.into_iter().map(Revision::try_from).collect()
-}
-
 fn revision_by_id(id: Uuid) -> Stmt {
     Stmt::new(format!("{REVISION_SELECT} WHERE r.id = $1")).bind(id)
 }
 
-pub(crate) async fn get_revision(db: &Db, id: Uuid) -> DbResult<Option<Revision>> {
-    let row = on_reader!(db, |pool| fetch_optional!(
-        pool,
-        RevisionRow,
-        revision_by_id(id)
-    )?);
-    row.map(Revision::try_from).transpose()
-}
-
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
-}
-
-pub(crate) async fn insert_revision(db: &Db, r: &Revision, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO drawing_revisions (id, drawing_id, seq, label, status, notes, file_name, file_size, \
-         file_sha256, file_mime, blob_key, uploaded_by, uploaded_at, submitted_at, decided_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(r.id)
-    .bind(r.drawing_id)
-    .bind(r.seq)
-    .bind(&r.label)
-    .bind(r.status.as_str())
-    .bind(&r.notes)
-    .bind(&r.file.name)
-    .bind(r.file.size)
-    .bind(&r.file.sha256)
-    .bind(&r.file.mime)
-    .bind(&r.blob_key)
-    .bind(entry.actor_id)
-    .bind(r.uploaded_at)
-    .bind(r.submitted_at)
-    .bind(r.decided_at)
-    .bind(r.version);
-    let touch = Stmt::new("UPDATE drawings SET updated_at = $1 WHERE id = $2")
-        .bind(r.uploaded_at)
-        .bind(r.drawing_id);
-    in_tx!(db, |tx| {
-        if let Err(e) = exec!(&mut *tx, stmt) {
-            if is_unique_violation(&e) {
-                return Err(DbError::App(AppError::Conflict {
-                    code: "revision_race",
-                    message: format!(
-                        "another revision {} was uploaded at the same moment; reload the drawing and upload again if still needed",
-                        r.label
-                    ),
-                    fields: FieldErrors::new(),
-                }));
-            }
-            return Err(e.into());
-        }
-        exec!(&mut *tx, touch)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn set_revision_status(
-    db: &Db,
-    r: &Revision,
-    expected_version: i64,
-    review: Option<&Review>,
-    entry: &AuditEntry,
-) -> DbResult<Revision> {
-    let stmt = Stmt::new(
-        "UPDATE drawing_revisions SET status = $1, submitted_at = $2, decided_at = $3, version = version + 1 \
-         WHERE id = $4 AND version = $5",
-    )
-    .bind(r.status.as_str())
-    .bind(r.submitted_at)
-    .bind(r.decided_at)
-    .bind(r.id)
-    .bind(expected_version);
-    let version = Stmt::new(
-        "SELECT version, COALESCE(decided_at, submitted_at, uploaded_at) AS updated_at FROM drawing_revisions WHERE id = $1",
-    )
-    .bind(r.id);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, version)?,
-                "revision",
-            ));
-        }
-        if let Some(v) = review {
-            let insert = Stmt::new(
-                "INSERT INTO drawing_reviews (id, revision_id, reviewer_id, reviewer_name, decision, comments, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(v.id)
-            .bind(v.revision_id)
-            .bind(v.reviewer_id)
-            .bind(&v.reviewer_name)
-            .bind(v.decision.as_str())
-            .bind(&v.comments)
-            .bind(v.at);
-            exec!(&mut *tx, insert)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, RevisionRow, revision_by_id(r.id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("revision")))
-        .and_then(Revision::try_from)
 }
 
 #[derive(sqlx::FromRow)]
@@ -411,25 +207,240 @@ struct ReviewRow {
     at: OffsetDateTime,
 }
 
-pub(crate) async fn list_reviews(db: &Db, drawing_id: Uuid) -> DbResult<Vec<Review>> {
-    let stmt = Stmt::new(
-        "SELECT v.id, v.revision_id, v.reviewer_id, v.reviewer_name, v.decision, v.comments, v.at \
-         FROM drawing_reviews v JOIN drawing_revisions r ON r.id = v.revision_id \
-         WHERE r.drawing_id = $1 ORDER BY v.at DESC, v.id DESC",
-    )
-    .bind(drawing_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, ReviewRow, stmt)?);
-    rows.into_iter()
-        .map(|v| {
-            Ok(Review {
-                id: v.id,
-                revision_id: v.revision_id,
-                reviewer_id: v.reviewer_id,
-                reviewer_name: v.reviewer_name,
-                decision: parse_enum(&v.decision, "drawing_reviews.decision")?,
-                comments: v.comments,
-                at: v.at,
+/// One drawing with its current state and links (also read back after an update).
+async fn drawing_by_id(db: &Db, id: Uuid) -> DbResult<Option<Drawing>> {
+    let rows = Stmt::new(format!(
+        "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.id = $1"
+    ))
+    .bind(id);
+    let current = Stmt::new(current_of("d.id = $1")).bind(id);
+    let links = Stmt::new(links_of("d.id = $1")).bind(id);
+    let (rows, current, links) = on_reader!(db, |pool| (
+        fetch_all!(pool, DrawingRow, rows)?,
+        fetch_all!(pool, CurrentRow, current)?,
+        fetch_all!(pool, LinkRow, links)?
+    ));
+    Ok(assemble(rows, current, links)?.into_iter().next())
+}
+
+#[repo]
+impl DrawingRepo for Db {
+    async fn list_drawings(&self, project_id: Uuid) -> DbResult<Vec<Drawing>> {
+        let rows = Stmt::new(format!(
+            "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.project_id = $1 ORDER BY lower(d.number), d.id"
+        ))
+        .bind(project_id);
+        let current = Stmt::new(current_of("d.project_id = $1")).bind(project_id);
+        let links = Stmt::new(links_of("d.project_id = $1")).bind(project_id);
+        let (rows, current, links) = on_reader!(self, |pool| (
+            fetch_all!(pool, DrawingRow, rows)?,
+            fetch_all!(pool, CurrentRow, current)?,
+            fetch_all!(pool, LinkRow, links)?
+        ));
+        assemble(rows, current, links)
+    }
+
+    async fn get_drawing(&self, id: Uuid) -> DbResult<Option<Drawing>> {
+        drawing_by_id(self, id).await
+    }
+
+    async fn insert_drawing(&self, d: &Drawing, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO drawings (id, project_id, number, title, kind, area, scheme, created_at, updated_at, \
+             updated_by, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(d.id)
+        .bind(d.project_id)
+        .bind(&d.number)
+        .bind(&d.title)
+        .bind(d.kind.as_str())
+        .bind(&d.area)
+        .bind(d.scheme.as_str())
+        .bind(d.created_at)
+        .bind(d.updated_at)
+        .bind(entry.actor_id)
+        .bind(d.version);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            for item in &d.scope_item_ids {
+                exec!(&mut *tx, link(d.id, *item))?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn update_drawing(
+        &self,
+        d: &Drawing,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<Drawing> {
+        let stmt = Stmt::new(
+            "UPDATE drawings SET title = $1, kind = $2, area = $3, updated_at = $4, updated_by = $5, \
+             version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(&d.title)
+        .bind(d.kind.as_str())
+        .bind(&d.area)
+        .bind(d.updated_at)
+        .bind(entry.actor_id)
+        .bind(d.id)
+        .bind(expected_version);
+        let version =
+            Stmt::new("SELECT version, updated_at FROM drawings WHERE id = $1").bind(d.id);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, version)?,
+                    "drawing",
+                ));
+            }
+            exec!(
+                &mut *tx,
+                Stmt::new("DELETE FROM drawing_scope_items WHERE drawing_id = $1").bind(d.id)
+            )?;
+            for item in &d.scope_item_ids {
+                exec!(&mut *tx, link(d.id, *item))?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        drawing_by_id(self, d.id)
+            .await?
+            .ok_or(DbError::App(AppError::NotFound("drawing")))
+    }
+
+    async fn list_revisions(&self, drawing_id: Uuid) -> DbResult<Vec<Revision>> {
+        let stmt = Stmt::new(format!(
+            "{REVISION_SELECT} WHERE r.drawing_id = $1 ORDER BY r.seq DESC"
+        ))
+        .bind(drawing_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, RevisionRow, stmt)?);
+        rows.into_iter().map(Revision::try_from).collect()
+    }
+
+    async fn get_revision(&self, id: Uuid) -> DbResult<Option<Revision>> {
+        let row = on_reader!(self, |pool| fetch_optional!(
+            pool,
+            RevisionRow,
+            revision_by_id(id)
+        )?);
+        row.map(Revision::try_from).transpose()
+    }
+
+    async fn insert_revision(&self, r: &Revision, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO drawing_revisions (id, drawing_id, seq, label, status, notes, file_name, file_size, \
+             file_sha256, file_mime, blob_key, uploaded_by, uploaded_at, submitted_at, decided_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(r.id)
+        .bind(r.drawing_id)
+        .bind(r.seq)
+        .bind(&r.label)
+        .bind(r.status.as_str())
+        .bind(&r.notes)
+        .bind(&r.file.name)
+        .bind(r.file.size)
+        .bind(&r.file.sha256)
+        .bind(&r.file.mime)
+        .bind(&r.blob_key)
+        .bind(entry.actor_id)
+        .bind(r.uploaded_at)
+        .bind(r.submitted_at)
+        .bind(r.decided_at)
+        .bind(r.version);
+        let touch = Stmt::new("UPDATE drawings SET updated_at = $1 WHERE id = $2")
+            .bind(r.uploaded_at)
+            .bind(r.drawing_id);
+        in_tx!(self, |tx| {
+            if let Err(e) = exec!(&mut *tx, stmt) {
+                if is_unique_violation(&e) {
+                    return Err(DbError::App(AppError::Conflict {
+                        code: "revision_race",
+                        message: format!(
+                            "another revision {} was uploaded at the same moment; reload the drawing and upload again if still needed",
+                            r.label
+                        ),
+                        fields: FieldErrors::new(),
+                    }));
+                }
+                return Err(e.into());
+            }
+            exec!(&mut *tx, touch)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn set_revision_status(
+        &self,
+        r: &Revision,
+        expected_version: i64,
+        review: Option<&Review>,
+        entry: &AuditEntry,
+    ) -> DbResult<Revision> {
+        let stmt = Stmt::new(
+            "UPDATE drawing_revisions SET status = $1, submitted_at = $2, decided_at = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(r.status.as_str())
+        .bind(r.submitted_at)
+        .bind(r.decided_at)
+        .bind(r.id)
+        .bind(expected_version);
+        let version = Stmt::new(
+            "SELECT version, COALESCE(decided_at, submitted_at, uploaded_at) AS updated_at FROM drawing_revisions WHERE id = $1",
+        )
+        .bind(r.id);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, version)?,
+                    "revision",
+                ));
+            }
+            if let Some(v) = review {
+                let insert = Stmt::new(
+                    "INSERT INTO drawing_reviews (id, revision_id, reviewer_id, reviewer_name, decision, comments, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(v.id)
+                .bind(v.revision_id)
+                .bind(v.reviewer_id)
+                .bind(&v.reviewer_name)
+                .bind(v.decision.as_str())
+                .bind(&v.comments)
+                .bind(v.at);
+                exec!(&mut *tx, insert)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, RevisionRow, revision_by_id(r.id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("revision")))
+            .and_then(Revision::try_from)
+    }
+
+    async fn list_reviews(&self, drawing_id: Uuid) -> DbResult<Vec<Review>> {
+        let stmt = Stmt::new(
+            "SELECT v.id, v.revision_id, v.reviewer_id, v.reviewer_name, v.decision, v.comments, v.at \
+             FROM drawing_reviews v JOIN drawing_revisions r ON r.id = v.revision_id \
+             WHERE r.drawing_id = $1 ORDER BY v.at DESC, v.id DESC",
+        )
+        .bind(drawing_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, ReviewRow, stmt)?);
+        rows.into_iter()
+            .map(|v| {
+                Ok(Review {
+                    id: v.id,
+                    revision_id: v.revision_id,
+                    reviewer_id: v.reviewer_id,
+                    reviewer_name: v.reviewer_name,
+                    decision: parse_enum(&v.decision, "drawing_reviews.decision")?,
+                    comments: v.comments,
+                    at: v.at,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }

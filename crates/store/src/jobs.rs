@@ -5,12 +5,11 @@
 //! SQLite runs every write on its one writer connection (`BEGIN IMMEDIATE`), so the same
 //! `UPDATE … WHERE id = (SELECT … LIMIT 1)` is already exclusive there.
 
-use async_trait::async_trait;
-use formula_app::error::AppResult;
 use formula_app::jobs::{Housekeeping, Job, JobQuery, JobQueue, JobStatus, NewJob};
 use formula_app::ports::OutboxMail;
 use formula_app::query::Page;
 use formula_domain::audit::AuditEntry;
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -85,288 +84,67 @@ fn clip(error: &str) -> String {
     error.chars().take(2000).collect()
 }
 
-async fn enqueue(db: &Db, job: &NewJob) -> DbResult<bool> {
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, insert(job))?
-        .rows_affected()
-        > 0))
-}
-
-async fn claim(
-    db: &Db,
-    worker: &str,
-    now: OffsetDateTime,
-    lock_until: OffsetDateTime,
-) -> DbResult<Option<Job>> {
-    let lock = match db.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let stmt = Stmt::new(format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
-         WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'failed') AND run_at <= $3 \
-         ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"
-    ))
-    .bind(worker)
-    .bind(lock_until)
-    .bind(now);
-    let row = in_tx!(db, |tx| fetch_optional!(&mut *tx, JobRow, stmt)?);
-    row.map(Job::try_from).transpose()
-}
-
-async fn complete(
-    db: &Db,
-    id: Uuid,
-    worker: &str,
-    now: OffsetDateTime,
-    mail: Option<&OutboxMail>,
-) -> DbResult<bool> {
-    let done = Stmt::new(
-        "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, updated_at = $1, finished_at = $1 \
-         WHERE id = $2 AND status = 'running' AND locked_by = $3",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(worker);
-    Ok(in_tx!(db, |tx| {
-        let owned = exec!(&mut *tx, done)?.rows_affected() > 0;
-        // Only the worker that still owns the job records its mail: if the lock was lost,
-        // the new owner records it, never both.
-        if owned && let Some(m) = mail {
-            exec!(&mut *tx, crate::auth::insert_mail_stmt(m))?;
-        }
-        owned
-    }))
-}
-
-async fn fail(
-    db: &Db,
-    id: Uuid,
-    worker: &str,
-    now: OffsetDateTime,
-    error: &str,
-    retry_at: Option<OffsetDateTime>,
-) -> DbResult<bool> {
-    let stmt = match retry_at {
-        Some(at) => Stmt::new(
-            "UPDATE jobs SET status = 'failed', run_at = $1, locked_by = NULL, locked_until = NULL, last_error = $2, \
-             updated_at = $3 WHERE id = $4 AND status = 'running' AND locked_by = $5",
-        )
-        .bind(at),
-        None => Stmt::new(
-            "UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, last_error = $1, \
-             updated_at = $2, finished_at = $2 WHERE id = $3 AND status = 'running' AND locked_by = $4",
-        ),
-    }
-    .bind(clip(error))
-    .bind(now)
-    .bind(id)
-    .bind(worker);
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected() > 0))
-}
-
-async fn release(db: &Db, id: Uuid, worker: &str, now: OffsetDateTime) -> DbResult<bool> {
-    // The attempt never started, so it is not counted.
-    let stmt = Stmt::new(
-        "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = $1 \
-         WHERE id = $2 AND status = 'running' AND locked_by = $3",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(worker);
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected() > 0))
-}
-
-async fn release_expired(db: &Db, now: OffsetDateTime) -> DbResult<u64> {
-    // A job that keeps killing its instance would otherwise be retried for ever.
-    let stmt = Stmt::new(
-        "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
-         finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
-         last_error = 'the worker stopped before finishing (its lock expired)', \
-         locked_by = NULL, locked_until = NULL, updated_at = $1 \
-         WHERE status = 'running' AND locked_until < $1",
-    )
-    .bind(now);
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
-}
-
-async fn get(db: &Db, id: Uuid) -> DbResult<Option<Job>> {
-    let stmt = Stmt::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).bind(id);
-    let row = on_reader!(db, |pool| fetch_optional!(pool, JobRow, stmt)?);
-    row.map(Job::try_from).transpose()
-}
-
-async fn list(db: &Db, query: &JobQuery) -> DbResult<Page<Job>> {
-    let mut f = Filter::new();
-    if let Some(s) = query.status {
-        let p = f.arg(s.as_str());
-        f.and(format!("status = {p}"));
-    }
-    if let Some(k) = query.kind.as_deref() {
-        let p = f.arg(k);
-        f.and(format!("kind = {p}"));
-    }
-    let where_sql = f.where_sql();
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) FROM jobs{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
-    let mut page = f.stmt;
-    let limit = limit_offset(&query.paging);
-    page.sql = format!(
-        "SELECT {JOB_COLUMNS} FROM jobs{where_sql} ORDER BY created_at DESC, id DESC{limit}"
-    );
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, JobRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
-}
-
 #[derive(sqlx::FromRow)]
 struct StatusCount {
     status: String,
     n: i64,
 }
 
-async fn count_by_status(db: &Db) -> DbResult<Vec<(JobStatus, i64)>> {
-    let stmt = Stmt::new("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status");
-    let rows = on_reader!(db, |pool| fetch_all!(pool, StatusCount, stmt)?);
-    rows.into_iter()
-        .map(|r| Ok((parse_enum(&r.status, "jobs.status")?, r.n)))
-        .collect()
-}
-
-async fn retry_dead(
-    db: &Db,
-    id: Uuid,
-    now: OffsetDateTime,
-    entry: &AuditEntry,
-) -> DbResult<Option<Job>> {
-    let stmt = Stmt::new(format!(
-        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, finished_at = NULL, updated_at = $1 \
-         WHERE id = $2 AND status = 'dead' RETURNING {JOB_COLUMNS}"
-    ))
-    .bind(now)
-    .bind(id);
-    let row = in_tx!(db, |tx| {
-        let row = fetch_optional!(&mut *tx, JobRow, stmt)?;
-        if row.is_some() {
-            exec!(&mut *tx, audit::insert(entry))?;
-        }
-        row
-    });
-    row.map(Job::try_from).transpose()
-}
-
-async fn try_lease(
-    db: &Db,
-    name: &str,
-    holder: &str,
-    now: OffsetDateTime,
-    until: OffsetDateTime,
-) -> DbResult<bool> {
-    // One statement takes a free or expired lease, renews our own, and leaves anyone
-    // else's alone (no row returned); concurrent callers serialise on the row.
-    let stmt = Stmt::new(
-        "INSERT INTO scheduler_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-         WHERE scheduler_leases.holder = excluded.holder OR scheduler_leases.expires_at <= $4 \
-         RETURNING holder",
-    )
-    .bind(name)
-    .bind(holder)
-    .bind(until)
-    .bind(now);
-    Ok(in_tx!(db, |tx| fetch_optional!(&mut *tx, (String,), stmt)?
-        .is_some()))
-}
-
-async fn release_lease(db: &Db, name: &str, holder: &str) -> DbResult<()> {
-    let stmt = Stmt::new("DELETE FROM scheduler_leases WHERE name = $1 AND holder = $2")
-        .bind(name)
-        .bind(holder);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-    });
-    Ok(())
-}
-
-async fn delete_stale_credentials(
-    db: &Db,
-    now: OffsetDateTime,
-    idle_before: OffsetDateTime,
-) -> DbResult<u64> {
-    let sessions = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(now)
-        .bind(idle_before);
-    let resets =
-        Stmt::new("DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL")
-            .bind(now);
-    Ok(in_tx!(db, |tx| {
-        exec!(&mut *tx, sessions)?.rows_affected() + exec!(&mut *tx, resets)?.rows_affected()
-    }))
-}
-
-async fn delete_audit_before(
-    db: &Db,
-    before: OffsetDateTime,
-    keep_actions: &[&str],
-) -> DbResult<u64> {
-    let mut stmt = Stmt::new("");
-    let at = stmt.arg(before);
-    let keep: Vec<String> = keep_actions.iter().map(|a| stmt.arg(*a)).collect();
-    stmt.sql = if keep.is_empty() {
-        format!("DELETE FROM audit_log WHERE at < {at}")
-    } else {
-        format!(
-            "DELETE FROM audit_log WHERE at < {at} AND action NOT IN ({})",
-            keep.join(", ")
-        )
-    };
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
-}
-
-async fn delete_finished(db: &Db, before: OffsetDateTime) -> DbResult<u64> {
-    let stmt =
-        Stmt::new("DELETE FROM jobs WHERE status = 'done' AND finished_at < $1").bind(before);
-    Ok(in_tx!(db, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
-}
-
-async fn optimize(db: &Db) -> DbResult<()> {
-    match &db.pool {
-        // On the writer: `PRAGMA optimize` may run ANALYZE, which writes statistics.
-        crate::pool::Pool::Sqlite { write, .. } => {
-            exec!(&mut *write.acquire().await?, Stmt::new("PRAGMA optimize"))?;
-        }
-        crate::pool::Pool::Postgres(pool) => {
-            exec!(&mut *pool.acquire().await?, Stmt::new("ANALYZE"))?;
-        }
-    }
-    Ok(())
-}
-
-#[async_trait]
+#[repo]
 impl JobQueue for Db {
-    async fn enqueue(&self, job: &NewJob) -> AppResult<bool> {
-        Ok(enqueue(self, job).await?)
+    async fn enqueue(&self, job: &NewJob) -> DbResult<bool> {
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, insert(job))?
+            .rows_affected()
+            > 0))
     }
+
     async fn claim_job(
         &self,
         worker: &str,
         now: OffsetDateTime,
         lock_until: OffsetDateTime,
-    ) -> AppResult<Option<Job>> {
-        Ok(claim(self, worker, now, lock_until).await?)
+    ) -> DbResult<Option<Job>> {
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let stmt = Stmt::new(format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
+             WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'failed') AND run_at <= $3 \
+             ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(worker)
+        .bind(lock_until)
+        .bind(now);
+        let row = in_tx!(self, |tx| fetch_optional!(&mut *tx, JobRow, stmt)?);
+        row.map(Job::try_from).transpose()
     }
+
     async fn complete_job(
         &self,
         id: Uuid,
         worker: &str,
         now: OffsetDateTime,
         mail: Option<&OutboxMail>,
-    ) -> AppResult<bool> {
-        Ok(complete(self, id, worker, now, mail).await?)
+    ) -> DbResult<bool> {
+        let done = Stmt::new(
+            "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, updated_at = $1, finished_at = $1 \
+             WHERE id = $2 AND status = 'running' AND locked_by = $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(worker);
+        Ok(in_tx!(self, |tx| {
+            let owned = exec!(&mut *tx, done)?.rows_affected() > 0;
+            // Only the worker that still owns the job records its mail: if the lock was lost,
+            // the new owner records it, never both.
+            if owned && let Some(m) = mail {
+                exec!(&mut *tx, crate::auth::insert_mail_stmt(m))?;
+            }
+            owned
+        }))
     }
+
     async fn fail_job(
         &self,
         id: Uuid,
@@ -374,66 +152,206 @@ impl JobQueue for Db {
         now: OffsetDateTime,
         error: &str,
         retry_at: Option<OffsetDateTime>,
-    ) -> AppResult<bool> {
-        Ok(fail(self, id, worker, now, error, retry_at).await?)
+    ) -> DbResult<bool> {
+        let stmt = match retry_at {
+            Some(at) => Stmt::new(
+                "UPDATE jobs SET status = 'failed', run_at = $1, locked_by = NULL, locked_until = NULL, last_error = $2, \
+                 updated_at = $3 WHERE id = $4 AND status = 'running' AND locked_by = $5",
+            )
+            .bind(at),
+            None => Stmt::new(
+                "UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, last_error = $1, \
+                 updated_at = $2, finished_at = $2 WHERE id = $3 AND status = 'running' AND locked_by = $4",
+            ),
+        }
+        .bind(clip(error))
+        .bind(now)
+        .bind(id)
+        .bind(worker);
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected() > 0))
     }
-    async fn release_job(&self, id: Uuid, worker: &str, now: OffsetDateTime) -> AppResult<bool> {
-        Ok(release(self, id, worker, now).await?)
+
+    async fn release_job(&self, id: Uuid, worker: &str, now: OffsetDateTime) -> DbResult<bool> {
+        // The attempt never started, so it is not counted.
+        let stmt = Stmt::new(
+            "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = $1 \
+             WHERE id = $2 AND status = 'running' AND locked_by = $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(worker);
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected() > 0))
     }
-    async fn release_expired_jobs(&self, now: OffsetDateTime) -> AppResult<u64> {
-        Ok(release_expired(self, now).await?)
+
+    async fn release_expired_jobs(&self, now: OffsetDateTime) -> DbResult<u64> {
+        // A job that keeps killing its instance would otherwise be retried for ever.
+        let stmt = Stmt::new(
+            "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+             finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+             last_error = 'the worker stopped before finishing (its lock expired)', \
+             locked_by = NULL, locked_until = NULL, updated_at = $1 \
+             WHERE status = 'running' AND locked_until < $1",
+        )
+        .bind(now);
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
     }
-    async fn get_job(&self, id: Uuid) -> AppResult<Option<Job>> {
-        Ok(get(self, id).await?)
+
+    async fn get_job(&self, id: Uuid) -> DbResult<Option<Job>> {
+        let stmt = Stmt::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).bind(id);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, JobRow, stmt)?);
+        row.map(Job::try_from).transpose()
     }
-    async fn list_jobs(&self, query: &JobQuery) -> AppResult<Page<Job>> {
-        Ok(list(self, query).await?)
+
+    async fn list_jobs(&self, query: &JobQuery) -> DbResult<Page<Job>> {
+        let mut f = Filter::new();
+        if let Some(s) = query.status {
+            let p = f.arg(s.as_str());
+            f.and(format!("status = {p}"));
+        }
+        if let Some(k) = query.kind.as_deref() {
+            let p = f.arg(k);
+            f.and(format!("kind = {p}"));
+        }
+        let where_sql = f.where_sql();
+        let count = Stmt {
+            sql: format!("SELECT COUNT(*) FROM jobs{where_sql}"),
+            args: f.stmt.args.clone(),
+        };
+        let mut page = f.stmt;
+        let limit = limit_offset(&query.paging);
+        page.sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs{where_sql} ORDER BY created_at DESC, id DESC{limit}"
+        );
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, JobRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
     }
+
     async fn retry_dead_job(
         &self,
         id: Uuid,
         now: OffsetDateTime,
-        audit: &AuditEntry,
-    ) -> AppResult<Option<Job>> {
-        Ok(retry_dead(self, id, now, audit).await?)
+        entry: &AuditEntry,
+    ) -> DbResult<Option<Job>> {
+        let stmt = Stmt::new(format!(
+            "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, finished_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status = 'dead' RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(id);
+        let row = in_tx!(self, |tx| {
+            let row = fetch_optional!(&mut *tx, JobRow, stmt)?;
+            if row.is_some() {
+                exec!(&mut *tx, audit::insert(entry))?;
+            }
+            row
+        });
+        row.map(Job::try_from).transpose()
     }
+
     async fn try_lease(
         &self,
         name: &str,
         holder: &str,
         now: OffsetDateTime,
         until: OffsetDateTime,
-    ) -> AppResult<bool> {
-        Ok(try_lease(self, name, holder, now, until).await?)
+    ) -> DbResult<bool> {
+        // One statement takes a free or expired lease, renews our own, and leaves anyone
+        // else's alone (no row returned); concurrent callers serialise on the row.
+        let stmt = Stmt::new(
+            "INSERT INTO scheduler_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE scheduler_leases.holder = excluded.holder OR scheduler_leases.expires_at <= $4 \
+             RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(until)
+        .bind(now);
+        Ok(in_tx!(self, |tx| fetch_optional!(
+            &mut *tx,
+            (String,),
+            stmt
+        )?
+        .is_some()))
     }
-    async fn release_lease(&self, name: &str, holder: &str) -> AppResult<()> {
-        Ok(release_lease(self, name, holder).await?)
+
+    async fn release_lease(&self, name: &str, holder: &str) -> DbResult<()> {
+        let stmt = Stmt::new("DELETE FROM scheduler_leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
     }
-    async fn count_jobs_by_status(&self) -> AppResult<Vec<(JobStatus, i64)>> {
-        Ok(count_by_status(self).await?)
+
+    async fn count_jobs_by_status(&self) -> DbResult<Vec<(JobStatus, i64)>> {
+        let stmt =
+            Stmt::new("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status");
+        let rows = on_reader!(self, |pool| fetch_all!(pool, StatusCount, stmt)?);
+        rows.into_iter()
+            .map(|r| Ok((parse_enum(&r.status, "jobs.status")?, r.n)))
+            .collect()
     }
 }
 
-#[async_trait]
+#[repo]
 impl Housekeeping for Db {
     async fn delete_stale_credentials(
         &self,
         now: OffsetDateTime,
         idle_before: OffsetDateTime,
-    ) -> AppResult<u64> {
-        Ok(delete_stale_credentials(self, now, idle_before).await?)
+    ) -> DbResult<u64> {
+        let sessions =
+            Stmt::new("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(now)
+                .bind(idle_before);
+        let resets =
+            Stmt::new("DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL")
+                .bind(now);
+        Ok(in_tx!(self, |tx| {
+            exec!(&mut *tx, sessions)?.rows_affected() + exec!(&mut *tx, resets)?.rows_affected()
+        }))
     }
+
     async fn delete_audit_before(
         &self,
         before: OffsetDateTime,
         keep_actions: &[&str],
-    ) -> AppResult<u64> {
-        Ok(delete_audit_before(self, before, keep_actions).await?)
+    ) -> DbResult<u64> {
+        let mut stmt = Stmt::new("");
+        let at = stmt.arg(before);
+        let keep: Vec<String> = keep_actions.iter().map(|a| stmt.arg(*a)).collect();
+        stmt.sql = if keep.is_empty() {
+            format!("DELETE FROM audit_log WHERE at < {at}")
+        } else {
+            format!(
+                "DELETE FROM audit_log WHERE at < {at} AND action NOT IN ({})",
+                keep.join(", ")
+            )
+        };
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
     }
-    async fn delete_finished_jobs(&self, before: OffsetDateTime) -> AppResult<u64> {
-        Ok(delete_finished(self, before).await?)
+
+    async fn delete_finished_jobs(&self, before: OffsetDateTime) -> DbResult<u64> {
+        let stmt =
+            Stmt::new("DELETE FROM jobs WHERE status = 'done' AND finished_at < $1").bind(before);
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
     }
-    async fn optimize_database(&self) -> AppResult<()> {
-        Ok(optimize(self).await?)
+
+    async fn optimize_database(&self) -> DbResult<()> {
+        match &self.pool {
+            // On the writer: `PRAGMA optimize` may run ANALYZE, which writes statistics.
+            crate::pool::Pool::Sqlite { write, .. } => {
+                exec!(&mut *write.acquire().await?, Stmt::new("PRAGMA optimize"))?;
+            }
+            crate::pool::Pool::Postgres(pool) => {
+                exec!(&mut *pool.acquire().await?, Stmt::new("ANALYZE"))?;
+            }
+        }
+        Ok(())
     }
 }

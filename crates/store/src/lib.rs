@@ -1,4 +1,4 @@
-//! Storage for Formula PM: one implementation of [`formula_app::ports::Store`] that runs on
+//! Storage for Formula PM: the repositories of [`formula_app::repos`], implemented once for
 //! SQLite (the zero-configuration default, a file in `DATA_DIR`) or PostgreSQL (when
 //! `DATABASE_URL` is a `postgres://` URL).
 //!
@@ -30,13 +30,14 @@ pub mod dump;
 mod error;
 mod jobs;
 mod pool;
-mod port;
 mod projects;
 mod rows;
 mod scope;
 mod specs;
 mod tasks;
+mod timing;
 mod users;
 
 pub use error::StoreError;
 pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_read_only, open_with};
+pub use timing::QueryObserver;

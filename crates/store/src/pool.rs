@@ -11,7 +11,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::error::StoreError;
+use formula_app::repos::{Database, PoolStatus};
+use formula_store_macros::repo;
+
+use crate::error::{DbResult, StoreError};
+use crate::sql::Stmt;
 
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -80,11 +84,14 @@ impl Default for OpenOptions {
     }
 }
 
-/// The storage: implements [`formula_app::ports::Store`] on SQLite or PostgreSQL.
+/// The storage: implements every repository of [`formula_app::repos`] on SQLite or
+/// PostgreSQL (each in the module named after its aggregate).
 pub struct Db {
     pub(crate) pool: Pool,
     /// Held (with its exclusive lock) for as long as the SQLite database is open.
     _lock: Option<File>,
+    /// Where call timings go (see `timing.rs`).
+    pub(crate) timing: std::sync::OnceLock<crate::timing::Timing>,
 }
 
 /// Opens the database with default [`OpenOptions`].
@@ -131,6 +138,7 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     Ok(Db {
         pool: Pool::Postgres(pool),
         _lock: None,
+        timing: std::sync::OnceLock::new(),
     })
 }
 
@@ -180,6 +188,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
     Ok(Db {
         pool: Pool::Sqlite { read, write },
         _lock: Some(lock),
+        timing: std::sync::OnceLock::new(),
     })
 }
 
@@ -225,6 +234,7 @@ pub async fn open_read_only(
     Ok(Db {
         pool: Pool::Sqlite { read, write },
         _lock: None,
+        timing: std::sync::OnceLock::new(),
     })
 }
 
@@ -288,9 +298,9 @@ impl Db {
     }
 
     /// Connection usage summed over the pools (SQLite: readers + the writer). No I/O.
-    pub fn pool_status(&self) -> formula_app::ports::PoolStatus {
-        fn one<DB: sqlx::Database>(p: &sqlx::Pool<DB>) -> formula_app::ports::PoolStatus {
-            formula_app::ports::PoolStatus {
+    pub fn pool_status(&self) -> PoolStatus {
+        fn one<DB: sqlx::Database>(p: &sqlx::Pool<DB>) -> PoolStatus {
+            PoolStatus {
                 size: p.size(),
                 idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
                 max: p.options().get_max_connections(),
@@ -299,7 +309,7 @@ impl Db {
         match &self.pool {
             Pool::Sqlite { read, write } => {
                 let (r, w) = (one(read), one(write));
-                formula_app::ports::PoolStatus {
+                PoolStatus {
                     size: r.size + w.size,
                     idle: r.idle + w.idle,
                     max: r.max + w.max,
@@ -311,7 +321,7 @@ impl Db {
 
     /// Time to check a connection out of each pool now, the longest of them; the
     /// connections go straight back. Used as the pool wait-time sample for metrics.
-    pub(crate) async fn acquire_wait(&self) -> Result<std::time::Duration, crate::error::DbError> {
+    async fn acquire_wait(&self) -> Result<std::time::Duration, crate::error::DbError> {
         async fn one<DB: sqlx::Database>(
             p: &sqlx::Pool<DB>,
         ) -> Result<std::time::Duration, sqlx::Error> {
@@ -336,6 +346,30 @@ impl Db {
             }
             Pool::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[repo]
+impl Database for Db {
+    fn backend(&self) -> &'static str {
+        Db::backend(self).as_str()
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        Db::pool_status(self)
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        on_reader!(self, |conn| fetch_scalar!(
+            conn,
+            i32,
+            Stmt::new("SELECT 1")
+        )?);
+        Ok(())
+    }
+
+    async fn pool_acquire_wait(&self) -> DbResult<std::time::Duration> {
+        self.acquire_wait().await
     }
 }
 

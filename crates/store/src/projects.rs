@@ -3,11 +3,13 @@
 use formula_app::error::AppError;
 use formula_app::ports::ProjectAccessRow;
 use formula_app::query::{Dir, Page, ProjectQuery, ProjectSort};
+use formula_app::repos::ProjectRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
 use formula_domain::scope::ProgressSums;
+use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -224,222 +226,6 @@ fn ensure_manager_member(project_id: Uuid, manager_id: Uuid, at: OffsetDateTime)
     .bind(at)
 }
 
-pub(crate) async fn insert(db: &Db, p: &Project, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO projects (id, code, name, client_id, sector, business_line, priority, status, manager_id, \
-         start_date, end_date, contract_value_minor, budget_minor, currency, location, contract_number, description, \
-         created_at, updated_at, updated_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-    )
-    .bind(p.id)
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(p.client_id)
-    .bind(p.sector.as_str())
-    .bind(p.business_line.as_str())
-    .bind(p.priority.as_str())
-    .bind(p.status.as_str())
-    .bind(p.manager_id)
-    .bind(p.start_date)
-    .bind(p.end_date)
-    .bind(amount(&p.contract_value, &p.currency, "contract_value_minor")?)
-    .bind(amount(&p.budget, &p.currency, "budget_minor")?)
-    .bind(&p.currency)
-    .bind(&p.location)
-    .bind(&p.contract_number)
-    .bind(&p.description)
-    .bind(p.created_at)
-    .bind(p.updated_at)
-    .bind(entry.actor_id)
-    .bind(p.version);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(
-            &mut *tx,
-            ensure_manager_member(p.id, p.manager_id, p.created_at)
-        )?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<Project>> {
-    let row = on_reader!(db, |pool| fetch_optional!(pool, ProjectRow, by_id(id))?);
-    row.map(Project::try_from).transpose()
-}
-
-pub(crate) async fn access(
-    db: &Db,
-    project_id: Uuid,
-    user_id: Uuid,
-) -> DbResult<Option<ProjectAccessRow>> {
-    let stmt = Stmt::new(
-        "SELECT p.client_id, pm.role FROM projects p \
-         LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = $2 WHERE p.id = $1",
-    )
-    .bind(project_id)
-    .bind(user_id);
-    let row = on_reader!(db, |pool| fetch_optional!(
-        pool,
-        (Uuid, Option<String>),
-        stmt
-    )?);
-    row.map(|(client_id, role)| {
-        let membership = role
-            .map(|r| parse_enum::<ProjectRole>(&r, "project_members.role"))
-            .transpose()?;
-        Ok(ProjectAccessRow {
-            client_id,
-            membership,
-        })
-    })
-    .transpose()
-}
-
-pub(crate) async fn list(
-    db: &Db,
-    query: &ProjectQuery,
-    scope: ProjectScope,
-) -> DbResult<Page<Project>> {
-    let mut f = Filter::new();
-    apply_scope(&mut f, scope);
-    f.search(
-        query.q.as_deref(),
-        &["p.code", "p.name", "c.name", "p.location"],
-    );
-    if let Some(status) = query.status {
-        let s = f.arg(status.as_str());
-        f.and(format!("p.status = {s}"));
-    }
-    if let Some(client_id) = query.client_id {
-        let c = f.arg(client_id);
-        f.and(format!("p.client_id = {c}"));
-    }
-    if let Some(manager_id) = query.manager_id {
-        let m = f.arg(manager_id);
-        f.and(format!("p.manager_id = {m}"));
-    }
-    let (sort, dir) = query.sort.unwrap_or((ProjectSort::Code, Dir::Desc));
-    let key = match sort {
-        ProjectSort::Code => SortKey::Plain("p.code".into()),
-        ProjectSort::Name => SortKey::Plain("LOWER(p.name)".into()),
-        ProjectSort::Status => {
-            let statuses: Vec<&str> = ProjectStatus::ALL.iter().map(|s| s.as_str()).collect();
-            SortKey::Plain(rank("p.status", &statuses))
-        }
-        ProjectSort::EndDate => SortKey::NullsLast("p.end_date".into()),
-        ProjectSort::CreatedAt => SortKey::Plain("p.created_at".into()),
-    };
-    let order = order_by(key, dir == Dir::Desc, "p.id");
-    let where_sql = f.where_sql();
-    let from = "FROM projects p JOIN clients c ON c.id = p.client_id";
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) {from}{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
-    let mut page = f.stmt;
-    let limit = limit_offset(&query.paging);
-    let t = page.arg(today());
-    page.sql = select(
-        &format!("SELECT p.id {from}{where_sql}{order}{limit}"),
-        &t,
-        &order,
-    );
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, ProjectRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
-}
-
-pub(crate) async fn update(
-    db: &Db,
-    p: &Project,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<Project> {
-    let stmt = Stmt::new(
-        "UPDATE projects SET code = $1, name = $2, client_id = $3, sector = $4, business_line = $5, priority = $6, \
-         status = $7, manager_id = $8, start_date = $9, end_date = $10, contract_value_minor = $11, budget_minor = $12, \
-         currency = $13, location = $14, contract_number = $15, description = $16, updated_at = $17, updated_by = $18, \
-         version = version + 1 WHERE id = $19 AND version = $20",
-    )
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(p.client_id)
-    .bind(p.sector.as_str())
-    .bind(p.business_line.as_str())
-    .bind(p.priority.as_str())
-    .bind(p.status.as_str())
-    .bind(p.manager_id)
-    .bind(p.start_date)
-    .bind(p.end_date)
-    .bind(amount(&p.contract_value, &p.currency, "contract_value_minor")?)
-    .bind(amount(&p.budget, &p.currency, "budget_minor")?)
-    .bind(&p.currency)
-    .bind(&p.location)
-    .bind(&p.contract_number)
-    .bind(&p.description)
-    .bind(p.updated_at)
-    .bind(entry.actor_id)
-    .bind(p.id)
-    .bind(expected_version);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(
-                &mut *tx,
-                VersionRow,
-                version_of(p.id)
-            )?));
-        }
-        // A new manager joins the team; an existing member keeps the role they have.
-        exec!(
-            &mut *tx,
-            ensure_manager_member(p.id, p.manager_id, p.updated_at)
-        )?;
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, ProjectRow, by_id(p.id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("project")))
-        .and_then(Project::try_from)
-}
-
-pub(crate) async fn delete(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    // Tasks and team rows go with the project (ON DELETE CASCADE).
-    let stmt = Stmt::new("DELETE FROM projects WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version);
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(
-                &mut *tx,
-                VersionRow,
-                version_of(id)
-            )?));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn max_seq(db: &Db, prefix: &str) -> DbResult<Option<u32>> {
-    let pattern = format!("{}%", escape_like(prefix));
-    let stmt = Stmt::new("SELECT code FROM projects WHERE code LIKE $1 ESCAPE '\\'").bind(pattern);
-    let codes = on_reader!(db, |pool| fetch_scalars!(pool, String, stmt)?);
-    // Few codes share a year's prefix, so parsing here is cheaper than portable SQL for it.
-    Ok(codes
-        .iter()
-        .filter_map(|c| c.strip_prefix(prefix))
-        .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|rest| rest.parse::<u32>().ok())
-        .max())
-}
-
 #[derive(sqlx::FromRow)]
 struct MemberRow {
     project_id: Uuid,
@@ -468,58 +254,278 @@ impl TryFrom<MemberRow> for Member {
     }
 }
 
-pub(crate) async fn list_members(db: &Db, project_id: Uuid) -> DbResult<Vec<Member>> {
-    let stmt = Stmt::new(format!(
-        "SELECT pm.project_id, pm.user_id, u.name, u.email, u.role AS user_role, pm.role AS project_role, \
-                (SELECT COUNT(*) FROM tasks t WHERE t.project_id = pm.project_id AND t.assignee_id = pm.user_id \
-                   AND t.status {TASK_OPEN}) AS open_tasks, \
-                pm.added_at \
-         FROM project_members pm JOIN users u ON u.id = pm.user_id WHERE pm.project_id = $1 \
-         ORDER BY CASE WHEN pm.role = 'project_manager' THEN 0 ELSE 1 END, LOWER(u.name), u.id"
-    ))
-    .bind(project_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, MemberRow, stmt)?);
-    convert(rows)
-}
+#[repo]
+impl ProjectRepo for Db {
+    async fn max_project_seq(&self, prefix: &str) -> DbResult<Option<u32>> {
+        let pattern = format!("{}%", escape_like(prefix));
+        let stmt =
+            Stmt::new("SELECT code FROM projects WHERE code LIKE $1 ESCAPE '\\'").bind(pattern);
+        let codes = on_reader!(self, |pool| fetch_scalars!(pool, String, stmt)?);
+        // Few codes share a year's prefix, so parsing here is cheaper than portable SQL for it.
+        Ok(codes
+            .iter()
+            .filter_map(|c| c.strip_prefix(prefix))
+            .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+            .filter_map(|rest| rest.parse::<u32>().ok())
+            .max())
+    }
 
-pub(crate) async fn upsert_member(
-    db: &Db,
-    project_id: Uuid,
-    user_id: Uuid,
-    role: ProjectRole,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
-    )
-    .bind(project_id)
-    .bind(user_id)
-    .bind(role.as_str())
-    .bind(entry.at);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
+    async fn insert_project(&self, p: &Project, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO projects (id, code, name, client_id, sector, business_line, priority, status, manager_id, \
+             start_date, end_date, contract_value_minor, budget_minor, currency, location, contract_number, description, \
+             created_at, updated_at, updated_by, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        )
+        .bind(p.id)
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(p.client_id)
+        .bind(p.sector.as_str())
+        .bind(p.business_line.as_str())
+        .bind(p.priority.as_str())
+        .bind(p.status.as_str())
+        .bind(p.manager_id)
+        .bind(p.start_date)
+        .bind(p.end_date)
+        .bind(amount(&p.contract_value, &p.currency, "contract_value_minor")?)
+        .bind(amount(&p.budget, &p.currency, "budget_minor")?)
+        .bind(&p.currency)
+        .bind(&p.location)
+        .bind(&p.contract_number)
+        .bind(&p.description)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .bind(entry.actor_id)
+        .bind(p.version);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(
+                &mut *tx,
+                ensure_manager_member(p.id, p.manager_id, p.created_at)
+            )?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
 
-pub(crate) async fn remove_member(
-    db: &Db,
-    project_id: Uuid,
-    user_id: Uuid,
-    entry: &AuditEntry,
-) -> DbResult<bool> {
-    let stmt = Stmt::new("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
+    async fn get_project(&self, id: Uuid) -> DbResult<Option<Project>> {
+        let row = on_reader!(self, |pool| fetch_optional!(pool, ProjectRow, by_id(id))?);
+        row.map(Project::try_from).transpose()
+    }
+
+    async fn project_access(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+    ) -> DbResult<Option<ProjectAccessRow>> {
+        let stmt = Stmt::new(
+            "SELECT p.client_id, pm.role FROM projects p \
+             LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = $2 WHERE p.id = $1",
+        )
         .bind(project_id)
         .bind(user_id);
-    Ok(in_tx!(db, |tx| {
-        let removed = exec!(&mut *tx, stmt)?.rows_affected() > 0;
-        if removed {
-            exec!(&mut *tx, audit::insert(entry))?;
+        let row = on_reader!(self, |pool| fetch_optional!(
+            pool,
+            (Uuid, Option<String>),
+            stmt
+        )?);
+        row.map(|(client_id, role)| {
+            let membership = role
+                .map(|r| parse_enum::<ProjectRole>(&r, "project_members.role"))
+                .transpose()?;
+            Ok(ProjectAccessRow {
+                client_id,
+                membership,
+            })
+        })
+        .transpose()
+    }
+
+    async fn list_projects(
+        &self,
+        query: &ProjectQuery,
+        scope: ProjectScope,
+    ) -> DbResult<Page<Project>> {
+        let mut f = Filter::new();
+        apply_scope(&mut f, scope);
+        f.search(
+            query.q.as_deref(),
+            &["p.code", "p.name", "c.name", "p.location"],
+        );
+        if let Some(status) = query.status {
+            let s = f.arg(status.as_str());
+            f.and(format!("p.status = {s}"));
         }
-        removed
-    }))
+        if let Some(client_id) = query.client_id {
+            let c = f.arg(client_id);
+            f.and(format!("p.client_id = {c}"));
+        }
+        if let Some(manager_id) = query.manager_id {
+            let m = f.arg(manager_id);
+            f.and(format!("p.manager_id = {m}"));
+        }
+        let (sort, dir) = query.sort.unwrap_or((ProjectSort::Code, Dir::Desc));
+        let key = match sort {
+            ProjectSort::Code => SortKey::Plain("p.code".into()),
+            ProjectSort::Name => SortKey::Plain("LOWER(p.name)".into()),
+            ProjectSort::Status => {
+                let statuses: Vec<&str> = ProjectStatus::ALL.iter().map(|s| s.as_str()).collect();
+                SortKey::Plain(rank("p.status", &statuses))
+            }
+            ProjectSort::EndDate => SortKey::NullsLast("p.end_date".into()),
+            ProjectSort::CreatedAt => SortKey::Plain("p.created_at".into()),
+        };
+        let order = order_by(key, dir == Dir::Desc, "p.id");
+        let where_sql = f.where_sql();
+        let from = "FROM projects p JOIN clients c ON c.id = p.client_id";
+        let count = Stmt {
+            sql: format!("SELECT COUNT(*) {from}{where_sql}"),
+            args: f.stmt.args.clone(),
+        };
+        let mut page = f.stmt;
+        let limit = limit_offset(&query.paging);
+        let t = page.arg(today());
+        page.sql = select(
+            &format!("SELECT p.id {from}{where_sql}{order}{limit}"),
+            &t,
+            &order,
+        );
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, ProjectRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
+    }
+
+    async fn update_project(
+        &self,
+        p: &Project,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<Project> {
+        let stmt = Stmt::new(
+            "UPDATE projects SET code = $1, name = $2, client_id = $3, sector = $4, business_line = $5, priority = $6, \
+             status = $7, manager_id = $8, start_date = $9, end_date = $10, contract_value_minor = $11, budget_minor = $12, \
+             currency = $13, location = $14, contract_number = $15, description = $16, updated_at = $17, updated_by = $18, \
+             version = version + 1 WHERE id = $19 AND version = $20",
+        )
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(p.client_id)
+        .bind(p.sector.as_str())
+        .bind(p.business_line.as_str())
+        .bind(p.priority.as_str())
+        .bind(p.status.as_str())
+        .bind(p.manager_id)
+        .bind(p.start_date)
+        .bind(p.end_date)
+        .bind(amount(&p.contract_value, &p.currency, "contract_value_minor")?)
+        .bind(amount(&p.budget, &p.currency, "budget_minor")?)
+        .bind(&p.currency)
+        .bind(&p.location)
+        .bind(&p.contract_number)
+        .bind(&p.description)
+        .bind(p.updated_at)
+        .bind(entry.actor_id)
+        .bind(p.id)
+        .bind(expected_version);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    version_of(p.id)
+                )?));
+            }
+            // A new manager joins the team; an existing member keeps the role they have.
+            exec!(
+                &mut *tx,
+                ensure_manager_member(p.id, p.manager_id, p.updated_at)
+            )?;
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, ProjectRow, by_id(p.id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("project")))
+            .and_then(Project::try_from)
+    }
+
+    async fn delete_project(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        // Tasks and team rows go with the project (ON DELETE CASCADE).
+        let stmt = Stmt::new("DELETE FROM projects WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(expected_version);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    version_of(id)
+                )?));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn list_members(&self, project_id: Uuid) -> DbResult<Vec<Member>> {
+        let stmt = Stmt::new(format!(
+            "SELECT pm.project_id, pm.user_id, u.name, u.email, u.role AS user_role, pm.role AS project_role, \
+                    (SELECT COUNT(*) FROM tasks t WHERE t.project_id = pm.project_id AND t.assignee_id = pm.user_id \
+                       AND t.status {TASK_OPEN}) AS open_tasks, \
+                    pm.added_at \
+             FROM project_members pm JOIN users u ON u.id = pm.user_id WHERE pm.project_id = $1 \
+             ORDER BY CASE WHEN pm.role = 'project_manager' THEN 0 ELSE 1 END, LOWER(u.name), u.id"
+        ))
+        .bind(project_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, MemberRow, stmt)?);
+        convert(rows)
+    }
+
+    async fn upsert_member(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+        role: ProjectRole,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(entry.at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn remove_member(
+        &self,
+        project_id: Uuid,
+        user_id: Uuid,
+        entry: &AuditEntry,
+    ) -> DbResult<bool> {
+        let stmt = Stmt::new("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id);
+        Ok(in_tx!(self, |tx| {
+            let removed = exec!(&mut *tx, stmt)?.rows_affected() > 0;
+            if removed {
+                exec!(&mut *tx, audit::insert(entry))?;
+            }
+            removed
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 use formula_app::error::AppError;
 use formula_app::ports::ReviewSettings;
 use formula_app::query::{Page, ScopeQuery};
+use formula_app::repos::{ReadinessRepo, ScopeRepo};
 use formula_domain::audit::AuditEntry;
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem};
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -249,318 +251,9 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
     .bind(expected_version)
 }
 
-pub(crate) async fn list_groups(db: &Db, project_id: Uuid) -> DbResult<Vec<ScopeGroup>> {
-    let stmt = Stmt::new(format!(
-        "SELECT {GROUP_COLUMNS} FROM scope_groups g WHERE g.project_id = $1 ORDER BY g.position, g.id"
-    ))
-    .bind(project_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, GroupRow, stmt)?);
-    Ok(rows.into_iter().map(ScopeGroup::from).collect())
-}
-
-pub(crate) async fn get_group(db: &Db, id: Uuid) -> DbResult<Option<ScopeGroup>> {
-    let row = on_reader!(db, |pool| fetch_optional!(pool, GroupRow, group_by_id(id))?);
-    Ok(row.map(ScopeGroup::from))
-}
-
-pub(crate) async fn insert_groups(
-    db: &Db,
-    groups: &[ScopeGroup],
-    entries: &[AuditEntry],
-) -> DbResult<u64> {
-    let inserted = in_tx!(db, |tx| {
-        let mut n = 0;
-        for g in groups {
-            let added = exec!(&mut *tx, insert_group(g, true))?.rows_affected();
-            if added > 0 {
-                for e in entries.iter().filter(|e| e.entity_id == g.id) {
-                    exec!(&mut *tx, audit::insert(e))?;
-                }
-            }
-            n += added;
-        }
-        n
-    });
-    Ok(inserted)
-}
-
-pub(crate) async fn update_group(
-    db: &Db,
-    g: &ScopeGroup,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<ScopeGroup> {
-    let stmt = Stmt::new(
-        "UPDATE scope_groups SET name = $1, letter = $2, updated_at = $3, version = version + 1 \
-         WHERE id = $4 AND version = $5",
-    )
-    .bind(&g.name)
-    .bind(&g.letter)
-    .bind(g.updated_at)
-    .bind(g.id)
-    .bind(expected_version);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, group_version(g.id))?,
-                "scope group",
-            ));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, GroupRow, group_by_id(g.id))?
-    });
-    row.map(ScopeGroup::from)
-        .ok_or(DbError::App(AppError::NotFound("scope group")))
-}
-
-pub(crate) async fn delete_group(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let items = Stmt::new("SELECT COUNT(*) FROM scope_items WHERE group_id = $1").bind(id);
-    let stmt = Stmt::new("DELETE FROM scope_groups WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version);
-    in_tx!(db, |tx| {
-        let n = fetch_scalar!(&mut *tx, i64, items)?;
-        if n > 0 {
-            return Err(DbError::App(has_dependents(format!(
-                "the group still holds {n} item(s); move or delete them first"
-            ))));
-        }
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, group_version(id))?,
-                "scope group",
-            ));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn reorder_groups(
-    db: &Db,
-    project_id: Uuid,
-    order: &[Uuid],
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    in_tx!(db, |tx| {
-        for (position, id) in (0_i64..).zip(order) {
-            let stmt = Stmt::new(
-                "UPDATE scope_groups SET position = $1 WHERE id = $2 AND project_id = $3",
-            )
-            .bind(position)
-            .bind(*id)
-            .bind(project_id);
-            exec!(&mut *tx, stmt)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn list_items(db: &Db, query: &ScopeQuery) -> DbResult<Page<ScopeItem>> {
-    let mut f = Filter::new();
-    let p = f.arg(query.project_id);
-    f.and(format!("i.project_id = {p}"));
-    if let Some(g) = query.group_id {
-        let p = f.arg(g);
-        f.and(format!("i.group_id = {p}"));
-    }
-    if let Some(s) = query.status {
-        let p = f.arg(s.as_str());
-        f.and(format!("i.status = {p}"));
-    }
-    f.search(query.q.as_deref(), &["i.code", "i.name", "i.location"]);
-    let where_sql = f.where_sql();
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) FROM scope_items i{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
-    let mut page = f.stmt;
-    let limit = limit_offset(&query.paging);
-    page.sql = format!("SELECT {ITEM_COLUMNS} {ITEM_FROM}{where_sql}{ITEM_ORDER}{limit}");
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, ItemRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
-}
-
-pub(crate) async fn get_item(db: &Db, id: Uuid) -> DbResult<Option<ScopeItem>> {
-    let row = on_reader!(db, |pool| fetch_optional!(pool, ItemRow, item_by_id(id))?);
-    row.map(ScopeItem::try_from).transpose()
-}
-
-pub(crate) async fn item_codes(db: &Db, project_id: Uuid) -> DbResult<Vec<String>> {
-    let stmt = Stmt::new("SELECT code FROM scope_items WHERE project_id = $1").bind(project_id);
-    Ok(on_reader!(db, |pool| fetch_scalars!(pool, String, stmt)?))
-}
-
-pub(crate) async fn save(
-    db: &Db,
-    groups: &[ScopeGroup],
-    new: &[ScopeItem],
-    changed: &[(ScopeItem, i64)],
-    entries: &[AuditEntry],
-) -> DbResult<()> {
-    let actor = entries.first().and_then(|e| e.actor_id);
-    in_tx!(db, |tx| {
-        for g in groups {
-            exec!(&mut *tx, insert_group(g, false))?;
-        }
-        for i in new {
-            exec!(&mut *tx, insert_item(i, actor))?;
-        }
-        for (i, expected) in changed {
-            if exec!(&mut *tx, update_item(i, *expected, actor))?.rows_affected() == 0 {
-                return Err(stale(
-                    fetch_optional!(&mut *tx, VersionRow, item_version(i.id))?,
-                    "scope item",
-                ));
-            }
-        }
-        for e in entries {
-            exec!(&mut *tx, audit::insert(e))?;
-        }
-    });
-    Ok(())
-}
-
-pub(crate) async fn delete_item(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new("DELETE FROM scope_items WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version);
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
-                "scope item",
-            ));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn move_item(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    group_id: Uuid,
-    index: u32,
-    entry: &AuditEntry,
-) -> DbResult<ScopeItem> {
-    let claim = Stmt::new(
-        "UPDATE scope_items SET group_id = $1, updated_at = $2, updated_by = $3, version = version + 1 \
-         WHERE id = $4 AND version = $5",
-    )
-    .bind(group_id)
-    .bind(entry.at)
-    .bind(entry.actor_id)
-    .bind(id)
-    .bind(expected_version);
-    let siblings = Stmt::new(
-        "SELECT id FROM scope_items WHERE group_id = $1 AND id <> $2 ORDER BY position, code, id",
-    )
-    .bind(group_id)
-    .bind(id);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, claim)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
-                "scope item",
-            ));
-        }
-        let mut order = fetch_scalars!(&mut *tx, Uuid, siblings)?;
-        let at = usize::try_from(index)
-            .unwrap_or(usize::MAX)
-            .min(order.len());
-        order.insert(at, id);
-        for (position, item) in (0_i64..).zip(&order) {
-            let stmt =
-                Stmt::new("UPDATE scope_items SET position = $1 WHERE id = $2 AND position <> $1")
-                    .bind(position)
-                    .bind(*item);
-            exec!(&mut *tx, stmt)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("scope item")))
-        .and_then(ScopeItem::try_from)
-}
-
-/// Whether linked materials must be ordered before this project's items are ready (the
-/// default when the project never said otherwise).
-pub(crate) async fn require_materials_ordered(db: &Db, project_id: Uuid) -> DbResult<bool> {
-    let stmt =
-        Stmt::new("SELECT require_materials_ordered FROM project_settings WHERE project_id = $1")
-            .bind(project_id);
-    let v = on_reader!(db, |pool| fetch_optional!(pool, SettingRow, stmt)?);
-    Ok(v.is_none_or(|r| r.require_materials_ordered != 0))
-}
-
 #[derive(sqlx::FromRow)]
 struct SettingRow {
     require_materials_ordered: i32,
-}
-
-pub(crate) async fn set_require_materials_ordered(
-    db: &Db,
-    project_id: Uuid,
-    require: bool,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ($1, $2) \
-         ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2",
-    )
-    .bind(project_id)
-    .bind(flag(require));
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn release_item(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    note: Option<&str>,
-    entry: &AuditEntry,
-) -> DbResult<ScopeItem> {
-    let stmt = Stmt::new(
-        "UPDATE scope_items SET released_at = $1, released_by = $2, release_note = $3, updated_at = $1, \
-         updated_by = $2, version = version + 1 WHERE id = $4 AND version = $5 AND released_at IS NULL",
-    )
-    .bind(entry.at)
-    .bind(entry.actor_id)
-    .bind(note.map(str::to_owned))
-    .bind(id)
-    .bind(expected_version);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(
-                fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
-                "scope item",
-            ));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("scope item")))
-        .and_then(ScopeItem::try_from)
 }
 
 #[derive(sqlx::FromRow)]
@@ -568,48 +261,371 @@ struct ClientRow {
     client_approvals: i32,
 }
 
-pub(crate) async fn review_settings(db: &Db, project_id: Uuid) -> DbResult<ReviewSettings> {
-    let flag = Stmt::new("SELECT client_approvals FROM project_settings WHERE project_id = $1")
+#[repo]
+impl ScopeRepo for Db {
+    async fn list_scope_groups(&self, project_id: Uuid) -> DbResult<Vec<ScopeGroup>> {
+        let stmt = Stmt::new(format!(
+            "SELECT {GROUP_COLUMNS} FROM scope_groups g WHERE g.project_id = $1 ORDER BY g.position, g.id"
+        ))
         .bind(project_id);
-    let reviewers =
-        Stmt::new("SELECT user_id FROM project_reviewers WHERE project_id = $1 ORDER BY user_id")
-            .bind(project_id);
-    let (flag, reviewer_ids) = on_reader!(db, |pool| (
-        fetch_optional!(pool, ClientRow, flag)?,
-        fetch_scalars!(pool, Uuid, reviewers)?
-    ));
-    Ok(ReviewSettings {
-        client_approvals: flag.is_some_and(|r| r.client_approvals != 0),
-        reviewer_ids,
-    })
+        let rows = on_reader!(self, |pool| fetch_all!(pool, GroupRow, stmt)?);
+        Ok(rows.into_iter().map(ScopeGroup::from).collect())
+    }
+
+    async fn get_scope_group(&self, id: Uuid) -> DbResult<Option<ScopeGroup>> {
+        let row = on_reader!(self, |pool| fetch_optional!(
+            pool,
+            GroupRow,
+            group_by_id(id)
+        )?);
+        Ok(row.map(ScopeGroup::from))
+    }
+
+    async fn insert_scope_groups(
+        &self,
+        groups: &[ScopeGroup],
+        entries: &[AuditEntry],
+    ) -> DbResult<u64> {
+        let inserted = in_tx!(self, |tx| {
+            let mut n = 0;
+            for g in groups {
+                let added = exec!(&mut *tx, insert_group(g, true))?.rows_affected();
+                if added > 0 {
+                    for e in entries.iter().filter(|e| e.entity_id == g.id) {
+                        exec!(&mut *tx, audit::insert(e))?;
+                    }
+                }
+                n += added;
+            }
+            n
+        });
+        Ok(inserted)
+    }
+
+    async fn update_scope_group(
+        &self,
+        g: &ScopeGroup,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<ScopeGroup> {
+        let stmt = Stmt::new(
+            "UPDATE scope_groups SET name = $1, letter = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(&g.name)
+        .bind(&g.letter)
+        .bind(g.updated_at)
+        .bind(g.id)
+        .bind(expected_version);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, group_version(g.id))?,
+                    "scope group",
+                ));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, GroupRow, group_by_id(g.id))?
+        });
+        row.map(ScopeGroup::from)
+            .ok_or(DbError::App(AppError::NotFound("scope group")))
+    }
+
+    async fn delete_scope_group(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let items = Stmt::new("SELECT COUNT(*) FROM scope_items WHERE group_id = $1").bind(id);
+        let stmt = Stmt::new("DELETE FROM scope_groups WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(expected_version);
+        in_tx!(self, |tx| {
+            let n = fetch_scalar!(&mut *tx, i64, items)?;
+            if n > 0 {
+                return Err(DbError::App(has_dependents(format!(
+                    "the group still holds {n} item(s); move or delete them first"
+                ))));
+            }
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, group_version(id))?,
+                    "scope group",
+                ));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn reorder_scope_groups(
+        &self,
+        project_id: Uuid,
+        order: &[Uuid],
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        in_tx!(self, |tx| {
+            for (position, id) in (0_i64..).zip(order) {
+                let stmt = Stmt::new(
+                    "UPDATE scope_groups SET position = $1 WHERE id = $2 AND project_id = $3",
+                )
+                .bind(position)
+                .bind(*id)
+                .bind(project_id);
+                exec!(&mut *tx, stmt)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn list_scope_items(&self, query: &ScopeQuery) -> DbResult<Page<ScopeItem>> {
+        let mut f = Filter::new();
+        let p = f.arg(query.project_id);
+        f.and(format!("i.project_id = {p}"));
+        if let Some(g) = query.group_id {
+            let p = f.arg(g);
+            f.and(format!("i.group_id = {p}"));
+        }
+        if let Some(s) = query.status {
+            let p = f.arg(s.as_str());
+            f.and(format!("i.status = {p}"));
+        }
+        f.search(query.q.as_deref(), &["i.code", "i.name", "i.location"]);
+        let where_sql = f.where_sql();
+        let count = Stmt {
+            sql: format!("SELECT COUNT(*) FROM scope_items i{where_sql}"),
+            args: f.stmt.args.clone(),
+        };
+        let mut page = f.stmt;
+        let limit = limit_offset(&query.paging);
+        page.sql = format!("SELECT {ITEM_COLUMNS} {ITEM_FROM}{where_sql}{ITEM_ORDER}{limit}");
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, ItemRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
+    }
+
+    async fn get_scope_item(&self, id: Uuid) -> DbResult<Option<ScopeItem>> {
+        let row = on_reader!(self, |pool| fetch_optional!(pool, ItemRow, item_by_id(id))?);
+        row.map(ScopeItem::try_from).transpose()
+    }
+
+    async fn scope_item_codes(&self, project_id: Uuid) -> DbResult<Vec<String>> {
+        let stmt = Stmt::new("SELECT code FROM scope_items WHERE project_id = $1").bind(project_id);
+        Ok(on_reader!(self, |pool| fetch_scalars!(pool, String, stmt)?))
+    }
+
+    async fn save_scope(
+        &self,
+        groups: &[ScopeGroup],
+        new: &[ScopeItem],
+        changed: &[(ScopeItem, i64)],
+        entries: &[AuditEntry],
+    ) -> DbResult<()> {
+        let actor = entries.first().and_then(|e| e.actor_id);
+        in_tx!(self, |tx| {
+            for g in groups {
+                exec!(&mut *tx, insert_group(g, false))?;
+            }
+            for i in new {
+                exec!(&mut *tx, insert_item(i, actor))?;
+            }
+            for (i, expected) in changed {
+                if exec!(&mut *tx, update_item(i, *expected, actor))?.rows_affected() == 0 {
+                    return Err(stale(
+                        fetch_optional!(&mut *tx, VersionRow, item_version(i.id))?,
+                        "scope item",
+                    ));
+                }
+            }
+            for e in entries {
+                exec!(&mut *tx, audit::insert(e))?;
+            }
+        });
+        Ok(())
+    }
+
+    async fn delete_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new("DELETE FROM scope_items WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(expected_version);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
+                    "scope item",
+                ));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn move_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        group_id: Uuid,
+        index: u32,
+        entry: &AuditEntry,
+    ) -> DbResult<ScopeItem> {
+        let claim = Stmt::new(
+            "UPDATE scope_items SET group_id = $1, updated_at = $2, updated_by = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(group_id)
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(id)
+        .bind(expected_version);
+        let siblings = Stmt::new(
+            "SELECT id FROM scope_items WHERE group_id = $1 AND id <> $2 ORDER BY position, code, id",
+        )
+        .bind(group_id)
+        .bind(id);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, claim)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
+                    "scope item",
+                ));
+            }
+            let mut order = fetch_scalars!(&mut *tx, Uuid, siblings)?;
+            let at = usize::try_from(index)
+                .unwrap_or(usize::MAX)
+                .min(order.len());
+            order.insert(at, id);
+            for (position, item) in (0_i64..).zip(&order) {
+                let stmt = Stmt::new(
+                    "UPDATE scope_items SET position = $1 WHERE id = $2 AND position <> $1",
+                )
+                .bind(position)
+                .bind(*item);
+                exec!(&mut *tx, stmt)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("scope item")))
+            .and_then(ScopeItem::try_from)
+    }
 }
 
-pub(crate) async fn save_review_settings(
-    db: &Db,
-    project_id: Uuid,
-    settings: &ReviewSettings,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let upsert = Stmt::new(
-        "INSERT INTO project_settings (project_id, require_materials_ordered, client_approvals) VALUES ($1, 1, $2) \
-         ON CONFLICT (project_id) DO UPDATE SET client_approvals = $2",
-    )
-    .bind(project_id)
-    .bind(flag(settings.client_approvals));
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, upsert)?;
-        exec!(
-            &mut *tx,
-            Stmt::new("DELETE FROM project_reviewers WHERE project_id = $1").bind(project_id)
-        )?;
-        for user in &settings.reviewer_ids {
-            let add =
-                Stmt::new("INSERT INTO project_reviewers (project_id, user_id) VALUES ($1, $2)")
-                    .bind(project_id)
-                    .bind(*user);
-            exec!(&mut *tx, add)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
+#[repo]
+impl ReadinessRepo for Db {
+    async fn review_settings(&self, project_id: Uuid) -> DbResult<ReviewSettings> {
+        let flag = Stmt::new("SELECT client_approvals FROM project_settings WHERE project_id = $1")
+            .bind(project_id);
+        let reviewers = Stmt::new(
+            "SELECT user_id FROM project_reviewers WHERE project_id = $1 ORDER BY user_id",
+        )
+        .bind(project_id);
+        let (flag, reviewer_ids) = on_reader!(self, |pool| (
+            fetch_optional!(pool, ClientRow, flag)?,
+            fetch_scalars!(pool, Uuid, reviewers)?
+        ));
+        Ok(ReviewSettings {
+            client_approvals: flag.is_some_and(|r| r.client_approvals != 0),
+            reviewer_ids,
+        })
+    }
+
+    async fn save_review_settings(
+        &self,
+        project_id: Uuid,
+        settings: &ReviewSettings,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let upsert = Stmt::new(
+            "INSERT INTO project_settings (project_id, require_materials_ordered, client_approvals) VALUES ($1, 1, $2) \
+             ON CONFLICT (project_id) DO UPDATE SET client_approvals = $2",
+        )
+        .bind(project_id)
+        .bind(flag(settings.client_approvals));
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, upsert)?;
+            exec!(
+                &mut *tx,
+                Stmt::new("DELETE FROM project_reviewers WHERE project_id = $1").bind(project_id)
+            )?;
+            for user in &settings.reviewer_ids {
+                let add = Stmt::new(
+                    "INSERT INTO project_reviewers (project_id, user_id) VALUES ($1, $2)",
+                )
+                .bind(project_id)
+                .bind(*user);
+                exec!(&mut *tx, add)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    /// Whether linked materials must be ordered before this project's items are ready (the
+    /// default when the project never said otherwise).
+    async fn require_materials_ordered(&self, project_id: Uuid) -> DbResult<bool> {
+        let stmt = Stmt::new(
+            "SELECT require_materials_ordered FROM project_settings WHERE project_id = $1",
+        )
+        .bind(project_id);
+        let v = on_reader!(self, |pool| fetch_optional!(pool, SettingRow, stmt)?);
+        Ok(v.is_none_or(|r| r.require_materials_ordered != 0))
+    }
+
+    async fn set_require_materials_ordered(
+        &self,
+        project_id: Uuid,
+        require: bool,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ($1, $2) \
+             ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2",
+        )
+        .bind(project_id)
+        .bind(flag(require));
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn release_scope_item(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        note: Option<&str>,
+        entry: &AuditEntry,
+    ) -> DbResult<ScopeItem> {
+        let stmt = Stmt::new(
+            "UPDATE scope_items SET released_at = $1, released_by = $2, release_note = $3, updated_at = $1, \
+             updated_by = $2, version = version + 1 WHERE id = $4 AND version = $5 AND released_at IS NULL",
+        )
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(note.map(str::to_owned))
+        .bind(id)
+        .bind(expected_version);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(
+                    fetch_optional!(&mut *tx, VersionRow, item_version(id))?,
+                    "scope item",
+                ));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, ItemRow, item_by_id(id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("scope item")))
+            .and_then(ScopeItem::try_from)
+    }
 }

@@ -1,6 +1,8 @@
 //! Material specifications with their links to scope items and drawings, and the
 //! approval decisions recorded on them.
 
+use formula_app::repos::SpecRepo;
+use formula_store_macros::repo;
 use std::collections::HashMap;
 
 use formula_app::error::AppError;
@@ -147,14 +149,6 @@ async fn load(db: &Db, filter: &str, id: Uuid) -> DbResult<Vec<Spec>> {
     assemble(rows, items, drawings)
 }
 
-pub(crate) async fn list_specs(db: &Db, project_id: Uuid) -> DbResult<Vec<Spec>> {
-    load(db, "s.project_id = $1", project_id).await
-}
-
-pub(crate) async fn get_spec(db: &Db, id: Uuid) -> DbResult<Option<Spec>> {
-    Ok(load(db, "s.id = $1", id).await?.into_iter().next())
-}
-
 /// The statements that replace a spec's links.
 fn links(s: &Spec) -> Vec<Stmt> {
     let mut out = vec![
@@ -217,18 +211,6 @@ fn insert_stmt(s: &Spec, actor: Option<Uuid>) -> Stmt {
     .bind(s.updated_at)
     .bind(actor)
     .bind(s.version)
-}
-
-pub(crate) async fn insert_spec(db: &Db, s: &Spec, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = insert_stmt(s, entry.actor_id);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        for l in links(s) {
-            exec!(&mut *tx, l)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -297,78 +279,6 @@ fn stale(row: Option<VersionRow>) -> DbError {
     }
 }
 
-/// Inserts `new` and saves `changed` (compare-and-set on each expected version) in one
-/// transaction, with their audit entries: a stale one fails the whole call.
-pub(crate) async fn save_specs(
-    db: &Db,
-    new: &[Spec],
-    changed: &[(Spec, i64)],
-    entries: &[AuditEntry],
-) -> DbResult<()> {
-    let actor = entries.first().and_then(|e| e.actor_id);
-    in_tx!(db, |tx| {
-        for s in new {
-            exec!(&mut *tx, insert_stmt(s, actor))?;
-            for l in links(s) {
-                exec!(&mut *tx, l)?;
-            }
-        }
-        for (s, expected) in changed {
-            if exec!(&mut *tx, update_stmt(s, *expected, actor))?.rows_affected() == 0 {
-                return Err(stale(fetch_optional!(
-                    &mut *tx,
-                    VersionRow,
-                    stale_version(s.id)
-                )?));
-            }
-            for l in links(s) {
-                exec!(&mut *tx, l)?;
-            }
-        }
-        for e in entries {
-            exec!(&mut *tx, audit::insert(e))?;
-        }
-    });
-    Ok(())
-}
-
-pub(crate) async fn update_spec(
-    db: &Db,
-    s: &Spec,
-    expected_version: i64,
-    review: Option<&SpecReview>,
-    entry: &AuditEntry,
-) -> DbResult<Spec> {
-    let stmt = update_stmt(s, expected_version, entry.actor_id);
-    let version = stale_version(s.id);
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(&mut *tx, VersionRow, version)?));
-        }
-        for l in links(s) {
-            exec!(&mut *tx, l)?;
-        }
-        if let Some(v) = review {
-            let insert = Stmt::new(
-                "INSERT INTO spec_reviews (id, spec_id, reviewer_id, reviewer_name, decision, comments, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(v.id)
-            .bind(v.spec_id)
-            .bind(v.reviewer_id)
-            .bind(&v.reviewer_name)
-            .bind(v.decision.as_str())
-            .bind(&v.comments)
-            .bind(v.at);
-            exec!(&mut *tx, insert)?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    get_spec(db, s.id)
-        .await?
-        .ok_or(DbError::App(AppError::NotFound("specification")))
-}
-
 #[derive(sqlx::FromRow)]
 struct ReviewRow {
     id: Uuid,
@@ -380,24 +290,124 @@ struct ReviewRow {
     at: OffsetDateTime,
 }
 
-pub(crate) async fn list_spec_reviews(db: &Db, spec_id: Uuid) -> DbResult<Vec<SpecReview>> {
-    let stmt = Stmt::new(
-        "SELECT id, spec_id, reviewer_id, reviewer_name, decision, comments, at FROM spec_reviews \
-         WHERE spec_id = $1 ORDER BY at DESC, id DESC",
-    )
-    .bind(spec_id);
-    let rows = on_reader!(db, |pool| fetch_all!(pool, ReviewRow, stmt)?);
-    rows.into_iter()
-        .map(|v| {
-            Ok(SpecReview {
-                id: v.id,
-                spec_id: v.spec_id,
-                reviewer_id: v.reviewer_id,
-                reviewer_name: v.reviewer_name,
-                decision: parse_enum(&v.decision, "spec_reviews.decision")?,
-                comments: v.comments,
-                at: v.at,
+/// One specification with its current state and links (also read back after an update).
+async fn spec_by_id(db: &Db, id: Uuid) -> DbResult<Option<Spec>> {
+    Ok(load(db, "s.id = $1", id).await?.into_iter().next())
+}
+
+#[repo]
+impl SpecRepo for Db {
+    /// Inserts `new` and saves `changed` (compare-and-set on each expected version) in one
+    /// transaction, with their audit entries: a stale one fails the whole call.
+    async fn save_specs(
+        &self,
+        new: &[Spec],
+        changed: &[(Spec, i64)],
+        entries: &[AuditEntry],
+    ) -> DbResult<()> {
+        let actor = entries.first().and_then(|e| e.actor_id);
+        in_tx!(self, |tx| {
+            for s in new {
+                exec!(&mut *tx, insert_stmt(s, actor))?;
+                for l in links(s) {
+                    exec!(&mut *tx, l)?;
+                }
+            }
+            for (s, expected) in changed {
+                if exec!(&mut *tx, update_stmt(s, *expected, actor))?.rows_affected() == 0 {
+                    return Err(stale(fetch_optional!(
+                        &mut *tx,
+                        VersionRow,
+                        stale_version(s.id)
+                    )?));
+                }
+                for l in links(s) {
+                    exec!(&mut *tx, l)?;
+                }
+            }
+            for e in entries {
+                exec!(&mut *tx, audit::insert(e))?;
+            }
+        });
+        Ok(())
+    }
+
+    async fn list_specs(&self, project_id: Uuid) -> DbResult<Vec<Spec>> {
+        load(self, "s.project_id = $1", project_id).await
+    }
+
+    async fn get_spec(&self, id: Uuid) -> DbResult<Option<Spec>> {
+        spec_by_id(self, id).await
+    }
+
+    async fn insert_spec(&self, s: &Spec, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = insert_stmt(s, entry.actor_id);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            for l in links(s) {
+                exec!(&mut *tx, l)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn update_spec(
+        &self,
+        s: &Spec,
+        expected_version: i64,
+        review: Option<&SpecReview>,
+        entry: &AuditEntry,
+    ) -> DbResult<Spec> {
+        let stmt = update_stmt(s, expected_version, entry.actor_id);
+        let version = stale_version(s.id);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(&mut *tx, VersionRow, version)?));
+            }
+            for l in links(s) {
+                exec!(&mut *tx, l)?;
+            }
+            if let Some(v) = review {
+                let insert = Stmt::new(
+                    "INSERT INTO spec_reviews (id, spec_id, reviewer_id, reviewer_name, decision, comments, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(v.id)
+                .bind(v.spec_id)
+                .bind(v.reviewer_id)
+                .bind(&v.reviewer_name)
+                .bind(v.decision.as_str())
+                .bind(&v.comments)
+                .bind(v.at);
+                exec!(&mut *tx, insert)?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        spec_by_id(self, s.id)
+            .await?
+            .ok_or(DbError::App(AppError::NotFound("specification")))
+    }
+
+    async fn list_spec_reviews(&self, spec_id: Uuid) -> DbResult<Vec<SpecReview>> {
+        let stmt = Stmt::new(
+            "SELECT id, spec_id, reviewer_id, reviewer_name, decision, comments, at FROM spec_reviews \
+             WHERE spec_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(spec_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, ReviewRow, stmt)?);
+        rows.into_iter()
+            .map(|v| {
+                Ok(SpecReview {
+                    id: v.id,
+                    spec_id: v.spec_id,
+                    reviewer_id: v.reviewer_id,
+                    reviewer_name: v.reviewer_name,
+                    decision: parse_enum(&v.decision, "spec_reviews.decision")?,
+                    comments: v.comments,
+                    at: v.at,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }

@@ -2,10 +2,12 @@
 
 use formula_app::error::AppError;
 use formula_app::query::{Dir, Page, TaskQuery, TaskSort};
+use formula_app::repos::TaskRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::enums::Priority;
 use formula_domain::task::{Task, TaskStatus};
+use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -107,41 +109,6 @@ fn stale(current: Option<VersionRow>) -> DbError {
     }
 }
 
-pub(crate) async fn insert(db: &Db, t: &Task, entry: &AuditEntry) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
-         estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(t.id)
-    .bind(t.project_id)
-    .bind(&t.title)
-    .bind(&t.description)
-    .bind(t.status.as_str())
-    .bind(t.priority.as_str())
-    .bind(t.assignee_id)
-    .bind(t.start_date)
-    .bind(t.due_date)
-    .bind(t.estimated_hours)
-    .bind(t.actual_hours)
-    .bind(t.progress)
-    .bind(t.completed_at)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .bind(entry.actor_id)
-    .bind(t.version);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<Task>> {
-    let row = on_reader!(db, |pool| fetch_optional!(pool, TaskRow, by_id(id))?);
-    row.map(Task::try_from).transpose()
-}
-
 /// Adds `query`'s conditions (not its order or paging) to `f`.
 fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
     apply_scope(f, scope);
@@ -222,134 +189,172 @@ fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
     page
 }
 
-pub(crate) async fn list(db: &Db, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
-    let mut f = Filter::new();
-    filter(&mut f, query, scope);
-    let count = Stmt {
-        sql: format!("SELECT {}", count_of(&f, scope)),
-        args: f.stmt.args.clone(),
-    };
-    let page = page_stmt(f, query);
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, TaskRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
-}
-
-/// How many tasks each query matches (their order and paging aside), in one statement.
-pub(crate) async fn count_each(
-    db: &Db,
-    queries: &[TaskQuery],
-    scope: ProjectScope,
-) -> DbResult<Vec<i64>> {
-    if queries.is_empty() {
-        return Ok(Vec::new());
+#[repo]
+impl TaskRepo for Db {
+    async fn insert_task(&self, t: &Task, entry: &AuditEntry) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
+             estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(t.id)
+        .bind(t.project_id)
+        .bind(&t.title)
+        .bind(&t.description)
+        .bind(t.status.as_str())
+        .bind(t.priority.as_str())
+        .bind(t.assignee_id)
+        .bind(t.start_date)
+        .bind(t.due_date)
+        .bind(t.estimated_hours)
+        .bind(t.actual_hours)
+        .bind(t.progress)
+        .bind(t.completed_at)
+        .bind(t.created_at)
+        .bind(t.updated_at)
+        .bind(entry.actor_id)
+        .bind(t.version);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
     }
-    // One row per query, tagged with its position: UNION ALL promises no order.
-    let mut stmt = Stmt::default();
-    let mut parts = Vec::with_capacity(queries.len());
-    for (i, query) in queries.iter().enumerate() {
+
+    async fn get_task(&self, id: Uuid) -> DbResult<Option<Task>> {
+        let row = on_reader!(self, |pool| fetch_optional!(pool, TaskRow, by_id(id))?);
+        row.map(Task::try_from).transpose()
+    }
+
+    async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
         let mut f = Filter::new();
-        f.stmt.args = std::mem::take(&mut stmt.args);
         filter(&mut f, query, scope);
-        parts.push(format!(
-            "SELECT CAST({i} AS BIGINT), {}",
-            count_of(&f, scope)
-        ));
-        stmt.args = f.stmt.args;
+        let count = Stmt {
+            sql: format!("SELECT {}", count_of(&f, scope)),
+            args: f.stmt.args.clone(),
+        };
+        let page = page_stmt(f, query);
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, TaskRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
     }
-    stmt.sql = parts.join(" UNION ALL ");
-    let rows = on_reader!(db, |pool| fetch_all!(pool, (i64, i64), stmt)?);
-    let mut counts = vec![0; queries.len()];
-    for (i, n) in rows {
-        if let Some(c) = usize::try_from(i).ok().and_then(|i| counts.get_mut(i)) {
-            *c = n;
-        }
-    }
-    Ok(counts)
-}
 
-/// The page each query asks for, without totals, read on one connection.
-pub(crate) async fn pages(
-    db: &Db,
-    queries: &[TaskQuery],
-    scope: ProjectScope,
-) -> DbResult<Vec<Vec<Task>>> {
-    let stmts: Vec<Stmt> = queries
-        .iter()
-        .map(|query| {
+    /// How many tasks each query matches (their order and paging aside), in one statement.
+    async fn count_tasks_each(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> DbResult<Vec<i64>> {
+        if queries.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One row per query, tagged with its position: UNION ALL promises no order.
+        let mut stmt = Stmt::default();
+        let mut parts = Vec::with_capacity(queries.len());
+        for (i, query) in queries.iter().enumerate() {
             let mut f = Filter::new();
+            f.stmt.args = std::mem::take(&mut stmt.args);
             filter(&mut f, query, scope);
-            page_stmt(f, query)
-        })
-        .collect();
-    let mut rows = Vec::with_capacity(stmts.len());
-    on_reader!(db, |pool| for stmt in stmts {
-        rows.push(fetch_all!(pool, TaskRow, stmt)?);
-    });
-    rows.into_iter().map(convert).collect()
-}
-
-pub(crate) async fn update(
-    db: &Db,
-    t: &Task,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<Task> {
-    let stmt = Stmt::new(
-        "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
-         start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
-         updated_at = $12, updated_by = $13, version = version + 1 WHERE id = $14 AND version = $15",
-    )
-    .bind(&t.title)
-    .bind(&t.description)
-    .bind(t.status.as_str())
-    .bind(t.priority.as_str())
-    .bind(t.assignee_id)
-    .bind(t.start_date)
-    .bind(t.due_date)
-    .bind(t.estimated_hours)
-    .bind(t.actual_hours)
-    .bind(t.progress)
-    .bind(t.completed_at)
-    .bind(t.updated_at)
-    .bind(entry.actor_id)
-    .bind(t.id)
-    .bind(expected_version);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(
-                &mut *tx,
-                VersionRow,
-                version_of(t.id)
-            )?));
+            parts.push(format!(
+                "SELECT CAST({i} AS BIGINT), {}",
+                count_of(&f, scope)
+            ));
+            stmt.args = f.stmt.args;
         }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, TaskRow, by_id(t.id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("task")))
-        .and_then(Task::try_from)
-}
+        stmt.sql = parts.join(" UNION ALL ");
+        let rows = on_reader!(self, |pool| fetch_all!(pool, (i64, i64), stmt)?);
+        let mut counts = vec![0; queries.len()];
+        for (i, n) in rows {
+            if let Some(c) = usize::try_from(i).ok().and_then(|i| counts.get_mut(i)) {
+                *c = n;
+            }
+        }
+        Ok(counts)
+    }
 
-pub(crate) async fn delete(
-    db: &Db,
-    id: Uuid,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new("DELETE FROM tasks WHERE id = $1 AND version = $2")
-        .bind(id)
+    /// The page each query asks for, without totals, read on one connection.
+    async fn task_pages(
+        &self,
+        queries: &[TaskQuery],
+        scope: ProjectScope,
+    ) -> DbResult<Vec<Vec<Task>>> {
+        let stmts: Vec<Stmt> = queries
+            .iter()
+            .map(|query| {
+                let mut f = Filter::new();
+                filter(&mut f, query, scope);
+                page_stmt(f, query)
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(stmts.len());
+        on_reader!(self, |pool| for stmt in stmts {
+            rows.push(fetch_all!(pool, TaskRow, stmt)?);
+        });
+        rows.into_iter().map(convert).collect()
+    }
+
+    async fn update_task(
+        &self,
+        t: &Task,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<Task> {
+        let stmt = Stmt::new(
+            "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
+             start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
+             updated_at = $12, updated_by = $13, version = version + 1 WHERE id = $14 AND version = $15",
+        )
+        .bind(&t.title)
+        .bind(&t.description)
+        .bind(t.status.as_str())
+        .bind(t.priority.as_str())
+        .bind(t.assignee_id)
+        .bind(t.start_date)
+        .bind(t.due_date)
+        .bind(t.estimated_hours)
+        .bind(t.actual_hours)
+        .bind(t.progress)
+        .bind(t.completed_at)
+        .bind(t.updated_at)
+        .bind(entry.actor_id)
+        .bind(t.id)
         .bind(expected_version);
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(
-                &mut *tx,
-                VersionRow,
-                version_of(id)
-            )?));
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    version_of(t.id)
+                )?));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, TaskRow, by_id(t.id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("task")))
+            .and_then(Task::try_from)
+    }
+
+    async fn delete_task(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new("DELETE FROM tasks WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(expected_version);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    version_of(id)
+                )?));
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
 }

@@ -2,8 +2,10 @@
 
 use formula_app::error::AppError;
 use formula_app::query::{Dir, Page, UserQuery, UserSort};
+use formula_app::repos::UserRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::user::{Role, User, UserStatus};
+use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -88,165 +90,168 @@ fn version_of(id: Uuid) -> Stmt {
     Stmt::new("SELECT version, updated_at FROM users WHERE id = $1").bind(id)
 }
 
-pub(crate) async fn count(db: &Db) -> DbResult<i64> {
-    Ok(on_reader!(db, |pool| fetch_scalar!(
-        pool,
-        i64,
-        Stmt::new("SELECT COUNT(*) FROM users")
-    )?))
-}
-
-pub(crate) async fn insert(
-    db: &Db,
-    user: &User,
-    password_hash: &str,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    let stmt = Stmt::new(
-        "INSERT INTO users (id, email, name, role, job_title, phone, skills, status, client_id, password_hash, \
-         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(user.id)
-    .bind(user.email.to_lowercase())
-    .bind(&user.name)
-    .bind(user.role.as_str())
-    .bind(&user.job_title)
-    .bind(&user.phone)
-    .bind(skills_to_json(&user.skills))
-    .bind(user.status.as_str())
-    .bind(user.client_id)
-    .bind(password_hash)
-    .bind(user.created_at)
-    .bind(user.updated_at)
-    .bind(user.version);
-    in_tx!(db, |tx| {
-        exec!(&mut *tx, stmt)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn get(db: &Db, id: Uuid) -> DbResult<Option<User>> {
-    let row = on_reader!(db, |pool| fetch_optional!(pool, UserRow, by_id(id))?);
-    row.map(User::try_from).transpose()
-}
-
-pub(crate) async fn credentials(db: &Db, email: &str) -> DbResult<Option<(User, String)>> {
-    let stmt = Stmt::new(format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
-    ))
-    .bind(email.trim());
-    let row = on_reader!(db, |pool| fetch_optional!(pool, CredentialsRow, stmt)?);
-    row.map(|r| Ok((User::try_from(r.user)?, r.password_hash)))
-        .transpose()
-}
-
-pub(crate) async fn list(db: &Db, query: &UserQuery) -> DbResult<Page<User>> {
-    let mut f = Filter::new();
-    f.search(query.q.as_deref(), &["u.name", "u.email"]);
-    if let Some(role) = query.role {
-        let p = f.arg(role.as_str());
-        f.and(format!("u.role = {p}"));
+#[repo]
+impl UserRepo for Db {
+    async fn count_users(&self) -> DbResult<i64> {
+        Ok(on_reader!(self, |pool| fetch_scalar!(
+            pool,
+            i64,
+            Stmt::new("SELECT COUNT(*) FROM users")
+        )?))
     }
-    if let Some(status) = query.status {
-        let p = f.arg(status.as_str());
-        f.and(format!("u.status = {p}"));
+
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO users (id, email, name, role, job_title, phone, skills, status, client_id, password_hash, \
+             created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(user.id)
+        .bind(user.email.to_lowercase())
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.job_title)
+        .bind(&user.phone)
+        .bind(skills_to_json(&user.skills))
+        .bind(user.status.as_str())
+        .bind(user.client_id)
+        .bind(password_hash)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .bind(user.version);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
     }
-    let (sort, dir) = query.sort.unwrap_or((UserSort::Name, Dir::Asc));
-    let key = match sort {
-        UserSort::Name => SortKey::Plain("LOWER(u.name)".into()),
-        UserSort::Email => SortKey::Plain("u.email".into()),
-        UserSort::Role => {
-            let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            SortKey::Plain(rank("u.role", &roles))
-        }
-        UserSort::CreatedAt => SortKey::Plain("u.created_at".into()),
-    };
-    let where_sql = f.where_sql();
-    let count = Stmt {
-        sql: format!("SELECT COUNT(*) FROM users u{where_sql}"),
-        args: f.stmt.args.clone(),
-    };
-    let mut page = f.stmt;
-    let limit = limit_offset(&query.paging);
-    page.sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u{where_sql}{}{limit}",
-        order_by(key, dir == Dir::Desc, "u.id")
-    );
-    let (total, rows) = on_reader!(db, |pool| {
-        let total = fetch_scalar!(pool, i64, count)?;
-        (total, fetch_all!(pool, UserRow, page)?)
-    });
-    Ok(Page::new(convert(rows)?, total, query.paging))
-}
 
-pub(crate) async fn update(
-    db: &Db,
-    user: &User,
-    expected_version: i64,
-    entry: &AuditEntry,
-) -> DbResult<User> {
-    let stmt = Stmt::new(
-        "UPDATE users SET email = $1, name = $2, role = $3, job_title = $4, phone = $5, skills = $6, status = $7, \
-         client_id = $8, updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
-    )
-    .bind(user.email.to_lowercase())
-    .bind(&user.name)
-    .bind(user.role.as_str())
-    .bind(&user.job_title)
-    .bind(&user.phone)
-    .bind(skills_to_json(&user.skills))
-    .bind(user.status.as_str())
-    .bind(user.client_id)
-    .bind(user.updated_at)
-    .bind(user.id)
-    .bind(expected_version);
-    let row = in_tx!(db, |tx| {
-        if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-            return Err(stale(fetch_optional!(
-                &mut *tx,
-                VersionRow,
-                version_of(user.id)
-            )?));
-        }
-        if user.status == UserStatus::Disabled {
-            // A disabled account must not keep working in an open browser.
-            exec!(
-                &mut *tx,
-                Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user.id)
-            )?;
-        }
-        exec!(&mut *tx, audit::insert(entry))?;
-        fetch_optional!(&mut *tx, UserRow, by_id(user.id))?
-    });
-    row.ok_or(DbError::App(AppError::NotFound("user")))
-        .and_then(User::try_from)
-}
+    async fn get_user(&self, id: Uuid) -> DbResult<Option<User>> {
+        let row = on_reader!(self, |pool| fetch_optional!(pool, UserRow, by_id(id))?);
+        row.map(User::try_from).transpose()
+    }
 
-pub(crate) async fn set_password(
-    db: &Db,
-    user_id: Uuid,
-    hash: &str,
-    keep_session: Option<Uuid>,
-    entry: &AuditEntry,
-) -> DbResult<()> {
-    // The password is not part of the editable record, so the version stays: an admin
-    // editing the profile at the same time should not be told it changed.
-    let update = Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(user_id);
-    let end_sessions = match keep_session {
-        Some(keep) => Stmt::new("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user_id)
-            .bind(keep),
-        None => Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
-    };
-    in_tx!(db, |tx| {
-        if exec!(&mut *tx, update)?.rows_affected() == 0 {
-            return Err(DbError::App(AppError::NotFound("user")));
+    async fn user_credentials(&self, email: &str) -> DbResult<Option<(User, String)>> {
+        let stmt = Stmt::new(format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
+        ))
+        .bind(email.trim());
+        let row = on_reader!(self, |pool| fetch_optional!(pool, CredentialsRow, stmt)?);
+        row.map(|r| Ok((User::try_from(r.user)?, r.password_hash)))
+            .transpose()
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> DbResult<Page<User>> {
+        let mut f = Filter::new();
+        f.search(query.q.as_deref(), &["u.name", "u.email"]);
+        if let Some(role) = query.role {
+            let p = f.arg(role.as_str());
+            f.and(format!("u.role = {p}"));
         }
-        exec!(&mut *tx, end_sessions)?;
-        exec!(&mut *tx, audit::insert(entry))?;
-    });
-    Ok(())
+        if let Some(status) = query.status {
+            let p = f.arg(status.as_str());
+            f.and(format!("u.status = {p}"));
+        }
+        let (sort, dir) = query.sort.unwrap_or((UserSort::Name, Dir::Asc));
+        let key = match sort {
+            UserSort::Name => SortKey::Plain("LOWER(u.name)".into()),
+            UserSort::Email => SortKey::Plain("u.email".into()),
+            UserSort::Role => {
+                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                SortKey::Plain(rank("u.role", &roles))
+            }
+            UserSort::CreatedAt => SortKey::Plain("u.created_at".into()),
+        };
+        let where_sql = f.where_sql();
+        let count = Stmt {
+            sql: format!("SELECT COUNT(*) FROM users u{where_sql}"),
+            args: f.stmt.args.clone(),
+        };
+        let mut page = f.stmt;
+        let limit = limit_offset(&query.paging);
+        page.sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u{where_sql}{}{limit}",
+            order_by(key, dir == Dir::Desc, "u.id")
+        );
+        let (total, rows) = on_reader!(self, |pool| {
+            let total = fetch_scalar!(pool, i64, count)?;
+            (total, fetch_all!(pool, UserRow, page)?)
+        });
+        Ok(Page::new(convert(rows)?, total, query.paging))
+    }
+
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> DbResult<User> {
+        let stmt = Stmt::new(
+            "UPDATE users SET email = $1, name = $2, role = $3, job_title = $4, phone = $5, skills = $6, status = $7, \
+             client_id = $8, updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+        )
+        .bind(user.email.to_lowercase())
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.job_title)
+        .bind(&user.phone)
+        .bind(skills_to_json(&user.skills))
+        .bind(user.status.as_str())
+        .bind(user.client_id)
+        .bind(user.updated_at)
+        .bind(user.id)
+        .bind(expected_version);
+        let row = in_tx!(self, |tx| {
+            if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                return Err(stale(fetch_optional!(
+                    &mut *tx,
+                    VersionRow,
+                    version_of(user.id)
+                )?));
+            }
+            if user.status == UserStatus::Disabled {
+                // A disabled account must not keep working in an open browser.
+                exec!(
+                    &mut *tx,
+                    Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user.id)
+                )?;
+            }
+            exec!(&mut *tx, audit::insert(entry))?;
+            fetch_optional!(&mut *tx, UserRow, by_id(user.id))?
+        });
+        row.ok_or(DbError::App(AppError::NotFound("user")))
+            .and_then(User::try_from)
+    }
+
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        // The password is not part of the editable record, so the version stays: an admin
+        // editing the profile at the same time should not be told it changed.
+        let update = Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id);
+        let end_sessions = match keep_session {
+            Some(keep) => Stmt::new("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(user_id)
+                .bind(keep),
+            None => Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
+        };
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, update)?.rows_affected() == 0 {
+                return Err(DbError::App(AppError::NotFound("user")));
+            }
+            exec!(&mut *tx, end_sessions)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
 }

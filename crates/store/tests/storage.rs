@@ -12,6 +12,7 @@ mod dump;
 mod fixtures;
 #[path = "storage/jobs.rs"]
 mod jobs;
+use formula_app::repos::prelude::*;
 use formula_testkit::pg;
 #[path = "storage/support.rs"]
 mod support;
@@ -201,7 +202,6 @@ async fn unsupported_database_urls_are_refused() {
 /// `open` does not migrate: the schema appears only with `migrate()`.
 #[tokio::test]
 async fn sqlite_open_does_not_migrate() {
-    use formula_app::ports::Store;
     let dir = support::TempDir::new("nomigrate");
     let db = formula_store::open(None, dir.path()).await.unwrap();
     assert!(db.count_users().await.is_err());

@@ -10,7 +10,6 @@
 
 pub mod cache;
 pub mod connections;
-pub mod store;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -191,7 +190,8 @@ pub struct Metrics {
     pub http_requests: CounterVec,
     /// `http_request_duration_seconds{method,route}`.
     pub http_duration: HistogramVec,
-    /// `db_query_duration_seconds{operation}`: one observation per `Store` call.
+    /// `db_query_duration_seconds{operation}`: one observation per store call (repository
+    /// method), reported by the store through [`Metrics::observe_query`].
     pub db_duration: HistogramVec,
     /// `login_failures_total`: sign-ins refused for a wrong email or password.
     pub login_failures: CounterVec,
@@ -215,6 +215,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Records one store call (the store's query observer calls this).
+    pub fn observe_query(&self, operation: &'static str, elapsed: Duration) {
+        self.db_duration.observe(&[operation], elapsed);
+    }
+
     /// An empty registry; the process start time is taken now.
     pub fn new() -> Self {
         Metrics {

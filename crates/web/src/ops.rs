@@ -177,12 +177,12 @@ pub struct Readiness {
 /// Runs the readiness checks.
 pub async fn readiness(state: &AppState) -> Readiness {
     let ops = &state.web.ops;
-    let store = &state.services.store;
+    let services = &state.services;
     let started = Instant::now();
-    let database = match tokio::time::timeout(ops.db_timeout, store.ping()).await {
+    let database = match tokio::time::timeout(ops.db_timeout, services.ping_database()).await {
         Ok(Ok(())) => DatabaseCheck {
             status: CheckStatus::Ok,
-            backend: store.backend(),
+            backend: services.database_backend(),
             // Microsecond precision is plenty for a health report.
             latency_ms: Some((started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0),
         },
@@ -190,7 +190,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
             tracing::warn!(error = %e, "readiness: the database check failed");
             DatabaseCheck {
                 status: CheckStatus::Fail,
-                backend: store.backend(),
+                backend: services.database_backend(),
                 latency_ms: None,
             }
         }
@@ -201,7 +201,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
             );
             DatabaseCheck {
                 status: CheckStatus::Fail,
-                backend: store.backend(),
+                backend: services.database_backend(),
                 latency_ms: None,
             }
         }
@@ -366,11 +366,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             return resp;
         }
     }
-    let store = &state.services.store;
-    let now = state.services.now();
+    let services = &state.services;
     let active_sessions = match tokio::time::timeout(
         state.web.ops.db_timeout,
-        store.count_active_sessions(now),
+        services.count_active_sessions(),
     )
     .await
     {
@@ -381,25 +380,26 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
         Err(_) => None,
     };
-    let jobs =
-        match tokio::time::timeout(state.web.ops.db_timeout, store.count_jobs_by_status()).await {
-            Ok(Ok(counted)) => {
-                let mut counts = [0i64; 5];
-                for (status, n) in counted {
-                    if let Some(i) = JobStatus::ALL.iter().position(|s| *s == status)
-                        && let Some(slot) = counts.get_mut(i)
-                    {
-                        *slot = n;
-                    }
+    let jobs = match tokio::time::timeout(state.web.ops.db_timeout, services.count_jobs_by_status())
+        .await
+    {
+        Ok(Ok(counted)) => {
+            let mut counts = [0i64; 5];
+            for (status, n) in counted {
+                if let Some(i) = JobStatus::ALL.iter().position(|s| *s == status)
+                    && let Some(slot) = counts.get_mut(i)
+                {
+                    *slot = n;
                 }
-                Some(counts)
             }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "metrics: cannot count jobs");
-                None
-            }
-            Err(_) => None,
-        };
+            Some(counts)
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: cannot count jobs");
+            None
+        }
+        Err(_) => None,
+    };
     // File metadata only; off the async workers in case BACKUP_DIR is on a network share.
     let backup = match state.web.ops.backup_dir.clone() {
         Some(dir) => tokio::task::spawn_blocking(move || backup_status(&dir))
@@ -408,8 +408,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .flatten(),
         None => None,
     };
-    let pool = store.pool_status();
-    let pool_wait = store.pool_acquire_wait().await.ok();
+    let pool = services.pool_status();
+    let pool_wait = services.pool_acquire_wait().await.ok();
     let scrape = Scrape {
         active_sessions,
         pool: (pool.max > 0).then_some(pool),
@@ -443,12 +443,12 @@ pub struct SystemStatus {
     pub resident_memory_bytes: Option<u64>,
 }
 
-/// Gathers the status report (the caller checks permission).
+/// Gathers the status report (the caller checks permission: `Services::check_system_status`).
 pub async fn system_status(state: &AppState) -> SystemStatus {
     let metrics = &state.runtime.metrics;
     SystemStatus {
         readiness: readiness(state).await,
-        pool: state.services.store.pool_status(),
+        pool: state.services.pool_status(),
         http_connections: metrics.open_connections(),
         http_requests_in_flight: metrics.in_flight(),
         resident_memory_bytes: crate::metrics::resident_memory_bytes(),

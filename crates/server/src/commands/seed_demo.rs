@@ -25,7 +25,7 @@ pub async fn run() -> anyhow::Result<()> {
     };
     let database = Database::open_and_migrate(&config).await?;
     let services = super::services(&config, database.store());
-    let result = match seed::ensure_empty(&services).await {
+    let result = match seed::ensure_empty(database.store().as_ref()).await {
         Ok(()) => seed::seed(&services, &password).await,
         Err(e) => Err(e),
     };

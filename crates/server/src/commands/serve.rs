@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use formula_app::ports::Store;
 use formula_web::metrics::Metrics;
 use formula_web::metrics::connections::CountingListener;
-use formula_web::metrics::store::MeteredStore;
 use formula_web::ops::OpsConfig;
 use formula_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -58,12 +56,14 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn serve_on(config: &Config, database: &Database, started: Instant) -> anyhow::Result<()> {
-    // Every store call is timed for `db_query_duration_seconds`.
+    // Every store call is timed for `db_query_duration_seconds` (and the slow-query log).
     let metrics = Arc::new(Metrics::new());
-    let store: Arc<dyn Store> = Arc::new(
-        MeteredStore::new(database.store(), metrics.clone())
-            .with_slow_threshold(Duration::from_millis(config.ops.slow_query_ms)),
+    let observed = metrics.clone();
+    database.time_queries(
+        Arc::new(move |operation, elapsed| observed.observe_query(operation, elapsed)),
+        Duration::from_millis(config.ops.slow_query_ms),
     );
+    let store = database.store();
     // Uploads a stopped server left half-received are removed before anything is accepted.
     let blobs = super::blobs(config).map_err(|e| {
         anyhow::anyhow!(

@@ -7,6 +7,7 @@ pub mod data;
 pub mod millwork;
 pub mod plan;
 
+use formula_app::ports::Store;
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::anyhow;
@@ -64,7 +65,7 @@ impl Summary {
 }
 
 /// Refuses unless the database has no clients and no demo administrator yet.
-pub async fn ensure_empty(services: &Services) -> anyhow::Result<()> {
+pub async fn ensure_empty(store: &dyn Store) -> anyhow::Result<()> {
     let query = ClientQuery {
         paging: Paging {
             limit: 1,
@@ -72,10 +73,7 @@ pub async fn ensure_empty(services: &Services) -> anyhow::Result<()> {
         },
         ..ClientQuery::default()
     };
-    let clients = services
-        .store
-        .list_clients(&query, ClientScope::All)
-        .await?;
+    let clients = store.list_clients(&query, ClientScope::All).await?;
     if clients.total > 0 {
         return Err(Refused(format!(
             "the database already has {} client(s); seed-demo only fills an empty database (use a new DATA_DIR or database)",
@@ -83,12 +81,7 @@ pub async fn ensure_empty(services: &Services) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if services
-        .store
-        .user_credentials(ADMIN_EMAIL)
-        .await?
-        .is_some()
-    {
+    if store.user_credentials(ADMIN_EMAIL).await?.is_some() {
         return Err(Refused(format!(
             "{ADMIN_EMAIL} already exists (an earlier seed-demo stopped part-way?); start again from an empty database"
         ))

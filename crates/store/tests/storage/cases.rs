@@ -2,11 +2,12 @@
 //! SQLite and on PostgreSQL.
 
 use formula_app::error::AppError;
-use formula_app::ports::{ApiToken, OutboxMail, ReviewSettings, SessionRecord, Store};
+use formula_app::ports::{ApiToken, OutboxMail, ReviewSettings, SessionRecord};
 use formula_app::query::{
     AuditQuery, ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort, ScopeQuery,
     TaskQuery, TaskSort, UserQuery, UserSort,
 };
+use formula_app::repos::prelude::*;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{ClientStatus, Contact};
 use formula_domain::drawing::{Decision, Review, RevisionStatus};
@@ -71,7 +72,10 @@ pub async fn migrations_are_idempotent(db: &Db) {
             .total,
         0
     );
-    assert_eq!(Store::backend(db), db.backend().as_str());
+    assert_eq!(
+        formula_app::repos::Database::backend(db),
+        db.backend().as_str()
+    );
 }
 
 pub async fn users_round_trip_and_emails_are_unique(db: &Db) {

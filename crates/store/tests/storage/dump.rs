@@ -1,10 +1,11 @@
 //! The portable dump behind backup/restore/export/import: a database filled with fixtures
 //! dumps, loads into a fresh database of either backend, and dumps again to the same bytes.
 
+use formula_app::repos::prelude::*;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use formula_app::ports::{ApiToken, OutboxMail, SessionRecord, Store};
+use formula_app::ports::{ApiToken, OutboxMail, SessionRecord};
 use formula_domain::client::Contact;
 use formula_domain::project::ProjectRole;
 use formula_domain::task::TaskStatus;

@@ -1,8 +1,9 @@
 //! The job queue, scheduler leases and housekeeping, on both backends.
 
 use formula_app::jobs::{Housekeeping, JobQuery, JobQueue, JobStatus, KEEP_ACTIONS, NewJob};
-use formula_app::ports::{OutboxMail, SessionRecord, Store};
+use formula_app::ports::{OutboxMail, SessionRecord};
 use formula_app::query::AuditQuery;
+use formula_app::repos::prelude::*;
 use formula_domain::user::Role;
 use formula_store::Db;
 use time::Duration;

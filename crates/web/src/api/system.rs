@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use formula_domain::authz::{Action, Resource, authorize};
 
 use super::ApiResult;
 use super::docs::ProblemResponse;
@@ -13,15 +12,13 @@ use crate::state::AppState;
 /// Server status
 ///
 /// Readiness checks with their details, database pool usage, open HTTP connections,
-/// requests in flight, memory, version and uptime. Administrators only (the permission
-/// that shows the outbox). Cheap: no table scans.
+/// requests in flight, memory, version and uptime. Administrators only
+/// (`ViewSystemStatus`). Cheap: no table scans.
 #[utoipa::path(get, path = "/system/status", tag = "oversight", responses((status = 200, body = SystemStatus), (status = 403, response = ProblemResponse)))]
 pub async fn system_status(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<SystemStatus>> {
-    if !authorize(&caller.caller.actor, Action::ViewOutbox, &Resource::Global) {
-        return Err(formula_app::AppError::Forbidden.into());
-    }
+    state.services.check_system_status(&caller.caller)?;
     Ok(Json(crate::ops::system_status(&state).await))
 }

@@ -185,14 +185,7 @@ pub async fn edit_page(
     page: Page,
     Id(id): Id,
 ) -> Result<Response, PageError> {
-    let c = state.services.get_client(&page.caller, id).await?;
-    if !authorize(
-        &page.caller.actor,
-        Action::UpdateClient,
-        &Resource::Client { id },
-    ) {
-        return Err(PageError::App(AppError::Forbidden));
-    }
+    let c = state.services.client_for_edit(&page.caller, id).await?;
     let form = FormState::new(FIELDS)
         .with("name", c.name.clone())
         .with("client_type", c.client_type.clone().unwrap_or_default())

@@ -9,6 +9,7 @@ use axum::extract::{Multipart, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
+use formula_app::context::Caller;
 use formula_app::drawings::{DrawingDetail, DrawingQuery, DrawingRights, NewDrawing, ReviewInput};
 use formula_app::query::ScopeQuery;
 use formula_domain::drawing::{Decision, Drawing, DrawingKind, RevisionScheme, RevisionStatus};
@@ -60,12 +61,12 @@ struct RegisterPage {
 /// Scope items of a project as options, and their codes by id.
 async fn item_options(
     state: &AppState,
+    caller: &Caller,
     project_id: Uuid,
 ) -> Result<(Vec<Opt>, HashMap<Uuid, String>), PageError> {
     let items = state
         .services
-        .store
-        .list_scope_items(&ScopeQuery::all(project_id))
+        .list_scope_items(caller, project_id, ScopeQuery::all(project_id))
         .await?
         .items;
     let opts = items
@@ -106,7 +107,7 @@ async fn register(
         formula_domain::authz::Action::ViewScope,
         access,
     ) {
-        item_options(state, id).await?
+        item_options(state, &page.caller, id).await?
     } else {
         (Vec::new(), HashMap::new())
     };
@@ -229,7 +230,7 @@ pub async fn export(
         formula_domain::authz::Action::ViewScope,
         access,
     ) {
-        item_options(&state, id).await?.1
+        item_options(&state, &page.caller, id).await?.1
     } else {
         HashMap::new()
     };
@@ -271,7 +272,7 @@ async fn drawing_page(
         .drawing_rights(&page.caller, x.drawing.project_id, access)
         .await?;
     let items = if rights.manage {
-        item_options(state, project.id)
+        item_options(state, &page.caller, project.id)
             .await?
             .0
             .into_iter()

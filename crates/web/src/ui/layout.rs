@@ -229,7 +229,8 @@ impl Page {
                 label: "Outbox",
                 current: section == Section::Outbox,
             });
-            // The same administrators see the server's status.
+        }
+        if self.can(Action::ViewSystemStatus) {
             nav.push(NavItem {
                 href: "/system",
                 label: "System",

@@ -45,12 +45,7 @@ async fn tab(
     flash: Option<Flash>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
-    let (project, access, r) = s.readiness(&page.caller, id).await?;
-    let items = s
-        .store
-        .list_scope_items(&formula_app::query::ScopeQuery::all(id))
-        .await?
-        .items;
+    let (project, access, r, items) = s.readiness_with_items(&page.caller, id).await?;
     let status = if flash.as_ref().is_some_and(|f| f.kind == "error") {
         axum::http::StatusCode::CONFLICT
     } else {

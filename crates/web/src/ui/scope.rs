@@ -5,9 +5,11 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use formula_app::drawings::DrawingQuery;
 use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
+use formula_app::specs::SpecQuery;
 use formula_domain::errors::FieldErrors;
 use formula_domain::money::format_amount;
 use formula_domain::scope::{Quantity, ScopeItem, ScopeStatus};
@@ -584,17 +586,17 @@ async fn edit_page(
         units.push(Opt::new(item.unit.clone(), item.unit.clone()));
     }
     let status = form.status();
+    let linked = DrawingQuery {
+        scope_item_id: Some(item.id),
+        ..DrawingQuery::default()
+    };
     let drawings = s
-        .store
-        .list_drawings(item.project_id)
-        .await?
-        .into_iter()
-        .filter(|d| d.scope_item_ids.contains(&item.id))
-        .collect();
+        .list_drawings(&page.caller, item.project_id, &linked)
+        .await?;
     let specs = s
-        .store
-        .list_specs(item.project_id)
+        .list_specs(&page.caller, item.project_id, &SpecQuery::default())
         .await?
+        .items
         .into_iter()
         .filter(|x| x.scope_item_ids.contains(&item.id))
         .collect();

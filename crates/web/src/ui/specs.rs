@@ -183,8 +183,7 @@ async fn spec_page(
         .spec_rights(&page.caller, x.spec.project_id, access)
         .await?;
     let items = if rights.manage {
-        s.store
-            .list_scope_items(&ScopeQuery::all(project.id))
+        s.list_scope_items(&page.caller, project.id, ScopeQuery::all(project.id))
             .await?
             .items
             .into_iter()

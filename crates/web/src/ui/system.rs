@@ -5,8 +5,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use formula_app::AppError;
-use formula_domain::authz::Action;
 
 use crate::error::PageError;
 use crate::ops::{CheckStatus, SystemStatus};
@@ -68,9 +66,7 @@ impl SystemPage {
 }
 
 pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    if !page.can(Action::ViewOutbox) {
-        return Err(PageError::App(AppError::Forbidden));
-    }
+    state.services.check_system_status(&page.caller)?;
     let view = SystemPage {
         layout: page.layout(Section::System, "System"),
         s: crate::ops::system_status(&state).await,

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use formula_app::Services;
+
 use formula_web::metrics::Metrics;
-use formula_web::metrics::store::MeteredStore;
 use formula_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -16,20 +15,16 @@ use tower::ServiceExt;
 
 use crate::support::{Auth, PASSWORD, Resp, TestApp};
 
-/// A second router over the test app's database, with a `MeteredStore` and its own
+/// A second router over the test app's database, whose store calls are timed into its own
 /// registry, as the server wires them; the state gives the test the draining switch.
 fn metered(app: &TestApp, web: WebConfig) -> (Router, AppState) {
     let metrics = Arc::new(Metrics::new());
-    let store = Arc::new(MeteredStore::new(
-        app.services.store.clone(),
-        metrics.clone(),
-    ));
-    let services = Services::new(
-        store,
-        app.services.mailer.clone(),
-        (*app.services.config).clone(),
+    let observed = metrics.clone();
+    app.db.time_queries(
+        Arc::new(move |operation, elapsed| observed.observe_query(operation, elapsed)),
+        std::time::Duration::from_millis(250),
     );
-    let state = AppState::new(services, web).with_metrics(metrics);
+    let state = AppState::new(app.services.clone(), web).with_metrics(metrics);
     (formula_web::router(state.clone()), state)
 }
 
@@ -404,16 +399,9 @@ async fn slow_database_calls_are_logged_with_their_operation() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     // A zero threshold makes every call "slow", so the test needs no slow query.
-    let store = Arc::new(
-        MeteredStore::new(app.services.store.clone(), Arc::new(Metrics::new()))
-            .with_slow_threshold(std::time::Duration::ZERO),
-    );
-    let services = Services::new(
-        store,
-        app.services.mailer.clone(),
-        (*app.services.config).clone(),
-    );
-    let router = formula_web::router(AppState::new(services, WebConfig::default()));
+    app.db
+        .time_queries(Arc::new(|_, _| {}), std::time::Duration::ZERO);
+    let router = formula_web::router(AppState::new(app.services.clone(), WebConfig::default()));
     let out = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .json()

@@ -1,6 +1,7 @@
 //! A whole application over a real SQLite database in a temporary directory,
 //! called in process with `tower::ServiceExt::oneshot`.
 
+use formula_app::repos::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -133,6 +134,8 @@ impl Resp {
 pub struct TestApp {
     pub router: Router,
     pub services: Services,
+    /// The app's database, for what a test reads or arranges beneath the use cases.
+    pub db: Arc<formula_store::Db>,
     /// Where uploaded files are stored, and where uploads are spooled while they arrive.
     pub files: PathBuf,
     pub spool: PathBuf,
@@ -149,11 +152,12 @@ impl TestApp {
         let dir = TempDir::new();
         let db = formula_store::open(None, &dir.0).await.expect("open store");
         db.migrate().await.expect("migrate");
+        let db = Arc::new(db);
         let (files, spool) = (dir.0.join("uploads"), dir.0.join("uploads-tmp"));
         let blobs = formula_infra::blobs::LocalBlobs::open(files.clone(), spool.clone())
             .expect("uploads folder");
         let services = Services::new(
-            Arc::new(db),
+            db.clone(),
             Arc::new(formula_app::mail::NoMailer),
             AppConfig::default(),
         )
@@ -162,6 +166,7 @@ impl TestApp {
         TestApp {
             router,
             services,
+            db,
             files,
             spool,
             _dir: dir,
@@ -295,8 +300,7 @@ impl TestApp {
             .expect(201);
         let id: uuid::Uuid = id_of(&resp.json()).parse().expect("uuid");
         let user = self
-            .services
-            .store
+            .db
             .get_user(id)
             .await
             .expect("store")

@@ -1,0 +1,137 @@
+//! Users, their credentials (sessions, API tokens, password resets) and the mail outbox.
+
+use async_trait::async_trait;
+
+use formula_domain::audit::AuditEntry;
+use formula_domain::user::User;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::jobs::NewJob;
+use crate::query::{Page, UserQuery};
+
+/// A signed-in browser session. Only the hash of its token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub token_hash: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A personal API token. Only the hash of its secret is stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// First characters of the token, to recognise it in the list.
+    pub prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// An email as queued for delivery; also the admin-visible outbox when no SMTP is configured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxMail {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    /// `logged` (no SMTP configured), `sent` or `failed`.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// User accounts.
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    async fn count_users(&self) -> AppResult<i64>;
+    /// Fails with a `duplicate` conflict on `email` if the address is taken.
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;
+    /// Looks up by normalised email; returns the user and their password hash.
+    async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;
+    async fn list_users(&self, query: &UserQuery) -> AppResult<Page<User>>;
+    /// Saves all editable fields; a user set to disabled loses every session in the same transaction.
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> AppResult<User>;
+    /// Replaces the password hash and ends every session except `keep_session`.
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+}
+
+/// Sessions, personal API tokens, password resets and the mail outbox.
+#[async_trait]
+pub trait CredentialRepo: Send + Sync {
+    async fn insert_session(&self, session: &SessionRecord) -> AppResult<()>;
+    /// The session with this token hash and its user, whatever their state (the caller checks expiry and status).
+    async fn session_by_hash(&self, token_hash: &str) -> AppResult<Option<(SessionRecord, User)>>;
+    async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    async fn delete_session(&self, id: Uuid) -> AppResult<()>;
+    /// Removes sessions past their expiry; returns how many.
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
+    /// Sessions not yet past their absolute expiry at `now` (a gauge for metrics).
+    async fn count_active_sessions(&self, now: OffsetDateTime) -> AppResult<i64>;
+    async fn insert_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    async fn list_tokens(&self, user_id: Uuid) -> AppResult<Vec<ApiToken>>;
+    async fn token_by_hash(&self, token_hash: &str) -> AppResult<Option<(ApiToken, User)>>;
+    async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    /// Deletes the user's token; `false` if there was none with that id.
+    async fn delete_token(
+        &self,
+        user_id: Uuid,
+        token_id: Uuid,
+        audit: &AuditEntry,
+    ) -> AppResult<bool>;
+    /// Stores a reset token and, in the same transaction, enqueues `email` (the job that
+    /// mails the link), so the link is never stored without its email or mailed twice.
+    async fn insert_reset(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+        email: &NewJob,
+    ) -> AppResult<()>;
+    /// Atomically uses a reset token (unused and unexpired at `now`): marks it used, sets the
+    /// new password hash, ends all the user's sessions and audits. Returns the user id, or
+    /// `None` if the token is unknown, used or expired.
+    async fn consume_reset(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        new_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<Option<Uuid>>;
+    async fn insert_mail(&self, mail: &OutboxMail) -> AppResult<()>;
+    async fn list_mail(&self, limit: u32) -> AppResult<Vec<OutboxMail>>;
+}

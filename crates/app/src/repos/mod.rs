@@ -1,0 +1,106 @@
+//! The storage boundary: one repository trait per aggregate, each implemented by
+//! `formula-store` for SQLite and PostgreSQL. [`Store`] is all of them together, which is
+//! what the use cases hold.
+//!
+//! Every mutating method writes its change and the given audit entry in one transaction;
+//! updates are compare-and-set on `version` and return `AppError::Stale` when the stored
+//! version moved on. A new storage method is declared here, in its aggregate's trait, and
+//! written (with its SQL) in the store module of the same name; nothing else lists it.
+
+mod accounts;
+mod millwork;
+mod oversight;
+mod projects;
+
+use async_trait::async_trait;
+
+pub use accounts::{ApiToken, CredentialRepo, OutboxMail, SessionRecord, UserRepo};
+pub use millwork::{
+    AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
+};
+pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
+pub use projects::{ClientRepo, ProjectAccessRow, ProjectRepo, TaskRepo};
+
+use crate::error::AppResult;
+pub use crate::jobs::{Housekeeping, JobQueue};
+
+/// How busy the database connection pools are, for metrics and the admin status page.
+/// All zero when the store cannot tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PoolStatus {
+    /// Open connections (in use + idle).
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Most connections the pools may open.
+    pub max: u32,
+}
+
+/// The database itself: which one, whether it answers, how busy its pools are.
+#[async_trait]
+pub trait Database: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A trivial round trip, for readiness checks.
+    async fn ping(&self) -> AppResult<()>;
+    /// How long it takes right now to get a connection from the pool (the longest over the
+    /// pools, SQLite's writer included); the connection is given back at once. A sample of
+    /// the wait requests see, taken when metrics are scraped.
+    async fn pool_acquire_wait(&self) -> AppResult<std::time::Duration>;
+    /// Connection pool usage, read without I/O.
+    fn pool_status(&self) -> PoolStatus {
+        PoolStatus::default()
+    }
+}
+
+/// Persistence: every repository, as the use cases hold it (`Arc<dyn Store>`).
+pub trait Store:
+    Database
+    + UserRepo
+    + CredentialRepo
+    + ClientRepo
+    + ProjectRepo
+    + TaskRepo
+    + ScopeRepo
+    + ReadinessRepo
+    + DrawingRepo
+    + SpecRepo
+    + AttachmentRepo
+    + DashboardRepo
+    + AuditRepo
+    + JobQueue
+    + Housekeeping
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: Database
+        + UserRepo
+        + CredentialRepo
+        + ClientRepo
+        + ProjectRepo
+        + TaskRepo
+        + ScopeRepo
+        + ReadinessRepo
+        + DrawingRepo
+        + SpecRepo
+        + AttachmentRepo
+        + DashboardRepo
+        + AuditRepo
+        + JobQueue
+        + Housekeeping
+        + 'static
+{
+}
+
+/// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
+/// makes their methods callable on a concrete store (on `dyn Store` they already are).
+pub mod prelude {
+    pub use super::{
+        AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CredentialRepo as _,
+        DashboardRepo as _, Database as _, DrawingRepo as _, Housekeeping as _, JobQueue as _,
+        ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _, SpecRepo as _, TaskRepo as _,
+        UserRepo as _,
+    };
+}
