@@ -128,6 +128,20 @@ async fn postgres_long_tables_are_dumped_page_by_page() {
 }
 
 #[tokio::test]
+async fn sqlite_dump_tables_match_the_migrated_schema() {
+    let t = support::sqlite().await;
+    dump::tables_match_the_migrated_schema(&t).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_dump_tables_match_the_migrated_schema() {
+    let t = support::postgres().await;
+    dump::tables_match_the_migrated_schema(&t).await;
+    t.finish().await;
+}
+
+#[tokio::test]
 async fn sqlite_loading_refuses_non_empty_targets_and_rolls_back() {
     let t = support::sqlite().await;
     dump::loading_refuses_non_empty_targets_and_rolls_back(&t.db).await;

@@ -1,0 +1,461 @@
+//! The dumped tables: names, columns with their kinds, keys, and the order they load in.
+
+use super::values::Kind;
+
+/// One dumped table: its columns in schema order and its primary key (the dump order).
+pub(super) struct Table {
+    /// The table's name, which is also its archive entry's (`data/<name>.jsonl`).
+    pub(super) name: &'static str,
+    /// Every column, in the schema's order (the order of a dumped line's keys).
+    pub(super) columns: &'static [(&'static str, Kind)],
+    /// The primary key: rows are dumped in its order.
+    pub(super) key: &'static [&'static str],
+}
+
+use Kind::{Date as D, Float as F, Int as I, Int4 as I4, Text as T, Ts as TS, Uuid as U};
+
+/// Every dumped table, parents before the tables that reference them.
+///
+/// `sessions` and `password_resets` are left out on purpose: they are short-lived
+/// credentials, worthless after a move and dangerous in an archive; a restore clears them
+/// (see [`CLEARED_NOT_DUMPED`]) and everyone signs in again. So is `scheduler_leases`,
+/// which only says which running instance leads the scheduler.
+///
+/// A migration that adds a table or a column adds it here too (a table after the tables it
+/// references); until it does, [`Db::dump_schema_mismatches`](crate::Db::dump_schema_mismatches)
+/// names what is missing and a storage test fails on either backend.
+pub(super) const TABLES: &[Table] = &[
+    Table {
+        name: "clients",
+        columns: &[
+            ("id", U),
+            ("name", T),
+            ("client_type", T),
+            ("status", T),
+            ("address", T),
+            ("website", T),
+            ("notes", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "contacts",
+        columns: &[
+            ("id", U),
+            ("client_id", U),
+            ("name", T),
+            ("role", T),
+            ("email", T),
+            ("phone", T),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "users",
+        columns: &[
+            ("id", U),
+            ("email", T),
+            ("name", T),
+            ("role", T),
+            ("job_title", T),
+            ("phone", T),
+            ("skills", T),
+            ("status", T),
+            ("client_id", U),
+            ("password_hash", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("id", U),
+            ("user_id", U),
+            ("name", T),
+            ("prefix", T),
+            ("token_hash", T),
+            ("created_at", TS),
+            ("expires_at", TS),
+            ("last_used_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "mail_outbox",
+        columns: &[
+            ("id", U),
+            ("to_address", T),
+            ("subject", T),
+            ("body", T),
+            ("status", T),
+            ("created_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "projects",
+        columns: &[
+            ("id", U),
+            ("code", T),
+            ("name", T),
+            ("client_id", U),
+            ("sector", T),
+            ("business_line", T),
+            ("priority", T),
+            ("status", T),
+            ("manager_id", U),
+            ("start_date", D),
+            ("end_date", D),
+            ("contract_value_minor", I),
+            ("budget_minor", I),
+            ("currency", T),
+            ("location", T),
+            ("contract_number", T),
+            ("description", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "project_members",
+        columns: &[
+            ("project_id", U),
+            ("user_id", U),
+            ("role", T),
+            ("added_at", TS),
+        ],
+        key: &["project_id", "user_id"],
+    },
+    Table {
+        name: "tasks",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("title", T),
+            ("description", T),
+            ("status", T),
+            ("priority", T),
+            ("assignee_id", U),
+            ("start_date", D),
+            ("due_date", D),
+            ("estimated_hours", F),
+            ("actual_hours", F),
+            ("progress", I4),
+            ("completed_at", TS),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "scope_groups",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("name", T),
+            ("letter", T),
+            ("position", I),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "scope_items",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("group_id", U),
+            ("code", T),
+            ("name", T),
+            ("description", T),
+            ("location", T),
+            ("quantity_milli", I),
+            ("unit", T),
+            ("unit_price_minor", I),
+            ("total_minor", I),
+            ("budget_cost_minor", I),
+            ("actual_cost_minor", I),
+            ("status", T),
+            ("progress", I4),
+            ("drawing_required", I4),
+            ("spec_required", I4),
+            ("position", I),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+            ("released_at", TS),
+            ("released_by", U),
+            ("release_note", T),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "drawings",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("number", T),
+            ("title", T),
+            ("kind", T),
+            ("area", T),
+            ("scheme", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "drawing_revisions",
+        columns: &[
+            ("id", U),
+            ("drawing_id", U),
+            ("seq", I),
+            ("label", T),
+            ("status", T),
+            ("notes", T),
+            ("file_name", T),
+            ("file_size", I),
+            ("file_sha256", T),
+            ("file_mime", T),
+            ("blob_key", T),
+            ("uploaded_by", U),
+            ("uploaded_at", TS),
+            ("submitted_at", TS),
+            ("decided_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "drawing_reviews",
+        columns: &[
+            ("id", U),
+            ("revision_id", U),
+            ("reviewer_id", U),
+            ("reviewer_name", T),
+            ("decision", T),
+            ("comments", T),
+            ("at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "drawing_scope_items",
+        columns: &[("drawing_id", U), ("scope_item_id", U)],
+        key: &["drawing_id", "scope_item_id"],
+    },
+    Table {
+        name: "specs",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("code", T),
+            ("description", T),
+            ("category", T),
+            ("material", T),
+            ("finish", T),
+            ("colour", T),
+            ("dimensions", T),
+            ("hardware", T),
+            ("quantity_milli", I),
+            ("unit", T),
+            ("unit_cost_minor", I),
+            ("total_minor", I),
+            ("supplier", T),
+            ("supplier_contact", T),
+            ("part_number", T),
+            ("lead_time_days", I4),
+            ("location", T),
+            ("phase", T),
+            ("needed_on", D),
+            ("status", T),
+            ("procurement", T),
+            ("po_number", T),
+            ("order_date", D),
+            ("expected_delivery", D),
+            ("delivered_milli", I),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "spec_reviews",
+        columns: &[
+            ("id", U),
+            ("spec_id", U),
+            ("reviewer_id", U),
+            ("reviewer_name", T),
+            ("decision", T),
+            ("comments", T),
+            ("at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "spec_scope_items",
+        columns: &[("spec_id", U), ("scope_item_id", U)],
+        key: &["spec_id", "scope_item_id"],
+    },
+    Table {
+        name: "spec_drawings",
+        columns: &[("spec_id", U), ("drawing_id", U)],
+        key: &["spec_id", "drawing_id"],
+    },
+    Table {
+        name: "project_settings",
+        columns: &[
+            ("project_id", U),
+            ("require_materials_ordered", I4),
+            ("client_approvals", I4),
+        ],
+        key: &["project_id"],
+    },
+    Table {
+        name: "project_reviewers",
+        columns: &[("project_id", U), ("user_id", U)],
+        key: &["project_id", "user_id"],
+    },
+    Table {
+        name: "audit_log",
+        columns: &[
+            ("id", U),
+            ("at", TS),
+            ("actor_id", U),
+            ("actor_name", T),
+            ("action", T),
+            ("entity_type", T),
+            ("entity_id", U),
+            ("entity_label", T),
+            ("changes", T),
+            ("request_id", T),
+            ("ip", T),
+            ("user_agent", T),
+        ],
+        key: &["id"],
+    },
+    // Migration 0002. Jobs are kept: a queued email or a dead job an admin has yet to look
+    // at is data; a stale `locked_until` simply expires after the move.
+    Table {
+        name: "jobs",
+        columns: &[
+            ("id", U),
+            ("kind", T),
+            ("payload", T),
+            ("status", T),
+            ("attempts", I4),
+            ("max_attempts", I4),
+            ("run_at", TS),
+            ("locked_by", T),
+            ("locked_until", TS),
+            ("last_error", T),
+            ("unique_key", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("finished_at", TS),
+        ],
+        key: &["id"],
+    },
+    // Migration 0009. Pending file removals travel too, so a restored server still removes
+    // the files the archive carries for records that were already deleted.
+    Table {
+        name: "attachments",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("owner_kind", T),
+            ("owner_id", U),
+            ("purpose", T),
+            ("caption", T),
+            ("file_name", T),
+            ("file_size", I),
+            ("file_sha256", T),
+            ("file_mime", T),
+            ("blob_key", T),
+            ("uploaded_by", U),
+            ("uploaded_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "deleted_files",
+        columns: &[("blob_key", T)],
+        key: &["blob_key"],
+    },
+];
+
+/// Tables a restore empties (with `--force`) but a dump never holds: ephemeral
+/// credentials that belong to the database being replaced. Cleared before the dumped tables
+/// because they reference `users`.
+pub(super) const CLEARED_NOT_DUMPED: &[&str] = &["sessions", "password_resets", "scheduler_leases"];
+
+/// Tables that triggers keep from the dumped ones (migration 0010): never dumped, and
+/// rebuilt as a load inserts the rows they are derived from.
+pub(super) const DERIVED: &[&str] = &["project_rollups"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_declared_once_with_their_keys() {
+        let mut seen = std::collections::BTreeSet::new();
+        for t in TABLES {
+            assert!(seen.insert(t.name), "{} twice", t.name);
+            for k in t.key {
+                assert!(t.columns.iter().any(|(c, _)| c == k), "{}.{k}", t.name);
+            }
+        }
+        for t in CLEARED_NOT_DUMPED {
+            assert!(!seen.contains(t));
+        }
+    }
+
+    /// docs/operations.md ("What an archive holds") lists the dumped tables in load order
+    /// and names every table left out on purpose.
+    #[test]
+    fn operations_doc_lists_the_dumped_tables_in_order() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/operations.md");
+        let doc = std::fs::read_to_string(path).expect("docs/operations.md");
+        let start = doc
+            .find("Tables, parents first")
+            .expect("a paragraph starting \"Tables, parents first\"");
+        let rest = &doc[start..];
+        let (listed, left_out) = rest
+            .split_once("**Not included")
+            .expect("followed by \"**Not included\"");
+        let left_out = left_out.split("\n\n").next().unwrap_or_default();
+        // Backticked names, in order: every other piece between backticks.
+        let names = |text: &str| -> Vec<String> {
+            text.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        let dumped: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        assert_eq!(names(listed), dumped, "docs/operations.md vs TABLES");
+        let left_out = names(left_out);
+        for t in CLEARED_NOT_DUMPED.iter().chain(DERIVED) {
+            assert!(left_out.iter().any(|n| n == t), "docs/operations.md: {t}");
+        }
+    }
+}
