@@ -1,6 +1,7 @@
 //! Builders for domain values, and assertions shared by the cases.
 
 use formula_app::error::AppError;
+use formula_app::query::Paging;
 use formula_domain::audit::{AuditEntry, FieldChange};
 use formula_domain::client::{Client, ClientStatus};
 use formula_domain::drawing::{Drawing, DrawingKind, Revision, RevisionScheme, RevisionStatus};
@@ -360,4 +361,14 @@ pub fn attachment(
         uploaded_by_name: None,
         uploaded_at: now(),
     }
+}
+
+/// Page `page` of `limit` rows.
+pub fn paging(limit: u32, page: u64) -> Paging {
+    Paging::new(Some(page), Some(limit)).unwrap()
+}
+
+/// The codes of a page of projects, in order.
+pub fn codes(page: &formula_app::query::Page<formula_domain::project::Project>) -> Vec<&str> {
+    page.items.iter().map(|p| p.code.as_str()).collect()
 }

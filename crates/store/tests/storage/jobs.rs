@@ -513,3 +513,15 @@ pub async fn jobs_are_counted_by_status(db: &Db) {
         ]
     );
 }
+
+both_backends! {
+    reset_link_and_its_email_are_stored_together,
+    jobs_are_claimed_in_order_when_due,
+    concurrent_claimers_each_get_different_jobs,
+    failed_jobs_back_off_then_die_and_can_be_retried,
+    completing_records_the_mail_once,
+    expired_locks_go_back_to_the_queue,
+    a_lease_has_one_holder_until_it_expires,
+    housekeeping_removes_only_what_is_stale,
+    jobs_are_counted_by_status,
+}

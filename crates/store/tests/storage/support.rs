@@ -1,5 +1,6 @@
 //! A fresh, migrated database per test, on either backend.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use formula_store::Db;
@@ -39,6 +40,15 @@ enum Cleanup {
 pub struct TestDb {
     pub db: Db,
     cleanup: Cleanup,
+}
+
+/// A case taking `&Db` is handed the `TestDb` itself (see `both_backends!`).
+impl Deref for TestDb {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        &self.db
+    }
 }
 
 impl TestDb {

@@ -1,0 +1,20 @@
+//! End-to-end tests of the `formula-pm` binary: one test binary, one module per area.
+//! Each test starts the real server on a free loopback port with its own data directory.
+
+// Tests may panic on failure; that is how they report it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The WebDriver client the browser tests drive Chromium with.
+mod webdriver;
+
+mod backup;
+mod backup_s3;
+mod browser;
+mod jobs;
+mod metrics;
+mod pg;
+mod process;
+mod redis;
+mod resilience;
+mod shutdown;
+mod tls;

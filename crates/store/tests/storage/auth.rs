@@ -1,0 +1,343 @@
+//! What signing in keeps: sessions, API tokens and password-reset tokens.
+
+use formula_app::error::AppError;
+use formula_app::ports::{ApiToken, SessionRecord};
+use formula_app::query::AuditQuery;
+use formula_app::repos::prelude::*;
+use formula_domain::user::{Role, User, UserStatus};
+use formula_store::Db;
+use uuid::Uuid;
+
+use crate::fixtures::{self as f, days, now};
+use crate::world::{add_user, audit_count};
+
+fn session(user: &User, hash: &str, expires_in: time::Duration) -> SessionRecord {
+    let at = now();
+    SessionRecord {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        token_hash: hash.into(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at + expires_in,
+        ip: Some("10.0.0.1".into()),
+        user_agent: None,
+    }
+}
+
+pub async fn sessions_are_stored_found_and_expired(db: &Db) {
+    let u = add_user(db, "s@example.com", "Sam", Role::Designer).await;
+    let live = session(&u, "hash-live", days(1));
+    let old = session(&u, "hash-old", -days(1));
+    db.insert_session(&live).await.unwrap();
+    db.insert_session(&old).await.unwrap();
+
+    let (found, user) = db.session_by_hash("hash-live").await.unwrap().unwrap();
+    assert_eq!(found, live);
+    assert_eq!(user, u);
+    assert!(db.session_by_hash("nope").await.unwrap().is_none());
+
+    let later = now() + time::Duration::minutes(5);
+    db.touch_session(live.id, later).await.unwrap();
+    assert_eq!(
+        db.session_by_hash("hash-live")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .last_seen_at,
+        later
+    );
+
+    assert_eq!(db.delete_expired_sessions(now()).await.unwrap(), 1);
+    assert!(db.session_by_hash("hash-old").await.unwrap().is_none());
+    assert!(db.session_by_hash("hash-live").await.unwrap().is_some());
+
+    db.delete_session(live.id).await.unwrap();
+    assert!(db.session_by_hash("hash-live").await.unwrap().is_none());
+    db.delete_session(live.id)
+        .await
+        .expect("deleting twice is harmless");
+}
+
+pub async fn active_sessions_are_counted_until_they_expire(db: &Db) {
+    assert_eq!(db.count_active_sessions(now()).await.unwrap(), 0);
+    let u = add_user(db, "count@example.com", "Cora", Role::Designer).await;
+    let v = add_user(db, "count2@example.com", "Cyd", Role::Designer).await;
+    db.insert_session(&session(&u, "count-a", days(1)))
+        .await
+        .unwrap();
+    db.insert_session(&session(&v, "count-b", days(2)))
+        .await
+        .unwrap();
+    db.insert_session(&session(&u, "count-old", -days(1)))
+        .await
+        .unwrap();
+    assert_eq!(db.count_active_sessions(now()).await.unwrap(), 2);
+    // Later on, only the two-day session is still live.
+    let later = now() + days(1) + time::Duration::hours(1);
+    assert_eq!(db.count_active_sessions(later).await.unwrap(), 1);
+    let pool = db.pool_status();
+    assert!(pool.max >= 1 && pool.idle <= pool.size, "{pool:?}");
+}
+
+pub async fn disabling_a_user_ends_their_sessions(db: &Db) {
+    let admin = add_user(db, "admin@example.com", "Admin", Role::Admin).await;
+    let u = add_user(db, "d@example.com", "Dee", Role::Craftsman).await;
+    db.insert_session(&session(&u, "d-1", days(1)))
+        .await
+        .unwrap();
+    db.insert_session(&session(&admin, "a-1", days(1)))
+        .await
+        .unwrap();
+    let mut next = u.clone();
+    next.name = "Dee Renamed".into();
+    db.update_user(
+        &next,
+        1,
+        &f::audit(Some(&admin), "update", "user", u.id, "d"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        db.session_by_hash("d-1").await.unwrap().is_some(),
+        "other edits keep sessions"
+    );
+    next.status = UserStatus::Disabled;
+    db.update_user(
+        &next,
+        2,
+        &f::audit(Some(&admin), "update", "user", u.id, "d"),
+    )
+    .await
+    .unwrap();
+    assert!(db.session_by_hash("d-1").await.unwrap().is_none());
+    assert!(db.session_by_hash("a-1").await.unwrap().is_some());
+}
+
+pub async fn set_password_keeps_only_the_current_session(db: &Db) {
+    let u = add_user(db, "p@example.com", "Pat", Role::Designer).await;
+    let here = session(&u, "p-here", days(1));
+    db.insert_session(&here).await.unwrap();
+    db.insert_session(&session(&u, "p-phone", days(1)))
+        .await
+        .unwrap();
+    db.set_password(
+        u.id,
+        "new-hash",
+        Some(here.id),
+        &f::audit(Some(&u), "change_password", "user", u.id, "p"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.user_credentials("p@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "new-hash"
+    );
+    assert!(db.session_by_hash("p-here").await.unwrap().is_some());
+    assert!(db.session_by_hash("p-phone").await.unwrap().is_none());
+    assert_eq!(
+        db.get_user(u.id).await.unwrap().unwrap().version,
+        1,
+        "a password is not a profile edit"
+    );
+
+    db.set_password(
+        u.id,
+        "newer-hash",
+        None,
+        &f::audit(Some(&u), "change_password", "user", u.id, "p"),
+    )
+    .await
+    .unwrap();
+    assert!(db.session_by_hash("p-here").await.unwrap().is_none());
+    assert_eq!(audit_count(db, "user", u.id).await, 3);
+
+    let err = db
+        .set_password(
+            Uuid::now_v7(),
+            "h",
+            None,
+            &f::audit(None, "x", "user", u.id, "p"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
+}
+
+pub async fn api_tokens_are_stored_found_and_revoked(db: &Db) {
+    let u = add_user(db, "t@example.com", "Tia", Role::ProjectManager).await;
+    let other = add_user(db, "o@example.com", "Oz", Role::ProjectManager).await;
+    let token = ApiToken {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        name: "CI".into(),
+        prefix: "fpm_abcdef".into(),
+        created_at: now(),
+        expires_at: Some(now() + days(30)),
+        last_used_at: None,
+    };
+    db.insert_token(
+        &token,
+        "tok-hash",
+        &f::audit(Some(&u), "create", "api_token", token.id, "CI"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.list_tokens(u.id).await.unwrap(), vec![token.clone()]);
+    assert!(db.list_tokens(other.id).await.unwrap().is_empty());
+
+    let (found, owner) = db.token_by_hash("tok-hash").await.unwrap().unwrap();
+    assert_eq!((found, owner.id), (token.clone(), u.id));
+    assert!(db.token_by_hash("other").await.unwrap().is_none());
+
+    let used = now();
+    db.touch_token(token.id, used).await.unwrap();
+    assert_eq!(
+        db.list_tokens(u.id).await.unwrap()[0].last_used_at,
+        Some(used)
+    );
+
+    let revoke = |by: &User| f::audit(Some(by), "delete", "api_token", token.id, "CI");
+    assert!(
+        !db.delete_token(other.id, token.id, &revoke(&other))
+            .await
+            .unwrap(),
+        "only the owner's token"
+    );
+    assert!(db.delete_token(u.id, token.id, &revoke(&u)).await.unwrap());
+    assert!(!db.delete_token(u.id, token.id, &revoke(&u)).await.unwrap());
+    assert!(db.token_by_hash("tok-hash").await.unwrap().is_none());
+    assert_eq!(
+        audit_count(db, "api_token", token.id).await,
+        2,
+        "create and the one real delete"
+    );
+}
+
+fn reset_mail() -> formula_app::jobs::NewJob {
+    formula_app::jobs::NewJob::email("r@example.com", "Reset", "Open the link")
+}
+
+pub async fn reset_tokens_work_once_and_expire(db: &Db) {
+    let u = add_user(db, "r@example.com", "Rae", Role::Designer).await;
+    db.insert_session(&session(&u, "r-1", days(1)))
+        .await
+        .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-ok",
+        now() + time::Duration::hours(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-sibling",
+        now() + time::Duration::hours(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    db.insert_reset(
+        u.id,
+        "reset-expired",
+        now() - time::Duration::seconds(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    let entry = f::audit(None, "reset_password", "user", Uuid::nil(), "");
+
+    assert_eq!(
+        db.consume_reset("reset-expired", now(), "h1", &entry)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.consume_reset("unknown", now(), "h1", &entry)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.user_credentials("r@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "argon2-hash"
+    );
+
+    assert_eq!(
+        db.consume_reset("reset-ok", now(), "h2", &entry)
+            .await
+            .unwrap(),
+        Some(u.id)
+    );
+    assert_eq!(
+        db.user_credentials("r@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "h2"
+    );
+    assert!(
+        db.session_by_hash("r-1").await.unwrap().is_none(),
+        "a reset ends every session"
+    );
+    assert_eq!(
+        db.consume_reset("reset-ok", now(), "h3", &entry)
+            .await
+            .unwrap(),
+        None,
+        "used once only"
+    );
+    assert_eq!(
+        db.consume_reset("reset-sibling", now(), "h3", &entry)
+            .await
+            .unwrap(),
+        None,
+        "other links retired"
+    );
+    assert_eq!(
+        db.user_credentials("r@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "h2"
+    );
+
+    let trail = db
+        .list_audit(&AuditQuery {
+            action: Some("reset_password".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.total, 1);
+    assert_eq!(
+        (
+            trail.items[0].entity_id,
+            trail.items[0].entity_label.as_str()
+        ),
+        (u.id, "r@example.com")
+    );
+}
+
+both_backends! {
+    sessions_are_stored_found_and_expired,
+    active_sessions_are_counted_until_they_expire,
+    disabling_a_user_ends_their_sessions,
+    set_password_keeps_only_the_current_session,
+    api_tokens_are_stored_found_and_revoked,
+    reset_tokens_work_once_and_expire,
+}

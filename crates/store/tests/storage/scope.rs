@@ -1,0 +1,261 @@
+//! The scope of work: groups and items, their order, totals and versions, and
+//! all-or-nothing saves.
+
+use formula_app::error::AppError;
+use formula_app::query::ScopeQuery;
+use formula_app::repos::prelude::*;
+use formula_domain::scope::ScopeStatus;
+use formula_store::Db;
+use uuid::Uuid;
+
+use crate::fixtures::{self as f, assert_duplicate, assert_stale, paging};
+use crate::world::{audit_count, world};
+
+pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
+    let w = world(db).await;
+    let by = |what: &str, id: Uuid| f::audit(Some(&w.pm), what, "scope", id, "s");
+    let millwork = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let electrical = f::scope_group(&w.p1, "Electrical", "E", 1);
+    let inserted = db
+        .insert_scope_groups(
+            &[millwork.clone(), electrical.clone()],
+            &[by("create", millwork.id)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(inserted, 2);
+    assert_eq!(audit_count(db, "scope", millwork.id).await, 1);
+    // Inserting defaults again (a second first visit) adds nothing.
+    let again = f::scope_group(&w.p1, "millwork", "Q", 5);
+    assert_eq!(db.insert_scope_groups(&[again], &[]).await.unwrap(), 0);
+    // Another project may use the same names.
+    let other = f::scope_group(&w.p2, "Millwork", "M", 0);
+    db.save_scope(std::slice::from_ref(&other), &[], &[], &[])
+        .await
+        .unwrap();
+    // A duplicate name in a plain insert is a precise conflict.
+    let dup = f::scope_group(&w.p1, "ELECTRICAL", "X", 3);
+    assert_duplicate(
+        db.save_scope(&[dup], &[], &[], &[]).await.unwrap_err(),
+        "name",
+    );
+
+    // Items append to the end of their group, in insertion order.
+    let a = f::scope_item(&millwork, "WSC-M-001", 2, Some(150_000), 50);
+    let b = f::scope_item(&millwork, "WSC-M-002", 1, Some(100_000), 0);
+    let c = f::scope_item(&electrical, "WSC-E-001", 10, None, 100);
+    db.save_scope(
+        &[],
+        &[a.clone(), b.clone(), c.clone()],
+        &[],
+        &[by("create", a.id)],
+    )
+    .await
+    .unwrap();
+    let all = db
+        .list_scope_items(&ScopeQuery::all(w.p1.id))
+        .await
+        .unwrap();
+    let order: Vec<&str> = all.items.iter().map(|i| i.code.as_str()).collect();
+    assert_eq!(order, ["WSC-M-001", "WSC-M-002", "WSC-E-001"]);
+    assert_eq!(all.items[1].position, 1);
+    let stored = db.get_scope_item(a.id).await.unwrap().unwrap();
+    assert_eq!(stored.quantity, a.quantity);
+    assert_eq!(stored.total_minor, Some(300_000));
+    assert_eq!(stored.group_name, "Millwork");
+    assert!(stored.drawing_required && !stored.spec_required);
+    assert_eq!(stored.currency, w.p1.currency);
+
+    // Codes are unique per project, whatever their case.
+    let clash = f::scope_item(&electrical, "wsc-m-001", 1, None, 0);
+    assert_duplicate(
+        db.save_scope(&[], &[clash], &[], &[]).await.unwrap_err(),
+        "code",
+    );
+    let mut codes = db.scope_item_codes(w.p1.id).await.unwrap();
+    codes.sort();
+    assert_eq!(codes, ["WSC-E-001", "WSC-M-001", "WSC-M-002"]);
+
+    // Filters and paging.
+    let q = ScopeQuery {
+        project_id: w.p1.id,
+        group_id: Some(millwork.id),
+        q: Some("m-002".into()),
+        paging: paging(10, 1),
+        ..Default::default()
+    };
+    let page = db.list_scope_items(&q).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (1, 1));
+
+    // Project progress is weighted by item totals: (300,000×50 + 100,000×0) / 400,000 = 37.5 → 38;
+    // the unpriced item weighs nothing while others are priced.
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (3, 38));
+
+    // Updates are compare-and-set; a stale one changes nothing.
+    let mut next = stored.clone();
+    next.progress = 100;
+    next.status = ScopeStatus::Completed;
+    db.save_scope(&[], &[], &[(next.clone(), 1)], &[by("update", a.id)])
+        .await
+        .unwrap();
+    let err = db
+        .save_scope(&[], &[], &[(next.clone(), 1)], &[by("update", a.id)])
+        .await
+        .unwrap_err();
+    assert_stale(err);
+    let saved = db.get_scope_item(a.id).await.unwrap().unwrap();
+    assert_eq!((saved.version, saved.progress), (2, 100));
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!(p.progress, 75);
+
+    // Repricing and cancelling move the roll-up with them: b at 300,000 weighs as much as
+    // a, then b cancelled weighs nothing and is no longer counted; reinstated, it is again.
+    let b_stored = db.get_scope_item(b.id).await.unwrap().unwrap();
+    let mut repriced = b_stored.clone();
+    repriced.unit_price_minor = Some(300_000);
+    repriced.total_minor = Some(300_000);
+    db.save_scope(&[], &[], &[(repriced.clone(), 1)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (3, 50));
+    let mut cancelled = repriced.clone();
+    cancelled.status = ScopeStatus::Cancelled;
+    db.save_scope(&[], &[], &[(cancelled.clone(), 2)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (2, 100));
+    let mut reinstated = cancelled.clone();
+    reinstated.status = ScopeStatus::InProgress;
+    db.save_scope(&[], &[], &[(reinstated, 3)], &[by("update", b.id)])
+        .await
+        .unwrap();
+    let p = db.get_project(w.p1.id).await.unwrap().unwrap();
+    assert_eq!((p.scope_items, p.progress), (3, 50));
+
+    // Moving: to the front of another group, then back; positions stay dense.
+    let moved = db
+        .move_scope_item(b.id, 4, electrical.id, 0, &by("move", b.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.group_id, moved.position, moved.version),
+        (electrical.id, 0, 5)
+    );
+    let e: Vec<i64> = db
+        .list_scope_items(&ScopeQuery {
+            group_id: Some(electrical.id),
+            ..ScopeQuery::all(w.p1.id)
+        })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.position)
+        .collect();
+    assert_eq!(e, [0, 1]);
+    assert_stale(
+        db.move_scope_item(b.id, 4, millwork.id, 0, &by("move", b.id))
+            .await
+            .unwrap_err(),
+    );
+
+    // Groups reorder; a group with items cannot be deleted, an empty one can.
+    db.reorder_scope_groups(
+        w.p1.id,
+        &[electrical.id, millwork.id],
+        &by("move", electrical.id),
+    )
+    .await
+    .unwrap();
+    let groups = db.list_scope_groups(w.p1.id).await.unwrap();
+    assert_eq!(groups[0].id, electrical.id);
+    let err = db
+        .delete_scope_group(electrical.id, 1, &by("delete", electrical.id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Conflict {
+                code: "has_dependents",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut renamed = groups[0].clone();
+    renamed.name = "Electrical works".into();
+    let renamed = db
+        .update_scope_group(&renamed, 1, &by("update", electrical.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.version),
+        ("Electrical works", 2)
+    );
+    assert_stale(
+        db.update_scope_group(&renamed, 1, &by("update", electrical.id))
+            .await
+            .unwrap_err(),
+    );
+    let empty = f::scope_group(&w.p1, "Spare", "S", 9);
+    db.save_scope(std::slice::from_ref(&empty), &[], &[], &[])
+        .await
+        .unwrap();
+    db.delete_scope_group(empty.id, 1, &by("delete", empty.id))
+        .await
+        .unwrap();
+    assert!(db.get_scope_group(empty.id).await.unwrap().is_none());
+
+    // Deleting an item is compare-and-set too; deleting the project removes its scope.
+    assert_stale(
+        db.delete_scope_item(c.id, 7, &by("delete", c.id))
+            .await
+            .unwrap_err(),
+    );
+    db.delete_scope_item(c.id, 1, &by("delete", c.id))
+        .await
+        .unwrap();
+    assert!(db.get_scope_item(c.id).await.unwrap().is_none());
+    let p2 = db.get_project(w.p2.id).await.unwrap().unwrap();
+    db.delete_project(p2.id, p2.version, &by("delete", p2.id))
+        .await
+        .unwrap();
+    assert!(db.get_scope_group(other.id).await.unwrap().is_none());
+}
+
+/// A failed save writes nothing: the group and item of a batch whose last change is stale
+/// are rolled back with it.
+pub async fn scope_saves_are_all_or_nothing(db: &Db) {
+    let w = world(db).await;
+    let g = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let a = f::scope_item(&g, "WSC-M-001", 1, Some(100), 0);
+    db.save_scope(std::slice::from_ref(&g), std::slice::from_ref(&a), &[], &[])
+        .await
+        .unwrap();
+    let extra_group = f::scope_group(&w.p1, "Joinery", "J", 1);
+    let extra_item = f::scope_item(&g, "WSC-M-002", 1, None, 0);
+    let mut stale = a.clone();
+    stale.name = "Changed".into();
+    let err = db
+        .save_scope(
+            std::slice::from_ref(&extra_group),
+            std::slice::from_ref(&extra_item),
+            &[(stale, 9)],
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert_stale(err);
+    assert!(db.get_scope_group(extra_group.id).await.unwrap().is_none());
+    assert!(db.get_scope_item(extra_item.id).await.unwrap().is_none());
+    assert_eq!(db.get_scope_item(a.id).await.unwrap().unwrap().name, a.name);
+}
+
+both_backends! {
+    scope_groups_and_items_keep_order_totals_and_versions,
+    scope_saves_are_all_or_nothing,
+}

@@ -1,0 +1,172 @@
+//! Specifications: review settings, releases and imports.
+
+use formula_app::ports::ReviewSettings;
+use formula_app::repos::prelude::*;
+use formula_domain::spec::{Procurement, Spec, SpecDecision, SpecReview, SpecStatus};
+use formula_store::Db;
+use uuid::Uuid;
+
+use crate::fixtures::{self as f, assert_duplicate, assert_stale, now, today};
+use crate::world::world;
+
+pub async fn specs_settings_and_releases_round_trip(db: &Db) {
+    let w = world(db).await;
+    let g = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let item = f::scope_item(&g, "WSC-M-001", 1, None, 0);
+    db.save_scope(
+        std::slice::from_ref(&g),
+        std::slice::from_ref(&item),
+        &[],
+        &[],
+    )
+    .await
+    .unwrap();
+    let d = f::drawing(&w.p1, "SD-1", vec![]);
+    db.insert_drawing(&d, &f::audit(Some(&w.pm), "create", "drawing", d.id, "d"))
+        .await
+        .unwrap();
+    let by = |id: Uuid| f::audit(Some(&w.pm), "spec", "spec", id, "s");
+    let mut s = f::spec(&w.p1, "V-01");
+    s.scope_item_ids = vec![item.id];
+    s.drawing_ids = vec![d.id];
+    db.insert_spec(&s, &by(s.id)).await.unwrap();
+    assert_duplicate(
+        db.insert_spec(&f::spec(&w.p1, "v-01"), &by(s.id))
+            .await
+            .unwrap_err(),
+        "code",
+    );
+    let stored = db.get_spec(s.id).await.unwrap().unwrap();
+    assert_eq!(stored.currency, w.p1.currency);
+    assert_eq!(stored.updated_by_name.as_deref(), Some(w.pm.name.as_str()));
+    assert_eq!(
+        Spec {
+            currency: s.currency.clone(),
+            updated_by_name: None,
+            ..stored.clone()
+        },
+        s
+    );
+
+    let mut next = stored.clone();
+    next.status = SpecStatus::Approved;
+    next.procurement = Some(Procurement::Ordered);
+    next.po_number = Some("PO-1".into());
+    next.order_date = Some(today());
+    next.delivered_quantity = formula_domain::scope::Quantity(500);
+    next.scope_item_ids = vec![];
+    let review = SpecReview {
+        id: Uuid::now_v7(),
+        spec_id: s.id,
+        reviewer_id: Some(w.pm.id),
+        reviewer_name: Some(w.pm.name.clone()),
+        decision: SpecDecision::Approved,
+        comments: None,
+        at: now(),
+    };
+    let saved = db
+        .update_spec(&next, 1, Some(&review), &by(s.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (saved.version, saved.procurement, saved.scope_item_ids.len()),
+        (2, Some(Procurement::Ordered), 0)
+    );
+    assert_eq!(saved.delivered_quantity, next.delivered_quantity);
+    assert_stale(db.update_spec(&next, 1, None, &by(s.id)).await.unwrap_err());
+    assert_eq!(db.list_spec_reviews(s.id).await.unwrap(), vec![review]);
+    assert_eq!(db.list_specs(w.p1.id).await.unwrap().len(), 1);
+    assert!(db.list_specs(w.p2.id).await.unwrap().is_empty());
+
+    // The readiness rule defaults to "materials must be ordered" and can be switched.
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.set_require_materials_ordered(w.p1.id, false, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert!(!db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.set_require_materials_ordered(w.p1.id, true, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+
+    // Review settings: none by default; saved as a whole; the materials rule is kept.
+    assert_eq!(
+        db.review_settings(w.p2.id).await.unwrap(),
+        ReviewSettings::default()
+    );
+    let settings = ReviewSettings {
+        client_approvals: true,
+        reviewer_ids: vec![w.designer.id],
+    };
+    db.save_review_settings(w.p1.id, &settings, &by(w.p1.id))
+        .await
+        .unwrap();
+    assert_eq!(db.review_settings(w.p1.id).await.unwrap(), settings);
+    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    db.save_review_settings(w.p1.id, &ReviewSettings::default(), &by(w.p1.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.review_settings(w.p1.id).await.unwrap(),
+        ReviewSettings::default()
+    );
+
+    // A release happens once, compare-and-set, with its note and who released it.
+    let released = db
+        .release_scope_item(item.id, 1, Some("Override: sample approved"), &by(item.id))
+        .await
+        .unwrap();
+    assert!(released.released_at.is_some());
+    assert_eq!(
+        released.released_by_name.as_deref(),
+        Some(w.pm.name.as_str())
+    );
+    assert_eq!(
+        released.release_note.as_deref(),
+        Some("Override: sample approved")
+    );
+    assert_stale(
+        db.release_scope_item(item.id, 2, None, &by(item.id))
+            .await
+            .unwrap_err(),
+    );
+}
+
+pub async fn spec_imports_are_all_or_nothing(db: &Db) {
+    let w = world(db).await;
+    let by = |id: Uuid| f::audit(Some(&w.pm), "import", "spec", id, "s");
+    let first = f::spec(&w.p1, "V-01");
+    db.insert_spec(&first, &by(first.id)).await.unwrap();
+    let mut changed = first.clone();
+    changed.description = "Oak veneer".into();
+    let new = f::spec(&w.p1, "ST-01");
+    // A stale version anywhere fails the whole save: the new spec is not written either.
+    let err = db
+        .save_specs(
+            std::slice::from_ref(&new),
+            &[(changed.clone(), 7)],
+            &[by(new.id), by(changed.id)],
+        )
+        .await
+        .unwrap_err();
+    assert_stale(err);
+    assert!(db.get_spec(new.id).await.unwrap().is_none());
+    db.save_specs(
+        std::slice::from_ref(&new),
+        &[(changed.clone(), 1)],
+        &[by(new.id), by(changed.id)],
+    )
+    .await
+    .unwrap();
+    let stored = db.get_spec(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.description.as_str(), stored.version),
+        ("Oak veneer", 2)
+    );
+    assert_eq!(db.get_spec(new.id).await.unwrap().unwrap().code, "ST-01");
+}
+
+both_backends! {
+    specs_settings_and_releases_round_trip,
+    spec_imports_are_all_or_nothing,
+}

@@ -1,0 +1,25 @@
+//! The JSON API over HTTP, in process: every test builds the whole router over
+//! its own SQLite database and calls it with `tower::ServiceExt::oneshot`.
+//!
+//! One test binary: this file and one module per area beside it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod accounts;
+mod attachments;
+mod drawings;
+mod events;
+mod headers;
+mod jobs;
+mod lists;
+mod materials;
+mod openapi;
+mod operations;
+mod permissions;
+mod readiness;
+mod requests;
+mod scope;
+mod security;
+mod workflow;
