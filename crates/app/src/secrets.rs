@@ -22,7 +22,7 @@ pub fn new_token(prefix: &str) -> AppResult<String> {
 /// so a fast hash is enough; only passwords need Argon2.
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Hashes a password with Argon2id (default parameters) off the async threads.

@@ -330,7 +330,7 @@ fn hash_reader(reader: &mut impl Read) -> io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(sigv4::hex(&hasher.finalize()))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// `Code: Message` from an S3 XML error body, else the start of the body as text.
@@ -416,7 +416,7 @@ pub mod sigv4 {
             let string_to_sign = format!(
                 "AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}",
                 self.scope(amz_date),
-                hex(&Sha256::digest(canonical_request.as_bytes()))
+                hex::encode(Sha256::digest(canonical_request.as_bytes()))
             );
             let date = amz_date.get(..8).unwrap_or(amz_date);
             let key = format!("AWS4{}", self.secret_access_key);
@@ -424,7 +424,7 @@ pub mod sigv4 {
             let key = hmac(&key, self.region.as_bytes());
             let key = hmac(&key, self.service.as_bytes());
             let key = hmac(&key, b"aws4_request");
-            let signature = hex(&hmac(&key, string_to_sign.as_bytes()));
+            let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
             (signed_headers, signature)
         }
 
@@ -460,11 +460,6 @@ pub mod sigv4 {
             }
         }
         out
-    }
-
-    /// Lower-case hex.
-    pub fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -507,7 +502,7 @@ pub mod sigv4 {
                     ),
                     ("X-Amz-Date", "20150830T123600Z"),
                 ],
-                payload_sha256: &hex(&Sha256::digest(b"")),
+                payload_sha256: &hex::encode(Sha256::digest(b"")),
             };
             assert_eq!(
                 signer.authorization(&request, "20150830T123600Z"),

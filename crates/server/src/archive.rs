@@ -102,15 +102,6 @@ impl Drop for Scratch {
     }
 }
 
-/// Lower-case hex.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// Passes writes through while hashing them.
 struct Hashing<W> {
     inner: W,
@@ -129,7 +120,7 @@ impl<W: Write> Hashing<W> {
 
     fn finish(self) -> (W, EntrySum) {
         let sum = EntrySum {
-            sha256: hex(&self.hasher.finalize()),
+            sha256: hex::encode(self.hasher.finalize()),
             bytes: self.bytes,
         };
         (self.inner, sum)

@@ -40,7 +40,7 @@ fn hashed() -> &'static [(&'static str, String)] {
             .iter()
             .map(|a| {
                 let digest = Sha256::digest(a.bytes);
-                let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+                let short = hex::encode(&digest[..6]);
                 let (stem, ext) = a.name.rsplit_once('.').unwrap_or((a.name, ""));
                 (a.name, format!("{stem}.{short}.{ext}"))
             })

@@ -19,7 +19,7 @@ pub const HEADER: &str = "x-csrf-token";
 /// The CSRF token of a session.
 pub fn token_for(session_token: &str) -> String {
     let digest = Sha256::digest(format!("formula-pm csrf v1:{session_token}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Constant-time string comparison.

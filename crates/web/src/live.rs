@@ -131,10 +131,7 @@ pub async fn page_stream(State(state): State<AppState>, page: Page) -> Response 
     get,
     path = "/events",
     tag = "meta",
-    responses(
-        (status = 200, description = "The event stream", content_type = "text/event-stream"),
-        (status = 401, response = crate::api::docs::ProblemResponse),
-    )
+    responses((status = 200, description = "The event stream", content_type = "text/event-stream"))
 )]
 pub async fn api_stream(State(state): State<AppState>, caller: ApiCaller) -> Response {
     stream(state, caller.caller)

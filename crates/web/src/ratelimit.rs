@@ -303,7 +303,7 @@ impl Keys {
         };
         let credential = credential.filter(|_| !class.by_ip_only()).map(|c| {
             let digest = Sha256::digest(c.as_bytes());
-            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let hex = hex::encode(&digest[..16]);
             format!("rl:{}:c:{hex}", class.as_str())
         });
         Keys {

@@ -126,13 +126,7 @@ impl Spooler {
         self.file.sync_all().await.map_err(UploadError::Io)?;
         self.guard = None;
         let mut upload = self.upload.clone();
-        upload.sha256 = self
-            .hash
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        upload.sha256 = hex::encode(self.hash.clone().finalize());
         Ok(Spooled(upload))
     }
 }

@@ -45,10 +45,7 @@ async fn spooled(s: &Services, name: &str, bytes: &[u8]) -> Result<Upload, AppEr
         name: name.to_owned(),
         path,
         size: bytes.len() as u64,
-        sha256: Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: hex::encode(Sha256::digest(bytes)),
         head: bytes.to_vec(),
         tail: bytes.to_vec(),
     })

@@ -536,10 +536,7 @@ fn encrypted_backups_need_the_identity_to_verify_and_restore() {
     let mut gz = flate2::read::GzDecoder::new(&bytes[..]);
     assert!(gz.read_to_end(&mut Vec::new()).is_err(), "readable as gzip");
     let sidecar = fs::read_to_string(format!("{}.sha256", archive.display())).unwrap();
-    let sum: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sum = hex::encode(sha2::Sha256::digest(&bytes));
     assert_eq!(sidecar, format!("{sum}  {name}\n"));
 
     // Any age tool with either identity reads it: a normal archive inside.

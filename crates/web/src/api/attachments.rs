@@ -10,10 +10,10 @@ use formula_app::attachments::AttachmentList;
 use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use uuid::Uuid;
 
-use super::docs::ProblemResponse;
 use super::drawings::upload_error;
 use super::extract::{PathId, created};
 use super::params::{ListFilter, Parsed, QueryParams};
+use super::problems::{Forbidden, Invalid, Malformed, NotFound};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
 use crate::error::Problem;
@@ -61,12 +61,7 @@ fn owner(kind: Option<OwnerKind>, id: Option<Uuid>) -> Result<(OwnerKind, Uuid),
     path = "/attachments",
     tag = "attachments",
     params(OwnerParams),
-    responses(
-        (status = 200, body = AttachmentList),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 200, body = AttachmentList), Malformed, NotFound, Invalid)
 )]
 pub async fn list_attachments(
     State(state): State<AppState>,
@@ -96,11 +91,11 @@ pub async fn list_attachments(
     request_body(content = String, description = "`owner_type`, `owner_id`, `file`, and optionally `purpose` and `caption`", content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Attachment, headers(("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Malformed,
+        Forbidden,
+        NotFound,
+        Invalid,
     )
 )]
 pub async fn create_attachment(
@@ -167,11 +162,7 @@ pub async fn create_attachment(
     path = "/attachments/{id}",
     tag = "attachments",
     params(("id" = Uuid, Path, description = "Attachment id")),
-    responses(
-        (status = 200, body = Attachment),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-    )
+    responses((status = 200, body = Attachment))
 )]
 pub async fn get_attachment(
     State(state): State<AppState>,
@@ -191,12 +182,7 @@ pub async fn get_attachment(
     path = "/attachments/{id}",
     tag = "attachments",
     params(("id" = Uuid, Path, description = "Attachment id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-    )
+    responses((status = 204, description = "Removed"), Forbidden)
 )]
 pub async fn delete_attachment(
     State(state): State<AppState>,
@@ -218,8 +204,6 @@ pub async fn delete_attachment(
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream"),
         (status = 206, description = "The requested part of the file"),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 416, description = "The range is past the end of the file"),
     )
 )]

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::docs::ProblemResponse;
 use super::params::{AuditParams, PageParams, Parsed};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, AuditPage, OutboxList};
 use crate::auth::ApiCaller;
 use crate::state::AppState;
@@ -17,7 +17,7 @@ use crate::state::AppState;
     path = "/audit",
     tag = "oversight",
     params(AuditParams, PageParams),
-    responses((status = 200, body = AuditPage), (status = 403, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = AuditPage), Forbidden, Invalid)
 )]
 pub async fn list_audit(
     State(state): State<AppState>,
@@ -37,7 +37,7 @@ pub async fn list_audit(
 ///
 /// The latest 200 emails with their delivery status (`logged` when no SMTP server is configured).
 /// Administrators only.
-#[utoipa::path(get, path = "/system/outbox", tag = "oversight", responses((status = 200, body = OutboxList), (status = 403, response = ProblemResponse)))]
+#[utoipa::path(get, path = "/system/outbox", tag = "oversight", responses((status = 200, body = OutboxList), Forbidden))]
 pub async fn list_outbox(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -9,8 +9,8 @@ use formula_domain::user::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::docs::ProblemResponse;
 use super::extract::PathId;
+use super::problems::Invalid;
 use super::{ApiResult, TokenList};
 use crate::auth::{ApiCaller, Ctx, session_cookie, session_set_cookie};
 use crate::csrf;
@@ -245,7 +245,10 @@ pub async fn list_tokens(
     path = "/me/tokens",
     tag = "auth",
     request_body = NewToken,
-    responses((status = 201, description = "Created; `secret` is shown once", body = CreatedToken), (status = 422, response = ProblemResponse))
+    responses(
+        (status = 201, description = "Created; `secret` is shown once", body = CreatedToken),
+        Invalid,
+    )
 )]
 pub async fn create_token(
     State(state): State<AppState>,
@@ -265,7 +268,7 @@ pub async fn create_token(
     path = "/me/tokens/{id}",
     tag = "auth",
     params(("id" = uuid::Uuid, Path, description = "Token id")),
-    responses((status = 204, description = "Revoked"), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 204, description = "Revoked"))
 )]
 pub async fn revoke_token(
     State(state): State<AppState>,

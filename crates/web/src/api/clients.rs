@@ -9,9 +9,9 @@ use axum::response::Response;
 use formula_app::clients::{ClientPatch, NewClient, NewContact};
 use formula_domain::client::{Client, Contact};
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, PathIds, created, with_etag};
 use super::params::{ClientParams, IfMatchParam, PageParams, Parsed, VersionParam};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, ClientPage, ContactList, PREFIX};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
@@ -25,7 +25,7 @@ use crate::state::AppState;
     path = "/clients",
     tag = "clients",
     params(ClientParams, PageParams),
-    responses((status = 200, body = ClientPage), (status = 403, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = ClientPage), Forbidden, Invalid)
 )]
 pub async fn list_clients(
     State(state): State<AppState>,
@@ -49,9 +49,9 @@ pub async fn list_clients(
     request_body = NewClient,
     responses(
         (status = 201, body = Client, headers(("etag" = String), ("location" = String))),
-        (status = 403, response = ProblemResponse),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_client(
@@ -73,12 +73,7 @@ pub async fn create_client(
     path = "/clients/{id}",
     tag = "clients",
     params(("id" = uuid::Uuid, Path, description = "Client id")),
-    responses(
-        (status = 200, body = Client, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-    )
+    responses((status = 200, body = Client, headers(("etag" = String))), Forbidden)
 )]
 pub async fn get_client(
     State(state): State<AppState>,
@@ -98,16 +93,7 @@ pub async fn get_client(
     tag = "clients",
     params(("id" = uuid::Uuid, Path, description = "Client id"), IfMatchParam),
     request_body = ClientPatch,
-    responses(
-        (status = 200, body = Client, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Client, headers(("etag" = String))), Forbidden, Invalid)
 )]
 pub async fn update_client(
     State(state): State<AppState>,
@@ -136,12 +122,8 @@ pub async fn update_client(
     params(("id" = uuid::Uuid, Path, description = "Client id"), IfMatchParam, VersionParam),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the client still has projects or users", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn delete_client(
@@ -166,7 +148,7 @@ pub async fn delete_client(
     path = "/clients/{id}/contacts",
     tag = "clients",
     params(("id" = uuid::Uuid, Path, description = "Client id")),
-    responses((status = 200, body = ContactList), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = ContactList), Forbidden)
 )]
 pub async fn list_contacts(
     State(state): State<AppState>,
@@ -185,13 +167,7 @@ pub async fn list_contacts(
     tag = "clients",
     params(("id" = uuid::Uuid, Path, description = "Client id")),
     request_body = NewContact,
-    responses(
-        (status = 201, body = Contact),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 201, body = Contact), Forbidden, Invalid)
 )]
 pub async fn add_contact(
     State(state): State<AppState>,
@@ -212,7 +188,7 @@ pub async fn add_contact(
     path = "/clients/{id}/contacts/{contact_id}",
     tag = "clients",
     params(("id" = uuid::Uuid, Path, description = "Client id"), ("contact_id" = uuid::Uuid, Path, description = "Contact id")),
-    responses((status = 204, description = "Removed"), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 204, description = "Removed"), Forbidden)
 )]
 pub async fn remove_contact(
     State(state): State<AppState>,

@@ -10,13 +10,11 @@ use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
-use utoipa::{Modify, ToResponse};
+use utoipa::Modify;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr};
 
+use super::problems::{ProblemResponse, add_derived};
 use crate::error::{Problem, error_page};
 
 /// The document's skeleton: metadata, security schemes and shared components.
@@ -81,26 +79,9 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The shared error response: a problem document.
-pub struct ProblemResponse;
-
-impl<'s> ToResponse<'s> for ProblemResponse {
-    fn response() -> (&'s str, RefOr<utoipa::openapi::response::Response>) {
-        let content = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("Problem")))
-            .build();
-        let response = ResponseBuilder::new()
-            .description("An error, as an RFC 9457 problem document with a stable `code`")
-            .content("application/problem+json", content)
-            .build();
-        ("Problem", RefOr::T(response))
-    }
-}
-
-/// Adds what every operation shares: 401 where sign-in is needed, and
-/// problem+json for any other error.
+/// Adds what every operation shares: the error responses that follow from its
+/// shape (`problems::add_derived`), and words for a success documented without.
 pub fn finish(doc: &mut OpenApi) {
-    let anonymous = SecurityRequirement::default();
     for item in doc.paths.paths.values_mut() {
         let ops = [
             &mut item.get,
@@ -110,18 +91,7 @@ pub fn finish(doc: &mut OpenApi) {
             &mut item.delete,
         ];
         for op in ops.into_iter().flatten() {
-            let open = op.security.as_ref().is_some_and(|s| s.contains(&anonymous));
-            let problem = || RefOr::Ref(Ref::from_response_name("Problem"));
-            if !open {
-                op.responses
-                    .responses
-                    .entry("401".into())
-                    .or_insert_with(problem);
-            }
-            op.responses
-                .responses
-                .entry("default".into())
-                .or_insert_with(problem);
+            add_derived(op);
             // A success documented without words gets the status's name.
             for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(r) = response

@@ -12,9 +12,9 @@ use formula_domain::drawing::{Drawing, Revision, RevisionStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, DrawingList, PREFIX};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiJson, Problem};
@@ -59,12 +59,7 @@ impl ListFilter for DrawingParams {
     path = "/projects/{id}/drawings",
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Project id"), DrawingParams),
-    responses(
-        (status = 200, body = DrawingList),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 200, body = DrawingList), Invalid)
 )]
 pub async fn list_drawings(
     State(state): State<AppState>,
@@ -92,11 +87,9 @@ pub async fn list_drawings(
     request_body = NewDrawing,
     responses(
         (status = 201, body = Drawing, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The number is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_drawing(
@@ -125,7 +118,7 @@ pub async fn create_drawing(
     path = "/drawings/{id}",
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Drawing id")),
-    responses((status = 200, body = DrawingDetail, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = DrawingDetail, headers(("etag" = String))))
 )]
 pub async fn get_drawing(
     State(state): State<AppState>,
@@ -155,16 +148,7 @@ pub struct DrawingItems {
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Drawing id"), IfMatchParam),
     request_body = DrawingItems,
-    responses(
-        (status = 200, body = Drawing, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Drawing, headers(("etag" = String))), Forbidden, Invalid)
 )]
 pub async fn set_items(
     State(state): State<AppState>,
@@ -210,12 +194,10 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     request_body(content = String, description = "`file` (the drawing) and `notes` (optional)", content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Revision, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Another revision was uploaded at the same moment", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn upload_revision(
@@ -261,12 +243,8 @@ pub struct VersionBody {
     request_body = VersionBody,
     responses(
         (status = 200, body = Revision, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not a draft, superseded, or a stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn submit(
@@ -298,13 +276,9 @@ pub async fn submit(
     request_body = ReviewInput,
     responses(
         (status = 200, body = Revision, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not submitted, or already decided by someone else", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn review(
@@ -335,8 +309,6 @@ pub async fn review(
     responses(
         (status = 200, description = "The file", content_type = "application/pdf"),
         (status = 206, description = "The requested part of the file"),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 416, description = "The range is past the end of the file"),
     )
 )]
@@ -364,7 +336,7 @@ pub async fn download(
     path = "/projects/{id}/review-settings",
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Project id")),
-    responses((status = 200, body = ReviewSettings), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = ReviewSettings), Forbidden)
 )]
 pub async fn get_review_settings(
     State(state): State<AppState>,
@@ -385,7 +357,7 @@ pub async fn get_review_settings(
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = ReviewSettings,
-    responses((status = 200, body = ReviewSettings), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = ReviewSettings), Forbidden, Invalid)
 )]
 pub async fn set_review_settings(
     State(state): State<AppState>,

@@ -5,9 +5,9 @@ use axum::extract::State;
 use formula_app::jobs::{Job, JobQuery, JobStatus};
 use utoipa::IntoParams;
 
-use super::docs::ProblemResponse;
 use super::extract::PathId;
 use super::params::{ListFilter, PageParams, Parsed, QueryParams};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, JobPage};
 use crate::auth::ApiCaller;
 use crate::error::Problem;
@@ -43,7 +43,7 @@ impl ListFilter for JobParams {
     path = "/system/jobs",
     tag = "oversight",
     params(JobParams, PageParams),
-    responses((status = 200, body = JobPage), (status = 403, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = JobPage), Forbidden, Invalid)
 )]
 pub async fn list_jobs(
     State(state): State<AppState>,
@@ -70,10 +70,8 @@ pub async fn list_jobs(
     params(("id" = uuid::Uuid, Path, description = "Job id")),
     responses(
         (status = 200, body = Job),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn retry_job(

@@ -6,7 +6,9 @@
 //! - mutable resources carry `ETag: "<version>"`; writes name the version they
 //!   edit with `If-Match` or a `version` field (428 without; a stale one is 412
 //!   through `If-Match`, 409 through the body);
-//! - ids in paths are UUIDs (anything else is 400 `invalid_id`).
+//! - ids in paths are UUIDs (anything else is 400 `invalid_id`);
+//! - `#[utoipa::path]`s list only their own responses: the shared problem
+//!   responses are named from `problems` or derived there from the operation.
 
 pub mod attachments;
 pub mod audit;
@@ -17,6 +19,7 @@ pub mod drawings;
 pub mod extract;
 pub mod jobs;
 pub mod params;
+pub mod problems;
 pub mod projects;
 pub mod readiness;
 pub mod scope;

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, PathIds, created, with_etag};
 use super::params::{IfMatchParam, PageParams, Parsed, ProjectParams, VersionParam};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, MemberList, PREFIX, ProjectPage};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
@@ -69,7 +69,7 @@ pub struct CodeSuggestion {
     path = "/projects",
     tag = "projects",
     params(ProjectParams, PageParams),
-    responses((status = 200, body = ProjectPage), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = ProjectPage), Invalid)
 )]
 pub async fn list_projects(
     State(state): State<AppState>,
@@ -90,9 +90,9 @@ pub async fn list_projects(
     request_body = NewProject,
     responses(
         (status = 201, body = ProjectView, headers(("etag" = String), ("location" = String))),
-        (status = 403, response = ProblemResponse),
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_project(
@@ -130,7 +130,7 @@ pub async fn suggest_code(
     path = "/projects/{id}",
     tag = "projects",
     params(("id" = Uuid, Path, description = "Project id")),
-    responses((status = 200, body = ProjectView, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = ProjectView, headers(("etag" = String))))
 )]
 pub async fn get_project(
     State(state): State<AppState>,
@@ -155,13 +155,9 @@ pub async fn get_project(
     request_body = ProjectPatch,
     responses(
         (status = 200, body = ProjectView, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn update_project(
@@ -191,15 +187,7 @@ pub async fn update_project(
     path = "/projects/{id}",
     tag = "projects",
     params(("id" = Uuid, Path, description = "Project id"), IfMatchParam, VersionParam),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 204, description = "Deleted"), Forbidden)
 )]
 pub async fn delete_project(
     State(state): State<AppState>,
@@ -229,12 +217,8 @@ pub async fn delete_project(
     request_body = StatusChange,
     responses(
         (status = 200, body = ProjectView, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Illegal transition (with `allowed`), or stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn change_status(
@@ -262,7 +246,7 @@ pub async fn change_status(
     path = "/projects/{id}/members",
     tag = "projects",
     params(("id" = Uuid, Path, description = "Project id")),
-    responses((status = 200, body = MemberList), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = MemberList))
 )]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -286,10 +270,8 @@ pub async fn list_members(
     request_body = NewMember,
     responses(
         (status = 200, description = "The team after the change", body = MemberList),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn add_member(
@@ -316,10 +298,8 @@ pub async fn add_member(
     params(("id" = Uuid, Path, description = "Project id"), ("user_id" = Uuid, Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The manager, or a member with open tasks", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn remove_member(

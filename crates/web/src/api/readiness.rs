@@ -11,9 +11,9 @@ use formula_domain::scope::ScopeItem;
 use serde::Deserialize;
 
 use super::ApiResult;
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, with_etag};
 use super::params::IfMatchParam;
+use super::problems::{Forbidden, Invalid};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
 use crate::state::AppState;
@@ -27,7 +27,7 @@ use crate::state::AppState;
     path = "/projects/{id}/readiness",
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Project id")),
-    responses((status = 200, body = Readiness), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = Readiness), Forbidden)
 )]
 pub async fn get_readiness(
     State(state): State<AppState>,
@@ -53,7 +53,7 @@ pub struct ReadinessRule {
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = ReadinessRule,
-    responses((status = 204, description = "Saved"), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 204, description = "Saved"), Forbidden, Invalid)
 )]
 pub async fn set_rule(
     State(state): State<AppState>,
@@ -81,13 +81,9 @@ pub async fn set_rule(
     request_body = ReleaseInput,
     responses(
         (status = 200, body = ScopeItem, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not ready, already released, or a stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn release(

@@ -13,11 +13,11 @@ use formula_app::scope_import::{ImportPreview, Sheet};
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use serde::Deserialize;
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{
     IfMatchParam, ListFilter, PageParams, Parsed, QueryParams, ScopeParams, VersionParam,
 };
+use super::problems::{Forbidden, Invalid, Malformed};
 use super::{ApiResult, PREFIX, ScopeItemPage};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiJson, Problem};
@@ -35,12 +35,7 @@ use crate::state::AppState;
     path = "/projects/{id}/scope",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses(
-        (status = 200, body = ScopeOverview),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-    )
+    responses((status = 200, body = ScopeOverview), Forbidden)
 )]
 pub async fn get_scope(
     State(state): State<AppState>,
@@ -59,13 +54,7 @@ pub async fn get_scope(
     path = "/projects/{id}/scope-items",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Project id"), ScopeParams, PageParams),
-    responses(
-        (status = 200, body = ScopeItemPage),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 200, body = ScopeItemPage), Forbidden, Invalid)
 )]
 pub async fn list_items(
     State(state): State<AppState>,
@@ -95,11 +84,9 @@ pub async fn list_items(
     request_body = NewScopeItem,
     responses(
         (status = 201, body = ScopeItem, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_item(
@@ -125,7 +112,7 @@ pub async fn create_item(
     path = "/scope-items/{id}",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Scope item id")),
-    responses((status = 200, body = ScopeItem, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = ScopeItem, headers(("etag" = String))))
 )]
 pub async fn get_item(
     State(state): State<AppState>,
@@ -147,13 +134,9 @@ pub async fn get_item(
     request_body = ScopeItemPatch,
     responses(
         (status = 200, body = ScopeItem, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn update_item(
@@ -180,15 +163,7 @@ pub async fn update_item(
     path = "/scope-items/{id}",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Scope item id"), IfMatchParam, VersionParam),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 204, description = "Deleted"), Forbidden)
 )]
 pub async fn delete_item(
     State(state): State<AppState>,
@@ -216,16 +191,7 @@ pub async fn delete_item(
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Scope item id"), IfMatchParam),
     request_body = MoveTo,
-    responses(
-        (status = 200, body = ScopeItem, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = ScopeItem, headers(("etag" = String))), Forbidden, Invalid)
 )]
 pub async fn move_item(
     State(state): State<AppState>,
@@ -254,11 +220,9 @@ pub async fn move_item(
     request_body = NewScopeGroup,
     responses(
         (status = 201, body = ScopeGroup, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The name or letter is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_group(
@@ -289,13 +253,9 @@ pub async fn create_group(
     request_body = ScopeGroupPatch,
     responses(
         (status = 200, body = ScopeGroup, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the name or letter is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn update_group(
@@ -324,12 +284,8 @@ pub async fn update_group(
     params(("id" = uuid::Uuid, Path, description = "Scope group id"), IfMatchParam, VersionParam),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the group still holds items", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn delete_group(
@@ -363,13 +319,7 @@ pub struct GroupMove {
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Scope group id")),
     request_body = GroupMove,
-    responses(
-        (status = 204, description = "Moved"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 204, description = "Moved"), Forbidden, Invalid)
 )]
 pub async fn move_group(
     State(state): State<AppState>,
@@ -416,9 +366,7 @@ pub(crate) fn internal(e: String) -> ApiError {
     params(("id" = uuid::Uuid, Path, description = "Project id"), FormatParam),
     responses(
         (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
+        Forbidden,
     )
 )]
 pub async fn export(
@@ -441,7 +389,7 @@ pub async fn export(
     params(FormatParam),
     responses(
         (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, response = ProblemResponse),
+        Malformed,
     )
 )]
 pub async fn template(
@@ -505,12 +453,10 @@ pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiErro
     request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
     responses(
         (status = 200, body = ImportPreview),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "An item changed while importing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn import(

@@ -12,10 +12,10 @@ use formula_domain::spec::{Procurement, Spec, SpecCategory, SpecStatus};
 
 use formula_app::scope_import::ImportPreview;
 
-use super::docs::ProblemResponse;
 use super::drawings::VersionBody;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
+use super::problems::{Forbidden, Invalid, Malformed};
 use super::scope::{FormatParam, ImportParams, internal, read_import};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
@@ -59,7 +59,7 @@ impl ListFilter for SpecParams {
     path = "/projects/{id}/specs",
     tag = "specs",
     params(("id" = Uuid, Path, description = "Project id"), SpecParams),
-    responses((status = 200, body = SpecList), (status = 400, response = ProblemResponse), (status = 403, response = ProblemResponse), (status = 404, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = SpecList), Forbidden, Invalid)
 )]
 pub async fn list_specs(
     State(state): State<AppState>,
@@ -86,11 +86,9 @@ pub async fn list_specs(
     request_body = SpecInput,
     responses(
         (status = 201, body = Spec, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_spec(
@@ -116,7 +114,7 @@ pub async fn create_spec(
     path = "/specs/{id}",
     tag = "specs",
     params(("id" = Uuid, Path, description = "Specification id")),
-    responses((status = 200, body = SpecDetail, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = SpecDetail, headers(("etag" = String))))
 )]
 pub async fn get_spec(
     State(state): State<AppState>,
@@ -139,13 +137,9 @@ pub async fn get_spec(
     request_body = SpecInput,
     responses(
         (status = 200, body = Spec, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Locked, a taken code, or a stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn update_spec(
@@ -175,12 +169,8 @@ pub async fn update_spec(
     request_body = VersionBody,
     responses(
         (status = 200, body = Spec, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not a draft, or a stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 pub async fn submit_spec(
@@ -211,13 +201,9 @@ pub async fn submit_spec(
     request_body = SpecReviewInput,
     responses(
         (status = 200, body = Spec, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not submitted, or decided by someone else first", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn review_spec(
@@ -248,13 +234,9 @@ pub async fn review_spec(
     request_body = ProcurementInput,
     responses(
         (status = 200, body = Spec, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Not approved, a step out of order, or a stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn procure(
@@ -285,9 +267,7 @@ pub async fn procure(
     params(("id" = Uuid, Path, description = "Project id"), FormatParam),
     responses(
         (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
+        Forbidden,
     )
 )]
 pub async fn export_specs(
@@ -314,7 +294,7 @@ pub async fn export_specs(
     params(FormatParam),
     responses(
         (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, response = ProblemResponse),
+        Malformed,
     )
 )]
 pub async fn spec_template(
@@ -342,12 +322,10 @@ pub async fn spec_template(
     request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
     responses(
         (status = 200, body = ImportPreview),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "A specification changed while importing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn import_specs(

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 
 use super::ApiResult;
-use super::docs::ProblemResponse;
+use super::problems::Forbidden;
 use crate::auth::ApiCaller;
 use crate::ops::SystemStatus;
 use crate::state::AppState;
@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// Readiness checks with their details, database pool usage, open HTTP connections,
 /// requests in flight, memory, version and uptime. Administrators only
 /// (`ViewSystemStatus`). Cheap: no table scans.
-#[utoipa::path(get, path = "/system/status", tag = "oversight", responses((status = 200, body = SystemStatus), (status = 403, response = ProblemResponse)))]
+#[utoipa::path(get, path = "/system/status", tag = "oversight", responses((status = 200, body = SystemStatus), Forbidden))]
 pub async fn system_status(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -7,12 +7,12 @@ use axum::response::Response;
 use formula_app::tasks::{MyWork, NewTask, TaskPatch};
 use formula_domain::task::Task;
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, MyWorkParams, PageParams, Parsed, TaskParams, VersionParam};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, PREFIX, TaskPage};
 use crate::auth::ApiCaller;
-use crate::error::{ApiJson, Problem};
+use crate::error::ApiJson;
 use crate::state::AppState;
 
 /// A project's tasks
@@ -21,12 +21,7 @@ use crate::state::AppState;
     path = "/projects/{id}/tasks",
     tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "Project id"), TaskParams, PageParams),
-    responses(
-        (status = 200, body = TaskPage),
-        (status = 400, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
-    )
+    responses((status = 200, body = TaskPage), Invalid)
 )]
 pub async fn list_tasks(
     State(state): State<AppState>,
@@ -55,10 +50,8 @@ pub async fn list_tasks(
     request_body = NewTask,
     responses(
         (status = 201, body = Task, headers(("etag" = String), ("location" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_task(
@@ -84,7 +77,7 @@ pub async fn create_task(
     path = "/tasks/{id}",
     tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "Task id")),
-    responses((status = 200, body = Task, headers(("etag" = String))), (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse))
+    responses((status = 200, body = Task, headers(("etag" = String))))
 )]
 pub async fn get_task(
     State(state): State<AppState>,
@@ -105,16 +98,7 @@ pub async fn get_task(
     tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "Task id"), IfMatchParam),
     request_body = TaskPatch,
-    responses(
-        (status = 200, body = Task, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Task, headers(("etag" = String))), Forbidden, Invalid)
 )]
 pub async fn update_task(
     State(state): State<AppState>,
@@ -140,15 +124,7 @@ pub async fn update_task(
     path = "/tasks/{id}",
     tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "Task id"), IfMatchParam, VersionParam),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-        (status = 409, description = "Stale `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 204, description = "Deleted"), Forbidden)
 )]
 pub async fn delete_task(
     State(state): State<AppState>,
@@ -176,7 +152,7 @@ pub async fn delete_task(
     path = "/me/tasks",
     tag = "tasks",
     params(MyWorkParams),
-    responses((status = 200, body = MyWork), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = MyWork), Invalid)
 )]
 pub async fn my_tasks(
     State(state): State<AppState>,

@@ -7,9 +7,9 @@ use axum::response::Response;
 use formula_app::users::{NewUser, UserPatch};
 use formula_domain::user::User;
 
-use super::docs::ProblemResponse;
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, PageParams, Parsed, UserParams};
+use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, PREFIX, UserPage};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
@@ -21,7 +21,7 @@ use crate::state::AppState;
     path = "/users",
     tag = "users",
     params(UserParams, PageParams),
-    responses((status = 200, body = UserPage), (status = 403, response = ProblemResponse), (status = 422, response = ProblemResponse))
+    responses((status = 200, body = UserPage), Forbidden, Invalid)
 )]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -47,9 +47,9 @@ pub async fn list_users(
     request_body = NewUser,
     responses(
         (status = 201, body = User, headers(("etag" = String), ("location" = String))),
-        (status = 403, response = ProblemResponse),
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn create_user(
@@ -71,12 +71,7 @@ pub async fn create_user(
     path = "/users/{id}",
     tag = "users",
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses(
-        (status = 200, body = User, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
-    )
+    responses((status = 200, body = User, headers(("etag" = String))), Forbidden)
 )]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -98,13 +93,9 @@ pub async fn get_user(
     request_body = UserPatch,
     responses(
         (status = 200, body = User, headers(("etag" = String))),
-        (status = 400, response = ProblemResponse),
-        (status = 403, response = ProblemResponse),
-        (status = 404, response = ProblemResponse),
         (status = 409, description = "Stale `version`, or the email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ProblemResponse),
-        (status = 428, description = "Neither `If-Match` nor `version` was sent", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
     )
 )]
 pub async fn update_user(
