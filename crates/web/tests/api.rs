@@ -12,6 +12,8 @@ mod support;
 mod accounts;
 #[path = "api/attachments.rs"]
 mod attachments;
+#[path = "api/compression.rs"]
+mod compression;
 #[path = "api/drawings.rs"]
 mod drawings;
 #[path = "api/events.rs"]
@@ -28,6 +30,8 @@ mod materials;
 mod openapi;
 #[path = "api/operations.rs"]
 mod operations;
+#[path = "api/panics.rs"]
+mod panics;
 #[path = "api/permissions.rs"]
 mod permissions;
 #[path = "api/readiness.rs"]
