@@ -10,7 +10,6 @@ use formula_domain::user::User;
 
 use crate::csrf;
 use crate::error::{ApiError, PageError};
-use crate::middleware::RequestId;
 use crate::state::AppState;
 
 /// Reads the session token from the `Cookie` header.
@@ -40,7 +39,7 @@ pub fn session_set_cookie(state: &AppState, token: &str, max_age_secs: i64) -> S
 }
 
 /// Request metadata for the audit trail.
-/// The client IP is the one `security::protect` resolved (trusting forwarding headers only
+/// The client IP is the one `client_ip::resolve` resolved (trusting forwarding headers only
 /// from `TRUSTED_PROXIES`), else the TCP peer.
 pub fn request_ctx(parts: &Parts) -> RequestCtx {
     let ip = parts
@@ -55,7 +54,7 @@ pub fn request_ctx(parts: &Parts) -> RequestCtx {
         })
         .map(|ip| ip.to_string());
     RequestCtx {
-        request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+        request_id: crate::request_ids::request_id(&parts.headers).map(str::to_owned),
         ip,
         user_agent: parts
             .headers
@@ -100,7 +99,7 @@ impl FromRequestParts<AppState> for ApiCaller {
                     .ok_or_else(|| {
                         ApiError::unauthenticated("the API token is invalid, expired or revoked")
                     })?;
-            crate::middleware::record_user(&parts.extensions, user.id);
+            crate::request_log::record_user(&parts.extensions, user.id);
             return Ok(ApiCaller {
                 caller: Caller { actor, ctx },
                 user,
@@ -126,7 +125,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             }
         }
         ctx.session_id = Some(auth.session_id);
-        crate::middleware::record_user(&parts.extensions, auth.user.id);
+        crate::request_log::record_user(&parts.extensions, auth.user.id);
         Ok(ApiCaller {
             caller: Caller {
                 actor: auth.actor,
@@ -176,7 +175,7 @@ impl FromRequestParts<AppState> for PageCaller {
             }
         }
         ctx.session_id = Some(auth.session_id);
-        crate::middleware::record_user(&parts.extensions, auth.user.id);
+        crate::request_log::record_user(&parts.extensions, auth.user.id);
         Ok(PageCaller {
             caller: Caller {
                 actor: auth.actor,

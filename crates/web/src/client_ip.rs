@@ -8,13 +8,28 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 
-/// The resolved client address of a request, put in the request's extensions by the
-/// security middleware (absent when the server does not know the peer, as in
-/// in-process tests).
+use crate::state::AppState;
+
+/// The resolved client address of a request, put in the request's extensions by
+/// [`resolve`] (absent when the server does not know the peer, as in in-process tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+/// Resolves the real client behind our own proxies once, for the rate limits, the audit
+/// trail and the request log.
+pub async fn resolve(State(state): State<AppState>, mut req: Request) -> Request {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| client_ip(req.headers(), c.0.ip(), &state.web.trusted_proxies));
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    req
+}
 
 /// One network in CIDR notation, e.g. `10.0.0.0/8` or `fd00::/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,12 +4,18 @@
 //! answer has no `Access-Control-Allow-Credentials`, so a browser does not hand a
 //! cross-origin page a response to a cookie-bearing request. Cross-origin callers
 //! authenticate with `Authorization: Bearer`.
+//!
+//! tower-http's `CorsLayer` is not used: it answers every `OPTIONS` as a preflight with
+//! 200, and cannot refuse an unlisted origin with a problem that says what to do.
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::PREFIX;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const ALLOW_METHODS: &str = "GET, POST, PATCH, DELETE";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match";
@@ -17,6 +23,24 @@ const EXPOSE_HEADERS: &str =
     "ETag, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id";
 /// How long a browser may cache a preflight answer.
 const MAX_AGE_SECS: &str = "600";
+
+/// Answers preflights and marks answers to listed origins readable (when
+/// `CORS_ALLOWED_ORIGINS` is set, for `/api/v1` and below).
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let allowed = &state.web.cors_allowed_origins;
+    if allowed.is_empty() || !applies(req.uri().path()) {
+        return next.run(req).await;
+    }
+    if is_preflight(req.method(), req.headers()) {
+        return preflight(req.headers(), allowed);
+    }
+    let origin = allowed_origin(req.headers(), allowed).map(str::to_owned);
+    let mut resp = next.run(req).await;
+    if let Some(o) = &origin {
+        decorate(resp.headers_mut(), o);
+    }
+    resp
+}
 
 /// Whether CORS applies to this path.
 pub fn applies(path: &str) -> bool {

@@ -3,12 +3,18 @@
 
 use std::time::Duration;
 
+use axum::Router;
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower::timeout::TimeoutLayer;
+use tower::{BoxError, ServiceBuilder};
 
 use crate::ratelimit::Class;
+use crate::state::AppState;
 
 /// Largest body of a sign-in or password form: these hold a few short fields, so
 /// anything bigger is abuse (and would only feed the password hasher).
@@ -67,53 +73,80 @@ pub fn too_large(path: &str, limit: usize) -> Response {
     )
 }
 
-/// The time limit of normal requests (`REQUEST_TIMEOUT_SECONDS`), as middleware state.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestTimeout(pub Duration);
-
-/// Answers 503 when a request takes longer than the limit; the handler's future is
-/// dropped, so an open database transaction rolls back.
-///
-/// `Router::layer` wraps only the routes already added, so a long-lived route (a
-/// live-update stream) opts out by being merged into the router after this layer.
-pub async fn timeout(State(limit): State<RequestTimeout>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    match tokio::time::timeout(limit.0, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => {
-            tracing::warn!(timeout_secs = limit.0.as_secs_f64(), "request timed out");
-            crate::security::refuse(
-                &path,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                &format!(
-                    "the request took longer than {} seconds and was stopped; nothing it was doing was saved — try again, and narrow the request if it keeps happening",
-                    limit.0.as_secs()
-                ),
-                "This took too long and was stopped, so nothing was saved. Try again in a moment.",
-            )
-        }
+/// Refuses a body over the limit of its route class: at once when its declared length is
+/// too large, else while it is read (the extractors then answer 413).
+pub async fn limit_body(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let web = &state.web;
+    let path = req.uri().path();
+    let limit = if is_upload(req.method(), path) {
+        usize::try_from(web.max_upload_bytes + crate::uploads::MULTIPART_SLACK)
+            .unwrap_or(usize::MAX)
+    } else {
+        body_limit(req.method(), path, web.max_body_bytes)
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(path, limit);
     }
+    if limit < web.max_body_bytes {
+        // Smaller than the general limit (`DefaultBodyLimit`), so cut off here.
+        req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+    }
+    next.run(req).await
+}
+
+/// Stops normal requests that take longer than `limit` (`REQUEST_TIMEOUT_SECONDS`) to
+/// answer, with 503: the handler's future is dropped, so an open database transaction
+/// rolls back. The time runs until the response head; a body stream (a live-update
+/// stream) is not limited. Only the routes already in `routes` are wrapped.
+///
+/// tower's `Timeout` with axum's `HandleErrorLayer`, rather than tower-http's
+/// `TimeoutLayer`, because the answer is problem+json or a page depending on the path.
+pub fn time_limited<S>(routes: Router<S>, limit: Duration) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(
+                move |uri: Uri, _: BoxError| async move { timed_out(uri.path(), limit) },
+            ))
+            .layer(TimeoutLayer::new(limit)),
+    )
+}
+
+/// The answer to a request stopped by [`time_limited`].
+fn timed_out(path: &str, limit: Duration) -> Response {
+    tracing::warn!(timeout_secs = limit.as_secs_f64(), "request timed out");
+    crate::security::refuse(
+        path,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timeout",
+        &format!(
+            "the request took longer than {} seconds and was stopped; nothing it was doing was saved — try again, and narrow the request if it keeps happening",
+            limit.as_secs()
+        ),
+        "This took too long and was stopped, so nothing was saved. Try again in a moment.",
+    )
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use axum::Router;
-    use axum::body::Body;
     use axum::routing::get;
     use tower::ServiceExt;
 
     fn app(limit: Duration) -> Router {
-        Router::new()
+        let routes = Router::new()
             .route("/api/v1/slow", get(std::future::pending::<&'static str>))
             .route("/slow", get(std::future::pending::<&'static str>))
-            .route("/fast", get(|| async { "ok" }))
-            .layer(axum::middleware::from_fn_with_state(
-                RequestTimeout(limit),
-                timeout,
-            ))
+            .route("/fast", get(|| async { "ok" }));
+        time_limited(routes, limit)
             // Merged after the layer: not timed out (it outlives the 1 ms limit below).
             .merge(Router::new().route(
                 "/stream",

@@ -20,8 +20,14 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use sha2::{Digest, Sha256};
+
+use crate::client_ip::ClientIp;
+use crate::state::AppState;
 
 /// A route class with its own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -360,6 +366,77 @@ pub async fn count_failed_credential(
     {
         tracing::warn!(error = %e.0, "rate-limit store failed");
     }
+}
+
+/// The credential a request carries (bearer token or session cookie), unchecked.
+fn credential(headers: &HeaderMap, state: &AppState) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty());
+    match bearer {
+        Some(t) => Some(t.to_owned()),
+        None => crate::auth::session_cookie(headers, state).filter(|t| !t.is_empty()),
+    }
+}
+
+/// Counts the request against its class's limit and refuses it with 429 when over;
+/// API answers carry the `RateLimit-*` headers.
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let web = &state.web;
+    let class = Class::of(req.method(), req.uri().path());
+    let Some(class) = class.filter(|_| web.rate_limits.enabled) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_owned();
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+    let keys = Keys::new(class, ip, credential(req.headers(), &state).as_deref());
+    let decision = check(
+        state.rate_limit_store.as_ref(),
+        &web.rate_limits,
+        class,
+        &keys,
+    )
+    .await;
+    if !decision.allowed {
+        state
+            .runtime
+            .metrics
+            .record_rate_limit_rejection(class.as_str());
+        tracing::warn!(
+            class = class.as_str(),
+            client_ip = ip.map(|i| i.to_string()),
+            "rate limit reached"
+        );
+        let wait = decision.reset_secs;
+        let mut resp = crate::security::refuse(
+            &path,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &format!("too many requests; try again in {wait} seconds"),
+            &format!("Too many requests in a short time. Wait {wait} seconds, then try again."),
+        );
+        decision.write_headers(resp.headers_mut());
+        return resp;
+    }
+
+    let mut resp = next.run(req).await;
+    if resp.status() == StatusCode::UNAUTHORIZED {
+        count_failed_credential(
+            state.rate_limit_store.as_ref(),
+            &web.rate_limits,
+            decision.class,
+            &keys,
+        )
+        .await;
+    }
+    if path.starts_with("/api/") {
+        decision.write_headers(resp.headers_mut());
+    }
+    resp
 }
 
 #[cfg(test)]

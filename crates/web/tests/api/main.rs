@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod attachments;
+mod compression;
 mod drawings;
 mod events;
 mod headers;
@@ -17,6 +18,7 @@ mod lists;
 mod materials;
 mod openapi;
 mod operations;
+mod panics;
 mod permissions;
 mod readiness;
 mod requests;
