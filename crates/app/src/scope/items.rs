@@ -1,0 +1,384 @@
+//! A project's scope items: adding one (with a suggested code), reading, changing,
+//! deleting and moving it within or between groups.
+
+use formula_domain::authz::{Action, ProjectAccess};
+use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::MoveTo;
+use super::fields::{NAME_MAX, check_code, check_money, finish_item, next_code, normalise_unit};
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::services::{Services, audit, changes, check_version, created, double_option};
+
+/// A scope item to add. Money fields are minor units of the project currency.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewScopeItem {
+    pub group_id: Uuid,
+    /// Suggested from the project code and group letter when absent (`WSC-M-014`).
+    #[serde(default)]
+    pub code: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Defaults to 1.
+    #[serde(default)]
+    pub quantity: Option<Quantity>,
+    /// One of the configured units; defaults to `pcs`.
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub unit_price_minor: Option<i64>,
+    #[serde(default)]
+    pub budget_cost_minor: Option<i64>,
+    #[serde(default)]
+    pub actual_cost_minor: Option<i64>,
+    #[serde(default)]
+    pub status: Option<ScopeStatus>,
+    #[serde(default)]
+    pub progress: Option<i32>,
+    /// Defaults to true in a millwork group, false elsewhere.
+    #[serde(default)]
+    pub drawing_required: Option<bool>,
+    /// Defaults to true in a millwork group, false elsewhere.
+    #[serde(default)]
+    pub spec_required: Option<bool>,
+}
+
+/// Changes to a scope item; absent fields stay, `null` clears. Move it to another group
+/// with the move endpoint.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeItemPatch {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub location: Option<Option<String>>,
+    pub quantity: Option<Quantity>,
+    pub unit: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub unit_price_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub budget_cost_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub actual_cost_minor: Option<Option<i64>>,
+    pub status: Option<ScopeStatus>,
+    pub progress: Option<i32>,
+    pub drawing_required: Option<bool>,
+    pub spec_required: Option<bool>,
+    pub version: Option<i64>,
+}
+
+impl Services {
+    /// The next free code in a group: `<project>-<letter>-<n+1>`.
+    pub async fn suggest_scope_code(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        group_id: Uuid,
+    ) -> AppResult<String> {
+        let (project, _) = self
+            .scope_project(caller, project_id, Action::ViewScope)
+            .await?;
+        let group = self.group_in(project_id, group_id).await?;
+        let codes = self.store.scope_item_codes(project_id).await?;
+        Ok(next_code(&project.code, &group.letter, &codes, 1))
+    }
+
+    pub async fn create_scope_item(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: NewScopeItem,
+    ) -> AppResult<ScopeItem> {
+        let (project, _) = self
+            .scope_project(caller, project_id, Action::ManageScope)
+            .await?;
+        let mut errors = FieldErrors::new();
+        let group = match self.group_in(project_id, input.group_id).await {
+            Ok(g) => Some(g),
+            Err(_) => {
+                errors.add("group_id", "must be one of this project's groups");
+                None
+            }
+        };
+        let code = match input.code.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => check_code(&mut errors, "code", c),
+            _ => match &group {
+                Some(g) => {
+                    let codes = self.store.scope_item_codes(project_id).await?;
+                    next_code(&project.code, &g.letter, &codes, 1)
+                }
+                None => String::new(),
+            },
+        };
+        let millwork = group.as_ref().is_some_and(ScopeGroup::is_millwork);
+        let now = self.now();
+        let units = &self.config.scope_units;
+        let mut item = ScopeItem {
+            id: formula_domain::new_id(),
+            project_id,
+            group_id: input.group_id,
+            group_name: group.map(|g| g.name).unwrap_or_default(),
+            code,
+            name: required_text(&mut errors, "name", &input.name, NAME_MAX),
+            description: optional_text(
+                &mut errors,
+                "description",
+                input.description.as_deref(),
+                10_000,
+            ),
+            location: optional_text(&mut errors, "location", input.location.as_deref(), 200),
+            quantity: input.quantity.unwrap_or(Quantity::units(1)),
+            unit: normalise_unit(input.unit.as_deref().unwrap_or("pcs"), units),
+            unit_price_minor: check_money(&mut errors, "unit_price_minor", input.unit_price_minor),
+            total_minor: None,
+            budget_cost_minor: check_money(
+                &mut errors,
+                "budget_cost_minor",
+                input.budget_cost_minor,
+            ),
+            actual_cost_minor: check_money(
+                &mut errors,
+                "actual_cost_minor",
+                input.actual_cost_minor,
+            ),
+            currency: project.currency.clone(),
+            status: input.status.unwrap_or(ScopeStatus::NotStarted),
+            progress: input.progress.unwrap_or(0),
+            drawing_required: input.drawing_required.unwrap_or(millwork),
+            spec_required: input.spec_required.unwrap_or(millwork),
+            position: 0,
+            created_at: now,
+            updated_at: now,
+            updated_by_name: Some(caller.actor.name.clone()),
+            version: 1,
+            released_at: None,
+            released_by_name: None,
+            release_note: None,
+        };
+        finish_item(&mut errors, &mut item, units);
+        errors.into_result()?;
+        let a = audit(
+            caller,
+            "create",
+            "scope_item",
+            item.id,
+            &item.code,
+            created(&item),
+        );
+        self.store
+            .save_scope(&[], std::slice::from_ref(&item), &[], &[a])
+            .await?;
+        let saved = self
+            .store
+            .get_scope_item(item.id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        self.changed("scope.changed", project_id, saved.id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+
+    /// A scope item and the caller's access to its project.
+    pub async fn get_scope_item(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(ScopeItem, ProjectAccess)> {
+        self.scope_item_for(caller, id, Action::ViewScope).await
+    }
+
+    pub(crate) async fn scope_item_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<(ScopeItem, ProjectAccess)> {
+        let item = self
+            .store
+            .get_scope_item(id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        let (_, access) = self
+            .scope_project(caller, item.project_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("scope item"),
+                other => other,
+            })?;
+        Ok((item, access))
+    }
+
+    pub async fn update_scope_item(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        patch: ScopeItemPatch,
+    ) -> AppResult<ScopeItem> {
+        let (current, _) = self.scope_item_for(caller, id, Action::ManageScope).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let mut errors = FieldErrors::new();
+        let mut next = current.clone();
+        apply_patch(&mut errors, &mut next, patch, &self.config.scope_units);
+        finish_item(&mut errors, &mut next, &self.config.scope_units);
+        errors.into_result()?;
+        next.updated_at = self.now();
+        next.updated_by_name = Some(caller.actor.name.clone());
+        let action = if next.status != current.status {
+            "status_change"
+        } else {
+            "update"
+        };
+        let a = audit(
+            caller,
+            action,
+            "scope_item",
+            id,
+            &next.code,
+            changes(&current, &next),
+        );
+        self.store
+            .save_scope(&[], &[], &[(next, expected_version)], &[a])
+            .await?;
+        let saved = self
+            .store
+            .get_scope_item(id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        self.changed("scope.changed", saved.project_id, id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+
+    pub async fn delete_scope_item(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<()> {
+        let (current, _) = self.scope_item_for(caller, id, Action::ManageScope).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let a = audit(
+            caller,
+            "delete",
+            "scope_item",
+            id,
+            &current.code,
+            Vec::new(),
+        );
+        self.store
+            .delete_scope_item(id, expected_version, &a)
+            .await?;
+        // Its attachments went with it; their files go now.
+        self.remove_deleted_files().await;
+        self.changed("scope.changed", current.project_id, id, None)
+            .await;
+        Ok(())
+    }
+
+    /// Moves an item within its group or into another group of the same project.
+    pub async fn move_scope_item(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        to: MoveTo,
+    ) -> AppResult<ScopeItem> {
+        let (current, _) = self.scope_item_for(caller, id, Action::ManageScope).await?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let group_id = to.group_id.unwrap_or(current.group_id);
+        let group = self.group_in(current.project_id, group_id).await?;
+        let mut changes = vec![formula_domain::audit::FieldChange {
+            field: "position".into(),
+            old: serde_json::json!(current.position),
+            new: serde_json::json!(to.index),
+        }];
+        if group_id != current.group_id {
+            changes.push(formula_domain::audit::FieldChange {
+                field: "group".into(),
+                old: serde_json::json!(current.group_name),
+                new: serde_json::json!(group.name),
+            });
+        }
+        let a = audit(caller, "move", "scope_item", id, &current.code, changes);
+        let saved = self
+            .store
+            .move_scope_item(id, expected_version, group_id, to.index, &a)
+            .await?;
+        self.changed("scope.changed", saved.project_id, id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+}
+
+/// Applies a patch's fields to `item` (validation of text fields included).
+fn apply_patch(
+    errors: &mut FieldErrors,
+    item: &mut ScopeItem,
+    p: ScopeItemPatch,
+    units: &[String],
+) {
+    if let Some(v) = p.code {
+        item.code = check_code(errors, "code", &v);
+    }
+    if let Some(v) = p.name {
+        item.name = required_text(errors, "name", &v, NAME_MAX);
+    }
+    if let Some(v) = p.description {
+        item.description = optional_text(errors, "description", v.as_deref(), 10_000);
+    }
+    if let Some(v) = p.location {
+        item.location = optional_text(errors, "location", v.as_deref(), 200);
+    }
+    if let Some(v) = p.quantity {
+        item.quantity = v;
+    }
+    if let Some(v) = p.unit {
+        item.unit = normalise_unit(&v, units);
+    }
+    if let Some(v) = p.unit_price_minor {
+        item.unit_price_minor = check_money(errors, "unit_price_minor", v);
+    }
+    if let Some(v) = p.budget_cost_minor {
+        item.budget_cost_minor = check_money(errors, "budget_cost_minor", v);
+    }
+    if let Some(v) = p.actual_cost_minor {
+        item.actual_cost_minor = check_money(errors, "actual_cost_minor", v);
+    }
+    if let Some(v) = p.status {
+        item.status = v;
+    }
+    if let Some(v) = p.progress {
+        item.progress = v;
+    }
+    if let Some(v) = p.drawing_required {
+        item.drawing_required = v;
+    }
+    if let Some(v) = p.spec_required {
+        item.spec_required = v;
+    }
+}

@@ -1,0 +1,192 @@
+//! Reading one spreadsheet row into a checked scope item: cells parsed the way people type
+//! them (yes/no, "45%", status labels, money with its currency), each problem kept per column.
+
+use std::collections::HashMap;
+
+use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::money::parse_amount;
+use formula_domain::scope::{Quantity, ScopeItem, ScopeStatus};
+use uuid::Uuid;
+
+use super::columns::{COLUMNS, SheetRow};
+use crate::scope::{check_code, check_money, normalise_unit};
+use crate::services::Services;
+
+fn parse_bool(v: &str) -> Result<bool, &'static str> {
+    match v.trim().to_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "x" | "required" => Ok(true),
+        "no" | "n" | "false" | "0" | "" | "-" => Ok(false),
+        _ => Err("must be yes or no"),
+    }
+}
+
+fn parse_status(v: &str) -> Result<ScopeStatus, String> {
+    let t = v.trim().to_lowercase();
+    ScopeStatus::ALL
+        .iter()
+        .find(|s| s.as_str() == t.replace([' ', '-'], "_") || s.label().to_lowercase() == t)
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<&str> = ScopeStatus::ALL.iter().map(|s| s.label()).collect();
+            format!("must be one of: {}", names.join(", "))
+        })
+}
+
+fn parse_progress(v: &str) -> Result<i32, &'static str> {
+    let t = v.trim().trim_end_matches('%').trim();
+    // A spreadsheet formatted as percent stores 0.45 for 45 %.
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1.0 && t.contains('.') => {
+            Ok((x * 100.0).round() as i32)
+        }
+        Ok(x) if x.is_finite() && (0.0..=100.0).contains(&x) && x.fract() == 0.0 => Ok(x as i32),
+        _ => Err("must be a whole percentage from 0 to 100"),
+    }
+}
+
+/// The checked row, before matching on codes.
+pub(super) struct Parsed {
+    pub(super) line: usize,
+    pub(super) group: String,
+    pub(super) code: Option<String>,
+    pub(super) item: ScopeItem,
+    pub(super) errors: FieldErrors,
+    /// Columns present in the file (absent ones keep the existing item's values).
+    pub(super) present: Vec<&'static str>,
+}
+
+impl Services {
+    pub(super) fn parse_row(
+        &self,
+        row: &SheetRow,
+        columns: &HashMap<&'static str, usize>,
+        currency: &str,
+        units: &[String],
+    ) -> Parsed {
+        let mut errors = FieldErrors::new();
+        let cell = |f: &str| -> Option<&str> {
+            columns
+                .get(f)
+                .map(|i| row.cells.get(*i).map_or("", |c| c.trim()))
+        };
+        let present: Vec<&'static str> = COLUMNS
+            .iter()
+            .map(|c| c.0)
+            .filter(|f| columns.contains_key(f))
+            .collect();
+        let text =
+            |errors: &mut FieldErrors, f: &str, max: usize| optional_text(errors, f, cell(f), max);
+        let money = |errors: &mut FieldErrors, f: &str| -> Option<i64> {
+            let v = cell(f).filter(|v| !v.is_empty())?;
+            let v = v.trim_start_matches(currency).trim();
+            match parse_amount(v, currency) {
+                Ok(m) => check_money(errors, f, Some(m)),
+                Err(e) => {
+                    errors.add(f, e);
+                    None
+                }
+            }
+        };
+        let group = cell("group").unwrap_or("").to_owned();
+        let code = cell("code")
+            .filter(|c| !c.is_empty())
+            .map(|c| check_code(&mut errors, "code", c));
+        let name = cell("name").unwrap_or("").to_owned();
+        if name.is_empty() {
+            errors.add("name", "is required");
+        } else if name.chars().count() > 200 {
+            errors.add("name", "must be at most 200 characters");
+        }
+        let quantity = match cell("quantity").filter(|v| !v.is_empty()) {
+            Some(v) => Quantity::parse(v).unwrap_or_else(|e| {
+                errors.add("quantity", e);
+                Quantity::default()
+            }),
+            None => Quantity::units(1),
+        };
+        let unit = normalise_unit(
+            cell("unit").filter(|v| !v.is_empty()).unwrap_or("pcs"),
+            units,
+        );
+        let status = match cell("status").filter(|v| !v.is_empty()) {
+            Some(v) => parse_status(v).unwrap_or_else(|e| {
+                errors.add("status", e);
+                ScopeStatus::NotStarted
+            }),
+            None => ScopeStatus::NotStarted,
+        };
+        let progress = match cell("progress").filter(|v| !v.is_empty()) {
+            Some(v) => parse_progress(v).unwrap_or_else(|e| {
+                errors.add("progress", e);
+                0
+            }),
+            None => 0,
+        };
+        let flag = |errors: &mut FieldErrors, f: &str| match cell(f) {
+            Some(v) => parse_bool(v).unwrap_or_else(|e| {
+                errors.add(f, e);
+                false
+            }),
+            None => false,
+        };
+        let drawing_required = flag(&mut errors, "drawing_required");
+        let spec_required = flag(&mut errors, "spec_required");
+        let item = ScopeItem {
+            id: Uuid::nil(),
+            project_id: Uuid::nil(),
+            group_id: Uuid::nil(),
+            group_name: String::new(),
+            code: String::new(),
+            name,
+            description: text(&mut errors, "description", 10_000),
+            location: text(&mut errors, "location", 200),
+            quantity,
+            unit,
+            unit_price_minor: money(&mut errors, "unit_price"),
+            total_minor: None,
+            budget_cost_minor: money(&mut errors, "budget_cost"),
+            actual_cost_minor: money(&mut errors, "actual_cost"),
+            currency: currency.to_owned(),
+            status,
+            progress,
+            drawing_required,
+            spec_required,
+            position: 0,
+            created_at: self.now(),
+            updated_at: self.now(),
+            updated_by_name: None,
+            version: 1,
+            released_at: None,
+            released_by_name: None,
+            release_note: None,
+        };
+        Parsed {
+            line: row.line,
+            group,
+            code,
+            item,
+            errors,
+            present,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_parse_like_people_type_them() {
+        assert_eq!(parse_progress("45%"), Ok(45));
+        assert_eq!(parse_progress("0.45"), Ok(45));
+        assert_eq!(parse_progress("100"), Ok(100));
+        assert!(parse_progress("101").is_err());
+        assert!(parse_progress("12.5").is_err());
+        assert_eq!(parse_status("In progress"), Ok(ScopeStatus::InProgress));
+        assert_eq!(parse_status("on_hold"), Ok(ScopeStatus::OnHold));
+        assert!(parse_status("done-ish").is_err());
+        assert_eq!(parse_bool("Yes"), Ok(true));
+        assert_eq!(parse_bool(""), Ok(false));
+        assert!(parse_bool("maybe").is_err());
+    }
+}
