@@ -1,5 +1,6 @@
 //! Projects: creation with suggested codes, editing, the status lifecycle and teams.
 
+use formula_domain::audit::FieldChange;
 use formula_domain::authz::{
     Action, ProjectAccess, ProjectScope, Resource, authorize, project_scope,
 };
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use crate::cache::Cached;
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
-use crate::ports::DashboardCounts;
+use crate::ports::{DashboardCounts, OpenWork};
 use crate::query::{Page, ProjectQuery};
 use crate::services::{
     PROJECTS_NAMESPACE, Services, audit, changes, check_version, created, double_option, ensure,
@@ -471,6 +472,64 @@ impl Services {
             &next.code,
             changes(&current, &next),
         );
+        let saved = self
+            .store
+            .update_project(&next, expected_version, &a)
+            .await?;
+        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
+            .await;
+        Ok(saved)
+    }
+
+    /// What is still open on a project (shown before it is marked completed).
+    pub async fn open_work(&self, caller: &Caller, id: Uuid) -> AppResult<OpenWork> {
+        self.project_for(caller, id).await?;
+        self.store.open_work(id, self.today()).await
+    }
+
+    /// Puts a completed project back to active, with the reason written in the audit trail
+    /// (snagging after completion is normal). Administrators only.
+    pub async fn reopen_project(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        reason: &str,
+    ) -> AppResult<Project> {
+        let (current, access) = self.project_for(caller, id).await?;
+        ensure(caller, Action::ReopenProject, &Resource::Project(access))?;
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at,
+        )?;
+        let mut errors = FieldErrors::new();
+        let reason = required_text(&mut errors, "reason", reason, 1000);
+        errors.into_result()?;
+        if current.status != ProjectStatus::Completed {
+            return Err(AppError::InvalidTransition {
+                from: current.status.to_string(),
+                to: ProjectStatus::Active.to_string(),
+                allowed: current
+                    .status
+                    .allowed_next()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            });
+        }
+        let mut next = current.clone();
+        next.status = ProjectStatus::Active;
+        next.updated_at = self.now();
+        next.updated_by_name = Some(caller.actor.name.clone());
+        let mut diff = changes(&current, &next);
+        diff.push(FieldChange {
+            field: "reason".to_owned(),
+            old: serde_json::Value::Null,
+            new: serde_json::Value::String(reason),
+        });
+        let a = audit(caller, "reopen", "project", id, &next.code, diff);
         let saved = self
             .store
             .update_project(&next, expected_version, &a)

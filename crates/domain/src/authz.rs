@@ -37,6 +37,8 @@ pub enum Action {
     ChangeProjectStatus,
     ManageTeam,
     DeleteProject,
+    /// Put a completed project back to active (snagging after completion), with a reason.
+    ReopenProject,
     ViewTasks,
     CreateTask,
     UpdateTask,
@@ -85,6 +87,7 @@ impl Action {
         Action::ChangeProjectStatus,
         Action::ManageTeam,
         Action::DeleteProject,
+        Action::ReopenProject,
         Action::ViewTasks,
         Action::CreateTask,
         Action::UpdateTask,
@@ -163,6 +166,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
             role == ProjectManager && p.membership.is_some()
         }
         (DeleteProject, _) => false,
+        (ReopenProject, _) => false,
 
         // Tasks: the team works on them; craftsmen update only their own.
         (CreateTask, Resource::Project(p)) => {
@@ -305,6 +309,8 @@ mod tests {
             (ManageTeam, "member project", [T, F, T, F, F, F, F]),
             (ManageTeam, "other project", [T, F, F, F, F, F, F]),
             (DeleteProject, "member project", [T, F, F, F, F, F, F]),
+            (ReopenProject, "member project", [T, F, F, F, F, F, F]),
+            (ReopenProject, "own client project", [T, F, F, F, F, F, F]),
             (ViewTasks, "member project", [T, T, T, T, T, T, F]),
             (ViewTasks, "own client project", [T, T, F, F, F, F, T]),
             (CreateTask, "member project", [T, F, T, T, T, F, F]),
@@ -424,6 +430,7 @@ mod tests {
             ChangeProjectStatus,
             ManageTeam,
             DeleteProject,
+            ReopenProject,
             CreateTask,
             UpdateTask,
             DeleteTask,

@@ -1,7 +1,7 @@
 //! Projects with their derived task figures, teams, and project codes.
 
 use formula_app::error::AppError;
-use formula_app::ports::ProjectAccessRow;
+use formula_app::ports::{OpenWork, ProjectAccessRow};
 use formula_app::query::{Dir, Page, ProjectQuery, ProjectSort};
 use formula_app::repos::ProjectRepo;
 use formula_domain::audit::AuditEntry;
@@ -254,6 +254,16 @@ impl TryFrom<MemberRow> for Member {
     }
 }
 
+/// The counts of [`OpenWork`], as one row.
+#[derive(sqlx::FromRow)]
+struct OpenWorkRow {
+    open_tasks: i64,
+    overdue_tasks: i64,
+    open_scope_items: i64,
+    drawings_not_approved: i64,
+    specs_not_approved: i64,
+}
+
 #[repo]
 impl ProjectRepo for Db {
     async fn max_project_seq(&self, prefix: &str) -> DbResult<Option<u32>> {
@@ -471,6 +481,35 @@ impl ProjectRepo for Db {
             exec!(&mut *tx, audit::insert(entry))?;
         });
         Ok(())
+    }
+
+    async fn open_work(&self, project_id: Uuid, today: Date) -> DbResult<OpenWork> {
+        // One row of subqueries: each count reads its own table's project index.
+        let mut stmt = Stmt::new("");
+        let p = stmt.arg(project_id);
+        let t = stmt.arg(today);
+        stmt.sql = format!(
+            "SELECT \
+               (SELECT COUNT(*) FROM tasks t WHERE t.project_id = {p} AND t.status {TASK_OPEN}) AS open_tasks, \
+               (SELECT COUNT(*) FROM tasks t WHERE t.project_id = {p} AND t.status {TASK_OPEN} \
+                  AND t.due_date < {t}) AS overdue_tasks, \
+               (SELECT COUNT(*) FROM scope_items i WHERE i.project_id = {p} \
+                  AND i.status NOT IN ('completed', 'cancelled')) AS open_scope_items, \
+               (SELECT COUNT(*) FROM drawings d WHERE d.project_id = {p} AND NOT EXISTS ( \
+                  SELECT 1 FROM drawing_revisions r WHERE r.drawing_id = d.id \
+                  AND r.status IN ('approved', 'approved_as_noted'))) AS drawings_not_approved, \
+               (SELECT COUNT(*) FROM specs s WHERE s.project_id = {p} \
+                  AND s.status <> 'approved') AS specs_not_approved"
+        );
+        let row = on_reader!(self, |pool| fetch_optional!(pool, OpenWorkRow, stmt)?);
+        // A SELECT of counts always returns its one row.
+        Ok(row.map_or_else(OpenWork::default, |r| OpenWork {
+            open_tasks: r.open_tasks,
+            overdue_tasks: r.overdue_tasks,
+            open_scope_items: r.open_scope_items,
+            drawings_not_approved: r.drawings_not_approved,
+            specs_not_approved: r.specs_not_approved,
+        }))
     }
 
     async fn list_members(&self, project_id: Uuid) -> DbResult<Vec<Member>> {

@@ -19,7 +19,7 @@ pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
-pub use projects::{ClientRepo, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};

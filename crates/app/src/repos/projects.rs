@@ -52,6 +52,28 @@ pub trait ClientRepo: Send + Sync {
     ) -> AppResult<bool>;
 }
 
+/// What is still open on a project: shown before it is marked completed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OpenWork {
+    /// Tasks not completed or cancelled.
+    pub open_tasks: i64,
+    /// Open tasks past their due date (as of the day asked).
+    pub overdue_tasks: i64,
+    /// Scope items neither completed nor cancelled.
+    pub open_scope_items: i64,
+    /// Shop drawings without an approved revision (approved or approved as noted).
+    pub drawings_not_approved: i64,
+    /// Material specifications not approved.
+    pub specs_not_approved: i64,
+}
+
+impl OpenWork {
+    /// Nothing is open.
+    pub fn is_clear(&self) -> bool {
+        *self == OpenWork::default()
+    }
+}
+
 /// Projects and their teams.
 #[async_trait]
 pub trait ProjectRepo: Send + Sync {
@@ -86,6 +108,8 @@ pub trait ProjectRepo: Send + Sync {
         audit: &AuditEntry,
     ) -> AppResult<()>;
     async fn list_members(&self, project_id: Uuid) -> AppResult<Vec<Member>>;
+    /// What is still open on the project, overdue counted as of `today`.
+    async fn open_work(&self, project_id: Uuid, today: time::Date) -> AppResult<OpenWork>;
     /// Adds a member or changes their project role.
     async fn upsert_member(
         &self,

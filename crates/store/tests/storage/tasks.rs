@@ -436,8 +436,71 @@ pub async fn tasks_are_listed_by_scope_assignee_and_status(db: &Db) {
     assert_eq!(titles(last), ["Delta"]);
 }
 
+/// What is open on a project: open and overdue tasks (completed and cancelled ones are not),
+/// counted per project. Scope items, drawings and specifications are counted by the same read;
+/// a project with none has zero of each.
+pub async fn open_work_counts_only_what_is_open(db: &Db) {
+    let w = world(db).await;
+    let tasks = [
+        f::task(
+            &w.p1,
+            "Late",
+            TaskStatus::InProgress,
+            50,
+            Some(today() - days(1)),
+        ),
+        f::task(&w.p1, "Due today", TaskStatus::Pending, 0, Some(today())),
+        f::task(&w.p1, "Undated", TaskStatus::Review, 90, None),
+        f::task(
+            &w.p1,
+            "Done",
+            TaskStatus::Completed,
+            100,
+            Some(today() - days(5)),
+        ),
+        f::task(
+            &w.p1,
+            "Dropped",
+            TaskStatus::Cancelled,
+            10,
+            Some(today() - days(5)),
+        ),
+        f::task(
+            &w.p2,
+            "Elsewhere",
+            TaskStatus::Pending,
+            0,
+            Some(today() - days(9)),
+        ),
+    ];
+    for t in &tasks {
+        db.insert_task(t, &f::audit(Some(&w.pm), "create", "task", t.id, &t.title))
+            .await
+            .unwrap();
+    }
+    let open = db.open_work(w.p1.id, today()).await.unwrap();
+    assert_eq!((open.open_tasks, open.overdue_tasks), (3, 1));
+    assert_eq!(
+        (
+            open.open_scope_items,
+            open.drawings_not_approved,
+            open.specs_not_approved
+        ),
+        (0, 0, 0)
+    );
+    let other = db.open_work(w.p2.id, today()).await.unwrap();
+    assert_eq!((other.open_tasks, other.overdue_tasks), (1, 1));
+    assert!(
+        db.open_work(Uuid::now_v7(), today())
+            .await
+            .unwrap()
+            .is_clear()
+    );
+}
+
 both_backends! {
     tasks_crud_and_derived_project_figures,
     overdue_counts_kept_as_of_another_day_are_recounted,
     tasks_are_listed_by_scope_assignee_and_status,
+    open_work_counts_only_what_is_open,
 }

@@ -143,6 +143,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             projects::delete_project
         ))
         .routes(routes!(projects::change_status))
+        .routes(routes!(projects::reopen_project))
+        .routes(routes!(projects::open_work))
         .routes(routes!(projects::list_members, projects::add_member))
         .routes(routes!(projects::remove_member))
         .routes(routes!(tasks::list_tasks, tasks::create_task))

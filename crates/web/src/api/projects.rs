@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use formula_app::ports::DashboardCounts;
+use formula_app::ports::{DashboardCounts, OpenWork};
 use formula_app::projects::{NewProject, ProjectPatch};
 use formula_domain::project::{Health, Project, ProjectRole, ProjectStatus};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,18 @@ impl ProjectView {
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     pub status: ProjectStatus,
+    /// The version being changed (alternative to `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Why a completed project is reopened.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reopen {
+    /// Written into the audit trail (e.g. "snagging on level 3 after handover").
+    #[schema(min_length = 1, max_length = 1000)]
+    pub reason: String,
     /// The version being changed (alternative to `If-Match`).
     #[serde(default)]
     pub version: Option<i64>,
@@ -238,6 +250,61 @@ pub async fn change_status(
         project.version,
         Json(ProjectView::new(project, &state)),
     ))
+}
+
+/// Reopen a completed project
+///
+/// `completed → active`, with a reason kept in the audit trail (action `reopen`).
+/// Administrators only. A project that is not completed is 409 `invalid_transition`.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/reopen",
+    tag = "projects",
+    params(("id" = Uuid, Path, description = "Project id"), IfMatchParam),
+    request_body = Reopen,
+    responses(
+        (status = 200, body = ProjectView, headers(("etag" = String))),
+        (status = 409, description = "Not completed, or stale `version`", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
+    )
+)]
+pub async fn reopen_project(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<Reopen>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let project = state
+        .services
+        .reopen_project(&caller.caller, id, expected.version, &input.reason)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(
+        project.version,
+        Json(ProjectView::new(project, &state)),
+    ))
+}
+
+/// What is still open on a project
+///
+/// Open and overdue tasks, scope items not completed, drawings without an approved revision
+/// and specifications not approved: what to look at before marking the project completed.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/open-work",
+    tag = "projects",
+    params(("id" = Uuid, Path, description = "Project id")),
+    responses((status = 200, body = OpenWork))
+)]
+pub async fn open_work(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<OpenWork>> {
+    Ok(Json(state.services.open_work(&caller.caller, id).await?))
 }
 
 /// A project's team

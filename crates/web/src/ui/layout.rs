@@ -80,6 +80,7 @@ impl Flash {
             "saved" => "Your changes were saved.",
             "deleted" => "Deleted.",
             "status" => "The status was changed.",
+            "reopened" => "The project was reopened; the reason is in the audit trail.",
             "member_added" => "The team was updated.",
             "member_removed" => "The team member was removed.",
             "contact_added" => "The contact was added.",

@@ -80,6 +80,8 @@ pub fn router() -> Router<AppState> {
             get(projects::edit_page).post(projects::update),
         )
         .route("/projects/{id}/status", post(projects::change_status))
+        .route("/projects/{id}/complete", get(projects::complete_page))
+        .route("/projects/{id}/reopen", post(projects::reopen))
         .route(
             "/projects/{id}/tasks",
             get(tasks::project_tasks).post(tasks::create),

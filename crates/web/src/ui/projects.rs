@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use formula_app::ports::OpenWork;
 use formula_app::projects::{NewProject, ProjectPatch};
 use formula_app::query::{ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort};
 use formula_domain::authz::{Action, ProjectAccess};
@@ -434,9 +435,14 @@ struct OverviewPage {
     head: ProjectHeader,
     csrf: String,
     /// Status buttons: only the allowed next statuses, only for those who may change it.
+    /// "Completed" leads to a confirmation page that lists what is still open.
     next: Vec<ProjectStatus>,
+    /// The reopen form (administrators, completed projects), with the reason typed so far.
+    reopen: Option<FormState>,
     attachments: AttachmentsCard,
 }
+
+const REOPEN_FIELDS: &[&str] = &["reason"];
 
 async fn overview_page(
     state: &AppState,
@@ -444,6 +450,17 @@ async fn overview_page(
     id: Uuid,
     flash: Option<Flash>,
     status: StatusCode,
+) -> Result<Response, PageError> {
+    overview_with(state, page, id, flash, status, None).await
+}
+
+async fn overview_with(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    flash: Option<Flash>,
+    status: StatusCode,
+    reopen: Option<FormState>,
 ) -> Result<Response, PageError> {
     let (p, access) = state.services.project_for(&page.caller, id).await?;
     let next = if state
@@ -454,6 +471,11 @@ async fn overview_page(
     } else {
         Vec::new()
     };
+    let reopen = (p.status == ProjectStatus::Completed
+        && state
+            .services
+            .may(&page.caller, Action::ReopenProject, access))
+    .then(|| reopen.unwrap_or_else(|| FormState::new(REOPEN_FIELDS)));
     let title = format!("{} {}", p.code, p.name);
     let attachments = card(
         state,
@@ -469,6 +491,7 @@ async fn overview_page(
         head: ProjectHeader::new(p, access, page, state, "overview"),
         csrf: page.csrf.clone(),
         next,
+        reopen,
     };
     render(status, &view)
 }
@@ -514,4 +537,69 @@ pub async fn change_status(
         (None, None) => Flash::error("The status could not be changed."),
     };
     overview_page(&state, &page, id, Some(flash), StatusCode::CONFLICT).await
+}
+
+#[derive(Template)]
+#[template(path = "projects/complete.html", whitespace = "minimize")]
+struct CompletePage {
+    layout: Layout,
+    head: ProjectHeader,
+    csrf: String,
+    open: OpenWork,
+}
+
+/// Asks before a project is marked completed, showing what is still open.
+pub async fn complete_page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (p, access) = s.project_for(&page.caller, id).await?;
+    if !p.status.can_become(ProjectStatus::Completed) {
+        return Ok(see_other(page.htmx, &format!("/projects/{id}")));
+    }
+    let open = s.open_work(&page.caller, id).await?;
+    let view = CompletePage {
+        layout: page.layout(Section::Projects, format!("Complete {}", p.code)),
+        head: ProjectHeader::new(p, access, &page, &state, "overview"),
+        csrf: page.csrf.clone(),
+        open,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// Reopens a completed project with the reason typed.
+pub async fn reopen(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let reason = input.text("reason");
+    let mut form = FormState::new(REOPEN_FIELDS).with("reason", reason.clone());
+    if errors.is_empty() {
+        match state
+            .services
+            .reopen_project(&page.caller, id, version, &reason)
+            .await
+        {
+            Ok(_) => return Ok(see_other(page.htmx, &format!("/projects/{id}?m=reopened"))),
+            Err(e) => form.absorb(e, &[], &format!("/projects/{id}"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    let flash = match (&form.conflict, &form.notice) {
+        (Some(c), _) => Some(Flash::error(format!(
+            "{} changed this project while you were looking at it, so it was not reopened. The page now shows the latest version.",
+            c.who
+        ))),
+        (None, Some(n)) => Some(Flash::error(n.clone())),
+        (None, None) => None,
+    };
+    let status = form.status();
+    overview_with(&state, &page, id, flash, status, Some(form)).await
 }

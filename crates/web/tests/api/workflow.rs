@@ -476,3 +476,162 @@ async fn contacts_teams_and_code_suggestions() {
         .await
         .problem(404, "not_found");
 }
+
+/// Completing asks first and shows what is still open; an administrator reopens a completed
+/// project with a reason that lands in the audit trail; nobody else can, and a reason is needed.
+#[tokio::test]
+async fn completion_shows_open_work_and_only_admins_reopen_with_a_reason() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let id = app
+        .project(&pm.auth, "Lobby joinery", &client, &pm.id())
+        .await;
+    let status = format!("/api/v1/projects/{id}/status");
+    for (i, s) in ["awarded", "active"].into_iter().enumerate() {
+        app.post(&status, &pm.auth, json!({"status": s, "version": i + 1}))
+            .await
+            .expect(200);
+    }
+    app.task(
+        &pm.auth,
+        &id,
+        json!({"title": "Fix the reception desk", "due_date": "2020-01-01"}),
+    )
+    .await;
+    app.task(&pm.auth, &id, json!({"title": "Touch up the panels"}))
+        .await;
+
+    // What is open, through the API and on the confirmation page (no JavaScript needed).
+    let open = app
+        .get(&format!("/api/v1/projects/{id}/open-work"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(open["open_tasks"], 2);
+    assert_eq!(open["overdue_tasks"], 1);
+    let (pm_cookie, _) = app.login(&pm.user.email, crate::support::PASSWORD).await;
+    let overview = app
+        .get(&format!("/projects/{id}"), &pm_cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        overview.contains(&format!("href=\"/projects/{id}/complete\"")),
+        "Mark completed leads to the confirmation page"
+    );
+    let confirm = app
+        .get(&format!("/projects/{id}/complete"), &pm_cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        confirm.contains("<strong>2</strong> open tasks"),
+        "{confirm}"
+    );
+    assert!(confirm.contains("1 overdue"), "{confirm}");
+    assert!(confirm.contains("Complete the project"), "{confirm}");
+
+    app.post(
+        &status,
+        &pm.auth,
+        json!({"status": "completed", "version": 3}),
+    )
+    .await
+    .expect(200);
+
+    // Only administrators reopen, only completed projects, only with a reason.
+    let reopen = format!("/api/v1/projects/{id}/reopen");
+    app.post(
+        &reopen,
+        &pm.auth,
+        json!({"reason": "Snagging", "version": 4}),
+    )
+    .await
+    .problem(403, "forbidden");
+    let v = app
+        .post(&reopen, &admin.auth, json!({"reason": "  ", "version": 4}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&v), ["reason"]);
+    let body = app
+        .post(
+            &reopen,
+            &admin.auth,
+            json!({"reason": "Snagging on level 3 after handover", "version": 4}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(body["status"], "active");
+    app.post(
+        &reopen,
+        &admin.auth,
+        json!({"reason": "Again", "version": 5}),
+    )
+    .await
+    .problem(409, "invalid_transition");
+
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?entity_id={id}&action=reopen"),
+            &admin.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(trail["total"], 1);
+    let changes = trail["items"][0]["changes"].as_array().unwrap();
+    assert!(changes.contains(&json!({"field": "status", "old": "completed", "new": "active"})));
+    assert!(changes.contains(
+        &json!({"field": "reason", "old": null, "new": "Snagging on level 3 after handover"})
+    ));
+}
+
+/// An administrator reopens through the overview page's form; a missing reason is said beside
+/// the field and nothing changes.
+#[tokio::test]
+async fn the_reopen_form_needs_a_reason() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let id = app
+        .project(&admin.auth, "Lobby joinery", &client, &admin.id())
+        .await;
+    let status = format!("/api/v1/projects/{id}/status");
+    for (i, s) in ["awarded", "active", "completed"].into_iter().enumerate() {
+        app.post(&status, &admin.auth, json!({"status": s, "version": i + 1}))
+            .await
+            .expect(200);
+    }
+    let (cookie, _) = app.login(&admin.user.email, crate::support::PASSWORD).await;
+    let overview = app
+        .get(&format!("/projects/{id}"), &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(overview.contains("Reason for reopening"), "{overview}");
+    let path = format!("/projects/{id}/reopen");
+    let html = crate::scope::form(&app, &path, &cookie, &[("version", "4"), ("reason", "")])
+        .await
+        .expect(422)
+        .text();
+    assert!(html.contains("is required"), "{html}");
+    crate::scope::form(
+        &app,
+        &path,
+        &cookie,
+        &[("version", "4"), ("reason", "Snagging")],
+    )
+    .await
+    .expect(303);
+    let got = app
+        .get(&format!("/api/v1/projects/{id}"), &admin.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(got["status"], "active");
+}
