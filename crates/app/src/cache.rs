@@ -3,6 +3,7 @@
 //! after their own change. The default caches nothing; `formula_infra::redis` shares one
 //! cache between instances.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,5 +66,50 @@ impl Cache for NoCache {
 
     async fn bump(&self, _namespace: &str) -> Result<(), CacheError> {
         Ok(())
+    }
+}
+
+/// Receives the outcome of every cache lookup: `hit`, `miss` or `error`.
+pub type LookupObserver = Arc<dyn Fn(&'static str) + Send + Sync>;
+
+/// A `Cache` that reports the outcome of each lookup of the cache it wraps (the server
+/// counts them into `cache_requests_total{result}`), keeping the use cases unaware of it.
+pub struct ObservedCache {
+    inner: Arc<dyn Cache>,
+    observe: LookupObserver,
+}
+
+impl ObservedCache {
+    /// Wraps `inner`, reporting to `observe`.
+    pub fn new(inner: Arc<dyn Cache>, observe: LookupObserver) -> Self {
+        ObservedCache { inner, observe }
+    }
+}
+
+#[async_trait]
+impl Cache for ObservedCache {
+    async fn get(&self, namespace: &str, key: &str) -> Result<Cached, CacheError> {
+        let result = self.inner.get(namespace, key).await;
+        (self.observe)(match &result {
+            Ok(Cached { value: Some(_), .. }) => "hit",
+            Ok(_) => "miss",
+            Err(_) => "error",
+        });
+        result
+    }
+
+    async fn set(
+        &self,
+        namespace: &str,
+        key: &str,
+        generation: u64,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
+        self.inner.set(namespace, key, generation, value, ttl).await
+    }
+
+    async fn bump(&self, namespace: &str) -> Result<(), CacheError> {
+        self.inner.bump(namespace).await
     }
 }

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use formula_app::Services;
+use formula_app::cache::ObservedCache;
 use formula_app::ports::{Ping, RateLimitStore};
 use formula_infra::redis::{
     DEFAULT_TIMEOUT, Redis, RedisCache, RedisEventBus, RedisLease, RedisRateLimitStore,
 };
 use formula_web::metrics::Metrics;
-use formula_web::metrics::cache::MeteredCache;
 use formula_web::ratelimit::InProcessStore;
 
 use crate::config::RedisSettings;
@@ -43,9 +43,10 @@ pub async fn attach(
             "Redis is unreachable: rate limits count per instance and the cache is bypassed until it answers"
         ),
     }
-    let cache = Arc::new(MeteredCache::new(
+    let counted = metrics.clone();
+    let cache = Arc::new(ObservedCache::new(
         Arc::new(RedisCache::new(redis.clone())),
-        metrics.clone(),
+        Arc::new(move |result| counted.cache_requests.inc(&[result])),
     ));
     let services = services
         .with_cache(cache)

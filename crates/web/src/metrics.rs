@@ -8,7 +8,6 @@
 //! Route labels are always the *matched* route template (`/api/v1/users/{id}`), never the raw
 //! path, so the number of series stays bounded whatever clients send.
 
-pub mod cache;
 pub mod connections;
 
 use std::collections::BTreeMap;
@@ -201,7 +200,8 @@ pub struct Metrics {
     pub job_runs: CounterVec,
     /// `job_duration_seconds{kind}`: one observation per recorded attempt.
     pub job_duration: HistogramVec,
-    /// `cache_requests_total{result}` (`hit`, `miss`, `error`); see [`cache::MeteredCache`].
+    /// `cache_requests_total{result}` (`hit`, `miss`, `error`), reported by
+    /// `formula_app::cache::ObservedCache`.
     pub cache_requests: CounterVec,
     in_flight: AtomicI64,
     connections: AtomicI64,
