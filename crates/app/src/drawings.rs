@@ -1,8 +1,9 @@
-//! Shop drawings: the register of a project, revisions uploaded as files, the review each
-//! revision goes through, and the scope items a drawing covers.
+//! Shop drawings: the register of a project, revisions uploaded as files (each reviewed
+//! through the review workflow, `crate::review`), and the scope items a drawing covers.
 
 use std::path::PathBuf;
 
+use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
 use formula_domain::drawing::{
     Decision, Drawing, DrawingKind, Review, Revision, RevisionScheme, RevisionStatus,
@@ -10,14 +11,16 @@ use formula_domain::drawing::{
 };
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::files::{FileInfo, check_drawing_file, display_name};
-use formula_domain::user::Role;
+use formula_domain::review::{StatusWord, shown_to};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::blobs::{BlobRead, ByteRange};
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::query::ScopeQuery;
+use crate::review::{Loaded, ReviewKind};
 use crate::services::{Services, audit, changes, check_version, created, ensure};
 
 /// A file received from a client and spooled to disk, with what was learned while it arrived.
@@ -162,13 +165,15 @@ impl Services {
                 Action::ManageDrawings,
                 &Resource::Project(access),
             ),
-            review: self.may_review(caller, project_id, access).await?,
+            review: self
+                .may_decide(caller, project_id, access, Action::ReviewDrawings)
+                .await?,
         })
     }
 
     /// Client users see only what was submitted to them: never drafts.
     fn visible(caller: &Caller, d: &Drawing) -> bool {
-        caller.actor.role != Role::Client || d.status() != RevisionStatus::Draft
+        shown_to(caller.actor.role, d.status().state())
     }
 
     /// A project's drawing register, filtered, in number order.
@@ -307,13 +312,12 @@ impl Services {
         id: Uuid,
     ) -> AppResult<(DrawingDetail, ProjectAccess)> {
         let (drawing, access) = self.drawing_for(caller, id, Action::ViewDrawings).await?;
-        let client = caller.actor.role == Role::Client;
         let revisions: Vec<Revision> = self
             .store
             .list_revisions(id)
             .await?
             .into_iter()
-            .filter(|r| !client || r.status != RevisionStatus::Draft)
+            .filter(|r| shown_to(caller.actor.role, r.status.state()))
             .collect();
         let reviews = self.store.list_reviews(id).await?;
         let items = self
@@ -455,23 +459,23 @@ impl Services {
         caller: &Caller,
         id: Uuid,
         action: Action,
-    ) -> AppResult<(Revision, Drawing)> {
+    ) -> AppResult<(Revision, Drawing, ProjectAccess)> {
         let rev = self
             .store
             .get_revision(id)
             .await?
             .ok_or(AppError::NotFound("revision"))?;
-        let (drawing, _) = self
+        let (drawing, access) = self
             .drawing_for(caller, rev.drawing_id, action)
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => AppError::NotFound("revision"),
                 other => other,
             })?;
-        if caller.actor.role == Role::Client && rev.status == RevisionStatus::Draft {
+        if !shown_to(caller.actor.role, rev.status.state()) {
             return Err(AppError::NotFound("revision"));
         }
-        Ok((rev, drawing))
+        Ok((rev, drawing, access))
     }
 
     /// Sends a draft revision for review.
@@ -481,47 +485,7 @@ impl Services {
         id: Uuid,
         expected_version: i64,
     ) -> AppResult<Revision> {
-        let (rev, drawing) = self
-            .revision_for(caller, id, Action::ManageDrawings)
-            .await?;
-        check_version(expected_version, rev.version, None, rev.uploaded_at)?;
-        if rev.status != RevisionStatus::Draft {
-            return Err(transition(rev.status, RevisionStatus::Submitted));
-        }
-        if drawing.current.as_ref().is_some_and(|c| c.id != rev.id) {
-            return Err(AppError::Conflict {
-                code: "superseded",
-                message: format!(
-                    "revision {} has been superseded by a newer upload; submit the current revision",
-                    rev.label
-                ),
-                fields: FieldErrors::new(),
-            });
-        }
-        let now = self.now();
-        let mut next = rev.clone();
-        next.status = RevisionStatus::Submitted;
-        next.submitted_at = Some(now);
-        let a = audit(
-            caller,
-            "submit",
-            "drawing",
-            drawing.id,
-            &format!("{} rev {}", drawing.number, rev.label),
-            changes(&rev, &next),
-        );
-        let saved = self
-            .store
-            .set_revision_status(&next, expected_version, None, &a)
-            .await?;
-        self.changed(
-            "drawing.submitted",
-            drawing.project_id,
-            drawing.id,
-            Some(saved.version),
-        )
-        .await;
-        Ok(saved)
+        self.submit_for_review(caller, id, expected_version).await
     }
 
     /// Records a reviewer's decision on a submitted revision. Two reviewers deciding at
@@ -533,61 +497,14 @@ impl Services {
         expected_version: i64,
         input: ReviewInput,
     ) -> AppResult<Revision> {
-        let (rev, drawing) = self.revision_for(caller, id, Action::ViewDrawings).await?;
-        let access = self.access_for(caller, drawing.project_id).await?;
-        self.ensure_reviewer(caller, drawing.project_id, access)
-            .await?;
-        check_version(
-            expected_version,
-            rev.version,
-            None,
-            rev.decided_at.unwrap_or(rev.uploaded_at),
-        )?;
-        if rev.status != RevisionStatus::Submitted {
-            return Err(transition(rev.status, input.decision.status()));
-        }
-        let mut errors = FieldErrors::new();
-        let comments = optional_text(&mut errors, "comments", input.comments.as_deref(), 5_000);
-        if input.decision.needs_comment() && comments.is_none() {
-            errors.add(
-                "comments",
-                "say what has to change (required unless the drawing is simply approved)",
-            );
-        }
-        errors.into_result()?;
-        let now = self.now();
-        let mut next = rev.clone();
-        next.status = input.decision.status();
-        next.decided_at = Some(now);
-        let review = Review {
-            id: formula_domain::new_id(),
-            revision_id: id,
-            reviewer_id: Some(caller.actor.user_id),
-            reviewer_name: Some(caller.actor.name.clone()),
-            decision: input.decision,
-            comments,
-            at: now,
-        };
-        let a = audit(
+        self.decide(
             caller,
-            "review",
-            "drawing",
-            drawing.id,
-            &format!("{} rev {}", drawing.number, rev.label),
-            changes(&rev, &next),
-        );
-        let saved = self
-            .store
-            .set_revision_status(&next, expected_version, Some(&review), &a)
-            .await?;
-        self.changed(
-            "drawing.reviewed",
-            drawing.project_id,
-            drawing.id,
-            Some(saved.version),
+            id,
+            expected_version,
+            input.decision,
+            input.comments.as_deref(),
         )
-        .await;
-        Ok(saved)
+        .await
     }
 
     /// Opens a revision's file for download.
@@ -597,7 +514,7 @@ impl Services {
         id: Uuid,
         range_header: Option<&str>,
     ) -> AppResult<(Revision, Result<BlobRead, u64>)> {
-        let (rev, _) = self.revision_for(caller, id, Action::ViewDrawings).await?;
+        let (rev, _, _) = self.revision_for(caller, id, Action::ViewDrawings).await?;
         let size = u64::try_from(rev.file.size).unwrap_or(0);
         let range = match ByteRange::parse(range_header, size) {
             Ok(r) => r,
@@ -609,119 +526,65 @@ impl Services {
     }
 }
 
-fn transition(from: RevisionStatus, to: RevisionStatus) -> AppError {
-    let allowed: Vec<String> = match from {
-        RevisionStatus::Draft => vec![RevisionStatus::Submitted.as_str().to_owned()],
-        RevisionStatus::Submitted => formula_domain::drawing::Decision::ALL
-            .iter()
-            .map(|d| d.status().as_str().to_owned())
-            .collect(),
-        _ => Vec::new(),
-    };
-    AppError::InvalidTransition {
-        from: from.as_str().to_owned(),
-        to: to.as_str().to_owned(),
-        allowed,
-    }
-}
+/// Revisions go through the review workflow: submitted by those who manage the drawings,
+/// decided by the project's reviewers, audited and announced under their drawing.
+impl ReviewKind for Revision {
+    type Context = Drawing;
+    const SUBMIT: Action = Action::ManageDrawings;
+    const VIEW: Action = Action::ViewDrawings;
+    const DECIDE: Action = Action::ReviewDrawings;
+    const AUDITED_AS: &'static str = "drawing";
+    const SUBMITTED_EVENT: &'static str = "drawing.submitted";
+    const DECIDED_EVENT: &'static str = "drawing.reviewed";
+    const COMMENTS_NEEDED: &'static str =
+        "say what has to change (required unless the drawing is simply approved)";
 
-impl Services {
-    /// Whether the caller decides on this project's drawings and specifications:
-    /// administrators always; client users when the project allows client approvals;
-    /// otherwise the designated reviewers if any are named, else the project managers.
-    pub async fn may_review(
-        &self,
+    async fn load(
+        s: &Services,
         caller: &Caller,
-        project_id: Uuid,
-        access: ProjectAccess,
-    ) -> AppResult<bool> {
-        if caller.actor.role == Role::Admin {
-            return Ok(true);
-        }
-        let settings = self.store.review_settings(project_id).await?;
-        if caller.actor.role == Role::Client {
-            return Ok(settings.client_approvals
-                && authorize(
-                    &caller.actor,
-                    Action::ViewProject,
-                    &Resource::Project(access),
-                ));
-        }
-        if !settings.reviewer_ids.is_empty() {
-            return Ok(access.membership.is_some()
-                && settings.reviewer_ids.contains(&caller.actor.user_id));
-        }
-        Ok(authorize(
-            &caller.actor,
-            Action::ReviewDrawings,
-            &Resource::Project(access),
-        ))
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<Loaded<Self>> {
+        let (rev, drawing, access) = s.revision_for(caller, id, action).await?;
+        Ok(Loaded {
+            project_id: drawing.project_id,
+            subject_id: drawing.id,
+            label: format!("{} rev {}", drawing.number, rev.label),
+            access,
+            item: rev,
+            context: drawing,
+        })
     }
 
-    pub(crate) async fn ensure_reviewer(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-        access: ProjectAccess,
-    ) -> AppResult<()> {
-        if self.may_review(caller, project_id, access).await? {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+    fn saved(&self) -> (i64, Option<String>, OffsetDateTime) {
+        let at = self.decided_at.or(self.submitted_at);
+        (self.version, None, at.unwrap_or(self.uploaded_at))
     }
 
-    /// Who decides on the project's drawings and specifications.
-    pub async fn review_settings(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-    ) -> AppResult<crate::ports::ReviewSettings> {
-        self.drawings_project(caller, project_id, Action::ViewDrawings)
-            .await?;
-        self.store.review_settings(project_id).await
+    /// Only the drawing's current revision is reviewed.
+    fn check_submit(&self, drawing: &Drawing) -> AppResult<()> {
+        if drawing.current.as_ref().is_some_and(|c| c.id != self.id) {
+            return Err(AppError::Conflict {
+                code: "superseded",
+                message: format!(
+                    "revision {} has been superseded by a newer upload; submit the current revision",
+                    self.label
+                ),
+                fields: FieldErrors::new(),
+            });
+        }
+        Ok(())
     }
 
-    /// Names the designated reviewers (team members who are not client users) and whether
-    /// client users may approve. Project managers of the team and administrators decide.
-    pub async fn set_review_settings(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-        settings: crate::ports::ReviewSettings,
-    ) -> AppResult<crate::ports::ReviewSettings> {
-        let (project, _) = self
-            .drawings_project(caller, project_id, Action::ManageTeam)
-            .await?;
-        let members = self.store.list_members(project_id).await?;
-        let mut reviewer_ids: Vec<Uuid> = Vec::new();
-        for id in settings.reviewer_ids {
-            if !members.iter().any(|m| m.user_id == id) {
-                return Err(AppError::field(
-                    "reviewer_ids",
-                    "must be members of the project team; add them on the Team tab first",
-                ));
-            }
-            if !reviewer_ids.contains(&id) {
-                reviewer_ids.push(id);
-            }
-        }
-        let next = crate::ports::ReviewSettings {
-            client_approvals: settings.client_approvals,
-            reviewer_ids,
-        };
-        let old = self.store.review_settings(project_id).await?;
-        let a = audit(
-            caller,
-            "review_settings",
-            "project",
-            project_id,
-            &project.code,
-            changes(&old, &next),
-        );
-        self.store
-            .save_review_settings(project_id, &next, &a)
-            .await?;
-        Ok(next)
+    async fn save(
+        s: &Services,
+        next: &Self,
+        expected_version: i64,
+        decided: Option<&Review>,
+        audit: &AuditEntry,
+    ) -> AppResult<Self> {
+        s.store
+            .set_revision_status(next, expected_version, decided, audit)
+            .await
     }
 }

@@ -21,6 +21,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod readiness;
 pub mod repos;
+pub mod review;
 pub mod scope;
 pub mod scope_import;
 pub mod secrets;

@@ -1,21 +1,23 @@
-//! Material specifications: adding and editing them, approval (recorded like drawing
-//! reviews), procurement from order to installation, and the cost summary by category.
+//! Material specifications: adding and editing them, approval (through the review workflow,
+//! `crate::review`), procurement from order to installation, and the cost summary by category.
 
+use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::review::{StatusWord, shown_to};
 use formula_domain::scope::Quantity;
 use formula_domain::spec::{
     CategoryCost, Procurement, Spec, SpecCategory, SpecDecision, SpecReview, SpecStatus,
     cost_summary,
 };
-use formula_domain::user::Role;
 use serde::{Deserialize, Serialize};
-use time::Date;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::query::ScopeQuery;
+use crate::review::{Loaded, ReviewKind};
 use crate::scope::{check_code, check_money, normalise_unit};
 use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
 
@@ -155,13 +157,15 @@ impl Services {
         let can = |a| authorize(&caller.actor, a, &Resource::Project(access));
         Ok(SpecRights {
             manage: can(Action::ManageSpecs),
-            approve: self.may_review(caller, project_id, access).await?,
+            approve: self
+                .may_decide(caller, project_id, access, Action::ApproveSpecs)
+                .await?,
             procure: can(Action::ManageProcurement),
         })
     }
 
     fn spec_visible(caller: &Caller, s: &Spec) -> bool {
-        caller.actor.role != Role::Client || s.status != SpecStatus::Draft
+        shown_to(caller.actor.role, s.status.state())
     }
 
     pub async fn list_specs(
@@ -417,7 +421,6 @@ impl Services {
         current: &Spec,
         mut next: Spec,
         expected_version: i64,
-        review: Option<&SpecReview>,
     ) -> AppResult<Spec> {
         next.updated_at = self.now();
         next.updated_by_name = Some(caller.actor.name.clone());
@@ -431,7 +434,7 @@ impl Services {
         );
         let saved = self
             .store
-            .update_spec(&next, expected_version, review, &a)
+            .update_spec(&next, expected_version, None, &a)
             .await?;
         self.changed(
             "spec.updated",
@@ -504,7 +507,7 @@ impl Services {
         {
             next.status = SpecStatus::Draft;
         }
-        self.save_spec(caller, "update", &current, next, expected_version, None)
+        self.save_spec(caller, "update", &current, next, expected_version)
             .await
     }
 
@@ -515,27 +518,7 @@ impl Services {
         id: Uuid,
         expected_version: i64,
     ) -> AppResult<Spec> {
-        let (current, _) = self.spec_for(caller, id, Action::ManageSpecs).await?;
-        check_version(
-            expected_version,
-            current.version,
-            current.updated_by_name.clone(),
-            current.updated_at,
-        )?;
-        if !matches!(
-            current.status,
-            SpecStatus::Draft | SpecStatus::ReviseAndResubmit
-        ) {
-            return Err(AppError::InvalidTransition {
-                from: current.status.as_str().into(),
-                to: SpecStatus::Submitted.as_str().into(),
-                allowed: Vec::new(),
-            });
-        }
-        let mut next = current.clone();
-        next.status = SpecStatus::Submitted;
-        self.save_spec(caller, "submit", &current, next, expected_version, None)
-            .await
+        self.submit_for_review(caller, id, expected_version).await
     }
 
     /// Records the approver's decision; approval puts the material on the order list.
@@ -546,52 +529,12 @@ impl Services {
         expected_version: i64,
         input: SpecReviewInput,
     ) -> AppResult<Spec> {
-        let (current, access) = self.spec_for(caller, id, Action::ViewSpecs).await?;
-        self.ensure_reviewer(caller, current.project_id, access)
-            .await?;
-        check_version(
-            expected_version,
-            current.version,
-            current.updated_by_name.clone(),
-            current.updated_at,
-        )?;
-        if current.status != SpecStatus::Submitted {
-            return Err(AppError::InvalidTransition {
-                from: current.status.as_str().into(),
-                to: input.decision.status().as_str().into(),
-                allowed: Vec::new(),
-            });
-        }
-        let mut errors = FieldErrors::new();
-        let comments = optional_text(&mut errors, "comments", input.comments.as_deref(), 5_000);
-        if input.decision != SpecDecision::Approved && comments.is_none() {
-            errors.add(
-                "comments",
-                "say what has to change (required unless approving)",
-            );
-        }
-        errors.into_result()?;
-        let mut next = current.clone();
-        next.status = input.decision.status();
-        if next.status == SpecStatus::Approved {
-            next.procurement = Some(Procurement::ToOrder);
-        }
-        let review = SpecReview {
-            id: formula_domain::new_id(),
-            spec_id: id,
-            reviewer_id: Some(caller.actor.user_id),
-            reviewer_name: Some(caller.actor.name.clone()),
-            decision: input.decision,
-            comments,
-            at: self.now(),
-        };
-        self.save_spec(
+        self.decide(
             caller,
-            "review",
-            &current,
-            next,
+            id,
             expected_version,
-            Some(&review),
+            input.decision,
+            input.comments.as_deref(),
         )
         .await
     }
@@ -667,15 +610,55 @@ impl Services {
             Procurement::Installed | Procurement::ToOrder => {}
         }
         errors.into_result()?;
-        self.save_spec(
-            caller,
-            "procurement",
-            &current,
-            next,
-            expected_version,
-            None,
-        )
-        .await
+        self.save_spec(caller, "procurement", &current, next, expected_version)
+            .await
+    }
+}
+
+/// Specifications go through the review workflow themselves: submitted by those who manage
+/// them, approved by the project's reviewers, edited and resubmitted when sent back.
+impl ReviewKind for Spec {
+    type Context = ();
+    const SUBMIT: Action = Action::ManageSpecs;
+    const VIEW: Action = Action::ViewSpecs;
+    const DECIDE: Action = Action::ApproveSpecs;
+    const AUDITED_AS: &'static str = "spec";
+    const SUBMITTED_EVENT: &'static str = "spec.updated";
+    const DECIDED_EVENT: &'static str = "spec.updated";
+    const COMMENTS_NEEDED: &'static str = "say what has to change (required unless approving)";
+    const LISTS_ALLOWED: bool = false;
+
+    async fn load(
+        s: &Services,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<Loaded<Self>> {
+        let (spec, access) = s.spec_for(caller, id, action).await?;
+        Ok(Loaded {
+            project_id: spec.project_id,
+            subject_id: spec.id,
+            label: spec.code.clone(),
+            access,
+            item: spec,
+            context: (),
+        })
+    }
+
+    fn saved(&self) -> (i64, Option<String>, OffsetDateTime) {
+        (self.version, self.updated_by_name.clone(), self.updated_at)
+    }
+
+    async fn save(
+        s: &Services,
+        next: &Self,
+        expected_version: i64,
+        decided: Option<&SpecReview>,
+        audit: &AuditEntry,
+    ) -> AppResult<Self> {
+        s.store
+            .update_spec(next, expected_version, decided, audit)
+            .await
     }
 }
 

@@ -1,5 +1,5 @@
-//! Shop drawings: the register entry, its immutable revisions, and the review workflow
-//! every revision goes through.
+//! Shop drawings: the register entry and its immutable revisions, each of which goes through
+//! the review workflow (`crate::review`).
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::enums::string_enum;
 use crate::files::FileInfo;
+use crate::review::{Decided, ReviewState, Reviewable, StatusWord, review_words};
 
 string_enum!(
     /// What a drawing shows.
@@ -29,7 +30,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+review_words!(
     /// Where one revision is in its review.
     RevisionStatus {
         Draft => "draft", "Draft",
@@ -39,24 +40,6 @@ string_enum!(
         ReviseAndResubmit => "revise_and_resubmit", "Revise and resubmit",
         Rejected => "rejected", "Rejected",
     }
-);
-
-impl RevisionStatus {
-    /// Approved outright or as noted: good for production.
-    pub fn is_approved(self) -> bool {
-        matches!(
-            self,
-            RevisionStatus::Approved | RevisionStatus::ApprovedAsNoted
-        )
-    }
-
-    /// A reviewer has decided; the revision is locked for good.
-    pub fn is_decided(self) -> bool {
-        !matches!(self, RevisionStatus::Draft | RevisionStatus::Submitted)
-    }
-}
-
-string_enum!(
     /// A reviewer's decision on a submitted revision.
     Decision {
         Approved => "approved", "Approve",
@@ -65,23 +48,6 @@ string_enum!(
         Rejected => "rejected", "Reject",
     }
 );
-
-impl Decision {
-    /// The status a revision takes with this decision.
-    pub fn status(self) -> RevisionStatus {
-        match self {
-            Decision::Approved => RevisionStatus::Approved,
-            Decision::ApprovedAsNoted => RevisionStatus::ApprovedAsNoted,
-            Decision::ReviseAndResubmit => RevisionStatus::ReviseAndResubmit,
-            Decision::Rejected => RevisionStatus::Rejected,
-        }
-    }
-
-    /// Whether the reviewer must say why (everything but a plain approval).
-    pub fn needs_comment(self) -> bool {
-        !matches!(self, Decision::Approved)
-    }
-}
 
 /// How many days a submitted revision may wait for its review before it is overdue, unless
 /// the installation says otherwise (`REVIEW_OVERDUE_DAYS`).
@@ -194,6 +160,39 @@ pub struct Review {
     pub at: OffsetDateTime,
 }
 
+/// A revision is what is reviewed: it is never edited, so a drawing sent back is revised by
+/// uploading the next revision.
+impl Reviewable for Revision {
+    type Status = RevisionStatus;
+    type Record = Review;
+    const RESUBMITTED_IN_PLACE: bool = false;
+
+    fn review_status(&self) -> RevisionStatus {
+        self.status
+    }
+
+    fn enter(&mut self, status: RevisionStatus, _by: &str, at: OffsetDateTime) {
+        self.status = status;
+        match status.state() {
+            ReviewState::Draft => {}
+            ReviewState::Submitted => self.submitted_at = Some(at),
+            _ => self.decided_at = Some(at),
+        }
+    }
+
+    fn record(&self, d: Decided<Decision>) -> Review {
+        Review {
+            id: d.id,
+            revision_id: self.id,
+            reviewer_id: d.reviewer_id,
+            reviewer_name: d.reviewer_name,
+            decision: d.decision,
+            comments: d.comments,
+            at: d.at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,13 +209,34 @@ mod tests {
     }
 
     #[test]
-    fn decisions_lock_revisions() {
-        for d in Decision::ALL {
-            assert!(d.status().is_decided());
-        }
-        assert!(RevisionStatus::ApprovedAsNoted.is_approved());
-        assert!(!RevisionStatus::ReviseAndResubmit.is_approved());
-        assert!(!RevisionStatus::Submitted.is_decided());
-        assert!(Decision::Rejected.needs_comment() && !Decision::Approved.needs_comment());
+    fn a_revision_keeps_when_it_was_submitted_and_decided() {
+        let t = |d| OffsetDateTime::UNIX_EPOCH + Duration::days(d);
+        let mut r = Revision {
+            id: Uuid::nil(),
+            drawing_id: Uuid::nil(),
+            project_id: Uuid::nil(),
+            seq: 1,
+            label: "A".into(),
+            status: RevisionStatus::Draft,
+            notes: None,
+            file: FileInfo {
+                name: "A.pdf".into(),
+                size: 1,
+                sha256: String::new(),
+                mime: "application/pdf".into(),
+            },
+            blob_key: String::new(),
+            uploaded_by_name: None,
+            uploaded_at: t(0),
+            submitted_at: None,
+            decided_at: None,
+            version: 1,
+        };
+        r.enter(RevisionStatus::Submitted, "Dana", t(1));
+        r.enter(RevisionStatus::ApprovedAsNoted, "Paula", t(2));
+        assert_eq!(
+            (r.status, r.submitted_at, r.decided_at),
+            (RevisionStatus::ApprovedAsNoted, Some(t(1)), Some(t(2)))
+        );
     }
 }

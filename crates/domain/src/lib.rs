@@ -12,6 +12,7 @@ pub mod files;
 pub mod money;
 pub mod project;
 pub mod readiness;
+pub mod review;
 pub mod scope;
 pub mod spec;
 pub mod task;

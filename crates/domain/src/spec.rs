@@ -1,11 +1,13 @@
-//! Material specifications: what is specified, its approval, and its procurement from
-//! order to installation, with the order-by date that says when it is late.
+//! Material specifications: what is specified, its approval (through the review workflow,
+//! `crate::review`), and its procurement from order to installation, with the order-by date
+//! that says when it is late.
 
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::enums::string_enum;
+use crate::review::{Decided, Reviewable, review_words};
 use crate::scope::Quantity;
 
 string_enum!(
@@ -26,7 +28,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+review_words!(
     /// Where a specification is in its approval.
     SpecStatus {
         Draft => "draft", "Draft",
@@ -35,9 +37,6 @@ string_enum!(
         ReviseAndResubmit => "revise_and_resubmit", "Revise and resubmit",
         Rejected => "rejected", "Rejected",
     }
-);
-
-string_enum!(
     /// An approver's decision on a submitted specification.
     SpecDecision {
         Approved => "approved", "Approve",
@@ -45,16 +44,6 @@ string_enum!(
         Rejected => "rejected", "Reject",
     }
 );
-
-impl SpecDecision {
-    pub fn status(self) -> SpecStatus {
-        match self {
-            SpecDecision::Approved => SpecStatus::Approved,
-            SpecDecision::ReviseAndResubmit => SpecStatus::ReviseAndResubmit,
-            SpecDecision::Rejected => SpecStatus::Rejected,
-        }
-    }
-}
 
 string_enum!(
     /// Procurement of an approved specification.
@@ -163,6 +152,39 @@ pub struct SpecReview {
     pub comments: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// A specification is reviewed itself: sent back, it is edited and submitted again.
+impl Reviewable for Spec {
+    type Status = SpecStatus;
+    type Record = SpecReview;
+    const RESUBMITTED_IN_PLACE: bool = true;
+
+    fn review_status(&self) -> SpecStatus {
+        self.status
+    }
+
+    /// Approval puts the material on the order list.
+    fn enter(&mut self, status: SpecStatus, by: &str, at: OffsetDateTime) {
+        self.status = status;
+        if status == SpecStatus::Approved {
+            self.procurement = Some(Procurement::ToOrder);
+        }
+        self.updated_at = at;
+        self.updated_by_name = Some(by.to_owned());
+    }
+
+    fn record(&self, d: Decided<SpecDecision>) -> SpecReview {
+        SpecReview {
+            id: d.id,
+            spec_id: self.id,
+            reviewer_id: d.reviewer_id,
+            reviewer_name: d.reviewer_name,
+            decision: d.decision,
+            comments: d.comments,
+            at: d.at,
+        }
+    }
 }
 
 /// Budget, committed and actual cost of one category.
@@ -280,5 +302,23 @@ mod tests {
         assert_eq!(Procurement::ToOrder.allowed_next(), &[Procurement::Ordered]);
         assert!(Procurement::Installed.allowed_next().is_empty());
         assert!(!Procurement::ToOrder.is_ordered() && Procurement::Delivered.is_ordered());
+    }
+
+    #[test]
+    fn approval_puts_the_material_on_the_order_list() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let mut s = Spec {
+            status: SpecStatus::Submitted,
+            procurement: None,
+            ..spec()
+        };
+        s.enter(SpecStatus::ReviseAndResubmit, "Paula", at);
+        assert_eq!(s.procurement, None);
+        s.enter(SpecStatus::Approved, "Paula", at);
+        assert_eq!(s.procurement, Some(Procurement::ToOrder));
+        assert_eq!(
+            (s.updated_at, s.updated_by_name.as_deref()),
+            (at, Some("Paula"))
+        );
     }
 }

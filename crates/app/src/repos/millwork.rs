@@ -6,24 +6,13 @@ use async_trait::async_trait;
 use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::drawing::{Drawing, Review, Revision};
+pub use formula_domain::review::ReviewSettings;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::spec::{Spec, SpecReview};
 use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::query::{Page, ScopeQuery};
-
-/// Who decides on a project's drawings and specifications.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-pub struct ReviewSettings {
-    /// The client organisation's users may approve what was submitted to them.
-    pub client_approvals: bool,
-    /// When not empty, only these people (and administrators) decide; otherwise the
-    /// project managers on the team do.
-    pub reviewer_ids: Vec<Uuid>,
-}
 
 /// The scope of work: groups and items.
 #[async_trait]

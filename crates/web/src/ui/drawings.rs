@@ -23,13 +23,13 @@ use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
+use crate::ui::review::{self, Entry, History, Posted, Ready, Reviewers, Step, StepKind};
 use crate::ui::{render, see_other};
 use crate::uploads;
 use formula_domain::attachment::OwnerKind;
 
 const NEW_FIELDS: &[&str] = &["number", "title", "kind", "area", "scheme"];
 const FILTERS: &[&str] = &["status", "area", "scope_item_id", "overdue", "q"];
-const REVIEW_FIELDS: &[&str] = &["decision", "comments"];
 const UPLOAD_FIELDS: &[&str] = &["file", "notes"];
 
 /// One register row.
@@ -53,9 +53,8 @@ struct RegisterPage {
     schemes: Vec<Opt>,
     rights: DrawingRights,
     form: FormState,
-    /// For project managers: who reviews (client approvals, and each team member with
-    /// whether they are a designated reviewer).
-    review: Option<(bool, Vec<(Opt, bool)>)>,
+    /// For project managers: who reviews.
+    review: Option<Reviewers>,
 }
 
 /// Scope items of a project as options, and their codes by id.
@@ -130,24 +129,7 @@ async fn register(
         formula_domain::authz::Action::ManageTeam,
         access,
     ) {
-        let settings = s.review_settings(&page.caller, id).await?;
-        let members = s.list_members(&page.caller, id).await?;
-        Some((
-            settings.client_approvals,
-            members
-                .into_iter()
-                .map(|m| {
-                    let on = settings.reviewer_ids.contains(&m.user_id);
-                    (
-                        Opt::new(
-                            m.user_id.to_string(),
-                            format!("{} ({})", m.name, m.project_role.label()),
-                        ),
-                        on,
-                    )
-                })
-                .collect(),
-        ))
+        Some(review::reviewers(state, &page.caller, id).await?)
     } else {
         None
     };
@@ -250,8 +232,9 @@ struct DrawingPage {
     /// Waiting for review longer than the installation allows.
     overdue: bool,
     upload: FormState,
-    review: FormState,
-    decisions: Vec<Opt>,
+    /// Submitting or reviewing the current revision, when the caller may.
+    step: Option<Step>,
+    history: History,
     /// Every scope item of the project, and whether the drawing covers it.
     items: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
@@ -303,6 +286,49 @@ async fn drawing_page(
         format!("/drawings/{id}"),
     )
     .await?;
+    let step = x.revisions.first().and_then(|r| {
+        let kind = match review::ready(r, rights.manage, rights.review)? {
+            Ready::Submit => StepKind::Submit {
+                heading: format!("Revision {} is a draft", r.label),
+                button: format!("Submit revision {} for review", r.label),
+            },
+            Ready::Decide => StepKind::Decide {
+                id: "review-h",
+                heading: format!("Review revision {}", r.label),
+                open: Some((
+                    format!("/drawing-revisions/{}/file", r.id),
+                    r.file.name.clone(),
+                )),
+                hint: "Required unless you simply approve: say what has to change.",
+                form: Box::new(review),
+                decisions: enum_options!(Decision),
+            },
+        };
+        Some(Step {
+            base: format!("/drawing-revisions/{}", r.id),
+            version: r.version,
+            with: Some(("drawing_id", id)),
+            kind,
+        })
+    });
+    let history = History {
+        heading: "Review decisions",
+        entries: x
+            .reviews
+            .iter()
+            .map(|v| Entry {
+                decision: v.decision.label(),
+                on: x
+                    .revisions
+                    .iter()
+                    .find(|r| r.id == v.revision_id)
+                    .map(|r| format!("revision {}", r.label)),
+                by: v.reviewer_name.clone(),
+                at: v.at,
+                comments: v.comments.clone(),
+            })
+            .collect(),
+    };
     let view = DrawingPage {
         attachments,
         layout: page.layout_with(
@@ -317,8 +343,8 @@ async fn drawing_page(
             .review_overdue(s.now(), s.config.review_overdue_days),
         x,
         upload,
-        review,
-        decisions: enum_options!(Decision),
+        step,
+        history,
         items,
     };
     render(status, &view)
@@ -328,16 +354,12 @@ fn upload_form() -> FormState {
     FormState::new(UPLOAD_FIELDS).prefixed("u-")
 }
 
-fn review_form() -> FormState {
-    FormState::new(REVIEW_FIELDS).prefixed("r-")
-}
-
 pub async fn page(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
 ) -> Result<Response, PageError> {
-    drawing_page(&state, &page, id, upload_form(), review_form(), None).await
+    drawing_page(&state, &page, id, upload_form(), review::form(), None).await
 }
 
 /// Uploads the next revision (a multipart form, so the CSRF token is checked here).
@@ -356,7 +378,7 @@ pub async fn upload(
             Err(e) => {
                 let mut f = upload_form();
                 f.errors.add("file", e.message());
-                let mut resp = drawing_page(&state, &page, id, f, review_form(), None).await?;
+                let mut resp = drawing_page(&state, &page, id, f, review::form(), None).await?;
                 *resp.status_mut() = e.status();
                 return Ok(resp);
             }
@@ -372,13 +394,13 @@ pub async fn upload(
     .prefixed("u-");
     let Some(file) = &form.file else {
         f.errors.add("file", "choose the drawing file to upload");
-        return drawing_page(&state, &page, id, f, review_form(), None).await;
+        return drawing_page(&state, &page, id, f, review::form(), None).await;
     };
     match s.add_revision(&page.caller, id, notes, &file.0).await {
         Ok(_) => Ok(see_other(false, &format!("/drawings/{id}?m=uploaded"))),
         Err(e) => {
             f.absorb(e, &[], &format!("/drawings/{id}"))?;
-            drawing_page(&state, &page, id, f, review_form(), None).await
+            drawing_page(&state, &page, id, f, review::form(), None).await
         }
     }
 }
@@ -390,25 +412,27 @@ async fn refused(
     drawing: Uuid,
     e: AppError,
 ) -> Result<Response, PageError> {
-    let mut form = FormState::new(&[]);
-    form.absorb(e, &[], &format!("/drawings/{drawing}"))?;
-    let message = match (form.conflict, form.notice) {
-        (Some(c), _) => format!(
-            "{} acted on this revision first; the page now shows what they did.",
-            c.who
-        ),
-        (None, Some(n)) => n,
-        (None, None) => "That could not be done.".into(),
-    };
+    let flash = review::refusal(
+        e,
+        &format!("/drawings/{drawing}"),
+        "acted on this revision first; the page now shows what they did.",
+    )?;
     drawing_page(
         state,
         page,
         drawing,
         upload_form(),
-        review_form(),
-        Some(Flash::error(message)),
+        review::form(),
+        Some(flash),
     )
     .await
+}
+
+/// The drawing a revision's form comes back to.
+fn drawing_of(input: &FormData) -> Result<Uuid, PageError> {
+    input
+        .required_uuid("drawing_id", &mut FieldErrors::new())
+        .ok_or_else(|| PageError::bad_request("The form is missing its drawing."))
 }
 
 pub async fn submit(
@@ -417,13 +441,13 @@ pub async fn submit(
     Id(id): Id,
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    let s = &state.services;
-    let mut errors = FieldErrors::new();
-    let version = input.version(&mut errors);
-    let drawing = input
-        .required_uuid("drawing_id", &mut errors)
-        .ok_or_else(|| PageError::bad_request("The form is missing its drawing."))?;
-    match s.submit_revision(&page.caller, id, version).await {
+    let version = input.version(&mut FieldErrors::new());
+    let drawing = drawing_of(&input)?;
+    match state
+        .services
+        .submit_revision(&page.caller, id, version)
+        .await
+    {
         Ok(_) => Ok(see_other(
             false,
             &format!("/drawings/{drawing}?m=submitted"),
@@ -438,30 +462,25 @@ pub async fn review(
     Id(id): Id,
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    let s = &state.services;
-    let mut errors = FieldErrors::new();
-    let version = input.version(&mut errors);
-    let drawing = input
-        .required_uuid("drawing_id", &mut errors)
-        .ok_or_else(|| PageError::bad_request("The form is missing its drawing."))?;
-    let decision: Option<Decision> = input.required_choice("decision", &mut errors);
-    let mut form = FormState::submitted(REVIEW_FIELDS, input.clone()).prefixed("r-");
-    let Some(decision) = decision else {
-        form.add_errors(errors, &[]);
-        return drawing_page(&state, &page, drawing, upload_form(), form, None).await;
-    };
-    let input = ReviewInput {
-        decision,
-        comments: input.opt("comments"),
-        version: None,
-    };
-    match s.review_revision(&page.caller, id, version, input).await {
-        Ok(_) => Ok(see_other(false, &format!("/drawings/{drawing}?m=reviewed"))),
-        Err(e @ AppError::Validation(_)) => {
-            form.absorb(e, &[], &format!("/drawings/{drawing}"))?;
+    let drawing = drawing_of(&input)?;
+    let back = format!("/drawings/{drawing}");
+    let posted = review::post(&input, &back, |version, decision, comments| {
+        let input = ReviewInput {
+            decision,
+            comments,
+            version: None,
+        };
+        state
+            .services
+            .review_revision(&page.caller, id, version, input)
+    })
+    .await?;
+    match posted {
+        Posted::Recorded => Ok(see_other(false, &format!("{back}?m=reviewed"))),
+        Posted::Invalid(form) => {
             drawing_page(&state, &page, drawing, upload_form(), form, None).await
         }
-        Err(e) => refused(&state, &page, drawing, e).await,
+        Posted::Refused(e) => refused(&state, &page, drawing, e).await,
     }
 }
 
@@ -503,30 +522,4 @@ pub async fn file(
         .open_revision_file(&page.caller, id, range)
         .await?;
     Ok(uploads::download(&rev.file, read))
-}
-
-/// Saves who reviews the project's drawings and specifications.
-pub async fn review_settings(
-    State(state): State<AppState>,
-    page: Page,
-    Id(id): Id,
-    CsrfForm(input): CsrfForm<FormData>,
-) -> Result<Response, PageError> {
-    let settings = formula_app::ports::ReviewSettings {
-        client_approvals: input.opt("client_approvals").is_some(),
-        reviewer_ids: input
-            .0
-            .iter()
-            .filter(|(k, _)| k == "reviewer_id")
-            .filter_map(|(_, v)| Uuid::parse_str(v).ok())
-            .collect(),
-    };
-    state
-        .services
-        .set_review_settings(&page.caller, id, settings)
-        .await?;
-    Ok(see_other(
-        false,
-        &format!("/projects/{id}/drawings?m=saved"),
-    ))
 }

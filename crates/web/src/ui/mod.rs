@@ -20,6 +20,7 @@ mod my_work;
 mod profile;
 mod projects;
 mod readiness;
+mod review;
 mod scope;
 mod scope_import;
 mod specs;
@@ -129,7 +130,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/drawings/export", get(drawings::export))
         .route(
             "/projects/{id}/review-settings",
-            post(drawings::review_settings),
+            post(review::save_reviewers),
         )
         .route(
             "/attachments",

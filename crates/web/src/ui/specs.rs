@@ -22,6 +22,7 @@ use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
+use crate::ui::review::{self, Entry, History, Posted, Ready, Step, StepKind};
 use crate::ui::{render, see_other};
 use formula_domain::attachment::OwnerKind;
 
@@ -36,7 +37,6 @@ const NEW_FIELDS: &[&str] = &[
     "lead_time_days",
     "needed_on",
 ];
-const REVIEW_FIELDS: &[&str] = &["decision", "comments"];
 const PROCURE_FIELDS: &[&str] = &[
     "status",
     "po_number",
@@ -160,9 +160,10 @@ struct SpecPage {
     head: ProjectHeader,
     x: SpecDetail,
     rights: SpecRights,
-    review: FormState,
+    /// Submitting or approving the specification, when the caller may.
+    step: Option<Step>,
+    history: History,
     procure: FormState,
-    decisions: Vec<Opt>,
     next_steps: Vec<Opt>,
     items: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
@@ -216,6 +217,39 @@ async fn spec_page(
         procure.status()
     };
     let attachments = card(state, page, OwnerKind::Spec, id, format!("/specs/{id}")).await?;
+    let step = review::ready(&x.spec, rights.manage, rights.approve).map(|ready| Step {
+        base: format!("/specs/{id}"),
+        version: x.spec.version,
+        with: None,
+        kind: match ready {
+            Ready::Submit => StepKind::Submit {
+                heading: "Submit for approval".into(),
+                button: format!("Submit {} for approval", x.spec.code),
+            },
+            Ready::Decide => StepKind::Decide {
+                id: "approve-h",
+                heading: format!("Approve {}", x.spec.code),
+                open: None,
+                hint: "Required unless you approve.",
+                form: Box::new(review),
+                decisions: enum_options!(SpecDecision),
+            },
+        },
+    });
+    let history = History {
+        heading: "Approval decisions",
+        entries: x
+            .reviews
+            .iter()
+            .map(|v| Entry {
+                decision: v.decision.label(),
+                on: None,
+                by: v.reviewer_name.clone(),
+                at: v.at,
+                comments: v.comments.clone(),
+            })
+            .collect(),
+    };
     let view = SpecPage {
         attachments,
         layout: page.layout_with(
@@ -226,17 +260,13 @@ async fn spec_page(
         head: ProjectHeader::new(project, access, page, state, "materials"),
         rights,
         x,
-        review,
+        step,
+        history,
         procure,
-        decisions: enum_options!(SpecDecision),
         next_steps,
         items,
     };
     render(status, &view)
-}
-
-fn review_form() -> FormState {
-    FormState::new(REVIEW_FIELDS).prefixed("r-")
 }
 
 fn procure_form() -> FormState {
@@ -248,7 +278,7 @@ pub async fn page(
     page: Page,
     Id(id): Id,
 ) -> Result<Response, PageError> {
-    spec_page(&state, &page, id, review_form(), procure_form(), None).await
+    spec_page(&state, &page, id, review::form(), procure_form(), None).await
 }
 
 async fn refused(
@@ -257,25 +287,12 @@ async fn refused(
     id: Uuid,
     e: AppError,
 ) -> Result<Response, PageError> {
-    let mut form = FormState::new(&[]);
-    form.absorb(e, &[], &format!("/specs/{id}"))?;
-    let message = match (form.conflict, form.notice) {
-        (Some(c), _) => format!(
-            "{} changed this specification first; the page now shows their version.",
-            c.who
-        ),
-        (None, Some(n)) => n,
-        (None, None) => "That could not be done.".into(),
-    };
-    spec_page(
-        state,
-        page,
-        id,
-        review_form(),
-        procure_form(),
-        Some(Flash::error(message)),
-    )
-    .await
+    let flash = review::refusal(
+        e,
+        &format!("/specs/{id}"),
+        "changed this specification first; the page now shows their version.",
+    )?;
+    spec_page(state, page, id, review::form(), procure_form(), Some(flash)).await
 }
 
 pub async fn submit(
@@ -298,30 +315,20 @@ pub async fn review(
     Id(id): Id,
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    let mut errors = FieldErrors::new();
-    let version = input.version(&mut errors);
-    let decision: Option<SpecDecision> = input.required_choice("decision", &mut errors);
-    let mut form = FormState::submitted(REVIEW_FIELDS, input.clone()).prefixed("r-");
-    let Some(decision) = decision else {
-        form.add_errors(errors, &[]);
-        return spec_page(&state, &page, id, form, procure_form(), None).await;
-    };
-    let r = SpecReviewInput {
-        decision,
-        comments: input.opt("comments"),
-        version: None,
-    };
-    match state
-        .services
-        .review_spec(&page.caller, id, version, r)
-        .await
-    {
-        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=reviewed"))),
-        Err(e @ AppError::Validation(_)) => {
-            form.absorb(e, &[], &format!("/specs/{id}"))?;
-            spec_page(&state, &page, id, form, procure_form(), None).await
-        }
-        Err(e) => refused(&state, &page, id, e).await,
+    let back = format!("/specs/{id}");
+    let posted = review::post(&input, &back, |version, decision, comments| {
+        let input = SpecReviewInput {
+            decision,
+            comments,
+            version: None,
+        };
+        state.services.review_spec(&page.caller, id, version, input)
+    })
+    .await?;
+    match posted {
+        Posted::Recorded => Ok(see_other(false, &format!("{back}?m=reviewed"))),
+        Posted::Invalid(form) => spec_page(&state, &page, id, form, procure_form(), None).await,
+        Posted::Refused(e) => refused(&state, &page, id, e).await,
     }
 }
 
@@ -365,7 +372,7 @@ pub async fn procure(
         }
         _ => form.add_errors(errors, &[]),
     }
-    spec_page(&state, &page, id, review_form(), form, None).await
+    spec_page(&state, &page, id, review::form(), form, None).await
 }
 
 pub async fn link(

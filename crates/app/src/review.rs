@@ -1,0 +1,274 @@
+//! The review workflow's use cases, written once for every reviewable kind (the rules are in
+//! `formula_domain::review`): submitting, and deciding — authorised, checked against the
+//! workflow, recorded once by compare-and-set with its audit entry, then announced — and who
+//! decides on a project's reviews. A kind plugs in by implementing [`ReviewKind`].
+
+use formula_domain::audit::AuditEntry;
+use formula_domain::authz::{Action, ProjectAccess};
+use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::review::{
+    self, Decided, DecisionOf, DecisionWord, Refused, ReviewSettings, Reviewable, StatusWord,
+};
+use formula_domain::user::Role;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::context::Caller;
+use crate::error::{AppError, AppResult};
+use crate::services::{Services, audit, changes, check_version, ensure};
+
+/// A reviewable thing loaded for a step, with what the step needs around it.
+pub(crate) struct Loaded<K: ReviewKind> {
+    pub item: K,
+    /// What else was read with it (a revision's drawing).
+    pub context: K::Context,
+    pub access: ProjectAccess,
+    pub project_id: Uuid,
+    /// What its audit entries and events are about (a revision's drawing), and the label
+    /// the audit trail shows.
+    pub subject_id: Uuid,
+    pub label: String,
+}
+
+/// A reviewable kind as the use cases handle it: how one is loaded and saved, and the names
+/// it is authorised, audited and announced under.
+pub(crate) trait ReviewKind: Reviewable + Clone + Serialize + Sized {
+    /// What is loaded with it.
+    type Context;
+    /// Who may send it for review.
+    const SUBMIT: Action;
+    /// Who may see it (deciding also takes [`may_decide`](Services::may_decide)).
+    const VIEW: Action;
+    /// Who decides when the project names no reviewers (see `review::may_decide`).
+    const DECIDE: Action;
+    /// The entity type of its audit entries.
+    const AUDITED_AS: &'static str;
+    /// The event kind announced after a submission.
+    const SUBMITTED_EVENT: &'static str;
+    /// The event kind announced after a decision.
+    const DECIDED_EVENT: &'static str;
+    /// What the comments field says when a decision needs them.
+    const COMMENTS_NEEDED: &'static str;
+    /// Whether a refused step lists what may follow. Specifications have always answered
+    /// with an empty list; kept so that their API does not change.
+    const LISTS_ALLOWED: bool = true;
+
+    /// Loads `id` for a caller allowed `action` on it; not found when they may not see it.
+    async fn load(
+        s: &Services,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<Loaded<Self>>;
+    /// The version a step must match, and who saved it when (for the stale message).
+    fn saved(&self) -> (i64, Option<String>, OffsetDateTime);
+    /// Refusals of a submission beyond the workflow's own (a superseded revision).
+    fn check_submit(&self, _context: &Self::Context) -> AppResult<()> {
+        Ok(())
+    }
+    /// Saves a step compare-and-set, with the decision that made it and its audit entry.
+    async fn save(
+        s: &Services,
+        next: &Self,
+        expected_version: i64,
+        decided: Option<&Self::Record>,
+        audit: &AuditEntry,
+    ) -> AppResult<Self>;
+}
+
+impl Services {
+    /// Sends a draft for review (or, for kinds revised in place, what was sent back).
+    pub(crate) async fn submit_for_review<K: ReviewKind>(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+    ) -> AppResult<K> {
+        let it = K::load(self, caller, id, K::SUBMIT).await?;
+        check_saved(&it.item, expected_version)?;
+        let to = review::submit(&it.item).map_err(refused::<K>)?;
+        it.item.check_submit(&it.context)?;
+        let mut next = it.item.clone();
+        next.enter(to, &caller.actor.name, self.now());
+        self.record_step(caller, Step::Submit, &it, next, expected_version, None)
+            .await
+    }
+
+    /// Records a reviewer's decision on what was submitted. Two reviewers deciding at once:
+    /// the first decision stands, the second is refused as stale.
+    pub(crate) async fn decide<K: ReviewKind>(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        decision: DecisionOf<K>,
+        comments: Option<&str>,
+    ) -> AppResult<K> {
+        let it = K::load(self, caller, id, K::VIEW).await?;
+        if !self
+            .may_decide(caller, it.project_id, it.access, K::DECIDE)
+            .await?
+        {
+            return Err(AppError::Forbidden);
+        }
+        check_saved(&it.item, expected_version)?;
+        let to = review::decide(&it.item, decision).map_err(refused::<K>)?;
+        let mut errors = FieldErrors::new();
+        let comments = optional_text(&mut errors, "comments", comments, 5_000);
+        if decision.verdict().needs_comment() && comments.is_none() {
+            errors.add("comments", K::COMMENTS_NEEDED);
+        }
+        errors.into_result()?;
+        let now = self.now();
+        let decided = it.item.record(Decided::new(
+            formula_domain::new_id(),
+            &caller.actor,
+            decision,
+            comments,
+            now,
+        ));
+        let mut next = it.item.clone();
+        next.enter(to, &caller.actor.name, now);
+        self.record_step(
+            caller,
+            Step::Decide,
+            &it,
+            next,
+            expected_version,
+            Some(&decided),
+        )
+        .await
+    }
+
+    /// Saves a step with its audit entry, then announces it.
+    async fn record_step<K: ReviewKind>(
+        &self,
+        caller: &Caller,
+        step: Step,
+        it: &Loaded<K>,
+        next: K,
+        expected_version: i64,
+        decided: Option<&K::Record>,
+    ) -> AppResult<K> {
+        let (action, event) = match step {
+            Step::Submit => ("submit", K::SUBMITTED_EVENT),
+            Step::Decide => ("review", K::DECIDED_EVENT),
+        };
+        let entry = audit(
+            caller,
+            action,
+            K::AUDITED_AS,
+            it.subject_id,
+            &it.label,
+            changes(&it.item, &next),
+        );
+        let saved = K::save(self, &next, expected_version, decided, &entry).await?;
+        self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
+            .await;
+        Ok(saved)
+    }
+
+    /// Whether the caller decides on this project's reviews of a kind decided by `decide`
+    /// (see `review::may_decide`).
+    pub async fn may_decide(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        access: ProjectAccess,
+        decide: Action,
+    ) -> AppResult<bool> {
+        // Administrators decide whatever the settings say: no need to read them.
+        if caller.actor.role == Role::Admin {
+            return Ok(true);
+        }
+        let settings = self.store.review_settings(project_id).await?;
+        Ok(review::may_decide(&caller.actor, access, &settings, decide))
+    }
+
+    /// Who decides on the project's drawings and specifications.
+    pub async fn review_settings(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<ReviewSettings> {
+        let (_, access) = self.project_for(caller, project_id).await?;
+        ensure(
+            caller,
+            Action::ViewDrawings,
+            &formula_domain::authz::Resource::Project(access),
+        )?;
+        self.store.review_settings(project_id).await
+    }
+
+    /// Names the designated reviewers (team members who are not client users) and whether
+    /// client users may approve. Project managers of the team and administrators decide.
+    pub async fn set_review_settings(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        settings: ReviewSettings,
+    ) -> AppResult<ReviewSettings> {
+        let (project, access) = self.project_for(caller, project_id).await?;
+        ensure(
+            caller,
+            Action::ManageTeam,
+            &formula_domain::authz::Resource::Project(access),
+        )?;
+        let members = self.store.list_members(project_id).await?;
+        let mut reviewer_ids: Vec<Uuid> = Vec::new();
+        for id in settings.reviewer_ids {
+            if !members.iter().any(|m| m.user_id == id) {
+                return Err(AppError::field(
+                    "reviewer_ids",
+                    "must be members of the project team; add them on the Team tab first",
+                ));
+            }
+            if !reviewer_ids.contains(&id) {
+                reviewer_ids.push(id);
+            }
+        }
+        let next = ReviewSettings {
+            client_approvals: settings.client_approvals,
+            reviewer_ids,
+        };
+        let old = self.store.review_settings(project_id).await?;
+        let a = audit(
+            caller,
+            "review_settings",
+            "project",
+            project_id,
+            &project.code,
+            changes(&old, &next),
+        );
+        self.store
+            .save_review_settings(project_id, &next, &a)
+            .await?;
+        Ok(next)
+    }
+}
+
+/// The two steps of a review, as audited (`submit`, `review`) and announced.
+#[derive(Clone, Copy)]
+enum Step {
+    Submit,
+    Decide,
+}
+
+/// Refuses a step on a stale version before doing any work.
+fn check_saved<K: ReviewKind>(item: &K, expected_version: i64) -> AppResult<()> {
+    let (version, by, at) = item.saved();
+    check_version(expected_version, version, by, at)
+}
+
+fn refused<K: ReviewKind>(r: Refused<K::Status>) -> AppError {
+    AppError::InvalidTransition {
+        from: r.from.word().to_owned(),
+        to: r.to.word().to_owned(),
+        allowed: if K::LISTS_ALLOWED {
+            r.allowed.iter().map(|s| s.word().to_owned()).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
