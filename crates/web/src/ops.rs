@@ -87,7 +87,6 @@ impl Runtime {
     /// Marks the server as shutting down: readiness answers 503 from now on, so load
     /// balancers stop sending new work while open requests finish.
     pub fn start_draining(&self) {
-        // `swap`, not `store`: nothing here stores data (the web layer has no store access).
         self.draining.swap(true, Ordering::SeqCst);
         self.drained.send_replace(true);
     }
