@@ -449,36 +449,10 @@ impl Services {
             current.updated_at,
         )?;
         if !current.status.can_become(to) {
-            return Err(AppError::InvalidTransition {
-                from: current.status.to_string(),
-                to: to.to_string(),
-                allowed: current
-                    .status
-                    .allowed_next()
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            });
+            return Err(invalid_transition(current.status, to));
         }
-        let mut next = current.clone();
-        next.status = to;
-        next.updated_at = self.now();
-        next.updated_by_name = Some(caller.actor.name.clone());
-        let a = audit(
-            caller,
-            "status_change",
-            "project",
-            id,
-            &next.code,
-            changes(&current, &next),
-        );
-        let saved = self
-            .store
-            .update_project(&next, expected_version, &a)
-            .await?;
-        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
-            .await;
-        Ok(saved)
+        self.save_status(caller, &current, to, "status_change", Vec::new())
+            .await
     }
 
     /// What is still open on a project (shown before it is marked completed).
@@ -508,31 +482,43 @@ impl Services {
         let reason = required_text(&mut errors, "reason", reason, 1000);
         errors.into_result()?;
         if current.status != ProjectStatus::Completed {
-            return Err(AppError::InvalidTransition {
-                from: current.status.to_string(),
-                to: ProjectStatus::Active.to_string(),
-                allowed: current
-                    .status
-                    .allowed_next()
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            });
+            return Err(invalid_transition(current.status, ProjectStatus::Active));
         }
-        let mut next = current.clone();
-        next.status = ProjectStatus::Active;
-        next.updated_at = self.now();
-        next.updated_by_name = Some(caller.actor.name.clone());
-        let mut diff = changes(&current, &next);
-        diff.push(FieldChange {
+        let reason = FieldChange {
             field: "reason".to_owned(),
             old: serde_json::Value::Null,
             new: serde_json::Value::String(reason),
-        });
-        let a = audit(caller, "reopen", "project", id, &next.code, diff);
+        };
+        self.save_status(
+            caller,
+            &current,
+            ProjectStatus::Active,
+            "reopen",
+            vec![reason],
+        )
+        .await
+    }
+
+    /// Saves `current` moved to `to` (compare-and-set on its version), audited as `action`
+    /// with any `extra` changes, and announces it.
+    async fn save_status(
+        &self,
+        caller: &Caller,
+        current: &Project,
+        to: ProjectStatus,
+        action: &str,
+        extra: Vec<FieldChange>,
+    ) -> AppResult<Project> {
+        let mut next = current.clone();
+        next.status = to;
+        next.updated_at = self.now();
+        next.updated_by_name = Some(caller.actor.name.clone());
+        let mut diff = changes(current, &next);
+        diff.extend(extra);
+        let a = audit(caller, action, "project", current.id, &next.code, diff);
         let saved = self
             .store
-            .update_project(&next, expected_version, &a)
+            .update_project(&next, current.version, &a)
             .await?;
         self.changed("project.updated", saved.id, saved.id, Some(saved.version))
             .await;
@@ -700,5 +686,14 @@ impl Services {
             self.warn_sparingly(&e.0);
         }
         Ok(counts)
+    }
+}
+
+/// The refusal of a move the lifecycle does not allow, listing the moves it does.
+fn invalid_transition(from: ProjectStatus, to: ProjectStatus) -> AppError {
+    AppError::InvalidTransition {
+        from: from.to_string(),
+        to: to.to_string(),
+        allowed: from.allowed_next().iter().map(|s| s.to_string()).collect(),
     }
 }
