@@ -351,3 +351,19 @@ fn env_example_lists_exactly_the_variables() {
         .collect();
     assert_eq!(listed, expected(), ".env.example vs config::VARIABLES");
 }
+
+#[test]
+fn configuration_doc_states_the_real_shutdown_grace() {
+    // The prose about SIGTERM, not only the table, must agree with the default.
+    let text = doc("docs/configuration.md");
+    let start = text
+        .find("The server stops on SIGTERM")
+        .expect("a paragraph starting \"The server stops on SIGTERM\"");
+    let paragraph = text[start..].split("\n\n").next().unwrap_or_default();
+    let grace = load(&[]).unwrap().ops.shutdown_grace_seconds;
+    assert!(
+        paragraph.contains("SHUTDOWN_GRACE_SECONDS")
+            && paragraph.contains(&format!("{grace} seconds")),
+        "the shutdown paragraph must name SHUTDOWN_GRACE_SECONDS and its default ({grace} seconds): {paragraph}"
+    );
+}
