@@ -247,6 +247,7 @@ fn production_requires_https_unless_allowed() {
     let c = load(&[
         ("APP_ENV", "production"),
         ("PUBLIC_URL", "https://pm.example.com/"),
+        ("METRICS_BIND", "127.0.0.1:9464"),
     ])
     .unwrap();
     assert_eq!(c.public_url, "https://pm.example.com");
@@ -256,6 +257,7 @@ fn production_requires_https_unless_allowed() {
         ("APP_ENV", "production"),
         ("PUBLIC_URL", "http://10.0.0.5:5014"),
         ("ALLOW_INSECURE_HTTP", "true"),
+        ("METRICS_BIND", "127.0.0.1:9464"),
     ])
     .unwrap();
     assert!(!c.secure_cookies());
