@@ -114,6 +114,30 @@ async fn malformed_requests_get_precise_problems() {
 }
 
 #[tokio::test]
+async fn request_bodies_must_be_json_objects() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let a = &admin.auth;
+    for body in [
+        json!(["Array Client Ltd"]),
+        json!("Array Client Ltd"),
+        json!(42),
+        json!(null),
+    ] {
+        let v = app
+            .post("/api/v1/clients", a, body.clone())
+            .await
+            .problem(422, "invalid_body");
+        assert!(
+            v["detail"].as_str().unwrap().contains("JSON object"),
+            "{body}: {v}"
+        );
+    }
+    let clients = app.get("/api/v1/clients", a).await.expect(200).json();
+    assert_eq!(clients["total"], 0, "nothing was created: {clients}");
+}
+
+#[tokio::test]
 async fn writes_name_the_version_they_change() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
