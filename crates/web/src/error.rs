@@ -191,7 +191,8 @@ impl IntoResponse for ApiError {
 
 /// JSON body extractor whose rejections are precise problem+json errors
 /// (malformed JSON 400, wrong content type 415, not an object / unknown fields / wrong
-/// types 422, too large 413).
+/// types 422, too large 413). Strings holding control characters are refused with a 422
+/// naming each one (see [`crate::text_input`]).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -209,6 +210,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "invalid_body",
                 "the body must be a JSON object of named fields, like {\"name\": \"Hotel Azul\"}",
             ));
+        }
+        let refused = crate::text_input::check_json(&value);
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused).into());
         }
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
