@@ -66,8 +66,10 @@ impl Services {
         Ok(self.store.count_users().await? == 0)
     }
 
-    /// Creates the first administrator; refused once any user exists.
+    /// Creates the first administrator; refused once any user exists. The store decides,
+    /// in the transaction that inserts the user, so of concurrent setups exactly one wins.
     pub async fn setup_first_admin(&self, input: NewUser, ctx: &RequestCtx) -> AppResult<User> {
+        // Answers the common case before spending a password hash on it.
         if !self.needs_setup().await? {
             return Err(AppError::Forbidden);
         }
@@ -76,7 +78,12 @@ impl Services {
             client_id: None,
             ..input
         };
-        self.insert_user_unchecked(input, None, ctx).await
+        let (user, hash, a) = self.prepare_unchecked(input, None, ctx).await?;
+        if self.store.insert_first_user(&user, &hash, &a).await? {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     async fn dummy_hash(&self) -> AppResult<&String> {
@@ -381,13 +388,26 @@ impl Services {
         self.store.list_mail(200).await
     }
 
-    /// Used by setup and by `create-admin`: creates a user without an actor check.
+    /// Used by `create-admin` (and tests): creates a user without an actor check.
     pub async fn insert_user_unchecked(
         &self,
         input: NewUser,
         by: Option<&User>,
         ctx: &RequestCtx,
     ) -> AppResult<User> {
+        let (user, hash, a) = self.prepare_unchecked(input, by, ctx).await?;
+        self.store.insert_user(&user, &hash, &a).await?;
+        Ok(user)
+    }
+
+    /// A new user validated, its password hashed and its audit entry written (by `by`, or
+    /// by "system"), ready to insert.
+    async fn prepare_unchecked(
+        &self,
+        input: NewUser,
+        by: Option<&User>,
+        ctx: &RequestCtx,
+    ) -> AppResult<(User, String, formula_domain::audit::AuditEntry)> {
         let (user, password) = self.validate_new_user(input).await?;
         let hash = hash_password(password).await?;
         let mut a = match by {
@@ -412,7 +432,6 @@ impl Services {
             a.actor_id = None;
             a.actor_name = Some("system".into());
         }
-        self.store.insert_user(&user, &hash, &a).await?;
-        Ok(user)
+        Ok((user, hash, a))
     }
 }

@@ -62,6 +62,17 @@ impl From<AppError> for DbError {
 
 pub(crate) type DbResult<T> = Result<T, DbError>;
 
+/// A text value holding a NUL, refused before it reaches the database (see
+/// [`crate::sql::storable`]).
+#[derive(Debug, thiserror::Error)]
+#[error("a text value holds a NUL character, which cannot be stored")]
+pub(crate) struct NulInText;
+
+/// What a caller is told when the database refuses a value it was given.
+fn invalid_input(message: &str) -> AppError {
+    AppError::field("input", message)
+}
+
 /// A unique index and what to tell the user when a write collides with it.
 struct UniqueRule {
     /// Index name: PostgreSQL reports it as the constraint, SQLite names it in the message
@@ -133,16 +144,31 @@ pub(crate) fn has_dependents(message: impl Into<String>) -> AppError {
     }
 }
 
+/// Whether the error is PostgreSQL's (its SQLSTATE codes are five characters, often all
+/// digits, so they must not be read as SQLite's numeric codes).
+fn is_postgres(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+}
+
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
-    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (low byte).
-    // PostgreSQL: lock_not_available, too_many_connections, cannot_connect_now, admin shutdown.
-    match db.code() {
-        Some(code) => match code.parse::<i32>() {
-            Ok(n) => matches!(n & 0xff, 5 | 6),
-            Err(_) => matches!(&*code, "55P03" | "53300" | "57P03" | "57P01"),
-        },
-        None => false,
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if is_postgres(db) {
+        // lock_not_available, too_many_connections, cannot_connect_now, admin shutdown.
+        matches!(&*code, "55P03" | "53300" | "57P03" | "57P01")
+    } else {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (low byte).
+        code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
     }
+}
+
+/// A PostgreSQL data exception (SQLSTATE class 22: a character it does not accept, a
+/// number out of range, text that is no valid value of the column's type): the input's
+/// fault, not the database's.
+fn is_data_exception(db: &dyn sqlx::error::DatabaseError) -> bool {
+    is_postgres(db) && db.code().is_some_and(|c| c.starts_with("22"))
 }
 
 impl From<DbError> for AppError {
@@ -164,6 +190,11 @@ fn map_sqlx(err: sqlx::Error) -> AppError {
             tracing::warn!(target: "formula_pm::store", error = %err, "database unavailable");
             return AppError::Unavailable(
                 "the database is busy or unreachable; try again shortly".into(),
+            );
+        }
+        sqlx::Error::Encode(e) if e.is::<NulInText>() => {
+            return invalid_input(
+                "must not contain a NUL character (or other control characters); remove it and try again",
             );
         }
         sqlx::Error::Database(db) => {
@@ -190,6 +221,12 @@ fn map_sqlx(err: sqlx::Error) -> AppError {
                     };
                 }
                 _ => {}
+            }
+            if is_data_exception(db.as_ref()) {
+                tracing::warn!(target: "formula_pm::store", error = %err, "the database refused a value");
+                return invalid_input(
+                    "holds a value the database cannot store (a character it does not accept, or a number out of range); check what was entered",
+                );
             }
             if is_busy(db.as_ref()) {
                 tracing::warn!(target: "formula_pm::store", error = %err, "database busy");

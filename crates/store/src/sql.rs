@@ -258,6 +258,21 @@ mod ts_codec {
     }
 }
 
+/// Refuses a statement whose text values hold a NUL before it reaches either database:
+/// PostgreSQL cannot store one and SQLite would, so both refuse it alike
+/// (mapped to a validation error by [`crate::error`]).
+pub(crate) fn storable(stmt: &Stmt) -> Result<(), sqlx::Error> {
+    let nul = stmt
+        .args
+        .iter()
+        .any(|a| matches!(a, Arg::Text(Some(t)) if t.contains('\0')));
+    if nul {
+        Err(sqlx::Error::Encode(Box::new(crate::error::NulInText)))
+    } else {
+        Ok(())
+    }
+}
+
 /// Binds a statement's values onto an sqlx query (`query`, `query_as` or `query_scalar`).
 macro_rules! bind_args {
     ($query:expr, $args:expr) => {{
@@ -281,9 +296,14 @@ macro_rules! bind_args {
 macro_rules! exec {
     ($conn:expr, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
-        bind_args!(sqlx::query(&stmt.sql), stmt.args)
-            .execute(&mut *$conn)
-            .await
+        match $crate::sql::storable(&stmt) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                bind_args!(sqlx::query(&stmt.sql), stmt.args)
+                    .execute(&mut *$conn)
+                    .await
+            }
+        }
     }};
 }
 
@@ -291,9 +311,14 @@ macro_rules! exec {
 macro_rules! fetch_all {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
-        bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
-            .fetch_all(&mut *$conn)
-            .await
+        match $crate::sql::storable(&stmt) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
+                    .fetch_all(&mut *$conn)
+                    .await
+            }
+        }
     }};
 }
 
@@ -301,9 +326,14 @@ macro_rules! fetch_all {
 macro_rules! fetch_optional {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
-        bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
-            .fetch_optional(&mut *$conn)
-            .await
+        match $crate::sql::storable(&stmt) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                bind_args!(sqlx::query_as::<_, $row>(&stmt.sql), stmt.args)
+                    .fetch_optional(&mut *$conn)
+                    .await
+            }
+        }
     }};
 }
 
@@ -311,9 +341,14 @@ macro_rules! fetch_optional {
 macro_rules! fetch_scalar {
     ($conn:expr, $ty:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
-        bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
-            .fetch_one(&mut *$conn)
-            .await
+        match $crate::sql::storable(&stmt) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
+                    .fetch_one(&mut *$conn)
+                    .await
+            }
+        }
     }};
 }
 
@@ -321,9 +356,14 @@ macro_rules! fetch_scalar {
 macro_rules! fetch_scalars {
     ($conn:expr, $ty:ty, $stmt:expr) => {{
         let stmt: $crate::sql::Stmt = $stmt;
-        bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
-            .fetch_all(&mut *$conn)
-            .await
+        match $crate::sql::storable(&stmt) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                bind_args!(sqlx::query_scalar::<_, $ty>(&stmt.sql), stmt.args)
+                    .fetch_all(&mut *$conn)
+                    .await
+            }
+        }
     }};
 }
 

@@ -86,6 +86,27 @@ fn stale(current: Option<VersionRow>) -> DbError {
     }
 }
 
+/// The INSERT of a new user with its password hash.
+fn insert_stmt(user: &User, password_hash: &str) -> Stmt {
+    Stmt::new(
+        "INSERT INTO users (id, email, name, role, job_title, phone, skills, status, client_id, password_hash, \
+         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(user.id)
+    .bind(user.email.to_lowercase())
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.job_title)
+    .bind(&user.phone)
+    .bind(skills_to_json(&user.skills))
+    .bind(user.status.as_str())
+    .bind(user.client_id)
+    .bind(password_hash)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .bind(user.version)
+}
+
 fn version_of(id: Uuid) -> Stmt {
     Stmt::new("SELECT version, updated_at FROM users WHERE id = $1").bind(id)
 }
@@ -106,28 +127,37 @@ impl UserRepo for Db {
         password_hash: &str,
         entry: &AuditEntry,
     ) -> DbResult<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO users (id, email, name, role, job_title, phone, skills, status, client_id, password_hash, \
-             created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(user.id)
-        .bind(user.email.to_lowercase())
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(&user.job_title)
-        .bind(&user.phone)
-        .bind(skills_to_json(&user.skills))
-        .bind(user.status.as_str())
-        .bind(user.client_id)
-        .bind(password_hash)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .bind(user.version);
+        let stmt = insert_stmt(user, password_hash);
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;
         });
         Ok(())
+    }
+
+    async fn insert_first_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        entry: &AuditEntry,
+    ) -> DbResult<bool> {
+        // The key of `setup_claims` admits one row: a concurrent claim waits for the first to
+        // commit and then does nothing, as does any claim once a user exists.
+        let claim = Stmt::new(
+            "INSERT INTO setup_claims (id, user_id, claimed_at) SELECT 1, $1, $2 \
+             WHERE NOT EXISTS (SELECT 1 FROM users) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(user.id)
+        .bind(user.created_at);
+        let stmt = insert_stmt(user, password_hash);
+        in_tx!(self, |tx| {
+            if exec!(&mut *tx, claim)?.rows_affected() == 0 {
+                return Ok(false);
+            }
+            exec!(&mut *tx, stmt)?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(true)
     }
 
     async fn get_user(&self, id: Uuid) -> DbResult<Option<User>> {

@@ -7,6 +7,7 @@
 
 use axum::extract::{FromRequest, Request};
 use axum::http::Method;
+use formula_app::AppError;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -37,7 +38,8 @@ pub fn is_unsafe(method: &Method) -> bool {
 }
 
 /// A URL-encoded form whose `_csrf` field (or `X-CSRF-Token` header) must match the session.
-/// Use it for every state-changing HTML form handler that requires a session.
+/// Use it for every state-changing HTML form handler that requires a session. A value holding
+/// a control character is refused with a 422 page naming the field ([`crate::text_input`]).
 pub struct CsrfForm<T>(pub T);
 
 #[derive(serde::Deserialize)]
@@ -69,6 +71,13 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             (None, _) => return Err(PageError::SignInRequired),
             _ => return Err(PageError::csrf()),
         }
+        if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) {
+            let refused =
+                crate::text_input::check_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            if !refused.is_empty() {
+                return Err(AppError::Validation(refused).into());
+            }
+        }
         let value = serde_urlencoded::from_bytes::<T>(&bytes)
             .map_err(|e| PageError::bad_request(&format!("The form is not valid: {e}.")))?;
         Ok(CsrfForm(value))
@@ -78,6 +87,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 /// A `multipart/form-data` upload (one file plus text fields) whose `_csrf` field (or
 /// `X-CSRF-Token` header) must match the session. The whole body is read (within the
 /// route's body limit) before the token is checked, since browsers send fields in order.
+/// Text fields and the file's name are held to [`crate::text_input`]'s rule.
 pub struct CsrfUpload {
     /// The text fields, in order.
     pub fields: Vec<(String, String)>,
@@ -130,9 +140,20 @@ impl FromRequest<AppState> for CsrfUpload {
             .map(|(_, v)| v.clone())
             .or(header);
         match (expected, given) {
-            (Some(e), Some(g)) if same(&e, &g) => Ok(CsrfUpload { fields, file }),
-            (None, _) => Err(PageError::SignInRequired),
-            _ => Err(PageError::csrf()),
+            (Some(e), Some(g)) if same(&e, &g) => {}
+            (None, _) => return Err(PageError::SignInRequired),
+            _ => return Err(PageError::csrf()),
         }
+        let file_name = file.as_ref().map(|(name, _)| ("file", name.as_str()));
+        let refused = crate::text_input::check_pairs(
+            fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain(file_name),
+        );
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused).into());
+        }
+        Ok(CsrfUpload { fields, file })
     }
 }

@@ -190,17 +190,40 @@ impl IntoResponse for ApiError {
 }
 
 /// JSON body extractor whose rejections are precise problem+json errors
-/// (malformed JSON 400, wrong content type 415, unknown fields / wrong types 422, too large 413).
+/// (malformed JSON 400, wrong content type 415, not an object / unknown fields / wrong
+/// types 422, too large 413). Strings holding control characters are refused with a 422
+/// naming each one (see [`crate::text_input`]).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        // Every body is an object of named fields. Serde would also fill a struct from an
+        // array, by position, so `["Hotel"]` would quietly become `{"name": "Hotel"}`.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object of named fields, like {\"name\": \"Hotel Azul\"}",
+            ));
         }
+        let refused = crate::text_input::check_json(&value);
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused).into());
+        }
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("the JSON body does not match the schema: {e}"),
+                )
+            })
     }
 }
 

@@ -24,6 +24,7 @@ pub mod scope_files;
 pub mod security;
 pub mod spec_files;
 pub mod state;
+pub mod text_input;
 pub mod ui;
 pub mod uploads;
 

@@ -13,7 +13,7 @@ use crate::security::{SecurityHeaders, if_absent};
 use crate::state::AppState;
 use crate::{
     client_ip, compression, cors, limits, origin, panics, ratelimit, request_ids, request_log,
-    security,
+    security, text_input,
 };
 
 /// Wraps `routes` (all of them, and the fallback) in the middleware, outermost first:
@@ -31,7 +31,8 @@ use crate::{
 /// 8. CORS for listed API origins ([`cors`]);
 /// 9. the body-size limit of the route class, then the general one ([`limits`]);
 /// 10. rate limits ([`ratelimit`]);
-/// 11. the time limit ([`limits::time_limited`]).
+/// 11. query strings holding control characters answered 422 ([`text_input`]);
+/// 12. the time limit ([`limits::time_limited`]).
 ///
 /// Requests refused by a layer still pass every layer outside it, so every answer carries
 /// the ids and headers and is counted and logged.
@@ -82,7 +83,8 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::layer,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(text_input::refuse_in_query));
     let timeout = web.request_timeout;
     limits::time_limited(routes, timeout)
         .layer(stack)

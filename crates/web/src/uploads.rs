@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use formula_app::drawings::Upload;
+use formula_domain::errors::FieldErrors;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -25,6 +26,8 @@ pub enum UploadError {
     Broken(String),
     /// The spool could not be written (500).
     Io(std::io::Error),
+    /// A text field or the file's name holds a control character (422, naming them).
+    Invalid(FieldErrors),
 }
 
 impl UploadError {
@@ -33,6 +36,7 @@ impl UploadError {
             UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::Broken(_) => StatusCode::BAD_REQUEST,
             UploadError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            UploadError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -46,6 +50,12 @@ impl UploadError {
                 format!("the upload did not arrive complete ({why}); send it again")
             }
             UploadError::Io(_) => "the file could not be stored; try again".into(),
+            UploadError::Invalid(fields) => fields
+                .0
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 }
@@ -173,7 +183,8 @@ impl Form {
     }
 }
 
-/// Reads a multipart form, streaming the `file` field to the spool.
+/// Reads a multipart form, streaming the `file` field to the spool. Text fields and the
+/// file's name holding control characters are refused ([`crate::text_input`]).
 pub async fn spool_multipart(
     mut multipart: axum::extract::Multipart,
     dir: &Path,
@@ -207,6 +218,16 @@ pub async fn spool_multipart(
             let text = field.text().await.map_err(broken)?;
             form.fields.push((name, text));
         }
+    }
+    let file_name = form.file.as_ref().map(|f| ("file", f.0.name.as_str()));
+    let refused = crate::text_input::check_pairs(
+        form.fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(file_name),
+    );
+    if !refused.is_empty() {
+        return Err(UploadError::Invalid(refused));
     }
     Ok(form)
 }

@@ -242,8 +242,8 @@ impl Services {
         }
     }
 
-    /// Sends the email through the mailer, or without one writes it to the log. Either
-    /// way it is recorded in the outbox when the job completes.
+    /// Sends the email through the mailer, or without one only logs that it is waiting in
+    /// the outbox. Either way it is recorded in the outbox when the job completes.
     async fn send_email(&self, job: &Job, now: OffsetDateTime) -> Result<Completion, JobError> {
         let field = |name: &str| {
             job.payload
@@ -260,12 +260,12 @@ impl Services {
                 .map_err(|e| JobError::retry(format!("sending the email failed: {e}")))?;
             "sent"
         } else {
-            // Without SMTP the message goes to the log and the admin-visible outbox.
+            // Without SMTP the message is kept in the admin-visible outbox. The log says only
+            // that it is there: its body may hold a password-reset link, a credential.
             tracing::info!(
                 to,
                 subject,
-                body,
-                "email not sent (no SMTP configured); written to the outbox"
+                "email not sent (no SMTP configured); an administrator can read it in the outbox (Admin → Outbox, /outbox)"
             );
             "logged"
         };

@@ -64,6 +64,15 @@ pub trait UserRepo: Send + Sync {
         password_hash: &str,
         audit: &AuditEntry,
     ) -> AppResult<()>;
+    /// First-run setup: inserts the first user only while there is none, claiming the single
+    /// row of `setup_claims` in the same transaction, so of concurrent setups exactly one
+    /// wins. `false`, with nothing written, when setup was already done.
+    async fn insert_first_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<bool>;
     async fn get_user(&self, id: Uuid) -> AppResult<Option<User>>;
     /// Looks up by normalised email; returns the user and their password hash.
     async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;

@@ -413,7 +413,7 @@ impl Config {
         }
 
         let smtp = mail::read_smtp(&mut r);
-        let ops = ops::read_ops(&mut r);
+        let ops = ops::read_ops(&mut r, app_env);
         let backup = backup::read_backup(&mut r, &data_dir);
         let security = security::read_security(&mut r, app_env);
         let jobs = jobs::read_jobs(&mut r);

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use super::AppEnv;
 use super::reader::Reader;
 use super::secret::{Secret, shown};
 
@@ -33,8 +34,9 @@ pub struct OpsSettings {
     pub shutdown_grace_seconds: u64,
 }
 
-/// Reads the operations settings (`LOG_FILE`, `METRICS_*`, `HEALTH_*`, …).
-pub(super) fn read_ops(r: &mut Reader<'_>) -> OpsSettings {
+/// Reads the operations settings (`LOG_FILE`, `METRICS_*`, `HEALTH_*`, …); production
+/// refuses a `/metrics` that anyone reaching the port could read.
+pub(super) fn read_ops(r: &mut Reader<'_>, app_env: AppEnv) -> OpsSettings {
     let log_file = r.get("LOG_FILE").map(PathBuf::from);
     let log_max_size = r.number(
         "LOG_MAX_SIZE",
@@ -80,6 +82,12 @@ pub(super) fn read_ops(r: &mut Reader<'_>) -> OpsSettings {
             }
         },
     };
+    if app_env == AppEnv::Production && metrics_token.is_none() && metrics_bind.is_none() {
+        r.error(
+            "METRICS_TOKEN",
+            "must be set in production, or METRICS_BIND set to a listener of its own: otherwise anyone who reaches the port reads /metrics",
+        );
+    }
     let health_db_timeout_ms = r.number(
         "HEALTH_DB_TIMEOUT_MS",
         1000,
@@ -212,5 +220,24 @@ mod tests {
             "SHUTDOWN_GRACE_SECONDS",
         );
         error_for(&[("LOG_MAX_SIZE", "10")], "LOG_MAX_SIZE");
+    }
+
+    #[test]
+    fn production_refuses_open_metrics() {
+        let prod = [
+            ("APP_ENV", "production"),
+            ("PUBLIC_URL", "https://pm.example.com"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = prod.to_vec();
+            v.extend_from_slice(extra);
+            v
+        };
+        // Neither a token nor a listener of its own: anyone reaching the port reads /metrics.
+        let msg = error_for(&prod, "METRICS_TOKEN");
+        assert!(msg.contains("METRICS_BIND"), "{msg}");
+        assert!(load(&with(&[("METRICS_TOKEN", "0123456789abcdef0123")])).is_ok());
+        assert!(load(&with(&[("METRICS_BIND", "127.0.0.1:9464")])).is_ok());
+        assert!(load(&[]).is_ok(), "fine in development");
     }
 }

@@ -248,6 +248,7 @@ mod tests {
         let prod = [
             ("APP_ENV", "production"),
             ("PUBLIC_URL", "https://pm.example.com"),
+            ("METRICS_TOKEN", "0123456789abcdef0123"),
         ];
         let with = |extra: &[(&'static str, &'static str)]| {
             let mut v = prod.to_vec();

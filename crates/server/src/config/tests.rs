@@ -247,6 +247,7 @@ fn production_requires_https_unless_allowed() {
     let c = load(&[
         ("APP_ENV", "production"),
         ("PUBLIC_URL", "https://pm.example.com/"),
+        ("METRICS_BIND", "127.0.0.1:9464"),
     ])
     .unwrap();
     assert_eq!(c.public_url, "https://pm.example.com");
@@ -256,6 +257,7 @@ fn production_requires_https_unless_allowed() {
         ("APP_ENV", "production"),
         ("PUBLIC_URL", "http://10.0.0.5:5014"),
         ("ALLOW_INSECURE_HTTP", "true"),
+        ("METRICS_BIND", "127.0.0.1:9464"),
     ])
     .unwrap();
     assert!(!c.secure_cookies());
@@ -350,4 +352,20 @@ fn env_example_lists_exactly_the_variables() {
         .map(str::to_owned)
         .collect();
     assert_eq!(listed, expected(), ".env.example vs config::VARIABLES");
+}
+
+#[test]
+fn configuration_doc_states_the_real_shutdown_grace() {
+    // The prose about SIGTERM, not only the table, must agree with the default.
+    let text = doc("docs/configuration.md");
+    let start = text
+        .find("The server stops on SIGTERM")
+        .expect("a paragraph starting \"The server stops on SIGTERM\"");
+    let paragraph = text[start..].split("\n\n").next().unwrap_or_default();
+    let grace = load(&[]).unwrap().ops.shutdown_grace_seconds;
+    assert!(
+        paragraph.contains("SHUTDOWN_GRACE_SECONDS")
+            && paragraph.contains(&format!("{grace} seconds")),
+        "the shutdown paragraph must name SHUTDOWN_GRACE_SECONDS and its default ({grace} seconds): {paragraph}"
+    );
 }

@@ -73,6 +73,11 @@ pub(super) const TABLES: &[Table] = &[
         key: &["id"],
     },
     Table {
+        name: "setup_claims",
+        columns: &[("id", I4), ("user_id", U), ("claimed_at", TS)],
+        key: &["id"],
+    },
+    Table {
         name: "api_tokens",
         columns: &[
             ("id", U),

@@ -291,7 +291,43 @@ pub async fn concurrent_writes_all_land(db: &Db) {
     );
 }
 
+/// A NUL cannot be stored by PostgreSQL; both backends refuse it alike, as the caller's
+/// mistake (422), never as a busy or broken database.
+pub async fn text_with_a_nul_is_refused_as_invalid_input(db: &Db) {
+    let pm = add_user(db, "nul@example.com", "Nia", Role::ProjectManager).await;
+    let bad = f::client("Acme\u{0}Hotels");
+    let err = db
+        .insert_client(
+            &bad,
+            &f::audit(Some(&pm), "create", "client", bad.id, "Acme"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err:?}");
+    assert_eq!(db.get_client(bad.id).await.unwrap(), None);
+    assert_eq!(audit_count(db, "client", bad.id).await, 0);
+
+    let q = ClientQuery {
+        q: Some("\u{0}".into()),
+        ..Default::default()
+    };
+    let err = db.list_clients(&q, ClientScope::All).await.unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err:?}");
+
+    // Tab, line feed and carriage return are ordinary text.
+    let mut fine = f::client("Beta Developments");
+    fine.notes = Some("line one\r\nline two\tend".into());
+    db.insert_client(
+        &fine,
+        &f::audit(Some(&pm), "create", "client", fine.id, &fine.name),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.get_client(fine.id).await.unwrap(), Some(fine));
+}
+
 both_backends! {
     clients_crud_with_unique_names_and_dependents,
     concurrent_writes_all_land,
+    text_with_a_nul_is_refused_as_invalid_input,
 }

@@ -23,14 +23,17 @@ type Dump = BTreeMap<String, Vec<String>>;
 /// Fills every dumped table with rows that exercise each kind of value: NULLs, dates,
 /// money, floats, JSON text, composite keys, a client user, and text that needs escaping.
 pub async fn fill(db: &Db) {
+    // The first administrator, as first-run setup creates one (claiming `setup_claims`).
     let admin = f::user("admin@example.com", "Ada \"Admin\" Ö", Role::Admin);
-    db.insert_user(
-        &admin,
-        "$argon2id$v=19$hash",
-        &f::audit(None, "create", "user", admin.id, "a"),
-    )
-    .await
-    .unwrap();
+    assert!(
+        db.insert_first_user(
+            &admin,
+            "$argon2id$v=19$hash",
+            &f::audit(None, "create", "user", admin.id, "a"),
+        )
+        .await
+        .unwrap()
+    );
     let pm = f::user("pm@example.com", "Pia Manager", Role::ProjectManager);
     db.insert_user(
         &pm,
@@ -376,6 +379,7 @@ pub async fn dump_moves_losslessly_between_backends(source: &TestDb) {
         "clients",
         "contacts",
         "users",
+        "setup_claims",
         "api_tokens",
         "mail_outbox",
         "projects",

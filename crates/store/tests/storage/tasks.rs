@@ -6,7 +6,7 @@ use formula_app::repos::prelude::*;
 use formula_domain::authz::ProjectScope;
 use formula_domain::task::TaskStatus;
 use formula_domain::user::User;
-use formula_store::Db;
+use formula_store::{Backend, Db};
 use uuid::Uuid;
 
 use crate::fixtures::{self as f, assert_stale, days, now, paging, today};
@@ -498,7 +498,27 @@ pub async fn open_work_counts_only_what_is_open(db: &Db) {
     );
 }
 
+/// A value PostgreSQL refuses (its data exceptions, SQLSTATE class 22, here a date before
+/// 4713 BC) is the caller's mistake: a validation error, never "busy" or an internal one.
+pub async fn a_value_postgres_cannot_hold_is_invalid_input(db: &Db) {
+    let ancient = time::Date::from_calendar_date(-5000, time::Month::January, 1).unwrap();
+    let q = TaskQuery {
+        due_before: Some(ancient),
+        ..Default::default()
+    };
+    match db.list_tasks(&q, ProjectScope::All).await {
+        Err(AppError::Validation(_)) => assert_eq!(db.backend(), Backend::Postgres),
+        Ok(page) => {
+            // SQLite compares dates as text, so it simply finds nothing.
+            assert_eq!(db.backend(), Backend::Sqlite);
+            assert_eq!(page.total, 0);
+        }
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
 both_backends! {
+    a_value_postgres_cannot_hold_is_invalid_input,
     tasks_crud_and_derived_project_figures,
     overdue_counts_kept_as_of_another_day_are_recounted,
     tasks_are_listed_by_scope_assignee_and_status,

@@ -212,7 +212,51 @@ pub async fn user_updates_are_compare_and_set(db: &Db) {
     assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
 }
 
+/// First-run setup: of many concurrent attempts on an empty database exactly one creates
+/// its user; the others write nothing.
+pub async fn only_one_first_run_setup_wins(db: &Db) {
+    let attempt = |n: usize| async move {
+        let u = f::user(&format!("admin{n}@example.com"), "Admin", Role::Admin);
+        let entry = f::audit(None, "create", "user", u.id, &u.email);
+        let won = db
+            .insert_first_user(&u, "argon2-hash", &entry)
+            .await
+            .unwrap();
+        (won, u)
+    };
+    let results = futures_util::future::join_all((0..12).map(attempt)).await;
+    let winners: Vec<_> = results.iter().filter(|(won, _)| *won).collect();
+    assert_eq!(winners.len(), 1, "exactly one setup wins");
+    assert_eq!(db.count_users().await.unwrap(), 1);
+    let (_, admin) = winners[0];
+    assert_eq!(db.get_user(admin.id).await.unwrap().as_ref(), Some(admin));
+    assert_eq!(audit_count(db, "user", admin.id).await, 1);
+    for (_, u) in results.iter().filter(|(won, _)| !*won) {
+        assert_eq!(db.get_user(u.id).await.unwrap(), None);
+        assert_eq!(audit_count(db, "user", u.id).await, 0);
+    }
+    // A later attempt finds setup done.
+    let late = f::user("late@example.com", "Late", Role::Admin);
+    let entry = f::audit(None, "create", "user", late.id, &late.email);
+    assert!(
+        !db.insert_first_user(&late, "h", &entry).await.unwrap(),
+        "setup is done"
+    );
+}
+
+/// A database that already has users (created by `create-admin`, or before setup claims
+/// existed) is set up: no first user can be added.
+pub async fn setup_is_closed_once_any_user_exists(db: &Db) {
+    add_user(db, "existing@example.com", "Ex", Role::Admin).await;
+    let u = f::user("second@example.com", "Second", Role::Admin);
+    let entry = f::audit(None, "create", "user", u.id, &u.email);
+    assert!(!db.insert_first_user(&u, "h", &entry).await.unwrap());
+    assert_eq!(db.count_users().await.unwrap(), 1);
+}
+
 both_backends! {
+    only_one_first_run_setup_wins,
+    setup_is_closed_once_any_user_exists,
     users_round_trip_and_emails_are_unique,
     users_are_listed_with_filters_sort_and_paging,
     user_updates_are_compare_and_set,

@@ -168,8 +168,12 @@ pub async fn set_items(
 
 /// A file that could not be received, as a problem (413 too large, 400 incomplete).
 pub(crate) fn upload_error(e: UploadError) -> ApiError {
-    if let UploadError::Io(io) = &e {
-        tracing::error!(error = %io, "an upload could not be spooled");
+    match e {
+        UploadError::Io(ref io) => {
+            tracing::error!(error = %io, "an upload could not be spooled");
+        }
+        UploadError::Invalid(fields) => return AppError::Validation(fields).into(),
+        _ => {}
     }
     let code = match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",

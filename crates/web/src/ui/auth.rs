@@ -5,7 +5,6 @@
 //! Signing out is a normal `CsrfForm` POST.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +17,7 @@ use crate::auth::{Ctx, session_cookie, session_set_cookie};
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::ui::forms::{FormData, FormState};
+use crate::ui::forms::{FormData, FormState, PublicForm};
 use crate::ui::layout::{Flash, Page};
 use crate::ui::render;
 
@@ -102,7 +101,7 @@ pub async fn login_page(
 pub async fn login_submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Form(input): Form<FormData>,
+    PublicForm(input): PublicForm,
 ) -> Result<Response, PageError> {
     let mut form = FormState::submitted(LOGIN_FIELDS, input.clone());
     // Never echo the password back into the page.
@@ -184,7 +183,7 @@ pub async fn setup_page(State(state): State<AppState>) -> Result<Response, PageE
 pub async fn setup_submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Form(input): Form<FormData>,
+    PublicForm(input): PublicForm,
 ) -> Result<Response, PageError> {
     if !state.services.needs_setup().await? {
         return Ok(Redirect::to("/login").into_response());
@@ -241,7 +240,7 @@ pub async fn forgot_page() -> Result<Response, PageError> {
 
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    Form(input): Form<FormData>,
+    PublicForm(input): PublicForm,
 ) -> Result<Response, PageError> {
     let mut form = FormState::submitted(FORGOT_FIELDS, input.clone());
     match state
@@ -299,7 +298,7 @@ pub async fn reset_submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Path(token): Path<String>,
-    Form(input): Form<FormData>,
+    PublicForm(input): PublicForm,
 ) -> Result<Response, PageError> {
     match state
         .services

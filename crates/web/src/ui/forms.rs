@@ -5,9 +5,11 @@
 
 use std::str::FromStr;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use formula_app::AppError;
 use formula_domain::errors::FieldErrors;
 use formula_domain::project::ProjectStatus;
@@ -174,6 +176,27 @@ impl FormData {
             Some(pair) => pair.1 = value,
             None => self.0.push((name.to_owned(), value)),
         }
+    }
+}
+
+/// A URL-encoded form posted without a session (signing in, setup, password reset), which
+/// therefore carries no CSRF token (see `ui::auth`). Like `CsrfForm`, a value holding a
+/// control character is refused with a 422 page naming the field.
+pub struct PublicForm(pub FormData);
+
+impl<S: Send + Sync> FromRequest<S> for PublicForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Form(data) = Form::<FormData>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let refused =
+            crate::text_input::check_pairs(data.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if !refused.is_empty() {
+            return Err(PageError::App(AppError::Validation(refused)).into_response());
+        }
+        Ok(PublicForm(data))
     }
 }
 

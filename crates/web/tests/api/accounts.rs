@@ -355,3 +355,52 @@ async fn password_reset_mails_a_link_that_works_once() {
     .await
     .expect(401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_run_setups_create_one_administrator() {
+    let app = TestApp::new().await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let body = serde_urlencoded::to_string([
+            ("name", format!("Admin {n}")),
+            ("email", format!("admin{n}@example.com")),
+            ("password", PASSWORD.to_owned()),
+        ])
+        .unwrap();
+        let req = crate::support::TestApp::build(
+            Method::POST,
+            "/setup",
+            &Auth::None,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(axum::body::Body::from(body)),
+            false,
+        );
+        let router = app.router.clone();
+        attempts.spawn(async move {
+            use tower::ServiceExt;
+            let resp = router.oneshot(req).await.unwrap();
+            (
+                resp.status().as_u16(),
+                resp.headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        });
+    }
+    let answers = attempts.join_all().await;
+    let welcomed = answers
+        .iter()
+        .filter(|(status, to)| *status == 303 && to == "/?m=welcome")
+        .count();
+    assert_eq!(welcomed, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, to)| *status == 303 && (to == "/?m=welcome" || to == "/login")),
+        "the others are sent to sign in: {answers:?}"
+    );
+    use formula_app::repos::prelude::*;
+    assert_eq!(app.db.count_users().await.unwrap(), 1);
+}

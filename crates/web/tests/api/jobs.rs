@@ -7,7 +7,7 @@ use formula_app::jobs::{NewJob, RunOutcome};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::support::{Auth, PASSWORD, TestApp};
+use crate::support::{Auth, Captured, PASSWORD, TestApp};
 
 async fn outbox(app: &TestApp, auth: &Auth) -> Vec<serde_json::Value> {
     app.get("/api/v1/system/outbox", auth)
@@ -62,6 +62,57 @@ async fn a_reset_email_is_delivered_once_by_the_worker() {
         .json();
     assert_eq!(done["total"], 1, "{done}");
     assert_eq!(done["items"][0]["attempts"], 1);
+}
+
+#[tokio::test]
+async fn without_smtp_the_log_says_where_a_reset_email_is_but_never_holds_its_link() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(out.clone())
+        .finish();
+    // The test runs on one thread, so the subscriber sees the request and the job below.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    app.post(
+        "/api/v1/auth/password-reset",
+        &Auth::None,
+        json!({"email": "admin@example.com"}),
+    )
+    .await
+    .expect(202);
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(app.services.drain_jobs("test", now, 10).await.unwrap(), 1);
+
+    let mails = outbox(&app, &admin.auth).await;
+    let body = mails[0]["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password/"))
+        .expect("a reset link in the outbox");
+    let token = link.rsplit('/').next().unwrap();
+
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        !text.contains(token) && !text.contains("/reset-password/"),
+        "the log holds the reset link: {text}"
+    );
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let logged = lines
+        .iter()
+        .find(|l| l["message"].as_str().is_some_and(|m| m.contains("outbox")))
+        .unwrap_or_else(|| panic!("no line pointing to the outbox in {text}"));
+    assert_eq!(logged["level"], "INFO");
+    assert_eq!(logged["subject"], mails[0]["subject"], "{logged}");
+    assert!(logged.get("body").is_none(), "{logged}");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-use crate::support::{Auth, PASSWORD, Resp, TestApp};
+use crate::support::{Auth, Captured, PASSWORD, Resp, TestApp};
 
 /// A second router over the test app's database, whose store calls are timed into its own
 /// registry, as the server wires them; the state gives the test the draining switch.
@@ -309,27 +309,6 @@ async fn system_status_is_for_administrators() {
         page.contains(r#"href="/system""#),
         "nav link for administrators"
     );
-}
-
-/// Collects what the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
 }
 
 #[tokio::test]

@@ -114,6 +114,141 @@ async fn malformed_requests_get_precise_problems() {
 }
 
 #[tokio::test]
+async fn request_bodies_must_be_json_objects() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let a = &admin.auth;
+    for body in [
+        json!(["Array Client Ltd"]),
+        json!("Array Client Ltd"),
+        json!(42),
+        json!(null),
+    ] {
+        let v = app
+            .post("/api/v1/clients", a, body.clone())
+            .await
+            .problem(422, "invalid_body");
+        assert!(
+            v["detail"].as_str().unwrap().contains("JSON object"),
+            "{body}: {v}"
+        );
+    }
+    let clients = app.get("/api/v1/clients", a).await.expect(200).json();
+    assert_eq!(clients["total"], 0, "nothing was created: {clients}");
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let a = &admin.auth;
+    let fields = |v: &serde_json::Value| Resp::fields(v);
+
+    // Before signing in: a NUL in the email is the caller's mistake, not a busy database.
+    let v = app
+        .post(
+            "/api/v1/auth/login",
+            &crate::support::Auth::None,
+            json!({"email": "a\u{0}@x.test", "password": "whatever it is"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(fields(&v), ["email"]);
+
+    // Query strings: the parameter is named, whichever list it is.
+    for path in [
+        "/api/v1/clients?q=%00",
+        "/api/v1/projects?q=a%01b",
+        "/api/v1/users?sort=%1Bname",
+    ] {
+        let v = app.get(path, a).await.problem(422, "validation_failed");
+        let name = path.split(['?', '=']).nth(1).unwrap();
+        assert_eq!(fields(&v), [name], "{path}: {v}");
+    }
+
+    // Bodies: every string, nested ones by their path; tab, LF and CR are ordinary text.
+    let v = app
+        .post(
+            "/api/v1/clients",
+            a,
+            json!({"name": "Hotel\u{7f}", "notes": "bell\u{7}"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(fields(&v), ["name", "notes"]);
+    app.post(
+        "/api/v1/clients",
+        a,
+        json!({"name": "Hotel Azul", "notes": "line one\r\nline two\tend"}),
+    )
+    .await
+    .expect(201);
+
+    // Multipart text fields and file names.
+    let (mime, body) = crate::drawings::multipart(
+        "site.pdf",
+        b"%PDF-1.7\n%%EOF",
+        &[
+            ("owner_type", "task"),
+            ("owner_id", &uuid::Uuid::now_v7().to_string()),
+            ("caption", "From the\u{0} visit"),
+        ],
+    );
+    let req = TestApp::build(
+        Method::POST,
+        "/api/v1/attachments",
+        a,
+        &[("content-type", mime.as_str())],
+        Some(Body::from(body)),
+        false,
+    );
+    let v = app.send(req).await.problem(422, "validation_failed");
+    assert_eq!(fields(&v), ["caption"]);
+
+    // Pages: forms and query strings are refused the same way, with a page naming the field.
+    let form = TestApp::build(
+        Method::POST,
+        "/login",
+        &crate::support::Auth::None,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(Body::from("email=a%00%40x.test&password=x")),
+        false,
+    );
+    let page = app.send(form).await.expect(422);
+    assert!(page.text().contains("email must not"), "{}", page.text());
+    let (cookie, _) = app
+        .login("admin@example.com", crate::support::PASSWORD)
+        .await;
+    let page = app.get("/clients?q=%00", &cookie).await.expect(422);
+    assert!(page.text().contains("q must not"), "{}", page.text());
+    let crate::support::Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &cookie
+    else {
+        panic!("cookie auth")
+    };
+    let browser = crate::support::Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let body =
+        serde_urlencoded::to_string([("_csrf", csrf.as_str()), ("name", "Bad\u{0}Co")]).unwrap();
+    let form = TestApp::build(
+        Method::POST,
+        "/clients/new",
+        &browser,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(Body::from(body)),
+        false,
+    );
+    let page = app.send(form).await.expect(422);
+    assert!(page.text().contains("name must not"), "{}", page.text());
+    let clients = app.get("/api/v1/clients", a).await.expect(200).json();
+    assert_eq!(clients["total"], 1, "only Hotel Azul: {clients}");
+}
+
+#[tokio::test]
 async fn writes_name_the_version_they_change() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
