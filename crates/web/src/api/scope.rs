@@ -10,6 +10,7 @@ use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
 use formula_app::scope_import::{ImportPreview, Sheet};
+use formula_domain::numbers::DecimalMark;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use serde::Deserialize;
 
@@ -408,21 +409,36 @@ pub struct ImportParams {
     pub dry_run: Option<bool>,
     /// The file's name, used in messages and to refuse obvious mismatches.
     pub file_name: Option<String>,
+    /// How the file writes numbers: `auto` (default: a decimal comma in a `;`-separated
+    /// `.csv`, a decimal point otherwise), `decimal_point` (1,234.56) or `decimal_comma`
+    /// (1.234,56). A number the format cannot read one way only is a row error.
+    pub number_format: Option<String>,
+}
+
+/// How to run an import, as read.
+pub struct ImportRun {
+    pub dry_run: bool,
+    pub file_name: String,
+    /// `None`: as the file suggests.
+    pub numbers: Option<DecimalMark>,
 }
 
 impl ListFilter for ImportParams {
-    /// (dry run, file name)
-    type Query = (bool, String);
-    fn read(p: &mut QueryParams) -> (bool, String) {
-        (
-            p.flag("dry_run").unwrap_or(true),
-            p.text("file_name").unwrap_or_default(),
-        )
+    type Query = ImportRun;
+    fn read(p: &mut QueryParams) -> ImportRun {
+        let numbers = p
+            .value::<scope_files::NumberChoice>("number_format", "")
+            .and_then(|c| c.0);
+        ImportRun {
+            dry_run: p.flag("dry_run").unwrap_or(true),
+            file_name: p.text("file_name").unwrap_or_default(),
+            numbers,
+        }
     }
 }
 
 /// Reads an import's request body (at most [`IMPORT_BODY_BYTES`]) as a spreadsheet.
-pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiError> {
+pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, ApiError> {
     let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -432,7 +448,7 @@ pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiErro
                 format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
             )
         })?;
-    scope_files::read_upload(&bytes, name)
+    scope_files::read_upload(&bytes, &run.file_name, run.numbers)
         .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))
 }
 
@@ -463,12 +479,12 @@ pub async fn import(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
-    Parsed((dry_run, name), _): Parsed<ImportParams>,
+    Parsed(run, _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let sheet = read_import(body, &name).await?;
+    let sheet = read_import(body, &run).await?;
     let s = &state.services;
-    let preview = if dry_run {
+    let preview = if run.dry_run {
         s.preview_scope_import(&caller.caller, id, &sheet).await?
     } else {
         s.apply_scope_import(&caller.caller, id, &sheet).await?

@@ -16,6 +16,7 @@ mod headers;
 mod jobs;
 mod lists;
 mod materials;
+mod number_formats;
 mod openapi;
 mod operations;
 mod panics;
