@@ -74,8 +74,9 @@ pub async fn list_items(
 
 /// Add a scope item
 ///
-/// Appended at the end of its group. `code` is suggested (`<project>-<group letter>-<nnn>`)
-/// when absent; `total_minor` is always `quantity × unit_price_minor`, rounded to the minor
+/// Appended at the end of its group. `code` is generated (`<project>-<group letter>-<nnn>`,
+/// the group's next free number, even when others add items at the same moment) when
+/// absent; `total_minor` is always `quantity × unit_price_minor`, rounded to the minor
 /// unit. Items of a millwork group need a shop drawing and a material spec unless told otherwise.
 #[utoipa::path(
     post,
@@ -85,7 +86,7 @@ pub async fn list_items(
     request_body = NewScopeItem,
     responses(
         (status = 201, body = ScopeItem, headers(("etag" = String), ("location" = String))),
-        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code given is taken", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
