@@ -8,7 +8,7 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
 use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
-use formula_domain::scope::ProgressSums;
+use formula_domain::scope::{ProgressSums, ScopeGroup};
 use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -270,7 +270,12 @@ impl ProjectRepo for Db {
             .max())
     }
 
-    async fn insert_project(&self, p: &Project, entry: &AuditEntry) -> DbResult<()> {
+    async fn insert_project(
+        &self,
+        p: &Project,
+        groups: &[ScopeGroup],
+        entries: &[AuditEntry],
+    ) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO projects (id, code, name, client_id, sector, business_line, priority, status, manager_id, \
              start_date, end_date, contract_value_minor, budget_minor, currency, location, contract_number, description, \
@@ -296,7 +301,7 @@ impl ProjectRepo for Db {
         .bind(&p.description)
         .bind(p.created_at)
         .bind(p.updated_at)
-        .bind(entry.actor_id)
+        .bind(entries.first().and_then(|e| e.actor_id))
         .bind(p.version);
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
@@ -304,7 +309,12 @@ impl ProjectRepo for Db {
                 &mut *tx,
                 ensure_manager_member(p.id, p.manager_id, p.created_at)
             )?;
-            exec!(&mut *tx, audit::insert(entry))?;
+            for g in groups {
+                exec!(&mut *tx, crate::scope::insert_group(g, false))?;
+            }
+            for e in entries {
+                exec!(&mut *tx, audit::insert(e))?;
+            }
         });
         Ok(())
     }

@@ -79,9 +79,13 @@ pub async fn fill(db: &Db) {
     p2.start_date = None;
     p2.contract_value = None;
     for p in [&p1, &p2] {
-        db.insert_project(p, &f::audit(Some(&pm), "create", "project", p.id, &p.code))
-            .await
-            .unwrap();
+        db.insert_project(
+            p,
+            &[],
+            &[f::audit(Some(&pm), "create", "project", p.id, &p.code)],
+        )
+        .await
+        .unwrap();
     }
     db.upsert_member(
         p1.id,

@@ -29,8 +29,8 @@ use crate::state::AppState;
 /// A project's scope
 ///
 /// Every group with its subtotals, every item in order, the project totals and the units
-/// items may use. Money is in minor units of `currency`. The default groups (Construction,
-/// Millwork, Electrical, Mechanical/MEP) are created the first time a project's scope is read.
+/// items may use. Money is in minor units of `currency`. A project starts with the default
+/// groups (Construction, Millwork, Electrical, Mechanical/MEP); reading never creates any.
 #[utoipa::path(
     get,
     path = "/projects/{id}/scope",
@@ -242,6 +242,34 @@ pub async fn create_group(
         Some(group.version),
         Json(group),
     ))
+}
+
+/// Add the default scope groups
+///
+/// A new project starts with Construction, Millwork, Electrical and Mechanical/MEP. This adds
+/// those of them that a project lacks (one whose groups were deleted, or created before
+/// projects had them), after its own groups; a group whose name or letter is taken is
+/// skipped, so calling it again adds nothing. Answers the project's groups.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/scope/default-groups",
+    tag = "scope",
+    params(("id" = uuid::Uuid, Path, description = "Project id")),
+    responses(
+        (status = 200, body = Vec<ScopeGroup>),
+        Forbidden,
+    )
+)]
+pub async fn add_default_groups(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Vec<ScopeGroup>>> {
+    let groups = state
+        .services
+        .add_default_scope_groups(&caller.caller, id)
+        .await?;
+    Ok(Json(groups))
 }
 
 /// Rename a scope group

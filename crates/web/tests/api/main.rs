@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod attachments;
 mod compression;
+mod default_groups;
 mod drawings;
 mod events;
 mod headers;
