@@ -275,7 +275,7 @@ impl Services {
             task_completed: 0,
             task_overdue: 0,
             scope_items: 0,
-            progress: 0,
+            progress: Some(0),
             created_at: now,
             updated_at: now,
             updated_by_name: Some(caller.actor.name.clone()),

@@ -7,7 +7,7 @@ use formula_app::repos::ProjectRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
-use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
+use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus, measured_progress};
 use formula_domain::scope::{ProgressSums, ScopeGroup};
 use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
@@ -145,6 +145,7 @@ impl TryFrom<ProjectRow> for Project {
         } else {
             0
         };
+        let status = parse_enum(&r.status, "projects.status")?;
         Ok(Project {
             id: r.id,
             contract_value: money(r.contract_value_minor),
@@ -156,7 +157,7 @@ impl TryFrom<ProjectRow> for Project {
             sector: parse_enum(&r.sector, "projects.sector")?,
             business_line: parse_enum(&r.business_line, "projects.business_line")?,
             priority: parse_enum(&r.priority, "projects.priority")?,
-            status: parse_enum(&r.status, "projects.status")?,
+            status,
             manager_id: r.manager_id,
             manager_name: r.manager_name,
             start_date: r.start_date,
@@ -169,7 +170,7 @@ impl TryFrom<ProjectRow> for Project {
             task_completed: r.task_completed,
             task_overdue: r.task_overdue,
             scope_items: r.scope_items,
-            progress: i32::try_from(progress.clamp(0, 100)).unwrap_or(0),
+            progress: measured_progress(status, i32::try_from(progress.clamp(0, 100)).unwrap_or(0)),
             created_at: r.created_at,
             updated_at: r.updated_at,
             updated_by_name: r.updated_by_name,

@@ -331,7 +331,7 @@ async fn load(db: &Db, dump: &Dump, options: &LoadOptions) -> Result<TableCounts
 
 /// Each project's code and roll-up figures (tasks, completed, overdue, progress, scope
 /// items), in code order.
-async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, i32)> {
+async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, Option<i32>)> {
     let query = formula_app::query::ProjectQuery {
         paging: formula_app::query::Paging {
             limit: 200,

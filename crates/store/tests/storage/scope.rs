@@ -95,7 +95,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     // Project progress is weighted by item totals: (300,000×50 + 100,000×0) / 400,000 = 37.5 → 38;
     // the unpriced item weighs nothing while others are priced.
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 38));
+    assert_eq!((p.scope_items, p.progress), (3, Some(38)));
 
     // Updates are compare-and-set; a stale one changes nothing.
     let mut next = stored.clone();
@@ -112,7 +112,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     let saved = db.get_scope_item(a.id).await.unwrap().unwrap();
     assert_eq!((saved.version, saved.progress), (2, 100));
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!(p.progress, 75);
+    assert_eq!(p.progress, Some(75));
 
     // Repricing and cancelling move the roll-up with them: b at 300,000 weighs as much as
     // a, then b cancelled weighs nothing and is no longer counted; reinstated, it is again.
@@ -124,21 +124,21 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 50));
+    assert_eq!((p.scope_items, p.progress), (3, Some(50)));
     let mut cancelled = repriced.clone();
     cancelled.status = ScopeStatus::Cancelled;
     db.save_scope(&[], &[], &[(cancelled.clone(), 2)], &[by("update", b.id)])
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (2, 100));
+    assert_eq!((p.scope_items, p.progress), (2, Some(100)));
     let mut reinstated = cancelled.clone();
     reinstated.status = ScopeStatus::InProgress;
     db.save_scope(&[], &[], &[(reinstated, 3)], &[by("update", b.id)])
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 50));
+    assert_eq!((p.scope_items, p.progress), (3, Some(50)));
 
     // Moving: to the front of another group, then back; positions stay dense.
     let moved = db

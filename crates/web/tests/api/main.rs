@@ -22,6 +22,7 @@ mod openapi;
 mod operations;
 mod panics;
 mod permissions;
+mod project_progress;
 mod readiness;
 mod requests;
 mod scope;
