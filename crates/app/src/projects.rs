@@ -11,6 +11,7 @@ use formula_domain::project::{
     BusinessLine, Member, Project, ProjectRole, ProjectStatus, Sector, check_project_code,
     next_project_code,
 };
+use formula_domain::scope::default_groups;
 use formula_domain::user::{Role, UserStatus};
 use serde::Deserialize;
 use time::Date;
@@ -275,21 +276,35 @@ impl Services {
             task_completed: 0,
             task_overdue: 0,
             scope_items: 0,
-            progress: 0,
+            progress: Some(0),
             created_at: now,
             updated_at: now,
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
         };
-        let a = audit(
+        // Every project starts with the default scope groups, created (and audited) with it.
+        let groups = default_groups(project.id, 0, now);
+        let mut entries = vec![audit(
             caller,
             "create",
             "project",
             project.id,
             &project.code,
             created(&project),
-        );
-        self.store.insert_project(&project, &a).await?;
+        )];
+        for g in &groups {
+            entries.push(audit(
+                caller,
+                "create",
+                "scope_group",
+                g.id,
+                &g.name,
+                created(g),
+            ));
+        }
+        self.store
+            .insert_project(&project, &groups, &entries)
+            .await?;
         self.changed(
             "project.created",
             project.id,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use formula_domain::authz::{Action, Resource};
 use formula_domain::errors::FieldErrors;
 use formula_domain::money::parse_amount;
+use formula_domain::numbers::{NumberFormat, plain_number};
 use formula_domain::scope::Quantity;
 use formula_domain::spec::{Spec, SpecCategory, SpecStatus};
 use time::Date;
@@ -93,6 +94,7 @@ fn row_input(
     row: &SheetRow,
     columns: &HashMap<&'static str, usize>,
     currency: &str,
+    numbers: NumberFormat,
     errors: &mut FieldErrors,
 ) -> SpecInput {
     let cell = |f: &str| -> Option<String> {
@@ -127,7 +129,13 @@ fn row_input(
             })
         });
     }
-    if let Some(v) = cell("quantity").filter(|v| !v.is_empty()) {
+    // A number cell as plain "1234.5", read by the file's number format.
+    let number = |errors: &mut FieldErrors, f: &str, v: &str| -> Option<String> {
+        plain_number(v, numbers).map_err(|e| errors.add(f, e)).ok()
+    };
+    if let Some(v) = cell("quantity").filter(|v| !v.is_empty())
+        && let Some(v) = number(errors, "quantity", &v)
+    {
         match Quantity::parse(&v) {
             Ok(q) => input.quantity = Some(q),
             Err(e) => errors.add("quantity", e),
@@ -138,18 +146,22 @@ fn row_input(
         input.unit_cost_minor = Some(if v.is_empty() {
             None
         } else {
-            parse_amount(&v, currency)
-                .map_err(|e| errors.add("unit_cost", e))
-                .ok()
+            number(errors, "unit_cost", &v).and_then(|v| {
+                parse_amount(&v, currency)
+                    .map_err(|e| errors.add("unit_cost", e))
+                    .ok()
+            })
         });
     }
     if let Some(v) = cell("lead_time_days") {
         input.lead_time_days = Some(if v.is_empty() {
             None
         } else {
-            v.parse::<i32>()
-                .map_err(|_| errors.add("lead_time_days", "must be a whole number of days"))
-                .ok()
+            number(errors, "lead_time_days", &v).and_then(|v| {
+                v.parse::<i32>()
+                    .map_err(|_| errors.add("lead_time_days", "must be a whole number of days"))
+                    .ok()
+            })
         });
     }
     if let Some(v) = cell("needed_on") {
@@ -280,7 +292,7 @@ impl Services {
         let now = self.now();
         for row in &sheet.rows {
             let mut errors = FieldErrors::new();
-            let input = row_input(row, &columns, &project.currency, &mut errors);
+            let input = row_input(row, &columns, &project.currency, sheet.numbers, &mut errors);
             let code = input.code.clone().unwrap_or_default();
             let key = code.to_lowercase();
             if let Some(first) = seen.get(&key).filter(|_| !key.is_empty()) {
@@ -360,5 +372,41 @@ mod tests {
             Ok(time::macros::date!(2027 - 03 - 31))
         );
         assert!(parse_date("31/03/2027").is_err());
+    }
+
+    #[test]
+    fn numbers_follow_the_files_decimal_mark() {
+        use formula_domain::numbers::DecimalMark;
+        let headers: Vec<String> = ["Code", "Qty", "Unit cost", "Lead time"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect();
+        let (columns, _) = crate::scope_import::map_columns(SPEC_COLUMNS, &headers);
+        let read = |cells: &[&str], numbers: NumberFormat| {
+            let row = SheetRow {
+                line: 2,
+                cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+            };
+            let mut errors = FieldErrors::new();
+            let input = row_input(&row, &columns, "EUR", numbers, &mut errors);
+            (input, errors)
+        };
+        let from_file = NumberFormat {
+            mark: DecimalMark::Comma,
+            inferred: true,
+        };
+        let (input, errors) = read(&["V-01", "12,5", "1.080,00", "21"], from_file);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(input.quantity, Quantity::parse("12.5").ok());
+        assert_eq!(input.unit_cost_minor, Some(Some(108_000)));
+        assert_eq!(input.lead_time_days, Some(Some(21)));
+        let (input, errors) = read(&["V-01", "1", "1.234", ""], from_file);
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].field, "unit_cost");
+        assert_eq!(input.unit_cost_minor, Some(None));
+        // Under decimal points, "80,00" is refused rather than read as 8,000.
+        let (_, errors) = read(&["V-01", "1", "80,00", ""], NumberFormat::default());
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].field, "unit_cost");
     }
 }

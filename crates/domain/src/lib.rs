@@ -10,6 +10,7 @@ pub mod enums;
 pub mod errors;
 pub mod files;
 pub mod money;
+pub mod numbers;
 pub mod project;
 pub mod readiness;
 pub mod review;

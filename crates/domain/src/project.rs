@@ -121,13 +121,22 @@ pub struct Project {
     pub scope_items: i64,
     /// 0–100: the cost-weighted average progress of the scope items (count-weighted when
     /// none is priced); without scope, the average progress of the not-cancelled tasks.
-    pub progress: i32,
+    /// `null` for a tender that was not won: its tasks were the bid, and no contract work was.
+    pub progress: Option<i32>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub updated_by_name: Option<String>,
     pub version: i64,
+}
+
+/// The progress a project in `status` shows, from the `figure` its scope or tasks give. A
+/// tender that was not won has none: its tasks were the bid (often all done), and no
+/// contract work was. A cancelled project keeps the figure it reached, which is what was
+/// done before the stop.
+pub fn measured_progress(status: ProjectStatus, figure: i32) -> Option<i32> {
+    (status != ProjectStatus::NotAwarded).then_some(figure)
 }
 
 impl Project {
@@ -137,7 +146,7 @@ impl Project {
             self.status,
             self.start_date,
             self.end_date,
-            self.progress,
+            self.progress.unwrap_or(0),
             self.task_overdue,
             today,
         )
@@ -212,6 +221,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use time::macros::date;
+
+    #[test]
+    fn a_tender_not_won_has_no_progress() {
+        use ProjectStatus::*;
+        assert_eq!(measured_progress(NotAwarded, 100), None);
+        assert_eq!(measured_progress(OnTender, 30), Some(30));
+        assert_eq!(measured_progress(Active, 40), Some(40));
+        assert_eq!(
+            measured_progress(Cancelled, 40),
+            Some(40),
+            "what was done before the stop"
+        );
+        assert_eq!(measured_progress(Completed, 100), Some(100));
+    }
 
     #[test]
     fn lifecycle_follows_the_tender_flow() {

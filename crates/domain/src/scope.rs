@@ -48,6 +48,28 @@ pub struct ScopeGroup {
     pub version: i64,
 }
 
+/// The [`DEFAULT_GROUPS`] of a project, numbered from `first_position`.
+pub fn default_groups(
+    project_id: Uuid,
+    first_position: i64,
+    now: OffsetDateTime,
+) -> Vec<ScopeGroup> {
+    DEFAULT_GROUPS
+        .iter()
+        .zip(first_position..)
+        .map(|((name, letter), position)| ScopeGroup {
+            id: crate::new_id(),
+            project_id,
+            name: (*name).to_owned(),
+            letter: (*letter).to_owned(),
+            position,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+        .collect()
+}
+
 impl ScopeGroup {
     /// Whether items of this group need drawings and material specs by default.
     pub fn is_millwork(&self) -> bool {

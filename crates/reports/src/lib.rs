@@ -7,7 +7,7 @@
 mod read;
 mod write;
 
-pub use read::{ReadError, Row, Table, read_table};
+pub use read::{Decimals, ReadError, Row, Table, read_table, read_table_as};
 pub use write::{Cell, Column, Kind, Sheet, WriteError, csv_bytes, xlsx_bytes};
 
 /// MIME type of `.xlsx` files.

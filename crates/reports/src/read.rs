@@ -1,5 +1,5 @@
-//! Reading spreadsheets: the first worksheet of an `.xlsx`, or a `.csv` (comma or
-//! semicolon, with or without a byte-order mark), as a header and rows of cell text.
+//! Reading spreadsheets: the first worksheet of an `.xlsx`, or a `.csv` (comma, semicolon or
+//! tab separated, with or without a byte-order mark), as a header and rows of cell text.
 
 use std::io::Cursor;
 
@@ -10,11 +10,26 @@ pub const MAX_ROWS: usize = 20_000;
 /// Longest cell accepted (Excel's own limit).
 pub const MAX_CELL_CHARS: usize = 32_767;
 
+/// Which character a file's numbers separate their decimals with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Decimals {
+    /// `1,234.56`
+    #[default]
+    Point,
+    /// `1.234,56`
+    Comma,
+}
+
 /// A sheet as read: the first non-empty row is the header.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Row>,
+    /// The separator of a `.csv` (`,`, `;` or a tab); `None` for an `.xlsx`.
+    pub delimiter: Option<char>,
+    /// How the cells write numbers: as chosen, or as the file suggests (see [`read_table_as`]).
+    /// Numbers an `.xlsx` stores as numbers are written this way too, without grouping.
+    pub decimals: Decimals,
 }
 
 /// One non-empty row below the header.
@@ -49,12 +64,23 @@ pub enum ReadError {
 /// Reads `bytes` as `.xlsx` (recognised by its zip signature) or as `.csv` text. The name is
 /// only used to refuse obvious mismatches (a `.pdf`, an old binary `.xls`).
 pub fn read_table(bytes: &[u8], file_name: &str) -> Result<Table, ReadError> {
+    read_table_as(bytes, file_name, None)
+}
+
+/// [`read_table`], with the numbers' decimal separator chosen, or (`None`) taken from the
+/// file: a comma in a `;`-separated `.csv` (Excel writes `;` where the comma is the decimal
+/// mark), a point otherwise.
+pub fn read_table_as(
+    bytes: &[u8],
+    file_name: &str,
+    decimals: Option<Decimals>,
+) -> Result<Table, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
     let lower = file_name.to_ascii_lowercase();
     if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes);
+        return read_xlsx(bytes, decimals.unwrap_or_default());
     }
     let binary = bytes.iter().take(4096).any(|b| *b == 0);
     if binary || lower.ends_with(".xlsx") || lower.ends_with(".xls") {
@@ -66,10 +92,10 @@ pub fn read_table(bytes: &[u8], file_name: &str) -> Result<Table, ReadError> {
             reason: "it is not UTF-8 text; save it as \"CSV UTF-8\"".into(),
         },
     )?;
-    read_csv(text)
+    read_csv(text, decimals)
 }
 
-fn finish(rows: Vec<(usize, Vec<String>)>) -> Result<Table, ReadError> {
+fn finish(rows: Vec<(usize, Vec<String>)>, decimals: Decimals) -> Result<Table, ReadError> {
     let mut rows = rows
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
@@ -85,17 +111,45 @@ fn finish(rows: Vec<(usize, Vec<String>)>) -> Result<Table, ReadError> {
         }
         out.push(Row { line, cells });
     }
-    Ok(Table { headers, rows: out })
+    Ok(Table {
+        headers,
+        rows: out,
+        delimiter: None,
+        decimals,
+    })
 }
 
-fn read_csv(text: &str) -> Result<Table, ReadError> {
-    let first = text.lines().next().unwrap_or_default();
-    // Excel in many locales writes `;`; the header line tells which one the file uses.
-    let delimiter = if first.matches(';').count() > first.matches(',').count() {
-        b';'
+/// The separator the header line uses most outside quotes: `,`, `;` (Excel in the many
+/// locales where the comma is the decimal mark) or a tab; a comma when it has none.
+fn delimiter_of(text: &str) -> u8 {
+    let mut counts = [(b',', 0_usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for b in text.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(c) = counts.iter_mut().find(|(d, _)| *d == b) {
+                    c.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    // The first of the most used, so a tie (or no separator) is a comma.
+    counts
+        .iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best })
+        .0
+}
+
+fn read_csv(text: &str, decimals: Option<Decimals>) -> Result<Table, ReadError> {
+    let delimiter = delimiter_of(text);
+    let decimals = decimals.unwrap_or(if delimiter == b';' {
+        Decimals::Comma
     } else {
-        b','
-    };
+        Decimals::Point
+    });
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -124,10 +178,13 @@ fn read_csv(text: &str) -> Result<Table, ReadError> {
         }
         rows.push((line, record.iter().map(str::to_owned).collect()));
     }
-    finish(rows)
+    Ok(Table {
+        delimiter: Some(char::from(delimiter)),
+        ..finish(rows, decimals)?
+    })
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Table, ReadError> {
+fn read_xlsx(bytes: &[u8], decimals: Decimals) -> Result<Table, ReadError> {
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::BadXlsx(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
@@ -147,20 +204,24 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, ReadError> {
         .map(|(i, cells)| {
             let line = usize::try_from(first_row).unwrap_or(0) + i + 1;
             let mut texts = vec![String::new(); pad];
-            texts.extend(cells.iter().map(cell_text));
+            texts.extend(cells.iter().map(|c| cell_text(c, decimals)));
             (line, texts)
         })
         .collect();
-    finish(rows)
+    finish(rows, decimals)
 }
 
-/// A cell as a person would have typed it.
-fn cell_text(cell: &Data) -> String {
+/// A cell as a person would have typed it, numbers with `decimals` as their separator.
+fn cell_text(cell: &Data, decimals: Decimals) -> String {
+    let number = |f: f64| match decimals {
+        Decimals::Point => float_text(f),
+        Decimals::Comma => float_text(f).replace('.', ","),
+    };
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
         Data::Int(i) => i.to_string(),
-        Data::Float(f) => float_text(*f),
+        Data::Float(f) => number(*f),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
         Data::DateTime(d) if d.is_datetime() => {
             let (y, m, day, hh, mm, ss, _) = d.to_ymd_hms_milli();
@@ -170,7 +231,7 @@ fn cell_text(cell: &Data) -> String {
                 format!("{y:04}-{m:02}-{day:02} {hh:02}:{mm:02}:{ss:02}")
             }
         }
-        Data::DateTime(d) => float_text(d.as_f64()),
+        Data::DateTime(d) => number(d.as_f64()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => e.to_string(),
     }
@@ -199,6 +260,44 @@ mod tests {
         assert_eq!(t.rows[0].line, 2, "{t:?}");
         assert_eq!(t.rows[1].line, 5);
         assert_eq!(t.rows[1].cells[1], "Line\nbreak");
+        assert_eq!((t.delimiter, t.decimals), (Some(';'), Decimals::Comma));
+    }
+
+    #[test]
+    fn the_separator_is_the_one_the_header_uses_outside_quotes() {
+        let read = |text: &str| {
+            let t = read_table(text.as_bytes(), "a.csv").unwrap();
+            (t.delimiter, t.decimals, t.headers.len())
+        };
+        assert_eq!(
+            read("Group;Name;Unit price\nA;B;55,00\n"),
+            (Some(';'), Decimals::Comma, 3)
+        );
+        assert_eq!(
+            read("Group,Name,Qty\nA,B,1\n"),
+            (Some(','), Decimals::Point, 3)
+        );
+        assert_eq!(
+            read("Group\tName\tUnit price\nA\tB\t1,250.50\n"),
+            (Some('\t'), Decimals::Point, 3)
+        );
+        // Separators inside a quoted header do not count.
+        assert_eq!(
+            read("\"Price; net, USD\";\"Name\"\n1;A\n"),
+            (Some(';'), Decimals::Comma, 2)
+        );
+        assert_eq!(read("Name\nA\n"), (Some(','), Decimals::Point, 1));
+        // A choice wins over the file.
+        let t = read_table_as(b"A;B\n1;2\n", "a.csv", Some(Decimals::Point)).unwrap();
+        assert_eq!(t.decimals, Decimals::Point);
+    }
+
+    #[test]
+    fn xlsx_numbers_follow_the_decimal_separator() {
+        let cell = Data::Float(1234.5);
+        assert_eq!(cell_text(&cell, Decimals::Point), "1234.5");
+        assert_eq!(cell_text(&cell, Decimals::Comma), "1234,5");
+        assert_eq!(cell_text(&Data::Float(3.0), Decimals::Comma), "3");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use formula_app::repos::ProjectRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
-use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus};
-use formula_domain::scope::ProgressSums;
+use formula_domain::project::{Member, Project, ProjectRole, ProjectStatus, measured_progress};
+use formula_domain::scope::{ProgressSums, ScopeGroup};
 use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -145,6 +145,7 @@ impl TryFrom<ProjectRow> for Project {
         } else {
             0
         };
+        let status = parse_enum(&r.status, "projects.status")?;
         Ok(Project {
             id: r.id,
             contract_value: money(r.contract_value_minor),
@@ -156,7 +157,7 @@ impl TryFrom<ProjectRow> for Project {
             sector: parse_enum(&r.sector, "projects.sector")?,
             business_line: parse_enum(&r.business_line, "projects.business_line")?,
             priority: parse_enum(&r.priority, "projects.priority")?,
-            status: parse_enum(&r.status, "projects.status")?,
+            status,
             manager_id: r.manager_id,
             manager_name: r.manager_name,
             start_date: r.start_date,
@@ -169,7 +170,7 @@ impl TryFrom<ProjectRow> for Project {
             task_completed: r.task_completed,
             task_overdue: r.task_overdue,
             scope_items: r.scope_items,
-            progress: i32::try_from(progress.clamp(0, 100)).unwrap_or(0),
+            progress: measured_progress(status, i32::try_from(progress.clamp(0, 100)).unwrap_or(0)),
             created_at: r.created_at,
             updated_at: r.updated_at,
             updated_by_name: r.updated_by_name,
@@ -280,7 +281,12 @@ impl ProjectRepo for Db {
             .max())
     }
 
-    async fn insert_project(&self, p: &Project, entry: &AuditEntry) -> DbResult<()> {
+    async fn insert_project(
+        &self,
+        p: &Project,
+        groups: &[ScopeGroup],
+        entries: &[AuditEntry],
+    ) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO projects (id, code, name, client_id, sector, business_line, priority, status, manager_id, \
              start_date, end_date, contract_value_minor, budget_minor, currency, location, contract_number, description, \
@@ -306,7 +312,7 @@ impl ProjectRepo for Db {
         .bind(&p.description)
         .bind(p.created_at)
         .bind(p.updated_at)
-        .bind(entry.actor_id)
+        .bind(entries.first().and_then(|e| e.actor_id))
         .bind(p.version);
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
@@ -314,7 +320,12 @@ impl ProjectRepo for Db {
                 &mut *tx,
                 ensure_manager_member(p.id, p.manager_id, p.created_at)
             )?;
-            exec!(&mut *tx, audit::insert(entry))?;
+            for g in groups {
+                exec!(&mut *tx, crate::scope::insert_group(g, false))?;
+            }
+            for e in entries {
+                exec!(&mut *tx, audit::insert(e))?;
+            }
         });
         Ok(())
     }

@@ -172,7 +172,7 @@ fn flag(v: bool) -> i32 {
     i32::from(v)
 }
 
-fn insert_group(g: &ScopeGroup, skip_existing: bool) -> Stmt {
+pub(crate) fn insert_group(g: &ScopeGroup, skip_existing: bool) -> Stmt {
     let conflict = if skip_existing {
         " ON CONFLICT DO NOTHING"
     } else {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use formula_app::scope::ScopeOverview;
 use formula_app::scope_import::{COLUMNS, Column as ImportColumn, Sheet as ImportSheet, SheetRow};
 use formula_domain::money::minor_digits;
+use formula_domain::numbers::{DecimalMark, NumberFormat};
 use formula_domain::scope::ScopeItem;
 use formula_reports::{Cell, Column, Kind, Sheet};
 
@@ -38,10 +39,44 @@ impl Format {
     }
 }
 
-/// Reads an uploaded file into the rows the import checks; the error says what to fix.
-pub fn read_upload(bytes: &[u8], file_name: &str) -> Result<ImportSheet, String> {
-    let table = formula_reports::read_table(bytes, file_name).map_err(|e| e.to_string())?;
+/// An import's "number format" choice: `auto` leaves it to the file (`None`),
+/// `decimal_point` is 1,234.56, `decimal_comma` 1.234,56.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NumberChoice(pub Option<DecimalMark>);
+
+impl std::str::FromStr for NumberChoice {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "" | "auto" => Ok(NumberChoice(None)),
+            v => v.parse().map(|m| NumberChoice(Some(m))),
+        }
+    }
+}
+
+/// Reads an uploaded file into the rows the import checks, its numbers written as chosen
+/// or (`None`) as the file suggests; the error says what to fix.
+pub fn read_upload(
+    bytes: &[u8],
+    file_name: &str,
+    numbers: Option<DecimalMark>,
+) -> Result<ImportSheet, String> {
+    use formula_reports::Decimals;
+    let decimals = numbers.map(|m| match m {
+        DecimalMark::Point => Decimals::Point,
+        DecimalMark::Comma => Decimals::Comma,
+    });
+    let table =
+        formula_reports::read_table_as(bytes, file_name, decimals).map_err(|e| e.to_string())?;
+    let mark = match table.decimals {
+        Decimals::Point => DecimalMark::Point,
+        Decimals::Comma => DecimalMark::Comma,
+    };
     Ok(ImportSheet {
+        numbers: NumberFormat {
+            mark,
+            inferred: numbers.is_none(),
+        },
         headers: table.headers,
         rows: table
             .rows

@@ -6,6 +6,7 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{ClientScope, ProjectScope};
 use formula_domain::client::{Client, Contact};
 use formula_domain::project::{Member, Project, ProjectRole};
+use formula_domain::scope::ScopeGroup;
 use formula_domain::task::Task;
 use uuid::Uuid;
 
@@ -79,9 +80,15 @@ impl OpenWork {
 pub trait ProjectRepo: Send + Sync {
     /// Highest sequence number among codes that start with `prefix` (e.g. `WSC-25-`).
     async fn max_project_seq(&self, prefix: &str) -> AppResult<Option<u32>>;
-    /// Inserts the project and its manager as a `project_manager` team member.
-    /// Fails with a `duplicate` conflict on `code`.
-    async fn insert_project(&self, project: &Project, audit: &AuditEntry) -> AppResult<()>;
+    /// Inserts the project, its manager as a `project_manager` team member, the scope
+    /// groups it starts with and the audit entries, in one transaction. Fails with a
+    /// `duplicate` conflict on `code`.
+    async fn insert_project(
+        &self,
+        project: &Project,
+        groups: &[ScopeGroup],
+        audit: &[AuditEntry],
+    ) -> AppResult<()>;
     async fn get_project(&self, id: Uuid) -> AppResult<Option<Project>>;
     async fn project_access(
         &self,

@@ -1,10 +1,11 @@
-//! A project's scope groups: the defaults created on first use, and adding, renaming,
-//! deleting and re-ordering them. Each group gives its items their code letter.
+//! A project's scope groups: adding the defaults (which a new project starts with) to a
+//! project that has none, and adding, renaming, deleting and re-ordering them. Each group
+//! gives its items their code letter.
 
 use formula_domain::authz::Action;
 use formula_domain::errors::{FieldErrors, required_text};
 use formula_domain::project::Project;
-use formula_domain::scope::{DEFAULT_GROUPS, ScopeGroup, group_letter};
+use formula_domain::scope::{ScopeGroup, default_groups, group_letter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -33,30 +34,43 @@ pub struct ScopeGroupPatch {
 }
 
 impl Services {
-    /// The project's groups; the default ones are created the first time scope is used.
+    /// The project's groups, in order. Reading never creates any: a project gets its default
+    /// groups when it is created, or from [`Services::add_default_scope_groups`].
     pub(crate) async fn groups_of(&self, project_id: Uuid) -> AppResult<Vec<ScopeGroup>> {
-        let groups = self.store.list_scope_groups(project_id).await?;
-        if !groups.is_empty() {
-            return Ok(groups);
-        }
-        let now = self.now();
-        let defaults: Vec<ScopeGroup> = DEFAULT_GROUPS
-            .iter()
-            .zip(0..)
-            .map(|((name, letter), position)| ScopeGroup {
-                id: formula_domain::new_id(),
-                project_id,
-                name: (*name).to_owned(),
-                letter: (*letter).to_owned(),
-                position,
-                created_at: now,
-                updated_at: now,
-                version: 1,
+        self.store.list_scope_groups(project_id).await
+    }
+
+    /// Adds the default groups (Construction, Millwork, …) after the project's own, each
+    /// audited, skipping any whose name or letter a group already has; answers the groups.
+    /// Pressing it twice adds nothing the second time.
+    pub async fn add_default_scope_groups(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<Vec<ScopeGroup>> {
+        self.scope_project(caller, project_id, Action::ManageScope)
+            .await?;
+        let groups = self.groups_of(project_id).await?;
+        let next = groups.iter().map(|g| g.position + 1).max().unwrap_or(0);
+        let missing: Vec<ScopeGroup> = default_groups(project_id, next, self.now())
+            .into_iter()
+            .filter(|d| {
+                !groups
+                    .iter()
+                    .any(|g| g.name.eq_ignore_ascii_case(&d.name) || g.letter == d.letter)
             })
             .collect();
-        // Two first visits at once both try; the unique names keep one set.
-        self.store.insert_scope_groups(&defaults, &[]).await?;
-        self.store.list_scope_groups(project_id).await
+        let entries: Vec<_> = missing
+            .iter()
+            .map(|g| audit(caller, "create", "scope_group", g.id, &g.name, created(g)))
+            .collect();
+        // Two presses at once both try; the unique names and letters keep one set, and only
+        // the groups inserted get their audit entries.
+        if self.store.insert_scope_groups(&missing, &entries).await? > 0 {
+            self.changed("scope.changed", project_id, project_id, None)
+                .await;
+        }
+        self.groups_of(project_id).await
     }
 
     pub(super) async fn group_in(&self, project_id: Uuid, group_id: Uuid) -> AppResult<ScopeGroup> {

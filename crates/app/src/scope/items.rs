@@ -13,6 +13,10 @@ use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::services::{Services, audit, changes, check_version, created, double_option};
 
+/// How many codes an item added without one tries before giving up: each code found taken
+/// means another item was added to the group in between.
+const GENERATED_CODE_ATTEMPTS: usize = 32;
+
 /// A scope item to add. Money fields are minor units of the project currency.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,15 +113,20 @@ impl Services {
                 None
             }
         };
-        let code = match input.code.as_deref().map(str::trim) {
-            Some(c) if !c.is_empty() => check_code(&mut errors, "code", c),
-            _ => match &group {
-                Some(g) => {
-                    let codes = self.store.scope_item_codes(project_id).await?;
-                    next_code(&project.code, &g.letter, &codes, 1)
-                }
-                None => String::new(),
-            },
+        // A code the user typed is theirs to fix when taken; a generated one is the
+        // system's, and is chosen again until it is free (see below).
+        let typed = match input.code.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => Some(check_code(&mut errors, "code", c)),
+            _ => None,
+        };
+        let letter = group.as_ref().map(|g| g.letter.clone());
+        let code = match (&typed, &letter) {
+            (Some(c), _) => c.clone(),
+            (None, Some(letter)) => {
+                let codes = self.store.scope_item_codes(project_id).await?;
+                next_code(&project.code, letter, &codes, 1)
+            }
+            (None, None) => String::new(),
         };
         let millwork = group.as_ref().is_some_and(ScopeGroup::is_millwork);
         let now = self.now();
@@ -166,17 +175,41 @@ impl Services {
         };
         finish_item(&mut errors, &mut item, units);
         errors.into_result()?;
-        let a = audit(
-            caller,
-            "create",
-            "scope_item",
-            item.id,
-            &item.code,
-            created(&item),
-        );
-        self.store
-            .save_scope(&[], std::slice::from_ref(&item), &[], &[a])
-            .await?;
+        let mut attempt = 1;
+        loop {
+            let a = audit(
+                caller,
+                "create",
+                "scope_item",
+                item.id,
+                &item.code,
+                created(&item),
+            );
+            match self
+                .store
+                .save_scope(&[], std::slice::from_ref(&item), &[], &[a])
+                .await
+            {
+                Ok(()) => break,
+                // Someone added an item with this generated code since the codes were read:
+                // take the next free one. Each miss means another item was added, so only
+                // that many additions to the group at the same moment could exhaust this.
+                Err(AppError::Conflict {
+                    code: "duplicate",
+                    fields,
+                    ..
+                }) if typed.is_none()
+                    && fields.get("code").is_some()
+                    && attempt < GENERATED_CODE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    let codes = self.store.scope_item_codes(project_id).await?;
+                    let letter = letter.as_deref().unwrap_or_default();
+                    item.code = next_code(&project.code, letter, &codes, 1);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let saved = self
             .store
             .get_scope_item(item.id)

@@ -4,13 +4,17 @@
 use std::collections::HashMap;
 
 use formula_domain::errors::{FieldError, FieldErrors};
+use formula_domain::numbers::NumberFormat;
 use serde::{Deserialize, Serialize};
 
-/// A spreadsheet as read: the header texts and the rows below them.
+/// A spreadsheet as read: the header texts, the rows below them, and how its numbers are
+/// written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Sheet {
     pub headers: Vec<String>,
     pub rows: Vec<SheetRow>,
+    #[serde(default)]
+    pub numbers: NumberFormat,
 }
 
 /// One row of cell texts and its line number as the user sees it (the header is line 1).
@@ -92,7 +96,7 @@ pub fn header_key(header: &str) -> String {
 
 /// For each field of `table`, the index of the column it is read from; and the headers
 /// that match none.
-pub(super) fn map_columns(
+pub(crate) fn map_columns(
     table: &[Column],
     headers: &[String],
 ) -> (HashMap<&'static str, usize>, Vec<String>) {

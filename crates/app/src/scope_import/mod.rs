@@ -12,6 +12,8 @@ mod plan;
 mod preview;
 
 pub(crate) use columns::as_headers;
+#[cfg(test)]
+pub(crate) use columns::map_columns;
 pub use columns::{COLUMNS, Column, Sheet, SheetRow, header_key};
 pub(crate) use preview::start_preview;
 pub use preview::{ColumnMatch, ImportPreview, MAX_ROWS, PreviewRow, RowAction};

@@ -8,7 +8,7 @@ use formula_domain::scope::{ScopeGroup, ScopeItem, group_letter};
 use uuid::Uuid;
 
 use super::columns::{COLUMNS, REQUIRED, Sheet, as_headers};
-use super::parse::Parsed;
+use super::parse::{Parsed, parse_row};
 use super::preview::{ImportPreview, PreviewRow, RowAction, start_preview};
 use crate::context::Caller;
 use crate::error::AppResult;
@@ -60,7 +60,7 @@ impl Services {
         let next_position = groups.iter().map(|g| g.position + 1).max().unwrap_or(0);
 
         for row in &sheet.rows {
-            let mut p = self.parse_row(row, &columns, &project.currency, units);
+            let mut p = parse_row(row, &columns, &project.currency, units, sheet.numbers, now);
             // Group: an existing one by name, or a new one the import adds.
             let group = match groups
                 .iter()

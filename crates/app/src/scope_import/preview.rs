@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use formula_domain::errors::{FieldError, FieldErrors};
+use formula_domain::numbers::DecimalMark;
 use serde::Serialize;
 
 use super::columns::{Column, Sheet, map_columns};
@@ -78,6 +79,9 @@ pub struct ImportPreview {
     pub ignored_headers: Vec<String>,
     /// Problems with the file as a whole (missing columns, no rows, too many rows).
     pub file_errors: Vec<String>,
+    /// How the file's numbers were read: `decimal_point` (1,234.56) or `decimal_comma`
+    /// (1.234,56).
+    pub number_format: DecimalMark,
     pub rows: Vec<PreviewRow>,
 }
 
@@ -124,6 +128,7 @@ pub(crate) fn start_preview(
         columns: column_matches,
         ignored_headers: ignored,
         file_errors,
+        number_format: sheet.numbers.mark,
         rows: Vec::new(),
     };
     (columns, preview)

@@ -109,9 +109,13 @@ pub async fn clients_crud_with_unique_names_and_dependents(db: &Db) {
 
     // Listing: search, status, scope, sort, derived project count.
     let p = f::project("WSC-25-001", "Lobby", &acme, &pm);
-    db.insert_project(&p, &f::audit(Some(&pm), "create", "project", p.id, &p.code))
-        .await
-        .unwrap();
+    db.insert_project(
+        &p,
+        &[],
+        &[f::audit(Some(&pm), "create", "project", p.id, &p.code)],
+    )
+    .await
+    .unwrap();
     let list = db
         .list_clients(&ClientQuery::default(), ClientScope::All)
         .await

@@ -82,9 +82,13 @@ pub async fn fill(db: &Db) {
     p2.start_date = None;
     p2.contract_value = None;
     for p in [&p1, &p2] {
-        db.insert_project(p, &f::audit(Some(&pm), "create", "project", p.id, &p.code))
-            .await
-            .unwrap();
+        db.insert_project(
+            p,
+            &[],
+            &[f::audit(Some(&pm), "create", "project", p.id, &p.code)],
+        )
+        .await
+        .unwrap();
     }
     db.upsert_member(
         p1.id,
@@ -330,7 +334,7 @@ async fn load(db: &Db, dump: &Dump, options: &LoadOptions) -> Result<TableCounts
 
 /// Each project's code and roll-up figures (tasks, completed, overdue, progress, scope
 /// items), in code order.
-async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, i32)> {
+async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, Option<i32>)> {
     let query = formula_app::query::ProjectQuery {
         paging: formula_app::query::Paging {
             limit: 200,

@@ -95,7 +95,7 @@ pub fn project(code: &str, name: &str, client: &Client, manager: &User) -> Proje
         task_completed: 0,
         task_overdue: 0,
         scope_items: 0,
-        progress: 0,
+        progress: Some(0),
         created_at: at,
         updated_at: at,
         updated_by_name: Some(manager.name.clone()),

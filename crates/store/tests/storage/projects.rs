@@ -7,6 +7,7 @@ use formula_app::repos::prelude::*;
 use formula_domain::authz::ProjectScope;
 use formula_domain::money::Money;
 use formula_domain::project::{ProjectRole, ProjectStatus};
+use formula_domain::scope::default_groups;
 use formula_domain::user::Role;
 use formula_store::Db;
 use uuid::Uuid;
@@ -198,7 +199,8 @@ pub async fn projects_are_scoped_filtered_sorted_and_paged(db: &Db) {
     let err = db
         .insert_project(
             &dup,
-            &f::audit(Some(&w.pm), "create", "project", dup.id, "x"),
+            &[],
+            &[f::audit(Some(&w.pm), "create", "project", dup.id, "x")],
         )
         .await
         .unwrap_err();
@@ -213,7 +215,14 @@ pub async fn projects_are_scoped_filtered_sorted_and_paged(db: &Db) {
     let err = db
         .insert_project(
             &wrong_currency,
-            &f::audit(Some(&w.pm), "create", "project", wrong_currency.id, "x"),
+            &[],
+            &[f::audit(
+                Some(&w.pm),
+                "create",
+                "project",
+                wrong_currency.id,
+                "x",
+            )],
         )
         .await
         .unwrap_err();
@@ -414,8 +423,53 @@ pub async fn project_updates_are_compare_and_set(db: &Db) {
     assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
 }
 
+/// A project is written with the scope groups it starts with and every audit entry, or
+/// (when any of them fails) with none of them.
+pub async fn a_project_is_inserted_with_its_groups_in_one_transaction(db: &Db) {
+    let w = world(db).await;
+    let entry = |what: &str, id: Uuid| f::audit(Some(&w.pm), "create", what, id, "x");
+    let p = f::project("WSC-25-030", "Suites", &w.acme, &w.pm);
+    let groups = default_groups(p.id, 0, now());
+    let mut entries = vec![entry("project", p.id)];
+    entries.extend(groups.iter().map(|g| entry("scope_group", g.id)));
+    db.insert_project(&p, &groups, &entries).await.unwrap();
+    let names: Vec<String> = db
+        .list_scope_groups(p.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["Construction", "Millwork", "Electrical", "Mechanical/MEP"]
+    );
+    let audited = |entity_type: &str| {
+        let q = AuditQuery {
+            entity_type: Some(entity_type.into()),
+            ..Default::default()
+        };
+        async move { db.list_audit(&q).await.unwrap().total }
+    };
+    assert_eq!(audited("scope_group").await, 4);
+
+    // A group that cannot be written (two of the same name) takes the project with it.
+    let q = f::project("WSC-25-031", "Villas", &w.acme, &w.pm);
+    let mut twice = default_groups(q.id, 0, now());
+    twice[1].name = twice[0].name.clone();
+    let err = db
+        .insert_project(&q, &twice, &[entry("project", q.id)])
+        .await
+        .unwrap_err();
+    assert_duplicate(err, "name");
+    assert_eq!(db.get_project(q.id).await.unwrap(), None);
+    assert!(db.list_scope_groups(q.id).await.unwrap().is_empty());
+    assert_eq!(audited("scope_group").await, 4);
+}
+
 both_backends! {
     projects_are_scoped_filtered_sorted_and_paged,
     project_access_and_teams,
     project_updates_are_compare_and_set,
+    a_project_is_inserted_with_its_groups_in_one_transaction,
 }

@@ -1,14 +1,19 @@
 //! The scope of work: groups and items, their order, totals and versions, and
 //! all-or-nothing saves.
 
+use formula_app::RequestCtx;
+use formula_app::accounts::actor_for;
+use formula_app::context::Caller;
 use formula_app::error::AppError;
 use formula_app::query::ScopeQuery;
 use formula_app::repos::prelude::*;
+use formula_app::scope::NewScopeItem;
 use formula_domain::scope::ScopeStatus;
 use formula_store::Db;
 use uuid::Uuid;
 
 use crate::fixtures::{self as f, assert_duplicate, assert_stale, paging};
+use crate::support::TestDb;
 use crate::world::{audit_count, world};
 
 pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
@@ -90,7 +95,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     // Project progress is weighted by item totals: (300,000×50 + 100,000×0) / 400,000 = 37.5 → 38;
     // the unpriced item weighs nothing while others are priced.
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 38));
+    assert_eq!((p.scope_items, p.progress), (3, Some(38)));
 
     // Updates are compare-and-set; a stale one changes nothing.
     let mut next = stored.clone();
@@ -107,7 +112,7 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
     let saved = db.get_scope_item(a.id).await.unwrap().unwrap();
     assert_eq!((saved.version, saved.progress), (2, 100));
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!(p.progress, 75);
+    assert_eq!(p.progress, Some(75));
 
     // Repricing and cancelling move the roll-up with them: b at 300,000 weighs as much as
     // a, then b cancelled weighs nothing and is no longer counted; reinstated, it is again.
@@ -119,21 +124,21 @@ pub async fn scope_groups_and_items_keep_order_totals_and_versions(db: &Db) {
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 50));
+    assert_eq!((p.scope_items, p.progress), (3, Some(50)));
     let mut cancelled = repriced.clone();
     cancelled.status = ScopeStatus::Cancelled;
     db.save_scope(&[], &[], &[(cancelled.clone(), 2)], &[by("update", b.id)])
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (2, 100));
+    assert_eq!((p.scope_items, p.progress), (2, Some(100)));
     let mut reinstated = cancelled.clone();
     reinstated.status = ScopeStatus::InProgress;
     db.save_scope(&[], &[], &[(reinstated, 3)], &[by("update", b.id)])
         .await
         .unwrap();
     let p = db.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!((p.scope_items, p.progress), (3, 50));
+    assert_eq!((p.scope_items, p.progress), (3, Some(50)));
 
     // Moving: to the front of another group, then back; positions stay dense.
     let moved = db
@@ -255,7 +260,57 @@ pub async fn scope_saves_are_all_or_nothing(db: &Db) {
     assert_eq!(db.get_scope_item(a.id).await.unwrap().unwrap().name, a.name);
 }
 
+/// Items added at the same moment without a code each get a code of their own: a
+/// generated code never fails as taken (only a code the user typed may).
+pub async fn concurrent_items_without_codes_all_get_distinct_codes(t: &TestDb) {
+    let w = world(t).await;
+    let group = f::scope_group(&w.p1, "Millwork", "M", 0);
+    t.insert_scope_groups(std::slice::from_ref(&group), &[])
+        .await
+        .unwrap();
+    let services = t.services();
+    let caller = Caller {
+        actor: actor_for(&w.pm),
+        ctx: RequestCtx::default(),
+    };
+    let mut adds = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let (services, caller, project) = (services.clone(), caller.clone(), w.p1.id);
+        let input = NewScopeItem {
+            group_id: group.id,
+            name: format!("Item {n}"),
+            ..NewScopeItem::default()
+        };
+        adds.spawn(async move { services.create_scope_item(&caller, project, input).await });
+    }
+    let mut codes = Vec::new();
+    while let Some(added) = adds.join_next().await {
+        match added.unwrap() {
+            Ok(item) => codes.push(item.code),
+            Err(e) => panic!("a generated code collided: {e:?}"),
+        }
+    }
+    codes.sort();
+    let expected: Vec<String> = (1..=16).map(|n| format!("WSC-25-001-M-{n:03}")).collect();
+    assert_eq!(codes, expected);
+    // A code the user typed may still be taken, and says so.
+    let typed = NewScopeItem {
+        group_id: group.id,
+        code: Some("wsc-25-001-m-003".into()),
+        name: "Typed".into(),
+        ..NewScopeItem::default()
+    };
+    assert_duplicate(
+        services
+            .create_scope_item(&caller, w.p1.id, typed)
+            .await
+            .unwrap_err(),
+        "code",
+    );
+}
+
 both_backends! {
     scope_groups_and_items_keep_order_totals_and_versions,
     scope_saves_are_all_or_nothing,
+    concurrent_items_without_codes_all_get_distinct_codes,
 }

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use formula_store::Db;
 use sqlx::Connection;
@@ -38,7 +39,8 @@ enum Cleanup {
 
 /// An open, migrated store and what to remove afterwards.
 pub struct TestDb {
-    pub db: Db,
+    /// Shared, so a case can also run the use cases over it (see [`TestDb::services`]).
+    pub db: Arc<Db>,
     cleanup: Cleanup,
 }
 
@@ -52,6 +54,16 @@ impl Deref for TestDb {
 }
 
 impl TestDb {
+    /// The use cases over this store (no mail, default configuration), for the races that
+    /// only a use case can settle.
+    pub fn services(&self) -> formula_app::Services {
+        formula_app::Services::new(
+            self.db.clone(),
+            Arc::new(formula_app::mail::NoMailer),
+            formula_app::AppConfig::default(),
+        )
+    }
+
     /// Runs `sql` on a connection of its own, outside the store, and returns the first
     /// column of its first row (0 when it returns none): for putting the database into a
     /// state the store would not write (such as a roll-up as of another day), and for
@@ -108,7 +120,7 @@ pub async fn sqlite() -> TestDb {
         .expect("open sqlite");
     db.migrate().await.expect("migrate sqlite");
     TestDb {
-        db,
+        db: Arc::new(db),
         cleanup: Cleanup::Dir(dir),
     }
 }
@@ -135,7 +147,7 @@ pub async fn postgres() -> TestDb {
         .expect("open postgres");
     db.migrate().await.expect("migrate postgres");
     TestDb {
-        db,
+        db: Arc::new(db),
         cleanup: Cleanup::PgDatabase(name),
     }
 }

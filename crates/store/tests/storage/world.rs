@@ -61,9 +61,13 @@ pub async fn world(db: &Db) -> World {
     let mut p3 = f::project("WSC-25-010", "Apartments", &beta, &pm);
     p3.end_date = Some(f::today() + days(10));
     for p in [&p1, &p2, &p3] {
-        db.insert_project(p, &f::audit(Some(&pm), "create", "project", p.id, &p.code))
-            .await
-            .unwrap();
+        db.insert_project(
+            p,
+            &[],
+            &[f::audit(Some(&pm), "create", "project", p.id, &p.code)],
+        )
+        .await
+        .unwrap();
     }
     db.upsert_member(
         p1.id,

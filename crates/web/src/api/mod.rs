@@ -163,6 +163,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(scope::move_item))
         .routes(routes!(scope::create_group))
+        .routes(routes!(scope::add_default_groups))
         .routes(routes!(scope::update_group, scope::delete_group))
         .routes(routes!(scope::move_group))
         .routes(routes!(scope::export))

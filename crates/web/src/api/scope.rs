@@ -10,6 +10,7 @@ use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
 use formula_app::scope_import::{ImportPreview, Sheet};
+use formula_domain::numbers::DecimalMark;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use serde::Deserialize;
 
@@ -28,8 +29,8 @@ use crate::state::AppState;
 /// A project's scope
 ///
 /// Every group with its subtotals, every item in order, the project totals and the units
-/// items may use. Money is in minor units of `currency`. The default groups (Construction,
-/// Millwork, Electrical, Mechanical/MEP) are created the first time a project's scope is read.
+/// items may use. Money is in minor units of `currency`. A project starts with the default
+/// groups (Construction, Millwork, Electrical, Mechanical/MEP); reading never creates any.
 #[utoipa::path(
     get,
     path = "/projects/{id}/scope",
@@ -73,8 +74,9 @@ pub async fn list_items(
 
 /// Add a scope item
 ///
-/// Appended at the end of its group. `code` is suggested (`<project>-<group letter>-<nnn>`)
-/// when absent; `total_minor` is always `quantity × unit_price_minor`, rounded to the minor
+/// Appended at the end of its group. `code` is generated (`<project>-<group letter>-<nnn>`,
+/// the group's next free number, even when others add items at the same moment) when
+/// absent; `total_minor` is always `quantity × unit_price_minor`, rounded to the minor
 /// unit. Items of a millwork group need a shop drawing and a material spec unless told otherwise.
 #[utoipa::path(
     post,
@@ -84,7 +86,7 @@ pub async fn list_items(
     request_body = NewScopeItem,
     responses(
         (status = 201, body = ScopeItem, headers(("etag" = String), ("location" = String))),
-        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code given is taken", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -240,6 +242,34 @@ pub async fn create_group(
         Some(group.version),
         Json(group),
     ))
+}
+
+/// Add the default scope groups
+///
+/// A new project starts with Construction, Millwork, Electrical and Mechanical/MEP. This adds
+/// those of them that a project lacks (one whose groups were deleted, or created before
+/// projects had them), after its own groups; a group whose name or letter is taken is
+/// skipped, so calling it again adds nothing. Answers the project's groups.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/scope/default-groups",
+    tag = "scope",
+    params(("id" = uuid::Uuid, Path, description = "Project id")),
+    responses(
+        (status = 200, body = Vec<ScopeGroup>),
+        Forbidden,
+    )
+)]
+pub async fn add_default_groups(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Vec<ScopeGroup>>> {
+    let groups = state
+        .services
+        .add_default_scope_groups(&caller.caller, id)
+        .await?;
+    Ok(Json(groups))
 }
 
 /// Rename a scope group
@@ -408,21 +438,36 @@ pub struct ImportParams {
     pub dry_run: Option<bool>,
     /// The file's name, used in messages and to refuse obvious mismatches.
     pub file_name: Option<String>,
+    /// How the file writes numbers: `auto` (default: a decimal comma in a `;`-separated
+    /// `.csv`, a decimal point otherwise), `decimal_point` (1,234.56) or `decimal_comma`
+    /// (1.234,56). A number the format cannot read one way only is a row error.
+    pub number_format: Option<String>,
+}
+
+/// How to run an import, as read.
+pub struct ImportRun {
+    pub dry_run: bool,
+    pub file_name: String,
+    /// `None`: as the file suggests.
+    pub numbers: Option<DecimalMark>,
 }
 
 impl ListFilter for ImportParams {
-    /// (dry run, file name)
-    type Query = (bool, String);
-    fn read(p: &mut QueryParams) -> (bool, String) {
-        (
-            p.flag("dry_run").unwrap_or(true),
-            p.text("file_name").unwrap_or_default(),
-        )
+    type Query = ImportRun;
+    fn read(p: &mut QueryParams) -> ImportRun {
+        let numbers = p
+            .value::<scope_files::NumberChoice>("number_format", "")
+            .and_then(|c| c.0);
+        ImportRun {
+            dry_run: p.flag("dry_run").unwrap_or(true),
+            file_name: p.text("file_name").unwrap_or_default(),
+            numbers,
+        }
     }
 }
 
 /// Reads an import's request body (at most [`IMPORT_BODY_BYTES`]) as a spreadsheet.
-pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiError> {
+pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, ApiError> {
     let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -432,7 +477,7 @@ pub(crate) async fn read_import(body: Body, name: &str) -> Result<Sheet, ApiErro
                 format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
             )
         })?;
-    scope_files::read_upload(&bytes, name)
+    scope_files::read_upload(&bytes, &run.file_name, run.numbers)
         .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))
 }
 
@@ -463,12 +508,12 @@ pub async fn import(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
-    Parsed((dry_run, name), _): Parsed<ImportParams>,
+    Parsed(run, _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let sheet = read_import(body, &name).await?;
+    let sheet = read_import(body, &run).await?;
     let s = &state.services;
-    let preview = if dry_run {
+    let preview = if run.dry_run {
         s.preview_scope_import(&caller.caller, id, &sheet).await?
     } else {
         s.apply_scope_import(&caller.caller, id, &sheet).await?

@@ -332,12 +332,12 @@ pub async fn import_specs(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
-    Parsed((dry_run, name), _): Parsed<ImportParams>,
+    Parsed(run, _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let sheet = read_import(body, &name).await?;
+    let sheet = read_import(body, &run).await?;
     let s = &state.services;
-    let preview = if dry_run {
+    let preview = if run.dry_run {
         s.preview_spec_import(&caller.caller, id, &sheet).await?
     } else {
         s.apply_spec_import(&caller.caller, id, &sheet).await?

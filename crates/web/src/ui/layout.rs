@@ -93,6 +93,7 @@ impl Flash {
             "reviewed" => "The decision was recorded.",
             "released" => "The item was released to production.",
             "imported" => "The spreadsheet was imported.",
+            "groups_added" => "The default groups were added.",
             "import_unchanged" => "The spreadsheet matched what is here already; nothing changed.",
             "password_changed" => "Your password was changed. Your other sessions were signed out.",
             "password_reset" => "Your password was reset. Sign in with the new password.",

@@ -90,6 +90,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/scope", get(scope::show))
         .route("/projects/{id}/scope/items", post(scope::create_item))
         .route("/projects/{id}/scope/groups", post(scope::create_group))
+        .route(
+            "/projects/{id}/scope/default-groups",
+            post(scope::add_default_groups),
+        )
         .route("/projects/{id}/scope/move", post(scope::move_button))
         .route(
             "/projects/{id}/scope/import",

@@ -332,6 +332,26 @@ pub async fn create_group(
     }
 }
 
+/// Adds the default groups to a project that has none (the button of the empty state).
+pub async fn add_default_groups(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    match state
+        .services
+        .add_default_scope_groups(&page.caller, id)
+        .await
+    {
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/projects/{id}/scope?m=groups_added"),
+        )),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
+
 /// Re-renders the tab with a message after a row action that could not be done.
 async fn refused(
     state: &AppState,

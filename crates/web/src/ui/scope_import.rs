@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, CsrfUpload};
 use crate::error::PageError;
-use crate::scope_files::{self, Format};
+use crate::scope_files::{self, Format, NumberChoice};
 use crate::state::AppState;
 use crate::ui::forms::{FormData, Id};
 use crate::ui::layout::{Layout, Page, Section};
@@ -120,6 +120,8 @@ struct ImportPage {
     kind: ImportKind,
     /// Why the last upload could not be read at all.
     problem: Option<String>,
+    /// The number format chosen for the last upload: `auto`, `decimal_point` or `decimal_comma`.
+    number_format: &'static str,
     /// The checked file, its name and its rows for the confirmation.
     preview: Option<(ImportPreview, String, String)>,
 }
@@ -128,6 +130,7 @@ async fn import_page(
     state: &AppState,
     page: &Page,
     kind: ImportKind,
+    numbers: NumberChoice,
     id: Uuid,
     problem: Option<String>,
     preview: Option<(ImportPreview, String, String)>,
@@ -150,6 +153,7 @@ async fn import_page(
         head: ProjectHeader::new(project, access, page, state, kind.tab()),
         kind,
         problem,
+        number_format: numbers.0.map_or("auto", |m| m.as_str()),
         preview,
     };
     render(status, &view)
@@ -161,7 +165,7 @@ async fn show(
     page: Page,
     id: Uuid,
 ) -> Result<Response, PageError> {
-    import_page(&state, &page, kind, id, None, None).await
+    import_page(&state, &page, kind, NumberChoice(None), id, None, None).await
 }
 
 /// Checks an uploaded file and shows what importing it would do.
@@ -172,21 +176,40 @@ async fn upload(
     id: Uuid,
     upload: CsrfUpload,
 ) -> Result<Response, PageError> {
+    let chosen = upload
+        .fields
+        .iter()
+        .find(|(k, _)| k == "number_format")
+        .map_or("", |(_, v)| v.as_str());
+    let Ok(numbers) = chosen.parse::<NumberChoice>() else {
+        let problem = "Choose a number format from the list.".to_owned();
+        let choice = NumberChoice(None);
+        return import_page(&state, &page, kind, choice, id, Some(problem), None).await;
+    };
     let Some((name, bytes)) = upload.file else {
         let problem = "Choose a spreadsheet file (.xlsx or .csv) to import.".to_owned();
-        return import_page(&state, &page, kind, id, Some(problem), None).await;
+        return import_page(&state, &page, kind, numbers, id, Some(problem), None).await;
     };
-    let sheet = match scope_files::read_upload(&bytes, &name) {
+    let sheet = match scope_files::read_upload(&bytes, &name, numbers.0) {
         Ok(sheet) => sheet,
         Err(e) => {
             let problem = format!("{name}: {e}.");
-            return import_page(&state, &page, kind, id, Some(problem), None).await;
+            return import_page(&state, &page, kind, numbers, id, Some(problem), None).await;
         }
     };
     let preview = kind.preview(&state, &page, id, &sheet).await?;
     let rows = serde_json::to_string(&sheet)
         .map_err(|e| PageError::App(AppError::Internal(e.to_string())))?;
-    import_page(&state, &page, kind, id, None, Some((preview, name, rows))).await
+    import_page(
+        &state,
+        &page,
+        kind,
+        numbers,
+        id,
+        None,
+        Some((preview, name, rows)),
+    )
+    .await
 }
 
 /// Imports the rows the preview showed (checked again: things may have changed since).
@@ -218,7 +241,17 @@ async fn confirm(
             // Something changed since the preview: show the file checked against today's data.
             let preview = kind.preview(&state, &page, id, &sheet).await?;
             let rows = input.text("rows");
-            import_page(&state, &page, kind, id, None, Some((preview, name, rows))).await
+            let numbers = NumberChoice((!sheet.numbers.inferred).then_some(sheet.numbers.mark));
+            import_page(
+                &state,
+                &page,
+                kind,
+                numbers,
+                id,
+                None,
+                Some((preview, name, rows)),
+            )
+            .await
         }
         Err(e) => Err(PageError::App(e)),
     }

@@ -317,6 +317,20 @@ async fn each_role_gets_the_right_answer() {
         [201, 403, 201, 403, 201, 403, 403],
     )
     .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/scope/default-groups"),
+        none,
+        [200, 403, 200, 403, 200, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{b}/scope/default-groups"),
+        none,
+        [200, 403, 404, 404, 404, 404, 404],
+    )
+    .await;
     let item = id_of(
         &c.app
             .post(
