@@ -188,9 +188,9 @@ impl Reviewable for Spec {
 }
 
 /// Budget, committed and actual cost of one category.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CategoryCost {
-    pub category: String,
+    pub category: SpecCategory,
     /// All specifications that are not rejected.
     pub budget_minor: i64,
     /// Ordered or further along.
@@ -213,7 +213,7 @@ pub fn cost_summary(specs: &[Spec]) -> Vec<CategoryCost> {
             }
             let total = |s: &&Spec| s.total_minor.unwrap_or(0);
             Some(CategoryCost {
-                category: cat.as_str().to_owned(),
+                category: *cat,
                 budget_minor: of.iter().map(total).sum(),
                 committed_minor: of
                     .iter()

@@ -124,7 +124,7 @@ pub fn export(
                 .iter()
                 .map(|c| {
                     vec![
-                        Cell::Text(c.category.replace('_', " ")),
+                        Cell::Text(c.category.label().into()),
                         Cell::Money(c.budget_minor),
                         Cell::Money(c.committed_minor),
                         Cell::Money(c.actual_minor),

@@ -90,6 +90,7 @@ impl Flash {
                 "The revision was uploaded as a draft. Submit it for review when it is ready."
             }
             "submitted" => "The revision was submitted for review.",
+            "spec_submitted" => "The specification was submitted for review.",
             "reviewed" => "The decision was recorded.",
             "released" => "The item was released to production.",
             "imported" => "The spreadsheet was imported.",

@@ -552,6 +552,9 @@ pub async fn delete_group(
 struct EditPage {
     layout: Layout,
     i: ScopeItem,
+    /// The item's project, named in the breadcrumbs.
+    project_code: String,
+    project_name: String,
     /// Drawings and specifications linked to the item, and its readiness.
     drawings: Vec<formula_domain::drawing::Drawing>,
     specs: Vec<formula_domain::spec::Spec>,
@@ -595,6 +598,7 @@ async fn edit_page(
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (item, access) = s.get_scope_item(&page.caller, id).await?;
+    let (project, _) = s.project_for(&page.caller, item.project_id).await?;
     let form = form.unwrap_or_else(|| item_form(&item));
     let mut units: Vec<Opt> = s
         .config
@@ -640,6 +644,8 @@ async fn edit_page(
         units,
         statuses: enum_options!(ScopeStatus),
         i: item,
+        project_code: project.code,
+        project_name: project.name,
         form,
     };
     render(status, &view)

@@ -304,7 +304,7 @@ pub async fn submit(
     let mut errors = FieldErrors::new();
     let version = input.version(&mut errors);
     match state.services.submit_spec(&page.caller, id, version).await {
-        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=submitted"))),
+        Ok(_) => Ok(see_other(false, &format!("/specs/{id}?m=spec_submitted"))),
         Err(e) => refused(&state, &page, id, e).await,
     }
 }

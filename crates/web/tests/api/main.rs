@@ -20,6 +20,7 @@ mod materials;
 mod number_formats;
 mod openapi;
 mod operations;
+mod page_wording;
 mod panics;
 mod permissions;
 mod project_progress;
