@@ -258,12 +258,14 @@ impl Services {
         }
     }
 
-    /// Changes the caller's password after checking the current one; ends their other sessions.
+    /// Changes the caller's password after checking the current one; ends their other
+    /// sessions, and with `revoke_tokens` every API token they have (scripts then need new ones).
     pub async fn change_password(
         &self,
         caller: &Caller,
         current: &str,
         new: &str,
+        revoke_tokens: bool,
     ) -> AppResult<()> {
         let user = self
             .store
@@ -292,7 +294,7 @@ impl Services {
             Vec::new(),
         );
         self.store
-            .set_password(user.id, &hash, caller.ctx.session_id, &a)
+            .set_password(user.id, &hash, caller.ctx.session_id, revoke_tokens, &a)
             .await
     }
 
@@ -346,7 +348,8 @@ impl Services {
         Ok(())
     }
 
-    /// Sets a new password with a reset token; the token works once, within an hour.
+    /// Sets a new password with a reset token; the token works once, within an hour. Every
+    /// session ends and every API token is revoked.
     pub async fn reset_password(
         &self,
         token: &str,

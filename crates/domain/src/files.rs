@@ -190,15 +190,22 @@ pub fn check_attachment_file(head: &[u8], tail: &[u8], name: &str) -> Result<&'s
     Ok("application/octet-stream")
 }
 
-/// The name to keep and show for an upload: without any folder part, control characters or
-/// surrounding spaces, at most 200 characters. Never used as a path.
+/// Whether `c` changes the direction text is shown in: the embeddings and overrides
+/// (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks (U+200E, U+200F). In a file
+/// name they only serve to disguise it (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// The name to keep and show for an upload: without any folder part, control characters,
+/// direction controls or surrounding spaces, at most 200 characters. Never used as a path.
 pub fn display_name(original: &str) -> Result<String, String> {
     let last = original
         .rsplit(['/', '\\'])
         .next()
         .unwrap_or_default()
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .collect::<String>();
     let name = last.trim().trim_start_matches('.').trim().to_owned();
     if name.is_empty() {
@@ -276,5 +283,19 @@ mod tests {
         assert_eq!(display_name("a\u{0}b\n.pdf").unwrap(), "ab.pdf");
         assert!(display_name("dir/").is_err());
         assert!(display_name("").is_err());
+    }
+
+    #[test]
+    fn names_lose_their_direction_overrides() {
+        // "invoice\u{202e}fdp.exe" shows as "invoiceexe.pdf" in a right-to-left override.
+        assert_eq!(
+            display_name("invoice\u{202e}fdp.exe").unwrap(),
+            "invoicefdp.exe"
+        );
+        let every = "a\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}\u{2066}\u{2067}\u{2068}\u{2069}\u{200e}\u{200f}b.pdf";
+        assert_eq!(display_name(every).unwrap(), "ab.pdf");
+        // Right-to-left text itself is kept.
+        assert_eq!(display_name("مخطط.pdf").unwrap(), "مخطط.pdf");
+        assert!(display_name("\u{202e}\u{200f}").is_err());
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{DbError, DbResult};
 use crate::pool::Db;
 use crate::rows::convert;
 use crate::sql::Stmt;
-use crate::users::{USER_COLUMNS, UserRow};
+use crate::users::{USER_COLUMNS, UserRow, noting_revoked, revoke_tokens};
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -302,11 +302,12 @@ impl CredentialRepo for Db {
             .map(|r| r.0)
             .ok_or(DbError::App(AppError::NotFound("user")))?;
             // Whoever asked for the reset may not have the old password: end every session,
-            // and retire the user's other reset links.
+            // revoke every API token, and retire the user's other reset links.
             exec!(
                 &mut *tx,
                 Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)
             )?;
+            let revoked = exec!(&mut *tx, revoke_tokens(user_id))?.rows_affected();
             exec!(
                 &mut *tx,
                 Stmt::new(
@@ -318,7 +319,7 @@ impl CredentialRepo for Db {
             let entry = AuditEntry {
                 entity_id: user_id,
                 entity_label: email,
-                ..entry.clone()
+                ..noting_revoked(entry, revoked)
             };
             exec!(&mut *tx, audit::insert(&entry))?;
             Ok(Some(user_id))

@@ -3,7 +3,7 @@
 use formula_app::error::AppError;
 use formula_app::query::{Dir, Page, UserQuery, UserSort};
 use formula_app::repos::UserRepo;
-use formula_domain::audit::AuditEntry;
+use formula_domain::audit::{AuditEntry, FieldChange};
 use formula_domain::user::{Role, User, UserStatus};
 use formula_store_macros::repo;
 use time::OffsetDateTime;
@@ -105,6 +105,25 @@ fn insert_stmt(user: &User, password_hash: &str) -> Stmt {
     .bind(user.created_at)
     .bind(user.updated_at)
     .bind(user.version)
+}
+
+/// Deletes every API token of a user, in the transaction of the change that ends them
+/// (disabling the user, a password reset, a password change that asks for it).
+pub(crate) fn revoke_tokens(user_id: Uuid) -> Stmt {
+    Stmt::new("DELETE FROM api_tokens WHERE user_id = $1").bind(user_id)
+}
+
+/// `entry`, noting how many API tokens its change revoked (nothing when there were none).
+pub(crate) fn noting_revoked(entry: &AuditEntry, revoked: u64) -> AuditEntry {
+    let mut entry = entry.clone();
+    if revoked > 0 {
+        entry.changes.push(FieldChange {
+            field: "api_tokens".into(),
+            old: revoked.into(),
+            new: 0.into(),
+        });
+    }
+    entry
 }
 
 fn version_of(id: Uuid) -> Stmt {
@@ -243,14 +262,17 @@ impl UserRepo for Db {
                     version_of(user.id)
                 )?));
             }
+            let mut revoked = 0;
             if user.status == UserStatus::Disabled {
-                // A disabled account must not keep working in an open browser.
+                // A disabled account must not keep working in an open browser, nor come
+                // back with its old API tokens when it is enabled again.
                 exec!(
                     &mut *tx,
                     Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user.id)
                 )?;
+                revoked = exec!(&mut *tx, revoke_tokens(user.id))?.rows_affected();
             }
-            exec!(&mut *tx, audit::insert(entry))?;
+            exec!(&mut *tx, audit::insert(&noting_revoked(entry, revoked)))?;
             fetch_optional!(&mut *tx, UserRow, by_id(user.id))?
         });
         row.ok_or(DbError::App(AppError::NotFound("user")))
@@ -262,6 +284,7 @@ impl UserRepo for Db {
         user_id: Uuid,
         hash: &str,
         keep_session: Option<Uuid>,
+        revoke_api_tokens: bool,
         entry: &AuditEntry,
     ) -> DbResult<()> {
         // The password is not part of the editable record, so the version stays: an admin
@@ -280,7 +303,12 @@ impl UserRepo for Db {
                 return Err(DbError::App(AppError::NotFound("user")));
             }
             exec!(&mut *tx, end_sessions)?;
-            exec!(&mut *tx, audit::insert(entry))?;
+            let revoked = if revoke_api_tokens {
+                exec!(&mut *tx, revoke_tokens(user_id))?.rows_affected()
+            } else {
+                0
+            };
+            exec!(&mut *tx, audit::insert(&noting_revoked(entry, revoked)))?;
         });
         Ok(())
     }

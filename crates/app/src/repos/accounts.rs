@@ -77,19 +77,22 @@ pub trait UserRepo: Send + Sync {
     /// Looks up by normalised email; returns the user and their password hash.
     async fn user_credentials(&self, email: &str) -> AppResult<Option<(User, String)>>;
     async fn list_users(&self, query: &UserQuery) -> AppResult<Page<User>>;
-    /// Saves all editable fields; a user set to disabled loses every session in the same transaction.
+    /// Saves all editable fields; a user set to disabled loses every session and every API
+    /// token in the same transaction (the audit entry notes how many tokens).
     async fn update_user(
         &self,
         user: &User,
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<User>;
-    /// Replaces the password hash and ends every session except `keep_session`.
+    /// Replaces the password hash and ends every session except `keep_session`; with
+    /// `revoke_api_tokens`, deletes every API token of the user too (noted in the audit entry).
     async fn set_password(
         &self,
         user_id: Uuid,
         hash: &str,
         keep_session: Option<Uuid>,
+        revoke_api_tokens: bool,
         audit: &AuditEntry,
     ) -> AppResult<()>;
 }
@@ -132,8 +135,8 @@ pub trait CredentialRepo: Send + Sync {
         email: &NewJob,
     ) -> AppResult<()>;
     /// Atomically uses a reset token (unused and unexpired at `now`): marks it used, sets the
-    /// new password hash, ends all the user's sessions and audits. Returns the user id, or
-    /// `None` if the token is unknown, used or expired.
+    /// new password hash, ends all the user's sessions, revokes all their API tokens and
+    /// audits. Returns the user id, or `None` if the token is unknown, used or expired.
     async fn consume_reset(
         &self,
         token_hash: &str,

@@ -126,6 +126,7 @@ pub async fn set_password_keeps_only_the_current_session(db: &Db) {
         u.id,
         "new-hash",
         Some(here.id),
+        false,
         &f::audit(Some(&u), "change_password", "user", u.id, "p"),
     )
     .await
@@ -150,6 +151,7 @@ pub async fn set_password_keeps_only_the_current_session(db: &Db) {
         u.id,
         "newer-hash",
         None,
+        false,
         &f::audit(Some(&u), "change_password", "user", u.id, "p"),
     )
     .await
@@ -162,6 +164,7 @@ pub async fn set_password_keeps_only_the_current_session(db: &Db) {
             Uuid::now_v7(),
             "h",
             None,
+            false,
             &f::audit(None, "x", "user", u.id, "p"),
         )
         .await
@@ -333,7 +336,127 @@ pub async fn reset_tokens_work_once_and_expire(db: &Db) {
     );
 }
 
+/// Stores an API token of `user` under `hash`.
+async fn add_token(db: &Db, user: &User, hash: &str) -> ApiToken {
+    let token = ApiToken {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        name: hash.into(),
+        prefix: "fpm_abcdef".into(),
+        created_at: now(),
+        expires_at: None,
+        last_used_at: None,
+    };
+    db.insert_token(
+        &token,
+        hash,
+        &f::audit(Some(user), "create", "api_token", token.id, hash),
+    )
+    .await
+    .unwrap();
+    token
+}
+
+/// The `api_tokens` change of the latest audit entry with `action` on `user`.
+async fn revoked_in_audit(db: &Db, user: &User, action: &str) -> Option<(i64, i64)> {
+    let trail = db
+        .list_audit(&AuditQuery {
+            action: Some(action.into()),
+            entity_id: Some(user.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let latest = trail.items.first().expect("an audit entry");
+    latest
+        .changes
+        .iter()
+        .find(|c| c.field == "api_tokens")
+        .map(|c| (c.old.as_i64().unwrap(), c.new.as_i64().unwrap()))
+}
+
+pub async fn a_password_reset_revokes_every_api_token(db: &Db) {
+    let u = add_user(db, "r@example.com", "Rae", Role::Designer).await;
+    let other = add_user(db, "o@example.com", "Oz", Role::Designer).await;
+    add_token(db, &u, "rae-ci").await;
+    add_token(db, &u, "rae-laptop").await;
+    add_token(db, &other, "oz-ci").await;
+    db.insert_reset(
+        u.id,
+        "reset-ok",
+        now() + time::Duration::hours(1),
+        &reset_mail(),
+    )
+    .await
+    .unwrap();
+    let entry = f::audit(None, "reset_password", "user", Uuid::nil(), "");
+    db.consume_reset("reset-ok", now(), "h2", &entry)
+        .await
+        .unwrap()
+        .unwrap();
+    // Whoever reset the password may not be who made the tokens.
+    assert!(db.list_tokens(u.id).await.unwrap().is_empty());
+    assert!(db.token_by_hash("rae-ci").await.unwrap().is_none());
+    assert_eq!(db.list_tokens(other.id).await.unwrap().len(), 1);
+    assert_eq!(
+        revoked_in_audit(db, &u, "reset_password").await,
+        Some((2, 0))
+    );
+}
+
+pub async fn a_password_change_revokes_api_tokens_when_asked(db: &Db) {
+    let u = add_user(db, "p@example.com", "Pat", Role::Designer).await;
+    add_token(db, &u, "pat-ci").await;
+    let entry = || f::audit(Some(&u), "change_password", "user", u.id, "p");
+    db.set_password(u.id, "h1", None, false, &entry())
+        .await
+        .unwrap();
+    assert!(db.token_by_hash("pat-ci").await.unwrap().is_some());
+    assert_eq!(revoked_in_audit(db, &u, "change_password").await, None);
+    db.set_password(u.id, "h2", None, true, &entry())
+        .await
+        .unwrap();
+    assert!(db.token_by_hash("pat-ci").await.unwrap().is_none());
+    assert_eq!(
+        revoked_in_audit(db, &u, "change_password").await,
+        Some((1, 0))
+    );
+}
+
+pub async fn disabled_users_keep_no_api_tokens(db: &Db) {
+    let admin = add_user(db, "admin@example.com", "Admin", Role::Admin).await;
+    let u = add_user(db, "d@example.com", "Dee", Role::Craftsman).await;
+    add_token(db, &u, "dee-ci").await;
+    add_token(db, &admin, "admin-ci").await;
+    let mut next = u.clone();
+    next.status = UserStatus::Disabled;
+    db.update_user(
+        &next,
+        1,
+        &f::audit(Some(&admin), "update", "user", u.id, "d"),
+    )
+    .await
+    .unwrap();
+    assert!(db.token_by_hash("dee-ci").await.unwrap().is_none());
+    assert!(db.token_by_hash("admin-ci").await.unwrap().is_some());
+    assert_eq!(revoked_in_audit(db, &u, "update").await, Some((1, 0)));
+    // Enabled again, the account starts without the old tokens.
+    next.status = UserStatus::Active;
+    db.update_user(
+        &next,
+        2,
+        &f::audit(Some(&admin), "update", "user", u.id, "d"),
+    )
+    .await
+    .unwrap();
+    assert!(db.token_by_hash("dee-ci").await.unwrap().is_none());
+    assert!(db.list_tokens(u.id).await.unwrap().is_empty());
+}
+
 both_backends! {
+    a_password_reset_revokes_every_api_token,
+    a_password_change_revokes_api_tokens_when_asked,
+    disabled_users_keep_no_api_tokens,
     sessions_are_stored_found_and_expired,
     active_sessions_are_counted_until_they_expire,
     disabling_a_user_ends_their_sessions,

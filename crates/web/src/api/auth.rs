@@ -45,6 +45,10 @@ pub struct Me {
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
+    /// Also revoke every API token you have (default `false`), e.g. when the old password
+    /// may have leaked: scripts using them stop working until given new ones.
+    #[serde(default)]
+    pub revoke_tokens: bool,
 }
 
 /// Where to send a password-reset link.
@@ -159,7 +163,8 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap, caller: ApiCa
 
 /// Change your password
 ///
-/// Needs the current password. Your other sessions end; this one stays signed in.
+/// Needs the current password. Your other sessions end; this one stays signed in. With
+/// `revoke_tokens`, every API token you have is revoked too.
 #[utoipa::path(
     post,
     path = "/auth/password",
@@ -174,7 +179,12 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     state
         .services
-        .change_password(&caller.caller, &input.current_password, &input.new_password)
+        .change_password(
+            &caller.caller,
+            &input.current_password,
+            &input.new_password,
+            input.revoke_tokens,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -205,7 +215,8 @@ pub async fn request_password_reset(
 
 /// Set a new password with a reset token
 ///
-/// The token works once, within an hour. All sessions of the account end.
+/// The token works once, within an hour. All sessions of the account end, and all its API
+/// tokens are revoked (whoever reset the password may not be who created them).
 #[utoipa::path(
     post,
     path = "/auth/password-reset/confirm",

@@ -14,7 +14,7 @@ use crate::ui::forms::{FormData, FormState, Id};
 use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::{render, see_other};
 
-const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password"];
+const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "revoke_tokens"];
 const TOKEN_FIELDS: &[&str] = &["name", "expires_in_days"];
 
 /// A token just created: its name and the secret, shown once.
@@ -84,13 +84,15 @@ pub async fn change_password(
             &page.caller,
             input.raw("current_password"),
             input.raw("new_password"),
+            !input.raw("revoke_tokens").is_empty(),
         )
         .await
     {
         Ok(()) => Ok(see_other(false, "/profile?m=password_changed")),
         Err(e) => {
-            // Passwords are never echoed back into the page.
-            let mut form = FormState::new(PASSWORD_FIELDS);
+            // Passwords are never echoed back into the page; the choice about tokens is.
+            let mut form =
+                FormState::new(PASSWORD_FIELDS).with("revoke_tokens", input.raw("revoke_tokens"));
             form.absorb(e, &[], "/profile")?;
             profile_page(&state, &page, form, FormState::new(TOKEN_FIELDS), None).await
         }

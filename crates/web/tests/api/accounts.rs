@@ -404,3 +404,173 @@ async fn concurrent_first_run_setups_create_one_administrator() {
     use formula_app::repos::prelude::*;
     assert_eq!(app.db.count_users().await.unwrap(), 1);
 }
+
+/// The `api_tokens` change recorded by the latest `action` on `user_id`, as (old, new).
+async fn tokens_revoked_in_audit(
+    app: &TestApp,
+    admin: &Auth,
+    user_id: &str,
+    action: &str,
+) -> Option<(i64, i64)> {
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?entity_type=user&entity_id={user_id}&action={action}"),
+            admin,
+        )
+        .await
+        .expect(200)
+        .json();
+    trail["items"][0]["changes"]
+        .as_array()?
+        .iter()
+        .find(|c| c["field"] == "api_tokens")
+        .map(|c| (c["old"].as_i64().unwrap(), c["new"].as_i64().unwrap()))
+}
+
+#[tokio::test]
+async fn a_password_reset_revokes_every_api_token() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Pia Manager", None)
+        .await;
+    app.get("/api/v1/auth/me", &pm.auth).await.expect(200);
+    app.post(
+        "/api/v1/auth/password-reset",
+        &Auth::None,
+        json!({"email": pm.user.email}),
+    )
+    .await
+    .expect(202);
+    app.services
+        .drain_jobs("test", time::OffsetDateTime::now_utc(), 10)
+        .await
+        .unwrap();
+    let outbox = app
+        .get("/api/v1/system/outbox", &admin.auth)
+        .await
+        .expect(200)
+        .json();
+    let body = outbox["items"][0]["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password/"))
+        .expect("a reset link");
+    let token = link.rsplit('/').next().unwrap();
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &Auth::None,
+        json!({"token": token, "password": "reset to something long"}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/auth/me", &pm.auth)
+        .await
+        .problem(401, "unauthenticated");
+    app.get("/api/v1/auth/me", &admin.auth).await.expect(200);
+    assert_eq!(
+        tokens_revoked_in_audit(&app, &admin.auth, &pm.id(), "reset_password").await,
+        Some((1, 0))
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_revokes_api_tokens_when_asked() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let (here, _) = app.login("admin@example.com", PASSWORD).await;
+    let first = "a much longer passphrase";
+    app.post(
+        "/api/v1/auth/password",
+        &here,
+        json!({"current_password": PASSWORD, "new_password": first}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/auth/me", &admin.auth).await.expect(200);
+    app.post(
+        "/api/v1/auth/password",
+        &here,
+        json!({"current_password": first, "new_password": "another long passphrase", "revoke_tokens": true}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/auth/me", &admin.auth)
+        .await
+        .problem(401, "unauthenticated");
+    app.get("/api/v1/auth/me", &here).await.expect(200);
+    assert_eq!(
+        tokens_revoked_in_audit(&app, &here, &admin.id(), "change_password").await,
+        Some((1, 0))
+    );
+
+    // The profile page offers the same choice.
+    let page = app.get("/profile", &here).await.expect(200).text();
+    assert!(
+        page.contains(r#"name="revoke_tokens" type="checkbox""#),
+        "{page}"
+    );
+    let script = app.token_for(&admin.user).await;
+    let Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &here
+    else {
+        panic!("cookie auth")
+    };
+    let body = serde_urlencoded::to_string([
+        ("_csrf", csrf.as_str()),
+        ("current_password", "another long passphrase"),
+        ("new_password", "a third long passphrase"),
+        ("revoke_tokens", "1"),
+    ])
+    .unwrap();
+    let form = crate::support::TestApp::build(
+        Method::POST,
+        "/profile/password",
+        &Auth::Cookie {
+            token: token.clone(),
+            csrf: None,
+        },
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(axum::body::Body::from(body)),
+        false,
+    );
+    app.send(form).await.expect(303);
+    app.get("/api/v1/auth/me", &script)
+        .await
+        .problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn enabling_a_disabled_user_again_does_not_revive_their_tokens() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Pia Manager", None)
+        .await;
+    let path = format!("/api/v1/users/{}", pm.id());
+    app.get("/api/v1/auth/me", &pm.auth).await.expect(200);
+    app.patch(
+        &path,
+        &admin.auth,
+        json!({"status": "disabled", "version": 1}),
+    )
+    .await
+    .expect(200);
+    app.get("/api/v1/auth/me", &pm.auth)
+        .await
+        .problem(401, "unauthenticated");
+    app.patch(
+        &path,
+        &admin.auth,
+        json!({"status": "active", "version": 2}),
+    )
+    .await
+    .expect(200);
+    app.get("/api/v1/auth/me", &pm.auth)
+        .await
+        .problem(401, "unauthenticated");
+    let v = app.get(&path, &admin.auth).await.expect(200).json();
+    assert_eq!(v["status"], "active");
+}
