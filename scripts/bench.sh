@@ -3,6 +3,9 @@
 #
 #   scripts/bench.sh                 SQLite
 #   BENCH_DATABASE_URL=postgres://… scripts/bench.sh   also PostgreSQL (an empty database)
+#   BENCH_BIN=/path/to/formula-pm BENCH_OUT=/tmp/x.md scripts/bench.sh
+#                                    measure another build (e.g. the commit before a change)
+#                                    with the same load, writing its report elsewhere
 #
 # Builds the release binary, starts it on a free loopback port with a fresh data directory,
 # seeds the demo company, loads ≥ 50 projects and ≥ 20,000 tasks through the API, then drives
@@ -14,11 +17,15 @@ CONNECTIONS="${BENCH_CONNECTIONS:-200}"
 DURATION="${BENCH_DURATION:-20s}"
 TASKS="${BENCH_TASKS:-20000}"
 PROJECTS="${BENCH_PROJECTS:-50}"
-OUT=docs/performance.md
+OUT="${BENCH_OUT:-docs/performance.md}"
 
 command -v wrk >/dev/null || { echo "bench.sh: install wrk (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -p formula-pm
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/formula-pm"
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN="$BENCH_BIN"
+else
+    cargo build --release -p formula-pm
+    BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/formula-pm"
+fi
 
 work="$(mktemp -d)"
 pid=""
