@@ -18,6 +18,7 @@ mod lists;
 mod materials;
 mod openapi;
 mod operations;
+mod pages;
 mod panics;
 mod permissions;
 mod readiness;
