@@ -17,6 +17,7 @@ mod jobs;
 pub(crate) mod layout;
 mod lists;
 mod my_work;
+mod one_time;
 mod profile;
 mod projects;
 mod readiness;
