@@ -26,6 +26,8 @@ pub enum Section {
     Jobs,
     System,
     Profile,
+    /// No section: nothing in the navigation is marked (error pages).
+    Elsewhere,
 }
 
 /// One link of the main navigation.

@@ -11,6 +11,7 @@ mod auth;
 mod clients;
 mod dashboard;
 mod drawings;
+pub(crate) mod errors;
 mod format;
 mod forms;
 mod jobs;

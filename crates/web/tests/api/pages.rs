@@ -1,4 +1,5 @@
-//! What every page shares, as served: the stylesheet's form layout.
+//! What every page shares, as served: the stylesheet's form layout, the favicon, and error
+//! pages inside the app shell.
 
 use crate::support::{Auth, PASSWORD, TestApp};
 
@@ -58,4 +59,80 @@ async fn a_checkbox_and_its_label_sit_on_one_row() {
     }
     assert!(rule(&css, ".field-check > :is(.hint, .field-error)").contains("grid-column: 2"));
     assert!(rule(&css, ".field-check > label").contains("cursor: pointer"));
+}
+
+#[tokio::test]
+async fn the_favicon_is_served_and_linked() {
+    let app = TestApp::new().await;
+    app.admin().await;
+    let ico = app.get("/favicon.ico", &Auth::None).await.expect(200);
+    assert_eq!(ico.header("content-type").as_deref(), Some("image/x-icon"));
+    assert_eq!(
+        ico.header("cache-control").as_deref(),
+        Some("public, max-age=86400")
+    );
+    assert_eq!(&ico.body[..4], &[0, 0, 1, 0], "an ICO file");
+
+    let svg = formula_web::assets::url("favicon.svg");
+    for path in ["/login", "/no/such/page"] {
+        let html = app.get(path, &Auth::None).await.text();
+        assert!(
+            html.contains(&format!(
+                "<link rel=\"icon\" href=\"{svg}\" type=\"image/svg+xml\">"
+            )),
+            "{path}: {html}"
+        );
+    }
+    let (cookie, _) = app.login("admin@example.com", PASSWORD).await;
+    assert!(
+        app.get("/", &cookie)
+            .await
+            .expect(200)
+            .text()
+            .contains(&svg)
+    );
+    let icon = app.get(&svg, &Auth::None).await.expect(200);
+    assert_eq!(
+        icon.header("content-type").as_deref(),
+        Some("image/svg+xml")
+    );
+    assert!(icon.header("cache-control").unwrap().contains("immutable"));
+    assert!(icon.text().starts_with("<svg"));
+}
+
+#[tokio::test]
+async fn error_pages_keep_the_shell_for_a_signed_in_user() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let designer = app.user(&admin, "designer", "Dora Designer", None).await;
+    let (cookie, _) = app.login(&designer.user.email, PASSWORD).await;
+
+    let signed_in = |html: &str| {
+        html.contains("Dora Designer")
+            && html.contains("action=\"/logout\"")
+            && html.contains("<nav class=\"topnav\"")
+            && html.contains("href=\"/my-work\"")
+    };
+    // Not found, and forbidden (only administrators manage users).
+    for (path, status) in [("/no/such/page", 404), ("/users", 403)] {
+        let html = app.get(path, &cookie).await.expect(status).text();
+        assert!(signed_in(&html), "{path}: {html}");
+        assert!(!html.contains("href=\"/login\""), "{path}: {html}");
+        assert!(html.contains(&format!("Error {status}")), "{path}: {html}");
+        assert!(html.contains("Go to the dashboard"));
+    }
+    // Without a session, or with one that has ended, the page offers to sign in.
+    let ended = Auth::Cookie {
+        token: "fps_no-such-session".into(),
+        csrf: None,
+    };
+    for auth in [Auth::None, ended] {
+        let html = app.get("/no/such/page", &auth).await.expect(404).text();
+        assert!(html.contains("href=\"/login\""), "{html}");
+        assert!(!signed_in(&html), "{html}");
+    }
+    // The API keeps answering problem+json.
+    app.get("/api/v1/no/such", &cookie)
+        .await
+        .problem(404, "not_found");
 }
