@@ -21,6 +21,9 @@ pub const API_TOKEN_PREFIX: &str = "fpm_";
 pub const RESET_VALIDITY: Duration = Duration::hours(1);
 /// Sessions are re-stamped at most this often, to keep reads cheap.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+/// How long a session's one-time message waits for the page that shows it (that page is the
+/// redirect's target, so it is asked for at once).
+const FLASH_VALIDITY: Duration = Duration::minutes(5);
 
 /// A freshly created session: the cookie value is returned only here.
 pub struct NewSession {
@@ -170,6 +173,27 @@ impl Services {
     /// Ends a session server-side.
     pub async fn logout(&self, session_id: Uuid) -> AppResult<()> {
         self.store.delete_session(session_id).await
+    }
+
+    /// Keeps a one-time message for the caller's browser session, for the page a redirect
+    /// leads to (Post/Redirect/Get); it replaces one still waiting. The web layer seals what
+    /// it must not store in the clear.
+    pub async fn keep_session_flash(&self, caller: &Caller, payload: &str) -> AppResult<()> {
+        let session_id = caller.ctx.session_id.ok_or_else(|| {
+            AppError::Internal("a one-time message needs a browser session".into())
+        })?;
+        self.store
+            .put_session_flash(session_id, payload, self.now() + FLASH_VALIDITY)
+            .await
+    }
+
+    /// Takes the one-time message waiting for the caller's browser session: the first read
+    /// gets it, later ones `None`.
+    pub async fn take_session_flash(&self, caller: &Caller) -> AppResult<Option<String>> {
+        match caller.ctx.session_id {
+            Some(id) => self.store.take_session_flash(id, self.now()).await,
+            None => Ok(None),
+        }
     }
 
     /// Resolves a bearer API token.

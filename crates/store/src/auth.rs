@@ -170,7 +170,49 @@ impl CredentialRepo for Db {
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> DbResult<u64> {
         // `<=`: a session is over at its expiry instant, as the app checks `now >= expires_at`.
         let stmt = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now);
-        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected()))
+        // A one-time message nobody came back for (its session's own go with the session).
+        let flashes = Stmt::new("DELETE FROM session_flashes WHERE expires_at <= $1").bind(now);
+        Ok(in_tx!(self, |tx| {
+            exec!(&mut *tx, flashes)?;
+            exec!(&mut *tx, stmt)?.rows_affected()
+        }))
+    }
+
+    async fn put_session_flash(
+        &self,
+        session_id: Uuid,
+        payload: &str,
+        expires_at: OffsetDateTime,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO session_flashes (session_id, payload, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at",
+        )
+        .bind(session_id)
+        .bind(payload)
+        .bind(expires_at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn take_session_flash(
+        &self,
+        session_id: Uuid,
+        now: OffsetDateTime,
+    ) -> DbResult<Option<String>> {
+        // One DELETE both reads and removes it, so two requests racing cannot both show it.
+        let stmt = Stmt::new(
+            "DELETE FROM session_flashes WHERE session_id = $1 RETURNING payload, expires_at",
+        )
+        .bind(session_id);
+        let row = in_tx!(self, |tx| fetch_optional!(
+            &mut *tx,
+            (String, OffsetDateTime),
+            stmt
+        )?);
+        Ok(row.and_then(|(payload, expires_at)| (now < expires_at).then_some(payload)))
     }
 
     async fn count_active_sessions(&self, now: OffsetDateTime) -> DbResult<i64> {

@@ -90,11 +90,22 @@
       .catch(function () { showError("The server could not be reached. Nothing was moved."); });
   });
 
-  // Show dates in the reader's locale where marked with <time data-local>.
+  // Dates and times marked <time data-local> in the reader's locale, in one style everywhere:
+  // the server's "21 Mar 2026" and "21 Mar 2026, 14:58 UTC" become e.g. "21 Mar 2026" and
+  // "21 Mar 2026, 14:58" (en-GB) or "Mar 21, 2026" and "Mar 21, 2026, 2:58 PM" (en-US).
+  // A plain date (YYYY-MM-DD) is a calendar day, not an instant: it is shown as that day.
+  var dayFormat = null, stampFormat = null;
+  try {
+    dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
+    stampFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  } catch (e) { /* an old browser: the server's text stays */ }
   function localise(root) {
+    if (!dayFormat || !stampFormat) { return; }
     root.querySelectorAll("time[data-local]").forEach(function (el) {
-      var d = new Date(el.getAttribute("datetime"));
-      if (!isNaN(d)) { el.textContent = d.toLocaleString(); }
+      var value = el.getAttribute("datetime") || "";
+      var isDay = /^\d{4}-\d{2}-\d{2}$/.test(value);
+      var d = new Date(isDay ? value + "T00:00:00Z" : value);
+      if (!isNaN(d)) { el.textContent = (isDay ? dayFormat : stampFormat).format(d); }
     });
   }
   // Live updates (/events): when the project on screen changes elsewhere, say so and offer

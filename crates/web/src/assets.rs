@@ -30,7 +30,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/app.js"),
     },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("../assets/favicon.svg"),
+    },
 ];
+
+/// The same icon as `favicon.svg` as a 32 px icon file, for `/favicon.ico`: browsers ask
+/// for it on their own (and on pages without the `<link rel="icon">`, such as files).
+const FAVICON_ICO: &[u8] = include_bytes!("../assets/favicon.ico");
 
 /// `(logical name, hashed file name)` for every asset, computed once.
 fn hashed() -> &'static [(&'static str, String)] {
@@ -76,4 +85,19 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
+}
+
+/// `/favicon.ico`, at a fixed address, so cached for a day rather than forever.
+pub async fn favicon_ico() -> Response {
+    let mut resp = FAVICON_ICO.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/x-icon"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
 }

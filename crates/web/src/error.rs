@@ -265,9 +265,20 @@ struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
     request_id: Option<&'a str>,
+    /// Always false here: this page is for requests without a session (see [`ShownError`]).
+    signed_in: bool,
 }
 
-/// Renders a small standalone HTML error page.
+/// What an HTML error page says, kept on the response: for a request with a valid session
+/// [`crate::ui::errors::in_layout`] shows the same message inside the app shell, which needs
+/// the request (and the user) that this point does not have.
+#[derive(Debug, Clone)]
+pub struct ShownError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// Renders a small standalone HTML error page (offering to sign in).
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let page = ErrorPage {
@@ -275,11 +286,17 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         title,
         message,
         request_id: None,
+        signed_in: false,
     };
-    match page.render() {
+    let mut resp = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
-    }
+    };
+    resp.extensions_mut().insert(ShownError {
+        status,
+        message: message.to_owned(),
+    });
+    resp
 }
 
 /// An error answered as an HTML page (or a redirect to sign-in).

@@ -59,9 +59,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(api_router)
         .merge(ui::router())
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon_ico))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .fallback(error::not_found)
+        // Error pages of signed-in users keep the app shell (the fallback's 404 included).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ui::errors::in_layout,
+        ))
 }
 
 /// `/metrics` alone, for the separate listener at `METRICS_BIND`; requests to it are not

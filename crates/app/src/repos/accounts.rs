@@ -105,8 +105,24 @@ pub trait CredentialRepo: Send + Sync {
     async fn session_by_hash(&self, token_hash: &str) -> AppResult<Option<(SessionRecord, User)>>;
     async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
     async fn delete_session(&self, id: Uuid) -> AppResult<()>;
-    /// Removes sessions past their expiry; returns how many.
+    /// Removes sessions past their expiry (and one-time messages past theirs); returns how
+    /// many sessions.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> AppResult<u64>;
+    /// Keeps `payload` as the session's one-time message until `expires_at`, replacing the one
+    /// it had, if any.
+    async fn put_session_flash(
+        &self,
+        session_id: Uuid,
+        payload: &str,
+        expires_at: OffsetDateTime,
+    ) -> AppResult<()>;
+    /// Takes the session's one-time message: deletes it and returns it, unless it expired by
+    /// `now` (`None` then, as when there is none). Two reads never both get it.
+    async fn take_session_flash(
+        &self,
+        session_id: Uuid,
+        now: OffsetDateTime,
+    ) -> AppResult<Option<String>>;
     /// Sessions not yet past their absolute expiry at `now` (a gauge for metrics).
     async fn count_active_sessions(&self, now: OffsetDateTime) -> AppResult<i64>;
     async fn insert_token(

@@ -16,10 +16,10 @@ use Kind::{Date as D, Float as F, Int as I, Int4 as I4, Text as T, Ts as TS, Uui
 
 /// Every dumped table, parents before the tables that reference them.
 ///
-/// `sessions` and `password_resets` are left out on purpose: they are short-lived
-/// credentials, worthless after a move and dangerous in an archive; a restore clears them
-/// (see [`CLEARED_NOT_DUMPED`]) and everyone signs in again. So is `scheduler_leases`,
-/// which only says which running instance leads the scheduler.
+/// `sessions` (with their one-time `session_flashes`) and `password_resets` are left out on
+/// purpose: they are short-lived credentials, worthless after a move and dangerous in an
+/// archive; a restore clears them (see [`CLEARED_NOT_DUMPED`]) and everyone signs in again.
+/// So is `scheduler_leases`, which only says which running instance leads the scheduler.
 ///
 /// A migration that adds a table or a column adds it here too (a table after the tables it
 /// references); until it does, [`Db::dump_schema_mismatches`](crate::Db::dump_schema_mismatches)
@@ -409,8 +409,13 @@ pub(super) const TABLES: &[Table] = &[
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral
 /// credentials that belong to the database being replaced. Cleared before the dumped tables
-/// because they reference `users`.
-pub(super) const CLEARED_NOT_DUMPED: &[&str] = &["sessions", "password_resets", "scheduler_leases"];
+/// because they reference `users`, and in this order (`session_flashes` references `sessions`).
+pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
+    "session_flashes",
+    "sessions",
+    "password_resets",
+    "scheduler_leases",
+];
 
 /// Tables that triggers keep from the dumped ones (migration 0010): never dumped, and
 /// rebuilt as a load inserts the rows they are derived from.

@@ -453,6 +453,53 @@ pub async fn disabled_users_keep_no_api_tokens(db: &Db) {
     assert!(db.list_tokens(u.id).await.unwrap().is_empty());
 }
 
+pub async fn session_flashes_are_taken_once_and_go_with_their_session(db: &Db) {
+    let u = add_user(db, "flash@example.com", "Flo", Role::Designer).await;
+    let mine = session(&u, "flash-a", days(1));
+    let other = session(&u, "flash-b", days(1));
+    db.insert_session(&mine).await.unwrap();
+    db.insert_session(&other).await.unwrap();
+    let soon = now() + time::Duration::minutes(5);
+
+    assert_eq!(db.take_session_flash(mine.id, now()).await.unwrap(), None);
+    db.put_session_flash(mine.id, "first", soon).await.unwrap();
+    db.put_session_flash(mine.id, "second", soon).await.unwrap();
+    // Keyed by session: another session of the same user finds nothing.
+    assert_eq!(db.take_session_flash(other.id, now()).await.unwrap(), None);
+    // The newest replaces the older, and one read takes it.
+    assert_eq!(
+        db.take_session_flash(mine.id, now())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("second")
+    );
+    assert_eq!(db.take_session_flash(mine.id, now()).await.unwrap(), None);
+
+    // Past its expiry it is not shown, and it is gone all the same.
+    db.put_session_flash(mine.id, "late", soon).await.unwrap();
+    let after = soon + time::Duration::seconds(1);
+    assert_eq!(db.take_session_flash(mine.id, after).await.unwrap(), None);
+    assert_eq!(db.take_session_flash(mine.id, now()).await.unwrap(), None);
+
+    // One nobody came back for is removed with the expired sessions; a session's own with it.
+    db.put_session_flash(other.id, "stale", now() - time::Duration::minutes(1))
+        .await
+        .unwrap();
+    db.put_session_flash(mine.id, "kept", soon).await.unwrap();
+    assert_eq!(db.delete_expired_sessions(now()).await.unwrap(), 0);
+    db.put_session_flash(other.id, "fresh", soon).await.unwrap();
+    db.delete_session(other.id).await.unwrap();
+    assert_eq!(db.take_session_flash(other.id, now()).await.unwrap(), None);
+    assert_eq!(
+        db.take_session_flash(mine.id, now())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("kept")
+    );
+}
+
 both_backends! {
     a_password_reset_revokes_every_api_token,
     a_password_change_revokes_api_tokens_when_asked,
@@ -463,4 +510,5 @@ both_backends! {
     set_password_keeps_only_the_current_session,
     api_tokens_are_stored_found_and_revoked,
     reset_tokens_work_once_and_expire,
+    session_flashes_are_taken_once_and_go_with_their_session,
 }

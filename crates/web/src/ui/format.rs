@@ -1,5 +1,7 @@
 //! How values look on a page: money with its currency, dates, timestamps
 //! (machine-readable for `<time datetime>` plus a UTC fallback the browser localises).
+//! Dates read `21 Mar 2026` and timestamps `21 Mar 2026, 14:58 UTC` everywhere; form fields
+//! keep ISO `2026-03-21` (what `<input type=date>` takes).
 
 use formula_domain::money::{Money, format_amount};
 use time::{Date, OffsetDateTime};
@@ -24,9 +26,16 @@ pub fn amount_input(m: &Option<Money>) -> String {
     }
 }
 
-/// `2026-03-31`, or an em dash.
-pub fn date(d: &Option<Date>) -> String {
-    d.map_or_else(|| "—".into(), |d| d.to_string())
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `31 Mar 2026`: the month by name, so no reader takes the day for the month. The text of
+/// `<time datetime="2026-03-31" data-local>` (templates: `l::day`), which app.js localises in
+/// the same style (`dateStyle: "medium"`).
+pub fn day(d: &Date) -> String {
+    let month = MONTHS[usize::from(u8::from(d.month())) - 1];
+    format!("{} {month} {}", d.day(), d.year())
 }
 
 /// A date as the value of `<input type=date>` (empty when none).
@@ -40,10 +49,11 @@ pub fn iso(t: &OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// `2026-03-31 14:05 UTC`: the text inside `<time data-local>` until the script localises it.
+/// `31 Mar 2026, 14:05 UTC`: a [`day`] with the time, the text inside `<time data-local>`
+/// until the script localises it (`dateStyle: "medium", timeStyle: "short"`).
 pub fn stamp(t: &OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+    format!("{}, {:02}:{:02} UTC", day(&t.date()), t.hour(), t.minute())
 }
 
 /// A wait in words: `45 seconds`, `3 minutes`.
@@ -94,13 +104,15 @@ mod tests {
         assert_eq!(money(&m), "12,345.67 USD");
         assert_eq!(amount_input(&m), "12345.67");
         assert_eq!(money(&None), "—");
+        assert_eq!(day(&time::macros::date!(2026 - 03 - 01)), "1 Mar 2026");
+        assert_eq!(day(&time::macros::date!(2026 - 12 - 31)), "31 Dec 2026");
         assert_eq!(
-            date(&Some(time::macros::date!(2026 - 03 - 01))),
+            date_input(&Some(time::macros::date!(2026 - 03 - 01))),
             "2026-03-01"
         );
         assert_eq!(
-            stamp(&time::macros::datetime!(2026-03-01 14:05 UTC)),
-            "2026-03-01 14:05 UTC"
+            stamp(&time::macros::datetime!(2026-03-01 14:05 +02:00)),
+            "1 Mar 2026, 12:05 UTC"
         );
         assert_eq!(wait(600), "10 minutes");
         assert_eq!(hours(&Some(2.5)), "2.5");

@@ -26,6 +26,8 @@ pub enum Section {
     Jobs,
     System,
     Profile,
+    /// No section: nothing in the navigation is marked (error pages).
+    Elsewhere,
 }
 
 /// One link of the main navigation.
@@ -99,6 +101,10 @@ impl Flash {
             "password_changed" => "Your password was changed. Your other sessions were signed out.",
             "password_reset" => "Your password was reset. Sign in with the new password.",
             "token_revoked" => "The API token was revoked; scripts using it can no longer sign in.",
+            // Shown when the page is reloaded after the secret was shown (once).
+            "token_created" => {
+                "The API token was created. Its secret was shown only once: if it was not copied, revoke the token and create another."
+            }
             "job_retried" => "The job is back in the queue; a worker runs it shortly.",
             _ => return None,
         };
@@ -174,6 +180,11 @@ pub fn wants_fragment(headers: &HeaderMap) -> bool {
 }
 
 impl Page {
+    /// The `?m=` message code the page was asked to show, if any.
+    pub fn flash_code(&self) -> Option<&str> {
+        self.flash_code.as_deref()
+    }
+
     /// Whether the caller may do a company-wide action (for showing links and buttons).
     pub fn can(&self, action: Action) -> bool {
         authorize(&self.caller.actor, action, &Resource::Global)

@@ -1,23 +1,34 @@
 //! The signed-in user's profile: changing the password and personal API tokens
 //! (created with an optional expiry, the secret shown exactly once, revocable).
+//!
+//! Creating a token is Post/Redirect/Get: the POST keeps the secret as the session's sealed
+//! one-time message ([`one_time`]) and redirects; the profile page takes it and shows it once.
+//! Reloading that page shows it no more and creates nothing.
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use formula_app::ports::ApiToken;
 use formula_domain::errors::FieldErrors;
+use serde::{Deserialize, Serialize};
 
+use crate::auth::session_cookie;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::forms::{FormData, FormState, Id};
 use crate::ui::layout::{Layout, Page, Section};
+use crate::ui::one_time;
 use crate::ui::{render, see_other};
 
 const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "revoke_tokens"];
 const TOKEN_FIELDS: &[&str] = &["name", "expires_in_days"];
+/// The `?m=` code of the redirect after a token was created: only then is a secret looked for.
+const TOKEN_CREATED: &str = "token_created";
 
 /// A token just created: its name and the secret, shown once.
+#[derive(Serialize, Deserialize)]
 struct NewSecret {
     name: String,
     secret: String,
@@ -49,8 +60,13 @@ async fn profile_page(
     } else {
         token_form.status()
     };
+    let mut layout = page.layout(Section::Profile, "Your profile");
+    if created.is_some() {
+        // The box with the secret says it was created.
+        layout.flash = None;
+    }
     let view = ProfilePage {
-        layout: page.layout(Section::Profile, "Your profile"),
+        layout,
         name: page.user.name.clone(),
         email: page.user.email.clone(),
         role: page.user.role.label(),
@@ -62,13 +78,27 @@ async fn profile_page(
     render(status, &view)
 }
 
-pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+/// The profile page; after a token was created (`?m=token_created`), with its secret the
+/// first time only.
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let created = if page.flash_code() == Some(TOKEN_CREATED) {
+        let sealed = state.services.take_session_flash(&page.caller).await?;
+        sealed
+            .zip(session_cookie(&headers, &state))
+            .and_then(|(sealed, session)| one_time::open::<NewSecret>(&session, &sealed))
+    } else {
+        None
+    };
     profile_page(
         &state,
         &page,
         FormState::new(PASSWORD_FIELDS),
         FormState::new(TOKEN_FIELDS),
-        None,
+        created,
     )
     .await
 }
@@ -99,9 +129,12 @@ pub async fn change_password(
     }
 }
 
+/// Creates a token, keeps its secret for the next page (sealed, see [`one_time`]) and
+/// redirects there, so reloading creates no second token.
 pub async fn create_token(
     State(state): State<AppState>,
     page: Page,
+    headers: HeaderMap,
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
@@ -111,19 +144,20 @@ pub async fn create_token(
     if errors.is_empty() {
         match state.services.create_token(&page.caller, &name, days).await {
             Ok(created) => {
-                // Rendered directly (no redirect): the secret must appear exactly once.
                 let secret = NewSecret {
                     name: created.token.name,
                     secret: created.secret,
                 };
-                return profile_page(
-                    &state,
-                    &page,
-                    FormState::new(PASSWORD_FIELDS),
-                    FormState::new(TOKEN_FIELDS),
-                    Some(secret),
-                )
-                .await;
+                let session = session_cookie(&headers, &state).ok_or(PageError::SignInRequired)?;
+                let sealed = one_time::seal(&session, &secret)?;
+                state
+                    .services
+                    .keep_session_flash(&page.caller, &sealed)
+                    .await?;
+                return Ok(see_other(
+                    false,
+                    &format!("/profile?m={TOKEN_CREATED}#tokens"),
+                ));
             }
             Err(e) => form.absorb(e, &[], "/profile")?,
         }

@@ -118,7 +118,12 @@ struct ScopeTab {
     /// Too many items to list at once: one group at a time.
     large: bool,
     items: i64,
+    /// The sum of the items (the bill of quantities), in the scope's currency.
     total: String,
+    /// The project's contract value (an em dash when none is set) and its currency: a
+    /// figure of its own, agreed with the client, which the BOQ total may not match.
+    contract_value: String,
+    contract_currency: String,
     budget: String,
     actual: String,
     progress: i32,
@@ -182,6 +187,13 @@ async fn scope_tab(
         new_form.status()
     };
     let project_code = project.code.clone();
+    let (contract_value, contract_currency) = match &project.contract_value {
+        Some(m) => (
+            format_amount(m.amount_minor, &m.currency),
+            m.currency.clone(),
+        ),
+        None => ("—".to_owned(), overview.currency.clone()),
+    };
     let view = ScopeTab {
         layout: page.layout_with(
             Section::Projects,
@@ -195,6 +207,8 @@ async fn scope_tab(
         large: overview.totals.items > ALL_ITEMS_UP_TO,
         items: overview.totals.items,
         total: format_amount(overview.totals.total_minor, &overview.currency),
+        contract_value,
+        contract_currency,
         budget: format_amount(overview.totals.budget_cost_minor, &overview.currency),
         actual: format_amount(overview.totals.actual_cost_minor, &overview.currency),
         progress: overview.totals.progress,

@@ -218,6 +218,79 @@ async fn api_tokens_are_created_listed_used_and_revoked() {
     .problem(401, "unauthenticated");
 }
 
+/// The secret in `<code class="secret" id="new-token" …>SECRET</code>`, if the page shows one.
+fn shown_secret(html: &str) -> Option<String> {
+    let at = html.find("id=\"new-token\"")?;
+    let rest = &html[at..];
+    let start = rest.find('>')? + 1;
+    let end = rest.find("</code>")?;
+    Some(rest[start..end].to_owned())
+}
+
+#[tokio::test]
+async fn creating_a_token_in_the_ui_redirects_and_shows_the_secret_once() {
+    let app = TestApp::new().await;
+    app.admin().await;
+    let (cookie, _) = app.login("admin@example.com", PASSWORD).await;
+    let (other_session, _) = app.login("admin@example.com", PASSWORD).await;
+    let tokens = |auth: Auth| {
+        let app = &app;
+        async move {
+            app.get("/api/v1/me/tokens", &auth).await.expect(200).json()["total"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let before = tokens(cookie.clone()).await;
+
+    // Post/Redirect/Get: the POST answers with a redirect, not with the secret.
+    let resp = crate::scope::form(
+        &app,
+        "/profile/tokens",
+        &cookie,
+        &[("name", "Nightly export"), ("expires_in_days", "")],
+    )
+    .await
+    .expect(303);
+    assert!(shown_secret(&resp.text()).is_none());
+    let to = resp.header("location").unwrap();
+    assert_eq!(to, "/profile?m=token_created#tokens");
+    let page = to.split('#').next().unwrap();
+
+    // Kept for this session only: the user's other session finds nothing there.
+    let elsewhere = app.get(page, &other_session).await.expect(200).text();
+    assert!(shown_secret(&elsewhere).is_none(), "{elsewhere}");
+
+    // The page after the redirect shows the secret, not to be stored by any cache…
+    let shown = app.get(page, &cookie).await.expect(200);
+    assert_eq!(shown.header("cache-control").as_deref(), Some("no-store"));
+    let html = shown.text();
+    let secret = shown_secret(&html).unwrap_or_else(|| panic!("no secret shown: {html}"));
+    assert!(secret.starts_with("fpm_"), "{secret}");
+    assert!(html.contains("Token “Nightly export” created."), "{html}");
+    app.get("/api/v1/auth/me", &Auth::Bearer(secret.clone()))
+        .await
+        .expect(200);
+
+    // …once: reloading it shows no secret, says why, and creates nothing.
+    let again = app.get(page, &cookie).await.expect(200).text();
+    assert!(shown_secret(&again).is_none(), "{again}");
+    assert!(!again.contains(&secret));
+    assert!(again.contains("shown only once"), "{again}");
+    assert_eq!(tokens(cookie.clone()).await, before + 1);
+    // The plain profile page never looks for one.
+    let plain = app.get("/profile", &cookie).await.expect(200).text();
+    assert!(shown_secret(&plain).is_none());
+
+    // A form with errors is answered in place, as before, and creates nothing.
+    let bad = crate::scope::form(&app, "/profile/tokens", &cookie, &[("name", "")])
+        .await
+        .expect(422)
+        .text();
+    assert!(bad.contains("field-error"), "{bad}");
+    assert_eq!(tokens(cookie).await, before + 1);
+}
+
 #[tokio::test]
 async fn changing_the_password_ends_other_sessions() {
     let app = TestApp::new().await;

@@ -21,6 +21,7 @@ mod number_formats;
 mod openapi;
 mod operations;
 mod page_wording;
+mod pages;
 mod panics;
 mod permissions;
 mod project_progress;

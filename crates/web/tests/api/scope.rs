@@ -396,6 +396,99 @@ pub async fn form(
 }
 
 #[tokio::test]
+async fn the_scope_totals_show_the_boq_total_and_the_contract_value_apart() {
+    let b = boq().await;
+    let client = b.app.client(&b.admin.auth, "Beta Resorts").await;
+    let body = json!({"name": "Villa fit-out", "client_id": client, "manager_id": b.pm.id(),
+        "sector": "hospitality", "business_line": "millwork", "currency": "USD",
+        "contract_value_minor": 123_456_789_012_i64});
+    let project = id_of(
+        &b.app
+            .post("/api/v1/projects", &b.pm.auth, body)
+            .await
+            .expect(201)
+            .json(),
+    );
+    let scope = b
+        .app
+        .get(&format!("/api/v1/projects/{project}/scope"), &b.pm.auth)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(
+        scope["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Millwork")
+            .unwrap(),
+    );
+    b.app
+        .post(
+            &format!("/api/v1/projects/{project}/scope-items"),
+            &b.pm.auth,
+            json!({"group_id": group, "name": "Wardrobe", "quantity": "3", "unit": "pcs",
+                "unit_price_minor": 9_876_543_210_i64}),
+        )
+        .await
+        .expect(201);
+    let (pm, _) = b
+        .app
+        .login(&b.pm.user.email, crate::support::PASSWORD)
+        .await;
+    let page = b
+        .app
+        .get(&format!("/projects/{project}/scope"), &pm)
+        .await
+        .expect(200)
+        .text();
+    let stat = |label: &str| -> String {
+        let at = page
+            .find(&format!("<dt class=\"stat-label\">{label}"))
+            .unwrap_or_else(|| panic!("no stat {label}: {page}"));
+        let rest = &page[at..];
+        let start = rest.find("<dd class=\"stat-value\">").unwrap() + 23;
+        let end = rest.find("</dd>").unwrap();
+        rest[start..end].to_owned()
+    };
+    // The sum of the items is the BOQ total; the contract value is the project's own figure.
+    assert_eq!(stat("BOQ total (USD)"), "296,296,296.30");
+    assert_eq!(stat("Contract value (USD)"), "1,234,567,890.12");
+    assert!(page.contains("class=\"stats stats-money\""), "{page}");
+
+    // Large figures shrink and wrap inside their cards instead of widening the page.
+    let css = b
+        .app
+        .get(&formula_web::assets::url("app.css"), &Auth::None)
+        .await
+        .expect(200)
+        .text();
+    let stats_children = crate::pages::rule(&css, ".stats > *");
+    assert!(stats_children.contains("min-width: 0"), "{stats_children}");
+    let value = crate::pages::rule(&css, ".stat-value");
+    for d in [
+        "overflow-wrap: anywhere",
+        "font-variant-numeric: tabular-nums",
+        "font-size: clamp(",
+        "margin: 0",
+    ] {
+        assert!(value.contains(d), "{d} in {value}");
+    }
+
+    // Without a contract value the card says so.
+    let page = b
+        .app
+        .get(&format!("/projects/{}/scope", b.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        page.contains("Contract value (USD)</dt><dd class=\"stat-value\">—</dd>"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn the_scope_tab_works_without_javascript() {
     let b = boq().await;
     let (pm, _) = b
