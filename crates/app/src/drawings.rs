@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
+use formula_domain::comment::RecordKind;
 use formula_domain::drawing::{
     Decision, Drawing, DrawingKind, Review, Revision, RevisionScheme, RevisionStatus,
     revision_label,
@@ -278,6 +279,13 @@ impl Services {
         self.store.insert_drawing(&d, &a).await?;
         self.changed("drawing.created", project_id, d.id, Some(1))
             .await;
+        self.involve(
+            RecordKind::Drawing,
+            d.id,
+            project_id,
+            &[caller.actor.user_id],
+        )
+        .await;
         Ok(d)
     }
 
@@ -451,10 +459,17 @@ impl Services {
         }
         self.changed("drawing.revised", drawing.project_id, drawing_id, Some(seq))
             .await;
+        self.involve(
+            RecordKind::Drawing,
+            drawing_id,
+            drawing.project_id,
+            &[caller.actor.user_id],
+        )
+        .await;
         Ok(rev)
     }
 
-    async fn revision_for(
+    pub(crate) async fn revision_for(
         &self,
         caller: &Caller,
         id: Uuid,

@@ -24,6 +24,10 @@ pub struct Event {
     pub id: Uuid,
     /// The record's version after the change; absent for deletions and membership.
     pub version: Option<i64>,
+    /// About something internal to the contractor (an internal comment): never sent to
+    /// client users.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// A failure to publish; the change itself has committed regardless.

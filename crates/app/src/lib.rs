@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod blobs;
 pub mod cache;
 pub mod clients;
+pub mod comments;
 pub mod config;
 pub mod context;
 pub mod drawings;

@@ -166,6 +166,19 @@ impl Services {
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
         self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
             .await;
+        // The submitter and the designated reviewers follow what is under review; whoever
+        // decides follows it from then on.
+        if let Ok(kind) = K::AUDITED_AS.parse::<formula_domain::comment::RecordKind>() {
+            let mut people = vec![caller.actor.user_id];
+            if step == Step::Submit {
+                match self.store.review_settings(it.project_id).await {
+                    Ok(settings) => people.extend(settings.reviewer_ids),
+                    Err(e) => tracing::warn!(error = %e, "could not read the reviewers"),
+                }
+            }
+            self.involve(kind, it.subject_id, it.project_id, &people)
+                .await;
+        }
         Ok(saved)
     }
 
@@ -249,7 +262,7 @@ impl Services {
 }
 
 /// The two steps of a review, as audited (`submit`, `review`) and announced.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Step {
     Submit,
     Decide,

@@ -104,12 +104,26 @@ impl Services {
         id: Uuid,
         version: Option<i64>,
     ) {
+        self.announce(kind, project_id, id, version, false).await;
+    }
+
+    /// [`Services::changed`], saying whether the change is internal to the contractor (an
+    /// internal comment): such events never reach client users' live-update streams.
+    pub(crate) async fn announce(
+        &self,
+        kind: &str,
+        project_id: Uuid,
+        id: Uuid,
+        version: Option<i64>,
+        internal: bool,
+    ) {
         let bumped = self.cache.bump(PROJECTS_NAMESPACE).await.map_err(|e| e.0);
         let event = Event {
             kind: kind.to_owned(),
             project_id,
             id,
             version,
+            internal,
         };
         let published = match serde_json::to_string(&event) {
             Ok(json) => self.events.publish(&json).await.map_err(|e| e.0),

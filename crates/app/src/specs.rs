@@ -3,6 +3,7 @@
 
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
+use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::review::{StatusWord, shown_to};
 use formula_domain::scope::Quantity;
@@ -410,6 +411,8 @@ impl Services {
         let a = audit(caller, "create", "spec", s.id, &s.code, created(&s));
         self.store.insert_spec(&s, &a).await?;
         self.changed("spec.created", project_id, s.id, Some(1))
+            .await;
+        self.involve(RecordKind::Spec, s.id, project_id, &[caller.actor.user_id])
             .await;
         Ok(s)
     }

@@ -1,6 +1,7 @@
 //! Tasks on a project's team, and "My work".
 
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize, project_scope};
+use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::task::{Task, TaskStatus, apply_status};
@@ -221,6 +222,11 @@ impl Services {
         self.store.insert_task(&task, &a).await?;
         self.changed("task.created", task.project_id, task.id, Some(task.version))
             .await;
+        let people: Vec<Uuid> = std::iter::once(caller.actor.user_id)
+            .chain(task.assignee_id)
+            .collect();
+        self.involve(RecordKind::Task, task.id, task.project_id, &people)
+            .await;
         Ok(task)
     }
 
@@ -340,6 +346,13 @@ impl Services {
             Some(saved.version),
         )
         .await;
+        if let Some(assignee) = saved
+            .assignee_id
+            .filter(|a| current.assignee_id != Some(*a))
+        {
+            self.involve(RecordKind::Task, saved.id, saved.project_id, &[assignee])
+                .await;
+        }
         Ok(saved)
     }
 

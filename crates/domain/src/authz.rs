@@ -62,6 +62,17 @@ pub enum Action {
     ApproveSpecs,
     /// Record orders and deliveries of approved materials.
     ManageProcurement,
+    /// Read the internal comments on what the caller can see (client users read only the
+    /// comments marked visible to the client).
+    ViewInternalComments,
+    /// Comment on a record the caller can see (client users: only visible to the client).
+    PostComment,
+    /// Change the wording of one's own comment.
+    EditComment,
+    /// Delete a comment: one's own, or anyone's for an administrator.
+    DeleteComment,
+    /// Follow or unfollow a record the caller can see.
+    FollowRecords,
     ViewAudit,
     ViewOutbox,
     /// See the installation's health, pools, connections and memory (the status page).
@@ -101,6 +112,11 @@ impl Action {
         Action::ManageSpecs,
         Action::ApproveSpecs,
         Action::ManageProcurement,
+        Action::ViewInternalComments,
+        Action::PostComment,
+        Action::EditComment,
+        Action::DeleteComment,
+        Action::FollowRecords,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ViewSystemStatus,
@@ -132,6 +148,10 @@ pub enum Resource {
         project: ProjectAccess,
         assignee: Option<Uuid>,
     },
+    Comment {
+        project: ProjectAccess,
+        author: Option<Uuid>,
+    },
 }
 
 /// Decides whether `actor` may perform `action` on `resource`.
@@ -139,6 +159,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
     use Action::*;
     use Role::*;
     let role = actor.role;
+    // Words are their author's: nobody, administrators included, rewrites someone else's.
+    if let (EditComment, Resource::Comment { project, author }) = (action, resource) {
+        return *author == Some(actor.user_id)
+            && (role == Admin || authorize(actor, PostComment, &Resource::Project(*project)));
+    }
     if role == Admin {
         return true;
     }
@@ -205,6 +230,15 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageProcurement, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
+
+        // Discussion: whoever works on a project (or is its client) talks about what they see;
+        // executives read. Internal comments never reach client users.
+        (ViewInternalComments, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (PostComment, Resource::Project(p)) => role != Executive && can_see_project(actor, p),
+        (DeleteComment, Resource::Comment { project, author }) => {
+            *author == Some(actor.user_id) && can_see_project(actor, project)
+        }
+        (FollowRecords, Resource::Project(p)) => can_see_project(actor, p),
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -350,6 +384,53 @@ mod tests {
             (ApproveSpecs, "member project", [T, F, T, F, F, F, F]),
             (ManageProcurement, "member project", [T, F, T, F, T, F, F]),
             (ManageProcurement, "other project", [T, F, F, F, F, F, F]),
+            (
+                ViewInternalComments,
+                "member project",
+                [T, T, T, T, T, T, F],
+            ),
+            (
+                ViewInternalComments,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (ViewInternalComments, "other project", [T, T, F, F, F, F, F]),
+            (PostComment, "member project", [T, F, T, T, T, T, F]),
+            (PostComment, "own client project", [T, F, F, F, F, F, T]),
+            (PostComment, "other project", [T, F, F, F, F, F, F]),
+            (
+                EditComment,
+                "own comment, member project",
+                [T, F, T, T, T, T, F],
+            ),
+            (
+                EditComment,
+                "own comment, own client project",
+                [T, F, F, F, F, F, T],
+            ),
+            (
+                EditComment,
+                "other's comment, member project",
+                [F, F, F, F, F, F, F],
+            ),
+            (
+                DeleteComment,
+                "own comment, member project",
+                [T, F, T, T, T, T, F],
+            ),
+            (
+                DeleteComment,
+                "own comment, own client project",
+                [T, F, F, F, F, F, T],
+            ),
+            (
+                DeleteComment,
+                "other's comment, member project",
+                [T, F, F, F, F, F, F],
+            ),
+            (FollowRecords, "member project", [T, T, T, T, T, T, F]),
+            (FollowRecords, "own client project", [T, T, F, F, F, F, T]),
+            (FollowRecords, "other project", [T, T, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
@@ -390,6 +471,18 @@ mod tests {
             "member task assigned to other" => Resource::Task {
                 project: member,
                 assignee: Some(Uuid::from_u128(9)),
+            },
+            "own comment, member project" => Resource::Comment {
+                project: member,
+                author: Some(a.user_id),
+            },
+            "own comment, own client project" => Resource::Comment {
+                project: own_client_project,
+                author: Some(a.user_id),
+            },
+            "other's comment, member project" => Resource::Comment {
+                project: member,
+                author: Some(Uuid::from_u128(9)),
             },
             "other project task" => Resource::Task {
                 project: other,

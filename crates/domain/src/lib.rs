@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod audit;
 pub mod authz;
 pub mod client;
+pub mod comment;
 pub mod drawing;
 pub mod enums;
 pub mod errors;

@@ -24,6 +24,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod clients;
+mod comments;
 mod dashboard;
 mod drawings;
 pub mod dump;

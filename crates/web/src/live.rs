@@ -72,7 +72,9 @@ impl Listener {
                         let Ok(event) = serde_json::from_str::<Event>(&json) else {
                             continue;
                         };
-                        if self.may_see(event.project_id).await {
+                        let internal_to_client = event.internal
+                            && self.caller.actor.role == formula_domain::user::Role::Client;
+                        if !internal_to_client && self.may_see(event.project_id).await {
                             return Some(SseEvent::default().event("change").data(json));
                         }
                     }

@@ -8,6 +8,7 @@
 //! written (with its SQL) in the store module of the same name; nothing else lists it.
 
 mod accounts;
+mod collaboration;
 mod millwork;
 mod oversight;
 mod projects;
@@ -15,6 +16,7 @@ mod projects;
 use async_trait::async_trait;
 
 pub use accounts::{ApiToken, CredentialRepo, OutboxMail, SessionRecord, UserRepo};
+pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
@@ -66,6 +68,7 @@ pub trait Store:
     + DrawingRepo
     + SpecRepo
     + AttachmentRepo
+    + CommentRepo
     + DashboardRepo
     + AuditRepo
     + JobQueue
@@ -86,6 +89,7 @@ impl<T> Store for T where
         + DrawingRepo
         + SpecRepo
         + AttachmentRepo
+        + CommentRepo
         + DashboardRepo
         + AuditRepo
         + JobQueue
@@ -98,9 +102,9 @@ impl<T> Store for T where
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
     pub use super::{
-        AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CredentialRepo as _,
-        DashboardRepo as _, Database as _, DrawingRepo as _, Housekeeping as _, JobQueue as _,
-        ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _, SpecRepo as _, TaskRepo as _,
-        UserRepo as _,
+        AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
+        CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,
+        Housekeeping as _, JobQueue as _, ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _,
+        SpecRepo as _, TaskRepo as _, UserRepo as _,
     };
 }

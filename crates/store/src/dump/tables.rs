@@ -405,6 +405,64 @@ pub(super) const TABLES: &[Table] = &[
         columns: &[("blob_key", T)],
         key: &["blob_key"],
     },
+    Table {
+        name: "threads",
+        columns: &[
+            ("id", U),
+            ("project_id", U),
+            ("kind", T),
+            ("task_id", U),
+            ("scope_item_id", U),
+            ("drawing_id", U),
+            ("drawing_revision_id", U),
+            ("spec_id", U),
+            ("created_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "comments",
+        columns: &[
+            ("id", U),
+            ("thread_id", U),
+            ("project_id", U),
+            ("author_id", U),
+            ("visibility", T),
+            ("body", T),
+            ("created_at", TS),
+            ("edited_at", TS),
+            ("deleted_at", TS),
+            ("deleted_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "comment_edits",
+        columns: &[
+            ("id", U),
+            ("comment_id", U),
+            ("body", T),
+            ("edited_by", U),
+            ("edited_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "comment_mentions",
+        columns: &[("comment_id", U), ("user_id", U)],
+        key: &["comment_id", "user_id"],
+    },
+    Table {
+        name: "watchers",
+        columns: &[
+            ("thread_id", U),
+            ("user_id", U),
+            ("state", T),
+            ("since", TS),
+        ],
+        key: &["thread_id", "user_id"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral
