@@ -61,12 +61,14 @@ impl RecordKind {
 }
 
 impl std::str::FromStr for RecordKind {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
         RecordKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or(())
+            .ok_or_else(|| {
+                "must be project, task, scope_item, drawing, drawing_revision or spec".to_owned()
+            })
     }
 }
 
@@ -93,12 +95,12 @@ impl Visibility {
 }
 
 impl std::str::FromStr for Visibility {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "internal" => Ok(Visibility::Internal),
             "client" => Ok(Visibility::Client),
-            _ => Err(()),
+            _ => Err("must be internal or client".to_owned()),
         }
     }
 }

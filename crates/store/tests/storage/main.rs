@@ -41,6 +41,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod clients;
+mod comments;
 mod dashboard;
 mod drawings;
 mod dump;

@@ -14,6 +14,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod comments;
 pub mod docs;
 pub mod drawings;
 pub mod extract;
@@ -195,6 +196,16 @@ pub fn router() -> OpenApiRouter<AppState> {
             attachments::delete_attachment
         ))
         .routes(routes!(attachments::download))
+        // Discussion.
+        .routes(routes!(comments::discussion, comments::create_comment))
+        .routes(routes!(
+            comments::get_comment,
+            comments::update_comment,
+            comments::delete_comment
+        ))
+        .routes(routes!(comments::history))
+        .routes(routes!(comments::follow))
+        .routes(routes!(comments::mentionable))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))
