@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod attachments;
+mod comments;
 mod compression;
 mod default_groups;
 mod drawings;
