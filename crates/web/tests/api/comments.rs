@@ -578,7 +578,9 @@ async fn hostile_markup_in_a_comment_is_stored_as_written_and_shown_inert() {
     assert_eq!(c["body"], body, "kept as written");
     let html = c["body_html"].as_str().unwrap();
     assert!(
-        !html.contains("<script") && !html.contains("<img") && !html.contains("<a href=\"javascript"),
+        !html.contains("<script")
+            && !html.contains("<img")
+            && !html.contains("<a href=\"javascript"),
         "{html}"
     );
     assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");

@@ -397,6 +397,57 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Comments: whoever may see a record reads its discussion; executives only read.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/comments?record_type=project&record_id={a}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/comments?record_type=project&record_id={b}"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/comments?record_type=scope_item&record_id={item}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/comments",
+        |_| Some(json!({"record_type": "project", "record_id": a, "body": "Noted", "visibility": "client"})),
+        [201, 403, 201, 201, 201, 201, 201],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/comments",
+        |_| Some(json!({"record_type": "project", "record_id": b, "body": "Noted"})),
+        [201, 403, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/following",
+        |_| Some(json!({"record_type": "project", "record_id": a, "following": true})),
+        [204, 204, 204, 204, 204, 204, 204],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/mentionable?record_type=project&record_id={a}"),
+        none,
+        [200, 403, 200, 200, 200, 200, 200],
+    )
+    .await;
+
     // Oversight.
     c.expect(
         Method::GET,
