@@ -137,6 +137,95 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { localise(document); listen(); });
+  // @mentions: typing "@da" in a comment box offers the people who can see the record (the
+  // box's data-mentions is where to ask); arrow keys choose, Enter or Tab inserts "@handle ",
+  // Escape closes. Without JavaScript, typing the handle works the same.
+  function mentions(box) {
+    var source = box.getAttribute("data-mentions");
+    var menu = document.createElement("ul");
+    menu.className = "mention-menu";
+    menu.id = box.id + "-people";
+    menu.setAttribute("role", "listbox");
+    menu.setAttribute("aria-label", "People to mention");
+    menu.hidden = true;
+    box.setAttribute("aria-autocomplete", "list");
+    box.setAttribute("aria-controls", menu.id);
+    box.insertAdjacentElement("afterend", menu);
+    var people = [], active = 0, start = -1, asked = 0;
+    function close() {
+      asked++; // an answer still on its way is for text that is gone
+      menu.hidden = true;
+      people = [];
+      start = -1;
+      box.removeAttribute("aria-activedescendant");
+    }
+    function choose(i) {
+      var p = people[i];
+      if (!p || start < 0) { return; }
+      var caret = box.selectionStart;
+      box.value = box.value.slice(0, start) + "@" + p.handle + " " + box.value.slice(caret);
+      var at = start + p.handle.length + 2;
+      box.setSelectionRange(at, at);
+      close();
+      box.focus();
+    }
+    function draw() {
+      menu.textContent = "";
+      people.forEach(function (p, i) {
+        var li = document.createElement("li");
+        li.id = menu.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", i === active ? "true" : "false");
+        var name = document.createElement("strong");
+        name.textContent = p.name;
+        var handle = document.createElement("span");
+        handle.className = "muted";
+        handle.textContent = "@" + p.handle + (p.client ? " · client" : "");
+        li.appendChild(name);
+        li.appendChild(handle);
+        // mousedown, not click: the box keeps its focus and caret.
+        li.addEventListener("mousedown", function (evt) { evt.preventDefault(); choose(i); });
+        menu.appendChild(li);
+      });
+      menu.hidden = people.length === 0;
+      if (people.length) { box.setAttribute("aria-activedescendant", menu.id + "-" + active); }
+    }
+    box.addEventListener("input", function () {
+      var caret = box.selectionStart;
+      var typed = /(^|[^A-Za-z0-9._+@-])@([A-Za-z0-9._+-]{0,40})$/.exec(box.value.slice(0, caret));
+      if (!typed) { close(); return; }
+      start = caret - typed[2].length - 1;
+      var mine = ++asked;
+      fetch(source + "&q=" + encodeURIComponent(typed[2]), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (resp) { return resp.ok ? resp.json() : []; })
+        .then(function (list) {
+          if (mine !== asked) { return; }
+          people = list;
+          active = 0;
+          draw();
+        })
+        .catch(close);
+    });
+    box.addEventListener("keydown", function (evt) {
+      if (menu.hidden) { return; }
+      if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+        evt.preventDefault();
+        active = (active + (evt.key === "ArrowDown" ? 1 : people.length - 1)) % people.length;
+        draw();
+      } else if (evt.key === "Enter" || evt.key === "Tab") {
+        evt.preventDefault();
+        choose(active);
+      } else if (evt.key === "Escape") {
+        close();
+      }
+    });
+    box.addEventListener("blur", close);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localise(document);
+    listen();
+    document.querySelectorAll("textarea[data-mentions]").forEach(mentions);
+  });
   document.addEventListener("htmx:afterSettle", function () { localise(document); });
 })();

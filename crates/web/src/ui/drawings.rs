@@ -12,6 +12,7 @@ use formula_app::AppError;
 use formula_app::context::Caller;
 use formula_app::drawings::{DrawingDetail, DrawingQuery, DrawingRights, NewDrawing, ReviewInput};
 use formula_app::query::ScopeQuery;
+use formula_domain::comment::RecordKind;
 use formula_domain::drawing::{Decision, Drawing, DrawingKind, RevisionScheme, RevisionStatus};
 use formula_domain::errors::FieldErrors;
 use uuid::Uuid;
@@ -20,6 +21,7 @@ use crate::csrf::{CsrfForm, same};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::attachments::{AttachmentsCard, card};
+use crate::ui::comments::CommentsCard;
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
@@ -238,6 +240,7 @@ struct DrawingPage {
     /// Every scope item of the project, and whether the drawing covers it.
     items: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
+    comments: CommentsCard,
 }
 
 async fn drawing_page(
@@ -282,6 +285,14 @@ async fn drawing_page(
         state,
         page,
         OwnerKind::Drawing,
+        id,
+        format!("/drawings/{id}"),
+    )
+    .await?;
+    let comments = crate::ui::comments::card(
+        state,
+        page,
+        RecordKind::Drawing,
         id,
         format!("/drawings/{id}"),
     )
@@ -331,6 +342,7 @@ async fn drawing_page(
     };
     let view = DrawingPage {
         attachments,
+        comments,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.drawing.number, x.drawing.title),

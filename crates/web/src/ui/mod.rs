@@ -9,6 +9,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod clients;
+mod comments;
 mod dashboard;
 mod drawings;
 pub(crate) mod errors;
@@ -144,6 +145,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}/delete", post(attachments::delete))
         .route("/attachments/{id}/file", get(attachments::file))
+        .route("/comments", post(comments::create))
+        .route(
+            "/comments/{id}/edit",
+            get(comments::edit_page).post(comments::update),
+        )
+        .route("/comments/{id}/delete", post(comments::delete))
+        .route("/comments/{id}/history", get(comments::history))
+        .route("/following", post(comments::follow))
         .route("/drawings/{id}", get(drawings::page))
         .route(
             "/drawings/{id}/revisions",

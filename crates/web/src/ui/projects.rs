@@ -9,6 +9,7 @@ use formula_app::ports::OpenWork;
 use formula_app::projects::{NewProject, ProjectPatch};
 use formula_app::query::{ClientQuery, ClientSort, Dir, Paging, ProjectQuery, ProjectSort};
 use formula_domain::authz::{Action, ProjectAccess};
+use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::FieldErrors;
 use formula_domain::project::{BusinessLine, Health, Project, ProjectStatus, Sector};
@@ -19,6 +20,7 @@ use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::attachments::{AttachmentsCard, card};
+use crate::ui::comments::CommentsCard;
 use crate::ui::format;
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
@@ -440,6 +442,7 @@ struct OverviewPage {
     /// The reopen form (administrators, completed projects), with the reason typed so far.
     reopen: Option<FormState>,
     attachments: AttachmentsCard,
+    comments: CommentsCard,
 }
 
 const REOPEN_FIELDS: &[&str] = &["reason"];
@@ -485,8 +488,17 @@ async fn overview_with(
         format!("/projects/{id}"),
     )
     .await?;
+    let comments = crate::ui::comments::card(
+        state,
+        page,
+        RecordKind::Project,
+        id,
+        format!("/projects/{id}"),
+    )
+    .await?;
     let view = OverviewPage {
         attachments,
+        comments,
         layout: page.layout_with(Section::Projects, title, flash),
         head: ProjectHeader::new(p, access, page, state, "overview"),
         csrf: page.csrf.clone(),

@@ -10,6 +10,7 @@ use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
 use formula_app::specs::SpecQuery;
+use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
 use formula_domain::money::format_amount;
 use formula_domain::scope::{Quantity, ScopeItem, ScopeStatus};
@@ -19,6 +20,7 @@ use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::attachments::{AttachmentsCard, card};
+use crate::ui::comments::CommentsCard;
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
@@ -578,6 +580,7 @@ struct EditPage {
     units: Vec<Opt>,
     statuses: Vec<Opt>,
     attachments: AttachmentsCard,
+    comments: CommentsCard,
 }
 
 fn item_form(i: &ScopeItem) -> FormState {
@@ -648,8 +651,17 @@ async fn edit_page(
         format!("/scope-items/{}/edit", item.id),
     )
     .await?;
+    let comments = crate::ui::comments::card(
+        state,
+        page,
+        RecordKind::ScopeItem,
+        item.id,
+        format!("/scope-items/{}/edit", item.id),
+    )
+    .await?;
     let view = EditPage {
         attachments,
+        comments,
         layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
         drawings,
         specs,

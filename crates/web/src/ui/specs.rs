@@ -9,6 +9,7 @@ use formula_app::query::ScopeQuery;
 use formula_app::specs::{
     ProcurementInput, SpecDetail, SpecInput, SpecList, SpecQuery, SpecReviewInput, SpecRights,
 };
+use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
 use formula_domain::money::format_amount;
 use formula_domain::scope::Quantity;
@@ -19,6 +20,7 @@ use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::attachments::{AttachmentsCard, card};
+use crate::ui::comments::CommentsCard;
 use crate::ui::forms::{FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
@@ -167,6 +169,7 @@ struct SpecPage {
     next_steps: Vec<Opt>,
     items: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
+    comments: CommentsCard,
 }
 
 async fn spec_page(
@@ -217,6 +220,9 @@ async fn spec_page(
         procure.status()
     };
     let attachments = card(state, page, OwnerKind::Spec, id, format!("/specs/{id}")).await?;
+    let comments =
+        crate::ui::comments::card(state, page, RecordKind::Spec, id, format!("/specs/{id}"))
+            .await?;
     let step = review::ready(&x.spec, rights.manage, rights.approve).map(|ready| Step {
         base: format!("/specs/{id}"),
         version: x.spec.version,
@@ -252,6 +258,7 @@ async fn spec_page(
     };
     let view = SpecPage {
         attachments,
+        comments,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.spec.code, x.spec.description),

@@ -9,6 +9,7 @@ use formula_app::AppError;
 use formula_app::query::{Dir, TaskQuery, TaskSort};
 use formula_app::tasks::{NewTask, TaskPatch};
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
+use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::FieldErrors;
 use formula_domain::project::Member;
@@ -20,6 +21,7 @@ use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::attachments::{AttachmentsCard, card};
+use crate::ui::comments::CommentsCard;
 use crate::ui::format;
 use crate::ui::forms::{Conflict, FormData, FormState, Id, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
@@ -461,6 +463,7 @@ struct EditPage {
     members: Vec<Opt>,
     today: Date,
     attachments: AttachmentsCard,
+    comments: CommentsCard,
 }
 
 /// The edit form filled from a stored task.
@@ -508,8 +511,17 @@ async fn edit_view(
         format!("/tasks/{}", t.id),
     )
     .await?;
+    let comments = crate::ui::comments::card(
+        state,
+        page,
+        RecordKind::Task,
+        t.id,
+        format!("/tasks/{}", t.id),
+    )
+    .await?;
     let view = EditPage {
         attachments,
+        comments,
         layout: page.layout(Section::Projects, t.title.clone()),
         can_edit: can_edit(page, &t, access),
         can_delete: authorize(

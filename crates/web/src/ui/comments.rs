@@ -1,0 +1,260 @@
+//! Discussion in the UI: the card on project, task, scope item, drawing and specification
+//! pages (comments, the form, follow/unfollow), posting (a refused comment comes back on a
+//! page of its own with the text kept), editing with the earlier wordings, and deleting.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use formula_app::AppError;
+use formula_app::comments::{CommentView, Discussion, NewComment};
+use formula_domain::comment::{CommentEdit, RecordKind, Visibility};
+use uuid::Uuid;
+
+use crate::csrf::CsrfForm;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::ui::forms::{FormData, FormState, Id};
+use crate::ui::layout::{Layout, Page, Section};
+use crate::ui::{render, see_other};
+
+const FIELDS: &[&str] = &["body", "visibility"];
+
+/// The discussion card of one page (`templates/_comments.html`).
+pub struct CommentsCard {
+    pub record_type: &'static str,
+    pub record_id: Uuid,
+    pub discussion: Discussion,
+    /// The page to come back to after posting, editing or deleting.
+    pub back: String,
+}
+
+impl CommentsCard {
+    /// Where the `@` autocomplete asks who can be mentioned.
+    pub fn mention_source(&self) -> String {
+        format!(
+            "/api/v1/mentionable?record_type={}&record_id={}",
+            self.record_type, self.record_id
+        )
+    }
+}
+
+/// The card for a record, shown on the page at `back`.
+pub async fn card(
+    state: &AppState,
+    page: &Page,
+    kind: RecordKind,
+    id: Uuid,
+    back: String,
+) -> Result<CommentsCard, PageError> {
+    let discussion = state.services.discussion(&page.caller, kind, id).await?;
+    Ok(CommentsCard {
+        record_type: kind.as_str(),
+        record_id: id,
+        discussion,
+        back,
+    })
+}
+
+/// Only a path on this site may be returned to (never another origin).
+fn local_path(back: &str) -> String {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+fn record_of(input: &FormData) -> Result<(RecordKind, Uuid), PageError> {
+    match (
+        input.raw("record_type").parse::<RecordKind>(),
+        input.raw("record_id").parse::<Uuid>(),
+    ) {
+        (Ok(kind), Ok(id)) => Ok((kind, id)),
+        _ => Err(PageError::bad_request(
+            "The form does not say which record the comment is on.",
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "comments/post.html", whitespace = "minimize")]
+struct PostPage {
+    layout: Layout,
+    form: FormState,
+    record_type: String,
+    record_id: String,
+    back: String,
+    /// The writer chooses who reads it (the contractor's team, where the client can see the
+    /// record).
+    can_share: bool,
+}
+
+/// Posts a comment, then returns to it on its page. A refused one (a mention of someone
+/// who can't see the record, say) comes back with the text kept and the reason beside it.
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (kind, id) = record_of(&input)?;
+    let back = local_path(input.raw("back"));
+    let visibility = if input.raw("visibility") == "client" {
+        Visibility::Client
+    } else {
+        Visibility::Internal
+    };
+    let posted = state
+        .services
+        .add_comment(
+            &page.caller,
+            kind,
+            id,
+            NewComment {
+                body: input.raw("body").to_owned(),
+                visibility: Some(visibility),
+            },
+        )
+        .await;
+    match posted {
+        Ok(c) => Ok(see_other(false, &format!("{back}#comment-{}", c.id))),
+        Err(e @ AppError::Validation(_)) => {
+            let mut form = FormState::submitted(FIELDS, input.clone());
+            form.absorb(e, &[], &back)?;
+            let status = form.status();
+            let discussion = state.services.discussion(&page.caller, kind, id).await?;
+            let view = PostPage {
+                layout: page.layout(Section::Projects, "Post a comment"),
+                form,
+                record_type: kind.as_str().to_owned(),
+                record_id: id.to_string(),
+                back,
+                can_share: discussion.can_comment_internally && discussion.client_can_see,
+            };
+            render(status, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "comments/edit.html", whitespace = "minimize")]
+struct EditPage {
+    layout: Layout,
+    form: FormState,
+    comment: CommentView,
+    back: String,
+}
+
+/// The page to change one's own comment.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
+    let comment = state.services.get_comment(&page.caller, id).await?;
+    if !comment.can_edit {
+        return Err(AppError::Forbidden.into());
+    }
+    let back = local_path(FormData::from_query(query.as_deref()).raw("back"));
+    let form = FormState::new(FIELDS).with("body", comment.body.clone().unwrap_or_default());
+    let view = EditPage {
+        layout: page.layout(Section::Projects, "Edit comment"),
+        form,
+        comment,
+        back,
+    };
+    render(axum::http::StatusCode::OK, &view)
+}
+
+/// Saves a new wording (compare-and-set: someone else's newer save is shown, not lost).
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let back = local_path(input.raw("back"));
+    let mut form = FormState::submitted(FIELDS, input.clone());
+    let version = input.version(&mut form.errors);
+    if form.errors.is_empty() {
+        match state
+            .services
+            .edit_comment(&page.caller, id, input.raw("body"), version)
+            .await
+        {
+            Ok(c) => return Ok(see_other(false, &format!("{back}#comment-{}", c.id))),
+            Err(e) => form.absorb(e, &[], &format!("/comments/{id}/edit?back={back}"))?,
+        }
+    }
+    let comment = state.services.get_comment(&page.caller, id).await?;
+    let status = form.status();
+    let view = EditPage {
+        layout: page.layout(Section::Projects, "Edit comment"),
+        form,
+        comment,
+        back,
+    };
+    render(status, &view)
+}
+
+/// Deletes a comment softly and returns to its place.
+pub async fn delete(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let back = local_path(input.raw("back"));
+    let mut errors = formula_domain::errors::FieldErrors::new();
+    let version = input.version(&mut errors);
+    errors.into_result().map_err(AppError::Validation)?;
+    state
+        .services
+        .delete_comment(&page.caller, id, version)
+        .await?;
+    Ok(see_other(false, &format!("{back}#comment-{id}")))
+}
+
+#[derive(Template)]
+#[template(path = "comments/history.html", whitespace = "minimize")]
+struct HistoryPage {
+    layout: Layout,
+    comment: CommentView,
+    edits: Vec<CommentEdit>,
+    back: String,
+}
+
+/// A comment's earlier wordings, as plain text.
+pub async fn history(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
+    let comment = state.services.get_comment(&page.caller, id).await?;
+    let edits = state.services.comment_history(&page.caller, id).await?;
+    let view = HistoryPage {
+        layout: page.layout(Section::Projects, "Comment history"),
+        comment,
+        edits,
+        back: local_path(FormData::from_query(query.as_deref()).raw("back")),
+    };
+    render(axum::http::StatusCode::OK, &view)
+}
+
+/// Follows or unfollows a record, then returns to its page.
+pub async fn follow(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (kind, id) = record_of(&input)?;
+    let following = input.raw("following") == "true";
+    state
+        .services
+        .follow(&page.caller, kind, id, following)
+        .await?;
+    let back = local_path(input.raw("back"));
+    Ok(see_other(false, &format!("{back}#comments")))
+}
