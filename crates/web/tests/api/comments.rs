@@ -585,3 +585,157 @@ async fn hostile_markup_in_a_comment_is_stored_as_written_and_shown_inert() {
     );
     assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
 }
+
+#[tokio::test]
+async fn the_discussion_works_on_the_pages_without_javascript() {
+    let w = world().await;
+    let app = &w.app;
+    let (pm, _) = app.login(&w.pm.user.email, crate::support::PASSWORD).await;
+    let (client, _) = app
+        .login(&w.client.user.email, crate::support::PASSWORD)
+        .await;
+    let form = |auth: &Auth, path: &str, fields: &[(&str, &str)]| {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        app.send(TestApp::build(
+            axum::http::Method::POST,
+            path,
+            auth,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(axum::body::Body::from(body)),
+            false,
+        ))
+    };
+    let page = format!("/projects/{}", w.project);
+    let post = |auth: &Auth, body: &'static str, shared: bool| {
+        let mut fields = vec![
+            ("record_type", "project"),
+            ("record_id", w.project.as_str()),
+            ("back", page.as_str()),
+            ("body", body),
+        ];
+        if shared {
+            fields.push(("visibility", "client"));
+        }
+        let auth = auth.clone();
+        let path = "/comments".to_owned();
+        async move { form(&auth, &path, &fields).await }
+    };
+    let internal = post(
+        &pm,
+        "Our **margin** here is thin <script>alert(1)</script>",
+        false,
+    )
+    .await
+    .expect(303);
+    let to = internal.header("location").unwrap();
+    assert!(to.starts_with(&format!("{page}#comment-")), "{to}");
+    let internal_id = to.rsplit("#comment-").next().unwrap().to_owned();
+    post(&pm, "Site visit on **Monday**", true)
+        .await
+        .expect(303);
+
+    let html = app.get(&page, &pm).await.expect(200).text();
+    assert!(
+        html.contains("Our <strong>margin</strong> here is thin"),
+        "rendered Markdown"
+    );
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>alert"),
+        "inert"
+    );
+    assert!(html.contains("Site visit on <strong>Monday</strong>"));
+    // The client's page shows the shared comment and nothing of the internal one.
+    let html = app.get(&page, &client).await.expect(200).text();
+    assert!(html.contains("Site visit on <strong>Monday</strong>"));
+    assert!(
+        !html.contains("margin"),
+        "an internal comment reached a client page"
+    );
+    assert!(
+        !html.contains("comment-visibility"),
+        "a client can't choose: theirs is shared"
+    );
+    // A client's own comment is shared; the internal one's pages don't exist for them.
+    post(&client, "Thanks, see you there", false)
+        .await
+        .expect(303);
+    app.get(
+        &format!("/comments/{internal_id}/edit?back={page}"),
+        &client,
+    )
+    .await
+    .expect(404);
+    app.get(
+        &format!("/comments/{internal_id}/history?back={page}"),
+        &client,
+    )
+    .await
+    .expect(404);
+
+    // A refused comment comes back with its text and the reason.
+    let refused = post(&pm, "Ask @olaf.outside about the veneer", false)
+        .await
+        .expect(422)
+        .text();
+    assert!(
+        refused.contains("Ask @olaf.outside about the veneer"),
+        "text kept"
+    );
+    assert!(refused.contains("is not someone who can see this project"));
+
+    // Edit, with the earlier wording one click away; then delete.
+    let edit = app
+        .get(&format!("/comments/{internal_id}/edit?back={page}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(edit.contains("Our **margin** here is thin"));
+    form(
+        &pm,
+        &format!("/comments/{internal_id}/edit"),
+        &[
+            ("body", "Margin is fine"),
+            ("version", "1"),
+            ("back", &page),
+        ],
+    )
+    .await
+    .expect(303);
+    let history = app
+        .get(&format!("/comments/{internal_id}/history?back={page}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(history.contains("Margin is fine") && history.contains("Our **margin** here is thin"));
+    form(
+        &pm,
+        &format!("/comments/{internal_id}/delete"),
+        &[("version", "2"), ("back", &page)],
+    )
+    .await
+    .expect(303);
+    let html = app.get(&page, &pm).await.expect(200).text();
+    assert!(html.contains("This comment was deleted."));
+    assert!(!html.contains("Margin is fine"));
+
+    // Following from the page.
+    form(
+        &client,
+        "/following",
+        &[
+            ("record_type", "project"),
+            ("record_id", &w.project),
+            ("following", "true"),
+            ("back", &page),
+        ],
+    )
+    .await
+    .expect(303);
+    assert!(
+        app.get(&page, &client)
+            .await
+            .expect(200)
+            .text()
+            .contains("Following ✓")
+    );
+}
