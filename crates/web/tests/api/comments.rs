@@ -739,3 +739,36 @@ async fn the_discussion_works_on_the_pages_without_javascript() {
             .contains("Following ✓")
     );
 }
+
+#[tokio::test]
+async fn a_client_users_live_stream_never_hears_of_an_internal_comment() {
+    use tower::ServiceExt;
+    let w = world().await;
+    let app = &w.app;
+    let req = TestApp::build(
+        axum::http::Method::GET,
+        "/api/v1/events",
+        &w.client.auth,
+        &[("accept", "text/event-stream")],
+        None,
+        false,
+    );
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    // An internal comment on the task, then a shared one on the project: the first change
+    // the client hears of is the shared one.
+    post(app, &w.pm.auth, "task", &w.task, "internal", "internal")
+        .await
+        .expect(201);
+    post(app, &w.pm.auth, "project", &w.project, "shared", "client")
+        .await
+        .expect(201);
+    let frame = crate::events::frame_with(&mut body, "change").await;
+    assert!(frame.contains("\"kind\":\"comment.added\""), "{frame}");
+    assert!(
+        frame.contains(&format!("\"id\":\"{}\"", w.project)),
+        "{frame}"
+    );
+    assert!(!frame.contains("internal"), "{frame}");
+}

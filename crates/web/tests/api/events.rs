@@ -65,7 +65,7 @@ async fn committed_writes_publish_events_with_ids_and_versions() {
 }
 
 /// Reads the stream until a frame naming `event`, and returns that frame.
-async fn frame_with(body: &mut axum::body::Body, event: &str) -> String {
+pub async fn frame_with(body: &mut axum::body::Body, event: &str) -> String {
     use http_body_util::BodyExt;
     let mut text = String::new();
     loop {
