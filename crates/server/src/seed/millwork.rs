@@ -1,13 +1,15 @@
 //! The demo's shop drawings and material specifications on the first project, in every
 //! state a real job shows at once: approved after a resubmission, waiting for review,
 //! drafts, materials ordered, delivered, late and still in approval — so some scope items
-//! are ready for production and some are blocked.
+//! are ready for production and some are blocked; and the team's conversations about them.
 
+use formula_app::comments::NewComment;
 use formula_app::context::Caller;
 use formula_app::drawings::{NewDrawing, ReviewInput, Upload};
 use formula_app::specs::{ProcurementInput, SpecInput, SpecReviewInput};
 use formula_app::{AppError, Services};
 use formula_domain::attachment::{OwnerKind, Purpose};
+use formula_domain::comment::{RecordKind, Visibility};
 use formula_domain::drawing::{Decision, DrawingKind};
 use formula_domain::scope::{Quantity, ScopeItem};
 use formula_domain::spec::{Procurement, SpecCategory, SpecDecision};
@@ -399,5 +401,105 @@ pub async fn seed(
         "Lobby measured survey",
     )
     .await?;
+    discuss(s, pm, designer, coordinator, project_id, &ids).await?;
     Ok(Created(ids.len(), made.len()))
+}
+
+/// The handle to @mention `who` on a record, as the autocomplete offers it.
+async fn handle(
+    s: &Services,
+    writer: &Caller,
+    kind: RecordKind,
+    id: Uuid,
+    who: &Caller,
+) -> Result<String, AppError> {
+    s.mentionable(writer, kind, id, "")
+        .await?
+        .into_iter()
+        .find(|p| p.name == who.actor.name)
+        .map(|p| p.handle)
+        .ok_or(AppError::NotFound("person to mention"))
+}
+
+/// Conversations on the lobby's drawings and the project: questions, answers, mentions and
+/// a note shared with the client.
+async fn discuss(
+    s: &Services,
+    pm: &Caller,
+    designer: &Caller,
+    coordinator: &Caller,
+    project_id: Uuid,
+    drawings: &[(String, Uuid)],
+) -> Result<(), AppError> {
+    let say = |who: &Caller, kind: RecordKind, id: Uuid, body: String, shared: bool| {
+        let who = who.clone();
+        async move {
+            s.add_comment(
+                &who,
+                kind,
+                id,
+                NewComment {
+                    body,
+                    visibility: Some(if shared {
+                        Visibility::Client
+                    } else {
+                        Visibility::Internal
+                    }),
+                },
+            )
+            .await
+        }
+    };
+    let (sd101, sd102) = (drawings[0].1, drawings[1].1);
+    let to_designer = handle(s, pm, RecordKind::Drawing, sd101, designer).await?;
+    let to_pm = handle(s, designer, RecordKind::Drawing, sd101, pm).await?;
+    let to_coordinator = handle(s, designer, RecordKind::Drawing, sd101, coordinator).await?;
+    say(
+        pm,
+        RecordKind::Drawing,
+        sd101,
+        format!(
+            "@{to_designer} rev B looks right. Before we release, confirm the onyx supplier can              hold the **50 mm** raise: the light box sits tight under the counter."
+        ),
+        false,
+    )
+    .await?;
+    say(
+        designer,
+        RecordKind::Drawing,
+        sd101,
+        format!(
+            "Checked with Atlas: the sheet is 20 mm, so the raise fits.\n\n@{to_coordinator} can you book the veneer sample (V-01) for Thursday?"
+        ),
+        false,
+    )
+    .await?;
+    say(
+        coordinator,
+        RecordKind::Drawing,
+        sd101,
+        format!("Booked for Thursday 10:00. @{to_pm} I'll bring the edge samples too."),
+        false,
+    )
+    .await?;
+    say(
+        designer,
+        RecordKind::Drawing,
+        sd102,
+        format!(
+            "@{to_pm} SD-102 is waiting for your review. The concierge desk follows SD-101 details:\n\n- same onyx light box\n- walnut to match V-01"
+        ),
+        false,
+    )
+    .await?;
+    say(
+        pm,
+        RecordKind::Project,
+        project_id,
+        "Site access for the lobby install is from the service road only, **07:00–16:00**.          Please keep the main entrance clear for hotel guests."
+            .to_owned(),
+        true,
+    )
+    .await?;
+    Ok(())
 }
