@@ -280,8 +280,21 @@ fn dashboard_projects(app: &App, auth: &str) -> i64 {
         .sum()
 }
 
+/// The value of the unlabelled series `name` on `/metrics` (0 when absent).
+fn metric(app: &App, name: &str) -> u64 {
+    series(app, &format!("{name} "))
+}
+
 /// The value of `cache_requests_total{result="<result>"}` on `/metrics` (0 when absent).
 fn cache_requests(app: &App, result: &str) -> u64 {
+    series(
+        app,
+        &format!("cache_requests_total{{result=\"{result}\"}} "),
+    )
+}
+
+/// The value of the series whose line starts with `prefix` on `/metrics` (0 when absent).
+fn series(app: &App, prefix: &str) -> u64 {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -294,9 +307,8 @@ fn cache_requests(app: &App, result: &str) -> u64 {
         .body_mut()
         .read_to_string()
         .unwrap();
-    let prefix = format!("cache_requests_total{{result=\"{result}\"}} ");
     text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
+        .find_map(|l| l.strip_prefix(prefix))
         .map_or(0, |v| v.trim().parse().unwrap())
 }
 
@@ -432,12 +444,20 @@ fn a_redis_outage_fails_no_request_and_readiness_recovers_on_its_own() {
         json!([]),
         "an optional Redis fails nothing"
     );
+    // The failures opened the circuit: Redis is left alone until a probe gets an answer.
+    assert_eq!(body["checks"]["redis"]["circuit"], "open", "{body}");
+    assert_eq!(metric(&app, "redis_circuit_open"), 1);
+    assert!(metric(&app, "redis_circuit_opened_total") >= 1);
+    let skipped = metric(&app, "redis_calls_skipped_total");
     // Writes still succeed and are visible (the cache is bypassed).
     assert_eq!(dashboard_projects(&app, &auth), 1);
+    assert!(metric(&app, "redis_calls_skipped_total") > skipped);
 
     redis.restart();
     let body = app.wait_readiness("ok", |status, body| status == 200 && body["status"] == "ok");
     assert_eq!(body["checks"]["redis"]["status"], "ok", "{body}");
+    assert_eq!(body["checks"]["redis"]["circuit"], "closed", "{body}");
+    assert_eq!(metric(&app, "redis_circuit_open"), 0);
     assert_eq!(dashboard_projects(&app, &auth), 1);
 }
 
