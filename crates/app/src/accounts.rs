@@ -11,6 +11,7 @@ use crate::jobs::NewJob;
 use crate::ports::{ApiToken, OutboxMail, SessionRecord};
 use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 use crate::services::{Services, audit, ensure};
+use crate::streams::{session_in_force, token_in_force};
 use crate::users::NewUser;
 
 /// Prefix of session tokens (cookies).
@@ -36,6 +37,14 @@ pub struct NewSession {
 pub struct SessionAuth {
     pub actor: Actor,
     pub session_id: Uuid,
+    pub user: User,
+}
+
+/// A resolved API token.
+pub struct TokenAuth {
+    pub actor: Actor,
+    /// The token's id (its live-update streams end when it is revoked).
+    pub token_id: Uuid,
     pub user: User,
 }
 
@@ -153,10 +162,13 @@ impl Services {
             return Ok(None);
         };
         let now = self.now();
-        if now >= session.expires_at
-            || now - session.last_seen_at >= self.config.session_idle
-            || !user.is_active()
-        {
+        if !session_in_force(
+            now,
+            session.expires_at,
+            session.last_seen_at,
+            self.config.session_idle,
+            user.is_active(),
+        ) {
             self.store.delete_session(session.id).await?;
             return Ok(None);
         }
@@ -170,9 +182,11 @@ impl Services {
         }))
     }
 
-    /// Ends a session server-side.
+    /// Ends a session server-side, and its live-update streams on every instance.
     pub async fn logout(&self, session_id: Uuid) -> AppResult<()> {
-        self.store.delete_session(session_id).await
+        self.store.delete_session(session_id).await?;
+        self.access_changed().await;
+        Ok(())
     }
 
     /// Keeps a one-time message for the caller's browser session, for the page a redirect
@@ -197,7 +211,7 @@ impl Services {
     }
 
     /// Resolves a bearer API token.
-    pub async fn authenticate_token(&self, token: &str) -> AppResult<Option<(Actor, User)>> {
+    pub async fn authenticate_token(&self, token: &str) -> AppResult<Option<TokenAuth>> {
         if !token.starts_with(API_TOKEN_PREFIX) || token.len() > 100 {
             return Ok(None);
         }
@@ -205,13 +219,17 @@ impl Services {
             return Ok(None);
         };
         let now = self.now();
-        if t.expires_at.is_some_and(|e| now >= e) || !user.is_active() {
+        if !token_in_force(now, t.expires_at, user.is_active()) {
             return Ok(None);
         }
         if t.last_used_at.is_none_or(|at| now - at >= TOUCH_INTERVAL) {
             self.store.touch_token(t.id, now).await?;
         }
-        Ok(Some((actor_for(&user), user)))
+        Ok(Some(TokenAuth {
+            actor: actor_for(&user),
+            token_id: t.id,
+            user,
+        }))
     }
 
     /// Creates a personal API token for the caller; the secret is returned once.
@@ -276,6 +294,7 @@ impl Services {
             .delete_token(caller.actor.user_id, token_id, &a)
             .await?
         {
+            self.access_changed().await;
             Ok(())
         } else {
             Err(AppError::NotFound("API token"))
@@ -319,7 +338,9 @@ impl Services {
         );
         self.store
             .set_password(user.id, &hash, caller.ctx.session_id, revoke_tokens, &a)
-            .await
+            .await?;
+        self.access_changed().await;
+        Ok(())
     }
 
     /// Emails a single-use reset link if the address belongs to an active user.
@@ -401,7 +422,10 @@ impl Services {
             .consume_reset(&token_hash(token), self.now(), &hash, &entry)
             .await?
         {
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.access_changed().await;
+                Ok(())
+            }
             None => Err(AppError::field(
                 "token",
                 "this reset link is invalid, already used or expired; ask for a new one",

@@ -20,7 +20,13 @@ pub struct AppConfig {
     pub scope_units: Vec<String>,
     /// Days a submitted drawing revision may wait for review before it is overdue.
     pub review_overdue_days: i64,
+    /// How often open live-update streams have their session or token checked, at the
+    /// latest (changes announced on the event bus are checked at once).
+    pub stream_recheck: std::time::Duration,
 }
+
+/// The default of [`AppConfig::stream_recheck`].
+pub const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -36,6 +42,7 @@ impl Default for AppConfig {
                 .map(|u| (*u).to_owned())
                 .collect(),
             review_overdue_days: formula_domain::drawing::REVIEW_DAYS,
+            stream_recheck: STREAM_RECHECK,
         }
     }
 }

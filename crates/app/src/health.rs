@@ -7,6 +7,22 @@ use async_trait::async_trait;
 pub trait Ping: Send + Sync + 'static {
     /// One round trip; `Err` says what went wrong. The caller bounds the wait.
     async fn ping(&self) -> Result<(), String>;
+
+    /// The state of the service's circuit breaker, when it has one.
+    fn circuit(&self) -> Option<Circuit> {
+        None
+    }
+}
+
+/// A circuit breaker's state: while open, the service is not called at all (callers use
+/// their fallbacks at once) and a background probe waits for it to answer again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Circuit {
+    pub open: bool,
+    /// Times the circuit opened since start.
+    pub opened_total: u64,
+    /// Calls answered at once, without the service, because the circuit was open.
+    pub skipped_total: u64,
 }
 
 /// Operational figures for the health checks, `/metrics` and the status page. They take no

@@ -28,6 +28,7 @@ pub mod scope_import;
 pub mod secrets;
 pub mod spec_import;
 pub mod specs;
+pub mod streams;
 pub mod tasks;
 pub mod throttle;
 pub mod users;

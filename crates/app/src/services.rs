@@ -37,6 +37,8 @@ pub struct Services {
     pub lease: Arc<dyn Lease>,
     /// Where uploaded files are kept (in memory unless storage is configured).
     pub blobs: Arc<dyn crate::blobs::BlobStore>,
+    /// This process's open live-update streams, ended when their credential is.
+    pub(crate) streams: Arc<crate::streams::StreamRegister>,
     /// When a cache or event-bus failure was last logged (they are logged sparingly).
     pub(crate) side_effect_warned: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
@@ -56,6 +58,7 @@ impl Services {
             cache: Arc::new(crate::cache::NoCache),
             events: Arc::new(crate::events::InProcessBus::default()),
             side_effect_warned: Arc::default(),
+            streams: Arc::default(),
             mailer,
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),

@@ -191,7 +191,8 @@ impl Services {
             .ok_or(AppError::NotFound("user"))
     }
 
-    /// Updates a user (admins only). Disabling ends the user's sessions.
+    /// Updates a user (admins only). Disabling ends the user's sessions, API tokens and
+    /// live-update streams.
     pub async fn update_user(
         &self,
         caller: &Caller,
@@ -258,6 +259,11 @@ impl Services {
             &next.email,
             changes(&current, &next),
         );
-        self.store.update_user(&next, expected_version, &a).await
+        let updated = self.store.update_user(&next, expected_version, &a).await?;
+        if current.status != updated.status {
+            // Disabling ended the user's sessions and tokens: end their streams too.
+            self.access_changed().await;
+        }
+        Ok(updated)
     }
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use formula_app::ports::{Cache, EventBus, Lease, RateLimitStore, WindowState};
 use formula_infra::redis::{
-    DEFAULT_TIMEOUT, Redis, RedisCache, RedisEventBus, RedisLease, RedisRateLimitStore,
+    DEFAULT_TIMEOUT, FAILURES_TO_OPEN, Redis, RedisCache, RedisEventBus, RedisLease,
+    RedisRateLimitStore,
 };
 
 /// Bounds every polling loop; the condition normally holds within milliseconds.
@@ -49,6 +50,23 @@ impl Server {
             assert!(started.elapsed() < PATIENCE, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Stops the process without ending it (`SIGSTOP`): connections stay open and nothing
+    /// answers, as with a hung server.
+    fn hang(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a hung server go on (`SIGCONT`).
+    fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success(), "kill {signal} {pid}");
     }
 
     fn kill(&mut self) {
@@ -285,4 +303,62 @@ async fn a_stopped_server_gives_errors_not_hangs_and_a_restart_reconnects() {
     assert_eq!(limits.hit("k", window).await.unwrap().count, 1);
     assert_eq!(limits.hit("k", window).await.unwrap().count, 2);
     assert_eq!(cache.get("projects", "x").await.unwrap().value, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_server_opens_the_circuit_and_its_first_answer_closes_it() {
+    let server = Server::start();
+    let redis = server.client();
+    let cache = RedisCache::new(redis.clone());
+    let limits = RedisRateLimitStore::new(redis.clone(), Arc::new(Fresh));
+    let events = RedisEventBus::start(redis.clone());
+    let window = Duration::from_secs(60);
+    let started = Instant::now();
+    while redis.ping().await.is_err() {
+        assert!(started.elapsed() < PATIENCE, "redis-server never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(limits.hit("k", window).await.unwrap().count, 1);
+    assert_eq!(limits.hit("k", window).await.unwrap().count, 2);
+    let before = redis.circuit();
+    assert!(!before.open);
+
+    server.hang();
+    // Each call waits out its timeout until enough have failed in a row; then the circuit
+    // opens. (The outer timeout only guards against a hang.)
+    let guard = Duration::from_secs(5);
+    for _ in 0..FAILURES_TO_OPEN {
+        assert!(!redis.circuit().open);
+        let got = tokio::time::timeout(guard, cache.get("projects", "x")).await;
+        assert!(got.expect("cache hung").is_err());
+    }
+    let open = redis.circuit();
+    assert!(open.open, "{open:?}");
+    assert_eq!(open.opened_total, before.opened_total + 1);
+
+    // While it is open, no call reaches Redis: each fails at once, the fallbacks answer,
+    // and each is counted as skipped.
+    for _ in 0..20 {
+        let err = cache.get("projects", "x").await.unwrap_err();
+        assert!(err.0.contains("circuit is open"), "{}", err.0);
+        // The in-process fallback counts every request as the first.
+        assert_eq!(limits.hit("k", window).await.unwrap().count, 1);
+        events.publish(r#"{"kind":"task.updated"}"#).await.unwrap();
+    }
+    let still = redis.circuit();
+    assert!(still.open);
+    assert_eq!(still.skipped_total, open.skipped_total + 60);
+    assert_eq!(still.opened_total, open.opened_total, "opened once");
+
+    // Redis answers again: the background probe closes the circuit without any call
+    // from here, and calls reach Redis again (the counter it kept goes on).
+    server.resume();
+    let started = Instant::now();
+    while redis.circuit().open {
+        assert!(started.elapsed() < PATIENCE, "the circuit never closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(limits.hit("k", window).await.unwrap().count, 3);
+    assert_eq!(cache.get("projects", "x").await.unwrap().value, None);
+    assert_eq!(redis.circuit().skipped_total, still.skipped_total);
 }

@@ -2,7 +2,7 @@
 
 use formula_app::error::AppError;
 use formula_app::jobs::NewJob;
-use formula_app::ports::{ApiToken, OutboxMail, SessionRecord};
+use formula_app::ports::{ApiToken, CredentialState, OutboxMail, SessionRecord};
 use formula_app::repos::CredentialRepo;
 use formula_domain::audit::AuditEntry;
 use formula_domain::user::User;
@@ -104,6 +104,38 @@ pub(crate) fn insert_mail_stmt(m: &OutboxMail) -> Stmt {
     .bind(m.created_at)
 }
 
+#[derive(sqlx::FromRow)]
+struct CredentialStateRow {
+    id: Uuid,
+    expires_at: Option<OffsetDateTime>,
+    last_seen_at: Option<OffsetDateTime>,
+    user_active: bool,
+}
+
+/// `SELECT {columns} FROM {table} x … WHERE x.id IN (…ids)` with the user's state, the ids
+/// bound one by one (both backends accept a list of `$n`; callers keep it short).
+fn credential_states(columns: &str, table: &str, ids: &[Uuid]) -> Stmt {
+    let mut stmt = Stmt::new(String::new());
+    let placeholders: Vec<String> = ids.iter().map(|id| stmt.arg(*id)).collect();
+    stmt.sql = format!(
+        "SELECT {columns}, u.status = 'active' AS user_active FROM {table} x \
+         JOIN users u ON u.id = x.user_id WHERE x.id IN ({})",
+        placeholders.join(", ")
+    );
+    stmt
+}
+
+impl From<CredentialStateRow> for CredentialState {
+    fn from(r: CredentialStateRow) -> Self {
+        CredentialState {
+            id: r.id,
+            expires_at: r.expires_at,
+            last_seen_at: r.last_seen_at,
+            user_active: r.user_active,
+        }
+    }
+}
+
 #[repo]
 impl CredentialRepo for Db {
     async fn insert_session(&self, s: &SessionRecord) -> DbResult<()> {
@@ -157,6 +189,15 @@ impl CredentialRepo for Db {
             exec!(&mut *tx, stmt)?;
         });
         Ok(())
+    }
+
+    async fn session_states(&self, ids: &[Uuid]) -> DbResult<Vec<CredentialState>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stmt = credential_states("x.id, x.expires_at, x.last_seen_at", "sessions", ids);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, CredentialStateRow, stmt)?);
+        Ok(rows.into_iter().map(CredentialState::from).collect())
     }
 
     async fn delete_session(&self, id: Uuid) -> DbResult<()> {
@@ -263,6 +304,20 @@ impl CredentialRepo for Db {
         let row = on_reader!(self, |pool| fetch_optional!(pool, TokenUserRow, stmt)?);
         row.map(|r| Ok((ApiToken::from(r.token), User::try_from(r.user)?)))
             .transpose()
+    }
+
+    async fn token_states(&self, ids: &[Uuid]) -> DbResult<Vec<CredentialState>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Tokens do not idle out; the typed NULL decodes on both backends.
+        let stmt = credential_states(
+            "x.id, x.expires_at, CAST(NULL AS TIMESTAMPTZ) AS last_seen_at",
+            "api_tokens",
+            ids,
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, CredentialStateRow, stmt)?);
+        Ok(rows.into_iter().map(CredentialState::from).collect())
     }
 
     async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> DbResult<()> {

@@ -80,6 +80,8 @@ pub struct ApiCaller {
     pub user: User,
     /// The session id when authenticated by cookie.
     pub session_id: Option<uuid::Uuid>,
+    /// The API token's id when authenticated by bearer token.
+    pub token_id: Option<uuid::Uuid>,
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
@@ -91,19 +93,22 @@ impl FromRequestParts<AppState> for ApiCaller {
     ) -> Result<Self, Self::Rejection> {
         let mut ctx = request_ctx(parts);
         if let Some(token) = bearer(&parts.headers) {
-            let (actor, user) =
-                state
-                    .services
-                    .authenticate_token(token)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::unauthenticated("the API token is invalid, expired or revoked")
-                    })?;
-            crate::request_log::record_user(&parts.extensions, user.id);
+            let auth = state
+                .services
+                .authenticate_token(token)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unauthenticated("the API token is invalid, expired or revoked")
+                })?;
+            crate::request_log::record_user(&parts.extensions, auth.user.id);
             return Ok(ApiCaller {
-                caller: Caller { actor, ctx },
-                user,
+                caller: Caller {
+                    actor: auth.actor,
+                    ctx,
+                },
+                user: auth.user,
                 session_id: None,
+                token_id: Some(auth.token_id),
             });
         }
         let token = session_cookie(&parts.headers, state).ok_or_else(|| {
@@ -133,6 +138,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             },
             user: auth.user,
             session_id: Some(auth.session_id),
+            token_id: None,
         })
     }
 }

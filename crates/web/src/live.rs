@@ -4,7 +4,11 @@
 //! what it shows through the normal, authorised endpoints, so a stream never leaks data.
 //! Only changes to projects the caller may see are sent (checked once a minute per
 //! project). Events come from this instance's bus, which Redis fans out across instances.
-//! A stream ends when the server starts draining, and the browser reconnects elsewhere.
+//! A stream ends when the server starts draining, and the browser reconnects elsewhere. It
+//! also ends, within seconds and whichever instance serves it, when the session it was opened
+//! with is signed out or expires, its API token is revoked or expires, or its user is
+//! disabled (`formula_app::streams`); reconnecting then fails like any request without
+//! valid credentials.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,6 +19,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use formula_app::context::Caller;
 use formula_app::events::Event;
+use formula_app::streams::{Credential, StreamAccess};
 use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
@@ -33,6 +38,8 @@ struct Listener {
     caller: Caller,
     events: broadcast::Receiver<String>,
     drained: watch::Receiver<bool>,
+    /// Ends the stream when its session or token is no longer in force.
+    access: StreamAccess,
     visible: HashMap<Uuid, (bool, Instant)>,
     /// The first frame tells the client how soon to reconnect.
     greeted: bool,
@@ -62,11 +69,12 @@ impl Listener {
             return Some(SseEvent::default().retry(RETRY).comment("live updates"));
         }
         loop {
-            if *self.drained.borrow() {
+            if *self.drained.borrow() || self.access.has_ended() {
                 return None;
             }
             tokio::select! {
                 _ = self.drained.changed() => return None,
+                () = self.access.ended() => return None,
                 received = self.events.recv() => match received {
                     Ok(json) => {
                         let Ok(event) = serde_json::from_str::<Event>(&json) else {
@@ -89,10 +97,11 @@ impl Listener {
     }
 }
 
-fn stream(state: AppState, caller: Caller) -> Response {
+fn stream(state: AppState, caller: Caller, credential: Credential) -> Response {
     let listener = Listener {
         events: state.services.events.subscribe(),
         drained: state.runtime.drain_signal(),
+        access: state.services.watch_stream(credential),
         state,
         caller,
         visible: HashMap::new(),
@@ -120,7 +129,7 @@ where
 
 /// The browser's stream (signed in with the session cookie).
 pub async fn page_stream(State(state): State<AppState>, page: Page) -> Response {
-    stream(state, page.caller)
+    stream(state, page.caller, Credential::Session(page.session_id))
 }
 
 /// Live updates
@@ -128,7 +137,9 @@ pub async fn page_stream(State(state): State<AppState>, page: Page) -> Response 
 /// A `text/event-stream` of changes to projects the caller may see: events named `change`
 /// with `{kind, project_id, id, version}` as data (e.g. `task.updated`), `resync` when the
 /// client fell behind and should re-fetch what it shows, and a comment every 15 seconds.
-/// Re-fetch the changed records through the normal endpoints.
+/// Re-fetch the changed records through the normal endpoints. The stream ends within seconds
+/// when the token or session it was opened with is revoked, signed out or expires, or its
+/// user is disabled.
 #[utoipa::path(
     get,
     path = "/events",
@@ -136,5 +147,13 @@ pub async fn page_stream(State(state): State<AppState>, page: Page) -> Response 
     responses((status = 200, description = "The event stream", content_type = "text/event-stream"))
 )]
 pub async fn api_stream(State(state): State<AppState>, caller: ApiCaller) -> Response {
-    stream(state, caller.caller)
+    let credential = match (caller.token_id, caller.session_id) {
+        (Some(token), _) => Credential::Token(token),
+        (None, Some(session)) => Credential::Session(session),
+        (None, None) => {
+            return crate::error::ApiError::unauthenticated("sign in, or send an API token")
+                .into_response();
+        }
+    };
+    stream(state, caller.caller, credential)
 }

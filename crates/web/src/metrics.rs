@@ -389,6 +389,26 @@ impl Metrics {
             );
         }
         self.cache_requests.render(&mut out);
+        if let Some(c) = scrape.redis_circuit {
+            gauge(
+                &mut out,
+                "redis_circuit_open",
+                "1 while Redis's circuit breaker is open (Redis not called, fallbacks answer), else 0.",
+                &[(&[], if c.open { 1.0 } else { 0.0 })],
+            );
+            counter(
+                &mut out,
+                "redis_circuit_opened_total",
+                "Times Redis's circuit breaker opened after repeated failures.",
+                c.opened_total,
+            );
+            counter(
+                &mut out,
+                "redis_calls_skipped_total",
+                "Redis calls answered by their fallback at once because the circuit was open.",
+                c.skipped_total,
+            );
+        }
         if let Some(n) = scrape.active_sessions {
             gauge(
                 &mut out,
@@ -438,6 +458,8 @@ pub struct Scrape {
     pub jobs: Option<[i64; 5]>,
     /// The newest backup, when `BACKUP_DIR/LATEST` names one that exists.
     pub backup: Option<BackupStatus>,
+    /// Redis's circuit breaker, when `REDIS_URL` is set.
+    pub redis_circuit: Option<formula_app::health::Circuit>,
 }
 
 /// The newest backup archive, from file metadata only.
@@ -497,6 +519,12 @@ fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     let help = help.replace('\\', "\\\\").replace('\n', "\\n");
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A counter without labels whose value is read at scrape time.
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    header(out, name, help, "counter");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, series: &[(&[(&str, &str)], f64)]) {
@@ -608,6 +636,28 @@ mod tests {
             m.render(&Scrape::default())
                 .contains("rate_limit_rejections_total{limiter=\"odd\\\"name\"} 1\n")
         );
+    }
+
+    #[test]
+    fn the_redis_circuit_renders_only_with_redis() {
+        let m = Metrics::new();
+        assert!(!m.render(&Scrape::default()).contains("redis_circuit"));
+        let scrape = Scrape {
+            redis_circuit: Some(formula_app::health::Circuit {
+                open: true,
+                opened_total: 2,
+                skipped_total: 41,
+            }),
+            ..Scrape::default()
+        };
+        let text = m.render(&scrape);
+        for line in [
+            "# TYPE redis_circuit_open gauge\nredis_circuit_open 1\n",
+            "# TYPE redis_circuit_opened_total counter\nredis_circuit_opened_total 2\n",
+            "# TYPE redis_calls_skipped_total counter\nredis_calls_skipped_total 41\n",
+        ] {
+            assert!(text.contains(line), "{line}");
+        }
     }
 
     #[test]

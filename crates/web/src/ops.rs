@@ -129,7 +129,8 @@ pub struct DatabaseCheck {
     pub latency_ms: Option<f64>,
 }
 
-/// The Redis check: `disabled` without `REDIS_URL`, else one `PING`.
+/// The Redis check: `disabled` without `REDIS_URL`; `fail` without a `PING` while the
+/// circuit breaker is open; else one `PING`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RedisCheck {
     pub status: CheckStatus,
@@ -137,6 +138,29 @@ pub struct RedisCheck {
     pub latency_ms: Option<f64>,
     /// Whether a failure fails readiness (`REDIS_REQUIRED`) or only degrades it.
     pub required: bool,
+    /// The circuit breaker in front of Redis (absent without `REDIS_URL`): `open` after
+    /// repeated failures, while Redis is not called at all and the fallbacks answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit: Option<CircuitState>,
+}
+
+/// The state of Redis's circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Calls go to Redis.
+    Closed,
+    /// Calls fail at once without Redis; a background probe closes it when Redis answers.
+    Open,
+}
+
+impl CircuitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+        }
+    }
 }
 
 /// Free space on the filesystem holding `DATA_DIR`.
@@ -254,16 +278,37 @@ async fn redis_check(state: &AppState) -> RedisCheck {
             status: CheckStatus::Disabled,
             latency_ms: None,
             required,
+            circuit: None,
         };
     };
+    let circuit = redis.circuit();
+    if circuit.is_some_and(|c| c.open) {
+        // Redis failed repeatedly and its probe has not had an answer yet: no need to wait
+        // for another timeout to know.
+        return RedisCheck {
+            status: CheckStatus::Fail,
+            latency_ms: None,
+            required,
+            circuit: Some(CircuitState::Open),
+        };
+    }
     let started = Instant::now();
     let outcome = tokio::time::timeout(state.web.ops.db_timeout, redis.ping()).await;
     let latency = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    // As it is after this ping (a failure may have been the one that opened it).
+    let circuit = redis.circuit().map(|c| {
+        if c.open {
+            CircuitState::Open
+        } else {
+            CircuitState::Closed
+        }
+    });
     match outcome {
         Ok(Ok(())) => RedisCheck {
             status: CheckStatus::Ok,
             latency_ms: Some(latency),
             required,
+            circuit,
         },
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: the Redis check failed");
@@ -271,6 +316,7 @@ async fn redis_check(state: &AppState) -> RedisCheck {
                 status: CheckStatus::Fail,
                 latency_ms: None,
                 required,
+                circuit,
             }
         }
         Err(_) => {
@@ -279,6 +325,7 @@ async fn redis_check(state: &AppState) -> RedisCheck {
                 status: CheckStatus::Fail,
                 latency_ms: None,
                 required,
+                circuit,
             }
         }
     }
@@ -416,6 +463,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         pool_wait,
         jobs,
         backup,
+        redis_circuit: state.redis.as_ref().and_then(|r| r.circuit()),
     };
     let body = state.runtime.metrics.render(&scrape);
     (

@@ -40,6 +40,20 @@ pub struct ApiToken {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
+/// What decides whether a session or API token is still in force, read without touching it
+/// (for open live-update streams, see `crate::streams`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialState {
+    /// The session's or token's id.
+    pub id: Uuid,
+    /// Absolute expiry (always set for sessions; `None` for a token without one).
+    pub expires_at: Option<OffsetDateTime>,
+    /// Last use of a session (sessions end after being idle); `None` for tokens.
+    pub last_seen_at: Option<OffsetDateTime>,
+    /// Whether its user is active (not disabled).
+    pub user_active: bool,
+}
+
 /// An email as queued for delivery; also the admin-visible outbox when no SMTP is configured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxMail {
@@ -104,6 +118,9 @@ pub trait CredentialRepo: Send + Sync {
     /// The session with this token hash and its user, whatever their state (the caller checks expiry and status).
     async fn session_by_hash(&self, token_hash: &str) -> AppResult<Option<(SessionRecord, User)>>;
     async fn touch_session(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    /// Of the sessions `ids`, those that still exist, each with what decides whether it is in
+    /// force (one query, nothing touched).
+    async fn session_states(&self, ids: &[Uuid]) -> AppResult<Vec<CredentialState>>;
     async fn delete_session(&self, id: Uuid) -> AppResult<()>;
     /// Removes sessions past their expiry (and one-time messages past theirs); returns how
     /// many sessions.
@@ -134,6 +151,8 @@ pub trait CredentialRepo: Send + Sync {
     async fn list_tokens(&self, user_id: Uuid) -> AppResult<Vec<ApiToken>>;
     async fn token_by_hash(&self, token_hash: &str) -> AppResult<Option<(ApiToken, User)>>;
     async fn touch_token(&self, id: Uuid, at: OffsetDateTime) -> AppResult<()>;
+    /// Of the API tokens `ids`, those that still exist, likewise.
+    async fn token_states(&self, ids: &[Uuid]) -> AppResult<Vec<CredentialState>>;
     /// Deletes the user's token; `false` if there was none with that id.
     async fn delete_token(
         &self,

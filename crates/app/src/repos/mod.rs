@@ -15,7 +15,9 @@ mod projects;
 
 use async_trait::async_trait;
 
-pub use accounts::{ApiToken, CredentialRepo, OutboxMail, SessionRecord, UserRepo};
+pub use accounts::{
+    ApiToken, CredentialRepo, CredentialState, OutboxMail, SessionRecord, UserRepo,
+};
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,

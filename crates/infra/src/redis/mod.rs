@@ -3,21 +3,27 @@
 //!
 //! Every call is bounded by a short timeout and fails rather than waits: callers fall back
 //! (rate limits count in process, the cache is bypassed), so a Redis outage slows nothing.
-//! After a timeout, commands fail at once for a second instead of each waiting again.
-//! The connection reconnects on its own (`ConnectionManager`). Keys start with
-//! [`PREFIX`]; only single-key commands and scripts are used (never `KEYS`, `FLUSH*` or
-//! `CONFIG`), so a Redis shared with other applications is safe.
+//! A circuit breaker keeps a hung Redis from costing every request its timeout: after
+//! [`FAILURES_TO_OPEN`] failed calls in a row the circuit opens, and calls fail at once
+//! without touching Redis (callers use their fallbacks). While open, a background probe
+//! sends one `PING` every [`PROBE_EVERY`]; the first answer closes the circuit. The
+//! connection reconnects on its own (`ConnectionManager`). Keys start with [`PREFIX`]; only
+//! single-key commands and scripts are used (never `KEYS`, `FLUSH*` or `CONFIG`), so a
+//! Redis shared with other applications is safe.
 
 mod cache;
 mod events;
 mod lease;
 mod rate_limit;
 
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use formula_app::health::Circuit;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, FromRedisValue};
+use redis::{Client, Cmd, ErrorKind, FromRedisValue};
 
 pub use cache::RedisCache;
 pub use events::{CHANNEL, RedisEventBus};
@@ -28,11 +34,13 @@ pub use rate_limit::RedisRateLimitStore;
 pub const PREFIX: &str = "formula_pm:";
 /// How long one command may take before the caller goes on without Redis.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
-/// After a command timed out, how long commands fail at once instead of each waiting for
-/// the timeout (an unreachable host would otherwise add the timeout to every request).
-const PAUSE_AFTER_TIMEOUT: Duration = Duration::from_secs(1);
+/// Failed calls in a row (timeouts, refused or dropped connections) that open the circuit.
+pub const FAILURES_TO_OPEN: u32 = 3;
+/// How often the background probe tries Redis while the circuit is open.
+pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 
-/// A Redis failure (unreachable, timed out, or refused the command).
+/// A Redis failure (unreachable, timed out, refused the command, or not called because
+/// the circuit is open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisError(pub String);
 
@@ -44,14 +52,34 @@ impl std::fmt::Display for RedisError {
 
 impl std::error::Error for RedisError {}
 
-/// A connection to Redis, shared by every adapter; cheap to clone.
+/// A connection to Redis, shared by every adapter; cheap to clone (clones share the
+/// connection and the circuit).
 #[derive(Clone)]
 pub struct Redis {
     client: Client,
     manager: ConnectionManager,
     timeout: Duration,
-    /// Until when commands fail at once (see [`PAUSE_AFTER_TIMEOUT`]).
-    paused_until: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    breaker: Arc<Breaker>,
+}
+
+/// The circuit breaker, shared by every clone of one [`Redis`].
+#[derive(Default)]
+struct Breaker {
+    /// Calls that failed in a row; any answer resets it.
+    failures: AtomicU32,
+    open: AtomicBool,
+    /// Times the circuit opened.
+    opened: AtomicU64,
+    /// Calls failed at once because the circuit was open.
+    skipped: AtomicU64,
+}
+
+/// How a call ended, for the breaker.
+enum Outcome {
+    /// Redis answered (even with an error reply, e.g. a script error).
+    Answered,
+    /// No answer: timed out, or the connection failed.
+    Failed,
 }
 
 impl Redis {
@@ -72,39 +100,70 @@ impl Redis {
             client,
             manager,
             timeout,
-            paused_until: std::sync::Arc::default(),
+            breaker: Arc::default(),
         })
     }
 
-    /// Runs one command within the timeout; fails at once for a moment after a timeout.
+    /// Runs one command within the timeout; fails at once while the circuit is open.
     pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisError> {
-        let paused = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-        if paused.is_some_and(|until| std::time::Instant::now() < until) {
+        if self.breaker.open.load(Ordering::SeqCst) {
+            self.breaker.skipped.fetch_add(1, Ordering::Relaxed);
             return Err(RedisError(
-                "paused after a timeout; trying again shortly".to_owned(),
+                "not called: the circuit is open after repeated failures".to_owned(),
             ));
         }
         self.query_now(cmd).await
     }
 
-    /// Runs one command within the timeout, paused or not.
+    /// Runs one command within the timeout, open circuit or not, and tells the breaker
+    /// how it went.
     async fn query_now<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisError> {
-        let mut conn = self.manager.clone();
-        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => {
-                // Redis answers (e.g. the readiness ping): no reason to keep pausing.
-                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                Ok(v)
-            }
-            Ok(Err(e)) => Err(RedisError(e.to_string())),
-            Err(_) => {
-                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(std::time::Instant::now() + PAUSE_AFTER_TIMEOUT);
-                Err(RedisError(format!(
-                    "no answer within {} ms",
-                    self.timeout.as_millis()
-                )))
-            }
+        let (result, outcome) = run(&self.manager, self.timeout, cmd).await;
+        match outcome {
+            Outcome::Answered => self.close(),
+            Outcome::Failed => self.failed(),
+        }
+        result
+    }
+
+    /// Counts a failed call; the one that reaches [`FAILURES_TO_OPEN`] opens the circuit
+    /// and starts the probe.
+    fn failed(&self) {
+        let failures = self.breaker.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        if failures >= FAILURES_TO_OPEN
+            && self
+                .breaker
+                .open
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            self.breaker.opened.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                failures,
+                probe_every_ms = PROBE_EVERY.as_millis() as u64,
+                "Redis circuit open: Redis is not called until it answers a probe; \
+                 rate limits count per instance and the cache is bypassed meanwhile"
+            );
+            tokio::spawn(probe(
+                self.manager.clone(),
+                self.timeout,
+                Arc::downgrade(&self.breaker),
+            ));
+        }
+    }
+
+    /// Redis answered: the failure count starts over and the circuit closes.
+    fn close(&self) {
+        close(&self.breaker);
+    }
+
+    /// Whether the circuit is open, how often it opened and how many calls it answered
+    /// at once.
+    pub fn circuit(&self) -> Circuit {
+        Circuit {
+            open: self.breaker.open.load(Ordering::SeqCst),
+            opened_total: self.breaker.opened.load(Ordering::Relaxed),
+            skipped_total: self.breaker.skipped.load(Ordering::Relaxed),
         }
     }
 
@@ -125,8 +184,8 @@ impl Redis {
         &self.client
     }
 
-    /// One `PING` round trip within the timeout (never paused: readiness must see the
-    /// moment Redis answers again).
+    /// One `PING` round trip within the timeout, even while the circuit is open (an
+    /// answer closes it).
     pub async fn ping(&self) -> Result<(), RedisError> {
         let reply: String = self.query_now(&redis::cmd("PING")).await?;
         if reply == "PONG" {
@@ -137,10 +196,80 @@ impl Redis {
     }
 }
 
+/// Runs `cmd` within `timeout`: the result, and whether Redis answered at all.
+async fn run<T: FromRedisValue>(
+    manager: &ConnectionManager,
+    timeout: Duration,
+    cmd: &Cmd,
+) -> (Result<T, RedisError>, Outcome) {
+    let mut conn = manager.clone();
+    match tokio::time::timeout(timeout, cmd.query_async::<T>(&mut conn)).await {
+        Ok(Ok(v)) => (Ok(v), Outcome::Answered),
+        Ok(Err(e)) => {
+            // An error reply (or a reply of another type) is an answer; an I/O failure,
+            // a refused connection or a failed handshake is not.
+            let answered = matches!(
+                e.kind(),
+                ErrorKind::Server(_)
+                    | ErrorKind::Extension
+                    | ErrorKind::UnexpectedReturnType
+                    | ErrorKind::Parse
+            );
+            let outcome = if answered {
+                Outcome::Answered
+            } else {
+                Outcome::Failed
+            };
+            (Err(RedisError(e.to_string())), outcome)
+        }
+        Err(_) => (
+            Err(RedisError(format!(
+                "no answer within {} ms",
+                timeout.as_millis()
+            ))),
+            Outcome::Failed,
+        ),
+    }
+}
+
+fn close(breaker: &Breaker) {
+    breaker.failures.store(0, Ordering::SeqCst);
+    if breaker
+        .open
+        .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        tracing::info!("Redis answers again: circuit closed");
+    }
+}
+
+/// While the circuit is open: one `PING` every [`PROBE_EVERY`] until Redis answers, which
+/// closes it. Ends when the circuit closed otherwise or every [`Redis`] is gone.
+async fn probe(manager: ConnectionManager, timeout: Duration, breaker: Weak<Breaker>) {
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        let Some(breaker) = breaker.upgrade() else {
+            return;
+        };
+        if !breaker.open.load(Ordering::SeqCst) {
+            return;
+        }
+        let (result, outcome) = run::<String>(&manager, timeout, &redis::cmd("PING")).await;
+        if matches!(outcome, Outcome::Answered) && result.is_ok() {
+            close(&breaker);
+            return;
+        }
+    }
+}
+
 #[async_trait]
 impl formula_app::ports::Ping for Redis {
     async fn ping(&self) -> Result<(), String> {
         Redis::ping(self).await.map_err(|e| e.0)
+    }
+
+    fn circuit(&self) -> Option<Circuit> {
+        Some(Redis::circuit(self))
     }
 }
 

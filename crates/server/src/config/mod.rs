@@ -489,6 +489,7 @@ impl Config {
             product_name: "Formula PM".to_owned(),
             scope_units: self.scope_units.clone(),
             review_overdue_days: i64::from(self.review_overdue_days),
+            stream_recheck: formula_app::config::STREAM_RECHECK,
         }
     }
 

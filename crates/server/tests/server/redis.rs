@@ -1,7 +1,8 @@
 //! Several real `formula-pm serve` instances sharing one real `redis-server` (started here
 //! on a free loopback port, without persistence): one login rate limit across instances,
 //! no failed request while Redis stops, readiness `degraded` then `ok` again after Redis
-//! restarts (without restarting the app), and the dashboard cache invalidated by writes.
+//! restarts (without restarting the app), the dashboard cache invalidated by writes, and
+//! live-update streams ended on one instance when access ends on another.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -103,7 +104,9 @@ impl App {
         ));
         fs::create_dir_all(&dir).unwrap();
         if admin {
-            let out = command(&dir, &[("ADMIN_PASSWORD", PASSWORD)])
+            let mut admin_env = vec![("ADMIN_PASSWORD", PASSWORD)];
+            admin_env.extend(env.iter().filter(|(k, _)| *k == "DATABASE_URL"));
+            let out = command(&dir, &admin_env)
                 .args(["create-admin", "--email", EMAIL, "--name", "Admin"])
                 .output()
                 .unwrap();
@@ -198,8 +201,12 @@ fn call(
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .new_agent();
-    let mut resp = if method == "GET" {
-        let mut r = agent.get(url);
+    let mut resp = if method == "GET" || method == "DELETE" {
+        let mut r = if method == "GET" {
+            agent.get(url)
+        } else {
+            agent.delete(url)
+        };
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
@@ -273,8 +280,21 @@ fn dashboard_projects(app: &App, auth: &str) -> i64 {
         .sum()
 }
 
+/// The value of the unlabelled series `name` on `/metrics` (0 when absent).
+fn metric(app: &App, name: &str) -> u64 {
+    series(app, &format!("{name} "))
+}
+
 /// The value of `cache_requests_total{result="<result>"}` on `/metrics` (0 when absent).
 fn cache_requests(app: &App, result: &str) -> u64 {
+    series(
+        app,
+        &format!("cache_requests_total{{result=\"{result}\"}} "),
+    )
+}
+
+/// The value of the series whose line starts with `prefix` on `/metrics` (0 when absent).
+fn series(app: &App, prefix: &str) -> u64 {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -287,9 +307,8 @@ fn cache_requests(app: &App, result: &str) -> u64 {
         .body_mut()
         .read_to_string()
         .unwrap();
-    let prefix = format!("cache_requests_total{{result=\"{result}\"}} ");
     text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
+        .find_map(|l| l.strip_prefix(prefix))
         .map_or(0, |v| v.trim().parse().unwrap())
 }
 
@@ -425,12 +444,20 @@ fn a_redis_outage_fails_no_request_and_readiness_recovers_on_its_own() {
         json!([]),
         "an optional Redis fails nothing"
     );
+    // The failures opened the circuit: Redis is left alone until a probe gets an answer.
+    assert_eq!(body["checks"]["redis"]["circuit"], "open", "{body}");
+    assert_eq!(metric(&app, "redis_circuit_open"), 1);
+    assert!(metric(&app, "redis_circuit_opened_total") >= 1);
+    let skipped = metric(&app, "redis_calls_skipped_total");
     // Writes still succeed and are visible (the cache is bypassed).
     assert_eq!(dashboard_projects(&app, &auth), 1);
+    assert!(metric(&app, "redis_calls_skipped_total") > skipped);
 
     redis.restart();
     let body = app.wait_readiness("ok", |status, body| status == 200 && body["status"] == "ok");
     assert_eq!(body["checks"]["redis"]["status"], "ok", "{body}");
+    assert_eq!(body["checks"]["redis"]["circuit"], "closed", "{body}");
+    assert_eq!(metric(&app, "redis_circuit_open"), 0);
     assert_eq!(dashboard_projects(&app, &auth), 1);
 }
 
@@ -450,4 +477,124 @@ fn a_required_redis_that_is_down_fails_readiness() {
     assert_eq!(body["checks"]["redis"]["required"], true, "{body}");
     redis.restart();
     app.wait_readiness("ok", |status, body| status == 200 && body["status"] == "ok");
+}
+
+/// A live-update stream read on a thread of its own: reports when it opened and when the
+/// server ended it.
+struct LiveStream {
+    events: std::sync::mpsc::Receiver<Result<&'static str, String>>,
+}
+
+impl LiveStream {
+    /// Opens `url` with `headers` and waits for its first frame.
+    fn open(url: &str, headers: &[(&str, &str)]) -> LiveStream {
+        use std::io::BufRead;
+        // No overall timeout: the stream is meant to stay open until the server ends it.
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .build()
+            .new_agent();
+        let mut req = agent.get(url).header("accept", "text/event-stream");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.call().unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(resp.into_body().into_reader()).lines();
+            let mut greeted = false;
+            for line in lines.by_ref() {
+                match line {
+                    Ok(l) if !greeted && l.contains("live updates") => {
+                        greeted = true;
+                        let _ = tx.send(Ok("open"));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(Ok("ended"));
+        });
+        let stream = LiveStream { events };
+        assert_eq!(stream.next(), Ok("open"), "{url}");
+        stream
+    }
+
+    fn next(&self) -> Result<&'static str, String> {
+        self.events
+            .recv_timeout(BOUND)
+            .unwrap_or_else(|_| panic!("the stream stayed open"))
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(
+            self.events.try_recv(),
+            Err(std::sync::mpsc::TryRecvError::Empty)
+        )
+    }
+}
+
+#[test]
+fn streams_end_when_access_ends_on_another_instance() {
+    let redis = RedisServer::start();
+    let db = crate::pg::Database::create();
+    let (redis_url, db_url) = (redis.url(), db.url.clone());
+    let env = [
+        ("REDIS_URL", redis_url.as_str()),
+        ("DATABASE_URL", db_url.as_str()),
+    ];
+    let a = App::start("streams-a", true, &env);
+    let b = App::start("streams-b", false, &env);
+
+    // Signed in on A: a browser session and an API token, both valid on either instance.
+    let (status, me, cookies) = call(
+        "POST",
+        &a.url("/api/v1/auth/login"),
+        &[],
+        Some(json!({"email": EMAIL, "password": PASSWORD})),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "login: {me}");
+    let cookie = cookies.join("; ");
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let session = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let (status, token, _) = call(
+        "POST",
+        &a.url("/api/v1/me/tokens"),
+        &session,
+        Some(json!({"name": "streams"})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "token: {token}");
+    let bearer = format!("Bearer {}", token["secret"].as_str().unwrap());
+    let token_id = token["token"]["id"].as_str().unwrap();
+
+    let by_token = LiveStream::open(&a.url("/api/v1/events"), &[("authorization", &bearer)]);
+    let by_session = LiveStream::open(&a.url("/events"), &[("cookie", &cookie)]);
+
+    // The token is revoked on B: its stream on A ends; the session's stream does not.
+    let (status, body, _) = call(
+        "DELETE",
+        &b.url(&format!("/api/v1/me/tokens/{token_id}")),
+        &session,
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 204, "revoke: {body}");
+    assert_eq!(by_token.next(), Ok("ended"), "{}", a.log());
+    assert!(by_session.is_open());
+
+    // Signing out on B ends the browser stream on A.
+    let logout = b.url("/api/v1/auth/logout");
+    let (status, body, _) = call("POST", &logout, &session, Some(json!({}))).unwrap();
+    assert_eq!(status, 204, "sign out: {body}");
+    assert_eq!(by_session.next(), Ok("ended"), "{}", a.log());
+
+    drop((a, b));
+    db.drop_now();
 }

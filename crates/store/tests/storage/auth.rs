@@ -1,7 +1,7 @@
 //! What signing in keeps: sessions, API tokens and password-reset tokens.
 
 use formula_app::error::AppError;
-use formula_app::ports::{ApiToken, SessionRecord};
+use formula_app::ports::{ApiToken, CredentialState, SessionRecord};
 use formula_app::query::AuditQuery;
 use formula_app::repos::prelude::*;
 use formula_domain::user::{Role, User, UserStatus};
@@ -58,6 +58,74 @@ pub async fn sessions_are_stored_found_and_expired(db: &Db) {
     db.delete_session(live.id)
         .await
         .expect("deleting twice is harmless");
+}
+
+pub async fn credential_states_are_read_without_touching(db: &Db) {
+    let admin = add_user(db, "cs-admin@example.com", "Admin", Role::Admin).await;
+    let u = add_user(db, "cs@example.com", "Cas", Role::Designer).await;
+    let live = session(&u, "cs-live", days(1));
+    let old = session(&u, "cs-old", -days(1));
+    db.insert_session(&live).await.unwrap();
+    db.insert_session(&old).await.unwrap();
+    let token = |expires_at| ApiToken {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        name: "CI".into(),
+        prefix: "fpm_abcdef".into(),
+        created_at: now(),
+        expires_at,
+        last_used_at: Some(now()),
+    };
+    let (lasting, expiring) = (token(None), token(Some(now() + days(3))));
+    for (t, hash) in [(&lasting, "cs-t1"), (&expiring, "cs-t2")] {
+        let entry = f::audit(Some(&u), "create", "api_token", t.id, "CI");
+        db.insert_token(t, hash, &entry).await.unwrap();
+    }
+    assert!(db.session_states(&[]).await.unwrap().is_empty());
+    assert!(db.token_states(&[]).await.unwrap().is_empty());
+
+    let gone = Uuid::now_v7();
+    let mut sessions = db.session_states(&[live.id, gone, old.id]).await.unwrap();
+    sessions.sort_by_key(|s| s.id);
+    let state = |s: &SessionRecord| CredentialState {
+        id: s.id,
+        expires_at: Some(s.expires_at),
+        last_seen_at: Some(s.last_seen_at),
+        user_active: true,
+    };
+    assert_eq!(
+        sessions,
+        vec![state(&live), state(&old)],
+        "unknown ids are left out"
+    );
+    let mut tokens = db
+        .token_states(&[expiring.id, lasting.id, gone])
+        .await
+        .unwrap();
+    tokens.sort_by_key(|t| t.id);
+    let state = |t: &ApiToken| CredentialState {
+        id: t.id,
+        expires_at: t.expires_at,
+        last_seen_at: None,
+        user_active: true,
+    };
+    assert_eq!(tokens, vec![state(&lasting), state(&expiring)]);
+    // Reading is no use: the session's last use is unchanged.
+    let (found, _) = db.session_by_hash("cs-live").await.unwrap().unwrap();
+    assert_eq!(found.last_seen_at, live.last_seen_at);
+
+    // A disabled user's credentials are gone with the disabling; one added later (as a
+    // race could) reads as not active.
+    let mut next = u.clone();
+    next.status = UserStatus::Disabled;
+    let entry = f::audit(Some(&admin), "update", "user", u.id, "cs");
+    db.update_user(&next, 1, &entry).await.unwrap();
+    assert!(db.session_states(&[live.id]).await.unwrap().is_empty());
+    let late = session(&u, "cs-late", days(1));
+    db.insert_session(&late).await.unwrap();
+    let states = db.session_states(&[late.id]).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert!(!states[0].user_active);
 }
 
 pub async fn active_sessions_are_counted_until_they_expire(db: &Db) {
@@ -501,6 +569,7 @@ pub async fn session_flashes_are_taken_once_and_go_with_their_session(db: &Db) {
 }
 
 both_backends! {
+    credential_states_are_read_without_touching,
     a_password_reset_revokes_every_api_token,
     a_password_change_revokes_api_tokens_when_asked,
     disabled_users_keep_no_api_tokens,

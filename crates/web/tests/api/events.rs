@@ -1,10 +1,13 @@
 //! Change events: every project or task write that commits announces itself on the event
 //! bus (ids and versions only); a refused write announces nothing.
 
+use std::sync::Arc;
+
+use formula_app::AppConfig;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
-use crate::support::{TestApp, id_of};
+use crate::support::{Auth, PASSWORD, TestApp, id_of};
 
 /// The events published so far, parsed.
 fn drain(rx: &mut tokio::sync::broadcast::Receiver<String>) -> Vec<Value> {
@@ -151,4 +154,160 @@ async fn the_live_stream_sends_changes_only_for_visible_projects() {
         )
     );
     assert!(!frame.contains("Shop drawings"), "ids only, never data");
+}
+
+/// Bounds every wait for a stream to end; it normally ends within milliseconds.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Opens a live-update stream at `path` (`/api/v1/events` or `/events`) and returns its body.
+async fn open_stream(app: &TestApp, path: &str, auth: &Auth) -> axum::body::Body {
+    use tower::ServiceExt;
+    let req = TestApp::build(
+        axum::http::Method::GET,
+        path,
+        auth,
+        &[("accept", "text/event-stream")],
+        None,
+        false,
+    );
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    resp.into_body()
+}
+
+/// Reads `body` until the server ends the stream; fails if it is still open after
+/// [`PATIENCE`].
+async fn ends(body: &mut axum::body::Body, what: &str) {
+    use http_body_util::BodyExt;
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            frame.expect("a frame");
+        }
+    };
+    tokio::time::timeout(PATIENCE, read)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the stream stayed open"));
+}
+
+/// Creates an API token for the caller of `auth` through the API: `(bearer, token id)`.
+async fn new_token(app: &TestApp, auth: &Auth, body: Value) -> (Auth, String) {
+    let created = app.post("/api/v1/me/tokens", auth, body).await.expect(201);
+    let created = created.json();
+    (
+        Auth::Bearer(created["secret"].as_str().unwrap().to_owned()),
+        created["token"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A change every stream of `admin` may see: a new client and project.
+async fn some_change(app: &TestApp, admin: &crate::support::TestUser, name: &str) {
+    let client = app.client(&admin.auth, name).await;
+    app.project(&admin.auth, name, &client, &admin.id()).await;
+}
+
+#[tokio::test]
+async fn revoking_an_api_token_ends_its_open_stream_and_no_other() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let (kept, _) = new_token(&app, &admin.auth, json!({"name": "kept"})).await;
+    let (revoked, revoked_id) = new_token(&app, &admin.auth, json!({"name": "revoked"})).await;
+    let mut kept_stream = open_stream(&app, "/api/v1/events", &kept).await;
+    let mut revoked_stream = open_stream(&app, "/api/v1/events", &revoked).await;
+
+    app.delete(&format!("/api/v1/me/tokens/{revoked_id}"), &admin.auth)
+        .await
+        .expect(204);
+    ends(&mut revoked_stream, "the revoked token's stream").await;
+    // Reconnecting is refused like any call with the revoked token.
+    app.get("/api/v1/events", &revoked)
+        .await
+        .problem(401, "unauthenticated");
+
+    // The other token's stream is in force and still delivers.
+    assert_eq!(app.services.end_streams_out_of_force().await.unwrap(), 0);
+    some_change(&app, &admin, "Alpha Hotels").await;
+    frame_with(&mut kept_stream, "change").await;
+    assert_eq!(app.services.open_streams(), 1);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_sessions_browser_stream_and_no_other() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let (signed_out, _) = app.login("admin@example.com", PASSWORD).await;
+    let (other, _) = app.login("admin@example.com", PASSWORD).await;
+    let mut signed_out_stream = open_stream(&app, "/events", &signed_out).await;
+    let mut other_stream = open_stream(&app, "/events", &other).await;
+
+    app.post("/api/v1/auth/logout", &signed_out, json!({}))
+        .await
+        .expect(204);
+    ends(&mut signed_out_stream, "the signed-out session's stream").await;
+
+    assert_eq!(app.services.end_streams_out_of_force().await.unwrap(), 0);
+    some_change(&app, &admin, "Alpha Hotels").await;
+    frame_with(&mut other_stream, "change").await;
+}
+
+#[tokio::test]
+async fn an_expired_session_or_token_ends_its_stream() {
+    use formula_app::ports::FixedClock;
+    let start = time::OffsetDateTime::now_utc();
+    let clock = Arc::new(FixedClock::new(start));
+    let config = AppConfig {
+        // Expiry is nobody's action: only the periodic check sees it.
+        stream_recheck: std::time::Duration::from_millis(50),
+        ..AppConfig::default()
+    };
+    let idle = config.session_idle;
+    let app = TestApp::with_config(config, Some(clock.clone())).await;
+    let admin = app.admin().await;
+    let (session, _) = app.login("admin@example.com", PASSWORD).await;
+    let (token, _) = new_token(
+        &app,
+        &admin.auth,
+        json!({"name": "one day", "expires_in_days": 1}),
+    )
+    .await;
+    let mut session_stream = open_stream(&app, "/events", &session).await;
+    let mut token_stream = open_stream(&app, "/api/v1/events", &token).await;
+
+    // The session idles out (the open stream is no use of it); the token is still valid.
+    clock.set(start + idle + time::Duration::minutes(1));
+    ends(&mut session_stream, "the idle session's stream").await;
+    assert_eq!(app.services.end_streams_out_of_force().await.unwrap(), 0);
+    assert_eq!(app.services.open_streams(), 1);
+
+    clock.set(start + time::Duration::days(2));
+    ends(&mut token_stream, "the expired token's stream").await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_streams_and_no_one_elses() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let (session, _) = app.login("paula.manager@example.com", PASSWORD).await;
+    let mut by_token = open_stream(&app, "/api/v1/events", &pm.auth).await;
+    let mut by_session = open_stream(&app, "/events", &session).await;
+    let mut admins = open_stream(&app, "/api/v1/events", &admin.auth).await;
+
+    let path = format!("/api/v1/users/{}", pm.id());
+    let version = app.get(&path, &admin.auth).await.expect(200).json()["version"].clone();
+    app.patch(
+        &path,
+        &admin.auth,
+        json!({"status": "disabled", "version": version}),
+    )
+    .await
+    .expect(200);
+    ends(&mut by_token, "the disabled user's token stream").await;
+    ends(&mut by_session, "the disabled user's browser stream").await;
+
+    assert_eq!(app.services.end_streams_out_of_force().await.unwrap(), 0);
+    some_change(&app, &admin, "Alpha Hotels").await;
+    frame_with(&mut admins, "change").await;
 }

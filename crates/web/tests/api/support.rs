@@ -149,6 +149,22 @@ impl TestApp {
 
     /// An application with these web settings (rate limits, CORS, …).
     pub async fn with_web(web: WebConfig) -> TestApp {
+        TestApp::with_parts(web, AppConfig::default(), None).await
+    }
+
+    /// An application with these use-case settings, reading the time from `clock` when given.
+    pub async fn with_config(
+        config: AppConfig,
+        clock: Option<Arc<dyn formula_app::ports::Clock>>,
+    ) -> TestApp {
+        TestApp::with_parts(WebConfig::default(), config, clock).await
+    }
+
+    async fn with_parts(
+        web: WebConfig,
+        config: AppConfig,
+        clock: Option<Arc<dyn formula_app::ports::Clock>>,
+    ) -> TestApp {
         let dir = TempDir::new();
         let db = formula_store::open(None, &dir.0).await.expect("open store");
         db.migrate().await.expect("migrate");
@@ -156,12 +172,11 @@ impl TestApp {
         let (files, spool) = (dir.0.join("uploads"), dir.0.join("uploads-tmp"));
         let blobs = formula_infra::blobs::LocalBlobs::open(files.clone(), spool.clone())
             .expect("uploads folder");
-        let services = Services::new(
-            db.clone(),
-            Arc::new(formula_app::mail::NoMailer),
-            AppConfig::default(),
-        )
-        .with_blobs(Arc::new(blobs));
+        let mut services = Services::new(db.clone(), Arc::new(formula_app::mail::NoMailer), config)
+            .with_blobs(Arc::new(blobs));
+        if let Some(clock) = clock {
+            services = services.with_clock(clock);
+        }
         let router = formula_web::router(AppState::new(services.clone(), web));
         TestApp {
             router,
