@@ -25,7 +25,9 @@ use crate::uploads::{self, UploadError};
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DrawingParams {
-    /// Status of the current revision (`draft` before any is submitted).
+    /// Status of the current revision (`draft` before any is submitted), or of the approved
+    /// revision still in effect behind a newer one: `approved` finds a drawing whose rev B
+    /// is approved while rev C is in review.
     pub status: Option<RevisionStatus>,
     /// Part of the room / area.
     pub area: Option<String>,
