@@ -168,7 +168,8 @@ pub async fn set_items(
     Ok(with_etag(d.version, Json(d)))
 }
 
-/// A file that could not be received, as a problem (413 too large, 400 incomplete).
+/// A file that could not be received, as a problem (413 too large, 400 incomplete, 507 no
+/// disk space).
 pub(crate) fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::Io(ref io) => {
@@ -180,6 +181,7 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     let code = match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",
         StatusCode::BAD_REQUEST => "upload_incomplete",
+        StatusCode::INSUFFICIENT_STORAGE => "insufficient_storage",
         _ => "internal",
     };
     ApiError::new(e.status(), code, e.message())
