@@ -172,11 +172,6 @@ impl Services {
         })
     }
 
-    /// Client users see only what was submitted to them: never drafts.
-    fn visible(caller: &Caller, d: &Drawing) -> bool {
-        shown_to(caller.actor.role, d.status().state())
-    }
-
     /// A project's drawing register, filtered, in number order.
     pub async fn list_drawings(
         &self,
@@ -194,8 +189,9 @@ impl Services {
             .list_drawings(project_id)
             .await?
             .into_iter()
-            .filter(|d| Self::visible(caller, d))
-            .filter(|d| query.status.is_none_or(|s| d.status() == s))
+            // Client users see only what was submitted to them: never drafts.
+            .filter_map(|d| d.seen_by(caller.actor.role))
+            .filter(|d| query.status.is_none_or(|s| d.has_status(s)))
             .filter(|d| {
                 area.as_deref().is_none_or(|a| {
                     d.area
@@ -270,6 +266,8 @@ impl Services {
             area,
             scheme: input.scheme.unwrap_or(RevisionScheme::Letters),
             current: None,
+            approved: None,
+            shared: None,
             scope_item_ids: items,
             created_at: now,
             updated_at: now,
@@ -295,21 +293,23 @@ impl Services {
         id: Uuid,
         action: Action,
     ) -> AppResult<(Drawing, ProjectAccess)> {
-        let d = self
+        let stored = self
             .store
             .get_drawing(id)
             .await?
             .ok_or(AppError::NotFound("drawing"))?;
+        let project_id = stored.project_id;
         let (_, access) = self
-            .drawings_project(caller, d.project_id, action)
+            .drawings_project(caller, project_id, action)
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => AppError::NotFound("drawing"),
                 other => other,
             })?;
-        if !Self::visible(caller, &d) {
-            return Err(AppError::NotFound("drawing"));
-        }
+        // Client users see only what was submitted to them: never drafts.
+        let d = stored
+            .seen_by(caller.actor.role)
+            .ok_or(AppError::NotFound("drawing"))?;
         Ok((d, access))
     }
 

@@ -42,6 +42,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A write was refused because the disk holding the database or the files is full.
+    /// Nothing was saved; the same request succeeds once space is freed.
+    #[error("no disk space left: {0}")]
+    InsufficientStorage(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,9 +82,18 @@ impl AppError {
             AppError::InvalidTransition { .. } => "invalid_transition",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
+            AppError::InsufficientStorage(_) => "insufficient_storage",
             AppError::Internal(_) => "internal",
         }
     }
+}
+
+/// Whether an I/O error means the disk (or the user's quota on it) is full.
+pub fn is_storage_full(e: &std::io::Error) -> bool {
+    // ENOSPC and EDQUOT, also where the kind is not mapped.
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 impl From<FieldErrors> for AppError {

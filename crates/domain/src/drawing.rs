@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::enums::string_enum;
 use crate::files::FileInfo;
-use crate::review::{Decided, ReviewState, Reviewable, StatusWord, review_words};
+use crate::review::{Decided, ReviewState, Reviewable, StatusWord, review_words, shown_to};
+use crate::user::Role;
 
 string_enum!(
     /// What a drawing shows.
@@ -82,8 +83,18 @@ pub struct Drawing {
     /// Room or area.
     pub area: Option<String>,
     pub scheme: RevisionScheme,
-    /// The latest revision, if any was uploaded.
+    /// The latest revision, if any was uploaded. A client user is shown the latest revision
+    /// submitted to them (never a draft).
     pub current: Option<RevisionSummary>,
+    /// The latest approved revision (approved or approved as noted). It stays in effect, for
+    /// readiness and the workshop, while a newer revision is drafted or reviewed, until a
+    /// newer one is approved. The same as `current` when the latest revision is approved;
+    /// null while none is.
+    pub approved: Option<RevisionSummary>,
+    /// The latest revision past its draft: what a client user sees as `current` (internal;
+    /// see [`Drawing::seen_by`]).
+    #[serde(skip)]
+    pub shared: Option<RevisionSummary>,
     /// Scope items this drawing covers.
     pub scope_item_ids: Vec<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
@@ -101,6 +112,48 @@ impl Drawing {
             .map_or(RevisionStatus::Draft, |c| c.status)
     }
 
+    /// The approved revision in effect and the newer one being worked on, when the latest
+    /// revision is not the approved one (B approved, C a draft or in review).
+    pub fn approved_and_newer(&self) -> Option<(&RevisionSummary, &RevisionSummary)> {
+        match (&self.approved, &self.current) {
+            (Some(a), Some(c)) if a.id != c.id => Some((a, c)),
+            _ => None,
+        }
+    }
+
+    /// Whether the register status is `status`: the latest revision's, or the approved
+    /// revision's still in effect behind it.
+    pub fn has_status(&self, status: RevisionStatus) -> bool {
+        self.status() == status || self.approved.as_ref().is_some_and(|a| a.status == status)
+    }
+
+    /// The register status in words: "Approved", or "B approved · C in review" while a newer
+    /// revision follows the approved one.
+    pub fn status_text(&self) -> String {
+        match self.approved_and_newer() {
+            Some((a, c)) => format!(
+                "{} {} · {} {}",
+                a.label,
+                a.status.short(),
+                c.label,
+                c.status.short()
+            ),
+            None => self.status().label().to_owned(),
+        }
+    }
+
+    /// The drawing as a user of `role` may see it, or `None` when they may not: a client
+    /// user sees the latest revision submitted to them as the current one, and nothing of
+    /// a drawing whose only revisions are drafts.
+    pub fn seen_by(mut self, role: Role) -> Option<Drawing> {
+        if shown_to(role, self.status().state()) {
+            return Some(self);
+        }
+        let shared = self.shared.take()?;
+        self.current = Some(shared);
+        Some(self)
+    }
+
     /// Submitted and waiting longer than `days` (see [`REVIEW_DAYS`]).
     pub fn review_overdue(&self, now: OffsetDateTime, days: i64) -> bool {
         self.current.as_ref().is_some_and(|c| {
@@ -111,7 +164,29 @@ impl Drawing {
     }
 }
 
-/// The current revision as the register shows it.
+impl RevisionStatus {
+    /// The status in a few lower-case words, as the register puts two side by side.
+    pub fn short(self) -> &'static str {
+        match self {
+            RevisionStatus::Draft => "draft",
+            RevisionStatus::Submitted => "in review",
+            RevisionStatus::Approved => "approved",
+            RevisionStatus::ApprovedAsNoted => "approved as noted",
+            RevisionStatus::ReviseAndResubmit => "to revise and resubmit",
+            RevisionStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Approved or approved as noted: the revision may be built from.
+    pub fn is_approved(self) -> bool {
+        matches!(
+            self,
+            RevisionStatus::Approved | RevisionStatus::ApprovedAsNoted
+        )
+    }
+}
+
+/// A revision as the register shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RevisionSummary {
     pub id: Uuid,
@@ -237,6 +312,71 @@ mod tests {
         assert_eq!(
             (r.status, r.submitted_at, r.decided_at),
             (RevisionStatus::ApprovedAsNoted, Some(t(1)), Some(t(2)))
+        );
+    }
+
+    fn summary(label: &str, status: RevisionStatus) -> RevisionSummary {
+        RevisionSummary {
+            id: Uuid::now_v7(),
+            label: label.into(),
+            status,
+            submitted_at: None,
+        }
+    }
+
+    fn sd101(
+        current: RevisionSummary,
+        approved: Option<RevisionSummary>,
+        shared: Option<RevisionSummary>,
+    ) -> Drawing {
+        Drawing {
+            id: Uuid::nil(),
+            project_id: Uuid::nil(),
+            number: "SD-101".into(),
+            title: "Reception desk".into(),
+            kind: DrawingKind::Elevation,
+            area: None,
+            scheme: RevisionScheme::Letters,
+            current: Some(current),
+            approved,
+            shared,
+            scope_item_ids: vec![],
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_register_shows_the_approved_revision_beside_a_newer_one() {
+        let b = summary("B", RevisionStatus::Approved);
+        let c = summary("C", RevisionStatus::Draft);
+        let d = sd101(c.clone(), Some(b.clone()), Some(b.clone()));
+        assert_eq!(d.status_text(), "B approved · C draft");
+        assert!(d.has_status(RevisionStatus::Approved) && d.has_status(RevisionStatus::Draft));
+        assert!(!d.has_status(RevisionStatus::Submitted));
+
+        // A client sees B as the current revision, and nothing of the draft.
+        let seen = d.clone().seen_by(Role::Client).unwrap();
+        assert_eq!(seen.current.as_ref(), Some(&b));
+        assert_eq!(seen.status_text(), "Approved");
+        assert_eq!(d.clone().seen_by(Role::Designer), Some(d));
+
+        // Once C is submitted, everybody sees both.
+        let c = summary("C", RevisionStatus::Submitted);
+        let d = sd101(c.clone(), Some(b.clone()), Some(c));
+        assert_eq!(
+            d.clone().seen_by(Role::Client).unwrap().status_text(),
+            "B approved · C in review"
+        );
+
+        // A drawing with only a draft is hidden from clients; an approved latest is one status.
+        let a = summary("A", RevisionStatus::Draft);
+        assert_eq!(sd101(a, None, None).seen_by(Role::Client), None);
+        let d = sd101(b.clone(), Some(b.clone()), Some(b));
+        assert_eq!(
+            (d.status_text(), d.approved_and_newer()),
+            ("Approved".into(), None)
         );
     }
 }

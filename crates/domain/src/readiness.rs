@@ -109,6 +109,10 @@ fn drawing_blocker(d: &Drawing) -> Option<Blocker> {
         drawing_id: Some(d.id),
         spec_id: None,
     };
+    // An approved revision stays in effect while a newer one is drafted or reviewed.
+    if d.approved.is_some() {
+        return None;
+    }
     let Some(c) = &d.current else {
         return Some(blocker(
             BlockerKind::DrawingAwaitingReview,
@@ -226,6 +230,22 @@ pub fn evaluate(
                 "Progress recorded ({} %) while the item is blocked",
                 item.progress
             ));
+        }
+        for d in drawings
+            .iter()
+            .filter(|d| d.scope_item_ids.contains(&item.id))
+        {
+            if let Some((a, c)) = d.approved_and_newer() {
+                let state = match c.status {
+                    RevisionStatus::Draft => "a draft",
+                    RevisionStatus::ReviseAndResubmit => "sent back for revision",
+                    other => other.short(),
+                };
+                warnings.push(format!(
+                    "Drawing {} rev {} is {state}; approved rev {} stays in effect",
+                    d.number, c.label, a.label
+                ));
+            }
         }
         out.push(ItemReadiness {
             item_id: item.id,
@@ -400,6 +420,8 @@ mod tests {
                 status,
                 submitted_at: None,
             }),
+            approved: None,
+            shared: None,
             scope_item_ids: items,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
@@ -453,5 +475,55 @@ mod tests {
         );
         assert_eq!(r.next_steps.len(), 2);
         assert_eq!(r.next_steps[0].unblocks, 0, "two things are missing");
+    }
+
+    #[test]
+    fn a_newer_draft_or_review_leaves_the_approved_revision_in_effect() {
+        let a = item("M-1", true, false);
+        let rev = |label: &str, status| RevisionSummary {
+            id: Uuid::now_v7(),
+            label: label.into(),
+            status,
+            submitted_at: None,
+        };
+        let mut d = drawing("SD-101", None, vec![a.id]);
+        d.approved = Some(rev("B", RevisionStatus::Approved));
+        for newer in [
+            RevisionStatus::Draft,
+            RevisionStatus::Submitted,
+            RevisionStatus::ReviseAndResubmit,
+            RevisionStatus::Rejected,
+        ] {
+            d.current = Some(rev("C", newer));
+            let r = evaluate(
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&d),
+                &[],
+                false,
+                date!(2026 - 01 - 01),
+            );
+            assert!(r.items[0].ready, "rev C {newer:?} must not block: {r:?}");
+            let state = match newer {
+                RevisionStatus::Draft => "a draft",
+                RevisionStatus::Submitted => "in review",
+                RevisionStatus::ReviseAndResubmit => "sent back for revision",
+                _ => "rejected",
+            };
+            assert_eq!(
+                r.items[0].warnings,
+                [format!(
+                    "Drawing SD-101 rev C is {state}; approved rev B stays in effect"
+                )]
+            );
+            assert!(r.next_steps.is_empty());
+        }
+        // Without an approved revision, a draft blocks as before.
+        d.approved = None;
+        d.current = Some(rev("A", RevisionStatus::Draft));
+        let r = evaluate(&[a], &[d], &[], false, date!(2026 - 01 - 01));
+        assert_eq!(
+            r.items[0].blockers[0].message,
+            "Drawing SD-101 rev A is a draft, not yet submitted for review"
+        );
     }
 }

@@ -19,6 +19,9 @@ pub struct LocalBlobs {
 
 fn io(what: &str, e: std::io::Error) -> AppError {
     tracing::error!(error = %e, "{what}");
+    if formula_app::error::is_storage_full(&e) {
+        return AppError::InsufficientStorage("the disk holding uploaded files".into());
+    }
     AppError::Internal(format!("{what}: {e}"))
 }
 

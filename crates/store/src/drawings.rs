@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use formula_app::error::AppError;
 use formula_domain::audit::AuditEntry;
-use formula_domain::drawing::{Drawing, Review, Revision, RevisionSummary};
+use formula_domain::drawing::{Drawing, Review, Revision, RevisionStatus, RevisionSummary};
 use formula_domain::errors::FieldErrors;
 use formula_domain::files::FileInfo;
 use time::OffsetDateTime;
@@ -34,7 +34,7 @@ struct DrawingRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct CurrentRow {
+struct SummaryRow {
     drawing_id: Uuid,
     id: Uuid,
     label: String,
@@ -50,13 +50,30 @@ struct LinkRow {
 
 const DRAWING_COLUMNS: &str = "d.id, d.project_id, d.number, d.title, d.kind, d.area, d.scheme, d.created_at, d.updated_at, d.version";
 
-/// The latest revision of each drawing matching `drawing_filter` (a condition on `d`).
-fn current_of(drawing_filter: &str) -> String {
+/// The revisions the register shows of each drawing matching `drawing_filter` (a condition
+/// on `d`): its latest, its latest past draft, and its latest approved (often one row).
+fn summaries_of(drawing_filter: &str) -> String {
+    let latest = |condition: &str| {
+        format!(
+            "(SELECT MAX(r2.seq) FROM drawing_revisions r2 WHERE r2.drawing_id = r.drawing_id{condition})"
+        )
+    };
     format!(
         "SELECT r.drawing_id, r.id, r.label, r.status, r.submitted_at FROM drawing_revisions r \
-         JOIN drawings d ON d.id = r.drawing_id WHERE {drawing_filter} \
-         AND r.seq = (SELECT MAX(r2.seq) FROM drawing_revisions r2 WHERE r2.drawing_id = r.drawing_id)"
+         JOIN drawings d ON d.id = r.drawing_id WHERE {drawing_filter} AND r.seq IN ({}, {}, {}) \
+         ORDER BY r.drawing_id, r.seq",
+        latest(""),
+        latest(" AND r2.status <> 'draft'"),
+        latest(" AND r2.status IN ('approved', 'approved_as_noted')"),
     )
+}
+
+/// What the register shows of one drawing's revisions.
+#[derive(Default)]
+struct Summaries {
+    current: Option<RevisionSummary>,
+    shared: Option<RevisionSummary>,
+    approved: Option<RevisionSummary>,
 }
 
 fn links_of(drawing_filter: &str) -> String {
@@ -68,23 +85,27 @@ fn links_of(drawing_filter: &str) -> String {
 
 fn assemble(
     rows: Vec<DrawingRow>,
-    current: Vec<CurrentRow>,
+    summaries: Vec<SummaryRow>,
     links: Vec<LinkRow>,
 ) -> DbResult<Vec<Drawing>> {
-    let mut current: HashMap<Uuid, RevisionSummary> = current
-        .into_iter()
-        .map(|c| {
-            Ok((
-                c.drawing_id,
-                RevisionSummary {
-                    id: c.id,
-                    label: c.label,
-                    status: parse_enum(&c.status, "drawing_revisions.status")?,
-                    submitted_at: c.submitted_at,
-                },
-            ))
-        })
-        .collect::<DbResult<_>>()?;
+    // Rows come in `seq` order, so the last one that fits each role is the latest.
+    let mut revisions: HashMap<Uuid, Summaries> = HashMap::new();
+    for r in summaries {
+        let s = RevisionSummary {
+            id: r.id,
+            label: r.label,
+            status: parse_enum(&r.status, "drawing_revisions.status")?,
+            submitted_at: r.submitted_at,
+        };
+        let e = revisions.entry(r.drawing_id).or_default();
+        if s.status.is_approved() {
+            e.approved = Some(s.clone());
+        }
+        if s.status != RevisionStatus::Draft {
+            e.shared = Some(s.clone());
+        }
+        e.current = Some(s);
+    }
     let mut linked: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for l in links {
         linked
@@ -94,8 +115,11 @@ fn assemble(
     }
     rows.into_iter()
         .map(|r| {
+            let s = revisions.remove(&r.id).unwrap_or_default();
             Ok(Drawing {
-                current: current.remove(&r.id),
+                current: s.current,
+                approved: s.approved,
+                shared: s.shared,
                 scope_item_ids: linked.remove(&r.id).unwrap_or_default(),
                 id: r.id,
                 project_id: r.project_id,
@@ -213,11 +237,11 @@ async fn drawing_by_id(db: &Db, id: Uuid) -> DbResult<Option<Drawing>> {
         "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.id = $1"
     ))
     .bind(id);
-    let current = Stmt::new(current_of("d.id = $1")).bind(id);
+    let current = Stmt::new(summaries_of("d.id = $1")).bind(id);
     let links = Stmt::new(links_of("d.id = $1")).bind(id);
     let (rows, current, links) = on_reader!(db, |pool| (
         fetch_all!(pool, DrawingRow, rows)?,
-        fetch_all!(pool, CurrentRow, current)?,
+        fetch_all!(pool, SummaryRow, current)?,
         fetch_all!(pool, LinkRow, links)?
     ));
     Ok(assemble(rows, current, links)?.into_iter().next())
@@ -230,11 +254,11 @@ impl DrawingRepo for Db {
             "SELECT {DRAWING_COLUMNS} FROM drawings d WHERE d.project_id = $1 ORDER BY lower(d.number), d.id"
         ))
         .bind(project_id);
-        let current = Stmt::new(current_of("d.project_id = $1")).bind(project_id);
+        let current = Stmt::new(summaries_of("d.project_id = $1")).bind(project_id);
         let links = Stmt::new(links_of("d.project_id = $1")).bind(project_id);
         let (rows, current, links) = on_reader!(self, |pool| (
             fetch_all!(pool, DrawingRow, rows)?,
-            fetch_all!(pool, CurrentRow, current)?,
+            fetch_all!(pool, SummaryRow, current)?,
             fetch_all!(pool, LinkRow, links)?
         ));
         assemble(rows, current, links)

@@ -164,6 +164,20 @@ fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     }
 }
 
+/// The disk holding the database is full: SQLite's `SQLITE_FULL` (13, "database or disk is
+/// full"), PostgreSQL's `disk_full` (53100, "could not extend file … No space left on
+/// device").
+fn is_disk_full(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if is_postgres(db) {
+        &*code == "53100"
+    } else {
+        code.parse::<i32>().is_ok_and(|n| n & 0xff == 13)
+    }
+}
+
 /// A PostgreSQL data exception (SQLSTATE class 22: a character it does not accept, a
 /// number out of range, text that is no valid value of the column's type): the input's
 /// fault, not the database's.
@@ -227,6 +241,10 @@ fn map_sqlx(err: sqlx::Error) -> AppError {
                 return invalid_input(
                     "holds a value the database cannot store (a character it does not accept, or a number out of range); check what was entered",
                 );
+            }
+            if is_disk_full(db.as_ref()) {
+                tracing::error!(target: "formula_pm::store", error = %err, "the database's disk is full: writes are refused until space is freed");
+                return AppError::InsufficientStorage("the disk holding the database".into());
             }
             if is_busy(db.as_ref()) {
                 tracing::warn!(target: "formula_pm::store", error = %err, "database busy");

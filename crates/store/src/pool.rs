@@ -170,6 +170,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(async move { writer_is_clean(conn).await }))
         .connect_with(
             base.clone()
                 .create_if_missing(true)
@@ -190,6 +191,32 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
         _lock: Some(lock),
         timing: std::sync::OnceLock::new(),
     })
+}
+
+/// Whether the writer connection may go back to the pool: only outside any transaction.
+///
+/// A COMMIT that fails for lack of disk space (`SQLITE_FULL`) makes SQLite roll the
+/// transaction back by itself; the ROLLBACK sqlx then sends fails ("no transaction is
+/// active") and leaves sqlx counting a transaction that no longer exists, so every later
+/// `BEGIN` on this connection would be refused ("attempted to call begin_with at non-zero
+/// transaction depth") until a restart. Such a connection is closed instead, and the pool
+/// opens a clean one for the next write. A transaction dropped on an error path has its
+/// ROLLBACK queued on the connection, so a ping (answered after it) lets it finish before
+/// the count is read again.
+async fn writer_is_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            target: "formula_pm::store",
+            "the SQLite writer was left inside a failed transaction; it is replaced by a new connection"
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Opens the database for reading only, for `formula-pm backup`, which must run beside a

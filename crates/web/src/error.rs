@@ -153,6 +153,13 @@ impl From<AppError> for ApiError {
                 code,
                 "the service is temporarily unavailable; try again shortly",
             ),
+            AppError::InsufficientStorage(what) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                code,
+                format!(
+                    "{what} is full, so nothing was saved; try again once an administrator has freed space"
+                ),
+            ),
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
                 ApiError::new(

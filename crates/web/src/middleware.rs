@@ -25,7 +25,8 @@ use crate::{
 /// 3. security headers unless `SECURITY_HEADERS=proxy`, and `Cache-Control: no-store` —
 ///    each only when the answer has none of its own ([`security`]);
 /// 4. the real client IP behind trusted proxies ([`client_ip`]);
-/// 5. HTTP metrics and the request log line ([`request_log`]);
+/// 5. HTTP metrics and the request log line ([`request_log`]), and writes refused for lack
+///    of disk space noted for readiness ([`crate::ops::watch_storage`]);
 /// 6. a panicking handler answered with 500 naming the request id ([`panics`]);
 /// 7. the same-origin check for writes ([`origin`]);
 /// 8. CORS for listed API origins ([`cors`]);
@@ -64,6 +65,10 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_log::record,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ops::watch_storage,
         ))
         .layer(axum::middleware::from_fn(panics::answer))
         .layer(CatchPanicLayer::custom(panics::caught))

@@ -5,6 +5,12 @@
 //! only when the database replies within `HEALTH_DB_TIMEOUT_MS`, the disk holding `DATA_DIR`
 //! is not nearly full, a required Redis answers and the server is not shutting down; it is
 //! cheap (one `SELECT 1`, one `statvfs`, one Redis `PING`), so load balancers may poll it often.
+//!
+//! A write refused for lack of disk space (an answer 507, see [`watch_storage`]) is reported
+//! by the disk check until a write succeeds again. On SQLite it fails readiness while a
+//! small probe file cannot be written in `DATA_DIR`, and clears itself once one can; on
+//! PostgreSQL, whose disk this server cannot probe, it degrades readiness instead, so that
+//! every instance is not taken out of service at once for a fault they share.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,8 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -71,6 +78,8 @@ pub struct Runtime {
     /// and shutdown does not wait out its grace period for them.
     drained: tokio::sync::watch::Sender<bool>,
     started: Instant,
+    /// When a write was first refused for lack of disk space, until one succeeds again.
+    storage_refused: std::sync::Mutex<Option<time::OffsetDateTime>>,
 }
 
 impl Runtime {
@@ -81,7 +90,31 @@ impl Runtime {
             draining: AtomicBool::new(false),
             drained: tokio::sync::watch::channel(false).0,
             started: Instant::now(),
+            storage_refused: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Records that a write was refused because a disk is full (kept from the first such
+    /// refusal until a write succeeds).
+    pub fn note_storage_refused(&self) {
+        if let Ok(mut since) = self.storage_refused.lock() {
+            since.get_or_insert_with(time::OffsetDateTime::now_utc);
+        }
+    }
+
+    /// Records that a write succeeded: there is room again.
+    pub fn note_write_succeeded(&self) {
+        if let Ok(mut since) = self.storage_refused.lock()
+            && since.is_some()
+        {
+            *since = None;
+            tracing::info!("writes succeed again: the disk has room");
+        }
+    }
+
+    /// Since when writes have been refused for lack of disk space, if they still are.
+    pub fn storage_refused_since(&self) -> Option<time::OffsetDateTime> {
+        self.storage_refused.lock().ok().and_then(|s| *s)
     }
 
     /// Marks the server as shutting down: readiness answers 503 from now on, so load
@@ -163,7 +196,7 @@ impl CircuitState {
     }
 }
 
-/// Free space on the filesystem holding `DATA_DIR`.
+/// Free space on the filesystem holding `DATA_DIR`, and writes refused for lack of it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiskCheck {
     pub status: CheckStatus,
@@ -171,6 +204,12 @@ pub struct DiskCheck {
     pub free_bytes: Option<u64>,
     /// Available space as a percentage of the filesystem's size.
     pub free_percent: Option<f64>,
+    /// Since when writes have been refused because a disk is full (answered 507), while
+    /// they still are.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub writes_refused_since: Option<time::OffsetDateTime>,
+    /// What is wrong, in words, when the check is not `ok`.
+    pub message: Option<String>,
 }
 
 /// Every readiness check.
@@ -230,7 +269,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
             }
         }
     };
-    let disk = disk_check(ops).await;
+    let disk = disk_check(state).await;
     let redis = redis_check(state).await;
     let draining = state.runtime.is_draining();
 
@@ -331,32 +370,108 @@ async fn redis_check(state: &AppState) -> RedisCheck {
     }
 }
 
-async fn disk_check(ops: &OpsConfig) -> DiskCheck {
+async fn disk_check(state: &AppState) -> DiskCheck {
+    let ops = &state.web.ops;
     let dir = ops.data_dir.clone();
     // statvfs may block on a network filesystem; keep it off the async workers.
     let measured = tokio::task::spawn_blocking(move || free_space(&dir))
         .await
         .ok()
         .flatten();
-    let Some((free_bytes, free_percent)) = measured else {
-        return DiskCheck {
+    let mut check = match measured {
+        None => DiskCheck {
             status: CheckStatus::Fail,
             free_bytes: None,
             free_percent: None,
-        };
+            writes_refused_since: None,
+            message: Some("the filesystem holding DATA_DIR cannot be measured".into()),
+        },
+        Some((free_bytes, free_percent)) => {
+            let (status, message) = if free_percent < ops.disk_fail_percent {
+                (
+                    CheckStatus::Fail,
+                    Some("the disk holding DATA_DIR is nearly full"),
+                )
+            } else if free_percent < ops.disk_warn_percent {
+                (
+                    CheckStatus::Degraded,
+                    Some("the disk holding DATA_DIR is filling up"),
+                )
+            } else {
+                (CheckStatus::Ok, None)
+            };
+            DiskCheck {
+                status,
+                free_bytes: Some(free_bytes),
+                free_percent: Some((free_percent * 100.0).round() / 100.0),
+                writes_refused_since: None,
+                message: message.map(str::to_owned),
+            }
+        }
     };
-    let status = if free_percent < ops.disk_fail_percent {
-        CheckStatus::Fail
-    } else if free_percent < ops.disk_warn_percent {
-        CheckStatus::Degraded
-    } else {
-        CheckStatus::Ok
+    let Some(since) = state.runtime.storage_refused_since() else {
+        return check;
     };
-    DiskCheck {
-        status,
-        free_bytes: Some(free_bytes),
-        free_percent: Some((free_percent * 100.0).round() / 100.0),
+    // A write was refused for lack of space: is there room again where SQLite and the
+    // uploaded files live?
+    let dir = ops.data_dir.clone();
+    let probe = tokio::task::spawn_blocking(move || probe_write(&dir))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    let sqlite = state.services.database_backend() == "sqlite";
+    match probe {
+        Ok(()) if sqlite => {
+            state.runtime.note_write_succeeded();
+            return check;
+        }
+        Err(e) if formula_app::error::is_storage_full(&e) => {
+            check.status = CheckStatus::Fail;
+            check.message = Some(
+                "writes are refused: the disk holding DATA_DIR is full (free space, and writes resume by themselves)".into(),
+            );
+        }
+        // PostgreSQL's disk is not this server's to probe: a write that succeeds clears it.
+        _ => {
+            if check.status == CheckStatus::Ok {
+                check.status = CheckStatus::Degraded;
+            }
+            check.message = Some(
+                "a write was refused because a disk is full (the database's or the file storage's); this clears with the next write that succeeds".into(),
+            );
+        }
     }
+    check.writes_refused_since = Some(since);
+    check
+}
+
+/// Writes, syncs and removes a small file in `dir`: whether a write there finds room.
+fn probe_write(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = dir.join(".formula-pm-space-probe");
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        // A few SQLite pages' worth, so the room found is room a write can use.
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&path);
+    written
+}
+
+/// Watches every answer for writes refused for lack of disk space (507) and for writes
+/// that succeed, for the disk check of readiness.
+pub async fn watch_storage(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let write = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if status == StatusCode::INSUFFICIENT_STORAGE {
+        state.runtime.note_storage_refused();
+    } else if write && (status.is_success() || status == StatusCode::SEE_OTHER) {
+        state.runtime.note_write_succeeded();
+    }
+    resp
 }
 
 /// Bytes available to unprivileged users and that as a percentage, for the filesystem of

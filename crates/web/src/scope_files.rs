@@ -421,7 +421,7 @@ pub fn drawing_log(
                 Cell::Text(d.kind.label().into()),
                 d.area.clone().map_or(Cell::Empty, Cell::Text),
                 rev,
-                Cell::Text(d.status().label().into()),
+                Cell::Text(d.status_text()),
                 submitted,
                 Cell::Text(items.join(", ")),
             ]

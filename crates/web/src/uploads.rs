@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use formula_app::drawings::Upload;
+use formula_app::error::is_storage_full;
 use formula_domain::errors::FieldErrors;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -24,7 +25,7 @@ pub enum UploadError {
     TooLarge(u64),
     /// The client stopped sending or sent a broken body (400).
     Broken(String),
-    /// The spool could not be written (500).
+    /// The spool could not be written (500; 507 when the disk is full).
     Io(std::io::Error),
     /// A text field or the file's name holds a control character (422, naming them).
     Invalid(FieldErrors),
@@ -35,6 +36,7 @@ impl UploadError {
         match self {
             UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::Broken(_) => StatusCode::BAD_REQUEST,
+            UploadError::Io(e) if is_storage_full(e) => StatusCode::INSUFFICIENT_STORAGE,
             UploadError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
             UploadError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -49,6 +51,7 @@ impl UploadError {
             UploadError::Broken(why) => {
                 format!("the upload did not arrive complete ({why}); send it again")
             }
+            UploadError::Io(e) if is_storage_full(e) => "the disk holding uploaded files is full, so nothing was saved; try again once an administrator has freed space".into(),
             UploadError::Io(_) => "the file could not be stored; try again".into(),
             UploadError::Invalid(fields) => fields
                 .0

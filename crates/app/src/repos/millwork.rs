@@ -110,7 +110,8 @@ pub trait ReadinessRepo: Send + Sync {
 /// Shop drawings, their revisions and review decisions.
 #[async_trait]
 pub trait DrawingRepo: Send + Sync {
-    /// A project's drawings in number order, each with its current revision and scope items.
+    /// A project's drawings in number order, each with its latest revision, its latest
+    /// revision past draft, its latest approved revision and its scope items.
     async fn list_drawings(&self, project_id: Uuid) -> AppResult<Vec<Drawing>>;
     async fn get_drawing(&self, id: Uuid) -> AppResult<Option<Drawing>>;
     /// Inserts the drawing with its scope-item links; `duplicate` on `number`.

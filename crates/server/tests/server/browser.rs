@@ -215,6 +215,7 @@ fn run_flows(server: Server) {
     audit_trail(&s);
     password_reset_through_outbox(&s);
     millwork_flow(&s, &project_id);
+    draft_keeps_the_approved_drawing(&s, &project_id);
     phone_width(&s, &project_id);
     designer_sees_their_projects_only(&s, &project_id);
 }
@@ -673,6 +674,65 @@ fn millwork_flow(s: &Session, project_id: &str) {
     s.check_csp_clean();
 }
 
+/// Issue 14, defect 2: after rev B of SD-101 was approved (`millwork_flow`), a draft rev C
+/// neither hides B in the register nor closes the production gate again.
+fn draft_keeps_the_approved_drawing(s: &Session, project_id: &str) {
+    s.goto(&format!("/projects/{project_id}/drawings"));
+    s.click("table.data a[href^='/drawings/']");
+    s.wait_text("h2", "SD-101");
+    s.attach(
+        "#u-file",
+        &temp_file("SD-101 C.pdf", b"%PDF-1.4\n% C\n%%EOF\n"),
+    );
+    s.click("form[enctype='multipart/form-data'] button[type=submit]");
+    s.wait_text("h2", "Revision C is a draft");
+    s.wait_text(
+        ".kv dd",
+        "Revision B (Approved), until a newer revision is approved",
+    );
+    s.check_csp_clean();
+
+    s.goto(&format!("/projects/{project_id}/drawings"));
+    let cell = s.wait_text("table.data td .rev-pair", "B approved");
+    let text = s.b.text(&cell).step("status cell");
+    assert_eq!(
+        text, "B approved · C draft",
+        "the register shows both revisions"
+    );
+    assert!(
+        s.b.find_all("table.data .chip-draft")
+            .step("draft chips")
+            .len()
+            == 1
+            && s.b
+                .find_all("table.data .chip-approved")
+                .step("approved chips")
+                .len()
+                == 1,
+        "one chip for each revision"
+    );
+    s.check_csp_clean();
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.goto(&format!("/projects/{project_id}/drawings"));
+    s.wait_text("table.data td .rev-pair", "B approved");
+    s.b.execute(
+        "document.querySelector('.rev-pair').scrollIntoView({block: 'center', inline: 'center'});",
+        vec![],
+    )
+    .step("scroll to the register");
+    s.screenshot("/phone/drawing-register");
+    s.b.set_window_size(1280, 900).step("resize back");
+
+    // The gate still goes by B, and says C is coming.
+    s.goto(&format!("/projects/{project_id}/readiness"));
+    s.wait_text("h2", "Ready for production: 2 of 2 items (100 %)");
+    s.wait_text(
+        "td .hint",
+        "Drawing SD-101 rev C is a draft; approved rev B stays in effect",
+    );
+    s.check_csp_clean();
+}
+
 fn phone_width(s: &Session, project_id: &str) {
     s.b.set_window_size(375, 812).step("resize to a phone");
     for (path, heading) in [
@@ -680,6 +740,10 @@ fn phone_width(s: &Session, project_id: &str) {
         ("/projects", "Projects"),
         (
             &format!("/projects/{project_id}/tasks"),
+            "Lobby and guest floors",
+        ),
+        (
+            &format!("/projects/{project_id}/drawings"),
             "Lobby and guest floors",
         ),
     ] {

@@ -16,16 +16,16 @@ use crate::pg;
 use crate::process::free_port;
 
 /// Upper bound of every wait in this module; none is a timing assertion.
-const BOUND: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(50);
-const PASSWORD: &str = "resilience-test-password";
-const EMAIL: &str = "admin@example.com";
+pub(crate) const BOUND: Duration = Duration::from_secs(60);
+pub(crate) const POLL: Duration = Duration::from_millis(50);
+pub(crate) const PASSWORD: &str = "resilience-test-password";
+pub(crate) const EMAIL: &str = "admin@example.com";
 
 /// A temporary directory removed when dropped.
-struct Dir(PathBuf);
+pub(crate) struct Dir(pub(crate) PathBuf);
 
 impl Dir {
-    fn new(label: &str) -> Dir {
+    pub(crate) fn new(label: &str) -> Dir {
         let dir = std::env::temp_dir().join(format!(
             "formula-resilience-{label}-{}",
             uuid::Uuid::now_v7().simple()
@@ -41,7 +41,7 @@ impl Drop for Dir {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -71,7 +71,14 @@ fn command(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) ->
 
 /// `formula-pm create-admin` on the database the app will use.
 fn create_admin(dir: &Path, database_url: Option<&str>) {
-    let out = command(dir, database_url, &[("ADMIN_PASSWORD", PASSWORD)])
+    create_admin_with(dir, database_url, &[]);
+}
+
+/// [`create_admin`] with more variables (a `DATA_DIR` elsewhere).
+pub(crate) fn create_admin_with(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) {
+    let mut vars = vec![("ADMIN_PASSWORD", PASSWORD)];
+    vars.extend_from_slice(env);
+    let out = command(dir, database_url, &vars)
         .args(["create-admin", "--email", EMAIL, "--name", "Admin"])
         .output()
         .unwrap();
@@ -84,7 +91,7 @@ fn create_admin(dir: &Path, database_url: Option<&str>) {
 }
 
 /// A running `formula-pm serve` on data the test keeps across restarts; killed on drop.
-struct App {
+pub(crate) struct App {
     child: Child,
     log: PathBuf,
     base: String,
@@ -93,26 +100,34 @@ struct App {
 impl App {
     /// Starts the server on `dir` (log in `dir/server-N.log`) and waits until it is ready.
     fn start(dir: &Path, database_url: Option<&str>, run: u32) -> App {
-        let port = free_port();
+        App::start_with(dir, database_url, run, &[])
+    }
+
+    /// [`App::start`] with more variables (a `DATA_DIR` elsewhere, health thresholds).
+    pub(crate) fn start_with(
+        dir: &Path,
+        database_url: Option<&str>,
+        run: u32,
+        env: &[(&str, &str)],
+    ) -> App {
+        let port = free_port().to_string();
         let log = dir.join(format!("server-{run}.log"));
         let file = fs::File::create(&log).unwrap();
-        let child = command(
-            dir,
-            database_url,
-            &[
-                ("PORT", &port.to_string()),
-                ("BIND", "127.0.0.1"),
-                ("HEALTH_DB_TIMEOUT_MS", "500"),
-                // The burst must not be cut short by the write limit.
-                ("RATE_LIMIT_ENABLED", "false"),
-                ("JOB_WORKERS", "0"),
-            ],
-        )
-        .arg("serve")
-        .stdout(file.try_clone().unwrap())
-        .stderr(file)
-        .spawn()
-        .unwrap();
+        let mut vars = vec![
+            ("PORT", port.as_str()),
+            ("BIND", "127.0.0.1"),
+            ("HEALTH_DB_TIMEOUT_MS", "500"),
+            // The burst must not be cut short by the write limit.
+            ("RATE_LIMIT_ENABLED", "false"),
+            ("JOB_WORKERS", "0"),
+        ];
+        vars.extend_from_slice(env);
+        let child = command(dir, database_url, &vars)
+            .arg("serve")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
         let mut app = App {
             child,
             log,
@@ -122,16 +137,16 @@ impl App {
         app
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Polls `/health/ready` (bounded) until it answers `status`.
-    fn wait_ready_status(&mut self, status: u16) -> bool {
+    pub(crate) fn wait_ready_status(&mut self, status: u16) -> bool {
         let deadline = Instant::now() + BOUND;
         while Instant::now() < deadline {
             if let Ok(Some(exit)) = self.child.try_wait() {
@@ -189,7 +204,7 @@ impl Drop for App {
 }
 
 /// One HTTP exchange: status, content type and JSON body (`Null` when not JSON).
-fn call(
+pub(crate) fn call(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -233,7 +248,7 @@ fn call(
 }
 
 /// Signs in and creates an API token; returns `(bearer header value, admin user id)`.
-fn bearer(app: &App) -> (String, String) {
+pub(crate) fn bearer(app: &App) -> (String, String) {
     let (status, _, me, cookies) = call(
         "POST",
         &app.url("/api/v1/auth/login"),
@@ -258,7 +273,7 @@ fn bearer(app: &App) -> (String, String) {
 }
 
 /// Creates a client and a project through the API; returns the project id.
-fn project(app: &App, auth: &str, manager_id: &str) -> String {
+pub(crate) fn project(app: &App, auth: &str, manager_id: &str) -> String {
     let h = [("authorization", auth)];
     let (status, _, client, _) = call(
         "POST",
@@ -287,7 +302,7 @@ fn project(app: &App, auth: &str, manager_id: &str) -> String {
 
 /// A PostgreSQL server of this test's own, which it stops and starts (the shared one in
 /// [`pg`] must stay up for the other tests). A watchdog stops it if the test process dies.
-struct Cluster {
+pub(crate) struct Cluster {
     root: PathBuf,
     data: PathBuf,
     bin: PathBuf,
@@ -297,11 +312,15 @@ struct Cluster {
 
 impl Cluster {
     fn init() -> Cluster {
-        let bin = pg::find_bin_dir().unwrap();
-        let root = std::env::temp_dir().join(format!(
+        Cluster::init_in(std::env::temp_dir().join(format!(
             "formula-resilience-pg-{}",
             uuid::Uuid::now_v7().simple()
-        ));
+        )))
+    }
+
+    /// A new cluster whose files (data, WAL, socket, log) are all under `root`.
+    pub(crate) fn init_in(root: PathBuf) -> Cluster {
+        let bin = pg::find_bin_dir().unwrap();
         fs::create_dir_all(&root).unwrap();
         let as_postgres = pg::is_root();
         if as_postgres {
@@ -372,12 +391,12 @@ impl Cluster {
         c
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// Starts the server (again, on the same port) and waits until it accepts connections.
-    fn start(&self) {
+    pub(crate) fn start(&self) {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
             self.port,

@@ -138,6 +138,84 @@ pub async fn drawings_keep_revisions_reviews_and_links(db: &Db) {
     assert!(db.list_drawings(w.p2.id).await.unwrap().is_empty());
 }
 
+/// SD-101 with rev B approved: a draft rev C must not displace B. The register row carries
+/// both, and what a client is shown (the latest revision past draft) stays B until C is
+/// submitted.
+pub async fn an_approved_revision_stays_in_effect_behind_a_newer_one(db: &Db) {
+    let w = world(db).await;
+    let by = |id: Uuid| f::audit(Some(&w.pm), "drawing", "drawing", id, "d");
+    let d = f::drawing(&w.p1, "SD-101", vec![]);
+    db.insert_drawing(&d, &by(d.id)).await.unwrap();
+    let step = |r: &formula_domain::drawing::Revision, status, version| {
+        let mut next = r.clone();
+        next.status = status;
+        next.submitted_at = Some(now());
+        async move {
+            db.set_revision_status(&next, version, None, &by(d.id))
+                .await
+                .unwrap()
+        }
+    };
+    let a = f::revision(&d, 1);
+    db.insert_revision(&a, &by(d.id)).await.unwrap();
+    step(&a, RevisionStatus::Submitted, 1).await;
+    step(&a, RevisionStatus::Rejected, 2).await;
+    let b = f::revision(&d, 2);
+    db.insert_revision(&b, &by(d.id)).await.unwrap();
+    step(&b, RevisionStatus::Submitted, 1).await;
+    step(&b, RevisionStatus::Approved, 2).await;
+    let c = f::revision(&d, 3);
+    db.insert_revision(&c, &by(d.id)).await.unwrap();
+
+    let label = |s: &Option<formula_domain::drawing::RevisionSummary>| {
+        s.as_ref().map(|s| (s.label.clone(), s.status))
+    };
+    let shown = |d: &formula_domain::drawing::Drawing| {
+        (label(&d.current), label(&d.approved), label(&d.shared))
+    };
+    let rev = |l: &str, s| Some((l.to_owned(), s));
+    let listed = db.list_drawings(w.p1.id).await.unwrap();
+    let got = db.get_drawing(d.id).await.unwrap().unwrap();
+    assert_eq!(listed, vec![got.clone()]);
+    assert_eq!(
+        shown(&got),
+        (
+            rev("C", RevisionStatus::Draft),
+            rev("B", RevisionStatus::Approved),
+            rev("B", RevisionStatus::Approved)
+        )
+    );
+    assert_eq!(got.status_text(), "B approved · C draft");
+
+    // C in review: shared with the client; B still approved.
+    step(&c, RevisionStatus::Submitted, 1).await;
+    let got = db.get_drawing(d.id).await.unwrap().unwrap();
+    assert_eq!(
+        shown(&got),
+        (
+            rev("C", RevisionStatus::Submitted),
+            rev("B", RevisionStatus::Approved),
+            rev("C", RevisionStatus::Submitted)
+        )
+    );
+    // C approved as noted: the newest approval takes over, and the register shows one status.
+    step(&c, RevisionStatus::ApprovedAsNoted, 2).await;
+    let got = db.get_drawing(d.id).await.unwrap().unwrap();
+    let c_noted = rev("C", RevisionStatus::ApprovedAsNoted);
+    assert_eq!(shown(&got), (c_noted.clone(), c_noted.clone(), c_noted));
+    assert_eq!(got.approved_and_newer(), None);
+
+    // A drawing with nothing approved and only a draft: nothing approved, nothing shared.
+    let e = f::drawing(&w.p1, "SD-102", vec![]);
+    db.insert_drawing(&e, &by(e.id)).await.unwrap();
+    db.insert_revision(&f::revision(&e, 1), &by(e.id))
+        .await
+        .unwrap();
+    let got = db.get_drawing(e.id).await.unwrap().unwrap();
+    assert_eq!(shown(&got), (rev("A", RevisionStatus::Draft), None, None));
+}
+
 both_backends! {
     drawings_keep_revisions_reviews_and_links,
+    an_approved_revision_stays_in_effect_behind_a_newer_one,
 }

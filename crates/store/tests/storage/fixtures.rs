@@ -262,6 +262,8 @@ pub fn drawing(project: &Project, number: &str, items: Vec<Uuid>) -> Drawing {
         area: Some("Lobby".into()),
         scheme: RevisionScheme::Letters,
         current: None,
+        approved: None,
+        shared: None,
         scope_item_ids: items,
         created_at: at,
         updated_at: at,

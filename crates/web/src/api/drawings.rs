@@ -25,7 +25,9 @@ use crate::uploads::{self, UploadError};
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DrawingParams {
-    /// Status of the current revision (`draft` before any is submitted).
+    /// Status of the current revision (`draft` before any is submitted), or of the approved
+    /// revision still in effect behind a newer one: `approved` finds a drawing whose rev B
+    /// is approved while rev C is in review.
     pub status: Option<RevisionStatus>,
     /// Part of the room / area.
     pub area: Option<String>,
@@ -166,7 +168,8 @@ pub async fn set_items(
     Ok(with_etag(d.version, Json(d)))
 }
 
-/// A file that could not be received, as a problem (413 too large, 400 incomplete).
+/// A file that could not be received, as a problem (413 too large, 400 incomplete, 507 no
+/// disk space).
 pub(crate) fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::Io(ref io) => {
@@ -178,6 +181,7 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     let code = match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => "file_too_large",
         StatusCode::BAD_REQUEST => "upload_incomplete",
+        StatusCode::INSUFFICIENT_STORAGE => "insufficient_storage",
         _ => "internal",
     };
     ApiError::new(e.status(), code, e.message())

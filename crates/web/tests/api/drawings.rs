@@ -835,3 +835,201 @@ async fn clients_approve_when_the_project_allows_and_reviewers_can_be_named() {
     let got: Value = app.get(&settings, &j.client.auth).await.expect(200).json();
     assert_eq!(got["client_approvals"], true);
 }
+
+/// Issue 14, defect 2: SD-101 has rev B approved and a designer uploads rev C as a draft.
+/// B stays in effect for readiness until C is approved, the client keeps seeing B (then C
+/// once it is submitted to them), and the register shows both.
+#[tokio::test]
+async fn a_draft_revision_does_not_hide_the_approved_one() {
+    let j = job().await;
+    let app = &j.app;
+    let d = j.drawing("SD-101").await;
+    let (designer, pm) = (&j.designer.auth, &j.pm.auth);
+    let submit = |rev: String, version: i64| async move {
+        app.post(
+            &format!("/api/v1/drawing-revisions/{rev}/submit"),
+            designer,
+            json!({"version": version}),
+        )
+        .await
+        .expect(200);
+    };
+    let decide = |rev: String, decision: &'static str| async move {
+        app.post(
+            &format!("/api/v1/drawing-revisions/{rev}/review"),
+            pm,
+            json!({"decision": decision, "comments": "Checked", "version": 2}),
+        )
+        .await
+        .expect(200);
+    };
+    let a = id_of(
+        &upload(app, &j.designer.auth, &d, "SD-101 A.pdf", &pdf("A"))
+            .await
+            .expect(201)
+            .json(),
+    );
+    submit(a.clone(), 1).await;
+    decide(a, "revise_and_resubmit").await;
+    let b = id_of(
+        &upload(app, &j.designer.auth, &d, "SD-101 B.pdf", &pdf("B"))
+            .await
+            .expect(201)
+            .json(),
+    );
+    submit(b.clone(), 1).await;
+    decide(b, "approved").await;
+    let c = id_of(
+        &upload(app, &j.designer.auth, &d, "SD-101 C.pdf", &pdf("C"))
+            .await
+            .expect(201)
+            .json(),
+    );
+
+    let register = format!("/api/v1/projects/{}/drawings", j.project);
+    let revs = |v: &Value| {
+        (
+            v["current"]["label"].as_str().map(str::to_owned),
+            v["current"]["status"].as_str().map(str::to_owned),
+            v["approved"]["label"].as_str().map(str::to_owned),
+            v["approved"]["status"].as_str().map(str::to_owned),
+        )
+    };
+    let rev = |c: &str, cs: &str, a: &str, s: &str| {
+        (
+            Some(c.to_owned()),
+            Some(cs.to_owned()),
+            Some(a.to_owned()),
+            Some(s.to_owned()),
+        )
+    };
+    // The team: C is the latest, B approved behind it; the status filter finds both.
+    let list: Value = app.get(&register, &j.pm.auth).await.expect(200).json();
+    assert_eq!(revs(&list["items"][0]), rev("C", "draft", "B", "approved"));
+    for status in ["approved", "draft"] {
+        let found: Value = app
+            .get(&format!("{register}?status={status}"), &j.pm.auth)
+            .await
+            .json();
+        assert_eq!(found["total"], 1, "?status={status}");
+    }
+    // Readiness goes by B: the drawing blocks nothing, and the item says C is coming.
+    let r: Value = app
+        .get(
+            &format!("/api/v1/projects/{}/readiness", j.project),
+            &j.pm.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    let desk = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_id"] == j.item.as_str())
+        .unwrap();
+    let drawing_blockers: Vec<&Value> = desk["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["drawing_id"] == d.as_str())
+        .collect();
+    assert!(drawing_blockers.is_empty(), "{desk}");
+    assert!(
+        desk["warnings"].as_array().unwrap().contains(&json!(
+            "Drawing SD-101 rev C is a draft; approved rev B stays in effect"
+        )),
+        "{desk}"
+    );
+    assert!(
+        !r["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["drawing_id"] == d.as_str()),
+        "{r}"
+    );
+
+    // The client still sees SD-101 at rev B, and nothing of the draft.
+    let seen: Value = app.get(&register, &j.client.auth).await.expect(200).json();
+    assert_eq!(seen["total"], 1, "{seen}");
+    assert_eq!(
+        revs(&seen["items"][0]),
+        rev("B", "approved", "B", "approved")
+    );
+    let approved: Value = app
+        .get(&format!("{register}?status=approved"), &j.client.auth)
+        .await
+        .json();
+    assert_eq!(approved["total"], 1);
+    let detail: Value = app
+        .get(&format!("/api/v1/drawings/{d}"), &j.client.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        revs(&detail["drawing"]),
+        rev("B", "approved", "B", "approved")
+    );
+    let labels: Vec<&str> = detail["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["B", "A"]);
+    app.get(
+        &format!("/api/v1/drawing-revisions/{c}/file"),
+        &j.client.auth,
+    )
+    .await
+    .problem(404, "not_found");
+
+    // C submitted: now everybody sees "B approved · C in review"; readiness still goes by B.
+    submit(c.clone(), 1).await;
+    for who in [&j.pm, &j.client] {
+        let list: Value = app.get(&register, &who.auth).await.expect(200).json();
+        assert_eq!(
+            revs(&list["items"][0]),
+            rev("C", "submitted", "B", "approved"),
+            "{}",
+            who.user.name
+        );
+    }
+    let (pm_page, _) = app.login(&j.pm.user.email, crate::support::PASSWORD).await;
+    let html = app
+        .get(&format!("/projects/{}/drawings", j.project), &pm_page)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains(
+            ">B approved</span> ·</span> <span class=\"chip chip-submitted\">C in review<"
+        ),
+        "{html}"
+    );
+    let r: Value = app
+        .get(
+            &format!("/api/v1/projects/{}/readiness", j.project),
+            &j.pm.auth,
+        )
+        .await
+        .json();
+    assert!(
+        !r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["blockers"].as_array().unwrap())
+            .any(|b| b["drawing_id"] == d.as_str()),
+        "{r}"
+    );
+
+    // C approved: it takes over, one status again.
+    decide(c, "approved").await;
+    let list: Value = app.get(&register, &j.client.auth).await.json();
+    assert_eq!(
+        revs(&list["items"][0]),
+        rev("C", "approved", "C", "approved")
+    );
+}
