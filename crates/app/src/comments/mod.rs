@@ -179,7 +179,7 @@ impl Services {
                 Subject {
                     key: key(drawing.project_id),
                     access,
-                    client_sees: shown_to(Role::Client, drawing.status().state()),
+                    client_sees: drawing.clone().seen_by(Role::Client).is_some(),
                     label: drawing.number,
                 }
             }
