@@ -10,6 +10,7 @@ mod webdriver;
 mod backup;
 mod backup_s3;
 mod browser;
+mod connections;
 mod jobs;
 mod metrics;
 mod pg;
