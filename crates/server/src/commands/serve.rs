@@ -1,16 +1,13 @@
 //! `formula-pm serve` (the default): migrate, then serve the web UI and API until SIGTERM
 //! or Ctrl-C, finishing open requests before the database is closed.
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use formula_web::metrics::Metrics;
-use formula_web::metrics::connections::CountingListener;
+use formula_web::metrics::connections::{CountingListener, PerIpLimit};
 use formula_web::ops::OpsConfig;
 use formula_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -173,23 +170,22 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
             let _ = signalled.send(true);
         }
     };
-    // Counts open connections; `tap_io` keeps `ConnectInfo<SocketAddr>` available.
-    let listener = CountingListener::new(listener, metrics);
-    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
-        None => Box::pin(
-            axum::serve(listener.tap_io(|_| ()), make_service)
-                .with_graceful_shutdown(graceful)
-                .into_future(),
-        ),
+    // Counts open connections, and caps them per client address unless told not to.
+    let mut listener = CountingListener::new(listener, metrics);
+    let per_ip = config.security.max_connections_per_ip;
+    if per_ip > 0 {
+        listener = listener.with_per_ip_limit(PerIpLimit::new(
+            per_ip as usize,
+            config.security.trusted_proxies.clone(),
+        ));
+    }
+    let header_timeout = Duration::from_secs(config.security.http_header_timeout_seconds);
+    let server: Pin<Box<dyn Future<Output = ()> + Send>> = match tls {
+        None => Box::pin(crate::http::serve(listener, app, header_timeout, graceful)),
         Some(tls) => {
             let listener = TlsListener::spawn(listener, tls, on_signal.clone())
                 .context("cannot start the TLS listener")?;
-            Box::pin(
-                axum::serve(listener.tap_io(|_| ()), make_service)
-                    .with_graceful_shutdown(graceful)
-                    .into_future(),
-            )
+            Box::pin(crate::http::serve(listener, app, header_timeout, graceful))
         }
     };
     let deadline = {
@@ -203,7 +199,7 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         }
     };
     tokio::select! {
-        served = server => served.context("the web server failed")?,
+        () = server => {}
         () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "connections still open after the grace period; closing them"),
     }
     let stop_by = stop_by

@@ -1,6 +1,8 @@
 //! Connections of the real binary, spoken to byte by byte: a keep-alive connection stays
 //! usable after an answer that left the request's body unread (401, 405), and one whose
-//! body is too large to read is told to close.
+//! body is too large to read is told to close; a client dripping header lines is cut off;
+//! one address holds at most `MAX_CONNECTIONS_PER_IP` connections, unless it is a trusted
+//! proxy.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -164,4 +166,109 @@ fn a_401_or_405_to_a_request_with_a_body_keeps_the_connection_on_postgres() {
     unread_bodies_leave_the_connection_usable(&server);
     drop(server);
     db.drop_now();
+}
+
+/// Whether the server closed `stream` without answering: a read sees its end (or a reset)
+/// before any byte. Waits for at most `BOUND`; a connection still open then was not closed.
+fn closed_unanswered(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    let mut buf = [0u8; 1024];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn a_client_dripping_header_lines_is_cut_off() {
+    let server = Server::start_with(&[("HTTP_HEADER_TIMEOUT_SECONDS", "1")]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(stream, "GET /health/live HTTP/1.1\r\nHost: {addr}\r\n").unwrap();
+    // One header line every 200 ms, for up to a minute: each arrives well within any
+    // per-line limit, so only a limit on the whole head ends this.
+    let started = std::time::Instant::now();
+    let mut cut_off = false;
+    for n in 0..300 {
+        std::thread::sleep(Duration::from_millis(200));
+        if write!(stream, "X-Drip-{n}: {}\r\n", "x".repeat(10)).is_err() {
+            cut_off = true;
+            break;
+        }
+        stream.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 64];
+        let ended = matches!(stream.read(&mut buf), Ok(0));
+        stream.set_nonblocking(false).unwrap();
+        if ended {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(
+        cut_off,
+        "still connected after dripping headers for {:?}",
+        started.elapsed()
+    );
+    // The server itself goes on answering.
+    let stream = TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    write!(&stream, "GET /health/live HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let answer = read_answer(&mut BufReader::new(stream)).expect("an answer");
+    assert_eq!(answer.status, 200);
+}
+
+/// Opens a connection and has one request answered on it, so the server has admitted it;
+/// the connection stays open (keep-alive).
+fn admitted(addr: &str) -> Option<BufReader<TcpStream>> {
+    let stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    write!(&stream, "GET /health/live HTTP/1.1\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut reader = BufReader::new(stream);
+    let answer = read_answer(&mut reader)?;
+    (answer.status == 200).then_some(reader)
+}
+
+#[test]
+fn connections_are_capped_per_address_except_for_trusted_proxies() {
+    let server = Server::start_with(&[("MAX_CONNECTIONS_PER_IP", "3")]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut held: Vec<_> = (0..3)
+        .map(|_| admitted(&addr).expect("within the limit"))
+        .collect();
+    // A fourth is closed without an answer.
+    let mut fourth = TcpStream::connect(&addr).unwrap();
+    let _ = write!(fourth, "GET /health/live HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    assert!(
+        closed_unanswered(&mut fourth),
+        "a fourth connection was served"
+    );
+    // Closing one makes room again (the server notices the close shortly after).
+    drop(held.pop());
+    let deadline = std::time::Instant::now() + BOUND;
+    let again = loop {
+        if let Some(c) = admitted(&addr) {
+            break c;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no room after a close"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop((held, again));
+
+    // Behind a trusted proxy every client arrives from the proxy's address: not capped.
+    let server = Server::start_with(&[
+        ("MAX_CONNECTIONS_PER_IP", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let held: Vec<_> = (0..8)
+        .map(|_| admitted(&addr).expect("a trusted proxy is not capped"))
+        .collect();
+    assert_eq!(held.len(), 8);
 }
