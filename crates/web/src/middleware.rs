@@ -12,7 +12,7 @@ use crate::request_ids::{CORRELATION_ID, NewRequestId, REQUEST_ID, SameAsRequest
 use crate::security::{SecurityHeaders, if_absent};
 use crate::state::AppState;
 use crate::{
-    client_ip, compression, cors, limits, origin, panics, ratelimit, request_ids, request_log,
+    client_ip, compression, cors, limits, ops, origin, panics, ratelimit, request_ids, request_log,
     security, text_input, unread_body,
 };
 
@@ -21,7 +21,9 @@ use crate::{
 /// 1. request and correlation ids: odd incoming ids dropped, new ones made, both echoed
 ///    on every response ([`request_ids`]);
 /// 2. what an answer left of the request body read and dropped, so the connection can take
-///    the next request, or else `Connection: close` ([`unread_body`]);
+///    the next request, or else `Connection: close` ([`unread_body`]); also
+///    `Connection: close` on every answer while the server drains before stopping
+///    ([`ops::close_connections_when_draining`]);
 /// 3. compression of text-like answers, with weak ETags on compressed ones
 ///    ([`compression`]);
 /// 4. security headers unless `SECURITY_HEADERS=proxy`, and `Cache-Control: no-store` —
@@ -49,6 +51,10 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(CORRELATION_ID, SameAsRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(PropagateRequestIdLayer::new(CORRELATION_ID))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::close_connections_when_draining,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             unread_body::drain,

@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -105,6 +106,23 @@ impl Runtime {
     pub fn uptime_seconds(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
+}
+
+/// While the server drains before it stops (after SIGTERM), every answer says
+/// `Connection: close`: the client's next request opens a new connection, which the load
+/// balancer, seeing readiness fail, sends to another instance. So when the server stops
+/// accepting, no keep-alive connection is left idle for a request to race its closing.
+pub async fn close_connections_when_draining(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    if state.runtime.is_draining() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 /// The outcome of one check, or of readiness as a whole.
