@@ -54,7 +54,7 @@ pub async fn drain(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     // Asking for a body the client holds back for `100 Continue` would make it send one
     // nobody wants; closing is cheaper.
-    let worth_reading = !(expects_continue && !started) && declared.is_none_or(|n| n <= limit);
+    let worth_reading = (started || !expects_continue) && declared.is_none_or(|n| n <= limit);
     let drained = worth_reading
         && tokio::time::timeout(DRAIN_TIMEOUT, read_to_end(rest, limit))
             .await
