@@ -45,7 +45,9 @@ bench_backend() {
     port="$(free_port)"
     data="$work/$name"
     mkdir -p "$data"
-    export PORT="$port" BIND=127.0.0.1 DATA_DIR="$data" LOG_LEVEL=warn RATE_LIMIT_ENABLED=false
+    # Every connection comes from 127.0.0.1: no rate limits, no per-address connection cap.
+    export PORT="$port" BIND=127.0.0.1 DATA_DIR="$data" LOG_LEVEL=warn RATE_LIMIT_ENABLED=false \
+        MAX_CONNECTIONS_PER_IP=0
     if [ -n "$url" ]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
     base="http://127.0.0.1:$port"
 

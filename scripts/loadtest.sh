@@ -288,8 +288,10 @@ run_backend() {
     for vus in $VUS_LIST; do
         # Restart for each run: memory is measured from a server that has not served yet.
         # The rate limits stay on (each user has its own session, far below the per-caller
-        # API limits), except sign-ins: all users sign in from 127.0.0.1 within the ramp.
-        start_server "$base" "$data/server.log" RATE_LIMIT_LOGIN_PER_MINUTE=1000000
+        # API limits), except sign-ins: all users sign in from 127.0.0.1 within the ramp,
+        # and hold their connections from that one address too (no per-address cap).
+        start_server "$base" "$data/server.log" RATE_LIMIT_LOGIN_PER_MINUTE=1000000 \
+            MAX_CONNECTIONS_PER_IP=0
         log "$name: $vus users, ${DURATION}s (ramp ${RAMP}s), think $THINK_MS ms"
         local stat_before stat_after loadavg quiet pg_before pg_after
         quiet="$(wait_quiet)"

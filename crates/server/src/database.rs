@@ -21,7 +21,10 @@ impl Database {
     pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Database> {
         let described = config.database_description();
         let url = config.database_url.as_ref().map(Secret::expose);
-        let db = formula_store::open(url, &config.data_dir)
+        // The watchdog's probe gets the time readiness gives the database.
+        let probe = std::time::Duration::from_millis(config.ops.health_db_timeout_ms);
+        let options = config.database.open_options(probe);
+        let db = formula_store::open_with(url, &config.data_dir, &options)
             .await
             .map_err(|e| match url {
                 Some(_) => anyhow!("{e} (DATABASE_URL: {described})"),

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod encryption;
+pub mod http;
 pub mod jobs;
 pub mod logging;
 pub mod redis;

@@ -178,6 +178,11 @@ fn is_disk_full(db: &dyn sqlx::error::DatabaseError) -> bool {
     }
 }
 
+/// PostgreSQL's `query_canceled`: a statement ran past `statement_timeout`.
+fn is_statement_timeout(db: &dyn sqlx::error::DatabaseError) -> bool {
+    is_postgres(db) && db.code().is_some_and(|c| c == "57014")
+}
+
 /// A PostgreSQL data exception (SQLSTATE class 22: a character it does not accept, a
 /// number out of range, text that is no valid value of the column's type): the input's
 /// fault, not the database's.
@@ -245,6 +250,12 @@ fn map_sqlx(err: sqlx::Error) -> AppError {
             if is_disk_full(db.as_ref()) {
                 tracing::error!(target: "formula_pm::store", error = %err, "the database's disk is full: writes are refused until space is freed");
                 return AppError::InsufficientStorage("the disk holding the database".into());
+            }
+            if is_statement_timeout(db.as_ref()) {
+                tracing::warn!(target: "formula_pm::store", error = %err, "statement cancelled after DB_STATEMENT_TIMEOUT_MS");
+                return AppError::Unavailable(
+                    "the database took too long to answer; try again shortly".into(),
+                );
             }
             if is_busy(db.as_ref()) {
                 tracing::warn!(target: "formula_pm::store", error = %err, "database busy");

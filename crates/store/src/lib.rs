@@ -38,6 +38,7 @@ mod specs;
 mod tasks;
 mod timing;
 mod users;
+mod watchdog;
 
 pub use error::StoreError;
 pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_read_only, open_with};

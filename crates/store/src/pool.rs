@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -70,8 +70,15 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// SQLite: connections in the read pool (writes always use one connection).
     pub sqlite_readers: u32,
-    /// How long a request waits for a free connection before it is told the database is busy.
+    /// How long a request waits for a free connection (including opening one) before it is
+    /// told the database is busy or unreachable.
     pub acquire_timeout: Duration,
+    /// PostgreSQL: the server cancels a statement running longer (`statement_timeout`), and
+    /// the call answers unavailable. Migrations are exempt.
+    pub statement_timeout: Option<Duration>,
+    /// PostgreSQL: probe the server with this timeout in the background, and fail every
+    /// call at once while it does not answer (see `watchdog.rs`).
+    pub watchdog: Option<Duration>,
 }
 
 impl Default for OpenOptions {
@@ -80,6 +87,8 @@ impl Default for OpenOptions {
             max_connections: 10,
             sqlite_readers: 4,
             acquire_timeout: Duration::from_secs(10),
+            statement_timeout: None,
+            watchdog: None,
         }
     }
 }
@@ -92,6 +101,8 @@ pub struct Db {
     _lock: Option<File>,
     /// Where call timings go (see `timing.rs`).
     pub(crate) timing: std::sync::OnceLock<crate::timing::Timing>,
+    /// PostgreSQL: whether the server answers (see `watchdog.rs`).
+    pub(crate) watchdog: Option<crate::watchdog::Watchdog>,
 }
 
 /// Opens the database with default [`OpenOptions`].
@@ -125,20 +136,31 @@ pub async fn open_with(
 }
 
 async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreError> {
+    let connect_err = |source| StoreError::Connect {
+        backend: "postgres",
+        source,
+    };
+    let server: PgConnectOptions = url.parse().map_err(connect_err)?;
+    let mut connect = server.clone();
+    if let Some(limit) = options.statement_timeout {
+        // Set at connection start, so it is each session's default (and what RESET restores).
+        connect = connect.options([("statement_timeout", format!("{}", limit.as_millis()))]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(false)
-        .connect(url)
+        .connect_with(connect)
         .await
-        .map_err(|source| StoreError::Connect {
-            backend: "postgres",
-            source,
-        })?;
+        .map_err(connect_err)?;
+    let watchdog = options
+        .watchdog
+        .map(|timeout| crate::watchdog::Watchdog::spawn(server, timeout));
     Ok(Db {
         pool: Pool::Postgres(pool),
         _lock: None,
         timing: std::sync::OnceLock::new(),
+        watchdog,
     })
 }
 
@@ -190,6 +212,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
         pool: Pool::Sqlite { read, write },
         _lock: Some(lock),
         timing: std::sync::OnceLock::new(),
+        watchdog: None,
     })
 }
 
@@ -262,6 +285,7 @@ pub async fn open_read_only(
         pool: Pool::Sqlite { read, write },
         _lock: None,
         timing: std::sync::OnceLock::new(),
+        watchdog: None,
     })
 }
 
@@ -310,7 +334,21 @@ impl Db {
             Pool::Postgres(pool) => {
                 let mut m = sqlx::migrate!("migrations/postgres");
                 m.set_ignore_missing(true);
-                m.run(pool).await?;
+                // A migration may rightly take longer than DB_STATEMENT_TIMEOUT_MS (an index
+                // on a big table); the connection goes back to the pool with its default.
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .map_err(sqlx::migrate::MigrateError::from)?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(sqlx::migrate::MigrateError::from)?;
+                let migrated = m.run(&mut *conn).await;
+                let _ = sqlx::query("RESET statement_timeout")
+                    .execute(&mut *conn)
+                    .await;
+                migrated?;
             }
         }
         Ok(())
@@ -365,6 +403,9 @@ impl Db {
     /// Closes every connection, waiting for ones in use to be returned. The SQLite lock
     /// is released when the `Db` is dropped.
     pub async fn close(&self) {
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.stop();
+        }
         match &self.pool {
             Pool::Sqlite { read, write } => {
                 read.close().await;

@@ -6,9 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use formula_app::error::AppResult;
+use formula_app::error::{AppError, AppResult};
 
-use crate::error::DbResult;
+use crate::error::{DbError, DbResult};
 use crate::pool::Db;
 
 /// Receives the name and duration of every store call (the method name of its repository).
@@ -18,6 +18,13 @@ pub type QueryObserver = Arc<dyn Fn(&'static str, Duration) + Send + Sync>;
 pub(crate) struct Timing {
     observe: QueryObserver,
     slow: Duration,
+}
+
+/// The error of a call made or waiting while the database does not answer.
+fn not_answering() -> DbError {
+    DbError::App(AppError::Unavailable(
+        "the database is not answering; try again shortly".into(),
+    ))
 }
 
 /// Calls slower than this are logged when no threshold was set.
@@ -30,14 +37,24 @@ impl Db {
         let _ = self.timing.set(Timing { observe, slow });
     }
 
-    /// Runs one repository call: times it and turns its error into the app's.
+    /// Runs one repository call: times it and turns its error into the app's. While the
+    /// PostgreSQL watchdog finds the server not answering, the call fails at once as
+    /// unavailable, and so does a call already waiting on it.
     pub(crate) async fn timed<T>(
         &self,
         operation: &'static str,
         call: impl Future<Output = DbResult<T>>,
     ) -> AppResult<T> {
         let started = Instant::now();
-        let result = call.await;
+        let result = match &self.watchdog {
+            None => call.await,
+            Some(watchdog) if watchdog.is_down() => Err(not_answering()),
+            Some(watchdog) => tokio::select! {
+                biased;
+                result = call => result,
+                () = watchdog.went_down() => Err(not_answering()),
+            },
+        };
         let elapsed = started.elapsed();
         let slow = match self.timing.get() {
             Some(t) => {

@@ -148,11 +148,15 @@ impl From<AppError> for ApiError {
                 err.retry_after = Some(retry_after_secs);
                 err
             }
-            AppError::Unavailable(_) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                code,
-                "the service is temporarily unavailable; try again shortly",
-            ),
+            AppError::Unavailable(_) => {
+                let mut err = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    "the service is temporarily unavailable; try again shortly",
+                );
+                err.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+                err
+            }
             AppError::InsufficientStorage(what) => ApiError::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 code,
@@ -340,11 +344,20 @@ impl IntoResponse for PageError {
             PageError::App(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
             PageError::App(e) => {
                 let api = ApiError::from(e);
-                error_page(api.status, &api.problem.detail)
+                let mut page = error_page(api.status, &api.problem.detail);
+                if let Some(secs) = api.retry_after {
+                    page.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                page
             }
         }
     }
 }
+
+/// `Retry-After` of a 503 for an unavailable dependency (the database not answering, busy
+/// or too slow): soon, since most outages seen by a request are short or end in a failover.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// Fallback for unknown paths: problem+json under /api, an HTML page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {

@@ -26,6 +26,7 @@ pub mod spec_files;
 pub mod state;
 pub mod text_input;
 pub mod ui;
+pub mod unread_body;
 pub mod uploads;
 
 use axum::Router;

@@ -12,28 +12,32 @@ use crate::request_ids::{CORRELATION_ID, NewRequestId, REQUEST_ID, SameAsRequest
 use crate::security::{SecurityHeaders, if_absent};
 use crate::state::AppState;
 use crate::{
-    client_ip, compression, cors, limits, origin, panics, ratelimit, request_ids, request_log,
-    security, text_input,
+    client_ip, compression, cors, limits, ops, origin, panics, ratelimit, request_ids, request_log,
+    security, text_input, unread_body,
 };
 
 /// Wraps `routes` (all of them, and the fallback) in the middleware, outermost first:
 ///
 /// 1. request and correlation ids: odd incoming ids dropped, new ones made, both echoed
 ///    on every response ([`request_ids`]);
-/// 2. compression of text-like answers, with weak ETags on compressed ones
+/// 2. what an answer left of the request body read and dropped, so the connection can take
+///    the next request, or else `Connection: close` ([`unread_body`]); also
+///    `Connection: close` on every answer while the server drains before stopping
+///    ([`ops::close_connections_when_draining`]);
+/// 3. compression of text-like answers, with weak ETags on compressed ones
 ///    ([`compression`]);
-/// 3. security headers unless `SECURITY_HEADERS=proxy`, and `Cache-Control: no-store` —
+/// 4. security headers unless `SECURITY_HEADERS=proxy`, and `Cache-Control: no-store` —
 ///    each only when the answer has none of its own ([`security`]);
-/// 4. the real client IP behind trusted proxies ([`client_ip`]);
-/// 5. HTTP metrics and the request log line ([`request_log`]), and writes refused for lack
+/// 5. the real client IP behind trusted proxies ([`client_ip`]);
+/// 6. HTTP metrics and the request log line ([`request_log`]), and writes refused for lack
 ///    of disk space noted for readiness ([`crate::ops::watch_storage`]);
-/// 6. a panicking handler answered with 500 naming the request id ([`panics`]);
-/// 7. the same-origin check for writes ([`origin`]);
-/// 8. CORS for listed API origins ([`cors`]);
-/// 9. the body-size limit of the route class, then the general one ([`limits`]);
-/// 10. rate limits ([`ratelimit`]);
-/// 11. query strings holding control characters answered 422 ([`text_input`]);
-/// 12. the time limit ([`limits::time_limited`]).
+/// 7. a panicking handler answered with 500 naming the request id ([`panics`]);
+/// 8. the same-origin check for writes ([`origin`]);
+/// 9. CORS for listed API origins ([`cors`]);
+/// 10. the body-size limit of the route class, then the general one ([`limits`]);
+/// 11. rate limits ([`ratelimit`]);
+/// 12. query strings holding control characters answered 422 ([`text_input`]);
+/// 13. the time limit ([`limits::time_limited`]).
 ///
 /// Requests refused by a layer still pass every layer outside it, so every answer carries
 /// the ids and headers and is counted and logged.
@@ -48,6 +52,14 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(CORRELATION_ID, SameAsRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(PropagateRequestIdLayer::new(CORRELATION_ID))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::close_connections_when_draining,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            unread_body::drain,
+        ))
         .map_response(compression::weaken_etag)
         .layer(compression::layer())
         .option_layer(app_headers.then(|| if_absent(csp)))

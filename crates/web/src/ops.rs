@@ -140,6 +140,23 @@ impl Runtime {
     }
 }
 
+/// While the server drains before it stops (after SIGTERM), every answer says
+/// `Connection: close`: the client's next request opens a new connection, which the load
+/// balancer, seeing readiness fail, sends to another instance. So when the server stops
+/// accepting, no keep-alive connection is left idle for a request to race its closing.
+pub async fn close_connections_when_draining(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    if state.runtime.is_draining() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
 /// The outcome of one check, or of readiness as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,16 +1,13 @@
 //! `formula-pm serve` (the default): migrate, then serve the web UI and API until SIGTERM
 //! or Ctrl-C, finishing open requests before the database is closed.
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use formula_web::metrics::Metrics;
-use formula_web::metrics::connections::CountingListener;
+use formula_web::metrics::connections::{CountingListener, PerIpLimit};
 use formula_web::ops::OpsConfig;
 use formula_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -135,6 +132,8 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
     eprintln!("Formula PM is ready: open {url}");
 
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    // The listeners close after the drain that follows the signal.
+    let (stop_accepting, on_stop_accepting) = tokio::sync::watch::channel(false);
     // Background jobs stop taking work at the shutdown signal; awaited after the server stops.
     let jobs = crate::jobs::spawn(config, &job_services, job_metrics, on_signal.clone());
     if let (Some(bind), Some(metrics_app)) = (config.ops.metrics_bind, metrics_app) {
@@ -142,7 +141,7 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
             format!("cannot listen on {bind} (METRICS_BIND): is another program using the port?")
         })?;
         tracing::info!(listen = %bind, "metrics at http://{bind}/metrics");
-        let mut stop = on_signal.clone();
+        let mut stop = on_stop_accepting.clone();
         tokio::spawn(async move {
             let served = axum::serve(listener, metrics_app)
                 .with_graceful_shutdown(async move {
@@ -155,41 +154,57 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         });
     }
     let grace = Duration::from_secs(config.ops.shutdown_grace_seconds);
-    // One deadline, fixed at the signal, bounds the whole shutdown: the HTTP drain and then
-    // the background jobs share it, so a stop never takes longer than SHUTDOWN_GRACE_SECONDS.
+    let drain = Duration::from_secs(config.ops.shutdown_drain_seconds).min(grace);
+    // One deadline, fixed at the signal, bounds the whole shutdown: the drain, finishing the
+    // open requests and then the background jobs share it, so a stop never takes longer
+    // than SHUTDOWN_GRACE_SECONDS.
     let stop_by: Arc<OnceLock<tokio::time::Instant>> = Arc::default();
     let graceful = {
         let stop_by = stop_by.clone();
         async move {
             let signal = shutdown_signal().await;
             let _ = stop_by.set(tokio::time::Instant::now() + grace);
-            // Readiness fails from now on; the listener closes when this future returns.
+            // Readiness fails from now on, and jobs take no more work.
             runtime.start_draining();
+            let _ = signalled.send(true);
+            // SIGTERM comes from a supervisor, often with a load balancer still sending
+            // requests until it sees readiness fail: they are served as usual meanwhile.
+            // Ctrl-C is a person waiting at a terminal.
+            let drain = if signal == "SIGTERM" {
+                drain
+            } else {
+                Duration::ZERO
+            };
             tracing::info!(
                 signal,
+                drain_secs = drain.as_secs(),
                 grace_secs = grace.as_secs(),
-                "shutting down: finishing open requests and jobs"
+                "shutting down: readiness fails; serving on during the drain, then finishing open requests and jobs"
             );
-            let _ = signalled.send(true);
+            if !drain.is_zero() {
+                tokio::time::sleep(drain).await;
+                tracing::info!("drain over: no longer accepting connections");
+            }
+            // The listener closes when this future returns.
+            let _ = stop_accepting.send(true);
         }
     };
-    // Counts open connections; `tap_io` keeps `ConnectInfo<SocketAddr>` available.
-    let listener = CountingListener::new(listener, metrics);
-    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
-        None => Box::pin(
-            axum::serve(listener.tap_io(|_| ()), make_service)
-                .with_graceful_shutdown(graceful)
-                .into_future(),
-        ),
+    // Counts open connections, and caps them per client address unless told not to.
+    let mut listener = CountingListener::new(listener, metrics);
+    let per_ip = config.security.max_connections_per_ip;
+    if per_ip > 0 {
+        listener = listener.with_per_ip_limit(PerIpLimit::new(
+            per_ip as usize,
+            config.security.trusted_proxies.clone(),
+        ));
+    }
+    let header_timeout = Duration::from_secs(config.security.http_header_timeout_seconds);
+    let server: Pin<Box<dyn Future<Output = ()> + Send>> = match tls {
+        None => Box::pin(crate::http::serve(listener, app, header_timeout, graceful)),
         Some(tls) => {
-            let listener = TlsListener::spawn(listener, tls, on_signal.clone())
+            let listener = TlsListener::spawn(listener, tls, on_stop_accepting)
                 .context("cannot start the TLS listener")?;
-            Box::pin(
-                axum::serve(listener.tap_io(|_| ()), make_service)
-                    .with_graceful_shutdown(graceful)
-                    .into_future(),
-            )
+            Box::pin(crate::http::serve(listener, app, header_timeout, graceful))
         }
     };
     let deadline = {
@@ -203,7 +218,7 @@ async fn serve_on(config: &Config, database: &Database, started: Instant) -> any
         }
     };
     tokio::select! {
-        served = server => served.context("the web server failed")?,
+        () = server => {}
         () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "connections still open after the grace period; closing them"),
     }
     let stop_by = stop_by

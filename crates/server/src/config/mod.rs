@@ -47,6 +47,7 @@ pub use secret::Secret;
 pub use security::SecuritySettings;
 pub use tls::TlsSettings;
 
+pub use database::DatabaseTimeouts;
 use reader::Reader;
 use secret::shown;
 
@@ -61,6 +62,8 @@ pub const VARIABLES: &[&str] = &[
     "DATA_DIR",
     "DATABASE_URL",
     "DATABASE_URL_FILE",
+    "DB_ACQUIRE_TIMEOUT_MS",
+    "DB_STATEMENT_TIMEOUT_MS",
     "LOG_LEVEL",
     "LOG_FORMAT",
     "LOG_FILE",
@@ -75,6 +78,7 @@ pub const VARIABLES: &[&str] = &[
     "HEALTH_DISK_WARN_PERCENT",
     "HEALTH_DISK_FAIL_PERCENT",
     "SHUTDOWN_GRACE_SECONDS",
+    "SHUTDOWN_DRAIN_SECONDS",
     "DEFAULT_CURRENCY",
     "PROJECT_CODE_PREFIX",
     "SCOPE_UNITS",
@@ -92,6 +96,8 @@ pub const VARIABLES: &[&str] = &[
     "RATE_LIMIT_API_WRITE_PER_MINUTE",
     "RATE_LIMIT_PAGES_PER_MINUTE",
     "REQUEST_TIMEOUT_SECONDS",
+    "HTTP_HEADER_TIMEOUT_SECONDS",
+    "MAX_CONNECTIONS_PER_IP",
     "CORS_ALLOWED_ORIGINS",
     "SECURITY_HEADERS",
     "TLS_CERT_FILE",
@@ -184,6 +190,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `None` means SQLite in `data_dir`.
     pub database_url: Option<Secret>,
+    /// `DB_ACQUIRE_TIMEOUT_MS` and `DB_STATEMENT_TIMEOUT_MS`.
+    pub database: DatabaseTimeouts,
     /// An `EnvFilter` directive string.
     pub log_level: String,
     pub log_format: LogFormat,
@@ -293,6 +301,7 @@ impl Config {
         let data_dir = PathBuf::from(r.get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
 
         let database_url = database::read_database_url(&mut r);
+        let database = database::read_timeouts(&mut r, database_url.is_some());
 
         let log_level = r.get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned());
         if let Err(m) = logging::check_log_level(&log_level) {
@@ -428,6 +437,7 @@ impl Config {
                 allow_insecure_http,
                 data_dir,
                 database_url,
+                database,
                 log_level,
                 log_format,
                 default_currency,
@@ -528,6 +538,7 @@ impl Config {
         ];
         lines
             .into_iter()
+            .chain(self.database.lines())
             .chain(mail::smtp_lines(self.smtp.as_ref()))
             .chain(self.ops.lines())
             .chain(self.backup.lines())

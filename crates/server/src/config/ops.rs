@@ -32,6 +32,9 @@ pub struct OpsSettings {
     pub health_disk_fail_percent: u8,
     /// How long open requests may take to finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// After SIGTERM, how long the server goes on accepting and serving while readiness
+    /// fails, before it stops accepting (at most `shutdown_grace_seconds`).
+    pub shutdown_drain_seconds: u64,
 }
 
 /// Reads the operations settings (`LOG_FILE`, `METRICS_*`, `HEALTH_*`, …); production
@@ -112,6 +115,13 @@ pub(super) fn read_ops(r: &mut Reader<'_>, app_env: AppEnv) -> OpsSettings {
         3600,
         "a whole number of seconds",
     );
+    let shutdown_drain_seconds = r.number(
+        "SHUTDOWN_DRAIN_SECONDS",
+        5,
+        0,
+        3600,
+        "a whole number of seconds",
+    );
     OpsSettings {
         log_file,
         log_max_size,
@@ -124,12 +134,13 @@ pub(super) fn read_ops(r: &mut Reader<'_>, app_env: AppEnv) -> OpsSettings {
         health_disk_warn_percent,
         health_disk_fail_percent,
         shutdown_grace_seconds,
+        shutdown_drain_seconds,
     }
 }
 
 impl OpsSettings {
     /// The effective values, for `check-config`'s listing.
-    pub(super) fn lines(&self) -> [(&'static str, String); 11] {
+    pub(super) fn lines(&self) -> [(&'static str, String); 12] {
         [
             (
                 "LOG_FILE",
@@ -163,6 +174,10 @@ impl OpsSettings {
                 "SHUTDOWN_GRACE_SECONDS",
                 self.shutdown_grace_seconds.to_string(),
             ),
+            (
+                "SHUTDOWN_DRAIN_SECONDS",
+                self.shutdown_drain_seconds.to_string(),
+            ),
         ]
     }
 }
@@ -176,6 +191,7 @@ mod tests {
     fn operations_settings_are_parsed_and_checked() {
         let defaults = load(&[]).unwrap().ops;
         assert_eq!(defaults.shutdown_grace_seconds, 30);
+        assert_eq!(defaults.shutdown_drain_seconds, 5);
         assert_eq!(defaults.health_db_timeout_ms, 1000);
         assert_eq!(
             (
@@ -195,11 +211,13 @@ mod tests {
             ("METRICS_TOKEN", "0123456789abcdef0123"),
             ("LOG_FILE", "/var/log/formula-pm.log"),
             ("SHUTDOWN_GRACE_SECONDS", "45"),
+            ("SHUTDOWN_DRAIN_SECONDS", "0"),
         ])
         .unwrap()
         .ops;
         assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
         assert_eq!(c.shutdown_grace_seconds, 45);
+        assert_eq!(c.shutdown_drain_seconds, 0);
         assert!(c.log_file.is_some());
 
         assert!(error_for(&[("METRICS_BIND", "9464")], "METRICS_BIND").contains("127.0.0.1:9464"));
@@ -220,6 +238,10 @@ mod tests {
             "SHUTDOWN_GRACE_SECONDS",
         );
         error_for(&[("LOG_MAX_SIZE", "10")], "LOG_MAX_SIZE");
+        error_for(
+            &[("SHUTDOWN_DRAIN_SECONDS", "soon")],
+            "SHUTDOWN_DRAIN_SECONDS",
+        );
     }
 
     #[test]

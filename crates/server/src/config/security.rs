@@ -20,6 +20,11 @@ pub struct SecuritySettings {
     pub allow_no_rate_limit: bool,
     /// Time limit of a normal request.
     pub request_timeout_seconds: u64,
+    /// Time a client has to send a request's headers (and how long an idle keep-alive
+    /// connection stays open).
+    pub http_header_timeout_seconds: u64,
+    /// Open connections one client address may hold; 0: no limit.
+    pub max_connections_per_ip: u32,
     /// Exact origins whose pages may call the API with bearer tokens.
     pub cors_allowed_origins: Vec<String>,
     /// Whether the app or the proxy sets the security headers.
@@ -100,6 +105,21 @@ pub(super) fn read_security(r: &mut Reader<'_>, app_env: AppEnv) -> SecuritySett
         "a whole number of seconds",
     );
 
+    let http_header_timeout_seconds = r.number(
+        "HTTP_HEADER_TIMEOUT_SECONDS",
+        10,
+        1,
+        3600,
+        "a whole number of seconds",
+    );
+    let max_connections_per_ip = r.number(
+        "MAX_CONNECTIONS_PER_IP",
+        256,
+        0,
+        1_000_000,
+        "a number of connections (0 for no limit)",
+    );
+
     let mut cors_allowed_origins = Vec::new();
     for raw in r
         .get("CORS_ALLOWED_ORIGINS")
@@ -136,6 +156,8 @@ pub(super) fn read_security(r: &mut Reader<'_>, app_env: AppEnv) -> SecuritySett
         rate_limits,
         allow_no_rate_limit,
         request_timeout_seconds,
+        http_header_timeout_seconds,
+        max_connections_per_ip,
         cors_allowed_origins,
         security_headers,
     }
@@ -143,7 +165,7 @@ pub(super) fn read_security(r: &mut Reader<'_>, app_env: AppEnv) -> SecuritySett
 
 impl SecuritySettings {
     /// The effective values, for `check-config`'s listing.
-    pub(super) fn lines(&self) -> [(&'static str, String); 11] {
+    pub(super) fn lines(&self) -> [(&'static str, String); 13] {
         let rl = &self.rate_limits;
         [
             ("TRUSTED_PROXIES", self.trusted_proxies.to_string()),
@@ -167,6 +189,14 @@ impl SecuritySettings {
                 "REQUEST_TIMEOUT_SECONDS",
                 self.request_timeout_seconds.to_string(),
             ),
+            (
+                "HTTP_HEADER_TIMEOUT_SECONDS",
+                self.http_header_timeout_seconds.to_string(),
+            ),
+            (
+                "MAX_CONNECTIONS_PER_IP",
+                self.max_connections_per_ip.to_string(),
+            ),
             ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
             (
                 "SECURITY_HEADERS",
@@ -188,6 +218,8 @@ mod tests {
         assert_eq!(c.security.rate_limits, RateLimits::default());
         assert!(c.security.trusted_proxies.is_empty());
         assert_eq!(c.security.request_timeout_seconds, 30);
+        assert_eq!(c.security.http_header_timeout_seconds, 10);
+        assert_eq!(c.security.max_connections_per_ip, 256);
         assert_eq!(c.security.security_headers, SecurityHeaders::App);
         assert!(c.security.cors_allowed_origins.is_empty());
 
@@ -199,6 +231,8 @@ mod tests {
             ("RATE_LIMIT_API_WRITE_PER_MINUTE", "50"),
             ("RATE_LIMIT_PAGES_PER_MINUTE", "60"),
             ("REQUEST_TIMEOUT_SECONDS", "10"),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "5"),
+            ("MAX_CONNECTIONS_PER_IP", "0"),
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://tools.example.com, http://localhost:3000",
@@ -220,6 +254,10 @@ mod tests {
         );
         assert_eq!(s.request_timeout_seconds, 10);
         assert_eq!(
+            (s.http_header_timeout_seconds, s.max_connections_per_ip),
+            (5, 0)
+        );
+        assert_eq!(
             s.cors_allowed_origins,
             ["https://tools.example.com", "http://localhost:3000"]
         );
@@ -235,6 +273,8 @@ mod tests {
             ("RATE_LIMIT_LOGIN_PER_MINUTE", "0"),
             ("RATE_LIMIT_API_READ_PER_MINUTE", "lots"),
             ("REQUEST_TIMEOUT_SECONDS", "0"),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+            ("MAX_CONNECTIONS_PER_IP", "-1"),
             ("CORS_ALLOWED_ORIGINS", "*"),
             ("CORS_ALLOWED_ORIGINS", "https://tools.example.com/"),
             ("CORS_ALLOWED_ORIGINS", "https://tools.example.com/app"),

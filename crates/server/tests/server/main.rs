@@ -10,6 +10,7 @@ mod webdriver;
 mod backup;
 mod backup_s3;
 mod browser;
+mod connections;
 mod disk_full;
 mod jobs;
 mod metrics;

@@ -1,6 +1,7 @@
 //! Failure behaviour of the real binary: a PostgreSQL outage (readiness fails and API
 //! requests answer a clean 503 while the database is down, and both recover without
-//! restarting the app), and `kill -9` in the middle of a burst of writes on both backends
+//! restarting the app), a stopped or hung PostgreSQL answered 503 with `Retry-After` within
+//! 2 s by default, and `kill -9` in the middle of a burst of writes on both backends
 //! (every acknowledged write survives and the database stays consistent).
 
 use std::fs;
@@ -45,7 +46,7 @@ pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
-        // Generous: only a hang reaches it (the pool's acquire timeout is 10 s).
+        // Generous: only a hang reaches it.
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .new_agent()
@@ -100,23 +101,19 @@ pub(crate) struct App {
 impl App {
     /// Starts the server on `dir` (log in `dir/server-N.log`) and waits until it is ready.
     fn start(dir: &Path, database_url: Option<&str>, run: u32) -> App {
-        App::start_with(dir, database_url, run, &[])
+        App::start_with(dir, database_url, run, &[("HEALTH_DB_TIMEOUT_MS", "500")])
     }
 
-    /// [`App::start`] with more variables (a `DATA_DIR` elsewhere, health thresholds).
-    pub(crate) fn start_with(
-        dir: &Path,
-        database_url: Option<&str>,
-        run: u32,
-        env: &[(&str, &str)],
-    ) -> App {
-        let port = free_port().to_string();
+    /// Like [`App::start`], with `env` (a `DATA_DIR` elsewhere, health thresholds) instead of
+    /// the shorter readiness timeout.
+    pub(crate) fn start_with(dir: &Path, database_url: Option<&str>, run: u32, env: &[(&str, &str)]) -> App {
+        let port = free_port();
         let log = dir.join(format!("server-{run}.log"));
         let file = fs::File::create(&log).unwrap();
+        let port = port.to_string();
         let mut vars = vec![
             ("PORT", port.as_str()),
             ("BIND", "127.0.0.1"),
-            ("HEALTH_DB_TIMEOUT_MS", "500"),
             // The burst must not be cut short by the write limit.
             ("RATE_LIMIT_ENABLED", "false"),
             ("JOB_WORKERS", "0"),
@@ -431,6 +428,50 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Freezes every process of the server (SIGSTOP), as a hung host or a debugger does:
+    /// connections stay open and accept bytes, nothing answers. Thawed when dropped.
+    fn freeze(&self) -> Frozen {
+        let pidfile = fs::read_to_string(self.data.join("postmaster.pid")).unwrap();
+        let postmaster: u32 = pidfile.lines().next().unwrap().trim().parse().unwrap();
+        let mut pids = vec![postmaster];
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after the last ')'.
+            let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        signal("-STOP", &pids);
+        Frozen(pids)
+    }
+}
+
+/// This test's own PostgreSQL processes, stopped until dropped.
+struct Frozen(Vec<u32>);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal("-CONT", &self.0);
+    }
+}
+
+fn signal(sig: &str, pids: &[u32]) {
+    let status = Command::new("kill")
+        .arg(sig)
+        .args(pids.iter().map(u32::to_string))
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {sig} {pids:?}");
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = self
@@ -650,4 +691,90 @@ fn kill_9_mid_burst_loses_no_acknowledged_write_on_postgres() {
     let n = query_rows!(sqlx::PgConnection, &db.url, "SELECT count(*) FROM tasks");
     assert!(n[0][0].parse::<usize>().unwrap() > acked.len());
     db.drop_now();
+}
+
+/// One API call while the database is out: it must be a 503 problem with `Retry-After`,
+/// within 2 seconds of the request (the settings' defaults promise it; a hang would reach
+/// the 30 s request timeout).
+fn answers_503_soon(app: &App, what: &str, method: &str, url: &str, auth: &str) {
+    let body = (method == "POST").then(|| json!({"title": "During the outage"}));
+    let started = Instant::now();
+    let agent = agent();
+    let resp = match body {
+        None => agent.get(url).header("authorization", auth).call(),
+        Some(b) => agent.post(url).header("authorization", auth).send_json(b),
+    };
+    let elapsed = started.elapsed();
+    let mut resp = resp.unwrap_or_else(|e| panic!("{what}: {method} failed: {e}\n{}", app.log()));
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(status, 503, "{what}: {method}: {text}");
+    assert!(text.contains("\"unavailable\""), "{what}: {text}");
+    assert!(
+        retry_after
+            .as_deref()
+            .is_some_and(|v| v.parse::<u32>().is_ok()),
+        "{what}: Retry-After {retry_after:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "{what}: {method} took {elapsed:?}\n{}",
+        app.log()
+    );
+}
+
+#[test]
+fn a_stopped_or_hung_postgres_answers_503_with_retry_after_within_2_s() {
+    let cluster = Cluster::init();
+    cluster.start();
+    let url = cluster.url();
+    let dir = Dir::new("hung");
+    create_admin(&dir.0, Some(&url));
+    // The defaults of DB_ACQUIRE_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, HEALTH_DB_TIMEOUT_MS.
+    let mut app = App::start_with(&dir.0, Some(&url), 1, &[]);
+    let (auth, admin_id) = bearer(&app);
+    let project_id = project(&app, &auth, &admin_id);
+    let tasks = app.url(&format!("/api/v1/projects/{project_id}/tasks"));
+    let h = [("authorization", auth.as_str())];
+    assert_eq!(call("GET", &tasks, &h, None).unwrap().0, 200);
+
+    // Hung: every PostgreSQL process stopped; the pooled connections stay open, unanswered.
+    let frozen = cluster.freeze();
+    for method in ["GET", "POST", "GET"] {
+        answers_503_soon(&app, "hung", method, &tasks, &auth);
+    }
+    assert_eq!(app.ready_status(), Some(503));
+    drop(frozen);
+    assert!(
+        app.wait_ready_status(200),
+        "not ready after the thaw:\n{}",
+        app.log()
+    );
+    assert_eq!(call("GET", &tasks, &h, None).unwrap().0, 200);
+
+    // Stopped: connections are closed and new ones refused.
+    cluster.stop();
+    for method in ["GET", "POST", "GET"] {
+        answers_503_soon(&app, "stopped", method, &tasks, &auth);
+    }
+    cluster.start();
+    assert!(
+        app.wait_ready_status(200),
+        "not ready again:\n{}",
+        app.log()
+    );
+    let (status, _, task, _) = call(
+        "POST",
+        &tasks,
+        &h,
+        Some(json!({"title": "After the outage"})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{task}");
+    app.stop();
 }

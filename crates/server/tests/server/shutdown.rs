@@ -1,6 +1,7 @@
-//! Graceful shutdown of the real binary: on SIGTERM the listener closes (new connections are
-//! refused, readiness can no longer answer 200), a request already in flight still gets its
-//! answer, and the process exits with status 0.
+//! Graceful shutdown of the real binary: on SIGTERM readiness fails at once while the server
+//! goes on accepting and answering for the drain (`SHUTDOWN_DRAIN_SECONDS`), so requests
+//! racing the signal are answered; then the listener closes (new connections are refused), a
+//! request already in flight still gets its answer, and the process exits with status 0.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -43,7 +44,7 @@ fn not_ready(server: &Server) -> bool {
 
 #[test]
 fn sigterm_finishes_the_request_in_flight_and_exits_0() {
-    let mut server = Server::start();
+    let mut server = Server::start_with(&[("SHUTDOWN_DRAIN_SECONDS", "1")]);
     let addr = server.base.trim_start_matches("http://").to_owned();
     let body = r#"{"email":"nobody@example.com","password":"not a real password"}"#;
     let (first, rest) = body.split_at(20);
@@ -115,4 +116,101 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     let log = server.log();
     assert!(log.contains("shutting down"), "{log}");
     assert!(log.contains("Formula PM stopped"), "{log}");
+}
+
+/// `GET path` on a new connection: the status and body, or what went wrong.
+fn get_once(addr: &str, path: &str) -> Result<(u16, String), String> {
+    let stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    write!(
+        writer,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("send: {e}"))?;
+    let mut reader = std::io::BufReader::new(stream);
+    crate::connections::read_answer(&mut reader)
+        .map(|a| (a.status, a.body))
+        .ok_or_else(|| "the connection closed without an answer".to_owned())
+}
+
+#[test]
+fn requests_racing_sigterm_are_answered_while_readiness_fails_during_the_drain() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let mut server = Server::start_with(&[("SHUTDOWN_DRAIN_SECONDS", "5")]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcomes: Arc<Mutex<Vec<Result<u16, String>>>> = Arc::default();
+    // Clients sending request after request, each on a new connection, as a load balancer
+    // does until it sees readiness fail.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, stop, outcomes) = (addr.clone(), stop.clone(), outcomes.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let outcome = get_once(&addr, "/health/live").map(|(status, _)| status);
+                    outcomes.lock().unwrap().push(outcome);
+                }
+            })
+        })
+        .collect();
+    let answered = || outcomes.lock().unwrap().len();
+    let deadline = Instant::now() + BOUND;
+    while answered() < 40 {
+        assert!(Instant::now() < deadline, "the clients got nowhere");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+
+    // Readiness fails at once, and says so: the server still answers.
+    let deadline = Instant::now() + BOUND;
+    let (status, body) = loop {
+        match get_once(&addr, "/health/ready") {
+            Ok((200, _)) => {}
+            other => break other.expect("readiness answers during the drain"),
+        }
+        assert!(Instant::now() < deadline, "still ready after SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("draining"), "{body}");
+    // The balancer takes a moment to notice; requests sent meanwhile are still answered.
+    let seen = answered();
+    let deadline = Instant::now() + BOUND;
+    while answered() < seen + 40 {
+        assert!(Instant::now() < deadline, "no answers during the drain");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let outcomes = outcomes.lock().unwrap();
+    let failed: Vec<_> = outcomes.iter().filter(|o| **o != Ok(200)).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests around SIGTERM were not answered 200: {failed:?}\n{}",
+        failed.len(),
+        outcomes.len(),
+        server.log()
+    );
+
+    // After the drain the listener closes, and the process exits cleanly.
+    let deadline = Instant::now() + BOUND;
+    while TcpStream::connect(&addr).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after the drain");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = server
+        .wait_exit(BOUND)
+        .unwrap_or_else(|| panic!("still running after shutdown:\n{}", server.log()));
+    assert!(status.success(), "exit status {status}:\n{}", server.log());
+    assert!(server.log().contains("drain over"), "{}", server.log());
 }

@@ -212,10 +212,12 @@ async fn health_reports_checks_and_fails_while_draining() {
         .json();
     assert_eq!(draining["status"], "fail");
     assert_eq!(draining["failing"], json!(["draining"]));
-    // Liveness is unaffected: the process is fine, it is only leaving.
-    send(&router, Method::GET, "/health/live", &Auth::None, &[])
+    // Liveness is unaffected: the process is fine, it is only leaving. Every answer now
+    // tells the client to reconnect, which takes it to another instance.
+    let live = send(&router, Method::GET, "/health/live", &Auth::None, &[])
         .await
         .expect(200);
+    assert_eq!(live.header("connection").as_deref(), Some("close"));
 }
 
 #[tokio::test]

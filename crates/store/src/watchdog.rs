@@ -1,0 +1,105 @@
+//! Noticing a PostgreSQL server that stopped answering, so requests are told at once.
+//!
+//! A stopped server refuses connections, and the pool's acquire timeout bounds the wait for
+//! one. A *hung* server (stopped by a debugger, frozen by its host, behind a dead network
+//! path) accepts connections and statements and never answers: a request already holding a
+//! connection would wait until its own time limit. So a background task asks the server
+//! `SELECT 1` on a connection of its own several times a second, each time within the probe
+//! timeout (`HEALTH_DB_TIMEOUT_MS`, the one readiness uses). While the server does not
+//! answer, every store call fails at once as unavailable (503), calls waiting on it
+//! included; the first answer ends that.
+
+use std::time::Duration;
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often the server is asked while it answers (and retried while it does not).
+const INTERVAL: Duration = Duration::from_millis(250);
+
+/// The probe's verdict: whether the server stopped answering.
+pub(crate) struct Watchdog {
+    down: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Watchdog {
+    /// Starts probing the server `options` connect to, each probe within `timeout`.
+    pub(crate) fn spawn(options: PgConnectOptions, timeout: Duration) -> Watchdog {
+        let (tx, down) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut conn: Option<PgConnection> = None;
+            loop {
+                let answered = tokio::time::timeout(timeout, probe(&mut conn, &options))
+                    .await
+                    .unwrap_or_else(|_| Err("no answer within HEALTH_DB_TIMEOUT_MS".to_owned()));
+                match answered {
+                    Ok(()) => {
+                        if tx.send_replace(false) {
+                            tracing::info!(target: "formula_pm::store", "the database answers again");
+                        }
+                    }
+                    Err(error) => {
+                        // A connection that failed or timed out mid-statement is not reused.
+                        conn = None;
+                        if !tx.send_replace(true) {
+                            tracing::warn!(
+                                target: "formula_pm::store",
+                                error = %error,
+                                "the database does not answer: requests get 503 until it does"
+                            );
+                        }
+                    }
+                }
+                tokio::time::sleep(INTERVAL).await;
+            }
+        });
+        Watchdog { down, task }
+    }
+
+    /// Whether the server is not answering now.
+    pub(crate) fn is_down(&self) -> bool {
+        *self.down.borrow()
+    }
+
+    /// Resolves when the server stops answering (at once if it is not answering now).
+    pub(crate) async fn went_down(&self) {
+        let mut down = self.down.clone();
+        if down.wait_for(|d| *d).await.is_err() {
+            // The probe has stopped (the store is closing): nothing more to tell.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Stops probing.
+    pub(crate) fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One `SELECT 1`, connecting first when needed.
+async fn probe(conn: &mut Option<PgConnection>, options: &PgConnectOptions) -> Result<(), String> {
+    if conn.is_none() {
+        *conn = Some(
+            PgConnection::connect_with(options)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let Some(c) = conn.as_mut() else {
+        return Err("no connection".to_owned());
+    };
+    sqlx::query("SELECT 1")
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
