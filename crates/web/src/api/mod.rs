@@ -171,7 +171,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::import))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
-        .routes(routes!(drawings::get_drawing))
+        .routes(routes!(drawings::get_drawing, drawings::update_drawing))
         .routes(routes!(drawings::set_items))
         .routes(routes!(drawings::submit))
         .routes(routes!(drawings::review))

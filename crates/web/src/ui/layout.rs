@@ -78,6 +78,7 @@ impl Flash {
             "project_created" => "The project was created. Add the team and its tasks next.",
             "user_created" => "The user was created. Tell them their initial password privately.",
             "client_deleted" => "The client was deleted.",
+            "project_deleted" => "The project was deleted, with everything in it.",
             "task_deleted" => "The task was deleted.",
             "saved" => "Your changes were saved.",
             "deleted" => "Deleted.",

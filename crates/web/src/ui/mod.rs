@@ -85,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/status", post(projects::change_status))
         .route("/projects/{id}/complete", get(projects::complete_page))
         .route("/projects/{id}/reopen", post(projects::reopen))
+        .route("/projects/{id}/delete", post(projects::delete))
         .route(
             "/projects/{id}/tasks",
             get(tasks::project_tasks).post(tasks::create),
@@ -146,6 +147,10 @@ pub fn router() -> Router<AppState> {
         .route("/attachments/{id}/file", get(attachments::file))
         .route("/drawings/{id}", get(drawings::page))
         .route(
+            "/drawings/{id}/edit",
+            get(drawings::edit_page).post(drawings::update),
+        )
+        .route(
             "/drawings/{id}/revisions",
             post(drawings::upload).layer(DefaultBodyLimit::disable()),
         )
@@ -159,6 +164,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/projects/{id}/materials/export", get(specs::export))
         .route("/specs/{id}", get(specs::page))
+        .route(
+            "/specs/{id}/edit",
+            get(specs::edit_page).post(specs::update),
+        )
         .route("/specs/{id}/submit", post(specs::submit))
         .route("/specs/{id}/review", post(specs::review))
         .route("/specs/{id}/procurement", post(specs::procure))

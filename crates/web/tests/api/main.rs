@@ -12,6 +12,7 @@ mod attachments;
 mod compression;
 mod default_groups;
 mod drawings;
+mod edit_forms;
 mod events;
 mod headers;
 mod jobs;

@@ -397,6 +397,27 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Changing a drawing's details: those who manage drawings (each after the first is
+    // stale, which is checked after permission), as for linking scope items.
+    let drawing = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/projects/{a}/drawings"),
+                &c.user("project_manager").auth,
+                json!({"number": "SD-1", "title": "Doors"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/drawings/{drawing}"),
+        |_| Some(json!({"title": "Doors and frames", "version": 1})),
+        [200, 403, 409, 409, 409, 403, 403],
+    )
+    .await;
+
     // Oversight.
     c.expect(
         Method::GET,
