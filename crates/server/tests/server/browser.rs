@@ -496,7 +496,10 @@ fn stale_edit_keeps_input(s: &Session, task_id: &str, token: &str) {
 fn audit_trail(s: &Session) {
     s.goto("/audit?entity_type=task");
     s.wait_text("#results td", "status change");
-    s.wait_text("#results li", "review");
+    // The changes are summarised; their details open on a click, without script.
+    s.wait_text("#results tbody tr:first-child summary", "status");
+    s.click("#results tbody tr:first-child summary");
+    s.wait_text("#results dd", "review");
     s.check_csp_clean();
 }
 

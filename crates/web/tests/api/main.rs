@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod attachments;
+mod audit_page;
 mod compression;
 mod default_groups;
 mod drawings;
