@@ -14,7 +14,9 @@ mod projects;
 
 use async_trait::async_trait;
 
-pub use accounts::{ApiToken, CredentialRepo, OutboxMail, SessionRecord, UserRepo};
+pub use accounts::{
+    ApiToken, CredentialRepo, Invitation, InvitationView, OutboxMail, SessionRecord, UserRepo,
+};
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };

@@ -355,6 +355,8 @@ fn add_user_to_team(s: &Session, project_id: &str) {
     s.goto("/users/new");
     s.fill("#f-name", "Dana Designer");
     s.fill("#f-email", "dana@example.com");
+    // An invitation by e-mail is the default; this time the administrator types a password.
+    s.click("#f-access-password");
     s.fill("#f-password", "another long secret");
     s.select("#f-role", "designer");
     s.click("form[action='/users/new'] button[type=submit]");

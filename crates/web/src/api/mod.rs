@@ -126,6 +126,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         // People and clients.
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::invite_user))
+        .routes(routes!(users::reinvite_user))
         .routes(routes!(clients::list_clients, clients::create_client))
         .routes(routes!(
             clients::get_client,

@@ -190,6 +190,11 @@ pub fn router() -> Router<AppState> {
             "/users/{id}/edit",
             get(users::edit_page).post(users::update),
         )
+        .route("/users/{id}/invite", post(users::invite))
+        .route(
+            "/invitations/{token}",
+            get(auth::invitation_page).post(auth::invitation_submit),
+        )
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
         .route("/profile/tokens", post(profile::create_token))

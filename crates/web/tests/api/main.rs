@@ -16,6 +16,7 @@ mod drawings;
 mod edit_forms;
 mod events;
 mod headers;
+mod invitations;
 mod jobs;
 mod lists;
 mod materials;

@@ -142,6 +142,20 @@ async fn each_role_gets_the_right_answer() {
     .await;
     c.expect(Method::POST, "/api/v1/users", |i| Some(json!({"email": format!("n{i}@example.com"), "name": "N", "password": "long enough pass", "role": "designer"})), [201, 403, 403, 403, 403, 403, 403]).await;
     c.expect(
+        Method::POST,
+        "/api/v1/invitations",
+        |i| Some(json!({"email": format!("inv{i}@example.com"), "name": "N", "role": "designer"})),
+        [201, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/users/{}/invitation", c.user("craftsman").id()),
+        none,
+        [202, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
         Method::GET,
         "/api/v1/clients",
         none,
