@@ -10,6 +10,7 @@ mod webdriver;
 mod backup;
 mod backup_s3;
 mod browser;
+mod browser_issue14;
 mod jobs;
 mod metrics;
 mod pg;
