@@ -76,7 +76,7 @@ async fn a_hundred_realistic_entries_read_well_within_the_page_budget() {
             .json();
         items.push(item);
     }
-    for i in 0..10 {
+    for (i, item) in items.iter().take(10).enumerate() {
         let spec = app
             .post(
                 &format!("/api/v1/projects/{p}/specs"),
@@ -85,7 +85,7 @@ async fn a_hundred_realistic_entries_read_well_within_the_page_budget() {
                     "category": "veneer", "material": "American walnut", "finish": "Matt lacquer",
                     "colour": "Natural", "quantity": "40", "unit": "m2", "unit_cost_minor": 8_050,
                     "supplier": "Veneer House", "lead_time_days": 21, "needed_on": "2027-03-01",
-                    "scope_item_ids": [id_of(&items[i])]}),
+                    "scope_item_ids": [id_of(item)]}),
             )
             .await
             .expect(201)
@@ -98,12 +98,12 @@ async fn a_hundred_realistic_entries_read_well_within_the_page_budget() {
         .await
         .expect(200);
     }
-    for i in 0..5 {
+    for (i, item) in items.iter().take(5).enumerate() {
         app.post(
             &format!("/api/v1/projects/{p}/drawings"),
             &designer.auth,
             json!({"number": format!("SD-10{i}"), "title": "Wardrobe elevation",
-                "scope_item_ids": [id_of(&items[i])]}),
+                "scope_item_ids": [id_of(item)]}),
         )
         .await
         .expect(201);
