@@ -88,6 +88,20 @@ pub struct NewDrawing {
     pub scope_item_ids: Vec<Uuid>,
 }
 
+/// The details of a drawing to change; absent fields stay, `area: null` clears it. The number
+/// and the revision scheme are fixed once the drawing is in the register.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawingChange {
+    pub title: Option<String>,
+    pub kind: Option<DrawingKind>,
+    #[serde(default, deserialize_with = "crate::services::double_option")]
+    pub area: Option<Option<String>>,
+    /// The drawing's version (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
 /// A reviewer's decision on a submitted revision.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -351,6 +365,46 @@ impl Services {
             },
             access,
         ))
+    }
+
+    /// Changes a drawing's title, type or room (compare-and-set on its version).
+    pub async fn update_drawing(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: i64,
+        change: DrawingChange,
+    ) -> AppResult<Drawing> {
+        let (current, _) = self.drawing_for(caller, id, Action::ManageDrawings).await?;
+        check_version(expected_version, current.version, None, current.updated_at)?;
+        let mut errors = FieldErrors::new();
+        let mut next = current.clone();
+        if let Some(t) = change.title {
+            next.title = required_text(&mut errors, "title", &t, 200);
+        }
+        if let Some(k) = change.kind {
+            next.kind = k;
+        }
+        if let Some(a) = change.area {
+            next.area = optional_text(&mut errors, "area", a.as_deref(), 200);
+        }
+        errors.into_result()?;
+        next.updated_at = self.now();
+        let a = audit(
+            caller,
+            "update",
+            "drawing",
+            id,
+            &current.number,
+            changes(&current, &next),
+        );
+        let saved = self
+            .store
+            .update_drawing(&next, expected_version, &a)
+            .await?;
+        self.changed("drawing.updated", saved.project_id, id, Some(saved.version))
+            .await;
+        Ok(saved)
     }
 
     /// Replaces the scope items a drawing covers.

@@ -14,6 +14,7 @@ pub mod drawings;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod invitations;
 pub mod jobs;
 pub mod mail;
 pub mod ports;

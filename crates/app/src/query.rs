@@ -210,6 +210,8 @@ pub struct AuditQuery {
     pub entity_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub action: Option<String>,
+    /// Any of these actions (none: any action).
+    pub actions: Vec<String>,
     pub paging: Paging,
 }
 

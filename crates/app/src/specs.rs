@@ -487,7 +487,7 @@ impl Services {
             .all(|v| v.is_none())
             && input.lead_time_days.is_none()
             && input.needed_on.is_none();
-        if !links_only && matches!(current.status, SpecStatus::Approved | SpecStatus::Submitted) {
+        if !links_only && current.status.is_locked() {
             return Err(AppError::Conflict {
                 code: "locked",
                 message: format!(

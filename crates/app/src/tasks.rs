@@ -485,4 +485,16 @@ impl Services {
         ensure(caller, Action::ViewAudit, &Resource::Global)?;
         self.store.list_audit(query).await
     }
+
+    /// The names of the records these ids refer to, for reading audit entries (the ids
+    /// that are gone, or that name nothing, are left out). At most 2,000 ids are looked up.
+    pub async fn audit_names(
+        &self,
+        caller: &Caller,
+        ids: &[Uuid],
+    ) -> AppResult<std::collections::HashMap<Uuid, String>> {
+        ensure(caller, Action::ViewAudit, &Resource::Global)?;
+        let ids = &ids[..ids.len().min(2000)];
+        Ok(self.store.names_of(ids).await?.into_iter().collect())
+    }
 }

@@ -25,6 +25,8 @@ pub enum Action {
     ListUsers,
     ViewUser,
     ManageUsers,
+    /// Invite a person by e-mail to set their own password (creating their account).
+    InviteUsers,
     ListClients,
     ViewClient,
     CreateClient,
@@ -86,6 +88,7 @@ impl Action {
         Action::ListUsers,
         Action::ViewUser,
         Action::ManageUsers,
+        Action::InviteUsers,
         Action::ListClients,
         Action::ViewClient,
         Action::CreateClient,
@@ -175,7 +178,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ViewUser, Resource::User { id }) => {
             *id == actor.user_id || matches!(role, Executive | ProjectManager)
         }
-        (ManageUsers, _) => false,
+        (ManageUsers | InviteUsers, _) => false,
 
         // Clients: the office sees all; a client user sees only their own organisation.
         (ListClients, _) => office || role == Client,
@@ -326,6 +329,7 @@ mod tests {
             (ViewUser, "other user", [T, T, T, F, F, F, F]),
             (ViewUser, "self", [T, T, T, T, T, T, T]),
             (ManageUsers, "global", [T, F, F, F, F, F, F]),
+            (InviteUsers, "global", [T, F, F, F, F, F, F]),
             (ListClients, "global", [T, T, T, T, T, F, T]),
             (ViewClient, "own client", [T, T, T, T, T, F, T]),
             (ViewClient, "other client", [T, T, T, T, T, F, F]),
@@ -515,6 +519,7 @@ mod tests {
         let a = actor(Role::Executive);
         let writes = [
             ManageUsers,
+            InviteUsers,
             CreateClient,
             UpdateClient,
             DeleteClient,

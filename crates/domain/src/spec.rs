@@ -119,6 +119,13 @@ pub struct Spec {
     pub version: i64,
 }
 
+impl SpecStatus {
+    /// Submitted or approved: the content is fixed (only the links may change).
+    pub fn is_locked(self) -> bool {
+        matches!(self, SpecStatus::Approved | SpecStatus::Submitted)
+    }
+}
+
 impl Spec {
     /// The last day to order so it arrives when needed: needed-on-site date − lead time.
     pub fn order_by(&self) -> Option<Date> {

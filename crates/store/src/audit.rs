@@ -123,6 +123,10 @@ impl AuditRepo for Db {
             let p = f.arg(v);
             f.and(format!("a.action = {p}"));
         }
+        if !query.actions.is_empty() {
+            let list: Vec<String> = query.actions.iter().map(|a| f.arg(a.as_str())).collect();
+            f.and(format!("a.action IN ({})", list.join(", ")));
+        }
         let where_sql = f.where_sql();
         let count = Stmt {
             sql: format!("SELECT COUNT(*) FROM audit_log a{where_sql}"),
@@ -140,5 +144,41 @@ impl AuditRepo for Db {
             (total, fetch_all!(pool, AuditRow, page)?)
         });
         Ok(Page::new(convert(rows)?, total, query.paging))
+    }
+
+    async fn names_of(&self, ids: &[Uuid]) -> DbResult<Vec<(Uuid, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One list of the wanted ids, joined to each table that has a name for its rows.
+        let mut stmt = Stmt::new("");
+        let values: Vec<String> = ids
+            .iter()
+            .map(|id| format!("({})", stmt.arg(*id)))
+            .collect();
+        let named = [
+            ("users", "t.name"),
+            ("clients", "t.name"),
+            ("contacts", "t.name"),
+            ("projects", "t.code || ' ' || t.name"),
+            ("tasks", "t.title"),
+            ("scope_groups", "t.name"),
+            ("scope_items", "t.code || ' ' || t.name"),
+            ("drawings", "t.number || ' ' || t.title"),
+            ("specs", "t.code || ' ' || t.description"),
+        ];
+        let selects: Vec<String> = named
+            .iter()
+            .map(|(table, label)| {
+                format!("SELECT t.id, {label} AS label FROM {table} t JOIN wanted w ON w.id = t.id")
+            })
+            .collect();
+        stmt.sql = format!(
+            "WITH wanted (id) AS (VALUES {}) {}",
+            values.join(", "),
+            selects.join(" UNION ALL ")
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, (Uuid, String), stmt)?);
+        Ok(rows)
     }
 }

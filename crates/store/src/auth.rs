@@ -3,7 +3,7 @@
 use formula_app::error::AppError;
 use formula_app::jobs::NewJob;
 use formula_app::ports::{ApiToken, CredentialState, OutboxMail, SessionRecord};
-use formula_app::repos::CredentialRepo;
+use formula_app::repos::{CredentialRepo, Invitation, InvitationView};
 use formula_domain::audit::AuditEntry;
 use formula_domain::user::User;
 use formula_store_macros::repo;
@@ -16,6 +16,14 @@ use crate::pool::Db;
 use crate::rows::convert;
 use crate::sql::Stmt;
 use crate::users::{USER_COLUMNS, UserRow, noting_revoked, revoke_tokens};
+
+#[derive(sqlx::FromRow)]
+struct InvitationRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    invitation_expires_at: OffsetDateTime,
+    invitation_used_at: Option<OffsetDateTime>,
+}
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -400,6 +408,102 @@ impl CredentialRepo for Db {
             .ok_or(DbError::App(AppError::NotFound("user")))?;
             // Whoever asked for the reset may not have the old password: end every session,
             // revoke every API token, and retire the user's other reset links.
+            exec!(
+                &mut *tx,
+                Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)
+            )?;
+            let revoked = exec!(&mut *tx, revoke_tokens(user_id))?.rows_affected();
+            exec!(
+                &mut *tx,
+                Stmt::new(
+                    "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL"
+                )
+                .bind(now)
+                .bind(user_id)
+            )?;
+            let entry = AuditEntry {
+                entity_id: user_id,
+                entity_label: email,
+                ..noting_revoked(entry, revoked)
+            };
+            exec!(&mut *tx, audit::insert(&entry))?;
+            Ok(Some(user_id))
+        })
+    }
+
+    async fn replace_invitation(
+        &self,
+        new_user: Option<(&User, &str, &AuditEntry)>,
+        inv: &Invitation,
+        email: &NewJob,
+        entry: &AuditEntry,
+    ) -> DbResult<()> {
+        // One row per user: a new invitation overwrites the old one, so its link stops working.
+        let upsert = Stmt::new(
+            "INSERT INTO invitations (user_id, token_hash, invited_by, created_at, expires_at, used_at)              VALUES ($1, $2, $3, $4, $5, NULL)              ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash,              invited_by = excluded.invited_by, created_at = excluded.created_at,              expires_at = excluded.expires_at, used_at = NULL",
+        )
+        .bind(inv.user_id)
+        .bind(&inv.token_hash)
+        .bind(inv.invited_by)
+        .bind(inv.created_at)
+        .bind(inv.expires_at);
+        let insert_user = new_user.map(|(u, hash, a)| (crate::users::insert_stmt(u, hash), a));
+        in_tx!(self, |tx| {
+            if let Some((stmt, a)) = insert_user {
+                exec!(&mut *tx, stmt)?;
+                exec!(&mut *tx, audit::insert(a))?;
+            }
+            exec!(&mut *tx, upsert)?;
+            exec!(&mut *tx, crate::jobs::insert(email))?;
+            exec!(&mut *tx, audit::insert(entry))?;
+        });
+        Ok(())
+    }
+
+    async fn find_invitation(&self, token_hash: &str) -> DbResult<Option<InvitationView>> {
+        let stmt = Stmt::new(format!(
+            "SELECT {USER_COLUMNS}, i.expires_at AS invitation_expires_at, i.used_at AS invitation_used_at              FROM invitations i JOIN users u ON u.id = i.user_id WHERE i.token_hash = $1"
+        ))
+        .bind(token_hash);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, InvitationRow, stmt)?);
+        row.map(|r| {
+            Ok(InvitationView {
+                user: r.user.try_into()?,
+                expires_at: r.invitation_expires_at,
+                used_at: r.invitation_used_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        new_hash: &str,
+        entry: &AuditEntry,
+    ) -> DbResult<Option<Uuid>> {
+        // One UPDATE checks and uses the link, so two tabs racing with it cannot both succeed.
+        let claim = Stmt::new(
+            "UPDATE invitations SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             AND user_id IN (SELECT id FROM users WHERE status = 'active') RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token_hash);
+        in_tx!(self, |tx| {
+            let Some(user_id) = fetch_optional!(&mut *tx, (Uuid,), claim)?.map(|r| r.0) else {
+                return Ok(None);
+            };
+            let email = fetch_optional!(
+                &mut *tx,
+                (String,),
+                Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING email")
+                    .bind(new_hash)
+                    .bind(user_id)
+            )?
+            .map(|r| r.0)
+            .ok_or(DbError::App(AppError::NotFound("user")))?;
+            // Whoever held a session or token before the password was chosen here loses it.
             exec!(
                 &mut *tx,
                 Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)

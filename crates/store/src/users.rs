@@ -87,7 +87,7 @@ fn stale(current: Option<VersionRow>) -> DbError {
 }
 
 /// The INSERT of a new user with its password hash.
-fn insert_stmt(user: &User, password_hash: &str) -> Stmt {
+pub(crate) fn insert_stmt(user: &User, password_hash: &str) -> Stmt {
     Stmt::new(
         "INSERT INTO users (id, email, name, role, job_title, phone, skills, status, client_id, password_hash, \
          created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

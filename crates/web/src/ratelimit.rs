@@ -66,7 +66,8 @@ impl Class {
             && (path == "/api/v1/auth/password-reset"
                 || path == "/api/v1/auth/password-reset/confirm"
                 || path == "/forgot-password"
-                || path.starts_with("/reset-password/"))
+                || path.starts_with("/reset-password/")
+                || path.starts_with("/invitations/"))
         {
             return Some(Class::PasswordReset);
         }
@@ -383,6 +384,10 @@ mod tests {
         );
         assert_eq!(
             c(Method::POST, "/reset-password/abc"),
+            Some(Class::PasswordReset)
+        );
+        assert_eq!(
+            c(Method::POST, "/invitations/abc"),
             Some(Class::PasswordReset)
         );
         assert_eq!(c(Method::GET, "/api/v1/projects"), Some(Class::ApiRead));

@@ -179,6 +179,48 @@ pub trait CredentialRepo: Send + Sync {
         new_hash: &str,
         audit: &AuditEntry,
     ) -> AppResult<Option<Uuid>>;
+    /// Stores the invitation of `user_id` (replacing any earlier one, whose link then stops
+    /// working) with its audit entry and, in the same transaction, enqueues `email`. With
+    /// `new_user`, the account (its unusable placeholder password hash and its own audit
+    /// entry) is inserted in that transaction too.
+    async fn replace_invitation(
+        &self,
+        new_user: Option<(&User, &str, &AuditEntry)>,
+        invitation: &Invitation,
+        email: &NewJob,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
+    /// The invitation whose token has this hash, with its user, used or not.
+    async fn find_invitation(&self, token_hash: &str) -> AppResult<Option<InvitationView>>;
+    /// Atomically uses an invitation (unused and unexpired at `now`, its user active): marks it
+    /// used, sets the password hash the user chose, ends the user's sessions, revokes their API
+    /// tokens and retires their reset links, and audits. Returns the user id, or `None` if the
+    /// invitation is unknown, used or expired, or the user is disabled.
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        new_hash: &str,
+        audit: &AuditEntry,
+    ) -> AppResult<Option<Uuid>>;
     async fn insert_mail(&self, mail: &OutboxMail) -> AppResult<()>;
     async fn list_mail(&self, limit: u32) -> AppResult<Vec<OutboxMail>>;
+}
+
+/// An invitation as stored: only the hash of its token is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub user_id: Uuid,
+    pub token_hash: String,
+    pub invited_by: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// An invitation as its link finds it: whom it is for and whether it can still be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvitationView {
+    pub user: User,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
 }

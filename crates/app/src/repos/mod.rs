@@ -16,7 +16,8 @@ mod projects;
 use async_trait::async_trait;
 
 pub use accounts::{
-    ApiToken, CredentialRepo, CredentialState, OutboxMail, SessionRecord, UserRepo,
+    ApiToken, CredentialRepo, CredentialState, Invitation, InvitationView, OutboxMail,
+    SessionRecord, UserRepo,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{

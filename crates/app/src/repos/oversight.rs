@@ -6,6 +6,8 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
 use formula_domain::project::ProjectStatus;
 
+use uuid::Uuid;
+
 use crate::error::AppResult;
 use crate::query::{AuditQuery, Page};
 
@@ -33,4 +35,7 @@ pub trait DashboardRepo: Send + Sync {
 #[async_trait]
 pub trait AuditRepo: Send + Sync {
     async fn list_audit(&self, query: &AuditQuery) -> AppResult<Page<AuditEntry>>;
+    /// What to call each of these ids, where it is still a user, client, contact, project,
+    /// task, scope group or item, drawing or specification (the audit page shows names).
+    async fn names_of(&self, ids: &[Uuid]) -> AppResult<Vec<(Uuid, String)>>;
 }

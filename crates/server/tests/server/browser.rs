@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 use crate::process::Server;
 use crate::webdriver::{Browser, Element};
 
-const WAIT: Duration = Duration::from_secs(10);
-const ADMIN_NAME: &str = "Ada Admin";
-const ADMIN_EMAIL: &str = "ada@example.com";
-const ADMIN_PASSWORD: &str = "correct horse battery";
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const ADMIN_NAME: &str = "Ada Admin";
+pub(crate) const ADMIN_EMAIL: &str = "ada@example.com";
+pub(crate) const ADMIN_PASSWORD: &str = "correct horse battery";
 
 /// Unwraps a WebDriver result with the step that failed.
-trait Step<T> {
+pub(crate) trait Step<T> {
     fn step(self, what: &str) -> T;
 }
 
@@ -28,30 +28,30 @@ impl<T> Step<T> for Result<T, String> {
 }
 
 /// The browser plus the server it talks to, with the helpers the flows share.
-struct Session {
-    b: Browser,
-    server: Server,
+pub(crate) struct Session {
+    pub(crate) b: Browser,
+    pub(crate) server: Server,
 }
 
 impl Session {
-    fn goto(&self, path: &str) {
+    pub(crate) fn goto(&self, path: &str) {
         self.b
             .goto(&self.server.url(path))
             .step(&format!("open {path}"));
     }
 
-    fn wait(&self, css: &str) -> Element {
+    pub(crate) fn wait(&self, css: &str) -> Element {
         self.b.wait_for(css, WAIT).step(&format!("wait for {css}"))
     }
 
-    fn wait_text(&self, css: &str, text: &str) -> Element {
+    pub(crate) fn wait_text(&self, css: &str, text: &str) -> Element {
         self.b
             .wait_for_text(css, text, WAIT)
             .step(&format!("wait for {css} containing {text:?}"))
     }
 
     /// Replaces what a field holds with `text`, typed as a user would.
-    fn fill(&self, css: &str, text: &str) {
+    pub(crate) fn fill(&self, css: &str, text: &str) {
         let el = self.wait(css);
         self.b.clear(&el).step(&format!("clear {css}"));
         self.b
@@ -60,7 +60,7 @@ impl Session {
     }
 
     /// Sets a field's value directly (date inputs take locale-specific keystrokes).
-    fn set_value(&self, css: &str, value: &str) {
+    pub(crate) fn set_value(&self, css: &str, value: &str) {
         let el = self.wait(css);
         self.b
             .execute(
@@ -70,7 +70,7 @@ impl Session {
             .step(&format!("set {css}"));
     }
 
-    fn select(&self, css: &str, value: &str) {
+    pub(crate) fn select(&self, css: &str, value: &str) {
         self.wait(css);
         self.b
             .select_option(css, value)
@@ -79,7 +79,7 @@ impl Session {
 
     /// Chooses an option in a select that htmx replaces as soon as it changes (so the
     /// select cannot be read back afterwards, unlike `Browser::select_option`).
-    fn choose_in_swapped(&self, select_css: &str, value: &str) {
+    pub(crate) fn choose_in_swapped(&self, select_css: &str, value: &str) {
         let option = self.wait(&format!("{select_css} option[value='{value}']"));
         self.b
             .click(&option)
@@ -87,7 +87,7 @@ impl Session {
     }
 
     /// The value of the option in `select_css` whose label contains `label`.
-    fn option_value(&self, select_css: &str, label: &str) -> String {
+    pub(crate) fn option_value(&self, select_css: &str, label: &str) -> String {
         let script = "var label = arguments[1];\
                       return Array.from(document.querySelectorAll(arguments[0] + ' option'))\
                       .filter(function (o) { return o.textContent.indexOf(label) >= 0; })\
@@ -101,12 +101,12 @@ impl Session {
             .to_owned()
     }
 
-    fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let el = self.wait(css);
         self.b.click(&el).step(&format!("click {css}"));
     }
 
-    fn value(&self, css: &str) -> String {
+    pub(crate) fn value(&self, css: &str) -> String {
         let el = self.wait(css);
         self.b
             .property(&el, "value")
@@ -116,7 +116,7 @@ impl Session {
             .to_owned()
     }
 
-    fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         let url = self.b.current_url().step("current url");
         url.strip_prefix(&self.server.base)
             .unwrap_or(&url)
@@ -125,7 +125,7 @@ impl Session {
 
     /// The strict CSP forbids inline scripts and style attributes: the served pages must
     /// not need them (checked on the live DOM, so scripts that added any would show too).
-    fn check_csp_clean(&self) {
+    pub(crate) fn check_csp_clean(&self) {
         let html = self.b.page_source().step("page source");
         let path = self.path();
         self.screenshot(&path);
@@ -157,7 +157,7 @@ impl Session {
 
 impl Session {
     /// With `UI_SCREENSHOTS=<dir>` set, saves a PNG of the page for a person to look at.
-    fn screenshot(&self, path: &str) {
+    pub(crate) fn screenshot(&self, path: &str) {
         let Ok(dir) = std::env::var("UI_SCREENSHOTS") else {
             return;
         };
@@ -175,7 +175,7 @@ impl Session {
 }
 
 /// The id in a path like `/projects/<id>?m=created`.
-fn id_after(path: &str, prefix: &str) -> String {
+pub(crate) fn id_after(path: &str, prefix: &str) -> String {
     let rest = path
         .strip_prefix(prefix)
         .unwrap_or_else(|| panic!("{path} does not start with {prefix}"));
@@ -220,7 +220,7 @@ fn run_flows(server: Server) {
     designer_sees_their_projects_only(&s, &project_id);
 }
 
-fn first_run_setup(s: &Session) {
+pub(crate) fn first_run_setup(s: &Session) {
     s.goto("/");
     s.wait("form[action='/setup']");
     assert_eq!(
@@ -356,6 +356,8 @@ fn add_user_to_team(s: &Session, project_id: &str) {
     s.goto("/users/new");
     s.fill("#f-name", "Dana Designer");
     s.fill("#f-email", "dana@example.com");
+    // An invitation by e-mail is the default; this time the administrator types a password.
+    s.click("#f-access-password");
     s.fill("#f-password", "another long secret");
     s.select("#f-role", "designer");
     s.click("form[action='/users/new'] button[type=submit]");
@@ -497,7 +499,10 @@ fn stale_edit_keeps_input(s: &Session, task_id: &str, token: &str) {
 fn audit_trail(s: &Session) {
     s.goto("/audit?entity_type=task");
     s.wait_text("#results td", "status change");
-    s.wait_text("#results li", "review");
+    // The changes are summarised; their details open on a click, without script.
+    s.wait_text("#results tbody tr:first-child summary", "status");
+    s.click("#results tbody tr:first-child summary");
+    s.wait_text("#results dd", "review");
     s.check_csp_clean();
 }
 
@@ -552,7 +557,7 @@ fn password_reset_through_outbox(s: &Session) {
 }
 
 /// Writes a file for an `<input type=file>` to pick up.
-fn temp_file(name: &str, bytes: &[u8]) -> String {
+pub(crate) fn temp_file(name: &str, bytes: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("formula-browser-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
@@ -562,7 +567,7 @@ fn temp_file(name: &str, bytes: &[u8]) -> String {
 
 impl Session {
     /// Ticks the checkbox whose label contains `text`.
-    fn tick(&self, text: &str) {
+    pub(crate) fn tick(&self, text: &str) {
         let script = "var t = arguments[0];\
                       var l = Array.from(document.querySelectorAll('label')).find(function (x) { return x.textContent.indexOf(t) >= 0; });\
                       if (!l) { return false; } var c = document.getElementById(l.htmlFor); if (!c.checked) { c.click(); } return true;";
@@ -570,7 +575,7 @@ impl Session {
         assert_eq!(found, json!(true), "no checkbox labelled {text:?}");
     }
 
-    fn attach(&self, css: &str, path: &str) {
+    pub(crate) fn attach(&self, css: &str, path: &str) {
         let el = self.wait(css);
         self.b.send_keys(&el, path).step(&format!("attach {path}"));
     }

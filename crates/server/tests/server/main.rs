@@ -10,6 +10,7 @@ mod webdriver;
 mod backup;
 mod backup_s3;
 mod browser;
+mod browser_issue14;
 mod connections;
 mod disk_full;
 mod jobs;

@@ -16,9 +16,10 @@ use Kind::{Date as D, Float as F, Int as I, Int4 as I4, Text as T, Ts as TS, Uui
 
 /// Every dumped table, parents before the tables that reference them.
 ///
-/// `sessions` (with their one-time `session_flashes`) and `password_resets` are left out on
-/// purpose: they are short-lived credentials, worthless after a move and dangerous in an
-/// archive; a restore clears them (see [`CLEARED_NOT_DUMPED`]) and everyone signs in again.
+/// `sessions` (with their one-time `session_flashes`), `password_resets` and `invitations`
+/// are left out on purpose: they are short-lived credentials, worthless after a move and
+/// dangerous in an archive; a restore clears them (see [`CLEARED_NOT_DUMPED`]), everyone
+/// signs in again and an administrator invites again whoever had not accepted yet.
 /// So is `scheduler_leases`, which only says which running instance leads the scheduler.
 ///
 /// A migration that adds a table or a column adds it here too (a table after the tables it
@@ -472,6 +473,7 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
     "session_flashes",
     "sessions",
     "password_resets",
+    "invitations",
     "scheduler_leases",
 ];
 

@@ -56,6 +56,37 @@ pub async fn audit_trail_is_filtered_and_newest_first(db: &Db) {
     assert_eq!(paged.items[1].id, first.id);
 }
 
+pub async fn audit_filters_by_any_of_several_actions_and_names_ids(db: &Db) {
+    let w = world(db).await;
+    let either = AuditQuery {
+        actions: vec!["create".into(), "add_member".into()],
+        ..Default::default()
+    };
+    let found = db.list_audit(&either).await.unwrap();
+    assert_eq!(found.total, 8);
+    let only = AuditQuery {
+        actions: vec!["add_member".into()],
+        ..Default::default()
+    };
+    assert_eq!(db.list_audit(&only).await.unwrap().total, 1);
+
+    // Users, clients and projects are named; an unknown id is left out.
+    let unknown = Uuid::now_v7();
+    let mut names = db
+        .names_of(&[w.pm.id, w.acme.id, w.p1.id, unknown])
+        .await
+        .unwrap();
+    names.sort();
+    let mut want = vec![
+        (w.pm.id, "Pia Manager".to_owned()),
+        (w.acme.id, "Acme Hotels".to_owned()),
+        (w.p1.id, "WSC-25-001 Lobby joinery".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(names, want);
+    assert!(db.names_of(&[]).await.unwrap().is_empty());
+}
+
 pub async fn mail_outbox_keeps_newest_first(db: &Db) {
     for (i, subject) in ["one", "two", "three"].iter().enumerate() {
         let mail = OutboxMail {
@@ -75,5 +106,6 @@ pub async fn mail_outbox_keeps_newest_first(db: &Db) {
 
 both_backends! {
     audit_trail_is_filtered_and_newest_first,
+    audit_filters_by_any_of_several_actions_and_names_ids,
     mail_outbox_keeps_newest_first,
 }

@@ -3,6 +3,7 @@
 use formula_app::error::AppError;
 use formula_app::ports::{ApiToken, CredentialState, SessionRecord};
 use formula_app::query::AuditQuery;
+use formula_app::repos::Invitation;
 use formula_app::repos::prelude::*;
 use formula_domain::user::{Role, User, UserStatus};
 use formula_store::Db;
@@ -290,6 +291,146 @@ pub async fn api_tokens_are_stored_found_and_revoked(db: &Db) {
     );
 }
 
+fn invitation(user: &User, hash: &str, valid_for: time::Duration) -> Invitation {
+    Invitation {
+        user_id: user.id,
+        token_hash: hash.into(),
+        invited_by: None,
+        created_at: now(),
+        expires_at: now() + valid_for,
+    }
+}
+
+pub async fn invitations_are_replaced_work_once_and_expire(db: &Db) {
+    let admin = add_user(db, "admin@example.com", "Admin", Role::Admin).await;
+    let mail = || formula_app::jobs::NewJob::email("i@example.com", "Invited", "Open the link");
+    let invite = |u: &User| f::audit(Some(&admin), "invite", "user", u.id, &u.email);
+    let accepted = f::audit(None, "accept_invitation", "user", Uuid::nil(), "");
+
+    // A new account comes with its invitation, in one transaction.
+    let ivy = f::user("i@example.com", "Ivy", Role::Designer);
+    let created = f::audit(Some(&admin), "create", "user", ivy.id, &ivy.email);
+    db.replace_invitation(
+        Some((&ivy, "placeholder-hash", &created)),
+        &invitation(&ivy, "inv-1", days(7)),
+        &mail(),
+        &invite(&ivy),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.get_user(ivy.id).await.unwrap().unwrap().name, "Ivy");
+    let found = db.find_invitation("inv-1").await.unwrap().unwrap();
+    assert_eq!((found.user.id, found.used_at), (ivy.id, None));
+    assert!(db.find_invitation("unknown").await.unwrap().is_none());
+
+    // Inviting again replaces the link: the first one no longer exists.
+    db.replace_invitation(
+        None,
+        &invitation(&ivy, "inv-2", days(7)),
+        &mail(),
+        &invite(&ivy),
+    )
+    .await
+    .unwrap();
+    assert!(db.find_invitation("inv-1").await.unwrap().is_none());
+    assert_eq!(
+        db.accept_invitation("inv-1", now(), "h-old", &accepted)
+            .await
+            .unwrap(),
+        None
+    );
+    db.insert_session(&session(&ivy, "ivy-old", days(1)))
+        .await
+        .unwrap();
+
+    // The current link sets the password once, and ends sessions from before.
+    assert_eq!(
+        db.accept_invitation("inv-2", now(), "h-chosen", &accepted)
+            .await
+            .unwrap(),
+        Some(ivy.id)
+    );
+    assert_eq!(
+        db.user_credentials("i@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "h-chosen"
+    );
+    assert!(db.session_by_hash("ivy-old").await.unwrap().is_none());
+    assert_eq!(
+        db.accept_invitation("inv-2", now(), "h-again", &accepted)
+            .await
+            .unwrap(),
+        None,
+        "single use"
+    );
+    let used = db.find_invitation("inv-2").await.unwrap().unwrap();
+    assert!(used.used_at.is_some(), "a used link is remembered as used");
+    assert_eq!(
+        db.user_credentials("i@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "h-chosen"
+    );
+
+    // An expired link, and a disabled account's link, do nothing.
+    let old = add_user(db, "o@example.com", "Otto", Role::Designer).await;
+    db.replace_invitation(
+        None,
+        &invitation(&old, "inv-late", -time::Duration::seconds(1)),
+        &mail(),
+        &invite(&old),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.accept_invitation("inv-late", now(), "h", &accepted)
+            .await
+            .unwrap(),
+        None
+    );
+    let off = add_user(db, "x@example.com", "Xena", Role::Designer).await;
+    db.replace_invitation(
+        None,
+        &invitation(&off, "inv-off", days(7)),
+        &mail(),
+        &invite(&off),
+    )
+    .await
+    .unwrap();
+    let mut disabled = off.clone();
+    disabled.status = UserStatus::Disabled;
+    db.update_user(
+        &disabled,
+        1,
+        &f::audit(Some(&admin), "update", "user", off.id, "x"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.accept_invitation("inv-off", now(), "h", &accepted)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Each invitation and the acceptance are audited.
+    let trail = |action: &str| AuditQuery {
+        action: Some(action.into()),
+        ..Default::default()
+    };
+    assert_eq!(db.list_audit(&trail("invite")).await.unwrap().total, 4);
+    let accepted = db.list_audit(&trail("accept_invitation")).await.unwrap();
+    assert_eq!(accepted.total, 1);
+    assert_eq!(accepted.items[0].entity_id, ivy.id);
+    // Ivy's own trail: created, invited twice, accepted.
+    assert_eq!(audit_count(db, "user", ivy.id).await, 4);
+}
+
 fn reset_mail() -> formula_app::jobs::NewJob {
     formula_app::jobs::NewJob::email("r@example.com", "Reset", "Open the link")
 }
@@ -570,6 +711,7 @@ pub async fn session_flashes_are_taken_once_and_go_with_their_session(db: &Db) {
 
 both_backends! {
     credential_states_are_read_without_touching,
+    invitations_are_replaced_work_once_and_expire,
     a_password_reset_revokes_every_api_token,
     a_password_change_revokes_api_tokens_when_asked,
     disabled_users_keep_no_api_tokens,

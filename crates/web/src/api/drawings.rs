@@ -6,7 +6,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
-use formula_app::drawings::{DrawingDetail, DrawingQuery, NewDrawing, ReviewInput};
+use formula_app::drawings::{DrawingChange, DrawingDetail, DrawingQuery, NewDrawing, ReviewInput};
 use formula_app::ports::ReviewSettings;
 use formula_domain::drawing::{Drawing, Revision, RevisionStatus};
 use serde::Deserialize;
@@ -129,6 +129,33 @@ pub async fn get_drawing(
 ) -> ApiResult<Response> {
     let (detail, _) = state.services.get_drawing(&caller.caller, id).await?;
     Ok(with_etag(detail.drawing.version, Json(detail)))
+}
+
+/// Change a drawing's details
+///
+/// Its title, type or room / area (`null` clears the area). Send `If-Match` or `version`.
+#[utoipa::path(
+    patch,
+    path = "/drawings/{id}",
+    tag = "drawings",
+    params(("id" = Uuid, Path, description = "Drawing id"), IfMatchParam),
+    request_body = DrawingChange,
+    responses((status = 200, body = Drawing, headers(("etag" = String))), Forbidden, Invalid)
+)]
+pub async fn update_drawing(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<DrawingChange>,
+) -> ApiResult<Response> {
+    let expected = Expected::resolve(if_match, input.version)?;
+    let d = state
+        .services
+        .update_drawing(&caller.caller, id, expected.version, input)
+        .await
+        .map_err(|e| expected.error(e))?;
+    Ok(with_etag(d.version, Json(d)))
 }
 
 /// The scope items a drawing covers.

@@ -127,6 +127,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         // People and clients.
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::invite_user))
+        .routes(routes!(users::reinvite_user))
         .routes(routes!(clients::list_clients, clients::create_client))
         .routes(routes!(
             clients::get_client,
@@ -172,7 +174,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::import))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
-        .routes(routes!(drawings::get_drawing))
+        .routes(routes!(drawings::get_drawing, drawings::update_drawing))
         .routes(routes!(drawings::set_items))
         .routes(routes!(drawings::submit))
         .routes(routes!(drawings::review))

@@ -398,6 +398,7 @@ impl ListFilter for AuditParams {
             entity_id: p.id("entity_id"),
             actor_id: p.id("actor_id"),
             action: p.text("action"),
+            actions: Vec::new(),
             paging: p.paging(),
         }
     }

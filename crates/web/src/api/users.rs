@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use formula_app::invitations::InviteInput;
 use formula_app::users::{NewUser, UserPatch};
 use formula_domain::user::User;
 
@@ -112,4 +114,58 @@ pub async fn update_user(
         .await
         .map_err(|e| expected.error(e))?;
     Ok(with_etag(user.version, Json(user)))
+}
+
+/// Invite a user by e-mail
+///
+/// Administrators only. Creates the account (with a password nobody knows) and e-mails the
+/// person a single-use link, valid for 7 days, where they choose their own password and are
+/// signed in. `client` users must name their `client_id`.
+#[utoipa::path(
+    post,
+    path = "/invitations",
+    tag = "users",
+    request_body = InviteInput,
+    responses(
+        (status = 201, body = User, headers(("etag" = String), ("location" = String))),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
+    )
+)]
+pub async fn invite_user(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<InviteInput>,
+) -> ApiResult<Response> {
+    let user = state.services.invite_user(&caller.caller, input).await?;
+    Ok(created(
+        format!("{PREFIX}/users/{}", user.id),
+        Some(user.version),
+        Json(user),
+    ))
+}
+
+/// Send a user a new invitation
+///
+/// Administrators only. E-mails a new single-use link (valid for 7 days) where the user
+/// chooses their password; the previous invitation link stops working.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/invitation",
+    tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 202, description = "The invitation is on its way"),
+        (status = 409, description = "The user is disabled", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+    )
+)]
+pub async fn reinvite_user(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
+    state.services.reinvite_user(&caller.caller, id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -9,6 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use formula_app::AppError;
+use formula_app::invitations::InvitationState;
 use formula_app::users::NewUser;
 use formula_domain::errors::FieldErrors;
 use formula_domain::user::Role;
@@ -320,6 +321,117 @@ pub async fn reset_submit(
                     token_invalid,
                 },
             )
+        }
+    }
+}
+
+// ---- Invitations ----
+
+const INVITATION_FIELDS: &[&str] = &["password"];
+
+#[derive(Template)]
+#[template(path = "auth/invitation.html", whitespace = "minimize")]
+struct InvitationPage {
+    title: &'static str,
+    flash: Option<Flash>,
+    form: FormState,
+    token: String,
+    /// The person it is for, while the link can be used.
+    open: Option<(String, String)>,
+    /// Why it cannot be used, otherwise.
+    refused: &'static str,
+}
+
+fn invitation_view(token: String, state: InvitationState, form: FormState) -> InvitationPage {
+    let (title, open, refused) = match state {
+        InvitationState::Open { name, email } => ("Choose your password", Some((name, email)), ""),
+        InvitationState::Used => (
+            "This invitation was already used",
+            None,
+            "The link in your invitation works once, and it has been used to choose a password. Sign in with that password, or use “Forgot your password?” on the sign-in page.",
+        ),
+        InvitationState::Expired => (
+            "This invitation has expired",
+            None,
+            "Invitation links work for 7 days. Ask your administrator to send you a new invitation.",
+        ),
+        InvitationState::Unknown => (
+            "This invitation link does not work",
+            None,
+            "It may be mistyped, or replaced by a newer invitation (only the latest one works). Ask your administrator to send you a new invitation.",
+        ),
+    };
+    InvitationPage {
+        title,
+        flash: None,
+        form,
+        token,
+        open,
+        refused,
+    }
+}
+
+/// The page an invitation link opens: a password form, or why the link cannot be used.
+pub async fn invitation_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let found = state.services.invitation_state(&token).await?;
+    let status = match found {
+        InvitationState::Open { .. } => StatusCode::OK,
+        InvitationState::Used | InvitationState::Expired => StatusCode::GONE,
+        InvitationState::Unknown => StatusCode::NOT_FOUND,
+    };
+    let view = invitation_view(token, found, FormState::new(INVITATION_FIELDS));
+    render(status, &view)
+}
+
+/// Sets the chosen password and signs the person in.
+pub async fn invitation_submit(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(token): Path<String>,
+    PublicForm(input): PublicForm,
+) -> Result<Response, PageError> {
+    let password = input.raw("password");
+    match state
+        .services
+        .accept_invitation(&token, password, &ctx)
+        .await
+    {
+        Ok(user) => {
+            let session = state.services.login(&user.email, password, &ctx).await?;
+            let max_age = (session.expires_at - state.services.now())
+                .whole_seconds()
+                .max(0);
+            Ok(with_session(
+                &state,
+                &session.token,
+                max_age,
+                "/?m=invitation_accepted",
+            ))
+        }
+        Err(AppError::Validation(f)) if f.get("token").is_some() => {
+            // Used, expired or unknown: the page says which.
+            let found = state.services.invitation_state(&token).await?;
+            let found = match found {
+                // Accepted by someone else a moment ago, say.
+                InvitationState::Open { .. } => InvitationState::Used,
+                other => other,
+            };
+            let status = match found {
+                InvitationState::Unknown => StatusCode::NOT_FOUND,
+                _ => StatusCode::GONE,
+            };
+            let view = invitation_view(token, found, FormState::new(INVITATION_FIELDS));
+            render(status, &view)
+        }
+        Err(e) => {
+            let found = state.services.invitation_state(&token).await?;
+            let mut form = FormState::new(INVITATION_FIELDS);
+            form.absorb(e, &[], "/login")?;
+            let view = invitation_view(token, found, form);
+            render(view.form.status(), &view)
         }
     }
 }

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::context::Caller;
-use formula_app::drawings::{DrawingDetail, DrawingQuery, DrawingRights, NewDrawing, ReviewInput};
+use formula_app::drawings::{
+    DrawingChange, DrawingDetail, DrawingQuery, DrawingRights, NewDrawing, ReviewInput,
+};
 use formula_app::query::ScopeQuery;
 use formula_domain::comment::RecordKind;
 use formula_domain::drawing::{Decision, Drawing, DrawingKind, RevisionScheme, RevisionStatus};
@@ -534,4 +536,96 @@ pub async fn file(
         .open_revision_file(&page.caller, id, range)
         .await?;
     Ok(uploads::download(&rev.file, read))
+}
+
+// ---- Editing a drawing's details ----
+
+const EDIT_FIELDS: &[&str] = &["version", "title", "kind", "area"];
+
+#[derive(Template)]
+#[template(path = "drawings/edit.html", whitespace = "minimize")]
+struct EditPage {
+    layout: Layout,
+    head: ProjectHeader,
+    d: Drawing,
+    kinds: Vec<Opt>,
+    form: FormState,
+}
+
+async fn edit_form_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    form: Option<FormState>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (x, access) = s.get_drawing(&page.caller, id).await?;
+    let rights = s
+        .drawing_rights(&page.caller, x.drawing.project_id, access)
+        .await?;
+    if !rights.manage {
+        return Err(PageError::App(AppError::Forbidden));
+    }
+    let (project, _) = s.project_for(&page.caller, x.drawing.project_id).await?;
+    let d = x.drawing;
+    let form = form.unwrap_or_else(|| {
+        FormState::new(EDIT_FIELDS)
+            .with("version", d.version.to_string())
+            .with("title", d.title.clone())
+            .with("kind", d.kind.as_str())
+            .with("area", d.area.clone().unwrap_or_default())
+    });
+    let view = EditPage {
+        layout: page.layout(
+            Section::Projects,
+            format!("Edit {} · {}", d.number, d.title),
+        ),
+        head: ProjectHeader::new(project, access, page, state, "drawings"),
+        d,
+        kinds: enum_options!(DrawingKind),
+        form,
+    };
+    render(view.form.status(), &view)
+}
+
+/// The form for a drawing's title, type and room.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    edit_form_page(&state, &page, id, None).await
+}
+
+/// Saves a drawing's details, compare-and-set on the version the form showed.
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let kind = input.required_choice("kind", &mut errors);
+    let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
+    form.values.set("version", version.to_string());
+    if errors.is_empty() {
+        let change = DrawingChange {
+            title: Some(input.text("title")),
+            kind,
+            area: Some(input.opt("area")),
+            version: None,
+        };
+        match state
+            .services
+            .update_drawing(&page.caller, id, version, change)
+            .await
+        {
+            Ok(d) => return Ok(see_other(false, &format!("/drawings/{}?m=saved", d.id))),
+            Err(e) => form.absorb(e, &[], &format!("/drawings/{id}/edit"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    edit_form_page(&state, &page, id, Some(form)).await
 }

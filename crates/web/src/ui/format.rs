@@ -65,23 +65,6 @@ pub fn wait(secs: u64) -> String {
     }
 }
 
-/// A JSON value from the audit trail, compactly: strings bare, null as an em dash,
-/// long texts cut (the full value stays in the database and the API).
-pub fn json(v: &serde_json::Value) -> String {
-    const MAX: usize = 160;
-    let text = match v {
-        serde_json::Value::Null => return "—".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.chars().count() > MAX {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
 /// Hours with at most two decimals, as typed back into a field.
 pub fn hours(h: &Option<f64>) -> String {
     h.map(|h| {

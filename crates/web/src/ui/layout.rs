@@ -78,6 +78,14 @@ impl Flash {
             "project_created" => "The project was created. Add the team and its tasks next.",
             "user_created" => "The user was created. Tell them their initial password privately.",
             "client_deleted" => "The client was deleted.",
+            "user_invited" => {
+                "The user was created and invited by e-mail: the link, valid for 7 days, lets them choose their password."
+            }
+            "invited" => "A new invitation was e-mailed; any earlier link no longer works.",
+            "invitation_accepted" => {
+                "Welcome to Formula PM. Your password is set and you are signed in."
+            }
+            "project_deleted" => "The project was deleted, with everything in it.",
             "task_deleted" => "The task was deleted.",
             "saved" => "Your changes were saved.",
             "deleted" => "Deleted.",

@@ -86,6 +86,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/status", post(projects::change_status))
         .route("/projects/{id}/complete", get(projects::complete_page))
         .route("/projects/{id}/reopen", post(projects::reopen))
+        .route("/projects/{id}/delete", post(projects::delete))
         .route(
             "/projects/{id}/tasks",
             get(tasks::project_tasks).post(tasks::create),
@@ -155,6 +156,10 @@ pub fn router() -> Router<AppState> {
         .route("/following", post(comments::follow))
         .route("/drawings/{id}", get(drawings::page))
         .route(
+            "/drawings/{id}/edit",
+            get(drawings::edit_page).post(drawings::update),
+        )
+        .route(
             "/drawings/{id}/revisions",
             post(drawings::upload).layer(DefaultBodyLimit::disable()),
         )
@@ -168,6 +173,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/projects/{id}/materials/export", get(specs::export))
         .route("/specs/{id}", get(specs::page))
+        .route(
+            "/specs/{id}/edit",
+            get(specs::edit_page).post(specs::update),
+        )
         .route("/specs/{id}/submit", post(specs::submit))
         .route("/specs/{id}/review", post(specs::review))
         .route("/specs/{id}/procurement", post(specs::procure))
@@ -189,6 +198,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/users/{id}/edit",
             get(users::edit_page).post(users::update),
+        )
+        .route("/users/{id}/invite", post(users::invite))
+        .route(
+            "/invitations/{token}",
+            get(auth::invitation_page).post(auth::invitation_submit),
         )
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))

@@ -244,6 +244,8 @@ struct FormPage {
     sectors: Vec<Opt>,
     lines: Vec<Opt>,
     priorities: Vec<Opt>,
+    /// Editing, by someone who may delete the project (an administrator).
+    can_delete: bool,
 }
 
 async fn form_page(
@@ -256,7 +258,17 @@ async fn form_page(
         Some(p) => format!("Edit {}", p.code),
         None => "New project".to_owned(),
     };
+    let can_delete = match &project {
+        Some(p) => {
+            let (_, access) = state.services.project_for(&page.caller, p.id).await?;
+            state
+                .services
+                .may(&page.caller, Action::DeleteProject, access)
+        }
+        None => false,
+    };
     let view = FormPage {
+        can_delete,
         layout: page.layout(Section::Projects, title),
         clients: client_options(state, page).await?,
         managers: state
@@ -614,4 +626,28 @@ pub async fn reopen(
     };
     let status = form.status();
     overview_with(&state, &page, id, flash, status, Some(form)).await
+}
+
+/// Deletes a project with everything in it (administrators; the page asks first).
+pub async fn delete(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    match state
+        .services
+        .delete_project(&page.caller, id, version)
+        .await
+    {
+        Ok(()) => Ok(see_other(false, "/projects?m=project_deleted")),
+        Err(e) => {
+            let (p, _) = state.services.project_for(&page.caller, id).await?;
+            let mut form = form_from(&p);
+            form.absorb(e, &[], &format!("/projects/{id}/edit"))?;
+            form_page(&state, &page, form, Some(p)).await
+        }
+    }
 }

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use formula_app::AppError;
+use formula_app::drawings::DrawingQuery;
 use formula_app::query::ScopeQuery;
 use formula_app::specs::{
     ProcurementInput, SpecDetail, SpecInput, SpecList, SpecQuery, SpecReviewInput, SpecRights,
@@ -32,6 +33,9 @@ const NEW_FIELDS: &[&str] = &[
     "code",
     "description",
     "category",
+    "material",
+    "finish",
+    "colour",
     "quantity",
     "unit",
     "unit_cost",
@@ -131,6 +135,9 @@ pub async fn create(
             code: Some(input.text("code")),
             description: Some(input.text("description")),
             category,
+            material: Some(input.opt("material")),
+            finish: Some(input.opt("finish")),
+            colour: Some(input.opt("colour")),
             quantity,
             unit: input.opt("unit"),
             unit_cost_minor: Some(unit_cost),
@@ -168,6 +175,7 @@ struct SpecPage {
     procure: FormState,
     next_steps: Vec<Opt>,
     items: Vec<(Opt, bool)>,
+    drawings: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
 }
@@ -195,6 +203,21 @@ async fn spec_page(
                 let on = x.spec.scope_item_ids.contains(&i.id);
                 (
                     Opt::new(i.id.to_string(), format!("{} · {}", i.code, i.name)),
+                    on,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let drawings = if rights.manage {
+        s.list_drawings(&page.caller, project.id, &DrawingQuery::default())
+            .await?
+            .into_iter()
+            .map(|d| {
+                let on = x.spec.drawing_ids.contains(&d.id);
+                (
+                    Opt::new(d.id.to_string(), format!("{} · {}", d.number, d.title)),
                     on,
                 )
             })
@@ -272,6 +295,7 @@ async fn spec_page(
         procure,
         next_steps,
         items,
+        drawings,
     };
     render(status, &view)
 }
@@ -390,14 +414,17 @@ pub async fn link(
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
     let version = input.version(&mut errors);
-    let ids: Vec<Uuid> = input
-        .0
-        .iter()
-        .filter(|(k, _)| k == "scope_item_id")
-        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
-        .collect();
+    let ids = |name: &str| -> Vec<Uuid> {
+        input
+            .0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+            .collect()
+    };
     let change = SpecInput {
-        scope_item_ids: Some(ids),
+        scope_item_ids: Some(ids("scope_item_id")),
+        drawing_ids: Some(ids("drawing_id")),
         ..Default::default()
     };
     match state
@@ -431,4 +458,188 @@ pub async fn export(
         .await?;
     crate::spec_files::export(&list, &project.code, s.today(), format)
         .map_err(|e| PageError::App(AppError::Internal(e)))
+}
+
+// ---- Editing a specification ----
+
+/// Every field of a specification the API can change (links have their own form).
+const EDIT_FIELDS: &[&str] = &[
+    "version",
+    "code",
+    "description",
+    "category",
+    "material",
+    "finish",
+    "colour",
+    "dimensions",
+    "hardware",
+    "quantity",
+    "unit",
+    "unit_cost",
+    "supplier",
+    "supplier_contact",
+    "part_number",
+    "lead_time_days",
+    "location",
+    "phase",
+    "needed_on",
+];
+
+#[derive(Template)]
+#[template(path = "specs/edit.html", whitespace = "minimize")]
+struct EditPage {
+    layout: Layout,
+    head: ProjectHeader,
+    spec: formula_domain::spec::Spec,
+    categories: Vec<Opt>,
+    units: Vec<Opt>,
+    form: FormState,
+}
+
+async fn edit_form_page(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    form: Option<FormState>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (x, access) = s.get_spec(&page.caller, id).await?;
+    let rights = s
+        .spec_rights(&page.caller, x.spec.project_id, access)
+        .await?;
+    if !rights.manage {
+        return Err(PageError::App(AppError::Forbidden));
+    }
+    let (project, _) = s.project_for(&page.caller, x.spec.project_id).await?;
+    let sp = x.spec;
+    let form = match form {
+        Some(f) => f,
+        None => {
+            let o = |v: &Option<String>| v.clone().unwrap_or_default();
+            FormState::new(EDIT_FIELDS)
+                .with("version", sp.version.to_string())
+                .with("code", sp.code.clone())
+                .with("description", sp.description.clone())
+                .with("category", sp.category.as_str())
+                .with("material", o(&sp.material))
+                .with("finish", o(&sp.finish))
+                .with("colour", o(&sp.colour))
+                .with("dimensions", o(&sp.dimensions))
+                .with("hardware", o(&sp.hardware))
+                .with("quantity", sp.quantity.to_string())
+                .with("unit", sp.unit.clone())
+                .with(
+                    "unit_cost",
+                    sp.unit_cost_minor
+                        .map(|m| format_amount(m, &sp.currency).replace(',', ""))
+                        .unwrap_or_default(),
+                )
+                .with("supplier", o(&sp.supplier))
+                .with("supplier_contact", o(&sp.supplier_contact))
+                .with("part_number", o(&sp.part_number))
+                .with(
+                    "lead_time_days",
+                    sp.lead_time_days.map(|d| d.to_string()).unwrap_or_default(),
+                )
+                .with("location", o(&sp.location))
+                .with("phase", o(&sp.phase))
+                .with(
+                    "needed_on",
+                    sp.needed_on.map(|d| d.to_string()).unwrap_or_default(),
+                )
+        }
+    };
+    let status = form.status();
+    let view = EditPage {
+        layout: page.layout(
+            Section::Projects,
+            format!("Edit {} · {}", sp.code, sp.description),
+        ),
+        head: ProjectHeader::new(project, access, page, state, "materials"),
+        spec: sp,
+        categories: enum_options!(SpecCategory),
+        units: s
+            .config
+            .scope_units
+            .iter()
+            .map(|u| Opt::new(u.clone(), u.clone()))
+            .collect(),
+        form,
+    };
+    render(status, &view)
+}
+
+/// The edit form of a specification (draft, or sent back for revision).
+pub async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    edit_form_page(&state, &page, id, None).await
+}
+
+/// Saves the edit form: compare-and-set on the version the form was based on.
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let (x, _) = state.services.get_spec(&page.caller, id).await?;
+    let currency = x.spec.currency;
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let category = input.required_choice("category", &mut errors);
+    let quantity = match input.opt("quantity") {
+        Some(q) => Quantity::parse(&q)
+            .map_err(|e| errors.add("quantity", e))
+            .ok(),
+        None => {
+            errors.add("quantity", "is required");
+            None
+        }
+    };
+    let unit_cost = input.amount("unit_cost", &currency, &mut errors);
+    let lead = input.int::<i32>("lead_time_days", &mut errors);
+    let needed_on = input.date("needed_on", &mut errors);
+    let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
+    form.values.set("version", version.to_string());
+    if errors.is_empty() {
+        let change = SpecInput {
+            code: Some(input.text("code")),
+            description: Some(input.text("description")),
+            category,
+            material: Some(input.opt("material")),
+            finish: Some(input.opt("finish")),
+            colour: Some(input.opt("colour")),
+            dimensions: Some(input.opt("dimensions")),
+            hardware: Some(input.opt("hardware")),
+            quantity,
+            unit: input.opt("unit"),
+            unit_cost_minor: Some(unit_cost),
+            supplier: Some(input.opt("supplier")),
+            supplier_contact: Some(input.opt("supplier_contact")),
+            part_number: Some(input.opt("part_number")),
+            lead_time_days: Some(lead),
+            location: Some(input.opt("location")),
+            phase: Some(input.opt("phase")),
+            needed_on: Some(needed_on),
+            ..Default::default()
+        };
+        match state
+            .services
+            .update_spec(&page.caller, id, version, change)
+            .await
+        {
+            Ok(s) => return Ok(see_other(false, &format!("/specs/{}?m=saved", s.id))),
+            Err(e) => form.absorb(
+                e,
+                &[("unit_cost_minor", "unit_cost")],
+                &format!("/specs/{id}/edit"),
+            )?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    edit_form_page(&state, &page, id, Some(form)).await
 }

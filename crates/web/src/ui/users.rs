@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use formula_app::AppError;
+use formula_app::invitations::InviteInput;
 use formula_app::query::{ClientQuery, ClientSort, Dir, Paging, UserQuery, UserSort};
 use formula_app::users::{NewUser, UserPatch};
 use formula_domain::authz::Action;
@@ -22,9 +23,12 @@ use crate::ui::lists::{ListUrl, Pager, SortLink, active_sort, paging, sort_links
 use crate::ui::{render, see_other};
 
 const PAGE_SIZE: u32 = 50;
+/// The new-user form's choice to e-mail an invitation rather than set a password.
+const INVITE: &str = "invite";
 const NEW_FIELDS: &[&str] = &[
     "name",
     "email",
+    "access",
     "password",
     "role",
     "job_title",
@@ -181,7 +185,9 @@ pub async fn new_page(State(state): State<AppState>, page: Page) -> Result<Respo
     form_page(
         &state,
         &page,
-        FormState::new(NEW_FIELDS).with("role", Role::Designer.as_str()),
+        FormState::new(NEW_FIELDS)
+            .with("role", Role::Designer.as_str())
+            .with("access", INVITE),
         None,
     )
     .await
@@ -204,11 +210,36 @@ pub async fn create(
         skills: input.list("skills"),
         client_id: input.uuid("client_id", &mut errors),
     };
+    // An invitation unless the administrator chose to type a password (a form posted
+    // without the choice, as before invitations, sets the password it carries).
+    let invite = input.raw("access") == INVITE;
     let mut form = FormState::submitted(NEW_FIELDS, input);
     form.values.set("password", "");
     if errors.is_empty() {
-        match state.services.create_user(&page.caller, new).await {
-            Ok(_) => return Ok(see_other(false, "/users?m=user_created")),
+        let done = if invite {
+            let invitation = InviteInput {
+                email: new.email,
+                name: new.name,
+                role: new.role,
+                job_title: new.job_title,
+                phone: new.phone,
+                skills: new.skills,
+                client_id: new.client_id,
+            };
+            state
+                .services
+                .invite_user(&page.caller, invitation)
+                .await
+                .map(|_| "/users?m=user_invited")
+        } else {
+            state
+                .services
+                .create_user(&page.caller, new)
+                .await
+                .map(|_| "/users?m=user_created")
+        };
+        match done {
+            Ok(to) => return Ok(see_other(false, to)),
             Err(e) => form.absorb(e, &[], "/users/new")?,
         }
     } else {
@@ -226,7 +257,12 @@ pub async fn edit_page(
         return Err(PageError::App(AppError::Forbidden));
     }
     let u = state.services.get_user(&page.caller, id).await?;
-    let form = FormState::new(EDIT_FIELDS)
+    form_page(&state, &page, edit_form(&u), Some(u)).await
+}
+
+/// The edit form filled from the account as stored.
+fn edit_form(u: &User) -> FormState {
+    FormState::new(EDIT_FIELDS)
         .with("name", u.name.clone())
         .with("email", u.email.clone())
         .with("role", u.role.as_str())
@@ -238,8 +274,7 @@ pub async fn edit_page(
             "client_id",
             u.client_id.map(|c| c.to_string()).unwrap_or_default(),
         )
-        .with("version", u.version.to_string());
-    form_page(&state, &page, form, Some(u)).await
+        .with("version", u.version.to_string())
 }
 
 pub async fn update(
@@ -276,4 +311,22 @@ pub async fn update(
         form.add_errors(errors, &[]);
     }
     form_page(&state, &page, form, Some(current)).await
+}
+
+/// E-mails the user a new invitation link; the previous one stops working.
+pub async fn invite(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    match state.services.reinvite_user(&page.caller, id).await {
+        Ok(_) => Ok(see_other(false, &format!("/users/{id}/edit?m=invited"))),
+        Err(e) => {
+            let current = state.services.get_user(&page.caller, id).await?;
+            let mut form = edit_form(&current);
+            form.absorb(e, &[], &format!("/users/{id}/edit"))?;
+            form_page(&state, &page, form, Some(current)).await
+        }
+    }
 }

@@ -9,12 +9,15 @@ mod support;
 
 mod accounts;
 mod attachments;
+mod audit_page;
 mod comments;
 mod compression;
 mod default_groups;
 mod drawings;
+mod edit_forms;
 mod events;
 mod headers;
+mod invitations;
 mod jobs;
 mod lists;
 mod materials;

@@ -142,6 +142,20 @@ async fn each_role_gets_the_right_answer() {
     .await;
     c.expect(Method::POST, "/api/v1/users", |i| Some(json!({"email": format!("n{i}@example.com"), "name": "N", "password": "long enough pass", "role": "designer"})), [201, 403, 403, 403, 403, 403, 403]).await;
     c.expect(
+        Method::POST,
+        "/api/v1/invitations",
+        |i| Some(json!({"email": format!("inv{i}@example.com"), "name": "N", "role": "designer"})),
+        [201, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/users/{}/invitation", c.user("craftsman").id()),
+        none,
+        [202, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
         Method::GET,
         "/api/v1/clients",
         none,
@@ -445,6 +459,26 @@ async fn each_role_gets_the_right_answer() {
         &format!("/api/v1/mentionable?record_type=project&record_id={a}"),
         none,
         [200, 403, 200, 200, 200, 200, 200],
+    )
+    .await;
+    // Changing a drawing's details: those who manage drawings (each after the first is
+    // stale, which is checked after permission), as for linking scope items.
+    let drawing = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/projects/{a}/drawings"),
+                &c.user("project_manager").auth,
+                json!({"number": "SD-1", "title": "Doors"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/drawings/{drawing}"),
+        |_| Some(json!({"title": "Doors and frames", "version": 1})),
+        [200, 403, 409, 409, 409, 403, 403],
     )
     .await;
 
