@@ -80,11 +80,12 @@ auth=(-H "Authorization: Bearer $token")
 
 echo "==> schemathesis on $label ($base, at most ${max_time}s, ${examples} examples per operation)"
 status=0
-"$st" --config-file "$here/schemathesis.toml" run "$base/api/v1/openapi.json" \
+# From inside the work directory, so that Schemathesis' and Hypothesis' caches go with it.
+(cd "$work" && "$st" --config-file "$here/schemathesis.toml" run "$base/api/v1/openapi.json" \
     --url "$base" "${auth[@]}" \
     --max-examples "$examples" --max-time "$max_time" --seed 14 \
     --report json --report-dir "$work/report" --no-color \
-    >"$work/fuzz.log" 2>&1 || status=$?
+    >"$work/fuzz.log" 2>&1) || status=$?
 cat "$work/fuzz.log"
 
 # A run that tested nothing passes vacuously: refuse it.
@@ -93,8 +94,13 @@ r = json.load(open(glob.glob(sys.argv[1] + "/json-*.json")[0]))
 print(r["operations"]["tested"])' "$work/report" 2>/dev/null || echo 0)"
 if [ "$status" -ne 0 ]; then
     echo "api-fuzz: schemathesis failed on $label (exit $status)" >&2
-    # A 500 is logged by the server with its cause.
-    grep -E '"level":"ERROR"' "$work/server.log" | tail -n 5 >&2 || true
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "api-fuzz: the server is gone; the end of its log:" >&2
+        tail -n 30 "$work/server.log" >&2
+    else
+        # A 500 is logged by the server with its cause.
+        grep -E '"level":"ERROR"' "$work/server.log" | tail -n 5 >&2 || true
+    fi
     exit 1
 fi
 if [ "$tested" -eq 0 ]; then

@@ -23,7 +23,7 @@ pub const NOT_BLANK: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u0
 
 /// A web address as `clients::check_website` takes it: `http(s)://…`, or a host name with
 /// a dot and no space (`https://` is put before it); blank is none.
-const WEBSITE: &str = "^\\s*((https?://[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*|[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*\\.[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*)\\s*)?$";
+const WEBSITE: &str = "^[\\t\\n\\r ]*((https?://[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*|[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*\\.[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*)[\\t\\n\\r ]*)?$";
 
 /// The largest amount of money, in minor units (`scope::fields::MONEY_MAX_MINOR`).
 const MONEY_MAX: i64 = 1_000_000_000_000_000;
@@ -98,6 +98,18 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     // Three letters, any case (`money::parse_currency` upper-cases them).
     ("NewProject", "currency", Rule::Pattern("^[A-Za-z]{3}$")),
     ("ProjectPatch", "currency", Rule::Pattern("^[A-Za-z]{3}$")),
+    // One to three letters, any case (`scope::groups::check_letter` upper-cases them).
+    // Left empty when creating, the next free letter is taken.
+    (
+        "NewScopeGroup",
+        "letter",
+        Rule::Pattern("^([A-Za-z]{1,3})?$"),
+    ),
+    (
+        "ScopeGroupPatch",
+        "letter",
+        Rule::Pattern("^[A-Za-z]{1,3}$"),
+    ),
     ("NewTask", "progress", Rule::Range(0, 100)),
     ("TaskPatch", "progress", Rule::Range(0, 100)),
     ("NewScopeItem", "progress", Rule::Range(0, 100)),
@@ -151,9 +163,26 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("SpecInput", "lead_time_days", Rule::Range(0, 730)),
 ];
 
+/// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.
+const QUANTITY: &str = "^([0-9]{1,9}(\\.[0-9]{1,3})?|1000000000(\\.0{1,3})?)$";
+
 /// Applies the rules above to the document.
 pub fn tighten(doc: &mut Value) {
     let inputs = input_schemas(doc);
+    // A quantity is a decimal string (a whole number is accepted too).
+    if let Some(q) = doc
+        .pointer_mut("/components/schemas/Quantity")
+        .and_then(Value::as_object_mut)
+    {
+        q.remove("type");
+        q.insert(
+            "anyOf".into(),
+            json!([
+                { "type": "string", "pattern": QUANTITY },
+                { "type": "integer", "minimum": 0, "maximum": 1_000_000_000 },
+            ]),
+        );
+    }
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -270,8 +299,13 @@ fn input_object(name: &str, schema: &mut Value) {
     if s.get("type").and_then(Value::as_str) == Some("object")
         && s.get("additionalProperties") != Some(&Value::Bool(false))
     {
-        // Unknown fields are ignored, but their names are text like any other.
+        // Unknown fields (the other parts of a form) are ignored, but they are text like
+        // any other, names and values.
         s.insert("propertyNames".into(), json!({ "pattern": TEXT }));
+        s.insert(
+            "additionalProperties".into(),
+            json!({ "type": "string", "pattern": TEXT }),
+        );
     }
     let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) else {
         return;

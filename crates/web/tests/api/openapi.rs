@@ -322,7 +322,9 @@ async fn the_document_tells_the_truth() {
             .contains("\\u0000-\\u0008"),
         "{notes}"
     );
-    assert!(schemas["ReviewSettings"]["propertyNames"]["pattern"].is_string());
+    assert!(schemas["AttachmentForm"]["propertyNames"]["pattern"].is_string());
+    // Unknown fields are refused (as the others, review settings now too).
+    assert_eq!(schemas["ReviewSettings"]["additionalProperties"], false);
     let if_match = &param(&doc, "/api/v1/tasks/{id}", "patch", "if-match")["schema"];
     assert!(if_match["pattern"].is_string(), "{if_match}");
 }
