@@ -43,6 +43,8 @@ enum Rule {
     Range(i64, i64),
     /// An email address (at most 254 characters).
     Email,
+    /// An email address, or blank for none.
+    OptionalEmail,
     /// A new password: 10 to 256 characters.
     NewPassword,
 }
@@ -55,7 +57,7 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("ResetRequest", "email", Rule::Email),
     ("NewUser", "email", Rule::Email),
     ("UserPatch", "email", Rule::Email),
-    ("NewContact", "email", Rule::Email),
+    ("NewContact", "email", Rule::OptionalEmail),
     ("LoginInput", "password", Rule::Text),
     ("PasswordChange", "current_password", Rule::Text),
     ("NewUser", "password", Rule::NewPassword),
@@ -281,6 +283,24 @@ fn text(schema: &mut Value, pattern: &str) {
     }
 }
 
+/// A `u32` (utoipa writes `int32` with `minimum: 0`) takes values up to 4294967295, past
+/// what `int32` allows.
+fn unsigned(p: &mut Map<String, Value>) {
+    let integer = match p.get("type") {
+        Some(Value::String(t)) => t == "integer",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    if integer
+        && p.get("format").and_then(Value::as_str) == Some("int32")
+        && p.get("minimum").and_then(Value::as_i64) == Some(0)
+        && !p.contains_key("maximum")
+    {
+        p.insert("format".into(), "int64".into());
+        p.insert("maximum".into(), u32::MAX.into());
+    }
+}
+
 /// The rules for one input component (an object of fields, or an enum left alone).
 fn input_object(name: &str, schema: &mut Value) {
     let Some(s) = schema.as_object_mut() else {
@@ -323,6 +343,21 @@ fn input_object(name: &str, schema: &mut Value) {
                 p.insert("format".into(), "email".into());
                 p.insert("maxLength".into(), 254.into());
             }
+            Some(Rule::OptionalEmail) => {
+                let description = p.remove("description");
+                p.clear();
+                p.insert(
+                    "anyOf".into(),
+                    json!([
+                        { "type": "string", "format": "email", "maxLength": 254 },
+                        { "type": "string", "pattern": "^[\\t\\n\\r ]*$" },
+                        { "type": "null" },
+                    ]),
+                );
+                if let Some(d) = description {
+                    p.insert("description".into(), d);
+                }
+            }
             Some(Rule::NewPassword) => {
                 p.insert("minLength".into(), 10.into());
                 p.insert("maxLength".into(), 256.into());
@@ -346,6 +381,7 @@ fn input_object(name: &str, schema: &mut Value) {
                 p.insert("maximum".into(), max.into());
             }
             None => {
+                unsigned(p);
                 let must = required.contains(field) && is_string(p) && !is_nullable(p);
                 if must && !p.contains_key("format") && !p.contains_key("enum") {
                     p.insert("minLength".into(), 1.into());

@@ -514,7 +514,7 @@ pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, Ap
     path = "/projects/{id}/scope/import",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Project id"), ImportParams),
-    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`: any bytes, read as a spreadsheet", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "An item changed while importing", body = Problem, content_type = "application/problem+json"),

@@ -320,7 +320,7 @@ pub async fn spec_template(
     path = "/projects/{id}/specs/import",
     tag = "specs",
     params(("id" = Uuid, Path, description = "Project id"), ImportParams),
-    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`: any bytes, read as a spreadsheet", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "A specification changed while importing", body = Problem, content_type = "application/problem+json"),
