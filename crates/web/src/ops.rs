@@ -238,8 +238,10 @@ pub struct Checks {
     pub disk: DiskCheck,
 }
 
-/// The body of `/health/ready`.
+/// The body of `/health/ready`. Named `HealthReport` in the API document, where
+/// `Readiness` is a project's production readiness.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = HealthReport)]
 pub struct Readiness {
     /// `ok`, `degraded` (200, needs attention) or `fail` (503).
     pub status: CheckStatus,

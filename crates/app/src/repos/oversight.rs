@@ -16,9 +16,32 @@ use crate::query::{AuditQuery, Page};
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 pub struct DashboardCounts {
+    /// `[status, count]` pairs, one per project status.
+    #[schema(schema_with = status_count_pairs)]
     pub projects_by_status: Vec<(ProjectStatus, i64)>,
     pub overdue_tasks: i64,
     pub open_tasks: i64,
+}
+
+/// `[[status, count], …]`. As a tuple this is `prefixItems` (what utoipa derives), which
+/// common tools (Schemathesis 4 among them) turn back into the array form of `items` that
+/// OpenAPI 3.1 no longer allows, and then refuse; so each pair is described as two items,
+/// each a status or a count, the status first.
+fn status_count_pairs() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::Ref;
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, Object, Type};
+    let pair = ArrayBuilder::new()
+        .description(Some(
+            "`[status, count]`: a project status and how many projects have it",
+        ))
+        .items(
+            AnyOfBuilder::new()
+                .item(Ref::from_schema_name("ProjectStatus"))
+                .item(Object::with_type(Type::Integer)),
+        )
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
 }
 
 /// Counts for the dashboard.

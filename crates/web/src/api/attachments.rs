@@ -2,7 +2,7 @@
 //! owner, uploaded as multipart forms, downloaded (with ranges) and removed.
 
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
@@ -16,18 +16,19 @@ use super::params::{ListFilter, Parsed, QueryParams};
 use super::problems::{Forbidden, Invalid, Malformed, NotFound};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
-use crate::error::Problem;
+use crate::error::{ApiMultipart, Problem};
 use crate::state::AppState;
 use crate::uploads;
 
 /// Which thing's attachments `GET /attachments` lists (both required).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameters for the document; `read` parses them.
 pub struct OwnerParams {
     /// `project`, `task`, `scope_item`, `drawing` or `spec`.
-    pub owner_type: Option<OwnerKind>,
+    pub owner_type: OwnerKind,
     /// The id of that project, task, scope item, drawing or specification.
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Uuid,
 }
 
 impl ListFilter for OwnerParams {
@@ -77,6 +78,24 @@ pub async fn list_attachments(
     ))
 }
 
+/// The form of `POST /attachments` (`multipart/form-data`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the form for the document; the handler reads the parts.
+pub struct AttachmentForm {
+    /// What the file is attached to.
+    owner_type: OwnerKind,
+    /// The id of that project, task, scope item, drawing or specification.
+    owner_id: Uuid,
+    /// The file, at most `MAX_UPLOAD_SIZE`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// `document` (the default), `photo` or `sample`.
+    #[schema(nullable = false)]
+    purpose: Option<Purpose>,
+    #[schema(nullable = false, max_length = 500)]
+    caption: Option<String>,
+}
+
 /// Attach a file
 ///
 /// `multipart/form-data` with `owner_type`, `owner_id`, a `file` part (at most
@@ -88,7 +107,7 @@ pub async fn list_attachments(
     post,
     path = "/attachments",
     tag = "attachments",
-    request_body(content = String, description = "`owner_type`, `owner_id`, `file`, and optionally `purpose` and `caption`", content_type = "multipart/form-data"),
+    request_body(content = AttachmentForm, description = "`owner_type`, `owner_id`, `file`, and optionally `purpose` and `caption`", content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Attachment, headers(("location" = String))),
         (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
@@ -101,7 +120,7 @@ pub async fn list_attachments(
 pub async fn create_attachment(
     State(state): State<AppState>,
     caller: ApiCaller,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
     let s = &state.services;
     let form =

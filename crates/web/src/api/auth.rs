@@ -74,6 +74,7 @@ pub struct NewToken {
     pub name: String,
     /// Days until it expires (1–3650); absent for no expiry.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 

@@ -110,6 +110,13 @@ pub fn finish(doc: &mut OpenApi) {
     }
 }
 
+/// The document as served: the generated one with the input rules of [`super::contract`].
+pub fn as_served(doc: &OpenApi) -> Value {
+    let mut value = serde_json::to_value(doc).unwrap_or(Value::Null);
+    super::contract::tighten(&mut value);
+    value
+}
+
 /// The generated document, serialised once, shared with the handlers that serve it.
 #[derive(Clone)]
 pub struct ApiDocument {
@@ -119,7 +126,7 @@ pub struct ApiDocument {
 
 impl ApiDocument {
     pub fn new(doc: &OpenApi) -> Self {
-        let value = serde_json::to_value(doc).unwrap_or(Value::Null);
+        let value = as_served(doc);
         let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
         let html = Reference::from_document(&value)
             .render()

@@ -2,7 +2,7 @@
 //! review decisions, downloads, and the scope items a drawing covers.
 
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
@@ -17,7 +17,7 @@ use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
 use super::problems::{Forbidden, Invalid};
 use super::{ApiResult, DrawingList, PREFIX};
 use crate::auth::ApiCaller;
-use crate::error::{ApiError, ApiJson, Problem};
+use crate::error::{ApiError, ApiJson, ApiMultipart, Problem};
 use crate::state::AppState;
 use crate::uploads::{self, UploadError};
 
@@ -30,12 +30,14 @@ pub struct DrawingParams {
     /// is approved while rev C is in review.
     pub status: Option<RevisionStatus>,
     /// Part of the room / area.
+    #[param(max_length = 200)]
     pub area: Option<String>,
     /// Only drawings covering this scope item.
     pub scope_item_id: Option<Uuid>,
     /// `true`: only revisions waiting for review longer than `REVIEW_OVERDUE_DAYS` (default 7).
     pub overdue: Option<bool>,
     /// Part of the number or title.
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -214,6 +216,18 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     ApiError::new(e.status(), code, e.message())
 }
 
+/// The form of `POST /drawings/{id}/revisions` (`multipart/form-data`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the form for the document; the handler reads the parts.
+pub struct RevisionForm {
+    /// The drawing: a PDF, an image or a DWG/DXF file, at most `MAX_UPLOAD_SIZE`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// What changed in this revision.
+    #[schema(nullable = false, max_length = 5000)]
+    notes: Option<String>,
+}
+
 /// Upload the next revision
 ///
 /// `multipart/form-data` with a `file` part (a PDF, an image or a DWG/DXF drawing, at most
@@ -226,7 +240,7 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     path = "/drawings/{id}/revisions",
     tag = "drawings",
     params(("id" = Uuid, Path, description = "Drawing id")),
-    request_body(content = String, description = "`file` (the drawing) and `notes` (optional)", content_type = "multipart/form-data"),
+    request_body(content = RevisionForm, description = "`file` (the drawing) and `notes` (optional)", content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Revision, headers(("etag" = String), ("location" = String))),
         (status = 409, description = "Another revision was uploaded at the same moment", body = Problem, content_type = "application/problem+json"),
@@ -239,7 +253,7 @@ pub async fn upload_revision(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
     let s = &state.services;
     let form =

@@ -20,6 +20,7 @@ pub struct JobParams {
     /// `dead` lists the jobs that failed every attempt and wait for a retry.
     pub status: Option<JobStatus>,
     /// `send_email`, `cleanup_sessions`, `audit_retention`, `db_maintenance`, `jobs_cleanup`.
+    #[param(max_length = 200)]
     pub kind: Option<String>,
 }
 

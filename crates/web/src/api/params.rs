@@ -177,12 +177,73 @@ impl<S: Send + Sync, F: ListFilter> FromRequestParts<S> for Parsed<F> {
     }
 }
 
+/// The sort keys of `UserParams`.
+const USER_SORT: &[(&str, UserSort)] = &[
+    ("name", UserSort::Name),
+    ("email", UserSort::Email),
+    ("role", UserSort::Role),
+    ("created_at", UserSort::CreatedAt),
+];
+
+fn user_sort() -> utoipa::openapi::Object {
+    sort_schema(USER_SORT)
+}
+
+/// The sort keys of `ClientParams`.
+const CLIENT_SORT: &[(&str, ClientSort)] = &[
+    ("name", ClientSort::Name),
+    ("status", ClientSort::Status),
+    ("created_at", ClientSort::CreatedAt),
+];
+
+fn client_sort() -> utoipa::openapi::Object {
+    sort_schema(CLIENT_SORT)
+}
+
+/// The sort keys of `ProjectParams`.
+const PROJECT_SORT: &[(&str, ProjectSort)] = &[
+    ("code", ProjectSort::Code),
+    ("name", ProjectSort::Name),
+    ("status", ProjectSort::Status),
+    ("end_date", ProjectSort::EndDate),
+    ("created_at", ProjectSort::CreatedAt),
+];
+
+fn project_sort() -> utoipa::openapi::Object {
+    sort_schema(PROJECT_SORT)
+}
+
+/// The sort keys of `TaskParams`.
+const TASK_SORT: &[(&str, TaskSort)] = &[
+    ("due_date", TaskSort::DueDate),
+    ("priority", TaskSort::Priority),
+    ("status", TaskSort::Status),
+    ("title", TaskSort::Title),
+    ("created_at", TaskSort::CreatedAt),
+];
+
+fn task_sort() -> utoipa::openapi::Object {
+    sort_schema(TASK_SORT)
+}
+
+/// A `sort` parameter: each key, ascending or (with `-`) descending.
+fn sort_schema<T>(keys: &[(&str, T)]) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let values = keys
+        .iter()
+        .flat_map(|(k, _)| [(*k).to_owned(), format!("-{k}")]);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
 /// Paging of every list.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    /// 1-based page number (default 1), at most 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -194,10 +255,12 @@ pub struct PageParams {
 #[into_params(parameter_in = Query)]
 pub struct UserParams {
     /// Search in name and email.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     /// `name`, `email`, `role` or `created_at`; prefix with `-` for descending.
+    #[param(schema_with = user_sort)]
     pub sort: Option<String>,
 }
 
@@ -208,12 +271,7 @@ impl ListFilter for UserParams {
             q: p.text("q"),
             role: p.choice("role"),
             status: p.choice("status"),
-            sort: p.sort(&[
-                ("name", UserSort::Name),
-                ("email", UserSort::Email),
-                ("role", UserSort::Role),
-                ("created_at", UserSort::CreatedAt),
-            ]),
+            sort: p.sort(USER_SORT),
             paging: p.paging(),
         }
     }
@@ -224,9 +282,11 @@ impl ListFilter for UserParams {
 #[into_params(parameter_in = Query)]
 pub struct ClientParams {
     /// Search in name and type.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub status: Option<ClientStatus>,
     /// `name`, `status` or `created_at`; prefix with `-` for descending.
+    #[param(schema_with = client_sort)]
     pub sort: Option<String>,
 }
 
@@ -236,11 +296,7 @@ impl ListFilter for ClientParams {
         ClientQuery {
             q: p.text("q"),
             status: p.choice("status"),
-            sort: p.sort(&[
-                ("name", ClientSort::Name),
-                ("status", ClientSort::Status),
-                ("created_at", ClientSort::CreatedAt),
-            ]),
+            sort: p.sort(CLIENT_SORT),
             paging: p.paging(),
         }
     }
@@ -251,11 +307,13 @@ impl ListFilter for ClientParams {
 #[into_params(parameter_in = Query)]
 pub struct ProjectParams {
     /// Search in code, name, client name and location.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub status: Option<ProjectStatus>,
     pub client_id: Option<Uuid>,
     pub manager_id: Option<Uuid>,
     /// `code`, `name`, `status`, `end_date` or `created_at`; prefix with `-` for descending.
+    #[param(schema_with = project_sort)]
     pub sort: Option<String>,
 }
 
@@ -267,13 +325,7 @@ impl ListFilter for ProjectParams {
             status: p.choice("status"),
             client_id: p.id("client_id"),
             manager_id: p.id("manager_id"),
-            sort: p.sort(&[
-                ("code", ProjectSort::Code),
-                ("name", ProjectSort::Name),
-                ("status", ProjectSort::Status),
-                ("end_date", ProjectSort::EndDate),
-                ("created_at", ProjectSort::CreatedAt),
-            ]),
+            sort: p.sort(PROJECT_SORT),
             paging: p.paging(),
         }
     }
@@ -284,6 +336,7 @@ impl ListFilter for ProjectParams {
 #[into_params(parameter_in = Query)]
 pub struct TaskParams {
     /// Search in the title.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub status: Option<TaskStatus>,
     pub assignee_id: Option<Uuid>,
@@ -292,6 +345,7 @@ pub struct TaskParams {
     /// Only tasks due before this date (YYYY-MM-DD).
     pub due_before: Option<time::Date>,
     /// `due_date`, `priority`, `status`, `title` or `created_at`; prefix with `-` for descending.
+    #[param(schema_with = task_sort)]
     pub sort: Option<String>,
 }
 
@@ -319,13 +373,7 @@ impl ListFilter for TaskParams {
             due_from: None,
             undated: false,
             completed_since: None,
-            sort: p.sort(&[
-                ("due_date", TaskSort::DueDate),
-                ("priority", TaskSort::Priority),
-                ("status", TaskSort::Status),
-                ("title", TaskSort::Title),
-                ("created_at", TaskSort::CreatedAt),
-            ]),
+            sort: p.sort(TASK_SORT),
             paging: p.paging(),
         }
     }
@@ -336,6 +384,7 @@ impl ListFilter for TaskParams {
 #[into_params(parameter_in = Query)]
 pub struct MyWorkParams {
     /// Tasks listed per group, 1–200 (default 25); `totals` counts them all.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -360,6 +409,7 @@ impl ListFilter for MyWorkParams {
 #[into_params(parameter_in = Query)]
 pub struct ScopeParams {
     /// Search in the code, name and location.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub group_id: Option<Uuid>,
     pub status: Option<ScopeStatus>,
@@ -383,10 +433,12 @@ impl ListFilter for ScopeParams {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// `user`, `client`, `project`, `task`, `api_token`, …
+    #[param(max_length = 200)]
     pub entity_type: Option<String>,
     pub entity_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     /// `create`, `update`, `delete`, `status_change`, …
+    #[param(max_length = 200)]
     pub action: Option<String>,
 }
 
@@ -409,7 +461,11 @@ impl ListFilter for AuditParams {
 #[into_params(parameter_in = Header)]
 pub struct IfMatchParam {
     /// The ETag of the version being changed, e.g. `"3"` (or send a `version` instead).
-    #[param(rename = "if-match", nullable = false)]
+    #[param(
+        rename = "if-match",
+        nullable = false,
+        pattern = r#"^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$"#
+    )]
     pub if_match: Option<String>,
 }
 
@@ -418,6 +474,7 @@ pub struct IfMatchParam {
 #[into_params(parameter_in = Query)]
 pub struct VersionParam {
     /// The version being deleted (alternative to `If-Match`).
+    #[param(minimum = 1)]
     pub version: Option<i64>,
 }
 

@@ -369,7 +369,24 @@ pub async fn move_group(
 #[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `xlsx` (default) or `csv`.
+    #[param(schema_with = format_schema)]
     pub format: Option<String>,
+}
+
+fn format_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["xlsx", "csv"]))
+        .build()
+}
+
+fn number_format_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["auto", "decimal_point", "decimal_comma"]))
+        .build()
 }
 
 impl ListFilter for FormatParam {
@@ -395,7 +412,7 @@ pub(crate) fn internal(e: String) -> ApiError {
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Project id"), FormatParam),
     responses(
-        (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 200, description = "The spreadsheet, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
         Forbidden,
     )
 )]
@@ -418,7 +435,7 @@ pub async fn export(
     tag = "scope",
     params(FormatParam),
     responses(
-        (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 200, description = "The template, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
         Malformed,
     )
 )]
@@ -437,10 +454,12 @@ pub struct ImportParams {
     /// `false`: import it, all or nothing.
     pub dry_run: Option<bool>,
     /// The file's name, used in messages and to refuse obvious mismatches.
+    #[param(max_length = 200)]
     pub file_name: Option<String>,
     /// How the file writes numbers: `auto` (default: a decimal comma in a `;`-separated
     /// `.csv`, a decimal point otherwise), `decimal_point` (1,234.56) or `decimal_comma`
     /// (1.234,56). A number the format cannot read one way only is a row error.
+    #[param(schema_with = number_format_schema)]
     pub number_format: Option<String>,
 }
 
@@ -495,7 +514,7 @@ pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, Ap
     path = "/projects/{id}/scope/import",
     tag = "scope",
     params(("id" = uuid::Uuid, Path, description = "Project id"), ImportParams),
-    request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
+    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`: any bytes, read as a spreadsheet", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "An item changed while importing", body = Problem, content_type = "application/problem+json"),

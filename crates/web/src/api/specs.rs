@@ -33,6 +33,7 @@ pub struct SpecParams {
     /// `true`: only materials past their order-by date and not ordered.
     pub late: Option<bool>,
     /// Part of the code or description.
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -266,7 +267,7 @@ pub async fn procure(
     tag = "specs",
     params(("id" = Uuid, Path, description = "Project id"), FormatParam),
     responses(
-        (status = 200, description = "The spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 200, description = "The spreadsheet, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
         Forbidden,
     )
 )]
@@ -293,7 +294,7 @@ pub async fn export_specs(
     tag = "specs",
     params(FormatParam),
     responses(
-        (status = 200, description = "The template, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 200, description = "The template, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
         Malformed,
     )
 )]
@@ -319,7 +320,7 @@ pub async fn spec_template(
     path = "/projects/{id}/specs/import",
     tag = "specs",
     params(("id" = Uuid, Path, description = "Project id"), ImportParams),
-    request_body(content = String, description = "The spreadsheet file", content_type = "text/csv"),
+    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`: any bytes, read as a spreadsheet", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "A specification changed while importing", body = Problem, content_type = "application/problem+json"),

@@ -749,6 +749,16 @@ async fn clients_approve_when_the_project_allows_and_reviewers_can_be_named() {
     .await
     .problem(403, "forbidden");
 
+    // Unknown fields are refused, as in every other body (the document says so).
+    app.call(
+        Method::PUT,
+        &settings,
+        &j.pm.auth,
+        Some(json!({"client_approvals": true, "reviewer_ids": [], "reviewers": []})),
+    )
+    .await
+    .problem(422, "invalid_body");
+
     // Only the project's managers set who reviews; reviewers must be on the team.
     app.call(
         Method::PUT,

@@ -197,3 +197,134 @@ async fn the_reference_page_renders_from_the_document() {
         assert!(!html.contains(banned), "the page contains {banned}");
     }
 }
+
+/// Every `items` in the document, with where it is.
+fn all_items<'a>(v: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "items" {
+                    out.push((at.clone(), x));
+                }
+                all_items(x, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                all_items(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn param<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+    doc["paths"][path][method]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{method} {path} has no {name}"))
+}
+
+/// What the schema fuzzer found the document getting wrong (issue 14, defect 23).
+#[tokio::test]
+async fn the_document_tells_the_truth() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+
+    // A project's readiness is not the health report (the two were one name).
+    let readiness = &doc["paths"]["/api/v1/projects/{id}/readiness"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    let name = readiness.as_str().unwrap().rsplit('/').next().unwrap();
+    assert!(
+        schemas[name]["properties"]["items"].is_object(),
+        "{name} lists the items: {}",
+        schemas[name]
+    );
+    assert!(schemas["HealthReport"]["properties"]["checks"].is_object());
+
+    // Audit changes hold any JSON value.
+    for side in ["old", "new"] {
+        let s = &schemas["FieldChange"]["properties"][side];
+        assert!(s.get("type").is_none(), "FieldChange.{side}: {s}");
+    }
+
+    // OpenAPI 3.1 has no array-form `items`.
+    let mut items = Vec::new();
+    all_items(&doc, String::new(), &mut items);
+    for (at, v) in items {
+        assert!(!v.is_array(), "array-form items at {at}");
+    }
+
+    // Multipart bodies are forms with a binary `file` part.
+    for (path, form) in [
+        ("/api/v1/attachments", "AttachmentForm"),
+        ("/api/v1/drawings/{id}/revisions", "RevisionForm"),
+    ] {
+        let body = &doc["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"];
+        assert_eq!(
+            body["schema"]["$ref"],
+            format!("#/components/schemas/{form}"),
+            "{path}"
+        );
+        assert_eq!(schemas[form]["properties"]["file"]["format"], "binary");
+        assert!(
+            schemas[form]["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"file".into())
+        );
+    }
+
+    // The bounds the server enforces.
+    let page = &param(&doc, "/api/v1/projects", "get", "page")["schema"];
+    assert_eq!(
+        (page["minimum"].as_u64(), page["maximum"].as_u64()),
+        (Some(1), Some(1_000_000))
+    );
+    let limit = &param(&doc, "/api/v1/projects", "get", "limit")["schema"];
+    assert_eq!(limit["maximum"], 200);
+    let limit = &param(&doc, "/api/v1/me/tasks", "get", "limit")["schema"];
+    assert_eq!(limit["maximum"], 200);
+    let sort = param(&doc, "/api/v1/projects", "get", "sort")["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        sort.contains(&"end_date".into()) && sort.contains(&"-end_date".into()),
+        "{sort:?}"
+    );
+    let format = &param(&doc, "/api/v1/scope/template", "get", "format")["schema"]["enum"];
+    assert_eq!(format, &serde_json::json!(["xlsx", "csv"]));
+    // An empty query value counts as not sent.
+    assert_eq!(
+        param(&doc, "/api/v1/projects", "get", "manager_id")["allowEmptyValue"],
+        true
+    );
+    let name = &schemas["NewClient"]["properties"]["name"];
+    assert_eq!(
+        (name["minLength"].as_u64(), name["maxLength"].as_u64()),
+        (Some(1), Some(200))
+    );
+    assert_eq!(schemas["NewUser"]["properties"]["email"]["format"], "email");
+    assert_eq!(
+        schemas["NewUser"]["properties"]["password"]["minLength"],
+        10
+    );
+    // Control characters are refused in every text input, keys included.
+    let notes = &schemas["NewClient"]["properties"]["notes"];
+    assert!(
+        notes["pattern"]
+            .as_str()
+            .unwrap()
+            .contains("\\u0000-\\u0008"),
+        "{notes}"
+    );
+    assert!(schemas["AttachmentForm"]["propertyNames"]["pattern"].is_string());
+    // Unknown fields are refused (as the others, review settings now too).
+    assert_eq!(schemas["ReviewSettings"]["additionalProperties"], false);
+    let if_match = &param(&doc, "/api/v1/tasks/{id}", "patch", "if-match")["schema"];
+    assert!(if_match["pattern"].is_string(), "{if_match}");
+}

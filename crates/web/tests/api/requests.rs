@@ -392,3 +392,53 @@ async fn writes_name_the_version_they_change() {
         Some(format!("/api/v1/clients/{}", id_of(&created.json())))
     );
 }
+
+/// A broken or missing multipart form is a problem document like every other API error
+/// (it was axum's `text/plain` sentence).
+#[tokio::test]
+async fn broken_upload_forms_are_problems() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let a = &admin.auth;
+    let drawing = format!("/api/v1/drawings/{}/revisions", uuid::Uuid::now_v7());
+    for path in ["/api/v1/attachments", drawing.as_str()] {
+        // No form at all.
+        let req = TestApp::build(Method::POST, path, a, &[], None, false);
+        app.send(req).await.problem(415, "unsupported_media_type");
+        // A form without its boundary.
+        let req = TestApp::build(
+            Method::POST,
+            path,
+            a,
+            &[("content-type", "multipart/form-data")],
+            Some(Body::from("--x\r\n")),
+            false,
+        );
+        app.send(req).await.problem(400, "malformed_multipart");
+    }
+}
+
+/// JSON does not tell `30.0` from `30`, and neither does the API document's schema: a whole
+/// number written with a point is accepted where an integer is expected.
+#[tokio::test]
+async fn whole_numbers_with_a_point_are_integers() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let v = app
+        .post(
+            "/api/v1/me/tokens",
+            &admin.auth,
+            json!({"name": "Script", "expires_in_days": 30.0}),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert!(v["token"]["expires_at"].is_string(), "{v}");
+    app.post(
+        "/api/v1/me/tokens",
+        &admin.auth,
+        json!({"name": "Script", "expires_in_days": 30.5}),
+    )
+    .await
+    .problem(422, "invalid_body");
+}
