@@ -14,6 +14,7 @@ mod default_groups;
 mod drawings;
 mod events;
 mod headers;
+mod import_limits;
 mod jobs;
 mod lists;
 mod materials;
