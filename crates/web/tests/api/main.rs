@@ -15,6 +15,7 @@ mod drawings;
 mod events;
 mod headers;
 mod import_limits;
+mod import_text;
 mod jobs;
 mod lists;
 mod materials;
