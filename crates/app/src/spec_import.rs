@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use formula_domain::authz::{Action, Resource};
-use formula_domain::errors::FieldErrors;
+use formula_domain::errors::{CONTROL_CHARACTERS, FieldErrors, has_refused_chars};
 use formula_domain::money::parse_amount;
 use formula_domain::numbers::{NumberFormat, plain_number};
 use formula_domain::scope::Quantity;
@@ -102,6 +102,12 @@ fn row_input(
             .get(f)
             .map(|i| row.cells.get(*i).map_or("", |c| c.trim()).to_owned())
     };
+    // A control character in any cell read is that column's error, as in text typed in.
+    for (f, _, _) in SPEC_COLUMNS {
+        if cell(f).is_some_and(|v| has_refused_chars(&v)) {
+            errors.add(f, CONTROL_CHARACTERS);
+        }
+    }
     let opt = |f: &str| cell(f).map(|v| (!v.is_empty()).then_some(v));
     let mut input = SpecInput {
         code: cell("code"),

@@ -39,6 +39,22 @@ impl FieldErrors {
     }
 }
 
+/// What a field holding a refused control character is told.
+pub const CONTROL_CHARACTERS: &str =
+    "must not contain control characters (only tab, line feed and carriage return are allowed)";
+
+/// Whether `c` is refused in any text coming in: a control character other than tab, line
+/// feed and carriage return. PostgreSQL cannot store a NUL (SQLite would keep it), and the
+/// others are never typed by a person, so both databases are spared them alike.
+pub fn is_refused_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Whether `text` holds a character [`is_refused_char`] refuses.
+pub fn has_refused_chars(text: &str) -> bool {
+    text.chars().any(is_refused_char)
+}
+
 /// Trims a required text field and checks its length.
 pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
     let v = value.trim();
@@ -62,4 +78,17 @@ pub fn optional_text(
         errors.add(field, format!("must be at most {max} characters"));
     }
     Some(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_but_tab_and_line_breaks_are_refused() {
+        for c in ['\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}'] {
+            assert!(has_refused_chars(&format!("a{c}b")), "{c:?}");
+        }
+        assert!(!has_refused_chars("tab\tline\r\nbreak, ünïcode, \u{202e}"));
+    }
 }

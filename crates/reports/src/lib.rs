@@ -6,8 +6,12 @@
 
 mod read;
 mod write;
+mod xlsx;
 
-pub use read::{Decimals, ReadError, Row, Table, read_table, read_table_as};
+pub use read::{
+    Decimals, MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_PARTS, MAX_ROWS, MAX_TEXT_BYTES,
+    MAX_UNZIPPED_BYTES, ReadError, Row, Table, read_table, read_table_as, read_table_until,
+};
 pub use write::{Cell, Column, Kind, Sheet, WriteError, csv_bytes, xlsx_bytes};
 
 /// MIME type of `.xlsx` files.

@@ -1,14 +1,26 @@
 //! Reading spreadsheets: the first worksheet of an `.xlsx`, or a `.csv` (comma, semicolon or
 //! tab separated, with or without a byte-order mark), as a header and rows of cell text.
+//!
+//! Within limits that keep a crafted file from costing more than a few tens of megabytes and
+//! a second or so: the reading stops at the first limit passed, and says which.
 
-use std::io::Cursor;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use calamine::{Data, Reader, Xlsx};
-
-/// Most rows read from one file.
+/// Most rows read from one file (below the header).
 pub const MAX_ROWS: usize = 20_000;
+/// Widest sheet read: columns up to this one (counted from the first, `A`).
+pub const MAX_COLUMNS: usize = 200;
+/// Most cell places kept for one file (empty places left of a value included).
+pub const MAX_CELLS: usize = 1_000_000;
+/// Most text read from the cells of one file, in bytes.
+pub const MAX_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Longest cell accepted (Excel's own limit).
 pub const MAX_CELL_CHARS: usize = 32_767;
+/// Most bytes an `.xlsx` may unpack to, all its parts together, as its zip directory
+/// declares them (a part unpacking to more than it declared is refused as it unpacks).
+pub const MAX_UNZIPPED_BYTES: u64 = 64 * 1024 * 1024;
+/// Most parts (files inside the zip) of an `.xlsx`; a workbook has a few dozen.
+pub const MAX_PARTS: usize = 1_000;
 
 /// Which character a file's numbers separate their decimals with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,6 +71,49 @@ pub enum ReadError {
     TooManyRows,
     #[error("a cell on line {0} is longer than {MAX_CELL_CHARS} characters")]
     CellTooLong(usize),
+    #[error(
+        "the sheet is {0} columns wide; an import reads at most {MAX_COLUMNS} columns — delete the columns it does not need"
+    )]
+    TooManyColumns(usize),
+    #[error(
+        "the file has more than {MAX_CELLS} cells; an import reads at most that many — split it or delete the columns it does not need"
+    )]
+    TooManyCells,
+    #[error("the cells hold more than {} MiB of text; split the file", MAX_TEXT_BYTES / (1024 * 1024))]
+    TooMuchText,
+    #[error(
+        "the .xlsx file has {0} parts inside; a workbook has a few dozen, so this is not a spreadsheet an import can read"
+    )]
+    TooManyParts(usize),
+    #[error(
+        "the .xlsx file's {part} unpacks to {mib} MiB, more than the {} MiB an import reads; it is not an ordinary spreadsheet (a zip bomb?)",
+        MAX_UNZIPPED_BYTES / (1024 * 1024)
+    )]
+    Unzips { part: String, mib: u64 },
+    #[error(
+        "the .xlsx file's {0} unpacks to more than its zip directory declares; the file is damaged or crafted"
+    )]
+    Misdeclared(String),
+    #[error("reading the file was stopped: it took longer than an import may")]
+    Cancelled,
+}
+
+impl ReadError {
+    /// Whether the file was refused for its size (more rows, columns, cells, text or
+    /// unpacked bytes than an import reads) rather than for its form.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            ReadError::TooManyRows
+                | ReadError::CellTooLong(_)
+                | ReadError::TooManyColumns(_)
+                | ReadError::TooManyCells
+                | ReadError::TooMuchText
+                | ReadError::TooManyParts(_)
+                | ReadError::Unzips { .. }
+                | ReadError::Misdeclared(_)
+        )
+    }
 }
 
 /// Reads `bytes` as `.xlsx` (recognised by its zip signature) or as `.csv` text. The name is
@@ -75,12 +130,25 @@ pub fn read_table_as(
     file_name: &str,
     decimals: Option<Decimals>,
 ) -> Result<Table, ReadError> {
+    read_table_until(bytes, file_name, decimals, &AtomicBool::new(false))
+}
+
+/// [`read_table_as`], stopped with [`ReadError::Cancelled`] soon after `stop` is set (the
+/// flag is looked at every few kilobytes and every row).
+pub fn read_table_until(
+    bytes: &[u8],
+    file_name: &str,
+    decimals: Option<Decimals>,
+    stop: &AtomicBool,
+) -> Result<Table, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
     let lower = file_name.to_ascii_lowercase();
     if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes, decimals.unwrap_or_default());
+        let decimals = decimals.unwrap_or_default();
+        let rows = crate::xlsx::read_rows(bytes, decimals, stop)?;
+        return finish(rows, decimals);
     }
     let binary = bytes.iter().take(4096).any(|b| *b == 0);
     if binary || lower.ends_with(".xlsx") || lower.ends_with(".xls") {
@@ -92,7 +160,7 @@ pub fn read_table_as(
             reason: "it is not UTF-8 text; save it as \"CSV UTF-8\"".into(),
         },
     )?;
-    read_csv(text, decimals)
+    read_csv(text, decimals, stop)
 }
 
 fn finish(rows: Vec<(usize, Vec<String>)>, decimals: Decimals) -> Result<Table, ReadError> {
@@ -143,7 +211,7 @@ fn delimiter_of(text: &str) -> u8 {
         .0
 }
 
-fn read_csv(text: &str, decimals: Option<Decimals>) -> Result<Table, ReadError> {
+fn read_csv(text: &str, decimals: Option<Decimals>, stop: &AtomicBool) -> Result<Table, ReadError> {
     let delimiter = delimiter_of(text);
     let decimals = decimals.unwrap_or(if delimiter == b';' {
         Decimals::Comma
@@ -156,7 +224,13 @@ fn read_csv(text: &str, decimals: Option<Decimals>) -> Result<Table, ReadError> 
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let (mut cells, mut text_bytes) = (0_usize, 0_usize);
+    // Line breaks before `counted_to`.
+    let (mut newlines, mut counted_to) = (0_usize, 0_usize);
     for record in reader.records() {
+        if stop.load(Ordering::Relaxed) {
+            return Err(ReadError::Cancelled);
+        }
         let record = record.map_err(|e| ReadError::BadCsv {
             line: e
                 .position()
@@ -168,15 +242,37 @@ fn read_csv(text: &str, decimals: Option<Decimals>) -> Result<Table, ReadError> 
             .position()
             .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
         // (The reader reports the offset of the line break that ends the previous record,
-        // so that break is counted too.)
-        let line = 1 + text.as_bytes()[..(start + 1).min(text.len())]
+        // so that break is counted too.) Counted on from the previous record, not from the
+        // start of the file each time, which made a long file quadratic.
+        let end = (start + 1).min(text.len()).max(counted_to);
+        newlines += text.as_bytes()[counted_to..end]
             .iter()
             .filter(|b| **b == b'\n')
             .count();
+        counted_to = end;
+        let line = 1 + newlines;
         if rows.len() > MAX_ROWS + 1 {
             return Err(ReadError::TooManyRows);
         }
-        rows.push((line, record.iter().map(str::to_owned).collect()));
+        // Trailing empty fields are kept by nobody: `a,b,,,,` is two cells.
+        let width = record
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .last()
+            .map_or(0, |(i, _)| i + 1);
+        if width > MAX_COLUMNS {
+            return Err(ReadError::TooManyColumns(width));
+        }
+        cells += width;
+        text_bytes += record.as_slice().len();
+        if cells > MAX_CELLS {
+            return Err(ReadError::TooManyCells);
+        }
+        if text_bytes > MAX_TEXT_BYTES {
+            return Err(ReadError::TooMuchText);
+        }
+        rows.push((line, record.iter().take(width).map(str::to_owned).collect()));
     }
     Ok(Table {
         delimiter: Some(char::from(delimiter)),
@@ -184,61 +280,8 @@ fn read_csv(text: &str, decimals: Option<Decimals>) -> Result<Table, ReadError> 
     })
 }
 
-fn read_xlsx(bytes: &[u8], decimals: Decimals) -> Result<Table, ReadError> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::BadXlsx(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or(ReadError::NoSheet)?
-        .map_err(|e| ReadError::BadXlsx(e.to_string()))?;
-    let Some((first_row, first_col)) = range.start() else {
-        return Err(ReadError::NoHeader);
-    };
-    if range.height() > MAX_ROWS + 1 {
-        return Err(ReadError::TooManyRows);
-    }
-    // Cells left of the used range still count as columns, so headers keep their places.
-    let pad = usize::try_from(first_col).unwrap_or(0);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            let line = usize::try_from(first_row).unwrap_or(0) + i + 1;
-            let mut texts = vec![String::new(); pad];
-            texts.extend(cells.iter().map(|c| cell_text(c, decimals)));
-            (line, texts)
-        })
-        .collect();
-    finish(rows, decimals)
-}
-
-/// A cell as a person would have typed it, numbers with `decimals` as their separator.
-fn cell_text(cell: &Data, decimals: Decimals) -> String {
-    let number = |f: f64| match decimals {
-        Decimals::Point => float_text(f),
-        Decimals::Comma => float_text(f).replace('.', ","),
-    };
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => number(*f),
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
-        Data::DateTime(d) if d.is_datetime() => {
-            let (y, m, day, hh, mm, ss, _) = d.to_ymd_hms_milli();
-            if (hh, mm, ss) == (0, 0, 0) {
-                format!("{y:04}-{m:02}-{day:02}")
-            } else {
-                format!("{y:04}-{m:02}-{day:02} {hh:02}:{mm:02}:{ss:02}")
-            }
-        }
-        Data::DateTime(d) => number(d.as_f64()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => e.to_string(),
-    }
-}
-
 /// The shortest text that reads back as the same number: 0.1 → "0.1", 3.0 → "3".
-fn float_text(f: f64) -> String {
+pub(crate) fn float_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{f:.0}")
     } else {
@@ -293,14 +336,6 @@ mod tests {
     }
 
     #[test]
-    fn xlsx_numbers_follow_the_decimal_separator() {
-        let cell = Data::Float(1234.5);
-        assert_eq!(cell_text(&cell, Decimals::Point), "1234.5");
-        assert_eq!(cell_text(&cell, Decimals::Comma), "1234,5");
-        assert_eq!(cell_text(&Data::Float(3.0), Decimals::Comma), "3");
-    }
-
-    #[test]
     fn refuses_what_is_not_a_spreadsheet() {
         assert_eq!(read_table(b"", "a.csv"), Err(ReadError::Empty));
         assert_eq!(
@@ -337,5 +372,195 @@ mod tests {
             read_table(text.as_bytes(), "a.csv"),
             Err(ReadError::TooManyRows)
         );
+    }
+
+    /// What reading a file refuses it for, and the message the sender is told.
+    fn refusal(bytes: &[u8]) -> (ReadError, String) {
+        let e = read_table(bytes, "bomb.xlsx").unwrap_err();
+        let message = e.to_string();
+        (e, message)
+    }
+
+    #[test]
+    fn a_zip_declaring_gigabytes_is_refused_before_unpacking() {
+        use formula_testkit::xlsx;
+        let (e, message) = refusal(&xlsx::declared_bomb());
+        assert!(e.is_too_large());
+        assert_eq!(
+            e,
+            ReadError::Unzips {
+                part: xlsx::SHEET.into(),
+                mib: 3840
+            }
+        );
+        assert!(message.contains("unpacks to 3840 MiB"), "{message}");
+        let (e, message) = refusal(&xlsx::shared_strings_bomb(10, false));
+        assert_eq!(
+            e,
+            ReadError::Unzips {
+                part: xlsx::SHARED.into(),
+                mib: 3840
+            }
+        );
+        assert!(message.contains("sharedStrings.xml"), "{message}");
+    }
+
+    #[test]
+    fn a_part_unpacking_to_more_than_it_declares_is_stopped() {
+        use formula_testkit::xlsx;
+        let (e, message) = refusal(&xlsx::lying_bomb(4 << 20));
+        assert_eq!(e, ReadError::Misdeclared(xlsx::SHEET.into()));
+        assert!(
+            message.contains("more than its zip directory declares"),
+            "{message}"
+        );
+        let (e, _) = refusal(&xlsx::shared_strings_bomb(100_000, true));
+        assert_eq!(e, ReadError::Misdeclared(xlsx::SHARED.into()));
+    }
+
+    #[test]
+    fn sheets_too_wide_or_too_long_are_refused() {
+        use formula_testkit::xlsx;
+        // Declared in the dimension, and found while streaming without one.
+        for with_dimension in [true, false] {
+            let (e, message) = refusal(&xlsx::wide_sheet(with_dimension));
+            let expected = if with_dimension {
+                16_384
+            } else {
+                MAX_COLUMNS + 1
+            };
+            assert_eq!(e, ReadError::TooManyColumns(expected));
+            assert!(message.contains("columns wide"), "{message}");
+        }
+        let (e, message) = refusal(&xlsx::tall_sheet(10, true));
+        assert_eq!(e, ReadError::TooManyRows);
+        assert!(message.contains("more than 20000 rows"), "{message}");
+        // Rows are counted as they stream, and the reading stops at the limit.
+        assert_eq!(
+            refusal(&xlsx::tall_sheet(MAX_ROWS + 1, false)).0,
+            ReadError::TooManyRows
+        );
+        let t = read_table(&xlsx::tall_sheet(MAX_ROWS, false), "a.xlsx").unwrap();
+        assert_eq!(t.rows.len(), MAX_ROWS);
+        assert_eq!(t.rows[MAX_ROWS - 1].line, MAX_ROWS + 1);
+    }
+
+    #[test]
+    fn one_long_shared_string_in_every_cell_is_refused_before_it_is_copied() {
+        use formula_testkit::xlsx;
+        let long = "x".repeat(30_000);
+        let mut data = String::new();
+        for line in 1..=1200 {
+            data.push_str(&format!("<row r=\"{line}\">"));
+            for c in 0..3 {
+                data.push_str(&format!(
+                    "<c r=\"{}{line}\" t=\"s\"><v>0</v></c>",
+                    xlsx::column(c)
+                ));
+            }
+            data.push_str("</row>");
+        }
+        let file = xlsx::workbook(None, &data, Some(&format!("<si><t>{long}</t></si>")));
+        assert_eq!(refusal(&file).0, ReadError::TooMuchText);
+    }
+
+    #[test]
+    fn reading_stops_when_told() {
+        let stop = AtomicBool::new(true);
+        let file = formula_testkit::xlsx::tall_sheet(10, false);
+        assert_eq!(
+            read_table_until(&file, "a.xlsx", None, &stop),
+            Err(ReadError::Cancelled)
+        );
+        assert_eq!(
+            read_table_until(b"a,b\n1,2\n", "a.csv", None, &stop),
+            Err(ReadError::Cancelled)
+        );
+        assert!(!ReadError::Cancelled.is_too_large());
+    }
+
+    #[test]
+    fn a_csv_too_wide_is_refused() {
+        let mut text = "x,".repeat(MAX_COLUMNS);
+        text.push_str("x\n1\n");
+        assert_eq!(
+            read_table(text.as_bytes(), "a.csv"),
+            Err(ReadError::TooManyColumns(MAX_COLUMNS + 1))
+        );
+        // Trailing empty fields are not columns.
+        let text = format!("a,b{}\n1,2\n", ",".repeat(5 * MAX_COLUMNS));
+        assert_eq!(
+            read_table(text.as_bytes(), "a.csv").unwrap().headers,
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn cells_read_as_an_independent_reader_reads_them() {
+        use crate::{Cell, Column, Kind, Sheet};
+        use calamine::{Data, Reader, Xlsx};
+        let sheet = Sheet {
+            name: "Scope".into(),
+            columns: vec![
+                Column::new("Name", Kind::Text, 20.0),
+                Column::new("Qty", Kind::Decimal, 10.0),
+                Column::new("Price", Kind::Money { places: 2 }, 10.0),
+                Column::new("Needed", Kind::Date, 10.0),
+                Column::new("Count", Kind::Integer, 10.0),
+                Column::new("Total", Kind::Money { places: 2 }, 10.0),
+            ],
+            rows: vec![
+                vec![
+                    Cell::Text("Desk & chair <oak>".into()),
+                    Cell::Decimal("1.5".into()),
+                    Cell::Money(1_250_050),
+                    Cell::Date(time::macros::date!(2027 - 03 - 31)),
+                    Cell::Int(3),
+                    Cell::Formula {
+                        formula: "=C2*B2".into(),
+                        value: Box::new(Cell::Money(1_875_075)),
+                    },
+                ],
+                vec![
+                    Cell::Text("Line\nbreak, \"quoted\" ünïcode".into()),
+                    Cell::Empty,
+                    Cell::Money(-5),
+                    Cell::Empty,
+                    Cell::Int(0),
+                    Cell::Label("Total".into()),
+                ],
+            ],
+            bold_rows: vec![1],
+        };
+        let bytes = crate::xlsx_bytes(&[sheet]).unwrap();
+        let ours = read_table(&bytes, "a.xlsx").unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(&bytes)).unwrap();
+        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        let theirs: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::Float(f) => float_text(*f),
+                        Data::DateTime(d) => {
+                            let (y, m, d, ..) = d.to_ymd_hms_milli();
+                            format!("{y:04}-{m:02}-{d:02}")
+                        }
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut read: Vec<Vec<String>> = vec![ours.headers.clone()];
+        read.extend(ours.rows.iter().map(|r| r.cells.clone()));
+        for (a, b) in read.iter().zip(&theirs) {
+            let width = b.len();
+            let mut a = a.clone();
+            a.resize(width, String::new());
+            assert_eq!(&a, b);
+        }
+        assert_eq!(read.len(), theirs.len());
+        assert_eq!(ours.rows[0].cells[3], "2027-03-31");
+        assert_eq!(ours.rows[1].cells[0], "Line\nbreak, \"quoted\" ünïcode");
     }
 }

@@ -2,3 +2,4 @@
 //! real services started on free loopback ports, never the machine's own.
 
 pub mod pg;
+pub mod xlsx;

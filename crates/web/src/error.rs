@@ -80,6 +80,12 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
+    /// The same problem, telling the client to try again after `secs` (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod origin;
 pub mod panics;
 pub mod ratelimit;
+pub mod read_pool;
 pub mod request_ids;
 pub mod request_log;
 pub mod scope_files;

@@ -54,20 +54,84 @@ impl std::str::FromStr for NumberChoice {
     }
 }
 
+/// Why an uploaded spreadsheet was not read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UploadError {
+    /// Not a spreadsheet, or a damaged one (422).
+    Unreadable(String),
+    /// More than an import reads: rows, columns, cells, text or unpacked bytes (413).
+    TooLarge(String),
+    /// Every reading slot is taken (503 with `Retry-After`).
+    Busy,
+    /// Reading took longer than its deadline and was stopped (503 with `Retry-After`).
+    TimedOut(std::time::Duration),
+}
+
+impl UploadError {
+    /// Seconds a client is told to wait before it tries again (`Retry-After`).
+    pub const RETRY_AFTER_SECS: u64 = 5;
+
+    /// What the sender is told.
+    pub fn message(&self) -> String {
+        match self {
+            UploadError::Unreadable(m) | UploadError::TooLarge(m) => m.clone(),
+            UploadError::Busy => {
+                "the server is reading other spreadsheets just now; try again in a few seconds"
+                    .into()
+            }
+            UploadError::TimedOut(limit) => format!(
+                "reading the file took longer than {} seconds and was stopped; try again in a moment, or split the file",
+                limit.as_secs()
+            ),
+        }
+    }
+
+    /// The answer's status.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            UploadError::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::Busy | UploadError::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
 /// Reads an uploaded file into the rows the import checks, its numbers written as chosen
-/// or (`None`) as the file suggests; the error says what to fix.
-pub fn read_upload(
-    bytes: &[u8],
+/// or (`None`) as the file suggests: on the spreadsheet-reading pool, within its limits and
+/// deadline.
+pub async fn read_upload(
+    pool: &crate::read_pool::ReadPool,
+    bytes: axum::body::Bytes,
     file_name: &str,
     numbers: Option<DecimalMark>,
-) -> Result<ImportSheet, String> {
+) -> Result<ImportSheet, UploadError> {
+    use crate::read_pool::Refused;
     use formula_reports::Decimals;
     let decimals = numbers.map(|m| match m {
         DecimalMark::Point => Decimals::Point,
         DecimalMark::Comma => Decimals::Comma,
     });
-    let table =
-        formula_reports::read_table_as(bytes, file_name, decimals).map_err(|e| e.to_string())?;
+    let name = file_name.to_owned();
+    let read = pool
+        .run(move |stop| formula_reports::read_table_until(&bytes, &name, decimals, stop))
+        .await;
+    let table = match read {
+        Ok(Ok(table)) => table,
+        Ok(Err(e)) if e.is_too_large() => return Err(UploadError::TooLarge(e.to_string())),
+        // Stopped by the deadline, which the pool reports as it passes.
+        Ok(Err(formula_reports::ReadError::Cancelled)) | Err(Refused::TimedOut) => {
+            return Err(UploadError::TimedOut(pool.deadline()));
+        }
+        Ok(Err(e)) => return Err(UploadError::Unreadable(e.to_string())),
+        Err(Refused::Busy) => return Err(UploadError::Busy),
+        Err(Refused::Failed(e)) => {
+            tracing::error!(error = %e, "reading a spreadsheet failed");
+            return Err(UploadError::Unreadable(
+                "the file could not be read; save it again from Excel or LibreOffice".into(),
+            ));
+        }
+    };
     let mark = match table.decimals {
         Decimals::Point => DecimalMark::Point,
         Decimals::Comma => DecimalMark::Comma,

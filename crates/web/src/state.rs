@@ -59,12 +59,17 @@ pub struct AppState {
     pub rate_limit_store: Arc<dyn crate::ratelimit::RateLimitStore>,
     /// The Redis health probe when `REDIS_URL` is set (readiness reports it).
     pub redis: Option<Arc<dyn formula_app::ports::Ping>>,
+    /// The blocking threads that read uploaded spreadsheets, a few at a time.
+    pub read_pool: Arc<crate::read_pool::ReadPool>,
 }
 
 impl AppState {
     pub fn new(services: Services, web: WebConfig) -> Self {
         AppState {
             services,
+            read_pool: Arc::new(crate::read_pool::ReadPool::for_requests(
+                web.request_timeout,
+            )),
             web: Arc::new(web),
             runtime: Arc::new(crate::ops::Runtime::new(Arc::default())),
             rate_limit_store: Arc::new(crate::ratelimit::InProcessStore::default()),

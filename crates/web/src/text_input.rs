@@ -9,22 +9,17 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use formula_app::AppError;
-use formula_domain::errors::FieldErrors;
+use formula_domain::errors::{CONTROL_CHARACTERS as MESSAGE, FieldErrors, has_refused_chars};
 use serde_json::Value;
 
 use crate::error::{ApiError, PageError};
 
-/// What a refused field is told.
-const MESSAGE: &str =
-    "must not contain control characters (only tab, line feed and carriage return are allowed)";
-
-/// Whether `c` is refused in text: a control character other than tab, LF and CR.
-pub fn is_refused(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
+/// Whether `c` is refused in text: a control character other than tab, LF and CR (the
+/// domain's rule, which spreadsheet imports apply to their cells too).
+pub use formula_domain::errors::is_refused_char as is_refused;
 
 fn has_refused(text: &str) -> bool {
-    text.chars().any(is_refused)
+    has_refused_chars(text)
 }
 
 /// A field name as it can be shown: a name that itself holds control characters is escaped.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::errors::{CONTROL_CHARACTERS, FieldErrors, has_refused_chars, optional_text};
 use formula_domain::money::parse_amount;
 use formula_domain::numbers::{NumberFormat, plain_number};
 use formula_domain::scope::{Quantity, ScopeItem, ScopeStatus};
@@ -77,6 +77,13 @@ pub(super) fn parse_row(
         .map(|c| c.0)
         .filter(|f| columns.contains_key(f))
         .collect();
+    // A control character (a NUL, an escape) in any cell read is that column's error, as
+    // it is in any text typed in; nothing of such a row is stored.
+    for (f, _, _) in COLUMNS {
+        if cell(f).is_some_and(has_refused_chars) {
+            errors.add(f, CONTROL_CHARACTERS);
+        }
+    }
     let text =
         |errors: &mut FieldErrors, f: &str, max: usize| optional_text(errors, f, cell(f), max);
     // A number cell as plain "1234.5"; a cell the file's number format cannot read one
@@ -268,6 +275,32 @@ mod tests {
         );
         assert_eq!(p.item.unit_price_minor, Some(123_400));
         assert!(p.errors.is_empty());
+    }
+
+    #[test]
+    fn a_control_character_in_any_cell_read_is_its_columns_error() {
+        let headers = ["Group", "Name", "Room", "Qty", "Notes"];
+        let p = row(
+            &headers,
+            &[
+                "Millwork",
+                "Desk\0",
+                "Lobby\u{1b}[31m",
+                "1",
+                "tab\tand\r\nbreaks",
+            ],
+            NumberFormat::default(),
+        );
+        let fields: Vec<&str> = p.errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "location"], "{:?}", p.errors);
+        assert!(p.errors.0[0].message.contains("control characters"));
+        // A column the import does not read is not checked ("Notes" is ignored).
+        let p = row(
+            &["Group", "Name", "Whatever"],
+            &["G", "Desk", "\0"],
+            NumberFormat::default(),
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
     }
 
     #[test]

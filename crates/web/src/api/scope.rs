@@ -23,7 +23,7 @@ use super::{ApiResult, PREFIX, ScopeItemPage};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiJson, Problem};
 use crate::limits::IMPORT_BODY_BYTES;
-use crate::scope_files::{self, Format};
+use crate::scope_files::{self, Format, UploadError};
 use crate::state::AppState;
 
 /// A project's scope
@@ -485,8 +485,14 @@ impl ListFilter for ImportParams {
     }
 }
 
-/// Reads an import's request body (at most [`IMPORT_BODY_BYTES`]) as a spreadsheet.
-pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, ApiError> {
+/// Reads an import's request body (at most [`IMPORT_BODY_BYTES`]) as a spreadsheet, on the
+/// spreadsheet-reading pool: a file that is not one is 422, one larger than an import reads
+/// (rows, columns, cells, text, unpacked bytes) 413, a busy or stopped pool 503.
+pub(crate) async fn read_import(
+    state: &AppState,
+    body: Body,
+    run: &ImportRun,
+) -> Result<Sheet, ApiError> {
     let bytes = axum::body::to_bytes(body, IMPORT_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -496,8 +502,18 @@ pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, Ap
                 format!("the file is larger than {IMPORT_BODY_BYTES} bytes; split it"),
             )
         })?;
-    scope_files::read_upload(&bytes, &run.file_name, run.numbers)
-        .map_err(|e| ApiError::from(formula_app::AppError::field("file", e)))
+    scope_files::read_upload(&state.read_pool, bytes, &run.file_name, run.numbers)
+        .await
+        .map_err(|e| match e {
+            UploadError::Unreadable(m) => ApiError::from(formula_app::AppError::field("file", m)),
+            UploadError::TooLarge(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "spreadsheet_too_large", m)
+            }
+            UploadError::Busy | UploadError::TimedOut(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.message())
+                    .with_retry_after(UploadError::RETRY_AFTER_SECS)
+            }
+        })
 }
 
 /// Import a scope spreadsheet
@@ -518,7 +534,8 @@ pub(crate) async fn read_import(body: Body, run: &ImportRun) -> Result<Sheet, Ap
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "An item changed while importing", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 10 MiB, or holds more than an import reads (rows, columns, cells, text, unpacked bytes)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is reading other spreadsheets, or reading this one took too long; try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -530,7 +547,7 @@ pub async fn import(
     Parsed(run, _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let sheet = read_import(body, &run).await?;
+    let sheet = read_import(&state, body, &run).await?;
     let s = &state.services;
     let preview = if run.dry_run {
         s.preview_scope_import(&caller.caller, id, &sheet).await?

@@ -324,7 +324,8 @@ pub async fn spec_template(
     responses(
         (status = 200, body = ImportPreview),
         (status = 409, description = "A specification changed while importing", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 10 MiB, or holds more than an import reads (rows, columns, cells, text, unpacked bytes)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is reading other spreadsheets, or reading this one took too long; try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -336,7 +337,7 @@ pub async fn import_specs(
     Parsed(run, _): Parsed<ImportParams>,
     body: Body,
 ) -> ApiResult<Json<ImportPreview>> {
-    let sheet = read_import(body, &run).await?;
+    let sheet = read_import(&state, body, &run).await?;
     let s = &state.services;
     let preview = if run.dry_run {
         s.preview_spec_import(&caller.caller, id, &sheet).await?

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, CsrfUpload};
 use crate::error::PageError;
-use crate::scope_files::{self, Format, NumberChoice};
+use crate::scope_files::{self, Format, NumberChoice, UploadError};
 use crate::state::AppState;
 use crate::ui::forms::{FormData, Id};
 use crate::ui::layout::{Layout, Page, Section};
@@ -190,11 +190,20 @@ async fn upload(
         let problem = "Choose a spreadsheet file (.xlsx or .csv) to import.".to_owned();
         return import_page(&state, &page, kind, numbers, id, Some(problem), None).await;
     };
-    let sheet = match scope_files::read_upload(&bytes, &name, numbers.0) {
+    let sheet = match scope_files::read_upload(&state.read_pool, bytes, &name, numbers.0).await {
         Ok(sheet) => sheet,
         Err(e) => {
-            let problem = format!("{name}: {e}.");
-            return import_page(&state, &page, kind, numbers, id, Some(problem), None).await;
+            let problem = format!("{name}: {}.", e.message());
+            let mut page =
+                import_page(&state, &page, kind, numbers, id, Some(problem), None).await?;
+            *page.status_mut() = e.status();
+            if e.status() == StatusCode::SERVICE_UNAVAILABLE {
+                page.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(UploadError::RETRY_AFTER_SECS),
+                );
+            }
+            return Ok(page);
         }
     };
     let preview = kind.preview(&state, &page, id, &sheet).await?;

@@ -17,6 +17,8 @@ mod drawings;
 mod edit_forms;
 mod events;
 mod headers;
+mod import_limits;
+mod import_text;
 mod invitations;
 mod jobs;
 mod lists;

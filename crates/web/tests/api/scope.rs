@@ -33,7 +33,7 @@ pub async fn boq() -> Boq {
 }
 
 impl Boq {
-    async fn scope(&self, auth: &Auth) -> Value {
+    pub(crate) async fn scope(&self, auth: &Auth) -> Value {
         self.app
             .get(&format!("/api/v1/projects/{}/scope", self.project), auth)
             .await
