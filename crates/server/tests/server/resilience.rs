@@ -106,7 +106,12 @@ impl App {
 
     /// Like [`App::start`], with `env` (a `DATA_DIR` elsewhere, health thresholds) instead of
     /// the shorter readiness timeout.
-    pub(crate) fn start_with(dir: &Path, database_url: Option<&str>, run: u32, env: &[(&str, &str)]) -> App {
+    pub(crate) fn start_with(
+        dir: &Path,
+        database_url: Option<&str>,
+        run: u32,
+        env: &[(&str, &str)],
+    ) -> App {
         let port = free_port();
         let log = dir.join(format!("server-{run}.log"));
         let file = fs::File::create(&log).unwrap();

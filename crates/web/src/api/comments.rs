@@ -26,9 +26,9 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct RecordParams {
     /// `project`, `task`, `scope_item`, `drawing`, `drawing_revision` or `spec`.
-    pub record_type: Option<RecordKind>,
+    pub record_type: RecordKind,
     /// The id of that record.
-    pub record_id: Option<Uuid>,
+    pub record_id: Uuid,
 }
 
 impl ListFilter for RecordParams {
@@ -43,9 +43,9 @@ impl ListFilter for RecordParams {
 #[into_params(parameter_in = Query)]
 pub struct MentionParams {
     /// `project`, `task`, `scope_item`, `drawing`, `drawing_revision` or `spec`.
-    pub record_type: Option<RecordKind>,
+    pub record_type: RecordKind,
     /// The id of that record.
-    pub record_id: Option<Uuid>,
+    pub record_id: Uuid,
     /// The start of a name or handle (empty: everyone, at most 20).
     #[param(max_length = 100)]
     pub q: Option<String>,
