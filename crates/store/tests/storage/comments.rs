@@ -174,7 +174,7 @@ pub async fn references_and_people(db: &Db) {
     db.insert_spec(&s, &by(s.id)).await.unwrap();
     let group = f::scope_group(&w.p1, "MILLWORK", "M", 0);
     let item = f::scope_item(&group, "WSC-M-001", 2, Some(150_000), 0);
-    db.save_scope(&[group], &[item.clone()], &[], &[by(item.id)])
+    db.save_scope(&[group], std::slice::from_ref(&item), &[], &[by(item.id)])
         .await
         .unwrap();
 
