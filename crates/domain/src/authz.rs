@@ -239,7 +239,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ViewInternalComments, Resource::Project(p)) => staff && can_see_project(actor, p),
         (PostComment, Resource::Project(p)) => role != Executive && can_see_project(actor, p),
         (DeleteComment, Resource::Comment { project, author }) => {
-            *author == Some(actor.user_id) && can_see_project(actor, project)
+            role != Executive && *author == Some(actor.user_id) && can_see_project(actor, project)
         }
         (FollowRecords, Resource::Project(p)) => can_see_project(actor, p),
 
