@@ -473,6 +473,8 @@ fn invitation_accepted(s: &Session) {
     s.wait_text(".user-menu a", "Ivy Invited");
 
     s.click("form[action='/logout'] button");
+    // Signed out for sure before the link is opened again (a signed-in visit is another page).
+    s.wait_text(".flash", "signed out");
     s.b.goto(&link).step("open the link again");
     s.wait_text("h1", "already used");
     s.check_csp_clean();
