@@ -267,7 +267,10 @@ mod tests {
             assert!(!lower.contains("<img"), "{hostile} → {html}");
             assert!(!lower.contains("<style"), "{hostile} → {html}");
             assert!(!lower.contains("<iframe"), "{hostile} → {html}");
-            assert!(!lower.contains("<a href=\"javascript:"), "{hostile} → {html}");
+            assert!(
+                !lower.contains("<a href=\"javascript:"),
+                "{hostile} → {html}"
+            );
             assert!(!lower.contains("href=\"data:"), "{hostile} → {html}");
         }
     }
