@@ -52,7 +52,7 @@ pub async fn card(
 }
 
 /// Only a path on this site may be returned to (never another origin).
-fn local_path(back: Option<&str>) -> String {
+pub(crate) fn local_path(back: Option<&str>) -> String {
     match back {
         Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_owned(),
         _ => "/".to_owned(),

@@ -57,11 +57,7 @@ pub async fn card(
 
 /// Only a path on this site may be returned to (never another origin).
 fn local_path(back: &str) -> String {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
-        back.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    crate::ui::attachments::local_path(Some(back))
 }
 
 fn record_of(input: &FormData) -> Result<(RecordKind, Uuid), PageError> {
