@@ -28,6 +28,9 @@ pub struct Event {
     /// client users.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub internal: bool,
+    /// For one person only (their notifications): delivered to nobody else's stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Uuid>,
 }
 
 /// A failure to publish; the change itself has committed regardless.

@@ -16,7 +16,7 @@ pub mod cron;
 mod host;
 pub mod lease;
 mod scheduler;
-mod worker;
+pub(crate) mod worker;
 
 use async_trait::async_trait;
 use formula_domain::audit::AuditEntry;

@@ -17,6 +17,7 @@ pub mod health;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod ports;
 pub mod projects;
 pub mod query;

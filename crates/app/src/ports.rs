@@ -18,6 +18,25 @@ pub trait Mailer: Send + Sync + 'static {
     /// `true` when a real transport is configured.
     fn is_configured(&self) -> bool;
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+    /// Sends a message with an HTML alternative and headers of its own; transports that
+    /// know only plain text send its text part.
+    async fn send_message(&self, message: &MailMessage) -> Result<(), String> {
+        self.send(&message.to, &message.subject, &message.text)
+            .await
+    }
+}
+
+/// A message with a plain-text and an HTML part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Extra headers (`List-Unsubscribe`, `List-Unsubscribe-Post`).
+    pub headers: Vec<(&'static str, String)>,
+    /// The Message-ID, fixed per mail so that a mail sent again is recognised as the same.
+    pub message_id: String,
 }
 
 /// The current time. Rules that depend on today's date (overdue tasks, reminders, digests,

@@ -4,9 +4,11 @@ use formula_domain::audit::FieldChange;
 use formula_domain::authz::{
     Action, ProjectAccess, ProjectScope, Resource, authorize, project_scope,
 };
+use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::money::{Money, parse_currency};
+use formula_domain::notification::Event;
 use formula_domain::project::{
     BusinessLine, Member, Project, ProjectRole, ProjectStatus, Sector, check_project_code,
     next_project_code,
@@ -20,7 +22,8 @@ use uuid::Uuid;
 use crate::cache::Cached;
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
-use crate::ports::{DashboardCounts, OpenWork};
+use crate::notifications::Happening;
+use crate::ports::{DashboardCounts, OpenWork, RecordKey};
 use crate::query::{Page, ProjectQuery};
 use crate::services::{
     PROJECTS_NAMESPACE, Services, audit, changes, check_version, created, double_option, ensure,
@@ -537,6 +540,28 @@ impl Services {
             .await?;
         self.changed("project.updated", saved.id, saved.id, Some(saved.version))
             .await;
+        let record = RecordKey {
+            kind: RecordKind::Project,
+            id: saved.id,
+            project_id: saved.id,
+        };
+        let mut h = Happening::new(
+            Event::ProjectStatusChanged,
+            record,
+            saved.client_id,
+            format!(
+                "{} moved {} {} from {} to {}",
+                caller.actor.name,
+                saved.code,
+                saved.name,
+                current.status.label(),
+                to.label()
+            ),
+        )
+        .by(caller);
+        h.internal = true;
+        h.occurrence = format!("v{}", saved.version);
+        self.notify(h).await;
         Ok(saved)
     }
 
@@ -604,11 +629,40 @@ impl Services {
             &project.code,
             vec![change],
         );
+        let already = self
+            .store
+            .list_members(project_id)
+            .await?
+            .iter()
+            .any(|m| m.user_id == user_id);
         self.store
             .upsert_member(project_id, user_id, role, &a)
             .await?;
         self.changed("project.members", project_id, project_id, None)
             .await;
+        if !already {
+            let record = RecordKey {
+                kind: RecordKind::Project,
+                id: project_id,
+                project_id,
+            };
+            let mut h = Happening::new(
+                Event::AddedToTeam,
+                record,
+                project.client_id,
+                format!(
+                    "{} added you to {} {} as {}",
+                    caller.actor.name,
+                    project.code,
+                    project.name,
+                    role.label()
+                ),
+            )
+            .by(caller);
+            h.parties.added = Some(user_id);
+            h.occurrence = self.now().unix_timestamp().to_string();
+            self.notify(h).await;
+        }
         self.store.list_members(project_id).await
     }
 

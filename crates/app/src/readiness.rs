@@ -2,7 +2,9 @@
 //! through it (administrators may override a blocked item with a written reason).
 
 use formula_domain::authz::{Action, ProjectAccess, Resource};
+use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::notification::Event;
 use formula_domain::project::Project;
 use formula_domain::readiness::{Readiness, evaluate};
 use formula_domain::scope::ScopeItem;
@@ -12,7 +14,9 @@ use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
+use crate::notifications::Happening;
 use crate::query::ScopeQuery;
+use crate::repos::RecordKey;
 use crate::services::{Services, audit, check_version, ensure};
 
 /// A request to release an item to production.
@@ -187,6 +191,76 @@ impl Services {
             .await?;
         self.changed("scope.released", saved.project_id, id, Some(saved.version))
             .await;
+        let record = RecordKey {
+            kind: RecordKind::ScopeItem,
+            id,
+            project_id: saved.project_id,
+        };
+        let title = match &note {
+            Some(_) => format!(
+                "{} released {} to production anyway, while blocked",
+                caller.actor.name, saved.code
+            ),
+            None => format!("{} released {} to production", caller.actor.name, saved.code),
+        };
+        let mut h = Happening::new(Event::ItemReleased, record, access.client_id, title).by(caller);
+        h.client_sees = false;
+        h.internal = true;
+        h.excerpt = reason;
+        h.occurrence = format!("v{}", saved.version);
+        self.notify(h).await;
         Ok(saved)
+    }
+
+    /// The items of a project that are ready for production and not yet released.
+    pub(crate) async fn ready_items(&self, project_id: Uuid) -> Vec<Uuid> {
+        match self.evaluate_project(project_id).await {
+            Ok((r, _)) => r
+                .items
+                .iter()
+                .filter(|i| i.ready && !i.released)
+                .map(|i| i.item_id)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(project = %project_id, error = %e, "could not evaluate readiness");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Tells the project managers and followers of each item that became ready since
+    /// `before` was read.
+    pub(crate) async fn newly_ready(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        client_id: Uuid,
+        before: &[Uuid],
+    ) {
+        let Ok((r, _)) = self.evaluate_project(project_id).await else {
+            return;
+        };
+        for item in r
+            .items
+            .iter()
+            .filter(|i| i.ready && !i.released && !before.contains(&i.item_id))
+        {
+            let record = RecordKey {
+                kind: RecordKind::ScopeItem,
+                id: item.item_id,
+                project_id,
+            };
+            let mut h = Happening::new(
+                Event::ItemReady,
+                record,
+                client_id,
+                format!("{} {} is ready for production", item.code, item.name),
+            )
+            .by(caller);
+            h.client_sees = false;
+            h.internal = true;
+            h.occurrence = self.now().unix_timestamp().to_string();
+            self.notify(h).await;
+        }
     }
 }

@@ -9,6 +9,7 @@ use formula_domain::errors::{FieldErrors, optional_text};
 use formula_domain::review::{
     self, Decided, DecisionOf, DecisionWord, Refused, ReviewSettings, Reviewable, StatusWord,
 };
+use formula_domain::notification::Event;
 use formula_domain::user::Role;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -16,6 +17,8 @@ use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
+use crate::notifications::Happening;
+use crate::repos::RecordKey;
 use crate::services::{Services, audit, changes, check_version, ensure};
 
 /// A reviewable thing loaded for a step, with what the step needs around it.
@@ -163,9 +166,20 @@ impl Services {
             &it.label,
             changes(&it.item, &next),
         );
+        // Items a decision makes ready for production are told of once it is saved.
+        let ready_before = match step {
+            Step::Decide => self.ready_items(it.project_id).await,
+            Step::Submit => Vec::new(),
+        };
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
         self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
             .await;
+        self.review_happened(caller, step, it, &saved, decided.is_some())
+            .await;
+        if step == Step::Decide {
+            self.newly_ready(caller, it.project_id, it.access.client_id, &ready_before)
+                .await;
+        }
         // The submitter and the designated reviewers follow what is under review; whoever
         // decides follows it from then on.
         if let Ok(kind) = K::AUDITED_AS.parse::<formula_domain::comment::RecordKind>() {
@@ -180,6 +194,115 @@ impl Services {
                 .await;
         }
         Ok(saved)
+    }
+
+    /// Tells the reviewers of a submission, or the submitter and followers of a decision.
+    async fn review_happened<K: ReviewKind>(
+        &self,
+        caller: &Caller,
+        step: Step,
+        it: &Loaded<K>,
+        saved: &K,
+        _decided: bool,
+    ) {
+        let Ok(kind) = K::AUDITED_AS.parse::<formula_domain::comment::RecordKind>() else {
+            return;
+        };
+        let record = RecordKey {
+            kind,
+            id: it.subject_id,
+            project_id: it.project_id,
+        };
+        let status = saved.review_status();
+        let client_sees = review::shown_to(Role::Client, status.state());
+        let version = saved.saved().0;
+        let mut h = match step {
+            Step::Submit => {
+                let mut h = Happening::new(
+                    Event::ReviewRequested,
+                    record,
+                    it.access.client_id,
+                    format!("{} submitted {} for your review", caller.actor.name, it.label),
+                );
+                h.parties.reviewers = self.reviewers_of::<K>(it).await;
+                h
+            }
+            Step::Decide => {
+                let mut h = Happening::new(
+                    Event::ReviewDecided,
+                    record,
+                    it.access.client_id,
+                    format!(
+                        "{} decided {}: {}",
+                        caller.actor.name,
+                        it.label,
+                        status.word().replace('_', " ")
+                    ),
+                );
+                h.parties.submitter = self.submitter_of(it.subject_id).await;
+                h
+            }
+        };
+        h = h.by(caller);
+        h.client_sees = client_sees;
+        h.occurrence = format!("v{version}");
+        self.notify(h).await;
+    }
+
+    /// Who decides on `it`'s reviews: the named reviewers, else the project managers, and the
+    /// client's users when the project lets them approve (administrators decide anything, but
+    /// are told only when named).
+    async fn reviewers_of<K: ReviewKind>(&self, it: &Loaded<K>) -> Vec<Uuid> {
+        let (settings, people) = match (
+            self.store.review_settings(it.project_id).await,
+            self.store.project_people(it.project_id).await,
+        ) {
+            (Ok(s), Ok(p)) => (s, p),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "could not read the reviewers");
+                return Vec::new();
+            }
+        };
+        people
+            .iter()
+            .filter(|p| {
+                if p.role == Role::Admin {
+                    return settings.reviewer_ids.contains(&p.id);
+                }
+                let actor = formula_domain::authz::Actor {
+                    user_id: p.id,
+                    name: p.name.clone(),
+                    role: p.role,
+                    client_id: p.client_id,
+                };
+                let access = ProjectAccess {
+                    client_id: it.access.client_id,
+                    membership: p.membership,
+                };
+                review::may_decide(&actor, access, &settings, K::DECIDE)
+            })
+            .map(|p| p.id)
+            .collect()
+    }
+
+    /// Who last submitted the record for review.
+    async fn submitter_of(&self, subject_id: Uuid) -> Option<Uuid> {
+        let q = crate::query::AuditQuery {
+            entity_id: Some(subject_id),
+            action: Some("submit".into()),
+            paging: crate::query::Paging {
+                limit: 1,
+                offset: 0,
+            },
+            ..Default::default()
+        };
+        match self.store.list_audit(&q).await {
+            Ok(page) => page.items.first().and_then(|e| e.actor_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read who submitted a review");
+                None
+            }
+        }
     }
 
     /// Whether the caller decides on this project's reviews of a kind decided by `decide`

@@ -127,12 +127,31 @@ impl Services {
             id,
             version,
             internal,
+            recipient: None,
         };
-        let published = match serde_json::to_string(&event) {
+        self.publish(&event, bumped.err()).await;
+    }
+
+    /// Announces to one person's open pages only (their inbox changed); caches are untouched.
+    pub(crate) async fn announce_to(&self, user_id: Uuid, kind: &str, project_id: Uuid, id: Uuid) {
+        let event = Event {
+            kind: kind.to_owned(),
+            project_id,
+            id,
+            version: None,
+            internal: false,
+            recipient: Some(user_id),
+        };
+        self.publish(&event, None).await;
+    }
+
+    /// Publishes `event`, logging (sparingly) its failure or an earlier `error`.
+    async fn publish(&self, event: &Event, error: Option<String>) {
+        let published = match serde_json::to_string(event) {
             Ok(json) => self.events.publish(&json).await.map_err(|e| e.0),
             Err(e) => Err(e.to_string()),
         };
-        if let Some(error) = bumped.err().or(published.err()) {
+        if let Some(error) = error.or(published.err()) {
             self.warn_sparingly(&error);
         }
     }

@@ -4,6 +4,7 @@ use formula_domain::authz::{Action, ProjectAccess, Resource, authorize, project_
 use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
+use formula_domain::notification::Event;
 use formula_domain::task::{Task, TaskStatus, apply_status};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -11,7 +12,9 @@ use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
+use crate::notifications::Happening;
 use crate::query::{Page, Paging, TaskQuery, TaskSort};
+use crate::repos::RecordKey;
 use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
 
 /// A task to create.
@@ -227,7 +230,68 @@ impl Services {
             .collect();
         self.involve(RecordKind::Task, task.id, task.project_id, &people)
             .await;
+        if task.assignee_id.is_some() {
+            self.task_assigned(caller, &task, project.client_id).await;
+        }
         Ok(task)
+    }
+
+    /// Tells the assignee that `task` is theirs now.
+    async fn task_assigned(&self, caller: &Caller, task: &Task, client_id: Uuid) {
+        let record = RecordKey {
+            kind: RecordKind::Task,
+            id: task.id,
+            project_id: task.project_id,
+        };
+        let mut h = Happening::new(
+            Event::TaskAssigned,
+            record,
+            client_id,
+            format!(
+                "{} assigned “{}” to you{}",
+                caller.actor.name,
+                task.title,
+                task.due_date
+                    .map(|d| format!(", due {d}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .by(caller);
+        h.parties.assignee = task.assignee_id;
+        h.occurrence = format!("v{}", task.version);
+        self.notify(h).await;
+    }
+
+    /// Tells the task's creator and the project managers that `task` is done.
+    async fn task_completed(&self, caller: &Caller, task: &Task, client_id: Uuid) {
+        let record = RecordKey {
+            kind: RecordKind::Task,
+            id: task.id,
+            project_id: task.project_id,
+        };
+        let created = crate::query::AuditQuery {
+            entity_type: Some("task".into()),
+            entity_id: Some(task.id),
+            action: Some("create".into()),
+            ..Default::default()
+        };
+        let creator = match self.store.list_audit(&created).await {
+            Ok(page) => page.items.last().and_then(|e| e.actor_id),
+            Err(e) => {
+                tracing::warn!(task = %task.id, error = %e, "could not read who created a task");
+                None
+            }
+        };
+        let mut h = Happening::new(
+            Event::TaskCompleted,
+            record,
+            client_id,
+            format!("{} completed “{}”", caller.actor.name, task.title),
+        )
+        .by(caller);
+        h.parties.creator = creator;
+        h.occurrence = format!("v{}", task.version);
+        self.notify(h).await;
     }
 
     pub async fn get_task(&self, caller: &Caller, id: Uuid) -> AppResult<(Task, ProjectAccess)> {
@@ -352,6 +416,10 @@ impl Services {
         {
             self.involve(RecordKind::Task, saved.id, saved.project_id, &[assignee])
                 .await;
+            self.task_assigned(caller, &saved, access.client_id).await;
+        }
+        if saved.status == TaskStatus::Completed && current.status != TaskStatus::Completed {
+            self.task_completed(caller, &saved, access.client_id).await;
         }
         Ok(saved)
     }

@@ -75,6 +75,8 @@ pub enum Action {
     DeleteComment,
     /// Follow or unfollow a record the caller can see.
     FollowRecords,
+    /// Read one's own notifications, mark them read, and choose how they are mailed.
+    ReadNotifications,
     ViewAudit,
     ViewOutbox,
     /// See the installation's health, pools, connections and memory (the status page).
@@ -120,6 +122,7 @@ impl Action {
         Action::EditComment,
         Action::DeleteComment,
         Action::FollowRecords,
+        Action::ReadNotifications,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ViewSystemStatus,
@@ -242,6 +245,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
             role != Executive && *author == Some(actor.user_id) && can_see_project(actor, project)
         }
         (FollowRecords, Resource::Project(p)) => can_see_project(actor, p),
+        // Everyone reads their own inbox, and only their own.
+        (ReadNotifications, Resource::User { id }) => *id == actor.user_id,
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -435,6 +440,8 @@ mod tests {
             (FollowRecords, "member project", [T, T, T, T, T, T, F]),
             (FollowRecords, "own client project", [T, T, F, F, F, F, T]),
             (FollowRecords, "other project", [T, T, F, F, F, F, F]),
+            (ReadNotifications, "self", [T, T, T, T, T, T, T]),
+            (ReadNotifications, "other user", [T, F, F, F, F, F, F]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),

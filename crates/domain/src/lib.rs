@@ -11,6 +11,7 @@ pub mod enums;
 pub mod errors;
 pub mod files;
 pub mod money;
+pub mod notification;
 pub mod numbers;
 pub mod project;
 pub mod readiness;

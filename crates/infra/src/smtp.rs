@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use formula_app::ports::Mailer;
-use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use formula_app::ports::{MailMessage, Mailer};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -84,6 +84,32 @@ impl Mailer for SmtpMailer {
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_owned())
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP delivery failed: {e}"))
+    }
+
+    async fn send_message(&self, m: &MailMessage) -> Result<(), String> {
+        let to: Mailbox = m.to.parse().map_err(|e| format!("invalid recipient: {e}"))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .message_id(Some(m.message_id.clone()));
+        for (name, value) in &m.headers {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.clone(),
+                m.html.clone(),
+            ))
             .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport
             .send(message)

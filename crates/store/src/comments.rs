@@ -81,11 +81,11 @@ struct PersonRow {
     email: String,
     role: String,
     client_id: Option<Uuid>,
-    member_id: Option<Uuid>,
+    member_role: Option<String>,
 }
 
 /// The record's thread, if it has none yet: its one foreign key is the column of its kind.
-fn ensure_thread(record: RecordKey, at: OffsetDateTime) -> Stmt {
+pub(crate) fn ensure_thread(record: RecordKey, at: OffsetDateTime) -> Stmt {
     let column = |kind: RecordKind| (record.kind == kind).then_some(record.id);
     Stmt::new(
         "INSERT INTO threads (id, project_id, kind, task_id, scope_item_id, drawing_id, \
@@ -385,7 +385,7 @@ impl CommentRepo for Db {
 
     async fn project_people(&self, project_id: Uuid) -> DbResult<Vec<Person>> {
         let stmt = Stmt::new(
-            "SELECT u.id, u.name, u.email, u.role, u.client_id, m.user_id AS member_id \
+            "SELECT u.id, u.name, u.email, u.role, u.client_id, m.role AS member_role \
              FROM users u LEFT JOIN project_members m ON m.user_id = u.id AND m.project_id = $1 \
              WHERE u.status = 'active' AND (u.role IN ('admin', 'executive') \
              OR m.user_id IS NOT NULL OR (u.role = 'client' \
@@ -402,7 +402,11 @@ impl CommentRepo for Db {
                     email: r.email,
                     role: parse_enum(&r.role, "users.role")?,
                     client_id: r.client_id,
-                    member: r.member_id.is_some(),
+                    membership: r
+                        .member_role
+                        .as_deref()
+                        .map(|r| parse_enum(r, "project_members.role"))
+                        .transpose()?,
                 })
             })
             .collect()

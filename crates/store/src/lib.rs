@@ -25,6 +25,7 @@ mod audit;
 mod auth;
 mod clients;
 mod comments;
+mod notifications;
 mod dashboard;
 mod drawings;
 pub mod dump;

@@ -1,6 +1,7 @@
 //! Live updates: a Server-Sent Events stream per browser tab (`GET /events`) or API client
 //! (`GET /api/v1/events`). Each committed change arrives as an event named `change` whose
-//! data is `{kind, project_id, id, version}` — ids and versions only; the client re-fetches
+//! data is `{kind, project_id, id, version}` — ids and versions only (`notification.created`
+//! and `notification.read` go only to the streams of the person whose inbox changed); the client re-fetches
 //! what it shows through the normal, authorised endpoints, so a stream never leaks data.
 //! Only changes to projects the caller may see are sent (checked once a minute per
 //! project). Events come from this instance's bus, which Redis fans out across instances.
@@ -80,6 +81,14 @@ impl Listener {
                         let Ok(event) = serde_json::from_str::<Event>(&json) else {
                             continue;
                         };
+                        // A person's own notifications reach their streams only; their
+                        // project was checked when they were stored.
+                        if let Some(to) = event.recipient {
+                            if to == self.caller.actor.user_id {
+                                return Some(SseEvent::default().event("change").data(json));
+                            }
+                            continue;
+                        }
                         let internal_to_client = event.internal
                             && self.caller.actor.role == formula_domain::user::Role::Client;
                         if !internal_to_client && self.may_see(event.project_id).await {

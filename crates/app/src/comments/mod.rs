@@ -12,7 +12,7 @@ use formula_domain::comment::{
     self, Comment, CommentEdit, RecordKind, Visibility, handle_matches, handle_of,
 };
 use formula_domain::errors::FieldErrors;
-use formula_domain::project::ProjectRole;
+use formula_domain::notification::Event;
 use formula_domain::review::{StatusWord as _, shown_to};
 use formula_domain::user::Role;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ pub use render::{Words, to_html};
 
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
+use crate::notifications::Happening;
 use crate::repos::{Person, RecordKey};
 use crate::services::{Services, audit, ensure};
 
@@ -110,24 +111,33 @@ impl Subject {
 
     /// Whether `person` can see the record.
     fn seen_by(&self, person: &Person) -> bool {
-        let actor = Actor {
-            user_id: person.id,
-            name: person.name.clone(),
-            role: person.role,
-            client_id: person.client_id,
-        };
-        let access = ProjectAccess {
-            client_id: self.access.client_id,
-            membership: person.member.then_some(ProjectRole::Member),
-        };
-        let kind_visible = match self.key.kind {
-            RecordKind::ScopeItem => {
-                authorize(&actor, Action::ViewScope, &Resource::Project(access))
-            }
-            _ => person.role != Role::Client || self.client_sees,
-        };
-        kind_visible && authorize(&actor, Action::ViewProject, &Resource::Project(access))
+        person_sees(person, self.access.client_id, self.key.kind, self.client_sees)
     }
+}
+
+/// Whether `person` can see a record of `kind` in a project of the client `client_id`;
+/// `client_sees` says whether the client's users may see this record at all.
+pub(crate) fn person_sees(
+    person: &Person,
+    client_id: Uuid,
+    kind: RecordKind,
+    client_sees: bool,
+) -> bool {
+    let actor = Actor {
+        user_id: person.id,
+        name: person.name.clone(),
+        role: person.role,
+        client_id: person.client_id,
+    };
+    let access = ProjectAccess {
+        client_id,
+        membership: person.membership,
+    };
+    let kind_visible = match kind {
+        RecordKind::ScopeItem => authorize(&actor, Action::ViewScope, &Resource::Project(access)),
+        _ => person.role != Role::Client || client_sees,
+    };
+    kind_visible && authorize(&actor, Action::ViewProject, &Resource::Project(access))
 }
 
 impl Services {
@@ -464,6 +474,8 @@ impl Services {
             .insert_comment(subject.key, &c, &mentioned, &followers, &entry)
             .await?;
         self.comment_changed("comment.added", &subject, &c).await;
+        self.comment_told(caller, &subject, &c, &mentioned, true)
+            .await;
         let mut views = self.comment_views(caller, &subject, vec![c]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
     }
@@ -549,6 +561,9 @@ impl Services {
             .edit_comment(&c, expected_version, &mentioned, &mentioned, &entry)
             .await?;
         self.comment_changed("comment.edited", &subject, &saved)
+            .await;
+        // Only the people the new wording mentions for the first time are told.
+        self.comment_told(caller, &subject, &saved, &mentioned, false)
             .await;
         let mut views = self.comment_views(caller, &subject, vec![saved]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
@@ -676,6 +691,48 @@ impl Services {
                 client: p.role == Role::Client,
             })
             .collect())
+    }
+
+    /// Tells the people a comment mentions, and (for a new comment) the record's followers.
+    async fn comment_told(
+        &self,
+        caller: &Caller,
+        subject: &Subject,
+        c: &Comment,
+        mentioned: &[Uuid],
+        new: bool,
+    ) {
+        let base = |event, title: String| {
+            let mut h = Happening::new(event, subject.key, subject.access.client_id, title)
+                .by(caller);
+            h.client_sees = subject.client_sees;
+            h.internal = c.visibility == Visibility::Internal;
+            h.comment_id = Some(c.id);
+            h.excerpt = Some(crate::notifications::excerpt(&c.body));
+            h.link = format!(
+                "{}#comment-{}",
+                crate::notifications::link_to(subject.key.kind, subject.key.id),
+                c.id
+            );
+            h.occurrence = c.id.to_string();
+            h
+        };
+        if !mentioned.is_empty() {
+            let mut h = base(
+                Event::Mentioned,
+                format!("{} mentioned you on {}", caller.actor.name, subject.label),
+            );
+            h.parties.mentioned = mentioned.to_vec();
+            self.notify(h).await;
+        }
+        if new {
+            let mut h = base(
+                Event::Commented,
+                format!("{} commented on {}", caller.actor.name, subject.label),
+            );
+            h.except = mentioned.to_vec();
+            self.notify(h).await;
+        }
     }
 
     /// Announces a change to a discussion; internal comments are never announced to client

@@ -17,6 +17,8 @@ use tokio::sync::watch;
 
 use super::{AUDIT_RETENTION, CLEANUP_SESSIONS, Cron, DB_MAINTENANCE, JOBS_CLEANUP, NewJob};
 use crate::error::AppResult;
+use crate::notifications::mail::{DEFAULT_NOTIFICATION_DIGEST, NOTIFICATION_DIGEST};
+use crate::notifications::reminders::{DEFAULT_NOTIFICATION_REMINDERS, NOTIFICATION_REMINDERS};
 use crate::services::Services;
 
 /// The lease the scheduling instance holds.
@@ -70,6 +72,18 @@ impl SchedulerConfig {
         add(
             JOBS_CLEANUP,
             Cron::parse(DEFAULT_JOBS_CLEANUP).ok(),
+            serde_json::json!({}),
+        );
+        // Notifications: the digests due this quarter-hour, and the day's reminders (each
+        // stored once per day, so the hourly runs after the first find nothing new).
+        add(
+            NOTIFICATION_DIGEST,
+            Cron::parse(DEFAULT_NOTIFICATION_DIGEST).ok(),
+            serde_json::json!({}),
+        );
+        add(
+            NOTIFICATION_REMINDERS,
+            Cron::parse(DEFAULT_NOTIFICATION_REMINDERS).ok(),
             serde_json::json!({}),
         );
         SchedulerConfig { schedules }
@@ -197,12 +211,18 @@ mod tests {
                 CLEANUP_SESSIONS,
                 AUDIT_RETENTION,
                 DB_MAINTENANCE,
-                JOBS_CLEANUP
+                JOBS_CLEANUP,
+                NOTIFICATION_DIGEST,
+                NOTIFICATION_REMINDERS
             ]
         );
         assert_eq!(c.schedules[1].payload["days"], 365);
         let off = SchedulerConfig::new(None, None, None, 30);
-        assert_eq!(off.schedules.len(), 1, "jobs_cleanup always runs");
+        assert_eq!(
+            off.schedules.len(),
+            3,
+            "jobs_cleanup, digests and reminders always run"
+        );
     }
 
     #[test]

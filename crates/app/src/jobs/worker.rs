@@ -49,20 +49,20 @@ impl RunOutcome {
 }
 
 /// Why a handler failed.
-struct JobError {
+pub(crate) struct JobError {
     message: String,
     /// Retrying cannot help (e.g. a malformed payload): dead at once.
     permanent: bool,
 }
 
 impl JobError {
-    fn retry(message: impl Into<String>) -> Self {
+    pub(crate) fn retry(message: impl Into<String>) -> Self {
         JobError {
             message: message.into(),
             permanent: false,
         }
     }
-    fn permanent(message: impl Into<String>) -> Self {
+    pub(crate) fn permanent(message: impl Into<String>) -> Self {
         JobError {
             message: message.into(),
             permanent: true,
@@ -77,7 +77,7 @@ impl From<crate::error::AppError> for JobError {
 }
 
 /// A successful handler's result: what must be recorded with the job's completion.
-enum Completion {
+pub(crate) enum Completion {
     Plain,
     /// An email to record in the outbox in the transaction that marks the job done, so a
     /// crash cannot record it twice.
@@ -189,6 +189,19 @@ impl Services {
     ) -> Result<Completion, JobError> {
         match job.kind.as_str() {
             SEND_EMAIL => self.send_email(job, now).await,
+            crate::notifications::mail::NOTIFICATION_MAIL => {
+                self.send_notification_mail(job, now).await
+            }
+            crate::notifications::mail::NOTIFICATION_DIGEST => {
+                let n = self.queue_digests(now).await?;
+                tracing::info!(target: "formula_pm::jobs", queued = n, "daily digests queued");
+                Ok(Completion::Plain)
+            }
+            crate::notifications::reminders::NOTIFICATION_REMINDERS => {
+                let n = self.send_reminders(now).await?;
+                tracing::info!(target: "formula_pm::jobs", reminders = n, "reminders computed");
+                Ok(Completion::Plain)
+            }
             CLEANUP_SESSIONS => {
                 let n = self
                     .store

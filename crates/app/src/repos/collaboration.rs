@@ -34,8 +34,8 @@ pub struct Person {
     pub email: String,
     pub role: formula_domain::user::Role,
     pub client_id: Option<Uuid>,
-    /// On the project's team.
-    pub member: bool,
+    /// Their role on the project's team, if they are on it.
+    pub membership: Option<formula_domain::project::ProjectRole>,
 }
 
 /// Comments and followers.

@@ -10,6 +10,7 @@
 mod accounts;
 mod collaboration;
 mod millwork;
+mod notifications;
 mod oversight;
 mod projects;
 
@@ -22,6 +23,9 @@ pub use accounts::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
+};
+pub use notifications::{
+    DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo,
 };
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
@@ -72,6 +76,7 @@ pub trait Store:
     + SpecRepo
     + AttachmentRepo
     + CommentRepo
+    + NotificationRepo
     + DashboardRepo
     + AuditRepo
     + JobQueue
@@ -93,6 +98,7 @@ impl<T> Store for T where
         + SpecRepo
         + AttachmentRepo
         + CommentRepo
+        + NotificationRepo
         + DashboardRepo
         + AuditRepo
         + JobQueue
@@ -107,7 +113,7 @@ pub mod prelude {
     pub use super::{
         AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,
-        Housekeeping as _, JobQueue as _, ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _,
+        Housekeeping as _, JobQueue as _, NotificationRepo as _, ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _,
         SpecRepo as _, TaskRepo as _, UserRepo as _,
     };
 }

@@ -20,7 +20,8 @@ use Kind::{Date as D, Float as F, Int as I, Int4 as I4, Text as T, Ts as TS, Uui
 /// are left out on purpose: they are short-lived credentials, worthless after a move and
 /// dangerous in an archive; a restore clears them (see [`CLEARED_NOT_DUMPED`]), everyone
 /// signs in again and an administrator invites again whoever had not accepted yet.
-/// So is `scheduler_leases`, which only says which running instance leads the scheduler.
+/// So is `scheduler_leases`, which only says which running instance leads the scheduler, and
+/// `signing_keys`: a restored installation signs its links with a key of its own.
 ///
 /// A migration that adds a table or a column adds it here too (a table after the tables it
 /// references); until it does, [`Db::dump_schema_mismatches`](crate::Db::dump_schema_mismatches)
@@ -464,6 +465,42 @@ pub(super) const TABLES: &[Table] = &[
         ],
         key: &["thread_id", "user_id"],
     },
+    Table {
+        name: "notifications",
+        columns: &[
+            ("id", U),
+            ("user_id", U),
+            ("project_id", U),
+            ("thread_id", U),
+            ("record_kind", T),
+            ("comment_id", U),
+            ("event", T),
+            ("category", T),
+            ("actor_id", U),
+            ("actor_name", T),
+            ("title", T),
+            ("excerpt", T),
+            ("link", T),
+            ("internal", I4),
+            ("dedupe_key", T),
+            ("email_mode", T),
+            ("mail_id", U),
+            ("emailed_at", TS),
+            ("created_at", TS),
+            ("read_at", TS),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "notification_prefs",
+        columns: &[("user_id", U), ("category", T), ("mode", T)],
+        key: &["user_id", "category"],
+    },
+    Table {
+        name: "user_settings",
+        columns: &[("user_id", U), ("time_zone", T), ("updated_at", TS)],
+        key: &["user_id"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral
@@ -475,6 +512,7 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
     "password_resets",
     "invitations",
     "scheduler_leases",
+    "signing_keys",
 ];
 
 /// Tables that triggers keep from the dumped ones (migration 0010): never dumped, and
