@@ -201,7 +201,10 @@ impl Services {
                 "{} released {} to production anyway, while blocked",
                 caller.actor.name, saved.code
             ),
-            None => format!("{} released {} to production", caller.actor.name, saved.code),
+            None => format!(
+                "{} released {} to production",
+                caller.actor.name, saved.code
+            ),
         };
         let mut h = Happening::new(Event::ItemReleased, record, access.client_id, title).by(caller);
         h.client_sees = false;

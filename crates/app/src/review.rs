@@ -6,10 +6,10 @@
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::{Action, ProjectAccess};
 use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::notification::Event;
 use formula_domain::review::{
     self, Decided, DecisionOf, DecisionWord, Refused, ReviewSettings, Reviewable, StatusWord,
 };
-use formula_domain::notification::Event;
 use formula_domain::user::Role;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -222,7 +222,10 @@ impl Services {
                     Event::ReviewRequested,
                     record,
                     it.access.client_id,
-                    format!("{} submitted {} for your review", caller.actor.name, it.label),
+                    format!(
+                        "{} submitted {} for your review",
+                        caller.actor.name, it.label
+                    ),
                 );
                 h.parties.reviewers = self.reviewers_of::<K>(it).await;
                 h

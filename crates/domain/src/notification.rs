@@ -106,13 +106,37 @@ pub const RULES: &[Rule] = &[
     rule(Event::TaskAssigned, Category::Assignments, &[A::Assignee]),
     rule(Event::TaskDueSoon, Category::Deadlines, &[A::Assignee]),
     rule(Event::TaskDueTomorrow, Category::Deadlines, &[A::Assignee]),
-    rule(Event::TaskOverdue, Category::Deadlines, &[A::Assignee, A::Managers]),
-    rule(Event::TaskCompleted, Category::Assignments, &[A::Creator, A::Managers]),
+    rule(
+        Event::TaskOverdue,
+        Category::Deadlines,
+        &[A::Assignee, A::Managers],
+    ),
+    rule(
+        Event::TaskCompleted,
+        Category::Assignments,
+        &[A::Creator, A::Managers],
+    ),
     rule(Event::ReviewRequested, Category::Reviews, &[A::Reviewers]),
-    rule(Event::ReviewDecided, Category::Reviews, &[A::Submitter, A::Followers]),
-    rule(Event::MaterialLate, Category::Deadlines, &[A::Managers, A::Followers]),
-    rule(Event::ItemReady, Category::Production, &[A::Managers, A::Followers]),
-    rule(Event::ItemReleased, Category::Production, &[A::Managers, A::Followers]),
+    rule(
+        Event::ReviewDecided,
+        Category::Reviews,
+        &[A::Submitter, A::Followers],
+    ),
+    rule(
+        Event::MaterialLate,
+        Category::Deadlines,
+        &[A::Managers, A::Followers],
+    ),
+    rule(
+        Event::ItemReady,
+        Category::Production,
+        &[A::Managers, A::Followers],
+    ),
+    rule(
+        Event::ItemReleased,
+        Category::Production,
+        &[A::Managers, A::Followers],
+    ),
     rule(Event::Commented, Category::Comments, &[A::Followers]),
     rule(Event::Mentioned, Category::Mentions, &[A::Mentioned]),
     rule(Event::ProjectStatusChanged, Category::Projects, &[A::Team]),
@@ -130,10 +154,7 @@ const fn rule(event: Event, category: Category, audience: &'static [Audience]) -
 impl Event {
     /// This event's rule.
     pub fn rule(self) -> &'static Rule {
-        RULES
-            .iter()
-            .find(|r| r.event == self)
-            .unwrap_or(&RULES[0])
+        RULES.iter().find(|r| r.event == self).unwrap_or(&RULES[0])
     }
 
     pub fn category(self) -> Category {
@@ -333,7 +354,14 @@ mod tests {
     fn never_the_actor_the_blind_the_unknown_or_the_excepted() {
         let (parties, mut readers) = everyone();
         assert_eq!(
-            recipients(Event::ReviewDecided, &parties, Some(id(5)), false, &readers, &[]),
+            recipients(
+                Event::ReviewDecided,
+                &parties,
+                Some(id(5)),
+                false,
+                &readers,
+                &[]
+            ),
             vec![id(6), id(9)]
         );
         readers[5].sees_record = false; // 6 lost access
@@ -343,7 +371,14 @@ mod tests {
         );
         readers.retain(|r| r.id != id(9)); // 9 disabled: not among the readers
         assert_eq!(
-            recipients(Event::ReviewDecided, &parties, None, false, &readers, &[id(5)]),
+            recipients(
+                Event::ReviewDecided,
+                &parties,
+                None,
+                false,
+                &readers,
+                &[id(5)]
+            ),
             Vec::<Uuid>::new()
         );
     }

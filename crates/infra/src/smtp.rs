@@ -93,7 +93,9 @@ impl Mailer for SmtpMailer {
     }
 
     async fn send_message(&self, m: &MailMessage) -> Result<(), String> {
-        let to: Mailbox = m.to.parse().map_err(|e| format!("invalid recipient: {e}"))?;
+        let to: Mailbox =
+            m.to.parse()
+                .map_err(|e| format!("invalid recipient: {e}"))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -398,7 +398,12 @@ impl NotificationRepo for Db {
             .collect())
     }
 
-    async fn signing_key(&self, name: &str, candidate: &str, at: OffsetDateTime) -> DbResult<String> {
+    async fn signing_key(
+        &self,
+        name: &str,
+        candidate: &str,
+        at: OffsetDateTime,
+    ) -> DbResult<String> {
         let insert = Stmt::new(
             "INSERT INTO signing_keys (name, secret, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO NOTHING",

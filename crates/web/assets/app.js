@@ -112,9 +112,24 @@
   // to reload; the page never reloads by itself, so nothing being typed is lost.
   function listen() {
     var marked = document.querySelector("[data-live-project]");
-    if (!marked || !window.EventSource) { return; }
-    var project = marked.getAttribute("data-live-project");
+    var bell = document.getElementById("bell");
+    if ((!marked && !bell) || !window.EventSource) { return; }
+    var project = marked ? marked.getAttribute("data-live-project") : null;
     var source = new EventSource("/events");
+    // The bell: a person's own notification events refresh its count.
+    function ring() {
+      if (!bell) { return; }
+      fetch("/api/v1/notifications/unread", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          var count = bell.querySelector(".bell-count");
+          count.textContent = body.unread > 99 ? "99+" : String(body.unread);
+          count.hidden = body.unread === 0;
+          bell.setAttribute("aria-label", "Notifications, " + body.unread + " unread");
+        })
+        .catch(function () { /* the next event tries again */ });
+    }
     var notice = null;
     function changed() {
       if (notice) { return; }
@@ -130,10 +145,12 @@
     }
     source.addEventListener("change", function (evt) {
       try {
-        if (JSON.parse(evt.data).project_id === project) { changed(); }
+        var event = JSON.parse(evt.data);
+        if (event.kind.indexOf("notification.") === 0) { ring(); return; }
+        if (marked && event.project_id === project) { changed(); }
       } catch (e) { /* not an event of ours */ }
     });
-    source.addEventListener("resync", changed);
+    source.addEventListener("resync", function () { ring(); if (marked) { changed(); } });
     window.addEventListener("pagehide", function () { source.close(); });
   }
 

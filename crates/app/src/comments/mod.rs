@@ -111,7 +111,12 @@ impl Subject {
 
     /// Whether `person` can see the record.
     fn seen_by(&self, person: &Person) -> bool {
-        person_sees(person, self.access.client_id, self.key.kind, self.client_sees)
+        person_sees(
+            person,
+            self.access.client_id,
+            self.key.kind,
+            self.client_sees,
+        )
     }
 }
 
@@ -703,8 +708,8 @@ impl Services {
         new: bool,
     ) {
         let base = |event, title: String| {
-            let mut h = Happening::new(event, subject.key, subject.access.client_id, title)
-                .by(caller);
+            let mut h =
+                Happening::new(event, subject.key, subject.access.client_id, title).by(caller);
             h.client_sees = subject.client_sees;
             h.internal = c.visibility == Visibility::Internal;
             h.comment_id = Some(c.id);

@@ -74,7 +74,11 @@ impl Services {
         let mode = match job.payload.get("mode").and_then(serde_json::Value::as_str) {
             Some("instant") => EmailMode::Instant,
             Some("digest") => EmailMode::Digest,
-            _ => return Err(JobError::permanent("payload needs `mode`: instant or digest")),
+            _ => {
+                return Err(JobError::permanent(
+                    "payload needs `mode`: instant or digest",
+                ));
+            }
         };
         let Some(user) = self.store.get_user(user_id).await? else {
             return Ok(Completion::Plain);
@@ -201,7 +205,11 @@ pub fn verify(key: &str, token: &str) -> Option<(Uuid, Vec<Category>)> {
     let expected = hmac(key.as_bytes(), &payload);
     // Constant time: every byte is compared whatever the first difference.
     if sig.len() != expected.len()
-        || sig.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0
+        || sig
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            != 0
     {
         return None;
     }
@@ -248,7 +256,7 @@ fn compose(
     categories.sort();
     categories.dedup();
     let unsubscribe = format!("{base}/unsubscribe?t={}", sign(key, user.id, &categories));
-    let settings = format!("{base}/profile#notifications");
+    let settings = format!("{base}/inbox/settings");
     let subject = match (mode, items) {
         (EmailMode::Digest, _) => format!(
             "{product} daily digest{}: {} update{}",
@@ -322,7 +330,10 @@ fn compose(
         html,
         headers: vec![
             ("List-Unsubscribe", format!("<{unsubscribe}>")),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
+            (
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ),
         ],
         message_id: format!("<{mail_id}@{host}>"),
     }
@@ -367,8 +378,14 @@ mod tests {
             Some(("2026-07-01".into(), 7))
         );
         // London: 07:00 is 06:00 UTC in summer, 07:00 UTC in winter.
-        assert_eq!(local_date_hour(datetime!(2026-07-01 06:00 UTC), "Europe/London").map(|x| x.1), Some(7));
-        assert_eq!(local_date_hour(datetime!(2026-12-01 07:00 UTC), "Europe/London").map(|x| x.1), Some(7));
+        assert_eq!(
+            local_date_hour(datetime!(2026-07-01 06:00 UTC), "Europe/London").map(|x| x.1),
+            Some(7)
+        );
+        assert_eq!(
+            local_date_hour(datetime!(2026-12-01 07:00 UTC), "Europe/London").map(|x| x.1),
+            Some(7)
+        );
         assert_eq!(local_date_hour(at, "Mars/Olympus"), None);
     }
 }

@@ -118,6 +118,7 @@ pub struct NotificationSettings {
 
 /// One category's e-mail mode.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CategoryMode {
     pub category: Category,
     pub mode: EmailMode,
@@ -125,9 +126,12 @@ pub struct CategoryMode {
 
 /// A change of settings: the categories named, and the time zone when given.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     #[serde(default)]
     pub email: Vec<CategoryMode>,
+    /// An IANA time zone name, such as `Europe/Istanbul`.
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
 }
 
@@ -239,7 +243,9 @@ impl Services {
         job.unique_key = Some(format!("{}:{user_id}:{closes}", mail::NOTIFICATION_MAIL));
         match self.store.enqueue(&job).await {
             Ok(_) => self.job_wake.notify_waiters(),
-            Err(e) => tracing::warn!(user = %user_id, error = %e, "could not queue a notification mail"),
+            Err(e) => {
+                tracing::warn!(user = %user_id, error = %e, "could not queue a notification mail")
+            }
         }
     }
 
@@ -250,23 +256,39 @@ impl Services {
     }
 
     /// The caller's notifications.
-    pub async fn inbox(&self, caller: &Caller, query: &InboxQuery) -> AppResult<Page<Notification>> {
+    pub async fn inbox(
+        &self,
+        caller: &Caller,
+        query: &InboxQuery,
+    ) -> AppResult<Page<Notification>> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         self.store.list_notifications(me, query).await
     }
 
     /// How many of the caller's notifications are unread.
     pub async fn unread_notifications(&self, caller: &Caller) -> AppResult<i64> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         self.store.unread_count(me).await
     }
 
     /// Opens one of the caller's notifications: marks it read and returns it (for its link).
     pub async fn open_notification(&self, caller: &Caller, id: Uuid) -> AppResult<Notification> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         let n = self
             .store
             .get_notification(me, id)
@@ -287,7 +309,11 @@ impl Services {
         ids: Option<&[Uuid]>,
     ) -> AppResult<u64> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         if ids.is_some_and(|ids| ids.len() > 500) {
             return Err(AppError::field("ids", "at most 500 at a time"));
         }
@@ -302,7 +328,11 @@ impl Services {
     /// The caller's e-mail modes and time zone.
     pub async fn notification_settings(&self, caller: &Caller) -> AppResult<NotificationSettings> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         self.settings_of(me).await
     }
 
@@ -333,14 +363,20 @@ impl Services {
         patch: SettingsPatch,
     ) -> AppResult<NotificationSettings> {
         let me = caller.actor.user_id;
-        ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+        ensure(
+            caller,
+            Action::ReadNotifications,
+            &Resource::User { id: me },
+        )?;
         let zone = patch.time_zone.as_deref().map(str::trim);
         if let Some(z) = zone
             && !known_time_zone(z)
         {
             return Err(AppError::field(
                 "time_zone",
-                format!("{z:?} is not a time zone this server knows: use a name such as Europe/Istanbul, Europe/London or UTC"),
+                format!(
+                    "{z:?} is not a time zone this server knows: use a name such as Europe/Istanbul, Europe/London or UTC"
+                ),
             ));
         }
         let prefs: Vec<(Category, EmailMode)> =

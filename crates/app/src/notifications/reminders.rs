@@ -26,7 +26,10 @@ pub const DEFAULT_NOTIFICATION_REMINDERS: &str = "5 * * * *";
 fn open(p: &Project) -> bool {
     matches!(
         p.status,
-        ProjectStatus::OnTender | ProjectStatus::Awarded | ProjectStatus::Active | ProjectStatus::OnHold
+        ProjectStatus::OnTender
+            | ProjectStatus::Awarded
+            | ProjectStatus::Active
+            | ProjectStatus::OnHold
     )
 }
 
@@ -50,9 +53,17 @@ impl Services {
                 },
             };
             let (event, words, occurrence) = if t.due_date == soon {
-                (Event::TaskDueSoon, "is due in 3 days".to_owned(), t.due_date.to_string())
+                (
+                    Event::TaskDueSoon,
+                    "is due in 3 days".to_owned(),
+                    t.due_date.to_string(),
+                )
             } else if t.due_date == tomorrow {
-                (Event::TaskDueTomorrow, "is due tomorrow".to_owned(), t.due_date.to_string())
+                (
+                    Event::TaskDueTomorrow,
+                    "is due tomorrow".to_owned(),
+                    t.due_date.to_string(),
+                )
             } else {
                 let late = (today - t.due_date).whole_days();
                 (

@@ -24,9 +24,7 @@ pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
-pub use notifications::{
-    DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo,
-};
+pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo};
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
 
@@ -113,7 +111,7 @@ pub mod prelude {
     pub use super::{
         AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,
-        Housekeeping as _, JobQueue as _, NotificationRepo as _, ProjectRepo as _, ReadinessRepo as _, ScopeRepo as _,
-        SpecRepo as _, TaskRepo as _, UserRepo as _,
+        Housekeeping as _, JobQueue as _, NotificationRepo as _, ProjectRepo as _,
+        ReadinessRepo as _, ScopeRepo as _, SpecRepo as _, TaskRepo as _, UserRepo as _,
     };
 }

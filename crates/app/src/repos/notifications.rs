@@ -89,12 +89,14 @@ pub trait NotificationRepo: Send + Sync {
     /// The categories the person chose a mode for (the others keep their default).
     async fn email_prefs(&self, user_id: Uuid) -> AppResult<Vec<(Category, EmailMode)>>;
     /// Sets modes for the given categories.
-    async fn set_email_prefs(&self, user_id: Uuid, prefs: &[(Category, EmailMode)])
-    -> AppResult<()>;
+    async fn set_email_prefs(
+        &self,
+        user_id: Uuid,
+        prefs: &[(Category, EmailMode)],
+    ) -> AppResult<()>;
     /// The time zone the person chose, if any.
     async fn time_zone(&self, user_id: Uuid) -> AppResult<Option<String>>;
-    async fn set_time_zone(&self, user_id: Uuid, zone: &str, at: OffsetDateTime)
-    -> AppResult<()>;
+    async fn set_time_zone(&self, user_id: Uuid, zone: &str, at: OffsetDateTime) -> AppResult<()>;
     /// Takes for the mail `mail_id` every notification of the person to be mailed in `mode`,
     /// created by `up_to`, not taken by another mail, about a project the person can still
     /// see, and marks them mailed at `at`. Taking is atomic, so two instances never mail one
@@ -120,6 +122,10 @@ pub trait NotificationRepo: Send + Sync {
         overdue_before: Option<Date>,
     ) -> AppResult<Vec<DueTask>>;
     /// The key named `name`, storing `candidate` as it if there is none yet.
-    async fn signing_key(&self, name: &str, candidate: &str, at: OffsetDateTime)
-    -> AppResult<String>;
+    async fn signing_key(
+        &self,
+        name: &str,
+        candidate: &str,
+        at: OffsetDateTime,
+    ) -> AppResult<String>;
 }

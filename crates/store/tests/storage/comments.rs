@@ -242,7 +242,10 @@ pub async fn references_and_people(db: &Db) {
     .await
     .unwrap();
     let people = db.project_people(w.p1.id).await.unwrap();
-    let names: Vec<(&str, bool)> = people.iter().map(|p| (p.name.as_str(), p.membership.is_some())).collect();
+    let names: Vec<(&str, bool)> = people
+        .iter()
+        .map(|p| (p.name.as_str(), p.membership.is_some()))
+        .collect();
     assert_eq!(
         names,
         vec![

@@ -20,6 +20,7 @@ pub mod docs;
 pub mod drawings;
 pub mod extract;
 pub mod jobs;
+pub mod notifications;
 pub mod params;
 pub mod problems;
 pub mod projects;
@@ -93,6 +94,7 @@ paged!(
     AuditPage => formula_domain::audit::AuditEntry,
     OutboxList => formula_app::ports::OutboxMail,
     JobPage => formula_app::jobs::Job,
+    NotificationPage => formula_domain::notification::Notification,
 );
 
 /// The complete OpenAPI document, as served at `/api/v1/openapi.json`.
@@ -209,6 +211,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(comments::history))
         .routes(routes!(comments::follow))
         .routes(routes!(comments::mentionable))
+        // Notifications.
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::unread))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::open_notification))
+        .routes(routes!(
+            notifications::get_settings,
+            notifications::put_settings
+        ))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))

@@ -26,6 +26,8 @@ pub enum Section {
     Jobs,
     System,
     Profile,
+    /// The notifications inbox (reached by the bell).
+    Inbox,
     /// No section: nothing in the navigation is marked (error pages).
     Elsewhere,
 }
@@ -133,6 +135,8 @@ pub struct Layout {
     pub profile_current: bool,
     pub nav: Vec<NavItem>,
     pub flash: Option<Flash>,
+    /// Unread notifications (the bell).
+    pub unread: i64,
 }
 
 /// A signed-in page request: the caller, the shell data and the htmx flags.
@@ -146,6 +150,8 @@ pub struct Page {
     /// The element id htmx will swap (`HX-Target`), if any.
     pub target: Option<String>,
     flash_code: Option<String>,
+    /// Unread notifications, for the bell (not read for fragments, which have no bell).
+    unread: i64,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -163,12 +169,23 @@ impl FromRequestParts<AppState> for Page {
                 .find(|(k, _)| k == "m")
                 .map(|(_, v)| v)
         });
+        let htmx = wants_fragment(&parts.headers);
+        let unread = if htmx {
+            0
+        } else {
+            state
+                .services
+                .unread_notifications(&pc.caller)
+                .await
+                .unwrap_or(0)
+        };
         Ok(Page {
+            unread,
             caller: pc.caller,
             user: pc.user,
             session_id: pc.session_id,
             csrf: pc.csrf,
-            htmx: wants_fragment(&parts.headers),
+            htmx,
             target: parts
                 .headers
                 .get("hx-target")
@@ -266,6 +283,7 @@ impl Page {
             profile_current: section == Section::Profile,
             nav,
             flash: self.flash_code.as_deref().and_then(Flash::from_code),
+            unread: self.unread,
         }
     }
 

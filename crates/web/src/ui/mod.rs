@@ -15,6 +15,7 @@ mod drawings;
 pub(crate) mod errors;
 mod format;
 mod forms;
+mod inbox;
 mod jobs;
 pub(crate) mod layout;
 mod lists;
@@ -203,6 +204,17 @@ pub fn router() -> Router<AppState> {
         .route(
             "/invitations/{token}",
             get(auth::invitation_page).post(auth::invitation_submit),
+        )
+        .route("/inbox", get(inbox::show))
+        .route("/inbox/read", post(inbox::mark_read))
+        .route(
+            "/inbox/settings",
+            get(inbox::settings).post(inbox::save_settings),
+        )
+        .route("/notifications/{id}", get(inbox::open))
+        .route(
+            "/unsubscribe",
+            get(inbox::unsubscribe_page).post(inbox::unsubscribe),
         )
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
