@@ -46,6 +46,7 @@ mod dashboard;
 mod drawings;
 mod dump;
 mod jobs;
+mod notifications;
 mod open;
 mod projects;
 mod scope;
