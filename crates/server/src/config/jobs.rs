@@ -103,7 +103,7 @@ mod tests {
                 .as_deref(),
             Some("*/15 * * * *")
         );
-        assert_eq!(c.jobs.scheduler().schedules.len(), 4);
+        assert_eq!(c.jobs.scheduler().schedules.len(), 6);
         let c = load(&[
             ("JOB_WORKERS", "0"),
             ("SCHEDULE_DB_MAINTENANCE", "off"),
@@ -113,7 +113,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.jobs.workers, 0);
         assert_eq!(c.jobs.db_maintenance, None);
-        assert_eq!(c.jobs.scheduler().schedules.len(), 3);
+        assert_eq!(c.jobs.scheduler().schedules.len(), 5);
         assert!(
             c.redacted_lines()
                 .contains(&"SCHEDULE_DB_MAINTENANCE=off".to_owned())
