@@ -23,6 +23,7 @@ mod invitations;
 mod jobs;
 mod lists;
 mod materials;
+mod notifications;
 mod number_formats;
 mod openapi;
 mod operations;

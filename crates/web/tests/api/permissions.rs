@@ -461,6 +461,36 @@ async fn each_role_gets_the_right_answer() {
         [200, 403, 200, 200, 200, 200, 200],
     )
     .await;
+    // Notifications: everyone has an inbox of their own, and no way into anyone else's.
+    for path in [
+        "/api/v1/notifications",
+        "/api/v1/notifications/unread",
+        "/api/v1/me/notification-settings",
+    ] {
+        c.expect(Method::GET, path, none, [200, 200, 200, 200, 200, 200, 200])
+            .await;
+    }
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/notifications/{a}"),
+        none,
+        [404, 404, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/notifications/read",
+        |_| Some(json!({})),
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/me/notification-settings",
+        |_| Some(json!({"time_zone": "Europe/London", "email": [{"category": "comments", "mode": "off"}]})),
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
     // Changing a drawing's details: those who manage drawings (each after the first is
     // stale, which is checked after permission), as for linking scope items.
     let drawing = id_of(
