@@ -501,5 +501,24 @@ async fn discuss(
         true,
     )
     .await?;
+    // The administrator, who most people try the demo as, finds a question in their inbox.
+    let admin = s
+        .mentionable(pm, RecordKind::Project, project_id, "admin")
+        .await?
+        .into_iter()
+        .find(|p| p.handle == "admin");
+    if let Some(admin) = admin {
+        say(
+            pm,
+            RecordKind::Project,
+            project_id,
+            format!(
+                "@{} the lobby programme is ready for your sign-off: SD-101 is approved as noted and the veneer samples come on Thursday.",
+                admin.handle
+            ),
+            false,
+        )
+        .await?;
+    }
     Ok(())
 }
