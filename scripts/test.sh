@@ -106,6 +106,17 @@ if ! [ "$("$TOOLS_VENV/bin/schemathesis" --version 2>/dev/null)" = "schemathesis
         "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# aiosmtpd is the real SMTP server the notification browser test mails to (on a free loopback
+# port, through scripts/smtp-sink.py); exported for that test as SMTP_SINK_PYTHON.
+AIOSMTPD_VERSION=1.4.6
+if ! "$TOOLS_VENV/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION into $TOOLS_VENV"
+    [ -x "$TOOLS_VENV/bin/pip" ] || python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check --prefer-binary \
+        "aiosmtpd==$AIOSMTPD_VERSION"
+fi
+export SMTP_SINK_PYTHON="$TOOLS_VENV/bin/python"
+
 PG_BIN="$(pg_bin_dir)" || die "PostgreSQL binaries not found under /usr/lib/postgresql"
 CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"

@@ -20,6 +20,9 @@ pub struct AppConfig {
     pub scope_units: Vec<String>,
     /// Days a submitted drawing revision may wait for review before it is overdue.
     pub review_overdue_days: i64,
+    /// How long instant notification mails wait for more of the same recipient's
+    /// notifications, so that a burst of changes makes one mail.
+    pub notification_batch: Duration,
     /// How often open live-update streams have their session or token checked, at the
     /// latest (changes announced on the event bus are checked at once).
     pub stream_recheck: std::time::Duration,
@@ -42,6 +45,7 @@ impl Default for AppConfig {
                 .map(|u| (*u).to_owned())
                 .collect(),
             review_overdue_days: formula_domain::drawing::REVIEW_DAYS,
+            notification_batch: crate::notifications::BATCH_FOR,
             stream_recheck: STREAM_RECHECK,
         }
     }

@@ -128,7 +128,7 @@ impl Services {
             formula_domain::new_id(),
             &caller.actor,
             decision,
-            comments,
+            comments.clone(),
             now,
         ));
         let mut next = it.item.clone();
@@ -139,7 +139,7 @@ impl Services {
             &it,
             next,
             expected_version,
-            Some(&decided),
+            Some((&decided, comments.as_deref())),
         )
         .await
     }
@@ -152,8 +152,12 @@ impl Services {
         it: &Loaded<K>,
         next: K,
         expected_version: i64,
-        decided: Option<&K::Record>,
+        decided: Option<(&K::Record, Option<&str>)>,
     ) -> AppResult<K> {
+        let (decided, note) = match decided {
+            Some((record, note)) => (Some(record), note),
+            None => (None, None),
+        };
         let (action, event) = match step {
             Step::Submit => ("submit", K::SUBMITTED_EVENT),
             Step::Decide => ("review", K::DECIDED_EVENT),
@@ -174,8 +178,7 @@ impl Services {
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
         self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
             .await;
-        self.review_happened(caller, step, it, &saved, decided.is_some())
-            .await;
+        self.review_happened(caller, step, it, &saved, note).await;
         if step == Step::Decide {
             self.newly_ready(caller, it.project_id, it.access.client_id, &ready_before)
                 .await;
@@ -203,7 +206,7 @@ impl Services {
         step: Step,
         it: &Loaded<K>,
         saved: &K,
-        _decided: bool,
+        note: Option<&str>,
     ) {
         let Ok(kind) = K::AUDITED_AS.parse::<formula_domain::comment::RecordKind>() else {
             return;
@@ -243,6 +246,7 @@ impl Services {
                     ),
                 );
                 h.parties.submitter = self.submitter_of(it.subject_id).await;
+                h.excerpt = note.map(crate::notifications::excerpt);
                 h
             }
         };

@@ -26,8 +26,8 @@ use crate::query::Page;
 use crate::repos::{InboxQuery, NewNotification, RecordKey};
 use crate::services::{Services, ensure};
 
-/// How long instant mails wait for more of the same recipient's notifications, so that ten
-/// changes in a row make one mail.
+/// How long instant mails wait, unless `NOTIFICATION_BATCH_SECONDS` says otherwise, for more of
+/// the same recipient's notifications, so that ten changes in a row make one mail.
 pub const BATCH_FOR: Duration = Duration::minutes(2);
 
 /// Something that happened, as a use case reports it after its change committed.
@@ -230,7 +230,7 @@ impl Services {
     /// Queues the recipient's next instant mail: one job per recipient and batch window, run
     /// when the window closes, so what arrives meanwhile goes in the same mail.
     async fn queue_instant_mail(&self, user_id: Uuid, now: OffsetDateTime) {
-        let window = BATCH_FOR.whole_seconds();
+        let window = self.config.notification_batch.whole_seconds().max(1);
         let closes = (now.unix_timestamp() / window + 1) * window;
         let Ok(run_at) = OffsetDateTime::from_unix_timestamp(closes) else {
             return;

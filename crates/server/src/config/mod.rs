@@ -83,6 +83,7 @@ pub const VARIABLES: &[&str] = &[
     "PROJECT_CODE_PREFIX",
     "SCOPE_UNITS",
     "REVIEW_OVERDUE_DAYS",
+    "NOTIFICATION_BATCH_SECONDS",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAX_BODY_BYTES",
@@ -201,6 +202,8 @@ pub struct Config {
     pub scope_units: Vec<String>,
     /// `REVIEW_OVERDUE_DAYS`.
     pub review_overdue_days: u32,
+    /// `NOTIFICATION_BATCH_SECONDS`.
+    pub notification_batch_seconds: u32,
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
     pub max_body_bytes: usize,
@@ -376,6 +379,14 @@ impl Config {
             "a whole number of days",
         );
 
+        let notification_batch_seconds = r.number(
+            "NOTIFICATION_BATCH_SECONDS",
+            120_u32,
+            1,
+            3600,
+            "a whole number of seconds",
+        );
+
         let session_idle_minutes = r.number(
             "SESSION_IDLE_MINUTES",
             720,
@@ -444,6 +455,7 @@ impl Config {
                 project_code_prefix,
                 scope_units,
                 review_overdue_days,
+                notification_batch_seconds,
                 session_idle_minutes,
                 session_max_hours,
                 max_body_bytes,
@@ -499,6 +511,7 @@ impl Config {
             product_name: "Formula PM".to_owned(),
             scope_units: self.scope_units.clone(),
             review_overdue_days: i64::from(self.review_overdue_days),
+            notification_batch: time::Duration::seconds(i64::from(self.notification_batch_seconds)),
             stream_recheck: formula_app::config::STREAM_RECHECK,
         }
     }
@@ -526,6 +539,10 @@ impl Config {
             ("PROJECT_CODE_PREFIX", self.project_code_prefix.clone()),
             ("SCOPE_UNITS", self.scope_units.join(",")),
             ("REVIEW_OVERDUE_DAYS", self.review_overdue_days.to_string()),
+            (
+                "NOTIFICATION_BATCH_SECONDS",
+                self.notification_batch_seconds.to_string(),
+            ),
             (
                 "SESSION_IDLE_MINUTES",
                 self.session_idle_minutes.to_string(),
