@@ -162,7 +162,7 @@ impl Services {
             }
             return Err(e);
         }
-        self.changed("attachment.added", project_id, owner_id, None)
+        self.changed(caller, "attachment.added", project_id, owner_id, None)
             .await;
         Ok(attachment)
     }
@@ -227,8 +227,14 @@ impl Services {
             return Err(AppError::NotFound("attachment"));
         }
         self.remove_deleted_files().await;
-        self.changed("attachment.removed", project_id, attachment.owner_id, None)
-            .await;
+        self.changed(
+            caller,
+            "attachment.removed",
+            project_id,
+            attachment.owner_id,
+            None,
+        )
+        .await;
         Ok(attachment)
     }
 

@@ -306,6 +306,7 @@ impl Services {
             .insert_project(&project, &groups, &entries)
             .await?;
         self.changed(
+            caller,
             "project.created",
             project.id,
             project.id,
@@ -438,8 +439,14 @@ impl Services {
             .store
             .update_project(&next, expected_version, &a)
             .await?;
-        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "project.updated",
+            saved.id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -535,8 +542,14 @@ impl Services {
             .store
             .update_project(&next, current.version, &a)
             .await?;
-        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "project.updated",
+            saved.id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -558,7 +571,7 @@ impl Services {
         self.store.delete_project(id, expected_version, &a).await?;
         // Its drawing revisions and attachments went with it; their files go now.
         self.remove_deleted_files().await;
-        self.changed("project.deleted", id, id, None).await;
+        self.changed(caller, "project.deleted", id, id, None).await;
         Ok(())
     }
 
@@ -607,7 +620,7 @@ impl Services {
         self.store
             .upsert_member(project_id, user_id, role, &a)
             .await?;
-        self.changed("project.members", project_id, project_id, None)
+        self.changed(caller, "project.members", project_id, project_id, None)
             .await;
         self.store.list_members(project_id).await
     }
@@ -658,7 +671,7 @@ impl Services {
             vec![change],
         );
         self.store.remove_member(project_id, user_id, &a).await?;
-        self.changed("project.members", project_id, project_id, None)
+        self.changed(caller, "project.members", project_id, project_id, None)
             .await;
         Ok(())
     }

@@ -164,8 +164,14 @@ impl Services {
             changes(&it.item, &next),
         );
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
-        self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
-            .await;
+        self.changed(
+            caller,
+            event,
+            it.project_id,
+            it.subject_id,
+            Some(saved.saved().0),
+        )
+        .await;
         // The submitter and the designated reviewers follow what is under review; whoever
         // decides follows it from then on.
         if let Ok(kind) = K::AUDITED_AS.parse::<formula_domain::comment::RecordKind>() {

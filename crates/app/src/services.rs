@@ -98,22 +98,26 @@ impl Services {
     }
 
     /// After a project or task change committed: drops what the cache derived from
-    /// projects and tasks, then announces the change. Failures are logged, not returned:
-    /// the change stands, and the cache entries expire on their own.
+    /// projects and tasks, then announces the change as made by `caller` (whose own live
+    /// streams are not told of it). Failures are logged, not returned: the change stands,
+    /// and the cache entries expire on their own.
     pub(crate) async fn changed(
         &self,
+        caller: &Caller,
         kind: &str,
         project_id: Uuid,
         id: Uuid,
         version: Option<i64>,
     ) {
-        self.announce(kind, project_id, id, version, false).await;
+        self.announce(caller, kind, project_id, id, version, false)
+            .await;
     }
 
     /// [`Services::changed`], saying whether the change is internal to the contractor (an
     /// internal comment): such events never reach client users' live-update streams.
     pub(crate) async fn announce(
         &self,
+        caller: &Caller,
         kind: &str,
         project_id: Uuid,
         id: Uuid,
@@ -127,6 +131,7 @@ impl Services {
             id,
             version,
             internal,
+            actor: Some(caller.actor.user_id),
         };
         let published = match serde_json::to_string(&event) {
             Ok(json) => self.events.publish(&json).await.map_err(|e| e.0),

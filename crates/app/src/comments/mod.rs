@@ -463,7 +463,8 @@ impl Services {
         self.store
             .insert_comment(subject.key, &c, &mentioned, &followers, &entry)
             .await?;
-        self.comment_changed("comment.added", &subject, &c).await;
+        self.comment_changed(caller, "comment.added", &subject, &c)
+            .await;
         let mut views = self.comment_views(caller, &subject, vec![c]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
     }
@@ -548,7 +549,7 @@ impl Services {
             .store
             .edit_comment(&c, expected_version, &mentioned, &mentioned, &entry)
             .await?;
-        self.comment_changed("comment.edited", &subject, &saved)
+        self.comment_changed(caller, "comment.edited", &subject, &saved)
             .await;
         let mut views = self.comment_views(caller, &subject, vec![saved]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
@@ -595,7 +596,7 @@ impl Services {
                 &entry,
             )
             .await?;
-        self.comment_changed("comment.deleted", &subject, &saved)
+        self.comment_changed(caller, "comment.deleted", &subject, &saved)
             .await;
         let mut views = self.comment_views(caller, &subject, vec![saved]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
@@ -680,8 +681,9 @@ impl Services {
 
     /// Announces a change to a discussion; internal comments are never announced to client
     /// users' live-update streams.
-    async fn comment_changed(&self, kind: &str, subject: &Subject, c: &Comment) {
+    async fn comment_changed(&self, caller: &Caller, kind: &str, subject: &Subject, c: &Comment) {
         self.announce(
+            caller,
             kind,
             subject.key.project_id,
             subject.key.id,
