@@ -11,6 +11,7 @@ mod backup;
 mod backup_s3;
 mod browser;
 mod browser_issue14;
+mod browser_issue15;
 mod connections;
 mod disk_full;
 mod jobs;
