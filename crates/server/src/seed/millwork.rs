@@ -445,7 +445,9 @@ async fn discuss(
                     } else {
                         Visibility::Internal
                     }),
+                    id: None,
                 },
+                &[],
             )
             .await
         }

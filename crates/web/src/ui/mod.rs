@@ -146,7 +146,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}/delete", post(attachments::delete))
         .route("/attachments/{id}/file", get(attachments::file))
-        .route("/comments", post(comments::create))
+        .route(
+            "/comments",
+            post(comments::create).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/comments/{id}/edit",
             get(comments::edit_page).post(comments::update),
