@@ -330,3 +330,29 @@ pub fn shown_inline(a: &formula_domain::attachment::Attachment) -> bool {
         "image/png" | "image/jpeg" | "image/gif" | "image/webp"
     )
 }
+
+/// What kind of file a comment's file is, in a word (`PDF`, or its extension).
+pub fn file_kind(a: &formula_domain::attachment::Attachment) -> String {
+    if a.file.mime == "application/pdf" {
+        return "PDF".into();
+    }
+    match a.file.name.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() && ext.len() <= 5 => ext.to_uppercase(),
+        _ => "File".into(),
+    }
+}
+
+/// A file's size as people read it: "70 bytes", "12 KiB", "3.4 MiB".
+pub fn file_size(bytes: &i64) -> String {
+    let bytes = *bytes;
+    const KIB: i64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{} KiB", b / KIB),
+        b => format!(
+            "{}.{} MiB",
+            b / (KIB * KIB),
+            (b % (KIB * KIB)) * 10 / (KIB * KIB)
+        ),
+    }
+}
