@@ -2,13 +2,14 @@
 //! that update (a task another person adds appears in the open list, and the Tasks count
 //! with it, without a reload or a notice; one's own edit announces nothing; a new comment
 //! appears in the open discussion while a reply is being typed; a form being typed in is
-//! left alone, with a notice).
+//! left alone, with a notice); a comment posted from its page with a photo and a PDF, shown
+//! under it, and a file another person attaches appearing in the open discussion.
 //!
 //! With `UI_SCREENSHOTS=<dir>`, the pages are saved at 1280 and 375 px.
 
 use serde_json::{Value, json};
 
-use crate::browser::{ADMIN_EMAIL, ADMIN_PASSWORD, Session, Step, first_run_setup};
+use crate::browser::{ADMIN_EMAIL, ADMIN_PASSWORD, Session, Step, first_run_setup, temp_file};
 use crate::process::Server;
 use crate::webdriver::Browser;
 
@@ -88,6 +89,44 @@ impl Api {
         (status, resp.body_mut().read_json().unwrap_or(Value::Null))
     }
 
+    /// A `multipart/form-data` POST with text fields and one file.
+    fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        let boundary = "----formula-browser-test";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut resp = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("authorization", &self.bearer)
+            .header(
+                "content-type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send(&body[..])
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
     fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (status, v) = self.send(method, path, body);
         assert!(
@@ -98,13 +137,21 @@ impl Api {
     }
 }
 
-/// Saves the page at 1280 and at 375 px wide when `UI_SCREENSHOTS` names a directory.
-fn shoot(s: &Session, name: &str) {
+/// Saves the page at 1280 and at 375 px wide when `UI_SCREENSHOTS` names a directory,
+/// scrolled to `at` if given.
+fn shoot(s: &Session, name: &str, at: Option<&str>) {
     let Ok(dir) = std::env::var("UI_SCREENSHOTS") else {
         return;
     };
     for (w, h) in [(1280, 1400), (375, 1400)] {
         s.b.set_window_size(w, h).step("resize");
+        if let Some(css) = at {
+            s.b.execute(
+                "document.querySelector(arguments[0]).scrollIntoView();",
+                vec![json!(css)],
+            )
+            .step("scroll");
+        }
         let _ =
             s.b.screenshot_png(std::path::Path::new(&dir).join(format!("i15-{name}-{w}.png")));
     }
@@ -176,7 +223,8 @@ fn browser_issue_15_flows() {
         Some(json!({"user_id": paula.id, "role": "project_manager"})),
     );
     live_task_list(&s, &paula, &project);
-    live_discussion(&s, &paula, &project);
+    let task = live_discussion(&s, &paula, &project);
+    comment_with_files(&s, &paula, &task);
 }
 
 /// Ada has the project's tasks open; Paula adds a task through the API: the row and the
@@ -229,13 +277,13 @@ fn live_task_list(s: &Session, paula: &Api, project: &str) {
         "in_progress"
     );
     s.check_csp_clean();
-    shoot(s, "live-tasks");
+    shoot(s, "live-tasks", None);
 }
 
 /// A comment Paula posts appears in the discussion Ada has open, while Ada's half-typed
 /// reply stays as it is. When Ada is typing in the task's own form and Paula changes the
 /// task, the form is left alone and a notice says so.
-fn live_discussion(s: &Session, paula: &Api, project: &str) {
+fn live_discussion(s: &Session, paula: &Api, project: &str) -> String {
     let task = paula.ok(
         "POST",
         &format!("/projects/{project}/tasks"),
@@ -273,4 +321,71 @@ fn live_discussion(s: &Session, paula: &Api, project: &str) {
     assert_eq!(s.value("#f-title"), "Approve the sample board (walnut)");
     assert!(not_reloaded(s), "the page was reloaded");
     s.check_csp_clean();
+    task_id
+}
+
+/// A valid 1 × 1 PNG (a site photo, for the test's purposes).
+const PHOTO: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDAT\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00IEND\xaeB`\x82";
+
+fn pdf(marker: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% {marker}\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        .into_bytes()
+}
+
+/// Ada posts a comment with a photo and a PDF from the task's page: the photo shows under the
+/// comment, the PDF as a link. Then Paula attaches a file to her own comment through the API,
+/// and it appears in Ada's open discussion.
+fn comment_with_files(s: &Session, paula: &Api, task: &str) {
+    s.goto(&format!("/tasks/{task}"));
+    s.wait_text(".comments .comment-body", "walnut sample arrived");
+    stream_open(s);
+    s.fill(
+        "#comment-body",
+        "Sample board photographed; the **supplier's sheet** is attached.",
+    );
+    let photo = temp_file("sample board.png", PHOTO);
+    let sheet = temp_file("walnut data sheet.pdf", &pdf("sheet"));
+    s.attach("#comment-files", &format!("{photo}\n{sheet}"));
+    s.click(".comment-form button[type=submit]");
+    let img = s.wait(".comments .comment-photo img");
+    assert_eq!(
+        s.b.attr(&img, "alt").step("alt").as_deref(),
+        Some("sample board.png")
+    );
+    let loaded =
+        s.b.execute(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0;",
+            vec![img.to_json()],
+        )
+        .step("image loaded");
+    assert_eq!(loaded, json!(true), "the photo is shown");
+    s.wait_text(".comments .comment-file", "walnut data sheet.pdf");
+    s.check_csp_clean();
+    mark_page(s);
+
+    let discussion = paula.ok(
+        "GET",
+        &format!("/comments?record_type=task&record_id={task}"),
+        None,
+    );
+    let hers = discussion["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["author_name"] == "Paula Manager")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = paula.upload(
+        "/attachments",
+        &[("owner_type", "comment"), ("owner_id", &hers)],
+        "walnut, second board.pdf",
+        &pdf("second"),
+    );
+    assert_eq!(status, 201);
+    s.wait_text(".comments .comment-file", "walnut, second board.pdf");
+    assert!(not_reloaded(s), "the page was reloaded");
+    no_live_notice(s, "a file on another person's comment");
+    shoot(s, "comment-files", Some("#comments"));
 }
