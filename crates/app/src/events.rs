@@ -41,6 +41,9 @@ impl Event {
     /// visibility is checked: never a client user about something internal, and never anyone
     /// about their own change (every one of their streams: the tab that made it shows the
     /// result already, and "changed by someone else" must never be said of one's own edit).
+    ///
+    /// An event meant for one person (a notification for the bell) adds its rule here, and
+    /// the id a page part listens for (`data-live="notification:<user id>"`) to [`Self::wire_json`].
     pub fn may_tell(&self, viewer: &Actor) -> bool {
         let internal_to_client = self.internal && viewer.role == Role::Client;
         let own = self.actor == Some(viewer.user_id);
