@@ -1,7 +1,9 @@
-//! Attachments on projects, tasks, scope items, drawings and specifications: who may see and
-//! add them (whoever may see or change what they are attached to), the upload (checked like
-//! any file, stored only when valid, removed again if the record fails), and the removal of
-//! stored files whose records are gone.
+//! Attachments on projects, tasks, scope items, drawings, specifications and comments: who
+//! may see and add them (whoever may see or change what they are attached to; a comment's
+//! files whoever may read the comment, added and removed by its author), the upload (checked
+//! like any file, stored only when valid, removed again if the record fails; the same file
+//! sent again to the same place is the attachment already made, so a retried upload adds
+//! nothing), and the removal of stored files whose records are gone.
 
 use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use formula_domain::authz::{Action, Resource};
@@ -25,23 +27,52 @@ pub struct AttachmentList {
     pub can_manage: bool,
 }
 
+/// What an attachment is on, as the caller may see it.
+pub(crate) struct Owner {
+    pub project_id: Uuid,
+    /// For the audit trail.
+    pub label: String,
+    /// A comment's files are announced as a change to its discussion (`comment:<record>`),
+    /// internal when the comment is: the record's id and whether the comment is internal.
+    pub comment: Option<(Uuid, bool)>,
+}
+
+impl Owner {
+    fn record(project_id: Uuid, label: String) -> Self {
+        Owner {
+            project_id,
+            label,
+            comment: None,
+        }
+    }
+}
+
+/// A file's name as kept and its content type, after the check.
+pub(crate) struct Checked {
+    pub name: String,
+    pub mime: &'static str,
+}
+
+/// The most files one comment carries.
+pub const MAX_COMMENT_FILES: usize = 10;
+
 impl Services {
     /// Checks that the caller may see (or, with `manage`, change) the owner and returns its
     /// project and a label for the audit trail. Something the caller may not see is "not found".
-    async fn attachment_owner(
+    pub(crate) async fn attachment_owner(
         &self,
         caller: &Caller,
         kind: OwnerKind,
         owner_id: Uuid,
         manage: bool,
-    ) -> AppResult<(Uuid, String)> {
-        match kind {
+    ) -> AppResult<Owner> {
+        let (project_id, label) = match kind {
             OwnerKind::Project => {
                 let (project, access) = self.project_for(caller, owner_id).await?;
                 if manage {
                     ensure(caller, Action::UpdateProject, &Resource::Project(access))?;
                 }
-                Ok((project.id, project.code))
+                (project.id, project.code)
             }
             OwnerKind::Task => {
                 let (task, access) = self.task_for(caller, owner_id).await?;
@@ -57,7 +88,7 @@ impl Services {
                 } else {
                     ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
                 }
-                Ok((task.project_id, task.title))
+                (task.project_id, task.title)
             }
             OwnerKind::ScopeItem => {
                 let action = if manage {
@@ -66,7 +97,7 @@ impl Services {
                     Action::ViewScope
                 };
                 let (item, _) = self.scope_item_for(caller, owner_id, action).await?;
-                Ok((item.project_id, item.code))
+                (item.project_id, item.code)
             }
             OwnerKind::Drawing => {
                 let action = if manage {
@@ -75,7 +106,7 @@ impl Services {
                     Action::ViewDrawings
                 };
                 let (drawing, _) = self.drawing_for(caller, owner_id, action).await?;
-                Ok((drawing.project_id, drawing.number))
+                (drawing.project_id, drawing.number)
             }
             OwnerKind::Spec => {
                 let action = if manage {
@@ -84,9 +115,11 @@ impl Services {
                     Action::ViewSpecs
                 };
                 let (spec, _) = self.spec_for(caller, owner_id, action).await?;
-                Ok((spec.project_id, spec.code))
+                (spec.project_id, spec.code)
             }
-        }
+            OwnerKind::Comment => return self.comment_as_owner(caller, owner_id, manage).await,
+        };
+        Ok(Owner::record(project_id, label))
     }
 
     /// What is attached to a project, task, scope item, drawing or specification.
@@ -108,6 +141,8 @@ impl Services {
 
     /// Attaches an uploaded file. Any kind of file is accepted, but one whose name promises a
     /// PDF, an image, a CAD drawing or an Office document must really be one (and whole).
+    /// The same file (name and content) sent again to the same place is the attachment made
+    /// the first time, so a retried upload adds nothing: `.1` says whether it is new.
     pub async fn add_attachment(
         &self,
         caller: &Caller,
@@ -116,12 +151,51 @@ impl Services {
         purpose: Option<Purpose>,
         caption: Option<String>,
         upload: &Upload,
-    ) -> AppResult<Attachment> {
-        let (project_id, owner_label) = self.attachment_owner(caller, kind, owner_id, true).await?;
+    ) -> AppResult<(Attachment, bool)> {
+        let owner = self.attachment_owner(caller, kind, owner_id, true).await?;
         let mut errors = FieldErrors::new();
         let caption = optional_text(&mut errors, "caption", caption.as_deref(), 500);
         let (name, mime) = upload.check(&mut errors, check_attachment_file);
         errors.into_result()?;
+        let file = Checked { name, mime };
+        let added = self
+            .store_attachment(
+                caller,
+                &owner,
+                (kind, owner_id),
+                purpose,
+                caption,
+                upload,
+                file,
+            )
+            .await?;
+        if added.1 {
+            self.files_changed(caller, &owner, owner_id, "added").await;
+        }
+        Ok(added)
+    }
+
+    /// Stores a checked upload and its record (with the audit entry), unless this very file
+    /// is attached there already (`.1` is then `false`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn store_attachment(
+        &self,
+        caller: &Caller,
+        owner: &Owner,
+        (kind, owner_id): (OwnerKind, Uuid),
+        purpose: Option<Purpose>,
+        caption: Option<String>,
+        upload: &Upload,
+        file: Checked,
+    ) -> AppResult<(Attachment, bool)> {
+        if let Some(existing) = self
+            .store
+            .find_attachment(kind, owner_id, &file.name, &upload.sha256)
+            .await?
+        {
+            return Ok((existing, false));
+        }
+        let project_id = owner.project_id;
         let id = formula_domain::new_id();
         let attachment = Attachment {
             id,
@@ -131,10 +205,10 @@ impl Services {
             purpose: purpose.unwrap_or(Purpose::Document),
             caption,
             file: FileInfo {
-                name,
+                name: file.name,
                 size: i64::try_from(upload.size).unwrap_or(i64::MAX),
                 sha256: upload.sha256.clone(),
-                mime: mime.to_owned(),
+                mime: file.mime.to_owned(),
             },
             blob_key: Attachment::blob_key_for(project_id, id),
             uploaded_by_name: Some(caller.actor.name.clone()),
@@ -148,7 +222,7 @@ impl Services {
             "attach",
             kind.as_str(),
             owner_id,
-            &owner_label,
+            &owner.label,
             vec![formula_domain::audit::FieldChange {
                 field: "attachment".into(),
                 old: serde_json::Value::Null,
@@ -162,9 +236,30 @@ impl Services {
             }
             return Err(e);
         }
-        self.changed("attachment.added", project_id, owner_id, None)
-            .await;
-        Ok(attachment)
+        Ok((attachment, true))
+    }
+
+    /// Announces that the files on `owner_id` changed: a record's attachments, or (for a
+    /// comment's) its discussion, internal when the comment is.
+    pub(crate) async fn files_changed(
+        &self,
+        caller: &Caller,
+        owner: &Owner,
+        owner_id: Uuid,
+        what: &str,
+    ) {
+        match owner.comment {
+            Some((record_id, internal)) => {
+                let kind = format!("comment.files_{what}");
+                self.announce(caller, &kind, owner.project_id, record_id, None, internal)
+                    .await;
+            }
+            None => {
+                let kind = format!("attachment.{what}");
+                self.changed(caller, &kind, owner.project_id, owner_id, None)
+                    .await;
+            }
+        }
     }
 
     /// An attachment the caller may see.
@@ -204,7 +299,7 @@ impl Services {
     /// Removes an attachment and its file.
     pub async fn delete_attachment(&self, caller: &Caller, id: Uuid) -> AppResult<Attachment> {
         let attachment = self.get_attachment(caller, id).await?;
-        let (project_id, owner_label) = self
+        let owner = self
             .attachment_owner(caller, attachment.owner_kind, attachment.owner_id, true)
             .await
             .map_err(|e| match e {
@@ -216,7 +311,7 @@ impl Services {
             "detach",
             attachment.owner_kind.as_str(),
             attachment.owner_id,
-            &owner_label,
+            &owner.label,
             vec![formula_domain::audit::FieldChange {
                 field: "attachment".into(),
                 old: serde_json::Value::String(attachment.file.name.clone()),
@@ -227,7 +322,7 @@ impl Services {
             return Err(AppError::NotFound("attachment"));
         }
         self.remove_deleted_files().await;
-        self.changed("attachment.removed", project_id, attachment.owner_id, None)
+        self.files_changed(caller, &owner, attachment.owner_id, "removed")
             .await;
         Ok(attachment)
     }

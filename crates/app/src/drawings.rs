@@ -289,7 +289,7 @@ impl Services {
         };
         let a = audit(caller, "create", "drawing", d.id, &d.number, created(&d));
         self.store.insert_drawing(&d, &a).await?;
-        self.changed("drawing.created", project_id, d.id, Some(1))
+        self.changed(caller, "drawing.created", project_id, d.id, Some(1))
             .await;
         self.involve(
             RecordKind::Drawing,
@@ -402,8 +402,14 @@ impl Services {
             .store
             .update_drawing(&next, expected_version, &a)
             .await?;
-        self.changed("drawing.updated", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "drawing.updated",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -437,8 +443,14 @@ impl Services {
             .store
             .update_drawing(&next, expected_version, &a)
             .await?;
-        self.changed("drawing.updated", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "drawing.updated",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -511,8 +523,14 @@ impl Services {
             }
             return Err(e);
         }
-        self.changed("drawing.revised", drawing.project_id, drawing_id, Some(seq))
-            .await;
+        self.changed(
+            caller,
+            "drawing.revised",
+            drawing.project_id,
+            drawing_id,
+            Some(seq),
+        )
+        .await;
         self.involve(
             RecordKind::Drawing,
             drawing_id,

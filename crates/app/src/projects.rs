@@ -309,6 +309,7 @@ impl Services {
             .insert_project(&project, &groups, &entries)
             .await?;
         self.changed(
+            caller,
             "project.created",
             project.id,
             project.id,
@@ -441,8 +442,14 @@ impl Services {
             .store
             .update_project(&next, expected_version, &a)
             .await?;
-        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "project.updated",
+            saved.id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -538,8 +545,14 @@ impl Services {
             .store
             .update_project(&next, current.version, &a)
             .await?;
-        self.changed("project.updated", saved.id, saved.id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "project.updated",
+            saved.id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
         let record = RecordKey {
             kind: RecordKind::Project,
             id: saved.id,
@@ -583,7 +596,7 @@ impl Services {
         self.store.delete_project(id, expected_version, &a).await?;
         // Its drawing revisions and attachments went with it; their files go now.
         self.remove_deleted_files().await;
-        self.changed("project.deleted", id, id, None).await;
+        self.changed(caller, "project.deleted", id, id, None).await;
         Ok(())
     }
 
@@ -638,7 +651,7 @@ impl Services {
         self.store
             .upsert_member(project_id, user_id, role, &a)
             .await?;
-        self.changed("project.members", project_id, project_id, None)
+        self.changed(caller, "project.members", project_id, project_id, None)
             .await;
         if !already {
             let record = RecordKey {
@@ -712,7 +725,7 @@ impl Services {
             vec![change],
         );
         self.store.remove_member(project_id, user_id, &a).await?;
-        self.changed("project.members", project_id, project_id, None)
+        self.changed(caller, "project.members", project_id, project_id, None)
             .await;
         Ok(())
     }

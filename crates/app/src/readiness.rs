@@ -97,7 +97,7 @@ impl Services {
         self.store
             .set_require_materials_ordered(project_id, require_materials_ordered, &a)
             .await?;
-        self.changed("readiness.changed", project_id, project_id, None)
+        self.changed(caller, "readiness.changed", project_id, project_id, None)
             .await;
         Ok(())
     }
@@ -189,8 +189,14 @@ impl Services {
             .store
             .release_scope_item(id, expected_version, note.as_deref(), &a)
             .await?;
-        self.changed("scope.released", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "scope.released",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         let record = RecordKey {
             kind: RecordKind::ScopeItem,
             id,

@@ -176,8 +176,14 @@ impl Services {
             Step::Submit => Vec::new(),
         };
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
-        self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
-            .await;
+        self.changed(
+            caller,
+            event,
+            it.project_id,
+            it.subject_id,
+            Some(saved.saved().0),
+        )
+        .await;
         self.review_happened(caller, step, it, &saved, note).await;
         if step == Step::Decide {
             self.newly_ready(caller, it.project_id, it.access.client_id, &ready_before)

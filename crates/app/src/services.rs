@@ -98,22 +98,26 @@ impl Services {
     }
 
     /// After a project or task change committed: drops what the cache derived from
-    /// projects and tasks, then announces the change. Failures are logged, not returned:
-    /// the change stands, and the cache entries expire on their own.
+    /// projects and tasks, then announces the change as made by `caller` (whose own live
+    /// streams are not told of it). Failures are logged, not returned: the change stands,
+    /// and the cache entries expire on their own.
     pub(crate) async fn changed(
         &self,
+        caller: &Caller,
         kind: &str,
         project_id: Uuid,
         id: Uuid,
         version: Option<i64>,
     ) {
-        self.announce(kind, project_id, id, version, false).await;
+        self.announce(caller, kind, project_id, id, version, false)
+            .await;
     }
 
     /// [`Services::changed`], saying whether the change is internal to the contractor (an
     /// internal comment): such events never reach client users' live-update streams.
     pub(crate) async fn announce(
         &self,
+        caller: &Caller,
         kind: &str,
         project_id: Uuid,
         id: Uuid,
@@ -128,19 +132,22 @@ impl Services {
             version,
             internal,
             recipient: None,
+            actor: Some(caller.actor.user_id),
         };
         self.publish(&event, bumped.err()).await;
     }
 
     /// Announces to one person's open pages only (their inbox changed); caches are untouched.
-    pub(crate) async fn announce_to(&self, user_id: Uuid, kind: &str, project_id: Uuid, id: Uuid) {
+    /// The event's id is the person's, which their bell listens for.
+    pub(crate) async fn announce_to(&self, user_id: Uuid, kind: &str, project_id: Uuid) {
         let event = Event {
             kind: kind.to_owned(),
             project_id,
-            id,
+            id: user_id,
             version: None,
             internal: false,
             recipient: Some(user_id),
+            actor: None,
         };
         self.publish(&event, None).await;
     }

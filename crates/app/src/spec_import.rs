@@ -270,7 +270,7 @@ impl Services {
             .collect();
         if !plan.new.is_empty() || !changed.is_empty() {
             self.store.save_specs(&plan.new, &changed, &entries).await?;
-            self.changed("spec.imported", project_id, project_id, None)
+            self.changed(caller, "spec.imported", project_id, project_id, None)
                 .await;
         }
         Ok(preview)

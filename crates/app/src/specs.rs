@@ -410,7 +410,7 @@ impl Services {
         errors.into_result()?;
         let a = audit(caller, "create", "spec", s.id, &s.code, created(&s));
         self.store.insert_spec(&s, &a).await?;
-        self.changed("spec.created", project_id, s.id, Some(1))
+        self.changed(caller, "spec.created", project_id, s.id, Some(1))
             .await;
         self.involve(RecordKind::Spec, s.id, project_id, &[caller.actor.user_id])
             .await;
@@ -440,6 +440,7 @@ impl Services {
             .update_spec(&next, expected_version, None, &a)
             .await?;
         self.changed(
+            caller,
             "spec.updated",
             saved.project_id,
             saved.id,

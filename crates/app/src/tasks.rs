@@ -223,8 +223,14 @@ impl Services {
             created(&task),
         );
         self.store.insert_task(&task, &a).await?;
-        self.changed("task.created", task.project_id, task.id, Some(task.version))
-            .await;
+        self.changed(
+            caller,
+            "task.created",
+            task.project_id,
+            task.id,
+            Some(task.version),
+        )
+        .await;
         let people: Vec<Uuid> = std::iter::once(caller.actor.user_id)
             .chain(task.assignee_id)
             .collect();
@@ -404,6 +410,7 @@ impl Services {
         );
         let saved = self.store.update_task(&next, expected_version, &a).await?;
         self.changed(
+            caller,
             "task.updated",
             saved.project_id,
             saved.id,
@@ -449,7 +456,7 @@ impl Services {
         self.store.delete_task(id, expected_version, &a).await?;
         // Its attachments went with it; their files go now.
         self.remove_deleted_files().await;
-        self.changed("task.deleted", current.project_id, id, None)
+        self.changed(caller, "task.deleted", current.project_id, id, None)
             .await;
         Ok(())
     }

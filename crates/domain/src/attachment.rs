@@ -1,6 +1,6 @@
-//! Attachments: files added to a project, a task, a scope item, a drawing or a material
-//! specification (photos, site notes, samples, data sheets). Each attachment owns its file;
-//! removing the attachment, or the thing it is attached to, removes the file.
+//! Attachments: files added to a project, a task, a scope item, a drawing, a material
+//! specification or a comment (photos, site notes, samples, data sheets). Each attachment
+//! owns its file; removing the attachment, or the thing it is attached to, removes the file.
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -17,6 +17,7 @@ string_enum!(
         ScopeItem => "scope_item", "Scope item",
         Drawing => "drawing", "Drawing",
         Spec => "spec", "Specification",
+        Comment => "comment", "Comment",
     }
 );
 

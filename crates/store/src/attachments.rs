@@ -71,6 +71,50 @@ impl AttachmentRepo for Db {
         rows.into_iter().map(Attachment::try_from).collect()
     }
 
+    async fn list_attachments_of(
+        &self,
+        kind: OwnerKind,
+        owner_ids: &[Uuid],
+    ) -> DbResult<Vec<Attachment>> {
+        let mut out = Vec::new();
+        // A discussion rarely holds more comments than this; longer ones take a few rounds.
+        for chunk in owner_ids.chunks(200) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let mut stmt = Stmt::new(format!(
+                "{SELECT} WHERE a.owner_kind = $1 AND a.owner_id IN ({}) ORDER BY a.uploaded_at, a.id",
+                marks.join(", ")
+            ))
+            .bind(kind.as_str());
+            for id in chunk {
+                stmt = stmt.bind(*id);
+            }
+            let rows = on_reader!(self, |pool| fetch_all!(pool, AttachmentRow, stmt)?);
+            for row in rows {
+                out.push(Attachment::try_from(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn find_attachment(
+        &self,
+        kind: OwnerKind,
+        owner_id: Uuid,
+        file_name: &str,
+        sha256: &str,
+    ) -> DbResult<Option<Attachment>> {
+        let stmt = Stmt::new(format!(
+            "{SELECT} WHERE a.owner_id = $1 AND a.owner_kind = $2 AND a.file_name = $3 \
+             AND a.file_sha256 = $4 ORDER BY a.uploaded_at, a.id LIMIT 1"
+        ))
+        .bind(owner_id)
+        .bind(kind.as_str())
+        .bind(file_name)
+        .bind(sha256);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, AttachmentRow, stmt)?);
+        row.map(Attachment::try_from).transpose()
+    }
+
     async fn get_attachment(&self, id: Uuid) -> DbResult<Option<Attachment>> {
         let stmt = Stmt::new(format!("{SELECT} WHERE a.id = $1")).bind(id);
         let row = on_reader!(self, |pool| fetch_optional!(pool, AttachmentRow, stmt)?);

@@ -108,51 +108,180 @@
       if (!isNaN(d)) { el.textContent = (isDay ? dayFormat : stampFormat).format(d); }
     });
   }
-  // Live updates (/events): when the project on screen changes elsewhere, say so and offer
-  // to reload; the page never reloads by itself, so nothing being typed is lost.
-  function listen() {
-    var marked = document.querySelector("[data-live-project]");
-    var bell = document.getElementById("bell");
-    if ((!marked && !bell) || !window.EventSource) { return; }
-    var project = marked ? marked.getAttribute("data-live-project") : null;
-    var source = new EventSource("/events");
-    // The bell: a person's own notification events refresh its count.
-    function ring() {
-      if (!bell) { return; }
-      fetch("/api/v1/notifications/unread", { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (body) {
-          if (!body) { return; }
-          var count = bell.querySelector(".bell-count");
-          count.textContent = body.unread > 99 ? "99+" : String(body.unread);
-          count.hidden = body.unread === 0;
-          bell.setAttribute("aria-label", "Notifications, " + body.unread + " unread");
-        })
-        .catch(function () { /* the next event tries again */ });
-    }
-    var notice = null;
-    function changed() {
-      if (notice) { return; }
-      notice = document.createElement("div");
-      notice.className = "flash flash-warning";
-      notice.setAttribute("role", "status");
-      notice.textContent = "This project has just been changed by someone else. ";
-      var reload = document.createElement("a");
-      reload.href = window.location.href;
-      reload.textContent = "Reload to see the changes";
-      notice.appendChild(reload);
-      marked.parentNode.insertBefore(notice, marked.nextSibling);
-    }
-    source.addEventListener("change", function (evt) {
-      try {
-        var event = JSON.parse(evt.data);
-        if (event.kind.indexOf("notification.") === 0) { ring(); return; }
-        if (marked && event.project_id === project) { changed(); }
-      } catch (e) { /* not an event of ours */ }
+  // Live updates (/events). The parts of a page that other people's changes affect are
+  // marked data-live="<what>:<id> …": "task:<project id>" is any change to that project's
+  // tasks, "comment:<record id>" a change to that record's discussion, "*:<id>" any change
+  // naming that id (a change names its own id, its project's, and any other id it carries).
+  // When a change arrives that a part names, the part is fetched again — from its
+  // data-live-src if it has one, else from the page's own address — and the element with
+  // the same id in the answer takes its place. So what it shows comes through an ordinary,
+  // authorised page with the reader's own permissions. A part being typed in is left alone
+  // (a notice says it changed); one with the focus or a request under way waits until it is
+  // free. The server never sends anyone their own changes. Another part (a bell, say) joins
+  // by carrying data-live and data-live-src, and an id.
+  var live = { waiting: {}, timer: null, opened: 0, notice: null, source: null };
+  function pageUrl() { return window.location.pathname + window.location.search; }
+  function regions() { return Array.prototype.slice.call(document.querySelectorAll("[data-live][id]")); }
+  function names(region, change) {
+    var entity = String(change.kind || "").split(".")[0];
+    return (region.getAttribute("data-live") || "").split(/\s+/).some(function (token) {
+      var at = token.indexOf(":");
+      if (at < 1) { return false; }
+      var what = token.slice(0, at), id = token.slice(at + 1);
+      if (what !== "*" && what !== entity) { return false; }
+      return Object.keys(change).some(function (k) { return k !== "kind" && change[k] === id; });
     });
-    source.addEventListener("resync", function () { ring(); if (marked) { changed(); } });
-    window.addEventListener("pagehide", function () { source.close(); });
   }
+  // Why a part cannot be replaced now: "typing" (a changed field: replacing it would lose
+  // what was typed), "busy" (a text field has the focus, or a request from it is under way).
+  var TEXTLESS = /^(button|submit|reset|checkbox|radio|hidden|file|image|range|color)$/;
+  function changedField(f) {
+    if (f.type === "hidden" || f.type === "submit" || f.type === "button" || f.type === "reset") { return false; }
+    if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+    if (f.type === "file") { return !!(f.files && f.files.length); }
+    if (f.tagName === "SELECT") {
+      var opts = Array.prototype.slice.call(f.options);
+      if (!opts.some(function (o) { return o.defaultSelected; })) { return f.selectedIndex > 0; }
+      return opts.some(function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return f.value !== f.defaultValue;
+  }
+  function hold(region) {
+    if (Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), changedField)) { return "typing"; }
+    var el = document.activeElement;
+    if (el && el !== region && region.contains(el) && (el.tagName === "TEXTAREA" || el.isContentEditable
+      || (el.tagName === "INPUT" && !TEXTLESS.test(el.type)))) { return "busy"; }
+    if (region.classList.contains("htmx-request") || region.querySelector(".htmx-request")) { return "busy"; }
+    return null;
+  }
+  function notice(text, lasting) {
+    if (!live.notice) {
+      live.notice = document.createElement("div");
+      live.notice.id = "live-notice";
+      live.notice.className = "flash flash-warning";
+      live.notice.setAttribute("role", "status");
+      var main = document.getElementById("main");
+      if (main) { main.insertBefore(live.notice, main.firstChild); }
+    }
+    live.notice.textContent = text + " ";
+    live.notice.setAttribute("data-lasting", lasting ? "1" : "");
+    var reload = document.createElement("a");
+    reload.href = window.location.href;
+    reload.textContent = "Reload to see the changes";
+    live.notice.appendChild(reload);
+  }
+  function quiet() {
+    var typing = Object.keys(live.waiting).some(function (id) { return live.waiting[id] === "typing"; });
+    if (live.notice && !typing && !live.notice.getAttribute("data-lasting")) { live.notice.remove(); live.notice = null; }
+  }
+  // After a part is replaced: what the page's script does to a fresh page, done to it.
+  function enhance(root) {
+    if (window.htmx) { window.htmx.process(root); }
+    localise(root);
+    root.querySelectorAll("textarea[data-mentions]").forEach(mentions);
+    root.querySelectorAll("tbody[data-group] > tr").forEach(function (r) { r.draggable = true; });
+  }
+  function swap(id, doc) {
+    var region = document.getElementById(id);
+    var fresh = doc.getElementById(id);
+    if (!region || !fresh) { return; }
+    var why = hold(region);
+    if (why) {
+      live.waiting[id] = why;
+      if (why === "typing") { notice("Someone else has just changed this while you were typing here; what you typed is kept."); }
+      return;
+    }
+    delete live.waiting[id];
+    var before = {};
+    region.querySelectorAll("[id]").forEach(function (el) { before[el.id] = true; });
+    var open = Array.prototype.map.call(region.querySelectorAll("details"), function (d) { return d.open; });
+    var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : "";
+    fresh = document.importNode(fresh, true);
+    fresh.querySelectorAll("details").forEach(function (d, i) { if (open[i]) { d.open = true; } });
+    region.replaceWith(fresh);
+    enhance(fresh);
+    fresh.querySelectorAll("tr[id], li[id]").forEach(function (el) {
+      if (!before[el.id]) { el.classList.add("live-new"); }
+    });
+    var again = focused && document.getElementById(focused);
+    if (again && fresh.contains(again)) { again.focus(); }
+  }
+  // Fetches the parts named by id, grouped by where they come from, and swaps them in.
+  function refresh(ids) {
+    var bySrc = {};
+    ids.forEach(function (id) {
+      delete live.waiting[id];
+      var region = document.getElementById(id);
+      if (!region) { return; }
+      var src = region.getAttribute("data-live-src") || "";
+      (bySrc[src] = bySrc[src] || []).push(id);
+    });
+    Object.keys(bySrc).forEach(function (src) {
+      var url = src || pageUrl();
+      fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "X-Live": "1" } })
+        .then(function (resp) {
+          if (!resp.ok || resp.redirected) { throw new Error(String(resp.status)); }
+          return resp.text();
+        })
+        .then(function (html) {
+          // The reader moved on (filters, paging) while it loaded: fetch the new page instead.
+          if (!src && url !== pageUrl()) { schedule(bySrc[src]); return; }
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          bySrc[src].forEach(function (id) { swap(id, doc); });
+          quiet();
+        })
+        .catch(function () { notice("This page has changed, or is no longer there.", true); });
+    });
+  }
+  // Changes often come in bursts (an import, a bulk move) and reach every reader at once:
+  // wait a moment, a little longer for some readers than for others, then fetch once.
+  function schedule(ids) {
+    ids.forEach(function (id) { live.waiting[id] = live.waiting[id] || "due"; });
+    if (live.timer) { return; }
+    live.timer = window.setTimeout(function () {
+      live.timer = null;
+      var due = Object.keys(live.waiting).filter(function (id) { return live.waiting[id] === "due"; });
+      refresh(due);
+    }, 150 + Math.floor(Math.random() * 350));
+  }
+  // Parts left waiting are tried again once the reader lets go of them.
+  function retry() {
+    window.setTimeout(function () {
+      var free = Object.keys(live.waiting).filter(function (id) {
+        var region = document.getElementById(id);
+        if (!region) { delete live.waiting[id]; return false; }
+        return live.waiting[id] !== "due" && !hold(region);
+      });
+      if (free.length) { free.forEach(function (id) { live.waiting[id] = "due"; }); schedule(free); }
+      quiet();
+    }, 0);
+  }
+  function listen() {
+    if (live.source || !regions().length || !window.EventSource) { return; }
+    var source = live.source = new EventSource("/events");
+    source.addEventListener("error", function () { document.documentElement.setAttribute("data-live-state", "reconnecting"); });
+    source.addEventListener("open", function () {
+      document.documentElement.setAttribute("data-live-state", "open");
+      // After a dropped connection changes may have been missed: fetch every part again.
+      if (live.opened++ > 0) { schedule(regions().map(function (r) { return r.id; })); }
+    });
+    source.addEventListener("change", function (evt) {
+      var change;
+      try { change = JSON.parse(evt.data); } catch (e) { return; }
+      schedule(regions().filter(function (r) { return names(r, change); }).map(function (r) { return r.id; }));
+    });
+    source.addEventListener("resync", function () { schedule(regions().map(function (r) { return r.id; })); });
+  }
+  window.addEventListener("pagehide", function () {
+    if (live.source) { live.source.close(); live.source = null; live.opened = 0; }
+  });
+  // Back to a page kept in the browser's memory: listen again, and catch up.
+  window.addEventListener("pageshow", function (evt) {
+    if (!evt.persisted) { return; }
+    listen();
+    schedule(regions().map(function (r) { return r.id; }));
+  });
+  ["focusout", "htmx:afterSettle", "submit", "reset"].forEach(function (name) { document.addEventListener(name, retry); });
 
   // @mentions: typing "@da" in a comment box offers the people who can see the record (the
   // box's data-mentions is where to ask); arrow keys choose, Enter or Tab inserts "@handle ",

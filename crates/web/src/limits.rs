@@ -37,9 +37,14 @@ pub fn is_import(path: &str) -> bool {
 }
 
 /// Whether a request uploads a file (its limit is `MAX_UPLOAD_SIZE`, checked while it streams).
+/// A comment posted from its page may carry photos and PDFs (a URL-encoded one is held to the
+/// general limit by its handler).
 pub fn is_upload(method: &Method, path: &str) -> bool {
     *method == Method::POST
-        && (path.ends_with("/revisions") || path == "/attachments" || path == "/api/v1/attachments")
+        && (path.ends_with("/revisions")
+            || path == "/attachments"
+            || path == "/api/v1/attachments"
+            || path == "/comments")
 }
 
 /// The largest body accepted for a request, given the general limit (`MAX_BODY_BYTES`).

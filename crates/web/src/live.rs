@@ -4,7 +4,8 @@
 //! and `notification.read` go only to the streams of the person whose inbox changed); the client re-fetches
 //! what it shows through the normal, authorised endpoints, so a stream never leaks data.
 //! Only changes to projects the caller may see are sent (checked once a minute per
-//! project). Events come from this instance's bus, which Redis fans out across instances.
+//! project), never a client user's about something internal, and never anyone's own
+//! changes (to none of their streams: see `Event::may_tell`). Events come from this instance's bus, which Redis fans out across instances.
 //! A stream ends when the server starts draining, and the browser reconnects elsewhere. It
 //! also ends, within seconds and whichever instance serves it, when the session it was opened
 //! with is signed out or expires, its API token is revoked or expires, or its user is
@@ -83,16 +84,20 @@ impl Listener {
                         };
                         // A person's own notifications reach their streams only; their
                         // project was checked when they were stored.
-                        if let Some(to) = event.recipient {
-                            if to == self.caller.actor.user_id {
-                                return Some(SseEvent::default().event("change").data(json));
+                        if event.recipient.is_some() {
+                            if event.may_tell(&self.caller.actor) {
+                                return Some(
+                                    SseEvent::default().event("change").data(event.wire_json()),
+                                );
                             }
                             continue;
                         }
-                        let internal_to_client = event.internal
-                            && self.caller.actor.role == formula_domain::user::Role::Client;
-                        if !internal_to_client && self.may_see(event.project_id).await {
-                            return Some(SseEvent::default().event("change").data(json));
+                        if event.may_tell(&self.caller.actor)
+                            && self.may_see(event.project_id).await
+                        {
+                            return Some(
+                                SseEvent::default().event("change").data(event.wire_json()),
+                            );
                         }
                     }
                     // Too slow to keep up: the client should refresh everything it shows.

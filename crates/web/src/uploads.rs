@@ -171,13 +171,18 @@ pub async fn spool_body(
     spool.finish().await
 }
 
-/// The fields of a multipart form, with its `file` field spooled.
+/// The fields of a multipart form, with its `file` parts spooled (a form may send several).
 pub struct Form {
     pub fields: Vec<(String, String)>,
-    pub file: Option<Spooled>,
+    pub files: Vec<Spooled>,
 }
 
 impl Form {
+    /// The first file sent (forms that take one file).
+    pub fn file(&self) -> Option<&Spooled> {
+        self.files.first()
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
@@ -186,7 +191,7 @@ impl Form {
     }
 }
 
-/// Reads a multipart form, streaming the `file` field to the spool. Text fields and the
+/// Reads a multipart form, streaming each `file` part to the spool. Text fields and the
 /// file's name holding control characters are refused ([`crate::text_input`]).
 pub async fn spool_multipart(
     mut multipart: axum::extract::Multipart,
@@ -202,7 +207,7 @@ pub async fn spool_multipart(
     };
     let mut form = Form {
         fields: Vec::new(),
-        file: None,
+        files: Vec::new(),
     };
     while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -215,19 +220,19 @@ pub async fn spool_multipart(
             let spooled = spool.finish().await?;
             // A file input left empty sends a nameless, empty part: no file.
             if !(file_name.is_empty() && spooled.0.size == 0) {
-                form.file = Some(spooled);
+                form.files.push(spooled);
             }
         } else {
             let text = field.text().await.map_err(broken)?;
             form.fields.push((name, text));
         }
     }
-    let file_name = form.file.as_ref().map(|f| ("file", f.0.name.as_str()));
+    let file_names = form.files.iter().map(|f| ("file", f.0.name.as_str()));
     let refused = crate::text_input::check_pairs(
         form.fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
-            .chain(file_name),
+            .chain(file_names),
     );
     if !refused.is_empty() {
         return Err(UploadError::Invalid(refused));

@@ -7,6 +7,7 @@ mod render;
 
 use std::collections::HashMap;
 
+use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use formula_domain::authz::{Action, Actor, ProjectAccess, Resource, authorize};
 use formula_domain::comment::{
     self, Comment, CommentEdit, RecordKind, Visibility, handle_matches, handle_of,
@@ -21,7 +22,9 @@ use uuid::Uuid;
 
 pub use render::{Words, to_html};
 
+use crate::attachments::{Checked, MAX_COMMENT_FILES, Owner};
 use crate::context::Caller;
+use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
 use crate::notifications::Happening;
 use crate::repos::{Person, RecordKey};
@@ -52,6 +55,10 @@ pub struct CommentView {
     pub can_edit: bool,
     /// The reader may delete it (their own, or any for an administrator).
     pub can_delete: bool,
+    /// Its files (photos, PDFs), oldest first: readable by whoever reads the comment; none
+    /// once it is deleted. Its author adds and removes them (`/attachments` with
+    /// `owner_type=comment`).
+    pub attachments: Vec<Attachment>,
 }
 
 /// A record's discussion as the reader sees it.
@@ -83,6 +90,11 @@ pub struct NewComment {
     /// comment is always `client`.
     #[serde(default)]
     pub visibility: Option<Visibility>,
+    /// The new comment's id, chosen by the client so that sending it again (after a lost
+    /// answer) is safe: the same text on the same record by the same person is the comment
+    /// already posted, not a second one.
+    #[serde(default)]
+    pub id: Option<Uuid>,
 }
 
 /// Someone who can be mentioned in a comment on a record.
@@ -279,6 +291,21 @@ impl Services {
                 references.insert(r.code.as_str(), href);
             }
         }
+        let live_ids: Vec<Uuid> = comments
+            .iter()
+            .filter(|c| c.deleted_at.is_none())
+            .map(|c| c.id)
+            .collect();
+        let mut files: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
+        if !live_ids.is_empty() {
+            for a in self
+                .store
+                .list_attachments_of(OwnerKind::Comment, &live_ids)
+                .await?
+            {
+                files.entry(a.owner_id).or_default().push(a);
+            }
+        }
         let mut words = Words {
             mentions: HashMap::new(),
             references,
@@ -321,6 +348,7 @@ impl Services {
                     version: c.version,
                     can_edit,
                     can_delete,
+                    attachments: files.remove(&c.id).unwrap_or_default(),
                 }
             })
             .collect())
@@ -411,13 +439,18 @@ impl Services {
         Ok(ids)
     }
 
-    /// Posts a comment on a record the caller can see.
+    /// Posts a comment on a record the caller can see, with its files (photos, PDFs: at most
+    /// [`MAX_COMMENT_FILES`], each checked like any attachment). Everything is checked before
+    /// anything is stored. With an `id` of the client's choosing, sending the same comment
+    /// again (after a lost answer, or a failure while its files were stored) is safe: it is
+    /// the comment already posted, and only the files it lacks are added.
     pub async fn add_comment(
         &self,
         caller: &Caller,
         kind: RecordKind,
         id: Uuid,
         input: NewComment,
+        files: &[Upload],
     ) -> AppResult<CommentView> {
         let subject = self.subject(caller, kind, id).await?;
         ensure(caller, Action::PostComment, &subject.project())?;
@@ -442,13 +475,29 @@ impl Services {
             );
         }
         let body = comment::check_body(&mut errors, &input.body);
+        let checked = check_files(&mut errors, files);
         let mentioned = self
             .mentioned_people(&subject, &body, visibility, &mut errors)
             .await?;
         errors.into_result()?;
+        if let Some(earlier) = self
+            .posted_before(caller, &subject, input.id, &body)
+            .await?
+        {
+            let owner = files_owner(&subject, &earlier);
+            if self
+                .attach_all(caller, &owner, earlier.id, files, checked)
+                .await?
+            {
+                self.comment_changed(caller, "comment.files_added", &subject, &earlier)
+                    .await;
+            }
+            let mut views = self.comment_views(caller, &subject, vec![earlier]).await?;
+            return views.pop().ok_or(AppError::NotFound("comment"));
+        }
         let now = self.now();
         let c = Comment {
-            id: formula_domain::new_id(),
+            id: input.id.unwrap_or_else(formula_domain::new_id),
             record_kind: kind,
             record_id: id,
             project_id: subject.key.project_id,
@@ -478,11 +527,75 @@ impl Services {
         self.store
             .insert_comment(subject.key, &c, &mentioned, &followers, &entry)
             .await?;
-        self.comment_changed("comment.added", &subject, &c).await;
+        // Announced once its files are stored too, so readers fetch it whole.
+        let owner = files_owner(&subject, &c);
+        let attached = self.attach_all(caller, &owner, c.id, files, checked).await;
+        self.comment_changed(caller, "comment.added", &subject, &c)
+            .await;
         self.comment_told(caller, &subject, &c, &mentioned, true)
             .await;
+        attached?;
         let mut views = self.comment_views(caller, &subject, vec![c]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
+    }
+
+    /// The comment a retried post made already: the same id, by the caller, on the same
+    /// record, with the same text. An id used for anything else is refused.
+    async fn posted_before(
+        &self,
+        caller: &Caller,
+        subject: &Subject,
+        id: Option<Uuid>,
+        body: &str,
+    ) -> AppResult<Option<Comment>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let Some(earlier) = self.store.get_comment(id).await? else {
+            return Ok(None);
+        };
+        let same = earlier.author_id == Some(caller.actor.user_id)
+            && earlier.record_kind == subject.key.kind
+            && earlier.record_id == subject.key.id
+            && earlier.body == body
+            && earlier.deleted_at.is_none();
+        if same {
+            Ok(Some(earlier))
+        } else {
+            Err(AppError::duplicate(
+                "id",
+                "this id belongs to another comment: leave it out, or choose a new one",
+            ))
+        }
+    }
+
+    /// Stores a comment's checked files (those it has already are skipped); whether any
+    /// was new.
+    async fn attach_all(
+        &self,
+        caller: &Caller,
+        owner: &Owner,
+        comment_id: Uuid,
+        files: &[Upload],
+        checked: Vec<Checked>,
+    ) -> AppResult<bool> {
+        let mut any = false;
+        for (upload, file) in files.iter().zip(checked) {
+            let purpose = file.mime.starts_with("image/").then_some(Purpose::Photo);
+            let (_, new) = self
+                .store_attachment(
+                    caller,
+                    owner,
+                    (OwnerKind::Comment, comment_id),
+                    purpose,
+                    None,
+                    upload,
+                    file,
+                )
+                .await?;
+            any |= new;
+        }
+        Ok(any)
     }
 
     /// A comment the caller may see, with the record it is on.
@@ -565,7 +678,7 @@ impl Services {
             .store
             .edit_comment(&c, expected_version, &mentioned, &mentioned, &entry)
             .await?;
-        self.comment_changed("comment.edited", &subject, &saved)
+        self.comment_changed(caller, "comment.edited", &subject, &saved)
             .await;
         // Only the people the new wording mentions for the first time are told.
         self.comment_told(caller, &subject, &saved, &mentioned, false)
@@ -615,7 +728,7 @@ impl Services {
                 &entry,
             )
             .await?;
-        self.comment_changed("comment.deleted", &subject, &saved)
+        self.comment_changed(caller, "comment.deleted", &subject, &saved)
             .await;
         let mut views = self.comment_views(caller, &subject, vec![saved]).await?;
         views.pop().ok_or(AppError::NotFound("comment"))
@@ -740,10 +853,36 @@ impl Services {
         }
     }
 
+    /// A comment as the owner of files: the caller must be able to read it (and, with
+    /// `manage`, be its author); a deleted comment's files are not shown to anyone.
+    pub(crate) async fn comment_as_owner(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        manage: bool,
+    ) -> AppResult<Owner> {
+        let (c, subject) = self.comment_for(caller, id).await?;
+        if c.deleted_at.is_some() {
+            return Err(AppError::NotFound("comment"));
+        }
+        if manage {
+            ensure(
+                caller,
+                Action::EditComment,
+                &Resource::Comment {
+                    project: subject.access,
+                    author: c.author_id,
+                },
+            )?;
+        }
+        Ok(files_owner(&subject, &c))
+    }
+
     /// Announces a change to a discussion; internal comments are never announced to client
     /// users' live-update streams.
-    async fn comment_changed(&self, kind: &str, subject: &Subject, c: &Comment) {
+    async fn comment_changed(&self, caller: &Caller, kind: &str, subject: &Subject, c: &Comment) {
         self.announce(
+            caller,
             kind,
             subject.key.project_id,
             subject.key.id,
@@ -752,4 +891,40 @@ impl Services {
         )
         .await;
     }
+}
+
+/// A comment as the owner of its files.
+fn files_owner(subject: &Subject, c: &Comment) -> Owner {
+    Owner {
+        project_id: subject.key.project_id,
+        label: format!("comment on {}", subject.label),
+        comment: Some((subject.key.id, c.visibility == Visibility::Internal)),
+    }
+}
+
+/// Checks the files of a new comment like any attachment (each problem under `file`,
+/// naming the file), at most [`MAX_COMMENT_FILES`] of them.
+fn check_files(errors: &mut FieldErrors, files: &[Upload]) -> Vec<Checked> {
+    if files.len() > MAX_COMMENT_FILES {
+        errors.add(
+            "file",
+            format!(
+                "a comment carries at most {MAX_COMMENT_FILES} files; attach the others to a \
+                 second comment"
+            ),
+        );
+        return Vec::new();
+    }
+    files
+        .iter()
+        .map(|upload| {
+            let mut own = FieldErrors::new();
+            let (name, mime) = upload.check(&mut own, formula_domain::files::check_attachment_file);
+            for e in own.0 {
+                let shown = if name.is_empty() { &upload.name } else { &name };
+                errors.add("file", format!("{shown}: {}", e.message));
+            }
+            Checked { name, mime }
+        })
+        .collect()
 }

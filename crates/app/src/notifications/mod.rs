@@ -213,7 +213,7 @@ impl Services {
             if n.email_mode == EmailMode::Instant {
                 self.queue_instant_mail(n.user_id, now).await;
             }
-            self.ring(n.user_id, h.record.project_id, n.id).await;
+            self.ring(n.user_id, h.record.project_id).await;
         }
         Ok(())
     }
@@ -250,8 +250,8 @@ impl Services {
     }
 
     /// Tells the recipient's open pages that their inbox changed (their bell).
-    async fn ring(&self, user_id: Uuid, project_id: Uuid, id: Uuid) {
-        self.announce_to(user_id, "notification.created", project_id, id)
+    async fn ring(&self, user_id: Uuid, project_id: Uuid) {
+        self.announce_to(user_id, "notification.created", project_id)
             .await;
     }
 
@@ -296,7 +296,7 @@ impl Services {
             .ok_or(AppError::NotFound("notification"))?;
         if n.read_at.is_none() {
             self.store.mark_read(me, Some(&[id]), self.now()).await?;
-            self.announce_to(me, "notification.read", n.project_id, id)
+            self.announce_to(me, "notification.read", n.project_id)
                 .await;
         }
         Ok(n)
@@ -319,8 +319,7 @@ impl Services {
         }
         let n = self.store.mark_read(me, ids, self.now()).await?;
         if n > 0 {
-            self.announce_to(me, "notification.read", Uuid::nil(), me)
-                .await;
+            self.announce_to(me, "notification.read", Uuid::nil()).await;
         }
         Ok(n)
     }

@@ -175,6 +175,22 @@ pub trait AttachmentRepo: Send + Sync {
     /// What is attached to one thing, oldest first.
     async fn list_attachments(&self, kind: OwnerKind, owner_id: Uuid)
     -> AppResult<Vec<Attachment>>;
+    /// What is attached to each of several things of one kind (the files of a discussion's
+    /// comments), oldest first.
+    async fn list_attachments_of(
+        &self,
+        kind: OwnerKind,
+        owner_ids: &[Uuid],
+    ) -> AppResult<Vec<Attachment>>;
+    /// The attachment of this very file (same name and content) on this thing, if any: a
+    /// retried upload finds the one it already made.
+    async fn find_attachment(
+        &self,
+        kind: OwnerKind,
+        owner_id: Uuid,
+        file_name: &str,
+        sha256: &str,
+    ) -> AppResult<Option<Attachment>>;
     async fn get_attachment(&self, id: Uuid) -> AppResult<Option<Attachment>>;
     async fn insert_attachment(&self, attachment: &Attachment, audit: &AuditEntry)
     -> AppResult<()>;

@@ -67,7 +67,7 @@ impl Services {
         // Two presses at once both try; the unique names and letters keep one set, and only
         // the groups inserted get their audit entries.
         if self.store.insert_scope_groups(&missing, &entries).await? > 0 {
-            self.changed("scope.changed", project_id, project_id, None)
+            self.changed(caller, "scope.changed", project_id, project_id, None)
                 .await;
         }
         self.groups_of(project_id).await
@@ -162,7 +162,7 @@ impl Services {
                 "another group of this project has this name or letter",
             ));
         }
-        self.changed("scope.changed", project_id, group.id, Some(1))
+        self.changed(caller, "scope.changed", project_id, group.id, Some(1))
             .await;
         Ok(group)
     }
@@ -200,8 +200,14 @@ impl Services {
             .store
             .update_scope_group(&next, expected_version, &a)
             .await?;
-        self.changed("scope.changed", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "scope.changed",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -226,7 +232,7 @@ impl Services {
         self.store
             .delete_scope_group(id, expected_version, &a)
             .await?;
-        self.changed("scope.changed", current.project_id, id, None)
+        self.changed(caller, "scope.changed", current.project_id, id, None)
             .await;
         Ok(())
     }
@@ -262,7 +268,7 @@ impl Services {
         self.store
             .reorder_scope_groups(group.project_id, &order, &a)
             .await?;
-        self.changed("scope.changed", group.project_id, id, None)
+        self.changed(caller, "scope.changed", group.project_id, id, None)
             .await;
         Ok(())
     }

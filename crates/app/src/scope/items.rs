@@ -215,8 +215,14 @@ impl Services {
             .get_scope_item(item.id)
             .await?
             .ok_or(AppError::NotFound("scope item"))?;
-        self.changed("scope.changed", project_id, saved.id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "scope.changed",
+            project_id,
+            saved.id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -292,8 +298,14 @@ impl Services {
             .get_scope_item(id)
             .await?
             .ok_or(AppError::NotFound("scope item"))?;
-        self.changed("scope.changed", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "scope.changed",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 
@@ -323,7 +335,7 @@ impl Services {
             .await?;
         // Its attachments went with it; their files go now.
         self.remove_deleted_files().await;
-        self.changed("scope.changed", current.project_id, id, None)
+        self.changed(caller, "scope.changed", current.project_id, id, None)
             .await;
         Ok(())
     }
@@ -362,8 +374,14 @@ impl Services {
             .store
             .move_scope_item(id, expected_version, group_id, to.index, &a)
             .await?;
-        self.changed("scope.changed", saved.project_id, id, Some(saved.version))
-            .await;
+        self.changed(
+            caller,
+            "scope.changed",
+            saved.project_id,
+            id,
+            Some(saved.version),
+        )
+        .await;
         Ok(saved)
     }
 }

@@ -78,7 +78,7 @@ impl Services {
             self.store
                 .save_scope(&groups, &new, &changed, &entries)
                 .await?;
-            self.changed("scope.imported", project_id, project_id, None)
+            self.changed(caller, "scope.imported", project_id, project_id, None)
                 .await;
         }
         Ok(preview)

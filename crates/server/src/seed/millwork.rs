@@ -445,7 +445,9 @@ async fn discuss(
                     } else {
                         Visibility::Internal
                     }),
+                    id: None,
                 },
+                &[],
             )
             .await
         }
@@ -482,6 +484,29 @@ async fn discuss(
         false,
     )
     .await?;
+    // From site, with a photo of the recess and the supplier's sheet.
+    let files = [
+        spooled(s, "Light-box recess.png", SAMPLE_PHOTO).await?,
+        spooled(s, "Atlas onyx data sheet.pdf", &sheet("ATLAS ONYX", "1")).await?,
+    ];
+    let posted = s
+        .add_comment(
+            coordinator,
+            RecordKind::Drawing,
+            sd101,
+            NewComment {
+                body: "Measured the recess on site today: **22 mm** clear. Photo and Atlas's sheet attached."
+                    .to_owned(),
+                visibility: Some(Visibility::Internal),
+                id: None,
+            },
+            &files,
+        )
+        .await;
+    for f in &files {
+        let _ = tokio::fs::remove_file(&f.path).await;
+    }
+    posted?;
     say(
         designer,
         RecordKind::Drawing,

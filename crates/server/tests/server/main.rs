@@ -12,6 +12,7 @@ mod backup_s3;
 mod browser;
 mod browser_issue14;
 mod browser_issue15;
+mod browser_live;
 mod connections;
 mod disk_full;
 mod jobs;

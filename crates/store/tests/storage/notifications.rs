@@ -127,7 +127,9 @@ async fn say(s: &Scene, who: &User, body: &str, visibility: Visibility) {
             NewComment {
                 body: body.into(),
                 visibility: Some(visibility),
+                id: None,
             },
+            &[],
         )
         .await
         .unwrap();

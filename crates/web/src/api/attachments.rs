@@ -1,10 +1,10 @@
-//! Attachments: files on a project, task, scope item, drawing or specification — listed by
-//! owner, uploaded as multipart forms, downloaded (with ranges) and removed.
+//! Attachments: files on a project, task, scope item, drawing, specification or comment —
+//! listed by owner, uploaded as multipart forms, downloaded (with ranges) and removed.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use formula_app::AppError;
 use formula_app::attachments::AttachmentList;
 use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
@@ -25,9 +25,9 @@ use crate::uploads;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Describes the parameters for the document; `read` parses them.
 pub struct OwnerParams {
-    /// `project`, `task`, `scope_item`, `drawing` or `spec`.
+    /// `project`, `task`, `scope_item`, `drawing`, `spec` or `comment`.
     pub owner_type: OwnerKind,
-    /// The id of that project, task, scope item, drawing or specification.
+    /// The id of that project, task, scope item, drawing, specification or comment.
     pub owner_id: Uuid,
 }
 
@@ -43,7 +43,7 @@ fn owner(kind: Option<OwnerKind>, id: Option<Uuid>) -> Result<(OwnerKind, Uuid),
     if kind.is_none() {
         errors.add(
             "owner_type",
-            "is required: project, task, scope_item, drawing or spec",
+            "is required: project, task, scope_item, drawing, spec or comment",
         );
     }
     if id.is_none() {
@@ -56,7 +56,9 @@ fn owner(kind: Option<OwnerKind>, id: Option<Uuid>) -> Result<(OwnerKind, Uuid),
 /// What is attached to something
 ///
 /// Oldest first, with whether the caller may add and remove attachments there. Whoever may
-/// see the project, task, scope item, drawing or specification may see its attachments.
+/// see the project, task, scope item, drawing or specification may see its attachments;
+/// whoever may read a comment, its files (never a client user those of an internal comment,
+/// nor anyone those of a deleted one).
 #[utoipa::path(
     get,
     path = "/attachments",
@@ -84,7 +86,7 @@ pub async fn list_attachments(
 pub struct AttachmentForm {
     /// What the file is attached to.
     owner_type: OwnerKind,
-    /// The id of that project, task, scope item, drawing or specification.
+    /// The id of that project, task, scope item, drawing, specification or comment.
     owner_id: Uuid,
     /// The file, at most `MAX_UPLOAD_SIZE`.
     #[schema(value_type = String, format = Binary)]
@@ -102,7 +104,9 @@ pub struct AttachmentForm {
 /// `MAX_UPLOAD_SIZE`), and optionally `purpose` (`document`, `photo` or `sample`) and
 /// `caption`. Any kind of file may be attached, but one named `.pdf`, `.png`, `.jpg`, `.dwg`,
 /// `.xlsx`… must really be one (a PDF also complete). Adding needs the right to change what
-/// the file is attached to. A refused file leaves nothing stored.
+/// the file is attached to; a comment's files are added by its author, and read by whoever
+/// may read the comment. A refused file leaves nothing stored. Sending the same file to the
+/// same place again is safe: the answer is the attachment made the first time (200).
 #[utoipa::path(
     post,
     path = "/attachments",
@@ -110,6 +114,7 @@ pub struct AttachmentForm {
     request_body(content = AttachmentForm, description = "`owner_type`, `owner_id`, `file`, and optionally `purpose` and `caption`", content_type = "multipart/form-data"),
     responses(
         (status = 201, body = Attachment, headers(("location" = String))),
+        (status = 200, description = "This very file (same name and content) was attached here already, e.g. by an upload sent again after a lost answer: that attachment, and nothing new is stored", body = Attachment),
         (status = 413, description = "The file is larger than MAX_UPLOAD_SIZE", body = Problem, content_type = "application/problem+json"),
         Malformed,
         Forbidden,
@@ -154,20 +159,24 @@ pub async fn create_attachment(
             Some,
         ),
     };
-    if form.file.is_none() {
+    if form.file().is_none() {
         errors.add("file", "attach the file as the `file` part");
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors).into());
     }
     let (kind, id) = owner(kind, id)?;
-    let Some(file) = &form.file else {
+    let Some(file) = form.file() else {
         return Err(AppError::field("file", "attach the file as the `file` part").into());
     };
     let caption = form.field("caption").map(str::to_owned);
-    let attachment = s
+    let (attachment, new) = s
         .add_attachment(&caller.caller, kind, id, purpose, caption, &file.0)
         .await?;
+    if !new {
+        // A retried upload: the attachment it made the first time.
+        return Ok(Json(attachment).into_response());
+    }
     Ok(created(
         format!("{PREFIX}/attachments/{}", attachment.id),
         None,

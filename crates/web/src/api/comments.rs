@@ -18,7 +18,7 @@ use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams, VersionParam}
 use super::problems::{Forbidden, Invalid, Malformed, NotFound};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
-use crate::error::ApiJson;
+use crate::error::{ApiJson, Problem};
 use crate::state::AppState;
 
 /// Which record (both required).
@@ -87,6 +87,12 @@ pub struct CommentInput {
     /// `internal` (default) or `client`. A client user's comment is always `client`.
     #[serde(default)]
     pub visibility: Option<Visibility>,
+    /// The new comment's id, if the client chooses it (a UUID), so that sending the same
+    /// comment again after a lost answer is safe: the same text by the same person on the
+    /// same record answers with the comment already posted. An id already used for another
+    /// comment is refused (409).
+    #[serde(default)]
+    pub id: Option<Uuid>,
 }
 
 /// A new wording for a comment.
@@ -145,6 +151,7 @@ pub async fn discussion(
     request_body = CommentInput,
     responses(
         (status = 201, body = CommentView, headers(("etag" = String), ("location" = String))),
+        (status = 409, description = "The `id` belongs to another comment", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         NotFound,
         Invalid,
@@ -164,7 +171,9 @@ pub async fn create_comment(
             NewComment {
                 body: input.body,
                 visibility: input.visibility,
+                id: input.id,
             },
+            &[],
         )
         .await?;
     Ok(created(

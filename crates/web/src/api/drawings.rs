@@ -260,7 +260,7 @@ pub async fn upload_revision(
         uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes)
             .await
             .map_err(upload_error)?;
-    let Some(file) = &form.file else {
+    let Some(file) = form.file() else {
         return Err(AppError::field("file", "attach the drawing as the `file` part").into());
     };
     let notes = form.field("notes").map(str::to_owned);

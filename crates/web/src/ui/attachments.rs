@@ -116,7 +116,7 @@ pub async fn create(
             }
         },
     };
-    let Some(file) = &form.file else {
+    let Some(file) = form.file() else {
         f.errors.add("file", "choose the file to attach");
         return refused_page(
             &page,

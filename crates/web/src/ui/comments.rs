@@ -1,23 +1,27 @@
 //! Discussion in the UI: the card on project, task, scope item, drawing and specification
-//! pages (comments, the form, follow/unfollow), posting (a refused comment comes back on a
-//! page of its own with the text kept), editing with the earlier wordings, and deleting.
+//! pages (comments with their files, the form, follow/unfollow), posting with photos and PDFs
+//! (a refused comment comes back on a page of its own with the text kept; the form carries
+//! the new comment's id, so sending it twice posts it once), editing with the earlier
+//! wordings and the files, and deleting.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header;
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::comments::{CommentView, Discussion, NewComment};
 use formula_domain::comment::{CommentEdit, RecordKind, Visibility};
 use uuid::Uuid;
 
-use crate::csrf::CsrfForm;
+use crate::csrf::{CsrfForm, same};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::forms::{FormData, FormState, Id};
 use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::{render, see_other};
+use crate::uploads::{self, Spooled};
 
-const FIELDS: &[&str] = &["body", "visibility"];
+const FIELDS: &[&str] = &["body", "visibility", "file"];
 
 /// The discussion card of one page (`templates/_comments.html`).
 pub struct CommentsCard {
@@ -26,6 +30,9 @@ pub struct CommentsCard {
     pub discussion: Discussion,
     /// The page to come back to after posting, editing or deleting.
     pub back: String,
+    /// The id the next comment posted from this page will have (sending the form twice
+    /// posts it once).
+    pub new_id: Uuid,
 }
 
 impl CommentsCard {
@@ -52,6 +59,7 @@ pub async fn card(
         record_id: id,
         discussion,
         back,
+        new_id: formula_domain::new_id(),
     })
 }
 
@@ -83,15 +91,69 @@ struct PostPage {
     /// The writer chooses who reads it (the contractor's team, where the client can see the
     /// record).
     can_share: bool,
+    /// The id the comment will have once posted.
+    new_id: String,
+    /// How many files were sent (they must be chosen again).
+    files_sent: usize,
 }
 
-/// Posts a comment, then returns to it on its page. A refused one (a mention of someone
-/// who can't see the record, say) comes back with the text kept and the reason beside it.
+/// A posted comment form: its fields and the files it carried.
+struct Posted {
+    input: FormData,
+    files: Vec<Spooled>,
+}
+
+/// Reads the comment form: `multipart/form-data` (with photos and PDFs, each at most
+/// `MAX_UPLOAD_SIZE`, all together too) or URL-encoded (text only, within the general body
+/// limit). The CSRF token is checked either way.
+async fn read_posted(state: &AppState, page: &Page, req: Request) -> Result<Posted, PageError> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let limit = state.web.max_body_bytes;
+        let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit)));
+        let CsrfForm(input) = CsrfForm::<FormData>::from_request(req, state).await?;
+        return Ok(Posted {
+            input,
+            files: Vec::new(),
+        });
+    }
+    let multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| PageError::bad_request("The form could not be read: send it again."))?;
+    let form = uploads::spool_multipart(
+        multipart,
+        &state.services.blobs.spool_dir(),
+        state.web.max_upload_bytes,
+    )
+    .await
+    .map_err(|e| {
+        PageError::Status(
+            e.status(),
+            format!("The comment was not posted: {}.", e.message()),
+        )
+    })?;
+    if !form.field("_csrf").is_some_and(|t| same(t, &page.csrf)) {
+        return Err(PageError::csrf());
+    }
+    Ok(Posted {
+        input: FormData(form.fields),
+        files: form.files,
+    })
+}
+
+/// Posts a comment with its files, then returns to it on its page. A refused one (a mention
+/// of someone who can't see the record, a file that is not what its name says) comes back
+/// with the text kept and the reason beside it.
 pub async fn create(
     State(state): State<AppState>,
     page: Page,
-    CsrfForm(input): CsrfForm<FormData>,
+    req: Request,
 ) -> Result<Response, PageError> {
+    let Posted { input, files } = read_posted(&state, &page, req).await?;
     let (kind, id) = record_of(&input)?;
     let back = local_path(input.raw("back"));
     let visibility = if input.raw("visibility") == "client" {
@@ -99,6 +161,8 @@ pub async fn create(
     } else {
         Visibility::Internal
     };
+    let new_id = input.raw("id").parse::<Uuid>().ok();
+    let uploads: Vec<_> = files.iter().map(|f| f.0.clone()).collect();
     let posted = state
         .services
         .add_comment(
@@ -108,7 +172,9 @@ pub async fn create(
             NewComment {
                 body: input.raw("body").to_owned(),
                 visibility: Some(visibility),
+                id: new_id,
             },
+            &uploads,
         )
         .await;
     match posted {
@@ -125,6 +191,8 @@ pub async fn create(
                 record_id: id.to_string(),
                 back,
                 can_share: discussion.can_comment_internally && discussion.client_can_see,
+                new_id: new_id.unwrap_or_else(formula_domain::new_id).to_string(),
+                files_sent: files.len(),
             };
             render(status, &view)
         }
@@ -253,4 +321,38 @@ pub async fn follow(
         .await?;
     let back = local_path(input.raw("back"));
     Ok(see_other(false, &format!("{back}#comments")))
+}
+
+/// Whether a comment's file is a picture the browser shows (a thumbnail in the discussion).
+pub fn shown_inline(a: &formula_domain::attachment::Attachment) -> bool {
+    matches!(
+        a.file.mime.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    )
+}
+
+/// What kind of file a comment's file is, in a word (`PDF`, or its extension).
+pub fn file_kind(a: &formula_domain::attachment::Attachment) -> String {
+    if a.file.mime == "application/pdf" {
+        return "PDF".into();
+    }
+    match a.file.name.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() && ext.len() <= 5 => ext.to_uppercase(),
+        _ => "File".into(),
+    }
+}
+
+/// A file's size as people read it: "70 bytes", "12 KiB", "3.4 MiB".
+pub fn file_size(bytes: &i64) -> String {
+    let bytes = *bytes;
+    const KIB: i64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{} KiB", b / KIB),
+        b => format!(
+            "{}.{} MiB",
+            b / (KIB * KIB),
+            (b % (KIB * KIB)) * 10 / (KIB * KIB)
+        ),
+    }
 }

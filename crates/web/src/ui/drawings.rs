@@ -406,7 +406,7 @@ pub async fn upload(
         FormData(vec![("notes".into(), notes.clone().unwrap_or_default())]),
     )
     .prefixed("u-");
-    let Some(file) = &form.file else {
+    let Some(file) = form.file() else {
         f.errors.add("file", "choose the drawing file to upload");
         return drawing_page(&state, &page, id, f, review::form(), None).await;
     };

@@ -193,6 +193,27 @@ pub async fn mark_read(
 }
 
 #[derive(Template)]
+#[template(path = "inbox_bell.html", whitespace = "minimize")]
+struct BellFragment {
+    layout: Layout,
+}
+
+/// `GET /inbox/bell`: the bell alone, which open pages fetch when their inbox changes.
+pub async fn bell(page: Page) -> Result<Response, PageError> {
+    let mut resp = render(
+        StatusCode::OK,
+        &BellFragment {
+            layout: page.layout(Section::Inbox, "Notifications"),
+        },
+    )?;
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+#[derive(Template)]
 #[template(path = "inbox_settings.html", whitespace = "minimize")]
 struct SettingsPage {
     layout: Layout,

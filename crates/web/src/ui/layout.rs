@@ -137,6 +137,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// Unread notifications (the bell).
     pub unread: i64,
+    /// The signed-in person (their bell listens for their own notifications).
+    pub user_id: Uuid,
 }
 
 /// A signed-in page request: the caller, the shell data and the htmx flags.
@@ -284,6 +286,7 @@ impl Page {
             nav,
             flash: self.flash_code.as_deref().and_then(Flash::from_code),
             unread: self.unread,
+            user_id: self.caller.actor.user_id,
         }
     }
 

@@ -147,7 +147,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}/delete", post(attachments::delete))
         .route("/attachments/{id}/file", get(attachments::file))
-        .route("/comments", post(comments::create))
+        .route(
+            "/comments",
+            post(comments::create).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/comments/{id}/edit",
             get(comments::edit_page).post(comments::update),
@@ -207,6 +210,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/inbox", get(inbox::show))
         .route("/inbox/read", post(inbox::mark_read))
+        .route("/inbox/bell", get(inbox::bell))
         .route(
             "/inbox/settings",
             get(inbox::settings).post(inbox::save_settings),

@@ -63,8 +63,17 @@ async fn committed_writes_publish_events_with_ids_and_versions() {
             ("task.updated", task_id.as_str(), Some(2)),
         ]
     );
-    // Ids and versions only: never the record's data.
-    assert!(got.iter().all(|e| e.as_object().unwrap().len() == 4));
+    // Ids and versions only, and who made the change: never the record's data.
+    for e in &got {
+        let mut keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["actor", "id", "kind", "project_id", "version"],
+            "{e}"
+        );
+        assert_eq!(e["actor"], admin.id().as_str());
+    }
 }
 
 /// Reads the stream until a frame naming `event`, and returns that frame.
@@ -127,11 +136,12 @@ async fn the_live_stream_sends_changes_only_for_visible_projects() {
     assert_eq!(resp.headers()["x-accel-buffering"], "no");
     let mut body = resp.into_body();
 
-    // A change on a project she cannot see is not sent; hers is — the first frame to arrive.
+    // A change on a project she cannot see is not sent; one on hers is — the first frame to
+    // arrive.
     app.task(&admin.auth, &others, json!({"title": "Secret"}))
         .await;
     let task = app
-        .task(&pm.auth, &theirs, json!({"title": "Shop drawings"}))
+        .task(&admin.auth, &theirs, json!({"title": "Shop drawings"}))
         .await;
     let frame = frame_with(&mut body, "change").await;
     let data: Value = serde_json::from_str(
@@ -154,6 +164,66 @@ async fn the_live_stream_sends_changes_only_for_visible_projects() {
         )
     );
     assert!(!frame.contains("Shop drawings"), "ids only, never data");
+    assert!(!frame.contains("actor"), "{frame}");
+}
+
+/// The data of a `change` frame.
+fn change_of(frame: &str) -> Value {
+    serde_json::from_str(
+        frame
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .expect("a data line"),
+    )
+    .expect("JSON")
+}
+
+#[tokio::test]
+async fn nobody_hears_of_their_own_changes_on_any_of_their_streams() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app
+        .project(&admin.auth, "Lobby joinery", &client, &pm.id())
+        .await;
+    app.member(&pm.auth, &project, &designer, "designer").await;
+    let (pm_session, _) = app.login("paula.manager@example.com", PASSWORD).await;
+    let mut pm_token_stream = open_stream(&app, "/api/v1/events", &pm.auth).await;
+    let mut pm_browser_stream = open_stream(&app, "/events", &pm_session).await;
+    let mut designer_stream = open_stream(&app, "/api/v1/events", &designer.auth).await;
+
+    // Her own changes, through the API and through a page: neither of her streams hears of
+    // them; the designer's does. Then the designer's change reaches her — the first frame
+    // both of her streams carry.
+    let own = app
+        .task(&pm.auth, &project, json!({"title": "Her own"}))
+        .await;
+    crate::scope::form(
+        &app,
+        &format!("/projects/{project}/tasks"),
+        &pm_session,
+        &[("title", "From the page"), ("priority", "medium")],
+    )
+    .await
+    .expect(303);
+    let designers = app
+        .task(&designer.auth, &project, json!({"title": "The designer's"}))
+        .await;
+    for stream in [&mut pm_token_stream, &mut pm_browser_stream] {
+        let data = change_of(&frame_with(stream, "change").await);
+        assert_eq!(data["kind"], "task.created");
+        assert_eq!(
+            data["id"],
+            id_of(&designers).as_str(),
+            "her own change was sent: {data}"
+        );
+    }
+    let data = change_of(&frame_with(&mut designer_stream, "change").await);
+    assert_eq!(data["id"], id_of(&own).as_str(), "{data}");
 }
 
 /// Bounds every wait for a stream to end; it normally ends within milliseconds.
@@ -200,10 +270,14 @@ async fn new_token(app: &TestApp, auth: &Auth, body: Value) -> (Auth, String) {
     )
 }
 
-/// A change every stream of `admin` may see: a new client and project.
+/// A change every stream of `admin` may see, made by another administrator (nobody hears of
+/// their own changes): a new client and project.
 async fn some_change(app: &TestApp, admin: &crate::support::TestUser, name: &str) {
-    let client = app.client(&admin.auth, name).await;
-    app.project(&admin.auth, name, &client, &admin.id()).await;
+    let other = app
+        .user(admin, "admin", &format!("Other Admin {name}"), None)
+        .await;
+    let client = app.client(&other.auth, name).await;
+    app.project(&other.auth, name, &client, &other.id()).await;
 }
 
 #[tokio::test]

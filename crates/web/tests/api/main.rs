@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod attachments;
 mod audit_page;
+mod comment_files;
 mod comments;
 mod compression;
 mod default_groups;

@@ -491,6 +491,53 @@ async fn each_role_gets_the_right_answer() {
         [200, 200, 200, 200, 200, 200, 200],
     )
     .await;
+    // A comment's files: whoever may read the comment (never a client user an internal one's).
+    for (visibility, client) in [("internal", 404), ("client", 200)] {
+        let comment = id_of(
+            &c.app
+                .post(
+                    "/api/v1/comments",
+                    &c.user("admin").auth,
+                    json!({"record_type": "project", "record_id": a, "body": "Photo", "visibility": visibility}),
+                )
+                .await
+                .expect(201)
+                .json(),
+        );
+        let (mime, body) = crate::drawings::multipart(
+            "photo.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            &[("owner_type", "comment"), ("owner_id", comment.as_str())],
+        );
+        let file = id_of(
+            &c.app
+                .send(TestApp::build(
+                    Method::POST,
+                    "/api/v1/attachments",
+                    &c.user("admin").auth,
+                    &[("content-type", mime.as_str())],
+                    Some(axum::body::Body::from(body)),
+                    false,
+                ))
+                .await
+                .expect(201)
+                .json(),
+        );
+        c.expect(
+            Method::GET,
+            &format!("/api/v1/attachments?owner_type=comment&owner_id={comment}"),
+            none,
+            [200, 200, 200, 200, 200, 200, client],
+        )
+        .await;
+        c.expect(
+            Method::GET,
+            &format!("/api/v1/attachments/{file}/file"),
+            none,
+            [200, 200, 200, 200, 200, 200, client],
+        )
+        .await;
+    }
     // Changing a drawing's details: those who manage drawings (each after the first is
     // stale, which is checked after permission), as for linking scope items.
     let drawing = id_of(
