@@ -162,7 +162,8 @@ impl Services {
             it.subject_id,
             &it.label,
             changes(&it.item, &next),
-        );
+        )
+        .in_project(it.project_id);
         let saved = K::save(self, &next, expected_version, decided, &entry).await?;
         self.changed(event, it.project_id, it.subject_id, Some(saved.saved().0))
             .await;
@@ -253,7 +254,8 @@ impl Services {
             project_id,
             &project.code,
             changes(&old, &next),
-        );
+        )
+        .in_project(project_id);
         self.store
             .save_review_settings(project_id, &next, &a)
             .await?;

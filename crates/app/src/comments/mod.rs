@@ -459,7 +459,8 @@ impl Services {
                 old: serde_json::Value::Null,
                 new: serde_json::Value::String(c.id.to_string()),
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         self.store
             .insert_comment(subject.key, &c, &mentioned, &followers, &entry)
             .await?;
@@ -543,7 +544,8 @@ impl Services {
                 old: serde_json::Value::String(old),
                 new: serde_json::Value::String(c.body.clone()),
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         let saved = self
             .store
             .edit_comment(&c, expected_version, &mentioned, &mentioned, &entry)
@@ -584,7 +586,8 @@ impl Services {
                 old: serde_json::Value::String(c.id.to_string()),
                 new: serde_json::Value::Null,
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         let saved = self
             .store
             .delete_comment(
