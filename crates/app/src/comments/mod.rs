@@ -95,16 +95,16 @@ pub struct Mentionable {
 }
 
 /// A record being discussed, as the caller may see it.
-struct Subject {
-    key: RecordKey,
-    access: ProjectAccess,
-    label: String,
+pub(crate) struct Subject {
+    pub(crate) key: RecordKey,
+    pub(crate) access: ProjectAccess,
+    pub(crate) label: String,
     /// The client's users can see this record (so comments on it may be shown to them).
-    client_sees: bool,
+    pub(crate) client_sees: bool,
 }
 
 impl Subject {
-    fn project(&self) -> Resource {
+    pub(crate) fn project(&self) -> Resource {
         Resource::Project(self.access)
     }
 
@@ -132,7 +132,12 @@ impl Subject {
 
 impl Services {
     /// The record `kind`/`id`, if the caller may see it ("not found" otherwise).
-    async fn subject(&self, caller: &Caller, kind: RecordKind, id: Uuid) -> AppResult<Subject> {
+    pub(crate) async fn subject(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        id: Uuid,
+    ) -> AppResult<Subject> {
         let key = |project_id| RecordKey {
             kind,
             id,

@@ -19,3 +19,7 @@ CREATE INDEX audit_log_project_idx ON audit_log (project_id, at, id);
 -- A person's unanswered mentions: their later comments in the same thread are looked up by
 -- author (the existing index is by thread and time only).
 CREATE INDEX comments_author_idx ON comments (author_id, thread_id, created_at);
+
+-- What waits for a reviewer: the few revisions and specifications under review right now.
+CREATE INDEX drawing_revisions_submitted_idx ON drawing_revisions (drawing_id) WHERE status = 'submitted';
+CREATE INDEX specs_submitted_idx ON specs (project_id) WHERE status = 'submitted';
