@@ -89,9 +89,25 @@ pub fn cursor_token(c: FeedCursor) -> String {
     format!("{micros}-{}", c.id.simple())
 }
 
-/// Reads a `cursor`; `None` when it is not one this API gave out.
+/// Reads a `cursor`; `None` when it is not one this API gives out: exactly
+/// `^[0-9]{1,17}-[0-9a-fA-F]{32}$` (the pattern the API document states; at most 17 digits,
+/// so always a representable time).
 pub fn parse_cursor(token: &str) -> Option<FeedCursor> {
-    let (micros, id) = token.trim().split_once('-')?;
+    let (micros, id) = token.split_once('-')?;
+    let digits = |s: &str, max: usize, hex: bool| {
+        !s.is_empty()
+            && s.len() <= max
+            && s.chars().all(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    };
+    if !digits(micros, 17, false) || id.len() != 32 || !digits(id, 32, true) {
+        return None;
+    }
     let micros: i64 = micros.parse().ok()?;
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).ok()?;
     let id = Uuid::try_parse(id).ok()?;
@@ -436,7 +452,7 @@ mod tests {
             "12-nothex",
             "99999999999999999999-0",
         ] {
-            assert_eq!(parse_cursor(bad), None, "{bad}");
+            assert_eq!(parse_cursor(&bad), None, "{bad}");
         }
     }
 }

@@ -53,7 +53,7 @@ const LIMIT_EXPECTED: &str = "must be a whole number between 1 and 100";
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
     /// Where to go on from: the `next_cursor` of the previous page (none: the newest).
-    #[param(max_length = 80)]
+    #[param(pattern = "^[0-9]{1,17}-[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
     /// Lines per page, 1–100 (default 30). Alike changes by one person in one minute are
     /// one line.
@@ -72,16 +72,27 @@ impl ListFilter for FeedParams {
     }
 }
 
+/// The kinds of record that have a feed of their own.
+fn feed_kinds() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["project", "task", "scope_item", "drawing", "spec"]))
+        .build()
+}
+
 /// A record's feed: which record, and paging.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecordFeedParams {
-    /// `project`, `task`, `scope_item`, `drawing` or `spec`.
-    pub record_type: RecordKind,
+    /// `project`, `task`, `scope_item`, `drawing` or `spec` (a revision's activity is its
+    /// drawing's).
+    #[param(schema_with = feed_kinds)]
+    pub record_type: String,
     /// The id of that record.
     pub record_id: Uuid,
     /// Where to go on from: the `next_cursor` of the previous page (none: the newest).
-    #[param(max_length = 80)]
+    #[param(pattern = "^[0-9]{1,17}-[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
     /// Lines per page, 1–100 (default 30).
     #[param(minimum = 1, maximum = 100)]

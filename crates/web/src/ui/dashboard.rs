@@ -13,8 +13,8 @@ use time::Date;
 
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::activity::WaitingCard;
+use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::projects::ProjectRow;
 use crate::ui::render;
 

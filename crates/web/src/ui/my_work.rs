@@ -11,9 +11,9 @@ use time::Date;
 
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::activity::WaitingCard;
 use crate::ui::forms::FormData;
 use crate::ui::layout::{Layout, Page, Section};
-use crate::ui::activity::WaitingCard;
 use crate::ui::render;
 
 struct Group {
