@@ -444,15 +444,21 @@ mod tests {
             id: Uuid::now_v7(),
         };
         assert_eq!(parse_cursor(&cursor_token(c)), Some(c));
-        for bad in [
-            "",
-            "x",
-            "12-",
-            "-abc",
-            "12-nothex",
-            "99999999999999999999-0",
-        ] {
-            assert_eq!(parse_cursor(&bad), None, "{bad}");
+        let hex = "0194f0c2a7b87d3e9c1f2a3b4c5d6e7f";
+        assert!(parse_cursor(&format!("99999999999999999-{hex}")).is_some());
+        let bad: Vec<String> = vec![
+            String::new(),
+            "x".into(),
+            "12-".into(),
+            "-abc".into(),
+            "12-nothex".into(),
+            format!("+12-{hex}"),
+            format!("-12-{hex}"),
+            format!("999999999999999999-{hex}"),
+            "12-0194f0c2-a7b8-7d3e-9c1f-2a3b4c5d6e7f".into(),
+        ];
+        for b in &bad {
+            assert_eq!(parse_cursor(b), None, "{b}");
         }
     }
 }

@@ -357,7 +357,7 @@ impl ActivityRepo for Db {
             rows.push(FeedRow::try_from(r)?);
         }
         // Each list is newest first; the page is the newest `limit` of both.
-        rows.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+        rows.sort_by_key(|r| std::cmp::Reverse((r.at, r.id)));
         rows.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
         Ok(rows)
     }

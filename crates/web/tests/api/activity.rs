@@ -509,7 +509,7 @@ async fn reviews_and_mentions_wait_for_the_right_person() {
     let first = &pm["items"][0];
     assert_eq!(first["age"], "just now");
     assert_eq!(first["from_name"], "Dana Designer");
-    assert_eq!(first["project_code"].as_str().unwrap().len() > 0, true);
+    assert!(!first["project_code"].as_str().unwrap().is_empty());
     assert_eq!(first["href"], format!("/drawings/{}#review-h", w.drawing));
     assert_eq!(
         pm["items"][1]["href"],
