@@ -322,6 +322,7 @@ impl Services {
             audience,
             cursor,
             limit,
+            true,
         )
         .await
     }
@@ -356,6 +357,32 @@ impl Services {
             audience,
             cursor,
             limit,
+            true,
+        )
+        .await
+    }
+
+    /// The newest changes to a record, without its comments: for its page, where the
+    /// discussion is shown beside them. As [`Services::record_activity`] otherwise.
+    pub async fn record_changes(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        id: Uuid,
+        limit: u32,
+    ) -> AppResult<ActivityPage> {
+        if matches!(kind, RecordKind::Project | RecordKind::DrawingRevision) {
+            return self.record_activity(caller, kind, id, None, limit).await;
+        }
+        let subject = self.subject(caller, kind, id).await?;
+        let audience = audience(caller, subject.access)?;
+        self.feed(
+            FeedOf::Record(kind, id),
+            subject.key.project_id,
+            audience,
+            None,
+            limit,
+            false,
         )
         .await
     }
@@ -368,6 +395,7 @@ impl Services {
         audience: Audience,
         cursor: Option<FeedCursor>,
         limit: u32,
+        with_comments: bool,
     ) -> AppResult<ActivityPage> {
         let limit = limit.clamp(1, MAX_ACTIVITY_LIMIT) as usize;
         let mut lines: Vec<Line> = Vec::new();
@@ -383,6 +411,7 @@ impl Services {
                     audience,
                     before,
                     limit: CHUNK,
+                    with_comments,
                 })
                 .await?;
             let n = rows.len();

@@ -375,10 +375,41 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
     }
 }
 
-/// A comment's text as one plain line of at most `max` characters (the Markdown marks are
-/// kept as typed; the page escapes it).
+/// A comment's text as one plain line of at most `max` characters: the Markdown marks that
+/// only shape it (bold, struck, code, quotes, list bullets, headings) are left out; the page
+/// escapes the rest.
 pub fn excerpt(body: &str, max: usize) -> String {
-    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words: Vec<String> = body
+        .lines()
+        .map(|line| {
+            let mut l = line.trim_start();
+            loop {
+                let before = l;
+                for mark in ["> ", ">", "- ", "* ", "+ ", "#"] {
+                    l = l.strip_prefix(mark).unwrap_or(l).trim_start();
+                }
+                if let Some((n, rest)) = l.split_once(". ")
+                    && !n.is_empty()
+                    && n.len() <= 3
+                    && n.chars().all(|c| c.is_ascii_digit())
+                {
+                    l = rest.trim_start();
+                }
+                if l == before {
+                    break;
+                }
+            }
+            l.replace("**", "")
+                .replace("__", "")
+                .replace("~~", "")
+                .replace('`', "")
+        })
+        .collect();
+    let line = words
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if line.chars().count() <= max {
         return line;
     }
@@ -561,6 +592,14 @@ mod tests {
     fn excerpts_and_ages() {
         assert_eq!(excerpt("  two\n\nlines  ", 20), "two lines");
         assert_eq!(excerpt("abcdefghij", 5), "abcd…");
+        assert_eq!(
+            excerpt(
+                "> quoted **bold** and `code`\n- one\n2. two\n## Head ~~x~~",
+                200
+            ),
+            "quoted bold and code one two Head x"
+        );
+        assert_eq!(excerpt("@dana_d see V-01_A", 200), "@dana_d see V-01_A");
         let now = datetime!(2026-01-10 12:00 UTC);
         assert_eq!(age(now, now), "just now");
         assert_eq!(age(datetime!(2026-01-10 09:00 UTC), now), "3 hours");

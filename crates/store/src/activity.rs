@@ -343,11 +343,14 @@ fn mentions_stmt(who: &WaitingFor) -> Stmt {
 impl ActivityRepo for Db {
     async fn activity(&self, query: &FeedQuery) -> DbResult<Vec<FeedRow>> {
         let (changes, comments) = (changes_stmt(query), comments_stmt(query));
+        let with_comments = query.with_comments;
         let (changes, comments) = on_reader!(self, |pool| {
-            (
-                fetch_all!(pool, ChangeRow, changes)?,
-                fetch_all!(pool, CommentRow, comments)?,
-            )
+            let changes = fetch_all!(pool, ChangeRow, changes)?;
+            if with_comments {
+                (changes, fetch_all!(pool, CommentRow, comments)?)
+            } else {
+                (changes, Vec::new())
+            }
         });
         let mut rows = Vec::with_capacity(changes.len() + comments.len());
         for r in changes {

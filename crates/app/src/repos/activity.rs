@@ -45,6 +45,8 @@ pub struct FeedQuery {
     /// Only rows older than this place.
     pub before: Option<FeedCursor>,
     pub limit: u32,
+    /// Comments too (a record's page shows its changes beside its discussion).
+    pub with_comments: bool,
 }
 
 /// What a feed row is.

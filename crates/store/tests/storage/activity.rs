@@ -80,6 +80,7 @@ async fn feed(db: &Db, of: FeedOf, audience: Audience) -> Vec<String> {
         audience,
         before: None,
         limit: 100,
+        with_comments: true,
     };
     db.activity(&q).await.unwrap().iter().map(short).collect()
 }
@@ -236,6 +237,7 @@ pub async fn feeds_merge_changes_and_comments(db: &Db) {
             audience: Audience::Team,
             before: None,
             limit: 100,
+            with_comments: true,
         })
         .await
         .unwrap();
@@ -265,6 +267,7 @@ pub async fn feeds_merge_changes_and_comments(db: &Db) {
             audience: Audience::Team,
             before: None,
             limit: 100,
+            with_comments: true,
         })
         .await
         .unwrap();
@@ -330,6 +333,7 @@ pub async fn feeds_page_by_cursor(db: &Db) {
                     audience,
                     before,
                     limit: 3,
+                    with_comments: true,
                 })
                 .await
                 .unwrap();

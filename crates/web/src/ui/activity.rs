@@ -24,12 +24,13 @@ const CARD_LINES: u32 = 8;
 /// Items the waiting card shows before "Show all".
 pub const WAITING_SHOWN: usize = 10;
 
-/// The Activity card of one record's page (`templates/_activity.html`).
+/// The Activity card of one record's page (`templates/_activity.html`): its latest changes
+/// (its comments are in the discussion just above).
 #[derive(Clone)]
 pub struct ActivityCard {
     pub feed: ActivityPage,
-    /// The page with the older lines, when there are more.
-    pub more: Option<String>,
+    /// The record's whole feed, comments included.
+    pub all: String,
 }
 
 /// The card for a record the caller can see (whoever sees a record reads its feed).
@@ -41,13 +42,12 @@ pub async fn card(
 ) -> Result<ActivityCard, PageError> {
     let feed = state
         .services
-        .record_activity(&page.caller, kind, id, None, CARD_LINES)
+        .record_changes(&page.caller, kind, id, CARD_LINES)
         .await?;
-    let more = feed
-        .next_cursor
-        .as_ref()
-        .map(|c| record_page(kind, id, Some(c)));
-    Ok(ActivityCard { feed, more })
+    Ok(ActivityCard {
+        feed,
+        all: record_page(kind, id, None),
+    })
 }
 
 fn record_page(kind: RecordKind, id: Uuid, cursor: Option<&String>) -> String {
