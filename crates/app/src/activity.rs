@@ -7,6 +7,8 @@
 //! query itself (`Audience::Client`): the changes `activity::CLIENT_VISIBLE` lists and the
 //! comments visible to the client, on records shared with them; never an entry's details.
 
+use std::collections::HashSet;
+
 use formula_domain::activity::{self, Phrase, comment_phrase, same_minute};
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
 use formula_domain::comment::{RecordKind, Visibility};
@@ -23,8 +25,10 @@ use crate::services::{Services, ensure};
 pub const MAX_ACTIVITY_LIMIT: u32 = 100;
 /// Lines per page unless asked.
 pub const DEFAULT_ACTIVITY_LIMIT: u32 = 30;
-/// Rows read per query while lines are gathered.
-const CHUNK: u32 = 200;
+/// Rows read by the largest query while lines are gathered: the first reads twice the
+/// lines asked for, each next one twice as many as the last (a bulk change of hundreds of
+/// rows is read in a few queries, a page of single changes in one).
+const MAX_CHUNK: u32 = 1_000;
 /// Rows read at most for one page: a bulk change larger than this is told in several lines.
 const MAX_SCAN: usize = 5_000;
 /// Longest comment excerpt, in characters.
@@ -208,7 +212,8 @@ fn list_of(kind: &str, project_id: Uuid) -> Option<String> {
     Some(format!("/projects/{project_id}/{tab}"))
 }
 
-fn tell(line: Line, project_id: Uuid) -> Option<ActivityItem> {
+/// Tells one line; `live` holds the records (of those the lines name) that still exist.
+fn tell(line: Line, project_id: Uuid, live: &HashSet<Uuid>) -> Option<ActivityItem> {
     let count = u32::try_from(line.entities.len().max(1)).unwrap_or(u32::MAX);
     let Line { rows, phrase, .. } = line;
     let first = rows.into_iter().next()?;
@@ -240,7 +245,6 @@ fn tell(line: Line, project_id: Uuid) -> Option<ActivityItem> {
             entity_type,
             entity_id,
             label,
-            exists,
             ..
         } => {
             let phrase = phrase?;
@@ -268,7 +272,7 @@ fn tell(line: Line, project_id: Uuid) -> Option<ActivityItem> {
                 );
                 it.record_id = Some(*entity_id);
                 it.record_label = Some(label.clone());
-                if *exists && action != "delete" {
+                if live.contains(entity_id) && action != "delete" {
                     it.href = href_of(entity_type, *entity_id, project_id, None);
                 }
                 it
@@ -403,6 +407,9 @@ impl Services {
         let mut scanned = 0;
         // Whether rows may remain after the last line.
         let mut more = true;
+        let mut chunk = u32::try_from(limit * 2)
+            .unwrap_or(MAX_CHUNK)
+            .clamp(20, MAX_CHUNK);
         'pages: loop {
             let rows = self
                 .store
@@ -410,7 +417,7 @@ impl Services {
                     of,
                     audience,
                     before,
-                    limit: CHUNK,
+                    limit: chunk,
                     with_comments,
                 })
                 .await?;
@@ -426,23 +433,37 @@ impl Services {
                 }
             }
             scanned += n;
-            if n < CHUNK as usize {
+            if n < chunk as usize {
                 more = false;
                 break;
             }
             if scanned >= MAX_SCAN {
                 break;
             }
+            chunk = (chunk * 2).min(MAX_CHUNK);
         }
         let next_cursor = if more {
             lines.last().and_then(Line::last_cursor).map(cursor_token)
         } else {
             None
         };
+        // Which of the records told one by one still exist, to link them (one query).
+        let named: Vec<Uuid> = lines
+            .iter()
+            .filter(|l| l.entities.len() == 1)
+            .flat_map(|l| l.entities.iter().copied())
+            .collect();
+        let live: HashSet<Uuid> = self
+            .store
+            .names_of(&named)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         Ok(ActivityPage {
             items: lines
                 .into_iter()
-                .filter_map(|l| tell(l, project_id))
+                .filter_map(|l| tell(l, project_id, &live))
                 .collect(),
             next_cursor,
         })

@@ -47,6 +47,22 @@ pub const CLIENT_VISIBLE: &[(&str, &[&str])] = &[
 /// these entries are left out of every feed.
 pub const COMMENT_ACTIONS: &[&str] = &["comment", "edit comment", "delete comment"];
 
+/// The actions whose sentence does not depend on what the entry changed: feeds need not
+/// read those entries' changes (a creation's or an import's are the whole record, and
+/// imports come by the hundred). [`phrase`] must ignore the changes of each; a test checks.
+pub const TOLD_WITHOUT_CHANGES: &[&str] = &[
+    "create",
+    "import",
+    "delete",
+    "upload",
+    "submit",
+    "link",
+    "reopen",
+    "release",
+    "release_override",
+    "review_settings",
+];
+
 /// Whether a client user's feed may show an audit entry of `action` on `entity_type`.
 pub fn client_may_see(entity_type: &str, action: &str) -> bool {
     CLIENT_VISIBLE
@@ -556,6 +572,39 @@ mod tests {
             datetime!(2026-01-05 10:15:59 UTC),
             datetime!(2026-01-05 10:16:00 UTC)
         ));
+    }
+
+    #[test]
+    fn actions_told_without_changes_ignore_them() {
+        let changes = [
+            ch("status", json!("draft"), json!("approved")),
+            ch("assignee_name", json!(null), json!("Tom")),
+            ch("attachment", json!(null), json!("a.pdf")),
+            ch("procurement", json!(null), json!("ordered")),
+            ch("group", json!("A"), json!("B")),
+            ch(
+                "member",
+                json!(null),
+                json!({"user": "Tom", "role": "designer"}),
+            ),
+            ch("require_materials_ordered", json!(false), json!(true)),
+        ];
+        for action in TOLD_WITHOUT_CHANGES {
+            for t in [
+                "project",
+                "task",
+                "scope_group",
+                "scope_item",
+                "drawing",
+                "spec",
+            ] {
+                assert_eq!(
+                    phrase(action, t, &changes),
+                    phrase(action, t, &[]),
+                    "{t} {action}"
+                );
+            }
+        }
     }
 
     #[test]

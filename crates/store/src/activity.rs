@@ -7,7 +7,7 @@ use formula_app::repos::{
     ActivityRepo, Audience, FeedCursor, FeedEntry, FeedOf, FeedQuery, FeedRow, WaitingFor,
     WaitingRow,
 };
-use formula_domain::activity::{CLIENT_VISIBLE, COMMENT_ACTIONS};
+use formula_domain::activity::{CLIENT_VISIBLE, COMMENT_ACTIONS, TOLD_WITHOUT_CHANGES};
 use formula_domain::comment::RecordKind;
 use formula_domain::waiting::WaitingKind;
 use formula_store_macros::repo;
@@ -32,7 +32,6 @@ struct ChangeRow {
     entity_id: Uuid,
     entity_label: String,
     changes: String,
-    live: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -103,16 +102,6 @@ const CLIENT_SEES_THREAD: &str = "(t.kind IN ('project', 'task') \
      OR (t.kind = 'drawing_revision' AND dr.status <> 'draft') \
      OR (t.kind = 'spec' AND sp.status <> 'draft'))";
 
-/// Whether the audit entry `a` names a record that still exists, as 1 or 0.
-const EXISTS_NOW: &str = "CASE a.entity_type \
-     WHEN 'project' THEN (SELECT COUNT(*) FROM projects x WHERE x.id = a.entity_id) \
-     WHEN 'task' THEN (SELECT COUNT(*) FROM tasks x WHERE x.id = a.entity_id) \
-     WHEN 'scope_group' THEN (SELECT COUNT(*) FROM scope_groups x WHERE x.id = a.entity_id) \
-     WHEN 'scope_item' THEN (SELECT COUNT(*) FROM scope_items x WHERE x.id = a.entity_id) \
-     WHEN 'drawing' THEN (SELECT COUNT(*) FROM drawings x WHERE x.id = a.entity_id) \
-     WHEN 'spec' THEN (SELECT COUNT(*) FROM specs x WHERE x.id = a.entity_id) \
-     ELSE 0 END";
-
 /// `(at, id) < cursor` on `at_col`, `id_col`: a row value, so both backends seek the index.
 fn before(f: &mut Filter, at_col: &str, id_col: &str, cursor: Option<FeedCursor>) {
     if let Some(c) = cursor {
@@ -153,11 +142,18 @@ fn changes_stmt(q: &FeedQuery) -> Stmt {
         f.and(format!("({})", allowed.join(" OR ")));
     }
     before(&mut f, "a.at", "a.id", q.before);
+    // Changes are read only where the sentence needs them.
+    let untold = TOLD_WITHOUT_CHANGES
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let where_sql = f.where_sql();
     let mut stmt = f.stmt;
     stmt.sql = format!(
         "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, \
-         a.entity_label, a.changes, {EXISTS_NOW} AS live FROM audit_log a{where_sql} \
+         a.entity_label, CASE WHEN a.action IN ({untold}) THEN '[]' ELSE a.changes END AS changes \
+         FROM audit_log a{where_sql} \
          ORDER BY a.at DESC, a.id DESC LIMIT {}",
         q.limit.max(1)
     );
@@ -215,7 +211,6 @@ impl TryFrom<ChangeRow> for FeedRow {
                 entity_id: r.entity_id,
                 label: r.entity_label,
                 changes: changes_from_json(&r.changes)?,
-                exists: r.live > 0,
             },
         })
     }

@@ -60,8 +60,6 @@ pub enum FeedEntry {
         /// The record's label when it was written.
         label: String,
         changes: Vec<FieldChange>,
-        /// The record still exists (so it can be linked to).
-        exists: bool,
     },
     /// A comment (never a deleted one).
     Comment {

@@ -284,6 +284,25 @@ async fn a_project_feed_tells_what_happened_in_words() {
         );
     }
 
+    // A deleted record's lines stay, without a link.
+    let doomed = id_of(
+        &app.task(&w.pm.auth, &w.project, json!({"title": "Doomed"}))
+            .await,
+    );
+    app.delete(&format!("/api/v1/tasks/{doomed}?version=1"), &w.pm.auth)
+        .await
+        .expect(204);
+    let after = w.feed(&w.pm).await;
+    let doomed_lines: Vec<&Value> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["record_id"] == doomed.as_str())
+        .collect();
+    assert_eq!(doomed_lines.len(), 2, "{after}");
+    assert!(doomed_lines.iter().all(|i| i["href"].is_null()), "{after}");
+    assert_eq!(after["items"][2]["href"], team["items"][0]["href"]);
+
     // Nobody else's project, and nothing of it through a guessed id.
     w.app
         .get(
