@@ -160,7 +160,9 @@ fn changes_stmt(q: &FeedQuery) -> Stmt {
     stmt
 }
 
-fn comments_stmt(q: &FeedQuery) -> Stmt {
+/// The comments of a page; `after`: only those newer than this row (when a full page of
+/// changes already ends there, older comments cannot make the page).
+fn comments_stmt(q: &FeedQuery, after: Option<FeedCursor>) -> Stmt {
     let mut f = Filter::new();
     f.and("c.deleted_at IS NULL");
     match q.of {
@@ -184,6 +186,11 @@ fn comments_stmt(q: &FeedQuery) -> Stmt {
         f.and(format!("c.visibility = 'client' AND {CLIENT_SEES_THREAD}"));
     }
     before(&mut f, "c.created_at", "c.id", q.before);
+    if let Some(c) = after {
+        let at = f.arg(c.at);
+        let id = f.arg(c.id);
+        f.and(format!("(c.created_at, c.id) > ({at}, {id})"));
+    }
     let where_sql = f.where_sql();
     let mut stmt = f.stmt;
     stmt.sql = format!(
@@ -337,11 +344,17 @@ fn mentions_stmt(who: &WaitingFor) -> Stmt {
 #[repo]
 impl ActivityRepo for Db {
     async fn activity(&self, query: &FeedQuery) -> DbResult<Vec<FeedRow>> {
-        let (changes, comments) = (changes_stmt(query), comments_stmt(query));
+        let changes_query = changes_stmt(query);
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
         let with_comments = query.with_comments;
         let (changes, comments) = on_reader!(self, |pool| {
-            let changes = fetch_all!(pool, ChangeRow, changes)?;
+            let changes = fetch_all!(pool, ChangeRow, changes_query)?;
             if with_comments {
+                let after = (changes.len() >= limit)
+                    .then(|| changes.last())
+                    .flatten()
+                    .map(|r| FeedCursor { at: r.at, id: r.id });
+                let comments = comments_stmt(query, after);
                 (changes, fetch_all!(pool, CommentRow, comments)?)
             } else {
                 (changes, Vec::new())
