@@ -433,8 +433,8 @@ pub fn excerpt(body: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// How long something has waited, in words: "just now", "3 hours", "1 day", "5 days",
-/// "3 weeks".
+/// How long something has waited, in words: "just now", "12 minutes", "3 hours", "1 day",
+/// "5 days", "5 weeks".
 pub fn age(since: OffsetDateTime, now: OffsetDateTime) -> String {
     let secs = (now - since).whole_seconds().max(0);
     let plural = |n: i64, unit: &str| {
@@ -445,7 +445,8 @@ pub fn age(since: OffsetDateTime, now: OffsetDateTime) -> String {
         }
     };
     match secs {
-        s if s < 3_600 => "just now".into(),
+        s if s < 60 => "just now".into(),
+        s if s < 3_600 => plural(s / 60, "minute"),
         s if s < 86_400 => plural(s / 3_600, "hour"),
         s if s < 86_400 * 28 => plural(s / 86_400, "day"),
         s => plural(s / (86_400 * 7), "week"),
@@ -651,6 +652,7 @@ mod tests {
         assert_eq!(excerpt("@dana_d see V-01_A", 200), "@dana_d see V-01_A");
         let now = datetime!(2026-01-10 12:00 UTC);
         assert_eq!(age(now, now), "just now");
+        assert_eq!(age(datetime!(2026-01-10 11:48 UTC), now), "12 minutes");
         assert_eq!(age(datetime!(2026-01-10 09:00 UTC), now), "3 hours");
         assert_eq!(age(datetime!(2026-01-09 12:00 UTC), now), "1 day");
         assert_eq!(age(datetime!(2026-01-05 11:00 UTC), now), "5 days");

@@ -52,8 +52,8 @@ const LIMIT_EXPECTED: &str = "must be a whole number between 1 and 100";
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
-    /// Where to go on from: the `next_cursor` of the previous page (none: the newest).
-    #[param(pattern = "^[0-9]{1,17}-[0-9a-fA-F]{32}$")]
+    /// Where to go on from: the `next_cursor` of the previous page (none or empty: the newest).
+    #[param(pattern = "^([0-9]{1,17}-[0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
     /// Lines per page, 1–100 (default 30). Alike changes by one person in one minute are
     /// one line.
@@ -91,8 +91,8 @@ pub struct RecordFeedParams {
     pub record_type: String,
     /// The id of that record.
     pub record_id: Uuid,
-    /// Where to go on from: the `next_cursor` of the previous page (none: the newest).
-    #[param(pattern = "^[0-9]{1,17}-[0-9a-fA-F]{32}$")]
+    /// Where to go on from: the `next_cursor` of the previous page (none or empty: the newest).
+    #[param(pattern = "^([0-9]{1,17}-[0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
     /// Lines per page, 1–100 (default 30).
     #[param(minimum = 1, maximum = 100)]
