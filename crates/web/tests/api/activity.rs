@@ -666,6 +666,32 @@ async fn the_pages_show_activity_and_what_waits() {
     .await
     .expect(400);
 
+    // What people typed is shown as text: a title, a comment.
+    let xss = "<img src=x onerror=alert(1)>";
+    app.task(
+        &w.pm.auth,
+        &w.project,
+        json!({"title": format!("Task {xss}")}),
+    )
+    .await;
+    w.comment(
+        &w.pm,
+        "task",
+        &w.task,
+        &format!("Look {xss} <script>alert(2)</script>"),
+        "internal",
+    )
+    .await;
+    let tab = app
+        .get(&format!("/projects/{}/activity", w.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(!tab.contains("<img src=x"), "{tab}");
+    assert!(!tab.contains("<script>alert"), "{tab}");
+    assert!(tab.contains("“Task &#60;img src=x onerror=alert(1)&#62;”"), "{tab}");
+    assert!(tab.contains("Look &#60;img src=x"), "{tab}");
+
     // The record pages carry the card.
     let task = app
         .get(&format!("/tasks/{}", w.task), &pm)
