@@ -689,7 +689,10 @@ async fn the_pages_show_activity_and_what_waits() {
         .text();
     assert!(!tab.contains("<img src=x"), "{tab}");
     assert!(!tab.contains("<script>alert"), "{tab}");
-    assert!(tab.contains("“Task &#60;img src=x onerror=alert(1)&#62;”"), "{tab}");
+    assert!(
+        tab.contains("“Task &#60;img src=x onerror=alert(1)&#62;”"),
+        "{tab}"
+    );
     assert!(tab.contains("Look &#60;img src=x"), "{tab}");
 
     // The record pages carry the card.
