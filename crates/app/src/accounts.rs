@@ -416,6 +416,7 @@ impl Services {
             request_id: ctx.request_id.clone(),
             ip: ctx.ip.clone(),
             user_agent: ctx.user_agent.clone(),
+            project_id: None,
         };
         match self
             .store

@@ -228,7 +228,8 @@ impl Services {
                 old: serde_json::Value::Null,
                 new: serde_json::Value::String(attachment.file.name.clone()),
             }],
-        );
+        )
+        .in_project(project_id);
         if let Err(e) = self.store.insert_attachment(&attachment, &a).await {
             // Nothing half-written: the file goes with the row that failed.
             if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
@@ -317,7 +318,8 @@ impl Services {
                 old: serde_json::Value::String(attachment.file.name.clone()),
                 new: serde_json::Value::Null,
             }],
-        );
+        )
+        .in_project(owner.project_id);
         if !self.store.delete_attachment(id, &a).await? {
             return Err(AppError::NotFound("attachment"));
         }

@@ -287,7 +287,8 @@ impl Services {
             updated_at: now,
             version: 1,
         };
-        let a = audit(caller, "create", "drawing", d.id, &d.number, created(&d));
+        let a = audit(caller, "create", "drawing", d.id, &d.number, created(&d))
+            .in_project(d.project_id);
         self.store.insert_drawing(&d, &a).await?;
         self.changed(caller, "drawing.created", project_id, d.id, Some(1))
             .await;
@@ -397,7 +398,8 @@ impl Services {
             id,
             &current.number,
             changes(&current, &next),
-        );
+        )
+        .in_project(current.project_id);
         let saved = self
             .store
             .update_drawing(&next, expected_version, &a)
@@ -438,7 +440,8 @@ impl Services {
             id,
             &current.number,
             changes(&current, &next),
-        );
+        )
+        .in_project(current.project_id);
         let saved = self
             .store
             .update_drawing(&next, expected_version, &a)
@@ -515,7 +518,8 @@ impl Services {
             drawing_id,
             &format!("{} rev {}", drawing.number, rev.label),
             created(&rev),
-        );
+        )
+        .in_project(drawing.project_id);
         if let Err(e) = self.store.insert_revision(&rev, &a).await {
             // Nothing half-written: the file goes with the row that failed.
             if let Err(cleanup) = self.blobs.delete(&rev.blob_key).await {

@@ -3,6 +3,7 @@
 //! The ports this layer needs (`Store`, `Mailer`) are traits implemented elsewhere.
 
 pub mod accounts;
+pub mod activity;
 pub mod attachments;
 pub mod blobs;
 pub mod cache;
@@ -34,6 +35,7 @@ pub mod streams;
 pub mod tasks;
 pub mod throttle;
 pub mod users;
+pub mod waiting;
 
 mod services;
 

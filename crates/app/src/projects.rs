@@ -287,23 +287,22 @@ impl Services {
         };
         // Every project starts with the default scope groups, created (and audited) with it.
         let groups = default_groups(project.id, 0, now);
-        let mut entries = vec![audit(
-            caller,
-            "create",
-            "project",
-            project.id,
-            &project.code,
-            created(&project),
-        )];
-        for g in &groups {
-            entries.push(audit(
+        let mut entries = vec![
+            audit(
                 caller,
                 "create",
-                "scope_group",
-                g.id,
-                &g.name,
-                created(g),
-            ));
+                "project",
+                project.id,
+                &project.code,
+                created(&project),
+            )
+            .in_project(project.id),
+        ];
+        for g in &groups {
+            entries.push(
+                audit(caller, "create", "scope_group", g.id, &g.name, created(g))
+                    .in_project(g.project_id),
+            );
         }
         self.store
             .insert_project(&project, &groups, &entries)
@@ -437,7 +436,8 @@ impl Services {
             id,
             &next.code,
             changes(&current, &next),
-        );
+        )
+        .in_project(id);
         let saved = self
             .store
             .update_project(&next, expected_version, &a)
@@ -540,7 +540,8 @@ impl Services {
         next.updated_by_name = Some(caller.actor.name.clone());
         let mut diff = changes(current, &next);
         diff.extend(extra);
-        let a = audit(caller, action, "project", current.id, &next.code, diff);
+        let a =
+            audit(caller, action, "project", current.id, &next.code, diff).in_project(current.id);
         let saved = self
             .store
             .update_project(&next, current.version, &a)
@@ -592,7 +593,7 @@ impl Services {
             current.updated_by_name.clone(),
             current.updated_at,
         )?;
-        let a = audit(caller, "delete", "project", id, &current.code, Vec::new());
+        let a = audit(caller, "delete", "project", id, &current.code, Vec::new()).in_project(id);
         self.store.delete_project(id, expected_version, &a).await?;
         // Its drawing revisions and attachments went with it; their files go now.
         self.remove_deleted_files().await;
@@ -641,7 +642,8 @@ impl Services {
             project_id,
             &project.code,
             vec![change],
-        );
+        )
+        .in_project(project_id);
         let already = self
             .store
             .list_members(project_id)
@@ -723,7 +725,8 @@ impl Services {
             project_id,
             &project.code,
             vec![change],
-        );
+        )
+        .in_project(project_id);
         self.store.remove_member(project_id, user_id, &a).await?;
         self.changed(caller, "project.members", project_id, project_id, None)
             .await;

@@ -93,7 +93,8 @@ impl Services {
                 old: serde_json::json!(old),
                 new: serde_json::json!(require_materials_ordered),
             }],
-        );
+        )
+        .in_project(project_id);
         self.store
             .set_require_materials_ordered(project_id, require_materials_ordered, &a)
             .await?;
@@ -184,7 +185,8 @@ impl Services {
                 old: serde_json::json!(false),
                 new: serde_json::json!(note.clone().unwrap_or_else(|| "ready".into())),
             }],
-        );
+        )
+        .in_project(item.project_id);
         let saved = self
             .store
             .release_scope_item(id, expected_version, note.as_deref(), &a)

@@ -169,7 +169,8 @@ impl Services {
             it.subject_id,
             &it.label,
             changes(&it.item, &next),
-        );
+        )
+        .in_project(it.project_id);
         // Items a decision makes ready for production are told of once it is saved.
         let ready_before = match step {
             Step::Decide => self.ready_items(it.project_id).await,
@@ -389,7 +390,8 @@ impl Services {
             project_id,
             &project.code,
             changes(&old, &next),
-        );
+        )
+        .in_project(project_id);
         self.store
             .save_review_settings(project_id, &next, &a)
             .await?;

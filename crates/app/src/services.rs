@@ -218,6 +218,7 @@ pub(crate) fn audit(
         request_id: caller.ctx.request_id.clone(),
         ip: caller.ctx.ip.clone(),
         user_agent: caller.ctx.user_agent.clone(),
+        project_id: None,
     }
 }
 

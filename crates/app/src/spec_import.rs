@@ -251,17 +251,22 @@ impl Services {
         }
         let mut entries = Vec::new();
         for s in &plan.new {
-            entries.push(audit(caller, "import", "spec", s.id, &s.code, created(s)));
+            entries.push(
+                audit(caller, "import", "spec", s.id, &s.code, created(s)).in_project(s.project_id),
+            );
         }
         for (old, next) in &plan.changed {
-            entries.push(audit(
-                caller,
-                "import",
-                "spec",
-                next.id,
-                &next.code,
-                changes(old, next),
-            ));
+            entries.push(
+                audit(
+                    caller,
+                    "import",
+                    "spec",
+                    next.id,
+                    &next.code,
+                    changes(old, next),
+                )
+                .in_project(next.project_id),
+            );
         }
         let changed: Vec<(Spec, i64)> = plan
             .changed

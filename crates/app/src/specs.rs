@@ -408,7 +408,8 @@ impl Services {
         let mut s = self.blank_spec(caller, project_id, &project.currency);
         self.apply_spec(&mut errors, &mut s, input).await?;
         errors.into_result()?;
-        let a = audit(caller, "create", "spec", s.id, &s.code, created(&s));
+        let a =
+            audit(caller, "create", "spec", s.id, &s.code, created(&s)).in_project(s.project_id);
         self.store.insert_spec(&s, &a).await?;
         self.changed(caller, "spec.created", project_id, s.id, Some(1))
             .await;
@@ -434,7 +435,8 @@ impl Services {
             current.id,
             &next.code,
             changes(current, &next),
-        );
+        )
+        .in_project(current.project_id);
         let saved = self
             .store
             .update_spec(&next, expected_version, None, &a)

@@ -221,7 +221,8 @@ impl Services {
             task.id,
             &task.title,
             created(&task),
-        );
+        )
+        .in_project(task.project_id);
         self.store.insert_task(&task, &a).await?;
         self.changed(
             caller,
@@ -407,7 +408,8 @@ impl Services {
             id,
             &next.title,
             changes(&current, &next),
-        );
+        )
+        .in_project(current.project_id);
         let saved = self.store.update_task(&next, expected_version, &a).await?;
         self.changed(
             caller,
@@ -452,7 +454,8 @@ impl Services {
             current.updated_by_name.clone(),
             current.updated_at,
         )?;
-        let a = audit(caller, "delete", "task", id, &current.title, Vec::new());
+        let a = audit(caller, "delete", "task", id, &current.title, Vec::new())
+            .in_project(current.project_id);
         self.store.delete_task(id, expected_version, &a).await?;
         // Its attachments went with it; their files go now.
         self.remove_deleted_files().await;

@@ -34,6 +34,18 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The project the change belongs to, for its activity feed (absent for users, clients
+    /// and the system, and on entries written before migration 0019 about records since
+    /// deleted).
+    pub project_id: Option<Uuid>,
+}
+
+impl AuditEntry {
+    /// The same entry, filed under `project_id`'s activity feed.
+    pub fn in_project(mut self, project_id: Uuid) -> Self {
+        self.project_id = Some(project_id);
+        self
+    }
 }
 
 /// Lists the top-level fields that differ between two JSON objects.

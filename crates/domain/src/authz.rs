@@ -77,6 +77,13 @@ pub enum Action {
     FollowRecords,
     /// Read one's own notifications, mark them read, and choose how they are mailed.
     ReadNotifications,
+    /// Read the activity feed of a project (or of a record) the caller can see; client users
+    /// get only what is shared with them (see `activity::CLIENT_VISIBLE`).
+    ViewActivity,
+    /// Read the whole feed: every change and internal comment, not only the client's part.
+    ViewInternalActivity,
+    /// See one's own "waiting for me" list (reviews to decide, unanswered mentions).
+    ViewWaiting,
     ViewAudit,
     ViewOutbox,
     /// See the installation's health, pools, connections and memory (the status page).
@@ -123,6 +130,9 @@ impl Action {
         Action::DeleteComment,
         Action::FollowRecords,
         Action::ReadNotifications,
+        Action::ViewActivity,
+        Action::ViewInternalActivity,
+        Action::ViewWaiting,
         Action::ViewAudit,
         Action::ViewOutbox,
         Action::ViewSystemStatus,
@@ -247,6 +257,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (FollowRecords, Resource::Project(p)) => can_see_project(actor, p),
         // Everyone reads their own inbox, and only their own.
         (ReadNotifications, Resource::User { id }) => *id == actor.user_id,
+
+        // Activity: whoever sees a project reads its feed; client users only their part.
+        (ViewActivity, Resource::Project(p)) => can_see_project(actor, p),
+        (ViewInternalActivity, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (ViewWaiting, _) => true,
 
         (ViewAudit, _) => role == Executive,
         (ViewOutbox, _) => false,
@@ -442,6 +457,20 @@ mod tests {
             (FollowRecords, "other project", [T, T, F, F, F, F, F]),
             (ReadNotifications, "self", [T, T, T, T, T, T, T]),
             (ReadNotifications, "other user", [T, F, F, F, F, F, F]),
+            (ViewActivity, "member project", [T, T, T, T, T, T, F]),
+            (ViewActivity, "own client project", [T, T, F, F, F, F, T]),
+            (ViewActivity, "other project", [T, T, F, F, F, F, F]),
+            (
+                ViewInternalActivity,
+                "member project",
+                [T, T, T, T, T, T, F],
+            ),
+            (
+                ViewInternalActivity,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (ViewWaiting, "global", [T, T, T, T, T, T, T]),
             (ViewAudit, "global", [T, T, F, F, F, F, F]),
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),

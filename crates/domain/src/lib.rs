@@ -1,6 +1,7 @@
 //! The Formula PM domain: entities, value types, state machines and the one
 //! `authorize()` every use case asks. Pure: no I/O, no async, no clock.
 
+pub mod activity;
 pub mod attachment;
 pub mod audit;
 pub mod authz;
@@ -20,6 +21,7 @@ pub mod scope;
 pub mod spec;
 pub mod task;
 pub mod user;
+pub mod waiting;
 
 pub use uuid::Uuid;
 

@@ -16,7 +16,8 @@ use crate::sql::{Filter, Stmt, limit_offset};
 pub(crate) fn insert(entry: &AuditEntry) -> Stmt {
     Stmt::new(
         "INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, entity_label, \
-         changes, request_id, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         changes, request_id, ip, user_agent, project_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(entry.id)
     .bind(entry.at)
@@ -30,6 +31,7 @@ pub(crate) fn insert(entry: &AuditEntry) -> Stmt {
     .bind(&entry.request_id)
     .bind(&entry.ip)
     .bind(&entry.user_agent)
+    .bind(entry.project_id)
 }
 
 fn changes_to_json(changes: &[FieldChange]) -> String {
@@ -40,7 +42,7 @@ fn changes_to_json(changes: &[FieldChange]) -> String {
     serde_json::Value::Array(items).to_string()
 }
 
-fn changes_from_json(text: &str) -> DbResult<Vec<FieldChange>> {
+pub(crate) fn changes_from_json(text: &str) -> DbResult<Vec<FieldChange>> {
     let serde_json::Value::Array(items) = parse_json(text, "audit_log.changes")? else {
         return Err(DbError::Corrupt("audit_log.changes is not an array".into()));
     };
@@ -80,6 +82,7 @@ struct AuditRow {
     request_id: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    project_id: Option<Uuid>,
 }
 
 impl TryFrom<AuditRow> for AuditEntry {
@@ -98,6 +101,7 @@ impl TryFrom<AuditRow> for AuditEntry {
             request_id: r.request_id,
             ip: r.ip,
             user_agent: r.user_agent,
+            project_id: r.project_id,
         })
     }
 }
@@ -136,7 +140,7 @@ impl AuditRepo for Db {
         let limit = limit_offset(&query.paging);
         page.sql = format!(
             "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, a.entity_label, \
-             a.changes, a.request_id, a.ip, a.user_agent FROM audit_log a{where_sql} \
+             a.changes, a.request_id, a.ip, a.user_agent, a.project_id FROM audit_log a{where_sql} \
              ORDER BY a.at DESC, a.id DESC{limit}"
         );
         let (total, rows) = on_reader!(self, |pool| {

@@ -20,6 +20,7 @@
 #[macro_use]
 mod sql;
 
+mod activity;
 mod attachments;
 mod audit;
 mod auth;

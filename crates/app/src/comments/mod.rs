@@ -108,16 +108,16 @@ pub struct Mentionable {
 }
 
 /// A record being discussed, as the caller may see it.
-struct Subject {
-    key: RecordKey,
-    access: ProjectAccess,
-    label: String,
+pub(crate) struct Subject {
+    pub(crate) key: RecordKey,
+    pub(crate) access: ProjectAccess,
+    pub(crate) label: String,
     /// The client's users can see this record (so comments on it may be shown to them).
-    client_sees: bool,
+    pub(crate) client_sees: bool,
 }
 
 impl Subject {
-    fn project(&self) -> Resource {
+    pub(crate) fn project(&self) -> Resource {
         Resource::Project(self.access)
     }
 
@@ -159,7 +159,12 @@ pub(crate) fn person_sees(
 
 impl Services {
     /// The record `kind`/`id`, if the caller may see it ("not found" otherwise).
-    async fn subject(&self, caller: &Caller, kind: RecordKind, id: Uuid) -> AppResult<Subject> {
+    pub(crate) async fn subject(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        id: Uuid,
+    ) -> AppResult<Subject> {
         let key = |project_id| RecordKey {
             kind,
             id,
@@ -523,7 +528,8 @@ impl Services {
                 old: serde_json::Value::Null,
                 new: serde_json::Value::String(c.id.to_string()),
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         self.store
             .insert_comment(subject.key, &c, &mentioned, &followers, &entry)
             .await?;
@@ -673,7 +679,8 @@ impl Services {
                 old: serde_json::Value::String(old),
                 new: serde_json::Value::String(c.body.clone()),
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         let saved = self
             .store
             .edit_comment(&c, expected_version, &mentioned, &mentioned, &entry)
@@ -717,7 +724,8 @@ impl Services {
                 old: serde_json::Value::String(c.id.to_string()),
                 new: serde_json::Value::Null,
             }],
-        );
+        )
+        .in_project(subject.key.project_id);
         let saved = self
             .store
             .delete_comment(

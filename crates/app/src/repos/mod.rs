@@ -8,6 +8,7 @@
 //! written (with its SQL) in the store module of the same name; nothing else lists it.
 
 mod accounts;
+mod activity;
 mod collaboration;
 mod millwork;
 mod notifications;
@@ -19,6 +20,10 @@ use async_trait::async_trait;
 pub use accounts::{
     ApiToken, CredentialRepo, CredentialState, Invitation, InvitationView, OutboxMail,
     SessionRecord, UserRepo,
+};
+pub use activity::{
+    ActivityRepo, Audience, FeedCursor, FeedEntry, FeedOf, FeedQuery, FeedRow, WaitingFor,
+    WaitingRow,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use millwork::{
@@ -75,6 +80,7 @@ pub trait Store:
     + AttachmentRepo
     + CommentRepo
     + NotificationRepo
+    + ActivityRepo
     + DashboardRepo
     + AuditRepo
     + JobQueue
@@ -97,6 +103,7 @@ impl<T> Store for T where
         + AttachmentRepo
         + CommentRepo
         + NotificationRepo
+        + ActivityRepo
         + DashboardRepo
         + AuditRepo
         + JobQueue
@@ -109,7 +116,7 @@ impl<T> Store for T where
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
     pub use super::{
-        AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
+        ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,
         Housekeeping as _, JobQueue as _, NotificationRepo as _, ProjectRepo as _,
         ReadinessRepo as _, ScopeRepo as _, SpecRepo as _, TaskRepo as _, UserRepo as _,

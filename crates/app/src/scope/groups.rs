@@ -62,7 +62,10 @@ impl Services {
             .collect();
         let entries: Vec<_> = missing
             .iter()
-            .map(|g| audit(caller, "create", "scope_group", g.id, &g.name, created(g)))
+            .map(|g| {
+                audit(caller, "create", "scope_group", g.id, &g.name, created(g))
+                    .in_project(g.project_id)
+            })
             .collect();
         // Two presses at once both try; the unique names and letters keep one set, and only
         // the groups inserted get their audit entries.
@@ -150,7 +153,8 @@ impl Services {
             group.id,
             &group.name,
             created(&group),
-        );
+        )
+        .in_project(group.project_id);
         if self
             .store
             .insert_scope_groups(std::slice::from_ref(&group), &[a])
@@ -195,7 +199,8 @@ impl Services {
             id,
             &next.name,
             changes(&current, &next),
-        );
+        )
+        .in_project(current.project_id);
         let saved = self
             .store
             .update_scope_group(&next, expected_version, &a)
@@ -228,7 +233,8 @@ impl Services {
             id,
             &current.name,
             Vec::new(),
-        );
+        )
+        .in_project(current.project_id);
         self.store
             .delete_scope_group(id, expected_version, &a)
             .await?;
@@ -264,7 +270,8 @@ impl Services {
                 old: serde_json::json!(group.position),
                 new: serde_json::json!(at),
             }],
-        );
+        )
+        .in_project(group.project_id);
         self.store
             .reorder_scope_groups(group.project_id, &order, &a)
             .await?;

@@ -184,7 +184,8 @@ impl Services {
                 item.id,
                 &item.code,
                 created(&item),
-            );
+            )
+            .in_project(item.project_id);
             match self
                 .store
                 .save_scope(&[], std::slice::from_ref(&item), &[], &[a])
@@ -289,7 +290,8 @@ impl Services {
             id,
             &next.code,
             changes(&current, &next),
-        );
+        )
+        .in_project(current.project_id);
         self.store
             .save_scope(&[], &[], &[(next, expected_version)], &[a])
             .await?;
@@ -329,7 +331,8 @@ impl Services {
             id,
             &current.code,
             Vec::new(),
-        );
+        )
+        .in_project(current.project_id);
         self.store
             .delete_scope_item(id, expected_version, &a)
             .await?;
@@ -369,7 +372,8 @@ impl Services {
                 new: serde_json::json!(group.name),
             });
         }
-        let a = audit(caller, "move", "scope_item", id, &current.code, changes);
+        let a = audit(caller, "move", "scope_item", id, &current.code, changes)
+            .in_project(current.project_id);
         let saved = self
             .store
             .move_scope_item(id, expected_version, group_id, to.index, &a)

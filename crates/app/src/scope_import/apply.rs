@@ -41,34 +41,29 @@ impl Services {
         } = plan;
         let mut entries = Vec::new();
         for g in &groups {
-            entries.push(audit(
-                caller,
-                "import",
-                "scope_group",
-                g.id,
-                &g.name,
-                created(g),
-            ));
+            entries.push(
+                audit(caller, "import", "scope_group", g.id, &g.name, created(g))
+                    .in_project(project_id),
+            );
         }
         for i in &new {
-            entries.push(audit(
-                caller,
-                "import",
-                "scope_item",
-                i.id,
-                &i.code,
-                created(i),
-            ));
+            entries.push(
+                audit(caller, "import", "scope_item", i.id, &i.code, created(i))
+                    .in_project(project_id),
+            );
         }
         for (old, next) in &changed {
-            entries.push(audit(
-                caller,
-                "import",
-                "scope_item",
-                next.id,
-                &next.code,
-                changes(old, next),
-            ));
+            entries.push(
+                audit(
+                    caller,
+                    "import",
+                    "scope_item",
+                    next.id,
+                    &next.code,
+                    changes(old, next),
+                )
+                .in_project(project_id),
+            );
         }
         let changed: Vec<(ScopeItem, i64)> = changed
             .into_iter()

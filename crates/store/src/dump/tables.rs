@@ -356,6 +356,8 @@ pub(super) const TABLES: &[Table] = &[
             ("request_id", T),
             ("ip", T),
             ("user_agent", T),
+            // Migration 0019.
+            ("project_id", U),
         ],
         key: &["id"],
     },

@@ -160,6 +160,7 @@ pub fn audit(
         request_id: Some("req-1".into()),
         ip: Some("127.0.0.1".into()),
         user_agent: Some("tests".into()),
+        project_id: None,
     }
 }
 

@@ -37,6 +37,7 @@ mod world;
 
 use formula_testkit::pg;
 
+mod activity;
 mod attachments;
 mod audit;
 mod auth;

@@ -10,6 +10,7 @@
 //! - `#[utoipa::path]`s list only their own responses: the shared problem
 //!   responses are named from `problems` or derived there from the operation.
 
+pub mod activity;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -220,6 +221,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             notifications::get_settings,
             notifications::put_settings
         ))
+        // Activity.
+        .routes(routes!(activity::project_activity))
+        .routes(routes!(activity::record_activity))
+        .routes(routes!(activity::waiting))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))

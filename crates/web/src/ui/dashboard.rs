@@ -13,6 +13,7 @@ use time::Date;
 
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::activity::WaitingCard;
 use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::projects::ProjectRow;
 use crate::ui::render;
@@ -40,6 +41,8 @@ struct DashboardPage {
     open_total: i64,
     can_create_project: bool,
     can_create_client: bool,
+    /// Reviews to decide and mentions to answer, the oldest first.
+    waiting: WaitingCard,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
@@ -93,6 +96,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
         })
         .collect();
 
+    let waiting = WaitingCard::load(&state, &page, false).await?;
     let view = DashboardPage {
         layout: page.layout(Section::Dashboard, "Dashboard"),
         today,
@@ -105,6 +109,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
         open_total: counts.open_tasks,
         can_create_project: page.can(Action::CreateProject),
         can_create_client: page.can(Action::CreateClient),
+        waiting,
     };
     render(StatusCode::OK, &view)
 }

@@ -243,6 +243,7 @@ struct DrawingPage {
     items: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
+    activity: crate::ui::activity::ActivityCard,
 }
 
 async fn drawing_page(
@@ -299,6 +300,7 @@ async fn drawing_page(
         format!("/drawings/{id}"),
     )
     .await?;
+    let activity = crate::ui::activity::card(state, page, RecordKind::Drawing, id).await?;
     let step = x.revisions.first().and_then(|r| {
         let kind = match review::ready(r, rights.manage, rights.review)? {
             Ready::Submit => StepKind::Submit {
@@ -345,6 +347,7 @@ async fn drawing_page(
     let view = DrawingPage {
         attachments,
         comments,
+        activity,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.drawing.number, x.drawing.title),

@@ -5,6 +5,7 @@
 //! filters swap the results in place, task rows save on change, the new-task form
 //! posts inline. For htmx requests handlers answer with the fragment that changed.
 
+mod activity;
 mod admin;
 mod attachments;
 mod auth;
@@ -189,6 +190,8 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/readiness/rule", post(readiness::rule))
         .route("/scope-items/{id}/release", post(readiness::release))
         .route("/projects/{id}/team", get(team::show).post(team::add))
+        .route("/projects/{id}/activity", get(activity::project))
+        .route("/activity", get(activity::record))
         .route("/projects/{id}/team/{user_id}/delete", post(team::remove))
         .route("/tasks/{id}", get(tasks::edit_page))
         .route(

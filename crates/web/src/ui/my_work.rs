@@ -11,6 +11,7 @@ use time::Date;
 
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::activity::WaitingCard;
 use crate::ui::forms::FormData;
 use crate::ui::layout::{Layout, Page, Section};
 use crate::ui::render;
@@ -33,6 +34,8 @@ struct MyWorkPage {
     total: i64,
     /// Listing the most per group (`?all=1`), not the first few.
     all: bool,
+    /// Reviews to decide and mentions to answer, all of them.
+    waiting: WaitingCard,
 }
 
 /// `?all=1` lists up to [`MY_WORK_GROUP_MAX`] tasks per group instead of the first few.
@@ -79,12 +82,14 @@ pub async fn show(
         },
     ];
     let total = groups.iter().map(|g| g.total).sum();
+    let waiting = WaitingCard::load(&state, &page, true).await?;
     let view = MyWorkPage {
         layout: page.layout(Section::MyWork, "My work"),
         groups,
         today: state.services.today(),
         total,
         all,
+        waiting,
     };
     render(StatusCode::OK, &view)
 }

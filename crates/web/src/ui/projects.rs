@@ -76,7 +76,7 @@ impl ProjectRow {
 pub struct ProjectHeader {
     pub p: Project,
     pub health: Health,
-    /// `overview`, `scope`, `tasks` or `team`.
+    /// `overview`, `scope`, `tasks`, `team` or `activity`.
     pub tab: &'static str,
     pub can_edit: bool,
     /// Whether the Scope tab is shown (client users do not see prices and costs).

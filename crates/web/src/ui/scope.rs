@@ -581,6 +581,7 @@ struct EditPage {
     statuses: Vec<Opt>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
+    activity: crate::ui::activity::ActivityCard,
 }
 
 fn item_form(i: &ScopeItem) -> FormState {
@@ -659,9 +660,11 @@ async fn edit_page(
         format!("/scope-items/{}/edit", item.id),
     )
     .await?;
+    let activity = crate::ui::activity::card(state, page, RecordKind::ScopeItem, item.id).await?;
     let view = EditPage {
         attachments,
         comments,
+        activity,
         layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
         drawings,
         specs,

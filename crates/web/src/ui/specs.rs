@@ -178,6 +178,7 @@ struct SpecPage {
     drawings: Vec<(Opt, bool)>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
+    activity: crate::ui::activity::ActivityCard,
 }
 
 async fn spec_page(
@@ -246,6 +247,7 @@ async fn spec_page(
     let comments =
         crate::ui::comments::card(state, page, RecordKind::Spec, id, format!("/specs/{id}"))
             .await?;
+    let activity = crate::ui::activity::card(state, page, RecordKind::Spec, id).await?;
     let step = review::ready(&x.spec, rights.manage, rights.approve).map(|ready| Step {
         base: format!("/specs/{id}"),
         version: x.spec.version,
@@ -282,6 +284,7 @@ async fn spec_page(
     let view = SpecPage {
         attachments,
         comments,
+        activity,
         layout: page.layout_with(
             Section::Projects,
             format!("{} · {}", x.spec.code, x.spec.description),

@@ -464,6 +464,7 @@ struct EditPage {
     today: Date,
     attachments: AttachmentsCard,
     comments: CommentsCard,
+    activity: crate::ui::activity::ActivityCard,
 }
 
 /// The edit form filled from a stored task.
@@ -519,9 +520,11 @@ async fn edit_view(
         format!("/tasks/{}", t.id),
     )
     .await?;
+    let activity = crate::ui::activity::card(state, page, RecordKind::Task, t.id).await?;
     let view = EditPage {
         attachments,
         comments,
+        activity,
         layout: page.layout(Section::Projects, t.title.clone()),
         can_edit: can_edit(page, &t, access),
         can_delete: authorize(

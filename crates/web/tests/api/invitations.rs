@@ -260,6 +260,7 @@ async fn inviting_again_replaces_the_link_and_expired_links_say_so() {
                 request_id: None,
                 ip: None,
                 user_agent: None,
+                project_id: None,
             },
         )
         .await

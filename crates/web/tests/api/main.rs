@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod activity;
 mod attachments;
 mod audit_page;
 mod comment_files;

@@ -538,6 +538,46 @@ async fn each_role_gets_the_right_answer() {
         )
         .await;
     }
+    // Activity: whoever sees a project reads its feed (client users their part of it), and
+    // a record's where they see the record; everyone has their own waiting list.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/activity"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/activity"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!(
+            "/api/v1/activity?record_type=task&record_id={}",
+            c.task_of_designer
+        ),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/activity?record_type=scope_item&record_id={item}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/me/waiting",
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
     // Changing a drawing's details: those who manage drawings (each after the first is
     // stale, which is checked after permission), as for linking scope items.
     let drawing = id_of(
