@@ -34,6 +34,7 @@ mod pool;
 mod projects;
 mod rows;
 mod scope;
+mod search;
 mod specs;
 mod tasks;
 mod timing;

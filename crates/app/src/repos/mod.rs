@@ -12,6 +12,7 @@ mod collaboration;
 mod millwork;
 mod oversight;
 mod projects;
+mod search;
 
 use async_trait::async_trait;
 
@@ -25,6 +26,7 @@ pub use millwork::{
 };
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use search::{CommentedRecord, SearchHit, SearchRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -76,6 +78,7 @@ pub trait Store:
     + AuditRepo
     + JobQueue
     + Housekeeping
+    + SearchRepo
     + 'static
 {
 }
@@ -97,6 +100,7 @@ impl<T> Store for T where
         + AuditRepo
         + JobQueue
         + Housekeeping
+        + SearchRepo
         + 'static
 {
 }
@@ -104,6 +108,7 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
+    pub use super::SearchRepo as _;
     pub use super::{
         AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

@@ -49,6 +49,7 @@ mod jobs;
 mod open;
 mod projects;
 mod scope;
+mod search;
 mod specs;
 mod tasks;
 mod users;
