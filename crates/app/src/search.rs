@@ -77,9 +77,9 @@ pub struct SearchResult {
     /// The page that shows it, if the caller may open one (a comment: its anchor there).
     pub url: Option<String>,
     /// Its project (none for clients and people; a project's is itself).
-    pub project: Option<ProjectRef>,
+    pub project: Option<SearchProjectRef>,
     /// For a comment: the record it is on.
-    pub on: Option<RecordRef>,
+    pub on: Option<SearchRecordRef>,
     /// For a comment: its author.
     pub author_name: Option<String>,
     /// For a comment: when it was written.
@@ -89,7 +89,7 @@ pub struct SearchResult {
 
 /// A project, as a result names it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ProjectRef {
+pub struct SearchProjectRef {
     pub id: Uuid,
     pub code: String,
     pub name: String,
@@ -97,7 +97,7 @@ pub struct ProjectRef {
 
 /// The record a comment is on.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RecordRef {
+pub struct SearchRecordRef {
     pub kind: RecordKind,
     pub id: Uuid,
     pub label: String,
@@ -205,7 +205,7 @@ impl Services {
 /// One hit as the caller sees it.
 fn result(h: &SearchHit, terms: &Terms, people_pages: bool) -> SearchResult {
     let project = match (h.project_id, &h.project_code, &h.project_name) {
-        (Some(id), Some(code), Some(name)) => Some(ProjectRef {
+        (Some(id), Some(code), Some(name)) => Some(SearchProjectRef {
             id,
             code: code.clone(),
             name: name.clone(),
@@ -255,7 +255,7 @@ fn result(h: &SearchHit, terms: &Terms, people_pages: bool) -> SearchResult {
         snippet_html,
         url,
         project,
-        on: h.on.as_ref().map(|on| RecordRef {
+        on: h.on.as_ref().map(|on| SearchRecordRef {
             kind: on.kind,
             id: on.id,
             label: on.label.clone(),

@@ -45,6 +45,7 @@ use crate::error::{Problem, error_page};
         (name = "specs", description = "Material specifications: approval, procurement and costs"),
         (name = "attachments", description = "Files attached to projects, tasks, scope items, drawings and specifications"),
         (name = "comments", description = "Discussion on records: comments (internal or visible to the client), mentions, following"),
+        (name = "search", description = "Global search over everything the caller can see"),
         (name = "readiness", description = "The production-readiness gate and releasing items to production"),
         (name = "scope", description = "A project's scope of work (bill of quantities): groups, priced items, import and export"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),

@@ -25,6 +25,7 @@ pub mod problems;
 pub mod projects;
 pub mod readiness;
 pub mod scope;
+pub mod search;
 pub mod specs;
 pub mod system;
 pub mod tasks;
@@ -209,6 +210,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(comments::history))
         .routes(routes!(comments::follow))
         .routes(routes!(comments::mentionable))
+        // Global search.
+        .routes(routes!(search::search))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))
