@@ -135,6 +135,23 @@ fn render(segments: &[Segment]) -> (String, String) {
     (plain, html)
 }
 
+/// A comment's Markdown as the words a reader sees: text and code, HTML as the text it is
+/// shown as, blocks and line breaks as spaces (`**50 mm**` reads "50 mm").
+fn markdown_text(body: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
+    let mut out = String::with_capacity(body.len());
+    for event in Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak | Event::Start(_) | Event::End(_) => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Checks a request: a query with something in it, not too long; a limit in range.
 fn check(req: &SearchRequest) -> AppResult<String> {
     let mut errors = FieldErrors::new();
@@ -224,7 +241,12 @@ fn result(h: &SearchHit, terms: &Terms, people_pages: bool) -> SearchResult {
     } else {
         render(&highlight(&h.title, terms))
     };
-    let (snippet, snippet_html) = render(&snippet(&h.body, terms, SNIPPET_CHARS));
+    let text = if h.kind == SearchKind::Comment {
+        markdown_text(&h.body)
+    } else {
+        h.body.clone()
+    };
+    let (snippet, snippet_html) = render(&snippet(&text, terms, SNIPPET_CHARS));
     let id = h.id;
     let url = match h.kind {
         SearchKind::Project => Some(format!("/projects/{id}")),
@@ -342,6 +364,26 @@ mod tests {
                 .url
                 .is_some()
         );
+    }
+
+    #[test]
+    fn comment_snippets_read_as_text() {
+        let terms = Terms::parse("onyx");
+        let c = result(
+            &hit(
+                SearchKind::Comment,
+                "",
+                "Confirm the **onyx** supplier:\n\n- `20 mm`\n- <img src=x onerror=alert(1)>",
+            ),
+            &terms,
+            false,
+        );
+        assert_eq!(
+            c.snippet,
+            "Confirm the onyx supplier: 20 mm <img src=x onerror=alert(1)>"
+        );
+        assert!(c.snippet_html.contains("<mark>onyx</mark>"));
+        assert!(c.snippet_html.contains("&lt;img src=x"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use formula_app::AppError;
-use formula_app::search::{MAX_LIMIT, SearchGroup, SearchRequest};
+use formula_app::search::{MAX_LIMIT, SearchGroup, SearchProjectRef, SearchRequest, SearchResult};
 use formula_domain::search::SearchKind;
 
 use crate::error::PageError;
@@ -53,6 +53,13 @@ struct ResultsPage {
     groups: Vec<GroupView>,
     /// One kind only, with more hits than a page lists.
     capped: bool,
+}
+
+/// The project a result is shown under: its own, except for a project (which is itself).
+pub fn project_of(it: &SearchResult) -> Option<&SearchProjectRef> {
+    it.project
+        .as_ref()
+        .filter(|_| it.kind != SearchKind::Project)
 }
 
 fn href(q: &str, kind: SearchKind) -> String {
