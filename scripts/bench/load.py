@@ -120,6 +120,7 @@ for t in threads:
     t.join()
 if failures:
     raise SystemExit("loading failed: " + "; ".join(failures))
+c = conn()  # idle while the loaders ran: the server closes a keep-alive connection after 10 s
 
 # Scope: one CSV import per project this user manages, all-or-nothing like a user's import.
 groups = ["Joinery", "Doors and frames", "Wall panelling", "Ceilings", "Reception desk",
@@ -230,7 +231,7 @@ for t in threads:
     t.join()
 if failures:
     raise SystemExit("loading comments failed: " + "; ".join(failures))
-c = conn()  # the first connection sat idle while the loaders ran: the server may have closed it
+c = conn()  # idle while the loaders ran (see above)
 
 total = sum(p["task_total"] for p in call(c, "GET", "/api/v1/projects?limit=200")["items"])
 print(f"projects={len(all_projects)} tasks={total} scope_items={scope_total} comments={sum(counts)}",

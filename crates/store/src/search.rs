@@ -36,22 +36,21 @@ struct HitRow {
 /// Revisions a client user is shown: everything past draft (`review::shown_to`).
 const SHOWN: &str = "<> 'draft'";
 
-/// Whether the project `project` (an SQL expression) is one `scope` sees; `p` is that
-/// project's row (joined by the caller of this function).
+/// Whether the project `project` (an SQL expression) is one `scope` sees. A set the database
+/// builds once per statement (the caller's projects, or their organisation's), not a lookup
+/// per hit.
 fn project_visible(s: &mut Stmt, scope: ProjectScope, project: &str) -> String {
     match scope {
         ProjectScope::All => "1 = 1".into(),
         ProjectScope::MemberOf(user) => {
             let u = s.arg(user);
             format!(
-                "EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = {project} AND pm.user_id = {u})"
+                "{project} IN (SELECT pm.project_id FROM project_members pm WHERE pm.user_id = {u})"
             )
         }
         ProjectScope::OfClient(client) => {
             let c = s.arg(client);
-            format!(
-                "EXISTS (SELECT 1 FROM projects vp WHERE vp.id = {project} AND vp.client_id = {c})"
-            )
+            format!("{project} IN (SELECT vp.id FROM projects vp WHERE vp.client_id = {c})")
         }
         ProjectScope::None => "1 = 0".into(),
     }
@@ -170,6 +169,23 @@ fn matches(s: &mut Stmt, backend: Backend, terms: &Terms) -> String {
     }
 }
 
+/// The best `limit` of each kind in `seen`, best first: one small top-N per kind (a heap,
+/// not a sort of every hit).
+fn best(kinds: &[SearchKind], limit: u32) -> String {
+    SearchKind::ALL
+        .into_iter()
+        .filter(|k| kinds.is_empty() || kinds.contains(k))
+        .map(|k| {
+            format!(
+                "SELECT * FROM (SELECT kind, record_id, project_id, score FROM seen \
+                 WHERE kind = '{}' ORDER BY score DESC, record_id DESC LIMIT {limit}) b",
+                k.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
 /// A hit of a kind the query does not know would be a bug in the migration's triggers.
 fn hit(r: HitRow) -> DbResult<SearchHit> {
     let on = match (r.on_kind, r.on_id, r.on_page) {
@@ -214,14 +230,16 @@ impl SearchRepo for Db {
             return Ok(Vec::new());
         };
         let limit = limit.max(1);
-        // Rank and count only what may be seen; then the text and labels of the best few.
+        let best = best(kinds, limit);
+        // Only what may be seen is counted and ranked (`seen`, computed once); then the text
+        // and labels of the best few of each kind.
         s.sql = format!(
             "WITH {hits}, \
-             seen AS (SELECT h.kind, h.record_id, h.project_id, h.score FROM h WHERE {visible}), \
-             ranked AS (SELECT seen.*, COUNT(*) OVER (PARTITION BY kind) AS total, \
-                 ROW_NUMBER() OVER (PARTITION BY kind ORDER BY score DESC, record_id DESC) AS n FROM seen) \
+             seen AS MATERIALIZED (SELECT h.kind, h.record_id, h.project_id, h.score FROM h WHERE {visible}), \
+             counts AS (SELECT kind, COUNT(*) AS total FROM seen GROUP BY kind), \
+             top AS ({best}) \
              SELECT r.kind, r.record_id, r.project_id, p.code AS project_code, p.name AS project_name, \
-                 d.title, d.body, r.total, ca.name AS author_name, c.created_at, \
+                 d.title, d.body, n.total, ca.name AS author_name, c.created_at, \
                  t.kind AS on_kind, t.id AS on_id, \
                  CASE t.kind WHEN 'project' THEN p.code || ' ' || p.name \
                      WHEN 'task' THEN tt.title \
@@ -230,7 +248,8 @@ impl SearchRepo for Db {
                      WHEN 'drawing_revision' THEN trd.number || ' rev ' || tr.label \
                      WHEN 'spec' THEN tsp.code || ' ' || tsp.description END AS on_label, \
                  CASE WHEN t.kind = 'drawing_revision' THEN tr.drawing_id ELSE t.id END AS on_page \
-             FROM ranked r \
+             FROM top r \
+             JOIN counts n ON n.kind = r.kind \
              JOIN search_docs d ON d.record_id = r.record_id \
              LEFT JOIN projects p ON p.id = r.project_id \
              LEFT JOIN comments c ON r.kind = 'comment' AND c.id = r.record_id \
@@ -242,7 +261,7 @@ impl SearchRepo for Db {
              LEFT JOIN drawing_revisions tr ON tr.id = t.drawing_revision_id \
              LEFT JOIN drawings trd ON trd.id = tr.drawing_id \
              LEFT JOIN specs tsp ON tsp.id = t.spec_id \
-             WHERE r.n <= {limit} ORDER BY r.kind, r.n"
+             ORDER BY r.kind, r.score DESC, r.record_id DESC"
         );
         let rows = on_reader!(self, |pool| fetch_all!(pool, HitRow, s)?);
         rows.into_iter().map(hit).collect()
