@@ -506,6 +506,41 @@ pub async fn the_index_follows_every_write(db: &Db) {
     assert_eq!(count(db, admin, "outsider", SearchKind::Person).await, 0);
     assert_eq!(count(db, admin, "carpenter", SearchKind::Person).await, 1);
 
+    // A drawing retitled, a specification with another supplier, a client's notes.
+    let d = db
+        .list_drawings(w.p1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.number == "SD-102")
+        .unwrap();
+    let mut retitled = d.clone();
+    retitled.title = "Marquetry panel".into();
+    db.update_drawing(&retitled, d.version, &by(d.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "marquetry", SearchKind::Drawing).await, 1);
+    let spec = db
+        .list_specs(w.p1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.code == "S-2")
+        .unwrap();
+    let mut supplied = spec.clone();
+    supplied.supplier = Some("Timberland Veneers".into());
+    db.update_spec(&supplied, spec.version, None, &by(spec.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "timberland", SearchKind::Spec).await, 1);
+    assert_eq!(count(db, admin, "veneer co", SearchKind::Spec).await, 1);
+    let mut acme = w.acme.clone();
+    acme.notes = Some("Prefers rosewood".into());
+    db.update_client(&acme, w.acme.version, &by(acme.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "rosewood", SearchKind::Client).await, 1);
+
     // A task deleted; a project deleted with everything in it.
     db.delete_task(moved.id, moved.version + 1, &by(moved.id))
         .await
