@@ -288,8 +288,7 @@ pub fn snippet(text: &str, terms: &Terms, max_chars: usize) -> Vec<Segment> {
         end = words
             .iter()
             .map(|(_, we)| *we)
-            .filter(|we| *we > start && *we <= limit)
-            .last()
+            .rfind(|we| *we > start && *we <= limit)
             .unwrap_or(limit);
     }
     let mut out = Vec::new();
