@@ -44,8 +44,8 @@ const SEARCH_TERMS = (__ENV.SEARCH_TERMS ||
   .filter((t) => t.length > 0);
 
 const GLOBAL_SEARCH_TERMS = (__ENV.GLOBAL_SEARCH_TERMS ||
-  'walnut,oak veneer,hinges,delivery,reception desk,onyx,spray finish,snagging,ven,instal,' +
-  'sample board,Meridian,edge band,site survey,CNC,lacquer sheen,dry fit,BM012')
+  'walnut,zebrano,Calacatta marble,pivot door,banquette,humidor,fluted gl,sapele,Hettich,ebonised,' +
+  'Ingrid,BM012-0042,BM031,SD-101,Meridian,Benchmark fit-out 012,sample board,delivery,ven,snag list')
   .split(',')
   .map((t) => t.trim())
   .filter((t) => t.length > 0);

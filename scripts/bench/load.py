@@ -149,30 +149,54 @@ for i, p in enumerate(projects):
 scope_total = sum(call(c, "GET", f"/api/v1/projects/{p['id']}/scope-items?limit=1")["total"] for p in projects)
 
 # Comments: site and workshop talk on the projects, their tasks and their scope items.
-materials = ["walnut", "oak", "American black walnut", "white oak", "ash", "maple", "birch ply",
-             "teak", "sapele", "wenge", "MDF", "HPL laminate", "solid surface", "onyx", "Carrara marble",
-             "brushed brass", "stainless steel", "smoked glass", "leather", "linen"]
+# A contractor's vocabulary: each word of it turns up in a few percent of the comments at
+# most, as in real talk, and the same sentence rarely twice.
+materials = ["American black walnut", "European oak", "white oak", "rift-sawn oak", "fumed oak",
+             "ash", "ebonised ash", "maple", "birch ply", "teak", "sapele", "wenge", "zebrano",
+             "eucalyptus", "cherry", "elm", "beech", "iroko", "MR MDF", "FR MDF", "HPL laminate",
+             "Fenix", "Corian", "quartz", "Calacatta marble", "Nero Marquina", "travertine", "onyx",
+             "terrazzo", "brushed brass", "antique bronze", "blackened steel", "stainless steel",
+             "satin nickel", "smoked glass", "fluted glass", "back-painted glass", "leather", "linen",
+             "velvet", "rattan", "cane", "cork", "linoleum", "acrylic", "anodised aluminium", "copper",
+             "zinc", "bronze mirror", "crown-cut veneer", "quarter-cut veneer", "burl veneer",
+             "walnut", "oak veneer", "bamboo", "rosewood", "mahogany", "padauk", "bubinga", "olive ash"]
 finishes = ["matt lacquer", "10 % sheen lacquer", "hard wax oil", "open-pore stain", "high gloss",
-            "powder coat", "clear sealer", "fumed finish"]
-things = ["the reception desk", "the concierge desk", "the wall panelling", "the bar counter",
-          "the wardrobes", "the kitchen units", "the vanity units", "the door frames",
-          "the ceiling slats", "the bookshelves", "the bed headboards", "the skirting",
-          "the edge banding", "the veneer sample", "the shop drawing", "the dry fit", "the hinges",
-          "the drawer runners", "the delivery", "the site survey", "the snagging list"]
+            "powder coat", "clear sealer", "fumed finish", "liming wax", "pigmented lacquer",
+            "osmo polyx", "danish oil", "shellac", "UV lacquer", "brushed texture", "sandblasted"]
+things = ["reception desk", "concierge desk", "lobby wall panelling", "bar counter", "back bar shelving",
+          "luggage rack", "wardrobe doors", "kitchen island", "vanity unit", "headboard", "bedside table",
+          "TV unit", "bookcase", "ceiling raft", "acoustic slats", "door frame", "architrave", "skirting",
+          "window board", "handrail", "balustrade", "banquette seating", "booth", "wine display",
+          "humidor", "pantry shelving", "linen cupboard", "minibar unit", "mirror frame", "wall cladding",
+          "column casing", "bulkhead", "reception backdrop", "signage panel", "display plinth",
+          "feature wall", "pivot door", "sliding panel", "drawer fronts", "shaker doors", "dado rail",
+          "coffer", "cornice", "pelmet", "console table", "dressing table", "shoe cabinet", "desk pedestal"]
 happenings = ["is approved", "needs another look", "is on hold until the client confirms",
               "arrived on site today", "arrived with a damaged corner", "is ready for the dry fit",
               "has to be re-sprayed", "passed the workshop QC", "waits for the client's sign-off",
               "is waiting for the revised shop drawing", "is booked for Thursday morning",
-              "was measured again on site", "goes to the CNC tomorrow", "is two days late"]
+              "was measured again on site", "goes to the CNC tomorrow", "is two days late",
+              "was rejected by the interior designer", "needs a mock-up first", "is in the spray booth",
+              "was templated yesterday", "is wrapped and on the truck", "has a colour mismatch",
+              "needs new fixings", "is out of square by 4 mm", "goes in after the ceiling grid",
+              "clashes with the sprinkler pipe", "was signed off by the architect",
+              "is short of two panels", "needs a second coat", "is ready for collection"]
+people = ["Hannah", "Daniel", "Grace", "Piotr", "Omar", "Lena", "Marco", "Aisha", "Tom", "Yuki",
+          "Sofia", "Ravi", "Chen", "Fatima", "Lucas", "Ingrid"]
+brands = ["Blum", "Hettich", "Häfele", "Egger", "Kronospan", "Formica", "Dekton", "Silestone", "Grass",
+          "Salice", "Hafele", "Sugatsune", "FSB", "Dorma", "Simonswerk"]
 asides = ["Please check the dimensions against {code}.", "Grain must run vertical on {code}.",
-          "The client asked for a warmer tone than the sample board.",
+          "{who} says the client wants a warmer tone than the sample board.",
           "Site access is from the service road only, 07:00-16:00.",
-          "Use soft-close hinges and push latches throughout.",
-          "The supplier quotes a lead time of three weeks.",
-          "Moisture content measured at 9 %, fine to proceed.",
-          "Order 12 sheets, crown cut, book-matched.", "Photos are attached to the task.",
-          "Keep the shadow gap at 5 mm all round.", "Spray booth is free from Monday.",
-          "Fixings must stay concealed behind the panels.", "Stock is in the workshop, rack B."]
+          "Use {brand} soft-close hinges and push latches.",
+          "{brand} quotes a lead time of {n} weeks.",
+          "Moisture content measured at {n} %, fine to proceed.",
+          "Order {n} sheets, book-matched.", "{who} attached photos to the task.",
+          "Keep the shadow gap at {n} mm all round.", "Spray booth is free from Monday, ask {who}.",
+          "Fixings must stay concealed behind the panels.", "Stock is in the workshop, rack {n}.",
+          "{who} will call the supplier about {code}.", "Runners are {brand}, {n} kg rated.",
+          "Tolerance on {code} is {n} mm.", "Delivery slot {n}:00, loading bay B.",
+          "Snag list item {n}: chipped edge on {code}."]
 ids = {}  # project id -> (task ids, [(item id, code)])
 if n_comments:
     for p in projects:
@@ -183,13 +207,14 @@ if n_comments:
 
 def comment_text(rng, code):
     def sentence():
-        return f"{rng.choice(things).capitalize()} in {rng.choice(materials)} {rng.choice(happenings)}."
+        return f"The {rng.choice(things)} in {rng.choice(materials)} {rng.choice(happenings)}."
     parts = [sentence()]
-    if rng.random() < 0.6:
-        parts.append(rng.choice(asides).format(code=code))
-    if rng.random() < 0.4:
-        parts.append(f"Finish: {rng.choice(finishes)} on {rng.choice(materials)}.")
-    if rng.random() < 0.2:
+    if rng.random() < 0.7:
+        parts.append(rng.choice(asides).format(code=code, who=rng.choice(people), brand=rng.choice(brands),
+                                               n=rng.randint(2, 40)))
+    if rng.random() < 0.3:
+        parts.append(f"Finish: {rng.choice(finishes)}.")
+    if rng.random() < 0.15:
         parts.append(sentence())
     return " ".join(parts)
 
