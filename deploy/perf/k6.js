@@ -45,7 +45,7 @@ const SEARCH_TERMS = (__ENV.SEARCH_TERMS ||
 
 const GLOBAL_SEARCH_TERMS = (__ENV.GLOBAL_SEARCH_TERMS ||
   'walnut,zebrano,Calacatta marble,pivot door,banquette,humidor,fluted gl,sapele,Hettich,ebonised,' +
-  'Ingrid,BM012-0042,BM031,SD-101,Meridian,Benchmark fit-out 012,sample board,delivery,ven,snag list')
+  'Ingrid,BM012-0042,BM031,SD-101,Meridian,Benchmark fit-out 012,sample board,delivery,banq,snag list')
   .split(',')
   .map((t) => t.trim())
   .filter((t) => t.length > 0);

@@ -103,7 +103,10 @@ pub const FOLD_TO: &str = "aaaaaaæceeeeiiiiðnoooooøuuuuyþaaaaaaceeeeiiiinooo
 
 /// One character as the index keeps it.
 fn fold(c: char, out: &mut String) {
-    if let Some(i) = FOLD_FROM.chars().position(|f| f == c)
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if ('\u{C0}'..='\u{24F}').contains(&c)
+        && let Some(i) = FOLD_FROM.chars().position(|f| f == c)
         && let Some(t) = FOLD_TO.chars().nth(i)
     {
         out.push(t);
