@@ -15,6 +15,7 @@
 #   LOADTEST_PROJECTS      projects to add to the demo company (default 50)
 #   LOADTEST_TASKS         tasks to reach (default 20000)
 #   LOADTEST_SCOPE_ITEMS   scope items to reach, imported one CSV per project (default 20000)
+#   LOADTEST_COMMENTS      comments to add, posted one by one (default 50000)
 #   LOADTEST_LOG_LEVEL     server LOG_LEVEL (default info, as in production: request logs on)
 #   LOADTEST_BACKENDS      "sqlite postgres" (default), or one of them
 #   LOADTEST_DATABASE_URL  an empty PostgreSQL database to use; without it a throwaway
@@ -50,6 +51,7 @@ THINK_MS="${LOADTEST_THINK_MS:-1000-3000}"
 PROJECTS="${LOADTEST_PROJECTS:-50}"
 TASKS="${LOADTEST_TASKS:-20000}"
 SCOPE_ITEMS="${LOADTEST_SCOPE_ITEMS:-20000}"
+COMMENTS="${LOADTEST_COMMENTS:-50000}"
 SERVER_LOG_LEVEL="${LOADTEST_LOG_LEVEL:-info}"
 BACKENDS="${LOADTEST_BACKENDS:-sqlite postgres}"
 WRITE_DOCS="${LOADTEST_DOCS:-1}"
@@ -259,18 +261,18 @@ run_backend() {
         BACKUP_SCHEDULE=off
     if [ -n "$url" ]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
 
-    log "$name: seeding the demo company and loading $PROJECTS projects, $TASKS tasks, $SCOPE_ITEMS scope items"
+    log "$name: seeding the demo company and loading $PROJECTS projects, $TASKS tasks, $SCOPE_ITEMS scope items, $COMMENTS comments"
     "$BIN" seed-demo >"$data/seed.log" 2>&1 || {
         cat "$data/seed.log" >&2
         die "seed-demo failed on $name"
     }
-    # Loading goes through the API with one token (≈ 20,000 writes): no rate limits for it.
+    # Loading goes through the API with one token (≈ 70,000 writes): no rate limits for it.
     start_server "$base" "$data/server.log" RATE_LIMIT_ENABLED=false
     local token t0
     token="$(api_token "$base")"
     t0=$(date +%s)
     # load.py shares the tasks among 4 loaders and may fall 3 short: ask for 3 more.
-    python3 scripts/bench/load.py "$base" "$token" "$PROJECTS" "$((TASKS + 3))" "$SCOPE_ITEMS" 2>"$data/load.log" || {
+    python3 scripts/bench/load.py "$base" "$token" "$PROJECTS" "$((TASKS + 3))" "$SCOPE_ITEMS" "$COMMENTS" 2>"$data/load.log" || {
         cat "$data/load.log" >&2
         die "loading the data set failed on $name"
     }
@@ -399,8 +401,9 @@ lines = [
     "<!-- Written by scripts/loadtest.sh from here to the end marker; re-run it to refresh. -->",
     "Measured by `scripts/loadtest.sh`: the release build, driven over loopback by `formula-loadgen`",
     "with the scenario of `deploy/perf/k6.js` (each user signs in with its own session, then loops",
-    "over project list, project detail, project tasks, my work, a project search, creating a task",
-    "and deleting it, then thinks). The load generator shares the machine's cores with the server",
+    "over project list, project detail, project tasks, my work, a project search, a global search",
+    "(`GET /api/v1/search`, every kind with its count), creating a task and deleting it, then",
+    "thinks). The load generator shares the machine's cores with the server",
     "(and with PostgreSQL).",
     "",
     f"- Date: {datetime.date.today()}",
@@ -412,8 +415,9 @@ lines = [
     f"- Server: `LOG_LEVEL={log_level}` (request logs written), rate limits on except sign-ins "
     "(`RATE_LIMIT_LOGIN_PER_MINUTE=1000000`), restarted before each run"
     + (f"; PostgreSQL: {pg_note}" if pg_note else ""),
-    "- Data: the seed-demo company plus projects, tasks and scope items (one CSV import per "
-    "project) loaded through the API by `scripts/bench/load.py`, then, on PostgreSQL, `vacuumdb --analyze` ("
+    "- Data: the seed-demo company plus projects, tasks, scope items (one CSV import per "
+    "project) and comments (one POST each) loaded through the API by `scripts/bench/load.py`, then, "
+    "on PostgreSQL, `vacuumdb --analyze` ("
     + "; ".join(sorted({f"{d['label']}: {d['data']['counts']}, loaded in {d['data']['load_s']} s" for d in results}))
     + "); the signed-in administrator is on every project's team and holds a fifth of the tasks",
     "",
@@ -423,7 +427,10 @@ lines = [
 for d in results:
     vus = d["settings"]["vus"]
     rows = [(e["name"], e) for e in d["endpoints"]]
-    rows += [("**reads**", d["reads"]), ("**writes**", d["writes"]), ("**all**", d["overall"])]
+    rows += [("**reads**", d["reads"]), ("**writes**", d["writes"])]
+    if d.get("searches", {}).get("requests"):
+        rows.append(("**searches**", d["searches"]))
+    rows.append(("**all**", d["overall"]))
     login = next((e for e in d["whole_run_endpoints"] if e["name"] == "login"), None)
     for name, e in rows:
         lines.append(
@@ -458,7 +465,8 @@ for d in results:
 lines += [
     "",
     "k6 thresholds: p95 of every request of the run < 500 ms and < 1 % errors. DESIGN §9: reads",
-    "p95 ≤ 20 ms and writes p95 ≤ 50 ms (create and delete), no errors. CPU is in % of one core",
+    "p95 ≤ 20 ms, writes p95 ≤ 50 ms (create and delete) and the global search p95 ≤ 50 ms",
+    "(searches), no errors. CPU is in % of one core",
     f"({os.cpu_count()} cores = {100 * (os.cpu_count() or 1)} %) over the run; \"anything else\" is the rest of the machine's busy time",
     "(other people's builds on a shared machine). \"Machine busy before\" is the share of all cores",
     "in use just before the run (the script waits for it to drop below 25 %, at most",

@@ -1,7 +1,7 @@
 // Load test for Formula PM with k6 (https://k6.io): the scenario formula-loadgen also runs.
 //
 // Each virtual user signs in once (its own session), then loops: project list, one project,
-// its tasks, my work, a project search, create a task and delete it again, then thinks
+// its tasks, my work, a project search, a global search, create a task and delete it again, then thinks
 // 1-3 s. Stages ramp to 100 users, hold them 10 minutes and ramp down. The run fails when the
 // 95th percentile of all requests reaches 500 ms or more than 1 % of requests fail.
 //
@@ -17,13 +17,15 @@
 //   HOLD          time at full load (default 10m)
 //   RAMP_DOWN     ramp-down duration (default 1m)
 //   SEARCH_TERMS  comma-separated project search terms (default: the demo clients' names)
+//   GLOBAL_SEARCH_TERMS  comma-separated global search queries (default: words of the data
+//                 scripts/bench/load.py writes, some as the start of a word)
 //
 // The server under test must accept that many sign-ins from one address: the default
 // RATE_LIMIT_LOGIN_PER_MINUTE is 20 per client IP, so start it with, e.g.,
 // RATE_LIMIT_LOGIN_PER_MINUTE=1000 (or RATE_LIMIT_ENABLED=false with ALLOW_NO_RATE_LIMIT=true
 // in production), and mind nginx's own limits when testing through it. The per-caller API
 // limits (1200 reads, 300 writes per minute) are not reached: each user has its own session
-// and makes about 5 reads and 2 writes per loop of at least a second. The account needs to be
+// and makes about 6 reads and 2 writes per loop of at least a second. The account needs to be
 // allowed to create and delete tasks on the projects it sees (an administrator or a project
 // manager on every project). Every task created is deleted in the same loop, so a run leaves
 // only audit entries behind. See deploy/perf/README.md.
@@ -41,6 +43,13 @@ const SEARCH_TERMS = (__ENV.SEARCH_TERMS ||
   .map((t) => t.trim())
   .filter((t) => t.length > 0);
 
+const GLOBAL_SEARCH_TERMS = (__ENV.GLOBAL_SEARCH_TERMS ||
+  'walnut,zebrano,Calacatta marble,pivot door,banquette,humidor,fluted gl,sapele,Hettich,ebonised,' +
+  'Ingrid,BM012-0042,BM031,SD-101,Meridian,Benchmark fit-out 012,sample board,delivery,banq,snag list')
+  .split(',')
+  .map((t) => t.trim())
+  .filter((t) => t.length > 0);
+
 const ENDPOINTS = [
   'login',
   'project list',
@@ -48,6 +57,7 @@ const ENDPOINTS = [
   'project tasks',
   'my work',
   'search',
+  'global search',
   'create task',
   'delete task',
 ];
@@ -169,6 +179,10 @@ export default function () {
   const term = encodeURIComponent(pick(SEARCH_TERMS));
   res = get(`/api/v1/projects?q=${term}&limit=50`, 'search');
   check(res, { 'search: 200': (r) => r.status === 200 });
+
+  const words = encodeURIComponent(pick(GLOBAL_SEARCH_TERMS));
+  res = get(`/api/v1/search?q=${words}&limit=10`, 'global search');
+  check(res, { 'global search: 200': (r) => r.status === 200 });
 
   iteration += 1;
   res = http.post(

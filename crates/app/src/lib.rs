@@ -28,6 +28,7 @@ pub mod repos;
 pub mod review;
 pub mod scope;
 pub mod scope_import;
+pub mod search;
 pub mod secrets;
 pub mod spec_import;
 pub mod specs;

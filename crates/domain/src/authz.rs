@@ -90,6 +90,8 @@ pub enum Action {
     ViewSystemStatus,
     /// Operate the installation: background jobs (list, retry dead ones).
     ManageSystem,
+    /// Search everything the caller can see (each hit filtered as on its own page).
+    Search,
 }
 
 impl Action {
@@ -137,6 +139,7 @@ impl Action {
         Action::ViewOutbox,
         Action::ViewSystemStatus,
         Action::ManageSystem,
+        Action::Search,
     ];
 }
 
@@ -267,6 +270,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ViewOutbox, _) => false,
         (ViewSystemStatus, _) => false,
         (ManageSystem, _) => false,
+        // Everyone searches; what a search returns is filtered by `search::search_scope`.
+        (Search, _) => true,
         _ => false,
     }
 }
@@ -475,6 +480,7 @@ mod tests {
             (ViewOutbox, "global", [T, F, F, F, F, F, F]),
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
+            (Search, "global", [T, T, T, T, T, T, T]),
         ]
     }
 

@@ -18,6 +18,7 @@ pub mod project;
 pub mod readiness;
 pub mod review;
 pub mod scope;
+pub mod search;
 pub mod spec;
 pub mod task;
 pub mod user;

@@ -15,7 +15,8 @@ pub const MAX_VUS: usize = 1000;
 pub const USAGE: &str = "\
 formula-loadgen: drives a Formula PM server on this machine with the scenario of
 deploy/perf/k6.js: each virtual user signs in, then loops over the project list, a project,
-its tasks, my work, a project search, creating a task and deleting it, with think time.
+its tasks, my work, a project search, a global search, creating a task and deleting it, with
+think time.
 
 usage: formula-loadgen --url http://127.0.0.1:PORT [options]
 
@@ -31,8 +32,11 @@ usage: formula-loadgen --url http://127.0.0.1:PORT [options]
   --think-ms MIN-MAX  pause after each loop, uniform in [MIN, MAX] ms (default 1000-3000)
   --timeout S         per-request timeout in seconds (default 30)
   --search TERMS      comma-separated project search terms (default: demo client names)
+  --global-search TERMS
+                      comma-separated global search queries (default: words of the data
+                      scripts/bench/load.py writes, some as the start of a word)
   --skip STEPS        leave steps out, to see what the others cost: comma-separated of
-                      detail, tasks, my-work, search, write (create and delete)
+                      detail, tasks, my-work, search, global-search, write (create and delete)
   --pid PID           sample the server's memory (VmRSS) and CPU time from /proc/PID
   --label NAME        name of this run in the report, e.g. sqlite
   --out FILE          write the results as JSON
@@ -58,6 +62,8 @@ pub struct Options {
     pub think_ms: (u64, u64),
     pub timeout: Duration,
     pub search_terms: Vec<String>,
+    /// Queries of the global search (`GET /api/v1/search`).
+    pub global_terms: Vec<String>,
     /// Steps left out (`--skip`); the project list always runs, it supplies the ids.
     pub skip: Vec<Endpoint>,
     pub pid: Option<u32>,
@@ -82,6 +88,33 @@ const DEFAULT_TERMS: &[&str] = &[
     "Kitchens",
 ];
 
+/// What people type into the search box, from the data scripts/bench/load.py writes: mostly
+/// something specific (a material, an item, a person, an item code, a drawing number, a
+/// project), some words still being typed (the last is a prefix), and a broad word that
+/// matches thousands of records (`delivery`, one query in twenty).
+const DEFAULT_GLOBAL_TERMS: &[&str] = &[
+    "walnut",
+    "zebrano",
+    "Calacatta marble",
+    "pivot door",
+    "banquette",
+    "humidor",
+    "fluted gl",
+    "sapele",
+    "Hettich",
+    "ebonised",
+    "Ingrid",
+    "BM012-0042",
+    "BM031",
+    "SD-101",
+    "Meridian",
+    "Benchmark fit-out 012",
+    "sample board",
+    "delivery",
+    "banq",
+    "snag list",
+];
+
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
     value
         .trim()
@@ -101,6 +134,10 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
     let mut think = (1000u64, 3000u64);
     let mut timeout = 30u64;
     let mut terms: Vec<String> = DEFAULT_TERMS.iter().map(|s| (*s).to_owned()).collect();
+    let mut global_terms: Vec<String> = DEFAULT_GLOBAL_TERMS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     let mut pid = None;
     let mut label = String::from("run");
     let mut out = None;
@@ -142,6 +179,14 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
                     .map(str::to_owned)
                     .collect();
             }
+            "--global-search" => {
+                global_terms = value()?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
             "--pid" => pid = Some(number(flag, &value()?)?),
             "--label" => label = value()?,
             "--out" => out = Some(PathBuf::from(value()?)),
@@ -153,6 +198,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
                         "tasks" => skip.push(Endpoint::ProjectTasks),
                         "my-work" => skip.push(Endpoint::MyWork),
                         "search" => skip.push(Endpoint::Search),
+                        "global-search" => skip.push(Endpoint::GlobalSearch),
                         "write" => skip.extend([Endpoint::CreateTask, Endpoint::DeleteTask]),
                         other => return Err(format!("--skip: unknown step {other:?}")),
                     }
@@ -184,6 +230,9 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
     if terms.is_empty() {
         return Err("--search needs at least one term".into());
     }
+    if global_terms.is_empty() {
+        return Err("--global-search needs at least one query".into());
+    }
     Ok(Parsed::Run(Box::new(Options {
         base,
         credentials,
@@ -193,6 +242,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
         think_ms: think,
         timeout: Duration::from_secs(timeout),
         search_terms: terms,
+        global_terms,
         skip,
         pid,
         label,
@@ -416,5 +466,29 @@ mod tests {
             panic!("help")
         };
         assert_eq!(o.credentials, Credentials::Token("secret".into()));
+    }
+
+    #[test]
+    fn global_search_queries_and_skipping_them() {
+        let env = |_: &str| None;
+        let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        let Parsed::Run(o) = parse(&args("--url http://127.0.0.1:1 --token t"), &env).unwrap()
+        else {
+            panic!("help")
+        };
+        assert!(o.global_terms.len() > 5);
+        let Parsed::Run(o) = parse(
+            &args(
+                "--url http://127.0.0.1:1 --token t --global-search oak,ven --skip global-search",
+            ),
+            &env,
+        )
+        .unwrap() else {
+            panic!("help")
+        };
+        assert_eq!(o.global_terms, ["oak", "ven"]);
+        assert_eq!(o.skip, [Endpoint::GlobalSearch]);
+        let empty = args("--url http://127.0.0.1:1 --token t --global-search ,");
+        assert!(parse(&empty, &env).is_err());
     }
 }

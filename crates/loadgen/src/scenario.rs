@@ -294,6 +294,20 @@ impl User {
             );
             check(&a);
         }
+        if runs(Endpoint::GlobalSearch) {
+            let words = self
+                .rng
+                .pick(&sh.opts.global_terms)
+                .cloned()
+                .unwrap_or_default();
+            let a = self.call(
+                Endpoint::GlobalSearch,
+                "GET",
+                &format!("/api/v1/search?q={}&limit=10", encode(&words)),
+                None,
+            );
+            check(&a);
+        }
         if !runs(Endpoint::CreateTask) {
             return authed;
         }

@@ -36,6 +36,7 @@ mod pool;
 mod projects;
 mod rows;
 mod scope;
+mod search;
 mod specs;
 mod tasks;
 mod timing;

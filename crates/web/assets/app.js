@@ -10,6 +10,21 @@
     if (meta) { evt.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
   });
 
+  // The search box in the header: "/" goes to it (unless one is typing somewhere), Escape leaves it.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "/" || evt.ctrlKey || evt.metaKey || evt.altKey || evt.defaultPrevented) { return; }
+    var at = evt.target;
+    if (at && (at.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(at.tagName))) { return; }
+    var box = document.getElementById("site-search-q");
+    if (!box) { return; }
+    evt.preventDefault();
+    box.focus();
+    box.select();
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Escape" && evt.target && evt.target.id === "site-search-q") { evt.target.blur(); }
+  });
+
   // Ask before destructive actions marked with data-confirm.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;

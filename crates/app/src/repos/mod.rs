@@ -14,6 +14,7 @@ mod millwork;
 mod notifications;
 mod oversight;
 mod projects;
+mod search;
 
 use async_trait::async_trait;
 
@@ -32,6 +33,7 @@ pub use millwork::{
 pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo};
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use search::{CommentedRecord, SearchHit, SearchRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -85,6 +87,7 @@ pub trait Store:
     + AuditRepo
     + JobQueue
     + Housekeeping
+    + SearchRepo
     + 'static
 {
 }
@@ -108,6 +111,7 @@ impl<T> Store for T where
         + AuditRepo
         + JobQueue
         + Housekeeping
+        + SearchRepo
         + 'static
 {
 }
@@ -115,6 +119,7 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
+    pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

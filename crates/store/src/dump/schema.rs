@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use sqlx::{PgPool, SqlitePool};
 
 use super::DumpError;
-use super::tables::{CLEARED_NOT_DUMPED, DERIVED, TABLES, Table};
+use super::tables::{CLEARED_NOT_DUMPED, DERIVED, SQLITE_INDEXES, TABLES, Table};
 use super::values::Kind;
 use crate::pool::{Db, Pool};
 
@@ -160,10 +160,20 @@ fn mismatches(schema: &Schema, sqlite: bool) -> Vec<String> {
             ));
         }
     }
+    if sqlite {
+        for name in SQLITE_INDEXES {
+            if !schema.contains_key(*name) {
+                found.push(format!(
+                    "index table {name} is listed but not in the schema"
+                ));
+            }
+        }
+    }
     for name in schema.keys() {
         let known = TABLES.iter().any(|t| t.name == name)
             || CLEARED_NOT_DUMPED.contains(&name.as_str())
-            || DERIVED.contains(&name.as_str());
+            || DERIVED.contains(&name.as_str())
+            || (sqlite && is_sqlite_index(name));
         if !known {
             found.push(format!(
                 "table {name} is in the schema but neither dumped, cleared nor derived: {FIX}"
@@ -171,6 +181,17 @@ fn mismatches(schema: &Schema, sqlite: bool) -> Vec<String> {
         }
     }
     found
+}
+
+/// A listed SQLite full-text index, or one of the shadow tables that hold it (named
+/// `<index>_data`, `<index>_idx`, `<index>_docsize`, `<index>_config`, `<index>_content`).
+fn is_sqlite_index(name: &str) -> bool {
+    SQLITE_INDEXES.iter().any(|index| {
+        name == *index
+            || name.strip_prefix(index).is_some_and(|rest| {
+                matches!(rest, "_data" | "_idx" | "_docsize" | "_config" | "_content")
+            })
+    })
 }
 
 /// What differs between one dumped table (at `position` in the list) and its schema.

@@ -517,9 +517,15 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
     "signing_keys",
 ];
 
-/// Tables that triggers keep from the dumped ones (migration 0010): never dumped, and
-/// rebuilt as a load inserts the rows they are derived from.
-pub(super) const DERIVED: &[&str] = &["project_rollups"];
+/// Tables that triggers keep from the dumped ones (migrations 0010 and 0018): never dumped,
+/// and rebuilt as a load inserts the rows they are derived from (and emptied as `--force`
+/// deletes them).
+pub(super) const DERIVED: &[&str] = &["project_rollups", "search_docs"];
+
+/// SQLite only: the FTS5 index over `search_docs` (migration 0018), a virtual table whose
+/// own storage is in shadow tables named after it (`search_fts_data`, `…_idx`, …). Kept by
+/// triggers on `search_docs` like the derived tables above, and never dumped.
+pub(super) const SQLITE_INDEXES: &[&str] = &["search_fts"];
 
 #[cfg(test)]
 mod tests {
@@ -564,7 +570,11 @@ mod tests {
         let dumped: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
         assert_eq!(names(listed), dumped, "docs/operations.md vs TABLES");
         let left_out = names(left_out);
-        for t in CLEARED_NOT_DUMPED.iter().chain(DERIVED) {
+        for t in CLEARED_NOT_DUMPED
+            .iter()
+            .chain(DERIVED)
+            .chain(SQLITE_INDEXES)
+        {
             assert!(left_out.iter().any(|n| n == t), "docs/operations.md: {t}");
         }
     }

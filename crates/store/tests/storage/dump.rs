@@ -363,6 +363,31 @@ async fn project_figures(db: &Db) -> Vec<(String, i64, i64, i64, i64, Option<i32
     figures
 }
 
+/// What searching for a few words of the fixtures finds, seeing everything.
+async fn found(db: &Db) -> Vec<(String, uuid::Uuid, i64)> {
+    use formula_app::repos::SearchRepo as _;
+    use formula_domain::authz::{ClientScope, ProjectScope};
+    use formula_domain::search::{PeopleScope, SearchScope, Terms};
+    let everything = SearchScope {
+        projects: ProjectScope::All,
+        internal: true,
+        clients: ClientScope::All,
+        people: PeopleScope::All,
+    };
+    let mut found = Vec::new();
+    for q in ["walnut", "task", "carla", "wsc", "acme"] {
+        for h in db
+            .search(&Terms::parse(q), &everything, &[], 50)
+            .await
+            .unwrap()
+        {
+            found.push((format!("{q}: {}", h.kind), h.id, h.total));
+        }
+    }
+    assert!(found.len() > 5, "the fixtures are found: {found:?}");
+    found
+}
+
 fn counts_of(dump: &Dump) -> TableCounts {
     dump.iter()
         .map(|(t, l)| (t.clone(), l.len() as u64))
@@ -443,6 +468,8 @@ pub async fn dump_moves_losslessly_between_backends(source: &TestDb) {
         // project roll-ups (derived, not dumped) are rebuilt as the rows go in.
         assert_eq!(target.db.count_users().await.unwrap(), 3);
         assert_eq!(project_figures(&target.db).await, figures);
+        // So is the search index (derived too): the same words find the same records.
+        assert_eq!(found(&target.db).await, found(&source.db).await);
         target.finish().await;
     }
 }

@@ -51,6 +51,7 @@ mod notifications;
 mod open;
 mod projects;
 mod scope;
+mod search;
 mod specs;
 mod tasks;
 mod users;

@@ -6,7 +6,7 @@
 //! - every text input (query parameters, JSON and form fields, and the keys of JSON objects)
 //!   refuses control characters other than tab, LF and CR (`crate::text_input`): a `pattern`;
 //! - a query parameter sent empty counts as not sent (`params::QueryParams`):
-//!   `allowEmptyValue`;
+//!   `allowEmptyValue`, and a required one gets the `pattern` of a required text field;
 //! - a required text field is refused when blank (`required_text`, after trimming): a
 //!   `pattern` asking for one visible character, and `minLength: 1`;
 //! - email addresses, passwords and a few other fields: [`FIELDS`].
@@ -210,7 +210,9 @@ pub fn tighten(doc: &mut Value) {
                 let query = p.get("in").and_then(Value::as_str) == Some("query");
                 let required = p.get("required").and_then(Value::as_bool) == Some(true);
                 if let Some(schema) = p.get_mut("schema") {
-                    text(schema, TEXT);
+                    // A query parameter sent blank counts as not sent: a required one must
+                    // hold something.
+                    text(schema, if query && required { NOT_BLANK } else { TEXT });
                 }
                 if query
                     && !required

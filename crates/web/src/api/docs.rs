@@ -47,6 +47,7 @@ use crate::error::{Problem, error_page};
         (name = "comments", description = "Discussion on records: comments (internal or visible to the client), mentions, following"),
         (name = "notifications", description = "My notifications: the inbox, the unread count, marking read, and how each category is mailed"),
         (name = "activity", description = "What happened on a project or a record, and what is waiting for you"),
+        (name = "search", description = "Global search over everything the caller can see"),
         (name = "readiness", description = "The production-readiness gate and releasing items to production"),
         (name = "scope", description = "A project's scope of work (bill of quantities): groups, priced items, import and export"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),

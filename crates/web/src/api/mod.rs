@@ -27,6 +27,7 @@ pub mod problems;
 pub mod projects;
 pub mod readiness;
 pub mod scope;
+pub mod search;
 pub mod specs;
 pub mod system;
 pub mod tasks;
@@ -225,6 +226,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(activity::project_activity))
         .routes(routes!(activity::record_activity))
         .routes(routes!(activity::waiting))
+        // Global search.
+        .routes(routes!(search::search))
         // Material specifications.
         .routes(routes!(specs::list_specs, specs::create_spec))
         .routes(routes!(specs::get_spec, specs::update_spec))

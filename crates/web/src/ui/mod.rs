@@ -28,6 +28,7 @@ mod readiness;
 mod review;
 mod scope;
 mod scope_import;
+mod search;
 mod specs;
 mod system;
 mod tasks;
@@ -233,6 +234,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/system", get(system::show))
         .route("/events", get(crate::live::page_stream))
+        .route("/search", get(search::show))
 }
 
 /// Renders a template into an HTML response with the given status.

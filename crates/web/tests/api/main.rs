@@ -37,5 +37,6 @@ mod project_progress;
 mod readiness;
 mod requests;
 mod scope;
+mod search;
 mod security;
 mod workflow;

@@ -599,6 +599,37 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Search: everyone searches, and finds only what they may see (search.rs); craftsmen
+    // and client users find the team's tasks of project A, nobody but the administrators
+    // and executives anything of project B.
+    c.expect(
+        Method::GET,
+        "/api/v1/search?q=doors",
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/search",
+        none,
+        [422, 422, 422, 422, 422, 422, 422],
+    )
+    .await;
+    for (role, user) in &c.roles {
+        let found = c
+            .app
+            .get("/api/v1/search?q=office+fit&kind=project", &user.auth)
+            .await
+            .json();
+        let sees_b = matches!(*role, "admin" | "executive");
+        assert_eq!(
+            found["total"],
+            i64::from(sees_b),
+            "{role} searching project B: {found}"
+        );
+    }
+
     // Oversight.
     c.expect(
         Method::GET,

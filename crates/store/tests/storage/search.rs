@@ -1,0 +1,560 @@
+//! Global search: records found by their words (the last one a prefix), what each role may
+//! find and count, and the index following every write in the same transaction.
+
+use formula_app::repos::prelude::*;
+use formula_app::repos::{RecordKey, SearchHit};
+use formula_domain::authz::Actor;
+use formula_domain::comment::{Comment, RecordKind, Visibility};
+use formula_domain::drawing::RevisionStatus;
+use formula_domain::project::ProjectRole;
+use formula_domain::search::{SearchKind, Terms, search_scope};
+use formula_domain::spec::SpecStatus;
+use formula_domain::task::TaskStatus;
+use formula_domain::user::{Role, User};
+use formula_store::Db;
+use uuid::Uuid;
+
+use crate::fixtures as f;
+use crate::world::{World, add_user, world};
+
+fn actor(u: &User) -> Actor {
+    Actor {
+        user_id: u.id,
+        name: u.name.clone(),
+        role: u.role,
+        client_id: u.client_id,
+    }
+}
+
+/// Everything `who` finds for `q`, up to 50 of each kind.
+async fn find(db: &Db, who: &User, q: &str) -> Vec<SearchHit> {
+    db.search(&Terms::parse(q), &search_scope(&actor(who)), &[], 50)
+        .await
+        .unwrap()
+}
+
+/// How many `who` finds of `kind` (the count the query gives, checked against the hits).
+async fn count(db: &Db, who: &User, q: &str, kind: SearchKind) -> i64 {
+    let hits = find(db, who, q).await;
+    let of: Vec<&SearchHit> = hits.iter().filter(|h| h.kind == kind).collect();
+    let total = of.first().map_or(0, |h| h.total);
+    assert!(of.iter().all(|h| h.total == total));
+    assert_eq!(
+        total,
+        i64::try_from(of.len()).unwrap(),
+        "under 50 hits, all are listed"
+    );
+    total
+}
+
+fn comment(key: RecordKey, author: &User, body: &str, v: Visibility) -> Comment {
+    Comment {
+        id: Uuid::now_v7(),
+        record_kind: key.kind,
+        record_id: key.id,
+        project_id: key.project_id,
+        author_id: Some(author.id),
+        author_name: Some(author.name.clone()),
+        visibility: v,
+        body: body.into(),
+        created_at: f::now(),
+        edited_at: None,
+        deleted_at: None,
+        version: 1,
+    }
+}
+
+async fn post(db: &Db, key: RecordKey, author: &User, body: &str, v: Visibility) -> Comment {
+    let c = comment(key, author, body, v);
+    db.insert_comment(
+        key,
+        &c,
+        &[],
+        &[],
+        &f::audit(Some(author), "comment", key.kind.as_str(), key.id, "x"),
+    )
+    .await
+    .unwrap();
+    c
+}
+
+/// The world plus records with known words: a client user of Acme (projects 1 and 2), a
+/// craftsman on no project, tasks, a scope item, drawings and specifications in and out of
+/// draft, and comments internal and visible to the client.
+struct Scene {
+    w: World,
+    admin: User,
+    cleo: User,
+    olga: User,
+    task: formula_domain::task::Task,
+    item: formula_domain::scope::ScopeItem,
+}
+
+async fn scene(db: &Db) -> Scene {
+    let w = world(db).await;
+    let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
+    let olga = add_user(db, "olga@example.com", "Olga Outsider", Role::Craftsman).await;
+    let mut cleo = f::user("cleo@acme.example", "Cleo Client", Role::Client);
+    cleo.client_id = Some(w.acme.id);
+    db.insert_user(
+        &cleo,
+        "argon2-hash",
+        &f::audit(None, "create", "user", cleo.id, "cleo"),
+    )
+    .await
+    .unwrap();
+    let by = |id: Uuid| f::audit(Some(&w.pm), "create", "x", id, "x");
+
+    let mut task = f::task(
+        &w.p1,
+        "Install reception desk",
+        TaskStatus::Pending,
+        0,
+        None,
+    );
+    task.description = Some("Walnut veneer panels, zebrawood inlay".into());
+    db.insert_task(&task, &by(task.id)).await.unwrap();
+    let mut other = f::task(&w.p3, "Walnut cladding", TaskStatus::Pending, 0, None);
+    other.description = Some("Beta's walnut".into());
+    db.insert_task(&other, &by(other.id)).await.unwrap();
+
+    let group = f::scope_group(&w.p1, "Joinery", "A", 0);
+    let mut item = f::scope_item(&group, "A-01", 2, Some(150_000), 0);
+    item.description = Some("Reception counter in quartersawn oak".into());
+    db.save_scope(&[group], std::slice::from_ref(&item), &[], &[by(item.id)])
+        .await
+        .unwrap();
+
+    // SD-101 has only a draft; SD-102 was submitted to the client.
+    let draft = f::drawing(&w.p1, "SD-101", vec![]);
+    db.insert_drawing(&draft, &by(draft.id)).await.unwrap();
+    db.insert_revision(&f::revision(&draft, 1), &by(draft.id))
+        .await
+        .unwrap();
+    let shared = f::drawing(&w.p1, "SD-102", vec![]);
+    db.insert_drawing(&shared, &by(shared.id)).await.unwrap();
+    let mut rev = f::revision(&shared, 1);
+    rev.status = RevisionStatus::Submitted;
+    rev.submitted_at = Some(f::now());
+    db.insert_revision(&rev, &by(shared.id)).await.unwrap();
+
+    let draft_spec = f::spec(&w.p1, "S-1");
+    db.insert_spec(&draft_spec, &by(draft_spec.id))
+        .await
+        .unwrap();
+    let mut submitted = f::spec(&w.p1, "S-2");
+    submitted.status = SpecStatus::Submitted;
+    db.insert_spec(&submitted, &by(submitted.id)).await.unwrap();
+
+    let on = |kind, id, project_id| RecordKey {
+        kind,
+        id,
+        project_id,
+    };
+    let on_task = on(RecordKind::Task, task.id, w.p1.id);
+    post(
+        db,
+        on_task,
+        &w.pm,
+        "Zebrawood sample rejected internally",
+        Visibility::Internal,
+    )
+    .await;
+    post(
+        db,
+        on_task,
+        &w.pm,
+        "Zebrawood alternative proposed",
+        Visibility::Client,
+    )
+    .await;
+    // Marked visible to the client, but on records the client is not shown.
+    let on_draft_spec = on(RecordKind::Spec, draft_spec.id, w.p1.id);
+    post(
+        db,
+        on_draft_spec,
+        &w.pm,
+        "Zebrawood in the draft",
+        Visibility::Client,
+    )
+    .await;
+    let on_item = on(RecordKind::ScopeItem, item.id, w.p1.id);
+    post(
+        db,
+        on_item,
+        &w.pm,
+        "Zebrawood priced at 1500",
+        Visibility::Client,
+    )
+    .await;
+    let on_draft = on(RecordKind::Drawing, draft.id, w.p1.id);
+    post(
+        db,
+        on_draft,
+        &w.pm,
+        "Zebrawood on the elevation",
+        Visibility::Client,
+    )
+    .await;
+    // Shown to the client: a submitted drawing, a submitted specification and a revision.
+    let on_shared = on(RecordKind::Drawing, shared.id, w.p1.id);
+    post(
+        db,
+        on_shared,
+        &w.pm,
+        "Zebrawood shown here",
+        Visibility::Client,
+    )
+    .await;
+    let on_rev = on(RecordKind::DrawingRevision, rev.id, w.p1.id);
+    post(db, on_rev, &w.pm, "Zebrawood revised", Visibility::Client).await;
+    let on_spec = on(RecordKind::Spec, submitted.id, w.p1.id);
+    post(
+        db,
+        on_spec,
+        &w.pm,
+        "Zebrawood approved sample",
+        Visibility::Internal,
+    )
+    .await;
+    // Another client's project.
+    let on_p3 = on(RecordKind::Project, w.p3.id, w.p3.id);
+    post(db, on_p3, &w.pm, "Zebrawood for Beta", Visibility::Client).await;
+
+    Scene {
+        w,
+        admin,
+        cleo,
+        olga,
+        task,
+        item,
+    }
+}
+
+pub async fn finds_records_by_their_words(db: &Db) {
+    let s = scene(db).await;
+    let admin = &s.admin;
+    // A scope item by a word of its description; a comment by a word of its text.
+    let hits = find(db, admin, "quartersawn").await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].kind, SearchKind::ScopeItem);
+    assert_eq!(hits[0].id, s.item.id);
+    assert_eq!(hits[0].project_code.as_deref(), Some("WSC-25-001"));
+    assert!(hits[0].body.contains("quartersawn oak"));
+    let hits = find(db, admin, "rejected internally").await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].kind, SearchKind::Comment);
+    assert_eq!(hits[0].author_name.as_deref(), Some("Pia Manager"));
+    let on = hits[0].on.as_ref().unwrap();
+    assert_eq!((on.kind, on.id), (RecordKind::Task, s.task.id));
+    assert_eq!(on.label, "Install reception desk");
+    // The last word is a prefix; earlier words are whole; case and accents do not matter.
+    assert_eq!(count(db, admin, "QUARTERS", SearchKind::ScopeItem).await, 1);
+    assert_eq!(
+        count(db, admin, "quarters oak", SearchKind::ScopeItem).await,
+        0
+    );
+    assert_eq!(
+        count(db, admin, "oak quarters", SearchKind::ScopeItem).await,
+        1
+    );
+    assert_eq!(
+        count(db, admin, "récéption cöunter", SearchKind::ScopeItem).await,
+        1
+    );
+    assert_eq!(count(db, admin, "zebra", SearchKind::Comment).await, 9);
+    // Codes, numbers and names; people by name and e-mail; clients by name.
+    assert_eq!(count(db, admin, "SD-102", SearchKind::Drawing).await, 1);
+    assert_eq!(count(db, admin, "wsc 25 001", SearchKind::Project).await, 1);
+    assert_eq!(count(db, admin, "olga", SearchKind::Person).await, 1);
+    assert_eq!(
+        count(db, admin, "acme.example", SearchKind::Person).await,
+        1
+    );
+    assert_eq!(
+        count(db, admin, "Beta Developments", SearchKind::Client).await,
+        1
+    );
+    // The title weighs more than the body: the task titled "walnut" ranks first.
+    let tasks: Vec<SearchHit> = find(db, admin, "walnut")
+        .await
+        .into_iter()
+        .filter(|h| h.kind == SearchKind::Task)
+        .collect();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0].title, "Walnut cladding");
+    // Only one kind when asked; the limit cuts the list, not the count.
+    let terms = Terms::parse("zebrawood");
+    let scope = search_scope(&actor(admin));
+    let two = db
+        .search(&terms, &scope, &[SearchKind::Comment], 2)
+        .await
+        .unwrap();
+    assert_eq!(two.len(), 2);
+    assert!(
+        two.iter()
+            .all(|h| h.kind == SearchKind::Comment && h.total == 9)
+    );
+    // Nothing to search for, nothing found; syntax is not syntax.
+    assert!(find(db, admin, "--").await.is_empty());
+    assert!(find(db, admin, "walnut\" OR \"x").await.is_empty());
+    assert!(find(db, admin, "NEAR(walnut) AND x*").await.is_empty());
+}
+
+pub async fn each_role_finds_and_counts_only_what_it_may_see(db: &Db) {
+    let s = scene(db).await;
+    let w = &s.w;
+    let (admin, cleo, olga) = (&s.admin, &s.cleo, &s.olga);
+
+    // Comments: everyone on the contractor's side sees the internal ones of their projects;
+    // the client user only those visible to the client, on records shown to them.
+    assert_eq!(count(db, admin, "zebrawood", SearchKind::Comment).await, 9);
+    assert_eq!(count(db, &w.pm, "zebrawood", SearchKind::Comment).await, 9);
+    assert_eq!(
+        count(db, &w.designer, "zebrawood", SearchKind::Comment).await,
+        8
+    );
+    assert_eq!(count(db, olga, "zebrawood", SearchKind::Comment).await, 0);
+    let seen: Vec<String> = find(db, cleo, "zebrawood")
+        .await
+        .into_iter()
+        .filter(|h| h.kind == SearchKind::Comment)
+        .map(|h| h.body)
+        .collect();
+    assert_eq!(
+        seen.len(),
+        3,
+        "the shared comment on the task, the drawing and the revision: {seen:?}"
+    );
+    for body in &seen {
+        assert!(
+            [
+                "Zebrawood alternative proposed",
+                "Zebrawood shown here",
+                "Zebrawood revised"
+            ]
+            .contains(&body.as_str()),
+            "{body}"
+        );
+    }
+    // Nothing internal leaks through any kind or count for the client.
+    for q in [
+        "internally",
+        "priced",
+        "draft",
+        "approved sample",
+        "beta",
+        "quartersawn",
+    ] {
+        let hits = find(db, cleo, q).await;
+        assert!(
+            hits.iter().all(|h| h.kind != SearchKind::Comment),
+            "{q}: {hits:?}"
+        );
+    }
+    assert_eq!(
+        count(db, cleo, "quartersawn", SearchKind::ScopeItem).await,
+        0
+    );
+    assert_eq!(
+        count(db, admin, "quartersawn", SearchKind::ScopeItem).await,
+        1
+    );
+
+    // Tasks: the client's projects, not another client's; members their projects.
+    assert_eq!(count(db, admin, "walnut", SearchKind::Task).await, 2);
+    assert_eq!(count(db, cleo, "walnut", SearchKind::Task).await, 1);
+    assert_eq!(count(db, &w.designer, "walnut", SearchKind::Task).await, 1);
+    assert_eq!(count(db, olga, "walnut", SearchKind::Task).await, 0);
+    // Drawings and specifications: drafts stay with the contractor.
+    assert_eq!(count(db, admin, "drawing", SearchKind::Drawing).await, 2);
+    let drawings = find(db, cleo, "drawing").await;
+    assert_eq!(drawings.len(), 1, "{drawings:?}");
+    assert!(drawings[0].title.starts_with("SD-102"));
+    assert_eq!(count(db, admin, "walnut", SearchKind::Spec).await, 2);
+    let specs: Vec<SearchHit> = find(db, cleo, "walnut")
+        .await
+        .into_iter()
+        .filter(|h| h.kind == SearchKind::Spec)
+        .collect();
+    assert_eq!(specs.len(), 1);
+    assert!(specs[0].title.starts_with("S-2"));
+    // Projects and clients: as in their lists.
+    assert_eq!(count(db, admin, "wsc", SearchKind::Project).await, 3);
+    assert_eq!(count(db, cleo, "wsc", SearchKind::Project).await, 2);
+    assert_eq!(count(db, &w.designer, "wsc", SearchKind::Project).await, 1);
+    assert_eq!(count(db, olga, "wsc", SearchKind::Project).await, 0);
+    assert_eq!(
+        count(db, &w.designer, "beta acme", SearchKind::Client).await,
+        0
+    );
+    assert_eq!(
+        count(db, &w.designer, "developments", SearchKind::Client).await,
+        1
+    );
+    assert_eq!(count(db, cleo, "developments", SearchKind::Client).await, 0);
+    assert_eq!(count(db, cleo, "hotels", SearchKind::Client).await, 1);
+    assert_eq!(count(db, olga, "hotels", SearchKind::Client).await, 0);
+    // People: the directory for those who read it; otherwise oneself and the teams of the
+    // projects one sees (and one's own organisation).
+    for (who, expected) in [
+        (admin, 5),
+        (&w.pm, 5),
+        (&w.designer, 2),
+        (olga, 1),
+        (cleo, 3),
+    ] {
+        assert_eq!(
+            count(db, who, "example", SearchKind::Person).await,
+            expected,
+            "{}",
+            who.name
+        );
+    }
+    let cleo_sees: Vec<String> = find(db, cleo, "example")
+        .await
+        .into_iter()
+        .filter(|h| h.kind == SearchKind::Person)
+        .map(|h| h.title)
+        .collect();
+    assert!(
+        cleo_sees.contains(&"Dan Designer".to_owned()),
+        "{cleo_sees:?}"
+    );
+    assert!(
+        !cleo_sees.contains(&"Olga Outsider".to_owned()),
+        "{cleo_sees:?}"
+    );
+    // Joining a team makes its people visible; leaving hides them again.
+    db.upsert_member(
+        w.p2.id,
+        olga.id,
+        ProjectRole::Craftsman,
+        &f::audit(Some(&w.pm), "add_member", "project", w.p2.id, "p2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(db, olga, "wsc", SearchKind::Project).await, 1);
+    assert_eq!(count(db, olga, "example", SearchKind::Person).await, 2);
+    assert_eq!(count(db, cleo, "olga", SearchKind::Person).await, 1);
+}
+
+pub async fn the_index_follows_every_write(db: &Db) {
+    let s = scene(db).await;
+    let (w, admin) = (&s.w, &s.admin);
+    let by = |id: Uuid| f::audit(Some(&w.pm), "update", "x", id, "x");
+
+    // A task renamed: found by its new words, not its old ones.
+    let mut task = s.task.clone();
+    task.title = "Fit mahogany reception".into();
+    let task = db.update_task(&task, 1, &by(task.id)).await.unwrap();
+    assert_eq!(count(db, admin, "install", SearchKind::Task).await, 0);
+    assert_eq!(count(db, admin, "mahogany", SearchKind::Task).await, 1);
+    // A change to other columns leaves the document alone (and still found).
+    let mut moved = task.clone();
+    moved.progress = 40;
+    db.update_task(&moved, task.version, &by(task.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "mahogany", SearchKind::Task).await, 1);
+
+    // A scope item's new description.
+    let mut item = s.item.clone();
+    item.description = Some("Counter in rift-sawn ash".into());
+    db.save_scope(&[], &[], &[(item.clone(), 1)], &[by(item.id)])
+        .await
+        .unwrap();
+    assert_eq!(
+        count(db, admin, "quartersawn", SearchKind::ScopeItem).await,
+        0
+    );
+    assert_eq!(count(db, admin, "rift ash", SearchKind::ScopeItem).await, 1);
+
+    // A comment edited, then deleted (soft): it leaves the index.
+    let key = RecordKey {
+        kind: RecordKind::Project,
+        id: w.p1.id,
+        project_id: w.p1.id,
+    };
+    let c = post(
+        db,
+        key,
+        &w.pm,
+        "Bubinga veneer on order",
+        Visibility::Internal,
+    )
+    .await;
+    assert_eq!(count(db, admin, "bubinga", SearchKind::Comment).await, 1);
+    let mut edited = c.clone();
+    edited.body = "Padauk veneer on order".into();
+    edited.edited_at = Some(f::now());
+    let edited = db
+        .edit_comment(&edited, 1, &[], &[], &by(c.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "bubinga", SearchKind::Comment).await, 0);
+    assert_eq!(count(db, admin, "padauk", SearchKind::Comment).await, 1);
+    db.delete_comment(c.id, edited.version, w.pm.id, f::now(), &by(c.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "padauk", SearchKind::Comment).await, 0);
+
+    // A person renamed.
+    let mut olga = s.olga.clone();
+    olga.name = "Olga Carpenter".into();
+    db.update_user(&olga, 1, &by(olga.id)).await.unwrap();
+    assert_eq!(count(db, admin, "outsider", SearchKind::Person).await, 0);
+    assert_eq!(count(db, admin, "carpenter", SearchKind::Person).await, 1);
+
+    // A drawing retitled, a specification with another supplier, a client's notes.
+    let d = db
+        .list_drawings(w.p1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.number == "SD-102")
+        .unwrap();
+    let mut retitled = d.clone();
+    retitled.title = "Marquetry panel".into();
+    db.update_drawing(&retitled, d.version, &by(d.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "marquetry", SearchKind::Drawing).await, 1);
+    let spec = db
+        .list_specs(w.p1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.code == "S-2")
+        .unwrap();
+    let mut supplied = spec.clone();
+    supplied.supplier = Some("Timberland Veneers".into());
+    db.update_spec(&supplied, spec.version, None, &by(spec.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "timberland", SearchKind::Spec).await, 1);
+    assert_eq!(count(db, admin, "veneer co", SearchKind::Spec).await, 1);
+    let mut acme = w.acme.clone();
+    acme.notes = Some("Prefers rosewood".into());
+    db.update_client(&acme, w.acme.version, &by(acme.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "rosewood", SearchKind::Client).await, 1);
+
+    // A task deleted; a project deleted with everything in it.
+    db.delete_task(moved.id, moved.version + 1, &by(moved.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "mahogany", SearchKind::Task).await, 0);
+    assert_eq!(count(db, admin, "walnut", SearchKind::Task).await, 1);
+    db.delete_project(w.p3.id, 1, &by(w.p3.id)).await.unwrap();
+    assert_eq!(count(db, admin, "walnut", SearchKind::Task).await, 0);
+    assert_eq!(count(db, admin, "beta", SearchKind::Comment).await, 0);
+    assert_eq!(count(db, admin, "wsc", SearchKind::Project).await, 2);
+}
+
+both_backends! {
+    finds_records_by_their_words,
+    each_role_finds_and_counts_only_what_it_may_see,
+    the_index_follows_every_write,
+}
