@@ -15,10 +15,10 @@ api() {
 
 # sse_through_nginx: three streams through nginx — two with the token, one with the
 # session cookie — which least_conn puts on three different instances (each stream holds
-# a connection); one project created through nginx, on whichever instance: every stream
-# receives its event (Redis fans events out across instances) and stays open.
+# a connection); one project created through nginx by another person, on whichever
+# instance: every stream receives its event (Redis fans events out across instances) and stays open.
 sse_through_nginx() {
-    local i pid me client project lines
+    local i pid client project lines
     local -a pids=() auth
     mkdir -p "$WORK/sse"
     : >"$NGINX_DIR/access.log"
@@ -38,9 +38,19 @@ sse_through_nginx() {
         grep -qi '^content-type: text/event-stream' "$WORK/sse/$i.headers" ||
             die "stream $i is not text/event-stream: $(cat "$WORK/sse/$i.headers")"
     done
-    me="$(api GET /api/v1/auth/me | python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["id"])')"
+    # Nobody is told of their own changes: the project is created by another person, a project
+    # manager signed in through nginx with a session of their own.
+    local pm_email="live.pm@example.com" pm_pass="live updates password 1" pm csrf
+    pm="$(api POST /api/v1/users "{\"email\":\"$pm_email\",\"name\":\"Live Manager\",\"role\":\"project_manager\",\"password\":\"$pm_pass\"}" | json_field id)"
     client="$(api POST /api/v1/clients '{"name":"Live Update Hotels"}' | json_field id)"
-    project="$(api POST /api/v1/projects "{\"name\":\"Live lobby\",\"client_id\":\"$client\",\"manager_id\":\"$me\",\"sector\":\"hospitality\",\"business_line\":\"millwork\"}" | json_field id)"
+    wait_until 30 "the project manager to sign in through nginx" \
+        curl -ksS --fail -c "$WORK/pm.cookies" -o "$WORK/pm.login" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$pm_email\",\"password\":\"$pm_pass\"}" "$NGINX_URL/api/v1/auth/login"
+    csrf="$(json_field csrf_token <"$WORK/pm.login")"
+    project="$(curl -ksS --fail-with-body -b "$WORK/pm.cookies" -H "X-CSRF-Token: $csrf" \
+        -H 'Content-Type: application/json' -X POST \
+        -d "{\"name\":\"Live lobby\",\"client_id\":\"$client\",\"manager_id\":\"$pm\",\"sector\":\"hospitality\",\"business_line\":\"millwork\"}" \
+        "$NGINX_URL/api/v1/projects" | json_field id)"
     for i in 1 2 3; do
         wait_until 20 "the project.created event on stream $i" \
             grep -q "^data:.*project\.created.*$project" "$WORK/sse/$i.out"
