@@ -72,13 +72,17 @@ impl ListFilter for FeedParams {
     }
 }
 
-/// The kinds of record that have a feed of their own.
-fn feed_kinds() -> utoipa::openapi::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["project", "task", "scope_item", "drawing", "spec"]))
-        .build()
+/// The kinds of record that have a feed of their own (for the API document; the value is
+/// read as a `RecordKind`).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum FeedKind {
+    Project,
+    Task,
+    ScopeItem,
+    Drawing,
+    Spec,
 }
 
 /// A record's feed: which record, and paging.
@@ -87,7 +91,7 @@ fn feed_kinds() -> utoipa::openapi::Object {
 pub struct RecordFeedParams {
     /// `project`, `task`, `scope_item`, `drawing` or `spec` (a revision's activity is its
     /// drawing's).
-    #[param(schema_with = feed_kinds)]
+    #[param(value_type = FeedKind, inline)]
     pub record_type: String,
     /// The id of that record.
     pub record_id: Uuid,
