@@ -58,6 +58,7 @@ const ENDPOINTS = [
   'my work',
   'search',
   'global search',
+  'comment with a mention',
   'create task',
   'delete task',
 ];
@@ -185,6 +186,24 @@ export default function () {
   check(res, { 'global search: 200': (r) => r.status === 200 });
 
   iteration += 1;
+  // A comment mentioning an executive: the write whose notifications fan out.
+  res = http.post(
+    `${BASE_URL}/api/v1/comments`,
+    JSON.stringify({
+      record_type: 'project',
+      record_id: projectId,
+      body: `@richard.hale load test note ${__VU}-${iteration}: please check the site dimensions`,
+    }),
+    {
+      headers: Object.assign({ 'X-CSRF-Token': session.csrf }, JSON_HEADERS),
+      tags: { name: 'comment with a mention' },
+    },
+  );
+  check(res, { 'comment with a mention: 201': (r) => r.status === 201 });
+  if (lostSession(res)) {
+    return;
+  }
+
   res = http.post(
     `${BASE_URL}/api/v1/projects/${projectId}/tasks`,
     JSON.stringify({ title: `Load test task ${__VU}-${iteration}`, priority: 'medium' }),
