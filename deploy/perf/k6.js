@@ -1,7 +1,7 @@
 // Load test for Formula PM with k6 (https://k6.io): the scenario formula-loadgen also runs.
 //
 // Each virtual user signs in once (its own session), then loops: project list, one project,
-// its tasks, my work, a project search, a global search, create a task and delete it again, then thinks
+// its tasks, my work, a project search, a global search, a comment mentioning someone, create a task and delete it again, then thinks
 // 1-3 s. Stages ramp to 100 users, hold them 10 minutes and ramp down. The run fails when the
 // 95th percentile of all requests reaches 500 ms or more than 1 % of requests fail.
 //
