@@ -1,7 +1,7 @@
 // Load test for Formula PM with k6 (https://k6.io): the scenario formula-loadgen also runs.
 //
 // Each virtual user signs in once (its own session), then loops: project list, one project,
-// its tasks, my work, a project search, a global search, create a task and delete it again, then thinks
+// its tasks, my work, a project search, a global search, a comment mentioning someone, create a task and delete it again, then thinks
 // 1-3 s. Stages ramp to 100 users, hold them 10 minutes and ramp down. The run fails when the
 // 95th percentile of all requests reaches 500 ms or more than 1 % of requests fail.
 //
@@ -58,6 +58,7 @@ const ENDPOINTS = [
   'my work',
   'search',
   'global search',
+  'comment with a mention',
   'create task',
   'delete task',
 ];
@@ -185,6 +186,24 @@ export default function () {
   check(res, { 'global search: 200': (r) => r.status === 200 });
 
   iteration += 1;
+  // A comment mentioning an executive: the write whose notifications fan out.
+  res = http.post(
+    `${BASE_URL}/api/v1/comments`,
+    JSON.stringify({
+      record_type: 'project',
+      record_id: projectId,
+      body: `@richard.hale load test note ${__VU}-${iteration}: please check the site dimensions`,
+    }),
+    {
+      headers: Object.assign({ 'X-CSRF-Token': session.csrf }, JSON_HEADERS),
+      tags: { name: 'comment with a mention' },
+    },
+  );
+  check(res, { 'comment with a mention: 201': (r) => r.status === 201 });
+  if (lostSession(res)) {
+    return;
+  }
+
   res = http.post(
     `${BASE_URL}/api/v1/projects/${projectId}/tasks`,
     JSON.stringify({ title: `Load test task ${__VU}-${iteration}`, priority: 'medium' }),

@@ -36,7 +36,8 @@ usage: formula-loadgen --url http://127.0.0.1:PORT [options]
                       comma-separated global search queries (default: words of the data
                       scripts/bench/load.py writes, some as the start of a word)
   --skip STEPS        leave steps out, to see what the others cost: comma-separated of
-                      detail, tasks, my-work, search, global-search, write (create and delete)
+                      detail, tasks, my-work, search, global-search, comment (a comment mentioning
+                      someone), write (create and delete a task, and the comment)
   --pid PID           sample the server's memory (VmRSS) and CPU time from /proc/PID
   --label NAME        name of this run in the report, e.g. sqlite
   --out FILE          write the results as JSON
@@ -199,7 +200,12 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
                         "my-work" => skip.push(Endpoint::MyWork),
                         "search" => skip.push(Endpoint::Search),
                         "global-search" => skip.push(Endpoint::GlobalSearch),
-                        "write" => skip.extend([Endpoint::CreateTask, Endpoint::DeleteTask]),
+                        "write" => skip.extend([
+                            Endpoint::CreateTask,
+                            Endpoint::DeleteTask,
+                            Endpoint::Comment,
+                        ]),
+                        "comment" => skip.push(Endpoint::Comment),
                         other => return Err(format!("--skip: unknown step {other:?}")),
                     }
                 }

@@ -10,6 +10,9 @@ use serde_json::Value;
 use crate::args::{Credentials, Options};
 use crate::stats::{Endpoint, Sample};
 
+/// Whom the comment step mentions: an executive of the seed-demo company.
+const MENTION: &str = "richard.hale";
+
 /// Shared by the users and the main thread.
 pub struct Shared {
     pub opts: Options,
@@ -306,6 +309,18 @@ impl User {
                 &format!("/api/v1/search?q={}&limit=10", encode(&words)),
                 None,
             );
+            check(&a);
+        }
+        // A comment mentioning an executive (who sees every project): the write whose
+        // notification fan-out (the mention, the record's followers, the mail job) is timed.
+        if runs(Endpoint::Comment) {
+            let body = serde_json::json!({
+                "record_type": "project",
+                "record_id": project,
+                "body": format!("@{MENTION} load test note {}-{n}: please check the site dimensions", self.index),
+            })
+            .to_string();
+            let a = self.call(Endpoint::Comment, "POST", "/api/v1/comments", Some(&body));
             check(&a);
         }
         if !runs(Endpoint::CreateTask) {

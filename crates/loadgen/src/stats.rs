@@ -15,10 +15,11 @@ pub enum Endpoint {
     GlobalSearch,
     CreateTask,
     DeleteTask,
+    Comment,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Login,
         Endpoint::ProjectList,
         Endpoint::ProjectDetail,
@@ -28,6 +29,7 @@ impl Endpoint {
         Endpoint::GlobalSearch,
         Endpoint::CreateTask,
         Endpoint::DeleteTask,
+        Endpoint::Comment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +43,7 @@ impl Endpoint {
             Endpoint::GlobalSearch => "global search",
             Endpoint::CreateTask => "create task",
             Endpoint::DeleteTask => "delete task",
+            Endpoint::Comment => "comment with a mention",
         }
     }
 
@@ -56,6 +59,7 @@ impl Endpoint {
             Endpoint::GlobalSearch => "GET /api/v1/search?q={words}&limit=10",
             Endpoint::CreateTask => "POST /api/v1/projects/{id}/tasks",
             Endpoint::DeleteTask => "DELETE /api/v1/tasks/{id}?version={v}",
+            Endpoint::Comment => "POST /api/v1/comments (mentioning @richard.hale)",
         }
     }
 
@@ -64,7 +68,7 @@ impl Endpoint {
     pub fn kind(self) -> Kind {
         match self {
             Endpoint::Login => Kind::Login,
-            Endpoint::CreateTask | Endpoint::DeleteTask => Kind::Write,
+            Endpoint::CreateTask | Endpoint::DeleteTask | Endpoint::Comment => Kind::Write,
             Endpoint::GlobalSearch => Kind::Search,
             _ => Kind::Read,
         }

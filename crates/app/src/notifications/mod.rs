@@ -143,6 +143,14 @@ pub fn known_time_zone(zone: &str) -> bool {
     jiff::tz::TimeZone::get(zone).is_ok()
 }
 
+/// The caller's own id, once they may read their own inbox (everyone may; nobody reads
+/// anyone else's, whatever the id asked for).
+fn own_inbox(caller: &Caller) -> AppResult<Uuid> {
+    let me = caller.actor.user_id;
+    ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+    Ok(me)
+}
+
 impl Services {
     /// Tells the people `h`'s rule names of it: stores their notifications (once per
     /// occurrence), rings their bells and queues their mail. Failures are logged, not
@@ -261,34 +269,19 @@ impl Services {
         caller: &Caller,
         query: &InboxQuery,
     ) -> AppResult<Page<Notification>> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         self.store.list_notifications(me, query).await
     }
 
     /// How many of the caller's notifications are unread.
     pub async fn unread_notifications(&self, caller: &Caller) -> AppResult<i64> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         self.store.unread_count(me).await
     }
 
     /// Opens one of the caller's notifications: marks it read and returns it (for its link).
     pub async fn open_notification(&self, caller: &Caller, id: Uuid) -> AppResult<Notification> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         let n = self
             .store
             .get_notification(me, id)
@@ -308,12 +301,7 @@ impl Services {
         caller: &Caller,
         ids: Option<&[Uuid]>,
     ) -> AppResult<u64> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         if ids.is_some_and(|ids| ids.len() > 500) {
             return Err(AppError::field("ids", "at most 500 at a time"));
         }
@@ -326,12 +314,7 @@ impl Services {
 
     /// The caller's e-mail modes and time zone.
     pub async fn notification_settings(&self, caller: &Caller) -> AppResult<NotificationSettings> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         self.settings_of(me).await
     }
 
@@ -361,12 +344,7 @@ impl Services {
         caller: &Caller,
         patch: SettingsPatch,
     ) -> AppResult<NotificationSettings> {
-        let me = caller.actor.user_id;
-        ensure(
-            caller,
-            Action::ReadNotifications,
-            &Resource::User { id: me },
-        )?;
+        let me = own_inbox(caller)?;
         let zone = patch.time_zone.as_deref().map(str::trim);
         if let Some(z) = zone
             && !known_time_zone(z)
