@@ -147,7 +147,11 @@ pub fn known_time_zone(zone: &str) -> bool {
 /// anyone else's, whatever the id asked for).
 fn own_inbox(caller: &Caller) -> AppResult<Uuid> {
     let me = caller.actor.user_id;
-    ensure(caller, Action::ReadNotifications, &Resource::User { id: me })?;
+    ensure(
+        caller,
+        Action::ReadNotifications,
+        &Resource::User { id: me },
+    )?;
     Ok(me)
 }
 
