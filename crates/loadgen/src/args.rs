@@ -453,7 +453,12 @@ mod tests {
         };
         assert_eq!(
             o.skip,
-            [Endpoint::MyWork, Endpoint::CreateTask, Endpoint::DeleteTask]
+            [
+                Endpoint::MyWork,
+                Endpoint::CreateTask,
+                Endpoint::DeleteTask,
+                Endpoint::Comment
+            ]
         );
         for bad in [
             "--url http://127.0.0.1:1 --token t --duration 3601",
