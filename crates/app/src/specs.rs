@@ -553,7 +553,7 @@ impl Services {
         expected_version: i64,
         input: ProcurementInput,
     ) -> AppResult<Spec> {
-        let (current, _) = self.spec_for(caller, id, Action::ManageProcurement).await?;
+        let (current, access) = self.spec_for(caller, id, Action::ManageProcurement).await?;
         check_version(
             expected_version,
             current.version,
@@ -616,8 +616,15 @@ impl Services {
             Procurement::Installed | Procurement::ToOrder => {}
         }
         errors.into_result()?;
-        self.save_spec(caller, "procurement", &current, next, expected_version)
-            .await
+        // Ordering a material can make the items that need it ready for production (when the
+        // project requires materials to be ordered first): they are told of once it is saved.
+        let ready_before = self.ready_items(current.project_id).await;
+        let saved = self
+            .save_spec(caller, "procurement", &current, next, expected_version)
+            .await?;
+        self.newly_ready(caller, saved.project_id, access.client_id, &ready_before)
+            .await;
+        Ok(saved)
     }
 }
 

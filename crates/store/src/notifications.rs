@@ -300,16 +300,18 @@ impl NotificationRepo for Db {
         up_to: OffsetDateTime,
         at: OffsetDateTime,
     ) -> DbResult<Vec<Notification>> {
-        // `p` in VISIBLE is the notification's project, joined through a subquery here
-        // (an UPDATE has no JOIN on both backends).
+        // `p` in VISIBLE is the notification's project, read through a subquery here (an
+        // UPDATE has no JOIN on both backends). The conditions sit on the UPDATE itself, not
+        // in a subquery of ids, so that PostgreSQL checks them again on a row another
+        // instance took meanwhile: `mail_id` is then no longer free, and the row is skipped.
         let visible = VISIBLE.replace(
             "p.client_id",
             "(SELECT pr.client_id FROM projects pr WHERE pr.id = n.project_id)",
         );
         let take = Stmt::new(format!(
-            "UPDATE notifications SET mail_id = $1, emailed_at = $2 WHERE id IN (SELECT n.id \
-             FROM notifications n WHERE n.user_id = $3 AND n.email_mode = $4 \
-             AND n.created_at <= $5 AND (n.mail_id IS NULL OR n.mail_id = $1) AND {visible})"
+            "UPDATE notifications AS n SET mail_id = $1, emailed_at = $2 WHERE n.user_id = $3 \
+             AND n.email_mode = $4 AND n.created_at <= $5 AND (n.mail_id IS NULL OR n.mail_id = $1) \
+             AND {visible}"
         ))
         .bind(mail_id)
         .bind(at)

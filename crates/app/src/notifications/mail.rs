@@ -27,6 +27,8 @@ pub const NOTIFICATION_DIGEST: &str = "notification_digest";
 pub const DEFAULT_NOTIFICATION_DIGEST: &str = "*/15 * * * *";
 /// The local hour the digest goes out in.
 pub const DIGEST_HOUR: u8 = 7;
+/// The most notifications one mail lists; the rest are counted, with a link to the inbox.
+pub const MAX_LISTED: usize = 50;
 /// The signing key of unsubscribe links.
 const UNSUBSCRIBE_KEY: &str = "unsubscribe";
 
@@ -280,7 +282,7 @@ fn compose(
     );
     let mut text = format!("Hello {},\n\n", user.name);
     let mut rows = String::new();
-    for n in items {
+    for n in items.iter().take(MAX_LISTED) {
         let link = format!("{base}{}", n.link);
         text.push_str(&format!("* [{}] {}\n", n.project_code, n.title));
         if let Some(x) = &n.excerpt {
@@ -300,6 +302,15 @@ fn compose(
                 .as_deref()
                 .map(|x| format!("<div style=\"color:#374151;font-size:14px\">“{}”</div>", esc(x)))
                 .unwrap_or_default(),
+        ));
+    }
+    // A flood (an import, a busy day) is summed up rather than listed: the inbox has it all.
+    if let Some(more) = items.len().checked_sub(MAX_LISTED).filter(|n| *n > 0) {
+        let inbox = format!("{base}/inbox");
+        text.push_str(&format!("…and {more} more in your inbox: {inbox}\n\n"));
+        rows.push_str(&format!(
+            "<tr><td style=\"padding:12px 0\"><a href=\"{}\" style=\"color:#1d4ed8\">…and {more} more in your inbox</a></td></tr>",
+            esc(&inbox)
         ));
     }
     text.push_str(&format!(

@@ -16,7 +16,7 @@ use formula_app::repos::InboxQuery;
 use formula_app::repos::prelude::*;
 use formula_app::tasks::{NewTask, TaskPatch};
 use formula_domain::comment::{RecordKind, Visibility};
-use formula_domain::notification::{Event, Notification};
+use formula_domain::notification::{EmailMode, Event, Notification};
 use formula_domain::project::ProjectRole;
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, User, UserStatus};
@@ -286,11 +286,12 @@ fn uuid_literal(t: &TestDb, id: uuid::Uuid) -> String {
     }
 }
 
-/// Ten changes in a row make one instant mail; the next window, another.
+/// Changes in a row make one instant mail (listing 50, counting the rest); the next window,
+/// another.
 pub async fn instant_mails_are_batched_per_recipient(t: &TestDb) {
     let at = datetime!(2027-03-10 09:00:10 UTC);
     let s = scene(t, at).await;
-    for n in 0..10 {
+    for n in 0..55 {
         say(&s, &s.w.pm, &format!("@dd note {n}"), Visibility::Internal).await;
     }
     // Nothing yet: the batch window is still open.
@@ -300,15 +301,17 @@ pub async fn instant_mails_are_batched_per_recipient(t: &TestDb) {
     s.clock.set(later);
     s.services.drain_jobs("w", later, 10).await.unwrap();
     let sent = s.mail.sent();
-    assert_eq!(sent.len(), 1, "one mail for ten mentions");
+    assert_eq!(sent.len(), 1, "one mail for 55 mentions");
     let m = &sent[0];
     assert_eq!(m.to, "dd@example.com");
-    assert!(m.subject.contains("(and 9 more)"), "{}", m.subject);
+    assert!(m.subject.contains("(and 54 more)"), "{}", m.subject);
     assert!(
-        m.text.contains("note 0") && m.text.contains("note 9"),
+        m.text.contains("note 0") && m.text.contains("note 49"),
         "{}",
         m.text
     );
+    assert!(!m.text.contains("note 50"), "only 50 listed");
+    assert!(m.text.contains("and 5 more in your inbox"), "{}", m.text);
     assert!(m.html.contains("<a href="), "{}", m.html);
     let unsubscribe = m
         .headers
@@ -403,8 +406,120 @@ pub async fn the_daily_digest_goes_out_once_at_seven_local(t: &TestDb) {
     assert!(!sent[1].text.contains("Veneer"));
 }
 
+/// Reminders at a chosen date: due in 3 days, due tomorrow and overdue to the assignee (overdue
+/// also to the project manager), a late material to the managers; each once a day however
+/// often the job runs, overdue again the next day; never to the client user.
+pub async fn reminders_are_told_once_a_day(t: &TestDb) {
+    let at = datetime!(2027-05-10 06:05 UTC);
+    let s = scene(t, at).await;
+    let (pm, designer) = (&s.w.pm, &s.w.designer);
+    let today = at.date();
+    for (title, due) in [
+        ("Soon", today + Duration::days(3)),
+        ("Tomorrow", today + Duration::days(1)),
+        ("Late", today - Duration::days(2)),
+        ("Later", today + Duration::days(10)),
+    ] {
+        s.services
+            .create_task(
+                &caller(pm),
+                s.w.p1.id,
+                NewTask {
+                    title: title.into(),
+                    description: None,
+                    status: None,
+                    priority: None,
+                    assignee_id: Some(designer.id),
+                    start_date: None,
+                    due_date: Some(due),
+                    estimated_hours: None,
+                    actual_hours: None,
+                    progress: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let spec = f::spec(&s.w.p1, "V-01");
+    t.insert_spec(
+        &spec,
+        &f::audit(Some(pm), "create", "spec", spec.id, "V-01"),
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        s.services.send_reminders(at).await.unwrap();
+    }
+    let d = inbox(t, designer).await;
+    let reminders: Vec<Event> = events(&d)
+        .into_iter()
+        .filter(|e| *e != Event::TaskAssigned)
+        .collect();
+    assert_eq!(
+        reminders,
+        [
+            Event::TaskDueSoon,
+            Event::TaskDueTomorrow,
+            Event::TaskOverdue
+        ]
+    );
+    let late = d.iter().find(|n| n.event == Event::TaskOverdue).unwrap();
+    assert!(
+        late.title.contains("“Late” is overdue by 2 days"),
+        "{}",
+        late.title
+    );
+    assert_eq!(
+        events(&inbox(t, pm).await),
+        [Event::TaskOverdue, Event::MaterialLate]
+    );
+    assert!(inbox(t, &s.client).await.is_empty());
+    // The next day: overdue again, nothing else new.
+    s.services
+        .send_reminders(at + Duration::days(1))
+        .await
+        .unwrap();
+    let overdue = inbox(t, designer)
+        .await
+        .iter()
+        .filter(|n| n.event == Event::TaskOverdue)
+        .count();
+    assert_eq!(overdue, 2);
+}
+
+/// Two mail jobs (two instances) taking the same person's notifications at once: each
+/// notification goes to exactly one of them.
+pub async fn two_mail_jobs_never_take_the_same_notification(t: &TestDb) {
+    let at = datetime!(2027-03-10 09:00:10 UTC);
+    let s = scene(t, at).await;
+    for n in 0..20 {
+        say(&s, &s.w.pm, &format!("@dd race {n}"), Visibility::Internal).await;
+    }
+    let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let later = at + Duration::minutes(5);
+    let user = s.w.designer.id;
+    let (ta, tb) = tokio::join!(
+        t.take_for_mail(user, EmailMode::Instant, a, later, later),
+        t.take_for_mail(user, EmailMode::Instant, b, later, later),
+    );
+    let (ta, tb) = (ta.unwrap(), tb.unwrap());
+    assert_eq!(ta.len() + tb.len(), 20, "every one taken");
+    assert!(
+        ta.iter().all(|x| tb.iter().all(|y| x.id != y.id)),
+        "none twice"
+    );
+    // Taken again by the same mail (a retried job): the same ones, nothing from the other.
+    let again = t
+        .take_for_mail(user, EmailMode::Instant, a, later, later)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), ta.len());
+}
+
 both_backends!(
     recipients_follow_the_rules_and_never_leak,
     instant_mails_are_batched_per_recipient,
     the_daily_digest_goes_out_once_at_seven_local,
+    reminders_are_told_once_a_day,
+    two_mail_jobs_never_take_the_same_notification,
 );
