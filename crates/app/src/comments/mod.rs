@@ -371,14 +371,7 @@ impl Services {
             Err(AppError::NotFound(_) | AppError::Forbidden) => false,
             Err(e) => return Err(e),
         };
-        Ok(visible.then(|| match kind {
-            RecordKind::ScopeItem => format!("/scope-items/{id}/edit"),
-            RecordKind::Drawing => format!("/drawings/{id}"),
-            RecordKind::Spec => format!("/specs/{id}"),
-            RecordKind::Task => format!("/tasks/{id}"),
-            RecordKind::Project => format!("/projects/{id}"),
-            RecordKind::DrawingRevision => format!("/drawing-revisions/{id}/file"),
-        }))
+        Ok(visible.then(|| crate::notifications::link_to(kind, id)))
     }
 
     /// The people `body` mentions, each of whom must be able to see the record (and, in an
