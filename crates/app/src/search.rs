@@ -6,7 +6,9 @@
 use formula_domain::authz::{Action, Resource, authorize};
 use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
-use formula_domain::search::{SearchKind, Segment, Terms, highlight, search_scope, snippet};
+use formula_domain::search::{
+    RANKED, SearchKind, Segment, Terms, highlight, search_scope, snippet,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -45,6 +47,8 @@ pub struct SearchResults {
     pub prefix: bool,
     /// Hits across all groups (each group's `count` added up).
     pub total: i64,
+    /// Some group has more hits than it counts (`total` is then a lower bound).
+    pub more: bool,
     /// Kinds with at least one hit, in a fixed order (projects, clients, tasks, scope items,
     /// drawings, specifications, comments, people).
     pub groups: Vec<SearchGroup>,
@@ -56,8 +60,11 @@ pub struct SearchGroup {
     pub kind: SearchKind,
     /// Its heading ("Scope items").
     pub label: String,
-    /// How many records of this kind match (the items are the best ranked of them).
+    /// How many records of this kind match, up to 200: the items are the best ranked of
+    /// them. When more match, `more` is set and these are the newest 200.
     pub count: i64,
+    /// More records of this kind match than `count` (show it as "200+").
+    pub more: bool,
     pub items: Vec<SearchResult>,
 }
 
@@ -188,6 +195,7 @@ impl Services {
             words: terms.words.clone(),
             prefix: terms.prefix,
             total: 0,
+            more: false,
             groups: Vec::new(),
         };
         if terms.is_empty() {
@@ -203,12 +211,16 @@ impl Services {
             let Some(first) = of_kind.first() else {
                 continue;
             };
-            let count = first.total;
+            // The store counts one past the newest it ranks, to tell that there are more.
+            let more = first.total > i64::from(RANKED);
+            let count = first.total.min(i64::from(RANKED));
             results.total += count;
+            results.more |= more;
             results.groups.push(SearchGroup {
                 kind,
                 label: kind.plural().to_owned(),
                 count,
+                more,
                 items: of_kind
                     .into_iter()
                     .map(|h| result(h, &terms, people_pages))

@@ -18,6 +18,10 @@ use crate::user::Role;
 pub const MAX_WORDS: usize = 8;
 /// A word longer than this is cut (nobody types one; a pasted hash would cost the index).
 pub const MAX_WORD_CHARS: usize = 64;
+/// How many of the newest matches of each kind are ranked and counted. A group with more
+/// says so ("200+") rather than counting thousands of records on every keystroke; the best
+/// of the newest are what a person looking for something recent wants.
+pub const RANKED: u32 = 200;
 
 /// Something a search finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -145,6 +145,9 @@ impl NotificationRepo for Db {
                 .bind(n.created_at);
                 if exec!(&mut *tx, insert)?.rows_affected() > 0 {
                     stored.push(n.id);
+                    if let Some(job) = &n.mail {
+                        exec!(&mut *tx, crate::jobs::insert(job))?;
+                    }
                 }
             }
         });

@@ -1,11 +1,12 @@
-//! Global search (migration 0018): `search_docs`, kept by triggers, indexed by FTS5 on
-//! SQLite and by a tsvector under GIN on PostgreSQL. Only the matching differs between the
-//! two; what the caller may see is one SQL condition on the hits, applied before they are
-//! ranked and counted, so a count never includes something the caller may not open.
+//! Global search (migrations 0018 and 0024): `search_docs`, kept by triggers, indexed per
+//! kind of record by FTS5 on SQLite and by a tsvector under partial GIN indexes on
+//! PostgreSQL. Only the matching differs between the two; what the caller may see is one SQL
+//! condition per kind, applied before the hits are ranked and counted, so a count never
+//! includes something the caller may not open. Each kind ranks its newest [`RANKED`] matches.
 
 use formula_app::repos::{CommentedRecord, SearchHit, SearchRepo};
 use formula_domain::authz::{ClientScope, ProjectScope};
-use formula_domain::search::{PeopleScope, SearchKind, SearchScope, Terms};
+use formula_domain::search::{PeopleScope, RANKED, SearchKind, SearchScope, Terms};
 use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -56,125 +57,134 @@ fn project_visible(s: &mut Stmt, scope: ProjectScope, project: &str) -> String {
     }
 }
 
-/// The condition a hit `h` (kind, record_id, project_id) meets when `scope` may see it:
-/// one branch per kind asked for, each the rule of that record's own page.
-fn visible(s: &mut Stmt, scope: &SearchScope, kinds: &[SearchKind]) -> Option<String> {
-    let wanted = |k: SearchKind| kinds.is_empty() || kinds.contains(&k);
-    let mut branches = Vec::new();
+/// The condition a document `h` of `kind` (search_docs: kind, record_id, project_id) meets
+/// when `scope` may see it, the rule of that record's own page; `None` when `scope` sees no
+/// record of that kind.
+fn visible(s: &mut Stmt, scope: &SearchScope, kind: SearchKind) -> Option<String> {
     let in_project = |s: &mut Stmt| project_visible(s, scope.projects, "h.project_id");
-    for kind in SearchKind::ALL.into_iter().filter(|k| wanted(*k)) {
-        let k = kind.as_str();
-        let branch = match kind {
-            SearchKind::Project | SearchKind::Task => {
-                Some(format!("(h.kind = '{k}' AND {})", in_project(s)))
+    match kind {
+        SearchKind::Project | SearchKind::Task => Some(in_project(s)),
+        // Prices and costs are internal: the scope of work is the contractor's.
+        SearchKind::ScopeItem => scope.internal.then(|| in_project(s)),
+        SearchKind::Drawing => {
+            let shown = if scope.internal {
+                String::new()
+            } else {
+                format!(
+                    " AND EXISTS (SELECT 1 FROM drawing_revisions r WHERE r.drawing_id = h.record_id \
+                     AND r.status {SHOWN})"
+                )
+            };
+            Some(format!("{}{shown}", in_project(s)))
+        }
+        SearchKind::Spec => {
+            let shown = if scope.internal {
+                String::new()
+            } else {
+                format!(
+                    " AND EXISTS (SELECT 1 FROM specs sv WHERE sv.id = h.record_id AND sv.status {SHOWN})"
+                )
+            };
+            Some(format!("{}{shown}", in_project(s)))
+        }
+        SearchKind::Comment => {
+            // A client user reads the comments marked visible to the client, on records
+            // shown to them (never on the scope of work).
+            let shown = if scope.internal {
+                String::new()
+            } else {
+                format!(
+                    " AND EXISTS (SELECT 1 FROM comments cv JOIN threads tv ON tv.id = cv.thread_id \
+                     WHERE cv.id = h.record_id AND cv.visibility = 'client' AND cv.deleted_at IS NULL \
+                     AND (tv.kind IN ('project', 'task') \
+                     OR (tv.kind = 'drawing' AND EXISTS (SELECT 1 FROM drawing_revisions r \
+                         WHERE r.drawing_id = tv.drawing_id AND r.status {SHOWN})) \
+                     OR (tv.kind = 'drawing_revision' AND EXISTS (SELECT 1 FROM drawing_revisions r \
+                         WHERE r.id = tv.drawing_revision_id AND r.status {SHOWN})) \
+                     OR (tv.kind = 'spec' AND EXISTS (SELECT 1 FROM specs sv \
+                         WHERE sv.id = tv.spec_id AND sv.status {SHOWN}))))"
+                )
+            };
+            Some(format!("{}{shown}", in_project(s)))
+        }
+        SearchKind::Client => match scope.clients {
+            ClientScope::All => Some("1 = 1".into()),
+            ClientScope::Only(id) => {
+                let c = s.arg(id);
+                Some(format!("h.record_id = {c}"))
             }
-            // Prices and costs are internal: the scope of work is the contractor's.
-            SearchKind::ScopeItem => scope
-                .internal
-                .then(|| format!("(h.kind = '{k}' AND {})", in_project(s))),
-            SearchKind::Drawing => {
-                let shown = if scope.internal {
-                    String::new()
-                } else {
-                    format!(
-                        " AND EXISTS (SELECT 1 FROM drawing_revisions r WHERE r.drawing_id = h.record_id \
-                         AND r.status {SHOWN})"
-                    )
+            ClientScope::None => None,
+        },
+        SearchKind::Person => match scope.people {
+            PeopleScope::All => Some("1 = 1".into()),
+            PeopleScope::Related { user_id, client_id } => {
+                let me = s.arg(user_id);
+                let team = project_visible(s, scope.projects, "tm.project_id");
+                let colleague = match client_id {
+                    Some(c) => format!(" OR u.client_id = {}", s.arg(c)),
+                    None => String::new(),
                 };
-                Some(format!("(h.kind = '{k}' AND {}{shown})", in_project(s)))
+                Some(format!(
+                    "(h.record_id = {me} OR EXISTS (SELECT 1 FROM users u \
+                     WHERE u.id = h.record_id AND u.status = 'active' AND (EXISTS (SELECT 1 \
+                     FROM project_members tm WHERE tm.user_id = u.id AND {team}){colleague})))"
+                ))
             }
-            SearchKind::Spec => {
-                let shown = if scope.internal {
-                    String::new()
-                } else {
-                    format!(
-                        " AND EXISTS (SELECT 1 FROM specs sv WHERE sv.id = h.record_id AND sv.status {SHOWN})"
-                    )
-                };
-                Some(format!("(h.kind = '{k}' AND {}{shown})", in_project(s)))
-            }
-            SearchKind::Comment => {
-                // A client user reads the comments marked visible to the client, on records
-                // shown to them (never on the scope of work).
-                let shown = if scope.internal {
-                    String::new()
-                } else {
-                    format!(
-                        " AND EXISTS (SELECT 1 FROM comments cv JOIN threads tv ON tv.id = cv.thread_id \
-                         WHERE cv.id = h.record_id AND cv.visibility = 'client' AND cv.deleted_at IS NULL \
-                         AND (tv.kind IN ('project', 'task') \
-                         OR (tv.kind = 'drawing' AND EXISTS (SELECT 1 FROM drawing_revisions r \
-                             WHERE r.drawing_id = tv.drawing_id AND r.status {SHOWN})) \
-                         OR (tv.kind = 'drawing_revision' AND EXISTS (SELECT 1 FROM drawing_revisions r \
-                             WHERE r.id = tv.drawing_revision_id AND r.status {SHOWN})) \
-                         OR (tv.kind = 'spec' AND EXISTS (SELECT 1 FROM specs sv \
-                             WHERE sv.id = tv.spec_id AND sv.status {SHOWN}))))"
-                    )
-                };
-                Some(format!("(h.kind = '{k}' AND {}{shown})", in_project(s)))
-            }
-            SearchKind::Client => match scope.clients {
-                ClientScope::All => Some(format!("h.kind = '{k}'")),
-                ClientScope::Only(id) => {
-                    let c = s.arg(id);
-                    Some(format!("(h.kind = '{k}' AND h.record_id = {c})"))
-                }
-                ClientScope::None => None,
-            },
-            SearchKind::Person => match scope.people {
-                PeopleScope::All => Some(format!("h.kind = '{k}'")),
-                PeopleScope::Related { user_id, client_id } => {
-                    let me = s.arg(user_id);
-                    let team = project_visible(s, scope.projects, "tm.project_id");
-                    let colleague = match client_id {
-                        Some(c) => format!(" OR u.client_id = {}", s.arg(c)),
-                        None => String::new(),
-                    };
-                    Some(format!(
-                        "(h.kind = '{k}' AND (h.record_id = {me} OR EXISTS (SELECT 1 FROM users u \
-                         WHERE u.id = h.record_id AND u.status = 'active' AND (EXISTS (SELECT 1 \
-                         FROM project_members tm WHERE tm.user_id = u.id AND {team}){colleague}))))"
-                    ))
-                }
-            },
-        };
-        branches.extend(branch);
+        },
     }
-    (!branches.is_empty()).then(|| format!("({})", branches.join(" OR ")))
 }
 
-/// The matching documents as `h (kind, record_id, project_id, score)`, best score highest.
-fn matches(s: &mut Stmt, backend: Backend, terms: &Terms) -> String {
+/// The query's text, bound once, and for PostgreSQL the common table expression that turns
+/// it into a tsquery once per statement.
+fn query(s: &mut Stmt, backend: Backend, terms: &Terms) -> (String, Option<String>) {
     match backend {
-        // bm25 is lower for better matches; the title weighs four times the body.
-        Backend::Sqlite => {
-            let q = s.arg(terms.fts5());
-            format!(
-                "m AS MATERIALIZED (SELECT rowid AS doc, bm25(search_fts, 4.0, 1.0) AS score \
-                 FROM search_fts WHERE search_fts MATCH {q}), \
-                 h AS (SELECT d.kind, d.record_id, d.project_id, -m.score AS score \
-                 FROM m JOIN search_docs d ON d.doc = m.doc)"
-            )
-        }
-        // The query is built once (MATERIALIZED), then matched through the GIN index.
+        Backend::Sqlite => (s.arg(terms.fts5()), None),
         Backend::Postgres => {
             let q = s.arg(terms.plain());
             let prefix = if terms.prefix { "true" } else { "false" };
-            format!(
-                "q AS MATERIALIZED (SELECT search_query({q}, {prefix}) AS q), \
-                 h AS (SELECT d.kind, d.record_id, d.project_id, ts_rank(d.words, q.q) AS score \
-                 FROM q JOIN search_docs d ON d.words @@ q.q)"
+            (
+                q.clone(),
+                Some(format!(
+                    "q AS MATERIALIZED (SELECT search_query({q}, {prefix}) AS q)"
+                )),
             )
         }
+    }
+}
+
+/// The newest [`RANKED`] + 1 documents of `kind` that match and that the caller may see, with
+/// their scores (higher is better): each kind has its own full-text index (SQLite: one FTS5
+/// table per kind; PostgreSQL: a partial GIN index per kind, migration 0024), so the work is
+/// bounded by what a group shows, whatever else matches.
+fn newest(backend: Backend, q: &str, kind: SearchKind, visible: &str) -> String {
+    let k = kind.as_str();
+    let take = RANKED + 1;
+    match backend {
+        // bm25 is lower for better matches; the title weighs four times the body. FTS5 walks
+        // its matches newest first (rowid order) and stops at the limit, so only those are
+        // scored.
+        Backend::Sqlite => format!(
+            "SELECT * FROM (SELECT h.kind, h.record_id, h.project_id, \
+             -bm25(search_fts_{k}, 4.0, 1.0) AS score \
+             FROM search_fts_{k} JOIN search_docs h ON h.doc = search_fts_{k}.rowid \
+             WHERE search_fts_{k} MATCH {q} AND {visible} \
+             ORDER BY search_fts_{k}.rowid DESC LIMIT {take}) s_{k}"
+        ),
+        // Ids are UUIDv7, so the highest are the newest; ranked after the limit.
+        Backend::Postgres => format!(
+            "SELECT n.kind, n.record_id, n.project_id, ts_rank(n.words, q.q) AS score \
+             FROM (SELECT h.kind, h.record_id, h.project_id, h.words FROM q JOIN search_docs h \
+             ON h.kind = '{k}' AND h.words @@ q.q WHERE {visible} \
+             ORDER BY h.record_id DESC LIMIT {take}) n, q"
+        ),
     }
 }
 
 /// The best `limit` of each kind in `seen`, best first: one small top-N per kind (a heap,
 /// not a sort of every hit).
 fn best(kinds: &[SearchKind], limit: u32) -> String {
-    SearchKind::ALL
-        .into_iter()
-        .filter(|k| kinds.is_empty() || kinds.contains(k))
+    kinds
+        .iter()
         .map(|k| {
             format!(
                 "SELECT * FROM (SELECT kind, record_id, project_id, score FROM seen \
@@ -225,17 +235,30 @@ impl SearchRepo for Db {
             return Ok(Vec::new());
         }
         let mut s = Stmt::default();
-        let hits = matches(&mut s, self.backend(), terms);
-        let Some(visible) = visible(&mut s, scope, kinds) else {
+        let (q, with_query) = query(&mut s, self.backend(), terms);
+        let mut searched = Vec::new();
+        let mut parts = Vec::new();
+        for kind in SearchKind::ALL
+            .into_iter()
+            .filter(|k| kinds.is_empty() || kinds.contains(k))
+        {
+            if let Some(visible) = visible(&mut s, scope, kind) {
+                parts.push(newest(self.backend(), &q, kind, &visible));
+                searched.push(kind);
+            }
+        }
+        if parts.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         let limit = limit.max(1);
-        let best = best(kinds, limit);
+        let best = best(&searched, limit);
+        let with_query = with_query.map(|w| format!("{w}, ")).unwrap_or_default();
+        let seen = parts.join(" UNION ALL ");
         // Only what may be seen is counted and ranked (`seen`, computed once); then the text
         // and labels of the best few of each kind.
         s.sql = format!(
-            "WITH {hits}, \
-             seen AS MATERIALIZED (SELECT h.kind, h.record_id, h.project_id, h.score FROM h WHERE {visible}), \
+            "WITH {with_query}\
+             seen AS MATERIALIZED ({seen}), \
              counts AS (SELECT kind, COUNT(*) AS total FROM seen GROUP BY kind), \
              top AS ({best}) \
              SELECT r.kind, r.record_id, r.project_id, p.code AS project_code, p.name AS project_name, \

@@ -836,13 +836,14 @@ impl Services {
             h.occurrence = c.id.to_string();
             h
         };
+        let mut told = Vec::new();
         if !mentioned.is_empty() {
             let mut h = base(
                 Event::Mentioned,
                 format!("{} mentioned you on {}", caller.actor.name, subject.label),
             );
             h.parties.mentioned = mentioned.to_vec();
-            self.notify(h).await;
+            told.push(h);
         }
         if new {
             let mut h = base(
@@ -850,8 +851,9 @@ impl Services {
                 format!("{} commented on {}", caller.actor.name, subject.label),
             );
             h.except = mentioned.to_vec();
-            self.notify(h).await;
+            told.push(h);
         }
+        self.notify_all(told).await;
     }
 
     /// A comment as the owner of files: the caller must be able to read it (and, with

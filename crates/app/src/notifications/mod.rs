@@ -160,72 +160,94 @@ impl Services {
     /// occurrence), rings their bells and queues their mail. Failures are logged, not
     /// returned: the change itself has committed.
     pub(crate) async fn notify(&self, h: Happening) {
-        if let Err(e) = self.try_notify(&h).await {
-            tracing::warn!(event = %h.event, record = %h.record.id, error = %e, "could not store notifications");
+        self.notify_all(vec![h]).await;
+    }
+
+    /// [`Self::notify`] for several happenings about one record (a comment that mentions
+    /// people and is news to the record's followers): their notifications and the mail jobs
+    /// they need are stored in one transaction.
+    pub(crate) async fn notify_all(&self, happenings: Vec<Happening>) {
+        let Some(first) = happenings.first() else {
+            return;
+        };
+        let (event, record) = (first.event, first.record);
+        debug_assert!(happenings.iter().all(|h| h.record == record));
+        if let Err(e) = self.try_notify(record, &happenings).await {
+            tracing::warn!(event = %event, record = %record.id, error = %e, "could not store notifications");
         }
     }
 
-    async fn try_notify(&self, h: &Happening) -> AppResult<()> {
-        let people = self.store.project_people(h.record.project_id).await?;
-        let mut parties = h.parties.clone();
-        let audience = h.event.rule().audience;
-        use formula_domain::notification::Audience;
-        if parties.managers.is_empty() && audience.contains(&Audience::Managers) {
-            parties.managers = people
+    async fn try_notify(&self, record: RecordKey, happenings: &[Happening]) -> AppResult<()> {
+        let people = self.store.project_people(record.project_id).await?;
+        let mut followers = None;
+        let now = self.now();
+        let mut items = Vec::new();
+        for h in happenings {
+            let mut parties = h.parties.clone();
+            let audience = h.event.rule().audience;
+            use formula_domain::notification::Audience;
+            if parties.managers.is_empty() && audience.contains(&Audience::Managers) {
+                parties.managers = people
+                    .iter()
+                    .filter(|p| p.membership == Some(ProjectRole::ProjectManager))
+                    .map(|p| p.id)
+                    .collect();
+            }
+            if parties.team.is_empty() && audience.contains(&Audience::Team) {
+                parties.team = people
+                    .iter()
+                    .filter(|p| p.membership.is_some())
+                    .map(|p| p.id)
+                    .collect();
+            }
+            if parties.followers.is_empty() && audience.contains(&Audience::Followers) {
+                if followers.is_none() {
+                    followers = Some(self.store.followers(record.id).await?);
+                }
+                parties.followers = followers.clone().unwrap_or_default();
+            }
+            let readers: Vec<Reader> = people
                 .iter()
-                .filter(|p| p.membership == Some(ProjectRole::ProjectManager))
-                .map(|p| p.id)
+                .map(|p| Reader {
+                    id: p.id,
+                    sees_record: person_sees(p, h.client_id, record.kind, h.client_sees),
+                    staff: p.role != Role::Client,
+                })
                 .collect();
+            let actor = h.actor.as_ref().map(|(id, _)| *id);
+            let category = h.event.category();
+            for user_id in recipients(h.event, &parties, actor, h.internal, &readers, &h.except) {
+                let email_mode = self.email_mode(user_id, category).await?;
+                items.push(NewNotification {
+                    id: formula_domain::new_id(),
+                    user_id,
+                    comment_id: h.comment_id,
+                    event: h.event,
+                    actor_id: actor,
+                    actor_name: h.actor.as_ref().map(|(_, name)| name.clone()),
+                    title: h.title.clone(),
+                    excerpt: h.excerpt.clone(),
+                    link: h.link.clone(),
+                    internal: h.internal,
+                    dedupe_key: format!("{}:{}:{}", h.event, record.id, h.occurrence),
+                    email_mode,
+                    mail: (email_mode == EmailMode::Instant)
+                        .then(|| self.instant_mail(user_id, now))
+                        .flatten(),
+                    created_at: now,
+                });
+            }
         }
-        if parties.team.is_empty() && audience.contains(&Audience::Team) {
-            parties.team = people
-                .iter()
-                .filter(|p| p.membership.is_some())
-                .map(|p| p.id)
-                .collect();
-        }
-        if parties.followers.is_empty() && audience.contains(&Audience::Followers) {
-            parties.followers = self.store.followers(h.record.id).await?;
-        }
-        let readers: Vec<Reader> = people
-            .iter()
-            .map(|p| Reader {
-                id: p.id,
-                sees_record: person_sees(p, h.client_id, h.record.kind, h.client_sees),
-                staff: p.role != Role::Client,
-            })
-            .collect();
-        let actor = h.actor.as_ref().map(|(id, _)| *id);
-        let to = recipients(h.event, &parties, actor, h.internal, &readers, &h.except);
-        if to.is_empty() {
+        if items.is_empty() {
             return Ok(());
         }
-        let now = self.now();
-        let category = h.event.category();
-        let mut items = Vec::with_capacity(to.len());
-        for user_id in &to {
-            items.push(NewNotification {
-                id: formula_domain::new_id(),
-                user_id: *user_id,
-                comment_id: h.comment_id,
-                event: h.event,
-                actor_id: actor,
-                actor_name: h.actor.as_ref().map(|(_, name)| name.clone()),
-                title: h.title.clone(),
-                excerpt: h.excerpt.clone(),
-                link: h.link.clone(),
-                internal: h.internal,
-                dedupe_key: format!("{}:{}:{}", h.event, h.record.id, h.occurrence),
-                email_mode: self.email_mode(*user_id, category).await?,
-                created_at: now,
-            });
-        }
-        let stored = self.store.insert_notifications(h.record, &items).await?;
+        let stored = self.store.insert_notifications(record, &items).await?;
+        let mut rung = Vec::new();
         for n in items.iter().filter(|n| stored.contains(&n.id)) {
-            if n.email_mode == EmailMode::Instant {
-                self.queue_instant_mail(n.user_id, now).await;
+            if !rung.contains(&n.user_id) {
+                rung.push(n.user_id);
+                self.ring(n.user_id, record.project_id).await;
             }
-            self.ring(n.user_id, h.record.project_id).await;
         }
         Ok(())
     }
@@ -239,26 +261,21 @@ impl Services {
             .map_or(category.default_mode(), |(_, m)| m))
     }
 
-    /// Queues the recipient's next instant mail: one job per recipient and batch window, run
-    /// when the window closes, so what arrives meanwhile goes in the same mail.
-    async fn queue_instant_mail(&self, user_id: Uuid, now: OffsetDateTime) {
+    /// The recipient's next instant mail: one job per recipient and batch window (its unique
+    /// key), run when the window closes, so what arrives meanwhile goes in the same mail. It
+    /// is queued with the notification, in the same transaction; the workers find it when
+    /// it falls due (they look every few seconds), so nobody is woken for it now.
+    fn instant_mail(&self, user_id: Uuid, now: OffsetDateTime) -> Option<NewJob> {
         let window = self.config.notification_batch.whole_seconds().max(1);
         let closes = (now.unix_timestamp() / window + 1) * window;
-        let Ok(run_at) = OffsetDateTime::from_unix_timestamp(closes) else {
-            return;
-        };
+        let run_at = OffsetDateTime::from_unix_timestamp(closes).ok()?;
         let mut job = NewJob::new(
             mail::NOTIFICATION_MAIL,
             serde_json::json!({"user_id": user_id, "mode": "instant"}),
         );
         job.run_at = run_at;
         job.unique_key = Some(format!("{}:{user_id}:{closes}", mail::NOTIFICATION_MAIL));
-        match self.store.enqueue(&job).await {
-            Ok(_) => self.job_wake.notify_waiters(),
-            Err(e) => {
-                tracing::warn!(user = %user_id, error = %e, "could not queue a notification mail")
-            }
-        }
+        Some(job)
     }
 
     /// Tells the recipient's open pages that their inbox changed (their bell).

@@ -8,10 +8,11 @@ use uuid::Uuid;
 
 use super::RecordKey;
 use crate::error::AppResult;
+use crate::jobs::NewJob;
 use crate::query::{Page, Paging};
 
 /// A notification to store (see [`Notification`] for the fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewNotification {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -27,6 +28,9 @@ pub struct NewNotification {
     /// is stored once.
     pub dedupe_key: String,
     pub email_mode: EmailMode,
+    /// The mail job to queue with it when it is stored (its unique key keeps one job per
+    /// recipient and batch window).
+    pub mail: Option<NewJob>,
     pub created_at: OffsetDateTime,
 }
 
@@ -62,7 +66,7 @@ pub struct DigestRecipient {
 pub trait NotificationRepo: Send + Sync {
     /// Stores notifications about `record` (creating its thread if it has none), skipping
     /// any whose recipient already has one with the same `dedupe_key`. Returns the ids of
-    /// those stored.
+    /// those stored. The mail job of each one stored is queued in the same transaction.
     async fn insert_notifications(
         &self,
         record: RecordKey,

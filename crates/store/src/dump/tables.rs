@@ -522,10 +522,20 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
 /// deletes them).
 pub(super) const DERIVED: &[&str] = &["project_rollups", "search_docs"];
 
-/// SQLite only: the FTS5 index over `search_docs` (migration 0018), a virtual table whose
-/// own storage is in shadow tables named after it (`search_fts_data`, `…_idx`, …). Kept by
-/// triggers on `search_docs` like the derived tables above, and never dumped.
-pub(super) const SQLITE_INDEXES: &[&str] = &["search_fts"];
+/// SQLite only: the FTS5 indexes over `search_docs`, one per kind (migration 0024), virtual
+/// tables whose own storage is in shadow tables named after them (`search_fts_task_data`,
+/// `…_idx`, …). Kept by triggers on `search_docs` like the derived tables above, and never
+/// dumped.
+pub(super) const SQLITE_INDEXES: &[&str] = &[
+    "search_fts_project",
+    "search_fts_client",
+    "search_fts_person",
+    "search_fts_task",
+    "search_fts_scope_item",
+    "search_fts_drawing",
+    "search_fts_spec",
+    "search_fts_comment",
+];
 
 #[cfg(test)]
 mod tests {

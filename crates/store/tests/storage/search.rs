@@ -7,7 +7,7 @@ use formula_domain::authz::Actor;
 use formula_domain::comment::{Comment, RecordKind, Visibility};
 use formula_domain::drawing::RevisionStatus;
 use formula_domain::project::ProjectRole;
-use formula_domain::search::{SearchKind, Terms, search_scope};
+use formula_domain::search::{RANKED, SearchKind, Terms, search_scope};
 use formula_domain::spec::SpecStatus;
 use formula_domain::task::TaskStatus;
 use formula_domain::user::{Role, User};
@@ -553,7 +553,84 @@ pub async fn the_index_follows_every_write(db: &Db) {
     assert_eq!(count(db, admin, "wsc", SearchKind::Project).await, 2);
 }
 
+/// Each kind ranks its own newest matches: a word in more comments than are ranked leaves the
+/// one task with it found, the comments counted one past the bound (the caller shows "200+")
+/// and the newest of them among the hits; a client user counts only what they may see.
+pub async fn each_kind_ranks_its_newest_matches(db: &Db) {
+    let s = scene(db).await;
+    let key = RecordKey {
+        kind: RecordKind::Task,
+        id: s.task.id,
+        project_id: s.task.project_id,
+    };
+    let over = RANKED as usize + 5;
+    let mut last = None;
+    for i in 0..over {
+        let v = if i % 2 == 0 {
+            Visibility::Internal
+        } else {
+            Visibility::Client
+        };
+        last = Some(
+            post(
+                db,
+                key,
+                &s.w.pm,
+                &format!("Padoukwood sample number {i}"),
+                v,
+            )
+            .await,
+        );
+    }
+    let task = f::task(
+        &s.w.p1,
+        "Padoukwood veneer order",
+        TaskStatus::Pending,
+        0,
+        None,
+    );
+    db.insert_task(
+        &task,
+        &f::audit(Some(&s.w.pm), "create", "task", task.id, "x"),
+    )
+    .await
+    .unwrap();
+
+    let hits = find(db, &s.admin, "padoukwood").await;
+    let comments: Vec<&SearchHit> = hits
+        .iter()
+        .filter(|h| h.kind == SearchKind::Comment)
+        .collect();
+    assert_eq!(comments.len(), 50, "a page of the best");
+    assert!(comments.iter().all(|h| h.total == i64::from(RANKED) + 1));
+    let tasks: Vec<&SearchHit> = hits.iter().filter(|h| h.kind == SearchKind::Task).collect();
+    assert_eq!(
+        tasks.len(),
+        1,
+        "the task is not crowded out by the comments"
+    );
+    assert_eq!((tasks[0].id, tasks[0].total), (task.id, 1));
+    // All comments score alike here, so the best are the newest.
+    assert_eq!(comments[0].id, last.unwrap().id);
+
+    // The client sees half of the comments, fewer than are ranked: counted exactly, none of
+    // the internal ones among them.
+    let seen = find(db, &s.cleo, "padoukwood").await;
+    let shared: Vec<&SearchHit> = seen
+        .iter()
+        .filter(|h| h.kind == SearchKind::Comment)
+        .collect();
+    let half = i64::try_from(over / 2).unwrap();
+    assert!(shared.iter().all(|h| h.total == half));
+    assert_eq!(shared.len(), 50);
+    for h in &shared {
+        let c = db.get_comment(h.id).await.unwrap().unwrap();
+        assert_eq!(c.visibility, Visibility::Client);
+    }
+}
+
 both_backends! {
+    each_kind_ranks_its_newest_matches,
     finds_records_by_their_words,
     each_role_finds_and_counts_only_what_it_may_see,
     the_index_follows_every_write,

@@ -38,6 +38,8 @@ struct GroupView {
     group: SearchGroup,
     /// The link to all its results, when not all are listed.
     more: Option<More>,
+    /// The group's count as shown ("200+" when more match than are counted).
+    count: String,
 }
 
 #[derive(Template)]
@@ -48,11 +50,17 @@ struct ResultsPage {
     kinds: Vec<KindOption>,
     /// Why the query was refused, if it was.
     error: Option<String>,
-    /// What was searched, when something was: the query and the total.
-    searched: Option<(String, i64)>,
+    /// What was searched, when something was: the query and how many results ("12
+    /// results", "200+ results").
+    searched: Option<(String, String)>,
     groups: Vec<GroupView>,
     /// One kind only, with more hits than a page lists.
     capped: bool,
+}
+
+/// A count as shown: "200+" when more match than were counted.
+fn counted(n: i64, more: bool) -> String {
+    if more { format!("{n}+") } else { n.to_string() }
 }
 
 /// The project a result is shown under: its own, except for a project (which is itself).
@@ -114,15 +122,24 @@ pub async fn show(
             Ok(results) => {
                 let listed = |g: &SearchGroup| i64::try_from(g.items.len()).unwrap_or(i64::MAX);
                 view.capped = kind.is_some() && results.groups.iter().any(|g| g.count > listed(g));
-                view.searched = Some((results.q.clone(), results.total));
+                let total = match (results.total, results.more) {
+                    (1, false) => "1 result".to_owned(),
+                    (n, more) => format!("{} results", counted(n, more)),
+                };
+                view.searched = Some((results.q.clone(), total));
                 view.groups = results
                     .groups
                     .into_iter()
                     .map(|g| GroupView {
                         more: (kind.is_none() && g.count > listed(&g)).then(|| More {
                             href: href(&results.q, g.kind),
-                            text: format!("All {} {}", g.count, g.label.to_lowercase()),
+                            text: format!(
+                                "All {} {}",
+                                counted(g.count, g.more),
+                                g.label.to_lowercase()
+                            ),
                         }),
+                        count: counted(g.count, g.more),
                         group: g,
                     })
                     .collect();
