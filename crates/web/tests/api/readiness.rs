@@ -291,6 +291,29 @@ async fn an_item_becomes_ready_and_goes_to_production() {
         (Some(100_000), Some(40_000))
     );
 
+    // The order made the desk ready: its project manager hears of it (the coordinator, who
+    // ordered, does not), once.
+    let inbox = |who: &'static str| {
+        let auth = if who == "pm" {
+            &pm.auth
+        } else {
+            &coordinator.auth
+        };
+        app.get("/api/v1/notifications?category=production", auth)
+    };
+    let told: Value = inbox("pm").await.expect(200).json();
+    let titles: Vec<&str> = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["M-1 Reception desk is ready for production"]);
+    assert_eq!(told["items"][0]["event"], "item_ready");
+    assert_eq!(told["items"][0]["internal"], true);
+    let own: Value = inbox("coordinator").await.expect(200).json();
+    assert_eq!(own["items"].as_array().unwrap().len(), 0);
+
     // 4. Ready: every item, and the release goes through once.
     let r: Value = app.get(&readiness, &pm.auth).await.json();
     assert_eq!(
@@ -351,6 +374,29 @@ async fn an_item_becomes_ready_and_goes_to_production() {
             .as_str()
             .unwrap()
             .contains("Client signed the sample board on site")
+    );
+    // The project manager hears of the release anyway, with its reason.
+    let told: Value = app
+        .get("/api/v1/notifications?category=production", &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    let released = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["event"] == "item_released")
+        .expect("an item_released notification");
+    assert!(
+        released["title"]
+            .as_str()
+            .unwrap()
+            .contains("to production anyway, while blocked"),
+        "{released}"
+    );
+    assert_eq!(
+        released["excerpt"],
+        "Client signed the sample board on site"
     );
     let trail: Value = app
         .get(
