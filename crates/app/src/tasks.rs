@@ -223,7 +223,11 @@ impl Services {
             created(&task),
         )
         .in_project(task.project_id);
-        self.store.insert_task(&task, &a).await?;
+        // Its creator and assignee follow it from the start (in the same transaction).
+        let people: Vec<Uuid> = std::iter::once(caller.actor.user_id)
+            .chain(task.assignee_id)
+            .collect();
+        self.store.insert_task(&task, &a, &people).await?;
         self.changed(
             caller,
             "task.created",
@@ -232,11 +236,6 @@ impl Services {
             Some(task.version),
         )
         .await;
-        let people: Vec<Uuid> = std::iter::once(caller.actor.user_id)
-            .chain(task.assignee_id)
-            .collect();
-        self.involve(RecordKind::Task, task.id, task.project_id, &people)
-            .await;
         if task.assignee_id.is_some() {
             self.task_assigned(caller, &task, project.client_id).await;
         }

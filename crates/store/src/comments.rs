@@ -103,7 +103,7 @@ pub(crate) fn ensure_thread(record: RecordKey, at: OffsetDateTime) -> Stmt {
     .bind(at)
 }
 
-fn follow(record_id: Uuid, user_id: Uuid, at: OffsetDateTime) -> Stmt {
+pub(crate) fn follow(record_id: Uuid, user_id: Uuid, at: OffsetDateTime) -> Stmt {
     Stmt::new(
         "INSERT INTO watchers (thread_id, user_id, state, since) VALUES ($1, $2, 'following', $3) \
          ON CONFLICT (thread_id, user_id) DO NOTHING",

@@ -2,9 +2,10 @@
 
 use formula_app::error::AppError;
 use formula_app::query::{Dir, Page, TaskQuery, TaskSort};
-use formula_app::repos::TaskRepo;
+use formula_app::repos::{RecordKey, TaskRepo};
 use formula_domain::audit::AuditEntry;
 use formula_domain::authz::ProjectScope;
+use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::task::{Task, TaskStatus};
 use formula_store_macros::repo;
@@ -191,7 +192,7 @@ fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
 
 #[repo]
 impl TaskRepo for Db {
-    async fn insert_task(&self, t: &Task, entry: &AuditEntry) -> DbResult<()> {
+    async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
              estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
@@ -214,9 +215,23 @@ impl TaskRepo for Db {
         .bind(t.updated_at)
         .bind(entry.actor_id)
         .bind(t.version);
+        let record = RecordKey {
+            kind: RecordKind::Task,
+            id: t.id,
+            project_id: t.project_id,
+        };
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;
+            if !followers.is_empty() {
+                exec!(
+                    &mut *tx,
+                    crate::comments::ensure_thread(record, t.created_at)
+                )?;
+                for user in followers {
+                    exec!(&mut *tx, crate::comments::follow(t.id, *user, t.created_at))?;
+                }
+            }
         });
         Ok(())
     }

@@ -136,7 +136,14 @@ pub trait ProjectRepo: Send + Sync {
 /// Tasks.
 #[async_trait]
 pub trait TaskRepo: Send + Sync {
-    async fn insert_task(&self, task: &Task, audit: &AuditEntry) -> AppResult<()>;
+    /// Stores a new task with its audit entry, and makes `followers` follow it (its creator
+    /// and assignee), in one transaction.
+    async fn insert_task(
+        &self,
+        task: &Task,
+        audit: &AuditEntry,
+        followers: &[Uuid],
+    ) -> AppResult<()>;
     async fn get_task(&self, id: Uuid) -> AppResult<Option<Task>>;
     /// Tasks matching the query, limited to projects within `scope`.
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> AppResult<Page<Task>>;

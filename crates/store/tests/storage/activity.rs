@@ -88,9 +88,13 @@ async fn feed(db: &Db, of: FeedOf, audience: Audience) -> Vec<String> {
 pub async fn feeds_merge_changes_and_comments(db: &Db) {
     let w = world(db).await;
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(&w, "create", "task", task.id, "Site survey"))
-        .await
-        .unwrap();
+    db.insert_task(
+        &task,
+        &by(&w, "create", "task", task.id, "Site survey"),
+        &[],
+    )
+    .await
+    .unwrap();
     let group = f::scope_group(&w.p1, "Millwork", "M", 0);
     let item = f::scope_item(&group, "WSC-M-001", 2, Some(50_000), 0);
     db.save_scope(
@@ -158,6 +162,7 @@ pub async fn feeds_merge_changes_and_comments(db: &Db) {
     db.insert_task(
         &other,
         &f::audit(Some(&w.pm), "create", "task", other.id, "Elsewhere").in_project(w.p2.id),
+        &[],
     )
     .await
     .unwrap();
@@ -263,7 +268,7 @@ pub async fn feeds_page_by_cursor(db: &Db) {
         let t = f::task(&w.p1, &format!("Task {i}"), TaskStatus::Pending, 0, None);
         let entry = by(&w, "create", "task", t.id, &t.title);
         expected.push(entry.id);
-        db.insert_task(&t, &entry).await.unwrap();
+        db.insert_task(&t, &entry, &[]).await.unwrap();
         let c = comment(
             key(RecordKind::Task, t.id, w.p1.id),
             &w.designer,
@@ -441,9 +446,13 @@ pub async fn reviews_wait_for_whoever_decides(db: &Db) {
 pub async fn mentions_wait_until_answered(db: &Db) {
     let w = world(db).await;
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(&w, "create", "task", task.id, "Site survey"))
-        .await
-        .unwrap();
+    db.insert_task(
+        &task,
+        &by(&w, "create", "task", task.id, "Site survey"),
+        &[],
+    )
+    .await
+    .unwrap();
     let group = f::scope_group(&w.p1, "Millwork", "M", 0);
     let item = f::scope_item(&group, "WSC-M-001", 2, Some(50_000), 0);
     db.save_scope(
@@ -621,7 +630,7 @@ pub async fn older_entries_are_filed_by_the_migration(t: &crate::support::TestDb
     for task in [&kept, &gone] {
         let old = f::audit(Some(&w.pm), "create", "task", task.id, &task.title);
         assert_eq!(old.project_id, None);
-        db.insert_task(task, &old).await.unwrap();
+        db.insert_task(task, &old, &[]).await.unwrap();
     }
     db.delete_task(
         gone.id,

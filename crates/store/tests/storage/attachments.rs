@@ -13,7 +13,7 @@ pub async fn attachments_and_deleted_files(db: &Db) {
     let w = world(db).await;
     let by = |id: Uuid| f::audit(Some(&w.pm), "attach", "task", id, "t");
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(task.id)).await.unwrap();
+    db.insert_task(&task, &by(task.id), &[]).await.unwrap();
     let d = f::drawing(&w.p1, "SD-201", vec![]);
     db.insert_drawing(&d, &by(d.id)).await.unwrap();
     let rev = f::revision(&d, 1);
@@ -95,7 +95,7 @@ pub async fn files_on_comments(db: &Db) {
     let w = world(db).await;
     let by = |id: Uuid| f::audit(Some(&w.pm), "attach", "comment", id, "t");
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(task.id)).await.unwrap();
+    db.insert_task(&task, &by(task.id), &[]).await.unwrap();
     let key = RecordKey {
         kind: RecordKind::Task,
         id: task.id,

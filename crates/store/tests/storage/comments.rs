@@ -36,7 +36,7 @@ pub async fn comments_on_records(db: &Db) {
     let w = world(db).await;
     let by = |id: Uuid| f::audit(Some(&w.pm), "comment", "task", id, "t");
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(task.id)).await.unwrap();
+    db.insert_task(&task, &by(task.id), &[]).await.unwrap();
     let on_task = RecordKey {
         kind: RecordKind::Task,
         id: task.id,

@@ -45,9 +45,13 @@ pub async fn dashboard_counts_stay_in_scope(db: &Db) {
         ),
     ];
     for t in &tasks {
-        db.insert_task(t, &f::audit(Some(&w.pm), "create", "task", t.id, &t.title))
-            .await
-            .unwrap();
+        db.insert_task(
+            t,
+            &f::audit(Some(&w.pm), "create", "task", t.id, &t.title),
+            &[],
+        )
+        .await
+        .unwrap();
     }
     let all = db
         .dashboard_counts(ProjectScope::All, today())

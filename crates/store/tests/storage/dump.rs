@@ -117,9 +117,13 @@ pub async fn fill(db: &Db) {
         t.start_date = Some(today() - days(2));
         t.estimated_hours = Some(1.0 / 3.0 + i as f64);
         t.actual_hours = Some(0.1 + 0.2);
-        db.insert_task(&t, &f::audit(Some(&pm), "create", "task", t.id, &t.title))
-            .await
-            .unwrap();
+        db.insert_task(
+            &t,
+            &f::audit(Some(&pm), "create", "task", t.id, &t.title),
+            &[],
+        )
+        .await
+        .unwrap();
     }
     let group = f::scope_group(&p1, "Millwork ✓", "M", 0);
     let mut item = f::scope_item(&group, "WSC-M-001", 3, Some(123_456), 40);
@@ -242,9 +246,13 @@ pub async fn fill(db: &Db) {
     .await
     .unwrap();
     let bare = f::task(&p2, "No dates", TaskStatus::Pending, 0, None);
-    db.insert_task(&bare, &f::audit(None, "create", "task", bare.id, "bare"))
-        .await
-        .unwrap();
+    db.insert_task(
+        &bare,
+        &f::audit(None, "create", "task", bare.id, "bare"),
+        &[],
+    )
+    .await
+    .unwrap();
 
     let token = ApiToken {
         id: Uuid::now_v7(),

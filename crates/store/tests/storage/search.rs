@@ -113,10 +113,10 @@ async fn scene(db: &Db) -> Scene {
         None,
     );
     task.description = Some("Walnut veneer panels, zebrawood inlay".into());
-    db.insert_task(&task, &by(task.id)).await.unwrap();
+    db.insert_task(&task, &by(task.id), &[]).await.unwrap();
     let mut other = f::task(&w.p3, "Walnut cladding", TaskStatus::Pending, 0, None);
     other.description = Some("Beta's walnut".into());
-    db.insert_task(&other, &by(other.id)).await.unwrap();
+    db.insert_task(&other, &by(other.id), &[]).await.unwrap();
 
     let group = f::scope_group(&w.p1, "Joinery", "A", 0);
     let mut item = f::scope_item(&group, "A-01", 2, Some(150_000), 0);
@@ -592,6 +592,7 @@ pub async fn each_kind_ranks_its_newest_matches(db: &Db) {
     db.insert_task(
         &task,
         &f::audit(Some(&s.w.pm), "create", "task", task.id, "x"),
+        &[],
     )
     .await
     .unwrap();

@@ -41,7 +41,7 @@ pub async fn tasks_crud_and_derived_project_figures(db: &Db) {
     );
     let open = f::task(&w.p1, "Veneer samples", TaskStatus::Pending, 0, None);
     for t in [&late, &done, &dropped, &open] {
-        db.insert_task(t, &entry(t.id, &w.pm)).await.unwrap();
+        db.insert_task(t, &entry(t.id, &w.pm), &[]).await.unwrap();
     }
     assert_eq!(
         db.get_task(late.id).await.unwrap(),
@@ -162,7 +162,7 @@ pub async fn overdue_counts_kept_as_of_another_day_are_recounted(t: &crate::supp
     };
     let (a, b) = (overdue("A"), overdue("B"));
     for task in [&a, &b] {
-        db.insert_task(task, &entry(task.id)).await.unwrap();
+        db.insert_task(task, &entry(task.id), &[]).await.unwrap();
     }
     let count = || async { db.get_project(w.p1.id).await.unwrap().unwrap().task_overdue };
     assert_eq!(count().await, 2);
@@ -184,7 +184,7 @@ pub async fn overdue_counts_kept_as_of_another_day_are_recounted(t: &crate::supp
 
     // The next write recounts as of today; later ones add and take away.
     let c = overdue("C");
-    db.insert_task(&c, &entry(c.id)).await.unwrap();
+    db.insert_task(&c, &entry(c.id), &[]).await.unwrap();
     assert_eq!(count().await, 3);
     let kept = "SELECT task_overdue FROM project_rollups WHERE overdue_as_of IS NOT NULL \
                 AND overdue_as_of <> '2000-01-01' AND task_overdue <> 99";
@@ -236,9 +236,13 @@ pub async fn tasks_are_listed_by_scope_assignee_and_status(db: &Db) {
         f::task(&w.p3, "Echo", TaskStatus::Pending, 0, Some(today())),
     ];
     for t in &tasks {
-        db.insert_task(t, &f::audit(Some(&w.pm), "create", "task", t.id, &t.title))
-            .await
-            .unwrap();
+        db.insert_task(
+            t,
+            &f::audit(Some(&w.pm), "create", "task", t.id, &t.title),
+            &[],
+        )
+        .await
+        .unwrap();
     }
     let titles = |page: formula_app::query::Page<formula_domain::task::Task>| -> Vec<String> {
         page.items.into_iter().map(|t| t.title).collect()
@@ -475,9 +479,13 @@ pub async fn open_work_counts_only_what_is_open(db: &Db) {
         ),
     ];
     for t in &tasks {
-        db.insert_task(t, &f::audit(Some(&w.pm), "create", "task", t.id, &t.title))
-            .await
-            .unwrap();
+        db.insert_task(
+            t,
+            &f::audit(Some(&w.pm), "create", "task", t.id, &t.title),
+            &[],
+        )
+        .await
+        .unwrap();
     }
     let open = db.open_work(w.p1.id, today()).await.unwrap();
     assert_eq!((open.open_tasks, open.overdue_tasks), (3, 1));
