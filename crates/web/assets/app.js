@@ -413,10 +413,20 @@
       if (button) { button.disabled = false; }
       HTMLFormElement.prototype.submit.call(form);
     }
+    // A fetched redirect's URL has lost its #fragment: the form names the one to land on.
+    // Back to the same page, only the fragment would change, so it is loaded again.
+    function land(url) {
+      var anchor = form.getAttribute("data-retry-upload") || "";
+      if (url === window.location.href.split("#")[0]) {
+        if (anchor) { window.history.replaceState(null, "", url + anchor); }
+        window.location.reload();
+      } else {
+        window.location.assign(url + anchor);
+      }
+    }
     function send(attempt) {
       fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(function (res) {
-        // A fetched redirect's URL has lost its #fragment: the form names the one to land on.
-        if (res.redirected && res.ok) { window.location.assign(res.url + (form.getAttribute("data-retry-upload") || "")); } else { plain(); }
+        if (res.redirected && res.ok) { land(res.url); } else { plain(); }
       }, function () {
         if (attempt >= WAITS.length) {
           if (note) { note.textContent = "The connection dropped; nothing was lost. Send again when you have signal."; }
