@@ -28,7 +28,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = TestApp::new().await;
+    world_on(TestApp::new().await).await
+}
+
+async fn world_on(app: TestApp) -> World {
     let admin = app.admin().await;
     let pm = app
         .user(&admin, "project_manager", "Paula Manager", None)
@@ -505,4 +508,38 @@ async fn a_retried_upload_with_the_same_key_creates_one_record() {
         )),
         "{html}"
     );
+}
+
+/// The key table's rules through the API on PostgreSQL too (SQLite above): a retry makes one
+/// record, another request with the key is refused.
+#[tokio::test]
+async fn a_retried_upload_makes_one_record_on_postgresql_too() {
+    let w = world_on(TestApp::on_postgres().await).await;
+    let list = format!(
+        "/api/v1/attachments?owner_type=project&owner_id={}",
+        w.project
+    );
+    let first = attach(&w, "wall.jpg", ORIENT_6, "Wall", Some("pg-1"))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(first["image"]["width"], 80);
+    let again = attach(&w, "wall.jpg", ORIENT_6, "Wall", Some("pg-1"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(again["id"], first["id"]);
+    attach(&w, "other.jpg", ORIENT_3, "Wall", Some("pg-1"))
+        .await
+        .problem(409, "idempotency_key_reused");
+    assert_eq!(listed(&w.app.get(&list, &w.pm.auth).await.json()), 1);
+    let client_copy = w
+        .app
+        .get(
+            &format!("/api/v1/attachments/{}/file", id_of(&first)),
+            &w.client.auth,
+        )
+        .await
+        .expect(200);
+    assert_stripped(&client_copy.body);
 }
