@@ -5,8 +5,10 @@
 //! sent again to the same place is the attachment already made, so a retried upload adds
 //! nothing), and the removal of stored files whose records are gone.
 
-use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
-use formula_domain::authz::{Action, Resource};
+use formula_domain::attachment::{
+    Attachment, ImageCopies, OwnerKind, Purpose, Variant, makes_copies, may_carry_metadata,
+};
+use formula_domain::authz::{Action, Resource, authorize};
 use formula_domain::errors::{FieldErrors, optional_text};
 use formula_domain::files::{FileInfo, check_attachment_file};
 use uuid::Uuid;
@@ -15,6 +17,7 @@ use crate::blobs::{BlobRead, ByteRange, Unsatisfiable};
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
+use crate::photos::{self, Copies, Refused};
 use crate::services::{Services, audit, ensure};
 
 /// Files removed from storage per round when sweeping deleted ones.
@@ -55,6 +58,14 @@ pub(crate) struct Checked {
 
 /// The most files one comment carries.
 pub const MAX_COMMENT_FILES: usize = 10;
+
+/// The file served for a download: the original, or a photo's copy.
+pub struct Served {
+    /// What the response says about it (a copy is a JPEG named after the original).
+    pub file: FileInfo,
+    /// A copy never changes once made, so it may be cached for good.
+    pub immutable: bool,
+}
 
 impl Services {
     /// Checks that the caller may see (or, with `manage`, change) the owner and returns its
@@ -197,7 +208,17 @@ impl Services {
         }
         let project_id = owner.project_id;
         let id = formula_domain::new_id();
-        let attachment = Attachment {
+        // A photo's copies are made (and a bomb or a damaged image refused) before anything
+        // is stored.
+        let copies = if makes_copies(file.mime) {
+            match photos::make_copies_blocking(&upload.path).await? {
+                Ok(c) => Some(c),
+                Err(Refused(why)) => return Err(AppError::field("file", why)),
+            }
+        } else {
+            None
+        };
+        let mut attachment = Attachment {
             id,
             project_id,
             owner_kind: kind,
@@ -213,10 +234,19 @@ impl Services {
             blob_key: Attachment::blob_key_for(project_id, id),
             uploaded_by_name: Some(caller.actor.name.clone()),
             uploaded_at: self.now(),
+            image: None,
         };
-        self.blobs
+        if let Some(copies) = copies {
+            attachment.image = Some(self.store_copies(project_id, id, copies).await?);
+        }
+        if let Err(e) = self
+            .blobs
             .put_file(&attachment.blob_key, &upload.path)
-            .await?;
+            .await
+        {
+            self.remove_copies(attachment.image.as_ref()).await;
+            return Err(e);
+        }
         let a = audit(
             caller,
             "attach",
@@ -235,9 +265,168 @@ impl Services {
             if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
                 tracing::warn!(key = %attachment.blob_key, error = %cleanup, "could not remove the file of a failed upload");
             }
+            self.remove_copies(attachment.image.as_ref()).await;
             return Err(e);
         }
         Ok((attachment, true))
+    }
+
+    /// Stores a photo's copies under new keys.
+    async fn store_copies(
+        &self,
+        project_id: Uuid,
+        id: Uuid,
+        copies: Copies,
+    ) -> AppResult<ImageCopies> {
+        let (display_key, thumb_key) =
+            Attachment::copy_keys_for(project_id, id, formula_domain::new_id());
+        self.blobs.put_bytes(&display_key, &copies.display).await?;
+        if let Err(e) = self.blobs.put_bytes(&thumb_key, &copies.thumbnail).await {
+            let _ = self.blobs.delete(&display_key).await;
+            return Err(e);
+        }
+        Ok(ImageCopies {
+            width: copies.width,
+            height: copies.height,
+            display_key,
+            thumb_key,
+        })
+    }
+
+    /// Removes copies no record keeps (after a failed upload); a failure is only logged.
+    async fn remove_copies(&self, copies: Option<&ImageCopies>) {
+        for key in copies
+            .into_iter()
+            .flat_map(|c| [c.display_key.as_str(), c.thumb_key.as_str()])
+        {
+            if let Err(e) = self.blobs.delete(key).await {
+                tracing::warn!(%key, error = %e, "could not remove a photo copy no record keeps");
+            }
+        }
+    }
+
+    /// The copies of an image attached before copies were made, made now from its stored
+    /// original (once: a second request at the same moment keeps the first one's). `None`
+    /// when the original cannot be decoded: then only the team sees it.
+    async fn late_copies(&self, attachment: &Attachment) -> AppResult<Option<ImageCopies>> {
+        let read = self.blobs.read(&attachment.blob_key, None).await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(read.size).unwrap_or(0));
+        {
+            use tokio::io::AsyncReadExt;
+            let mut body = read.body;
+            body.read_to_end(&mut bytes)
+                .await
+                .map_err(|e| AppError::Internal(format!("read a stored photo: {e}")))?;
+        }
+        let copies = match photos::make_copies_from_blocking(bytes).await? {
+            Ok(c) => c,
+            Err(Refused(why)) => {
+                tracing::warn!(attachment = %attachment.id, %why, "no copies of an older image");
+                return Ok(None);
+            }
+        };
+        let made = self
+            .store_copies(attachment.project_id, attachment.id, copies)
+            .await?;
+        if self
+            .store
+            .set_attachment_copies(attachment.id, &made)
+            .await?
+        {
+            return Ok(Some(made));
+        }
+        self.remove_copies(Some(&made)).await;
+        Ok(self
+            .store
+            .get_attachment(attachment.id)
+            .await?
+            .and_then(|a| a.image))
+    }
+
+    /// Opens one of an attachment's files for download: the original, or (for a JPEG or PNG
+    /// photo) its display copy or thumbnail. Whoever may not see photo originals (client
+    /// users) asking for the original of an image gets the display copy: the original's EXIF
+    /// and GPS data never reach them by any route. `Err(size)` inside when the range cannot
+    /// be satisfied (416).
+    pub async fn open_attachment_variant(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        variant: Variant,
+        range_header: Option<&str>,
+    ) -> AppResult<(Served, Result<BlobRead, u64>)> {
+        let attachment = self.get_attachment(caller, id).await?;
+        let mime = attachment.file.mime.as_str();
+        let variant = if variant == Variant::Original && may_carry_metadata(mime) {
+            let (_, access) = self.project_for(caller, attachment.project_id).await?;
+            if authorize(
+                &caller.actor,
+                Action::ViewPhotoOriginals,
+                &Resource::Project(access),
+            ) {
+                Variant::Original
+            } else {
+                Variant::Display
+            }
+        } else {
+            variant
+        };
+        let (key, served) = if variant == Variant::Original {
+            (
+                attachment.blob_key.clone(),
+                Served {
+                    file: attachment.file.clone(),
+                    immutable: false,
+                },
+            )
+        } else {
+            let no_copy = AppError::NotFound("image copy");
+            if !makes_copies(mime) {
+                return Err(no_copy);
+            }
+            let copies = match attachment.image.clone() {
+                Some(c) => c,
+                None => self.late_copies(&attachment).await?.ok_or(no_copy)?,
+            };
+            let (key, what) = if variant == Variant::Thumbnail {
+                (copies.thumb_key, "thumbnail")
+            } else {
+                (copies.display_key, "display")
+            };
+            let stem = attachment
+                .file
+                .name
+                .rsplit_once('.')
+                .map_or(attachment.file.name.as_str(), |(s, _)| s);
+            let name = if variant == Variant::Thumbnail {
+                format!("{stem} (thumbnail).jpg")
+            } else {
+                format!("{stem}.jpg")
+            };
+            (
+                key,
+                Served {
+                    file: FileInfo {
+                        name,
+                        size: 0,
+                        sha256: format!("{}-{what}", attachment.id),
+                        mime: "image/jpeg".into(),
+                    },
+                    immutable: true,
+                },
+            )
+        };
+        let size = if served.immutable {
+            self.blobs.size(&key).await?
+        } else {
+            u64::try_from(attachment.file.size).unwrap_or(0)
+        };
+        let range = match ByteRange::parse(range_header, size) {
+            Ok(r) => r,
+            Err(Unsatisfiable) => return Ok((served, Err(size))),
+        };
+        let read = self.blobs.read(&key, range).await?;
+        Ok((served, Ok(read)))
     }
 
     /// Announces that the files on `owner_id` changed: a record's attachments, or (for a
@@ -277,24 +466,6 @@ impl Services {
                 other => other,
             })?;
         Ok(attachment)
-    }
-
-    /// Opens an attachment's file for download; `Err(size)` inside when the range cannot be
-    /// satisfied (416).
-    pub async fn open_attachment_file(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        range_header: Option<&str>,
-    ) -> AppResult<(Attachment, Result<BlobRead, u64>)> {
-        let attachment = self.get_attachment(caller, id).await?;
-        let size = u64::try_from(attachment.file.size).unwrap_or(0);
-        let range = match ByteRange::parse(range_header, size) {
-            Ok(r) => r,
-            Err(Unsatisfiable) => return Ok((attachment, Err(size))),
-        };
-        let read = self.blobs.read(&attachment.blob_key, range).await?;
-        Ok((attachment, Ok(read)))
     }
 
     /// Removes an attachment and its file.

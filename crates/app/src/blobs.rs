@@ -102,6 +102,30 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn size(&self, key: &str) -> AppResult<u64>;
     /// Removes a file; removing a missing one is not an error.
     async fn delete(&self, key: &str) -> AppResult<()>;
+    /// Stores `bytes` made by the server (a photo's copies) under `key`, through a synced
+    /// spool file so every backend stores it like an upload.
+    async fn put_bytes(&self, key: &str, bytes: &[u8]) -> AppResult<()> {
+        let path = self
+            .spool_dir()
+            .join(format!("made-{}", formula_domain::new_id()));
+        let written = async {
+            use tokio::io::AsyncWriteExt;
+            let mut f = tokio::fs::File::create(&path).await?;
+            f.write_all(bytes).await?;
+            f.sync_all().await
+        }
+        .await;
+        let stored = match written {
+            Ok(()) => self.put_file(key, &path).await,
+            Err(e) if crate::error::is_storage_full(&e) => Err(AppError::InsufficientStorage(
+                "the disk holding uploaded files".into(),
+            )),
+            Err(e) => Err(AppError::Internal(format!("spool a made file: {e}"))),
+        };
+        // After a local store's rename there is nothing left to remove.
+        let _ = tokio::fs::remove_file(&path).await;
+        stored
+    }
 }
 
 /// Files kept in memory: for tests, and the default of a bare `Services`.

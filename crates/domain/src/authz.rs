@@ -92,6 +92,9 @@ pub enum Action {
     ManageSystem,
     /// Search everything the caller can see (each hit filtered as on its own page).
     Search,
+    /// Download a photo's original file, with its EXIF and GPS data, on what the caller can
+    /// see. Everyone else (client users) is served the stripped display copy instead.
+    ViewPhotoOriginals,
 }
 
 impl Action {
@@ -140,6 +143,7 @@ impl Action {
         Action::ViewSystemStatus,
         Action::ManageSystem,
         Action::Search,
+        Action::ViewPhotoOriginals,
     ];
 }
 
@@ -272,6 +276,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageSystem, _) => false,
         // Everyone searches; what a search returns is filtered by `search::search_scope`.
         (Search, _) => true,
+        // A photo's original is evidence kept for the team: its GPS data never reaches a client.
+        (ViewPhotoOriginals, Resource::Project(p)) => staff && can_see_project(actor, p),
         _ => false,
     }
 }
@@ -481,6 +487,13 @@ mod tests {
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
             (Search, "global", [T, T, T, T, T, T, T]),
+            (ViewPhotoOriginals, "member project", [T, T, T, T, T, T, F]),
+            (
+                ViewPhotoOriginals,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (ViewPhotoOriginals, "other project", [T, T, F, F, F, F, F]),
         ]
     }
 

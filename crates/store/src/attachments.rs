@@ -2,7 +2,7 @@
 //! migration 0009) until the server has removed the files.
 
 use formula_app::repos::AttachmentRepo;
-use formula_domain::attachment::{Attachment, OwnerKind};
+use formula_domain::attachment::{Attachment, ImageCopies, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::files::FileInfo;
 use formula_store_macros::repo;
@@ -30,6 +30,10 @@ struct AttachmentRow {
     blob_key: String,
     uploaded_by_name: Option<String>,
     uploaded_at: OffsetDateTime,
+    display_key: Option<String>,
+    thumb_key: Option<String>,
+    image_width: Option<i64>,
+    image_height: Option<i64>,
 }
 
 impl TryFrom<AttachmentRow> for Attachment {
@@ -51,13 +55,23 @@ impl TryFrom<AttachmentRow> for Attachment {
             blob_key: r.blob_key,
             uploaded_by_name: r.uploaded_by_name,
             uploaded_at: r.uploaded_at,
+            image: match (r.display_key, r.thumb_key, r.image_width, r.image_height) {
+                (Some(display_key), Some(thumb_key), Some(w), Some(h)) => Some(ImageCopies {
+                    width: u32::try_from(w).unwrap_or(0),
+                    height: u32::try_from(h).unwrap_or(0),
+                    display_key,
+                    thumb_key,
+                }),
+                _ => None,
+            },
         })
     }
 }
 
 const SELECT: &str = "SELECT a.id, a.project_id, a.owner_kind, a.owner_id, a.purpose, a.caption, \
      a.file_name, a.file_size, a.file_sha256, a.file_mime, a.blob_key, u.name AS uploaded_by_name, \
-     a.uploaded_at FROM attachments a LEFT JOIN users u ON u.id = a.uploaded_by";
+     a.uploaded_at, a.display_key, a.thumb_key, a.image_width, a.image_height \
+     FROM attachments a LEFT JOIN users u ON u.id = a.uploaded_by";
 
 #[repo]
 impl AttachmentRepo for Db {
@@ -124,8 +138,9 @@ impl AttachmentRepo for Db {
     async fn insert_attachment(&self, a: &Attachment, entry: &AuditEntry) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO attachments (id, project_id, owner_kind, owner_id, purpose, caption, file_name, \
-             file_size, file_sha256, file_mime, blob_key, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             file_size, file_sha256, file_mime, blob_key, uploaded_by, uploaded_at, display_key, \
+             thumb_key, image_width, image_height) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(a.id)
         .bind(a.project_id)
@@ -139,7 +154,11 @@ impl AttachmentRepo for Db {
         .bind(&a.file.mime)
         .bind(&a.blob_key)
         .bind(entry.actor_id)
-        .bind(a.uploaded_at);
+        .bind(a.uploaded_at)
+        .bind(a.image.as_ref().map(|c| c.display_key.clone()))
+        .bind(a.image.as_ref().map(|c| c.thumb_key.clone()))
+        .bind(a.image.as_ref().map(|c| i64::from(c.width)))
+        .bind(a.image.as_ref().map(|c| i64::from(c.height)));
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;
@@ -158,6 +177,21 @@ impl AttachmentRepo for Db {
             }
             deleted
         }))
+    }
+
+    /// Records the copies made late of an older image; `false` when it has copies already
+    /// (made at the same moment by another request) or is gone.
+    async fn set_attachment_copies(&self, id: Uuid, copies: &ImageCopies) -> DbResult<bool> {
+        let stmt = Stmt::new(
+            "UPDATE attachments SET display_key = $2, thumb_key = $3, image_width = $4, \
+             image_height = $5 WHERE id = $1 AND display_key IS NULL",
+        )
+        .bind(id)
+        .bind(&copies.display_key)
+        .bind(&copies.thumb_key)
+        .bind(i64::from(copies.width))
+        .bind(i64::from(copies.height));
+        Ok(in_tx!(self, |tx| exec!(&mut *tx, stmt)?.rows_affected() == 1))
     }
 
     /// Up to `limit` keys of files whose records are gone.

@@ -30,6 +30,7 @@ mod dashboard;
 mod drawings;
 pub mod dump;
 mod error;
+mod idempotency;
 mod jobs;
 mod notifications;
 mod pool;

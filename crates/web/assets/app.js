@@ -390,3 +390,53 @@
   });
   document.addEventListener("htmx:afterSettle", function () { localise(document); });
 })();
+
+// Uploads on a poor connection (phones on site): a form marked data-retry-upload is sent with
+// fetch, and when the connection drops before any answer it is sent again, up to three times,
+// with the same fields — the same idempotency key, so the server creates the record once
+// however many of the tries arrived. Any answer ends the tries: a redirect (done) is
+// followed; anything else is sent once more as a plain form, so the page the server renders
+// (the reason a file was refused) is shown as without JavaScript.
+(function () {
+  "use strict";
+  var WAITS = [1000, 3000, 9000];
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-retry-upload") || !window.fetch || !window.FormData) { return; }
+    evt.preventDefault();
+    var data = new FormData(form);
+    var button = form.querySelector("button[type=submit]");
+    var note = form.querySelector(".upload-retry");
+    if (button) { button.disabled = true; }
+    function plain() {
+      form.removeAttribute("data-retry-upload");
+      if (button) { button.disabled = false; }
+      HTMLFormElement.prototype.submit.call(form);
+    }
+    // A fetched redirect's URL has lost its #fragment: the form names the one to land on.
+    // Back to the same page, only the fragment would change, so it is loaded again.
+    function land(url) {
+      var anchor = form.getAttribute("data-retry-upload") || "";
+      if (url === window.location.href.split("#")[0]) {
+        if (anchor) { window.history.replaceState(null, "", url + anchor); }
+        window.location.reload();
+      } else {
+        window.location.assign(url + anchor);
+      }
+    }
+    function send(attempt) {
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(function (res) {
+        if (res.redirected && res.ok) { land(res.url); } else { plain(); }
+      }, function () {
+        if (attempt >= WAITS.length) {
+          if (note) { note.textContent = "The connection dropped; nothing was lost. Send again when you have signal."; }
+          if (button) { button.disabled = false; }
+          return;
+        }
+        if (note) { note.textContent = "The connection dropped; sending again…"; }
+        window.setTimeout(function () { send(attempt + 1); }, WAITS[attempt]);
+      });
+    }
+    send(0);
+  });
+})();

@@ -240,6 +240,39 @@ pub async fn spool_multipart(
     Ok(form)
 }
 
+/// An attachment's file as served ([`formula_app::attachments::Served`]): like
+/// [`download`], and a photo's copy (which never changes once made) cacheable for good,
+/// answered `304` when the browser already holds it (`If-None-Match`).
+pub fn served(
+    served: &formula_app::attachments::Served,
+    read: Result<formula_app::blobs::BlobRead, u64>,
+    headers: &axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let etag = format!("\"{}\"", served.file.sha256);
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if served.immutable && held {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        download(&served.file, read)
+    };
+    if served.immutable {
+        let h = resp.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=31536000, immutable"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+    }
+    resp
+}
+
 /// A stored file as an HTTP response: `200` (or `206` for a range) streamed from storage,
 /// shown in the browser for PDFs and images, downloaded otherwise; `416` for a range past
 /// the end (`read` is then `Err(size)`).

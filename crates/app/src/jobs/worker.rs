@@ -213,6 +213,11 @@ impl Services {
                 if files > 0 {
                     tracing::info!(target: "formula_pm::jobs", files, "files of deleted records removed");
                 }
+                // Idempotency keys are remembered for 24 hours (migration 0022).
+                let keys = self.forget_expired_idempotency_keys().await?;
+                if keys > 0 {
+                    tracing::info!(target: "formula_pm::jobs", keys, "expired idempotency keys forgotten");
+                }
                 Ok(Completion::Plain)
             }
             AUDIT_RETENTION => {

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use formula_domain::attachment::{Attachment, OwnerKind};
+use formula_domain::attachment::{Attachment, ImageCopies, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::drawing::{Drawing, Review, Revision};
 pub use formula_domain::review::ReviewSettings;
@@ -197,6 +197,9 @@ pub trait AttachmentRepo: Send + Sync {
     /// Deletes an attachment; `false` when it was already gone. Its file's key joins the
     /// deleted files (as does that of every revision or attachment deleted with its owner).
     async fn delete_attachment(&self, id: Uuid, audit: &AuditEntry) -> AppResult<bool>;
+    /// Records the copies made late of an image attached before copies were made; `false`
+    /// when it has copies already (another request made them at the same moment) or is gone.
+    async fn set_attachment_copies(&self, id: Uuid, copies: &ImageCopies) -> AppResult<bool>;
     /// Up to `limit` keys of stored files whose records are gone.
     async fn deleted_files(&self, limit: u32) -> AppResult<Vec<String>>;
     /// Forgets keys whose files have been removed from storage.

@@ -401,6 +401,11 @@ pub(super) const TABLES: &[Table] = &[
             ("blob_key", T),
             ("uploaded_by", U),
             ("uploaded_at", TS),
+            // Migration 0022: an image's server-made copies (stored files, archived too).
+            ("display_key", T),
+            ("thumb_key", T),
+            ("image_width", I),
+            ("image_height", I),
         ],
         key: &["id"],
     },
@@ -515,6 +520,8 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
     "invitations",
     "scheduler_leases",
     "signing_keys",
+    // Migration 0022: a retried upload's key is worth 24 hours and only to the same server.
+    "idempotency_keys",
 ];
 
 /// Tables that triggers keep from the dumped ones (migrations 0010 and 0018): never dumped,

@@ -363,6 +363,7 @@ pub fn attachment(
         blob_key: formula_domain::attachment::Attachment::blob_key_for(project.id, id),
         uploaded_by_name: None,
         uploaded_at: now(),
+        image: None,
     }
 }
 

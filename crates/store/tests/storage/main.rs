@@ -49,6 +49,7 @@ mod dump;
 mod jobs;
 mod notifications;
 mod open;
+mod photos;
 mod projects;
 mod scope;
 mod search;

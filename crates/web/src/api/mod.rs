@@ -203,6 +203,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             attachments::delete_attachment
         ))
         .routes(routes!(attachments::download))
+        .routes(routes!(attachments::display))
+        .routes(routes!(attachments::thumbnail))
         // Discussion.
         .routes(routes!(comments::discussion, comments::create_comment))
         .routes(routes!(

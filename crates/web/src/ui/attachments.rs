@@ -1,5 +1,8 @@
 //! Attachments in the UI: the card on project, task, scope item, drawing and specification
-//! pages (list, upload, remove), the upload's own page when a file is refused, and downloads.
+//! pages (list with photo thumbnails, upload with a "take photo" control, remove), the
+//! upload's own page when a file is refused, and downloads (a photo's original, display copy
+//! and thumbnail). Every upload form carries a fresh idempotency key, so a form sent twice
+//! (a retry on a flaky connection, a double tap) attaches the file once.
 
 use askama::Template;
 use axum::extract::{Multipart, State};
@@ -7,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::attachments::AttachmentList;
-use formula_domain::attachment::{OwnerKind, Purpose};
+use formula_app::idempotency::{IdempotencyKey, Once};
+use formula_domain::attachment::{Attachment, OwnerKind, Purpose, Variant};
 use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, same};
@@ -28,6 +32,8 @@ pub struct AttachmentsCard {
     /// The page to come back to after adding or removing a file.
     pub back: String,
     pub purposes: &'static [Purpose],
+    /// The upload form's idempotency key (new for every rendered form).
+    pub form_key: Uuid,
 }
 
 /// The card for `owner`, shown on the page at `back`.
@@ -48,7 +54,18 @@ pub async fn card(
         list,
         back,
         purposes: Purpose::ALL,
+        form_key: formula_domain::new_id(),
     })
+}
+
+/// The thumbnail's size for an image attachment's `<img>` (`None` for other files). An image
+/// attached before copies were made gets its copies on first view; until then it is
+/// shown at a thumbnail's usual proportions.
+pub fn thumb_size(a: &Attachment) -> Option<(u32, u32)> {
+    match &a.image {
+        Some(copies) => Some(copies.thumb_size()),
+        None => formula_domain::attachment::makes_copies(&a.file.mime).then_some((320, 240)),
+    }
 }
 
 /// Only a path on this site may be returned to (never another origin).
@@ -68,6 +85,9 @@ struct UploadPage {
     owner_id: String,
     back: String,
     purposes: &'static [Purpose],
+    /// A fresh idempotency key: the refused request created nothing (its key was freed),
+    /// and the corrected form is a new request.
+    form_key: String,
 }
 
 /// Adds an attachment (a multipart form, so the CSRF token is checked here). A refused file
@@ -85,7 +105,7 @@ pub async fn create(
         Err(e) => {
             let mut f = FormState::new(FIELDS);
             f.errors.add("file", e.message());
-            return refused_page(&page, f, e.status(), "", "", "/");
+            return refused_page(&page, f, e.status(), ("", ""), "/");
         }
     };
     if !form.field("_csrf").is_some_and(|t| same(t, &page.csrf)) {
@@ -94,6 +114,8 @@ pub async fn create(
     let field = |name: &str| form.field(name).unwrap_or_default().to_owned();
     let back = local_path(form.field("back"));
     let (owner_type, owner_id) = (field("owner_type"), field("owner_id"));
+    let form_key = field("idempotency_key");
+    let owner = (owner_type.as_str(), owner_id.as_str());
     let (Ok(kind), Ok(id)) = (owner_type.parse::<OwnerKind>(), owner_id.parse::<Uuid>()) else {
         return Err(PageError::bad_request(
             "The form does not say what the file is for.",
@@ -116,37 +138,47 @@ pub async fn create(
             }
         },
     };
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let Some(file) = form.file() else {
-        f.errors.add("file", "choose the file to attach");
-        return refused_page(
-            &page,
-            f,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &owner_type,
-            &owner_id,
-            &back,
-        );
+        f.errors
+            .add("file", "choose the file to attach, or take a photo");
+        return refused_page(&page, f, unprocessable, owner, &back);
     };
-    if !f.errors.is_empty() {
-        return refused_page(
-            &page,
-            f,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &owner_type,
-            &owner_id,
-            &back,
+    if form.files.len() > 1 {
+        f.errors.add(
+            "file",
+            "attach one file at a time: either take a photo or choose a file",
         );
     }
+    if !f.errors.is_empty() {
+        return refused_page(&page, f, unprocessable, owner, &back);
+    }
     let caption = form.field("caption").map(str::to_owned);
-    match s
-        .add_attachment(&page.caller, kind, id, purpose, caption, &file.0)
-        .await
-    {
-        Ok(_) => Ok(see_other(false, &format!("{back}#attachments"))),
-        Err(e @ AppError::Validation(_)) => {
+    let key = IdempotencyKey::from_raw(Some(&form_key));
+    let request = crate::api::attachments::attachment_fingerprint(
+        kind,
+        id,
+        purpose,
+        caption.as_deref(),
+        &file.0,
+    );
+    let added = s
+        .once(
+            &page.caller,
+            key.as_ref(),
+            "attachment",
+            request,
+            |(a, _): &(Attachment, bool)| a.id,
+            || s.add_attachment(&page.caller, kind, id, purpose, caption, &file.0),
+        )
+        .await;
+    match added {
+        // A form sent again lands where the first one did.
+        Ok(Once::New(_) | Once::Earlier(_)) => Ok(see_other(false, &format!("{back}#attachments"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
             f.absorb(e, &[], &back)?;
             let status = f.status();
-            refused_page(&page, f, status, &owner_type, &owner_id, &back)
+            refused_page(&page, f, status, owner, &back)
         }
         Err(e) => Err(e.into()),
     }
@@ -156,8 +188,7 @@ fn refused_page(
     page: &Page,
     form: FormState,
     status: StatusCode,
-    owner_type: &str,
-    owner_id: &str,
+    (owner_type, owner_id): (&str, &str),
     back: &str,
 ) -> Result<Response, PageError> {
     let view = UploadPage {
@@ -167,6 +198,7 @@ fn refused_page(
         owner_id: owner_id.to_owned(),
         back: back.to_owned(),
         purposes: Purpose::ALL,
+        form_key: formula_domain::new_id().to_string(),
     };
     render(status, &view)
 }
@@ -183,19 +215,50 @@ pub async fn delete(
     Ok(see_other(false, &format!("{back}#attachments")))
 }
 
-/// Streams an attachment's file (PDFs and images open in the browser).
+/// Streams an attachment's file (PDFs and images open in the browser; a client user gets a
+/// photo's display copy, never its original).
 pub async fn file(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
+    variant(&state, &page, id, Variant::Original, &headers).await
+}
+
+/// A photo's display copy (upright, at most 2048 px, no metadata).
+pub async fn display(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    variant(&state, &page, id, Variant::Display, &headers).await
+}
+
+/// A photo's thumbnail (at most 320 px, no metadata).
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    variant(&state, &page, id, Variant::Thumbnail, &headers).await
+}
+
+async fn variant(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    variant: Variant,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let (attachment, read) = state
+    let (served, read) = state
         .services
-        .open_attachment_file(&page.caller, id, range)
+        .open_attachment_variant(&page.caller, id, variant, range)
         .await?;
-    Ok(uploads::download(&attachment.file, read))
+    Ok(uploads::served(&served, read, headers))
 }
 
 #[cfg(test)]

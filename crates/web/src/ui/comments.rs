@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::comments::{CommentView, Discussion, NewComment};
+use formula_app::idempotency::{Fingerprint, IdempotencyKey, Once};
 use formula_domain::comment::{CommentEdit, RecordKind, Visibility};
 use uuid::Uuid;
 
@@ -163,23 +164,49 @@ pub async fn create(
     };
     let new_id = input.raw("id").parse::<Uuid>().ok();
     let uploads: Vec<_> = files.iter().map(|f| f.0.clone()).collect();
-    let posted = state
-        .services
-        .add_comment(
+    // The form's idempotency key (fresh per rendered form): a form sent twice posts once.
+    let key = IdempotencyKey::from_raw(Some(input.raw("idempotency_key")));
+    let mut request = Fingerprint::new("comment")
+        .part(kind.as_str())
+        .part(id.as_bytes())
+        .part(input.raw("body"))
+        .part(visibility.as_str())
+        .opt(new_id.map(|i| i.into_bytes()));
+    for u in &uploads {
+        request = request.part(&u.name).part(&u.sha256);
+    }
+    let s = &state.services;
+    let posted = s
+        .once(
             &page.caller,
-            kind,
-            id,
-            NewComment {
-                body: input.raw("body").to_owned(),
-                visibility: Some(visibility),
-                id: new_id,
+            key.as_ref(),
+            "comment",
+            request,
+            |c: &CommentView| c.id,
+            || {
+                s.add_comment(
+                    &page.caller,
+                    kind,
+                    id,
+                    NewComment {
+                        body: input.raw("body").to_owned(),
+                        visibility: Some(visibility),
+                        id: new_id,
+                    },
+                    &uploads,
+                )
             },
-            &uploads,
         )
         .await;
     match posted {
-        Ok(c) => Ok(see_other(false, &format!("{back}#comment-{}", c.id))),
-        Err(e @ AppError::Validation(_)) => {
+        Ok(Once::New(c)) => Ok(see_other(false, &format!("{back}#comment-{}", c.id))),
+        Ok(Once::Earlier(c)) => Ok(see_other(false, &format!("{back}#comment-{c}"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+            // A key (or id) already used for another comment: the corrected form is a new one.
+            let new_id = match e {
+                AppError::Conflict { .. } => None,
+                _ => new_id,
+            };
             let mut form = FormState::submitted(FIELDS, input.clone());
             form.absorb(e, &[], &back)?;
             let status = form.status();
@@ -329,6 +356,25 @@ pub fn shown_inline(a: &formula_domain::attachment::Attachment) -> bool {
         a.file.mime.as_str(),
         "image/png" | "image/jpeg" | "image/gif" | "image/webp"
     )
+}
+
+/// Where a shown picture's preview comes from: a JPEG or PNG photo's thumbnail (made by the
+/// server, without metadata), or the file itself (GIF, WebP).
+pub fn preview(a: &formula_domain::attachment::Attachment) -> &'static str {
+    if formula_domain::attachment::makes_copies(&a.file.mime) {
+        "thumbnail"
+    } else {
+        "file"
+    }
+}
+
+/// What clicking a shown picture opens: a photo's display copy, or the file itself.
+pub fn opened(a: &formula_domain::attachment::Attachment) -> &'static str {
+    if formula_domain::attachment::makes_copies(&a.file.mime) {
+        "display"
+    } else {
+        "file"
+    }
 }
 
 /// What kind of file a comment's file is, in a word (`PDF`, or its extension).

@@ -149,6 +149,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}/delete", post(attachments::delete))
         .route("/attachments/{id}/file", get(attachments::file))
+        .route("/attachments/{id}/display", get(attachments::display))
+        .route("/attachments/{id}/thumbnail", get(attachments::thumbnail))
         .route(
             "/comments",
             post(comments::create).layer(DefaultBodyLimit::disable()),

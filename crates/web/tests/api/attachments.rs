@@ -295,9 +295,10 @@ async fn bad_attachments_are_refused_precisely_and_leave_nothing() {
             .starts_with("attachment")
     );
     // Files are limited by MAX_UPLOAD_SIZE, not by the (smaller) limit on other bodies.
-    let mut photo = b"\xFF\xD8\xFF\xE0".to_vec();
-    photo.resize(3 * 1024 * 1024, 7);
-    attach(app, &w.pm.auth, "task", &w.task, "wall.jpg", &photo)
+    // (A survey instrument's raw data: photos are decoded, and this is none.)
+    let mut survey = b"SURVEY".to_vec();
+    survey.resize(3 * 1024 * 1024, 7);
+    attach(app, &w.pm.auth, "task", &w.task, "wall.dat", &survey)
         .await
         .expect(201);
     // What the file is for must be said, and exist.

@@ -13,8 +13,9 @@ fn pdf(marker: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A whole 1 × 1 PNG (photos are decoded for their copies, so a header alone is refused).
 fn png() -> Vec<u8> {
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec()
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDAT\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00IEND\xaeB`\x82".to_vec()
 }
 
 /// A `multipart/form-data` body with text fields and any number of `file` parts (a quote in
@@ -497,7 +498,7 @@ async fn the_comment_form_takes_photos_and_pdfs_and_refuses_a_false_one_keeping_
     let (photo, report) = (id_of(&files[0]), id_of(&files[1]));
     assert!(
         page.contains(&format!(
-            "<img src=\"/attachments/{photo}/file\" alt=\"wall.png\""
+            "<img src=\"/attachments/{photo}/thumbnail\" alt=\"wall.png\""
         )),
         "the photo is shown: {page}"
     );

@@ -33,6 +33,7 @@ mod page_wording;
 mod pages;
 mod panics;
 mod permissions;
+mod photos;
 mod project_progress;
 mod readiness;
 mod requests;

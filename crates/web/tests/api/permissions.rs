@@ -506,7 +506,7 @@ async fn each_role_gets_the_right_answer() {
         );
         let (mime, body) = crate::drawings::multipart(
             "photo.png",
-            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDAT\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00IEND\xaeB`\x82",
             &[("owner_type", "comment"), ("owner_id", comment.as_str())],
         );
         let file = id_of(
@@ -530,13 +530,17 @@ async fn each_role_gets_the_right_answer() {
             [200, 200, 200, 200, 200, 200, client],
         )
         .await;
-        c.expect(
-            Method::GET,
-            &format!("/api/v1/attachments/{file}/file"),
-            none,
-            [200, 200, 200, 200, 200, 200, client],
-        )
-        .await;
+        // A photo's copies go to whoever may see the photo (its original to the team only:
+        // a client user's download above is the display copy, see `photos.rs`).
+        for copy in ["file", "display", "thumbnail"] {
+            c.expect(
+                Method::GET,
+                &format!("/api/v1/attachments/{file}/{copy}"),
+                none,
+                [200, 200, 200, 200, 200, 200, client],
+            )
+            .await;
+        }
     }
     // Activity: whoever sees a project reads its feed (client users their part of it), and
     // a record's where they see the record; everyone has their own waiting list.

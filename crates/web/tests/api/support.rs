@@ -140,6 +140,29 @@ pub struct TestApp {
     pub files: PathBuf,
     pub spool: PathBuf,
     _dir: TempDir,
+    /// The PostgreSQL database of [`TestApp::on_postgres`], dropped with the app.
+    _pg: Option<PgDatabase>,
+}
+
+/// A test database on the tests' PostgreSQL server, dropped (connections and all) when the
+/// test ends, so a long-lived `TEST_DATABASE_URL` server does not collect them.
+struct PgDatabase {
+    psql: PathBuf,
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(&self.psql)
+            .arg(&self.admin_url)
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            ])
+            .status();
+    }
 }
 
 impl TestApp {
@@ -160,13 +183,50 @@ impl TestApp {
         TestApp::with_parts(WebConfig::default(), config, clock).await
     }
 
+    /// An application on a fresh database of the tests' PostgreSQL server
+    /// (`formula_testkit::pg`), for the few API cases that must hold on both databases.
+    pub async fn on_postgres() -> TestApp {
+        let server = formula_testkit::pg::server();
+        let name = format!("formula_api_{}", uuid::Uuid::now_v7().simple());
+        let psql = formula_testkit::pg::find_bin_dir()
+            .expect("PostgreSQL binaries")
+            .join("psql");
+        let made = std::process::Command::new(&psql)
+            .arg(&server.admin_url)
+            .args(["-q", "-c", &format!("CREATE DATABASE \"{name}\"")])
+            .status()
+            .expect("run psql");
+        assert!(made.success(), "create the test database");
+        let url = formula_testkit::pg::with_database(&server.admin_url, &name);
+        let mut app =
+            TestApp::with_database(Some(url), WebConfig::default(), AppConfig::default(), None)
+                .await;
+        app._pg = Some(PgDatabase {
+            psql,
+            admin_url: server.admin_url.clone(),
+            name,
+        });
+        app
+    }
+
     async fn with_parts(
         web: WebConfig,
         config: AppConfig,
         clock: Option<Arc<dyn formula_app::ports::Clock>>,
     ) -> TestApp {
+        TestApp::with_database(None, web, config, clock).await
+    }
+
+    async fn with_database(
+        database_url: Option<String>,
+        web: WebConfig,
+        config: AppConfig,
+        clock: Option<Arc<dyn formula_app::ports::Clock>>,
+    ) -> TestApp {
         let dir = TempDir::new();
-        let db = formula_store::open(None, &dir.0).await.expect("open store");
+        let db = formula_store::open(database_url.as_deref(), &dir.0)
+            .await
+            .expect("open store");
         db.migrate().await.expect("migrate");
         let db = Arc::new(db);
         let (files, spool) = (dir.0.join("uploads"), dir.0.join("uploads-tmp"));
@@ -185,6 +245,7 @@ impl TestApp {
             files,
             spool,
             _dir: dir,
+            _pg: None,
         }
     }
 
