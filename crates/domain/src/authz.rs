@@ -92,6 +92,10 @@ pub enum Action {
     ManageSystem,
     /// Search everything the caller can see (each hit filtered as on its own page).
     Search,
+    /// Read the company's settings (the letterhead on documents): every internal user.
+    ViewCompany,
+    /// Change the company's settings and logo.
+    ManageCompany,
 }
 
 impl Action {
@@ -140,6 +144,8 @@ impl Action {
         Action::ViewSystemStatus,
         Action::ManageSystem,
         Action::Search,
+        Action::ViewCompany,
+        Action::ManageCompany,
     ];
 }
 
@@ -272,6 +278,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageSystem, _) => false,
         // Everyone searches; what a search returns is filtered by `search::search_scope`.
         (Search, _) => true,
+        // The letterhead is the company's own business, not a client's.
+        (ViewCompany, _) => staff,
+        (ManageCompany, _) => false,
         _ => false,
     }
 }
@@ -481,6 +490,8 @@ mod tests {
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
             (Search, "global", [T, T, T, T, T, T, T]),
+            (ViewCompany, "global", [T, T, T, T, T, T, F]),
+            (ManageCompany, "global", [T, F, F, F, F, F, F]),
         ]
     }
 

@@ -10,6 +10,7 @@
 mod accounts;
 mod activity;
 mod collaboration;
+mod company;
 mod millwork;
 mod notifications;
 mod oversight;
@@ -27,6 +28,7 @@ pub use activity::{
     WaitingRow,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
+pub use company::CompanyRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
@@ -88,6 +90,7 @@ pub trait Store:
     + JobQueue
     + Housekeeping
     + SearchRepo
+    + CompanyRepo
     + 'static
 {
 }
@@ -112,6 +115,7 @@ impl<T> Store for T where
         + JobQueue
         + Housekeeping
         + SearchRepo
+        + CompanyRepo
         + 'static
 {
 }
@@ -119,6 +123,7 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
+    pub use super::CompanyRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

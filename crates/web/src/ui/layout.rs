@@ -25,6 +25,8 @@ pub enum Section {
     Outbox,
     Jobs,
     System,
+    /// The company settings (administrators).
+    Company,
     Profile,
     /// The notifications inbox (reached by the bell).
     Inbox,
@@ -276,6 +278,13 @@ impl Page {
                 href: "/system",
                 label: "System",
                 current: section == Section::System,
+            });
+        }
+        if self.can(Action::ManageCompany) {
+            nav.push(NavItem {
+                href: "/admin/company",
+                label: "Company",
+                current: section == Section::Company,
             });
         }
         Layout {
