@@ -59,7 +59,7 @@ pub struct CompanyInput {
     #[serde(default)]
     #[schema(max_length = 254)]
     pub email: Option<String>,
-    /// A web address; `example.com` is read as `https://example.com`.
+    /// A web address such as `example.com` (read as a secure address when no scheme is given).
     #[serde(default)]
     #[schema(max_length = 300)]
     pub website: Option<String>,
@@ -94,7 +94,7 @@ impl CompanyInput {
             optional_text(&mut errors, "website", self.website.as_deref(), 300).map(|w| {
                 if w.starts_with("http://") || w.starts_with("https://") {
                     w
-                } else if w.contains('.') && !w.contains(char::is_whitespace) {
+                } else if w.contains('.') && !w.contains(' ') {
                     format!("https://{w}")
                 } else {
                     errors.add("website", "must be a web address like https://example.com");

@@ -71,7 +71,7 @@ async fn settings_are_saved_compare_and_set_with_a_checked_logo() {
             Some(json!({"name": "N", "email": "nope", "version": 0})),
         )
         .await
-        .problem(422, "validation");
+        .problem(422, "validation_failed");
     assert!(bad.to_string().contains("email"), "{bad}");
 
     let saved = app
@@ -106,13 +106,13 @@ async fn settings_are_saved_compare_and_set_with_a_checked_logo() {
         b"GIF89a\x01\x00\x01\x00",
     )
     .await;
-    let body = gif.problem(422, "validation");
+    let body = gif.problem(422, "validation_failed");
     assert!(body.to_string().contains("PNG or JPEG"), "{body}");
     let mut broken = png(60, 20);
     broken.truncate(broken.len() - 40);
     put_logo(app, &admin.auth, "\"1\"", "logo.png", &broken)
         .await
-        .problem(422, "validation");
+        .problem(422, "validation_failed");
     let logo = png(240, 80);
     let done = put_logo(app, &admin.auth, "\"1\"", "logo.png", &logo)
         .await
