@@ -36,10 +36,6 @@ fn footer(company: &CompanySettings) -> String {
     }
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    format!("{} {currency}", format_amount(minor, currency))
-}
-
 /// The priced scope of work (bill of quantities): every item that counts (cancelled ones
 /// are left out, as from the totals), grouped, with group subtotals and the grand total.
 pub fn scope(
@@ -51,8 +47,8 @@ pub fn scope(
 ) -> Document {
     let cur = &o.currency;
     let columns = vec![
-        Column::new("Code", 1.25, Align::Left),
-        Column::new("Item", 4.1, Align::Left),
+        Column::new("Code", 1.75, Align::Left),
+        Column::new("Item", 3.6, Align::Left),
         Column::new("Qty", 0.95, Align::Right),
         Column::new("Unit", 0.7, Align::Left),
         Column::new(&format!("Rate ({cur})"), 1.35, Align::Right),
@@ -95,7 +91,7 @@ pub fn scope(
                 "".into(),
                 "".into(),
                 "".into(),
-                money(g.totals.total_minor, cur).into(),
+                format_amount(g.totals.total_minor, cur).into(),
             ],
         ));
     }
@@ -103,11 +99,11 @@ pub fn scope(
         RowKind::Total,
         vec![
             Cell::from(""),
-            "Total".into(),
+            format!("Total ({cur})").into(),
             "".into(),
             "".into(),
             "".into(),
-            money(o.totals.total_minor, cur).into(),
+            format_amount(o.totals.total_minor, cur).into(),
         ],
     ));
     let mut project_lines = vec![project.name.clone(), format!("Project {}", project.code)];

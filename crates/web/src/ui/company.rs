@@ -43,7 +43,7 @@ fn edit_page(
     settings: CompanySettings,
 ) -> Result<Response, PageError> {
     let view = EditPage {
-        layout: page.layout(Section::Company, "Company settings"),
+        layout: page.layout(Section::System, "Company settings"),
         form,
         settings,
     };

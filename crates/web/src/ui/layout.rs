@@ -25,8 +25,6 @@ pub enum Section {
     Outbox,
     Jobs,
     System,
-    /// The company settings (administrators).
-    Company,
     Profile,
     /// The notifications inbox (reached by the bell).
     Inbox,
@@ -278,13 +276,6 @@ impl Page {
                 href: "/system",
                 label: "System",
                 current: section == Section::System,
-            });
-        }
-        if self.can(Action::ManageCompany) {
-            nav.push(NavItem {
-                href: "/admin/company",
-                label: "Company",
-                current: section == Section::Company,
             });
         }
         Layout {
