@@ -9,8 +9,8 @@ use formula_testkit::images::png;
 use serde_json::json;
 
 use crate::drawings::multipart;
-use crate::scope::boq;
-use crate::support::{Auth, Resp, TestApp};
+use crate::scope::{boq, form};
+use crate::support::{Auth, PASSWORD, Resp, TestApp};
 
 async fn put_logo(app: &TestApp, auth: &Auth, etag: &str, name: &str, file: &[u8]) -> Resp {
     let (mime, body) = multipart(name, file, &[]);
@@ -243,4 +243,75 @@ async fn the_priced_scope_pdf_carries_the_letterhead_items_totals_and_page_numbe
         let flags: Vec<&str> = row.split_whitespace().rev().skip(2).take(3).collect();
         assert_eq!(flags, ["yes", "yes", "yes"], "{fonts}");
     }
+}
+
+#[tokio::test]
+async fn administrators_keep_the_settings_and_logo_in_the_ui() {
+    let b = boq().await;
+    let app = &b.app;
+    let (admin, _) = app.login(&b.admin.user.email, PASSWORD).await;
+    let (pm, _) = app.login(&b.pm.user.email, PASSWORD).await;
+    app.get("/admin/company", &pm).await.expect(403);
+    let page = app.get("/admin/company", &admin).await.expect(200).text();
+    assert!(page.contains("Save the company's name first"), "{page}");
+
+    let fields = [
+        ("name", "Northwind Interiors Ltd"),
+        ("address", "12 Harbour Road\r\nBristol"),
+        ("email", "office@northwind.test"),
+        ("version", "0"),
+    ];
+    form(app, "/admin/company", &admin, &fields)
+        .await
+        .expect(303);
+    // The same form again is stale: someone (here, the same person) saved first.
+    form(app, "/admin/company", &admin, &fields)
+        .await
+        .expect(409);
+    let bad = [("name", " "), ("version", "1")];
+    let resp = form(app, "/admin/company", &admin, &bad)
+        .await
+        .expect(422)
+        .text();
+    assert!(resp.contains("is required"), "{resp}");
+
+    let Auth::Cookie {
+        csrf: Some(csrf), ..
+    } = &admin
+    else {
+        panic!("a browser session")
+    };
+    let (mime, body) = multipart(
+        "logo.png",
+        &png(200, 60),
+        &[("_csrf", csrf), ("version", "1")],
+    );
+    app.send(TestApp::build(
+        Method::POST,
+        "/admin/company/logo",
+        &admin,
+        &[("content-type", mime.as_str())],
+        Some(axum::body::Body::from(body)),
+        false,
+    ))
+    .await
+    .expect(303);
+    let page = app.get("/admin/company", &admin).await.expect(200).text();
+    assert!(page.contains("src=\"/admin/company/logo?v=2\""), "{page}");
+    app.get("/admin/company/logo?v=2", &pm).await.expect(200);
+
+    // The Scope tab offers the priced PDF, and it downloads from there.
+    let tab = app
+        .get(&format!("/projects/{}/scope", b.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    let link = format!("href=\"/projects/{}/scope.pdf\"", b.project);
+    assert!(tab.contains(&link), "{tab}");
+    let pdf = app
+        .get(&format!("/projects/{}/scope.pdf", b.project), &pm)
+        .await
+        .expect(200);
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    assert!(poppler("pdftotext", &pdf.body).contains("Northwind Interiors Ltd"));
 }
