@@ -50,7 +50,7 @@ impl Services {
         caller: &Caller,
         expected_version: i64,
         upload: &Upload,
-        check: impl FnOnce(&[u8]) -> Result<(), String>,
+        check: impl FnOnce(&[u8]) -> Result<(), String> + Send + 'static,
     ) -> AppResult<CompanySettings> {
         ensure(caller, Action::ManageCompany, &Resource::Global)?;
         let current = self.store.company_settings().await?;
@@ -76,7 +76,11 @@ impl Services {
         let bytes = tokio::fs::read(&upload.path)
             .await
             .map_err(|e| AppError::Internal(format!("reading the uploaded logo: {e}")))?;
-        check(&bytes).map_err(|m| AppError::field("file", m))?;
+        // Decoding a picture is CPU work: off the async workers.
+        tokio::task::spawn_blocking(move || check(&bytes))
+            .await
+            .map_err(|e| AppError::Internal(format!("checking the logo failed: {e}")))?
+            .map_err(|m| AppError::field("file", m))?;
         let key = format!("company/logo-{}", formula_domain::new_id());
         self.blobs.put_file(&key, &upload.path).await?;
         let mut next = current.clone();
