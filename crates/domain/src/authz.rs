@@ -95,6 +95,10 @@ pub enum Action {
     /// Download a photo's original file, with its EXIF and GPS data, on what the caller can
     /// see. Everyone else (client users) is served the stripped display copy instead.
     ViewPhotoOriginals,
+    /// Read the company's settings (the letterhead on documents): every internal user.
+    ViewCompany,
+    /// Change the company's settings and logo.
+    ManageCompany,
 }
 
 impl Action {
@@ -144,6 +148,8 @@ impl Action {
         Action::ManageSystem,
         Action::Search,
         Action::ViewPhotoOriginals,
+        Action::ViewCompany,
+        Action::ManageCompany,
     ];
 }
 
@@ -278,6 +284,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Search, _) => true,
         // A photo's original is evidence kept for the team: its GPS data never reaches a client.
         (ViewPhotoOriginals, Resource::Project(p)) => staff && can_see_project(actor, p),
+        // The letterhead is the company's own business, not a client's.
+        (ViewCompany, _) => staff,
+        (ManageCompany, _) => false,
         _ => false,
     }
 }
@@ -494,6 +503,8 @@ mod tests {
                 [T, T, F, F, F, F, F],
             ),
             (ViewPhotoOriginals, "other project", [T, T, F, F, F, F, F]),
+            (ViewCompany, "global", [T, T, T, T, T, T, F]),
+            (ManageCompany, "global", [T, F, F, F, F, F, F]),
         ]
     }
 

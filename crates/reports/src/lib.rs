@@ -2,8 +2,11 @@
 //! person typed them, and writing formatted `.xlsx` workbooks (money, totals with cached
 //! values, frozen headers) and Excel-safe `.csv` files.
 //!
+//! PDF documents (module [`pdf`]): letterhead, tables and page furniture, from plain data.
+//!
 //! Pure: bytes in, bytes out, no I/O and no async.
 
+pub mod pdf;
 mod read;
 mod write;
 mod xlsx;

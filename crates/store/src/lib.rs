@@ -26,6 +26,7 @@ mod audit;
 mod auth;
 mod clients;
 mod comments;
+mod company;
 mod dashboard;
 mod drawings;
 pub mod dump;

@@ -11,6 +11,7 @@ mod accounts;
 mod activity;
 mod collaboration;
 mod idempotency;
+mod company;
 mod millwork;
 mod notifications;
 mod oversight;
@@ -29,6 +30,7 @@ pub use activity::{
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
+pub use company::CompanyRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
@@ -91,6 +93,7 @@ pub trait Store:
     + Housekeeping
     + SearchRepo
     + IdempotencyRepo
+    + CompanyRepo
     + 'static
 {
 }
@@ -116,6 +119,7 @@ impl<T> Store for T where
         + Housekeeping
         + SearchRepo
         + IdempotencyRepo
+        + CompanyRepo
         + 'static
 {
 }
@@ -124,6 +128,7 @@ impl<T> Store for T where
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
     pub use super::IdempotencyRepo as _;
+    pub use super::CompanyRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

@@ -508,6 +508,26 @@ pub(super) const TABLES: &[Table] = &[
         columns: &[("user_id", U), ("time_zone", T), ("updated_at", TS)],
         key: &["user_id"],
     },
+    // Migration 0023: the letterhead; its logo travels with the uploaded files.
+    Table {
+        name: "company_settings",
+        columns: &[
+            ("id", I4),
+            ("name", T),
+            ("address", T),
+            ("tax_number", T),
+            ("phone", T),
+            ("email", T),
+            ("website", T),
+            ("document_terms", T),
+            ("logo_key", T),
+            ("logo_mime", T),
+            ("updated_by", U),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral

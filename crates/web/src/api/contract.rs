@@ -163,6 +163,8 @@ const FIELDS: &[(&str, &str, Rule)] = &[
         Rule::Range(0, MONEY_MAX),
     ),
     ("SpecInput", "lead_time_days", Rule::Range(0, 730)),
+    ("CompanyInput", "email", Rule::OptionalEmail),
+    ("CompanyInput", "website", Rule::Pattern(WEBSITE)),
 ];
 
 /// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod comments;
+pub mod company;
 pub mod contract;
 pub mod docs;
 pub mod drawings;
@@ -175,6 +176,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::update_group, scope::delete_group))
         .routes(routes!(scope::move_group))
         .routes(routes!(scope::export))
+        .routes(routes!(scope::export_pdf))
         .routes(routes!(scope::template))
         .routes(routes!(scope::import))
         // Shop drawings.
@@ -251,6 +253,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::retry_job))
         .routes(routes!(system::system_status))
         .routes(routes!(crate::live::api_stream))
+        // The company settings (the letterhead).
+        .routes(routes!(company::get_company, company::put_company))
+        .routes(routes!(
+            company::get_logo,
+            company::put_logo,
+            company::delete_logo
+        ))
         .routes(routes!(docs::openapi_json));
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .nest(PREFIX, v1)

@@ -556,3 +556,27 @@ pub async fn import(
     };
     Ok(Json(preview))
 }
+
+/// The priced scope of work as PDF
+///
+/// The document to send: the company letterhead, the client and project, every item (but
+/// cancelled ones) by group with code, name, quantity, unit, rate and amount, group
+/// subtotals, the total and the company's terms; the project code and "Page x of y" on
+/// every page. For whoever may read the scope's prices (never client users).
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/scope.pdf",
+    tag = "scope",
+    params(("id" = uuid::Uuid, Path, description = "Project id")),
+    responses(
+        (status = 200, description = "The PDF, as an attachment", content(("application/pdf"))),
+        Forbidden,
+    )
+)]
+pub async fn export_pdf(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+) -> ApiResult<Response> {
+    Ok(crate::documents::scope_pdf(&state, &caller.caller, id).await?)
+}

@@ -43,6 +43,7 @@ const ENTITY_TYPES: &[(&str, &str)] = &[
     ("user", "User"),
     ("api_token", "API token"),
     ("job", "Background job"),
+    ("company", "Company settings"),
 ];
 /// The entity filter's choice for releases: scope items released, with or without override.
 const RELEASES: &str = "release";
@@ -71,6 +72,7 @@ const ACTIONS: &[&str] = &[
     "change_password",
     "reset_password",
     "retry",
+    "logo",
 ];
 /// Longest value shown for one field; the API has the whole entry.
 const VALUE_CHARS: usize = 80;

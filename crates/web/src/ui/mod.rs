@@ -11,10 +11,11 @@ mod attachments;
 mod auth;
 mod clients;
 mod comments;
+mod company;
 mod dashboard;
 mod drawings;
 pub(crate) mod errors;
-mod format;
+pub(crate) mod format;
 mod forms;
 mod inbox;
 mod jobs;
@@ -124,6 +125,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/materials/template", get(scope_import::materials_template))
         .route("/projects/{id}/scope/export", get(scope_import::export))
+        .route("/projects/{id}/scope.pdf", get(scope_import::export_pdf))
         .route("/scope/template", get(scope_import::template))
         .route(
             "/scope-items/{id}/edit",
@@ -235,6 +237,12 @@ pub fn router() -> Router<AppState> {
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/system", get(system::show))
+        .route("/admin/company", get(company::show).post(company::save))
+        .route(
+            "/admin/company/logo",
+            get(company::logo).post(company::upload_logo),
+        )
+        .route("/admin/company/logo/remove", post(company::remove_logo))
         .route("/events", get(crate::live::page_stream))
         .route("/search", get(search::show))
 }

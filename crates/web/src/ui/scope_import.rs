@@ -341,6 +341,15 @@ pub async fn export(
         .map_err(|e| PageError::App(AppError::Internal(e)))
 }
 
+/// The priced scope as PDF (the export menu's third choice).
+pub async fn export_pdf(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    Ok(crate::documents::scope_pdf(&state, &page.caller, id).await?)
+}
+
 /// The empty scope import template.
 pub async fn template(_page: Page, RawQuery(query): RawQuery) -> Result<Response, PageError> {
     scope_files::template(format_of(query)?).map_err(|e| PageError::App(AppError::Internal(e)))

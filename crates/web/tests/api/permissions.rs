@@ -663,6 +663,51 @@ async fn each_role_gets_the_right_answer() {
         [200, 200, 200, 200, 200, 200, 200],
     )
     .await;
+
+    // The company settings (the letterhead): every internal user reads them, administrators
+    // change them; the priced scope PDF goes where the scope's prices go.
+    c.expect(
+        Method::GET,
+        "/api/v1/company",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/company",
+        |i| Some(json!({"name": format!("Northwind {i}"), "version": 0})),
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        "/api/v1/company/logo",
+        none,
+        [428, 428, 428, 428, 428, 428, 428],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/company/logo",
+        none,
+        [404, 404, 404, 404, 404, 404, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/scope.pdf"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/scope.pdf"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
 }
 
 #[tokio::test]
