@@ -92,6 +92,11 @@ pub enum Action {
     ManageSystem,
     /// Search everything the caller can see (each hit filtered as on its own page).
     Search,
+    /// See a project's locations (buildings, levels, zones, rooms) and room types.
+    ViewLocations,
+    /// Create, change and delete a project's locations and room types (one by one or from
+    /// a pattern).
+    ManageLocations,
 }
 
 impl Action {
@@ -140,6 +145,8 @@ impl Action {
         Action::ViewSystemStatus,
         Action::ManageSystem,
         Action::Search,
+        Action::ViewLocations,
+        Action::ManageLocations,
     ];
 }
 
@@ -272,6 +279,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageSystem, _) => false,
         // Everyone searches; what a search returns is filtered by `search::search_scope`.
         (Search, _) => true,
+
+        // Locations: whoever sees the project sees its structure (client users included: it
+        // holds no prices); those who keep the scope keep the structure it is placed in.
+        (ViewLocations, Resource::Project(p)) => can_see_project(actor, p),
+        (ManageLocations, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
         _ => false,
     }
 }
@@ -481,6 +495,12 @@ mod tests {
             (ViewSystemStatus, "global", [T, F, F, F, F, F, F]),
             (ManageSystem, "global", [T, F, F, F, F, F, F]),
             (Search, "global", [T, T, T, T, T, T, T]),
+            (ViewLocations, "member project", [T, T, T, T, T, T, F]),
+            (ViewLocations, "own client project", [T, T, F, F, F, F, T]),
+            (ViewLocations, "other project", [T, T, F, F, F, F, F]),
+            (ManageLocations, "member project", [T, F, T, F, T, F, F]),
+            (ManageLocations, "own client project", [T, F, F, F, F, F, F]),
+            (ManageLocations, "other project", [T, F, F, F, F, F, F]),
         ]
     }
 
@@ -580,6 +600,7 @@ mod tests {
             ManageSpecs,
             ApproveSpecs,
             ManageProcurement,
+            ManageLocations,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

@@ -11,6 +11,7 @@ pub mod drawing;
 pub mod enums;
 pub mod errors;
 pub mod files;
+pub mod location;
 pub mod money;
 pub mod notification;
 pub mod numbers;

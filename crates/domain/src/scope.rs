@@ -119,6 +119,25 @@ pub struct ScopeItem {
     pub released_at: Option<OffsetDateTime>,
     pub released_by_name: Option<String>,
     pub release_note: Option<String>,
+    /// Where it is placed: in one room, or on a room type (then `quantity` is
+    /// `quantity_per_room` × `room_count`, every room of the type counted), or neither.
+    pub placement: Placement,
+}
+
+/// Where a scope item is placed in the project's locations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, utoipa::ToSchema)]
+pub struct Placement {
+    /// The one room it is in.
+    pub room_id: Option<Uuid>,
+    pub room_code: Option<String>,
+    /// The room type it is repeated over.
+    pub room_type_id: Option<Uuid>,
+    pub room_type_code: Option<String>,
+    pub room_type_name: Option<String>,
+    /// Room-type items: the quantity in each room of the type.
+    pub quantity_per_room: Option<Quantity>,
+    /// Room-type items: how many rooms are of the type now.
+    pub room_count: Option<i64>,
 }
 
 impl ScopeItem {

@@ -31,6 +31,8 @@ mod drawings;
 pub mod dump;
 mod error;
 mod jobs;
+#[macro_use]
+mod locations;
 mod notifications;
 mod pool;
 mod projects;

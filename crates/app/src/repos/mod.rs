@@ -10,6 +10,7 @@
 mod accounts;
 mod activity;
 mod collaboration;
+mod locations;
 mod millwork;
 mod notifications;
 mod oversight;
@@ -27,6 +28,7 @@ pub use activity::{
     WaitingRow,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
+pub use locations::LocationRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
@@ -88,6 +90,7 @@ pub trait Store:
     + JobQueue
     + Housekeeping
     + SearchRepo
+    + LocationRepo
     + 'static
 {
 }
@@ -112,6 +115,7 @@ impl<T> Store for T where
         + JobQueue
         + Housekeeping
         + SearchRepo
+        + LocationRepo
         + 'static
 {
 }
@@ -120,6 +124,7 @@ impl<T> Store for T where
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
     pub use super::SearchRepo as _;
+    pub use super::LocationRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

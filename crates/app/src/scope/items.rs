@@ -172,6 +172,7 @@ impl Services {
             released_at: None,
             released_by_name: None,
             release_note: None,
+            placement: Default::default(),
         };
         finish_item(&mut errors, &mut item, units);
         errors.into_result()?;

@@ -180,6 +180,7 @@ pub(super) fn parse_row(
         released_at: None,
         released_by_name: None,
         release_note: None,
+        placement: Default::default(),
     };
     Parsed {
         line: row.line,
