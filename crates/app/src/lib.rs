@@ -17,6 +17,7 @@ pub mod events;
 pub mod health;
 pub mod invitations;
 pub mod jobs;
+pub mod locations;
 pub mod mail;
 pub mod notifications;
 pub mod ports;
