@@ -168,7 +168,12 @@ impl Services {
         self.room_type_for(caller, id, Action::ViewLocations).await
     }
 
-    async fn room_type_for(&self, caller: &Caller, id: Uuid, action: Action) -> AppResult<RoomType> {
+    async fn room_type_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<RoomType> {
         let t = self
             .store
             .get_room_type(id)
@@ -220,7 +225,10 @@ impl Services {
                 None
             }
             (_, None) => {
-                errors.add("parent_id", format!("is required: {}", input.kind.parent_rule()));
+                errors.add(
+                    "parent_id",
+                    format!("is required: {}", input.kind.parent_rule()),
+                );
                 None
             }
             (kinds, Some(pid)) => match siblings.iter().find(|l| l.id == pid) {
@@ -245,7 +253,10 @@ impl Services {
             .iter()
             .any(|l| l.code.to_lowercase() == code.to_lowercase())
         {
-            errors.add("code", "another location of this project already uses this code");
+            errors.add(
+                "code",
+                "another location of this project already uses this code",
+            );
         }
         errors.into_result()?;
         let position = siblings
@@ -402,8 +413,8 @@ impl Services {
             version: 1,
         };
         errors.into_result()?;
-        let a = audit(caller, "create", "room_type", t.id, &t.code, created(&t))
-            .in_project(project_id);
+        let a =
+            audit(caller, "create", "room_type", t.id, &t.code, created(&t)).in_project(project_id);
         self.store.insert_room_type(&t, &a).await?;
         let saved = self
             .store
@@ -467,7 +478,9 @@ impl Services {
         check_version(expected_version, current.version, None, current.updated_at)?;
         let a = audit(caller, "delete", "room_type", id, &current.code, Vec::new())
             .in_project(current.project_id);
-        self.store.delete_room_type(id, expected_version, &a).await?;
+        self.store
+            .delete_room_type(id, expected_version, &a)
+            .await?;
         self.locations_changed(caller, current.project_id, false)
             .await;
         Ok(())
@@ -483,10 +496,7 @@ impl Services {
         self.scope_project(caller, project_id, Action::ManageLocations)
             .await?;
         let existing = self.store.list_locations(project_id).await?;
-        Ok(self
-            .plan_pattern(project_id, pattern, &existing)
-            .await?
-            .0)
+        Ok(self.plan_pattern(project_id, pattern, &existing).await?.0)
     }
 
     /// Creates what a pattern names, all or nothing; refused (naming them) while any of its
@@ -503,7 +513,12 @@ impl Services {
         let (preview, building) = self.plan_pattern(project_id, pattern, &existing).await?;
         if !preview.clashes.is_empty() {
             let n = preview.clashes.len();
-            let shown: Vec<&str> = preview.clashes.iter().take(10).map(String::as_str).collect();
+            let shown: Vec<&str> = preview
+                .clashes
+                .iter()
+                .take(10)
+                .map(String::as_str)
+                .collect();
             let more = if n > shown.len() {
                 format!(" and {} more", n - shown.len())
             } else {
@@ -631,8 +646,13 @@ impl Services {
         if building.is_none() {
             errors.add("building_id", "must be one of this project's buildings");
         }
-        self.room_type_in(&mut errors, "room_type_id", project_id, pattern.room_type_id)
-            .await?;
+        self.room_type_in(
+            &mut errors,
+            "room_type_id",
+            project_id,
+            pattern.room_type_id,
+        )
+        .await?;
         errors.into_result()?;
         let Some(building) = building else {
             return Err(AppError::NotFound("building"));

@@ -232,7 +232,9 @@ fn fill(
             "level" => out.push_str(&format!("{level:0width$}")),
             "room" => match room {
                 Some(r) => out.push_str(&format!("{r:0width$}")),
-                None => return Err("may use only {building} and {level} (levels have no room number)"),
+                None => {
+                    return Err("may use only {building} and {level} (levels have no room number)");
+                }
             },
             _ => return Err("knows only the placeholders {building}, {level} and {room}"),
         }
@@ -286,20 +288,17 @@ impl RoomPattern {
         let room_name = template(&self.room_name, DEFAULT_ROOM_NAME);
         let mut planned = Vec::new();
         for level in self.levels_from..=self.levels_to {
-            let mut one = |field: &str, t: &str, room: Option<u32>| match fill(
-                t,
-                building_code,
-                level,
-                room,
-            ) {
-                Ok(s) => s,
-                Err(m) => {
-                    if !errors.0.iter().any(|e| e.field == field) {
-                        errors.add(field, m);
+            let mut one =
+                |field: &str, t: &str, room: Option<u32>| match fill(t, building_code, level, room)
+                {
+                    Ok(s) => s,
+                    Err(m) => {
+                        if !errors.0.iter().any(|e| e.field == field) {
+                            errors.add(field, m);
+                        }
+                        String::new()
                     }
-                    String::new()
-                }
-            };
+                };
             let code = one("level_code", &level_code, None);
             let name = one("level_name", &level_name, None);
             let rooms = (self.rooms_from..=self.rooms_to)
@@ -327,7 +326,10 @@ impl RoomPattern {
             if !e.is_empty() {
                 errors.add(
                     "level_code",
-                    format!("gives `{}`, which is not a valid code: {}", l.code, e.0[0].message),
+                    format!(
+                        "gives `{}`, which is not a valid code: {}",
+                        l.code, e.0[0].message
+                    ),
                 );
                 break;
             }
@@ -346,7 +348,10 @@ impl RoomPattern {
                 if !e.is_empty() {
                     errors.add(
                         "room_code",
-                        format!("gives `{}`, which is not a valid code: {}", r.code, e.0[0].message),
+                        format!(
+                            "gives `{}`, which is not a valid code: {}",
+                            r.code, e.0[0].message
+                        ),
                     );
                     break 'rooms;
                 }
@@ -361,7 +366,10 @@ impl RoomPattern {
                     break 'rooms;
                 }
                 if r.name.chars().count() > NAME_MAX {
-                    errors.add("room_name", format!("must give names of at most {NAME_MAX} characters"));
+                    errors.add(
+                        "room_name",
+                        format!("must give names of at most {NAME_MAX} characters"),
+                    );
                     break 'rooms;
                 }
             }
@@ -435,7 +443,11 @@ mod tests {
     fn kinds_have_their_parents() {
         assert!(LocationKind::Building.parents().is_empty());
         assert!(LocationKind::Room.parents().contains(&LocationKind::Zone));
-        assert!(!LocationKind::Zone.parents().contains(&LocationKind::Building));
+        assert!(
+            !LocationKind::Zone
+                .parents()
+                .contains(&LocationKind::Building)
+        );
     }
 
     #[test]

@@ -159,7 +159,10 @@ fn location_by_id(id: Uuid) -> Stmt {
 }
 
 fn type_by_id(id: Uuid) -> Stmt {
-    Stmt::new(format!("SELECT {TYPE_COLUMNS} FROM room_types t WHERE t.id = $1")).bind(id)
+    Stmt::new(format!(
+        "SELECT {TYPE_COLUMNS} FROM room_types t WHERE t.id = $1"
+    ))
+    .bind(id)
 }
 
 #[derive(sqlx::FromRow)]
@@ -430,8 +433,8 @@ impl LocationRepo for Db {
     ) -> DbResult<()> {
         let rooms =
             Stmt::new("SELECT code FROM locations WHERE room_type_id = $1 ORDER BY code").bind(id);
-        let items =
-            Stmt::new("SELECT code FROM scope_items WHERE room_type_id = $1 ORDER BY code").bind(id);
+        let items = Stmt::new("SELECT code FROM scope_items WHERE room_type_id = $1 ORDER BY code")
+            .bind(id);
         let stmt = Stmt::new("DELETE FROM room_types WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(expected_version);

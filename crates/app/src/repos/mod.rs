@@ -123,8 +123,8 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
-    pub use super::SearchRepo as _;
     pub use super::LocationRepo as _;
+    pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

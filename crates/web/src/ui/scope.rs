@@ -612,14 +612,22 @@ async fn placement_options(
     let types = l.room_types.iter().map(|t| {
         Opt::new(
             format!("type:{}", t.id),
-            format!("Every {} room ({} · {} rooms)", t.name, t.code, t.room_count),
+            format!(
+                "Every {} room ({} · {} rooms)",
+                t.name, t.code, t.room_count
+            ),
         )
     });
     let rooms = l
         .locations
         .iter()
         .filter(|x| x.kind == formula_domain::location::LocationKind::Room)
-        .map(|x| Opt::new(format!("room:{}", x.id), format!("Room {} · {}", x.code, x.name)));
+        .map(|x| {
+            Opt::new(
+                format!("room:{}", x.id),
+                format!("Room {} · {}", x.code, x.name),
+            )
+        });
     Ok(types.chain(rooms).collect())
 }
 
