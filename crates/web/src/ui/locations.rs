@@ -36,6 +36,8 @@ const PATTERN_FIELDS: &[&str] = &[
     "room_type_id",
 ];
 const EDIT_FIELDS: &[&str] = &["code", "name", "position", "room_type_id"];
+/// Up to this many rooms every level is shown open.
+const OPEN_LEVELS_UP_TO: usize = 60;
 
 /// A room as the tree lists it: its code, with its type's code beside it.
 pub struct RoomChip {
@@ -73,6 +75,9 @@ struct LocationsTab {
     buildings: Vec<BuildingView>,
     room_types: Vec<RoomType>,
     rooms: usize,
+    /// Levels are listed open while the project is small; past [`OPEN_LEVELS_UP_TO`] rooms
+    /// each opens on demand, so a phone scrolls past a 142-key hotel in a few screens.
+    open_levels: bool,
     kinds: Vec<Opt>,
     parents: Vec<Opt>,
     building_opts: Vec<Opt>,
@@ -204,6 +209,7 @@ async fn tab(
         buildings: tree(&l.locations, &l.room_types),
         room_types: l.room_types,
         rooms,
+        open_levels: rooms <= OPEN_LEVELS_UP_TO,
         kinds: LocationKind::ALL
             .iter()
             .map(|k| Opt::new(k.as_str(), k.label()))
