@@ -576,13 +576,13 @@ impl Services {
                     l
                 }
             };
-            let mut room_position = existing
+            let first_room_position = existing
                 .iter()
                 .filter(|l| l.parent_id == Some(level.id))
                 .map(|l| l.position + 1)
                 .max()
                 .unwrap_or(0);
-            for r in &planned.rooms {
+            for (room_position, r) in (first_room_position..).zip(&planned.rooms) {
                 let mut room = Location {
                     id: formula_domain::new_id(),
                     project_id,
@@ -598,7 +598,6 @@ impl Services {
                     updated_at: now,
                     version: 1,
                 };
-                room_position += 1;
                 room.derive_ancestry(Some(&level));
                 created_rows.push(room);
                 rooms += 1;

@@ -185,3 +185,110 @@ async fn a_hotel_is_set_up_from_a_pattern_and_items_count_every_room() {
         "{problem}"
     );
 }
+
+/// The scope import and export carry placements: *Placed in* (a room code or a room type
+/// code) and *Quantity per room*; an unknown code is that row's error and nothing is written.
+#[tokio::test]
+async fn scope_spreadsheets_carry_placements() {
+    let b = boq().await;
+    let (app, auth, p) = (&b.app, &b.pm.auth, &b.project);
+    let tower = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{p}/locations"),
+            auth,
+            json!({"kind": "building", "code": "T1", "name": "Tower 1"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let king = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{p}/room-types"),
+            auth,
+            json!({"code": "KING", "name": "King guest room"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    app.post(
+        &format!("/api/v1/projects/{p}/locations/pattern"),
+        auth,
+        json!({"building_id": tower, "levels_from": 1, "levels_to": 2, "rooms_from": 1,
+            "rooms_to": 10, "room_type_id": king}),
+    )
+    .await
+    .expect(201);
+    let import =
+        |dry: bool| format!("/api/v1/projects/{p}/scope/import?dry_run={dry}&file_name=boq.csv");
+    let bad = "Group,Name,Placed in,Quantity per room,Qty,Rate\n\
+        Millwork,Wardrobe,king,2,,1000\n\
+        Millwork,Vanity,T1-L01-0105,,1,500\n\
+        Millwork,Desk,T9-NOWHERE,,1,100\n";
+    let v = crate::scope::send_file(app, &import(true), auth, bad.into(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["valid"], false);
+    let row = &v["rows"][2];
+    assert_eq!(row["errors"][0]["field"], "Placed in");
+    assert!(
+        row["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("T9-NOWHERE"),
+        "{row}"
+    );
+    send_file_refused(app, &import(false), auth, bad).await;
+    assert_eq!(b.scope(auth).await["items"].as_array().unwrap().len(), 0);
+
+    let good = "Group,Name,Placed in,Quantity per room,Qty,Rate\n\
+        Millwork,Wardrobe,king,2,,1000\n\
+        Millwork,Vanity,T1-L01-0105,,1,500\n";
+    crate::scope::send_file(app, &import(false), auth, good.into(), "text/csv")
+        .await
+        .expect(200);
+    let scope = b.scope(auth).await;
+    let wardrobe = scope["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Wardrobe")
+        .unwrap();
+    assert_eq!(wardrobe["quantity"], "40");
+    assert_eq!(wardrobe["total_minor"], 40 * 1000 * 100);
+    let csv = app
+        .get(
+            &format!("/api/v1/projects/{p}/scope/export?format=csv"),
+            auth,
+        )
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("Placed in,Quantity per room"),
+        "{csv}"
+    );
+    assert!(csv.contains(",KING,2,40,"), "{csv}");
+    assert!(csv.contains(",T1-L01-0105,,1,"), "{csv}");
+    // Importing the export again changes nothing.
+    let v = crate::scope::send_file(app, &import(true), auth, csv.into_bytes(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["unchanged"], 2, "{v}");
+}
+
+async fn send_file_refused(
+    app: &crate::support::TestApp,
+    path: &str,
+    auth: &crate::support::Auth,
+    csv: &str,
+) {
+    let r = crate::scope::send_file(app, path, auth, csv.as_bytes().to_vec(), "text/csv").await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text());
+}
