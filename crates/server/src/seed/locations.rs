@@ -93,26 +93,32 @@ fn refused(what: &str, e: AppError) -> AppError {
     AppError::Internal(format!("demo locations: {what}: {e}"))
 }
 
-async fn add(
-    s: &Services,
-    pm: &Caller,
-    project_id: Uuid,
+fn place(
     kind: LocationKind,
     parent: Option<Uuid>,
     code: &str,
     name: &str,
     room_type_id: Option<Uuid>,
-) -> Result<Uuid, AppError> {
-    let input = NewLocation {
+) -> NewLocation {
+    NewLocation {
         kind,
         parent_id: parent,
         code: code.to_owned(),
         name: name.to_owned(),
         room_type_id,
-    };
+    }
+}
+
+async fn add(
+    s: &Services,
+    pm: &Caller,
+    project_id: Uuid,
+    input: NewLocation,
+) -> Result<Uuid, AppError> {
+    let code = input.code.clone();
     Ok(s.create_location(pm, project_id, input)
         .await
-        .map_err(|e| refused(code, e))?
+        .map_err(|e| refused(&code, e))?
         .id)
 }
 
@@ -161,11 +167,13 @@ pub async fn seed(
         s,
         pm,
         project_id,
-        LocationKind::Building,
-        None,
-        "OT",
-        "Old Town Suites tower",
-        None,
+        place(
+            LocationKind::Building,
+            None,
+            "OT",
+            "Old Town Suites tower",
+            None,
+        ),
     )
     .await?;
     let pattern = |levels: (u32, u32), rooms: (u32, u32), room_type: &str| RoomPattern {
@@ -200,11 +208,13 @@ pub async fn seed(
             s,
             pm,
             project_id,
-            LocationKind::Room,
-            Some(level.id),
-            &format!("{}-COR", level.code),
-            &format!("Corridor, {}", level.name),
-            type_id("CORR"),
+            place(
+                LocationKind::Room,
+                Some(level.id),
+                &format!("{}-COR", level.code),
+                &format!("Corridor, {}", level.name),
+                type_id("CORR"),
+            ),
         )
         .await?;
         if level.code == "OT-L01" {
@@ -212,11 +222,13 @@ pub async fn seed(
                 s,
                 pm,
                 project_id,
-                LocationKind::Room,
-                Some(level.id),
-                "OT-L01-LOBBY",
-                "Lobby and reception",
-                None,
+                place(
+                    LocationKind::Room,
+                    Some(level.id),
+                    "OT-L01-LOBBY",
+                    "Lobby and reception",
+                    None,
+                ),
             )
             .await?;
         }
@@ -225,44 +237,46 @@ pub async fn seed(
         s,
         pm,
         project_id,
-        LocationKind::Building,
-        None,
-        "PP",
-        "Pool pavilion",
-        None,
+        place(LocationKind::Building, None, "PP", "Pool pavilion", None),
     )
     .await?;
     let ground = add(
         s,
         pm,
         project_id,
-        LocationKind::Level,
-        Some(pavilion),
-        "PP-L00",
-        "Ground",
-        None,
+        place(
+            LocationKind::Level,
+            Some(pavilion),
+            "PP-L00",
+            "Ground",
+            None,
+        ),
     )
     .await?;
     add(
         s,
         pm,
         project_id,
-        LocationKind::Room,
-        Some(ground),
-        "PP-L00-BAR",
-        "Pool bar",
-        None,
+        place(
+            LocationKind::Room,
+            Some(ground),
+            "PP-L00-BAR",
+            "Pool bar",
+            None,
+        ),
     )
     .await?;
     add(
         s,
         pm,
         project_id,
-        LocationKind::Room,
-        Some(ground),
-        "PP-L00-WC",
-        "Washrooms",
-        None,
+        place(
+            LocationKind::Room,
+            Some(ground),
+            "PP-L00-WC",
+            "Washrooms",
+            None,
+        ),
     )
     .await?;
 
