@@ -486,6 +486,82 @@ impl Services {
         Ok(())
     }
 
+    /// The free-text locations of the project's scope items not placed yet, with counts.
+    pub async fn unmapped_locations(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<Vec<(String, i64)>> {
+        self.scope_project(caller, project_id, Action::ViewScope)
+            .await?;
+        self.store.unmapped_locations(project_id).await
+    }
+
+    /// Places, in one step, every unplaced item whose free-text location is `text`: in a room
+    /// of the project, or on a room type (each item's quantity becomes its quantity per room).
+    /// The free text is kept. Returns how many items were placed.
+    pub async fn map_free_text(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        text: &str,
+        room_id: Option<Uuid>,
+        room_type_id: Option<Uuid>,
+    ) -> AppResult<u64> {
+        self.scope_project(caller, project_id, Action::ManageScope)
+            .await?;
+        let mut errors = FieldErrors::new();
+        let target = match (room_id, room_type_id) {
+            (Some(r), None) => match self.store.get_location(r).await? {
+                Some(l) if l.project_id == project_id && l.kind == LocationKind::Room => {
+                    Some((l.id, l.code))
+                }
+                _ => {
+                    errors.add("placement", "must be one of this project's rooms");
+                    None
+                }
+            },
+            (None, Some(t)) => match self.store.get_room_type(t).await? {
+                Some(x) if x.project_id == project_id => Some((x.id, x.code)),
+                _ => {
+                    errors.add("placement", "must be one of this project's room types");
+                    None
+                }
+            },
+            _ => {
+                errors.add("placement", "choose one room or one room type");
+                None
+            }
+        };
+        if text.trim().is_empty() {
+            errors.add("location", "is required");
+        }
+        errors.into_result()?;
+        let Some((target_id, target_code)) = target else {
+            return Err(AppError::NotFound("room"));
+        };
+        let a = audit(
+            caller,
+            "map_free_text",
+            "location",
+            target_id,
+            &target_code,
+            vec![formula_domain::audit::FieldChange {
+                field: "free_text".into(),
+                old: serde_json::Value::Null,
+                new: serde_json::json!(text),
+            }],
+        )
+        .in_project(project_id);
+        let n = self
+            .store
+            .map_free_text(project_id, text, room_id, room_type_id, &a)
+            .await?;
+        self.changed(caller, "scope.changed", project_id, project_id, None)
+            .await;
+        Ok(n)
+    }
+
     /// What a pattern would create, and which of its codes clash with existing ones.
     pub async fn preview_room_pattern(
         &self,

@@ -116,6 +116,12 @@ impl TryFrom<LocationRow> for Location {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct TextCount {
+    location: String,
+    n: i64,
+}
+
 const TYPE_COLUMNS: &str = "t.id, t.project_id, t.code, t.name, t.description, t.position, \
      (SELECT COUNT(*) FROM locations c WHERE c.room_type_id = t.id) AS room_count, \
      t.created_at, t.updated_at, t.version";
@@ -357,6 +363,51 @@ impl LocationRepo for Db {
             refresh_room_type_items!(tx, old_type.into_iter());
         });
         Ok(())
+    }
+
+    async fn unmapped_locations(&self, project_id: Uuid) -> DbResult<Vec<(String, i64)>> {
+        let stmt = Stmt::new(
+            "SELECT location, COUNT(*) AS n FROM scope_items WHERE project_id = $1 \
+             AND location IS NOT NULL AND room_id IS NULL AND room_type_id IS NULL \
+             GROUP BY location ORDER BY location",
+        )
+        .bind(project_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, TextCount, stmt)?);
+        Ok(rows.into_iter().map(|r| (r.location, r.n)).collect())
+    }
+
+    async fn map_free_text(
+        &self,
+        project_id: Uuid,
+        text: &str,
+        room_id: Option<Uuid>,
+        room_type_id: Option<Uuid>,
+        entry: &AuditEntry,
+    ) -> DbResult<u64> {
+        // On a room type, what the line said for its one place becomes the quantity per room.
+        let per_room = if room_type_id.is_some() {
+            "quantity_milli"
+        } else {
+            "NULL"
+        };
+        let stmt = Stmt::new(format!(
+            "UPDATE scope_items SET room_id = $1, room_type_id = $2, quantity_per_room_milli = {per_room}, \
+             updated_at = $3, updated_by = $4, version = version + 1 \
+             WHERE project_id = $5 AND location = $6 AND room_id IS NULL AND room_type_id IS NULL"
+        ))
+        .bind(room_id)
+        .bind(room_type_id)
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(project_id)
+        .bind(text.to_owned());
+        let n = in_tx!(self, |tx| {
+            let n = exec!(&mut *tx, stmt)?.rows_affected();
+            exec!(&mut *tx, audit::insert(entry))?;
+            refresh_room_type_items!(tx, room_type_id.into_iter());
+            n
+        });
+        Ok(n)
     }
 
     async fn list_room_types(&self, project_id: Uuid) -> DbResult<Vec<RoomType>> {

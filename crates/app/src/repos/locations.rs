@@ -49,6 +49,20 @@ pub trait LocationRepo: Send + Sync {
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<RoomType>;
+    /// The distinct free-text locations of the project's scope items that are placed
+    /// nowhere yet, with how many items have each, in text order.
+    async fn unmapped_locations(&self, project_id: Uuid) -> AppResult<Vec<(String, i64)>>;
+    /// Places every item of the project whose free text is exactly `text` and that is placed
+    /// nowhere: in `room_id`, or on `room_type_id` with its quantity as the quantity per
+    /// room. The free text stays. Returns how many items were placed.
+    async fn map_free_text(
+        &self,
+        project_id: Uuid,
+        text: &str,
+        room_id: Option<Uuid>,
+        room_type_id: Option<Uuid>,
+        audit: &AuditEntry,
+    ) -> AppResult<u64>;
     /// Deletes a room type; `has_dependents`, saying what, while rooms are of it or scope
     /// items are placed on it.
     async fn delete_room_type(

@@ -437,6 +437,92 @@ pub async fn patterns_are_previewed_and_created_all_or_nothing(t: &TestDb) {
     ));
 }
 
+/// Free-text locations are listed until mapped; mapping places every unplaced item with
+/// that text in one step and keeps the text.
+pub async fn free_text_locations_are_mapped_in_one_step(t: &TestDb) {
+    let w = world(t).await;
+    let s = t.services();
+    let c = caller(&w);
+    let b = s
+        .create_location(
+            &c,
+            w.p1.id,
+            new_location(LocationKind::Building, None, "T1"),
+        )
+        .await
+        .unwrap();
+    let king = s
+        .create_room_type(
+            &c,
+            w.p1.id,
+            NewRoomType {
+                code: "KING".into(),
+                name: "King".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut p = pattern(b.id, (1, 1), (1, 5));
+    p.room_type_id = Some(king.id);
+    s.create_from_pattern(&c, w.p1.id, &p).await.unwrap();
+    let group = f::scope_group(&w.p1, "Millwork", "M", 0);
+    t.insert_scope_groups(std::slice::from_ref(&group), &[])
+        .await
+        .unwrap();
+    for (name, text, qty) in [
+        ("A", "King rooms", 2),
+        ("B", "King rooms", 1),
+        ("C", "Lobby", 1),
+    ] {
+        s.create_scope_item(
+            &c,
+            w.p1.id,
+            NewScopeItem {
+                group_id: group.id,
+                name: name.into(),
+                location: Some(text.into()),
+                quantity: Some(Quantity::units(qty)),
+                unit_price_minor: Some(100),
+                ..NewScopeItem::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let listed = s.unmapped_locations(&c, w.p1.id).await.unwrap();
+    assert_eq!(
+        listed,
+        [("King rooms".to_owned(), 2), ("Lobby".to_owned(), 1)]
+    );
+    let n = s
+        .map_free_text(&c, w.p1.id, "King rooms", None, Some(king.id))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let items = t
+        .list_scope_items(&ScopeQuery::all(w.p1.id))
+        .await
+        .unwrap()
+        .items;
+    let a = items.iter().find(|i| i.name == "A").unwrap();
+    assert_eq!(a.placement.quantity_per_room, Some(Quantity::units(2)));
+    assert_eq!(a.quantity, Quantity::units(10));
+    assert_eq!(a.total_minor, Some(1000));
+    assert_eq!(a.location.as_deref(), Some("King rooms"));
+    assert_eq!(
+        s.unmapped_locations(&c, w.p1.id).await.unwrap(),
+        [("Lobby".to_owned(), 1)]
+    );
+    // A room of another project, or nothing, is refused.
+    assert!(matches!(
+        s.map_free_text(&c, w.p1.id, "Lobby", None, None)
+            .await
+            .unwrap_err(),
+        AppError::Validation(_)
+    ));
+}
+
 /// Free-text locations written before migration 0021 are there, unchanged, after it, and
 /// the items carry no placement until someone maps them.
 async fn free_text_locations_survive_migration_0021(t: TestDb) {
@@ -500,4 +586,5 @@ both_backends! {
     the_tree_keeps_codes_unique_and_refuses_deleting_what_is_in_use,
     room_type_items_count_every_room_in_every_total,
     patterns_are_previewed_and_created_all_or_nothing,
+    free_text_locations_are_mapped_in_one_step,
 }

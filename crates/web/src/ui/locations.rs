@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use formula_app::locations::{LocationPatch, NewLocation, NewRoomType, PatternPreview};
+use formula_domain::authz::Action;
 use formula_domain::errors::FieldErrors;
 use formula_domain::location::{
     DEFAULT_LEVEL_CODE, DEFAULT_LEVEL_NAME, DEFAULT_ROOM_CODE, DEFAULT_ROOM_NAME, Location,
@@ -36,6 +37,7 @@ const PATTERN_FIELDS: &[&str] = &[
     "room_type_id",
 ];
 const EDIT_FIELDS: &[&str] = &["code", "name", "position", "room_type_id"];
+const MAP_FIELDS: &[&str] = &["location", "placement"];
 /// Up to this many rooms every level is shown open.
 const OPEN_LEVELS_UP_TO: usize = 60;
 
@@ -86,6 +88,13 @@ struct LocationsTab {
     type_form: FormState,
     pattern_form: FormState,
     preview: Option<PatternPreview>,
+    /// Free-text locations of scope items placed nowhere yet, with counts (for those who see
+    /// the scope), and whether the caller may map them.
+    unmapped: Vec<(String, i64)>,
+    can_map: bool,
+    unmapped_opts: Vec<Opt>,
+    placements: Vec<Opt>,
+    map_form: FormState,
 }
 
 /// Groups the flat list (siblings already in order) into buildings → levels → zones → rooms.
@@ -135,6 +144,61 @@ fn tree(all: &[Location], types: &[RoomType]) -> Vec<BuildingView> {
         .collect()
 }
 
+fn map_form() -> FormState {
+    FormState::new(MAP_FIELDS).prefixed("m-")
+}
+
+/// Maps one free-text location to a room or a room type, for every unplaced item with it.
+pub async fn map_free_text(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let text = input.text("location");
+    let (room_id, room_type_id) = match input
+        .opt("placement")
+        .as_deref()
+        .and_then(|v| v.split_once(':'))
+    {
+        Some(("room", v)) => (v.parse().ok(), None),
+        Some(("type", v)) => (None, v.parse().ok()),
+        _ => {
+            errors.add("placement", "choose a room type or a room from the list");
+            (None, None)
+        }
+    };
+    let mut form = FormState::submitted(MAP_FIELDS, input.clone()).prefixed("m-");
+    if errors.is_empty() {
+        match state
+            .services
+            .map_free_text(&page.caller, id, &text, room_id, room_type_id)
+            .await
+        {
+            Ok(_) => {
+                return Ok(see_other(
+                    false,
+                    &format!("/projects/{id}/locations?m=saved#free-text"),
+                ));
+            }
+            Err(e) => form.absorb(e, &[], &format!("/projects/{id}/locations"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    tab(
+        &state,
+        &page,
+        id,
+        Forms {
+            map: form,
+            ..Forms::fresh()
+        },
+    )
+    .await
+}
+
 fn new_form() -> FormState {
     FormState::new(NEW_FIELDS)
         .prefixed("n-")
@@ -158,19 +222,69 @@ fn pattern_form() -> FormState {
         .with("room_name", DEFAULT_ROOM_NAME)
 }
 
-async fn tab(
-    state: &AppState,
-    page: &Page,
-    id: Uuid,
-    new_form: FormState,
-    type_form: FormState,
-    pattern_form: FormState,
+/// The forms of the tab (each fresh unless being re-shown with what was submitted) and a
+/// pattern's preview.
+struct Forms {
+    new: FormState,
+    room_type: FormState,
+    pattern: FormState,
     preview: Option<PatternPreview>,
-) -> Result<Response, PageError> {
+    map: FormState,
+}
+
+impl Forms {
+    fn fresh() -> Forms {
+        Forms {
+            new: new_form(),
+            room_type: type_form(),
+            pattern: pattern_form(),
+            preview: None,
+            map: map_form(),
+        }
+    }
+}
+
+async fn tab(state: &AppState, page: &Page, id: Uuid, forms: Forms) -> Result<Response, PageError> {
+    let Forms {
+        new: new_form,
+        room_type: type_form,
+        pattern: pattern_form,
+        preview,
+        map: map_form,
+    } = forms;
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
     let (l, _) = s.project_locations(&page.caller, id).await?;
-    let status = [&new_form, &type_form, &pattern_form]
+    let unmapped = if s.may(&page.caller, Action::ViewScope, access) {
+        s.unmapped_locations(&page.caller, id).await?
+    } else {
+        Vec::new()
+    };
+    let placements = l
+        .room_types
+        .iter()
+        .map(|t| {
+            Opt::new(
+                format!("type:{}", t.id),
+                format!(
+                    "Every {} room ({} · {} rooms)",
+                    t.name, t.code, t.room_count
+                ),
+            )
+        })
+        .chain(
+            l.locations
+                .iter()
+                .filter(|x| x.kind == LocationKind::Room)
+                .map(|x| {
+                    Opt::new(
+                        format!("room:{}", x.id),
+                        format!("Room {} · {}", x.code, x.name),
+                    )
+                }),
+        )
+        .collect();
+    let status = [&new_form, &type_form, &pattern_form, &map_form]
         .iter()
         .map(|f| f.status())
         .max()
@@ -221,6 +335,14 @@ async fn tab(
         type_form,
         pattern_form,
         preview,
+        can_map: s.may_manage_scope(&page.caller, access),
+        unmapped_opts: unmapped
+            .iter()
+            .map(|(t, n)| Opt::new(t.clone(), format!("{t} ({n})")))
+            .collect(),
+        unmapped,
+        placements,
+        map_form,
     };
     render(status, &view)
 }
@@ -231,16 +353,7 @@ pub async fn show(
     page: Page,
     Id(id): Id,
 ) -> Result<Response, PageError> {
-    tab(
-        &state,
-        &page,
-        id,
-        new_form(),
-        type_form(),
-        pattern_form(),
-        None,
-    )
-    .await
+    tab(&state, &page, id, Forms::fresh()).await
 }
 
 /// Reads an optional id field; a value that is not an id is a field error.
@@ -286,7 +399,16 @@ pub async fn create(
         }
         _ => form.add_errors(errors, &[]),
     }
-    tab(&state, &page, id, form, type_form(), pattern_form(), None).await
+    tab(
+        &state,
+        &page,
+        id,
+        Forms {
+            new: form,
+            ..Forms::fresh()
+        },
+    )
+    .await
 }
 
 pub async fn create_type(
@@ -310,7 +432,16 @@ pub async fn create_type(
         }
         Err(e) => form.absorb(e, &[], &format!("/projects/{id}/locations"))?,
     }
-    tab(&state, &page, id, new_form(), form, pattern_form(), None).await
+    tab(
+        &state,
+        &page,
+        id,
+        Forms {
+            room_type: form,
+            ..Forms::fresh()
+        },
+    )
+    .await
 }
 
 /// The pattern form: `action=preview` shows what it would create, `action=create` creates it.
@@ -373,7 +504,17 @@ pub async fn pattern(
         }
         form.add_errors(errors, &[]);
     }
-    tab(&state, &page, id, new_form(), type_form(), form, preview).await
+    tab(
+        &state,
+        &page,
+        id,
+        Forms {
+            pattern: form,
+            preview,
+            ..Forms::fresh()
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -528,10 +669,10 @@ pub async fn delete_type(
                 &state,
                 &page,
                 t.project_id,
-                new_form(),
-                form,
-                pattern_form(),
-                None,
+                Forms {
+                    room_type: form,
+                    ..Forms::fresh()
+                },
             )
             .await
         }

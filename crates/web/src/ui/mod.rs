@@ -102,6 +102,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/locations/pattern", post(locations::pattern))
         .route("/projects/{id}/room-types", post(locations::create_type))
         .route(
+            "/projects/{id}/locations/map",
+            post(locations::map_free_text),
+        )
+        .route(
             "/locations/{id}/edit",
             get(locations::edit).post(locations::update),
         )
