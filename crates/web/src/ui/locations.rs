@@ -266,10 +266,7 @@ async fn tab(state: &AppState, page: &Page, id: Uuid, forms: Forms) -> Result<Re
         .map(|t| {
             Opt::new(
                 format!("type:{}", t.id),
-                format!(
-                    "Every {} room ({} · {} rooms)",
-                    t.name, t.code, t.room_count
-                ),
+                format!("Every {} ({} · {} rooms)", t.name, t.code, t.room_count),
             )
         })
         .chain(

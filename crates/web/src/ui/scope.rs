@@ -612,10 +612,7 @@ async fn placement_options(
     let types = l.room_types.iter().map(|t| {
         Opt::new(
             format!("type:{}", t.id),
-            format!(
-                "Every {} room ({} · {} rooms)",
-                t.name, t.code, t.room_count
-            ),
+            format!("Every {} ({} · {} rooms)", t.name, t.code, t.room_count),
         )
     });
     let rooms = l
