@@ -224,6 +224,12 @@ pub struct ScopeQuery {
     pub status: Option<ScopeStatus>,
     /// Substring of the code, name or location.
     pub q: Option<String>,
+    /// Items in a room of this building, level or room, or on a room type with rooms there.
+    pub building_id: Option<Uuid>,
+    pub level_id: Option<Uuid>,
+    pub room_id: Option<Uuid>,
+    /// Items placed on this room type.
+    pub room_type_id: Option<Uuid>,
     pub paging: Paging,
 }
 

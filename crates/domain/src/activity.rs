@@ -175,6 +175,8 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "drawing" => ("drawing", "drawings", false),
         "drawing_revision" => ("", "drawing revisions", false),
         "spec" => ("specification", "specifications", false),
+        "location" => ("location", "locations", false),
+        "room_type" => ("room type", "room types", false),
         _ => ("record", "records", false),
     }
 }
@@ -361,6 +363,10 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
             None => plain("reordered"),
         },
         ("scope_item", "release") => plain("released").tail(" to production"),
+        ("location", "create_pattern") => {
+            Phrase::new("added levels and rooms to", "building", "buildings")
+                .tail(" from a pattern")
+        }
         ("scope_item", "release_override") => {
             plain("released").tail(" to production despite what blocked it")
         }

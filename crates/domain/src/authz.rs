@@ -99,6 +99,11 @@ pub enum Action {
     ViewCompany,
     /// Change the company's settings and logo.
     ManageCompany,
+    /// See a project's locations (buildings, levels, zones, rooms) and room types.
+    ViewLocations,
+    /// Create, change and delete a project's locations and room types (one by one or from
+    /// a pattern).
+    ManageLocations,
 }
 
 impl Action {
@@ -150,6 +155,8 @@ impl Action {
         Action::ViewPhotoOriginals,
         Action::ViewCompany,
         Action::ManageCompany,
+        Action::ViewLocations,
+        Action::ManageLocations,
     ];
 }
 
@@ -287,6 +294,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         // The letterhead is the company's own business, not a client's.
         (ViewCompany, _) => staff,
         (ManageCompany, _) => false,
+
+        // Locations: whoever sees the project sees its structure (client users included: it
+        // holds no prices); those who keep the scope keep the structure it is placed in.
+        (ViewLocations, Resource::Project(p)) => can_see_project(actor, p),
+        (ManageLocations, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
         _ => false,
     }
 }
@@ -505,6 +519,12 @@ mod tests {
             (ViewPhotoOriginals, "other project", [T, T, F, F, F, F, F]),
             (ViewCompany, "global", [T, T, T, T, T, T, F]),
             (ManageCompany, "global", [T, F, F, F, F, F, F]),
+            (ViewLocations, "member project", [T, T, T, T, T, T, F]),
+            (ViewLocations, "own client project", [T, T, F, F, F, F, T]),
+            (ViewLocations, "other project", [T, T, F, F, F, F, F]),
+            (ManageLocations, "member project", [T, F, T, F, T, F, F]),
+            (ManageLocations, "own client project", [T, F, F, F, F, F, F]),
+            (ManageLocations, "other project", [T, F, F, F, F, F, F]),
         ]
     }
 
@@ -604,6 +624,7 @@ mod tests {
             ManageSpecs,
             ApproveSpecs,
             ManageProcurement,
+            ManageLocations,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

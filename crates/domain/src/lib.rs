@@ -12,6 +12,7 @@ pub mod drawing;
 pub mod enums;
 pub mod errors;
 pub mod files;
+pub mod location;
 pub mod money;
 pub mod notification;
 pub mod numbers;

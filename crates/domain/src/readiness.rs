@@ -402,6 +402,7 @@ mod tests {
             released_at: None,
             released_by_name: None,
             release_note: None,
+            placement: Default::default(),
         }
     }
 

@@ -119,6 +119,42 @@ pub struct ScopeItem {
     pub released_at: Option<OffsetDateTime>,
     pub released_by_name: Option<String>,
     pub release_note: Option<String>,
+    /// Where it is placed: in one room, or on a room type (then `quantity` is
+    /// `quantity_per_room` × `room_count`, every room of the type counted); absent when
+    /// neither (so unplaced items, and their audit entries, read as before).
+    #[serde(skip_serializing_if = "Placement::is_none")]
+    pub placement: Placement,
+}
+
+/// Where a scope item is placed in the project's locations (fields that do not apply are
+/// left out).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, utoipa::ToSchema)]
+pub struct Placement {
+    /// The one room it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_code: Option<String>,
+    /// The room type it is repeated over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_type_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_type_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_type_name: Option<String>,
+    /// Room-type items: the quantity in each room of the type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity_per_room: Option<Quantity>,
+    /// Room-type items: how many rooms are of the type now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_count: Option<i64>,
+}
+
+impl Placement {
+    /// Placed nowhere.
+    pub fn is_none(&self) -> bool {
+        self.room_id.is_none() && self.room_type_id.is_none()
+    }
 }
 
 impl ScopeItem {

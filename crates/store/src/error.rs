@@ -133,6 +133,18 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "code",
         message: "another specification of this project has this code",
     },
+    UniqueRule {
+        index: "locations_code_key",
+        column: "locations.code",
+        field: "code",
+        message: "another location of this project already uses this code",
+    },
+    UniqueRule {
+        index: "room_types_code_key",
+        column: "room_types.code",
+        field: "code",
+        message: "another room type of this project has this code",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

@@ -33,6 +33,8 @@ pub mod dump;
 mod error;
 mod idempotency;
 mod jobs;
+#[macro_use]
+mod locations;
 mod notifications;
 mod pool;
 mod projects;

@@ -5,7 +5,7 @@ use formula_app::ports::ReviewSettings;
 use formula_app::query::{Page, ScopeQuery};
 use formula_app::repos::{ReadinessRepo, ScopeRepo};
 use formula_domain::audit::AuditEntry;
-use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem};
+use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem};
 use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -49,13 +49,16 @@ impl From<GroupRow> for ScopeGroup {
 /// Items with their group and project currency; `p` is joined for the currency.
 const ITEM_FROM: &str = "FROM scope_items i JOIN scope_groups g ON g.id = i.group_id \
      JOIN projects p ON p.id = i.project_id LEFT JOIN users ub ON ub.id = i.updated_by \
-     LEFT JOIN users rb ON rb.id = i.released_by";
+     LEFT JOIN users rb ON rb.id = i.released_by \
+     LEFT JOIN locations rl ON rl.id = i.room_id LEFT JOIN room_types rt ON rt.id = i.room_type_id";
 
 const ITEM_COLUMNS: &str = "i.id, i.project_id, i.group_id, g.name AS group_name, i.code, i.name, \
      i.description, i.location, i.quantity_milli, i.unit, i.unit_price_minor, i.total_minor, \
      i.budget_cost_minor, i.actual_cost_minor, p.currency, i.status, i.progress, i.drawing_required, \
      i.spec_required, i.position, i.created_at, i.updated_at, ub.name AS updated_by_name, i.version, \
-     i.released_at, rb.name AS released_by_name, i.release_note";
+     i.released_at, rb.name AS released_by_name, i.release_note, i.room_id, rl.code AS room_code, \
+     i.room_type_id, rt.code AS room_type_code, rt.name AS room_type_name, i.quantity_per_room_milli, \
+     (SELECT COUNT(*) FROM locations c WHERE c.room_type_id = i.room_type_id) AS room_count";
 
 /// Scope-tab order: groups by position, items by position, code as the tiebreak.
 const ITEM_ORDER: &str = " ORDER BY g.position, g.id, i.position, i.code, i.id";
@@ -89,6 +92,13 @@ struct ItemRow {
     released_at: Option<OffsetDateTime>,
     released_by_name: Option<String>,
     release_note: Option<String>,
+    room_id: Option<Uuid>,
+    room_code: Option<String>,
+    room_type_id: Option<Uuid>,
+    room_type_code: Option<String>,
+    room_type_name: Option<String>,
+    quantity_per_room_milli: Option<i64>,
+    room_count: i64,
 }
 
 impl TryFrom<ItemRow> for ScopeItem {
@@ -122,6 +132,15 @@ impl TryFrom<ItemRow> for ScopeItem {
             released_at: r.released_at,
             released_by_name: r.released_by_name,
             release_note: r.release_note,
+            placement: Placement {
+                room_id: r.room_id,
+                room_code: r.room_code,
+                room_type_id: r.room_type_id,
+                room_type_code: r.room_type_code,
+                room_type_name: r.room_type_name,
+                quantity_per_room: r.quantity_per_room_milli.map(Quantity),
+                room_count: r.room_type_id.map(|_| r.room_count),
+            },
         })
     }
 }
@@ -197,9 +216,11 @@ fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
     Stmt::new(
         "INSERT INTO scope_items (id, project_id, group_id, code, name, description, location, quantity_milli, \
          unit, unit_price_minor, total_minor, budget_cost_minor, actual_cost_minor, status, progress, \
-         drawing_required, spec_required, position, created_at, updated_at, updated_by, version) \
+         drawing_required, spec_required, position, created_at, updated_at, updated_by, version, \
+         room_id, room_type_id, quantity_per_room_milli) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         (SELECT COALESCE(MAX(position) + 1, 0) FROM scope_items WHERE group_id = $3), $18, $19, $20, $21)",
+         (SELECT COALESCE(MAX(position) + 1, 0) FROM scope_items WHERE group_id = $3), $18, $19, $20, $21, \
+         $22, $23, $24)",
     )
     .bind(i.id)
     .bind(i.project_id)
@@ -222,6 +243,9 @@ fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
     .bind(i.updated_at)
     .bind(actor)
     .bind(i.version)
+    .bind(i.placement.room_id)
+    .bind(i.placement.room_type_id)
+    .bind(i.placement.quantity_per_room.map(|q| q.0))
 }
 
 fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stmt {
@@ -229,7 +253,8 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
         "UPDATE scope_items SET code = $1, name = $2, description = $3, location = $4, quantity_milli = $5, \
          unit = $6, unit_price_minor = $7, total_minor = $8, budget_cost_minor = $9, actual_cost_minor = $10, \
          status = $11, progress = $12, drawing_required = $13, spec_required = $14, updated_at = $15, \
-         updated_by = $16, version = version + 1 WHERE id = $17 AND version = $18",
+         updated_by = $16, version = version + 1, room_id = $19, room_type_id = $20, \
+         quantity_per_room_milli = $21 WHERE id = $17 AND version = $18",
     )
     .bind(&i.code)
     .bind(&i.name)
@@ -249,6 +274,9 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
     .bind(actor)
     .bind(i.id)
     .bind(expected_version)
+    .bind(i.placement.room_id)
+    .bind(i.placement.room_type_id)
+    .bind(i.placement.quantity_per_room.map(|q| q.0))
 }
 
 #[derive(sqlx::FromRow)]
@@ -392,6 +420,32 @@ impl ScopeRepo for Db {
             let p = f.arg(s.as_str());
             f.and(format!("i.status = {p}"));
         }
+        // A room-type item is in every room of its type: a building, level or room filter
+        // finds it through the rooms of that type there.
+        if let Some(b) = query.building_id {
+            let p = f.arg(b);
+            f.and(format!(
+                "(i.room_id IN (SELECT id FROM locations WHERE building_id = {p}) \
+                 OR i.room_type_id IN (SELECT room_type_id FROM locations WHERE building_id = {p}))"
+            ));
+        }
+        if let Some(l) = query.level_id {
+            let p = f.arg(l);
+            f.and(format!(
+                "(i.room_id IN (SELECT id FROM locations WHERE level_id = {p}) \
+                 OR i.room_type_id IN (SELECT room_type_id FROM locations WHERE level_id = {p}))"
+            ));
+        }
+        if let Some(r) = query.room_id {
+            let p = f.arg(r);
+            f.and(format!(
+                "(i.room_id = {p} OR i.room_type_id IN (SELECT room_type_id FROM locations WHERE id = {p}))"
+            ));
+        }
+        if let Some(t) = query.room_type_id {
+            let p = f.arg(t);
+            f.and(format!("i.room_type_id = {p}"));
+        }
         f.search(query.q.as_deref(), &["i.code", "i.name", "i.location"]);
         let where_sql = f.where_sql();
         let count = Stmt {
@@ -426,6 +480,13 @@ impl ScopeRepo for Db {
         entries: &[AuditEntry],
     ) -> DbResult<()> {
         let actor = entries.first().and_then(|e| e.actor_id);
+        let mut placed_types: Vec<Uuid> = new
+            .iter()
+            .chain(changed.iter().map(|(i, _)| i))
+            .filter_map(|i| i.placement.room_type_id)
+            .collect();
+        placed_types.sort_unstable();
+        placed_types.dedup();
         in_tx!(self, |tx| {
             for g in groups {
                 exec!(&mut *tx, insert_group(g, false))?;
@@ -444,6 +505,9 @@ impl ScopeRepo for Db {
             for e in entries {
                 exec!(&mut *tx, audit::insert(e))?;
             }
+            // The rooms counted when the use case derived the quantity may have changed
+            // since: derive it again from the rooms as they are in this transaction.
+            refresh_room_type_items!(tx, placed_types.iter().copied());
         });
         Ok(())
     }

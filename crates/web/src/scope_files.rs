@@ -160,7 +160,8 @@ fn kind_of(field: &str, places: u32) -> (Kind, f64) {
         "name" => (Kind::Text, 40.0),
         "description" => (Kind::Text, 40.0),
         "location" => (Kind::Text, 18.0),
-        "quantity" => (Kind::Decimal, 10.0),
+        "quantity" | "quantity_per_room" => (Kind::Decimal, 10.0),
+        "placed_in" => (Kind::Text, 16.0),
         "unit" => (Kind::Text, 8.0),
         "unit_price" | "budget_cost" | "actual_cost" => (Kind::Money { places }, 14.0),
         "progress" => (Kind::Integer, 11.0),
@@ -198,6 +199,16 @@ fn item_cells(i: &ScopeItem, cols: &[(Option<&'static str>, Column)]) -> Vec<Cel
             "name" => Cell::Text(i.name.clone()),
             "description" => i.description.clone().map_or(Cell::Empty, Cell::Text),
             "location" => i.location.clone().map_or(Cell::Empty, Cell::Text),
+            "placed_in" => i
+                .placement
+                .room_type_code
+                .clone()
+                .or_else(|| i.placement.room_code.clone())
+                .map_or(Cell::Empty, Cell::Text),
+            "quantity_per_room" => i
+                .placement
+                .quantity_per_room
+                .map_or(Cell::Empty, |q| Cell::Decimal(q.to_string())),
             "quantity" => Cell::Decimal(i.quantity.to_string()),
             "unit" => Cell::Text(i.unit.clone()),
             "unit_price" => money(i.unit_price_minor),

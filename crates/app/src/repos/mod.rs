@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod idempotency;
 mod company;
+mod locations;
 mod millwork;
 mod notifications;
 mod oversight;
@@ -31,6 +32,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use company::CompanyRepo;
+pub use locations::LocationRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
 };
@@ -94,6 +96,7 @@ pub trait Store:
     + SearchRepo
     + IdempotencyRepo
     + CompanyRepo
+    + LocationRepo
     + 'static
 {
 }
@@ -120,6 +123,7 @@ impl<T> Store for T where
         + SearchRepo
         + IdempotencyRepo
         + CompanyRepo
+        + LocationRepo
         + 'static
 {
 }
@@ -129,6 +133,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::IdempotencyRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::LocationRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

@@ -3,7 +3,8 @@
 
 use formula_domain::authz::{Action, ProjectAccess};
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
-use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
+use formula_domain::location::{LocationKind, effective_quantity};
+use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -52,6 +53,16 @@ pub struct NewScopeItem {
     /// Defaults to true in a millwork group, false elsewhere.
     #[serde(default)]
     pub spec_required: Option<bool>,
+    /// Places the item in this room of the project (not with `room_type_id`).
+    #[serde(default)]
+    pub room_id: Option<Uuid>,
+    /// Places the item on this room type: it is then in every room of the type, and its
+    /// quantity is `quantity_per_room` × those rooms (any `quantity` sent is not used).
+    #[serde(default)]
+    pub room_type_id: Option<Uuid>,
+    /// With `room_type_id`: the quantity in each room (default 1).
+    #[serde(default)]
+    pub quantity_per_room: Option<Quantity>,
 }
 
 /// Changes to a scope item; absent fields stay, `null` clears. Move it to another group
@@ -77,10 +88,83 @@ pub struct ScopeItemPatch {
     pub progress: Option<i32>,
     pub drawing_required: Option<bool>,
     pub spec_required: Option<bool>,
+    /// Places the item in this room; `null` takes it out of its room.
+    #[serde(default, deserialize_with = "double_option")]
+    pub room_id: Option<Option<Uuid>>,
+    /// Places the item on this room type; `null` takes it off (its quantity stays as it was).
+    #[serde(default, deserialize_with = "double_option")]
+    pub room_type_id: Option<Option<Uuid>>,
+    /// Room-type items: the quantity in each room.
+    pub quantity_per_room: Option<Quantity>,
     pub version: Option<i64>,
 }
 
+/// Where an item is asked to be placed (after a patch: the patched values).
+pub(crate) struct PlacementInput {
+    pub(crate) room_id: Option<Uuid>,
+    pub(crate) room_type_id: Option<Uuid>,
+    pub(crate) quantity_per_room: Option<Quantity>,
+}
+
 impl Services {
+    /// Checks a placement against the project's rooms and types and sets it on `item`;
+    /// a room-type item's quantity becomes quantity per room × the type's rooms (the
+    /// store derives it again in the saving transaction, in case rooms changed meanwhile).
+    pub(crate) async fn place_item(
+        &self,
+        errors: &mut FieldErrors,
+        item: &mut ScopeItem,
+        p: PlacementInput,
+    ) -> AppResult<()> {
+        let mut placement = Placement::default();
+        if p.room_id.is_some() && p.room_type_id.is_some() {
+            errors.add(
+                "room_id",
+                "an item is placed in one room or on a room type, not both; leave one empty",
+            );
+            return Ok(());
+        }
+        if let Some(room_id) = p.room_id {
+            match self.store.get_location(room_id).await? {
+                Some(l) if l.project_id == item.project_id && l.kind == LocationKind::Room => {
+                    placement.room_id = Some(l.id);
+                    placement.room_code = Some(l.code);
+                }
+                Some(l) if l.project_id == item.project_id => errors.add(
+                    "room_id",
+                    format!(
+                        "must be a room; {} is a {}",
+                        l.code,
+                        l.kind.label().to_lowercase()
+                    ),
+                ),
+                _ => errors.add("room_id", "must be one of this project's rooms"),
+            }
+        }
+        if let Some(type_id) = p.room_type_id {
+            match self.store.get_room_type(type_id).await? {
+                Some(t) if t.project_id == item.project_id => {
+                    let per_room = p.quantity_per_room.unwrap_or(Quantity::units(1));
+                    match effective_quantity(per_room, t.room_count) {
+                        Some(q) if q <= Quantity::MAX => item.quantity = q,
+                        _ => errors.add(
+                            "quantity_per_room",
+                            "× the rooms of the type is more than 1,000,000,000",
+                        ),
+                    }
+                    placement.room_type_id = Some(t.id);
+                    placement.room_type_code = Some(t.code);
+                    placement.room_type_name = Some(t.name);
+                    placement.quantity_per_room = Some(per_room);
+                    placement.room_count = Some(t.room_count);
+                }
+                _ => errors.add("room_type_id", "must be one of this project's room types"),
+            }
+        }
+        item.placement = placement;
+        Ok(())
+    }
+
     /// The next free code in a group: `<project>-<letter>-<n+1>`.
     pub async fn suggest_scope_code(
         &self,
@@ -172,7 +256,16 @@ impl Services {
             released_at: None,
             released_by_name: None,
             release_note: None,
+            placement: Default::default(),
         };
+        let placement = PlacementInput {
+            room_id: input.room_id,
+            room_type_id: input.room_type_id,
+            quantity_per_room: input
+                .quantity_per_room
+                .or(input.room_type_id.map(|_| Quantity::units(1))),
+        };
+        self.place_item(&mut errors, &mut item, placement).await?;
         finish_item(&mut errors, &mut item, units);
         errors.into_result()?;
         let mut attempt = 1;
@@ -273,7 +366,20 @@ impl Services {
         )?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
+        let placement = PlacementInput {
+            room_id: patch.room_id.unwrap_or(current.placement.room_id),
+            room_type_id: patch.room_type_id.unwrap_or(current.placement.room_type_id),
+            quantity_per_room: patch
+                .quantity_per_room
+                .or(current.placement.quantity_per_room),
+        };
+        let moved = patch.room_id.is_some()
+            || patch.room_type_id.is_some()
+            || patch.quantity_per_room.is_some();
         apply_patch(&mut errors, &mut next, patch, &self.config.scope_units);
+        if moved || next.placement.room_type_id.is_some() {
+            self.place_item(&mut errors, &mut next, placement).await?;
+        }
         finish_item(&mut errors, &mut next, &self.config.scope_units);
         errors.into_result()?;
         next.updated_at = self.now();

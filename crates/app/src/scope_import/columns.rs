@@ -47,6 +47,17 @@ pub const COLUMNS: &[Column] = &[
         "Location",
         &["room", "area", "room/location", "room location"],
     ),
+    // A room code or a room type code of the project (see docs/locations.md); empty: not placed.
+    (
+        "placed_in",
+        "Placed in",
+        &["room code", "room type", "room type code", "placement"],
+    ),
+    (
+        "quantity_per_room",
+        "Quantity per room",
+        &["qty per room", "per room", "quantity per room type"],
+    ),
     ("quantity", "Quantity", &["qty", "quantities"]),
     ("unit", "Unit", &["uom", "units", "unit of measure"]),
     (

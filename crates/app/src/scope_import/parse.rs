@@ -55,6 +55,9 @@ pub(super) struct Parsed {
     pub(super) errors: FieldErrors,
     /// Columns present in the file (absent ones keep the existing item's values).
     pub(super) present: Vec<&'static str>,
+    /// The *Placed in* cell: a room or room type code, resolved against the project later.
+    pub(super) placed_in: Option<String>,
+    pub(super) quantity_per_room: Option<Quantity>,
 }
 
 /// Reads one row; `now` stamps the item.
@@ -150,6 +153,15 @@ pub(super) fn parse_row(
         }),
         None => false,
     };
+    let placed_in = cell("placed_in").map(str::to_owned);
+    let quantity_per_room = match cell("quantity_per_room").filter(|v| !v.is_empty()) {
+        Some(v) => number(&mut errors, "quantity_per_room", v).and_then(|v| {
+            Quantity::parse(&v)
+                .map_err(|e| errors.add("quantity_per_room", e))
+                .ok()
+        }),
+        None => None,
+    };
     let drawing_required = flag(&mut errors, "drawing_required");
     let spec_required = flag(&mut errors, "spec_required");
     let item = ScopeItem {
@@ -180,6 +192,7 @@ pub(super) fn parse_row(
         released_at: None,
         released_by_name: None,
         release_note: None,
+        placement: Default::default(),
     };
     Parsed {
         line: row.line,
@@ -188,6 +201,8 @@ pub(super) fn parse_row(
         item,
         errors,
         present,
+        placed_in,
+        quantity_per_room,
     }
 }
 

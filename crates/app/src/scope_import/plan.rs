@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use formula_domain::authz::Action;
-use formula_domain::scope::{ScopeGroup, ScopeItem, group_letter};
+use formula_domain::location::{LocationKind, effective_quantity};
+use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem, group_letter};
 use uuid::Uuid;
 
 use super::columns::{COLUMNS, REQUIRED, Sheet, as_headers};
@@ -57,6 +58,7 @@ impl Services {
             .collect();
         let mut codes: Vec<String> = existing.iter().map(|i| i.code.clone()).collect();
         let mut seen: HashMap<String, usize> = HashMap::new();
+        let places = Places::of(self, project_id).await?;
         let next_position = groups.iter().map(|g| g.position + 1).max().unwrap_or(0);
 
         for row in &sheet.rows {
@@ -134,6 +136,7 @@ impl Services {
                     // Columns the file lacks keep what the item has.
                     let mut next = (*old).clone();
                     merge(&mut next, &item, &p.present);
+                    places.apply(&mut p, &mut next);
                     next.group_id = old.group_id;
                     next.group_name = old.group_name.clone();
                     if group.id != old.group_id {
@@ -164,6 +167,7 @@ impl Services {
                     if !p.present.contains(&"spec_required") {
                         item.spec_required = millwork;
                     }
+                    places.apply(&mut p, &mut item);
                     item.id = formula_domain::new_id();
                     item.created_at = now;
                     item.updated_at = now;
@@ -188,6 +192,88 @@ impl Services {
         }
         preview.valid = preview.invalid == 0;
         Ok((preview, plan))
+    }
+}
+
+/// The project's rooms and room types by lower-case code, for the *Placed in* column.
+struct Places {
+    rooms: HashMap<String, (Uuid, String)>,
+    types: HashMap<String, formula_domain::location::RoomType>,
+}
+
+impl Places {
+    async fn of(s: &Services, project_id: Uuid) -> AppResult<Places> {
+        let rooms = s
+            .store
+            .list_locations(project_id)
+            .await?
+            .into_iter()
+            .filter(|l| l.kind == LocationKind::Room)
+            .map(|l| (l.code.to_lowercase(), (l.id, l.code)))
+            .collect();
+        let types = s
+            .store
+            .list_room_types(project_id)
+            .await?
+            .into_iter()
+            .map(|t| (t.code.to_lowercase(), t))
+            .collect();
+        Ok(Places { rooms, types })
+    }
+
+    /// Places `item` as the row's *Placed in* and *Quantity per room* say (a column the file
+    /// lacks keeps what the item has); a room-type item's quantity is worked out as in the
+    /// form, and the store works it out again when saving.
+    fn apply(&self, p: &mut Parsed, item: &mut ScopeItem) {
+        let mut placement = item.placement.clone();
+        if let Some(code) = p.placed_in.as_deref() {
+            let key = code.trim().to_lowercase();
+            placement = Placement::default();
+            if !key.is_empty() {
+                match (self.types.get(&key), self.rooms.get(&key)) {
+                    (Some(_), Some(_)) => p.errors.add(
+                        "placed_in",
+                        format!("{code} is both a room and a room type; rename one of them"),
+                    ),
+                    (Some(t), None) => {
+                        placement.room_type_id = Some(t.id);
+                        placement.room_type_code = Some(t.code.clone());
+                        placement.room_type_name = Some(t.name.clone());
+                        placement.room_count = Some(t.room_count);
+                    }
+                    (None, Some((id, room_code))) => {
+                        placement.room_id = Some(*id);
+                        placement.room_code = Some(room_code.clone());
+                    }
+                    (None, None) => p.errors.add(
+                        "placed_in",
+                        format!(
+                            "{code} is neither a room code nor a room type code of this project"
+                        ),
+                    ),
+                }
+            }
+        }
+        if let Some(t) = placement
+            .room_type_id
+            .and_then(|id| self.types.values().find(|t| t.id == id))
+        {
+            let per_room = p
+                .quantity_per_room
+                .or(placement.quantity_per_room)
+                .unwrap_or(Quantity::units(1));
+            placement.quantity_per_room = Some(per_room);
+            match effective_quantity(per_room, t.room_count) {
+                Some(q) if q <= Quantity::MAX => item.quantity = q,
+                _ => p.errors.add(
+                    "quantity_per_room",
+                    "× the rooms of the type is more than 1,000,000,000",
+                ),
+            }
+        } else {
+            placement.quantity_per_room = None;
+        }
+        item.placement = placement;
     }
 }
 
@@ -260,4 +346,7 @@ fn same(a: &ScopeItem, b: &ScopeItem) -> bool {
         && a.progress == b.progress
         && a.drawing_required == b.drawing_required
         && a.spec_required == b.spec_required
+        && a.placement.room_id == b.placement.room_id
+        && a.placement.room_type_id == b.placement.room_type_id
+        && a.placement.quantity_per_room == b.placement.quantity_per_room
 }

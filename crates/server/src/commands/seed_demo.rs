@@ -60,7 +60,7 @@ fn print_summary(s: &Summary, url: &str, password_from_env: bool) {
         s.overdue_tasks
     );
     println!(
-        "  {} scope items (bill of quantities) on the first project",
+        "  {} scope items (bill of quantities), on the first project and the 142-key hotel",
         s.scope_items
     );
     println!();

@@ -4,6 +4,7 @@
 //! move their own tasks along.
 
 pub mod data;
+pub mod locations;
 pub mod millwork;
 pub mod plan;
 
@@ -323,6 +324,13 @@ async fn seed_project(
             .map_err(|e| explain(&doing("create the drawings and materials"), e))?;
         summary.drawings += made.0;
         summary.specs += made.1;
+    }
+
+    // The 142-key hotel gets its structure, with guest-room joinery placed on room types.
+    if spec.name.contains("142 keys") {
+        summary.scope_items += locations::seed(services, &pm, project.id, scale)
+            .await
+            .map_err(|e| explain(&doing("create the locations"), e))?;
     }
 
     // Tasks first, then the lifecycle, as the work would have happened.

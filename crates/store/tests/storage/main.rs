@@ -48,6 +48,7 @@ mod dashboard;
 mod drawings;
 mod dump;
 mod jobs;
+mod locations;
 mod notifications;
 mod open;
 mod photos;

@@ -114,11 +114,19 @@ impl TestDb {
 
 /// SQLite in a new temporary `DATA_DIR`.
 pub async fn sqlite() -> TestDb {
+    sqlite_until(None).await
+}
+
+/// SQLite migrated up to migration `until` only (all of them when `None`).
+pub async fn sqlite_until(until: Option<i64>) -> TestDb {
     let dir = TempDir::new("sqlite");
     let db = formula_store::open(None, dir.path())
         .await
         .expect("open sqlite");
-    db.migrate().await.expect("migrate sqlite");
+    match until {
+        Some(v) => db.migrate_until(v).await.expect("migrate sqlite"),
+        None => db.migrate().await.expect("migrate sqlite"),
+    }
     TestDb {
         db: Arc::new(db),
         cleanup: Cleanup::Dir(dir),
@@ -127,6 +135,11 @@ pub async fn sqlite() -> TestDb {
 
 /// A new database on the test PostgreSQL server.
 pub async fn postgres() -> TestDb {
+    postgres_until(None).await
+}
+
+/// A new PostgreSQL database migrated up to migration `until` only (all when `None`).
+pub async fn postgres_until(until: Option<i64>) -> TestDb {
     let server = pg::server();
     let name = format!("formula_test_{}", uuid::Uuid::now_v7().simple());
     let mut admin = sqlx::PgConnection::connect(&server.admin_url)
@@ -145,7 +158,10 @@ pub async fn postgres() -> TestDb {
     let db = formula_store::open_with(Some(&url), Path::new("/nonexistent"), &options)
         .await
         .expect("open postgres");
-    db.migrate().await.expect("migrate postgres");
+    match until {
+        Some(v) => db.migrate_until(v).await.expect("migrate postgres"),
+        None => db.migrate().await.expect("migrate postgres"),
+    }
     TestDb {
         db: Arc::new(db),
         cleanup: Cleanup::PgDatabase(name),

@@ -165,6 +165,18 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("SpecInput", "lead_time_days", Rule::Range(0, 730)),
     ("CompanyInput", "email", Rule::OptionalEmail),
     ("CompanyInput", "website", Rule::Pattern(WEBSITE)),
+    // Locations and room types (`domain::location::check_code`; the characters a code may
+    // hold are a rule of the use case, answered 422).
+    ("NewLocation", "code", Rule::Required(40)),
+    ("LocationPatch", "code", Rule::Required(40)),
+    ("NewLocation", "name", Rule::Required(200)),
+    ("LocationPatch", "name", Rule::Required(200)),
+    ("NewRoomType", "code", Rule::Required(40)),
+    ("RoomTypePatch", "code", Rule::Required(40)),
+    ("NewRoomType", "name", Rule::Required(200)),
+    ("RoomTypePatch", "name", Rule::Required(200)),
+    ("NewRoomType", "description", Rule::Max(2000)),
+    ("RoomTypePatch", "description", Rule::Max(2000)),
 ];
 
 /// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.

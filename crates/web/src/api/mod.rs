@@ -22,6 +22,7 @@ pub mod docs;
 pub mod drawings;
 pub mod extract;
 pub mod jobs;
+pub mod locations;
 pub mod notifications;
 pub mod params;
 pub mod problems;
@@ -179,6 +180,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scope::export_pdf))
         .routes(routes!(scope::template))
         .routes(routes!(scope::import))
+        // Locations and room types.
+        .routes(routes!(
+            locations::list_locations,
+            locations::create_location
+        ))
+        .routes(routes!(
+            locations::get_location,
+            locations::update_location,
+            locations::delete_location
+        ))
+        .routes(routes!(locations::preview_pattern))
+        .routes(routes!(locations::create_pattern))
+        .routes(routes!(locations::create_room_type))
+        .routes(routes!(
+            locations::get_room_type,
+            locations::update_room_type,
+            locations::delete_room_type
+        ))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -413,6 +413,14 @@ pub struct ScopeParams {
     pub q: Option<String>,
     pub group_id: Option<Uuid>,
     pub status: Option<ScopeStatus>,
+    /// Items in a room of this building, or on a room type with rooms in it.
+    pub building_id: Option<Uuid>,
+    /// Items in a room of this level, or on a room type with rooms on it.
+    pub level_id: Option<Uuid>,
+    /// Items in this room, or on its room type.
+    pub room_id: Option<Uuid>,
+    /// Items placed on this room type.
+    pub room_type_id: Option<Uuid>,
 }
 
 impl ListFilter for ScopeParams {
@@ -423,6 +431,10 @@ impl ListFilter for ScopeParams {
             q: p.text("q"),
             group_id: p.id("group_id"),
             status: p.choice("status"),
+            building_id: p.id("building_id"),
+            level_id: p.id("level_id"),
+            room_id: p.id("room_id"),
+            room_type_id: p.id("room_type_id"),
             paging: p.paging(),
         }
     }

@@ -21,6 +21,7 @@ mod inbox;
 mod jobs;
 pub(crate) mod layout;
 mod lists;
+mod locations;
 mod my_work;
 mod one_time;
 mod profile;
@@ -95,6 +96,22 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/tasks",
             get(tasks::project_tasks).post(tasks::create),
         )
+        .route(
+            "/projects/{id}/locations",
+            get(locations::show).post(locations::create),
+        )
+        .route("/projects/{id}/locations/pattern", post(locations::pattern))
+        .route("/projects/{id}/room-types", post(locations::create_type))
+        .route(
+            "/projects/{id}/locations/map",
+            post(locations::map_free_text),
+        )
+        .route(
+            "/locations/{id}/edit",
+            get(locations::edit).post(locations::update),
+        )
+        .route("/locations/{id}/delete", post(locations::delete))
+        .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/projects/{id}/scope", get(scope::show))
         .route("/projects/{id}/scope/items", post(scope::create_item))
         .route("/projects/{id}/scope/groups", post(scope::create_group))

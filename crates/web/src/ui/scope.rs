@@ -42,6 +42,8 @@ const EDIT_FIELDS: &[&str] = &[
     "name",
     "description",
     "location",
+    "placement",
+    "quantity_per_room",
     "quantity",
     "unit",
     "unit_price",
@@ -58,6 +60,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("budget_cost_minor", "budget_cost"),
     ("actual_cost_minor", "actual_cost"),
     ("name", "name"),
+    ("room_id", "placement"),
+    ("room_type_id", "placement"),
 ];
 const GROUP_ALIASES: &[(&str, &str)] = &[("name", "group_name"), ("letter", "group_name")];
 
@@ -579,9 +583,65 @@ struct EditPage {
     form: FormState,
     units: Vec<Opt>,
     statuses: Vec<Opt>,
+    /// Where the item may be placed: its project's room types, then its rooms.
+    placements: Vec<Opt>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
+}
+
+/// The placement select's value for an item: `type:<id>`, `room:<id>` or empty.
+fn placement_value(i: &ScopeItem) -> String {
+    match (i.placement.room_type_id, i.placement.room_id) {
+        (Some(t), _) => format!("type:{t}"),
+        (None, Some(r)) => format!("room:{r}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The placement select's choices: room types (with their room counts), then rooms.
+async fn placement_options(
+    state: &AppState,
+    page: &Page,
+    project_id: Uuid,
+) -> Result<Vec<Opt>, PageError> {
+    let (l, _) = state
+        .services
+        .project_locations(&page.caller, project_id)
+        .await?;
+    let types = l.room_types.iter().map(|t| {
+        Opt::new(
+            format!("type:{}", t.id),
+            format!("Every {} ({} · {} rooms)", t.name, t.code, t.room_count),
+        )
+    });
+    let rooms = l
+        .locations
+        .iter()
+        .filter(|x| x.kind == formula_domain::location::LocationKind::Room)
+        .map(|x| {
+            Opt::new(
+                format!("room:{}", x.id),
+                format!("Room {} · {}", x.code, x.name),
+            )
+        });
+    Ok(types.chain(rooms).collect())
+}
+
+/// Reads the placement select into (room, room type); a value naming neither is a field error.
+fn read_placement(value: Option<String>, errors: &mut FieldErrors) -> (Option<Uuid>, Option<Uuid>) {
+    let Some(v) = value else {
+        return (None, None);
+    };
+    let parsed = |s: &str| s.parse::<Uuid>().ok();
+    match v.split_once(':') {
+        Some(("room", id)) if parsed(id).is_some() => (parsed(id), None),
+        Some(("type", id)) if parsed(id).is_some() => (None, parsed(id)),
+        _ => {
+            errors.add("placement", "choose a room type or a room from the list");
+            (None, None)
+        }
+    }
 }
 
 fn item_form(i: &ScopeItem) -> FormState {
@@ -591,6 +651,14 @@ fn item_form(i: &ScopeItem) -> FormState {
         .with("name", i.name.clone())
         .with("description", i.description.clone().unwrap_or_default())
         .with("location", i.location.clone().unwrap_or_default())
+        .with("placement", placement_value(i))
+        .with(
+            "quantity_per_room",
+            i.placement
+                .quantity_per_room
+                .map(|q| q.to_string())
+                .unwrap_or_default(),
+        )
         .with("quantity", i.quantity.to_string())
         .with("unit", i.unit.clone())
         .with("unit_price", amount(i.unit_price_minor))
@@ -627,6 +695,7 @@ async fn edit_page(
     if !units.iter().any(|u| u.value == item.unit) {
         units.push(Opt::new(item.unit.clone(), item.unit.clone()));
     }
+    let placements = placement_options(state, page, item.project_id).await?;
     let status = form.status();
     let linked = DrawingQuery {
         scope_item_id: Some(item.id),
@@ -672,6 +741,7 @@ async fn edit_page(
         can_manage: s.may_manage_scope(&page.caller, access),
         units,
         statuses: enum_options!(ScopeStatus),
+        placements,
         i: item,
         project_code: project.code,
         project_name: project.name,
@@ -701,7 +771,18 @@ pub async fn update(
     let n = numbers(&input, &item.currency, &mut errors);
     let status: Option<ScopeStatus> = input.required_choice("status", &mut errors);
     let progress = input.int::<i32>("progress", &mut errors);
-    if input.opt("quantity").is_none() {
+    let (room_id, room_type_id) = read_placement(input.opt("placement"), &mut errors);
+    let quantity_per_room = match input.opt("quantity_per_room") {
+        Some(v) => match Quantity::parse(&v) {
+            Ok(q) => Some(q),
+            Err(m) => {
+                errors.add("quantity_per_room", m);
+                None
+            }
+        },
+        None => None,
+    };
+    if input.opt("quantity").is_none() && room_type_id.is_none() {
         errors.add("quantity", "is required");
     }
     let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
@@ -721,6 +802,9 @@ pub async fn update(
             progress: Some(progress.unwrap_or(0)),
             drawing_required: Some(input.opt("drawing_required").is_some()),
             spec_required: Some(input.opt("spec_required").is_some()),
+            room_id: Some(room_id),
+            room_type_id: Some(room_type_id),
+            quantity_per_room,
             version: None,
         };
         match s.update_scope_item(&page.caller, id, version, patch).await {

@@ -25,6 +25,7 @@ mod import_text;
 mod invitations;
 mod jobs;
 mod lists;
+mod locations;
 mod materials;
 mod notifications;
 mod number_formats;

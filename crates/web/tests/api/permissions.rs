@@ -822,3 +822,121 @@ async fn client_users_see_only_their_organisation() {
         .await
         .problem(403, "forbidden");
 }
+
+/// Locations: whoever sees a project sees its structure (client users too: it holds no
+/// prices); the project manager and coordinators keep it, as they keep the scope.
+#[tokio::test]
+async fn locations_are_seen_by_the_project_and_kept_by_the_scope_keepers() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let building = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/projects/{a}/locations"),
+                admin,
+                json!({"kind": "building", "code": "T1", "name": "Tower"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+    let room_type = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/projects/{a}/room-types"),
+                admin,
+                json!({"code": "KING", "name": "King room"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/locations"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/locations"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/locations/{building}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/room-types/{room_type}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/locations"),
+        |i| Some(json!({"kind": "level", "parent_id": building, "code": format!("T1-L{i}"), "name": "Level"})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/room-types"),
+        |i| Some(json!({"code": format!("T{i}"), "name": "Type"})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/locations/pattern-preview"),
+        |_| Some(json!({"building_id": building, "levels_from": 1, "levels_to": 2, "rooms_from": 1, "rooms_to": 3})),
+        [200, 403, 200, 403, 200, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/locations/pattern"),
+        |i| Some(json!({"building_id": building, "levels_from": 10 + i, "levels_to": 10 + i, "rooms_from": 1, "rooms_to": 2})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/locations/{building}"),
+        |_| Some(json!({"name": "Tower one", "version": 99})),
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &format!("/api/v1/room-types/{room_type}?version=99"),
+        none,
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &format!("/api/v1/locations/{building}?version=1"),
+        none,
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    // Project B's structure is invisible to those not on it.
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{b}/locations"),
+        |i| Some(json!({"kind": "building", "code": format!("B{i}"), "name": "B"})),
+        [201, 403, 404, 404, 404, 404, 404],
+    )
+    .await;
+}
