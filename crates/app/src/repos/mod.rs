@@ -10,8 +10,8 @@
 mod accounts;
 mod activity;
 mod collaboration;
-mod idempotency;
 mod company;
+mod idempotency;
 mod locations;
 mod millwork;
 mod notifications;
@@ -30,8 +30,8 @@ pub use activity::{
     WaitingRow,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
-pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use company::CompanyRepo;
+pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use locations::LocationRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
@@ -131,8 +131,8 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
-    pub use super::IdempotencyRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::IdempotencyRepo as _;
     pub use super::LocationRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{

@@ -27,7 +27,7 @@ pub async fn photo_copies_are_kept_and_removed_with_their_attachment(db: &Db) {
     let w = world(db).await;
     let by = |id: Uuid| f::audit(Some(&w.pm), "attach", "task", id, "t");
     let task = f::task(&w.p1, "Site survey", TaskStatus::Pending, 0, None);
-    db.insert_task(&task, &by(task.id)).await.unwrap();
+    db.insert_task(&task, &by(task.id), &[]).await.unwrap();
     let mut photo = f::attachment(&w.p1, OwnerKind::Task, task.id, "wall.jpg");
     photo.file.mime = "image/jpeg".into();
     photo.uploaded_by_name = Some(w.pm.name.clone());
