@@ -48,11 +48,11 @@ pub fn scope(
     let cur = &o.currency;
     let columns = vec![
         Column::new("Code", 1.75, Align::Left),
-        Column::new("Item", 3.6, Align::Left),
+        Column::new("Item", 3.2, Align::Left),
         Column::new("Qty", 0.95, Align::Right),
         Column::new("Unit", 0.7, Align::Left),
         Column::new(&format!("Rate ({cur})"), 1.35, Align::Right),
-        Column::new(&format!("Amount ({cur})"), 1.55, Align::Right),
+        Column::new(&format!("Amount ({cur})"), 1.95, Align::Right),
     ];
     let mut rows = Vec::new();
     for g in &o.groups {

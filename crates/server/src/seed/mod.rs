@@ -132,6 +132,28 @@ impl People {
     }
 }
 
+/// The demo contractor's letterhead.
+fn demo_company() -> formula_domain::company::CompanyInput {
+    formula_domain::company::CompanyInput {
+        name: "Formula Interiors & Millwork LLC".into(),
+        address: Some(
+            "Unit 14, Al Quoz Industrial Area 3\nPO Box 128 450\nDubai, United Arab Emirates"
+                .into(),
+        ),
+        tax_number: Some("TRN 100 4872 6190 0003".into()),
+        phone: Some("+971 4 555 0142".into()),
+        email: Some("projects@demo.formulapm.test".into()),
+        website: Some("formulapm.test".into()),
+        document_terms: Some(
+            "Prices are in the currency shown, exclusive of VAT, and valid for 30 days. \
+             Quantities are measured on site before production; variations are priced \
+             separately. Payment: 30 % advance, 60 % on delivery, 10 % on handover."
+                .into(),
+        ),
+        version: None,
+    }
+}
+
 /// Creates the demo company. Call [`ensure_empty`] first.
 pub async fn seed(services: &Services, password: &str) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
@@ -145,6 +167,11 @@ pub async fn seed(services: &Services, password: &str) -> anyhow::Result<Summary
     let as_admin = caller(&admin);
     *summary.users_by_role.entry(admin.role).or_default() += 1;
     people.0.insert(ADMIN.key, admin);
+    // The letterhead every document carries.
+    services
+        .save_company_settings(&as_admin, 0, demo_company())
+        .await
+        .map_err(|e| explain("save the company settings", e))?;
 
     for (i, p) in PEOPLE
         .iter()
