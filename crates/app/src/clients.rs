@@ -60,13 +60,12 @@ pub struct NewContact {
 
 fn check_website(errors: &mut FieldErrors, website: Option<String>) -> Option<String> {
     let w = website?;
-    if w.starts_with("http://") || w.starts_with("https://") {
-        Some(w)
-    } else if w.contains('.') && !w.contains(' ') {
-        Some(format!("https://{w}"))
-    } else {
-        errors.add("website", "must be a web address like https://example.com");
-        Some(w)
+    match formula_domain::client::web_address(w.clone()) {
+        Ok(w) => Some(w),
+        Err(m) => {
+            errors.add("website", m);
+            Some(w)
+        }
     }
 }
 

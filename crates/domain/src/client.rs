@@ -46,3 +46,47 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
 }
+
+/// A web address as typed (already trimmed): kept when it has its scheme, given `https://`
+/// when it is a bare host like `example.com`; refused when it holds spaces, control
+/// characters or characters a web address never has (`[ ] < > " { } | \ ^` and the backtick).
+pub fn web_address(w: String) -> Result<String, &'static str> {
+    const MESSAGE: &str = "must be a web address like https://example.com";
+    let bad = |c: char| c.is_ascii_whitespace() || c.is_control() || "[]<>\"{}|\\^`".contains(c);
+    if w.chars().any(bad) {
+        Err(MESSAGE)
+    } else if w.starts_with("http://") || w.starts_with("https://") {
+        Ok(w)
+    } else if w.contains('.') {
+        Ok(format!("https://{w}"))
+    } else {
+        Err(MESSAGE)
+    }
+}
+
+#[cfg(test)]
+mod web_address_tests {
+    use super::web_address;
+
+    #[test]
+    fn web_addresses_are_checked_and_given_a_scheme() {
+        assert_eq!(
+            web_address("example.com".into()).unwrap(),
+            "https://example.com"
+        );
+        assert_eq!(
+            web_address("http://x.test/a?b=1".into()).unwrap(),
+            "http://x.test/a?b=1"
+        );
+        for bad in [
+            "no web",
+            "http://[abc",
+            "https://a b.com",
+            "x.com/<script>",
+            "nodot",
+            "a.b\tc",
+        ] {
+            assert!(web_address(bad.into()).is_err(), "{bad}");
+        }
+    }
+}

@@ -92,13 +92,12 @@ impl CompanyInput {
             });
         next.website =
             optional_text(&mut errors, "website", self.website.as_deref(), 300).map(|w| {
-                if w.starts_with("http://") || w.starts_with("https://") {
-                    w
-                } else if w.contains('.') && !w.contains(' ') {
-                    format!("https://{w}")
-                } else {
-                    errors.add("website", "must be a web address like https://example.com");
-                    w
+                match crate::client::web_address(w.clone()) {
+                    Ok(w) => w,
+                    Err(m) => {
+                        errors.add("website", m);
+                        w
+                    }
                 }
             });
         next.document_terms = optional_text(

@@ -21,9 +21,10 @@ pub const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\
 /// Text as [`TEXT`] holding at least one character that is not white space.
 pub const NOT_BLANK: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
-/// A web address as `clients::check_website` takes it: `http(s)://…`, or a host name with
-/// a dot and no space (`https://` is put before it); blank is none.
-const WEBSITE: &str = "^[\\t\\n\\r ]*((https?://[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*|[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*\\.[^ \\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*)[\\t\\n\\r ]*)?$";
+/// A web address as `formula_domain::client::web_address` takes it: `http(s)://…`, or a host
+/// name with a dot (`https://` is put before it), without spaces, control characters or
+/// `[ ] < > " { } | \ ^` and the backtick; blank is none.
+const WEBSITE: &str = r#"^[\t\n\r ]*((https?://[^\u0000-\u0020\u007F-\u009F\[\]<>"{}|\\^`]*|[^\u0000-\u0020\u007F-\u009F\[\]<>"{}|\\^`]*\.[^\u0000-\u0020\u007F-\u009F\[\]<>"{}|\\^`]*)[\t\n\r ]*)?$"#;
 
 /// The largest amount of money, in minor units (`scope::fields::MONEY_MAX_MINOR`).
 const MONEY_MAX: i64 = 1_000_000_000_000_000;
