@@ -32,16 +32,23 @@ impl Watchdog {
         let task = tokio::spawn(async move {
             let mut conn: Option<PgConnection> = None;
             loop {
-                let answered = tokio::time::timeout(timeout, probe(&mut conn, &options))
-                    .await
-                    .unwrap_or_else(|_| Err("no answer within HEALTH_DB_TIMEOUT_MS".to_owned()));
+                let reused = conn.is_some();
+                let mut answered = ask(&mut conn, &options, timeout).await;
+                if reused && matches!(answered, Err(Failure::Refused(_))) {
+                    // The kept connection was refused (the server restarted, or an
+                    // administrator ended the session): that says nothing about the server
+                    // now, so ask again on a new connection before telling anyone.
+                    conn = None;
+                    answered = ask(&mut conn, &options, timeout).await;
+                }
                 match answered {
                     Ok(()) => {
                         if tx.send_replace(false) {
                             tracing::info!(target: "formula_pm::store", "the database answers again");
                         }
                     }
-                    Err(error) => {
+                    Err(failure) => {
+                        let error = failure.to_string();
                         // A connection that failed or timed out mid-statement is not reused.
                         conn = None;
                         if !tx.send_replace(true) {
@@ -82,6 +89,33 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Why a probe failed: the server (or the connection) said no, or nothing came back in time.
+enum Failure {
+    Refused(String),
+    Silent,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(error) => f.write_str(error),
+            Failure::Silent => f.write_str("no answer within HEALTH_DB_TIMEOUT_MS"),
+        }
+    }
+}
+
+/// One probe within `timeout`.
+async fn ask(
+    conn: &mut Option<PgConnection>,
+    options: &PgConnectOptions,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    match tokio::time::timeout(timeout, probe(conn, options)).await {
+        Ok(answer) => answer.map_err(Failure::Refused),
+        Err(_) => Err(Failure::Silent),
     }
 }
 
