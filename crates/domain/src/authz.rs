@@ -104,6 +104,23 @@ pub enum Action {
     /// Create, change and delete a project's locations and room types (one by one or from
     /// a pattern).
     ManageLocations,
+    /// See site progress: the room matrix, progress by room and level, and rooms' sign-off
+    /// (client users included: states and counts, no prices, no installers' notes).
+    ViewSiteProgress,
+    /// See the installation records (who installed what, where, when, with the photo).
+    ViewInstallations,
+    /// Record an item installed in a room, or reverse such a record.
+    RecordInstallation,
+    /// See a project's snags (client users: only those marked visible to the client).
+    ViewSnags,
+    /// Raise a snag (client users: in their own projects' rooms, visible to them).
+    RaiseSnag,
+    /// Edit a snag's details, assign it, and mark it fixed.
+    WorkSnags,
+    /// Verify, close or reject a snag, and reopen one.
+    VerifySnags,
+    /// Sign a room off (or withdraw a sign-off).
+    SignOffRooms,
 }
 
 impl Action {
@@ -157,6 +174,14 @@ impl Action {
         Action::ManageCompany,
         Action::ViewLocations,
         Action::ManageLocations,
+        Action::ViewSiteProgress,
+        Action::ViewInstallations,
+        Action::RecordInstallation,
+        Action::ViewSnags,
+        Action::RaiseSnag,
+        Action::WorkSnags,
+        Action::VerifySnags,
+        Action::SignOffRooms,
     ];
 }
 
@@ -299,6 +324,22 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         // holds no prices); those who keep the scope keep the structure it is placed in.
         (ViewLocations, Resource::Project(p)) => can_see_project(actor, p),
         (ManageLocations, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
+
+        // On site: the client watches progress and sees the snags shared with them, and may
+        // raise one; the team installs and fixes; the project manager and coordinators
+        // (who run the site) verify, close and sign rooms off.
+        (ViewSiteProgress | ViewSnags, Resource::Project(p)) => can_see_project(actor, p),
+        (ViewInstallations, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (RecordInstallation | WorkSnags, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator | Craftsman) && p.membership.is_some()
+        }
+        (RaiseSnag, Resource::Project(p)) => {
+            (role == Client && can_see_project(actor, p))
+                || (staff && role != Executive && p.membership.is_some())
+        }
+        (VerifySnags | SignOffRooms, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
         _ => false,
@@ -525,6 +566,30 @@ mod tests {
             (ManageLocations, "member project", [T, F, T, F, T, F, F]),
             (ManageLocations, "own client project", [T, F, F, F, F, F, F]),
             (ManageLocations, "other project", [T, F, F, F, F, F, F]),
+            (ViewSiteProgress, "member project", [T, T, T, T, T, T, F]),
+            (ViewSiteProgress, "own client project", [T, T, F, F, F, F, T]),
+            (ViewSiteProgress, "other project", [T, T, F, F, F, F, F]),
+            (ViewInstallations, "member project", [T, T, T, T, T, T, F]),
+            (ViewInstallations, "own client project", [T, T, F, F, F, F, F]),
+            (ViewInstallations, "other project", [T, T, F, F, F, F, F]),
+            (RecordInstallation, "member project", [T, F, T, F, T, T, F]),
+            (RecordInstallation, "own client project", [T, F, F, F, F, F, F]),
+            (RecordInstallation, "other project", [T, F, F, F, F, F, F]),
+            (ViewSnags, "member project", [T, T, T, T, T, T, F]),
+            (ViewSnags, "own client project", [T, T, F, F, F, F, T]),
+            (ViewSnags, "other project", [T, T, F, F, F, F, F]),
+            (RaiseSnag, "member project", [T, F, T, T, T, T, F]),
+            (RaiseSnag, "own client project", [T, F, F, F, F, F, T]),
+            (RaiseSnag, "other project", [T, F, F, F, F, F, F]),
+            (WorkSnags, "member project", [T, F, T, F, T, T, F]),
+            (WorkSnags, "own client project", [T, F, F, F, F, F, F]),
+            (WorkSnags, "other project", [T, F, F, F, F, F, F]),
+            (VerifySnags, "member project", [T, F, T, F, T, F, F]),
+            (VerifySnags, "own client project", [T, F, F, F, F, F, F]),
+            (VerifySnags, "other project", [T, F, F, F, F, F, F]),
+            (SignOffRooms, "member project", [T, F, T, F, T, F, F]),
+            (SignOffRooms, "own client project", [T, F, F, F, F, F, F]),
+            (SignOffRooms, "other project", [T, F, F, F, F, F, F]),
         ]
     }
 
@@ -625,6 +690,11 @@ mod tests {
             ApproveSpecs,
             ManageProcurement,
             ManageLocations,
+            RecordInstallation,
+            RaiseSnag,
+            WorkSnags,
+            VerifySnags,
+            SignOffRooms,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),
