@@ -13,6 +13,7 @@ pub mod documents;
 pub mod error;
 pub mod limits;
 pub mod live;
+pub mod location_files;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;

@@ -31,6 +31,8 @@ pub fn is_import(path: &str) -> bool {
         "/specs/import",
         "/materials/import",
         "/materials/import/confirm",
+        "/locations/import",
+        "/locations/import/confirm",
     ]
     .iter()
     .any(|end| path.ends_with(end))

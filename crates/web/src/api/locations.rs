@@ -1,7 +1,8 @@
 //! A project's locations (buildings, levels, zones, rooms) and room types, one by one or
-//! created in bulk from a pattern.
+//! created in bulk from a pattern or a spreadsheet.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -9,14 +10,17 @@ use formula_app::locations::{
     LocationPatch, NewLocation, NewRoomType, PatternCreated, PatternPreview, ProjectLocations,
     RoomTypePatch,
 };
+use formula_app::scope_import::ImportPreview;
 use formula_domain::location::{Location, RoomPattern, RoomType};
 
 use super::extract::{Expected, IfMatch, PathId, created, with_etag};
 use super::params::{IfMatchParam, Parsed, VersionParam};
-use super::problems::{Forbidden, Invalid};
+use super::problems::{Forbidden, Invalid, Malformed};
+use super::scope::{FormatParam, ImportParams, internal, read_import};
 use super::{ApiResult, PREFIX};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
+use crate::location_files;
 use crate::state::AppState;
 
 /// A project's locations
@@ -320,4 +324,96 @@ pub async fn delete_room_type(
         .await
         .map_err(|e| expected.error(e))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Export a project's locations
+///
+/// As `.xlsx` or `.csv`: one row per place in tree order (each right after the place it sits
+/// in), with the import's columns — code, name, kind, parent code, room type code — so the
+/// file imports back unchanged. Client users may export their projects' locations too.
+#[utoipa::path(
+    get,
+    path = "/projects/{id}/locations/export",
+    tag = "locations",
+    params(("id" = uuid::Uuid, Path, description = "Project id"), FormatParam),
+    responses(
+        (status = 200, description = "The spreadsheet, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
+        Forbidden,
+    )
+)]
+pub async fn export_locations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    let s = &state.services;
+    let (project, _) = s.project_for(&caller.caller, id).await?;
+    let (tree, _) = s.project_locations(&caller.caller, id).await?;
+    location_files::export(&tree, &project.code, format).map_err(internal)
+}
+
+/// The location import template
+///
+/// The columns a location import reads, with no rows (`.xlsx` adds a sheet explaining each
+/// column).
+#[utoipa::path(
+    get,
+    path = "/locations/template",
+    tag = "locations",
+    params(FormatParam),
+    responses(
+        (status = 200, description = "The template, as an attachment (`.xlsx`, or `.csv` with `format=csv`)", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
+        Malformed,
+    )
+)]
+pub async fn location_template(
+    _caller: ApiCaller,
+    Parsed(format, _): Parsed<FormatParam>,
+) -> ApiResult<Response> {
+    location_files::template(format).map_err(internal)
+}
+
+/// Import a location spreadsheet
+///
+/// Send the `.xlsx` or `.csv` file as the request body (up to 10 MiB, at most 5,000 rows).
+/// One row per place: *Code*, *Name* and *Kind* (`Building`, `Level`, `Zone` or `Room`; also
+/// *block*, *floor*, *area*, *space*) are required; *Parent* is the code of the building,
+/// level or zone the place sits in (an existing place, or one on an earlier line); *Room
+/// type* is a room type's code or name (rooms only). A row whose code exists already must say
+/// the same as that place (it is then unchanged, so an export imports back as it is); rename
+/// or move places one by one. With `dry_run=true` (the default) nothing is written; with
+/// `dry_run=false` every new place is created in one transaction, or nothing is and the
+/// answer is 422 naming every bad row and column.
+#[utoipa::path(
+    post,
+    path = "/projects/{id}/locations/import",
+    tag = "locations",
+    params(("id" = uuid::Uuid, Path, description = "Project id"), ImportParams),
+    request_body(description = "The spreadsheet file, `.csv` or `.xlsx`: any bytes, read as a spreadsheet", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses(
+        (status = 200, body = ImportPreview),
+        (status = 409, description = "A code was taken while importing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 10 MiB, or holds more than an import reads (rows, columns, cells, text, unpacked bytes)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is reading other spreadsheets, or reading this one took too long; try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Invalid,
+    )
+)]
+pub async fn import_locations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathId(id): PathId,
+    Parsed(run, _): Parsed<ImportParams>,
+    body: Body,
+) -> ApiResult<Json<ImportPreview>> {
+    let sheet = read_import(&state, body, &run).await?;
+    let s = &state.services;
+    let preview = if run.dry_run {
+        s.preview_location_import(&caller.caller, id, &sheet)
+            .await?
+    } else {
+        s.apply_location_import(&caller.caller, id, &sheet).await?
+    };
+    Ok(Json(preview))
 }

@@ -192,6 +192,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(locations::preview_pattern))
         .routes(routes!(locations::create_pattern))
+        .routes(routes!(locations::export_locations))
+        .routes(routes!(locations::location_template))
+        .routes(routes!(locations::import_locations))
         .routes(routes!(locations::create_room_type))
         .routes(routes!(
             locations::get_room_type,

@@ -141,6 +141,21 @@ pub fn router() -> Router<AppState> {
             post(scope_import::confirm_materials).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
         )
         .route("/materials/template", get(scope_import::materials_template))
+        .route(
+            "/projects/{id}/locations/import",
+            get(scope_import::show_locations)
+                .post(scope_import::upload_locations)
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route(
+            "/projects/{id}/locations/import/confirm",
+            post(scope_import::confirm_locations).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)),
+        )
+        .route(
+            "/projects/{id}/locations/export",
+            get(scope_import::export_locations),
+        )
+        .route("/locations/template", get(scope_import::locations_template))
         .route("/projects/{id}/scope/export", get(scope_import::export))
         .route("/projects/{id}/scope.pdf", get(scope_import::export_pdf))
         .route("/scope/template", get(scope_import::template))

@@ -1,7 +1,8 @@
-//! Importing a spreadsheet in the browser — a scope of work, or material specifications:
+//! Importing a spreadsheet in the browser — a scope of work, material specifications, or a
+//! project's locations:
 //! upload, a preview that lists every row and what is wrong with the bad ones, and a
 //! confirmation that imports all or nothing. Exports and templates are downloads of
-//! `crate::scope_files` and `crate::spec_files`.
+//! `crate::scope_files`, `crate::spec_files` and `crate::location_files`.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -26,6 +27,7 @@ use crate::ui::{render, see_other};
 pub enum ImportKind {
     Scope,
     Materials,
+    Locations,
 }
 
 impl ImportKind {
@@ -34,6 +36,7 @@ impl ImportKind {
         match self {
             ImportKind::Scope => "scope",
             ImportKind::Materials => "materials",
+            ImportKind::Locations => "locations",
         }
     }
 
@@ -41,6 +44,7 @@ impl ImportKind {
         match self {
             ImportKind::Scope => "Import a scope spreadsheet",
             ImportKind::Materials => "Import a materials spreadsheet",
+            ImportKind::Locations => "Import a locations spreadsheet",
         }
     }
 
@@ -48,6 +52,7 @@ impl ImportKind {
         match self {
             ImportKind::Scope => "/scope/template",
             ImportKind::Materials => "/materials/template",
+            ImportKind::Locations => "/locations/template",
         }
     }
 
@@ -59,6 +64,9 @@ impl ImportKind {
             }
             ImportKind::Materials => {
                 "headers such as Code, Description, Category, Supplier, Qty, Unit cost, Lead time, Needed on site. Code and Description are required"
+            }
+            ImportKind::Locations => {
+                "the headers Code, Name, Kind (Building, Level, Zone or Room), Parent (the code of the building, level or zone it sits in) and Room type (a room type's code). Code, Name and Kind are required; a row may sit in a place on an earlier line"
             }
         }
     }
@@ -72,6 +80,26 @@ impl ImportKind {
             ImportKind::Materials => {
                 "Rows whose code already exists update that specification, so importing the same file again changes nothing; a submitted or approved specification cannot be changed this way."
             }
+            ImportKind::Locations => {
+                "Rows whose code already exists must say the same as that place (an export imports back unchanged); rename or move a place on the Locations tab."
+            }
+        }
+    }
+
+    /// The preview's name column.
+    pub fn name_header(self) -> &'static str {
+        match self {
+            ImportKind::Materials => "Description",
+            ImportKind::Scope | ImportKind::Locations => "Name",
+        }
+    }
+
+    /// The preview's third column: what the row's group says.
+    pub fn group_header(self) -> &'static str {
+        match self {
+            ImportKind::Scope => "Group",
+            ImportKind::Materials => "Category",
+            ImportKind::Locations => "Kind",
         }
     }
 
@@ -79,6 +107,7 @@ impl ImportKind {
         let action = match self {
             ImportKind::Scope => Action::ManageScope,
             ImportKind::Materials => Action::ManageSpecs,
+            ImportKind::Locations => Action::ManageLocations,
         };
         state.services.may(&page.caller, action, access)
     }
@@ -94,6 +123,7 @@ impl ImportKind {
         match self {
             ImportKind::Scope => s.preview_scope_import(&page.caller, id, sheet).await,
             ImportKind::Materials => s.preview_spec_import(&page.caller, id, sheet).await,
+            ImportKind::Locations => s.preview_location_import(&page.caller, id, sheet).await,
         }
     }
 
@@ -108,6 +138,7 @@ impl ImportKind {
         match self {
             ImportKind::Scope => s.apply_scope_import(&page.caller, id, sheet).await,
             ImportKind::Materials => s.apply_spec_import(&page.caller, id, sheet).await,
+            ImportKind::Locations => s.apply_location_import(&page.caller, id, sheet).await,
         }
     }
 }
@@ -316,6 +347,55 @@ pub async fn confirm_materials(
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     confirm(ImportKind::Materials, state, page, id, input).await
+}
+
+pub async fn show_locations(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+) -> Result<Response, PageError> {
+    show(ImportKind::Locations, state, page, id).await
+}
+
+pub async fn upload_locations(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    file: CsrfUpload,
+) -> Result<Response, PageError> {
+    upload(ImportKind::Locations, state, page, id, file).await
+}
+
+pub async fn confirm_locations(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    confirm(ImportKind::Locations, state, page, id, input).await
+}
+
+/// The project's locations as `.xlsx` or `.csv`.
+pub async fn export_locations(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let format = format_of(query)?;
+    let (project, _) = state.services.project_for(&page.caller, id).await?;
+    let (tree, _) = state.services.project_locations(&page.caller, id).await?;
+    crate::location_files::export(&tree, &project.code, format)
+        .map_err(|e| PageError::App(AppError::Internal(e)))
+}
+
+/// The empty locations import template.
+pub async fn locations_template(
+    _page: Page,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    crate::location_files::template(format_of(query)?)
+        .map_err(|e| PageError::App(AppError::Internal(e)))
 }
 
 fn format_of(query: Option<String>) -> Result<Format, PageError> {

@@ -283,6 +283,174 @@ async fn scope_spreadsheets_carry_placements() {
     assert_eq!(v["unchanged"], 2, "{v}");
 }
 
+/// A spreadsheet of places: checked row by row (parents on earlier lines, kinds, room types,
+/// codes taken), imported all or nothing, exported in tree order, and imported back
+/// unchanged. Only those who keep the locations import; a client user may export.
+#[tokio::test]
+async fn locations_are_imported_from_a_spreadsheet_and_exported_back() {
+    let b = boq().await;
+    let (app, auth, p) = (&b.app, &b.pm.auth, &b.project);
+    app.post(
+        &format!("/api/v1/projects/{p}/room-types"),
+        auth,
+        json!({"code": "KING", "name": "King guest room"}),
+    )
+    .await
+    .expect(201);
+    let import = |dry: bool| {
+        format!("/api/v1/projects/{p}/locations/import?dry_run={dry}&file_name=places.csv")
+    };
+    let bad = "Code,Name,Kind,Parent,Room type\n\
+        T1,Tower 1,Building,,\n\
+        T1-L01,Level 1,Floor,T1,\n\
+        T1-L01-0101,Room 0101,Room,T1-L01,KING\n\
+        T1-L01-0102,Room 0102,Room,T1-L09,KING\n\
+        T1-L01-0103,Room 0103,Corridor,T1-L01,\n\
+        T1-L02,Level 2,Level,T1-L01-0101,\n\
+        T1-L01-0104,Room 0104,Room,T1-L01,QUEEN\n\
+        T1-L01-0101,Again,Room,T1-L01,\n";
+    let v = crate::scope::send_file(app, &import(true), auth, bad.into(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        (v["creates"].as_u64(), v["invalid"].as_u64()),
+        (Some(3), Some(5))
+    );
+    let message = |line: u64| -> String {
+        let row = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == line)
+            .unwrap();
+        format!(
+            "{}: {}",
+            row["errors"][0]["field"], row["errors"][0]["message"]
+        )
+    };
+    assert!(message(5).contains("T1-L09 is neither"), "{}", message(5));
+    assert!(
+        message(6).contains("Building, Level, Zone or Room"),
+        "{}",
+        message(6)
+    );
+    assert!(
+        message(7).contains("a level sits in a building"),
+        "{}",
+        message(7)
+    );
+    assert!(
+        message(8).contains("QUEEN is not a room type"),
+        "{}",
+        message(8)
+    );
+    assert!(message(9).contains("also on line 4"), "{}", message(9));
+    send_file_refused(app, &import(false), auth, bad).await;
+    let tree = app
+        .get(&format!("/api/v1/projects/{p}/locations"), auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        tree["locations"].as_array().unwrap().len(),
+        0,
+        "all or nothing"
+    );
+
+    let good = "Code,Name,Kind,Parent,Room type\n\
+        T1,Tower 1,Building,,\n\
+        T1-L01,Level 1,Floor,T1,\n\
+        T1-L01-0101,Room 0101,Room,T1-L01,KING\n\
+        T1-L01-0102,Room 0102,room,T1-L01,King guest room\n";
+    let v = crate::scope::send_file(app, &import(false), auth, good.into(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["creates"], 4);
+    let tree = app
+        .get(&format!("/api/v1/projects/{p}/locations"), auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(tree["room_types"][0]["room_count"], 2);
+    let room = tree["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "T1-L01-0102")
+        .unwrap();
+    assert_eq!(room["level_id"], tree["locations"][1]["id"]);
+
+    // The export lists parents first and imports back unchanged.
+    let csv = app
+        .get(
+            &format!("/api/v1/projects/{p}/locations/export?format=csv"),
+            auth,
+        )
+        .await
+        .expect(200)
+        .text();
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').replace("\r\n", "\n"),
+        "Code,Name,Kind,Parent,Room type\n\
+        T1,Tower 1,Building,,\n\
+        T1-L01,Level 1,Level,T1,\n\
+        T1-L01-0101,Room 0101,Room,T1-L01,KING\n\
+        T1-L01-0102,Room 0102,Room,T1-L01,KING\n"
+    );
+    let v = crate::scope::send_file(app, &import(false), auth, csv.into_bytes(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (v["creates"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(4))
+    );
+    // A row that says something else about an existing place is refused, not applied.
+    let renamed = "Code,Name,Kind,Parent\nT1,Tower One,Building,\n";
+    let v = crate::scope::send_file(app, &import(true), auth, renamed.into(), "text/csv")
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        v["rows"][0]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exists already"),
+        "{v}"
+    );
+    app.get("/api/v1/locations/template?format=xlsx", auth)
+        .await
+        .expect(200);
+
+    // A client user of the project reads and exports the places but imports nothing.
+    let project = app
+        .get(&format!("/api/v1/projects/{p}"), auth)
+        .await
+        .expect(200)
+        .json();
+    let client_id = project["client_id"].as_str().unwrap().to_owned();
+    let client = app
+        .user(&b.admin, "client", "Carla Client", Some(&client_id))
+        .await;
+    app.get(
+        &format!("/api/v1/projects/{p}/locations/export?format=xlsx"),
+        &client.auth,
+    )
+    .await
+    .expect(200);
+    let r =
+        crate::scope::send_file(app, &import(true), &client.auth, good.into(), "text/csv").await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text());
+    let designer = app.user(&b.admin, "designer", "Dana Designer", None).await;
+    app.member(auth, p, &designer, "member").await;
+    let r =
+        crate::scope::send_file(app, &import(true), &designer.auth, good.into(), "text/csv").await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text());
+}
+
 async fn send_file_refused(
     app: &crate::support::TestApp,
     path: &str,
