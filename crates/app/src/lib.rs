@@ -24,6 +24,7 @@ pub mod locations;
 pub mod mail;
 pub mod notifications;
 pub mod photos;
+pub mod places;
 pub mod ports;
 pub mod projects;
 pub mod query;

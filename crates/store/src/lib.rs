@@ -36,6 +36,7 @@ mod jobs;
 #[macro_use]
 mod locations;
 mod notifications;
+mod places;
 mod pool;
 mod projects;
 mod rows;

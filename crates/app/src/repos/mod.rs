@@ -16,6 +16,7 @@ mod locations;
 mod millwork;
 mod notifications;
 mod oversight;
+mod places;
 mod projects;
 mod search;
 
@@ -38,6 +39,7 @@ pub use millwork::{
 };
 pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo};
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
+pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 
@@ -97,6 +99,7 @@ pub trait Store:
     + IdempotencyRepo
     + CompanyRepo
     + LocationRepo
+    + PlaceRepo
     + 'static
 {
 }
@@ -124,6 +127,7 @@ impl<T> Store for T where
         + IdempotencyRepo
         + CompanyRepo
         + LocationRepo
+        + PlaceRepo
         + 'static
 {
 }
@@ -134,6 +138,7 @@ pub mod prelude {
     pub use super::CompanyRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::LocationRepo as _;
+    pub use super::PlaceRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

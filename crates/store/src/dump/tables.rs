@@ -365,6 +365,16 @@ pub(super) const TABLES: &[Table] = &[
         key: &["spec_id", "drawing_id"],
     },
     Table {
+        name: "drawing_places",
+        columns: &[("drawing_id", U), ("place_id", U)],
+        key: &["drawing_id", "place_id"],
+    },
+    Table {
+        name: "spec_places",
+        columns: &[("spec_id", U), ("place_id", U)],
+        key: &["spec_id", "place_id"],
+    },
+    Table {
         name: "installations",
         columns: &[
             ("id", U),

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod locations;
 pub mod notifications;
 pub mod params;
+pub mod places;
 pub mod problems;
 pub mod projects;
 pub mod readiness;
@@ -205,6 +206,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))
         .routes(routes!(drawings::set_items))
+        .routes(routes!(places::drawing_places, places::set_drawing_places))
+        .routes(routes!(places::spec_places, places::set_spec_places))
         .routes(routes!(drawings::submit))
         .routes(routes!(drawings::review))
         .routes(routes!(drawings::download))

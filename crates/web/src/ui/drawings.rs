@@ -241,6 +241,7 @@ struct DrawingPage {
     history: History,
     /// Every scope item of the project, and whether the drawing covers it.
     items: Vec<(Opt, bool)>,
+    places: crate::ui::places::PlacesCard,
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
@@ -301,6 +302,11 @@ async fn drawing_page(
     )
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::Drawing, id).await?;
+    let places = crate::ui::places::PlacesCard {
+        action: format!("/drawings/{id}/places"),
+        places: s.drawing_places(&page.caller, id).await?,
+        can_manage: rights.manage,
+    };
     let step = x.revisions.first().and_then(|r| {
         let kind = match review::ready(r, rights.manage, rights.review)? {
             Ready::Submit => StepKind::Submit {
@@ -363,6 +369,7 @@ async fn drawing_page(
         step,
         history,
         items,
+        places,
     };
     render(status, &view)
 }
@@ -522,6 +529,34 @@ pub async fn link(
         .await
     {
         Ok(_) => Ok(see_other(false, &format!("/drawings/{id}?m=saved"))),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
+}
+
+/// Sets the places the drawing refers to, from their codes.
+pub async fn places(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (d, _) = s.get_drawing(&page.caller, id).await?;
+    let result = match s
+        .place_ids_from_codes(&page.caller, d.drawing.project_id, input.raw("places"))
+        .await
+    {
+        Ok(ids) => s
+            .set_drawing_places(&page.caller, id, ids)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(
+            false,
+            &format!("/drawings/{id}?m=saved#places-h"),
+        )),
         Err(e) => refused(&state, &page, id, e).await,
     }
 }

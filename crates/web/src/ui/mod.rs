@@ -24,6 +24,7 @@ mod lists;
 mod locations;
 mod my_work;
 mod one_time;
+mod places;
 mod profile;
 mod projects;
 mod readiness;
@@ -206,6 +207,7 @@ pub fn router() -> Router<AppState> {
             post(drawings::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/drawings/{id}/scope-items", post(drawings::link))
+        .route("/drawings/{id}/places", post(drawings::places))
         .route("/drawing-revisions/{id}/submit", post(drawings::submit))
         .route("/drawing-revisions/{id}/review", post(drawings::review))
         .route("/drawing-revisions/{id}/file", get(drawings::file))
@@ -223,6 +225,7 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/review", post(specs::review))
         .route("/specs/{id}/procurement", post(specs::procure))
         .route("/specs/{id}/scope-items", post(specs::link))
+        .route("/specs/{id}/places", post(specs::places))
         .route("/projects/{id}/readiness", get(readiness::show))
         .route("/projects/{id}/readiness/rule", post(readiness::rule))
         .route("/scope-items/{id}/release", post(readiness::release))

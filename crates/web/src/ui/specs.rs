@@ -176,6 +176,7 @@ struct SpecPage {
     next_steps: Vec<Opt>,
     items: Vec<(Opt, bool)>,
     drawings: Vec<(Opt, bool)>,
+    places: crate::ui::places::PlacesCard,
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
@@ -248,6 +249,11 @@ async fn spec_page(
         crate::ui::comments::card(state, page, RecordKind::Spec, id, format!("/specs/{id}"))
             .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::Spec, id).await?;
+    let places = crate::ui::places::PlacesCard {
+        action: format!("/specs/{id}/places"),
+        places: s.spec_places(&page.caller, id).await?,
+        can_manage: rights.manage,
+    };
     let step = review::ready(&x.spec, rights.manage, rights.approve).map(|ready| Step {
         base: format!("/specs/{id}"),
         version: x.spec.version,
@@ -299,6 +305,7 @@ async fn spec_page(
         next_steps,
         items,
         drawings,
+        places,
     };
     render(status, &view)
 }
@@ -327,6 +334,28 @@ async fn refused(
         "changed this specification first; the page now shows their version.",
     )?;
     spec_page(state, page, id, review::form(), procure_form(), Some(flash)).await
+}
+
+/// Sets the places the specification refers to, from their codes.
+pub async fn places(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (x, _) = s.get_spec(&page.caller, id).await?;
+    let result = match s
+        .place_ids_from_codes(&page.caller, x.spec.project_id, input.raw("places"))
+        .await
+    {
+        Ok(ids) => s.set_spec_places(&page.caller, id, ids).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(false, &format!("/specs/{id}?m=saved#places-h"))),
+        Err(e) => refused(&state, &page, id, e).await,
+    }
 }
 
 pub async fn submit(

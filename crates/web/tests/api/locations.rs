@@ -460,3 +460,180 @@ async fn send_file_refused(
     let r = crate::scope::send_file(app, path, auth, csv.as_bytes().to_vec(), "text/csv").await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.text());
 }
+
+/// Drawings and specifications refer to rooms, levels and room types: set by those who keep
+/// them, read by whoever sees the record, refused when not the project's, and forgotten when
+/// the place is deleted.
+#[tokio::test]
+async fn drawings_and_specs_refer_to_places() {
+    let b = boq().await;
+    let (app, auth, p) = (&b.app, &b.pm.auth, &b.project);
+    let post = |path: String, body: Value| async move { app.post(&path, auth, body).await };
+    let tower = id_of(
+        &post(
+            format!("/api/v1/projects/{p}/locations"),
+            json!({"kind": "building", "code": "T1", "name": "Tower 1"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let level = id_of(
+        &post(
+            format!("/api/v1/projects/{p}/locations"),
+            json!({"kind": "level", "parent_id": tower, "code": "T1-L03", "name": "Level 3"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let king = id_of(
+        &post(
+            format!("/api/v1/projects/{p}/room-types"),
+            json!({"code": "KING", "name": "King guest room"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let drawing = id_of(
+        &post(
+            format!("/api/v1/projects/{p}/drawings"),
+            json!({"number": "SD-101", "title": "King room joinery", "kind": "elevation"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let spec = id_of(
+        &post(
+            format!("/api/v1/projects/{p}/specs"),
+            json!({"code": "V-01", "description": "Walnut veneer", "category": "veneer"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let put = |path: String, a: crate::support::Auth, body: Value| async move {
+        app.call(axum::http::Method::PUT, &path, &a, Some(body))
+            .await
+    };
+    let places = app
+        .call(
+            axum::http::Method::PUT,
+            &format!("/api/v1/drawings/{drawing}/places"),
+            auth,
+            Some(json!({"place_ids": [king, level, king]})),
+        )
+        .await
+        .expect(200)
+        .json();
+    let codes: Vec<&str> = places
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["KING", "T1-L03"]);
+    assert_eq!(places[0]["kind"], "room_type");
+    put(
+        format!("/api/v1/specs/{spec}/places"),
+        auth.clone(),
+        json!({"place_ids": [level]}),
+    )
+    .await
+    .expect(200);
+    // A place of another project (or anything else) is refused.
+    let body = put(
+        format!("/api/v1/specs/{spec}/places"),
+        auth.clone(),
+        json!({"place_ids": [drawing]}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&body), ["place_ids"]);
+    // A craftsman on the team reads but does not set them.
+    let craftsman = app.user(&b.admin, "craftsman", "Carl Craft", None).await;
+    app.member(auth, p, &craftsman, "member").await;
+    app.get(
+        &format!("/api/v1/drawings/{drawing}/places"),
+        &craftsman.auth,
+    )
+    .await
+    .expect(200);
+    put(
+        format!("/api/v1/drawings/{drawing}/places"),
+        craftsman.auth.clone(),
+        json!({"place_ids": []}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // A client user does not see a draft drawing, so nor its places.
+    let project = app
+        .get(&format!("/api/v1/projects/{p}"), auth)
+        .await
+        .expect(200)
+        .json();
+    let client = app
+        .user(
+            &b.admin,
+            "client",
+            "Carla Client",
+            project["client_id"].as_str(),
+        )
+        .await;
+    let r = app
+        .get(&format!("/api/v1/drawings/{drawing}/places"), &client.auth)
+        .await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.text());
+    // Deleting the room type forgets the reference.
+    app.delete(&format!("/api/v1/room-types/{king}?version=1"), auth)
+        .await
+        .expect(204);
+    let places = app
+        .get(&format!("/api/v1/drawings/{drawing}/places"), auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(places.as_array().unwrap().len(), 1);
+    // The page shows them and sets them by code; an unknown code is named.
+    let (pm, _) = app.login(&b.pm.user.email, crate::support::PASSWORD).await;
+    let crate::support::Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &pm
+    else {
+        panic!("cookie auth")
+    };
+    let browser = crate::support::Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let html = app
+        .get(&format!("/drawings/{drawing}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(html.contains("T1-L03"), "{html}");
+    let form = |codes: &str| {
+        crate::support::TestApp::build(
+            axum::http::Method::POST,
+            &format!("/drawings/{drawing}/places"),
+            &browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(axum::body::Body::from(
+                serde_urlencoded::to_string([("_csrf", csrf.as_str()), ("places", codes)]).unwrap(),
+            )),
+            false,
+        )
+    };
+    let refused = app.send(form("T1, NOWHERE")).await.text();
+    assert!(refused.contains("NOWHERE is not a location"), "{refused}");
+    app.send(form("t1 t1-l03")).await.expect(303);
+    let places = app
+        .get(&format!("/api/v1/drawings/{drawing}/places"), auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(places.as_array().unwrap().len(), 2);
+}
