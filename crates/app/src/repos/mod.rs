@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod company;
 mod idempotency;
+mod installations;
 mod locations;
 mod millwork;
 mod notifications;
@@ -32,6 +33,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use company::CompanyRepo;
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
+pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
 pub use locations::LocationRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
@@ -97,6 +99,7 @@ pub trait Store:
     + IdempotencyRepo
     + CompanyRepo
     + LocationRepo
+    + InstallationRepo
     + 'static
 {
 }
@@ -124,6 +127,7 @@ impl<T> Store for T where
         + IdempotencyRepo
         + CompanyRepo
         + LocationRepo
+        + InstallationRepo
         + 'static
 {
 }
@@ -133,6 +137,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CompanyRepo as _;
     pub use super::IdempotencyRepo as _;
+    pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
