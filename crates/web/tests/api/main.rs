@@ -20,6 +20,7 @@ mod drawings;
 mod edit_forms;
 mod events;
 mod headers;
+mod installations;
 mod import_limits;
 mod import_text;
 mod invitations;
