@@ -572,3 +572,119 @@ async fn only_the_installers_record_and_the_team_reads() {
         .await
         .problem(403, "forbidden");
 }
+
+/// The room page: reached from the Locations tab, an Install form per item with a camera
+/// control and a fresh idempotency key; the form sent twice records once (with its photo),
+/// a refusal comes back beside the field, and the history offers the reversal.
+#[tokio::test]
+async fn the_room_page_records_once_per_form_with_its_photo() {
+    let s = site().await;
+    let app = &s.app;
+    let r1 = &s.rooms[0];
+    let (carl, _) = app
+        .login(&s.craftsman.user.email, crate::support::PASSWORD)
+        .await;
+    let Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &carl
+    else {
+        panic!("cookie auth")
+    };
+    let browser = Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let tab = app
+        .get(&format!("/projects/{}/locations", s.project), &carl)
+        .await
+        .expect(200)
+        .text();
+    assert!(tab.contains(&format!("href=\"/rooms/{r1}\"")), "{tab}");
+    let page = format!("/rooms/{r1}");
+    let html = app.get(&page, &carl).await.expect(200).text();
+    assert!(html.contains("T1-L01-0101"));
+    assert!(html.contains("0</strong> of 2 pcs installed"), "{html}");
+    assert!(html.contains("accept=\"image/*\" capture=\"environment\""));
+    let bedside = s.bedside["id"].as_str().unwrap();
+    let key = html
+        .split(&format!("name=\"scope_item_id\" value=\"{bedside}\"><input type=\"hidden\" name=\"idempotency_key\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the bedside form's key")
+        .to_owned();
+    let post = |quantity: &str, key: &str| {
+        let (mime, body) = multipart(
+            "bedside.jpg",
+            PHOTO,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("scope_item_id", bedside),
+                ("idempotency_key", key),
+                ("quantity", quantity),
+                ("installed_on", ""),
+                ("installer", "Carl's crew"),
+                ("note", "Both sides"),
+            ],
+        );
+        TestApp::build(
+            Method::POST,
+            &format!("/rooms/{r1}/installations"),
+            &browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        )
+    };
+    for _ in 0..2 {
+        let done = app.send(post("2", &key)).await.expect(303);
+        assert_eq!(
+            done.header("location").unwrap(),
+            format!("/rooms/{r1}?m=installed#item-{bedside}")
+        );
+    }
+    let sheet = s.sheet(r1).await;
+    assert_eq!(sheet["recent"].as_array().unwrap().len(), 1);
+    assert_eq!(sheet["recent"][0]["installer"], "Carl's crew");
+    assert!(sheet["recent"][0]["photo"]["id"].is_string());
+    assert_eq!(sheet_item(&sheet, &s.bedside)["installed"], "2");
+    // More than is left: the page again, the reason beside the quantity.
+    let refused = app
+        .send(post("1", "another-key"))
+        .await
+        .expect(422)
+        .text();
+    assert!(
+        refused.contains("only 0 of 2 left to install in T1-L01-0101"),
+        "{refused}"
+    );
+    // The history shows the photo and offers the reversal, which lands back on the room.
+    let html = app.get(&page, &carl).await.expect(200).text();
+    let record = sheet["recent"][0]["id"].as_str().unwrap();
+    assert!(html.contains("/thumbnail\""), "a thumbnail");
+    assert!(html.contains(&format!("action=\"/installations/{record}/reverse\"")));
+    let reversed = app
+        .call(
+            Method::POST,
+            &format!("/installations/{record}/reverse"),
+            &carl,
+            None,
+        )
+        .await;
+    assert_eq!(reversed.status.as_u16(), 303, "{}", reversed.text());
+    assert_eq!(
+        sheet_item(&s.sheet(r1).await, &s.bedside)["installed"],
+        "0"
+    );
+    // A client user has no room page (their progress view is elsewhere).
+    let (cleo, _) = app
+        .login(&s.client.user.email, crate::support::PASSWORD)
+        .await;
+    app.get(&page, &cleo).await.expect(403);
+    let tab = app
+        .get(&format!("/projects/{}/locations", s.project), &cleo)
+        .await
+        .expect(200)
+        .text();
+    assert!(!tab.contains("href=\"/rooms/"), "no room links for a client");
+}
