@@ -402,7 +402,92 @@ pub async fn concurrent_installers_never_exceed_the_room(t: &TestDb) {
     }
 }
 
+/// A room completed by an installation tells its managers and coordinators, unless a snag
+/// is open in it.
+pub async fn a_completed_room_without_open_snags_is_ready_for_sign_off(t: &TestDb) {
+    use formula_app::installations::InstallationInput;
+    use formula_domain::project::ProjectRole;
+    use formula_domain::user::Role;
+    let site = site(t).await;
+    let (r1, r2) = (&site.rooms[0], &site.rooms[1]);
+    let p = site.w.p1.id;
+    let coordinator =
+        crate::world::add_user(t, "co@example.com", "Cora Coordinator", Role::Coordinator).await;
+    let craftsman =
+        crate::world::add_user(t, "cr@example.com", "Carl Craftsman", Role::Craftsman).await;
+    for (u, role) in [
+        (&site.w.pm, ProjectRole::ProjectManager),
+        (&coordinator, ProjectRole::Coordinator),
+        (&craftsman, ProjectRole::Craftsman),
+    ] {
+        t.upsert_member(
+            p,
+            u.id,
+            role,
+            &f::audit(Some(&site.w.pm), "add_member", "project", p, "p1"),
+        )
+        .await
+        .unwrap();
+    }
+    let bedside = site.item(t, "Bedside", None, 1).await;
+    // An open snag in room 0101 (raised outside the store: snags are another module's).
+    let (id, room, at) = match t.backend() {
+        formula_store::Backend::Sqlite => (
+            format!("X'{}'", Uuid::now_v7().simple()),
+            format!("X'{}'", r1.id.simple()),
+            "'2026-01-01T00:00:00.000000Z'".to_owned(),
+        ),
+        formula_store::Backend::Postgres => (
+            format!("'{}'", Uuid::now_v7()),
+            format!("'{}'", r1.id),
+            "'2026-01-01T00:00:00Z'".to_owned(),
+        ),
+    };
+    let project = match t.backend() {
+        formula_store::Backend::Sqlite => format!("X'{}'", p.simple()),
+        formula_store::Backend::Postgres => format!("'{p}'"),
+    };
+    t.outside(&format!(
+        "INSERT INTO snags (id, project_id, number, room_id, title, category, status, \
+         client_visible, raised_at, updated_at, version) VALUES ({id}, {project}, 1, {room}, \
+         'Scratch on the door', 'finish', 'open', 0, {at}, {at}, 1)"
+    ))
+    .await;
+    assert_eq!(t.open_snags_in_room(r1.id).await.unwrap(), 1);
+    let s = t.services();
+    let carl = Caller {
+        actor: actor_for(&craftsman),
+        ctx: RequestCtx::default(),
+    };
+    let ready = || t.outside("SELECT COUNT(*) FROM notifications WHERE event = 'room_ready'");
+    for room in [r1, r2] {
+        s.record_installation(
+            &carl,
+            room.id,
+            InstallationInput {
+                scope_item_id: bedside.id,
+                quantity: Quantity::units(1),
+                installed_on: None,
+                installer: None,
+                note: None,
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let sheet = s.room_sheet(&carl, room.id).await.unwrap();
+        assert!(sheet.complete, "{}", room.code);
+        if room.id == r1.id {
+            assert_eq!(sheet.open_snags, 1);
+            assert_eq!(ready().await, 0, "a snag is open in {}", room.code);
+        }
+    }
+    assert_eq!(ready().await, 2, "the manager and the coordinator, for room 0102");
+}
+
 both_backends! {
     the_ledger_keeps_balances_between_zero_and_what_a_room_holds,
     concurrent_installers_never_exceed_the_room,
+    a_completed_room_without_open_snags_is_ready_for_sign_off,
 }
