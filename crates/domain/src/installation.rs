@@ -37,11 +37,7 @@ pub struct ItemPlace {
 /// What a room may hold of an item: the item's quantity for an item placed in the room, its
 /// quantity per room for an item on the room's type; `None` when the item is not expected in
 /// the room at all.
-pub fn room_limit(
-    item: &ItemPlace,
-    room_id: Uuid,
-    room_type_id: Option<Uuid>,
-) -> Option<Quantity> {
+pub fn room_limit(item: &ItemPlace, room_id: Uuid, room_type_id: Option<Uuid>) -> Option<Quantity> {
     if item.room_id == Some(room_id) {
         return Some(item.quantity);
     }
@@ -62,11 +58,7 @@ pub struct ItemStage {
 /// once the item is released, nothing before. The one rule that decides the available
 /// quantity (the workshop issue makes it the quantity delivered).
 pub fn installable(limit: Quantity, stage: ItemStage) -> Quantity {
-    if stage.released {
-        limit
-    } else {
-        Quantity(0)
-    }
+    if stage.released { limit } else { Quantity(0) }
 }
 
 /// Why a movement is refused.
@@ -263,7 +255,11 @@ mod tests {
         assert!(check_movement(&balance("2", true), Quantity(-2000)).is_ok());
         let e = check_movement(&balance("1", true), Quantity(-2000)).unwrap_err();
         assert_eq!(e.code(), "not_installed");
-        assert!(e.message().contains("cannot take back 2"), "{}", e.message());
+        assert!(
+            e.message().contains("cannot take back 2"),
+            "{}",
+            e.message()
+        );
         // Taking back is allowed even before release (nothing to lose).
         assert!(check_movement(&balance("1", false), Quantity(-1000)).is_ok());
         let mut b = balance("0", true);

@@ -187,7 +187,12 @@ pub(crate) fn items_installed_in(room: Uuid) -> Stmt {
 /// "T1-L01-0101, T1-L01-0102 and 3 more".
 pub(crate) fn some(codes: &[String]) -> String {
     const SHOWN: usize = 5;
-    let mut s = codes.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = codes
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if codes.len() > SHOWN {
         s.push_str(&format!(" and {} more", codes.len() - SHOWN));
     }
@@ -341,8 +346,9 @@ impl InstallationRepo for Db {
         };
         let mut page = f.stmt;
         let limit = limit_offset(&query.paging);
-        page.sql =
-            format!("SELECT {COLUMNS}{FROM}{where_sql} ORDER BY n.recorded_at DESC, n.id DESC{limit}");
+        page.sql = format!(
+            "SELECT {COLUMNS}{FROM}{where_sql} ORDER BY n.recorded_at DESC, n.id DESC{limit}"
+        );
         let (total, rows) = on_reader!(self, |pool| {
             let total = fetch_scalar!(pool, i64, count)?;
             (total, fetch_all!(pool, Row, page)?)

@@ -334,7 +334,9 @@ pub async fn concurrent_installers_never_exceed_the_room(t: &TestDb) {
     let site = Arc::new(site(t).await);
     let room = site.rooms[2].clone();
     for round in 0..ROUNDS {
-        let item = site.item(t, &format!("Unit {round}"), Some(room.id), 3).await;
+        let item = site
+            .item(t, &format!("Unit {round}"), Some(room.id), 3)
+            .await;
         let n = site.movement(&item, &room, 2);
         t.record_movement(&n, &site.entry(&n)).await.unwrap();
         let start = Arc::new(tokio::sync::Barrier::new(INSTALLERS));
@@ -483,7 +485,11 @@ pub async fn a_completed_room_without_open_snags_is_ready_for_sign_off(t: &TestD
             assert_eq!(ready().await, 0, "a snag is open in {}", room.code);
         }
     }
-    assert_eq!(ready().await, 2, "the manager and the coordinator, for room 0102");
+    assert_eq!(
+        ready().await,
+        2,
+        "the manager and the coordinator, for room 0102"
+    );
 }
 
 both_backends! {

@@ -240,7 +240,10 @@ pub async fn reverse(
         )
         .await
     {
-        Ok(_) => Ok(see_other(false, &format!("/rooms/{room}?m=reversed#history"))),
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/rooms/{room}?m=reversed#history"),
+        )),
         Err(AppError::Conflict { message, .. }) => {
             room_page(&state, &page, room, None, Some(message)).await
         }

@@ -42,10 +42,7 @@ impl Site {
 
     pub async fn sheet(&self, room: &str) -> Value {
         self.app
-            .get(
-                &format!("/api/v1/rooms/{room}/installation"),
-                &self.pm.auth,
-            )
+            .get(&format!("/api/v1/rooms/{room}/installation"), &self.pm.auth)
             .await
             .expect(200)
             .json()
@@ -265,10 +262,7 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
         )
         .await
         .problem(422, "validation_failed");
-    assert_eq!(
-        crate::support::Resp::fields(&bad),
-        ["installed_on", "note"]
-    );
+    assert_eq!(crate::support::Resp::fields(&bad), ["installed_on", "note"]);
     let bad = app
         .post(
             &format!("/api/v1/rooms/{r1}/installations"),
@@ -323,13 +317,10 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
     let list = |q: String| {
         let app = &app;
         async move {
-            app.get(
-                &format!("/api/v1/projects/{project}/installations{q}"),
-                pm,
-            )
-            .await
-            .expect(200)
-            .json()
+            app.get(&format!("/api/v1/projects/{project}/installations{q}"), pm)
+                .await
+                .expect(200)
+                .json()
         }
     };
     assert_eq!(list(String::new()).await["total"], 4);
@@ -361,10 +352,7 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
         p["detail"].as_str().unwrap().contains("installation"),
         "{p}"
     );
-    let room: Value = app
-        .get(&format!("/api/v1/locations/{r2}"), pm)
-        .await
-        .json();
+    let room: Value = app.get(&format!("/api/v1/locations/{r2}"), pm).await.json();
     let p = app
         .delete(
             &format!("/api/v1/locations/{r2}?version={}", room["version"]),
@@ -406,10 +394,7 @@ async fn a_retried_record_and_its_photo_make_one_each() {
     let again = send("install-1").await.expect(200).json();
     assert_eq!(again["id"], first["id"]);
     assert_eq!(s.sheet(r1).await["recent"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        sheet_item(&s.sheet(r1).await, &s.bedside)["installed"],
-        "1"
-    );
+    assert_eq!(sheet_item(&s.sheet(r1).await, &s.bedside)["installed"], "1");
 
     // The photo, attached to the record, once.
     let attach = |key: &'static str| {
@@ -507,10 +492,7 @@ async fn a_completed_room_tells_the_managers_and_coordinators() {
         assert_eq!(items[0]["event"], "room_ready");
         assert_eq!(items[0]["link"], format!("/rooms/{r2}"));
         assert!(
-            items[0]["title"]
-                .as_str()
-                .unwrap()
-                .contains("T1-L01-0102"),
+            items[0]["title"].as_str().unwrap().contains("T1-L01-0102"),
             "{}",
             items[0]
         );
@@ -523,9 +505,7 @@ async fn a_completed_room_tells_the_managers_and_coordinators() {
     s.install(carl, &s.rooms[0], &s.bedside, "2")
         .await
         .expect(201);
-    s.install(carl, &s.rooms[0], &s.desk, "1")
-        .await
-        .expect(201);
+    s.install(carl, &s.rooms[0], &s.desk, "1").await.expect(201);
     assert_eq!(told(&s.pm).await.len(), 1);
 }
 
@@ -649,11 +629,7 @@ async fn the_room_page_records_once_per_form_with_its_photo() {
     assert!(sheet["recent"][0]["photo"]["id"].is_string());
     assert_eq!(sheet_item(&sheet, &s.bedside)["installed"], "2");
     // More than is left: the page again, the reason beside the quantity.
-    let refused = app
-        .send(post("1", "another-key"))
-        .await
-        .expect(422)
-        .text();
+    let refused = app.send(post("1", "another-key")).await.expect(422).text();
     assert!(
         refused.contains("only 0 of 2 left to install in T1-L01-0101"),
         "{refused}"
@@ -672,10 +648,7 @@ async fn the_room_page_records_once_per_form_with_its_photo() {
         )
         .await;
     assert_eq!(reversed.status.as_u16(), 303, "{}", reversed.text());
-    assert_eq!(
-        sheet_item(&s.sheet(r1).await, &s.bedside)["installed"],
-        "0"
-    );
+    assert_eq!(sheet_item(&s.sheet(r1).await, &s.bedside)["installed"], "0");
     // A client user has no room page (their progress view is elsewhere).
     let (cleo, _) = app
         .login(&s.client.user.email, crate::support::PASSWORD)
@@ -686,5 +659,8 @@ async fn the_room_page_records_once_per_form_with_its_photo() {
         .await
         .expect(200)
         .text();
-    assert!(!tab.contains("href=\"/rooms/"), "no room links for a client");
+    assert!(
+        !tab.contains("href=\"/rooms/"),
+        "no room links for a client"
+    );
 }
