@@ -129,6 +129,20 @@ impl Services {
                 (spec.project_id, spec.code)
             }
             OwnerKind::Comment => return self.comment_as_owner(caller, owner_id, manage).await,
+            // An installation's photo: seen by whoever sees installation records (never a
+            // client user), added and removed by whoever records them.
+            OwnerKind::Installation => {
+                let action = if manage {
+                    Action::RecordInstallation
+                } else {
+                    Action::ViewInstallations
+                };
+                let (inst, _) = self.installation_for(caller, owner_id, action).await?;
+                (
+                    inst.project_id,
+                    format!("{} in {}", inst.item_code, inst.room_code),
+                )
+            }
         };
         Ok(Owner::record(project_id, label))
     }

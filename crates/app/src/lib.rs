@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod idempotency;
+pub mod installations;
 pub mod invitations;
 pub mod jobs;
 pub mod location_import;

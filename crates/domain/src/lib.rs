@@ -12,6 +12,7 @@ pub mod drawing;
 pub mod enums;
 pub mod errors;
 pub mod files;
+pub mod installation;
 pub mod location;
 pub mod money;
 pub mod notification;

@@ -28,6 +28,7 @@ string_enum!(
         Mentioned => "mentioned", "Mentioned you",
         ProjectStatusChanged => "project_status_changed", "Project status changed",
         AddedToTeam => "added_to_team", "Added to a project team",
+        RoomReady => "room_ready", "Room ready for sign-off",
     }
 );
 
@@ -41,6 +42,7 @@ string_enum!(
         Comments => "comments", "Comments on what I follow",
         Production => "production", "Items ready or released to production",
         Projects => "projects", "Project status and teams",
+        Site => "site", "Site: rooms ready for sign-off",
     }
 );
 
@@ -58,7 +60,9 @@ impl Category {
     /// only informs them comes in the morning digest.
     pub fn default_mode(self) -> EmailMode {
         match self {
-            Category::Mentions | Category::Reviews | Category::Assignments => EmailMode::Instant,
+            Category::Mentions | Category::Reviews | Category::Assignments | Category::Site => {
+                EmailMode::Instant
+            }
             Category::Deadlines
             | Category::Comments
             | Category::Production
@@ -74,7 +78,8 @@ pub enum Audience {
     Assignee,
     /// Whoever created the task.
     Creator,
-    /// The project's manager and the team members with the manager role.
+    /// The project's manager and the team members with the manager role (for a room ready
+    /// for sign-off, the use case names the coordinators too: they sign rooms off).
     Managers,
     /// Whoever decides on the project's reviews of that kind (client approvers included when
     /// the project lets its client approve).
@@ -141,6 +146,7 @@ pub const RULES: &[Rule] = &[
     rule(Event::Mentioned, Category::Mentions, &[A::Mentioned]),
     rule(Event::ProjectStatusChanged, Category::Projects, &[A::Team]),
     rule(Event::AddedToTeam, Category::Projects, &[A::Added]),
+    rule(Event::RoomReady, Category::Site, &[A::Managers]),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -331,6 +337,7 @@ mod tests {
             (Event::Mentioned, &[7]),
             (Event::ProjectStatusChanged, &[3, 8]),
             (Event::AddedToTeam, &[10]),
+            (Event::RoomReady, &[3]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

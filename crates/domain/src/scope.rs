@@ -240,8 +240,12 @@ impl Quantity {
 impl std::fmt::Display for Quantity {
     /// The shortest exact decimal: `12.5`, `3`, `0.125`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let whole = self.0 / Self::SCALE;
-        let frac = self.0 % Self::SCALE;
+        // A movement in a ledger may be negative (a reversal): `-2.5`.
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        let whole = (self.0 / Self::SCALE).unsigned_abs();
+        let frac = (self.0 % Self::SCALE).unsigned_abs();
         if frac == 0 {
             return write!(f, "{whole}");
         }

@@ -140,6 +140,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         message: "another location of this project already uses this code",
     },
     UniqueRule {
+        index: "installations_reverses_key",
+        column: "installations.reverses_id",
+        field: "installation",
+        message: "this installation was reversed already",
+    },
+    UniqueRule {
         index: "room_types_code_key",
         column: "room_types.code",
         field: "code",

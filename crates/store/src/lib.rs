@@ -32,6 +32,7 @@ mod drawings;
 pub mod dump;
 mod error;
 mod idempotency;
+mod installations;
 mod jobs;
 #[macro_use]
 mod locations;

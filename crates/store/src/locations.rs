@@ -349,6 +349,18 @@ impl LocationRepo for Db {
                     some_codes(&placed)
                 ))));
             }
+            let installed = fetch_scalars!(
+                &mut *tx,
+                String,
+                crate::installations::items_installed_in(id)
+            )?;
+            if !installed.is_empty() {
+                return Err(DbError::App(has_dependents(format!(
+                    "it has installation records of {} item(s) ({}); the ledger keeps them, so the room stays",
+                    installed.len(),
+                    some_codes(&installed)
+                ))));
+            }
             let old_type = fetch_scalars!(&mut *tx, Option<Uuid>, room_type)?
                 .into_iter()
                 .next()

@@ -521,7 +521,16 @@ impl ScopeRepo for Db {
         let stmt = Stmt::new("DELETE FROM scope_items WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(expected_version);
+        let installed = crate::installations::rooms_with_records(id);
         in_tx!(self, |tx| {
+            let rooms = fetch_scalars!(&mut *tx, String, installed)?;
+            if !rooms.is_empty() {
+                return Err(DbError::App(has_dependents(format!(
+                    "it has installation records in {} room(s) ({}); the ledger keeps them, so the item stays",
+                    rooms.len(),
+                    crate::installations::some(&rooms)
+                ))));
+            }
             if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
                 return Err(stale(
                     fetch_optional!(&mut *tx, VersionRow, item_version(id))?,

@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod company;
 mod idempotency;
+mod installations;
 mod locations;
 mod millwork;
 mod notifications;
@@ -33,6 +34,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use company::CompanyRepo;
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
+pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
 pub use locations::LocationRepo;
 pub use millwork::{
     AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
@@ -100,6 +102,7 @@ pub trait Store:
     + CompanyRepo
     + LocationRepo
     + PlaceRepo
+    + InstallationRepo
     + 'static
 {
 }
@@ -128,6 +131,7 @@ impl<T> Store for T where
         + CompanyRepo
         + LocationRepo
         + PlaceRepo
+        + InstallationRepo
         + 'static
 {
 }
@@ -137,6 +141,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CompanyRepo as _;
     pub use super::IdempotencyRepo as _;
+    pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
     pub use super::SearchRepo as _;

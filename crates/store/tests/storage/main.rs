@@ -47,6 +47,7 @@ mod company;
 mod dashboard;
 mod drawings;
 mod dump;
+mod installations;
 mod jobs;
 mod locations;
 mod notifications;

@@ -26,9 +26,10 @@ use crate::uploads;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Describes the parameters for the document; `read` parses them.
 pub struct OwnerParams {
-    /// `project`, `task`, `scope_item`, `drawing`, `spec` or `comment`.
+    /// `project`, `task`, `scope_item`, `drawing`, `spec`, `comment` or `installation`.
     pub owner_type: OwnerKind,
-    /// The id of that project, task, scope item, drawing, specification or comment.
+    /// The id of that project, task, scope item, drawing, specification, comment or
+    /// installation record.
     pub owner_id: Uuid,
 }
 
@@ -44,7 +45,7 @@ fn owner(kind: Option<OwnerKind>, id: Option<Uuid>) -> Result<(OwnerKind, Uuid),
     if kind.is_none() {
         errors.add(
             "owner_type",
-            "is required: project, task, scope_item, drawing, spec or comment",
+            "is required: project, task, scope_item, drawing, spec, comment or installation",
         );
     }
     if id.is_none() {
@@ -113,7 +114,8 @@ pub async fn list_attachments(
 pub struct AttachmentForm {
     /// What the file is attached to.
     owner_type: OwnerKind,
-    /// The id of that project, task, scope item, drawing, specification or comment.
+    /// The id of that project, task, scope item, drawing, specification, comment or
+    /// installation record.
     owner_id: Uuid,
     /// The file, at most `MAX_UPLOAD_SIZE`.
     #[schema(value_type = String, format = Binary)]

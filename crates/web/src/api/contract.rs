@@ -178,6 +178,10 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("RoomTypePatch", "name", Rule::Required(200)),
     ("NewRoomType", "description", Rule::Max(2000)),
     ("RoomTypePatch", "description", Rule::Max(2000)),
+    // Installation records (`domain::installation::{INSTALLER_MAX, NOTE_MAX}`).
+    ("InstallationInput", "installer", Rule::Max(120)),
+    ("InstallationInput", "note", Rule::Max(2000)),
+    ("ReverseInput", "note", Rule::Max(2000)),
 ];
 
 /// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.

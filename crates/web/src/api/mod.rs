@@ -21,6 +21,7 @@ pub mod contract;
 pub mod docs;
 pub mod drawings;
 pub mod extract;
+pub mod installations;
 pub mod jobs;
 pub mod locations;
 pub mod notifications;
@@ -202,6 +203,12 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::update_room_type,
             locations::delete_room_type
         ))
+        // Installation by room.
+        .routes(routes!(installations::room_sheet))
+        .routes(routes!(installations::record_installation))
+        .routes(routes!(installations::get_installation))
+        .routes(routes!(installations::reverse_installation))
+        .routes(routes!(installations::list_installations))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -105,6 +105,8 @@ impl Flash {
             "spec_submitted" => "The specification was submitted for review.",
             "reviewed" => "The decision was recorded.",
             "released" => "The item was released to production.",
+            "installed" => "The installation was recorded.",
+            "reversed" => "The record was reversed; the history keeps both.",
             "imported" => "The spreadsheet was imported.",
             "groups_added" => "The default groups were added.",
             "import_unchanged" => "The spreadsheet matched what is here already; nothing changed.",

@@ -74,6 +74,8 @@ struct LocationsTab {
     layout: Layout,
     head: ProjectHeader,
     can_manage: bool,
+    /// Rooms open their room page (installation), for those who see installations.
+    can_view_rooms: bool,
     buildings: Vec<BuildingView>,
     room_types: Vec<RoomType>,
     rooms: usize,
@@ -316,6 +318,7 @@ async fn tab(state: &AppState, page: &Page, id: Uuid, forms: Forms) -> Result<Re
     let view = LocationsTab {
         layout: page.layout(Section::Projects, format!("Locations · {}", project.code)),
         can_manage: s.may_manage_locations(&page.caller, access),
+        can_view_rooms: s.may(&page.caller, Action::ViewInstallations, access),
         head: ProjectHeader::new(project, access, page, state, "locations"),
         buildings: tree(&l.locations, &l.room_types),
         room_types: l.room_types,

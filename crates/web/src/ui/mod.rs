@@ -18,6 +18,7 @@ pub(crate) mod errors;
 pub(crate) mod format;
 mod forms;
 mod inbox;
+mod installations;
 mod jobs;
 pub(crate) mod layout;
 mod lists;
@@ -113,6 +114,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/locations/{id}/delete", post(locations::delete))
         .route("/room-types/{id}/delete", post(locations::delete_type))
+        .route("/rooms/{id}", get(installations::show))
+        .route(
+            "/rooms/{id}/installations",
+            post(installations::record).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/installations/{id}/reverse", post(installations::reverse))
         .route("/projects/{id}/scope", get(scope::show))
         .route("/projects/{id}/scope/items", post(scope::create_item))
         .route("/projects/{id}/scope/groups", post(scope::create_group))

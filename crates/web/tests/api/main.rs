@@ -22,6 +22,7 @@ mod events;
 mod headers;
 mod import_limits;
 mod import_text;
+mod installations;
 mod invitations;
 mod jobs;
 mod lists;

@@ -214,7 +214,7 @@ async fn settings_are_checked_and_unsubscribe_needs_a_valid_signature() {
         .expect(200)
         .json();
     assert_eq!(s["time_zone"], "UTC");
-    assert_eq!(s["email"].as_array().unwrap().len(), 7);
+    assert_eq!(s["email"].as_array().unwrap().len(), 8);
     let bad = app
         .call(
             axum::http::Method::PUT,

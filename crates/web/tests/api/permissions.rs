@@ -940,3 +940,139 @@ async fn locations_are_seen_by_the_project_and_kept_by_the_scope_keepers() {
     )
     .await;
 }
+
+/// Installation: the staff read the records (client users follow progress elsewhere: no
+/// installers' notes, no records); the project manager, coordinators and craftsmen on the
+/// team record and reverse them. Another project's rooms are invisible (404).
+#[tokio::test]
+async fn installations_are_recorded_by_the_site_team_and_read_by_the_staff() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let post = |path: String, body: Value| async move {
+        app.post(&path, admin, body).await.expect(201).json()
+    };
+    let post = &post;
+    let room_in = |project: String| async move {
+        let building = id_of(
+            &post(
+                format!("/api/v1/projects/{project}/locations"),
+                json!({"kind": "building", "code": "T1", "name": "Tower"}),
+            )
+            .await,
+        );
+        let level = id_of(
+            &post(
+                format!("/api/v1/projects/{project}/locations"),
+                json!({"kind": "level", "parent_id": building, "code": "T1-L01", "name": "Level 1"}),
+            )
+            .await,
+        );
+        id_of(
+            &post(
+                format!("/api/v1/projects/{project}/locations"),
+                json!({"kind": "room", "parent_id": level, "code": "T1-L01-0101", "name": "Room 101"}),
+            )
+            .await,
+        )
+    };
+    let room = room_in(a.clone()).await;
+    let other_room = room_in(b.clone()).await;
+    let scope = c
+        .app
+        .get(&format!("/api/v1/projects/{a}/scope"), admin)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(&scope["groups"][1]);
+    let item = post(
+        format!("/api/v1/projects/{a}/scope-items"),
+        json!({"group_id": group, "name": "Wardrobe", "room_id": room, "quantity": "100",
+            "drawing_required": false, "spec_required": false}),
+    )
+    .await;
+    c.app
+        .post(
+            &format!("/api/v1/scope-items/{}/release", id_of(&item)),
+            admin,
+            json!({"version": item["version"]}),
+        )
+        .await
+        .expect(200);
+    let install = json!({"scope_item_id": item["id"], "quantity": "1"});
+    let record = id_of(
+        &post(
+            format!("/api/v1/rooms/{room}/installations"),
+            install.clone(),
+        )
+        .await,
+    );
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/rooms/{room}/installation"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/rooms/{other_room}/installation"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rooms/{room}/installations"),
+        |_| Some(install.clone()),
+        [201, 403, 201, 403, 201, 201, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/installations/{record}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/installations"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/installations"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    // Reversing: each role tries a record of its own to reverse.
+    let mut got = Vec::new();
+    for (_, user) in &c.roles {
+        let target = id_of(
+            &post(
+                format!("/api/v1/rooms/{room}/installations"),
+                install.clone(),
+            )
+            .await,
+        );
+        got.push(
+            c.app
+                .post(
+                    &format!("/api/v1/installations/{target}/reverse"),
+                    &user.auth,
+                    json!({}),
+                )
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(got, [201, 403, 201, 403, 201, 201, 403]);
+}
