@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod repos;
 pub mod review;
+pub mod room_matrix;
 pub mod scope;
 pub mod scope_import;
 pub mod search;

@@ -38,6 +38,7 @@ mod locations;
 mod notifications;
 mod pool;
 mod projects;
+mod room_matrix;
 mod rows;
 mod scope;
 mod search;

@@ -17,6 +17,7 @@ mod millwork;
 mod notifications;
 mod oversight;
 mod projects;
+mod room_matrix;
 mod search;
 
 use async_trait::async_trait;
@@ -39,6 +40,9 @@ pub use millwork::{
 pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo};
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use room_matrix::{
+    MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
+};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 
 use crate::error::AppResult;
@@ -97,6 +101,7 @@ pub trait Store:
     + IdempotencyRepo
     + CompanyRepo
     + LocationRepo
+    + RoomMatrixRepo
     + 'static
 {
 }
@@ -124,6 +129,7 @@ impl<T> Store for T where
         + IdempotencyRepo
         + CompanyRepo
         + LocationRepo
+        + RoomMatrixRepo
         + 'static
 {
 }
@@ -134,6 +140,7 @@ pub mod prelude {
     pub use super::CompanyRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::LocationRepo as _;
+    pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

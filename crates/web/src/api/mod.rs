@@ -28,6 +28,7 @@ pub mod params;
 pub mod problems;
 pub mod projects;
 pub mod readiness;
+pub mod room_matrix;
 pub mod scope;
 pub mod search;
 pub mod specs;
@@ -197,6 +198,13 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::get_room_type,
             locations::update_room_type,
             locations::delete_room_type
+        ))
+        // The room matrix and site progress.
+        .routes(routes!(room_matrix::room_matrix))
+        .routes(routes!(room_matrix::site_progress))
+        .routes(routes!(
+            room_matrix::get_progress_weights,
+            room_matrix::set_progress_weights
         ))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))

@@ -27,6 +27,7 @@ mod one_time;
 mod profile;
 mod projects;
 mod readiness;
+mod room_matrix;
 mod review;
 mod scope;
 mod scope_import;
@@ -208,6 +209,11 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/review", post(specs::review))
         .route("/specs/{id}/procurement", post(specs::procure))
         .route("/specs/{id}/scope-items", post(specs::link))
+        .route("/projects/{id}/site", get(room_matrix::show))
+        .route(
+            "/projects/{id}/progress-weights",
+            post(room_matrix::set_weights),
+        )
         .route("/projects/{id}/readiness", get(readiness::show))
         .route("/projects/{id}/readiness/rule", post(readiness::rule))
         .route("/scope-items/{id}/release", post(readiness::release))
