@@ -131,6 +131,14 @@ pub struct SiteProgress {
 impl RoomMatrix {
     /// Site progress as the overview and the API give it, from the matrix.
     pub fn progress(&self) -> SiteProgress {
+        if self.columns.is_empty() {
+            return SiteProgress {
+                weights: self.weights,
+                has_locations: false,
+                levels: Vec::new(),
+                rooms: Vec::new(),
+            };
+        }
         SiteProgress {
             weights: self.weights,
             has_locations: !self.columns.is_empty(),

@@ -28,7 +28,7 @@ struct RoomRow {
     level_code: Option<String>,
     level_name: Option<String>,
     building_code: Option<String>,
-    signed_off: i64,
+    signed_off: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,7 +41,7 @@ struct ItemRow {
     room_type_id: Option<Uuid>,
     quantity_milli: i64,
     quantity_per_room_milli: Option<i64>,
-    released: i64,
+    released: i32,
     progress: i32,
     total_minor: Option<i64>,
 }
@@ -239,8 +239,8 @@ impl RoomMatrixRepo for Db {
 struct ItemFigures {
     project_id: Uuid,
     status: String,
-    placed: i64,
-    released: i64,
+    placed: i32,
+    released: i32,
     progress: i32,
     total_minor: Option<i64>,
     quantity_milli: i64,
