@@ -169,6 +169,7 @@ async fn matrix_page(
     query: FormData,
     weights_form: Option<FormState>,
     flash: Option<Flash>,
+    status: StatusCode,
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let filter = read_filter(&query);
@@ -271,7 +272,7 @@ async fn matrix_page(
         }),
         levels: levels(&m),
     };
-    render(StatusCode::OK, &view)
+    render(status, &view)
 }
 
 fn groups(m: &RoomMatrix) -> Vec<ColumnGroup> {
@@ -332,7 +333,7 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let query = FormData::from_query(raw.as_deref());
-    matrix_page(&state, &page, id, query, None, None).await
+    matrix_page(&state, &page, id, query, None, None, StatusCode::OK).await
 }
 
 /// Saves the progress weights.
@@ -380,6 +381,7 @@ pub async fn set_weights(
         FormData::from_query(None),
         Some(form),
         None,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
 }

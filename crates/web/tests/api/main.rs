@@ -39,6 +39,7 @@ mod photos;
 mod project_progress;
 mod readiness;
 mod requests;
+mod room_matrix;
 mod scope;
 mod search;
 mod security;
