@@ -19,6 +19,7 @@ pub mod health;
 pub mod idempotency;
 pub mod invitations;
 pub mod jobs;
+pub mod location_filter;
 pub mod locations;
 pub mod mail;
 pub mod notifications;

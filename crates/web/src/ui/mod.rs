@@ -22,6 +22,7 @@ mod jobs;
 pub(crate) mod layout;
 mod lists;
 mod locations;
+mod place_filter;
 mod my_work;
 mod one_time;
 mod profile;

@@ -128,10 +128,11 @@ fn cell_view(c: &MatrixCell, item: Uuid) -> CellView {
     }
 }
 
+/// "T1-L03 · Level 3", with the building's code first when the level's does not say it.
 fn level_label(code: &str, name: &str, building: Option<&str>) -> String {
     match building {
-        Some(b) => format!("{b} · {code} · {name}"),
-        None => format!("{code} · {name}"),
+        Some(b) if !code.starts_with(b) => format!("{b} · {code} · {name}"),
+        _ => format!("{code} · {name}"),
     }
 }
 
@@ -227,6 +228,8 @@ async fn matrix_page(
                 current: filter.level_id == Some(l.id),
             }),
     );
+    // Item codes start with the project's code ("FPM-26-003-M-001"); the headers leave it out.
+    let prefix = format!("{}-", project.code);
     let view = MatrixPage {
         layout: page.layout_with(
             Section::Projects,
@@ -245,7 +248,7 @@ async fn matrix_page(
             .columns
             .iter()
             .map(|c| ColumnView {
-                code: c.code.clone(),
+                code: c.code.strip_prefix(&prefix).unwrap_or(&c.code).to_owned(),
                 name: c.name.clone(),
                 unit: c.unit.clone(),
             })

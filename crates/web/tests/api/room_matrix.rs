@@ -474,3 +474,135 @@ async fn a_300_room_matrix_page_fits_the_page_budget() {
         "{compressed} bytes compressed, over the 60 KB page budget"
     );
 }
+
+/// Drawings, specifications, readiness and the scope filter by building, level, room and
+/// room type through the scope items they cover, in the API and on the pages.
+#[tokio::test]
+async fn lists_filter_by_place_through_their_items() {
+    let b = boq().await;
+    let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
+    let (rooms, levels, king, group) = hotel(app, pm, p, 2, 2).await;
+    let wardrobe = type_item(app, pm, p, &group, &king, "Wardrobe").await;
+    // A vanity in the first room of level 2 only.
+    let vanity = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{p}/scope-items"),
+            pm,
+            json!({"group_id": group, "name": "Vanity", "room_id": rooms[2]}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let unplaced = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{p}/scope-items"),
+            pm,
+            json!({"group_id": group, "name": "Lobby desk"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    for (number, item) in [("D-01", &wardrobe), ("D-02", &vanity), ("D-03", &unplaced)] {
+        app.post(
+            &format!("/api/v1/projects/{p}/drawings"),
+            pm,
+            json!({"number": number, "title": "Elevation", "kind": "elevation",
+                "scope_item_ids": [item]}),
+        )
+        .await
+        .expect(201);
+    }
+    for (code, item) in [("V-01", &wardrobe), ("V-02", &vanity), ("V-03", &unplaced)] {
+        app.post(
+            &format!("/api/v1/projects/{p}/specs"),
+            pm,
+            json!({"code": code, "description": "Veneer", "category": "veneer",
+                "scope_item_ids": [item]}),
+        )
+        .await
+        .expect(201);
+    }
+    let codes = |v: &Value, key: &str| -> Vec<String> {
+        let mut c: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[key].as_str().unwrap().to_owned())
+            .collect();
+        c.sort();
+        c
+    };
+    let get = |path: String| async move { app.get(&path, pm).await.expect(200).json() };
+    // Level 1 holds King rooms only: the wardrobe's drawing and spec.
+    let l1 = format!("level_id={}", levels[0]);
+    assert_eq!(
+        codes(&get(format!("/api/v1/projects/{p}/drawings?{l1}")).await, "number"),
+        ["D-01"]
+    );
+    assert_eq!(
+        codes(&get(format!("/api/v1/projects/{p}/specs?{l1}")).await, "code"),
+        ["V-01"]
+    );
+    // The vanity's room: its own item and the wardrobe on its room type.
+    let r = format!("room_id={}", rooms[2]);
+    assert_eq!(
+        codes(&get(format!("/api/v1/projects/{p}/drawings?{r}&q=elev")).await, "number"),
+        ["D-01", "D-02"],
+        "the other filters still apply"
+    );
+    let ready = get(format!("/api/v1/projects/{p}/readiness?{r}")).await;
+    let mut items: Vec<String> = ready["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item_id"].as_str().unwrap().to_owned())
+        .collect();
+    items.sort();
+    let mut expected = vec![wardrobe.clone(), vanity.clone()];
+    expected.sort();
+    assert_eq!(items, expected);
+    assert_eq!(ready["overall"]["items"], 2);
+    // The room type: the wardrobe only.
+    let t = format!("room_type_id={king}");
+    assert_eq!(
+        codes(&get(format!("/api/v1/projects/{p}/specs?{t}")).await, "code"),
+        ["V-01"]
+    );
+    // Without a filter, everything; a bad id is a 422 naming it.
+    assert_eq!(
+        codes(&get(format!("/api/v1/projects/{p}/drawings")).await, "number"),
+        ["D-01", "D-02", "D-03"]
+    );
+    let bad = app
+        .get(&format!("/api/v1/projects/{p}/readiness?room_id=x"), pm)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&bad), ["room_id"]);
+
+    // The pages: select boxes that keep the other filters, and the lists narrowed.
+    let c = cookie(app, &b.pm).await;
+    let html = app
+        .get(&format!("/projects/{p}/drawings?q=elev&{r}"), &c)
+        .await
+        .expect(200)
+        .text();
+    assert!(html.contains(r#"name="room_id""#), "{html}");
+    assert!(html.contains(&format!(r#"<option value="{}" selected>"#, rooms[2])));
+    assert!(html.contains(r#"value="elev""#), "the search is kept");
+    assert!(html.contains("D-02") && !html.contains("D-03"));
+    for page in ["materials", "readiness", "scope"] {
+        let html = app
+            .get(&format!("/projects/{p}/{page}?{l1}"), &c)
+            .await
+            .expect(200)
+            .text();
+        assert!(html.contains(r#"name="level_id""#), "{page}: {html}");
+        assert!(
+            html.contains(&format!(r#"<option value="{}" selected>"#, levels[0])),
+            "{page}"
+        );
+        assert!(!html.contains("Vanity") || page == "materials", "{page}");
+    }
+}
