@@ -40,9 +40,7 @@ impl Services {
         project_id: Uuid,
         place: &crate::location_filter::LocationFilter,
     ) -> AppResult<(Project, ProjectAccess, Readiness)> {
-        let (project, access, r, _) = self
-            .readiness_with_items(caller, project_id, place)
-            .await?;
+        let (project, access, r, _) = self.readiness_with_items(caller, project_id, place).await?;
         Ok((project, access, r))
     }
 

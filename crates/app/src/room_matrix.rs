@@ -332,11 +332,7 @@ pub fn build(
 }
 
 impl Services {
-    async fn site_project(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-    ) -> AppResult<ProjectAccess> {
+    async fn site_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<ProjectAccess> {
         let access = self.access_for(caller, project_id).await?;
         ensure(caller, Action::ViewSiteProgress, &Resource::Project(access))?;
         Ok(access)
@@ -417,8 +413,14 @@ impl Services {
         self.store
             .save_progress_weights(project_id, &weights, &a)
             .await?;
-        self.changed(caller, PROGRESS_WEIGHTS_CHANGED, project_id, project_id, None)
-            .await;
+        self.changed(
+            caller,
+            PROGRESS_WEIGHTS_CHANGED,
+            project_id,
+            project_id,
+            None,
+        )
+        .await;
         self.changed(caller, "project.updated", project_id, project_id, None)
             .await;
         Ok(weights)

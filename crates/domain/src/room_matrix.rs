@@ -16,8 +16,19 @@ use crate::errors::FieldErrors;
 /// between [`CellState::Released`] and [`CellState::PartlyInstalled`] — a variant here, a
 /// branch in [`cell_state`] fed by the production ledger, a symbol, a weight in
 /// [`ProgressWeights`], and a CSS class `mx-<state>`. Nothing else names the states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     /// The item is not released to production yet.

@@ -303,7 +303,11 @@ impl Db {
         for r in rows {
             let status: ScopeStatus = crate::rows::parse_enum(&r.status, "scope_items.status")?;
             let progress = if r.placed != 0 {
-                let w = match (r.progress_released, r.progress_installed, r.progress_signed_off) {
+                let w = match (
+                    r.progress_released,
+                    r.progress_installed,
+                    r.progress_signed_off,
+                ) {
                     (Some(released), Some(installed), Some(signed_off)) => ProgressWeights {
                         released,
                         installed,

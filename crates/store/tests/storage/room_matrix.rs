@@ -259,7 +259,10 @@ pub async fn cells_show_installation_snags_and_sign_off(t: &TestDb) {
         .find(|c| c.room_id == rooms[1].id && c.scope_item_id == wardrobe)
         .unwrap();
     assert_eq!((pair.installed_milli, pair.open_snags), (1000, 0));
-    let client = t.room_matrix(p, MatrixFilter::default(), true).await.unwrap();
+    let client = t
+        .room_matrix(p, MatrixFilter::default(), true)
+        .await
+        .unwrap();
     assert!(
         !client
             .cells
@@ -286,10 +289,22 @@ pub async fn cells_show_installation_snags_and_sign_off(t: &TestDb) {
     assert_eq!(state_of(&m, &code(0), desk), Some(NotReleased));
     assert_eq!(state_of(&m, &code(0), headboard), Some(Installed));
     assert_eq!(state_of(&m, &code(1), wardrobe), Some(PartlyInstalled));
-    assert_eq!(state_of(&m, &code(1), headboard), None, "not expected there");
+    assert_eq!(
+        state_of(&m, &code(1), headboard),
+        None,
+        "not expected there"
+    );
     assert_eq!(state_of(&m, &code(2), wardrobe), Some(Snagged));
-    assert_eq!(state_of(&m, &code(3), wardrobe), Some(Released), "closed snag");
-    assert_eq!(state_of(&m, &code(4), desk), Some(Snagged), "fixed, not verified");
+    assert_eq!(
+        state_of(&m, &code(3), wardrobe),
+        Some(Released),
+        "closed snag"
+    );
+    assert_eq!(
+        state_of(&m, &code(4), desk),
+        Some(Snagged),
+        "fixed, not verified"
+    );
     assert_eq!(state_of(&m, &code(5), wardrobe), Some(SignedOff));
     assert_eq!(state_of(&m, &code(5), desk), Some(SignedOff));
     let count = |s: CellState| m.counts.iter().find(|c| c.state == s).unwrap().cells;
@@ -485,7 +500,16 @@ pub async fn seed_matrix(t: &TestDb, w: &World, levels: u32, rooms: u32, items: 
     }
     for (n, room) in all.iter().enumerate() {
         if n % 17 == 0 {
-            snag(t, p, n as i64 + 1, ids[1 % ids.len()], room.id, "open", true).await;
+            snag(
+                t,
+                p,
+                n as i64 + 1,
+                ids[1 % ids.len()],
+                room.id,
+                "open",
+                true,
+            )
+            .await;
         }
         if n % 23 == 0 {
             sign_off(t, p, room.id, false).await;
@@ -501,10 +525,7 @@ pub async fn time_matrix(t: &TestDb, w: &World, p: Uuid, runs: usize) -> Vec<Dur
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
-        let (m, _) = s
-            .room_matrix(&c, p, MatrixFilter::default())
-            .await
-            .unwrap();
+        let (m, _) = s.room_matrix(&c, p, MatrixFilter::default()).await.unwrap();
         times.push(started.elapsed());
         assert!(!m.levels.is_empty());
     }
@@ -528,7 +549,11 @@ pub async fn a_large_matrix_takes_a_few_store_calls(t: &TestDb) {
     calls.lock().unwrap().clear();
     let times = time_matrix(t, &w, p, 3).await;
     let per_read = calls.lock().unwrap().len() / 3;
-    assert!(per_read <= 6, "{per_read} store calls: {:?}", calls.lock().unwrap());
+    assert!(
+        per_read <= 6,
+        "{per_read} store calls: {:?}",
+        calls.lock().unwrap()
+    );
     let (m, _) = t
         .services()
         .room_matrix(&caller(&w), p, MatrixFilter::default())

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use super::ApiResult;
 use super::extract::{Expected, IfMatch, PathId, with_etag};
 use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
-use formula_app::location_filter::LocationFilter;
 use super::problems::{Forbidden, Invalid};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
 use crate::state::AppState;
+use formula_app::location_filter::LocationFilter;
 
 /// Filters of `GET /projects/{id}/readiness`: the items placed there.
 #[derive(utoipa::IntoParams)]

@@ -18,11 +18,11 @@ use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
 use super::problems::{Forbidden, Invalid, Malformed};
 use super::scope::{FormatParam, ImportParams, internal, read_import};
 use super::{ApiResult, PREFIX};
-use uuid::Uuid;
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
 use crate::spec_files;
 use crate::state::AppState;
+use uuid::Uuid;
 
 /// Filters of `GET /projects/{id}/specs`.
 #[derive(utoipa::IntoParams)]

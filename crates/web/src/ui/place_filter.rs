@@ -47,8 +47,16 @@ pub fn read(data: &FormData) -> LocationFilter {
 }
 
 /// The project's places as options.
-pub async fn options(state: &AppState, page: &Page, project: Uuid) -> Result<PlaceOptions, PageError> {
-    let (locs, _) = match state.services.project_locations(&page.caller, project).await {
+pub async fn options(
+    state: &AppState,
+    page: &Page,
+    project: Uuid,
+) -> Result<PlaceOptions, PageError> {
+    let (locs, _) = match state
+        .services
+        .project_locations(&page.caller, project)
+        .await
+    {
         Ok(l) => l,
         Err(formula_app::AppError::Forbidden) => return Ok(PlaceOptions::default()),
         Err(e) => return Err(e.into()),
@@ -72,7 +80,12 @@ pub async fn options(state: &AppState, page: &Page, project: Uuid) -> Result<Pla
         .map(|t| Opt::new(t.id.to_string(), format!("{} · {}", t.code, t.name)))
         .collect();
     let selects = [
-        ("building_id", "Building", "Any building", of(LocationKind::Building)),
+        (
+            "building_id",
+            "Building",
+            "Any building",
+            of(LocationKind::Building),
+        ),
         ("level_id", "Level", "Any level", of(LocationKind::Level)),
         ("room_id", "Room", "Any room", rooms),
         ("room_type_id", "Room type", "Any room type", room_types),

@@ -231,11 +231,7 @@ async fn matrix_page(
     // Item codes start with the project's code ("FPM-26-003-M-001"); the headers leave it out.
     let prefix = format!("{}-", project.code);
     let view = MatrixPage {
-        layout: page.layout_with(
-            Section::Projects,
-            format!("Site · {}", project.code),
-            flash,
-        ),
+        layout: page.layout_with(Section::Projects, format!("Site · {}", project.code), flash),
         head: ProjectHeader::new(project, access, page, state, "site"),
         filters: FormState::submitted(FILTERS, query),
         buildings,
@@ -269,9 +265,9 @@ async fn matrix_page(
         weights_form: weights_form.unwrap_or_else(|| {
             FormState::new(WEIGHT_FIELDS)
                 .prefixed("w-")
-                .with("released", &m.weights.released.to_string())
-                .with("installed", &m.weights.installed.to_string())
-                .with("signed_off", &m.weights.signed_off.to_string())
+                .with("released", m.weights.released.to_string())
+                .with("installed", m.weights.installed.to_string())
+                .with("signed_off", m.weights.signed_off.to_string())
         }),
         levels: levels(&m),
     };

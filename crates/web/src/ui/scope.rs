@@ -749,7 +749,9 @@ async fn edit_page(
         .into_iter()
         .filter(|x| x.scope_item_ids.contains(&item.id))
         .collect();
-    let (_, _, r) = s.readiness(&page.caller, item.project_id, &Default::default()).await?;
+    let (_, _, r) = s
+        .readiness(&page.caller, item.project_id, &Default::default())
+        .await?;
     let readiness = r.items.into_iter().find(|x| x.item_id == item.id);
     let attachments = card(
         state,

@@ -143,7 +143,14 @@ async fn hotel(
     (of_kind("room"), of_kind("level"), king, group)
 }
 
-async fn type_item(app: &TestApp, auth: &Auth, p: &str, group: &str, king: &str, name: &str) -> String {
+async fn type_item(
+    app: &TestApp,
+    auth: &Auth,
+    p: &str,
+    group: &str,
+    king: &str,
+    name: &str,
+) -> String {
     id_of(
         &app.post(
             &format!("/api/v1/projects/{p}/scope-items"),
@@ -157,7 +164,7 @@ async fn type_item(app: &TestApp, auth: &Auth, p: &str, group: &str, king: &str,
     )
 }
 
-fn cell<'a>(m: &'a Value, level: usize, room: usize, column: usize) -> &'a Value {
+fn cell(m: &Value, level: usize, room: usize, column: usize) -> &Value {
     &m["levels"][level]["rooms"][room]["cells"][column]
 }
 
@@ -209,7 +216,12 @@ async fn the_matrix_shows_each_rooms_state_to_the_team_and_the_client() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["state"].as_str().unwrap().to_owned(), c["cells"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["state"].as_str().unwrap().to_owned(),
+                c["cells"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counts.iter().map(|c| c.1).sum::<i64>(), 8);
 
@@ -369,7 +381,10 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
         "Signed off",
         &format!("href=/rooms/{}", rooms[0]),
         ">1/2</a>",
-        &format!("/projects/{p}/snags?room_id={}&amp;scope_item_id={wardrobe}", rooms[1]),
+        &format!(
+            "/projects/{p}/snags?room_id={}&amp;scope_item_id={wardrobe}",
+            rooms[1]
+        ),
         "T1-L01 · Level 1",
         "Save weights",
     ] {
@@ -380,14 +395,21 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
         .await
         .expect(200)
         .text();
-    assert!(one.contains("mx-wrap one") && !one.contains("T1-L01-0101<"), "{one}");
+    assert!(
+        one.contains("mx-wrap one") && !one.contains("T1-L01-0101<"),
+        "{one}"
+    );
     // Weights from the form: a sum that is not 100 is said beside the form, and nothing is
     // saved; a good one is saved.
     let weights = format!("/projects/{p}/progress-weights");
     let fields = [("released", "50"), ("installed", "60"), ("signed_off", "0")];
     let page = form(app, &weights, &c, &fields).await.expect(422).text();
     assert!(page.contains("must add up to 100"), "{page}");
-    let fields = [("released", "10"), ("installed", "80"), ("signed_off", "10")];
+    let fields = [
+        ("released", "10"),
+        ("installed", "80"),
+        ("signed_off", "10"),
+    ];
     form(app, &weights, &c, &fields).await.expect(303);
     assert_eq!(
         app.get(&format!("/api/v1/projects/{p}/progress-weights"), pm)
@@ -395,7 +417,11 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
             .json(),
         json!({"released": 10, "installed": 80, "signed_off": 10})
     );
-    let overview = app.get(&format!("/projects/{p}"), &c).await.expect(200).text();
+    let overview = app
+        .get(&format!("/projects/{p}"), &c)
+        .await
+        .expect(200)
+        .text();
     assert!(overview.contains("Progress by level"), "{overview}");
     assert!(overview.contains(&format!("/projects/{p}/site?level_id={}", levels[0])));
 }
@@ -538,17 +564,26 @@ async fn lists_filter_by_place_through_their_items() {
     // Level 1 holds King rooms only: the wardrobe's drawing and spec.
     let l1 = format!("level_id={}", levels[0]);
     assert_eq!(
-        codes(&get(format!("/api/v1/projects/{p}/drawings?{l1}")).await, "number"),
+        codes(
+            &get(format!("/api/v1/projects/{p}/drawings?{l1}")).await,
+            "number"
+        ),
         ["D-01"]
     );
     assert_eq!(
-        codes(&get(format!("/api/v1/projects/{p}/specs?{l1}")).await, "code"),
+        codes(
+            &get(format!("/api/v1/projects/{p}/specs?{l1}")).await,
+            "code"
+        ),
         ["V-01"]
     );
     // The vanity's room: its own item and the wardrobe on its room type.
     let r = format!("room_id={}", rooms[2]);
     assert_eq!(
-        codes(&get(format!("/api/v1/projects/{p}/drawings?{r}&q=elev")).await, "number"),
+        codes(
+            &get(format!("/api/v1/projects/{p}/drawings?{r}&q=elev")).await,
+            "number"
+        ),
         ["D-01", "D-02"],
         "the other filters still apply"
     );
@@ -567,12 +602,18 @@ async fn lists_filter_by_place_through_their_items() {
     // The room type: the wardrobe only.
     let t = format!("room_type_id={king}");
     assert_eq!(
-        codes(&get(format!("/api/v1/projects/{p}/specs?{t}")).await, "code"),
+        codes(
+            &get(format!("/api/v1/projects/{p}/specs?{t}")).await,
+            "code"
+        ),
         ["V-01"]
     );
     // Without a filter, everything; a bad id is a 422 naming it.
     assert_eq!(
-        codes(&get(format!("/api/v1/projects/{p}/drawings")).await, "number"),
+        codes(
+            &get(format!("/api/v1/projects/{p}/drawings")).await,
+            "number"
+        ),
         ["D-01", "D-02", "D-03"]
     );
     let bad = app
