@@ -126,6 +126,8 @@ pub struct DrawingQuery {
     pub overdue: bool,
     /// Substring of the number or title.
     pub q: Option<String>,
+    /// Covering a scope item placed there.
+    pub place: crate::location_filter::LocationFilter,
 }
 
 /// A drawing with everything its page shows.
@@ -198,11 +200,13 @@ impl Services {
         let now = self.now();
         let area = query.area.as_deref().map(str::to_lowercase);
         let q = query.q.as_deref().map(str::to_lowercase);
+        let place = self.items_in_place(project_id, &query.place).await?;
         Ok(self
             .store
             .list_drawings(project_id)
             .await?
             .into_iter()
+            .filter(|d| crate::location_filter::covers(&place, &d.scope_item_ids))
             // Client users see only what was submitted to them: never drafts.
             .filter_map(|d| d.seen_by(caller.actor.role))
             .filter(|d| query.status.is_none_or(|s| d.has_status(s)))

@@ -33,12 +33,14 @@ pub struct ReleaseInput {
 
 impl Services {
     /// Every item's readiness, the rates, and what to unblock next.
+    /// `place` narrows it to the items placed there (rates and all).
     pub async fn readiness(
         &self,
         caller: &Caller,
         project_id: Uuid,
+        place: &crate::location_filter::LocationFilter,
     ) -> AppResult<(Project, ProjectAccess, Readiness)> {
-        let (project, access, r, _) = self.readiness_with_items(caller, project_id).await?;
+        let (project, access, r, _) = self.readiness_with_items(caller, project_id, place).await?;
         Ok((project, access, r))
     }
 
@@ -47,19 +49,33 @@ impl Services {
         &self,
         caller: &Caller,
         project_id: Uuid,
+        place: &crate::location_filter::LocationFilter,
     ) -> AppResult<(Project, ProjectAccess, Readiness, Vec<ScopeItem>)> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ViewScope, &Resource::Project(access))?;
-        let (r, items) = self.evaluate_project(project_id).await?;
+        let (r, items) = self.evaluate_project_in(project_id, place).await?;
         Ok((project, access, r, items))
     }
 
     async fn evaluate_project(&self, project_id: Uuid) -> AppResult<(Readiness, Vec<ScopeItem>)> {
-        let items = self
+        self.evaluate_project_in(project_id, &Default::default())
+            .await
+    }
+
+    /// Readiness of the project's items in `place` (all of them when it is empty).
+    async fn evaluate_project_in(
+        &self,
+        project_id: Uuid,
+        place: &crate::location_filter::LocationFilter,
+    ) -> AppResult<(Readiness, Vec<ScopeItem>)> {
+        let mut items = self
             .store
             .list_scope_items(&ScopeQuery::all(project_id))
             .await?
             .items;
+        if let Some(set) = self.items_in_place(project_id, place).await? {
+            items.retain(|i| set.contains(&i.id));
+        }
         let drawings = self.store.list_drawings(project_id).await?;
         let specs = self.store.list_specs(project_id).await?;
         let require = self.store.require_materials_ordered(project_id).await?;

@@ -107,6 +107,8 @@ pub struct SpecQuery {
     /// Only those past their order-by date and not ordered.
     pub late: bool,
     pub q: Option<String>,
+    /// Covering a scope item placed there.
+    pub place: crate::location_filter::LocationFilter,
 }
 
 /// A project's specifications with the cost summary.
@@ -192,8 +194,10 @@ impl Services {
             .map(|s| s.code.clone())
             .collect();
         let q = query.q.as_deref().map(str::to_lowercase);
+        let place = self.items_in_place(project_id, &query.place).await?;
         let items = all
             .into_iter()
+            .filter(|s| crate::location_filter::covers(&place, &s.scope_item_ids))
             .filter(|s| query.status.is_none_or(|x| s.status == x))
             .filter(|s| query.category.is_none_or(|x| s.category == x))
             .filter(|s| query.procurement.is_none_or(|x| s.procurement == Some(x)))

@@ -40,6 +40,7 @@ mod notifications;
 mod places;
 mod pool;
 mod projects;
+mod room_matrix;
 mod rows;
 mod scope;
 mod search;

@@ -332,7 +332,9 @@ impl ProjectRepo for Db {
 
     async fn get_project(&self, id: Uuid) -> DbResult<Option<Project>> {
         let row = on_reader!(self, |pool| fetch_optional!(pool, ProjectRow, by_id(id))?);
-        row.map(Project::try_from).transpose()
+        let mut project = row.map(Project::try_from).transpose()?;
+        self.with_site_progress(project.as_mut_slice()).await?;
+        Ok(project)
     }
 
     async fn project_access(
@@ -416,7 +418,9 @@ impl ProjectRepo for Db {
             let total = fetch_scalar!(pool, i64, count)?;
             (total, fetch_all!(pool, ProjectRow, page)?)
         });
-        Ok(Page::new(convert(rows)?, total, query.paging))
+        let mut projects = convert(rows)?;
+        self.with_site_progress(&mut projects).await?;
+        Ok(Page::new(projects, total, query.paging))
     }
 
     async fn update_project(

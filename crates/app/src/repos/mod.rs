@@ -19,6 +19,7 @@ mod notifications;
 mod oversight;
 mod places;
 mod projects;
+mod room_matrix;
 mod search;
 
 use async_trait::async_trait;
@@ -43,6 +44,9 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use room_matrix::{
+    MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
+};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 
 use crate::error::AppResult;
@@ -103,6 +107,7 @@ pub trait Store:
     + LocationRepo
     + PlaceRepo
     + InstallationRepo
+    + RoomMatrixRepo
     + 'static
 {
 }
@@ -132,6 +137,7 @@ impl<T> Store for T where
         + LocationRepo
         + PlaceRepo
         + InstallationRepo
+        + RoomMatrixRepo
         + 'static
 {
 }
@@ -144,6 +150,7 @@ pub mod prelude {
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
+    pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

@@ -54,6 +54,7 @@ mod notifications;
 mod open;
 mod photos;
 mod projects;
+mod room_matrix;
 mod scope;
 mod search;
 mod specs;

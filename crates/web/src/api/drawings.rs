@@ -39,6 +39,16 @@ pub struct DrawingParams {
     /// Part of the number or title.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Only those covering a scope item in a room of this building (or on a room type with
+    /// rooms in it).
+    pub building_id: Option<Uuid>,
+    /// Only those covering a scope item in a room of this level (or on a room type with rooms
+    /// on it).
+    pub level_id: Option<Uuid>,
+    /// Only those covering a scope item in this room (or on its room type).
+    pub room_id: Option<Uuid>,
+    /// Only those covering a scope item placed on this room type.
+    pub room_type_id: Option<Uuid>,
 }
 
 impl ListFilter for DrawingParams {
@@ -50,6 +60,7 @@ impl ListFilter for DrawingParams {
             scope_item_id: p.id("scope_item_id"),
             overdue: p.flag("overdue").unwrap_or(false),
             q: p.text("q"),
+            place: p.place(),
         }
     }
 }

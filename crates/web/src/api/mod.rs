@@ -30,6 +30,7 @@ pub mod places;
 pub mod problems;
 pub mod projects;
 pub mod readiness;
+pub mod room_matrix;
 pub mod scope;
 pub mod search;
 pub mod specs;
@@ -209,6 +210,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(installations::get_installation))
         .routes(routes!(installations::reverse_installation))
         .routes(routes!(installations::list_installations))
+        // The room matrix and site progress.
+        .routes(routes!(room_matrix::room_matrix))
+        .routes(routes!(room_matrix::site_progress))
+        .routes(routes!(
+            room_matrix::get_progress_weights,
+            room_matrix::set_progress_weights
+        ))
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -109,6 +109,16 @@ impl QueryParams {
         Some(raw.to_owned())
     }
 
+    /// The place filters: `building_id`, `level_id`, `room_id`, `room_type_id`.
+    pub fn place(&mut self) -> formula_app::location_filter::LocationFilter {
+        formula_app::location_filter::LocationFilter {
+            building_id: self.id("building_id"),
+            level_id: self.id("level_id"),
+            room_id: self.id("room_id"),
+            room_type_id: self.id("room_type_id"),
+        }
+    }
+
     /// A boolean: `true`/`false` (also `1`/`0`).
     pub fn flag(&mut self, name: &str) -> Option<bool> {
         match self.raw(name)? {

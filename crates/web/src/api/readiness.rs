@@ -12,29 +12,53 @@ use serde::Deserialize;
 
 use super::ApiResult;
 use super::extract::{Expected, IfMatch, PathId, with_etag};
-use super::params::IfMatchParam;
+use super::params::{IfMatchParam, ListFilter, Parsed, QueryParams};
 use super::problems::{Forbidden, Invalid};
 use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
 use crate::state::AppState;
+use formula_app::location_filter::LocationFilter;
+
+/// Filters of `GET /projects/{id}/readiness`: the items placed there.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadinessParams {
+    /// Only items in a room of this building (or on a room type with rooms in it).
+    pub building_id: Option<uuid::Uuid>,
+    /// Only items in a room of this level (or on a room type with rooms on it).
+    pub level_id: Option<uuid::Uuid>,
+    /// Only items in this room (or on its room type).
+    pub room_id: Option<uuid::Uuid>,
+    /// Only items placed on this room type.
+    pub room_type_id: Option<uuid::Uuid>,
+}
+
+impl ListFilter for ReadinessParams {
+    type Query = LocationFilter;
+    fn read(p: &mut QueryParams) -> LocationFilter {
+        p.place()
+    }
+}
 
 /// A project's readiness for production
 ///
 /// Each scope item, ready or blocked, with every blocker explained; readiness per group and
-/// overall; and the drawings and materials whose approval or order would unblock most.
+/// overall; and the drawings and materials whose approval or order would unblock most. With
+/// a place, only the items placed there count (rates included).
 #[utoipa::path(
     get,
     path = "/projects/{id}/readiness",
     tag = "readiness",
-    params(("id" = Uuid, Path, description = "Project id")),
-    responses((status = 200, body = Readiness), Forbidden)
+    params(("id" = Uuid, Path, description = "Project id"), ReadinessParams),
+    responses((status = 200, body = Readiness), Forbidden, Invalid)
 )]
 pub async fn get_readiness(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
+    Parsed(place, _): Parsed<ReadinessParams>,
 ) -> ApiResult<Json<Readiness>> {
-    let (_, _, r) = state.services.readiness(&caller.caller, id).await?;
+    let (_, _, r) = state.services.readiness(&caller.caller, id, &place).await?;
     Ok(Json(r))
 }
 

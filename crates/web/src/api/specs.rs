@@ -22,6 +22,7 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiJson, Problem};
 use crate::spec_files;
 use crate::state::AppState;
+use uuid::Uuid;
 
 /// Filters of `GET /projects/{id}/specs`.
 #[derive(utoipa::IntoParams)]
@@ -35,6 +36,16 @@ pub struct SpecParams {
     /// Part of the code or description.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Only those covering a scope item in a room of this building (or on a room type with
+    /// rooms in it).
+    pub building_id: Option<Uuid>,
+    /// Only those covering a scope item in a room of this level (or on a room type with rooms
+    /// on it).
+    pub level_id: Option<Uuid>,
+    /// Only those covering a scope item in this room (or on its room type).
+    pub room_id: Option<Uuid>,
+    /// Only those covering a scope item placed on this room type.
+    pub room_type_id: Option<Uuid>,
 }
 
 impl ListFilter for SpecParams {
@@ -46,6 +57,7 @@ impl ListFilter for SpecParams {
             procurement: p.choice("procurement"),
             late: p.flag("late").unwrap_or(false),
             q: p.text("q"),
+            place: p.place(),
         }
     }
 }

@@ -33,7 +33,17 @@ use crate::uploads;
 use formula_domain::attachment::OwnerKind;
 
 const NEW_FIELDS: &[&str] = &["number", "title", "kind", "area", "scheme"];
-const FILTERS: &[&str] = &["status", "area", "scope_item_id", "overdue", "q"];
+const FILTERS: &[&str] = &[
+    "status",
+    "area",
+    "scope_item_id",
+    "overdue",
+    "q",
+    "building_id",
+    "level_id",
+    "room_id",
+    "room_type_id",
+];
 const UPLOAD_FIELDS: &[&str] = &["file", "notes"];
 
 /// One register row.
@@ -50,6 +60,8 @@ struct RegisterPage {
     head: ProjectHeader,
     rows: Vec<RegisterRow>,
     filters: FormState,
+    /// The place filters' choices.
+    place: crate::ui::place_filter::PlaceOptions,
     filtered: bool,
     statuses: Vec<Opt>,
     items: Vec<Opt>,
@@ -88,6 +100,7 @@ fn read_filters(query: Option<&str>) -> (FormState, DrawingQuery) {
         scope_item_id: data.uuid("scope_item_id", &mut errors),
         overdue: data.opt("overdue").is_some(),
         q: data.opt("q"),
+        place: crate::ui::place_filter::read(&data),
     };
     let mut form = FormState::submitted(FILTERS, data);
     form.add_errors(errors, &[]);
@@ -146,6 +159,7 @@ async fn register(
         rows,
         filtered: FILTERS.iter().any(|f| !filters.value(f).is_empty()),
         filters,
+        place: crate::ui::place_filter::options(state, page, id).await?,
         statuses: enum_options!(RevisionStatus),
         items,
         kinds: enum_options!(DrawingKind),

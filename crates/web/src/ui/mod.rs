@@ -25,11 +25,13 @@ mod lists;
 mod locations;
 mod my_work;
 mod one_time;
+mod place_filter;
 mod places;
 mod profile;
 mod projects;
 mod readiness;
 mod review;
+mod room_matrix;
 mod scope;
 mod scope_import;
 mod search;
@@ -233,6 +235,11 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/procurement", post(specs::procure))
         .route("/specs/{id}/scope-items", post(specs::link))
         .route("/specs/{id}/places", post(specs::places))
+        .route("/projects/{id}/site", get(room_matrix::show))
+        .route(
+            "/projects/{id}/progress-weights",
+            post(room_matrix::set_weights),
+        )
         .route("/projects/{id}/readiness", get(readiness::show))
         .route("/projects/{id}/readiness/rule", post(readiness::rule))
         .route("/scope-items/{id}/release", post(readiness::release))

@@ -455,6 +455,8 @@ struct OverviewPage {
     reopen: Option<FormState>,
     attachments: AttachmentsCard,
     comments: CommentsCard,
+    /// Progress by level, when the project has items placed in rooms.
+    site: Option<crate::ui::room_matrix::LevelBars>,
 }
 
 const REOPEN_FIELDS: &[&str] = &["reason"];
@@ -508,7 +510,9 @@ async fn overview_with(
         format!("/projects/{id}"),
     )
     .await?;
+    let site = crate::ui::room_matrix::level_bars(state, page, id).await?;
     let view = OverviewPage {
+        site,
         attachments,
         comments,
         layout: page.layout_with(Section::Projects, title, flash),

@@ -30,6 +30,9 @@ struct ReadinessPage {
     versions: std::collections::HashMap<Uuid, i64>,
     can_release: bool,
     is_admin: bool,
+    /// The place filters (building, level, room, room type) and their choices.
+    filters: FormState,
+    place: crate::ui::place_filter::PlaceOptions,
 }
 
 impl ReadinessPage {
@@ -43,9 +46,14 @@ async fn tab(
     page: &Page,
     id: Uuid,
     flash: Option<Flash>,
+    query: Option<&str>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
-    let (project, access, r, items) = s.readiness_with_items(&page.caller, id).await?;
+    let data = FormData::from_query(query);
+    let where_ = crate::ui::place_filter::read(&data);
+    let (project, access, r, items) = s.readiness_with_items(&page.caller, id, &where_).await?;
+    let filters = FormState::submitted(crate::ui::place_filter::PLACE_FIELDS, data).prefixed("f-");
+    let place = crate::ui::place_filter::options(state, page, id).await?;
     let status = if flash.as_ref().is_some_and(|f| f.kind == "error") {
         axum::http::StatusCode::CONFLICT
     } else {
@@ -62,6 +70,8 @@ async fn tab(
         head: ProjectHeader::new(project, access, page, state, "readiness"),
         r,
         versions: items.into_iter().map(|i| (i.id, i.version)).collect(),
+        filters,
+        place,
     };
     render(status, &view)
 }
@@ -70,8 +80,9 @@ pub async fn show(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
-    tab(&state, &page, id, None).await
+    tab(&state, &page, id, None, query.as_deref()).await
 }
 
 /// Releases an item (`override_reason` for an administrator's override).
@@ -100,7 +111,7 @@ pub async fn release(
             &format!("/projects/{}/readiness?m=released", i.project_id),
         )),
         Err(AppError::Conflict { message, .. }) => {
-            tab(&state, &page, project, Some(Flash::error(message))).await
+            tab(&state, &page, project, Some(Flash::error(message)), None).await
         }
         Err(e) => {
             let mut form = FormState::new(&[]);
@@ -120,7 +131,7 @@ pub async fn release(
                     .join("; "),
                 _ => "The item could not be released.".into(),
             };
-            tab(&state, &page, project, Some(Flash::error(message))).await
+            tab(&state, &page, project, Some(Flash::error(message)), None).await
         }
     }
 }

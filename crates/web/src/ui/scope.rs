@@ -119,6 +119,11 @@ pub struct GroupView {
 struct ScopeTab {
     layout: Layout,
     head: ProjectHeader,
+    /// The place filters (building, level, room, room type), their choices, and whether one
+    /// is in use (the groups then list only the items placed there).
+    filters: FormState,
+    place: crate::ui::place_filter::PlaceOptions,
+    in_place: bool,
     currency: String,
     groups: Vec<GroupView>,
     /// Too many items to list at once: one group at a time.
@@ -180,13 +185,37 @@ async fn scope_tab(
     state: &AppState,
     page: &Page,
     id: Uuid,
-    open: Option<Uuid>,
+    query: Option<&str>,
     new_form: FormState,
     group_form: FormState,
     flash: Option<Flash>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
-    let (project, access, overview) = s.scope_overview(&page.caller, id).await?;
+    let (project, access, mut overview) = s.scope_overview(&page.caller, id).await?;
+    let data = FormData::from_query(query);
+    // `?group=ID` lists that group's items when the scope is large.
+    let open: Option<Uuid> = data.opt("group").and_then(|g| g.parse().ok());
+    let where_ = crate::ui::place_filter::read(&data);
+    let in_place = !where_.is_empty();
+    if in_place {
+        let placed = s
+            .list_scope_items(
+                &page.caller,
+                id,
+                formula_app::query::ScopeQuery {
+                    building_id: where_.building_id,
+                    level_id: where_.level_id,
+                    room_id: where_.room_id,
+                    room_type_id: where_.room_type_id,
+                    ..formula_app::query::ScopeQuery::all(id)
+                },
+            )
+            .await?;
+        let ids: std::collections::HashSet<Uuid> = placed.items.iter().map(|i| i.id).collect();
+        overview.items.retain(|i| ids.contains(&i.id));
+    }
+    let filters = FormState::submitted(crate::ui::place_filter::PLACE_FIELDS, data).prefixed("f-");
+    let place = crate::ui::place_filter::options(state, page, id).await?;
     let status = if group_form.failed() {
         group_form.status()
     } else {
@@ -201,6 +230,9 @@ async fn scope_tab(
         None => ("—".to_owned(), overview.currency.clone()),
     };
     let view = ScopeTab {
+        filters,
+        place,
+        in_place,
         layout: page.layout_with(
             Section::Projects,
             format!("Scope · {}", project.code),
@@ -255,10 +287,16 @@ pub async fn show(
     Id(id): Id,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
-    let open = FormData::from_query(query.as_deref())
-        .opt("group")
-        .and_then(|g| g.parse().ok());
-    scope_tab(&state, &page, id, open, new_item_form(), group_form(), None).await
+    scope_tab(
+        &state,
+        &page,
+        id,
+        query.as_deref(),
+        new_item_form(),
+        group_form(),
+        None,
+    )
+    .await
 }
 
 /// Reads the money and quantity fields of an item form.
@@ -711,7 +749,9 @@ async fn edit_page(
         .into_iter()
         .filter(|x| x.scope_item_ids.contains(&item.id))
         .collect();
-    let (_, _, r) = s.readiness(&page.caller, item.project_id).await?;
+    let (_, _, r) = s
+        .readiness(&page.caller, item.project_id, &Default::default())
+        .await?;
     let readiness = r.items.into_iter().find(|x| x.item_id == item.id);
     let attachments = card(
         state,

@@ -68,6 +68,9 @@ struct ListPage {
     categories: Vec<Opt>,
     units: Vec<Opt>,
     form: FormState,
+    /// The place filters (building, level, room, room type) and their choices.
+    filters: FormState,
+    place: crate::ui::place_filter::PlaceOptions,
 }
 
 async fn list_page(
@@ -75,12 +78,23 @@ async fn list_page(
     page: &Page,
     id: Uuid,
     form: FormState,
+    query: Option<&str>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
+    let data = FormData::from_query(query);
     let list = s
-        .list_specs(&page.caller, id, &SpecQuery::default())
+        .list_specs(
+            &page.caller,
+            id,
+            &SpecQuery {
+                place: crate::ui::place_filter::read(&data),
+                ..SpecQuery::default()
+            },
+        )
         .await?;
+    let filters = FormState::submitted(crate::ui::place_filter::PLACE_FIELDS, data).prefixed("f-");
+    let place = crate::ui::place_filter::options(state, page, id).await?;
     let status = form.status();
     let view = ListPage {
         layout: page.layout(Section::Projects, format!("Materials · {}", project.code)),
@@ -96,6 +110,8 @@ async fn list_page(
             .map(|u| Opt::new(u.clone(), u.clone()))
             .collect(),
         form,
+        filters,
+        place,
     };
     render(status, &view)
 }
@@ -104,12 +120,13 @@ pub async fn show(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
     let form = FormState::new(NEW_FIELDS)
         .with("quantity", "1")
         .with("unit", "pcs")
         .with("category", "other");
-    list_page(&state, &page, id, form).await
+    list_page(&state, &page, id, form, query.as_deref()).await
 }
 
 pub async fn create(
@@ -157,7 +174,7 @@ pub async fn create(
     } else {
         form.add_errors(errors, &[]);
     }
-    list_page(&state, &page, id, form).await
+    list_page(&state, &page, id, form, None).await
 }
 
 // ---- One specification ----
