@@ -201,12 +201,27 @@ impl Services {
         let area = query.area.as_deref().map(str::to_lowercase);
         let q = query.q.as_deref().map(str::to_lowercase);
         let place = self.items_in_place(project_id, &query.place).await?;
+        let places = self.places_matching(project_id, &query.place).await?;
+        let mut referred: std::collections::HashMap<Uuid, Vec<Uuid>> =
+            std::collections::HashMap::new();
+        if places.is_some() {
+            for (record, p) in self
+                .store
+                .project_record_places(crate::repos::PlacesOf::Drawing, project_id)
+                .await?
+            {
+                referred.entry(record).or_default().push(p);
+            }
+        }
         Ok(self
             .store
             .list_drawings(project_id)
             .await?
             .into_iter()
-            .filter(|d| crate::location_filter::covers(&place, &d.scope_item_ids))
+            .filter(|d| {
+                crate::location_filter::covers(&place, &d.scope_item_ids)
+                    || crate::location_filter::refers(&places, referred.get(&d.id))
+            })
             // Client users see only what was submitted to them: never drafts.
             .filter_map(|d| d.seen_by(caller.actor.role))
             .filter(|d| query.status.is_none_or(|s| d.has_status(s)))

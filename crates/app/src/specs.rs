@@ -195,9 +195,24 @@ impl Services {
             .collect();
         let q = query.q.as_deref().map(str::to_lowercase);
         let place = self.items_in_place(project_id, &query.place).await?;
+        let places = self.places_matching(project_id, &query.place).await?;
+        let mut referred: std::collections::HashMap<Uuid, Vec<Uuid>> =
+            std::collections::HashMap::new();
+        if places.is_some() {
+            for (record, p) in self
+                .store
+                .project_record_places(crate::repos::PlacesOf::Spec, project_id)
+                .await?
+            {
+                referred.entry(record).or_default().push(p);
+            }
+        }
         let items = all
             .into_iter()
-            .filter(|s| crate::location_filter::covers(&place, &s.scope_item_ids))
+            .filter(|s| {
+                crate::location_filter::covers(&place, &s.scope_item_ids)
+                    || crate::location_filter::refers(&places, referred.get(&s.id))
+            })
             .filter(|s| query.status.is_none_or(|x| s.status == x))
             .filter(|s| query.category.is_none_or(|x| s.category == x))
             .filter(|s| query.procurement.is_none_or(|x| s.procurement == Some(x)))

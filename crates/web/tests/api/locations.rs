@@ -586,6 +586,30 @@ async fn drawings_and_specs_refer_to_places() {
         .get(&format!("/api/v1/drawings/{drawing}/places"), &client.auth)
         .await;
     assert_eq!(r.status.as_u16(), 404, "{}", r.text());
+    // Lists filtered by place find what refers to it (or to the room type of a room there).
+    let listed = |path: String| async move {
+        let v = app.get(&path, auth).await.expect(200).json();
+        let items = if v.is_array() { v } else { v["items"].clone() };
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(format!("/api/v1/projects/{p}/drawings?room_type_id={king}")).await,
+        [drawing.clone()]
+    );
+    assert_eq!(
+        listed(format!("/api/v1/projects/{p}/specs?level_id={level}")).await,
+        [spec.clone()]
+    );
+    assert!(
+        listed(format!("/api/v1/projects/{p}/specs?room_type_id={king}"))
+            .await
+            .is_empty()
+    );
     // Deleting the room type forgets the reference.
     app.delete(&format!("/api/v1/room-types/{king}?version=1"), auth)
         .await
