@@ -338,6 +338,25 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
     };
     assert_eq!(list(String::new()).await["total"], 4);
     assert_eq!(list(format!("?room_id={r2}")).await["total"], 1);
+    let level = tree["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "level")
+        .map(id_of)
+        .unwrap();
+    assert_eq!(list(format!("?level_id={level}")).await["total"], 4);
+    assert_eq!(
+        list(format!("?building_id={tower}&limit=1")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        list(format!("?building_id={}", s.project)).await["total"],
+        0
+    );
     assert_eq!(
         list(format!("?scope_item_id={}", id_of(&s.desk))).await["total"],
         0
