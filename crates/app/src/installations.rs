@@ -50,7 +50,7 @@ pub struct InstallationInput {
     pub scope_item_id: Uuid,
     /// How many were installed: more than 0, at most what is left to install in the room.
     pub quantity: Quantity,
-    /// The day they were installed (default today); not in the future.
+    /// The day they were installed (default today); not in the future, nor before 2000.
     #[serde(default)]
     pub installed_on: Option<Date>,
     /// Who installed them, a person or a trade (default: the caller's name).
@@ -432,6 +432,11 @@ impl Services {
         let installed_on = input.installed_on.unwrap_or(today);
         if installed_on > today {
             errors.add("installed_on", "cannot be in the future");
+        } else if installed_on.year() < 2000 {
+            errors.add(
+                "installed_on",
+                "must be the day it was installed, from 2000 on",
+            );
         }
         let installer = optional_text(
             &mut errors,

@@ -177,6 +177,7 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "spec" => ("specification", "specifications", false),
         "location" => ("location", "locations", false),
         "room_type" => ("room type", "room types", false),
+        "installation" => ("an installation of", "installations", false),
         _ => ("record", "records", false),
     }
 }
@@ -313,6 +314,8 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
             plain("moved").tail(format!(" to {to}"))
         }
         ("project", "reopen") => plain("reopened"),
+        ("installation", "install") => plain("recorded"),
+        ("installation", "reverse") => plain("reversed"),
         ("project", "add_member") => {
             let (name, role) = member_of(change(changes, "member"));
             let p = plain(&format!("added {name} to the team")).unlabelled();
@@ -500,6 +503,22 @@ mod tests {
         assert_eq!(
             said("upload", "drawing", &[], "SD-101 rev C"),
             "uploaded SD-101 rev C"
+        );
+    }
+
+    #[test]
+    fn installations_read_as_the_site_would_say_them() {
+        assert_eq!(
+            said("install", "installation", &[], "WSC-M-001 in T1-L03-0305"),
+            "recorded an installation of WSC-M-001 in T1-L03-0305"
+        );
+        assert_eq!(
+            said("reverse", "installation", &[], "WSC-M-001 in T1-L03-0305"),
+            "reversed an installation of WSC-M-001 in T1-L03-0305"
+        );
+        assert_eq!(
+            phrase("install", "installation", &[]).many(3),
+            "recorded 3 installations"
         );
     }
 

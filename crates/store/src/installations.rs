@@ -184,6 +184,65 @@ pub(crate) fn items_installed_in(room: Uuid) -> Stmt {
     .bind(room)
 }
 
+/// A room holding more of an item than it now may (after a change to the item or the room).
+#[derive(sqlx::FromRow)]
+pub(crate) struct OverRow {
+    room_code: String,
+    item_code: String,
+    installed_milli: i64,
+    holds_milli: i64,
+}
+
+/// The rooms where what is installed of an item is more than the room now holds of it,
+/// for the items (`by_room` false) or the room (`by_room` true) with id `id`; run in the
+/// transaction that changed them, after the change.
+pub(crate) fn over_installed(by_room: bool, id: Uuid) -> Stmt {
+    let column = if by_room { "room_id" } else { "scope_item_id" };
+    Stmt::new(format!(
+        "SELECT room_code, item_code, installed_milli, holds_milli FROM (\
+         SELECT l.code AS room_code, i.code AS item_code, s.installed_milli, \
+         CAST(CASE WHEN i.room_id = s.room_id THEN i.quantity_milli \
+             WHEN i.room_type_id IS NOT NULL AND i.room_type_id = l.room_type_id \
+             THEN COALESCE(i.quantity_per_room_milli, 0) ELSE 0 END AS BIGINT) AS holds_milli \
+         FROM (SELECT scope_item_id, room_id, CAST(SUM(quantity_milli) AS BIGINT) AS installed_milli \
+             FROM installations WHERE {column} = $1 GROUP BY scope_item_id, room_id) s \
+         JOIN scope_items i ON i.id = s.scope_item_id JOIN locations l ON l.id = s.room_id\
+         ) x WHERE installed_milli > holds_milli ORDER BY room_code, item_code"
+    ))
+    .bind(id)
+}
+
+/// The refusal of a change that would leave rooms holding more than they may: a ledger
+/// balance never exceeds what its room holds.
+pub(crate) fn over_installed_error(rows: &[OverRow]) -> DbError {
+    let said: Vec<String> = rows
+        .iter()
+        .take(3)
+        .map(|r| {
+            format!(
+                "{} has {} of {} installed, more than the {} it would hold",
+                r.room_code,
+                Quantity(r.installed_milli),
+                r.item_code,
+                Quantity(r.holds_milli)
+            )
+        })
+        .collect();
+    let more = if rows.len() > 3 {
+        format!(" (and {} more)", rows.len() - 3)
+    } else {
+        String::new()
+    };
+    DbError::App(AppError::Conflict {
+        code: "installed_exceeds",
+        message: format!(
+            "{}{more}; reverse those installations first",
+            said.join("; ")
+        ),
+        fields: FieldErrors::new(),
+    })
+}
+
 /// "T1-L01-0101, T1-L01-0102 and 3 more".
 pub(crate) fn some(codes: &[String]) -> String {
     const SHOWN: usize = 5;

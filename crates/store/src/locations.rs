@@ -310,6 +310,15 @@ impl LocationRepo for Db {
             exec!(&mut *tx, audit::insert(entry))?;
             if old_type != l.room_type_id {
                 refresh_room_type_items!(tx, old_type.into_iter().chain(l.room_type_id));
+                // A room given another type no longer holds its old type's items.
+                let over = fetch_all!(
+                    &mut *tx,
+                    crate::installations::OverRow,
+                    crate::installations::over_installed(true, l.id)
+                )?;
+                if !over.is_empty() {
+                    return Err(crate::installations::over_installed_error(&over));
+                }
             }
             fetch_optional!(&mut *tx, LocationRow, location_by_id(l.id))?
         });

@@ -508,6 +508,18 @@ impl ScopeRepo for Db {
             // The rooms counted when the use case derived the quantity may have changed
             // since: derive it again from the rooms as they are in this transaction.
             refresh_room_type_items!(tx, placed_types.iter().copied());
+            // No room may be left holding more than is installed in it (the item's row is
+            // locked by its update, so no installation slips in meanwhile).
+            for (i, _) in changed {
+                let over = fetch_all!(
+                    &mut *tx,
+                    crate::installations::OverRow,
+                    crate::installations::over_installed(false, i.id)
+                )?;
+                if !over.is_empty() {
+                    return Err(crate::installations::over_installed_error(&over));
+                }
+            }
         });
         Ok(())
     }

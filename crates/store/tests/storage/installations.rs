@@ -303,6 +303,75 @@ pub async fn the_ledger_keeps_balances_between_zero_and_what_a_room_holds(t: &Te
     assert_eq!(sheet[0].installed, Quantity::units(2));
     assert_eq!(t.open_snags_in_room(r1.id).await.unwrap(), 0);
 
+    // No change leaves a room holding less than is installed in it: not the quantity per
+    // room, not the item moved elsewhere, not the room given another type.
+    let installed_exceeds = |err: AppError, room: &str| match err {
+        AppError::Conflict {
+            code: "installed_exceeds",
+            message,
+            ..
+        } => assert!(
+            message.contains(&format!("{room} has 2 of {} installed", wardrobe.code)),
+            "{message}"
+        ),
+        other => panic!("expected installed_exceeds, got {other:?}"),
+    };
+    let wardrobe = s.get_scope_item(&site.c, wardrobe.id).await.unwrap().0;
+    let err = s
+        .update_scope_item(
+            &site.c,
+            wardrobe.id,
+            wardrobe.version,
+            formula_app::scope::ScopeItemPatch {
+                quantity_per_room: Some(Quantity::units(1)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    installed_exceeds(err, "T1-L01-0101");
+    let err = s
+        .update_scope_item(
+            &site.c,
+            wardrobe.id,
+            wardrobe.version,
+            formula_app::scope::ScopeItemPatch {
+                room_type_id: Some(None),
+                room_id: Some(Some(r3.id)),
+                quantity: Some(Quantity::units(9)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    installed_exceeds(err, "T1-L01-0101");
+    let err = s
+        .update_location(
+            &site.c,
+            r2.id,
+            r2.version,
+            formula_app::locations::LocationPatch {
+                room_type_id: Some(None),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    installed_exceeds(err, "T1-L01-0102");
+    // More per room is fine.
+    s.update_scope_item(
+        &site.c,
+        wardrobe.id,
+        wardrobe.version,
+        formula_app::scope::ScopeItemPatch {
+            quantity_per_room: Some(Quantity::units(3)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let wardrobe = s.get_scope_item(&site.c, wardrobe.id).await.unwrap().0;
+
     // What is installed is not deleted: neither the item nor the room.
     let err = s
         .delete_scope_item(&site.c, wardrobe.id, wardrobe.version)

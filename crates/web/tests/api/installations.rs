@@ -62,7 +62,11 @@ fn sheet_item<'a>(sheet: &'a Value, item: &Value) -> &'a Value {
 /// and a mirror (not released) in the first; the team: the manager, a coordinator, a
 /// craftsman and a designer; and a client user of the project's client.
 pub async fn site() -> Site {
-    let app = TestApp::new().await;
+    site_on(TestApp::new().await).await
+}
+
+/// [`site`] on a given application (PostgreSQL, say).
+pub async fn site_on(app: TestApp) -> Site {
     let admin = app.admin().await;
     let pm = app
         .user(&admin, "project_manager", "Paula Manager", None)
@@ -267,6 +271,15 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
         .post(
             &format!("/api/v1/rooms/{r1}/installations"),
             pm,
+            json!({"scope_item_id": s.desk["id"], "quantity": "1", "installed_on": "1899-12-31"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(crate::support::Resp::fields(&bad), ["installed_on"]);
+    let bad = app
+        .post(
+            &format!("/api/v1/rooms/{r1}/installations"),
+            pm,
             json!({"scope_item_id": s.project, "quantity": "1"}),
         )
         .await
@@ -325,6 +338,25 @@ async fn items_are_installed_room_by_room_within_what_each_room_holds() {
     };
     assert_eq!(list(String::new()).await["total"], 4);
     assert_eq!(list(format!("?room_id={r2}")).await["total"], 1);
+    let level = tree["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "level")
+        .map(id_of)
+        .unwrap();
+    assert_eq!(list(format!("?level_id={level}")).await["total"], 4);
+    assert_eq!(
+        list(format!("?building_id={tower}&limit=1")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        list(format!("?building_id={}", s.project)).await["total"],
+        0
+    );
     assert_eq!(
         list(format!("?scope_item_id={}", id_of(&s.desk))).await["total"],
         0
@@ -663,4 +695,54 @@ async fn the_room_page_records_once_per_form_with_its_photo() {
         !tab.contains("href=\"/rooms/"),
         "no room links for a client"
     );
+}
+
+/// The same rules through the whole stack on PostgreSQL (SQLite above): the limit of the
+/// room, a retried record made once, the reversal once, the sums on the sheet. (The race
+/// itself is tested on both databases in the storage suite.)
+#[tokio::test]
+async fn recording_holds_on_postgresql_too() {
+    let s = site_on(TestApp::on_postgres().await).await;
+    let (app, pm) = (&s.app, &s.pm.auth);
+    let r1 = &s.rooms[0];
+    let send = |key: &'static str, quantity: &'static str| {
+        let body = json!({"scope_item_id": s.bedside["id"], "quantity": quantity,
+            "installed_on": "2026-01-15"});
+        async move {
+            app.call_with(
+                Method::POST,
+                &format!("/api/v1/rooms/{r1}/installations"),
+                pm,
+                &[("idempotency-key", key)],
+                Some(body),
+            )
+            .await
+        }
+    };
+    let first = send("pg-1", "1.5").await.expect(201).json();
+    assert_eq!(first["installed_on"], "2026-01-15");
+    assert_eq!(
+        send("pg-1", "1.5").await.expect(200).json()["id"],
+        first["id"]
+    );
+    let p = send("pg-2", "1").await.problem(409, "not_enough_left");
+    assert_eq!(p["detail"], "only 0.5 of 2 left to install in T1-L01-0101");
+    let reverse = format!("/api/v1/installations/{}/reverse", id_of(&first));
+    app.post(&reverse, pm, json!({})).await.expect(201);
+    app.post(&reverse, pm, json!({}))
+        .await
+        .problem(409, "already_reversed");
+    send("pg-3", "2").await.expect(201);
+    let sheet = s.sheet(r1).await;
+    assert_eq!(sheet_item(&sheet, &s.bedside)["installed"], "2");
+    assert_eq!(sheet["recent"].as_array().unwrap().len(), 3);
+    let list = app
+        .get(
+            &format!("/api/v1/projects/{}/installations?room_id={r1}", s.project),
+            pm,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(list["total"], 3);
 }
