@@ -264,9 +264,13 @@ impl Db {
         }
         let mut which = Stmt::default();
         let ids: Vec<String> = projects.iter().map(|p| which.arg(p.id)).collect();
+        // A project without locations cannot have placed items: that first check stops at
+        // one index entry, so project lists of projects without locations pay almost nothing.
         which.sql = format!(
-            "SELECT DISTINCT project_id FROM scope_items WHERE project_id IN ({}) \
-             AND (room_id IS NOT NULL OR room_type_id IS NOT NULL)",
+            "SELECT p.id FROM projects p WHERE p.id IN ({}) \
+             AND EXISTS (SELECT 1 FROM locations l WHERE l.project_id = p.id) \
+             AND EXISTS (SELECT 1 FROM scope_items i WHERE i.project_id = p.id \
+                         AND (i.room_id IS NOT NULL OR i.room_type_id IS NOT NULL))",
             ids.join(", ")
         );
         let sited = on_reader!(self, |pool| fetch_scalars!(pool, Uuid, which)?);

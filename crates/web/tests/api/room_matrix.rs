@@ -417,6 +417,20 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
             .json(),
         json!({"released": 10, "installed": 80, "signed_off": 10})
     );
+    // A client user of the project sees the tab, without the weights form.
+    let client_id = app.get(&format!("/api/v1/projects/{p}"), pm).await.json()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let carl = app
+        .user(&b.admin, "client", "Carl Client", Some(&client_id))
+        .await;
+    let seen = app
+        .get(&format!("/projects/{p}/site"), &cookie(app, &carl).await)
+        .await
+        .expect(200)
+        .text();
+    assert!(seen.contains("Room matrix") && !seen.contains("Save weights"));
     let overview = app
         .get(&format!("/projects/{p}"), &c)
         .await
