@@ -129,6 +129,7 @@ impl Services {
                 (spec.project_id, spec.code)
             }
             OwnerKind::Comment => return self.comment_as_owner(caller, owner_id, manage).await,
+            OwnerKind::Snag => return self.snag_as_owner(caller, owner_id, manage).await,
         };
         Ok(Owner::record(project_id, label))
     }

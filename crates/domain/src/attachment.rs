@@ -18,6 +18,7 @@ string_enum!(
         Drawing => "drawing", "Drawing",
         Spec => "spec", "Specification",
         Comment => "comment", "Comment",
+        Snag => "snag", "Snag",
     }
 );
 

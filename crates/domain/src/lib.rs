@@ -21,6 +21,7 @@ pub mod readiness;
 pub mod review;
 pub mod scope;
 pub mod search;
+pub mod snag;
 pub mod spec;
 pub mod task;
 pub mod user;

@@ -28,6 +28,11 @@ string_enum!(
         Mentioned => "mentioned", "Mentioned you",
         ProjectStatusChanged => "project_status_changed", "Project status changed",
         AddedToTeam => "added_to_team", "Added to a project team",
+        SnagAssigned => "snag_assigned", "Snag assigned to you",
+        SnagDue => "snag_due", "Snag due tomorrow",
+        SnagOverdue => "snag_overdue", "Snag overdue",
+        SnagFixed => "snag_fixed", "Your snag was fixed",
+        SnagClosed => "snag_closed", "Your snag was closed",
     }
 );
 
@@ -141,6 +146,16 @@ pub const RULES: &[Rule] = &[
     rule(Event::Mentioned, Category::Mentions, &[A::Mentioned]),
     rule(Event::ProjectStatusChanged, Category::Projects, &[A::Team]),
     rule(Event::AddedToTeam, Category::Projects, &[A::Added]),
+    // Snags: the responsible person is the assignee, whoever raised it the creator.
+    rule(Event::SnagAssigned, Category::Assignments, &[A::Assignee]),
+    rule(Event::SnagDue, Category::Deadlines, &[A::Assignee]),
+    rule(
+        Event::SnagOverdue,
+        Category::Deadlines,
+        &[A::Assignee, A::Managers],
+    ),
+    rule(Event::SnagFixed, Category::Assignments, &[A::Creator]),
+    rule(Event::SnagClosed, Category::Assignments, &[A::Creator]),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -331,6 +346,11 @@ mod tests {
             (Event::Mentioned, &[7]),
             (Event::ProjectStatusChanged, &[3, 8]),
             (Event::AddedToTeam, &[10]),
+            (Event::SnagAssigned, &[1]),
+            (Event::SnagDue, &[1]),
+            (Event::SnagOverdue, &[1, 3]),
+            (Event::SnagFixed, &[2]),
+            (Event::SnagClosed, &[2]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

@@ -41,6 +41,7 @@ mod projects;
 mod rows;
 mod scope;
 mod search;
+mod snags;
 mod specs;
 mod tasks;
 mod timing;

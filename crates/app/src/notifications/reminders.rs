@@ -95,6 +95,7 @@ impl Services {
             reported += 1;
         }
         reported += self.material_reminders(today).await?;
+        reported += self.snag_reminders(today).await?;
         Ok(reported)
     }
 

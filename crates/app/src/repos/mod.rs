@@ -18,6 +18,7 @@ mod notifications;
 mod oversight;
 mod projects;
 mod search;
+mod snags;
 
 use async_trait::async_trait;
 
@@ -40,6 +41,7 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
+pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -97,6 +99,7 @@ pub trait Store:
     + IdempotencyRepo
     + CompanyRepo
     + LocationRepo
+    + SnagRepo
     + 'static
 {
 }
@@ -124,6 +127,7 @@ impl<T> Store for T where
         + IdempotencyRepo
         + CompanyRepo
         + LocationRepo
+        + SnagRepo
         + 'static
 {
 }
@@ -135,6 +139,7 @@ pub mod prelude {
     pub use super::IdempotencyRepo as _;
     pub use super::LocationRepo as _;
     pub use super::SearchRepo as _;
+    pub use super::SnagRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,
