@@ -791,7 +791,7 @@ fn change(field: &str, old: Option<String>, new: Option<String>) -> FieldChange 
 }
 
 /// How many thumbnails a snag export prints per snag.
-pub const EXPORT_PHOTOS_PER_SNAG: usize = 2;
+pub const EXPORT_PHOTOS_PER_SNAG: usize = 1;
 
 /// What a snag list export prints: the project, the snags (filtered as the list, client
 /// users' only those shared with them), their photos' thumbnails (the stripped copies,

@@ -23,6 +23,7 @@ pub mod read_pool;
 pub mod request_ids;
 pub mod request_log;
 pub mod scope_files;
+pub mod snag_exports;
 pub mod security;
 pub mod spec_files;
 pub mod state;

@@ -51,6 +51,7 @@ use crate::error::{Problem, error_page};
         (name = "readiness", description = "The production-readiness gate and releasing items to production"),
         (name = "scope", description = "A project's scope of work (bill of quantities): groups, priced items, import and export"),
         (name = "locations", description = "A project's locations (buildings, levels, zones, rooms) and room types, one by one or from a pattern"),
+        (name = "snags", description = "Snags (punch items) by room: raising, fixing, verifying and closing them, their photos, the xlsx and PDF lists for the site walk, and room sign-off"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),
         (name = "company", description = "The company settings: the letterhead on documents, and its logo"),
         (name = "meta", description = "This document"),

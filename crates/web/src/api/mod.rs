@@ -30,6 +30,7 @@ pub mod projects;
 pub mod readiness;
 pub mod scope;
 pub mod search;
+pub mod snags;
 pub mod specs;
 pub mod system;
 pub mod tasks;
@@ -198,6 +199,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::update_room_type,
             locations::delete_room_type
         ))
+        // Snags and room sign-off.
+        .merge(snags::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

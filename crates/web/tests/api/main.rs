@@ -42,4 +42,5 @@ mod requests;
 mod scope;
 mod search;
 mod security;
+mod snags;
 mod workflow;
