@@ -326,7 +326,7 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         )
         .await
         .problem(422, "validation_failed");
-    assert_eq!(Resp::fields(&bad), ["status", "room_id"]);
+    assert_eq!(Resp::fields(&bad), ["room_id", "status"]);
 
     // Assigning the client's snag to a trade, then the fitter fixes it (a stale version is
     // refused), the manager verifies and closes it; the client hears of both.
@@ -342,7 +342,7 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
     assert_eq!(sn2["responsible_trade"], "Cleaner");
     w.act(&w.craftsman, &sn2, "fix", json!({"version": 1}))
         .await
-        .problem(409, "stale");
+        .problem(409, "stale_version");
     let sn2 = w
         .act(&w.craftsman, &sn2, "fix", json!({}))
         .await
