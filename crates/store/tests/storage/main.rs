@@ -55,6 +55,7 @@ mod photos;
 mod projects;
 mod scope;
 mod search;
+mod snags;
 mod specs;
 mod tasks;
 mod users;
