@@ -31,6 +31,7 @@ mod review;
 mod scope;
 mod scope_import;
 mod search;
+mod snags;
 mod specs;
 mod system;
 mod tasks;
@@ -111,6 +112,7 @@ pub fn router() -> Router<AppState> {
             get(locations::edit).post(locations::update),
         )
         .route("/locations/{id}/delete", post(locations::delete))
+        .merge(snags::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/projects/{id}/scope", get(scope::show))
         .route("/projects/{id}/scope/items", post(scope::create_item))

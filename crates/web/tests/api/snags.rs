@@ -764,3 +764,142 @@ async fn due_and_overdue_snags_are_reminded_once_a_day() {
     let pm: Vec<String> = w.inbox(&w.pm).await.into_iter().map(|(e, _)| e).collect();
     assert_eq!(pm, ["snag_overdue"]);
 }
+
+/// The pages: the client raises a snag from the phone form (sent twice with its key, one
+/// snag), the team moves it with the big buttons, and the room is signed off from the Snags
+/// tab filtered to it.
+#[tokio::test]
+async fn the_pages_raise_move_and_sign_off() {
+    use crate::support::{Auth, PASSWORD};
+    let w = site(TestApp::new().await).await;
+    let app = &w.app;
+    let login = |email: String| async move {
+        let (auth, _) = app.login(&email, PASSWORD).await;
+        let Auth::Cookie {
+            token,
+            csrf: Some(csrf),
+        } = &auth
+        else {
+            panic!("cookie auth")
+        };
+        (auth.clone(), csrf.clone(), Auth::Cookie { token: token.clone(), csrf: None })
+    };
+    let (client, client_csrf, client_browser) = login(w.client.user.email.clone()).await;
+    let form = app
+        .get(&format!("/projects/{}/snags/new", w.project), &client)
+        .await
+        .expect(200)
+        .text();
+    assert!(form.contains("accept=\"image/*\" capture=\"environment\""), "{form}");
+    assert!(form.contains("<optgroup label=\"T1-L01 · Level 1\">"), "{form}");
+    assert!(!form.contains("Who fixes it"), "the team's fields are not the client's");
+    let key = form
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let raise = || {
+        let (mime, body) = multipart(
+            "stain.jpg",
+            PHOTO,
+            &[
+                ("_csrf", client_csrf.as_str()),
+                ("idempotency_key", key.as_str()),
+                ("room_id", w.r102.as_str()),
+                ("title", "Stain on the wall"),
+                ("category", "cleaning"),
+            ],
+        );
+        TestApp::build(
+            Method::POST,
+            &format!("/projects/{}/snags/new", w.project),
+            &client_browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        )
+    };
+    let first = app.send(raise()).await.expect(303);
+    let again = app.send(raise()).await.expect(303);
+    let to = first.header("location").unwrap();
+    assert!(to.ends_with("?m=created"), "{to}");
+    assert!(to.starts_with(&again.header("location").unwrap()), "one snag");
+    let list = w.list(&w.pm, "").await;
+    assert_eq!(codes(&list), ["SN-001"]);
+    assert_eq!(list["items"][0]["photo_count"], 1);
+    assert_eq!(list["items"][0]["raised_by_name"], "Cleo Client");
+    let snag_page = to.trim_end_matches("?m=created").to_owned();
+    let mine = app.get(&snag_page, &client).await.expect(200).text();
+    assert!(mine.contains("Stain on the wall") && !mine.contains("Mark fixed"));
+
+    // The fitter marks it fixed, the manager verifies and closes it: big buttons.
+    let (fitter, fitter_csrf, _) = login(w.craftsman.user.email.clone()).await;
+    let html = app.get(&snag_page, &fitter).await.expect(200).text();
+    assert!(html.contains(">Mark fixed</button>"), "{html}");
+    assert!(!html.contains(">Verify</button>"));
+    let id = snag_page.trim_start_matches("/snags/");
+    crate::scope::form(
+        app,
+        &format!("/snags/{id}/move"),
+        &fitter,
+        &[("_csrf", &fitter_csrf), ("version", "1"), ("transition", "fix")],
+    )
+    .await
+    .expect(303);
+    let (pm, pm_csrf, _) = login(w.pm.user.email.clone()).await;
+    // A stale button says so and changes nothing.
+    let stale = crate::scope::form(
+        app,
+        &format!("/snags/{id}/move"),
+        &pm,
+        &[("_csrf", &pm_csrf), ("version", "1"), ("transition", "verify")],
+    )
+    .await
+    .expect(409)
+    .text();
+    assert!(stale.contains("someone else changed this first"), "{stale}");
+    for (version, t) in [("2", "verify"), ("3", "close")] {
+        crate::scope::form(
+            app,
+            &format!("/snags/{id}/move"),
+            &pm,
+            &[("_csrf", &pm_csrf), ("version", version), ("transition", t)],
+        )
+        .await
+        .expect(303);
+    }
+    // Room 102 is ready: the tab filtered to it offers the sign-off, which is recorded.
+    let tab = format!("/projects/{}/snags?room_id={}", w.project, w.r102);
+    let html = app.get(&tab, &pm).await.expect(200).text();
+    assert!(html.contains("Sign off T1-L01-0102"), "{html}");
+    crate::scope::form(
+        app,
+        &format!("/rooms/{}/sign-off", w.r102),
+        &pm,
+        &[("_csrf", &pm_csrf), ("client_name", "Mr Alpha")],
+    )
+    .await
+    .expect(303);
+    let html = app.get(&tab, &client).await.expect(200).text();
+    assert!(html.contains("Signed off"), "{html}");
+    assert!(html.contains("with Mr Alpha for the client"), "{html}");
+    assert!(!html.contains("Withdraw sign-off"));
+    // Room 101 is not ready: the tab says what blocks it, and a sign-off is refused there.
+    let refused = crate::scope::form(
+        app,
+        &format!("/rooms/{}/sign-off", w.r101),
+        &pm,
+        &[("_csrf", &pm_csrf)],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(refused.contains("WR-01 (0 of 3)"), "{refused}");
+    // The exports from the tab.
+    let pdf = app
+        .get(&format!("/projects/{}/snags.pdf?status=closed", w.project), &client)
+        .await
+        .expect(200);
+    assert!(poppler("pdftotext", &pdf.body).contains("Stain on the wall"));
+}
