@@ -129,11 +129,14 @@ impl Services {
         room_id: Uuid,
         input: SignOffInput,
     ) -> AppResult<SignOffState> {
-        let (room, _) = self
-            .room_for(caller, room_id, Action::SignOffRooms)
-            .await?;
+        let (room, _) = self.room_for(caller, room_id, Action::SignOffRooms).await?;
         let mut errors = FieldErrors::new();
-        let client_name = optional_text(&mut errors, "client_name", input.client_name.as_deref(), 200);
+        let client_name = optional_text(
+            &mut errors,
+            "client_name",
+            input.client_name.as_deref(),
+            200,
+        );
         let note = optional_text(&mut errors, "note", input.note.as_deref(), 2000);
         errors.into_result()?;
         let signoff = SignOff {
@@ -168,10 +171,12 @@ impl Services {
     }
 
     /// Withdraws the room's sign-off (kept in its history, marked reopened).
-    pub async fn withdraw_signoff(&self, caller: &Caller, room_id: Uuid) -> AppResult<SignOffState> {
-        let (room, _) = self
-            .room_for(caller, room_id, Action::SignOffRooms)
-            .await?;
+    pub async fn withdraw_signoff(
+        &self,
+        caller: &Caller,
+        room_id: Uuid,
+    ) -> AppResult<SignOffState> {
+        let (room, _) = self.room_for(caller, room_id, Action::SignOffRooms).await?;
         let a = audit(
             caller,
             "withdraw_signoff",

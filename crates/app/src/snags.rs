@@ -151,7 +151,12 @@ impl Services {
     }
 
     /// What the caller may do with this snag.
-    pub fn snag_abilities(&self, caller: &Caller, snag: &Snag, access: ProjectAccess) -> SnagAbilities {
+    pub fn snag_abilities(
+        &self,
+        caller: &Caller,
+        snag: &Snag,
+        access: ProjectAccess,
+    ) -> SnagAbilities {
         let work = self.may(caller, Action::WorkSnags, access);
         let verify = self.may(caller, Action::VerifySnags, access);
         let raiser = snag.raised_by == Some(caller.actor.user_id)
@@ -323,7 +328,10 @@ impl Services {
         }
         errors.into_result()?;
         let Some(room) = room else {
-            return Err(AppError::field("room_id", "must be one of the project's rooms"));
+            return Err(AppError::field(
+                "room_id",
+                "must be one of the project's rooms",
+            ));
         };
         let now = self.now();
         let row = NewSnagRow {
@@ -345,11 +353,7 @@ impl Services {
             change("room", None, Some(room.code.clone())),
             change("title", None, Some(row.title.clone())),
             change("category", None, Some(row.category.as_str().to_owned())),
-            change(
-                "client_visible",
-                None,
-                Some(row.client_visible.to_string()),
-            ),
+            change("client_visible", None, Some(row.client_visible.to_string())),
         ];
         let a = audit(caller, "create", "snag", row.id, "", changes).in_project(project_id);
         let reopen = audit(
@@ -386,6 +390,10 @@ impl Services {
             )
             .await;
         }
+        if client {
+            self.snag_raised_by_client(caller, &snag, project.client_id)
+                .await;
+        }
         if snag.responsible_user_id.is_some() {
             self.snag_assigned(caller, &snag, project.client_id).await;
         }
@@ -406,12 +414,7 @@ impl Services {
             Action::WorkSnags,
             &formula_domain::authz::Resource::Project(access),
         )?;
-        check_version(
-            expected_version,
-            current.version,
-            None,
-            current.updated_at,
-        )?;
+        check_version(expected_version, current.version, None, current.updated_at)?;
         let mut errors = FieldErrors::new();
         let title = match &patch.title {
             Some(t) => required_text(&mut errors, "title", t, TITLE_MAX),
@@ -428,8 +431,13 @@ impl Services {
         let scope_item_id = patch.scope_item_id.unwrap_or(current.scope_item_id);
         if patch.scope_item_id.is_some() {
             let room = self.store.get_location(current.room_id).await?;
-            self.check_snag_item(&mut errors, current.project_id, room.as_ref(), scope_item_id)
-                .await?;
+            self.check_snag_item(
+                &mut errors,
+                current.project_id,
+                room.as_ref(),
+                scope_item_id,
+            )
+            .await?;
         }
         let responsible = patch
             .responsible_user_id
@@ -552,12 +560,7 @@ impl Services {
             transition.action(),
             &formula_domain::authz::Resource::Project(access),
         )?;
-        check_version(
-            expected_version,
-            current.version,
-            None,
-            current.updated_at,
-        )?;
+        check_version(expected_version, current.version, None, current.updated_at)?;
         let Some(to) = transition.apply(current.status) else {
             return Err(AppError::InvalidTransition {
                 from: current.status.as_str().into(),
@@ -596,8 +599,15 @@ impl Services {
         if let Some(r) = &reason {
             changes.push(change("reason", None, Some(r.clone())));
         }
-        let a = audit(caller, transition.as_str(), "snag", id, &current.code, changes)
-            .in_project(current.project_id);
+        let a = audit(
+            caller,
+            transition.as_str(),
+            "snag",
+            id,
+            &current.code,
+            changes,
+        )
+        .in_project(current.project_id);
         self.store
             .move_snag(id, &change_row, expected_version, &a)
             .await?;
@@ -688,6 +698,22 @@ impl Services {
         h
     }
 
+    /// Tells the project's managers that the client raised a snag (to assign it).
+    async fn snag_raised_by_client(&self, caller: &Caller, snag: &Snag, client_id: Uuid) {
+        let mut h = Self::snag_happening(
+            snag,
+            client_id,
+            Event::SnagRaised,
+            format!(
+                "{} raised snag {} “{}” in {}",
+                caller.actor.name, snag.code, snag.title, snag.room_code
+            ),
+        )
+        .by(caller);
+        h.occurrence = snag.id.to_string();
+        self.notify(h).await;
+    }
+
     /// Tells the responsible person that the snag is theirs now.
     async fn snag_assigned(&self, caller: &Caller, snag: &Snag, client_id: Uuid) {
         let mut h = Self::snag_happening(
@@ -764,10 +790,7 @@ impl Services {
                 s,
                 due.client_id,
                 event,
-                format!(
-                    "Snag {} “{}” in {} {words}",
-                    s.code, s.title, s.room_code
-                ),
+                format!("Snag {} “{}” in {} {words}", s.code, s.title, s.room_code),
             );
             h.parties = Parties {
                 assignee: s.responsible_user_id,
@@ -829,7 +852,11 @@ impl Services {
                 .map(|s| s.id)
                 .collect();
             for chunk in ids.chunks(500) {
-                for a in self.store.list_attachments_of(OwnerKind::Snag, chunk).await? {
+                for a in self
+                    .store
+                    .list_attachments_of(OwnerKind::Snag, chunk)
+                    .await?
+                {
                     let Some(thumb) = a.image.as_ref().map(|i| i.thumb_key.clone()) else {
                         continue;
                     };

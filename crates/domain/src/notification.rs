@@ -28,6 +28,7 @@ string_enum!(
         Mentioned => "mentioned", "Mentioned you",
         ProjectStatusChanged => "project_status_changed", "Project status changed",
         AddedToTeam => "added_to_team", "Added to a project team",
+        SnagRaised => "snag_raised", "Snag raised by the client",
         SnagAssigned => "snag_assigned", "Snag assigned to you",
         SnagDue => "snag_due", "Snag due tomorrow",
         SnagOverdue => "snag_overdue", "Snag overdue",
@@ -147,6 +148,7 @@ pub const RULES: &[Rule] = &[
     rule(Event::ProjectStatusChanged, Category::Projects, &[A::Team]),
     rule(Event::AddedToTeam, Category::Projects, &[A::Added]),
     // Snags: the responsible person is the assignee, whoever raised it the creator.
+    rule(Event::SnagRaised, Category::Assignments, &[A::Managers]),
     rule(Event::SnagAssigned, Category::Assignments, &[A::Assignee]),
     rule(Event::SnagDue, Category::Deadlines, &[A::Assignee]),
     rule(
@@ -346,6 +348,7 @@ mod tests {
             (Event::Mentioned, &[7]),
             (Event::ProjectStatusChanged, &[3, 8]),
             (Event::AddedToTeam, &[10]),
+            (Event::SnagRaised, &[3]),
             (Event::SnagAssigned, &[1]),
             (Event::SnagDue, &[1]),
             (Event::SnagOverdue, &[1, 3]),

@@ -273,7 +273,10 @@ impl Blockers {
             let word = if open == self.snags.len() {
                 ("open snag", "open snags")
             } else if open == 0 {
-                ("fixed snag not yet verified", "fixed snags not yet verified")
+                (
+                    "fixed snag not yet verified",
+                    "fixed snags not yet verified",
+                )
             } else {
                 ("open or unverified snag", "open or unverified snags")
             };

@@ -351,8 +351,9 @@ impl SnagRepo for Db {
             Stmt::new(format!("SELECT id FROM projects WHERE id = $1{lock}")).bind(row.project_id);
         let lock_room =
             Stmt::new(format!("SELECT id FROM locations WHERE id = $1{lock}")).bind(row.room_id);
-        let next = Stmt::new("SELECT COALESCE(MAX(number), 0) + 1 FROM snags WHERE project_id = $1")
-            .bind(row.project_id);
+        let next =
+            Stmt::new("SELECT COALESCE(MAX(number), 0) + 1 FROM snags WHERE project_id = $1")
+                .bind(row.project_id);
         let out = in_tx!(self, |tx| {
             fetch_scalars!(&mut *tx, Uuid, lock_project)?;
             fetch_scalars!(&mut *tx, Uuid, lock_room)?;
@@ -528,7 +529,10 @@ impl SnagRepo for Db {
     async fn signoff_blockers(&self, room_id: Uuid) -> DbResult<Blockers> {
         let (items, snags) = on_reader!(self, |pool| {
             let items = fetch_all!(pool, ExpectedRow, expected_items(room_id))?;
-            (items, fetch_all!(pool, BlockingSnagRow, blocking_snags(room_id))?)
+            (
+                items,
+                fetch_all!(pool, BlockingSnagRow, blocking_snags(room_id))?,
+            )
         });
         blockers_of(items, snags)
     }
@@ -610,10 +614,7 @@ impl SnagRepo for Db {
 
 impl Db {
     async fn get_snag_row(&self, id: Uuid, today: Date) -> DbResult<Option<Snag>> {
-        let stmt = Stmt::new(format!(
-            "SELECT {SNAG_COLUMNS} {SNAG_FROM} WHERE s.id = $1"
-        ))
-        .bind(id);
+        let stmt = Stmt::new(format!("SELECT {SNAG_COLUMNS} {SNAG_FROM} WHERE s.id = $1")).bind(id);
         let row = on_reader!(self, |pool| fetch_optional!(pool, SnagRow, stmt)?);
         row.map(|r| r.into_snag(today)).transpose()
     }

@@ -8,8 +8,7 @@ use formula_app::context::Caller;
 use formula_app::snags::SnagExport;
 use formula_domain::snag::{Snag, SnagStatus};
 use formula_reports::pdf::{
-    Align, Block, Cell as PdfCell, Column as PdfColumn, Document, Field, Party, Row, RowKind,
-    Table,
+    Align, Block, Cell as PdfCell, Column as PdfColumn, Document, Field, Party, Row, RowKind, Table,
 };
 use formula_reports::{Cell, Column, Kind, Sheet};
 use uuid::Uuid;
@@ -56,8 +55,7 @@ pub async fn pdf(
 }
 
 fn text(v: &Option<String>) -> Cell {
-    v.as_ref()
-        .map_or(Cell::Empty, |t| Cell::Text(t.clone()))
+    v.as_ref().map_or(Cell::Empty, |t| Cell::Text(t.clone()))
 }
 
 fn when(t: Option<time::OffsetDateTime>) -> Cell {
@@ -210,11 +208,7 @@ fn document(e: &SnagExport, date: &str) -> Document {
     if e.snags.is_empty() {
         blocks.push(Block::Paragraph("No snags match this list.".into()));
     }
-    let open = e
-        .snags
-        .iter()
-        .filter(|s| s.status.blocks_signoff())
-        .count();
+    let open = e.snags.iter().filter(|s| s.status.blocks_signoff()).count();
     let p = &e.project;
     Document {
         letterhead: letterhead(&e.company, e.logo.clone()),

@@ -128,8 +128,12 @@ pub trait SnagRepo: Send + Sync {
     /// Signs the room off: in one transaction (the room's row locked on PostgreSQL) checks
     /// that nothing blocks it (else `not_ready`, saying what) and that it is not signed off
     /// already (`already_signed_off`), then writes the sign-off and its audit entry.
-    async fn sign_off_room(&self, signoff: &SignOff, project_id: Uuid, audit: &AuditEntry)
-    -> AppResult<()>;
+    async fn sign_off_room(
+        &self,
+        signoff: &SignOff,
+        project_id: Uuid,
+        audit: &AuditEntry,
+    ) -> AppResult<()>;
     /// Withdraws the room's current sign-off (it is kept, marked reopened with no snag);
     /// `not_found` when there is none.
     async fn withdraw_signoff(

@@ -28,7 +28,12 @@ fn caller(w: &World) -> Caller {
     }
 }
 
-fn place(kind: LocationKind, parent: Option<Uuid>, code: &str, room_type: Option<Uuid>) -> NewLocation {
+fn place(
+    kind: LocationKind,
+    parent: Option<Uuid>,
+    code: &str,
+    room_type: Option<Uuid>,
+) -> NewLocation {
     NewLocation {
         kind,
         parent_id: parent,
@@ -99,7 +104,11 @@ pub async fn a_room_is_signed_off_once_everything_is_installed(t: &TestDb) {
         .await
         .unwrap();
     let l = s
-        .create_location(&c, p, place(LocationKind::Level, Some(b.id), "T1-L01", None))
+        .create_location(
+            &c,
+            p,
+            place(LocationKind::Level, Some(b.id), "T1-L01", None),
+        )
         .await
         .unwrap();
     let king = s
@@ -115,12 +124,20 @@ pub async fn a_room_is_signed_off_once_everything_is_installed(t: &TestDb) {
         .await
         .unwrap();
     let r1 = s
-        .create_location(&c, p, place(LocationKind::Room, Some(l.id), "R1", Some(king.id)))
+        .create_location(
+            &c,
+            p,
+            place(LocationKind::Room, Some(l.id), "R1", Some(king.id)),
+        )
         .await
         .unwrap();
-    s.create_location(&c, p, place(LocationKind::Room, Some(l.id), "R2", Some(king.id)))
-        .await
-        .unwrap();
+    s.create_location(
+        &c,
+        p,
+        place(LocationKind::Room, Some(l.id), "R2", Some(king.id)),
+    )
+    .await
+    .unwrap();
     let group = f::scope_group(&w.p1, "Millwork", "M", 0);
     t.insert_scope_groups(std::slice::from_ref(&group), &[])
         .await
@@ -169,7 +186,10 @@ pub async fn a_room_is_signed_off_once_everything_is_installed(t: &TestDb) {
             .await
             .unwrap_err(),
     );
-    assert!(message.ends_with("1 item not installed: DS-01 (1 of 2)"), "{message}");
+    assert!(
+        message.ends_with("1 item not installed: DS-01 (1 of 2)"),
+        "{message}"
+    );
     install(t, p, desk.id, r1.id, 1000).await;
     let signed = s
         .sign_off_room(
@@ -187,7 +207,10 @@ pub async fn a_room_is_signed_off_once_everything_is_installed(t: &TestDb) {
     assert!(signed.ready);
 
     // A snag raised later reopens the sign-off; the row stays, saying why.
-    let raised = s.raise_snag(&c, p, snag(r1.id, "Chipped edge")).await.unwrap();
+    let raised = s
+        .raise_snag(&c, p, snag(r1.id, "Chipped edge"))
+        .await
+        .unwrap();
     assert_eq!(raised.code, "SN-001");
     assert!(t.current_signoff(r1.id).await.unwrap().is_none());
     assert_eq!(

@@ -561,7 +561,9 @@ pub async fn signoff_state(
     caller: ApiCaller,
     PathId(id): PathId,
 ) -> ApiResult<Json<SignOffState>> {
-    Ok(Json(state.services.signoff_state(&caller.caller, id).await?))
+    Ok(Json(
+        state.services.signoff_state(&caller.caller, id).await?,
+    ))
 }
 
 /// Sign a room off
@@ -589,7 +591,10 @@ pub async fn sign_off(
     ApiJson(input): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<SignOffState>> {
     Ok(Json(
-        state.services.sign_off_room(&caller.caller, id, input).await?,
+        state
+            .services
+            .sign_off_room(&caller.caller, id, input)
+            .await?,
     ))
 }
 

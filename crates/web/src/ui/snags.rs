@@ -38,7 +38,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/projects/{id}/snags", get(list))
         .route(
             "/projects/{id}/snags/new",
-            get(new_page).post(create).layer(DefaultBodyLimit::disable()),
+            get(new_page)
+                .post(create)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/projects/{id}/snags.xlsx", get(export_xlsx))
         .route("/projects/{id}/snags.pdf", get(export_pdf))
@@ -204,9 +206,7 @@ async fn list_page(
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
     let filter = filters_of(&query, s.today());
-    let (snags, total, _) = s
-        .list_snags(&page.caller, id, filter.clone(), None)
-        .await?;
+    let (snags, total, _) = s.list_snags(&page.caller, id, filter.clone(), None).await?;
     let (locations, _) = s.project_locations(&page.caller, id).await?;
     let signoff = match filter.room_id {
         Some(room) => Some(s.signoff_state(&page.caller, room).await?),
@@ -249,7 +249,14 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let query = FormData::from_query(query.as_deref());
-    list_page(&state, &page, id, query, FormState::new(SIGN_FIELDS).prefixed("s-")).await
+    list_page(
+        &state,
+        &page,
+        id,
+        query,
+        FormState::new(SIGN_FIELDS).prefixed("s-"),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -314,7 +321,10 @@ async fn new_form(
     };
     let status = form.status();
     let view = NewPage {
-        layout: page.layout(Section::Projects, format!("Raise a snag · {}", project.code)),
+        layout: page.layout(
+            Section::Projects,
+            format!("Raise a snag · {}", project.code),
+        ),
         head: ProjectHeader::new(project, access, page, state, "snags"),
         form,
         room_groups: room_groups(&locations.locations),
@@ -338,7 +348,14 @@ pub async fn new_page(
     let form = FormState::new(NEW_FIELDS)
         .with("room_id", q.raw("room_id"))
         .with("category", "other");
-    new_form(&state, &page, id, form, formula_domain::new_id().to_string()).await
+    new_form(
+        &state,
+        &page,
+        id,
+        form,
+        formula_domain::new_id().to_string(),
+    )
+    .await
 }
 
 /// Raises a snag, with its photo (a multipart form, so the CSRF token is checked here). The
@@ -367,7 +384,12 @@ pub async fn create(
         NEW_FIELDS
             .iter()
             .filter(|f| **f != "file")
-            .map(|f| ((*f).to_owned(), form.field(f).unwrap_or_default().to_owned()))
+            .map(|f| {
+                (
+                    (*f).to_owned(),
+                    form.field(f).unwrap_or_default().to_owned(),
+                )
+            })
             .collect(),
     );
     let form_key = form.field("idempotency_key").unwrap_or_default().to_owned();
@@ -379,7 +401,10 @@ pub async fn create(
     let due_on = values.date("due_on", &mut errors);
     let category = values.choice("category", &mut errors);
     if form.files.len() > 1 {
-        errors.add("file", "add one photo here; more can be added on the snag's page");
+        errors.add(
+            "file",
+            "add one photo here; more can be added on the snag's page",
+        );
     }
     let Some(room_id) = room_id.filter(|_| errors.is_empty()) else {
         f.add_errors(errors, &[]);
@@ -428,7 +453,9 @@ pub async fn create(
         )
         .await;
     match raised {
-        Ok(Once::New((snag, None))) => Ok(see_other(false, &format!("/snags/{}?m=created", snag.id))),
+        Ok(Once::New((snag, None))) => {
+            Ok(see_other(false, &format!("/snags/{}?m=created", snag.id)))
+        }
         Ok(Once::New((snag, Some(_)))) => Ok(see_other(
             false,
             &format!("/snags/{}?m=photo-refused#attachments", snag.id),
@@ -471,7 +498,10 @@ fn edit_form(s: &Snag) -> FormState {
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
         )
-        .with("responsible_trade", s.responsible_trade.clone().unwrap_or_default())
+        .with(
+            "responsible_trade",
+            s.responsible_trade.clone().unwrap_or_default(),
+        )
         .with(
             "due_on",
             s.due_on.map(|d| d.to_string()).unwrap_or_default(),
@@ -490,10 +520,7 @@ async fn show_page(
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (snag, abilities, _) = s.snag_page(&page.caller, id).await?;
-    let project = s
-        .project_for(&page.caller, snag.project_id)
-        .await?
-        .0;
+    let project = s.project_for(&page.caller, snag.project_id).await?.0;
     let people = if abilities.edit {
         s.list_members(&page.caller, snag.project_id)
             .await?
@@ -504,20 +531,16 @@ async fn show_page(
     } else {
         Vec::new()
     };
-    let mut photos = card(
-        state,
-        page,
-        OwnerKind::Snag,
-        id,
-        format!("/snags/{id}"),
-    )
-    .await?;
+    let mut photos = card(state, page, OwnerKind::Snag, id, format!("/snags/{id}")).await?;
     photos.purposes = &[Purpose::Photo];
     let status = move_form
         .status()
         .max(edit.as_ref().map(FormState::status).unwrap_or_default());
     let view = ShowPage {
-        layout: page.layout(Section::Projects, format!("{} · {}", snag.code, project.code)),
+        layout: page.layout(
+            Section::Projects,
+            format!("{} · {}", snag.code, project.code),
+        ),
         project_code: project.code,
         buttons: abilities
             .transitions
@@ -548,7 +571,9 @@ pub async fn show(
     let q = FormData::from_query(query.as_deref());
     let message = match q.raw("m") {
         "created" => Some("Snag raised."),
-        "photo-refused" => Some("Snag raised, but its photo was refused: add it again below (a JPEG or PNG from the camera)."),
+        "photo-refused" => Some(
+            "Snag raised, but its photo was refused: add it again below (a JPEG or PNG from the camera).",
+        ),
         "moved" => Some("Saved."),
         _ => None,
     };

@@ -860,8 +860,13 @@ async fn snags_are_raised_by_the_team_and_the_client_and_verified_by_the_site_ma
     .await;
 
     //                                                                   adm  exe  pm   des  coo  cra  cli
-    c.expect(Method::GET, &snags, none, [200, 200, 200, 200, 200, 200, 200])
-        .await;
+    c.expect(
+        Method::GET,
+        &snags,
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
     c.expect(
         Method::GET,
         &format!("/api/v1/projects/{b}/snags"),

@@ -40,15 +40,14 @@ async fn site(app: TestApp) -> Site {
     let executive = app.user(&admin, "executive", "Eve Executive", None).await;
     let org = app.client(&admin.auth, "Alpha Hotels").await;
     let other_org = app.client(&admin.auth, "Beta Homes").await;
-    let client = app
-        .user(&admin, "client", "Cleo Client", Some(&org))
-        .await;
+    let client = app.user(&admin, "client", "Cleo Client", Some(&org)).await;
     let other_client = app
         .user(&admin, "client", "Otto Other", Some(&other_org))
         .await;
     let project = app.project(&pm.auth, "Hotel fit-out", &org, &pm.id()).await;
     app.member(&pm.auth, &project, &designer, "designer").await;
-    app.member(&pm.auth, &project, &craftsman, "craftsman").await;
+    app.member(&pm.auth, &project, &craftsman, "craftsman")
+        .await;
     let post = |path: String, body: Value| {
         let (app, auth) = (&app, &pm.auth);
         async move { id_of(&app.post(&path, auth, body).await.expect(201).json()) }
@@ -246,10 +245,7 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         .await
         .problem(404, "not_found");
     assert_eq!(w.list(&w.client, "").await["total"], 0);
-    assert_eq!(
-        w.list(&w.client, "client_visible=false").await["total"],
-        0
-    );
+    assert_eq!(w.list(&w.client, "client_visible=false").await["total"], 0);
     // Another client's user does not see the project at all.
     app.get(
         &format!("/api/v1/projects/{}/snags", w.project),
@@ -267,10 +263,7 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         )
         .await
         .problem(422, "validation_failed");
-    assert_eq!(
-        Resp::fields(&bad),
-        ["responsible_trade", "scope_item_id"]
-    );
+    assert_eq!(Resp::fields(&bad), ["responsible_trade", "scope_item_id"]);
     let sn2 = w
         .raise(
             &w.client,
@@ -287,6 +280,12 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
     assert_eq!(sn2["raised_by_name"], "Cleo Client");
     assert_eq!(codes(&w.list(&w.client, "").await), ["SN-002"]);
     assert_eq!(codes(&w.list(&w.pm, "").await), ["SN-001", "SN-002"]);
+    let link2 = format!("/snags/{}", sn2["id"].as_str().unwrap());
+    assert!(
+        w.inbox(&w.pm)
+            .await
+            .contains(&("snag_raised".into(), link2.clone()))
+    );
     // The client may not work on it.
     w.act(&w.client, &sn2, "fix", json!({}))
         .await
@@ -306,7 +305,10 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         ["SN-002"]
     );
     assert_eq!(
-        codes(&w.list(&w.pm, &format!("responsible_user_id={}", w.craftsman.id())).await),
+        codes(
+            &w.list(&w.pm, &format!("responsible_user_id={}", w.craftsman.id()))
+                .await
+        ),
         ["SN-001"]
     );
     assert_eq!(
@@ -358,12 +360,21 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         .await
         .expect(200)
         .json();
-    let sn2 = w.act(&w.pm, &sn2, "close", json!({})).await.expect(200).json();
+    let sn2 = w
+        .act(&w.pm, &sn2, "close", json!({}))
+        .await
+        .expect(200)
+        .json();
     assert_eq!(sn2["status"], "closed");
-    let link2 = format!("/snags/{}", sn2["id"].as_str().unwrap());
     let inbox = w.inbox(&w.client).await;
-    assert!(inbox.contains(&("snag_fixed".into(), link2.clone())), "{inbox:?}");
-    assert!(inbox.contains(&("snag_closed".into(), link2.clone())), "{inbox:?}");
+    assert!(
+        inbox.contains(&("snag_fixed".into(), link2.clone())),
+        "{inbox:?}"
+    );
+    assert!(
+        inbox.contains(&("snag_closed".into(), link2.clone())),
+        "{inbox:?}"
+    );
     // Nothing about the internal snag reached the client.
     assert!(!inbox.iter().any(|(_, l)| *l == link1), "{inbox:?}");
 
@@ -381,7 +392,11 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
     w.act(&w.pm, &sn1, "close", json!({}))
         .await
         .problem(409, "invalid_transition");
-    let sn1 = w.act(&w.pm, &sn1, "reopen", json!({})).await.expect(200).json();
+    let sn1 = w
+        .act(&w.pm, &sn1, "reopen", json!({}))
+        .await
+        .expect(200)
+        .json();
     assert_eq!(sn1["status"], "open");
     assert_eq!(sn1["rejected_reason"], Value::Null);
     w.act(&w.craftsman, &sn1, "fix", json!({}))
@@ -472,7 +487,11 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
     assert!(actions.contains(&"signoff_reopened"), "{actions:?}");
     assert!(actions.contains(&"sign_off"), "{actions:?}");
     // Fixed, verified: the room is ready again; signed off, then withdrawn.
-    let sn3 = w.act(&w.craftsman, &sn3, "fix", json!({})).await.expect(200).json();
+    let sn3 = w
+        .act(&w.craftsman, &sn3, "fix", json!({}))
+        .await
+        .expect(200)
+        .json();
     w.act(&w.pm, &sn3, "verify", json!({})).await.expect(200);
     assert_eq!(w.signoff(&w.pm, &w.r102).await["ready"], true);
     app.post(
@@ -617,8 +636,14 @@ async fn photos_and_the_site_walk_pdf(app: TestApp) {
         shared["id"].as_str().unwrap(),
     );
     // A photo sent twice with one key makes one record; the client adds to their own snag.
-    let first = photo(&w, &w.pm, internal_id, Some("k-1")).await.expect(201).json();
-    let again = photo(&w, &w.pm, internal_id, Some("k-1")).await.expect(200).json();
+    let first = photo(&w, &w.pm, internal_id, Some("k-1"))
+        .await
+        .expect(201)
+        .json();
+    let again = photo(&w, &w.pm, internal_id, Some("k-1"))
+        .await
+        .expect(200)
+        .json();
     assert_eq!(first["id"], again["id"]);
     assert!(first["image"]["thumb_key"].is_null() || first["image"].is_object());
     photo(&w, &w.client, shared_id, None).await.expect(201);
@@ -646,7 +671,10 @@ async fn photos_and_the_site_walk_pdf(app: TestApp) {
     let photo_id = theirs["items"][0]["id"].as_str().unwrap();
     let file = w
         .app
-        .get(&format!("/api/v1/attachments/{photo_id}/file"), &w.client.auth)
+        .get(
+            &format!("/api/v1/attachments/{photo_id}/file"),
+            &w.client.auth,
+        )
         .await
         .expect(200);
     assert!(!file.body.windows(4).any(|b| b == b"Exif"));
@@ -677,7 +705,10 @@ async fn photos_and_the_site_walk_pdf(app: TestApp) {
         "Paint drip",
         "Page 1 of 1",
     ] {
-        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
     }
     let fonts = poppler("pdffonts", &pdf.body);
     for row in fonts.lines().skip(2) {
@@ -706,14 +737,20 @@ async fn photos_and_the_site_walk_pdf(app: TestApp) {
         "pdftotext",
         &w.app
             .get(
-                &format!("/api/v1/projects/{}/snags.pdf?room_id={}", w.project, w.r101),
+                &format!(
+                    "/api/v1/projects/{}/snags.pdf?room_id={}",
+                    w.project, w.r101
+                ),
                 &w.pm.auth,
             )
             .await
             .expect(200)
             .body,
     );
-    assert!(text.contains("Hinge missing") && !text.contains("Paint drip"), "{text}");
+    assert!(
+        text.contains("Hinge missing") && !text.contains("Paint drip"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -782,7 +819,14 @@ async fn the_pages_raise_move_and_sign_off() {
         else {
             panic!("cookie auth")
         };
-        (auth.clone(), csrf.clone(), Auth::Cookie { token: token.clone(), csrf: None })
+        (
+            auth.clone(),
+            csrf.clone(),
+            Auth::Cookie {
+                token: token.clone(),
+                csrf: None,
+            },
+        )
     };
     let (client, client_csrf, client_browser) = login(w.client.user.email.clone()).await;
     let form = app
@@ -790,9 +834,18 @@ async fn the_pages_raise_move_and_sign_off() {
         .await
         .expect(200)
         .text();
-    assert!(form.contains("accept=\"image/*\" capture=\"environment\""), "{form}");
-    assert!(form.contains("<optgroup label=\"T1-L01 · Level 1\">"), "{form}");
-    assert!(!form.contains("Who fixes it"), "the team's fields are not the client's");
+    assert!(
+        form.contains("accept=\"image/*\" capture=\"environment\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("<optgroup label=\"T1-L01 · Level 1\">"),
+        "{form}"
+    );
+    assert!(
+        !form.contains("Who fixes it"),
+        "the team's fields are not the client's"
+    );
     let key = form
         .split("name=\"idempotency_key\" value=\"")
         .nth(1)
@@ -824,7 +877,10 @@ async fn the_pages_raise_move_and_sign_off() {
     let again = app.send(raise()).await.expect(303);
     let to = first.header("location").unwrap();
     assert!(to.ends_with("?m=created"), "{to}");
-    assert!(to.starts_with(&again.header("location").unwrap()), "one snag");
+    assert!(
+        to.starts_with(&again.header("location").unwrap()),
+        "one snag"
+    );
     let list = w.list(&w.pm, "").await;
     assert_eq!(codes(&list), ["SN-001"]);
     assert_eq!(list["items"][0]["photo_count"], 1);
@@ -843,7 +899,11 @@ async fn the_pages_raise_move_and_sign_off() {
         app,
         &format!("/snags/{id}/move"),
         &fitter,
-        &[("_csrf", &fitter_csrf), ("version", "1"), ("transition", "fix")],
+        &[
+            ("_csrf", &fitter_csrf),
+            ("version", "1"),
+            ("transition", "fix"),
+        ],
     )
     .await
     .expect(303);
@@ -853,7 +913,11 @@ async fn the_pages_raise_move_and_sign_off() {
         app,
         &format!("/snags/{id}/move"),
         &pm,
-        &[("_csrf", &pm_csrf), ("version", "1"), ("transition", "verify")],
+        &[
+            ("_csrf", &pm_csrf),
+            ("version", "1"),
+            ("transition", "verify"),
+        ],
     )
     .await
     .expect(409)
@@ -898,7 +962,10 @@ async fn the_pages_raise_move_and_sign_off() {
     assert!(refused.contains("WR-01 (0 of 3)"), "{refused}");
     // The exports from the tab.
     let pdf = app
-        .get(&format!("/projects/{}/snags.pdf?status=closed", w.project), &client)
+        .get(
+            &format!("/projects/{}/snags.pdf?status=closed", w.project),
+            &client,
+        )
         .await
         .expect(200);
     assert!(poppler("pdftotext", &pdf.body).contains("Stain on the wall"));
