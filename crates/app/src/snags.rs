@@ -446,6 +446,19 @@ impl Services {
             self.check_responsible(&mut errors, current.project_id, responsible)
                 .await?;
         }
+        if patch.client_visible == Some(false) && current.client_visible {
+            // The client keeps sight of what they raised themselves.
+            let raiser = match current.raised_by {
+                Some(id) => self.store.get_user(id).await?,
+                None => None,
+            };
+            if raiser.is_some_and(|u| u.role == Role::Client) {
+                errors.add(
+                    "client_visible",
+                    "stays on: the client raised this snag and keeps seeing it",
+                );
+            }
+        }
         errors.into_result()?;
         let details = SnagDetails {
             scope_item_id,

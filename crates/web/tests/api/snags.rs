@@ -342,6 +342,15 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         .expect(200)
         .json();
     assert_eq!(sn2["responsible_trade"], "Cleaner");
+    let bad = app
+        .patch(
+            &format!("/api/v1/snags/{}", sn2["id"].as_str().unwrap()),
+            &w.pm.auth,
+            json!({"client_visible": false, "version": sn2["version"]}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Resp::fields(&bad), ["client_visible"]);
     w.act(&w.craftsman, &sn2, "fix", json!({"version": 1}))
         .await
         .problem(409, "stale_version");
@@ -829,6 +838,16 @@ async fn the_pages_raise_move_and_sign_off() {
         )
     };
     let (client, client_csrf, client_browser) = login(w.client.user.email.clone()).await;
+    w.raise(&w.pm, json!({"room_id": w.r101, "title": "Internal only"}))
+        .await
+        .expect(201);
+    let tab = app
+        .get(&format!("/projects/{}/snags", w.project), &client)
+        .await
+        .expect(200)
+        .text();
+    assert!(!tab.contains("Internal only"), "{tab}");
+    assert!(tab.contains("Raise a snag"), "{tab}");
     let form = app
         .get(&format!("/projects/{}/snags/new", w.project), &client)
         .await
@@ -881,10 +900,11 @@ async fn the_pages_raise_move_and_sign_off() {
         to.starts_with(&again.header("location").unwrap()),
         "one snag"
     );
-    let list = w.list(&w.pm, "").await;
-    assert_eq!(codes(&list), ["SN-001"]);
+    let list = w.list(&w.client, "").await;
+    assert_eq!(codes(&list), ["SN-002"]);
     assert_eq!(list["items"][0]["photo_count"], 1);
     assert_eq!(list["items"][0]["raised_by_name"], "Cleo Client");
+    assert_eq!(w.list(&w.pm, "").await["total"], 2);
     let snag_page = to.trim_end_matches("?m=created").to_owned();
     let mine = app.get(&snag_page, &client).await.expect(200).text();
     assert!(mine.contains("Stain on the wall") && !mine.contains("Mark fixed"));
@@ -908,6 +928,16 @@ async fn the_pages_raise_move_and_sign_off() {
     .await
     .expect(303);
     let (pm, pm_csrf, _) = login(w.pm.user.email.clone()).await;
+    // The team's list shows both; the internal one marked as not shared.
+    let html = app
+        .get(&format!("/projects/{}/snags", w.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains("Internal only") && html.contains("Client sees"),
+        "{html}"
+    );
     // A stale button says so and changes nothing.
     let stale = crate::scope::form(
         app,
