@@ -16,6 +16,7 @@ use formula_domain::snag::{
 };
 use formula_domain::user::Role;
 use serde::Deserialize;
+
 use time::Date;
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ use crate::services::{Services, audit, check_version, double_option};
 pub const SNAG_CHANGED: &str = "snag.changed";
 
 /// A snag to raise.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSnag {
     /// The room it is in (one of the project's rooms).

@@ -168,14 +168,23 @@ pub async fn list_snags(
 /// them as its author; they give the room, title, description and category only. A snag
 /// raised in a signed-off room reopens the sign-off. Its number is the project's next
 /// (`SN-001`).
+///
+/// With an `Idempotency-Key` header, a retry by the same user within 24 hours raises
+/// nothing new and answers with the snag the first request raised (200); the same key with
+/// a different request is refused (409 `idempotency_key_reused`).
 #[utoipa::path(
     post,
     path = "/projects/{id}/snags",
     tag = "snags",
-    params(("id" = Uuid, Path, description = "Project id")),
+    params(
+        ("id" = Uuid, Path, description = "Project id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of the client's choosing (e.g. a UUID), fresh per snag: a retry with the same key raises nothing new"),
+    ),
     request_body = NewSnag,
     responses(
         (status = 201, body = Snag, headers(("etag" = String), ("location" = String))),
+        (status = 200, description = "This `Idempotency-Key` was sent before (a retry after a lost answer): the snag the first request raised", body = Snag),
+        (status = 409, description = "The `Idempotency-Key` was used for a different request, or its first request is still being handled", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -184,9 +193,31 @@ pub async fn create_snag(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<NewSnag>,
 ) -> ApiResult<Response> {
-    let snag = state.services.raise_snag(&caller.caller, id, input).await?;
+    let s = &state.services;
+    let key = idempotency_key(&headers);
+    let request = Fingerprint::new("snag")
+        .part(id.as_bytes())
+        .part(serde_json::to_vec(&input).unwrap_or_default());
+    let once = s
+        .once(
+            &caller.caller,
+            key.as_ref(),
+            "snag",
+            request,
+            |snag: &Snag| snag.id,
+            || s.raise_snag(&caller.caller, id, input),
+        )
+        .await?;
+    let snag = match once {
+        Once::New(snag) => snag,
+        Once::Earlier(earlier) => {
+            let snag = s.get_snag(&caller.caller, earlier).await?;
+            return Ok(with_etag(snag.version, Json(snag)));
+        }
+    };
     Ok(created(
         format!("{PREFIX}/snags/{}", snag.id),
         Some(snag.version),

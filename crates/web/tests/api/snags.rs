@@ -191,6 +191,7 @@ async fn the_life_of_snags_and_a_room_sign_off(app: TestApp) {
         .await
         .expect(201);
     assert!(sn1.header("location").unwrap().contains("/api/v1/snags/"));
+
     let sn1 = sn1.json();
     assert_eq!(sn1["code"], "SN-001");
     assert_eq!(sn1["status"], "open");
@@ -999,4 +1000,49 @@ async fn the_pages_raise_move_and_sign_off() {
         .await
         .expect(200);
     assert!(poppler("pdftotext", &pdf.body).contains("Stain on the wall"));
+}
+
+/// A raise sent again with its `Idempotency-Key` (an answer lost on the way) raises one snag.
+async fn a_retried_raise_makes_one_snag(app: TestApp) {
+    let w = site(app).await;
+    let keyed = |title: &str| {
+        TestApp::build(
+            Method::POST,
+            &format!("/api/v1/projects/{}/snags", w.project),
+            &w.pm.auth,
+            &[("idempotency-key", "raise-1")],
+            Some(axum::body::Body::from(
+                json!({"room_id": w.r102, "title": title}).to_string(),
+            )),
+            true,
+        )
+    };
+    let first = w
+        .app
+        .send(keyed("Gap at the skirting"))
+        .await
+        .expect(201)
+        .json();
+    let again = w
+        .app
+        .send(keyed("Gap at the skirting"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(first["id"], again["id"]);
+    w.app
+        .send(keyed("Another"))
+        .await
+        .problem(409, "idempotency_key_reused");
+    assert_eq!(w.list(&w.pm, "").await["total"], 1);
+}
+
+#[tokio::test]
+async fn a_retried_raise_makes_one_snag_on_sqlite() {
+    a_retried_raise_makes_one_snag(TestApp::new().await).await;
+}
+
+#[tokio::test]
+async fn a_retried_raise_makes_one_snag_on_postgresql() {
+    a_retried_raise_makes_one_snag(TestApp::on_postgres().await).await;
 }
