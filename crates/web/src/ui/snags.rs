@@ -206,7 +206,15 @@ async fn list_page(
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
     let filter = filters_of(&query, s.today());
-    let (snags, total, _) = s.list_snags(&page.caller, id, filter.clone(), None).await?;
+    // A page shows at most this many (the rest through the filters or the exports), so a
+    // phone never loads a whole hotel's snags at once.
+    let shown = formula_app::query::Paging {
+        limit: formula_app::query::MAX_LIMIT,
+        offset: 0,
+    };
+    let (snags, total, _) = s
+        .list_snags(&page.caller, id, filter.clone(), Some(shown))
+        .await?;
     let (locations, _) = s.project_locations(&page.caller, id).await?;
     let signoff = match filter.room_id {
         Some(room) => Some(s.signoff_state(&page.caller, room).await?),
