@@ -143,6 +143,7 @@ impl Services {
                     format!("{} in {}", inst.item_code, inst.room_code),
                 )
             }
+            OwnerKind::Snag => return self.snag_as_owner(caller, owner_id, manage).await,
         };
         Ok(Owner::record(project_id, label))
     }

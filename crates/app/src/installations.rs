@@ -241,7 +241,7 @@ fn refusal(code: &'static str, message: &str) -> AppError {
 impl Services {
     /// A room of a project the caller may do `action` in ("not found" for anything else,
     /// or a project they cannot see).
-    async fn room_for(
+    pub(crate) async fn room_for(
         &self,
         caller: &Caller,
         id: Uuid,
@@ -695,10 +695,16 @@ impl Services {
         self.may(caller, Action::RecordInstallation, access)
     }
 
-    /// After a record filled its item in the room: when every item expected there is fully
-    /// installed and no snag is open in it, the project's managers and coordinators hear that
-    /// the room is ready for sign-off. Failures are logged: the record stands.
-    async fn room_maybe_ready(&self, caller: &Caller, room: &Location, access: ProjectAccess) {
+    /// After a record filled its item in the room (or a room's last open or fixed snag was
+    /// settled): when every item expected there is fully installed and no snag in it is open
+    /// or fixed, the project's managers and coordinators hear that the room is ready for
+    /// sign-off. Failures are logged: the change stands.
+    pub(crate) async fn room_maybe_ready(
+        &self,
+        caller: &Caller,
+        room: &Location,
+        access: ProjectAccess,
+    ) {
         let ready = async {
             let items = sheet_items(room, self.store.room_items(room.id).await?);
             Ok::<_, AppError>(

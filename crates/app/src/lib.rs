@@ -39,6 +39,8 @@ pub mod scope;
 pub mod scope_import;
 pub mod search;
 pub mod secrets;
+pub mod signoff;
+pub mod snags;
 pub mod spec_import;
 pub mod specs;
 pub mod streams;

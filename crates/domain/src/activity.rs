@@ -178,6 +178,7 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "location" => ("location", "locations", false),
         "room_type" => ("room type", "room types", false),
         "installation" => ("an installation of", "installations", false),
+        "snag" => ("snag", "snags", false),
         _ => ("record", "records", false),
     }
 }
@@ -393,6 +394,19 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
                 Some(p) => plain("marked").tail(format!(" {}", p.label().to_lowercase())),
                 None => updated(noun, changes),
             }
+        }
+
+        ("snag", "fix") => plain("marked").tail(" fixed"),
+        ("snag", "verify") => plain("verified"),
+        ("snag", "close") => plain("closed"),
+        ("snag", "reject") => plain("rejected"),
+        ("snag", "reopen") => plain("reopened"),
+        ("location", "sign_off") => Phrase::new("signed off", "room", "rooms"),
+        ("location", "withdraw_signoff") => {
+            Phrase::new("withdrew the sign-off of", "room", "rooms")
+        }
+        ("location", "signoff_reopened") => {
+            Phrase::new("reopened the sign-off of", "room", "rooms").tail(" with a new snag")
         }
 
         (_, "update" | "status_change") => updated(noun, changes),

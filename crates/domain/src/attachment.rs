@@ -19,6 +19,7 @@ string_enum!(
         Spec => "spec", "Specification",
         Comment => "comment", "Comment",
         Installation => "installation", "Installation",
+        Snag => "snag", "Snag",
     }
 );
 

@@ -23,6 +23,7 @@ pub mod review;
 pub mod room_matrix;
 pub mod scope;
 pub mod search;
+pub mod snag;
 pub mod spec;
 pub mod task;
 pub mod user;

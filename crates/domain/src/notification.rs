@@ -29,6 +29,12 @@ string_enum!(
         ProjectStatusChanged => "project_status_changed", "Project status changed",
         AddedToTeam => "added_to_team", "Added to a project team",
         RoomReady => "room_ready", "Room ready for sign-off",
+        SnagRaised => "snag_raised", "Snag raised by the client",
+        SnagAssigned => "snag_assigned", "Snag assigned to you",
+        SnagDue => "snag_due", "Snag due tomorrow",
+        SnagOverdue => "snag_overdue", "Snag overdue",
+        SnagFixed => "snag_fixed", "Your snag was fixed",
+        SnagClosed => "snag_closed", "Your snag was closed",
     }
 );
 
@@ -147,6 +153,17 @@ pub const RULES: &[Rule] = &[
     rule(Event::ProjectStatusChanged, Category::Projects, &[A::Team]),
     rule(Event::AddedToTeam, Category::Projects, &[A::Added]),
     rule(Event::RoomReady, Category::Site, &[A::Managers]),
+    // Snags: the responsible person is the assignee, whoever raised it the creator.
+    rule(Event::SnagRaised, Category::Assignments, &[A::Managers]),
+    rule(Event::SnagAssigned, Category::Assignments, &[A::Assignee]),
+    rule(Event::SnagDue, Category::Deadlines, &[A::Assignee]),
+    rule(
+        Event::SnagOverdue,
+        Category::Deadlines,
+        &[A::Assignee, A::Managers],
+    ),
+    rule(Event::SnagFixed, Category::Assignments, &[A::Creator]),
+    rule(Event::SnagClosed, Category::Assignments, &[A::Creator]),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -338,6 +355,12 @@ mod tests {
             (Event::ProjectStatusChanged, &[3, 8]),
             (Event::AddedToTeam, &[10]),
             (Event::RoomReady, &[3]),
+            (Event::SnagRaised, &[3]),
+            (Event::SnagAssigned, &[1]),
+            (Event::SnagDue, &[1]),
+            (Event::SnagOverdue, &[1, 3]),
+            (Event::SnagFixed, &[2]),
+            (Event::SnagClosed, &[2]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

@@ -472,8 +472,11 @@ impl InstallationRepo for Db {
     }
 
     async fn open_snags_in_room(&self, room_id: Uuid) -> DbResult<i64> {
-        let stmt = Stmt::new("SELECT COUNT(*) FROM snags WHERE room_id = $1 AND status = 'open'")
-            .bind(room_id);
+        // Open and fixed (not yet verified) snags both keep a room from being signed off.
+        let stmt = Stmt::new(
+            "SELECT COUNT(*) FROM snags WHERE room_id = $1 AND status IN ('open', 'fixed')",
+        )
+        .bind(room_id);
         Ok(on_reader!(self, |pool| fetch_scalar!(pool, i64, stmt)?))
     }
 }

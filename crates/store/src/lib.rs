@@ -44,6 +44,7 @@ mod room_matrix;
 mod rows;
 mod scope;
 mod search;
+mod snags;
 mod specs;
 mod tasks;
 mod timing;

@@ -1,5 +1,6 @@
 //! Reminders of dates, computed against the clock: tasks due in 3 days, due tomorrow and
-//! overdue (every day), and materials past their order-by date and not ordered. The job runs
+//! overdue (every day), materials past their order-by date and not ordered, and snags due
+//! tomorrow or overdue (`crate::snags`). The job runs
 //! every hour; each reminder is stored once per task and day (or per material and order-by
 //! date), so the first run of a day sends them and the others find nothing new.
 
@@ -95,6 +96,7 @@ impl Services {
             reported += 1;
         }
         reported += self.material_reminders(today).await?;
+        reported += self.snag_reminders(today).await?;
         Ok(reported)
     }
 

@@ -77,6 +77,6 @@ pub trait InstallationRepo: Send + Sync {
     /// What is installed of each item in each room of a project (pairs with nothing
     /// installed are left out), for progress and the room matrix.
     async fn installed_in_project(&self, project_id: Uuid) -> AppResult<Vec<InstalledSum>>;
-    /// How many snags are open in the room.
+    /// How many snags in the room are open or fixed (not yet verified): each blocks sign-off.
     async fn open_snags_in_room(&self, room_id: Uuid) -> AppResult<i64>;
 }

@@ -21,6 +21,7 @@ mod places;
 mod projects;
 mod room_matrix;
 mod search;
+mod snags;
 
 use async_trait::async_trait;
 
@@ -48,6 +49,7 @@ pub use room_matrix::{
     MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
+pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -108,6 +110,7 @@ pub trait Store:
     + PlaceRepo
     + InstallationRepo
     + RoomMatrixRepo
+    + SnagRepo
     + 'static
 {
 }
@@ -138,6 +141,7 @@ impl<T> Store for T where
         + PlaceRepo
         + InstallationRepo
         + RoomMatrixRepo
+        + SnagRepo
         + 'static
 {
 }
@@ -152,6 +156,7 @@ pub mod prelude {
     pub use super::PlaceRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
+    pub use super::SnagRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

@@ -7,6 +7,7 @@ pub mod data;
 pub mod locations;
 pub mod millwork;
 pub mod plan;
+pub mod snags;
 
 use formula_app::ports::Store;
 use std::collections::{BTreeMap, HashMap};
@@ -358,6 +359,22 @@ async fn seed_project(
         summary.scope_items += locations::seed(services, &pm, project.id, scale)
             .await
             .map_err(|e| explain(&doing("create the locations"), e))?;
+        let walkers = [
+            people.get("grace")?,
+            people.get("luis")?,
+            people.get("charlotte")?,
+        ]
+        .map(caller);
+        let [coordinator, fitter, client] = &walkers;
+        let walk = snags::Walkers {
+            pm: &pm,
+            coordinator,
+            fitter,
+            client,
+        };
+        snags::seed(services, walk, project.id)
+            .await
+            .map_err(|e| explain(&doing("raise the snags"), e))?;
     }
 
     // Tasks first, then the lifecycle, as the work would have happened.

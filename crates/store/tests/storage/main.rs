@@ -57,6 +57,7 @@ mod projects;
 mod room_matrix;
 mod scope;
 mod search;
+mod snags;
 mod specs;
 mod tasks;
 mod users;

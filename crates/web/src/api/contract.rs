@@ -182,6 +182,15 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("InstallationInput", "installer", Rule::Max(120)),
     ("InstallationInput", "note", Rule::Max(2000)),
     ("ReverseInput", "note", Rule::Max(2000)),
+    // Snags and room sign-off (`domain::snag`).
+    ("NewSnag", "description", Rule::Max(5000)),
+    ("NewSnag", "responsible_trade", Rule::Max(120)),
+    ("SnagPatch", "title", Rule::Required(200)),
+    ("SnagPatch", "description", Rule::Max(5000)),
+    ("SnagPatch", "responsible_trade", Rule::Max(120)),
+    ("SnagMoveInput", "reason", Rule::Max(2000)),
+    ("SignOffInput", "client_name", Rule::Max(200)),
+    ("SignOffInput", "note", Rule::Max(2000)),
 ];
 
 /// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.

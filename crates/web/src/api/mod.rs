@@ -33,6 +33,7 @@ pub mod readiness;
 pub mod room_matrix;
 pub mod scope;
 pub mod search;
+pub mod snags;
 pub mod specs;
 pub mod system;
 pub mod tasks;
@@ -217,6 +218,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             room_matrix::get_progress_weights,
             room_matrix::set_progress_weights
         ))
+        // Snags and room sign-off.
+        .merge(snags::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -35,6 +35,7 @@ mod room_matrix;
 mod scope;
 mod scope_import;
 mod search;
+mod snags;
 mod specs;
 mod system;
 mod tasks;
@@ -115,6 +116,7 @@ pub fn router() -> Router<AppState> {
             get(locations::edit).post(locations::update),
         )
         .route("/locations/{id}/delete", post(locations::delete))
+        .merge(snags::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
         .route(

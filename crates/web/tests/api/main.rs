@@ -44,4 +44,5 @@ mod room_matrix;
 mod scope;
 mod search;
 mod security;
+mod snags;
 mod workflow;

@@ -823,6 +823,153 @@ async fn client_users_see_only_their_organisation() {
         .problem(403, "forbidden");
 }
 
+/// Snags: whoever sees the project sees its snags (client users only those shared with
+/// them) and may raise one (not executives); the team works on them; the project manager
+/// and coordinators verify them and sign rooms off.
+#[tokio::test]
+async fn snags_are_raised_by_the_team_and_the_client_and_verified_by_the_site_managers() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let post = |path: String, body: Value| async move {
+        id_of(&app.post(&path, admin, body).await.expect(201).json())
+    };
+    let locs = format!("/api/v1/projects/{a}/locations");
+    let building = post(
+        locs.clone(),
+        json!({"kind": "building", "code": "S1", "name": "Site"}),
+    )
+    .await;
+    let level = post(
+        locs.clone(),
+        json!({"kind": "level", "parent_id": building, "code": "S1-L1", "name": "Level"}),
+    )
+    .await;
+    let room = post(
+        locs,
+        json!({"kind": "room", "parent_id": level, "code": "S1-101", "name": "Room"}),
+    )
+    .await;
+    let snags = format!("/api/v1/projects/{a}/snags");
+    let internal = post(snags.clone(), json!({"room_id": room, "title": "Internal"})).await;
+    let shared = post(
+        snags.clone(),
+        json!({"room_id": room, "title": "Shared", "client_visible": true}),
+    )
+    .await;
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &snags,
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/snags"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/snags/{internal}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/snags/{shared}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/snags/{internal}/photos"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &snags,
+        |_| Some(json!({"room_id": room, "title": "Chipped"})),
+        [201, 403, 201, 201, 201, 201, 201],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/snags/{shared}"),
+        |_| Some(json!({"title": "Shared snag", "version": 99})),
+        [409, 403, 409, 403, 409, 409, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/snags/{shared}/fix"),
+        |_| Some(json!({"version": 99})),
+        [409, 403, 409, 403, 409, 409, 403],
+    )
+    .await;
+    for action in ["verify", "close", "reject", "reopen"] {
+        c.expect(
+            Method::POST,
+            &format!("/api/v1/snags/{shared}/{action}"),
+            |_| Some(json!({"version": 99})),
+            [409, 403, 409, 403, 409, 403, 403],
+        )
+        .await;
+    }
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/snags/{internal}/fix"),
+        |_| Some(json!({"version": 99})),
+        [409, 403, 409, 403, 409, 409, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/snags.xlsx"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/snags.pdf"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/rooms/{room}/sign-off"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    // Open snags block it: those who may sign are told so, the others are refused.
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rooms/{room}/sign-off"),
+        |_| Some(json!({})),
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &format!("/api/v1/rooms/{room}/sign-off"),
+        none,
+        [404, 403, 404, 403, 404, 403, 403],
+    )
+    .await;
+}
+
 /// Locations: whoever sees a project sees its structure (client users too: it holds no
 /// prices); the project manager and coordinators keep it, as they keep the scope.
 #[tokio::test]
