@@ -7,6 +7,7 @@ pub mod data;
 pub mod locations;
 pub mod millwork;
 pub mod plan;
+pub mod site;
 pub mod snags;
 
 use formula_app::ports::Store;
@@ -366,6 +367,18 @@ async fn seed_project(
         ]
         .map(caller);
         let [coordinator, fitter, client] = &walkers;
+        let admin = caller(people.get(ADMIN.key)?);
+        site::seed(
+            services,
+            site::Crew {
+                admin: &admin,
+                fitter,
+                coordinator,
+            },
+            project.id,
+        )
+        .await
+        .map_err(|e| explain(&doing("install the guest rooms"), e))?;
         let walk = snags::Walkers {
             pm: &pm,
             coordinator,
