@@ -23,7 +23,11 @@ pub struct Crew<'a> {
 }
 
 /// Releases, installs and signs off; returns (installation records, rooms signed off).
-pub async fn seed(s: &Services, crew: Crew<'_>, project_id: Uuid) -> Result<(usize, usize), AppError> {
+pub async fn seed(
+    s: &Services,
+    crew: Crew<'_>,
+    project_id: Uuid,
+) -> Result<(usize, usize), AppError> {
     let (_, _, scope) = s.scope_overview(crew.admin, project_id).await?;
     let guest_rooms: Vec<&ScopeItem> = scope
         .items
