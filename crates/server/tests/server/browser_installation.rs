@@ -12,14 +12,14 @@ use crate::webdriver::Browser;
 const PHOTO: &[u8] = include_bytes!("../../../web/tests/api/fixtures/photos/orient-6-gps.jpg");
 
 /// Bearer-token calls to the JSON API.
-struct Api {
-    agent: ureq::Agent,
-    token: String,
-    base: String,
+pub(crate) struct Api {
+    pub(crate) agent: ureq::Agent,
+    pub(crate) token: String,
+    pub(crate) base: String,
 }
 
 impl Api {
-    fn ok(&self, method: &str, path: &str, body: Value) -> Value {
+    pub(crate) fn ok(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}/api/v1{path}", self.base);
         let auth = format!("Bearer {}", self.token);
         let resp = match method {

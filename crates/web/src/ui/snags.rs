@@ -489,6 +489,8 @@ struct ShowPage {
     move_form: FormState,
     edit: FormState,
     people: Vec<Opt>,
+    /// The items expected in the snag's room, for the team to say which one the snag is on.
+    items: Vec<Opt>,
     categories: Vec<Opt>,
     attachments: AttachmentsCard,
     message: Option<&'static str>,
@@ -515,7 +517,37 @@ fn edit_form(s: &Snag) -> FormState {
             s.due_on.map(|d| d.to_string()).unwrap_or_default(),
         )
         .with("client_visible", if s.client_visible { "1" } else { "" })
+        .with(
+            "scope_item_id",
+            s.scope_item_id.map(|i| i.to_string()).unwrap_or_default(),
+        )
         .with("version", s.version.to_string())
+}
+
+/// The scope items expected in a room (placed in it, or on its room type), as choices.
+async fn room_item_opts(
+    state: &AppState,
+    page: &Page,
+    project_id: Uuid,
+    room_id: Uuid,
+) -> Result<Vec<Opt>, PageError> {
+    let s = &state.services;
+    let access = s.project_for(&page.caller, project_id).await?.1;
+    if !s.may(&page.caller, Action::ViewScope, access) {
+        return Ok(Vec::new());
+    }
+    let room = s.get_location(&page.caller, room_id).await?;
+    Ok(s.scope_overview(&page.caller, project_id)
+        .await?
+        .2
+        .items
+        .into_iter()
+        .filter(|i| {
+            i.placement.room_id == Some(room_id)
+                || (room.room_type_id.is_some() && i.placement.room_type_id == room.room_type_id)
+        })
+        .map(|i| Opt::new(i.id.to_string(), format!("{} · {}", i.code, i.name)))
+        .collect())
 }
 
 async fn show_page(
@@ -536,6 +568,11 @@ async fn show_page(
             .filter(|m| m.user_role != Role::Client)
             .map(|m| Opt::new(m.user_id.to_string(), m.name))
             .collect()
+    } else {
+        Vec::new()
+    };
+    let items = if abilities.edit {
+        room_item_opts(state, page, snag.project_id, snag.room_id).await?
     } else {
         Vec::new()
     };
@@ -562,6 +599,7 @@ async fn show_page(
         abilities,
         move_form,
         people,
+        items,
         categories: category_opts(),
         attachments: photos,
         message,
@@ -647,7 +685,12 @@ pub async fn update(
     let mut form = FormState::submitted(EDIT_FIELDS, input.clone()).prefixed("e-");
     if errors.is_empty() {
         let patch = SnagPatch {
-            scope_item_id: input.opt("scope_item_id").map(|_| item),
+            // The item select sends "" for the room as a whole; without it, no change.
+            scope_item_id: input
+                .0
+                .iter()
+                .any(|(k, _)| k == "scope_item_id")
+                .then_some(item),
             title: Some(input.text("title")),
             description: Some(input.opt("description")),
             category,
