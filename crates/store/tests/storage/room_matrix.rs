@@ -534,9 +534,9 @@ pub async fn time_matrix(t: &TestDb, w: &World, p: Uuid, runs: usize) -> Vec<Dur
 }
 
 /// The regression check run in CI: a 300-room × 30-item matrix is read with the same store
-/// calls as a one-room one (no query per room or item), each read within a loose bound that
-/// only a lost index or a query per cell would break (the budget of 100 ms p95 is measured
-/// by the benchmark, `room_matrix_bench`, and recorded in docs/performance.md).
+/// calls as a one-room one (no query per room or item). Its time is not asserted (DESIGN.md
+/// §7: no timing thresholds in tests); the budget of 100 ms p95 is measured by the benchmark,
+/// `room_matrix_bench`, and `scripts/bench/room_matrix.py`, recorded in docs/performance.md.
 pub async fn a_large_matrix_takes_a_few_store_calls(t: &TestDb) {
     let w = world(t).await;
     let calls: Arc<Mutex<Vec<&'static str>>> = Arc::default();
@@ -547,7 +547,7 @@ pub async fn a_large_matrix_takes_a_few_store_calls(t: &TestDb) {
     );
     let p = seed_matrix(t, &w, 12, 25, 30).await;
     calls.lock().unwrap().clear();
-    let times = time_matrix(t, &w, p, 3).await;
+    time_matrix(t, &w, p, 3).await;
     let per_read = calls.lock().unwrap().len() / 3;
     assert!(
         per_read <= 6,
@@ -561,11 +561,6 @@ pub async fn a_large_matrix_takes_a_few_store_calls(t: &TestDb) {
         .unwrap();
     assert_eq!(m.levels.iter().map(|l| l.rooms.len()).sum::<usize>(), 300);
     assert_eq!(m.columns.len(), 30);
-    let worst = times.last().copied().unwrap_or_default();
-    assert!(
-        worst < Duration::from_secs(3),
-        "a 300 × 30 matrix took {worst:?} (debug build)"
-    );
 }
 
 both_backends! {
