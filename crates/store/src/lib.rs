@@ -24,6 +24,7 @@ mod activity;
 mod attachments;
 mod audit;
 mod auth;
+mod checkpoint;
 mod clients;
 mod comments;
 mod company;

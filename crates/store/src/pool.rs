@@ -103,6 +103,8 @@ pub struct Db {
     pub(crate) timing: std::sync::OnceLock<crate::timing::Timing>,
     /// PostgreSQL: whether the server answers (see `watchdog.rs`).
     pub(crate) watchdog: Option<crate::watchdog::Watchdog>,
+    /// SQLite: checkpoints the write-ahead log off the writer's path (see `checkpoint.rs`).
+    checkpointer: Option<crate::checkpoint::Checkpointer>,
 }
 
 /// Opens the database with default [`OpenOptions`].
@@ -161,6 +163,7 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
         _lock: None,
         timing: std::sync::OnceLock::new(),
         watchdog,
+        checkpointer: None,
     })
 }
 
@@ -195,7 +198,11 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
             base.clone()
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal),
+                .synchronous(SqliteSynchronous::Normal)
+                // Checkpoints run beside the writer, not in its commits (`checkpoint.rs`);
+                // a log left large by a burst is cut back to 64 MiB once restarted.
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("journal_size_limit", "67108864"),
         )
         .await
         .map_err(connect_err)?;
@@ -203,7 +210,10 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
         .max_connections(options.sqlite_readers.max(1))
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(false)
-        .connect_with(base.read_only(true))
+        .connect_with(base.clone().read_only(true))
+        .await
+        .map_err(connect_err)?;
+    let checkpointer = crate::checkpoint::Checkpointer::spawn(&base)
         .await
         .map_err(connect_err)?;
     Ok(Db {
@@ -211,6 +221,7 @@ async fn open_sqlite(data_dir: &Path, options: &OpenOptions) -> Result<Db, Store
         _lock: Some(lock),
         timing: std::sync::OnceLock::new(),
         watchdog: None,
+        checkpointer: Some(checkpointer),
     })
 }
 
@@ -284,6 +295,8 @@ pub async fn open_read_only(
         _lock: None,
         timing: std::sync::OnceLock::new(),
         watchdog: None,
+        // The server's own checkpointer looks after the log; a reader never writes.
+        checkpointer: None,
     })
 }
 
@@ -433,6 +446,9 @@ impl Db {
     pub async fn close(&self) {
         if let Some(watchdog) = &self.watchdog {
             watchdog.stop();
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
         }
         match &self.pool {
             Pool::Sqlite { read, write } => {
