@@ -177,6 +177,11 @@ pub fn xlsx_bytes(sheets: &[Sheet]) -> Result<Vec<u8>, WriteError> {
                         let n: f64 = text.parse().unwrap_or(0.0);
                         ws.write_number_with_format(row, col, n, format)?;
                     }
+                    // Excel's dates run from 1900 to 9999; another year (a typing slip
+                    // the record kept) is written as its text, not refused.
+                    Cell::Date(d) if !(1900..=9999).contains(&d.year()) => {
+                        ws.write_string(row, col, d.to_string())?;
+                    }
                     Cell::Date(d) => {
                         let date = rust_xlsxwriter::ExcelDateTime::from_ymd(
                             u16::try_from(d.year()).unwrap_or(1900),
@@ -302,5 +307,24 @@ mod tests {
         assert!(text.starts_with('\u{feff}'));
         assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\",-2\r\n"), "{text}");
         assert!(text.contains("\"a, \"\"b\"\"\",'-x\r\n"), "{text}");
+    }
+
+    /// A date Excel cannot hold (before 1900 or after 9999: a typing slip a record kept) is
+    /// written as its text, and the rest of the workbook as usual.
+    #[test]
+    fn dates_outside_excels_range_are_written_as_text() {
+        let sheet = Sheet {
+            name: "Materials".into(),
+            columns: vec![Column::new("Needed on", Kind::Date, 12.0)],
+            rows: vec![
+                vec![Cell::Date(time::macros::date!(0279 - 05 - 01))],
+                vec![Cell::Date(time::macros::date!(2027 - 01 - 15))],
+            ],
+            bold_rows: Vec::new(),
+        };
+        let bytes = xlsx_bytes(&[sheet]).unwrap();
+        let t = crate::read_table(&bytes, "materials.xlsx").unwrap();
+        assert_eq!(t.rows[0].cells, ["0279-05-01"]);
+        assert_eq!(t.rows[1].cells, ["2027-01-15"]);
     }
 }
