@@ -19,6 +19,23 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    /// An API token made on the profile page by the signed-in user of `s`, for `base`.
+    pub(crate) fn from_profile(s: &Session, base: String, name: &str) -> Api {
+        s.goto("/profile");
+        s.fill("#tk-name", name);
+        s.click("form[action='/profile/tokens'] button[type=submit]");
+        let code = s.wait("code#new-token");
+        Api {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .proxy(None)
+                .build()
+                .new_agent(),
+            token: s.b.text(&code).step("token"),
+            base,
+        }
+    }
+
     pub(crate) fn ok(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}/api/v1{path}", self.base);
         let auth = format!("Bearer {}", self.token);
@@ -50,19 +67,7 @@ fn browser_installing_in_a_room_on_a_phone() {
         server,
     };
     first_run_setup(&s);
-    s.goto("/profile");
-    s.fill("#tk-name", "Scene");
-    s.click("form[action='/profile/tokens'] button[type=submit]");
-    let code = s.wait("code#new-token");
-    let api = Api {
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .new_agent(),
-        token: s.b.text(&code).step("token"),
-        base,
-    };
+    let api = Api::from_profile(&s, base, "Scene");
     // The scene: a hotel with two levels of two King rooms, three bedside tables per room.
     let me = api.ok("GET", "/auth/me", Value::Null);
     let client = api.ok("POST", "/clients", json!({"name": "Harbor Hotels"}));

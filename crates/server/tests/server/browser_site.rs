@@ -47,19 +47,7 @@ fn browser_site_from_a_pattern_to_a_signed_off_room() {
         server,
     };
     first_run_setup(&s);
-    s.goto("/profile");
-    s.fill("#tk-name", "Site walk");
-    s.click("form[action='/profile/tokens'] button[type=submit]");
-    let code = s.wait("code#new-token");
-    let api = Api {
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .new_agent(),
-        token: s.b.text(&code).step("token"),
-        base,
-    };
+    let api = Api::from_profile(&s, base, "Site walk");
     let me = api.ok("GET", "/auth/me", Value::Null);
     let client = api.ok("POST", "/clients", json!({"name": "Harbor Hotels"}));
     let project = api.ok(
