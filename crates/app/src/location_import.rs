@@ -192,9 +192,9 @@ impl Services {
             .iter()
             .map(|l| (l.code.to_lowercase(), l.clone()))
             .collect();
-        let existing_codes: HashMap<String, ()> = existing
+        let stored: HashMap<String, &Location> = existing
             .iter()
-            .map(|l| (l.code.to_lowercase(), ()))
+            .map(|l| (l.code.to_lowercase(), l))
             .collect();
         let mut next_position: HashMap<Option<Uuid>, i64> = HashMap::new();
         for l in &existing {
@@ -273,10 +273,7 @@ impl Services {
                     }
                 }
             };
-            let old = existing_codes
-                .contains_key(&key)
-                .then(|| by_code.get(&key).cloned())
-                .flatten();
+            let old = stored.get(&key).copied();
             let group = kind.map_or_else(String::new, |k| placed(k, parent.as_ref()));
             let action = match (&old, kind) {
                 _ if !errors.is_empty() => RowAction::Invalid,

@@ -37,6 +37,13 @@ pub struct PlacesInput {
     pub place_ids: Vec<Uuid>,
 }
 
+/// The places of `ids` among `all` (unknown ids left out), in code order.
+fn by_code(all: &HashMap<Uuid, Place>, ids: &[Uuid]) -> Vec<Place> {
+    let mut places: Vec<Place> = ids.iter().filter_map(|i| all.get(i).cloned()).collect();
+    places.sort_by(|a, b| a.code.cmp(&b.code));
+    places
+}
+
 impl Services {
     /// Every place of a project, by id: its locations and room types.
     async fn project_places(&self, project_id: Uuid) -> AppResult<HashMap<Uuid, Place>> {
@@ -73,9 +80,7 @@ impl Services {
     async fn places_of(&self, of: PlacesOf, id: Uuid, project_id: Uuid) -> AppResult<Vec<Place>> {
         let ids = self.store.record_places(of, id).await?;
         let all = self.project_places(project_id).await?;
-        let mut places: Vec<Place> = ids.iter().filter_map(|i| all.get(i).cloned()).collect();
-        places.sort_by(|a, b| a.code.cmp(&b.code));
-        Ok(places)
+        Ok(by_code(&all, &ids))
     }
 
     /// Checks and stores the places a record refers to; answers them as stored.
@@ -103,14 +108,10 @@ impl Services {
             );
         }
         errors.into_result()?;
-        let before = self.places_of(of, id, project_id).await?;
-        let codes = |places: &[&Place]| -> Vec<String> {
-            let mut c: Vec<String> = places.iter().map(|p| p.code.clone()).collect();
-            c.sort();
-            c
+        let codes = |ids: &[Uuid]| -> Vec<String> {
+            by_code(&all, ids).into_iter().map(|p| p.code).collect()
         };
-        let after: Vec<&Place> = ids.iter().filter_map(|i| all.get(i)).collect();
-        let (old, new) = (codes(&before.iter().collect::<Vec<_>>()), codes(&after));
+        let (old, new) = (codes(&self.store.record_places(of, id).await?), codes(&ids));
         if old != new {
             let entity = match of {
                 PlacesOf::Drawing => "drawing",
@@ -129,7 +130,7 @@ impl Services {
             };
             self.changed(caller, kind, project_id, id, None).await;
         }
-        self.places_of(of, id, project_id).await
+        Ok(by_code(&all, &ids))
     }
 
     /// The places a drawing refers to, by code.

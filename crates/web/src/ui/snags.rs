@@ -528,11 +528,10 @@ fn edit_form(s: &Snag) -> FormState {
 async fn room_item_opts(
     state: &AppState,
     page: &Page,
-    project_id: Uuid,
+    (project_id, access): (Uuid, formula_domain::authz::ProjectAccess),
     room_id: Uuid,
 ) -> Result<Vec<Opt>, PageError> {
     let s = &state.services;
-    let access = s.project_for(&page.caller, project_id).await?.1;
     if !s.may(&page.caller, Action::ViewScope, access) {
         return Ok(Vec::new());
     }
@@ -560,7 +559,7 @@ async fn show_page(
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (snag, abilities, _) = s.snag_page(&page.caller, id).await?;
-    let project = s.project_for(&page.caller, snag.project_id).await?.0;
+    let (project, access) = s.project_for(&page.caller, snag.project_id).await?;
     let people = if abilities.edit {
         s.list_members(&page.caller, snag.project_id)
             .await?
@@ -572,7 +571,7 @@ async fn show_page(
         Vec::new()
     };
     let items = if abilities.edit {
-        room_item_opts(state, page, snag.project_id, snag.room_id).await?
+        room_item_opts(state, page, (snag.project_id, access), snag.room_id).await?
     } else {
         Vec::new()
     };
