@@ -121,6 +121,26 @@ pub enum Action {
     VerifySnags,
     /// Sign a room off (or withdraw a sign-off).
     SignOffRooms,
+    /// See a project's variations (client users: those submitted to them and the ones they
+    /// requested; a request's lines and prices only once it is submitted).
+    ViewVariations,
+    /// Raise a variation (client users: request one, which the team then prices).
+    RaiseVariation,
+    /// Price a variation's lines, edit it, submit it to the client or withdraw it.
+    ManageVariations,
+    /// Approve or reject a submitted variation: the client's decision (a project manager
+    /// records one the client gave outside the app).
+    DecideVariations,
+    /// See a project's RFIs (client users: those addressed to them or shared with them).
+    ViewRfis,
+    /// Raise RFIs, edit them, link them, send them again, close and reopen them.
+    ManageRfis,
+    /// Answer an RFI (client users: one addressed to them; the team also records an outside
+    /// addressee's answer).
+    AnswerRfis,
+    /// See a project's commercial summary: contract value, variations, budget, cost and
+    /// margin, and the same figures across the portfolio.
+    ViewCommercial,
 }
 
 impl Action {
@@ -182,6 +202,14 @@ impl Action {
         Action::WorkSnags,
         Action::VerifySnags,
         Action::SignOffRooms,
+        Action::ViewVariations,
+        Action::RaiseVariation,
+        Action::ManageVariations,
+        Action::DecideVariations,
+        Action::ViewRfis,
+        Action::ManageRfis,
+        Action::AnswerRfis,
+        Action::ViewCommercial,
     ];
 }
 
@@ -341,6 +369,34 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (VerifySnags | SignOffRooms, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
+
+        // Contract changes: the client sees what is submitted or addressed to them (filtered
+        // per record by the use cases), requests variations and decides on them; those who
+        // keep the scope price variations; the office team asks and answers RFIs. Money
+        // beyond a variation's own price (budget, cost, margin) is for managers only.
+        (ViewVariations | ViewRfis, Resource::Project(p)) => can_see_project(actor, p),
+        (RaiseVariation, Resource::Project(p)) => {
+            (role == Client && can_see_project(actor, p))
+                || (matches!(role, ProjectManager | Coordinator) && p.membership.is_some())
+        }
+        (ManageVariations, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
+        (DecideVariations, Resource::Project(p)) => {
+            (role == Client && can_see_project(actor, p))
+                || (role == ProjectManager && p.membership.is_some())
+        }
+        (ManageRfis, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Designer | Coordinator) && p.membership.is_some()
+        }
+        (AnswerRfis, Resource::Project(p)) => {
+            (role == Client && can_see_project(actor, p))
+                || (matches!(role, ProjectManager | Designer | Coordinator)
+                    && p.membership.is_some())
+        }
+        (ViewCommercial, Resource::Project(p)) => {
+            role == Executive || (role == ProjectManager && p.membership.is_some())
         }
         _ => false,
     }
@@ -602,6 +658,38 @@ mod tests {
             (SignOffRooms, "member project", [T, F, T, F, T, F, F]),
             (SignOffRooms, "own client project", [T, F, F, F, F, F, F]),
             (SignOffRooms, "other project", [T, F, F, F, F, F, F]),
+            (ViewVariations, "member project", [T, T, T, T, T, T, F]),
+            (ViewVariations, "own client project", [T, T, F, F, F, F, T]),
+            (ViewVariations, "other project", [T, T, F, F, F, F, F]),
+            (RaiseVariation, "member project", [T, F, T, F, T, F, F]),
+            (RaiseVariation, "own client project", [T, F, F, F, F, F, T]),
+            (RaiseVariation, "other project", [T, F, F, F, F, F, F]),
+            (ManageVariations, "member project", [T, F, T, F, T, F, F]),
+            (
+                ManageVariations,
+                "own client project",
+                [T, F, F, F, F, F, F],
+            ),
+            (ManageVariations, "other project", [T, F, F, F, F, F, F]),
+            (DecideVariations, "member project", [T, F, T, F, F, F, F]),
+            (
+                DecideVariations,
+                "own client project",
+                [T, F, F, F, F, F, T],
+            ),
+            (DecideVariations, "other project", [T, F, F, F, F, F, F]),
+            (ViewRfis, "member project", [T, T, T, T, T, T, F]),
+            (ViewRfis, "own client project", [T, T, F, F, F, F, T]),
+            (ViewRfis, "other project", [T, T, F, F, F, F, F]),
+            (ManageRfis, "member project", [T, F, T, T, T, F, F]),
+            (ManageRfis, "own client project", [T, F, F, F, F, F, F]),
+            (ManageRfis, "other project", [T, F, F, F, F, F, F]),
+            (AnswerRfis, "member project", [T, F, T, T, T, F, F]),
+            (AnswerRfis, "own client project", [T, F, F, F, F, F, T]),
+            (AnswerRfis, "other project", [T, F, F, F, F, F, F]),
+            (ViewCommercial, "member project", [T, T, T, F, F, F, F]),
+            (ViewCommercial, "own client project", [T, T, F, F, F, F, F]),
+            (ViewCommercial, "other project", [T, T, F, F, F, F, F]),
         ]
     }
 
@@ -707,6 +795,11 @@ mod tests {
             WorkSnags,
             VerifySnags,
             SignOffRooms,
+            RaiseVariation,
+            ManageVariations,
+            DecideVariations,
+            ManageRfis,
+            AnswerRfis,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

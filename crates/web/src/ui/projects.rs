@@ -81,6 +81,9 @@ pub struct ProjectHeader {
     pub can_edit: bool,
     /// Whether the Scope tab is shown (client users do not see prices and costs).
     pub can_view_scope: bool,
+    /// Whether the commercial summary is shown (contract value, cost and margin: managers
+    /// only); the Commercial tab itself, variations and RFIs, is everyone's who sees the project.
+    pub can_view_commercial: bool,
 }
 
 impl ProjectHeader {
@@ -95,6 +98,9 @@ impl ProjectHeader {
             .services
             .may(&page.caller, Action::UpdateProject, access);
         let can_view_scope = state.services.may(&page.caller, Action::ViewScope, access);
+        let can_view_commercial = state
+            .services
+            .may(&page.caller, Action::ViewCommercial, access);
         let health = p.health(state.services.today());
         ProjectHeader {
             p,
@@ -102,6 +108,7 @@ impl ProjectHeader {
             tab,
             can_edit,
             can_view_scope,
+            can_view_commercial,
         }
     }
 }
