@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod cache;
 pub mod clients;
 pub mod comments;
+pub mod commercial;
 pub mod company;
 pub mod config;
 pub mod context;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod client;
 pub mod comment;
+pub mod commercial;
 pub mod company;
 pub mod drawing;
 pub mod enums;

@@ -27,6 +27,7 @@ mod auth;
 mod checkpoint;
 mod clients;
 mod comments;
+mod commercial;
 mod company;
 mod dashboard;
 mod drawings;

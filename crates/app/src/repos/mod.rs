@@ -10,6 +10,7 @@
 mod accounts;
 mod activity;
 mod collaboration;
+mod commercial;
 mod company;
 mod idempotency;
 mod installations;
@@ -34,6 +35,7 @@ pub use activity::{
     WaitingRow,
 };
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
+pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
@@ -111,6 +113,7 @@ pub trait Store:
     + InstallationRepo
     + RoomMatrixRepo
     + SnagRepo
+    + CommercialRepo
     + 'static
 {
 }
@@ -142,6 +145,7 @@ impl<T> Store for T where
         + InstallationRepo
         + RoomMatrixRepo
         + SnagRepo
+        + CommercialRepo
         + 'static
 {
 }
@@ -149,6 +153,7 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
+    pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::InstallationRepo as _;

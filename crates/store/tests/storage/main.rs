@@ -43,6 +43,7 @@ mod audit;
 mod auth;
 mod clients;
 mod comments;
+mod commercial;
 mod company;
 mod dashboard;
 mod drawings;

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod comments;
+pub mod commercial;
 pub mod company;
 pub mod contract;
 pub mod docs;
@@ -212,6 +213,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(installations::reverse_installation))
         .routes(routes!(installations::list_installations))
         // The room matrix and site progress.
+        .routes(routes!(commercial::project_summary))
+        .routes(routes!(commercial::portfolio))
         .routes(routes!(room_matrix::room_matrix))
         .routes(routes!(room_matrix::site_progress))
         .routes(routes!(

@@ -19,6 +19,8 @@ pub enum Section {
     Dashboard,
     MyWork,
     Projects,
+    /// The commercial figures across projects.
+    Portfolio,
     Clients,
     Users,
     Audit,
@@ -238,6 +240,15 @@ impl Page {
                 current: section == Section::Projects,
             },
         ];
+        if formula_domain::commercial::commercial_scope(&self.caller.actor)
+            != formula_domain::authz::ProjectScope::None
+        {
+            nav.push(NavItem {
+                href: "/portfolio",
+                label: "Portfolio",
+                current: section == Section::Portfolio,
+            });
+        }
         if self.can(Action::ListClients) {
             nav.push(NavItem {
                 href: "/clients",

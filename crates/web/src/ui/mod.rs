@@ -11,6 +11,7 @@ mod attachments;
 mod auth;
 mod clients;
 mod comments;
+mod commercial;
 mod company;
 mod dashboard;
 mod drawings;
@@ -242,6 +243,8 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/progress-weights",
             post(room_matrix::set_weights),
         )
+        .route("/projects/{id}/commercial", get(commercial::summary))
+        .route("/portfolio", get(commercial::portfolio))
         .route("/projects/{id}/readiness", get(readiness::show))
         .route("/projects/{id}/readiness/rule", post(readiness::rule))
         .route("/scope-items/{id}/release", post(readiness::release))

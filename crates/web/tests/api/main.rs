@@ -13,6 +13,7 @@ mod attachments;
 mod audit_page;
 mod comment_files;
 mod comments;
+mod commercial;
 mod company;
 mod compression;
 mod default_groups;

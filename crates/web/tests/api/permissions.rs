@@ -1223,3 +1223,45 @@ async fn installations_are_recorded_by_the_site_team_and_read_by_the_staff() {
     }
     assert_eq!(got, [201, 403, 201, 403, 201, 201, 403]);
 }
+
+#[tokio::test]
+async fn the_commercial_summary_is_for_managers_and_never_for_client_users() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/commercial"),
+        none,
+        [200, 200, 200, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/commercial"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/portfolio",
+        none,
+        [200, 200, 200, 403, 403, 403, 403],
+    )
+    .await;
+    // A project manager's portfolio holds the projects of their teams only.
+    let pm = c
+        .app
+        .get("/api/v1/portfolio", &c.user("project_manager").auth)
+        .await
+        .expect(200)
+        .json();
+    let ids: Vec<&str> = pm["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [a.as_str()]);
+}
