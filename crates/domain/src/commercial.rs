@@ -63,7 +63,8 @@ pub struct CommercialSummary {
     /// Forecast cost against budget, with the BOQ's colour thresholds (`null` without a
     /// budget). Actual cost alone would look under budget while work remains to be paid.
     pub cost_deviation: Option<Deviation>,
-    /// Current contract value less forecast cost (`null` without a contract value).
+    /// Current contract value less forecast cost (`null` without a contract value, or while
+    /// the scope has no cost figures at all).
     pub forecast_margin_minor: Option<i64>,
     /// The forecast margin in tenths of a percent of the current value (`null` when that is
     /// unknown or zero).
@@ -85,7 +86,11 @@ impl CommercialSummary {
         };
         let original = current.map(|c| c.saturating_sub(t.approved_minor));
         let anticipated = current.map(|c| c.saturating_add(t.pending_minor));
-        let margin = current.map(|c| c.saturating_sub(t.forecast_minor));
+        // Without any cost figure in the scope a margin would read 100 %: there is none yet.
+        let costed = t.budget_minor != 0 || t.actual_minor != 0 || t.forecast_minor != 0;
+        let margin = current
+            .filter(|_| costed)
+            .map(|c| c.saturating_sub(t.forecast_minor));
         CommercialSummary {
             currency: currency.to_owned(),
             original_contract_minor: original,
@@ -190,6 +195,12 @@ mod tests {
         };
         let s = CommercialSummary::of(&t, "EUR");
         assert_eq!(s.original_contract_minor, None);
+        let uncosted = CommercialTotals {
+            contract_value_minor: Some(1_000),
+            ..CommercialTotals::default()
+        };
+        let s2 = CommercialSummary::of(&uncosted, "EUR");
+        assert_eq!((s2.forecast_margin_minor, s2.margin_percent_text()), (None, None));
         assert_eq!(s.forecast_margin_minor, None);
         assert_eq!(s.forecast_margin_permille, None);
         assert_eq!(s.cost_deviation, None);
@@ -233,7 +244,7 @@ mod tests {
             current in -1_000_000_000_000i64..1_000_000_000_000,
             approved in -1_000_000_000i64..1_000_000_000,
             pending in -1_000_000_000i64..1_000_000_000,
-            forecast in 0i64..1_000_000_000_000,
+            forecast in 1i64..1_000_000_000_000,
         ) {
             let t = CommercialTotals {
                 contract_value_minor: Some(current),
