@@ -141,6 +141,27 @@ pub enum Action {
     /// See a project's commercial summary: contract value, variations, budget, cost and
     /// margin, and the same figures across the portfolio.
     ViewCommercial,
+    /// Read the supplier directory (names, categories, terms, contacts; no prices).
+    ViewSuppliers,
+    /// Add, change and archive suppliers and their contacts.
+    ManageSuppliers,
+    /// See a project's purchase orders and goods receipts (prices only with
+    /// `ViewPurchasePrices`).
+    ViewPurchaseOrders,
+    /// See purchase prices: order lines, totals, a supplier's order value. Designers and
+    /// craftsmen do not, unless the company's settings let their role (checked by the use
+    /// cases, which hold the settings).
+    ViewPurchasePrices,
+    /// Raise purchase orders (from approved specifications or by hand), edit drafts, cancel
+    /// and close orders.
+    RaisePurchaseOrders,
+    /// Approve a purchase order: a project manager up to the approval limit of its currency,
+    /// an executive or administrator above it (the limit is checked by the use case).
+    ApprovePurchaseOrders,
+    /// Send an approved purchase order to its supplier (PDF by e-mail).
+    SendPurchaseOrders,
+    /// Record goods received against a purchase order.
+    ReceiveGoods,
 }
 
 impl Action {
@@ -210,6 +231,14 @@ impl Action {
         Action::ManageRfis,
         Action::AnswerRfis,
         Action::ViewCommercial,
+        Action::ViewSuppliers,
+        Action::ManageSuppliers,
+        Action::ViewPurchaseOrders,
+        Action::ViewPurchasePrices,
+        Action::RaisePurchaseOrders,
+        Action::ApprovePurchaseOrders,
+        Action::SendPurchaseOrders,
+        Action::ReceiveGoods,
     ];
 }
 
@@ -397,6 +426,27 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (ViewCommercial, Resource::Project(p)) => {
             role == Executive || (role == ProjectManager && p.membership.is_some())
+        }
+
+        // Purchasing: the company's suppliers are the staff's to read and the buyers' (project
+        // managers and coordinators) to keep; client users see nothing of it. Prices are for
+        // the buyers and executives (designers and craftsmen by the company's setting); an
+        // executive approves what is above a project manager's limit.
+        (ViewSuppliers, _) => staff,
+        (ManageSuppliers, _) => matches!(role, ProjectManager | Coordinator),
+        (ViewPurchaseOrders, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (ViewPurchasePrices, Resource::Project(p)) => {
+            role == Executive
+                || (matches!(role, ProjectManager | Coordinator) && p.membership.is_some())
+        }
+        (RaisePurchaseOrders | SendPurchaseOrders, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
+        }
+        (ApprovePurchaseOrders, Resource::Project(p)) => {
+            role == Executive || (role == ProjectManager && p.membership.is_some())
+        }
+        (ReceiveGoods, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator | Craftsman) && p.membership.is_some()
         }
         _ => false,
     }
@@ -690,6 +740,49 @@ mod tests {
             (ViewCommercial, "member project", [T, T, T, F, F, F, F]),
             (ViewCommercial, "own client project", [T, T, F, F, F, F, F]),
             (ViewCommercial, "other project", [T, T, F, F, F, F, F]),
+            (ViewSuppliers, "global", [T, T, T, T, T, T, F]),
+            (ManageSuppliers, "global", [T, F, T, F, T, F, F]),
+            (ViewPurchaseOrders, "member project", [T, T, T, T, T, T, F]),
+            (
+                ViewPurchaseOrders,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (ViewPurchaseOrders, "other project", [T, T, F, F, F, F, F]),
+            (ViewPurchasePrices, "member project", [T, T, T, F, T, F, F]),
+            (
+                ViewPurchasePrices,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (ViewPurchasePrices, "other project", [T, T, F, F, F, F, F]),
+            (RaisePurchaseOrders, "member project", [T, F, T, F, T, F, F]),
+            (
+                RaisePurchaseOrders,
+                "own client project",
+                [T, F, F, F, F, F, F],
+            ),
+            (RaisePurchaseOrders, "other project", [T, F, F, F, F, F, F]),
+            (
+                ApprovePurchaseOrders,
+                "member project",
+                [T, T, T, F, F, F, F],
+            ),
+            (
+                ApprovePurchaseOrders,
+                "own client project",
+                [T, T, F, F, F, F, F],
+            ),
+            (
+                ApprovePurchaseOrders,
+                "other project",
+                [T, T, F, F, F, F, F],
+            ),
+            (SendPurchaseOrders, "member project", [T, F, T, F, T, F, F]),
+            (SendPurchaseOrders, "other project", [T, F, F, F, F, F, F]),
+            (ReceiveGoods, "member project", [T, F, T, F, T, T, F]),
+            (ReceiveGoods, "own client project", [T, F, F, F, F, F, F]),
+            (ReceiveGoods, "other project", [T, F, F, F, F, F, F]),
         ]
     }
 
@@ -800,6 +893,10 @@ mod tests {
             DecideVariations,
             ManageRfis,
             AnswerRfis,
+            ManageSuppliers,
+            RaisePurchaseOrders,
+            SendPurchaseOrders,
+            ReceiveGoods,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

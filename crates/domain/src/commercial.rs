@@ -200,7 +200,10 @@ mod tests {
             ..CommercialTotals::default()
         };
         let s2 = CommercialSummary::of(&uncosted, "EUR");
-        assert_eq!((s2.forecast_margin_minor, s2.margin_percent_text()), (None, None));
+        assert_eq!(
+            (s2.forecast_margin_minor, s2.margin_percent_text()),
+            (None, None)
+        );
         assert_eq!(s.forecast_margin_minor, None);
         assert_eq!(s.forecast_margin_permille, None);
         assert_eq!(s.cost_deviation, None);

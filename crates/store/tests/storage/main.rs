@@ -60,5 +60,6 @@ mod scope;
 mod search;
 mod snags;
 mod specs;
+mod suppliers;
 mod tasks;
 mod users;
