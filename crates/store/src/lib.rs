@@ -50,6 +50,7 @@ mod specs;
 mod tasks;
 mod timing;
 mod users;
+mod variations;
 mod watchdog;
 
 pub use error::StoreError;
