@@ -48,7 +48,7 @@ struct VariationRow {
     rfi_id: Option<Uuid>,
     rfi_number: Option<i64>,
     requested_by_client: i32,
-    time_impact_days: Option<i32>,
+    time_impact_days: Option<i64>,
     currency: String,
     total_minor: i64,
     status: String,
@@ -78,7 +78,7 @@ impl VariationRow {
             rfi_id: self.rfi_id,
             rfi_code: self.rfi_number.map(|n| format!("RFI-{n:03}")),
             requested_by_client: self.requested_by_client != 0,
-            time_impact_days: self.time_impact_days,
+            time_impact_days: self.time_impact_days.and_then(|d| i32::try_from(d).ok()),
             currency: self.currency,
             total_minor: Some(self.total_minor),
             status: parse_enum(&self.status, "variations.status")?,
@@ -357,7 +357,7 @@ impl VariationRepo for Db {
             .bind(row.reason.as_str())
             .bind(row.rfi_id)
             .bind(i32::from(row.requested_by_client))
-            .bind(row.time_impact_days)
+            .bind(row.time_impact_days.map(i64::from))
             .bind(&row.currency)
             .bind(row.raised_by)
             .bind(row.raised_at);
@@ -385,7 +385,7 @@ impl VariationRepo for Db {
         .bind(&v.title)
         .bind(&v.description)
         .bind(v.reason.as_str())
-        .bind(v.time_impact_days)
+        .bind(v.time_impact_days.map(i64::from))
         .bind(v.withdrawn_at)
         .bind(v.withdrawn_at.and(entry.actor_id))
         .bind(&v.withdrawn_reason)

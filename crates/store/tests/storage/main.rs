@@ -61,3 +61,4 @@ mod snags;
 mod specs;
 mod tasks;
 mod users;
+mod variations;
