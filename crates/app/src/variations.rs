@@ -1271,6 +1271,40 @@ impl ReviewKind for Variation {
     }
 }
 
+/// What the variation PDF prints: the project, the variation as the caller may see it, and
+/// the letterhead (read here without the office's permission: the document goes to the
+/// client).
+pub struct VariationDocument {
+    pub project: Project,
+    pub details: VariationDetails,
+    pub company: formula_domain::company::CompanySettings,
+    pub logo: Option<Vec<u8>>,
+}
+
+impl Services {
+    /// The variation with what its PDF needs.
+    pub async fn variation_document(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<VariationDocument> {
+        let details = self.get_variation(caller, id).await?;
+        let project = self
+            .store
+            .get_project(details.variation.project_id)
+            .await?
+            .ok_or(AppError::NotFound("project"))?;
+        let company = self.store.company_settings().await?;
+        let logo = self.logo_bytes(&company).await?.map(|(b, _)| b);
+        Ok(VariationDocument {
+            project,
+            details,
+            company,
+            logo,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub mod request_log;
 pub mod scope_files;
 pub mod security;
 pub mod snag_exports;
+pub mod variation_exports;
 pub mod spec_files;
 pub mod state;
 pub mod text_input;

@@ -34,6 +34,7 @@ pub mod room_matrix;
 pub mod scope;
 pub mod search;
 pub mod snags;
+pub mod variations;
 pub mod specs;
 pub mod system;
 pub mod tasks;
@@ -220,6 +221,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         // Snags and room sign-off.
         .merge(snags::routes())
+        // Variations (change orders).
+        .merge(variations::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))
