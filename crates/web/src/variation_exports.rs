@@ -252,8 +252,8 @@ pub fn document(d: &VariationDocument, date: &str) -> Document {
         }
         blocks.push(Block::Table(Table {
             columns: vec![
-                PdfColumn::new("Line", 0.8, Align::Left),
-                PdfColumn::new("Description", 4.0, Align::Left),
+                PdfColumn::new("Line", 1.2, Align::Left),
+                PdfColumn::new("Description", 3.6, Align::Left),
                 PdfColumn::new("Qty", 1.2, Align::Right),
                 PdfColumn::new("Unit", 0.7, Align::Left),
                 PdfColumn::new("Rate", 1.6, Align::Right),

@@ -237,6 +237,10 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     let pdf = app.get(&format!("{get}/pdf"), &o.client.auth).await.expect(200);
     let text = pdftotext(&pdf.body);
     assert!(text.contains("Approved by Cleo Client"), "{text}");
+    // With `UI_SCREENSHOTS=<dir>`, kept for a person to look at (`pdftoppm -png`).
+    if let Ok(dir) = std::env::var("UI_SCREENSHOTS") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join("variation.pdf"), &pdf.body);
+    }
 }
 
 #[tokio::test]
