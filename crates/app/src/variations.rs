@@ -284,9 +284,7 @@ impl Services {
     ) -> AppResult<(Project, Vec<(Variation, Vec<VariationLine>)>)> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ViewVariations, &Resource::Project(access))?;
-        let (items, _, _) = self
-            .list_variations(caller, project_id, None, None)
-            .await?;
+        let (items, _, _) = self.list_variations(caller, project_id, None, None).await?;
         let mut out = Vec::with_capacity(items.len());
         for v in items {
             let lines = if v.total_minor.is_none() {
@@ -350,7 +348,10 @@ impl Services {
             if input.time_impact_days.is_some() {
                 errors.add("time_impact_days", theirs);
             }
-            if input.reason.is_some_and(|r| r != VariationReason::ClientRequest) {
+            if input
+                .reason
+                .is_some_and(|r| r != VariationReason::ClientRequest)
+            {
                 errors.add("reason", "a client's request is a client request");
             }
         } else if let Some(rfi_id) = input.rfi_id {
@@ -644,7 +645,12 @@ impl Services {
                     );
                 }
                 line.unit = Some(unit);
-                if let Some(c) = input.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                if let Some(c) = input
+                    .code
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                {
                     let code = check_code(&mut errors, "code", c);
                     let codes = self.store.scope_item_codes(v.project_id).await?;
                     if codes.iter().any(|x| x.eq_ignore_ascii_case(&code))
@@ -652,7 +658,10 @@ impl Services {
                             .iter()
                             .any(|o| o.id != line_id && o.code.as_deref() == Some(code.as_str()))
                     {
-                        errors.add("code", "another item of this project already uses this code");
+                        errors.add(
+                            "code",
+                            "another item of this project already uses this code",
+                        );
                     }
                     line.code = Some(code);
                 }
@@ -679,10 +688,7 @@ impl Services {
                     ("description", input.description.is_some()),
                 ] {
                     if given {
-                        errors.add(
-                            field,
-                            "only an add line describes a new item: leave it out",
-                        );
+                        errors.add(field, "only an add line describes a new item: leave it out");
                     }
                 }
                 let item = match input.scope_item_id {
@@ -702,7 +708,10 @@ impl Services {
                     if item.status == ScopeStatus::Cancelled {
                         errors.add(
                             "scope_item_id",
-                            format!("{} is cancelled: there is nothing to omit or change", item.code),
+                            format!(
+                                "{} is cancelled: there is nothing to omit or change",
+                                item.code
+                            ),
                         );
                     }
                     if others
@@ -711,7 +720,10 @@ impl Services {
                     {
                         errors.add(
                             "scope_item_id",
-                            format!("{} already has a line on this variation; edit that one", item.code),
+                            format!(
+                                "{} already has a line on this variation; edit that one",
+                                item.code
+                            ),
                         );
                     }
                     line.scope_item_id = Some(item.id);
@@ -880,8 +892,8 @@ impl Services {
             )),
             None,
         )];
-        let a = audit(caller, "line_removed", "variation", v.id, &v.code, ch)
-            .in_project(v.project_id);
+        let a =
+            audit(caller, "line_removed", "variation", v.id, &v.code, ch).in_project(v.project_id);
         let saved = self
             .store
             .delete_variation_line(id, line_id, expected_version, self.now(), &a)
@@ -950,10 +962,22 @@ impl Services {
             )
             .await?;
         if saved.status == VariationStatus::Approved {
-            self.changed(caller, "scope.changed", saved.project_id, saved.project_id, None)
-                .await;
-            self.changed(caller, "project.updated", saved.project_id, saved.project_id, None)
-                .await;
+            self.changed(
+                caller,
+                "scope.changed",
+                saved.project_id,
+                saved.project_id,
+                None,
+            )
+            .await;
+            self.changed(
+                caller,
+                "project.updated",
+                saved.project_id,
+                saved.project_id,
+                None,
+            )
+            .await;
         }
         let mut h = self.variation_happening(
             &saved,
@@ -1160,7 +1184,8 @@ impl Services {
                     } else {
                         "update"
                     };
-                    plan.audit.push(entry(action, "scope_item", item_id, &code, ch));
+                    plan.audit
+                        .push(entry(action, "scope_item", item_id, &code, ch));
                     plan.changes.push(ItemChange {
                         scope_item_id: item_id,
                         code,

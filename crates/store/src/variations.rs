@@ -394,11 +394,10 @@ impl VariationRepo for Db {
         .bind(expected_version);
         in_tx!(self, |tx| {
             if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
-                return Err(refused(fetch_optional!(
-                    &mut *tx,
-                    VersionRow,
-                    version_of(v.id)
-                )?, expected_version));
+                return Err(refused(
+                    fetch_optional!(&mut *tx, VersionRow, version_of(v.id))?,
+                    expected_version,
+                ));
             }
             exec!(&mut *tx, audit::insert(entry))?;
         });
@@ -446,11 +445,10 @@ impl VariationRepo for Db {
         let id = l.variation_id;
         in_tx!(self, |tx| {
             if exec!(&mut *tx, touch_draft(id, expected_version, at))?.rows_affected() == 0 {
-                return Err(refused(fetch_optional!(
-                    &mut *tx,
-                    VersionRow,
-                    version_of(id)
-                )?, expected_version));
+                return Err(refused(
+                    fetch_optional!(&mut *tx, VersionRow, version_of(id))?,
+                    expected_version,
+                ));
             }
             exec!(&mut *tx, upsert)?;
             exec!(&mut *tx, retotal(id))?;
@@ -476,11 +474,10 @@ impl VariationRepo for Db {
             if exec!(&mut *tx, touch_draft(variation_id, expected_version, at))?.rows_affected()
                 == 0
             {
-                return Err(refused(fetch_optional!(
-                    &mut *tx,
-                    VersionRow,
-                    version_of(variation_id)
-                )?, expected_version));
+                return Err(refused(
+                    fetch_optional!(&mut *tx, VersionRow, version_of(variation_id))?,
+                    expected_version,
+                ));
             }
             if exec!(&mut *tx, delete)?.rows_affected() == 0 {
                 return Err(DbError::App(AppError::NotFound("variation line")));
@@ -518,11 +515,10 @@ impl VariationRepo for Db {
         let actor = entry.actor_id;
         in_tx!(self, |tx| {
             if exec!(&mut *tx, step)?.rows_affected() == 0 {
-                return Err(refused(fetch_optional!(
-                    &mut *tx,
-                    VersionRow,
-                    version_of(v.id)
-                )?, expected_version));
+                return Err(refused(
+                    fetch_optional!(&mut *tx, VersionRow, version_of(v.id))?,
+                    expected_version,
+                ));
             }
             if let Some(d) = decided {
                 let insert = Stmt::new(

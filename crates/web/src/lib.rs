@@ -26,13 +26,13 @@ pub mod request_log;
 pub mod scope_files;
 pub mod security;
 pub mod snag_exports;
-pub mod variation_exports;
 pub mod spec_files;
 pub mod state;
 pub mod text_input;
 pub mod ui;
 pub mod unread_body;
 pub mod uploads;
+pub mod variation_exports;
 
 use axum::Router;
 use axum::routing::get;

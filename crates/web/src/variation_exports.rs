@@ -19,7 +19,11 @@ use crate::state::AppState;
 use crate::ui::format;
 
 /// The register of the project's variations with their lines, as a download.
-pub async fn xlsx(state: &AppState, caller: &Caller, project_id: Uuid) -> Result<Response, AppError> {
+pub async fn xlsx(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Uuid,
+) -> Result<Response, AppError> {
     let (project, register) = state
         .services
         .variation_register(caller, project_id)

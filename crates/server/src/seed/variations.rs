@@ -175,7 +175,9 @@ pub async fn seed(
         project_id,
         NewVariation {
             title: Some("Luggage trolley bay by the entrance".into()),
-            description: Some("A recessed bay for two trolleys, finished as the lobby walls.".into()),
+            description: Some(
+                "A recessed bay for two trolleys, finished as the lobby walls.".into(),
+            ),
             ..NewVariation::default()
         },
     )

@@ -79,7 +79,10 @@ fn browser_variation_priced_submitted_and_approved_by_the_client() {
     s.wait_text("#variations-h", "Variations");
     s.click(&format!("a[href='/projects/{p}/variations/new']"));
     s.fill("#f-title", "Extra storage in the lobby");
-    s.fill("#f-description", "Two more wardrobes and more shelving, as asked on site.");
+    s.fill(
+        "#f-description",
+        "Two more wardrobes and more shelving, as asked on site.",
+    );
     s.select("#f-reason", "client_request");
     s.fill("#f-time_impact_days", "5");
     s.click(&format!(
@@ -145,7 +148,10 @@ fn browser_variation_priced_submitted_and_approved_by_the_client() {
     assert_eq!(wardrobe["quantity"], "2");
     assert_eq!(wardrobe["total_minor"], 300_000);
     let project = api.ok("GET", &format!("/projects/{p}"), Value::Null);
-    assert_eq!(project["contract_value"]["amount_minor"], 25_000_000 + 390_000);
+    assert_eq!(
+        project["contract_value"]["amount_minor"],
+        25_000_000 + 390_000
+    );
     // And the scope item's page links back to the variation.
     sign_in(&s, PM_EMAIL);
     s.goto(&format!("/scope-items/{shelf_id}/edit"));

@@ -199,7 +199,10 @@ pub async fn approval_adds_changes_and_omits_and_moves_the_value(t: &TestDb) {
     let new_id = added.scope_item_id.expect("the add line links its item");
     let new = item(t, new_id).await;
     assert_eq!(new.code, "WSC-25-001-M-003");
-    assert_eq!((new.quantity, new.total_minor), (Quantity::units(3), Some(300_000)));
+    assert_eq!(
+        (new.quantity, new.total_minor),
+        (Quantity::units(3), Some(300_000))
+    );
     assert_eq!(d.reviews.len(), 1);
     assert_eq!(d.reviews[0].reviewer_name.as_deref(), Some("Cleo Client"));
     // The scope item knows the variation behind it.
@@ -298,7 +301,10 @@ pub async fn rejection_leaves_scope_and_value_untouched(t: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(again, AppError::InvalidTransition { .. }), "{again:?}");
+    assert!(
+        matches!(again, AppError::InvalidTransition { .. }),
+        "{again:?}"
+    );
 }
 
 pub async fn an_item_changed_since_pricing_refuses_the_approval(t: &TestDb) {
@@ -413,10 +419,19 @@ pub async fn clients_never_see_a_drafts_prices(t: &TestDb) {
     assert_eq!(list[0].id, request.id);
     assert_eq!(list[0].total_minor, None);
     let (_, register) = s.variation_register(&client, st.w.p1.id).await.unwrap();
-    assert!(register.iter().all(|(v, lines)| v.total_minor.is_none() && lines.is_empty()));
+    assert!(
+        register
+            .iter()
+            .all(|(v, lines)| v.total_minor.is_none() && lines.is_empty())
+    );
     // Clients may not price.
     let err = s
-        .add_variation_line(&client, request.id, priced.variation.version, LineInput::default())
+        .add_variation_line(
+            &client,
+            request.id,
+            priced.variation.version,
+            LineInput::default(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden), "{err:?}");

@@ -34,11 +34,11 @@ pub mod room_matrix;
 pub mod scope;
 pub mod search;
 pub mod snags;
-pub mod variations;
 pub mod specs;
 pub mod system;
 pub mod tasks;
 pub mod users;
+pub mod variations;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::get;

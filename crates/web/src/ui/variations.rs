@@ -88,9 +88,7 @@ pub async fn list(
     let mut errors = FieldErrors::new();
     let status: Option<VariationStatus> = data.choice("status", &mut errors);
     let (project, access) = s.project_for(&page.caller, id).await?;
-    let (items, total, _) = s
-        .list_variations(&page.caller, id, status, None)
-        .await?;
+    let (items, total, _) = s.list_variations(&page.caller, id, status, None).await?;
     let sum = |st: VariationStatus| -> i64 {
         items
             .iter()
@@ -130,7 +128,13 @@ pub async fn export_xlsx(
 
 // ---- A new variation ----
 
-const NEW_FIELDS: &[&str] = &["title", "description", "reason", "time_impact_days", "rfi_id"];
+const NEW_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "reason",
+    "time_impact_days",
+    "rfi_id",
+];
 
 #[derive(Template)]
 #[template(path = "variations/new.html", whitespace = "minimize")]
@@ -156,7 +160,10 @@ async fn new_form(
     }
     let status = form.status();
     let view = NewPage {
-        layout: page.layout(Section::Projects, format!("New variation · {}", project.code)),
+        layout: page.layout(
+            Section::Projects,
+            format!("New variation · {}", project.code),
+        ),
         section: "variations",
         head: ProjectHeader::new(project, access, page, state, "commercial"),
         form,
@@ -288,16 +295,11 @@ impl Forms {
     }
 
     fn status(&self) -> axum::http::StatusCode {
-        [
-            &self.review,
-            &self.add,
-            &self.change,
-            &self.withdraw,
-        ]
-        .into_iter()
-        .chain(self.header.as_ref())
-        .find(|f| f.failed())
-        .map_or(axum::http::StatusCode::OK, |f| f.status())
+        [&self.review, &self.add, &self.change, &self.withdraw]
+            .into_iter()
+            .chain(self.header.as_ref())
+            .find(|f| f.failed())
+            .map_or(axum::http::StatusCode::OK, |f| f.status())
     }
 }
 
@@ -392,7 +394,9 @@ async fn show_page(
             .with("reason", v.reason.as_str())
             .with(
                 "time_impact_days",
-                v.time_impact_days.map(|d| d.to_string()).unwrap_or_default(),
+                v.time_impact_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
             )
     });
     let view = ShowPage {

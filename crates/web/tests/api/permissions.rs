@@ -1018,8 +1018,13 @@ async fn variations_are_priced_by_the_managers_and_decided_by_the_client() {
     .expect(200);
 
     //                                                                   adm  exe  pm   des  coo  cra  cli
-    c.expect(Method::GET, &list, none, [200, 200, 200, 200, 200, 200, 200])
-        .await;
+    c.expect(
+        Method::GET,
+        &list,
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
     c.expect(
         Method::GET,
         &format!("/api/v1/projects/{b}/variations"),

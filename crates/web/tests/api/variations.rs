@@ -87,7 +87,11 @@ impl Office {
     async fn priced_draft(&self, title: &str) -> (String, i64) {
         let app = &self.app;
         let v = app
-            .post(&self.list_path(), &self.pm.auth, json!({"title": title, "time_impact_days": 3}))
+            .post(
+                &self.list_path(),
+                &self.pm.auth,
+                json!({"title": title, "time_impact_days": 3}),
+            )
             .await
             .expect(201)
             .json();
@@ -142,8 +146,14 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
 
     // The client meets no draft, by any route.
     app.get(&get, &o.client.auth).await.expect(404);
-    app.get(&format!("{get}/pdf"), &o.client.auth).await.expect(404);
-    let list = app.get(&o.list_path(), &o.client.auth).await.expect(200).json();
+    app.get(&format!("{get}/pdf"), &o.client.auth)
+        .await
+        .expect(404);
+    let list = app
+        .get(&o.list_path(), &o.client.auth)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(list["total"], 0);
     let book = app
         .get(&format!("{}.xlsx", o.list_path()), &o.client.auth)
@@ -155,7 +165,11 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
 
     // A draft is submitted with its lines; the client hears of it.
     let submitted = app
-        .post(&format!("{get}/submit"), &o.pm.auth, json!({"version": version}))
+        .post(
+            &format!("{get}/submit"),
+            &o.pm.auth,
+            json!({"version": version}),
+        )
         .await
         .expect(200)
         .json();
@@ -166,11 +180,9 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         .expect(200)
         .json();
     assert!(
-        inbox["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["event"] == "variation_submitted" && n["link"] == format!("/variations/{id}")),
+        inbox["items"].as_array().unwrap().iter().any(
+            |n| n["event"] == "variation_submitted" && n["link"] == format!("/variations/{id}")
+        ),
         "{inbox}"
     );
     let seen = app.get(&get, &o.client.auth).await.expect(200).json();
@@ -179,9 +191,23 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     app.get(&get, &o.other_client.auth).await.expect(404);
 
     // The PDF for the client, read back.
-    let pdf = app.get(&format!("{get}/pdf"), &o.client.auth).await.expect(200);
+    let pdf = app
+        .get(&format!("{get}/pdf"), &o.client.auth)
+        .await
+        .expect(200);
     let text = pdftotext(&pdf.body);
-    for want in ["Variation", "VO-001", "Extra storage", "Wardrobe", "Shelf", "3,000.00", "246.90", "3,246.90 USD", "3 days added", "Submitted to client"] {
+    for want in [
+        "Variation",
+        "VO-001",
+        "Extra storage",
+        "Wardrobe",
+        "Shelf",
+        "3,000.00",
+        "246.90",
+        "3,246.90 USD",
+        "3 days added",
+        "Submitted to client",
+    ] {
         assert!(text.contains(want), "{want:?} in:\n{text}");
     }
 
@@ -234,7 +260,10 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     .await
     .problem(409, "invalid_transition");
     assert_eq!(o.contract_value().await, before + 324_690);
-    let pdf = app.get(&format!("{get}/pdf"), &o.client.auth).await.expect(200);
+    let pdf = app
+        .get(&format!("{get}/pdf"), &o.client.auth)
+        .await
+        .expect(200);
     let text = pdftotext(&pdf.body);
     assert!(text.contains("Approved by Cleo Client"), "{text}");
     // With `UI_SCREENSHOTS=<dir>`, kept for a person to look at (`pdftoppm -png`).
@@ -251,7 +280,11 @@ async fn rejection_and_withdrawal_change_nothing_and_client_requests_stay_unpric
     let (id, version) = o.priced_draft("Rejected one").await;
     let get = format!("/api/v1/variations/{id}");
     let v = app
-        .post(&format!("{get}/submit"), &o.pm.auth, json!({"version": version}))
+        .post(
+            &format!("{get}/submit"),
+            &o.pm.auth,
+            json!({"version": version}),
+        )
         .await
         .expect(200)
         .json();
@@ -327,7 +360,11 @@ async fn rejection_and_withdrawal_change_nothing_and_client_requests_stay_unpric
         .json();
     assert!(seen["variation"]["total_minor"].is_null());
     assert!(seen["lines"].as_array().unwrap().is_empty());
-    let list = app.get(&o.list_path(), &o.client.auth).await.expect(200).json();
+    let list = app
+        .get(&o.list_path(), &o.client.auth)
+        .await
+        .expect(200)
+        .json();
     let codes: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -341,7 +378,10 @@ async fn rejection_and_withdrawal_change_nothing_and_client_requests_stay_unpric
         .await
         .expect(200);
     let text = pdftotext(&pdf.body);
-    assert!(text.contains("Not priced yet") && !text.contains("400.00"), "{text}");
+    assert!(
+        text.contains("Not priced yet") && !text.contains("400.00"),
+        "{text}"
+    );
     // A client may not send prices or time impacts.
     let refused = app
         .post(
@@ -352,7 +392,10 @@ async fn rejection_and_withdrawal_change_nothing_and_client_requests_stay_unpric
         .await
         .expect(422)
         .json();
-    assert!(refused.to_string().contains("time_impact_days"), "{refused}");
+    assert!(
+        refused.to_string().contains("time_impact_days"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
@@ -366,20 +409,46 @@ async fn lines_are_checked_with_messages_that_say_what_to_fix() {
         .json();
     let lines = format!("/api/v1/variations/{}/lines", id_of(&v));
     let bad: Vec<(Value, &str)> = vec![
-        (json!({"kind": "add", "name": "X", "quantity": "1", "unit_price_minor": 1}), "group_id"),
-        (json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "0", "unit_price_minor": 1}), "quantity"),
-        (json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "1"}), "unit_price_minor"),
-        (json!({"kind": "change", "scope_item_id": o.shelf}), "quantity"),
+        (
+            json!({"kind": "add", "name": "X", "quantity": "1", "unit_price_minor": 1}),
+            "group_id",
+        ),
+        (
+            json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "0", "unit_price_minor": 1}),
+            "quantity",
+        ),
+        (
+            json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "1"}),
+            "unit_price_minor",
+        ),
+        (
+            json!({"kind": "change", "scope_item_id": o.shelf}),
+            "quantity",
+        ),
         (json!({"kind": "omit"}), "scope_item_id"),
-        (json!({"kind": "omit", "scope_item_id": o.group}), "scope_item_id"),
-        (json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "1", "unit_price_minor": -5}), "unit_price_minor"),
+        (
+            json!({"kind": "omit", "scope_item_id": o.group}),
+            "scope_item_id",
+        ),
+        (
+            json!({"kind": "add", "group_id": o.group, "name": "X", "quantity": "1", "unit_price_minor": -5}),
+            "unit_price_minor",
+        ),
     ];
     for (body, field) in bad {
         let mut body = body;
         body["version"] = v["version"].clone();
-        let p = app.post(&lines, &o.pm.auth, body.clone()).await.expect(422).json();
+        let p = app
+            .post(&lines, &o.pm.auth, body.clone())
+            .await
+            .expect(422)
+            .json();
         assert!(
-            p["errors"].as_array().unwrap().iter().any(|e| e["field"] == field),
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
             "{body} → {p}"
         );
     }
