@@ -15,7 +15,7 @@ use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use formula_domain::user::Role;
 use formula_domain::variation::{
     DESCRIPTION_MAX, LINES_MAX, LineKind, NOTE_MAX, Pricing, TITLE_MAX, Variation,
-    VariationDecision, VariationLine, VariationReason, VariationReview, VariationStatus,
+    VariationDecision, VariationLine, VariationReason, VariationReview, VariationStatus, applied,
     check_rate, check_time_impact, item_total, line_amount,
 };
 use serde::{Deserialize, Serialize};
@@ -1161,9 +1161,13 @@ impl Services {
                         continue;
                     };
                     let code = l.code.clone().unwrap_or_default();
-                    let (quantity, price) = match l.kind {
-                        LineKind::Omit => (Quantity::default(), l.unit_price_before_minor),
-                        _ => (l.quantity.unwrap_or(before), l.unit_price_minor),
+                    let pricing = Pricing {
+                        kind: l.kind,
+                        before: Some((before, l.unit_price_before_minor)),
+                        after: l.quantity.zip(l.unit_price_minor),
+                    };
+                    let Some((quantity, price)) = applied(pricing) else {
+                        continue;
                     };
                     let total = item_total(quantity, price).filter(|_| price.is_some());
                     let ch = vec![

@@ -260,6 +260,15 @@ pub fn line_amount(p: Pricing) -> Option<i64> {
     }
 }
 
+/// What an approved line leaves the item at: its quantity and rate. An omitted item keeps
+/// its rate at quantity 0 (so its total is 0); a changed or added one takes the new ones.
+pub fn applied(p: Pricing) -> Option<(Quantity, Option<i64>)> {
+    match p.kind {
+        LineKind::Omit => p.before.map(|(_, r)| (Quantity::default(), r)),
+        LineKind::Add | LineKind::Change => p.after.map(|(q, r)| (q, Some(r))),
+    }
+}
+
 /// The sum of the lines' amounts, exactly; `None` if it overflows.
 pub fn total_of<'a>(amounts: impl IntoIterator<Item = &'a i64>) -> Option<i64> {
     amounts
@@ -436,7 +445,78 @@ mod tests {
             })
     }
 
+    /// A scope of priced items and a run of variations, each priced against the scope as it
+    /// is then, and approved or rejected.
+    /// Items as (quantity, rate); a variation's lines as (item, kind, quantity, rate), and
+    /// whether it is approved.
+    type Scope = Vec<(Quantity, Option<i64>)>;
+    type Runs = Vec<(Vec<(usize, LineKind, Quantity, i64)>, bool)>;
+
+    fn history() -> impl Strategy<Value = (Scope, Runs)> {
+        let item = (
+            (0i64..=10_000_000).prop_map(Quantity),
+            prop::option::of(0i64..=10_000_000),
+        );
+        let line = (
+            0usize..8,
+            prop::sample::select(LineKind::ALL.to_vec()),
+            (0i64..=10_000_000).prop_map(Quantity),
+            0i64..=10_000_000,
+        );
+        (
+            prop::collection::vec(item, 1..8),
+            prop::collection::vec((prop::collection::vec(line, 0..6), any::<bool>()), 0..10),
+        )
+    }
+
     proptest! {
+        /// The current contract value is the original plus the approved variations, exactly,
+        /// and the scope's total moved by the same amount (rejections change nothing).
+        #[test]
+        fn contract_value_is_the_original_plus_the_approved_variations(
+            (mut scope, runs) in history(),
+            original in 0i64..=1_000_000_000_000,
+        ) {
+            let scope_total = |scope: &[(Quantity, Option<i64>)]| -> i64 {
+                scope.iter().map(|(q, r)| item_total(*q, *r).unwrap()).sum()
+            };
+            let start = scope_total(&scope);
+            let mut contract = original;
+            let mut approved_sum = 0i64;
+            for (lines, approve) in runs {
+                // One line per item, as the use cases keep it; adds append new items.
+                let mut seen = Vec::new();
+                let mut priced = Vec::new();
+                for (i, kind, q, r) in lines {
+                    let i = i % scope.len();
+                    if kind != LineKind::Add && seen.contains(&i) {
+                        continue;
+                    }
+                    seen.push(i);
+                    let p = Pricing {
+                        kind,
+                        before: (kind != LineKind::Add).then_some(scope[i]),
+                        after: (kind != LineKind::Omit).then_some((q, r)),
+                    };
+                    priced.push((i, p, line_amount(p).unwrap()));
+                }
+                let total = total_of(priced.iter().map(|(_, _, a)| a)).unwrap();
+                if approve {
+                    for (i, p, _) in &priced {
+                        let after = applied(*p).unwrap();
+                        match p.kind {
+                            LineKind::Add => scope.push(after),
+                            _ => scope[*i] = after,
+                        }
+                    }
+                    contract += total;
+                    approved_sum += total;
+                }
+            }
+            prop_assert_eq!(contract, original + approved_sum);
+            prop_assert_eq!(scope_total(&scope) - start, approved_sum);
+        }
+
         /// The lines' amounts sum exactly to the total, and the total is the change between
         /// the scope priced before and after, item by item (as the BOQ totals them).
         #[test]

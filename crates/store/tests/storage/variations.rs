@@ -15,7 +15,10 @@ use formula_app::scope::{NewScopeItem, ScopeItemPatch};
 use formula_app::variations::{LineInput, NewVariation, VariationDecisionInput};
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use formula_domain::user::{Role, User};
-use formula_domain::variation::{LineKind, Variation, VariationDecision, VariationStatus};
+use formula_domain::variation::{
+    LineKind, Variation, VariationDecision, VariationReason, VariationStatus,
+};
+use formula_store::Backend;
 use uuid::Uuid;
 
 use crate::fixtures as f;
@@ -466,7 +469,86 @@ pub async fn concurrent_raises_get_distinct_numbers(t: &TestDb) {
     assert_eq!(numbers, [1, 2, 3, 4, 5]);
 }
 
+/// Writes an answered RFI of `project` as the RFI use cases would (the RFI entity is
+/// another part's), from outside the store.
+async fn answered_rfi(t: &TestDb, project: Uuid, number: i64, subject: &str, answer: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let (uuid, ts): (Box<dyn Fn(Uuid) -> String>, &str) = match t.backend() {
+        Backend::Sqlite => (
+            Box::new(|u: Uuid| format!("X'{}'", u.simple())),
+            "'2026-01-01T12:00:00.000000Z'",
+        ),
+        Backend::Postgres => (
+            Box::new(|u: Uuid| format!("'{u}'::uuid")),
+            "'2026-01-01T12:00:00Z'::timestamptz",
+        ),
+    };
+    t.outside(&format!(
+        "INSERT INTO rfis (id, project_id, number, subject, question, raised_at, status, \
+         client_visible, answer, answered_at, cost_impact, time_impact, updated_at, version) \
+         VALUES ({}, {}, {number}, '{subject}', 'Which finish?', {ts}, 'answered', 0, \
+         '{answer}', {ts}, 1, 0, {ts}, 1)",
+        uuid(id),
+        uuid(project),
+    ))
+    .await;
+    id
+}
+
+pub async fn a_variation_starts_from_an_rfi_of_the_project(t: &TestDb) {
+    let st = setup(t).await;
+    let s = t.services();
+    let pm = caller(&st.w.pm);
+    let rfi = answered_rfi(
+        t,
+        st.w.p1.id,
+        4,
+        "Desk finish",
+        "Use walnut; add a second desk.",
+    )
+    .await;
+    let pre = s.variation_from_rfi(&pm, st.w.p1.id, rfi).await.unwrap();
+    assert_eq!(pre.title.as_deref(), Some("RFI-004: Desk finish"));
+    assert_eq!(
+        pre.description.as_deref(),
+        Some("Use walnut; add a second desk.")
+    );
+    let v = s
+        .create_variation(
+            &pm,
+            st.w.p1.id,
+            NewVariation {
+                rfi_id: Some(rfi),
+                ..NewVariation::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.title, "RFI-004: Desk finish");
+    assert_eq!(v.reason, VariationReason::Rfi);
+    assert_eq!(v.rfi_id, Some(rfi));
+    assert_eq!(v.rfi_code.as_deref(), Some("RFI-004"));
+    // An RFI of another project is refused, naming the field.
+    let other = answered_rfi(t, st.w.p2.id, 1, "Elsewhere", "No").await;
+    let err = s
+        .create_variation(
+            &pm,
+            st.w.p1.id,
+            NewVariation {
+                rfi_id: Some(other),
+                ..NewVariation::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    match err {
+        AppError::Validation(e) => assert!(e.get("rfi_id").is_some(), "{e:?}"),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
 both_backends! {
+    a_variation_starts_from_an_rfi_of_the_project,
     approval_adds_changes_and_omits_and_moves_the_value,
     concurrent_approvals_apply_once,
     rejection_leaves_scope_and_value_untouched,
