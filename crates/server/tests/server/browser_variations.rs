@@ -109,6 +109,12 @@ fn browser_variation_priced_submitted_and_approved_by_the_client() {
     s.goto(&vo);
     s.wait_text("#vo-h", "VO-001");
     s.screenshot("variation-draft-375");
+    s.goto(&format!("{vo}#lines-h"));
+    s.wait_text("#lines-h", "Lines");
+    s.screenshot("variation-lines-375");
+    s.goto(&format!("{vo}#change-h"));
+    s.wait_text("#change-h", "Omit or change");
+    s.screenshot("variation-change-375");
     s.b.set_window_size(1280, 900).step("desktop width");
     s.click("#submit-h ~ form button[type=submit]");
     s.wait_text(".flash", "submitted to the client");
