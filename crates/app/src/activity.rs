@@ -196,6 +196,7 @@ fn href_of(kind: &str, id: Uuid, project_id: Uuid, parent: Option<Uuid>) -> Opti
         "drawing" => format!("/drawings/{id}"),
         "drawing_revision" => format!("/drawings/{}", parent?),
         "spec" => format!("/specs/{id}"),
+        "variation" => format!("/variations/{id}"),
         _ => return None,
     })
 }
@@ -207,6 +208,7 @@ fn list_of(kind: &str, project_id: Uuid) -> Option<String> {
         "scope_item" | "scope_group" => "scope",
         "drawing" => "drawings",
         "spec" => "materials",
+        "variation" => "variations",
         _ => return None,
     };
     Some(format!("/projects/{project_id}/{tab}"))

@@ -48,6 +48,7 @@ pub mod streams;
 pub mod tasks;
 pub mod throttle;
 pub mod users;
+pub mod variations;
 pub mod waiting;
 
 mod services;

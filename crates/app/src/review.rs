@@ -56,6 +56,9 @@ pub(crate) trait ReviewKind: Reviewable + Clone + Serialize + Sized {
     /// Whether a refused step lists what may follow. Specifications have always answered
     /// with an empty list; kept so that their API does not change.
     const LISTS_ALLOWED: bool = true;
+    /// Whether the project's review settings (named reviewers, client approvals) say who
+    /// decides. A variation is the client's to decide whatever they say: `DECIDE` alone.
+    const DECIDED_BY_SETTINGS: bool = true;
 
     /// Loads `id` for a caller allowed `action` on it; not found when they may not see it.
     async fn load(
@@ -109,10 +112,13 @@ impl Services {
         comments: Option<&str>,
     ) -> AppResult<K> {
         let it = K::load(self, caller, id, K::VIEW).await?;
-        if !self
-            .may_decide(caller, it.project_id, it.access, K::DECIDE)
-            .await?
-        {
+        let may = if K::DECIDED_BY_SETTINGS {
+            self.may_decide(caller, it.project_id, it.access, K::DECIDE)
+                .await?
+        } else {
+            self.may(caller, K::DECIDE, it.access)
+        };
+        if !may {
             return Err(AppError::Forbidden);
         }
         check_saved(&it.item, expected_version)?;

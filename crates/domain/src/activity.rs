@@ -40,6 +40,8 @@ pub const CLIENT_VISIBLE: &[(&str, &[&str])] = &[
     ),
     ("drawing", &["submit", "review"]),
     ("spec", &["submit", "review"]),
+    // A variation's entries once it is submitted to the client (never its pricing).
+    ("variation", &["submit", "review"]),
 ];
 
 /// The audit actions of comments. Feeds read comments from the comments themselves (their
@@ -179,6 +181,7 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "room_type" => ("room type", "room types", false),
         "installation" => ("an installation of", "installations", false),
         "snag" => ("snag", "snags", false),
+        "variation" => ("variation", "variations", false),
         _ => ("record", "records", false),
     }
 }

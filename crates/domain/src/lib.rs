@@ -28,6 +28,7 @@ pub mod snag;
 pub mod spec;
 pub mod task;
 pub mod user;
+pub mod variation;
 pub mod waiting;
 
 pub use uuid::Uuid;

@@ -35,6 +35,8 @@ string_enum!(
         SnagOverdue => "snag_overdue", "Snag overdue",
         SnagFixed => "snag_fixed", "Your snag was fixed",
         SnagClosed => "snag_closed", "Your snag was closed",
+        VariationSubmitted => "variation_submitted", "Variation submitted for your decision",
+        VariationDecided => "variation_decided", "Variation decided",
     }
 );
 
@@ -164,6 +166,18 @@ pub const RULES: &[Rule] = &[
     ),
     rule(Event::SnagFixed, Category::Assignments, &[A::Creator]),
     rule(Event::SnagClosed, Category::Assignments, &[A::Creator]),
+    // Variations: the client users who decide (the reviewers) and the project manager hear
+    // of a submission; whoever raised it (the creator) and the project manager of a decision.
+    rule(
+        Event::VariationSubmitted,
+        Category::Reviews,
+        &[A::Reviewers, A::Managers],
+    ),
+    rule(
+        Event::VariationDecided,
+        Category::Reviews,
+        &[A::Creator, A::Managers],
+    ),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -361,6 +375,8 @@ mod tests {
             (Event::SnagOverdue, &[1, 3]),
             (Event::SnagFixed, &[2]),
             (Event::SnagClosed, &[2]),
+            (Event::VariationSubmitted, &[4, 9, 3]),
+            (Event::VariationDecided, &[2, 3]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

@@ -309,6 +309,7 @@ mod tests {
     use crate::drawing::{Decision, Revision, RevisionStatus};
     use crate::project::ProjectRole;
     use crate::spec::{Spec, SpecDecision, SpecStatus};
+    use crate::variation::{Variation, VariationDecision, VariationStatus};
     use proptest::prelude::*;
 
     /// A reviewable thing with `S`'s words: the workflow without any kind's bookkeeping.
@@ -327,6 +328,10 @@ mod tests {
     impl Flavour for SpecStatus {
         const IN_PLACE: bool = <Spec as Reviewable>::RESUBMITTED_IN_PLACE;
         const ALL_WORDS: &'static [Self] = SpecStatus::ALL;
+    }
+    impl Flavour for VariationStatus {
+        const IN_PLACE: bool = <Variation as Reviewable>::RESUBMITTED_IN_PLACE;
+        const ALL_WORDS: &'static [Self] = VariationStatus::ALL;
     }
 
     impl<S: Flavour> Reviewable for Thing<S> {
@@ -393,6 +398,14 @@ mod tests {
         ) {
             obeys_the_workflow(from, decision);
         }
+
+        #[test]
+        fn variations_follow_the_workflow(
+            from in prop::sample::select(VariationStatus::ALL.to_vec()),
+            decision in prop::sample::select(VariationDecision::ALL.to_vec()),
+        ) {
+            obeys_the_workflow(from, decision);
+        }
     }
 
     /// Every kind's words are stored and sent as the workflow's own.
@@ -409,6 +422,7 @@ mod tests {
     fn kinds_use_the_workflows_words() {
         words_are_the_workflows::<RevisionStatus>();
         words_are_the_workflows::<SpecStatus>();
+        words_are_the_workflows::<VariationStatus>();
         // Drawings may be approved as noted; materials are approved or not.
         assert_eq!(RevisionStatus::decisions().len(), 4);
         assert!(

@@ -170,6 +170,7 @@ impl AuditRepo for Db {
             ("scope_items", "t.code || ' ' || t.name"),
             ("drawings", "t.number || ' ' || t.title"),
             ("specs", "t.code || ' ' || t.description"),
+            ("variations", "t.title"),
         ];
         let selects: Vec<String> = named
             .iter()

@@ -51,6 +51,7 @@ mod specs;
 mod tasks;
 mod timing;
 mod users;
+mod variations;
 mod watchdog;
 
 pub use error::StoreError;

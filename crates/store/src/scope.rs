@@ -211,7 +211,7 @@ pub(crate) fn insert_group(g: &ScopeGroup, skip_existing: bool) -> Stmt {
     .bind(g.version)
 }
 
-fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
+pub(crate) fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
     // Appended at the end of its group, in the same transaction as the insert.
     Stmt::new(
         "INSERT INTO scope_items (id, project_id, group_id, code, name, description, location, quantity_milli, \

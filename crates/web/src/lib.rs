@@ -32,6 +32,7 @@ pub mod text_input;
 pub mod ui;
 pub mod unread_body;
 pub mod uploads;
+pub mod variation_exports;
 
 use axum::Router;
 use axum::routing::get;

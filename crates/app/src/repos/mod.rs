@@ -23,6 +23,7 @@ mod projects;
 mod room_matrix;
 mod search;
 mod snags;
+mod variations;
 
 use async_trait::async_trait;
 
@@ -52,6 +53,9 @@ pub use room_matrix::{
 };
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
+pub use variations::{
+    Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
+};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -114,6 +118,7 @@ pub trait Store:
     + RoomMatrixRepo
     + SnagRepo
     + CommercialRepo
+    + VariationRepo
     + 'static
 {
 }
@@ -146,6 +151,7 @@ impl<T> Store for T where
         + RoomMatrixRepo
         + SnagRepo
         + CommercialRepo
+        + VariationRepo
         + 'static
 {
 }
@@ -162,6 +168,7 @@ pub mod prelude {
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
+    pub use super::VariationRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

@@ -9,6 +9,7 @@ pub mod millwork;
 pub mod plan;
 pub mod site;
 pub mod snags;
+pub mod variations;
 
 use formula_app::ports::Store;
 use std::collections::{BTreeMap, HashMap};
@@ -353,6 +354,18 @@ async fn seed_project(
             .map_err(|e| explain(&doing("create the drawings and materials"), e))?;
         summary.drawings += made.0;
         summary.specs += made.1;
+        let client = caller(people.get("charlotte")?);
+        variations::seed(
+            services,
+            variations::Parties {
+                pm: &pm,
+                client: &client,
+            },
+            project.id,
+            scale,
+        )
+        .await
+        .map_err(|e| explain(&doing("raise the variations"), e))?;
     }
 
     // The 142-key hotel gets its structure, with guest-room joinery placed on room types.

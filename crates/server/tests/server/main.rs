@@ -15,6 +15,7 @@ mod browser_issue14;
 mod browser_issue15;
 mod browser_live;
 mod browser_site;
+mod browser_variations;
 mod connections;
 mod disk_full;
 mod jobs;

@@ -63,3 +63,4 @@ mod specs;
 mod suppliers;
 mod tasks;
 mod users;
+mod variations;

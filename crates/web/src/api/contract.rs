@@ -191,6 +191,9 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("SnagMoveInput", "reason", Rule::Max(2000)),
     ("SignOffInput", "client_name", Rule::Max(200)),
     ("SignOffInput", "note", Rule::Max(2000)),
+    // Variations (`domain::variation`).
+    ("NewVariation", "title", Rule::Required(200)),
+    ("VariationPatch", "title", Rule::Required(200)),
 ];
 
 /// A quantity as `scope::Quantity::parse` reads it: up to a billion, three decimals.

@@ -39,6 +39,7 @@ pub mod specs;
 pub mod system;
 pub mod tasks;
 pub mod users;
+pub mod variations;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::get;
@@ -223,6 +224,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         // Snags and room sign-off.
         .merge(snags::routes())
+        // Variations (change orders).
+        .merge(variations::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -105,6 +105,11 @@ impl Flash {
             }
             "submitted" => "The revision was submitted for review.",
             "spec_submitted" => "The specification was submitted for review.",
+            "variation_created" => "The variation was created as a draft.",
+            "variation_submitted" => "The variation was submitted to the client.",
+            "variation_withdrawn" => "The variation was withdrawn.",
+            "line_added" => "The line was added; the total follows.",
+            "line_removed" => "The line was removed; the total follows.",
             "reviewed" => "The decision was recorded.",
             "released" => "The item was released to production.",
             "installed" => "The installation was recorded.",

@@ -42,6 +42,7 @@ mod system;
 mod tasks;
 mod team;
 mod users;
+pub(crate) mod variations;
 
 use askama::Template;
 use axum::Router;
@@ -118,6 +119,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/locations/{id}/delete", post(locations::delete))
         .merge(snags::routes())
+        .merge(variations::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
         .route(

@@ -626,6 +626,8 @@ struct EditPage {
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
+    /// The variations that added, changed or omitted the item.
+    variations: Vec<formula_app::repos::ItemVariation>,
 }
 
 /// The placement select's value for an item: `type:<id>`, `room:<id>` or empty.
@@ -770,10 +772,12 @@ async fn edit_page(
     )
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::ScopeItem, item.id).await?;
+    let variations = crate::ui::variations::item_card(state, page, item.id).await?;
     let view = EditPage {
         attachments,
         comments,
         activity,
+        variations,
         layout: page.layout(Section::Projects, format!("{} · {}", item.code, item.name)),
         drawings,
         specs,

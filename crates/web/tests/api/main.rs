@@ -46,4 +46,5 @@ mod scope;
 mod search;
 mod security;
 mod snags;
+mod variations;
 mod workflow;

@@ -970,6 +970,169 @@ async fn snags_are_raised_by_the_team_and_the_client_and_verified_by_the_site_ma
     .await;
 }
 
+/// Variations: whoever sees the project sees its variations (client users only those
+/// submitted to them and their own requests); the project manager and coordinators price
+/// and submit them; the client and the project manager decide; the client and the
+/// managers raise them.
+#[tokio::test]
+async fn variations_are_priced_by_the_managers_and_decided_by_the_client() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let list = format!("/api/v1/projects/{a}/variations");
+    let scope = app
+        .get(&format!("/api/v1/projects/{a}/scope"), admin)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(&scope["groups"][0]);
+    let draft = app
+        .post(&list, admin, json!({"title": "Draft"}))
+        .await
+        .expect(201)
+        .json();
+    let draft = id_of(&draft);
+    let sub = app
+        .post(&list, admin, json!({"title": "Submitted"}))
+        .await
+        .expect(201)
+        .json();
+    let d = app
+        .post(
+            &format!("/api/v1/variations/{}/lines", id_of(&sub)),
+            admin,
+            json!({"kind": "add", "group_id": group, "name": "Bench", "quantity": "1",
+                "unit_price_minor": 1000, "version": sub["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let sub = id_of(&sub);
+    app.post(
+        &format!("/api/v1/variations/{sub}/submit"),
+        admin,
+        json!({"version": d["variation"]["version"]}),
+    )
+    .await
+    .expect(200);
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &list,
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/variations"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &list,
+        |_| Some(json!({"title": "Another"})),
+        [201, 403, 201, 403, 201, 403, 201],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/variations/{draft}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/variations/{sub}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/variations/{draft}"),
+        |_| Some(json!({"title": "Renamed", "version": 99})),
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/variations/{draft}/lines"),
+        |_| Some(json!({"kind": "omit", "version": 99})),
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    let line = format!("/api/v1/variations/{draft}/lines/{draft}");
+    c.expect(
+        Method::PUT,
+        &line,
+        |_| Some(json!({"kind": "omit", "version": 99})),
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &line,
+        none,
+        [428, 428, 428, 428, 428, 428, 428],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/variations/{draft}/submit"),
+        |_| Some(json!({"version": 99})),
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/variations/{sub}/withdraw"),
+        |_| Some(json!({"version": 99})),
+        [409, 403, 409, 403, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/variations/{sub}/decide"),
+        |_| Some(json!({"decision": "approved", "version": 99})),
+        [409, 403, 409, 403, 403, 403, 409],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/variations/{draft}/pdf"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/variations/{sub}/pdf"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/variations.xlsx"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/variations.xlsx"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+}
+
 /// Locations: whoever sees a project sees its structure (client users too: it holds no
 /// prices); the project manager and coordinators keep it, as they keep the scope.
 #[tokio::test]
