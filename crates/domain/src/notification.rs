@@ -35,6 +35,9 @@ string_enum!(
         SnagOverdue => "snag_overdue", "Snag overdue",
         SnagFixed => "snag_fixed", "Your snag was fixed",
         SnagClosed => "snag_closed", "Your snag was closed",
+        RfiAddressed => "rfi_addressed", "RFI addressed to you",
+        RfiAnswered => "rfi_answered", "RFI answered",
+        RfiOverdue => "rfi_overdue", "RFI overdue",
     }
 );
 
@@ -164,6 +167,18 @@ pub const RULES: &[Rule] = &[
     ),
     rule(Event::SnagFixed, Category::Assignments, &[A::Creator]),
     rule(Event::SnagClosed, Category::Assignments, &[A::Creator]),
+    // RFIs: the user addressed is the assignee, whoever raised it the creator.
+    rule(Event::RfiAddressed, Category::Assignments, &[A::Assignee]),
+    rule(
+        Event::RfiAnswered,
+        Category::Assignments,
+        &[A::Creator, A::Managers],
+    ),
+    rule(
+        Event::RfiOverdue,
+        Category::Deadlines,
+        &[A::Assignee, A::Creator],
+    ),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -361,6 +376,9 @@ mod tests {
             (Event::SnagOverdue, &[1, 3]),
             (Event::SnagFixed, &[2]),
             (Event::SnagClosed, &[2]),
+            (Event::RfiAddressed, &[1]),
+            (Event::RfiAnswered, &[2, 3]),
+            (Event::RfiOverdue, &[1, 2]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {
