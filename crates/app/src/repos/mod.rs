@@ -19,6 +19,7 @@ mod notifications;
 mod oversight;
 mod places;
 mod projects;
+mod rfis;
 mod room_matrix;
 mod search;
 mod snags;
@@ -45,6 +46,7 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use rfis::{NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiRepo};
 pub use room_matrix::{
     MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
@@ -111,6 +113,7 @@ pub trait Store:
     + InstallationRepo
     + RoomMatrixRepo
     + SnagRepo
+    + RfiRepo
     + 'static
 {
 }
@@ -142,6 +145,7 @@ impl<T> Store for T where
         + InstallationRepo
         + RoomMatrixRepo
         + SnagRepo
+        + RfiRepo
         + 'static
 {
 }
@@ -154,6 +158,7 @@ pub mod prelude {
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
+    pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
