@@ -54,6 +54,7 @@ use crate::error::{Problem, error_page};
         (name = "installations", description = "Installation by room: the room sheet, recording and reversing what was installed (a ledger)"),
         (name = "site", description = "On site: the room matrix, progress by level and room, and the weights of each step"),
         (name = "snags", description = "Snags (punch items) by room: raising, fixing, verifying and closing them, their photos, the xlsx and PDF lists for the site walk, and room sign-off"),
+        (name = "rfis", description = "RFIs (requests for information): the register with its ball in court and overdue flags, raising one to a user or an outside address (mailed with its PDF), links to drawings, scope items and rooms, answers, closing and reopening, the PDF and the xlsx register"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),
         (name = "company", description = "The company settings: the letterhead on documents, and its logo"),
         (name = "meta", description = "This document"),
