@@ -542,7 +542,7 @@ impl Services {
                 .is_some_and(|u| u.role == Role::Client);
         }
         let client_visible = patch.client_visible.unwrap_or(current.client_visible);
-        if to_client && !client_visible {
+        if to_client && patch.client_visible == Some(false) {
             errors.add(
                 "client_visible",
                 "stays on: the RFI is addressed to a client user, who sees it",
