@@ -31,6 +31,7 @@ mod profile;
 mod projects;
 mod readiness;
 mod review;
+mod rfis;
 mod room_matrix;
 mod scope;
 mod scope_import;
@@ -117,6 +118,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/locations/{id}/delete", post(locations::delete))
         .merge(snags::routes())
+        .merge(rfis::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
         .route(

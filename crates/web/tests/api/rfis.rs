@@ -549,3 +549,125 @@ async fn overdue_rfis_are_reminded_once_a_day() {
     assert_eq!(pm, ["rfi_overdue", "rfi_addressed"], "{pm:?}");
     assert_eq!(w.events(&w.designer).await, ["rfi_overdue"]);
 }
+
+/// The pages: the team raises an RFI to an outside address from the form (links chosen in
+/// multiple selects), sees it in the register under the Commercial tab, records the answer
+/// with a cost impact and is offered to start a variation from it; the client's register
+/// holds only theirs.
+#[tokio::test]
+async fn the_pages_raise_answer_and_offer_a_variation() {
+    use crate::support::{Auth, PASSWORD};
+    let w = site(TestApp::new().await).await;
+    let app = &w.app;
+    let login = |email: String| async move {
+        let (auth, _) = app.login(&email, PASSWORD).await;
+        let Auth::Cookie {
+            csrf: Some(csrf), ..
+        } = &auth
+        else {
+            panic!("cookie auth")
+        };
+        (auth.clone(), csrf.clone())
+    };
+    let (pm, csrf) = login(w.pm.user.email.clone()).await;
+    let form = app
+        .get(&format!("/projects/{}/rfis/new", w.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(form.contains("name=\"room_ids\" multiple"), "{form}");
+    assert!(form.contains("Cleo Client (client)"), "{form}");
+    // Both a user and an address: the form says so beside the field, and keeps the text.
+    let refused = crate::scope::form(
+        app,
+        &format!("/projects/{}/rfis/new", w.project),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("subject", "Door hardware"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_user_id", &w.designer.id()),
+            ("addressed_to_email", "ana@studio.example"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(refused.contains("not both"), "{refused}");
+    assert!(refused.contains("Which lever handle?"), "{refused}");
+    let created = crate::scope::form(
+        app,
+        &format!("/projects/{}/rfis/new", w.project),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("subject", "Door hardware"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_email", "ana@studio.example"),
+            ("addressed_to_name", "Ana Architect"),
+            ("required_by", "2020-01-10"),
+            ("room_ids", &w.room),
+            ("scope_item_ids", &w.item),
+        ],
+    )
+    .await
+    .expect(303);
+    let to = created.header("location").unwrap();
+    assert!(to.ends_with("?m=sent"), "{to}");
+    let page = to.trim_end_matches("?m=sent").to_owned();
+    let id = page.trim_start_matches("/rfis/").to_owned();
+
+    let register = app
+        .get(&format!("/projects/{}/rfis", w.project), &pm)
+        .await
+        .expect(200)
+        .text();
+    for expected in [
+        "aria-current=\"page\">RFIs</a>",
+        "RFI-001",
+        "Door hardware",
+        "Ana Architect &#60;ana@studio.example&#62;",
+        "class=\"overdue-date\"",
+        "chip chip-open",
+    ] {
+        assert!(register.contains(expected), "{expected:?} in {register}");
+    }
+    let html = app.get(&page, &pm).await.expect(200).text();
+    assert!(html.contains(">Send again</button>"), "{html}");
+    assert!(
+        html.contains("RFI-001.pdf"),
+        "the mailed PDF is among its files: {html}"
+    );
+    assert!(html.contains("href=\"/scope-items/"), "{html}");
+    assert!(!html.contains("Start a variation"));
+    crate::scope::form(
+        app,
+        &format!("/rfis/{id}/answer"),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("version", "2"),
+            ("answer", "Lever L2, satin brass."),
+            ("cost_impact", "1"),
+        ],
+    )
+    .await
+    .expect(303);
+    let html = app.get(&page, &pm).await.expect(200).text();
+    assert!(html.contains("Lever L2, satin brass."), "{html}");
+    let link = format!("href=\"/projects/{}/variations/new?rfi={id}\"", w.project);
+    assert!(html.contains(&link), "{link} in {html}");
+    assert!(html.contains(">Start a variation</a>"), "{html}");
+    assert!(html.contains(">Close</button>"), "{html}");
+
+    // The client's register: only what is addressed to or shared with them.
+    let (client, _) = login(w.client.user.email.clone()).await;
+    let theirs = app
+        .get(&format!("/projects/{}/rfis", w.project), &client)
+        .await
+        .expect(200)
+        .text();
+    assert!(!theirs.contains("Door hardware"), "{theirs}");
+    assert!(!theirs.contains("Raise an RFI"), "{theirs}");
+    app.get(&page, &client).await.expect(404);
+}
