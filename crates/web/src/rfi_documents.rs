@@ -59,12 +59,11 @@ pub fn document(d: &RfiDocument) -> Document {
     let parties = vec![
         Party {
             label: "From".into(),
-            lines: vec![
-                r.raised_by_name
-                    .clone()
-                    .unwrap_or_else(|| d.company.name.clone()),
-                d.company.name.clone(),
-            ],
+            lines: [r.raised_by_name.clone(), Some(d.company.name.clone())]
+                .into_iter()
+                .flatten()
+                .filter(|l| !l.trim().is_empty())
+                .collect(),
         },
         Party {
             label: "To".into(),

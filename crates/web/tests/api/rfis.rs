@@ -411,6 +411,18 @@ async fn the_life_of_rfis(app: TestApp) {
             .body,
     );
     assert!(text.contains("Lever type L2, satin brass."), "{text}");
+    // With `UI_SCREENSHOTS=<dir>`, the answered RFI's PDF is kept there for a person to look at.
+    if let Ok(dir) = std::env::var("UI_SCREENSHOTS") {
+        let pdf = w
+            .app
+            .get(&format!("/api/v1/rfis/{ext}/pdf"), &w.pm.auth)
+            .await
+            .expect(200);
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join("rfi-answered.pdf"),
+            &pdf.body,
+        );
+    }
     assert!(text.contains("Impact: Cost"), "{text}");
 
     // Sending again is for open RFIs to an outside address.
