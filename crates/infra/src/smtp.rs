@@ -225,7 +225,8 @@ mod tests {
             timeout: Duration::from_secs(10),
         })
         .unwrap();
-        let pdf = b"%PDF-1.7\n% an RFI\n%%EOF\n".to_vec();
+        // A PDF's second line is binary (as real ones are), so it travels base64-encoded.
+        let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n\x00\x01\n%%EOF\n".to_vec();
         mailer
             .send_message(&MailMessage {
                 to: "ana@studio.example".into(),
@@ -254,6 +255,7 @@ mod tests {
         let part = data.split("filename=\"RFI-003.pdf\"").nth(1).unwrap();
         let encoded: String = part
             .lines()
+            .skip(1) // the rest of the line that names the file
             .skip_while(|l| !l.is_empty())
             .skip(1)
             .take_while(|l| !l.starts_with("--"))
