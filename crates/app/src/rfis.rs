@@ -37,7 +37,9 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::{JobAttachment, NewJob};
 use crate::notifications::Happening;
 use crate::query::Paging;
-use crate::repos::{NewRfiRow, RecordKey, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds};
+use crate::repos::{
+    NewRfiRow, RecordKey, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow,
+};
 use crate::services::{Services, audit, check_version, double_option, ensure};
 
 /// The live-update kind of every change to an RFI (its id is the RFI's).
@@ -363,7 +365,7 @@ impl Services {
                 out.push((u.id, format!("{} (client)", u.name)));
             }
         }
-        out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        out.sort_by_key(|a| a.1.to_lowercase());
         Ok(out)
     }
 
@@ -800,10 +802,12 @@ impl Services {
         self.store
             .move_rfi(
                 id,
-                m.from(),
-                to,
-                caller.actor.user_id,
-                self.now(),
+                &RfiMoveRow {
+                    from: m.from(),
+                    to,
+                    by: caller.actor.user_id,
+                    at: self.now(),
+                },
                 expected_version,
                 &a,
             )

@@ -7,7 +7,7 @@ use formula_app::error::AppError;
 use formula_app::jobs::NewJob;
 use formula_app::query::Paging;
 use formula_app::repos::{
-    NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiRepo,
+    NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
 };
 use formula_domain::audit::AuditEntry;
 use formula_domain::rfi::{Rfi, RfiLink, RfiLinks, RfiStatus, ball_in_court, rfi_code};
@@ -484,13 +484,11 @@ impl RfiRepo for Db {
     async fn move_rfi(
         &self,
         id: Uuid,
-        from: &[RfiStatus],
-        to: RfiStatus,
-        by: Uuid,
-        at: OffsetDateTime,
+        m: &RfiMoveRow,
         expected_version: i64,
         entry: &AuditEntry,
     ) -> DbResult<()> {
+        let (from, to, by, at) = (m.from, m.to, m.by, m.at);
         let mut stmt = Stmt::new("");
         let status = stmt.arg(to.as_str());
         let stamps = if to == RfiStatus::Closed {

@@ -79,6 +79,15 @@ pub struct RfiAnswerRow {
     pub time_impact: bool,
 }
 
+/// A close or a reopen: the states it starts from, the state it leads to, who and when.
+#[derive(Debug, Clone)]
+pub struct RfiMoveRow {
+    pub from: &'static [RfiStatus],
+    pub to: RfiStatus,
+    pub by: Uuid,
+    pub at: OffsetDateTime,
+}
+
 /// An open RFI past its required-by date, for the daily reminder.
 #[derive(Debug, Clone)]
 pub struct OverdueRfi {
@@ -140,10 +149,7 @@ pub trait RfiRepo: Send + Sync {
     async fn move_rfi(
         &self,
         id: Uuid,
-        from: &[RfiStatus],
-        to: RfiStatus,
-        by: Uuid,
-        at: OffsetDateTime,
+        change: &RfiMoveRow,
         expected_version: i64,
         audit: &AuditEntry,
     ) -> AppResult<()>;
