@@ -529,6 +529,23 @@ async fn the_life_of_rfis(app: TestApp) {
         .expect(200)
         .json();
     assert_eq!(linked["links"]["rooms"][0]["name"], "Room 101");
+
+    // The client's feed tells nothing of RFIs; the team's does, in words.
+    let feed = |who: &TestUser| {
+        let (app, auth, project) = (&w.app, who.auth.clone(), w.project.clone());
+        async move {
+            app.get(&format!("/api/v1/projects/{project}/activity"), &auth)
+                .await
+                .expect(200)
+                .text()
+        }
+    };
+    let theirs = feed(&w.client).await;
+    assert!(!theirs.contains("RFI-00"), "{theirs}");
+    let ours = feed(&w.pm).await;
+    assert!(ours.contains("RFI-001"), "{ours}");
+    assert!(ours.contains("mailed"), "{ours}");
+    assert!(ours.contains("answered"), "{ours}");
 }
 
 #[tokio::test]
