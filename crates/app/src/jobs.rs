@@ -39,7 +39,9 @@ pub use scheduler::{
 };
 pub use worker::{RunOutcome, run_worker};
 
-/// Sends one email: payload `{to, subject, body}`.
+/// Sends one email: payload `{to, subject, body}`, and optionally `attachments`, a list of
+/// `{blob_key, file_name, content_type}`: stored files (kept by the BlobStore, as the
+/// attachment of a record) the worker reads and attaches when it sends.
 pub const SEND_EMAIL: &str = "send_email";
 /// Deletes expired and idle sessions and used or expired password-reset links, and removes
 /// stored files whose records were deleted but whose removal failed at the time.
@@ -190,6 +192,33 @@ impl NewJob {
             serde_json::json!({"to": to, "subject": subject, "body": body}),
         )
     }
+
+    /// The `send_email` job for one message with stored files attached.
+    pub fn email_with(
+        to: &str,
+        subject: &str,
+        body: &str,
+        attachments: &[JobAttachment],
+    ) -> NewJob {
+        NewJob::new(
+            SEND_EMAIL,
+            serde_json::json!({
+                "to": to,
+                "subject": subject,
+                "body": body,
+                "attachments": attachments,
+            }),
+        )
+    }
+}
+
+/// A stored file a `send_email` job attaches: the blob's key (never shown), and the name
+/// and type the mail gives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobAttachment {
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
 }
 
 /// Filters of the admin job list.

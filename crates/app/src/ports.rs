@@ -21,6 +21,9 @@ pub trait Mailer: Send + Sync + 'static {
     /// Sends a message with an HTML alternative and headers of its own; transports that
     /// know only plain text send its text part.
     async fn send_message(&self, message: &MailMessage) -> Result<(), String> {
+        if !message.attachments.is_empty() {
+            return Err("this mail transport cannot attach files".into());
+        }
         self.send(&message.to, &message.subject, &message.text)
             .await
     }
@@ -37,6 +40,18 @@ pub struct MailMessage {
     pub headers: Vec<(&'static str, String)>,
     /// The Message-ID, fixed per mail so that a mail sent again is recognised as the same.
     pub message_id: String,
+    /// Files sent with it (an RFI's PDF). Transports that cannot attach files refuse a
+    /// message that has some rather than send it without them.
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub file_name: String,
+    /// Its MIME type (`application/pdf`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// The current time. Rules that depend on today's date (overdue tasks, reminders, digests,

@@ -906,7 +906,7 @@ impl Services {
         })
     }
 
-    async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
+    pub(crate) async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
         use tokio::io::AsyncReadExt;
         let mut read = self.blobs.read(key, None).await?;
         let mut bytes = Vec::with_capacity(usize::try_from(read.size).unwrap_or(0));

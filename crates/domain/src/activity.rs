@@ -182,6 +182,7 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "installation" => ("an installation of", "installations", false),
         "snag" => ("snag", "snags", false),
         "variation" => ("variation", "variations", false),
+        "rfi" => ("RFI", "RFIs", false),
         _ => ("record", "records", false),
     }
 }
@@ -404,6 +405,11 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
         ("snag", "close") => plain("closed"),
         ("snag", "reject") => plain("rejected"),
         ("snag", "reopen") => plain("reopened"),
+        ("rfi", "answer") => plain("answered"),
+        ("rfi", "close") => plain("closed"),
+        ("rfi", "reopen") => plain("reopened"),
+        ("rfi", "send") => plain("mailed").tail(" with its PDF"),
+        ("rfi", "link") => plain("linked").tail(" to drawings, items and rooms"),
         ("location", "sign_off") => Phrase::new("signed off", "room", "rooms"),
         ("location", "withdraw_signoff") => {
             Phrase::new("withdrew the sign-off of", "room", "rooms")

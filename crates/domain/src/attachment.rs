@@ -20,6 +20,7 @@ string_enum!(
         Comment => "comment", "Comment",
         Installation => "installation", "Installation",
         Snag => "snag", "Snag",
+        Rfi => "rfi", "RFI",
     }
 );
 

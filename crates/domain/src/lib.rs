@@ -21,6 +21,7 @@ pub mod numbers;
 pub mod project;
 pub mod readiness;
 pub mod review;
+pub mod rfi;
 pub mod room_matrix;
 pub mod scope;
 pub mod search;

@@ -37,6 +37,9 @@ string_enum!(
         SnagClosed => "snag_closed", "Your snag was closed",
         VariationSubmitted => "variation_submitted", "Variation submitted for your decision",
         VariationDecided => "variation_decided", "Variation decided",
+        RfiAddressed => "rfi_addressed", "RFI addressed to you",
+        RfiAnswered => "rfi_answered", "RFI answered",
+        RfiOverdue => "rfi_overdue", "RFI overdue",
     }
 );
 
@@ -177,6 +180,18 @@ pub const RULES: &[Rule] = &[
         Event::VariationDecided,
         Category::Reviews,
         &[A::Creator, A::Managers],
+    ),
+    // RFIs: the user addressed is the assignee, whoever raised it the creator.
+    rule(Event::RfiAddressed, Category::Assignments, &[A::Assignee]),
+    rule(
+        Event::RfiAnswered,
+        Category::Assignments,
+        &[A::Creator, A::Managers],
+    ),
+    rule(
+        Event::RfiOverdue,
+        Category::Deadlines,
+        &[A::Assignee, A::Creator],
     ),
 ];
 
@@ -377,6 +392,9 @@ mod tests {
             (Event::SnagClosed, &[2]),
             (Event::VariationSubmitted, &[4, 9, 3]),
             (Event::VariationDecided, &[2, 3]),
+            (Event::RfiAddressed, &[1]),
+            (Event::RfiAnswered, &[2, 3]),
+            (Event::RfiOverdue, &[1, 2]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use formula_app::ports::{MailMessage, Mailer};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -107,11 +107,31 @@ impl Mailer for SmtpMailer {
                 value.clone(),
             ));
         }
+        // The text (with its HTML alternative when there is one), then each attached file:
+        // multipart/mixed when files are attached.
+        let body = if m.html.is_empty() {
+            MultiPart::mixed().singlepart(SinglePart::plain(m.text.clone()))
+        } else {
+            MultiPart::alternative_plain_html(m.text.clone(), m.html.clone())
+        };
+        let body = if m.attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = if m.html.is_empty() {
+                body
+            } else {
+                MultiPart::mixed().multipart(body)
+            };
+            for a in &m.attachments {
+                let kind = ContentType::parse(&a.content_type)
+                    .map_err(|e| format!("attachment {} has no valid type: {e}", a.file_name))?;
+                mixed = mixed
+                    .singlepart(Attachment::new(a.file_name.clone()).body(a.bytes.clone(), kind));
+            }
+            mixed
+        };
         let message = builder
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.clone(),
-                m.html.clone(),
-            ))
+            .multipart(body)
             .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport
             .send(message)
@@ -189,6 +209,62 @@ mod tests {
         assert!(data.contains("Subject: Reset your password"), "{data}");
         assert!(data.contains("To: ana@example.com"), "{data}");
         assert!(data.contains("https://x/reset/abc"), "{data}");
+    }
+
+    #[tokio::test]
+    async fn delivers_a_message_with_a_pdf_attached() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(fake_server(listener));
+        let mailer = SmtpMailer::new(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            credentials: None,
+            from: "Formula PM <pm@example.com>".into(),
+            timeout: Duration::from_secs(10),
+        })
+        .unwrap();
+        // A PDF's second line is binary (as real ones are), so it travels base64-encoded.
+        let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n\x00\x01\n%%EOF\n".to_vec();
+        mailer
+            .send_message(&MailMessage {
+                to: "ana@studio.example".into(),
+                subject: "RFI-003: Door hardware".into(),
+                text: "Please answer the attached RFI.".into(),
+                html: String::new(),
+                headers: Vec::new(),
+                message_id: "<rfi-3@formula-pm.invalid>".into(),
+                attachments: vec![formula_app::ports::MailAttachment {
+                    file_name: "RFI-003.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    bytes: pdf.clone(),
+                }],
+            })
+            .await
+            .unwrap();
+        let data = server.await.unwrap();
+        assert!(data.contains("multipart/mixed"), "{data}");
+        assert!(data.contains("Please answer the attached RFI."), "{data}");
+        assert!(data.contains("Content-Type: application/pdf"), "{data}");
+        assert!(
+            data.contains("Content-Disposition: attachment; filename=\"RFI-003.pdf\""),
+            "{data}"
+        );
+        // The file travels base64-encoded; decoded it is the same bytes.
+        let part = data.split("filename=\"RFI-003.pdf\"").nth(1).unwrap();
+        let encoded: String = part
+            .lines()
+            .skip(1) // the rest of the line that names the file
+            .skip_while(|l| !l.is_empty())
+            .skip(1)
+            .take_while(|l| !l.starts_with("--"))
+            .collect();
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .unwrap();
+        assert_eq!(decoded, pdf);
     }
 
     #[tokio::test]

@@ -83,6 +83,7 @@ struct MailRow {
     body: String,
     status: String,
     created_at: OffsetDateTime,
+    attachments: Option<String>,
 }
 
 impl TryFrom<MailRow> for OutboxMail {
@@ -95,6 +96,10 @@ impl TryFrom<MailRow> for OutboxMail {
             body: r.body,
             status: r.status,
             created_at: r.created_at,
+            attachments: r
+                .attachments
+                .map(|names| names.lines().map(str::to_owned).collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -102,7 +107,7 @@ impl TryFrom<MailRow> for OutboxMail {
 /// The INSERT for one outbox row (also run by the job queue when a mail job completes).
 pub(crate) fn insert_mail_stmt(m: &OutboxMail) -> Stmt {
     Stmt::new(
-        "INSERT INTO mail_outbox (id, to_address, subject, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO mail_outbox (id, to_address, subject, body, status, created_at, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(m.id)
     .bind(&m.to_address)
@@ -110,6 +115,8 @@ pub(crate) fn insert_mail_stmt(m: &OutboxMail) -> Stmt {
     .bind(&m.body)
     .bind(&m.status)
     .bind(m.created_at)
+    // One name per line (a file's name never holds a line break); NULL when none.
+    .bind((!m.attachments.is_empty()).then(|| m.attachments.join("\n")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -537,7 +544,7 @@ impl CredentialRepo for Db {
 
     async fn list_mail(&self, limit: u32) -> DbResult<Vec<OutboxMail>> {
         let stmt = Stmt::new(
-            "SELECT id, to_address, subject, body, status, created_at FROM mail_outbox \
+            "SELECT id, to_address, subject, body, status, created_at, attachments FROM mail_outbox \
              ORDER BY created_at DESC, id DESC LIMIT $1",
         )
         .bind(i64::from(limit));

@@ -271,9 +271,44 @@ impl Services {
                 .ok_or_else(|| JobError::permanent(format!("payload needs `{name}`, a string")))
         };
         let (to, subject, body) = (field("to")?, field("subject")?, field("body")?);
-        let status = if self.mailer.is_configured() {
+        let files: Vec<super::JobAttachment> = match job.payload.get("attachments") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(list) => serde_json::from_value(list.clone()).map_err(|e| {
+                JobError::permanent(format!(
+                    "payload `attachments` must be a list of {{blob_key, file_name, content_type}}: {e}"
+                ))
+            })?,
+        };
+        let status = if self.mailer.is_configured() && files.is_empty() {
             self.mailer
                 .send(&to, &subject, &body)
+                .await
+                .map_err(|e| JobError::retry(format!("sending the email failed: {e}")))?;
+            "sent"
+        } else if self.mailer.is_configured() {
+            let mut attachments = Vec::with_capacity(files.len());
+            for f in &files {
+                // A file that cannot be read now (storage away) is retried with the job.
+                let bytes = self.read_blob(&f.blob_key).await.map_err(|e| {
+                    JobError::retry(format!("reading the attachment {}: {e}", f.file_name))
+                })?;
+                attachments.push(crate::ports::MailAttachment {
+                    file_name: f.file_name.clone(),
+                    content_type: f.content_type.clone(),
+                    bytes,
+                });
+            }
+            let message = crate::ports::MailMessage {
+                to: to.clone(),
+                subject: subject.clone(),
+                text: body.clone(),
+                html: String::new(),
+                headers: Vec::new(),
+                message_id: format!("<{}@formula-pm.invalid>", job.id),
+                attachments,
+            };
+            self.mailer
+                .send_message(&message)
                 .await
                 .map_err(|e| JobError::retry(format!("sending the email failed: {e}")))?;
             "sent"
@@ -294,6 +329,7 @@ impl Services {
             body,
             status: status.to_owned(),
             created_at: now,
+            attachments: files.into_iter().map(|f| f.file_name).collect(),
         }))
     }
 }

@@ -128,6 +128,7 @@ impl Services {
             body: message.text,
             status: status.to_owned(),
             created_at: now,
+            attachments: Vec::new(),
         }))
     }
 
@@ -347,6 +348,7 @@ fn compose(
             ),
         ],
         message_id: format!("<{mail_id}@{host}>"),
+        attachments: Vec::new(),
     }
 }
 

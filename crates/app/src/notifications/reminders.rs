@@ -97,6 +97,7 @@ impl Services {
         }
         reported += self.material_reminders(today).await?;
         reported += self.snag_reminders(today).await?;
+        reported += self.rfi_reminders(today).await?;
         Ok(reported)
     }
 

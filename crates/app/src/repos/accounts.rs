@@ -65,6 +65,8 @@ pub struct OutboxMail {
     pub status: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The names of the files attached to it (an RFI's PDF), in order.
+    pub attachments: Vec<String>,
 }
 
 /// User accounts.

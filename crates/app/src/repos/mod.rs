@@ -20,6 +20,7 @@ mod notifications;
 mod oversight;
 mod places;
 mod projects;
+mod rfis;
 mod room_matrix;
 mod search;
 mod snags;
@@ -48,6 +49,9 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use rfis::{
+    NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
+};
 pub use room_matrix::{
     MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
@@ -119,6 +123,7 @@ pub trait Store:
     + SnagRepo
     + CommercialRepo
     + VariationRepo
+    + RfiRepo
     + 'static
 {
 }
@@ -152,6 +157,7 @@ impl<T> Store for T where
         + SnagRepo
         + CommercialRepo
         + VariationRepo
+        + RfiRepo
         + 'static
 {
 }
@@ -165,6 +171,7 @@ pub mod prelude {
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
+    pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;

@@ -7,6 +7,7 @@ pub mod data;
 pub mod locations;
 pub mod millwork;
 pub mod plan;
+pub mod rfis;
 pub mod site;
 pub mod snags;
 pub mod variations;
@@ -401,6 +402,14 @@ async fn seed_project(
         snags::seed(services, walk, project.id)
             .await
             .map_err(|e| explain(&doing("raise the snags"), e))?;
+        let askers = rfis::Askers {
+            pm: &pm,
+            coordinator,
+            client,
+        };
+        rfis::seed(services, askers, project.id)
+            .await
+            .map_err(|e| explain(&doing("raise the RFIs"), e))?;
     }
 
     // Tasks first, then the lifecycle, as the work would have happened.

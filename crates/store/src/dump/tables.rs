@@ -102,6 +102,7 @@ pub(super) const TABLES: &[Table] = &[
             ("body", T),
             ("status", T),
             ("created_at", TS),
+            ("attachments", T),
         ],
         key: &["id"],
     },

@@ -96,6 +96,7 @@ pub async fn mail_outbox_keeps_newest_first(db: &Db) {
             body: "Hello".into(),
             status: "logged".into(),
             created_at: now() + time::Duration::seconds(i as i64),
+            attachments: Vec::new(),
         };
         db.insert_mail(&mail).await.unwrap();
     }

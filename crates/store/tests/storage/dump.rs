@@ -277,6 +277,7 @@ pub async fn fill(db: &Db) {
         body: "Open https://pm.example.com/reset?t=x".into(),
         status: "logged".into(),
         created_at: now(),
+        attachments: vec!["RFI-001.pdf".into()],
     })
     .await
     .unwrap();
@@ -603,6 +604,7 @@ pub async fn long_tables_are_dumped_page_by_page(db: &Db) {
             body: "b".into(),
             status: "logged".into(),
             created_at: now(),
+            attachments: Vec::new(),
         })
         .await
         .unwrap();

@@ -35,6 +35,7 @@ fn mail(subject: &str) -> OutboxMail {
         body: "Hello".into(),
         status: "logged".into(),
         created_at: now(),
+        attachments: Vec::new(),
     }
 }
 

@@ -98,6 +98,12 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("ScopeItemPatch", "location", Rule::Max(200)),
     ("ScopeItemPatch", "description", Rule::Max(10_000)),
     ("NewToken", "name", Rule::Required(100)),
+    ("RfiPatch", "subject", Rule::Required(200)),
+    ("RfiPatch", "question", Rule::Required(10_000)),
+    ("NewRfi", "addressed_to_email", Rule::OptionalEmail),
+    ("RfiPatch", "addressed_to_email", Rule::OptionalEmail),
+    ("NewRfi", "addressed_to_name", Rule::Max(200)),
+    ("RfiPatch", "addressed_to_name", Rule::Max(200)),
     // Three letters, any case (`money::parse_currency` upper-cases them).
     ("NewProject", "currency", Rule::Pattern("^[A-Za-z]{3}$")),
     ("ProjectPatch", "currency", Rule::Pattern("^[A-Za-z]{3}$")),

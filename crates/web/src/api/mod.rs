@@ -31,6 +31,7 @@ pub mod places;
 pub mod problems;
 pub mod projects;
 pub mod readiness;
+pub mod rfis;
 pub mod room_matrix;
 pub mod scope;
 pub mod search;
@@ -226,6 +227,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(snags::routes())
         // Variations (change orders).
         .merge(variations::routes())
+        // RFIs (requests for information).
+        .merge(rfis::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -32,6 +32,7 @@ mod profile;
 mod projects;
 mod readiness;
 mod review;
+mod rfis;
 mod room_matrix;
 mod scope;
 mod scope_import;
@@ -120,6 +121,7 @@ pub fn router() -> Router<AppState> {
         .route("/locations/{id}/delete", post(locations::delete))
         .merge(snags::routes())
         .merge(variations::routes())
+        .merge(rfis::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
         .route(

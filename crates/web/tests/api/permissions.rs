@@ -970,6 +970,140 @@ async fn snags_are_raised_by_the_team_and_the_client_and_verified_by_the_site_ma
     .await;
 }
 
+/// RFIs: whoever sees the project sees its RFIs (client users only those addressed to them
+/// or shared with the client); the project manager, designers and coordinators raise, edit,
+/// link, close, reopen and send them, and answer them, as does a client user the RFI is
+/// addressed to.
+#[tokio::test]
+async fn rfis_are_kept_by_the_team_and_answered_by_their_addressee() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let rfis = format!("/api/v1/projects/{a}/rfis");
+    let raise = |body: Value| {
+        let rfis = rfis.clone();
+        async move { id_of(&app.post(&rfis, admin, body).await.expect(201).json()) }
+    };
+    let internal = raise(json!({"subject": "Internal", "question": "Q",
+        "addressed_to_user_id": c.user("designer").id()}))
+    .await;
+    let to_client = raise(json!({"subject": "To the client", "question": "Q",
+        "addressed_to_user_id": c.user("client").id()}))
+    .await;
+    let external = raise(json!({"subject": "Outside", "question": "Q",
+        "addressed_to_email": "ana@studio.example"}))
+    .await;
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &rfis,
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/rfis"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    for path in [
+        format!("/api/v1/rfis/{internal}"),
+        format!("/api/v1/rfis/{internal}/pdf"),
+        format!("/api/v1/rfis/{external}"),
+    ] {
+        c.expect(
+            Method::GET,
+            &path,
+            none,
+            [200, 200, 200, 200, 200, 200, 404],
+        )
+        .await;
+    }
+    for path in [
+        format!("/api/v1/rfis/{to_client}"),
+        format!("/api/v1/rfis/{to_client}/pdf"),
+        format!("/api/v1/projects/{a}/rfis.xlsx"),
+    ] {
+        c.expect(
+            Method::GET,
+            &path,
+            none,
+            [200, 200, 200, 200, 200, 200, 200],
+        )
+        .await;
+    }
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/rfis.xlsx"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    let designer = c.user("designer").id();
+    c.expect(
+        Method::POST,
+        &rfis,
+        |_| Some(json!({"subject": "S", "question": "Q", "addressed_to_user_id": designer})),
+        [201, 403, 201, 201, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/rfis/{to_client}"),
+        |_| Some(json!({"subject": "S", "version": 99})),
+        [409, 403, 409, 409, 409, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        &format!("/api/v1/rfis/{to_client}/links"),
+        |_| Some(json!({"version": 99})),
+        [409, 403, 409, 409, 409, 403, 403],
+    )
+    .await;
+    for action in ["close", "reopen"] {
+        c.expect(
+            Method::POST,
+            &format!("/api/v1/rfis/{to_client}/{action}"),
+            |_| Some(json!({"version": 99})),
+            [409, 403, 409, 409, 409, 403, 403],
+        )
+        .await;
+    }
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rfis/{to_client}/answer"),
+        |_| Some(json!({"answer": "A", "version": 99})),
+        [409, 403, 409, 409, 409, 403, 409],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rfis/{internal}/answer"),
+        |_| Some(json!({"answer": "A", "version": 99})),
+        [409, 403, 409, 409, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rfis/{external}/send"),
+        none,
+        [200, 403, 200, 200, 200, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/rfis/{internal}/send"),
+        none,
+        [409, 403, 409, 409, 409, 403, 404],
+    )
+    .await;
+}
+
 /// Variations: whoever sees the project sees its variations (client users only those
 /// submitted to them and their own requests); the project manager and coordinators price
 /// and submit them; the client and the project manager decide; the client and the
