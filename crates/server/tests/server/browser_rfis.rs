@@ -2,7 +2,7 @@
 //! Commercial tab to an outside e-mail address, about a room and a scope item; the mail with
 //! its PDF attached waits in the administrator's outbox (no SMTP here); the team records the
 //! addressee's answer with a cost impact, and the RFI's page offers "Start a variation",
-//! pointing at the variation form for this RFI. The register and the RFI's page are looked
+//! whose form comes prefilled from the RFI and makes a draft variation that names it. The register and the RFI's page are looked
 //! at on a 375 px phone and at 1280 px.
 
 use serde_json::{Value, json};
@@ -163,6 +163,21 @@ fn browser_rfi_to_an_outside_address_answered_with_a_cost_impact() {
             .unwrap_or_default();
     assert_eq!(href, format!("/projects/{p}/variations/new?rfi={rfi}"));
     s.check_csp_clean();
+
+    // Starting the variation from the answer: the form comes prefilled from the RFI, and the
+    // draft it creates says which RFI it answers.
+    s.click(".rfi-variation a");
+    s.wait_text("h2", "New variation");
+    assert!(
+        s.value("input[name=title]").starts_with("RFI-001"),
+        "the title names the RFI"
+    );
+    assert_eq!(s.value("select[name=reason]"), "rfi");
+    s.click("form[action$='/variations/new'] button[type=submit]");
+    s.wait_text("dd", "from RFI-001");
+    let variation = s.path();
+    assert!(variation.starts_with("/variations/"), "{variation}");
+    s.goto(&format!("/rfis/{rfi}"));
     s.b.set_window_size(375, 800).step("phone width");
     s.goto(&format!("/rfis/{rfi}"));
     s.wait_text(".rfi-variation", "Start a variation");
