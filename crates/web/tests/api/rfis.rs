@@ -290,6 +290,29 @@ async fn the_life_of_rfis(app: TestApp) {
 
     // The client meets only theirs: list, get, PDF, xlsx.
     assert_eq!(w.codes(&w.client, "").await, ["RFI-003"]);
+    // Linked to a scope item and a room, the client sees the room only.
+    w.app
+        .call(
+            axum::http::Method::PUT,
+            &format!("/api/v1/rfis/{}/links", id_of(&to_client)),
+            &w.pm.auth,
+            Some(json!({"room_ids": [w.room], "scope_item_ids": [w.item],
+                "version": to_client["version"]})),
+        )
+        .await
+        .expect(200);
+    let seen = w
+        .app
+        .get(
+            &format!("/api/v1/rfis/{}", id_of(&to_client)),
+            &w.client.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(seen["links"]["rooms"].as_array().unwrap().len(), 1);
+    assert_eq!(seen["links"]["scope_items"], json!([]));
+    let to_client = seen;
     assert_eq!(w.codes(&w.pm, "").await, ["RFI-003", "RFI-002", "RFI-001"]);
     for id in [&ext, &id_of(&internal)] {
         w.app
