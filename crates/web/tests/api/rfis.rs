@@ -259,7 +259,9 @@ async fn the_life_of_rfis(app: TestApp) {
         );
     }
 
-    // To a team member: they are told; to a client user: shared with the client.
+    // To a team member: they are told; to a client user: shared with the client. The live
+    // updates of the internal one are marked internal (client users' streams never carry them).
+    let mut events = w.app.services.events.subscribe();
     let internal = w
         .raise(
             &w.pm,
@@ -281,6 +283,18 @@ async fn the_life_of_rfis(app: TestApp) {
         .expect(201)
         .json();
     assert_eq!(to_client["client_visible"], true);
+    let mut live = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        let e: Value = serde_json::from_str(&e).unwrap();
+        if e["kind"] == "rfi.changed" {
+            live.push((e["id"].as_str().unwrap().to_owned(), e["internal"] == true));
+        }
+    }
+    assert_eq!(
+        live,
+        [(id_of(&internal), true), (id_of(&to_client), false)],
+        "ids and whether internal"
+    );
     assert!(
         w.events(&w.designer)
             .await
