@@ -725,6 +725,58 @@ async fn the_pages_raise_answer_and_offer_a_variation() {
     assert!(html.contains(&link), "{link} in {html}");
     assert!(html.contains(">Start a variation</a>"), "{html}");
     assert!(html.contains(">Close</button>"), "{html}");
+    // Edit: a bad address is refused beside its field; then the date moves and the scope
+    // item is unlinked.
+    let refused = crate::scope::form(
+        app,
+        &format!("/rfis/{id}/edit"),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("version", "3"),
+            ("subject", "Door hardware"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_email", "not an address"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(refused.contains("must be an email address"), "{refused}");
+    crate::scope::form(
+        app,
+        &format!("/rfis/{id}/edit"),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("version", "3"),
+            ("subject", "Door hardware (suites)"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_email", "ana@studio.example"),
+            ("addressed_to_name", "Ana Architect"),
+            ("required_by", "2099-01-31"),
+        ],
+    )
+    .await
+    .expect(303);
+    crate::scope::form(
+        app,
+        &format!("/rfis/{id}/links"),
+        &pm,
+        &[("_csrf", &csrf), ("version", "4"), ("room_ids", &w.room)],
+    )
+    .await
+    .expect(303);
+    let got = w
+        .app
+        .get(&format!("/api/v1/rfis/{id}"), &w.pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(got["subject"], "Door hardware (suites)");
+    assert_eq!(got["required_by"], "2099-01-31");
+    assert_eq!(got["links"]["rooms"].as_array().unwrap().len(), 1);
+    assert_eq!(got["links"]["scope_items"], json!([]));
 
     // The client's register: only what is addressed to or shared with them.
     let (client, _) = login(w.client.user.email.clone()).await;
