@@ -2,7 +2,8 @@
 """A real SMTP server on loopback for tests: aiosmtpd receives each message, Python's standard
 MIME parser (email, policy=default) reads it, and one JSON line per message is appended to OUT:
 {"to": [...], "from": ..., "subject": ..., "message_id": ..., "list_unsubscribe": ...,
- "list_unsubscribe_post": ..., "text": ..., "html": ...}.
+ "list_unsubscribe_post": ..., "text": ..., "html": ...,
+ "attachments": [{"name": ..., "type": ..., "size": ..., "head": <first 5 bytes>}]}.
 
     smtp-sink.py PORT OUT      (runs until terminated; prints "ready" once listening)
 """
@@ -15,6 +16,17 @@ from email import message_from_bytes
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+
+
+def attachment(part):
+    """An attached file as the record lists it: its name, type, size and first bytes."""
+    data = part.get_payload(decode=True) or b""
+    return {
+        "name": part.get_filename(),
+        "type": part.get_content_type(),
+        "size": len(data),
+        "head": data[:5].decode("latin-1"),
+    }
 
 
 class Sink:
@@ -36,6 +48,7 @@ class Sink:
             "multipart": msg.get_content_type(),
             "text": text.get_content() if text is not None else "",
             "html": html.get_content() if html is not None else "",
+            "attachments": [attachment(p) for p in msg.iter_attachments()],
         }
         with self.lock, open(self.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")

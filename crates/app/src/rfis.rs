@@ -270,8 +270,20 @@ impl Services {
         id: Uuid,
     ) -> AppResult<(Rfi, RfiLinks)> {
         let (rfi, _) = self.rfi_for(caller, id).await?;
-        let links = self.store.rfi_links(id).await?;
+        let links = self.links_seen_by(caller, id).await?;
         Ok((rfi, links))
+    }
+
+    /// What the RFI links to, as the caller may see it: a client user sees its rooms, not
+    /// the drawings and scope items (the team's working records; the PDF mailed to an
+    /// outside addressee names them all).
+    async fn links_seen_by(&self, caller: &Caller, id: Uuid) -> AppResult<RfiLinks> {
+        let mut links = self.store.rfi_links(id).await?;
+        if caller.actor.role == Role::Client {
+            links.drawings.clear();
+            links.scope_items.clear();
+        }
+        Ok(links)
     }
 
     /// Whether the caller may answer this RFI: those who answer RFIs, a client user only
@@ -292,7 +304,9 @@ impl Services {
             close: manage && RfiMove::Close.apply(rfi.status).is_some(),
             reopen: manage && RfiMove::Reopen.apply(rfi.status).is_some(),
             send: manage && rfi.is_external() && rfi.status == RfiStatus::Open,
-            add_files: manage || answer,
+            // Those who keep RFIs add and remove files (a client user who answers does not
+            // remove the PDF the team sent).
+            add_files: manage,
         }
     }
 
@@ -304,7 +318,7 @@ impl Services {
     ) -> AppResult<(Rfi, RfiLinks, RfiAbilities, AttachmentList)> {
         let (rfi, access) = self.rfi_for(caller, id).await?;
         let abilities = self.rfi_abilities(caller, &rfi, access);
-        let links = self.store.rfi_links(id).await?;
+        let links = self.links_seen_by(caller, id).await?;
         let files = self.list_attachments(caller, OwnerKind::Rfi, id).await?;
         Ok((rfi, links, abilities, files))
     }
@@ -1013,7 +1027,9 @@ impl Services {
             .get_project(rfi.project_id)
             .await?
             .ok_or(AppError::NotFound("project"))?;
-        self.rfi_document_of(rfi, project).await
+        let mut doc = self.rfi_document_of(rfi, project).await?;
+        doc.links = self.links_seen_by(caller, id).await?;
+        Ok(doc)
     }
 
     /// The register to export: the RFIs the caller may see, filtered as the list.
@@ -1046,7 +1062,7 @@ impl Services {
     }
 
     /// An RFI as the owner of attachments: whoever sees it sees its files; those who
-    /// manage RFIs, and whoever may answer it, add them.
+    /// manage RFIs add and remove them.
     pub(crate) async fn rfi_as_owner(
         &self,
         caller: &Caller,

@@ -19,15 +19,16 @@ use crate::webdriver::Browser;
 /// How long a mail may take: the batch window (1 s here), the worker's idle wait, SMTP.
 const MAIL_WAIT: Duration = Duration::from_secs(30);
 
-/// aiosmtpd on a free loopback port, writing one JSON line per message it receives.
-struct Sink {
+/// aiosmtpd on a free loopback port, writing one JSON line per message it receives (also
+/// used by `browser_rfis`, for the RFI mailed with its PDF).
+pub(crate) struct Sink {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     out: PathBuf,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    pub(crate) fn start() -> Sink {
         let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| "python3".into());
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-sink.py");
         let port = free_port();
@@ -69,7 +70,7 @@ impl Sink {
     }
 
     /// Waits until the mails to `to` together contain every one of `needles`.
-    fn wait_for(&self, to: &str, needles: &[&str]) -> Vec<Value> {
+    pub(crate) fn wait_for(&self, to: &str, needles: &[&str]) -> Vec<Value> {
         let deadline = Instant::now() + MAIL_WAIT;
         loop {
             let mine: Vec<Value> = self

@@ -2,13 +2,15 @@
 //! Commercial tab to an outside e-mail address, about a room and a scope item; the mail with
 //! its PDF attached waits in the administrator's outbox (no SMTP here); the team records the
 //! addressee's answer with a cost impact, and the RFI's page offers "Start a variation",
-//! whose form comes prefilled from the RFI and makes a draft variation that names it. The register and the RFI's page are looked
-//! at on a 375 px phone and at 1280 px.
+//! whose form comes prefilled from the RFI and makes a draft variation that names it. The
+//! register and the RFI's page are looked at on a 375 px phone and at 1280 px. With a real
+//! SMTP server (aiosmtpd on loopback), the addressee's mail arrives with the PDF attached.
 
 use serde_json::{Value, json};
 
 use crate::browser::{Session, Step, first_run_setup, id_after};
 use crate::browser_installation::Api;
+use crate::browser_issue15::Sink;
 use crate::process::Server;
 use crate::webdriver::Browser;
 
@@ -184,4 +186,76 @@ fn browser_rfi_to_an_outside_address_answered_with_a_cost_impact() {
     assert!(fits(&s), "the answered RFI fits 375 px");
     s.screenshot("rfi-answered-phone");
     s.b.set_window_size(1280, 900).step("desktop width");
+}
+
+/// With SMTP configured, the outside addressee's mail arrives at a real SMTP server with the
+/// RFI's PDF attached, and the outbox says it was sent, naming the file.
+#[test]
+fn browser_rfi_mail_reaches_an_smtp_server_with_its_pdf() {
+    let sink = Sink::start();
+    let port = sink.port.to_string();
+    let server = Server::start_with(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", &port),
+        ("SMTP_TLS", "none"),
+        ("SMTP_FROM", "Formula PM <pm@formula.test>"),
+    ]);
+    let base = server.url("");
+    let s = Session {
+        b: Browser::start().unwrap_or_else(|e| panic!("start headless Chromium: {e}")),
+        server,
+    };
+    first_run_setup(&s);
+    let api = Api::from_profile(&s, base, "RFI mail");
+    let me = api.ok("GET", "/auth/me", Value::Null);
+    let client = api.ok("POST", "/clients", json!({"name": "Harbor Hotels"}));
+    let project = api.ok(
+        "POST",
+        "/projects",
+        json!({"name": "Harbor hotel lobby", "client_id": client["id"],
+               "manager_id": me["user"]["id"], "sector": "hospitality",
+               "business_line": "millwork"}),
+    );
+    let p = project["id"].as_str().unwrap().to_owned();
+    s.goto(&format!("/projects/{p}/rfis/new"));
+    s.fill("#f-subject", "Door hardware");
+    s.fill("#f-question", "Which lever handle on the suite doors?");
+    s.fill("#f-addressed_to_email", "ana@studio.example");
+    s.click("form[action$='/rfis/new'] button[type=submit]");
+    s.wait_text(".flash", "mailed to its addressee with its PDF");
+
+    let mails = sink.wait_for(
+        "ana@studio.example",
+        &["Which lever handle on the suite doors?"],
+    );
+    let mail = &mails[0];
+    assert_eq!(
+        mail["subject"],
+        format!(
+            "RFI-001: Door hardware ({})",
+            project["code"].as_str().unwrap()
+        )
+    );
+    assert_eq!(mail["multipart"], "multipart/mixed");
+    let files = mail["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 1, "{mail:#}");
+    assert_eq!(files[0]["name"], "RFI-001.pdf");
+    assert_eq!(files[0]["type"], "application/pdf");
+    assert_eq!(files[0]["head"], "%PDF-");
+    assert!(files[0]["size"].as_u64().unwrap() > 1_000, "{mail:#}");
+    // The outbox says it was sent, and with which file.
+    let mut sent = Value::Null;
+    for _ in 0..100 {
+        let outbox = api.ok("GET", "/system/outbox", Value::Null);
+        if let Some(m) = outbox["items"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["to_address"] == "ana@studio.example"))
+        {
+            sent = m.clone();
+            break;
+        }
+        s.goto("/outbox");
+    }
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert_eq!(sent["attachments"], json!(["RFI-001.pdf"]));
 }

@@ -10,7 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use formula_app::AppError;
 use formula_app::repos::RfiFilter;
-use formula_app::rfis::{NewRfi, RfiAbilities, RfiAnswerInput};
+use formula_app::rfis::{NewRfi, RfiAbilities, RfiAnswerInput, RfiLinksInput, RfiPatch};
 use formula_domain::attachment::OwnerKind;
 use formula_domain::authz::Action;
 use formula_domain::errors::FieldErrors;
@@ -40,6 +40,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/rfis/{id}/answer", post(answer))
         .route("/rfis/{id}/move", post(move_rfi))
         .route("/rfis/{id}/send", post(send))
+        .route("/rfis/{id}/edit", post(edit))
+        .route("/rfis/{id}/links", post(relink))
         .route("/rfis/{id}/pdf", get(pdf))
 }
 
@@ -56,6 +58,16 @@ const NEW_FIELDS: &[&str] = &[
     "room_ids",
 ];
 const ANSWER_FIELDS: &[&str] = &["answer", "cost_impact", "time_impact"];
+const EDIT_FIELDS: &[&str] = &[
+    "subject",
+    "question",
+    "addressed_to_user_id",
+    "addressed_to_email",
+    "addressed_to_name",
+    "required_by",
+    "client_visible",
+];
+const LINK_FIELDS: &[&str] = &["drawing_ids", "scope_item_ids", "room_ids"];
 const FILTER_FIELDS: &[&str] = &["status", "overdue", "mine", "q"];
 
 /// A choice of a multiple select, and whether it is chosen.
@@ -188,18 +200,21 @@ fn choices(opts: Vec<Opt>, selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-async fn new_form(
+/// What an RFI may be addressed to and linked to, with the chosen ones marked.
+struct Pickers {
+    people: Vec<Opt>,
+    drawings: Vec<Choice>,
+    items: Vec<Choice>,
+    rooms: Vec<Choice>,
+}
+
+async fn pickers(
     state: &AppState,
     page: &Page,
-    id: Uuid,
-    form: FormState,
+    (id, access): (Uuid, formula_domain::authz::ProjectAccess),
     values: &FormData,
-) -> Result<Response, PageError> {
+) -> Result<Pickers, PageError> {
     let s = &state.services;
-    let (project, access) = s.project_for(&page.caller, id).await?;
-    if !s.may_raise_rfis(&page.caller, access) {
-        return Err(AppError::Forbidden.into());
-    }
     let people = s
         .rfi_addressees(&page.caller, id)
         .await?
@@ -233,6 +248,27 @@ async fn new_form(
         .filter(|l| l.kind == LocationKind::Room)
         .map(|r| Opt::new(r.id.to_string(), format!("{} · {}", r.code, r.name)))
         .collect();
+    Ok(Pickers {
+        people,
+        drawings: choices(drawings, &chosen(values, "drawing_ids")),
+        items: choices(items, &chosen(values, "scope_item_ids")),
+        rooms: choices(rooms, &chosen(values, "room_ids")),
+    })
+}
+
+async fn new_form(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    form: FormState,
+    values: &FormData,
+) -> Result<Response, PageError> {
+    let s = &state.services;
+    let (project, access) = s.project_for(&page.caller, id).await?;
+    if !s.may_raise_rfis(&page.caller, access) {
+        return Err(AppError::Forbidden.into());
+    }
+    let pick = pickers(state, page, (id, access), values).await?;
     let status = form.status();
     let view = NewPage {
         layout: page.layout(
@@ -242,10 +278,10 @@ async fn new_form(
         head: ProjectHeader::new(project, access, page, state, "commercial"),
         section: "rfis",
         form,
-        people,
-        drawings: choices(drawings, &chosen(values, "drawing_ids")),
-        items: choices(items, &chosen(values, "scope_item_ids")),
-        rooms: choices(rooms, &chosen(values, "room_ids")),
+        people: pick.people,
+        drawings: pick.drawings,
+        items: pick.items,
+        rooms: pick.rooms,
     };
     render(status, &view)
 }
@@ -337,6 +373,13 @@ struct ShowPage {
     abilities: RfiAbilities,
     answer_form: FormState,
     move_form: FormState,
+    /// The edit and link forms, with the choices (for those who keep RFIs).
+    edit_form: FormState,
+    links_form: FormState,
+    people: Vec<Opt>,
+    drawings: Vec<Choice>,
+    items: Vec<Choice>,
+    rooms: Vec<Choice>,
     attachments: AttachmentsCard,
     /// The variation form prefilled from this RFI, when its answer has an impact and the
     /// caller may raise variations.
@@ -344,12 +387,60 @@ struct ShowPage {
     message: Option<&'static str>,
 }
 
+/// The forms of an RFI's page, as submitted when one was refused.
+#[derive(Default)]
+struct Forms {
+    answer: Option<FormState>,
+    moves: Option<FormState>,
+    edit: Option<FormState>,
+    links: Option<FormState>,
+}
+
+fn edit_values(r: &Rfi) -> FormState {
+    FormState::new(EDIT_FIELDS)
+        .prefixed("e-")
+        .with("subject", &r.subject)
+        .with("question", &r.question)
+        .with(
+            "addressed_to_user_id",
+            r.addressed_to_user_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+        )
+        .with(
+            "addressed_to_email",
+            r.addressed_to_email.clone().unwrap_or_default(),
+        )
+        .with(
+            "addressed_to_name",
+            r.addressed_to_name.clone().unwrap_or_default(),
+        )
+        .with(
+            "required_by",
+            r.required_by.map(|d| d.to_string()).unwrap_or_default(),
+        )
+        .with("client_visible", if r.client_visible { "1" } else { "" })
+}
+
+fn link_values(l: &RfiLinks) -> FormState {
+    let mut values = Vec::new();
+    for (name, list) in [
+        ("drawing_ids", &l.drawings),
+        ("scope_item_ids", &l.scope_items),
+        ("room_ids", &l.rooms),
+    ] {
+        for link in list {
+            values.push((name.to_owned(), link.id.to_string()));
+        }
+    }
+    FormState::submitted(LINK_FIELDS, FormData(values)).prefixed("l-")
+}
+
 async fn show_page(
     state: &AppState,
     page: &Page,
     id: Uuid,
-    answer_form: FormState,
-    move_form: FormState,
+    forms: Forms,
     message: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let s = &state.services;
@@ -360,7 +451,29 @@ async fn show_page(
         && page.caller.actor.role != Role::Client
         && s.may(&page.caller, Action::RaiseVariation, access))
     .then(|| format!("/projects/{}/variations/new?rfi={}", rfi.project_id, rfi.id));
-    let status = answer_form.status().max(move_form.status());
+    let answer_form = forms
+        .answer
+        .unwrap_or_else(|| FormState::new(ANSWER_FIELDS).prefixed("a-"));
+    let move_form = forms
+        .moves
+        .unwrap_or_else(|| FormState::new(&[]).prefixed("m-"));
+    let edit_form = forms.edit.unwrap_or_else(|| edit_values(&rfi));
+    let links_form = forms.links.unwrap_or_else(|| link_values(&links));
+    let pick = if abilities.edit {
+        pickers(state, page, (rfi.project_id, access), &links_form.values).await?
+    } else {
+        Pickers {
+            people: Vec::new(),
+            drawings: Vec::new(),
+            items: Vec::new(),
+            rooms: Vec::new(),
+        }
+    };
+    let status = answer_form
+        .status()
+        .max(move_form.status())
+        .max(edit_form.status())
+        .max(links_form.status());
     let view = ShowPage {
         layout: page.layout(
             Section::Projects,
@@ -372,11 +485,100 @@ async fn show_page(
         abilities,
         answer_form,
         move_form,
+        edit_form,
+        links_form,
+        people: pick.people,
+        drawings: pick.drawings,
+        items: pick.items,
+        rooms: pick.rooms,
         attachments: files,
         variation_link,
         message,
     };
     render(status, &view)
+}
+
+/// Saves an RFI's subject, question, addressee, date and sharing.
+pub async fn edit(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let user = input.uuid("addressed_to_user_id", &mut errors);
+    let required_by = input.date("required_by", &mut errors);
+    let mut form = FormState::submitted(EDIT_FIELDS, input.clone()).prefixed("e-");
+    if errors.is_empty() {
+        let patch = RfiPatch {
+            subject: Some(input.text("subject")),
+            question: Some(input.text("question")),
+            addressed_to_user_id: Some(user),
+            addressed_to_email: Some(input.opt("addressed_to_email")),
+            addressed_to_name: Some(input.opt("addressed_to_name")),
+            required_by: Some(required_by),
+            client_visible: Some(input.raw("client_visible") == "1"),
+            version: Some(version),
+        };
+        match state
+            .services
+            .update_rfi(&page.caller, id, version, patch)
+            .await
+        {
+            Ok(_) => return Ok(see_other(page.htmx, &format!("/rfis/{id}?m=moved"))),
+            Err(e) => form.absorb(e, &[], &format!("/rfis/{id}"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    let forms = Forms {
+        edit: Some(form),
+        ..Forms::default()
+    };
+    show_page(&state, &page, id, forms, None).await
+}
+
+/// Replaces what an RFI links to.
+pub async fn relink(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let drawing_ids = ids(&input, "drawing_ids", &mut errors);
+    let scope_item_ids = ids(&input, "scope_item_ids", &mut errors);
+    let room_ids = ids(&input, "room_ids", &mut errors);
+    let mut form = FormState::submitted(LINK_FIELDS, input.clone()).prefixed("l-");
+    if errors.is_empty() {
+        let linked = state
+            .services
+            .set_rfi_links(
+                &page.caller,
+                id,
+                version,
+                RfiLinksInput {
+                    drawing_ids,
+                    scope_item_ids,
+                    room_ids,
+                    version: Some(version),
+                },
+            )
+            .await;
+        match linked {
+            Ok(_) => return Ok(see_other(page.htmx, &format!("/rfis/{id}?m=moved"))),
+            Err(e) => form.absorb(e, &[], &format!("/rfis/{id}"))?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    let forms = Forms {
+        links: Some(form),
+        ..Forms::default()
+    };
+    show_page(&state, &page, id, forms, None).await
 }
 
 /// An RFI's page.
@@ -395,15 +597,7 @@ pub async fn show(
         "moved" => Some("Saved."),
         _ => None,
     };
-    show_page(
-        &state,
-        &page,
-        id,
-        FormState::new(ANSWER_FIELDS).prefixed("a-"),
-        FormState::new(&[]).prefixed("m-"),
-        message,
-    )
-    .await
+    show_page(&state, &page, id, Forms::default(), message).await
 }
 
 /// Records the answer.
@@ -438,15 +632,11 @@ pub async fn answer(
     } else {
         form.add_errors(errors, &[]);
     }
-    show_page(
-        &state,
-        &page,
-        id,
-        form,
-        FormState::new(&[]).prefixed("m-"),
-        None,
-    )
-    .await
+    let forms = Forms {
+        answer: Some(form),
+        ..Forms::default()
+    };
+    show_page(&state, &page, id, forms, None).await
 }
 
 /// Closes or reopens it (the button's `move`).
@@ -468,15 +658,11 @@ pub async fn move_rfi(
     } else {
         form.add_errors(errors, &[]);
     }
-    show_page(
-        &state,
-        &page,
-        id,
-        FormState::new(ANSWER_FIELDS).prefixed("a-"),
-        form,
-        None,
-    )
-    .await
+    let forms = Forms {
+        moves: Some(form),
+        ..Forms::default()
+    };
+    show_page(&state, &page, id, forms, None).await
 }
 
 /// Mails it again to its outside addressee.
@@ -491,15 +677,11 @@ pub async fn send(
         Err(e) => {
             let mut form = FormState::new(&[]).prefixed("m-");
             form.absorb(e, &[], &format!("/rfis/{id}"))?;
-            show_page(
-                &state,
-                &page,
-                id,
-                FormState::new(ANSWER_FIELDS).prefixed("a-"),
-                form,
-                None,
-            )
-            .await
+            let forms = Forms {
+                moves: Some(form),
+                ..Forms::default()
+            };
+            show_page(&state, &page, id, forms, None).await
         }
     }
 }

@@ -259,7 +259,9 @@ async fn the_life_of_rfis(app: TestApp) {
         );
     }
 
-    // To a team member: they are told; to a client user: shared with the client.
+    // To a team member: they are told; to a client user: shared with the client. The live
+    // updates of the internal one are marked internal (client users' streams never carry them).
+    let mut events = w.app.services.events.subscribe();
     let internal = w
         .raise(
             &w.pm,
@@ -281,6 +283,18 @@ async fn the_life_of_rfis(app: TestApp) {
         .expect(201)
         .json();
     assert_eq!(to_client["client_visible"], true);
+    let mut live = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        let e: Value = serde_json::from_str(&e).unwrap();
+        if e["kind"] == "rfi.changed" {
+            live.push((e["id"].as_str().unwrap().to_owned(), e["internal"] == true));
+        }
+    }
+    assert_eq!(
+        live,
+        [(id_of(&internal), true), (id_of(&to_client), false)],
+        "ids and whether internal"
+    );
     assert!(
         w.events(&w.designer)
             .await
@@ -290,6 +304,29 @@ async fn the_life_of_rfis(app: TestApp) {
 
     // The client meets only theirs: list, get, PDF, xlsx.
     assert_eq!(w.codes(&w.client, "").await, ["RFI-003"]);
+    // Linked to a scope item and a room, the client sees the room only.
+    w.app
+        .call(
+            axum::http::Method::PUT,
+            &format!("/api/v1/rfis/{}/links", id_of(&to_client)),
+            &w.pm.auth,
+            Some(json!({"room_ids": [w.room], "scope_item_ids": [w.item],
+                "version": to_client["version"]})),
+        )
+        .await
+        .expect(200);
+    let seen = w
+        .app
+        .get(
+            &format!("/api/v1/rfis/{}", id_of(&to_client)),
+            &w.client.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(seen["links"]["rooms"].as_array().unwrap().len(), 1);
+    assert_eq!(seen["links"]["scope_items"], json!([]));
+    let to_client = seen;
     assert_eq!(w.codes(&w.pm, "").await, ["RFI-003", "RFI-002", "RFI-001"]);
     for id in [&ext, &id_of(&internal)] {
         w.app
@@ -688,6 +725,58 @@ async fn the_pages_raise_answer_and_offer_a_variation() {
     assert!(html.contains(&link), "{link} in {html}");
     assert!(html.contains(">Start a variation</a>"), "{html}");
     assert!(html.contains(">Close</button>"), "{html}");
+    // Edit: a bad address is refused beside its field; then the date moves and the scope
+    // item is unlinked.
+    let refused = crate::scope::form(
+        app,
+        &format!("/rfis/{id}/edit"),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("version", "3"),
+            ("subject", "Door hardware"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_email", "not an address"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(refused.contains("must be an email address"), "{refused}");
+    crate::scope::form(
+        app,
+        &format!("/rfis/{id}/edit"),
+        &pm,
+        &[
+            ("_csrf", &csrf),
+            ("version", "3"),
+            ("subject", "Door hardware (suites)"),
+            ("question", "Which lever handle?"),
+            ("addressed_to_email", "ana@studio.example"),
+            ("addressed_to_name", "Ana Architect"),
+            ("required_by", "2099-01-31"),
+        ],
+    )
+    .await
+    .expect(303);
+    crate::scope::form(
+        app,
+        &format!("/rfis/{id}/links"),
+        &pm,
+        &[("_csrf", &csrf), ("version", "4"), ("room_ids", &w.room)],
+    )
+    .await
+    .expect(303);
+    let got = w
+        .app
+        .get(&format!("/api/v1/rfis/{id}"), &w.pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(got["subject"], "Door hardware (suites)");
+    assert_eq!(got["required_by"], "2099-01-31");
+    assert_eq!(got["links"]["rooms"].as_array().unwrap().len(), 1);
+    assert_eq!(got["links"]["scope_items"], json!([]));
 
     // The client's register: only what is addressed to or shared with them.
     let (client, _) = login(w.client.user.email.clone()).await;
