@@ -185,6 +185,17 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         ),
         "{inbox}"
     );
+    let book = app
+        .get(&format!("{}.xlsx", o.list_path()), &o.client.auth)
+        .await
+        .expect(200);
+    let table = formula_reports::read_table(&book.body, "variations.xlsx").unwrap();
+    assert_eq!(table.rows.len(), 1);
+    assert!(
+        format!("{:?}", table.rows[0]).contains("VO-001"),
+        "{:?}",
+        table.rows
+    );
     let seen = app.get(&get, &o.client.auth).await.expect(200).json();
     assert_eq!(seen["lines"].as_array().unwrap().len(), 2);
     assert_eq!(seen["abilities"]["decide"], true);
