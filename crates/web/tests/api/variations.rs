@@ -162,6 +162,11 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     let table = formula_reports::read_table(&book.body, "variations.xlsx").unwrap();
     assert!(table.rows.is_empty(), "{:?}", table.rows);
     app.get(&get, &o.other_client.auth).await.expect(404);
+    let feed_path = format!("/api/v1/projects/{}/activity", o.project);
+    let feed = app.get(&feed_path, &o.client.auth).await.expect(200).text();
+    assert!(!feed.contains("VO-001"), "{feed}");
+    let feed = app.get(&feed_path, &o.pm.auth).await.expect(200).text();
+    assert!(feed.contains("VO-001"), "{feed}");
 
     // A draft is submitted with its lines; the client hears of it.
     let submitted = app
@@ -198,6 +203,17 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     );
     let seen = app.get(&get, &o.client.auth).await.expect(200).json();
     assert_eq!(seen["lines"].as_array().unwrap().len(), 2);
+    // The client's feed tells of the submission, never of the pricing.
+    let feed = app.get(&feed_path, &o.client.auth).await.expect(200).json();
+    let told: Vec<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.to_string())
+        .filter(|t| t.contains("VO-001"))
+        .collect();
+    assert_eq!(told.len(), 1, "{feed}");
+    assert!(!told[0].contains("line"), "{feed}");
     assert_eq!(seen["abilities"]["decide"], true);
     app.get(&get, &o.other_client.auth).await.expect(404);
 
