@@ -136,6 +136,29 @@ fn pdftotext(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The first page of `pdf` as a PNG, by poppler's `pdftoppm`.
+fn first_page_png(pdf: &[u8]) -> Vec<u8> {
+    let stem = std::env::temp_dir().join(format!("formula-vo-{}", uuid::Uuid::now_v7()));
+    let file = stem.with_extension("pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&file)
+        .arg(&stem)
+        .output()
+        .expect("pdftoppm (poppler-utils) must be installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png_path = stem.with_extension("png");
+    let png = std::fs::read(&png_path).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&png_path);
+    png
+}
+
 #[tokio::test]
 async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     let o = office(TestApp::new().await).await;
@@ -293,9 +316,12 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         .expect(200);
     let text = pdftotext(&pdf.body);
     assert!(text.contains("Approved by Cleo Client"), "{text}");
-    // With `UI_SCREENSHOTS=<dir>`, kept for a person to look at (`pdftoppm -png`).
+    // Its first page renders (poppler's `pdftoppm`); with `UI_SCREENSHOTS=<dir>` the PNG is
+    // kept there for a person to look at.
+    let png = first_page_png(&pdf.body);
+    assert!(png.starts_with(b"\x89PNG"), "pdftoppm made no PNG");
     if let Ok(dir) = std::env::var("UI_SCREENSHOTS") {
-        let _ = std::fs::write(std::path::Path::new(&dir).join("variation.pdf"), &pdf.body);
+        let _ = std::fs::write(std::path::Path::new(&dir).join("variation-pdf.png"), &png);
     }
 }
 
