@@ -573,8 +573,13 @@ impl VariationRepo for Db {
                     .bind(item.project_id)
                     .bind(&item.code);
                     if fetch_scalar!(&mut *tx, i64, taken)? > 0 {
+                        let generated = a.generated_codes.contains(&item.code);
                         return Err(DbError::App(AppError::Conflict {
-                            code: "variation_outdated",
+                            code: if generated {
+                                "code_taken"
+                            } else {
+                                "variation_outdated"
+                            },
                             message: format!(
                                 "{} is taken by another scope item since {vo} was priced; revise the variation",
                                 item.code

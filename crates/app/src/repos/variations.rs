@@ -60,6 +60,10 @@ pub struct Approval {
     /// `VO-003`, for the refusal messages.
     pub variation_code: String,
     pub new_items: Vec<(Uuid, ScopeItem)>,
+    /// The new items' codes chosen by the system (the group's next free ones), not typed on
+    /// the line: when one is taken meanwhile the store answers `code_taken`, and the use case
+    /// chooses again.
+    pub generated_codes: Vec<String>,
     pub changes: Vec<ItemChange>,
     /// Entries for the scope items and the project.
     pub audit: Vec<AuditEntry>,

@@ -621,7 +621,107 @@ pub async fn omitting_an_installed_item_is_refused(t: &TestDb) {
     assert_eq!(still.variation.status, VariationStatus::Submitted);
 }
 
+/// A new item's code is the group's next free one when approved (items added since the
+/// pricing count); a code typed on the line and taken since refuses the approval.
+pub async fn new_items_get_a_free_code(t: &TestDb) {
+    let st = setup(t).await;
+    let s = t.services();
+    let pm = caller(&st.w.pm);
+    let v = priced(t, &st).await;
+    s.create_scope_item(
+        &pm,
+        st.w.p1.id,
+        NewScopeItem {
+            group_id: st.group.id,
+            code: Some("WSC-25-001-M-003".into()),
+            name: "Added meanwhile".into(),
+            ..NewScopeItem::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.decide_variation(
+        &caller(&st.client),
+        v.id,
+        v.version,
+        decision(&v, VariationDecision::Approved, None),
+    )
+    .await
+    .unwrap();
+    let d = s.get_variation(&pm, v.id).await.unwrap();
+    let added = d.lines.iter().find(|l| l.kind == LineKind::Add).unwrap();
+    assert_eq!(added.code.as_deref(), Some("WSC-25-001-M-004"));
+
+    // A typed code taken since the pricing.
+    let v2 = s
+        .create_variation(
+            &pm,
+            st.w.p1.id,
+            NewVariation {
+                title: Some("Typed code".into()),
+                ..NewVariation::default()
+            },
+        )
+        .await
+        .unwrap();
+    let d = s
+        .add_variation_line(
+            &pm,
+            v2.id,
+            v2.version,
+            LineInput {
+                kind: Some(LineKind::Add),
+                group_id: Some(st.group.id),
+                code: Some("BENCH-1".into()),
+                name: Some("Bench".into()),
+                quantity: Some(Quantity::units(1)),
+                unit_price_minor: Some(100),
+                ..LineInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    let sub = s
+        .submit_variation(&pm, v2.id, d.variation.version)
+        .await
+        .unwrap();
+    s.create_scope_item(
+        &pm,
+        st.w.p1.id,
+        NewScopeItem {
+            group_id: st.group.id,
+            code: Some("BENCH-1".into()),
+            name: "Another bench".into(),
+            ..NewScopeItem::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = contract_value(t, st.w.p1.id).await;
+    let err = s
+        .decide_variation(
+            &caller(&st.client),
+            sub.id,
+            sub.version,
+            decision(&sub, VariationDecision::Approved, None),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Conflict {
+                code: "variation_outdated",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(contract_value(t, st.w.p1.id).await, before);
+}
+
 both_backends! {
+    new_items_get_a_free_code,
     omitting_an_installed_item_is_refused,
     a_variation_starts_from_an_rfi_of_the_project,
     approval_adds_changes_and_omits_and_moves_the_value,
