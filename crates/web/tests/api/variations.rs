@@ -522,3 +522,64 @@ async fn lines_are_checked_with_messages_that_say_what_to_fix() {
     .await
     .expect(409);
 }
+
+/// The pages as the client reads them: the register without the team's drafts, a draft's
+/// page not found, a submitted one with its lines and the decision card; the team's page
+/// with the lines editor.
+#[tokio::test]
+async fn the_pages_show_the_client_only_what_was_submitted() {
+    use crate::support::PASSWORD;
+    let o = office(TestApp::new().await).await;
+    let app = &o.app;
+    let (client, _) = app.login(&o.client.user.email, PASSWORD).await;
+    let (pm, _) = app.login(&o.pm.user.email, PASSWORD).await;
+    let (draft, _) = o.priced_draft("Secret draft").await;
+    let (sub, version) = o.priced_draft("Shared one").await;
+    app.post(
+        &format!("/api/v1/variations/{sub}/submit"),
+        &o.pm.auth,
+        json!({"version": version}),
+    )
+    .await
+    .expect(200);
+    let register = format!("/projects/{}/variations", o.project);
+    let tab = app.get(&register, &client).await.expect(200).text();
+    assert!(!tab.contains("Secret draft"), "{tab}");
+    assert!(
+        tab.contains("Shared one") && tab.contains("Request a variation"),
+        "{tab}"
+    );
+    app.get(&format!("/variations/{draft}"), &client)
+        .await
+        .expect(404);
+    app.get(&format!("/variations/{draft}/pdf"), &client)
+        .await
+        .expect(404);
+    let page = app
+        .get(&format!("/variations/{sub}"), &client)
+        .await
+        .expect(200)
+        .text();
+    assert!(page.contains("Your decision on VO-002"), "{page}");
+    assert!(
+        page.contains("3,246.90 USD") || page.contains("3,246.90"),
+        "{page}"
+    );
+    assert!(!page.contains("Add a new item"), "{page}");
+    let team = app
+        .get(&format!("/variations/{draft}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(team.contains("Add a new item") && team.contains("Submit VO-001 to the client"));
+    let tab = app.get(&register, &pm).await.expect(200).text();
+    assert!(
+        tab.contains("Secret draft") && tab.contains("New variation"),
+        "{tab}"
+    );
+    // The form prefills nothing without an RFI, and refuses a link that is not one.
+    app.get(&format!("{register}/new"), &pm).await.expect(200);
+    app.get(&format!("{register}/new?rfi=nonsense"), &pm)
+        .await
+        .expect(400);
+}
