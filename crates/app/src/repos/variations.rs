@@ -147,6 +147,14 @@ pub trait VariationRepo: Send + Sync {
     ) -> AppResult<Variation>;
     /// The variations with a line on this item (added it, changed or omitted it).
     async fn item_variations(&self, scope_item_id: Uuid) -> AppResult<Vec<ItemVariation>>;
+    /// Variations submitted and not withdrawn that wait for this person's decision: on their
+    /// organisation's projects for a client user; on the projects whose team they are on when
+    /// `decides` (their role decides variations).
+    async fn variations_waiting(
+        &self,
+        who: &crate::repos::WaitingFor,
+        decides: bool,
+    ) -> AppResult<Vec<crate::repos::WaitingRow>>;
     /// The RFI a variation may come from.
     async fn rfi_brief(&self, id: Uuid) -> AppResult<Option<RfiBrief>>;
 }

@@ -226,6 +226,24 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     );
     let seen = app.get(&get, &o.client.auth).await.expect(200).json();
     assert_eq!(seen["lines"].as_array().unwrap().len(), 2);
+    // It waits for the client's decision, and for nobody's on the team.
+    let waiting = app
+        .get("/api/v1/me/waiting", &o.client.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(waiting["items"][0]["kind"], "variation_decision", "{waiting}");
+    assert_eq!(waiting["items"][0]["label"], "VO-001");
+    assert_eq!(
+        waiting["items"][0]["href"],
+        format!("/variations/{id}#decide-h")
+    );
+    let theirs = app
+        .get("/api/v1/me/waiting", &o.other_client.auth)
+        .await
+        .expect(200)
+        .json();
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
     // The client's feed tells of the submission, never of the pricing.
     let feed = app.get(&feed_path, &o.client.auth).await.expect(200).json();
     let told: Vec<String> = feed["items"]
