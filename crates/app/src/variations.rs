@@ -33,6 +33,9 @@ use crate::review::{Loaded, ReviewKind};
 use crate::scope::{check_code, next_code, normalise_unit};
 use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
 
+/// How many times an approval chooses new items' codes again when one was taken meanwhile.
+const GENERATED_CODE_ATTEMPTS: u32 = 5;
+
 /// The live-update kind of an edit of a variation (its id is the variation's).
 pub const VARIATION_UPDATED: &str = "variation.updated";
 
@@ -1116,7 +1119,11 @@ impl Services {
                     };
                     let code = match &l.code {
                         Some(c) => c.clone(),
-                        None => next_code(&project.code, &group.letter, &codes, 1),
+                        None => {
+                            let c = next_code(&project.code, &group.letter, &codes, 1);
+                            plan.generated_codes.push(c.clone());
+                            c
+                        }
                     };
                     codes.push(code.clone());
                     let quantity = l.quantity.unwrap_or_default();
@@ -1289,14 +1296,39 @@ impl ReviewKind for Variation {
         decided: Option<&VariationReview>,
         audit: &AuditEntry,
     ) -> AppResult<Self> {
-        let approval = if next.status == VariationStatus::Approved {
-            Some(s.approval_of(next, audit).await?)
-        } else {
-            None
-        };
-        s.store
-            .save_variation_step(next, expected_version, decided, approval.as_ref(), audit)
-            .await
+        if next.status != VariationStatus::Approved {
+            return s
+                .store
+                .save_variation_step(next, expected_version, decided, None, audit)
+                .await;
+        }
+        // A code the system chose for a new item may be taken by an item added at the same
+        // moment: the whole approval rolled back, so choose the codes again and retry.
+        let mut attempt = 1;
+        loop {
+            let plan = s.approval_of(next, audit).await?;
+            match s
+                .store
+                .save_variation_step(next, expected_version, decided, Some(&plan), audit)
+                .await
+            {
+                Err(AppError::Conflict {
+                    code: "code_taken", ..
+                }) if attempt < GENERATED_CODE_ATTEMPTS => attempt += 1,
+                Err(AppError::Conflict {
+                    code: "code_taken",
+                    message,
+                    fields,
+                }) => {
+                    return Err(AppError::Conflict {
+                        code: "variation_outdated",
+                        message,
+                        fields,
+                    });
+                }
+                other => return other,
+            }
+        }
     }
 }
 

@@ -64,7 +64,10 @@ impl Services {
             decides_specs: authorize(actor, Action::ApproveSpecs, &on_team),
             limit: WAITING_MAX,
         };
-        let reviews = self.store.reviews_waiting(&who).await?;
+        let mut reviews = self.store.reviews_waiting(&who).await?;
+        // Variations submitted to the client wait for the client's users (the team's project
+        // managers may record a decision given outside the app, but it is not theirs to take).
+        reviews.extend(self.store.variations_waiting(&who, false).await?);
         let mentions = self.store.mentions_waiting(&who).await?;
         let now = self.now();
         let count = |rows: &[WaitingRow]| i64::try_from(rows.len()).unwrap_or(i64::MAX);
@@ -108,6 +111,7 @@ fn item(row: WaitingRow, now: time::OffsetDateTime) -> WaitingItem {
         }
         WaitingKind::DrawingReview => (format!("{page}#review-h"), row.title),
         WaitingKind::SpecReview => (format!("{page}#approve-h"), row.title),
+        WaitingKind::VariationDecision => (format!("/variations/{}#decide-h", row.id), row.title),
     };
     WaitingItem {
         kind: row.kind,

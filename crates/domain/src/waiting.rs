@@ -15,6 +15,7 @@ string_enum!(
         DrawingReview => "drawing_review", "Drawing to review",
         SpecReview => "spec_review", "Material to approve",
         Mention => "mention", "Mentioned you",
+        VariationDecision => "variation_decision", "Variation to decide",
     }
 );
 

@@ -8,14 +8,17 @@
 use formula_app::error::AppError;
 use formula_app::query::Paging;
 use formula_app::repos::{
-    Approval, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
+    Approval, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo, WaitingFor,
+    WaitingRow,
 };
 use formula_domain::audit::AuditEntry;
+use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
 use formula_domain::scope::Quantity;
 use formula_domain::variation::{
     LineKind, Variation, VariationLine, VariationReview, VariationStatus, variation_code,
 };
+use formula_domain::waiting::WaitingKind;
 use formula_store_macros::repo;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -170,6 +173,17 @@ struct ItemVariationRow {
     status: String,
     withdrawn_at: Option<OffsetDateTime>,
     kind: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitingVariationRow {
+    id: Uuid,
+    number: i64,
+    title: String,
+    project_id: Uuid,
+    project_code: String,
+    from_name: Option<String>,
+    since: OffsetDateTime,
 }
 
 #[derive(sqlx::FromRow)]
@@ -573,8 +587,13 @@ impl VariationRepo for Db {
                     .bind(item.project_id)
                     .bind(&item.code);
                     if fetch_scalar!(&mut *tx, i64, taken)? > 0 {
+                        let generated = a.generated_codes.contains(&item.code);
                         return Err(DbError::App(AppError::Conflict {
-                            code: "variation_outdated",
+                            code: if generated {
+                                "code_taken"
+                            } else {
+                                "variation_outdated"
+                            },
                             message: format!(
                                 "{} is taken by another scope item since {vo} was priced; revise the variation",
                                 item.code
@@ -641,6 +660,55 @@ impl VariationRepo for Db {
                 })
             })
             .collect()
+    }
+
+    async fn variations_waiting(
+        &self,
+        who: &WaitingFor,
+        decides: bool,
+    ) -> DbResult<Vec<WaitingRow>> {
+        let mut f = Filter::new();
+        f.and("v.status = 'submitted' AND v.withdrawn_at IS NULL");
+        match who.client_id {
+            Some(client) => {
+                let c = f.arg(client);
+                f.and(format!("p.client_id = {c}"));
+            }
+            None if decides => {
+                let u = f.arg(who.user_id);
+                f.and(format!(
+                    "EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id \
+                     AND m.user_id = {u})"
+                ));
+            }
+            None => return Ok(Vec::new()),
+        }
+        let where_sql = f.where_sql();
+        let mut stmt = f.stmt;
+        stmt.sql = format!(
+            "SELECT v.id, v.number, v.title, p.id AS project_id, p.code AS project_code, \
+             u.name AS from_name, COALESCE(v.submitted_at, v.updated_at) AS since \
+             FROM variations v JOIN projects p ON p.id = v.project_id \
+             LEFT JOIN users u ON u.id = v.raised_by{where_sql} ORDER BY 7, v.id LIMIT {}",
+            who.limit.max(1)
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, WaitingVariationRow, stmt)?);
+        Ok(rows
+            .into_iter()
+            .map(|r| WaitingRow {
+                kind: WaitingKind::VariationDecision,
+                id: r.id,
+                record_kind: RecordKind::Project,
+                record_id: r.project_id,
+                parent_id: None,
+                label: variation_code(r.number),
+                title: Some(r.title),
+                project_id: r.project_id,
+                project_code: r.project_code,
+                from_name: r.from_name,
+                since: r.since,
+            })
+            .collect())
     }
 
     async fn rfi_brief(&self, id: Uuid) -> DbResult<Option<RfiBrief>> {

@@ -246,7 +246,7 @@ pub fn document(d: &VariationDocument, date: &str) -> Document {
                 RowKind::Total,
                 vec![
                     "".into(),
-                    "Total change to the contract value".into(),
+                    "Total change".into(),
                     "".into(),
                     "".into(),
                     "".into(),

@@ -60,6 +60,10 @@ pub struct Approval {
     /// `VO-003`, for the refusal messages.
     pub variation_code: String,
     pub new_items: Vec<(Uuid, ScopeItem)>,
+    /// The new items' codes chosen by the system (the group's next free ones), not typed on
+    /// the line: when one is taken meanwhile the store answers `code_taken`, and the use case
+    /// chooses again.
+    pub generated_codes: Vec<String>,
     pub changes: Vec<ItemChange>,
     /// Entries for the scope items and the project.
     pub audit: Vec<AuditEntry>,
@@ -143,6 +147,14 @@ pub trait VariationRepo: Send + Sync {
     ) -> AppResult<Variation>;
     /// The variations with a line on this item (added it, changed or omitted it).
     async fn item_variations(&self, scope_item_id: Uuid) -> AppResult<Vec<ItemVariation>>;
+    /// Variations submitted and not withdrawn that wait for this person's decision: on their
+    /// organisation's projects for a client user; on the projects whose team they are on when
+    /// `decides` (their role decides variations).
+    async fn variations_waiting(
+        &self,
+        who: &crate::repos::WaitingFor,
+        decides: bool,
+    ) -> AppResult<Vec<crate::repos::WaitingRow>>;
     /// The RFI a variation may come from.
     async fn rfi_brief(&self, id: Uuid) -> AppResult<Option<RfiBrief>>;
 }

@@ -10,9 +10,11 @@ use formula_app::RequestCtx;
 use formula_app::accounts::actor_for;
 use formula_app::context::Caller;
 use formula_app::error::AppError;
+use formula_app::locations::NewLocation;
 use formula_app::repos::prelude::*;
 use formula_app::scope::{NewScopeItem, ScopeItemPatch};
 use formula_app::variations::{LineInput, NewVariation, VariationDecisionInput};
+use formula_domain::location::LocationKind;
 use formula_domain::scope::{Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use formula_domain::user::{Role, User};
 use formula_domain::variation::{
@@ -547,7 +549,180 @@ pub async fn a_variation_starts_from_an_rfi_of_the_project(t: &TestDb) {
     }
 }
 
+/// Omitting an item installed in a room would leave the room holding less than is installed:
+/// the approval is refused, naming the room, and nothing changes.
+pub async fn omitting_an_installed_item_is_refused(t: &TestDb) {
+    let st = setup(t).await;
+    let s = t.services();
+    let pm = caller(&st.w.pm);
+    let p = st.w.p1.id;
+    let place = |kind, parent, code: &str| NewLocation {
+        kind,
+        parent_id: parent,
+        code: code.into(),
+        name: format!("Place {code}"),
+        room_type_id: None,
+    };
+    let b = s
+        .create_location(&pm, p, place(LocationKind::Building, None, "T1"))
+        .await
+        .unwrap();
+    let l = s
+        .create_location(&pm, p, place(LocationKind::Level, Some(b.id), "T1-L01"))
+        .await
+        .unwrap();
+    let room = s
+        .create_location(&pm, p, place(LocationKind::Room, Some(l.id), "T1-L01-0101"))
+        .await
+        .unwrap();
+    let (uuid, date, ts): (Box<dyn Fn(Uuid) -> String>, &str, &str) = match t.backend() {
+        Backend::Sqlite => (
+            Box::new(|u: Uuid| format!("X'{}'", u.simple())),
+            "'2026-01-01'",
+            "'2026-01-01T12:00:00.000000Z'",
+        ),
+        Backend::Postgres => (
+            Box::new(|u: Uuid| format!("'{u}'::uuid")),
+            "'2026-01-01'::date",
+            "'2026-01-01T12:00:00Z'::timestamptz",
+        ),
+    };
+    t.outside(&format!(
+        "INSERT INTO installations (id, project_id, scope_item_id, room_id, quantity_milli, \
+         installed_on, recorded_at) VALUES ({}, {}, {}, {}, 1000, {date}, {ts})",
+        uuid(Uuid::now_v7()),
+        uuid(p),
+        uuid(st.desk.id),
+        uuid(room.id),
+    ))
+    .await;
+    let v = priced(t, &st).await;
+    let before = contract_value(t, p).await;
+    let err = s
+        .decide_variation(
+            &caller(&st.client),
+            v.id,
+            v.version,
+            decision(&v, VariationDecision::Approved, None),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        AppError::Conflict { code, message, .. } => {
+            assert_eq!(code, "installed_exceeds");
+            assert!(message.contains("T1-L01-0101"), "{message}");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(contract_value(t, p).await, before);
+    assert_eq!(item(t, st.desk.id).await.status, ScopeStatus::NotStarted);
+    assert_eq!(item(t, st.shelf.id).await.quantity, Quantity::units(4));
+    let still = s.get_variation(&pm, v.id).await.unwrap();
+    assert_eq!(still.variation.status, VariationStatus::Submitted);
+}
+
+/// A new item's code is the group's next free one when approved (items added since the
+/// pricing count); a code typed on the line and taken since refuses the approval.
+pub async fn new_items_get_a_free_code(t: &TestDb) {
+    let st = setup(t).await;
+    let s = t.services();
+    let pm = caller(&st.w.pm);
+    let v = priced(t, &st).await;
+    s.create_scope_item(
+        &pm,
+        st.w.p1.id,
+        NewScopeItem {
+            group_id: st.group.id,
+            code: Some("WSC-25-001-M-003".into()),
+            name: "Added meanwhile".into(),
+            ..NewScopeItem::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.decide_variation(
+        &caller(&st.client),
+        v.id,
+        v.version,
+        decision(&v, VariationDecision::Approved, None),
+    )
+    .await
+    .unwrap();
+    let d = s.get_variation(&pm, v.id).await.unwrap();
+    let added = d.lines.iter().find(|l| l.kind == LineKind::Add).unwrap();
+    assert_eq!(added.code.as_deref(), Some("WSC-25-001-M-004"));
+
+    // A typed code taken since the pricing.
+    let v2 = s
+        .create_variation(
+            &pm,
+            st.w.p1.id,
+            NewVariation {
+                title: Some("Typed code".into()),
+                ..NewVariation::default()
+            },
+        )
+        .await
+        .unwrap();
+    let d = s
+        .add_variation_line(
+            &pm,
+            v2.id,
+            v2.version,
+            LineInput {
+                kind: Some(LineKind::Add),
+                group_id: Some(st.group.id),
+                code: Some("BENCH-1".into()),
+                name: Some("Bench".into()),
+                quantity: Some(Quantity::units(1)),
+                unit_price_minor: Some(100),
+                ..LineInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    let sub = s
+        .submit_variation(&pm, v2.id, d.variation.version)
+        .await
+        .unwrap();
+    s.create_scope_item(
+        &pm,
+        st.w.p1.id,
+        NewScopeItem {
+            group_id: st.group.id,
+            code: Some("BENCH-1".into()),
+            name: "Another bench".into(),
+            ..NewScopeItem::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = contract_value(t, st.w.p1.id).await;
+    let err = s
+        .decide_variation(
+            &caller(&st.client),
+            sub.id,
+            sub.version,
+            decision(&sub, VariationDecision::Approved, None),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Conflict {
+                code: "variation_outdated",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(contract_value(t, st.w.p1.id).await, before);
+}
+
 both_backends! {
+    new_items_get_a_free_code,
+    omitting_an_installed_item_is_refused,
     a_variation_starts_from_an_rfi_of_the_project,
     approval_adds_changes_and_omits_and_moves_the_value,
     concurrent_approvals_apply_once,

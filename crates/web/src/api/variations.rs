@@ -297,7 +297,7 @@ pub async fn delete_line(
 /// The version of a step, from `If-Match` or the body.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepInput {
+pub struct VariationStepInput {
     #[serde(default)]
     pub version: Option<i64>,
 }
@@ -311,7 +311,7 @@ pub struct StepInput {
     path = "/variations/{id}/submit",
     tag = "variations",
     params(("id" = Uuid, Path, description = "Variation id"), IfMatchParam),
-    request_body = StepInput,
+    request_body = VariationStepInput,
     responses(
         (status = 200, body = Variation, headers(("etag" = String))),
         (status = 409, description = "Not a draft (`invalid_transition`, `locked`), or saved by someone else first", body = Problem, content_type = "application/problem+json"),
@@ -324,7 +324,7 @@ pub async fn submit_variation(
     caller: ApiCaller,
     PathId(id): PathId,
     if_match: IfMatch,
-    ApiJson(input): ApiJson<StepInput>,
+    ApiJson(input): ApiJson<VariationStepInput>,
 ) -> ApiResult<Response> {
     let expected = Expected::resolve(if_match, input.version)?;
     let v = state

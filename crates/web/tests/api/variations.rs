@@ -136,6 +136,29 @@ fn pdftotext(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The first page of `pdf` as a PNG, by poppler's `pdftoppm`.
+fn first_page_png(pdf: &[u8]) -> Vec<u8> {
+    let stem = std::env::temp_dir().join(format!("formula-vo-{}", uuid::Uuid::now_v7()));
+    let file = stem.with_extension("pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&file)
+        .arg(&stem)
+        .output()
+        .expect("pdftoppm (poppler-utils) must be installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png_path = stem.with_extension("png");
+    let png = std::fs::read(&png_path).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&png_path);
+    png
+}
+
 #[tokio::test]
 async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     let o = office(TestApp::new().await).await;
@@ -162,6 +185,11 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
     let table = formula_reports::read_table(&book.body, "variations.xlsx").unwrap();
     assert!(table.rows.is_empty(), "{:?}", table.rows);
     app.get(&get, &o.other_client.auth).await.expect(404);
+    let feed_path = format!("/api/v1/projects/{}/activity", o.project);
+    let feed = app.get(&feed_path, &o.client.auth).await.expect(200).text();
+    assert!(!feed.contains("VO-001"), "{feed}");
+    let feed = app.get(&feed_path, &o.pm.auth).await.expect(200).text();
+    assert!(feed.contains("VO-001"), "{feed}");
 
     // A draft is submitted with its lines; the client hears of it.
     let submitted = app
@@ -185,8 +213,48 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         ),
         "{inbox}"
     );
+    let book = app
+        .get(&format!("{}.xlsx", o.list_path()), &o.client.auth)
+        .await
+        .expect(200);
+    let table = formula_reports::read_table(&book.body, "variations.xlsx").unwrap();
+    assert_eq!(table.rows.len(), 1);
+    assert!(
+        format!("{:?}", table.rows[0]).contains("VO-001"),
+        "{:?}",
+        table.rows
+    );
     let seen = app.get(&get, &o.client.auth).await.expect(200).json();
     assert_eq!(seen["lines"].as_array().unwrap().len(), 2);
+    // It waits for the client's decision, and for nobody's on the team.
+    let waiting = app
+        .get("/api/v1/me/waiting", &o.client.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(waiting["items"][0]["kind"], "variation_decision", "{waiting}");
+    assert_eq!(waiting["items"][0]["label"], "VO-001");
+    assert_eq!(
+        waiting["items"][0]["href"],
+        format!("/variations/{id}#decide-h")
+    );
+    let theirs = app
+        .get("/api/v1/me/waiting", &o.other_client.auth)
+        .await
+        .expect(200)
+        .json();
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
+    // The client's feed tells of the submission, never of the pricing.
+    let feed = app.get(&feed_path, &o.client.auth).await.expect(200).json();
+    let told: Vec<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.to_string())
+        .filter(|t| t.contains("VO-001"))
+        .collect();
+    assert_eq!(told.len(), 1, "{feed}");
+    assert!(!told[0].contains("line"), "{feed}");
     assert_eq!(seen["abilities"]["decide"], true);
     app.get(&get, &o.other_client.auth).await.expect(404);
 
@@ -266,9 +334,12 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         .expect(200);
     let text = pdftotext(&pdf.body);
     assert!(text.contains("Approved by Cleo Client"), "{text}");
-    // With `UI_SCREENSHOTS=<dir>`, kept for a person to look at (`pdftoppm -png`).
+    // Its first page renders (poppler's `pdftoppm`); with `UI_SCREENSHOTS=<dir>` the PNG is
+    // kept there for a person to look at.
+    let png = first_page_png(&pdf.body);
+    assert!(png.starts_with(b"\x89PNG"), "pdftoppm made no PNG");
     if let Ok(dir) = std::env::var("UI_SCREENSHOTS") {
-        let _ = std::fs::write(std::path::Path::new(&dir).join("variation.pdf"), &pdf.body);
+        let _ = std::fs::write(std::path::Path::new(&dir).join("variation-pdf.png"), &png);
     }
 }
 
@@ -468,4 +539,65 @@ async fn lines_are_checked_with_messages_that_say_what_to_fix() {
     )
     .await
     .expect(409);
+}
+
+/// The pages as the client reads them: the register without the team's drafts, a draft's
+/// page not found, a submitted one with its lines and the decision card; the team's page
+/// with the lines editor.
+#[tokio::test]
+async fn the_pages_show_the_client_only_what_was_submitted() {
+    use crate::support::PASSWORD;
+    let o = office(TestApp::new().await).await;
+    let app = &o.app;
+    let (client, _) = app.login(&o.client.user.email, PASSWORD).await;
+    let (pm, _) = app.login(&o.pm.user.email, PASSWORD).await;
+    let (draft, _) = o.priced_draft("Secret draft").await;
+    let (sub, version) = o.priced_draft("Shared one").await;
+    app.post(
+        &format!("/api/v1/variations/{sub}/submit"),
+        &o.pm.auth,
+        json!({"version": version}),
+    )
+    .await
+    .expect(200);
+    let register = format!("/projects/{}/variations", o.project);
+    let tab = app.get(&register, &client).await.expect(200).text();
+    assert!(!tab.contains("Secret draft"), "{tab}");
+    assert!(
+        tab.contains("Shared one") && tab.contains("Request a variation"),
+        "{tab}"
+    );
+    app.get(&format!("/variations/{draft}"), &client)
+        .await
+        .expect(404);
+    app.get(&format!("/variations/{draft}/pdf"), &client)
+        .await
+        .expect(404);
+    let page = app
+        .get(&format!("/variations/{sub}"), &client)
+        .await
+        .expect(200)
+        .text();
+    assert!(page.contains("Your decision on VO-002"), "{page}");
+    assert!(
+        page.contains("3,246.90 USD") || page.contains("3,246.90"),
+        "{page}"
+    );
+    assert!(!page.contains("Add a new item"), "{page}");
+    let team = app
+        .get(&format!("/variations/{draft}"), &pm)
+        .await
+        .expect(200)
+        .text();
+    assert!(team.contains("Add a new item") && team.contains("Submit VO-001 to the client"));
+    let tab = app.get(&register, &pm).await.expect(200).text();
+    assert!(
+        tab.contains("Secret draft") && tab.contains("New variation"),
+        "{tab}"
+    );
+    // The form prefills nothing without an RFI, and refuses a link that is not one.
+    app.get(&format!("{register}/new"), &pm).await.expect(200);
+    app.get(&format!("{register}/new?rfi=nonsense"), &pm)
+        .await
+        .expect(400);
 }
