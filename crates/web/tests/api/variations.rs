@@ -232,7 +232,10 @@ async fn a_variation_is_priced_submitted_and_approved_by_the_client() {
         .await
         .expect(200)
         .json();
-    assert_eq!(waiting["items"][0]["kind"], "variation_decision", "{waiting}");
+    assert_eq!(
+        waiting["items"][0]["kind"], "variation_decision",
+        "{waiting}"
+    );
     assert_eq!(waiting["items"][0]["label"], "VO-001");
     assert_eq!(
         waiting["items"][0]["href"],
