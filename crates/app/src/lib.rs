@@ -35,6 +35,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod repos;
 pub mod review;
+pub mod purchase_orders;
 pub mod rfis;
 pub mod room_matrix;
 pub mod scope;
