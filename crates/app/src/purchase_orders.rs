@@ -214,20 +214,12 @@ fn not_found_as_po(e: AppError) -> AppError {
     }
 }
 
-/// `12,345.67 EUR` for messages.
+/// `12,345.67 EUR` for messages (the currency's own decimal places).
 fn money_text(minor: i64, currency: &str) -> String {
-    let major = minor / 100;
-    let cents = (minor % 100).abs();
-    let digits = major.abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{grouped}.{cents:02} {currency}")
+    format!(
+        "{} {currency}",
+        formula_domain::money::format_amount(minor, currency)
+    )
 }
 
 impl Services {

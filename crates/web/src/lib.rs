@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod read_pool;
 pub mod request_ids;
 pub mod request_log;
+pub mod po_documents;
 pub mod rfi_documents;
 pub mod scope_files;
 pub mod security;
