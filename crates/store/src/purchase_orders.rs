@@ -583,4 +583,55 @@ impl PurchaseOrderRepo for Db {
         }
         Ok(out)
     }
+
+    async fn insert_po_supplier(&self, s: &PoSupplier, at: OffsetDateTime) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO suppliers (id, name, categories, email, address, tax_number, \
+             payment_terms, archived, created_at, updated_at, version) \
+             VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $8, 1)",
+        )
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(&s.email)
+        .bind(&s.address)
+        .bind(&s.tax_number)
+        .bind(&s.payment_terms)
+        .bind(i32::from(s.archived))
+        .bind(at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn set_spec_supplier(&self, spec_id: Uuid, supplier_id: Option<Uuid>) -> DbResult<()> {
+        let stmt = Stmt::new("UPDATE specs SET supplier_id = $1 WHERE id = $2")
+            .bind(supplier_id)
+            .bind(spec_id);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
+
+    async fn set_po_manager_limit(
+        &self,
+        currency: &str,
+        limit_minor: i64,
+        at: OffsetDateTime,
+    ) -> DbResult<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO po_approval_limits (currency, project_manager_limit_minor, updated_at, version) \
+             VALUES ($1, $2, $3, 1) ON CONFLICT (currency) DO UPDATE SET \
+             project_manager_limit_minor = excluded.project_manager_limit_minor, \
+             updated_at = excluded.updated_at, version = po_approval_limits.version + 1",
+        )
+        .bind(currency)
+        .bind(limit_minor)
+        .bind(at);
+        in_tx!(self, |tx| {
+            exec!(&mut *tx, stmt)?;
+        });
+        Ok(())
+    }
 }

@@ -41,6 +41,7 @@ mod photos;
 mod project_progress;
 mod readiness;
 mod requests;
+mod purchase_orders;
 mod rfis;
 mod room_matrix;
 mod scope;
