@@ -159,7 +159,11 @@ pub struct PoCancel {
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct PoAbilities {
     pub edit: bool,
+    /// The caller's role approves orders here (a draft); see `within_limit`.
     pub approve: bool,
+    /// The order's total is within what the caller may approve (a project manager's
+    /// approval above the limit is refused).
+    pub within_limit: bool,
     pub send: bool,
     pub cancel: bool,
     pub close: bool,
@@ -281,12 +285,12 @@ impl Services {
         access: ProjectAccess,
     ) -> AppResult<PoAbilities> {
         let raise = self.may(caller, Action::RaisePurchaseOrders, access);
-        let approve = po.status == PoStatus::Draft
-            && self.may(caller, Action::ApprovePurchaseOrders, access)
-            && self.approves(caller, po).await?.is_ok();
+        let approve =
+            po.status == PoStatus::Draft && self.may(caller, Action::ApprovePurchaseOrders, access);
         Ok(PoAbilities {
             edit: raise && po.is_editable(),
             approve,
+            within_limit: self.approves(caller, po).await?.is_ok(),
             send: po.status == PoStatus::Approved
                 && self.may(caller, Action::SendPurchaseOrders, access),
             cancel: raise && po.may_cancel(),

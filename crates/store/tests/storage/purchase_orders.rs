@@ -226,7 +226,7 @@ pub async fn raised_from_specs_approved_within_limits_and_sent(t: &TestDb) {
     assert_eq!(seen.order.total_minor, None);
     assert_eq!(seen.lines.len(), 2);
     assert!(seen.lines.iter().all(|l| l.unit_price_minor.is_none() && l.total_minor.is_none()));
-    assert!(!seen.abilities.see_prices && !seen.abilities.approve);
+    assert!(!seen.abilities.see_prices && !seen.abilities.approve && !seen.abilities.edit);
 
     // The limit below the total: the project manager who raised it may not approve it.
     set_limit(t, &w.p1.currency, total - 1).await;

@@ -43,6 +43,7 @@ mod system;
 mod tasks;
 mod team;
 mod users;
+pub(crate) mod purchase_orders;
 pub(crate) mod variations;
 
 use askama::Template;
@@ -121,6 +122,7 @@ pub fn router() -> Router<AppState> {
         .route("/locations/{id}/delete", post(locations::delete))
         .merge(snags::routes())
         .merge(variations::routes())
+        .merge(purchase_orders::routes())
         .merge(rfis::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
