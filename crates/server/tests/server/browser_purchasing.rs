@@ -146,6 +146,12 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     s.screenshot("purchase-order-draft-1280");
     s.b.set_window_size(375, 812).step("resize to a phone");
     s.screenshot("purchase-order-draft-375");
+    s.b.execute(
+        "document.querySelector('#lines-h').scrollIntoView()",
+        Vec::new(),
+    )
+    .step("scroll to the lines");
+    s.screenshot("purchase-order-lines-375");
     s.b.set_window_size(1280, 900).step("resize back");
 
     // The limit below the total: the manager's approval is refused, naming the limit.
