@@ -306,9 +306,7 @@ impl Services {
         caller: &Caller,
         id: Uuid,
     ) -> AppResult<PurchaseOrderDetails> {
-        let (po, access) = self
-            .po_for(caller, id, Action::ViewPurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::ViewPurchaseOrders).await?;
         self.po_details(caller, po, access).await
     }
 
@@ -342,7 +340,11 @@ impl Services {
         paging: Option<Paging>,
     ) -> AppResult<(Vec<PurchaseOrder>, i64, bool)> {
         let access = self.access_for(caller, project_id).await?;
-        ensure(caller, Action::ViewPurchaseOrders, &Resource::Project(access))?;
+        ensure(
+            caller,
+            Action::ViewPurchaseOrders,
+            &Resource::Project(access),
+        )?;
         let prices = self.po_prices_visible(caller, access).await;
         let (items, total) = self
             .store
@@ -351,7 +353,10 @@ impl Services {
         let items = if prices {
             items
         } else {
-            items.into_iter().map(PurchaseOrder::without_prices).collect()
+            items
+                .into_iter()
+                .map(PurchaseOrder::without_prices)
+                .collect()
         };
         Ok((items, total, prices))
     }
@@ -364,7 +369,11 @@ impl Services {
         project_id: Uuid,
     ) -> AppResult<(Project, Vec<(PurchaseOrder, Vec<PoLine>)>, bool)> {
         let (project, access) = self.project_for(caller, project_id).await?;
-        ensure(caller, Action::ViewPurchaseOrders, &Resource::Project(access))?;
+        ensure(
+            caller,
+            Action::ViewPurchaseOrders,
+            &Resource::Project(access),
+        )?;
         let (items, _, prices) = self
             .list_purchase_orders(caller, project_id, &PoFilter::default(), None)
             .await?;
@@ -391,7 +400,11 @@ impl Services {
         project_id: Uuid,
     ) -> AppResult<Vec<SpecForPo>> {
         let access = self.access_for(caller, project_id).await?;
-        ensure(caller, Action::RaisePurchaseOrders, &Resource::Project(access))?;
+        ensure(
+            caller,
+            Action::RaisePurchaseOrders,
+            &Resource::Project(access),
+        )?;
         let specs = self.store.list_specs(project_id).await?;
         let ids: Vec<Uuid> = specs
             .iter()
@@ -410,7 +423,10 @@ impl Services {
         id: Option<Uuid>,
     ) -> AppResult<Option<PoSupplier>> {
         let Some(id) = id else {
-            errors.add("supplier_id", "is required: choose the supplier to order from");
+            errors.add(
+                "supplier_id",
+                "is required: choose the supplier to order from",
+            );
             return Ok(None);
         };
         match self.store.po_supplier(id).await? {
@@ -487,9 +503,14 @@ impl Services {
         let mut lines = Vec::new();
         let mut supplier: Option<(Uuid, String)> = None;
         for id in spec_ids {
-            let Some(s) = specs.iter().find(|s| s.id == *id && s.project_id == project_id)
+            let Some(s) = specs
+                .iter()
+                .find(|s| s.id == *id && s.project_id == project_id)
             else {
-                errors.add("spec_ids", format!("{id} is not a specification of this project"));
+                errors.add(
+                    "spec_ids",
+                    format!("{id} is not a specification of this project"),
+                );
                 continue;
             };
             if lines.iter().any(|l: &PoLineInput| l.spec_id == Some(s.id)) {
@@ -498,7 +519,10 @@ impl Services {
             if s.status != SpecStatus::Approved {
                 errors.add(
                     "spec_ids",
-                    format!("{} is not approved: only approved specifications are ordered", s.code),
+                    format!(
+                        "{} is not approved: only approved specifications are ordered",
+                        s.code
+                    ),
                 );
                 continue;
             }
@@ -553,7 +577,11 @@ impl Services {
         input: NewPurchaseOrder,
     ) -> AppResult<PurchaseOrderDetails> {
         let (project, access) = self.project_for(caller, project_id).await?;
-        ensure(caller, Action::RaisePurchaseOrders, &Resource::Project(access))?;
+        ensure(
+            caller,
+            Action::RaisePurchaseOrders,
+            &Resource::Project(access),
+        )?;
         let mut errors = FieldErrors::new();
         check_currency(&mut errors, input.currency.as_deref(), &project.currency);
         let mut supplier_id = input.supplier_id;
@@ -629,7 +657,11 @@ impl Services {
             change("lines", None, Some(rows.len().to_string())),
         ];
         if !input.spec_ids.is_empty() {
-            ch.push(change("from_specs", None, Some(input.spec_ids.len().to_string())));
+            ch.push(change(
+                "from_specs",
+                None,
+                Some(input.spec_ids.len().to_string()),
+            ));
         }
         let a = audit(caller, "create", "purchase_order", row.id, "", ch).in_project(project_id);
         self.store
@@ -640,8 +672,15 @@ impl Services {
             .get_purchase_order(row.id)
             .await?
             .ok_or(AppError::NotFound("purchase order"))?;
-        self.announce(caller, PO_CHANGED, project_id, po.id, Some(po.version), true)
-            .await;
+        self.announce(
+            caller,
+            PO_CHANGED,
+            project_id,
+            po.id,
+            Some(po.version),
+            true,
+        )
+        .await;
         self.po_awaiting_approval(caller, &po, project.client_id)
             .await;
         self.po_details(caller, po, access).await
@@ -654,9 +693,7 @@ impl Services {
         id: Uuid,
         expected_version: i64,
     ) -> AppResult<(PurchaseOrder, ProjectAccess)> {
-        let (po, access) = self
-            .po_for(caller, id, Action::RaisePurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::RaisePurchaseOrders).await?;
         check_version(expected_version, po.version, None, po.updated_at)?;
         if !po.is_editable() {
             return Err(AppError::Conflict {
@@ -688,12 +725,13 @@ impl Services {
         } else {
             None
         };
-        let text = |errors: &mut FieldErrors, f: &str, v: Option<Option<String>>, cur: &Option<String>| {
-            match v {
-                None => cur.clone(),
-                Some(v) => optional_text(errors, f, v.as_deref(), TEXT_MAX),
-            }
-        };
+        let text =
+            |errors: &mut FieldErrors, f: &str, v: Option<Option<String>>, cur: &Option<String>| {
+                match v {
+                    None => cur.clone(),
+                    Some(v) => optional_text(errors, f, v.as_deref(), TEXT_MAX),
+                }
+            };
         let header = PoHeader {
             supplier_id: supplier.as_ref().map_or(po.supplier_id, |s| s.id),
             required_on: patch.required_on.unwrap_or(po.required_on),
@@ -709,12 +747,20 @@ impl Services {
         errors.into_result()?;
         let mut ch = Vec::new();
         if let Some(s) = &supplier {
-            ch.push(change("supplier", Some(po.supplier_name.clone()), Some(s.name.clone())));
+            ch.push(change(
+                "supplier",
+                Some(po.supplier_name.clone()),
+                Some(s.name.clone()),
+            ));
         }
         let d = |d: Option<Date>| d.map(|d| d.to_string());
         for (f, old, new) in [
             ("required_on", d(po.required_on), d(header.required_on)),
-            ("delivery_address", po.delivery_address.clone(), header.delivery_address.clone()),
+            (
+                "delivery_address",
+                po.delivery_address.clone(),
+                header.delivery_address.clone(),
+            ),
             ("terms", po.terms.clone(), header.terms.clone()),
             ("notes", po.notes.clone(), header.notes.clone()),
         ] {
@@ -792,7 +838,10 @@ impl Services {
                     .ok_or(AppError::NotFound("line"))?,
             ),
             None if lines.len() >= LINES_MAX => {
-                return Err(AppError::field("lines", format!("at most {LINES_MAX} lines")));
+                return Err(AppError::field(
+                    "lines",
+                    format!("at most {LINES_MAX} lines"),
+                ));
             }
             None => None,
         };
@@ -809,11 +858,18 @@ impl Services {
         let Some(row) = row else {
             return Err(AppError::field("quantity", "is not valid"));
         };
-        let action = if old.is_some() { "line_updated" } else { "line_added" };
+        let action = if old.is_some() {
+            "line_updated"
+        } else {
+            "line_added"
+        };
         let ch = vec![change(
             "line",
             old.map(|o| format!("{} × {} {}", o.description, o.quantity, o.unit)),
-            Some(format!("{} × {} {}", row.description, row.quantity, row.unit)),
+            Some(format!(
+                "{} × {} {}",
+                row.description, row.quantity, row.unit
+            )),
         )];
         let a = audit(caller, action, "purchase_order", po.id, &po.number, ch)
             .in_project(po.project_id);
@@ -839,8 +895,15 @@ impl Services {
             .find(|x| x.id == line_id)
             .ok_or(AppError::NotFound("line"))?;
         let ch = vec![change("line", Some(old.description.clone()), None)];
-        let a = audit(caller, "line_removed", "purchase_order", po.id, &po.number, ch)
-            .in_project(po.project_id);
+        let a = audit(
+            caller,
+            "line_removed",
+            "purchase_order",
+            po.id,
+            &po.number,
+            ch,
+        )
+        .in_project(po.project_id);
         let saved = self
             .store
             .delete_po_line(po.id, line_id, expected_version, self.now(), &a)
@@ -894,11 +957,7 @@ impl Services {
         let ch = vec![
             change("status", Some("draft".into()), Some("approved".into())),
             change("total", None, Some(money_text(total, &po.currency))),
-            change(
-                "limit",
-                None,
-                limit.map(|l| money_text(l, &po.currency)),
-            ),
+            change("limit", None, limit.map(|l| money_text(l, &po.currency))),
             change("role", None, Some(caller.actor.role.as_str().to_owned())),
         ];
         let a = audit(caller, "approve", "purchase_order", po.id, &po.number, ch)
@@ -961,8 +1020,7 @@ impl Services {
                 if above {
                     matches!(p.role, Role::Admin | Role::Executive)
                 } else {
-                    p.membership
-                        == Some(formula_domain::project::ProjectRole::ProjectManager)
+                    p.membership == Some(formula_domain::project::ProjectRole::ProjectManager)
                 }
             })
             .map(|p| p.id)
@@ -993,9 +1051,7 @@ impl Services {
         to: Option<String>,
         render: PoRenderer,
     ) -> AppResult<PurchaseOrderDetails> {
-        let (po, access) = self
-            .po_for(caller, id, Action::SendPurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::SendPurchaseOrders).await?;
         check_version(expected_version, po.version, None, po.updated_at)?;
         if po.status != PoStatus::Approved {
             return Err(wrong_state(&po, "sent (approve it first)"));
@@ -1098,8 +1154,15 @@ impl Services {
             .await?;
         self.wake_workers();
         for (spec_id, _, _) in &sending.specs {
-            self.announce(caller, "spec.updated", saved.project_id, *spec_id, None, false)
-                .await;
+            self.announce(
+                caller,
+                "spec.updated",
+                saved.project_id,
+                *spec_id,
+                None,
+                false,
+            )
+            .await;
         }
         self.po_saved(caller, saved, access).await
     }
@@ -1112,18 +1175,26 @@ impl Services {
         expected_version: i64,
         reason: &str,
     ) -> AppResult<PurchaseOrderDetails> {
-        let (po, access) = self
-            .po_for(caller, id, Action::RaisePurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::RaisePurchaseOrders).await?;
         check_version(expected_version, po.version, None, po.updated_at)?;
         let mut errors = FieldErrors::new();
         let reason = required_text(&mut errors, "reason", reason, REASON_MAX);
         errors.into_result()?;
         if !po.may_cancel() {
-            return Err(wrong_state(&po, "cancelled (goods were received or it is finished)"));
+            return Err(wrong_state(
+                &po,
+                "cancelled (goods were received or it is finished)",
+            ));
         }
-        self.move_po(caller, po, access, expected_version, PoStatus::Cancelled, Some(reason))
-            .await
+        self.move_po(
+            caller,
+            po,
+            access,
+            expected_version,
+            PoStatus::Cancelled,
+            Some(reason),
+        )
+        .await
     }
 
     /// Closes a sent or received order: nothing more is expected on it.
@@ -1133,9 +1204,7 @@ impl Services {
         id: Uuid,
         expected_version: i64,
     ) -> AppResult<PurchaseOrderDetails> {
-        let (po, access) = self
-            .po_for(caller, id, Action::RaisePurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::RaisePurchaseOrders).await?;
         check_version(expected_version, po.version, None, po.updated_at)?;
         if !po.may_close() {
             return Err(wrong_state(&po, "closed (send it first)"));
@@ -1161,7 +1230,11 @@ impl Services {
         if let Some(r) = &reason {
             ch.push(change("reason", None, Some(r.clone())));
         }
-        let action = if to == PoStatus::Cancelled { "cancel" } else { "close" };
+        let action = if to == PoStatus::Cancelled {
+            "cancel"
+        } else {
+            "close"
+        };
         let a = audit(caller, action, "purchase_order", po.id, &po.number, ch)
             .in_project(po.project_id);
         let m = PoMove {
@@ -1185,9 +1258,7 @@ impl Services {
         caller: &Caller,
         id: Uuid,
     ) -> AppResult<PoDocument> {
-        let (po, access) = self
-            .po_for(caller, id, Action::ViewPurchaseOrders)
-            .await?;
+        let (po, access) = self.po_for(caller, id, Action::ViewPurchaseOrders).await?;
         let prices = self.po_prices_visible(caller, access).await;
         let supplier = self
             .store

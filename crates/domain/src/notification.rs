@@ -198,7 +198,11 @@ pub const RULES: &[Rule] = &[
     // Purchase orders: whoever may approve a new order (the use case names them: the
     // project's managers within the approval limit, executives and administrators above
     // it) are its reviewers; whoever raised it (the creator) hears of its approval.
-    rule(Event::PoAwaitingApproval, Category::Reviews, &[A::Reviewers]),
+    rule(
+        Event::PoAwaitingApproval,
+        Category::Reviews,
+        &[A::Reviewers],
+    ),
     rule(Event::PoApproved, Category::Reviews, &[A::Creator]),
 ];
 

@@ -26,10 +26,7 @@ pub fn render_po(d: &PoDocument) -> Result<Vec<u8>, String> {
 
 /// The order's PDF, as a download.
 pub async fn pdf(state: &AppState, caller: &Caller, id: Uuid) -> Result<Response, AppError> {
-    let doc = state
-        .services
-        .purchase_order_document(caller, id)
-        .await?;
+    let doc = state.services.purchase_order_document(caller, id).await?;
     let name = format!("{}-{}", doc.project.code, doc.order.number);
     let bytes = tokio::task::spawn_blocking(move || render_po(&doc))
         .await
@@ -64,7 +61,11 @@ pub fn document(d: &PoDocument) -> Document {
     });
     let mut supplier = vec![d.supplier.name.clone()];
     if let Some(a) = &d.supplier.address {
-        supplier.extend(a.lines().map(str::to_owned).filter(|l| !l.trim().is_empty()));
+        supplier.extend(
+            a.lines()
+                .map(str::to_owned)
+                .filter(|l| !l.trim().is_empty()),
+        );
     }
     if let Some(t) = &d.supplier.tax_number {
         supplier.push(format!("Tax no. {t}"));
@@ -74,7 +75,11 @@ pub fn document(d: &PoDocument) -> Document {
     }
     let mut deliver = vec![p.name.clone()];
     match &o.delivery_address {
-        Some(a) => deliver.extend(a.lines().map(str::to_owned).filter(|l| !l.trim().is_empty())),
+        Some(a) => deliver.extend(
+            a.lines()
+                .map(str::to_owned)
+                .filter(|l| !l.trim().is_empty()),
+        ),
         None => deliver.extend(p.location.clone()),
     }
     let parties = vec![

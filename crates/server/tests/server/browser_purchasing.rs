@@ -127,10 +127,9 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     s.click("#project-tabs a[href$='/purchasing']");
     s.wait_text("#raise-h", "Raise from approved specs");
     s.screenshot("purchasing-register-empty-1280");
-    for cb in s
-        .b
-        .find_all("input[name=spec_id]")
-        .step("the specs to order")
+    for cb in
+        s.b.find_all("input[name=spec_id]")
+            .step("the specs to order")
     {
         s.b.click(&cb).step("tick a spec");
     }

@@ -225,7 +225,11 @@ pub async fn raised_from_specs_approved_within_limits_and_sent(t: &TestDb) {
     let seen = s.get_purchase_order(&designer, po.order.id).await.unwrap();
     assert_eq!(seen.order.total_minor, None);
     assert_eq!(seen.lines.len(), 2);
-    assert!(seen.lines.iter().all(|l| l.unit_price_minor.is_none() && l.total_minor.is_none()));
+    assert!(
+        seen.lines
+            .iter()
+            .all(|l| l.unit_price_minor.is_none() && l.total_minor.is_none())
+    );
     assert!(!seen.abilities.see_prices && !seen.abilities.approve && !seen.abilities.edit);
 
     // The limit below the total: the project manager who raised it may not approve it.
@@ -290,7 +294,7 @@ pub async fn raised_from_specs_approved_within_limits_and_sent(t: &TestDb) {
         .iter()
         .find(|m| m.to_address == "orders@veneer.example")
         .expect("the order's mail");
-    assert_eq!(mail.attachments, [file.clone()]);
+    assert_eq!(mail.attachments, [file]);
     for id in [a, b] {
         let spec = t.get_spec(id).await.unwrap().unwrap();
         assert_eq!(spec.procurement, Some(Procurement::Ordered));

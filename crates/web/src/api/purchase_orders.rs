@@ -168,7 +168,8 @@ pub async fn get_purchase_order(
     Ok(with_etag(d.order.version, Json(d)))
 }
 
-const LOCKED: &str = "Not a draft any more (`locked`, `wrong_state`), or saved by someone else first";
+const LOCKED: &str =
+    "Not a draft any more (`locked`, `wrong_state`), or saved by someone else first";
 
 /// Change a draft purchase order
 ///

@@ -126,7 +126,9 @@ impl Flash {
             }
             "job_retried" => "The job is back in the queue; a worker runs it shortly.",
             // Purchase orders.
-            "po_created" => "The purchase order was raised as a draft. Check its lines, then approve it.",
+            "po_created" => {
+                "The purchase order was raised as a draft. Check its lines, then approve it."
+            }
             "po_approved" => "The purchase order was approved. Send it to the supplier next.",
             "po_sent" => "The purchase order was sent to the supplier with its PDF.",
             "po_cancelled" => "The purchase order was cancelled.",

@@ -30,6 +30,7 @@ mod place_filter;
 mod places;
 mod profile;
 mod projects;
+pub(crate) mod purchase_orders;
 mod readiness;
 mod review;
 mod rfis;
@@ -43,7 +44,6 @@ mod system;
 mod tasks;
 mod team;
 mod users;
-pub(crate) mod purchase_orders;
 pub(crate) mod variations;
 
 use askama::Template;

@@ -33,7 +33,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/purchase-orders/{id}", get(show))
         .route("/purchase-orders/{id}/pdf", get(pdf))
         .route("/purchase-orders/{id}/lines", post(add_line))
-        .route("/purchase-orders/{id}/lines/{line_id}/delete", post(remove_line))
+        .route(
+            "/purchase-orders/{id}/lines/{line_id}/delete",
+            post(remove_line),
+        )
         .route("/purchase-orders/{id}/approve", post(approve))
         .route("/purchase-orders/{id}/send", post(send))
         .route("/purchase-orders/{id}/cancel", post(cancel))
@@ -170,7 +173,13 @@ pub async fn export_xlsx(
 
 // ---- An order ----
 
-const LINE_FIELDS: &[&str] = &["description", "quantity", "unit", "unit_price", "required_on"];
+const LINE_FIELDS: &[&str] = &[
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "required_on",
+];
 
 #[derive(Template)]
 #[template(path = "purchase_orders/show.html", whitespace = "minimize")]
@@ -362,7 +371,10 @@ pub async fn approve(
         .approve_purchase_order(&page.caller, id, version)
         .await
     {
-        Ok(_) => Ok(see_other(false, &format!("/purchase-orders/{id}?m=po_approved"))),
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/purchase-orders/{id}?m=po_approved"),
+        )),
         Err(e) => refused(&state, &page, id, e).await,
     }
 }
@@ -386,7 +398,10 @@ pub async fn send(
         )
         .await
     {
-        Ok(_) => Ok(see_other(false, &format!("/purchase-orders/{id}?m=po_sent"))),
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/purchase-orders/{id}?m=po_sent"),
+        )),
         Err(e @ AppError::Validation(_)) => {
             let mut form = FormState::submitted(&["to"], input.clone()).prefixed("s-");
             form.absorb(e, &[], &format!("/purchase-orders/{id}"))?;
@@ -413,7 +428,10 @@ pub async fn cancel(
         .cancel_purchase_order(&page.caller, id, version, &input.text("reason"))
         .await
     {
-        Ok(_) => Ok(see_other(false, &format!("/purchase-orders/{id}?m=po_cancelled"))),
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/purchase-orders/{id}?m=po_cancelled"),
+        )),
         Err(e @ AppError::Validation(_)) => {
             let mut form = FormState::submitted(&["reason"], input.clone()).prefixed("x-");
             form.absorb(e, &[], &format!("/purchase-orders/{id}"))?;
@@ -440,7 +458,10 @@ pub async fn close(
         .close_purchase_order(&page.caller, id, version)
         .await
     {
-        Ok(_) => Ok(see_other(false, &format!("/purchase-orders/{id}?m=po_closed"))),
+        Ok(_) => Ok(see_other(
+            false,
+            &format!("/purchase-orders/{id}?m=po_closed"),
+        )),
         Err(e) => refused(&state, &page, id, e).await,
     }
 }

@@ -1577,11 +1577,21 @@ async fn purchase_orders_are_the_buyers_and_never_the_clients() {
     let list = format!("/api/v1/projects/{a}/purchase-orders");
     let body = json!({"supplier_id": supplier, "lines": [
         {"description": "Hinges", "quantity": "10", "unit": "pcs", "unit_price_minor": 250}]});
-    let po = id_of(&app.post(&list, admin, body.clone()).await.expect(201).json());
+    let po = id_of(
+        &app.post(&list, admin, body.clone())
+            .await
+            .expect(201)
+            .json(),
+    );
 
     //                                                                   adm  exe  pm   des  coo  cra  cli
-    c.expect(Method::GET, &list, none, [200, 200, 200, 200, 200, 200, 403])
-        .await;
+    c.expect(
+        Method::GET,
+        &list,
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
     c.expect(
         Method::GET,
         &format!("/api/v1/projects/{b}/purchase-orders"),
@@ -1593,8 +1603,13 @@ async fn purchase_orders_are_the_buyers_and_never_the_clients() {
         format!("/api/v1/purchase-orders/{po}"),
         format!("/api/v1/purchase-orders/{po}/pdf"),
     ] {
-        c.expect(Method::GET, &path, none, [200, 200, 200, 200, 200, 200, 404])
-            .await;
+        c.expect(
+            Method::GET,
+            &path,
+            none,
+            [200, 200, 200, 200, 200, 200, 404],
+        )
+        .await;
     }
     c.expect(
         Method::GET,

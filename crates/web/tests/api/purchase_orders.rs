@@ -132,7 +132,10 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         .json();
     let id = id_of(&po);
     let number = po["number"].as_str().unwrap().to_owned();
-    assert!(number.starts_with("PO-") && number.ends_with("-0001"), "{number}");
+    assert!(
+        number.starts_with("PO-") && number.ends_with("-0001"),
+        "{number}"
+    );
     assert_eq!(po["supplier_name"], "Veneer Co");
     assert_eq!(po["status"], "draft");
     assert_eq!(po["lines"].as_array().unwrap().len(), 2);
@@ -161,12 +164,19 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         assert!(!text.contains("123.45"), "{text}");
         assert!(text.contains("Prices are not shown"), "{text}");
         let xlsx = app
-            .get(&format!("/api/v1/projects/{project}/purchase-orders.xlsx"), &who.auth)
+            .get(
+                &format!("/api/v1/projects/{project}/purchase-orders.xlsx"),
+                &who.auth,
+            )
             .await
             .expect(200);
         let table = formula_reports::read_table(&xlsx.body, "orders.xlsx").unwrap();
         assert!(table.headers.iter().any(|h| h == "Supplier"));
-        assert!(!table.headers.iter().any(|h| h == "Total"), "{:?}", table.headers);
+        assert!(
+            !table.headers.iter().any(|h| h == "Total"),
+            "{:?}",
+            table.headers
+        );
     }
     app.get(&format!("/api/v1/purchase-orders/{id}"), &client.auth)
         .await
@@ -178,7 +188,11 @@ async fn the_life_of_purchase_orders(app: TestApp) {
 
     // The limit below the total: the project manager is refused, naming the limit.
     app.db
-        .set_po_manager_limit(po["currency"].as_str().unwrap(), total - 1, time::OffsetDateTime::now_utc())
+        .set_po_manager_limit(
+            po["currency"].as_str().unwrap(),
+            total - 1,
+            time::OffsetDateTime::now_utc(),
+        )
         .await
         .unwrap();
     let refused = app
@@ -215,7 +229,10 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         assert!(page.contains(&number), "a page without the number: {page}");
         assert!(page.contains("Page "), "{page}");
     }
-    assert!(text.contains("Veneer Co") && text.contains("GB123456789"), "{text}");
+    assert!(
+        text.contains("Veneer Co") && text.contains("GB123456789"),
+        "{text}"
+    );
     assert!(text.contains("V-01 Walnut veneer V-01"), "{text}");
     assert!(text.contains("123.45") && text.contains("493.80"), "{text}");
     assert!(text.contains("2,493.80"), "{text}");
@@ -261,7 +278,10 @@ async fn the_life_of_purchase_orders(app: TestApp) {
     assert_eq!(spec["expected_delivery"], "2026-03-01");
     // The register filters by status and supplier.
     let page = app
-        .get(&format!("{list}?status=sent&supplier_id={veneer}"), &pm.auth)
+        .get(
+            &format!("{list}?status=sent&supplier_id={veneer}"),
+            &pm.auth,
+        )
         .await
         .expect(200)
         .json();
