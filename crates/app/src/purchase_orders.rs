@@ -1379,6 +1379,47 @@ impl Services {
     }
 }
 
+/// Interim, for the demo data only: until the supplier directory (the suppliers module, with
+/// its own use cases and audit) is merged, the demo makes the suppliers its orders need
+/// through these. Delete both at merge and use the directory's use cases instead.
+impl Services {
+    #[doc(hidden)]
+    pub async fn interim_demo_supplier(
+        &self,
+        caller: &Caller,
+        name: &str,
+        email: &str,
+        address: &str,
+        tax_number: &str,
+    ) -> AppResult<Uuid> {
+        ensure(caller, Action::ManageSuppliers, &Resource::Global)?;
+        let s = PoSupplier {
+            id: formula_domain::new_id(),
+            name: name.to_owned(),
+            email: Some(email.to_owned()),
+            address: Some(address.to_owned()),
+            tax_number: Some(tax_number.to_owned()),
+            payment_terms: Some("30 days from invoice".into()),
+            archived: false,
+        };
+        self.store.insert_po_supplier(&s, self.now()).await?;
+        Ok(s.id)
+    }
+
+    #[doc(hidden)]
+    pub async fn interim_demo_spec_supplier(
+        &self,
+        caller: &Caller,
+        spec_id: Uuid,
+        supplier_id: Uuid,
+    ) -> AppResult<()> {
+        ensure(caller, Action::ManageSuppliers, &Resource::Global)?;
+        self.store
+            .set_spec_supplier(spec_id, Some(supplier_id))
+            .await
+    }
+}
+
 fn wrong_state(po: &PurchaseOrder, what: &str) -> AppError {
     AppError::Conflict {
         code: "wrong_state",
