@@ -8,7 +8,7 @@ use formula_app::AppError;
 use formula_app::context::Caller;
 use formula_app::purchase_orders::PoDocument;
 use formula_domain::money::{format_amount, minor_digits};
-use formula_domain::purchase_order::{PoLine, PurchaseOrder};
+use formula_domain::purchase_order::{PoLine, PoStatus, PurchaseOrder};
 use formula_reports::pdf::{
     Align, Block, Column as PdfColumn, Document, Field, Party, Row, RowKind, Table,
 };
@@ -45,10 +45,17 @@ pub fn document(d: &PoDocument) -> Document {
     let o = &d.order;
     let p = &d.project;
     let cur = o.currency.as_str();
-    let mut fields = vec![Field {
-        label: "Status".into(),
-        value: o.status.label().to_owned(),
-    }];
+    // The order as sent needs no status; a draft or a cancelled copy says what it is.
+    let mut fields = Vec::new();
+    if !matches!(
+        o.status,
+        PoStatus::Approved | PoStatus::Sent | PoStatus::PartiallyReceived | PoStatus::Received
+    ) {
+        fields.push(Field {
+            label: "Status".into(),
+            value: o.status.label().to_owned(),
+        });
+    }
     if let Some(r) = o.required_on {
         fields.push(Field {
             label: "Required by".into(),
@@ -139,8 +146,16 @@ pub fn document(d: &PoDocument) -> Document {
         PdfColumn::new("Unit", 0.7, Align::Left),
     ];
     if d.prices {
-        columns.push(PdfColumn::new("Unit price", 1.5, Align::Right));
-        columns.push(PdfColumn::new("Line total", 1.6, Align::Right));
+        columns.push(PdfColumn::new(
+            &format!("Unit price ({cur})"),
+            1.5,
+            Align::Right,
+        ));
+        columns.push(PdfColumn::new(
+            &format!("Line total ({cur})"),
+            1.6,
+            Align::Right,
+        ));
         if let Some(total) = o.total_minor {
             rows.push(Row::new(
                 RowKind::Total,
