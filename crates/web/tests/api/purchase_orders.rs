@@ -93,6 +93,22 @@ pub async fn approved_spec(
     id
 }
 
+/// The purchase order notifications of a user, newest first.
+async fn po_events(app: &TestApp, who: &TestUser) -> Vec<String> {
+    let page = app
+        .get("/api/v1/notifications", &who.auth)
+        .await
+        .expect(200)
+        .json();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["event"].as_str().unwrap().to_owned())
+        .filter(|e| e.starts_with("po_"))
+        .collect()
+}
+
 async fn the_life_of_purchase_orders(app: TestApp) {
     let admin = app.admin().await;
     let pm = app
@@ -218,6 +234,20 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         .json();
     assert_eq!(approved["status"], "approved");
     assert_eq!(approved["approved_by_name"], "Eve Executive");
+    // Whoever raised it hears of the approval; a designer hears of nothing about orders.
+    assert_eq!(po_events(&app, &pm).await, ["po_approved"]);
+    assert!(po_events(&app, &designer).await.is_empty());
+    // Above the limit, a new order awaits the executives' and administrators' approval, not
+    // the project manager's.
+    let big = app
+        .post(&list, &pm.auth, json!({"spec_ids": [b], "lines": [
+            {"description": "Edge banding", "quantity": "1000", "unit": "m", "unit_price_minor": 100}]}))
+        .await
+        .expect(201)
+        .json();
+    assert!(big["total_minor"].as_i64().unwrap() > total - 1);
+    assert_eq!(po_events(&app, &exec).await, ["po_awaiting_approval"]);
+    assert_eq!(po_events(&app, &admin).await, ["po_awaiting_approval"]);
 
     // The PDF: number on every page, the lines, the total.
     let pdf = app
