@@ -178,6 +178,8 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     s.click("form[action$='/send'] button[type=submit]");
     s.wait_text("#po-h + p .chip", "Sent");
     s.wait("a[href$='/receive']");
+    // The PDF as sent is kept among the order's files.
+    s.wait_text("#attachments", ".pdf");
     s.screenshot("purchase-order-sent-1280");
     s.goto(&format!("/projects/{p}/purchasing"));
     s.wait_text(".po-table", "Sent");

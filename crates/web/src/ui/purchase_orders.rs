@@ -9,6 +9,7 @@ use axum::response::Response;
 use formula_app::AppError;
 use formula_app::purchase_orders::{NewPurchaseOrder, PoLineInput, PurchaseOrderDetails};
 use formula_app::repos::{PoFilter, SpecForPo};
+use formula_domain::attachment::OwnerKind;
 use formula_domain::errors::FieldErrors;
 use formula_domain::money::format_amount;
 use formula_domain::purchase_order::{PoStatus, PurchaseOrder};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
+use crate::ui::attachments::{AttachmentsCard, card};
 use crate::ui::forms::{FormData, FormState, Id, IdPair, Opt, enum_options};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
@@ -187,6 +189,8 @@ struct ShowPage {
     layout: Layout,
     head: ProjectHeader,
     d: PurchaseOrderDetails,
+    /// Its files (the PDF as sent), for those who see its prices (the PDF prints them).
+    files: Option<AttachmentsCard>,
     line: FormState,
     cancel: FormState,
     send: FormState,
@@ -228,6 +232,20 @@ async fn show_page(
     let s = &state.services;
     let d = s.get_purchase_order(&page.caller, id).await?;
     let (project, access) = s.project_for(&page.caller, d.order.project_id).await?;
+    let files = if d.abilities.see_prices {
+        Some(
+            card(
+                state,
+                page,
+                OwnerKind::PurchaseOrder,
+                id,
+                format!("/purchase-orders/{id}"),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let status = if flash.is_some() {
         axum::http::StatusCode::CONFLICT
     } else {
@@ -241,6 +259,7 @@ async fn show_page(
         ),
         head: ProjectHeader::new(project, access, page, state, "purchasing"),
         d,
+        files,
         line: forms.line,
         cancel: forms.cancel,
         send: forms.send,
