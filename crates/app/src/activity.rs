@@ -197,6 +197,7 @@ fn href_of(kind: &str, id: Uuid, project_id: Uuid, parent: Option<Uuid>) -> Opti
         "drawing_revision" => format!("/drawings/{}", parent?),
         "spec" => format!("/specs/{id}"),
         "variation" => format!("/variations/{id}"),
+        "purchase_order" => format!("/purchase-orders/{id}"),
         _ => return None,
     })
 }
@@ -209,6 +210,7 @@ fn list_of(kind: &str, project_id: Uuid) -> Option<String> {
         "drawing" => "drawings",
         "spec" => "materials",
         "variation" => "variations",
+        "purchase_order" => "purchasing",
         _ => return None,
     };
     Some(format!("/projects/{project_id}/{tab}"))

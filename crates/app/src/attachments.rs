@@ -145,6 +145,7 @@ impl Services {
             }
             OwnerKind::Snag => return self.snag_as_owner(caller, owner_id, manage).await,
             OwnerKind::Rfi => return self.rfi_as_owner(caller, owner_id, manage).await,
+            OwnerKind::PurchaseOrder => return self.po_as_owner(caller, owner_id, manage).await,
         };
         Ok(Owner::record(project_id, label))
     }

@@ -30,6 +30,7 @@ pub mod photos;
 pub mod places;
 pub mod ports;
 pub mod projects;
+pub mod purchase_orders;
 pub mod query;
 pub mod rate_limit;
 pub mod readiness;

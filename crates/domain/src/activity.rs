@@ -183,6 +183,7 @@ fn noun_of(entity_type: &str) -> (&'static str, &'static str, bool) {
         "snag" => ("snag", "snags", false),
         "variation" => ("variation", "variations", false),
         "rfi" => ("RFI", "RFIs", false),
+        "purchase_order" => ("purchase order", "purchase orders", false),
         _ => ("record", "records", false),
     }
 }
@@ -410,6 +411,10 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
         ("rfi", "reopen") => plain("reopened"),
         ("rfi", "send") => plain("mailed").tail(" with its PDF"),
         ("rfi", "link") => plain("linked").tail(" to drawings, items and rooms"),
+        ("purchase_order", "approve") => plain("approved"),
+        ("purchase_order", "send") => plain("sent").tail(" to the supplier with its PDF"),
+        ("purchase_order", "cancel") => plain("cancelled"),
+        ("purchase_order", "close") => plain("closed"),
         ("location", "sign_off") => Phrase::new("signed off", "room", "rooms"),
         ("location", "withdraw_signoff") => {
             Phrase::new("withdrew the sign-off of", "room", "rooms")

@@ -40,6 +40,8 @@ string_enum!(
         RfiAddressed => "rfi_addressed", "RFI addressed to you",
         RfiAnswered => "rfi_answered", "RFI answered",
         RfiOverdue => "rfi_overdue", "RFI overdue",
+        PoAwaitingApproval => "po_awaiting_approval", "Purchase order awaiting your approval",
+        PoApproved => "po_approved", "Your purchase order was approved",
     }
 );
 
@@ -193,6 +195,15 @@ pub const RULES: &[Rule] = &[
         Category::Deadlines,
         &[A::Assignee, A::Creator],
     ),
+    // Purchase orders: whoever may approve a new order (the use case names them: the
+    // project's managers within the approval limit, executives and administrators above
+    // it) are its reviewers; whoever raised it (the creator) hears of its approval.
+    rule(
+        Event::PoAwaitingApproval,
+        Category::Reviews,
+        &[A::Reviewers],
+    ),
+    rule(Event::PoApproved, Category::Reviews, &[A::Creator]),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -395,6 +406,8 @@ mod tests {
             (Event::RfiAddressed, &[1]),
             (Event::RfiAnswered, &[2, 3]),
             (Event::RfiOverdue, &[1, 2]),
+            (Event::PoAwaitingApproval, &[4, 9]),
+            (Event::PoApproved, &[2]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

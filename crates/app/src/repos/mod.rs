@@ -20,6 +20,7 @@ mod notifications;
 mod oversight;
 mod places;
 mod projects;
+mod purchase_orders;
 mod rfis;
 mod room_matrix;
 mod search;
@@ -49,6 +50,10 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use purchase_orders::{
+    NewPoRow, PoFilter, PoHeader, PoLineRow, PoMove, PoSending, PoSupplier, PurchaseOrderRepo,
+    SpecForPo,
+};
 pub use rfis::{
     NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
 };
@@ -124,6 +129,7 @@ pub trait Store:
     + CommercialRepo
     + VariationRepo
     + RfiRepo
+    + PurchaseOrderRepo
     + 'static
 {
 }
@@ -158,6 +164,7 @@ impl<T> Store for T where
         + CommercialRepo
         + VariationRepo
         + RfiRepo
+        + PurchaseOrderRepo
         + 'static
 {
 }
@@ -171,6 +178,7 @@ pub mod prelude {
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
+    pub use super::PurchaseOrderRepo as _;
     pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;

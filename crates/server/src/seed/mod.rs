@@ -7,6 +7,7 @@ pub mod data;
 pub mod locations;
 pub mod millwork;
 pub mod plan;
+pub mod purchase_orders;
 pub mod rfis;
 pub mod site;
 pub mod snags;
@@ -367,6 +368,9 @@ async fn seed_project(
         )
         .await
         .map_err(|e| explain(&doing("raise the variations"), e))?;
+        purchase_orders::seed(services, &pm, project.id, scale)
+            .await
+            .map_err(|e| explain(&doing("raise the purchase orders"), e))?;
     }
 
     // The 142-key hotel gets its structure, with guest-room joinery placed on room types.

@@ -14,6 +14,7 @@ mod browser_installation;
 mod browser_issue14;
 mod browser_issue15;
 mod browser_live;
+mod browser_purchasing;
 mod browser_rfis;
 mod browser_site;
 mod browser_variations;

@@ -55,6 +55,7 @@ mod notifications;
 mod open;
 mod photos;
 mod projects;
+mod purchase_orders;
 mod rfis;
 mod room_matrix;
 mod scope;

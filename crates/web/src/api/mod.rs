@@ -30,6 +30,7 @@ pub mod params;
 pub mod places;
 pub mod problems;
 pub mod projects;
+pub mod purchase_orders;
 pub mod readiness;
 pub mod rfis;
 pub mod room_matrix;
@@ -229,6 +230,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(variations::routes())
         // RFIs (requests for information).
         .merge(rfis::routes())
+        // Purchase orders.
+        .merge(purchase_orders::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -125,6 +125,14 @@ impl Flash {
                 "The API token was created. Its secret was shown only once: if it was not copied, revoke the token and create another."
             }
             "job_retried" => "The job is back in the queue; a worker runs it shortly.",
+            // Purchase orders.
+            "po_created" => {
+                "The purchase order was raised as a draft. Check its lines, then approve it."
+            }
+            "po_approved" => "The purchase order was approved. Send it to the supplier next.",
+            "po_sent" => "The purchase order was sent to the supplier with its PDF.",
+            "po_cancelled" => "The purchase order was cancelled.",
+            "po_closed" => "The purchase order was closed.",
             _ => return None,
         };
         Some(if code == "signed_out" {

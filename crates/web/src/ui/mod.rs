@@ -30,6 +30,7 @@ mod place_filter;
 mod places;
 mod profile;
 mod projects;
+pub(crate) mod purchase_orders;
 mod readiness;
 mod review;
 mod rfis;
@@ -121,6 +122,7 @@ pub fn router() -> Router<AppState> {
         .route("/locations/{id}/delete", post(locations::delete))
         .merge(snags::routes())
         .merge(variations::routes())
+        .merge(purchase_orders::routes())
         .merge(rfis::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))

@@ -84,6 +84,8 @@ pub struct ProjectHeader {
     /// Whether the commercial summary is shown (contract value, cost and margin: managers
     /// only); the Commercial tab itself, variations and RFIs, is everyone's who sees the project.
     pub can_view_commercial: bool,
+    /// Whether the Purchasing tab is shown (staff who see the project; never client users).
+    pub can_view_purchasing: bool,
 }
 
 impl ProjectHeader {
@@ -101,8 +103,13 @@ impl ProjectHeader {
         let can_view_commercial = state
             .services
             .may(&page.caller, Action::ViewCommercial, access);
+        let can_view_purchasing =
+            state
+                .services
+                .may(&page.caller, Action::ViewPurchaseOrders, access);
         let health = p.health(state.services.today());
         ProjectHeader {
+            can_view_purchasing,
             p,
             health,
             tab,

@@ -39,6 +39,7 @@ mod panics;
 mod permissions;
 mod photos;
 mod project_progress;
+mod purchase_orders;
 mod readiness;
 mod requests;
 mod rfis;

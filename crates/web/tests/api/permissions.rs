@@ -1562,3 +1562,108 @@ async fn the_commercial_summary_is_for_managers_and_never_for_client_users() {
         .collect();
     assert_eq!(ids, [a.as_str()]);
 }
+
+/// Purchase orders: the staff who see the project see its orders (designers and craftsmen
+/// without prices, tested in `purchase_orders`); project managers and coordinators raise,
+/// edit, send, cancel and close them; project managers and executives approve; client
+/// users meet none of it (403 on the project's routes, 404 for an order).
+#[tokio::test]
+async fn purchase_orders_are_the_buyers_and_never_the_clients() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let supplier = crate::purchase_orders::supplier(app, "Veneer Co", None).await;
+    let list = format!("/api/v1/projects/{a}/purchase-orders");
+    let body = json!({"supplier_id": supplier, "lines": [
+        {"description": "Hinges", "quantity": "10", "unit": "pcs", "unit_price_minor": 250}]});
+    let po = id_of(
+        &app.post(&list, admin, body.clone())
+            .await
+            .expect(201)
+            .json(),
+    );
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &list,
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/purchase-orders"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    for path in [
+        format!("/api/v1/purchase-orders/{po}"),
+        format!("/api/v1/purchase-orders/{po}/pdf"),
+    ] {
+        c.expect(
+            Method::GET,
+            &path,
+            none,
+            [200, 200, 200, 200, 200, 200, 404],
+        )
+        .await;
+    }
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/purchase-orders.xlsx"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &list,
+        |_| Some(body.clone()),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    let stale = |_| Some(json!({"version": 99}));
+    c.expect(
+        Method::PATCH,
+        &format!("/api/v1/purchase-orders/{po}"),
+        stale,
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/purchase-orders/{po}/lines"),
+        |_| {
+            Some(json!({"description": "x", "quantity": "1", "unit": "pcs",
+                "unit_price_minor": 1, "version": 99}))
+        },
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/purchase-orders/{po}/approve"),
+        stale,
+        [409, 409, 409, 403, 403, 403, 404],
+    )
+    .await;
+    for action in ["send", "close"] {
+        c.expect(
+            Method::POST,
+            &format!("/api/v1/purchase-orders/{po}/{action}"),
+            stale,
+            [409, 403, 409, 403, 409, 403, 404],
+        )
+        .await;
+    }
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/purchase-orders/{po}/cancel"),
+        |_| Some(json!({"reason": "r", "version": 99})),
+        [409, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+}

@@ -1,0 +1,139 @@
+//! The lobby project's purchase orders, through the same use cases as in the app: one draft
+//! raised from approved specifications, one approved, one sent to its supplier (its PDF
+//! kept and mailed, its specifications ordered), and one cancelled. (The receipts module
+//! adds goods received against the sent ones.)
+//!
+//! Until the supplier directory is merged, the two suppliers are made here through the
+//! interim `Services::interim_demo_supplier`; at merge, take them from the directory's seed
+//! and delete that part.
+
+use formula_app::context::Caller;
+use formula_app::purchase_orders::{NewPurchaseOrder, PoLineInput};
+use formula_app::{AppError, Services};
+use formula_domain::scope::Quantity;
+use uuid::Uuid;
+
+/// Raises the orders; returns how many.
+pub async fn seed(
+    s: &Services,
+    pm: &Caller,
+    project_id: Uuid,
+    scale: i64,
+) -> Result<usize, AppError> {
+    // Interim (see above): the directory's suppliers at merge.
+    let joinery = s
+        .interim_demo_supplier(
+            pm,
+            "Northern Veneers Ltd",
+            "orders@northern-veneers.example",
+            "Unit 4, Riverside Works\nSheffield S3 8EN",
+            "GB 284 1130 22",
+        )
+        .await?;
+    let hardware = s
+        .interim_demo_supplier(
+            pm,
+            "Häfele Fittings Depot",
+            "sales@fittings-depot.example",
+            "12 Trade Park Way\nLeeds LS10 1AB",
+            "GB 301 7788 45",
+        )
+        .await?;
+    let specs = s.specs_to_order(pm, project_id).await?;
+    for sp in &specs {
+        if sp.supplier_id.is_none() {
+            s.interim_demo_spec_supplier(pm, sp.id, joinery).await?;
+        }
+    }
+    let by_hand = |items: &[(&str, i64, &str, i64)]| NewPurchaseOrder {
+        supplier_id: Some(hardware),
+        lines: items
+            .iter()
+            .map(|(d, q, u, p)| PoLineInput {
+                spec_id: None,
+                scope_item_id: None,
+                description: (*d).into(),
+                quantity: Quantity::units(*q),
+                unit: (*u).into(),
+                // Prices are written in hundredths of the currency's major unit.
+                unit_price_minor: p * scale / 100,
+                required_on: None,
+                version: None,
+            })
+            .collect(),
+        delivery_address: Some("Site entrance B, loading bay 2".into()),
+        ..NewPurchaseOrder::default()
+    };
+    let mut made = 0;
+
+    // Sent: the first approved specifications, to the veneer supplier.
+    let first: Vec<Uuid> = specs.iter().take(2).map(|sp| sp.id).collect();
+    let sent = if first.is_empty() {
+        by_hand(&[("Soft-close drawer runners 450 mm", 40, "pair", 1_850)])
+    } else {
+        NewPurchaseOrder {
+            spec_ids: first,
+            delivery_address: Some("Site entrance B, loading bay 2".into()),
+            ..NewPurchaseOrder::default()
+        }
+    };
+    let po = s.create_purchase_order(pm, project_id, sent).await?;
+    let po = s
+        .approve_purchase_order(pm, po.order.id, po.order.version)
+        .await?;
+    s.send_purchase_order(
+        pm,
+        po.order.id,
+        po.order.version,
+        None,
+        formula_web::po_documents::render_po,
+    )
+    .await?;
+    made += 1;
+
+    // Approved, not sent yet.
+    let po = s
+        .create_purchase_order(
+            pm,
+            project_id,
+            by_hand(&[
+                ("Concealed hinges 110°, soft-close", 120, "pcs", 420),
+                ("Cabinet handles, brushed brass 160 mm", 64, "pcs", 1_275),
+            ]),
+        )
+        .await?;
+    s.approve_purchase_order(pm, po.order.id, po.order.version)
+        .await?;
+    made += 1;
+
+    // A draft: from the next approved specification, or by hand.
+    let next: Vec<Uuid> = specs.iter().skip(2).take(1).map(|sp| sp.id).collect();
+    let draft = if next.is_empty() {
+        by_hand(&[("Shelf supports, nickel", 200, "pcs", 35)])
+    } else {
+        NewPurchaseOrder {
+            spec_ids: next,
+            ..NewPurchaseOrder::default()
+        }
+    };
+    s.create_purchase_order(pm, project_id, draft).await?;
+    made += 1;
+
+    // Cancelled: ordered elsewhere.
+    let po = s
+        .create_purchase_order(
+            pm,
+            project_id,
+            by_hand(&[("LED strip 24 V, 5 m", 12, "roll", 3_900)]),
+        )
+        .await?;
+    s.cancel_purchase_order(
+        pm,
+        po.order.id,
+        po.order.version,
+        "Ordered with the lighting package instead",
+    )
+    .await?;
+    made += 1;
+    Ok(made)
+}
