@@ -379,7 +379,10 @@ mod tests {
 
     #[test]
     fn an_order_is_received_when_every_line_is() {
-        assert_eq!(order_status_after(&[(q(2), q(2)), (q(3), q(4))]), "received");
+        assert_eq!(
+            order_status_after(&[(q(2), q(2)), (q(3), q(4))]),
+            "received"
+        );
         assert_eq!(
             order_status_after(&[(q(2), q(2)), (q(3), q(1))]),
             "partially_received"
@@ -403,7 +406,10 @@ mod tests {
             spec_procurement_after(Some(Installed), q(10), q(10)),
             Some(Installed)
         );
-        assert_eq!(spec_procurement_after(Some(Ordered), q(10), q(0)), Some(Ordered));
+        assert_eq!(
+            spec_procurement_after(Some(Ordered), q(10), q(0)),
+            Some(Ordered)
+        );
     }
 
     #[test]
@@ -412,8 +418,20 @@ mod tests {
         let today = date!(2026 - 03 - 12);
         assert!(line_is_late(due, q(5), q(2), None, today));
         assert!(!line_is_late(due, q(5), q(2), None, date!(2026 - 03 - 10)));
-        assert!(line_is_late(due, q(5), q(5), Some(date!(2026 - 03 - 11)), today));
-        assert!(!line_is_late(due, q(5), q(5), Some(date!(2026 - 03 - 10)), today));
+        assert!(line_is_late(
+            due,
+            q(5),
+            q(5),
+            Some(date!(2026 - 03 - 11)),
+            today
+        ));
+        assert!(!line_is_late(
+            due,
+            q(5),
+            q(5),
+            Some(date!(2026 - 03 - 10)),
+            today
+        ));
         assert!(!line_is_late(None, q(5), q(0), None, today));
     }
 
@@ -448,9 +466,27 @@ mod tests {
             },
         ];
         let costs = costs_by_item("USD", &lines).unwrap();
-        assert_eq!(costs[&a], ItemCost { committed_minor: 333, actual_minor: 133 });
-        assert_eq!(costs[&b], ItemCost { committed_minor: 667, actual_minor: 267 });
-        assert_eq!(costs[&c], ItemCost { committed_minor: 500, actual_minor: 500 });
+        assert_eq!(
+            costs[&a],
+            ItemCost {
+                committed_minor: 333,
+                actual_minor: 133
+            }
+        );
+        assert_eq!(
+            costs[&b],
+            ItemCost {
+                committed_minor: 667,
+                actual_minor: 267
+            }
+        );
+        assert_eq!(
+            costs[&c],
+            ItemCost {
+                committed_minor: 500,
+                actual_minor: 500
+            }
+        );
         let mut other = lines.clone();
         other[1].currency = "EUR".into();
         let e = costs_by_item("USD", &other).unwrap_err();

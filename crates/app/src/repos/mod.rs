@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod commercial;
 mod company;
+mod goods_receipts;
 mod idempotency;
 mod installations;
 mod locations;
@@ -39,6 +40,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
+pub use goods_receipts::{CommittedLine, GoodsReceiptRepo, LateLine, Received};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
 pub use locations::LocationRepo;
@@ -124,6 +126,7 @@ pub trait Store:
     + CommercialRepo
     + VariationRepo
     + RfiRepo
+    + GoodsReceiptRepo
     + 'static
 {
 }
@@ -158,6 +161,7 @@ impl<T> Store for T where
         + CommercialRepo
         + VariationRepo
         + RfiRepo
+        + GoodsReceiptRepo
         + 'static
 {
 }
@@ -167,6 +171,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::GoodsReceiptRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
