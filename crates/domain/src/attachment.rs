@@ -21,6 +21,7 @@ string_enum!(
         Installation => "installation", "Installation",
         Snag => "snag", "Snag",
         Rfi => "rfi", "RFI",
+        GoodsReceipt => "goods_receipt", "Goods receipt",
     }
 );
 

@@ -40,6 +40,8 @@ string_enum!(
         RfiAddressed => "rfi_addressed", "RFI addressed to you",
         RfiAnswered => "rfi_answered", "RFI answered",
         RfiOverdue => "rfi_overdue", "RFI overdue",
+        GoodsReceived => "goods_received", "Goods received",
+        DeliveryLate => "delivery_late", "Delivery late",
     }
 );
 
@@ -192,6 +194,17 @@ pub const RULES: &[Rule] = &[
         Event::RfiOverdue,
         Category::Deadlines,
         &[A::Assignee, A::Creator],
+    ),
+    // Purchasing: whoever raised the order is its creator.
+    rule(
+        Event::GoodsReceived,
+        Category::Assignments,
+        &[A::Creator, A::Managers],
+    ),
+    rule(
+        Event::DeliveryLate,
+        Category::Deadlines,
+        &[A::Creator, A::Managers],
     ),
 ];
 
@@ -395,6 +408,8 @@ mod tests {
             (Event::RfiAddressed, &[1]),
             (Event::RfiAnswered, &[2, 3]),
             (Event::RfiOverdue, &[1, 2]),
+            (Event::GoodsReceived, &[2, 3]),
+            (Event::DeliveryLate, &[2, 3]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {
