@@ -16,7 +16,7 @@ use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text};
 use formula_domain::files::check_attachment_file;
 use formula_domain::goods_receipt::{
-    CostLine, DELIVERY_NOTE_MAX, GoodsReceipt, LINES_MAX, NOTE_MAX, NewGoodsReceipt,
+    self as gr, CostLine, DELIVERY_NOTE_MAX, GoodsReceipt, LINES_MAX, NOTE_MAX, NewGoodsReceipt,
     NewReceiptLine, REASON_MAX, RECEIVED_BY_MAX, ReceivingOrder, check_line, line_is_late,
     receivable,
 };
@@ -286,6 +286,9 @@ impl Services {
             errors.add("lines", format!("at most {LINES_MAX} lines"));
         }
         let mut lines = Vec::with_capacity(input.lines.len());
+        // Past what is left: a conflict with what the order holds (409), like the store's.
+        let mut over = FieldErrors::new();
+        let mut over_message: Option<String> = None;
         for (i, l) in input.lines.iter().enumerate() {
             let field = format!("lines[{i}]");
             let Some(line) = order.lines.iter().find(|x| x.id == l.line_id) else {
@@ -324,7 +327,13 @@ impl Services {
                 l.quantity,
                 reason.is_some() || l.accept_over_delivery,
             ) {
-                errors.add(&field, why.message());
+                match why {
+                    gr::Refusal::OverDelivery(m) => {
+                        over.add(&field, m.clone());
+                        over_message.get_or_insert(m);
+                    }
+                    other => errors.add(&field, other.message()),
+                }
             }
             lines.push(NewReceiptLine {
                 line_id: l.line_id,
@@ -349,6 +358,7 @@ impl Services {
                 Checked { name, mime }
             })
             .collect();
+        errors.into_result()?;
         if !receivable(&order.status) {
             return Err(AppError::Conflict {
                 code: "not_receivable",
@@ -360,7 +370,13 @@ impl Services {
                 fields: FieldErrors::new(),
             });
         }
-        errors.into_result()?;
+        if let Some(message) = over_message {
+            return Err(AppError::Conflict {
+                code: "over_delivery",
+                message,
+                fields: over,
+            });
+        }
         let mut request = Fingerprint::new("goods_receipt")
             .part(order.id.as_bytes())
             .part(received_on.to_string())
@@ -559,8 +575,8 @@ impl Services {
                 spec_items: l.spec_items,
             })
             .collect();
-        let by_item = formula_domain::goods_receipt::costs_by_item(&project.currency, &lines)
-            .map_err(|e| AppError::Conflict {
+        let by_item =
+            gr::costs_by_item(&project.currency, &lines).map_err(|e| AppError::Conflict {
                 code: "mixed_currencies",
                 message: e.to_string(),
                 fields: FieldErrors::new(),
