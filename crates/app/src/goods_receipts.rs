@@ -359,24 +359,6 @@ impl Services {
             })
             .collect();
         errors.into_result()?;
-        if !receivable(&order.status) {
-            return Err(AppError::Conflict {
-                code: "not_receivable",
-                message: format!(
-                    "{} is {}: goods are received against a sent order only",
-                    order.number,
-                    order.status.replace('_', " ")
-                ),
-                fields: FieldErrors::new(),
-            });
-        }
-        if let Some(message) = over_message {
-            return Err(AppError::Conflict {
-                code: "over_delivery",
-                message,
-                fields: over,
-            });
-        }
         let mut request = Fingerprint::new("goods_receipt")
             .part(order.id.as_bytes())
             .part(received_on.to_string())
@@ -401,6 +383,27 @@ impl Services {
                 request,
                 |(r, _): &(GoodsReceipt, Received)| r.id,
                 || async {
+                    // What the order holds now refuses the plain cases; the store checks
+                    // again with the order locked. (A retry of a recorded receipt never
+                    // gets here: it is answered with the first.)
+                    if !receivable(&order.status) {
+                        return Err(AppError::Conflict {
+                            code: "not_receivable",
+                            message: format!(
+                                "{} is {}: goods are received against a sent order only",
+                                order.number,
+                                order.status.replace('_', " ")
+                            ),
+                            fields: FieldErrors::new(),
+                        });
+                    }
+                    if let Some(message) = over_message.clone() {
+                        return Err(AppError::Conflict {
+                            code: "over_delivery",
+                            message,
+                            fields: over.clone(),
+                        });
+                    }
                     let new = NewGoodsReceipt {
                         id: formula_domain::new_id(),
                         purchase_order_id: order.id,

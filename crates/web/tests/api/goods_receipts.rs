@@ -10,6 +10,8 @@ use sqlx::Connection;
 
 use crate::support::TestApp;
 
+const PHOTO: &[u8] = include_bytes!("fixtures/photos/orient-6-gps.jpg");
+
 /// Runs statements on the test app's SQLite file, beneath the use cases.
 pub async fn sql(app: &TestApp, statements: &[String]) {
     let file = app
@@ -184,4 +186,131 @@ async fn an_order_is_received_in_parts_and_never_past_its_quantity_unless_accept
         said.contains("received_on") && said.contains("lines[0]"),
         "{said}"
     );
+}
+
+/// The receiving page: no price, a quantity per line prefilled with what is left, a camera
+/// control and a fresh idempotency key; the form sent twice records once (with its photo);
+/// an over-delivery without a reason comes back beside the field; client users are told
+/// nothing exists.
+#[tokio::test]
+async fn the_receiving_page_records_once_per_form_with_its_photo() {
+    use crate::drawings::multipart;
+    use crate::support::Auth;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let carl = app.user(&admin, "craftsman", "Carl Craftsman", None).await;
+    let cleo = app
+        .user(&admin, "client", "Cleo Client", Some(&client))
+        .await;
+    let project = app.project(&pm.auth, "Lobby", &client, &pm.id()).await;
+    app.member(&pm.auth, &project, &carl, "craftsman").await;
+    let (order, line) = sent_order(&app, &project, &pm.id(), 10, "2030-01-01", None).await;
+    let page = format!("/purchase-orders/{order}/receive");
+
+    let (carl_web, _) = app.login(&carl.user.email, crate::support::PASSWORD).await;
+    let Auth::Cookie {
+        token,
+        csrf: Some(csrf),
+    } = &carl_web
+    else {
+        panic!("cookie auth")
+    };
+    let browser = Auth::Cookie {
+        token: token.clone(),
+        csrf: None,
+    };
+    let html = app.get(&page, &carl_web).await.expect(200).text();
+    assert!(
+        html.contains(&format!(
+            "name=\"q-{line}\" inputmode=\"decimal\" value=\"10\""
+        )),
+        "{html}"
+    );
+    assert!(html.contains("accept=\"image/*\" capture=\"environment\""));
+    assert!(
+        !html.contains("25.00") && !html.contains("2500"),
+        "no price"
+    );
+    let key = html
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's key")
+        .to_owned();
+    let q_field = format!("q-{line}");
+    let over_field = format!("over-{line}");
+    let post = |quantity: &str, over: &str, key: &str| {
+        let (mime, body) = multipart(
+            "delivery.jpg",
+            PHOTO,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("idempotency_key", key),
+                (q_field.as_str(), quantity),
+                (over_field.as_str(), over),
+                ("received_on", ""),
+                ("delivery_note", "DN-77"),
+                ("received_by_name", "Carl Craftsman"),
+                ("note", ""),
+            ],
+        );
+        TestApp::build(
+            Method::POST,
+            &format!("/purchase-orders/{order}/receipts"),
+            &browser,
+            &[("content-type", mime.as_str())],
+            Some(axum::body::Body::from(body)),
+            false,
+        )
+    };
+    for _ in 0..2 {
+        let done = app.send(post("6", "", &key)).await.expect(303);
+        assert_eq!(
+            done.header("location").unwrap(),
+            format!("/purchase-orders/{order}/receive?m=received")
+        );
+    }
+    let list: Value = app
+        .get(
+            &format!("/api/v1/purchase-orders/{order}/receipts"),
+            &pm.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "recorded once");
+    assert_eq!(list[0]["delivery_note"], "DN-77");
+    assert_eq!(list[0]["photos"].as_array().map(Vec::len), Some(1));
+    // More than is left, accepted without a reason: the page again, the reason beside it.
+    let refused = app
+        .send(post("5", "1", "another-key"))
+        .await
+        .expect(422)
+        .text();
+    assert!(
+        refused.contains("say why more than ordered is accepted"),
+        "{refused}"
+    );
+    let refused = app
+        .send(post("5", "", "a-third-key"))
+        .await
+        .expect(422)
+        .text();
+    assert!(refused.contains("only 4 of 10 left"), "{refused}");
+    let html = app
+        .get(&format!("{page}?m=received"), &carl_web)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains("Receipt recorded.") && html.contains("/thumbnail\""),
+        "{html}"
+    );
+    // A client user is told it does not exist.
+    let (cleo_web, _) = app.login(&cleo.user.email, crate::support::PASSWORD).await;
+    app.get(&page, &cleo_web).await.expect(404);
 }
