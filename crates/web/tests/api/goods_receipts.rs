@@ -314,3 +314,87 @@ async fn the_receiving_page_records_once_per_form_with_its_photo() {
     let (cleo_web, _) = app.login(&cleo.user.email, crate::support::PASSWORD).await;
     app.get(&page, &cleo_web).await.expect(404);
 }
+
+/// Cost control: an order line linked to a scope item commits its total to the item, and
+/// what is received of it counts as actual; the Scope tab shows the columns to those who
+/// may see purchase prices and to nobody else.
+#[tokio::test]
+async fn committed_and_received_cost_reach_the_scope_tab_of_those_who_see_prices() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let dana = app.user(&admin, "designer", "Dana Designer", None).await;
+    let project = app.project(&pm.auth, "Lobby", &client, &pm.id()).await;
+    app.member(&pm.auth, &project, &dana, "designer").await;
+    let scope = app
+        .get(&format!("/api/v1/projects/{project}/scope"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    let group = scope["groups"][1]["id"].as_str().unwrap().to_owned();
+    let item = app
+        .post(
+            &format!("/api/v1/projects/{project}/scope-items"),
+            &pm.auth,
+            json!({"group_id": group, "name": "Reception desk", "quantity": "1",
+                "budget_cost_minor": 20000, "drawing_required": false, "spec_required": false}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    let (order, line) = sent_order(&app, &project, &pm.id(), 10, "2030-01-01", None).await;
+    sql(
+        &app,
+        &[format!(
+            "UPDATE purchase_order_lines SET scope_item_id = {} WHERE id = {}",
+            blob(&item_id),
+            blob(&line)
+        )],
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/purchase-orders/{order}/receipts"),
+        &pm.auth,
+        json!({"lines": [{"line_id": line, "quantity": "2"}]}),
+    )
+    .await
+    .expect(201);
+    let costs = app
+        .get(
+            &format!("/api/v1/projects/{project}/cost-control"),
+            &pm.auth,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(costs["items"][&item_id]["committed_minor"], 25000);
+    assert_eq!(costs["items"][&item_id]["actual_minor"], 5000);
+    assert_eq!(costs["items"][&item_id]["budget_minor"], 20000);
+    assert_eq!(costs["total"]["committed_minor"], 25000);
+    assert_eq!(costs["groups"][&group]["committed_minor"], 25000);
+
+    let (pm_web, _) = app.login(&pm.user.email, crate::support::PASSWORD).await;
+    let tab = app
+        .get(&format!("/projects/{project}/scope"), &pm_web)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        tab.contains("Committed (orders)") && tab.contains("250.00"),
+        "{tab}"
+    );
+    let (dana_web, _) = app.login(&dana.user.email, crate::support::PASSWORD).await;
+    let tab = app
+        .get(&format!("/projects/{project}/scope"), &dana_web)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        !tab.contains("Committed") && !tab.contains("250.00"),
+        "no prices for a designer"
+    );
+}
