@@ -311,6 +311,12 @@ pub async fn committed_and_late_lines(t: &TestDb) {
     assert_eq!(items, want);
     assert_eq!(lines[1].scope_item_id, Some(a.id));
     assert!(lines[1].spec_items.is_empty());
+    // The commercial totals commit the same lines (the draft's left out).
+    let totals = t.commercial_totals(w.p1.id, f::today()).await.unwrap();
+    assert_eq!(
+        (totals.committed_minor, totals.committed_foreign_lines),
+        (350, 0)
+    );
     let late = t.late_order_lines(f::today()).await.unwrap();
     assert_eq!(late.len(), 1, "only the sent line past its date");
     assert_eq!(
