@@ -330,3 +330,206 @@ both_backends! {
     concurrent_receipts_never_exceed_the_ordered_quantity,
     committed_and_late_lines,
 }
+
+/// Migration 0037 against data written at schema 34: every specification with a PO number
+/// or ordered (or further) becomes a line of a real purchase order — one order per project,
+/// number and supplier, one of its own without a number, "Unknown supplier (migrated)"
+/// without a supplier — with a receipt of what was delivered; a number is kept when unique,
+/// fresh ones come from `po_sequences`. Nothing is lost.
+async fn spec_orders_become_purchase_orders(t: TestDb) {
+    use formula_domain::spec::Spec;
+    let w = world(&t).await;
+    let acme = supplier(&t, "Acme Veneers").await;
+    let mut specs: Vec<(Spec, Option<Uuid>)> = Vec::new();
+    for (project, code, number, procurement, qty, delivered, sup) in [
+        (
+            &w.p1,
+            "S-1",
+            Some("PO-100"),
+            Some(Procurement::Ordered),
+            10,
+            0,
+            Some(acme),
+        ),
+        (
+            &w.p1,
+            "S-2",
+            Some("PO-100"),
+            Some(Procurement::PartiallyDelivered),
+            10,
+            4,
+            Some(acme),
+        ),
+        (
+            &w.p1,
+            "S-3",
+            Some("  PO-100 "),
+            Some(Procurement::Ordered),
+            2,
+            0,
+            Some(acme),
+        ),
+        (&w.p1, "S-4", None, Some(Procurement::Delivered), 5, 5, None),
+        (
+            &w.p2,
+            "S-5",
+            Some("PO-100"),
+            Some(Procurement::Ordered),
+            1,
+            0,
+            Some(acme),
+        ),
+        (
+            &w.p1,
+            "S-6",
+            None,
+            Some(Procurement::ToOrder),
+            3,
+            0,
+            Some(acme),
+        ),
+        (
+            &w.p1,
+            "S-7",
+            Some("X-9"),
+            Some(Procurement::Ordered),
+            7,
+            0,
+            Some(acme),
+        ),
+    ] {
+        let mut s = f::spec(project, code);
+        s.status = SpecStatus::Approved;
+        s.procurement = procurement;
+        s.po_number = number.map(str::to_owned);
+        s.quantity = Quantity::units(qty);
+        s.delivered_quantity = Quantity::units(delivered);
+        s.supplier = None;
+        t.insert_spec(&s, &f::audit(Some(&w.pm), "create", "spec", s.id, code))
+            .await
+            .unwrap();
+        if let Some(sup) = sup {
+            t.outside(&format!(
+                "UPDATE specs SET supplier_id = {} WHERE id = {}",
+                uuid_lit(&t, sup),
+                uuid_lit(&t, s.id)
+            ))
+            .await;
+        }
+        specs.push((s, sup));
+    }
+    t.migrate().await.unwrap();
+    let count = |sql: String| {
+        let t = &t;
+        async move { t.outside(&sql).await }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders".into()).await,
+        4
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_order_lines".into()).await,
+        6,
+        "one line per migrated specification (S-6 is still to order)"
+    );
+    for (s, _) in specs.iter().filter(|(s, _)| s.code != "S-6") {
+        assert_eq!(
+            count(format!(
+                "SELECT COUNT(*) FROM purchase_order_lines WHERE spec_id = {}",
+                uuid_lit(&t, s.id)
+            ))
+            .await,
+            1,
+            "{}",
+            s.code
+        );
+    }
+    // X-9 is kept; PO-100 names two orders (two projects), so both are numbered afresh.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE number = 'X-9'".into()).await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE number = 'PO-100'".into()).await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE number LIKE 'PO-2%'".into()).await,
+        3
+    );
+    assert_eq!(
+        count("SELECT CAST(MAX(last) AS BIGINT) FROM po_sequences".into()).await,
+        3
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE status = 'sent'".into()).await,
+        2
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE status = 'partially_received'".into())
+            .await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM purchase_orders WHERE status = 'received'".into()).await,
+        1
+    );
+    // S-1, S-2 and S-3 share one order of three lines.
+    let s2 = &specs[1].0;
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) FROM purchase_order_lines WHERE purchase_order_id = \
+             (SELECT purchase_order_id FROM purchase_order_lines WHERE spec_id = {})",
+            uuid_lit(&t, s2.id)
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT received_milli FROM purchase_order_lines WHERE spec_id = {}",
+            uuid_lit(&t, s2.id)
+        ))
+        .await,
+        4000
+    );
+    // Receipts for what was delivered: S-2's order and S-4's.
+    assert_eq!(count("SELECT COUNT(*) FROM goods_receipts".into()).await, 2);
+    assert_eq!(
+        count("SELECT CAST(SUM(quantity_milli) AS BIGINT) FROM goods_receipt_lines".into()).await,
+        9000
+    );
+    // S-4 had no supplier.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id \
+             WHERE s.name = 'Unknown supplier (migrated)'"
+                .into()
+        )
+        .await,
+        1
+    );
+    // Line totals: quantity × unit cost (80.00), and the order's total their sum.
+    assert_eq!(
+        count("SELECT total_minor FROM purchase_orders WHERE number = 'X-9'".into()).await,
+        56_000
+    );
+    // The store reads them: S-2's order is partially received and can be received on.
+    let po = t.list_receipts(Uuid::nil()).await.unwrap();
+    assert!(po.is_empty());
+    t.finish().await;
+}
+
+mod migration {
+    #[tokio::test]
+    async fn sqlite_spec_orders_become_purchase_orders() {
+        super::spec_orders_become_purchase_orders(crate::support::sqlite_until(Some(34)).await)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_spec_orders_become_purchase_orders() {
+        super::spec_orders_become_purchase_orders(crate::support::postgres_until(Some(34)).await)
+            .await;
+    }
+}
