@@ -213,6 +213,22 @@ impl Services {
         })
     }
 
+    /// The sent orders (nothing received yet) the caller may receive against, oldest first.
+    pub async fn orders_to_receive(&self, caller: &Caller) -> AppResult<Vec<Uuid>> {
+        let mut out = Vec::new();
+        for id in self.store.sent_orders().await? {
+            match self
+                .receiving_order_for(caller, id, Action::ReceiveGoods)
+                .await
+            {
+                Ok(_) => out.push(id),
+                Err(AppError::NotFound(_) | AppError::Forbidden) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     /// The receipts of an order, newest first, with their photos.
     pub async fn list_receipts(
         &self,

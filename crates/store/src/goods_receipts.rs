@@ -526,6 +526,13 @@ impl GoodsReceiptRepo for Db {
             .collect())
     }
 
+    async fn sent_orders(&self) -> DbResult<Vec<Uuid>> {
+        let stmt = Stmt::new(
+            "SELECT id FROM purchase_orders WHERE status = 'sent' ORDER BY created_at, number",
+        );
+        Ok(on_reader!(self, |pool| fetch_scalars!(pool, Uuid, stmt)?))
+    }
+
     async fn committed_lines(&self, project_id: Uuid) -> DbResult<Vec<CommittedLine>> {
         let states = COMMITTED
             .iter()

@@ -76,6 +76,8 @@ pub trait GoodsReceiptRepo: Send + Sync {
     /// Lines of sent or partially received orders past their required date (before
     /// `today`) and not fully received, by order number and position.
     async fn late_order_lines(&self, today: Date) -> AppResult<Vec<LateLine>>;
+    /// Every sent order (not yet receiving), oldest first: what the demo receives against.
+    async fn sent_orders(&self) -> AppResult<Vec<Uuid>>;
     /// The lines of a project's orders that commit money.
     async fn committed_lines(&self, project_id: Uuid) -> AppResult<Vec<CommittedLine>>;
 }
