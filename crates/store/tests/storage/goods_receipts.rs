@@ -325,7 +325,32 @@ pub async fn committed_and_late_lines(t: &TestDb) {
     );
 }
 
+/// Sent lines past their required date and not fully received are reported as late once a
+/// day, to the order's creator and the project's managers (here the project manager, both).
+pub async fn late_deliveries_are_reported_once_a_day(t: &TestDb) {
+    let w = world(t).await;
+    let sup = supplier(t, "Slow Supplies").await;
+    let po = order(t, w.p1.id, sup, "PO-2026-0200", "sent").await;
+    t.outside(&format!(
+        "UPDATE purchase_orders SET created_by = {} WHERE id = {}",
+        uuid_lit(t, w.pm.id),
+        uuid_lit(t, po)
+    ))
+    .await;
+    line(t, po, 1, None, None, 4, 100, Some(f::today() - f::days(2))).await;
+    line(t, po, 2, None, None, 4, 100, Some(f::today() + f::days(2))).await;
+    let s = t.services();
+    for _ in 0..2 {
+        s.send_reminders(f::now()).await.unwrap();
+    }
+    let late = t
+        .outside("SELECT COUNT(*) FROM notifications WHERE event = 'delivery_late'")
+        .await;
+    assert_eq!(late, 1, "one late line, told once to its one reader");
+}
+
 both_backends! {
+    late_deliveries_are_reported_once_a_day,
     receipts_move_lines_orders_and_specifications,
     concurrent_receipts_never_exceed_the_ordered_quantity,
     committed_and_late_lines,
