@@ -146,6 +146,11 @@ impl Services {
             OwnerKind::Snag => return self.snag_as_owner(caller, owner_id, manage).await,
             OwnerKind::Rfi => return self.rfi_as_owner(caller, owner_id, manage).await,
             OwnerKind::PurchaseOrder => return self.po_as_owner(caller, owner_id, manage).await,
+            // A goods receipt's photos: seen by whoever sees the order (never a client user),
+            // added by whoever receives goods.
+            OwnerKind::GoodsReceipt => {
+                return self.receipt_as_owner(caller, owner_id, manage).await;
+            }
         };
         Ok(Owner::record(project_id, label))
     }

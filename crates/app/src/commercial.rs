@@ -37,6 +37,7 @@ pub struct PortfolioTotal {
     pub budget_cost_minor: i64,
     pub actual_cost_minor: i64,
     pub forecast_cost_minor: i64,
+    pub committed_cost_minor: i64,
     /// Sum of the projects' forecast margins (projects without a contract value add none).
     pub forecast_margin_minor: i64,
 }
@@ -62,6 +63,7 @@ impl Services {
             .store
             .commercial_totals(project_id, self.today())
             .await?;
+        refuse_mixed(&project.code, &totals)?;
         Ok((
             CommercialSummary::of(&totals, &project.currency),
             project,
@@ -77,6 +79,9 @@ impl Services {
             return Err(AppError::Forbidden);
         }
         let rows = self.store.portfolio_totals(scope, self.today()).await?;
+        for r in &rows {
+            refuse_mixed(&r.code, &r.totals)?;
+        }
         let projects: Vec<PortfolioProject> = rows
             .into_iter()
             .map(|r| PortfolioProject {
@@ -101,6 +106,25 @@ impl Services {
 }
 
 /// One total per currency, in the order the currencies first appear.
+/// A project's orders in another currency than its own are never added to its committed
+/// cost: the sum is refused instead.
+fn refuse_mixed(
+    code: &str,
+    totals: &formula_domain::commercial::CommercialTotals,
+) -> AppResult<()> {
+    if totals.committed_foreign_lines > 0 {
+        return Err(AppError::Conflict {
+            code: "mixed_currencies",
+            message: format!(
+                "{code} has {} purchase order line(s) in another currency than the project's; a sum holds one currency",
+                totals.committed_foreign_lines
+            ),
+            fields: formula_domain::errors::FieldErrors::new(),
+        });
+    }
+    Ok(())
+}
+
 fn totals_by_currency(projects: &[PortfolioProject]) -> Vec<PortfolioTotal> {
     let mut totals: Vec<PortfolioTotal> = Vec::new();
     for p in projects {
@@ -118,6 +142,7 @@ fn totals_by_currency(projects: &[PortfolioProject]) -> Vec<PortfolioTotal> {
                     budget_cost_minor: 0,
                     actual_cost_minor: 0,
                     forecast_cost_minor: 0,
+                    committed_cost_minor: 0,
                     forecast_margin_minor: 0,
                 });
                 totals.len() - 1
@@ -140,6 +165,9 @@ fn totals_by_currency(projects: &[PortfolioProject]) -> Vec<PortfolioTotal> {
         t.budget_cost_minor = t.budget_cost_minor.saturating_add(s.budget_cost_minor);
         t.actual_cost_minor = t.actual_cost_minor.saturating_add(s.actual_cost_minor);
         t.forecast_cost_minor = t.forecast_cost_minor.saturating_add(s.forecast_cost_minor);
+        t.committed_cost_minor = t
+            .committed_cost_minor
+            .saturating_add(s.committed_cost_minor);
         t.forecast_margin_minor = t
             .forecast_margin_minor
             .saturating_add(s.forecast_margin_minor.unwrap_or(0));

@@ -16,6 +16,7 @@ pub mod context;
 pub mod drawings;
 pub mod error;
 pub mod events;
+pub mod goods_receipts;
 pub mod health;
 pub mod idempotency;
 pub mod installations;

@@ -22,6 +22,7 @@ string_enum!(
         Snag => "snag", "Snag",
         Rfi => "rfi", "RFI",
         PurchaseOrder => "purchase_order", "Purchase order",
+        GoodsReceipt => "goods_receipt", "Goods receipt",
     }
 );
 

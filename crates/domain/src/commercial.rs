@@ -33,6 +33,12 @@ pub struct CommercialTotals {
     /// Per item the larger of budget and actual (actual alone for a cancelled item): what
     /// the scope is expected to cost by the end.
     pub forecast_minor: i64,
+    /// Committed to suppliers: the lines of the project's purchase orders approved or further
+    /// (cancelled ones left out), in the project's currency.
+    pub committed_minor: i64,
+    /// Order lines in another currency than the project's: never added in; a summary with
+    /// any is refused (`mixed_currencies`).
+    pub committed_foreign_lines: i64,
     /// RFIs not closed yet, and of those the ones past their required-by date and unanswered.
     pub open_rfis: i64,
     pub overdue_rfis: i64,
@@ -60,6 +66,9 @@ pub struct CommercialSummary {
     pub budget_cost_minor: i64,
     pub actual_cost_minor: i64,
     pub forecast_cost_minor: i64,
+    /// Committed to suppliers: lines of purchase orders approved, sent, being received,
+    /// received or closed.
+    pub committed_cost_minor: i64,
     /// Forecast cost against budget, with the BOQ's colour thresholds (`null` without a
     /// budget). Actual cost alone would look under budget while work remains to be paid.
     pub cost_deviation: Option<Deviation>,
@@ -104,6 +113,7 @@ impl CommercialSummary {
             budget_cost_minor: t.budget_minor,
             actual_cost_minor: t.actual_minor,
             forecast_cost_minor: t.forecast_minor,
+            committed_cost_minor: t.committed_minor,
             cost_deviation: Deviation::of(t.budget_minor, t.forecast_minor),
             forecast_margin_minor: margin,
             forecast_margin_permille: margin.zip(current).and_then(|(m, c)| permille(m, c)),
@@ -169,6 +179,8 @@ mod tests {
             forecast_minor: 90_000_000,
             open_rfis: 3,
             overdue_rfis: 1,
+            committed_minor: 0,
+            committed_foreign_lines: 0,
         }
     }
 

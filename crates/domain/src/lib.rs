@@ -13,6 +13,7 @@ pub mod drawing;
 pub mod enums;
 pub mod errors;
 pub mod files;
+pub mod goods_receipt;
 pub mod installation;
 pub mod location;
 pub mod money;

@@ -42,6 +42,8 @@ string_enum!(
         RfiOverdue => "rfi_overdue", "RFI overdue",
         PoAwaitingApproval => "po_awaiting_approval", "Purchase order awaiting your approval",
         PoApproved => "po_approved", "Your purchase order was approved",
+        GoodsReceived => "goods_received", "Goods received",
+        DeliveryLate => "delivery_late", "Delivery late",
     }
 );
 
@@ -204,6 +206,17 @@ pub const RULES: &[Rule] = &[
         &[A::Reviewers],
     ),
     rule(Event::PoApproved, Category::Reviews, &[A::Creator]),
+    // Purchasing: whoever raised the order is its creator.
+    rule(
+        Event::GoodsReceived,
+        Category::Assignments,
+        &[A::Creator, A::Managers],
+    ),
+    rule(
+        Event::DeliveryLate,
+        Category::Deadlines,
+        &[A::Creator, A::Managers],
+    ),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -408,6 +421,8 @@ mod tests {
             (Event::RfiOverdue, &[1, 2]),
             (Event::PoAwaitingApproval, &[4, 9]),
             (Event::PoApproved, &[2]),
+            (Event::GoodsReceived, &[2, 3]),
+            (Event::DeliveryLate, &[2, 3]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

@@ -33,6 +33,8 @@ struct TotalsRow {
     budget_minor: i64,
     actual_minor: i64,
     forecast_minor: i64,
+    committed_minor: i64,
+    committed_foreign_lines: i64,
     open_rfis: i64,
     overdue_rfis: i64,
 }
@@ -49,6 +51,8 @@ impl TotalsRow {
             budget_minor: self.budget_minor,
             actual_minor: self.actual_minor,
             forecast_minor: self.forecast_minor,
+            committed_minor: self.committed_minor,
+            committed_foreign_lines: self.committed_foreign_lines,
             open_rfis: self.open_rfis,
             overdue_rfis: self.overdue_rfis,
         }
@@ -77,6 +81,8 @@ fn totals_stmt(mut f: Filter, inner: &str, today: Date) -> Stmt {
          COALESCE(v.approved_days, 0) AS approved_days, COALESCE(v.pending_count, 0) AS pending_count, \
          COALESCE(v.pending_minor, 0) AS pending_minor, COALESCE(s.budget_minor, 0) AS budget_minor, \
          COALESCE(s.actual_minor, 0) AS actual_minor, COALESCE(s.forecast_minor, 0) AS forecast_minor, \
+         COALESCE(o.committed_minor, 0) AS committed_minor, \
+         COALESCE(o.committed_foreign_lines, 0) AS committed_foreign_lines, \
          COALESCE(r.open_rfis, 0) AS open_rfis, COALESCE(r.overdue_rfis, 0) AS overdue_rfis \
          FROM projects p JOIN clients c ON c.id = p.client_id \
          LEFT JOIN (SELECT v.project_id, {approved_count} AS approved_count, {approved_minor} AS approved_minor, \
@@ -84,6 +90,10 @@ fn totals_stmt(mut f: Filter, inner: &str, today: Date) -> Stmt {
              FROM variations v{inner_v} GROUP BY v.project_id) v ON v.project_id = p.id \
          LEFT JOIN (SELECT i.project_id, {budget} AS budget_minor, {actual} AS actual_minor, {forecast} AS forecast_minor \
              FROM scope_items i{inner_i} GROUP BY i.project_id) s ON s.project_id = p.id \
+         LEFT JOIN (SELECT o.project_id, {committed} AS committed_minor, {foreign} AS committed_foreign_lines \
+             FROM purchase_orders o JOIN purchase_order_lines l ON l.purchase_order_id = o.id \
+             JOIN projects op ON op.id = o.project_id \
+             WHERE o.status IN ({committed_states}){inner_o} GROUP BY o.project_id) o ON o.project_id = p.id \
          LEFT JOIN (SELECT r.project_id, {open} AS open_rfis, {overdue} AS overdue_rfis \
              FROM rfis r{inner_r} GROUP BY r.project_id) r ON r.project_id = p.id\
          {where_sql} ORDER BY p.code",
@@ -108,6 +118,16 @@ fn totals_stmt(mut f: Filter, inner: &str, today: Date) -> Stmt {
             "CASE WHEN i.status = 'cancelled' THEN {item_actual} \
              WHEN {item_actual} > {item_budget} THEN {item_actual} ELSE {item_budget} END"
         )),
+        // Only lines in the project's currency are added; the others are counted, so the
+        // use case refuses the sum rather than mix currencies.
+        committed = sum("CASE WHEN o.currency = op.currency THEN l.total_minor ELSE 0 END"),
+        foreign = sum("CASE WHEN o.currency = op.currency THEN 0 ELSE 1 END"),
+        committed_states = formula_domain::goods_receipt::COMMITTED
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        inner_o = inner.replace("{t}", "o").replace(" WHERE ", " AND "),
         open = sum("CASE WHEN r.status <> 'closed' THEN 1 ELSE 0 END"),
         overdue = sum(&format!(
             "CASE WHEN r.status = 'open' AND r.required_by < {day} THEN 1 ELSE 0 END"

@@ -33,6 +33,7 @@ mod dashboard;
 mod drawings;
 pub mod dump;
 mod error;
+mod goods_receipts;
 mod idempotency;
 mod installations;
 mod jobs;

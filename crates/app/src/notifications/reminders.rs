@@ -1,6 +1,7 @@
 //! Reminders of dates, computed against the clock: tasks due in 3 days, due tomorrow and
 //! overdue (every day), materials past their order-by date and not ordered, and snags due
-//! tomorrow or overdue (`crate::snags`). The job runs
+//! tomorrow or overdue (`crate::snags`), and order lines past their required date and not
+//! fully received (`crate::goods_receipts`). The job runs
 //! every hour; each reminder is stored once per task and day (or per material and order-by
 //! date), so the first run of a day sends them and the others find nothing new.
 
@@ -98,6 +99,7 @@ impl Services {
         reported += self.material_reminders(today).await?;
         reported += self.snag_reminders(today).await?;
         reported += self.rfi_reminders(today).await?;
+        reported += self.delivery_reminders(today).await?;
         Ok(reported)
     }
 

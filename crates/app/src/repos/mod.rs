@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod commercial;
 mod company;
+mod goods_receipts;
 mod idempotency;
 mod installations;
 mod locations;
@@ -40,6 +41,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
+pub use goods_receipts::{CommittedLine, GoodsReceiptRepo, LateLine, Received};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
 pub use locations::LocationRepo;
@@ -130,6 +132,7 @@ pub trait Store:
     + VariationRepo
     + RfiRepo
     + PurchaseOrderRepo
+    + GoodsReceiptRepo
     + 'static
 {
 }
@@ -165,6 +168,7 @@ impl<T> Store for T where
         + VariationRepo
         + RfiRepo
         + PurchaseOrderRepo
+        + GoodsReceiptRepo
         + 'static
 {
 }
@@ -174,6 +178,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::GoodsReceiptRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;

@@ -8,6 +8,7 @@ pub mod locations;
 pub mod millwork;
 pub mod plan;
 pub mod purchase_orders;
+pub mod receipts;
 pub mod rfis;
 pub mod site;
 pub mod snags;
@@ -252,6 +253,9 @@ pub async fn seed(services: &Services, password: &str) -> anyhow::Result<Summary
         )
         .await?;
     }
+    receipts::seed(services, &as_admin)
+        .await
+        .map_err(|e| explain("receive goods on the demo orders", e))?;
     Ok(summary)
 }
 

@@ -48,6 +48,7 @@ mod company;
 mod dashboard;
 mod drawings;
 mod dump;
+mod goods_receipts;
 mod installations;
 mod jobs;
 mod locations;

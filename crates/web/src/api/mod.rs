@@ -22,6 +22,7 @@ pub mod contract;
 pub mod docs;
 pub mod drawings;
 pub mod extract;
+pub mod goods_receipts;
 pub mod installations;
 pub mod jobs;
 pub mod locations;
@@ -210,6 +211,12 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::delete_room_type
         ))
         // Installation by room.
+        .routes(routes!(goods_receipts::receiving))
+        .routes(routes!(
+            goods_receipts::list_receipts,
+            goods_receipts::record_receipt
+        ))
+        .routes(routes!(goods_receipts::cost_control))
         .routes(routes!(installations::room_sheet))
         .routes(routes!(installations::record_installation))
         .routes(routes!(installations::get_installation))

@@ -18,6 +18,7 @@ mod drawings;
 pub(crate) mod errors;
 pub(crate) mod format;
 mod forms;
+mod goods_receipts;
 mod inbox;
 mod installations;
 mod jobs;
@@ -125,6 +126,11 @@ pub fn router() -> Router<AppState> {
         .merge(purchase_orders::routes())
         .merge(rfis::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
+        .route("/purchase-orders/{id}/receive", get(goods_receipts::show))
+        .route(
+            "/purchase-orders/{id}/receipts",
+            post(goods_receipts::record).layer(DefaultBodyLimit::disable()),
+        )
         .route("/rooms/{id}", get(installations::show))
         .route(
             "/rooms/{id}/installations",

@@ -5,7 +5,9 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use formula_app::AppError;
 use formula_app::drawings::DrawingQuery;
+use formula_app::goods_receipts::{CostControl, ProjectCosts};
 use formula_app::scope::{
     MoveTo, NewScopeGroup, NewScopeItem, ScopeGroupPatch, ScopeItemPatch, ScopeOverview,
 };
@@ -144,6 +146,38 @@ struct ScopeTab {
     new_form: FormState,
     group_form: FormState,
     code_hint: String,
+    /// Committed and received cost per item, group and project, for those who may see
+    /// purchase prices (`None` for the others: no column at all).
+    costs: Option<ProjectCosts>,
+}
+
+impl ScopeTab {
+    fn cost_of(&self, map: impl Fn(&ProjectCosts) -> Option<CostControl>) -> CostControl {
+        self.costs.as_ref().and_then(map).unwrap_or_default()
+    }
+    /// An item's (or group's, or with `None` the project's) committed cost.
+    pub fn committed(&self, id: Option<&Uuid>) -> String {
+        let c = self.cost(id);
+        format_amount(c.committed_minor, &self.currency)
+    }
+    /// What has arrived of it, at the order lines' prices.
+    pub fn received(&self, id: Option<&Uuid>) -> String {
+        let c = self.cost(id);
+        format_amount(c.actual_minor, &self.currency)
+    }
+    /// Committed against budget, coloured by the scope's thresholds.
+    pub fn committed_deviation(
+        &self,
+        id: Option<&Uuid>,
+    ) -> Option<formula_domain::scope::Deviation> {
+        self.cost(id).deviation()
+    }
+    fn cost(&self, id: Option<&Uuid>) -> CostControl {
+        match id {
+            None => self.cost_of(|c| Some(c.total)),
+            Some(id) => self.cost_of(|c| c.items.get(id).or_else(|| c.groups.get(id)).copied()),
+        }
+    }
 }
 
 fn views(o: &ScopeOverview, open: Option<Uuid>) -> Vec<GroupView> {
@@ -222,6 +256,16 @@ async fn scope_tab(
         new_form.status()
     };
     let project_code = project.code.clone();
+    // Cost control for those who may see purchase prices; a project whose orders mix
+    // currencies shows none (the API says why) rather than a wrong sum.
+    let costs = match s.project_costs(&page.caller, id).await {
+        Ok(c) => c,
+        Err(AppError::Conflict { message, .. }) => {
+            tracing::warn!(project = %id, %message, "cost control left out");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     let (contract_value, contract_currency) = match &project.contract_value {
         Some(m) => (
             format_amount(m.amount_minor, &m.currency),
@@ -266,6 +310,7 @@ async fn scope_tab(
         ),
         new_form,
         group_form,
+        costs,
     };
     render(status, &view)
 }

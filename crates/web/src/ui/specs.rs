@@ -248,8 +248,16 @@ async fn spec_page(
         .spec
         .procurement
         .map(|p| {
+            // Deliveries come from goods receipts against purchase orders, not from here.
             p.allowed_next()
                 .iter()
+                .filter(|n| {
+                    !matches!(
+                        n,
+                        formula_domain::spec::Procurement::PartiallyDelivered
+                            | formula_domain::spec::Procurement::Delivered
+                    )
+                })
                 .map(|n| Opt::new(n.as_str(), n.label()))
                 .collect()
         })

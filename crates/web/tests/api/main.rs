@@ -20,6 +20,7 @@ mod default_groups;
 mod drawings;
 mod edit_forms;
 mod events;
+mod goods_receipts;
 mod headers;
 mod import_limits;
 mod import_text;

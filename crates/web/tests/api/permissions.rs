@@ -1522,6 +1522,54 @@ async fn installations_are_recorded_by_the_site_team_and_read_by_the_staff() {
 }
 
 #[tokio::test]
+async fn goods_are_received_by_the_site_team_and_never_seen_by_client_users() {
+    use crate::goods_receipts::sent_order;
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let pm = c.user("project_manager");
+    let (order, line) = sent_order(&c.app, a, &pm.id(), 100, "2030-01-01", None).await;
+    let (other, _) = sent_order(&c.app, b, &pm.id(), 100, "2030-01-01", None).await;
+    let receive = json!({"lines": [{"line_id": line, "quantity": "1"}]});
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/purchase-orders/{order}/receiving"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/purchase-orders/{order}/receipts"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/purchase-orders/{order}/receipts"),
+        |_| Some(receive.clone()),
+        [201, 403, 201, 403, 201, 201, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/purchase-orders/{other}/receiving"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/cost-control"),
+        none,
+        [200, 200, 200, 403, 200, 403, 403],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn the_commercial_summary_is_for_managers_and_never_for_client_users() {
     let c = company().await;
     let (a, b) = (&c.project_a, &c.project_b);
