@@ -30,6 +30,7 @@ pub mod photos;
 pub mod places;
 pub mod ports;
 pub mod projects;
+pub mod purchasing_prices;
 pub mod query;
 pub mod rate_limit;
 pub mod readiness;

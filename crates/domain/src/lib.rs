@@ -19,6 +19,7 @@ pub mod money;
 pub mod notification;
 pub mod numbers;
 pub mod project;
+pub mod purchasing_settings;
 pub mod readiness;
 pub mod review;
 pub mod rfi;

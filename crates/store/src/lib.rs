@@ -42,6 +42,7 @@ mod notifications;
 mod places;
 mod pool;
 mod projects;
+mod purchasing_settings;
 mod rfis;
 mod room_matrix;
 mod rows;

@@ -20,6 +20,7 @@ mod notifications;
 mod oversight;
 mod places;
 mod projects;
+mod purchasing_settings;
 mod rfis;
 mod room_matrix;
 mod search;
@@ -49,6 +50,7 @@ pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, N
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};
 pub use places::{PlaceRepo, PlacesOf};
 pub use projects::{ClientRepo, OpenWork, ProjectAccessRow, ProjectRepo, TaskRepo};
+pub use purchasing_settings::PurchasingSettingsRepo;
 pub use rfis::{
     NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
 };
@@ -124,6 +126,7 @@ pub trait Store:
     + CommercialRepo
     + VariationRepo
     + RfiRepo
+    + PurchasingSettingsRepo
     + 'static
 {
 }
@@ -158,6 +161,7 @@ impl<T> Store for T where
         + CommercialRepo
         + VariationRepo
         + RfiRepo
+        + PurchasingSettingsRepo
         + 'static
 {
 }
@@ -171,6 +175,7 @@ pub mod prelude {
     pub use super::InstallationRepo as _;
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
+    pub use super::PurchasingSettingsRepo as _;
     pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;

@@ -4,11 +4,16 @@
 //! specification pointing at its supplier; nothing typed is lost.
 
 use formula_app::repos::prelude::*;
+use formula_domain::company::CompanySettings;
 use formula_domain::spec::SpecCategory;
+use formula_domain::user::Role;
+use formula_store::Db;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::fixtures as f;
+use crate::fixtures::{self as f, assert_stale};
 use crate::support::TestDb;
+use crate::world::add_user;
 use crate::world::world;
 
 async fn free_text_suppliers_move_into_the_directory(t: TestDb) {
@@ -121,4 +126,69 @@ mod migration {
         )
         .await;
     }
+}
+
+/// The purchasing settings: off and empty until saved, then the switches on the company
+/// row (compare-and-set on its version) and the limits replaced as a set.
+pub async fn purchasing_settings_are_saved_compare_and_set(db: &Db) {
+    use formula_domain::purchasing_settings::{ApprovalLimit, PurchasingSettings};
+    let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
+    assert_eq!(
+        db.purchasing_settings().await.unwrap(),
+        PurchasingSettings::default()
+    );
+    let company = CompanySettings {
+        name: "Northwind".into(),
+        updated_at: Some(OffsetDateTime::now_utc()),
+        ..Default::default()
+    };
+    let entry = |what: &str| f::audit(Some(&admin), what, "company", Uuid::nil(), "x");
+    db.save_company_settings(&company, 0, admin.id, &entry("update"))
+        .await
+        .unwrap();
+    let limit = |c: &str, v: i64| ApprovalLimit {
+        currency: c.into(),
+        project_manager_limit_minor: v,
+    };
+    let mut next = db.purchasing_settings().await.unwrap();
+    assert_eq!(next.version, 1);
+    next.designers_see_prices = true;
+    next.approval_limits = vec![limit("EUR", 100), limit("USD", 500_000)];
+    let saved = db
+        .save_purchasing_settings(&next, 1, admin.id, &entry("update"))
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 2);
+    assert!(saved.designers_see_prices && !saved.craftsmen_see_prices);
+    assert_eq!(saved.approval_limits, next.approval_limits);
+    assert_eq!(saved.updated_by_name.as_deref(), Some("Ada Admin"));
+    assert_eq!(db.po_approval_limit("USD").await.unwrap(), Some(500_000));
+    assert_eq!(db.po_approval_limit("GBP").await.unwrap(), None);
+    // The company's own details are untouched, and its version is the one moved on.
+    let c = db.company_settings().await.unwrap();
+    assert_eq!((c.name.as_str(), c.version), ("Northwind", 2));
+
+    // A stale save is refused and changes nothing.
+    let err = db
+        .save_purchasing_settings(&next, 1, admin.id, &entry("update"))
+        .await
+        .unwrap_err();
+    assert_eq!(assert_stale(err).0, 2);
+
+    let mut next = saved.clone();
+    next.designers_see_prices = false;
+    next.craftsmen_see_prices = true;
+    next.approval_limits = vec![limit("USD", 0)];
+    let saved = db
+        .save_purchasing_settings(&next, 2, admin.id, &entry("update"))
+        .await
+        .unwrap();
+    assert!(!saved.designers_see_prices && saved.craftsmen_see_prices);
+    assert_eq!(saved.approval_limits, vec![limit("USD", 0)]);
+    assert_eq!(db.po_approval_limit("EUR").await.unwrap(), None);
+    assert_eq!(db.po_approval_limit("USD").await.unwrap(), Some(0));
+}
+
+both_backends! {
+    purchasing_settings_are_saved_compare_and_set,
 }
