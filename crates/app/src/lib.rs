@@ -47,6 +47,7 @@ pub mod snags;
 pub mod spec_import;
 pub mod specs;
 pub mod streams;
+pub mod suppliers;
 pub mod tasks;
 pub mod throttle;
 pub mod users;

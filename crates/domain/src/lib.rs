@@ -28,6 +28,7 @@ pub mod scope;
 pub mod search;
 pub mod snag;
 pub mod spec;
+pub mod supplier;
 pub mod task;
 pub mod user;
 pub mod variation;

@@ -50,6 +50,7 @@ mod scope;
 mod search;
 mod snags;
 mod specs;
+mod suppliers;
 mod tasks;
 mod timing;
 mod users;

@@ -25,6 +25,7 @@ mod rfis;
 mod room_matrix;
 mod search;
 mod snags;
+mod suppliers;
 mod variations;
 
 use async_trait::async_trait;
@@ -59,6 +60,7 @@ pub use room_matrix::{
 };
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
+pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
@@ -127,6 +129,7 @@ pub trait Store:
     + VariationRepo
     + RfiRepo
     + PurchasingSettingsRepo
+    + SupplierRepo
     + 'static
 {
 }
@@ -162,6 +165,7 @@ impl<T> Store for T where
         + VariationRepo
         + RfiRepo
         + PurchasingSettingsRepo
+        + SupplierRepo
         + 'static
 {
 }
@@ -180,6 +184,7 @@ pub mod prelude {
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
+    pub use super::SupplierRepo as _;
     pub use super::VariationRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
