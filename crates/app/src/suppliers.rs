@@ -126,7 +126,7 @@ pub struct SupplierSpec {
     pub project_name: String,
     pub spec_id: Uuid,
     pub code: String,
-    pub name: String,
+    pub description: String,
     pub status: String,
 }
 
@@ -637,7 +637,7 @@ fn spec_of(r: SupplierSpecRow) -> SupplierSpec {
         project_name: r.project_name,
         spec_id: r.spec_id,
         code: r.code,
-        name: r.name,
+        description: r.description,
         status: r.status,
     }
 }

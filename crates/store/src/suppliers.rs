@@ -106,7 +106,7 @@ struct SpecRow {
     project_name: String,
     spec_id: Uuid,
     code: String,
-    name: String,
+    description: String,
     status: String,
 }
 
@@ -409,7 +409,7 @@ impl SupplierRepo for Db {
     async fn supplier_specs(&self, supplier_id: Uuid) -> DbResult<Vec<SupplierSpecRow>> {
         let stmt = Stmt::new(
             "SELECT p.id AS project_id, p.code AS project_code, p.name AS project_name, \
-             s.id AS spec_id, s.code, s.name, s.status \
+             s.id AS spec_id, s.code, s.description, s.status \
              FROM specs s JOIN projects p ON p.id = s.project_id \
              WHERE s.supplier_id = $1 ORDER BY p.code, s.code, s.id",
         )
@@ -423,7 +423,7 @@ impl SupplierRepo for Db {
                 project_name: r.project_name,
                 spec_id: r.spec_id,
                 code: r.code,
-                name: r.name,
+                description: r.description,
                 status: r.status,
             })
             .collect())

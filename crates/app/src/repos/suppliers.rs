@@ -28,7 +28,7 @@ pub struct SupplierSpecRow {
     pub project_name: String,
     pub spec_id: Uuid,
     pub code: String,
-    pub name: String,
+    pub description: String,
     pub status: String,
 }
 
