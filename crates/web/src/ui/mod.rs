@@ -39,6 +39,7 @@ mod scope_import;
 mod search;
 mod snags;
 mod specs;
+mod suppliers;
 mod system;
 mod tasks;
 mod team;
@@ -122,6 +123,7 @@ pub fn router() -> Router<AppState> {
         .merge(snags::routes())
         .merge(variations::routes())
         .merge(rfis::routes())
+        .merge(suppliers::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/rooms/{id}", get(installations::show))
         .route(
