@@ -52,6 +52,10 @@ pub fn routes() -> axum::Router<AppState> {
             post(remove_contact),
         )
         .route("/suppliers/{id}/contacts/{contact_id}/up", post(move_up))
+        .route(
+            "/admin/company/purchasing",
+            get(settings).post(save_settings),
+        )
 }
 
 /// A category word with its label, for templates.
@@ -510,4 +514,137 @@ pub async fn move_up(
         .update_supplier_contact(&page.caller, id, contact_id, input)
         .await?;
     Ok(see_other(false, &format!("/suppliers/{id}#contacts")))
+}
+
+// ---- Purchasing settings (administrators) ----
+
+/// Rows of approval limits the settings form shows (a currency each).
+const LIMIT_ROWS: usize = 6;
+const SETTINGS_FIELDS: &[&str] = &[
+    "designers_see_prices",
+    "craftsmen_see_prices",
+    "version",
+    "currency_0",
+    "currency_1",
+    "currency_2",
+    "currency_3",
+    "currency_4",
+    "currency_5",
+    "limit_0",
+    "limit_1",
+    "limit_2",
+    "limit_3",
+    "limit_4",
+    "limit_5",
+];
+/// Errors of the n-th limit go beside its currency field.
+const LIMIT_ALIASES: &[(&str, &str)] = &[
+    ("approval_limits[0]", "currency_0"),
+    ("approval_limits[1]", "currency_1"),
+    ("approval_limits[2]", "currency_2"),
+    ("approval_limits[3]", "currency_3"),
+    ("approval_limits[4]", "currency_4"),
+    ("approval_limits[5]", "currency_5"),
+];
+
+/// One row of the limits table: its field names.
+pub struct LimitRow {
+    pub currency: String,
+    pub limit: String,
+    pub n: usize,
+}
+
+#[derive(Template)]
+#[template(path = "suppliers/purchasing.html", whitespace = "minimize")]
+struct SettingsPage {
+    layout: Layout,
+    form: FormState,
+    rows: Vec<LimitRow>,
+    saved_once: bool,
+}
+
+fn settings_page(page: &Page, form: FormState, saved_once: bool) -> Result<Response, PageError> {
+    let view = SettingsPage {
+        layout: page.layout(Section::System, "Purchasing settings"),
+        form,
+        rows: (0..LIMIT_ROWS)
+            .map(|n| LimitRow {
+                currency: format!("currency_{n}"),
+                limit: format!("limit_{n}"),
+                n,
+            })
+            .collect(),
+        saved_once,
+    };
+    render(view.form.status(), &view)
+}
+
+pub async fn settings(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    let s = state.services.purchasing_settings(&page.caller).await?;
+    let mut form = FormState::new(SETTINGS_FIELDS).with("version", s.version.to_string());
+    if s.designers_see_prices {
+        form = form.with("designers_see_prices", "1");
+    }
+    if s.craftsmen_see_prices {
+        form = form.with("craftsmen_see_prices", "1");
+    }
+    for (n, l) in s.approval_limits.iter().take(LIMIT_ROWS).enumerate() {
+        form = form
+            .with(&format!("currency_{n}"), l.currency.clone())
+            .with(
+                &format!("limit_{n}"),
+                formula_domain::money::format_amount(l.project_manager_limit_minor, &l.currency),
+            );
+    }
+    settings_page(&page, form, s.version > 0)
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    use formula_domain::purchasing_settings::{ApprovalLimit, PurchasingSettingsInput};
+    let mut errors = FieldErrors::new();
+    let version = input.version(&mut errors);
+    let mut limits = Vec::new();
+    for n in 0..LIMIT_ROWS {
+        let currency = input.text(&format!("currency_{n}"));
+        let amount = input.text(&format!("limit_{n}"));
+        if currency.trim().is_empty() && amount.trim().is_empty() {
+            continue;
+        }
+        let field = format!("currency_{n}");
+        match formula_domain::money::parse_currency(&currency) {
+            Ok(c) => match formula_domain::money::parse_amount(&amount, &c) {
+                Ok(v) => limits.push(ApprovalLimit {
+                    currency: c,
+                    project_manager_limit_minor: v,
+                }),
+                Err(m) => errors.add(&format!("limit_{n}"), format!("the limit {m}")),
+            },
+            Err(m) => errors.add(&field, format!("the currency {m}")),
+        }
+    }
+    let input_settings = PurchasingSettingsInput {
+        designers_see_prices: !input.raw("designers_see_prices").is_empty(),
+        craftsmen_see_prices: !input.raw("craftsmen_see_prices").is_empty(),
+        approval_limits: limits,
+        version: None,
+    };
+    let mut form = FormState::submitted(SETTINGS_FIELDS, input);
+    if errors.is_empty() {
+        match state
+            .services
+            .save_purchasing_settings(&page.caller, version, input_settings)
+            .await
+        {
+            Ok(_) => return Ok(see_other(false, "/admin/company/purchasing?m=saved")),
+            Err(e) => form.absorb(e, LIMIT_ALIASES, "/admin/company/purchasing")?,
+        }
+    } else {
+        form.add_errors(errors, &[]);
+    }
+    let current = state.services.purchasing_settings(&page.caller).await?;
+    settings_page(&page, form, current.version > 0)
 }

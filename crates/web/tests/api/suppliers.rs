@@ -398,8 +398,16 @@ async fn figures_count_placed_orders_and_prices_follow_the_settings() {
 }
 
 /// Posts a form with the session's CSRF token.
-async fn form(app: &TestApp, path: &str, auth: &crate::support::Auth, fields: &[(&str, &str)]) -> crate::support::Resp {
-    let crate::support::Auth::Cookie { csrf: Some(csrf), .. } = auth else {
+async fn form(
+    app: &TestApp,
+    path: &str,
+    auth: &crate::support::Auth,
+    fields: &[(&str, &str)],
+) -> crate::support::Resp {
+    let crate::support::Auth::Cookie {
+        csrf: Some(csrf), ..
+    } = auth
+    else {
         panic!("a cookie session");
     };
     let mut body: Vec<String> = vec![format!("_csrf={csrf}")];
@@ -424,46 +432,97 @@ async fn the_pages_list_add_and_show_suppliers_for_the_staff_only() {
     let client_id = app.client(&admin.auth, "Alpha Hotels").await;
     let cli = app.user(&admin, "client", "Cleo", Some(&client_id)).await;
     let designer = app.user(&admin, "designer", "Dana", None).await;
-    let (cookie, _) = app.login("admin@example.com", crate::support::PASSWORD).await;
+    let (cookie, _) = app
+        .login("admin@example.com", crate::support::PASSWORD)
+        .await;
 
     let empty = app.get("/suppliers", &cookie).await.expect(200).text();
     assert!(empty.contains("href=\"/suppliers\""), "nav link");
     assert!(empty.contains("No suppliers yet."));
     // Bad input stays in the form with the messages beside the fields.
-    let bad = form(&app, "/suppliers/new", &cookie, &[("name", "Veneer Co"), ("lead_time_days", "-2"), ("categories", "<b>")])
-        .await
-        .expect(422)
-        .text();
+    let bad = form(
+        &app,
+        "/suppliers/new",
+        &cookie,
+        &[
+            ("name", "Veneer Co"),
+            ("lead_time_days", "-2"),
+            ("categories", "<b>"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
     assert!(bad.contains("value=\"Veneer Co\""), "{bad}");
     assert!(bad.contains("must be 0 to 730 days"), "{bad}");
     let made = form(
         &app,
         "/suppliers/new",
         &cookie,
-        &[("name", "Veneer Co"), ("categories", "veneer, upholstery"), ("lead_time_days", "21"), ("payment_terms", "30 days net")],
+        &[
+            ("name", "Veneer Co"),
+            ("categories", "veneer, upholstery"),
+            ("lead_time_days", "21"),
+            ("payment_terms", "30 days net"),
+        ],
     )
     .await
     .expect(303);
     let to = made.header("location").unwrap();
     let page = app.get(&to, &cookie).await.expect(200).text();
-    for text in ["Veneer Co", "Upholstery", "30 days net", "21 days", "Add a contact"] {
+    for text in [
+        "Veneer Co",
+        "Upholstery",
+        "30 days net",
+        "21 days",
+        "Add a contact",
+    ] {
         assert!(page.contains(text), "{text}");
     }
-    let id = to.trim_start_matches("/suppliers/").split('?').next().unwrap().to_owned();
-    form(&app, &format!("/suppliers/{id}/contacts"), &cookie, &[("name", "Ahmed"), ("role", "Sales")])
+    let id = to
+        .trim_start_matches("/suppliers/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    form(
+        &app,
+        &format!("/suppliers/{id}/contacts"),
+        &cookie,
+        &[("name", "Ahmed"), ("role", "Sales")],
+    )
+    .await
+    .expect(303);
+    form(
+        &app,
+        &format!("/suppliers/{id}/contacts"),
+        &cookie,
+        &[("name", "Beth")],
+    )
+    .await
+    .expect(303);
+    let list = app
+        .get("/suppliers?category=upholstery", &cookie)
         .await
-        .expect(303);
-    form(&app, &format!("/suppliers/{id}/contacts"), &cookie, &[("name", "Beth")])
-        .await
-        .expect(303);
-    let list = app.get("/suppliers?category=upholstery", &cookie).await.expect(200).text();
+        .expect(200)
+        .text();
     assert!(list.contains("Veneer Co"));
-    let list = app.get("/suppliers?q=nothing", &cookie).await.expect(200).text();
+    let list = app
+        .get("/suppliers?q=nothing", &cookie)
+        .await
+        .expect(200)
+        .text();
     assert!(list.contains("No suppliers match"));
 
     // A designer reads but does not keep the directory.
-    let (dcookie, _) = app.login(&designer.user.email, crate::support::PASSWORD).await;
-    let page = app.get(&format!("/suppliers/{id}"), &dcookie).await.expect(200).text();
+    let (dcookie, _) = app
+        .login(&designer.user.email, crate::support::PASSWORD)
+        .await;
+    let page = app
+        .get(&format!("/suppliers/{id}"), &dcookie)
+        .await
+        .expect(200)
+        .text();
     assert!(page.contains("Ahmed") && !page.contains("Add a contact"));
     app.get("/suppliers/new", &dcookie).await.expect(403);
     // A client user sees neither the link nor the pages.
@@ -471,5 +530,72 @@ async fn the_pages_list_add_and_show_suppliers_for_the_staff_only() {
     let home = app.get("/", &ccookie).await.text();
     assert!(!home.contains("href=\"/suppliers\""));
     app.get("/suppliers", &ccookie).await.expect(403);
-    app.get(&format!("/suppliers/{id}"), &ccookie).await.expect(404);
+    app.get(&format!("/suppliers/{id}"), &ccookie)
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn administrators_set_the_purchasing_settings_on_their_page() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app.user(&admin, "project_manager", "Paula", None).await;
+    let (cookie, _) = app
+        .login("admin@example.com", crate::support::PASSWORD)
+        .await;
+    let page = app
+        .get("/admin/company/purchasing", &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        page.contains("Save the <a href=\"/admin/company\">company&#x27;s details</a> first")
+            || page.contains("company's details"),
+        "{page}"
+    );
+    app.call(
+        Method::PUT,
+        "/api/v1/company",
+        &admin.auth,
+        Some(json!({"name": "Northwind", "version": 0})),
+    )
+    .await
+    .expect(200);
+    let bad = form(
+        &app,
+        "/admin/company/purchasing",
+        &cookie,
+        &[("version", "1"), ("currency_0", "U$D"), ("limit_0", "5")],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(bad.contains("three-letter"), "{bad}");
+    form(
+        &app,
+        "/admin/company/purchasing",
+        &cookie,
+        &[
+            ("version", "1"),
+            ("craftsmen_see_prices", "1"),
+            ("currency_0", "usd"),
+            ("limit_0", "5000.50"),
+        ],
+    )
+    .await
+    .expect(303);
+    assert_eq!(
+        app.services.po_approval_limit("USD").await.unwrap(),
+        Some(500_050)
+    );
+    let page = app
+        .get("/admin/company/purchasing", &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(page.contains("value=\"5,000.50\""), "{page}");
+    let (pcookie, _) = app.login(&pm.user.email, crate::support::PASSWORD).await;
+    app.get("/admin/company/purchasing", &pcookie)
+        .await
+        .expect(403);
 }
