@@ -31,7 +31,9 @@ const SUPPLIERS: &[Demo] = &[
         website: "atlas-materials.example",
         terms: "30 days net",
         lead_time_days: 21,
-        notes: Some("Book-matched veneer sets are cut to order: confirm the flitch before ordering."),
+        notes: Some(
+            "Book-matched veneer sets are cut to order: confirm the flitch before ordering.",
+        ),
         contacts: &[("Omar Haddad", "Sales"), ("Priya Nair", "Accounts")],
     },
     Demo {
