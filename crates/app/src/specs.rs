@@ -48,6 +48,12 @@ pub struct SpecInput {
     pub supplier: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub supplier_contact: Option<Option<String>>,
+    /// The supplier in the directory (`null`: none). An archived one is refused unless the
+    /// specification names it already. When the lead time is not given and the
+    /// specification has none, the supplier's usual lead time is taken.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub supplier_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     pub part_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -302,6 +308,30 @@ impl Services {
             input.supplier_contact,
             &mut s.supplier_contact,
         );
+        let mut supplier_lead = None;
+        if let Some(v) = input.supplier_id {
+            match v {
+                None => {
+                    s.supplier_id = None;
+                    s.supplier_name = None;
+                }
+                Some(id) => match self.store.get_supplier(id).await? {
+                    Some(sup) if sup.archived && s.supplier_id != Some(id) => errors.add(
+                        "supplier_id",
+                        format!(
+                            "{} is archived; bring it back first or choose another",
+                            sup.name
+                        ),
+                    ),
+                    Some(sup) => {
+                        s.supplier_id = Some(sup.id);
+                        s.supplier_name = Some(sup.name);
+                        supplier_lead = sup.lead_time_days;
+                    }
+                    None => errors.add("supplier_id", "must be a supplier in the directory"),
+                },
+            }
+        }
         text(errors, "part_number", input.part_number, &mut s.part_number);
         text(errors, "location", input.location, &mut s.location);
         text(errors, "phase", input.phase, &mut s.phase);
@@ -328,6 +358,10 @@ impl Services {
                 errors.add("lead_time_days", "must be between 0 and 730 days");
             }
             s.lead_time_days = v;
+        }
+        // A specification without a lead time takes its supplier's usual one.
+        if s.lead_time_days.is_none() {
+            s.lead_time_days = supplier_lead;
         }
         if let Some(v) = input.needed_on {
             s.needed_on = v;
@@ -385,6 +419,8 @@ impl Services {
             currency: currency.to_owned(),
             supplier: None,
             supplier_contact: None,
+            supplier_id: None,
+            supplier_name: None,
             part_number: None,
             lead_time_days: None,
             location: None,

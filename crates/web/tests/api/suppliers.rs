@@ -599,3 +599,119 @@ async fn administrators_set_the_purchasing_settings_on_their_page() {
         .await
         .expect(403);
 }
+
+#[tokio::test]
+async fn specifications_name_a_supplier_of_the_directory() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let a = &admin.auth;
+    let client_id = app.client(a, "Alpha Hotels").await;
+    let project = app.project(a, "Lobby", &client_id, &admin.id()).await;
+    let veneer = app
+        .post(
+            "/api/v1/suppliers",
+            a,
+            json!({"name": "Veneer Co", "lead_time_days": 28}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let supplier = id_of(&veneer);
+    let spec = app
+        .post(
+            &format!("/api/v1/projects/{project}/specs"),
+            a,
+            json!({"code": "V-01", "description": "Walnut veneer", "category": "veneer",
+                   "supplier_id": supplier}),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(spec["supplier_id"], supplier.as_str());
+    assert_eq!(spec["supplier_name"], "Veneer Co");
+    // Without a lead time of its own it takes the supplier's.
+    assert_eq!(spec["lead_time_days"], 28);
+    let id = id_of(&spec);
+    // The supplier's page lists it.
+    let d = app
+        .get(&format!("/api/v1/suppliers/{supplier}"), a)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(d["specs"][0]["code"], "V-01");
+    // An unknown supplier is named; an archived one is not offered for new choices.
+    let bad = app
+        .patch(
+            &format!("/api/v1/specs/{id}"),
+            a,
+            json!({"version": 1, "supplier_id": uuid::Uuid::now_v7()}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert!(bad.to_string().contains("supplier_id"), "{bad}");
+    let other = id_of(
+        &app.post("/api/v1/suppliers", a, json!({"name": "Old Timber"}))
+            .await
+            .expect(201)
+            .json(),
+    );
+    app.call(
+        Method::POST,
+        &format!("/api/v1/suppliers/{other}/archive?version=1"),
+        a,
+        None,
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/specs/{id}"),
+        a,
+        json!({"version": 1, "supplier_id": other}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    // Cleared with null.
+    let cleared = app
+        .patch(
+            &format!("/api/v1/specs/{id}"),
+            a,
+            json!({"version": 1, "supplier_id": null}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(cleared["supplier_id"], Value::Null);
+    assert_eq!(cleared["supplier_name"], Value::Null);
+    // The page shows the directory's name, linked.
+    let (cookie, _) = app
+        .login("admin@example.com", crate::support::PASSWORD)
+        .await;
+    app.patch(
+        &format!("/api/v1/specs/{id}"),
+        a,
+        json!({"version": 2, "supplier_id": supplier}),
+    )
+    .await
+    .expect(200);
+    let page = app
+        .get(&format!("/specs/{id}"), &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        page.contains(&format!("href=\"/suppliers/{supplier}\">Veneer Co</a>")),
+        "{page}"
+    );
+    let edit = app
+        .get(&format!("/specs/{id}/edit"), &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(edit.contains("Add a supplier to the directory"));
+    assert!(
+        edit.contains(&format!(
+            "<option value=\"{supplier}\" selected>Veneer Co</option>"
+        )),
+        "{edit}"
+    );
+}
