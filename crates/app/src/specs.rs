@@ -91,8 +91,13 @@ pub struct ProcurementInput {
     pub status: Procurement,
     #[serde(default)]
     pub po_number: Option<String>,
+    /// The supplier's name in the directory (whatever the case), if the specification
+    /// names none and `supplier_id` is not given.
     #[serde(default)]
     pub supplier: Option<String>,
+    /// The supplier in the directory, if the specification names none.
+    #[serde(default)]
+    pub supplier_id: Option<Uuid>,
     #[serde(default)]
     pub order_date: Option<Date>,
     #[serde(default)]
@@ -642,10 +647,31 @@ impl Services {
                 if next.po_number.is_none() {
                     errors.add("po_number", "is required to record an order");
                 }
-                if let Some(s) = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500) {
-                    next.supplier = Some(s);
+                // A supplier of the directory by id; free text only through the old field,
+                // matched to the directory by name when it is there.
+                let named = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500);
+                if let Some(id) = input.supplier_id {
+                    match self.store.get_supplier(id).await? {
+                        Some(sup) if !sup.archived || next.supplier_id == Some(sup.id) => {
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name);
+                        }
+                        Some(sup) => errors.add(
+                            "supplier_id",
+                            format!("{} is archived; bring it back first or choose another", sup.name),
+                        ),
+                        None => errors.add("supplier_id", "must be a supplier in the directory"),
+                    }
+                } else if let Some(name) = named {
+                    match self.store.supplier_by_name(&name).await? {
+                        Some(sup) if next.supplier_id.is_none() && !sup.archived => {
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name);
+                        }
+                        _ => next.supplier = Some(name),
+                    }
                 }
-                if next.supplier.is_none() {
+                if next.supplier_id.is_none() && next.supplier.is_none() {
                     errors.add("supplier", "is required to record an order");
                 }
                 next.order_date = input.order_date.or(Some(self.today()));

@@ -435,6 +435,7 @@ pub async fn procure(
                 status,
                 po_number: input.opt("po_number"),
                 supplier: input.opt("supplier"),
+                supplier_id: None,
                 order_date,
                 expected_delivery,
                 delivered_quantity,
