@@ -553,8 +553,11 @@ impl Services {
 
     /// Whether the caller may see purchase prices on a project. The one place the cost
     /// figures ask; at merge it becomes `purchasing_prices::may_see_purchase_prices`.
-    fn sees_purchase_prices(&self, caller: &Caller, access: ProjectAccess) -> bool {
-        self.may(caller, Action::ViewPurchasePrices, access)
+    /// Fails closed, as the purchase orders do: no prices if the settings cannot be read.
+    async fn sees_purchase_prices(&self, caller: &Caller, access: ProjectAccess) -> bool {
+        self.may_see_purchase_prices(caller, &access)
+            .await
+            .unwrap_or(false)
     }
 
     /// Cost control of a project: per scope item, per group and the whole, budget (the
@@ -572,7 +575,7 @@ impl Services {
         let (project, access) = self
             .scope_project(caller, project_id, Action::ViewScope)
             .await?;
-        if !self.sees_purchase_prices(caller, access) {
+        if !self.sees_purchase_prices(caller, access).await {
             return Ok(None);
         }
         Ok(Some(self.costs_of(&project).await?))

@@ -227,19 +227,18 @@ fn money_text(minor: i64, currency: &str) -> String {
 }
 
 impl Services {
-    /// Whether the caller may see purchase prices on this project.
-    // Until the suppliers helper's `may_see_purchase_prices` (crates/app/src/purchasing_prices.rs,
-    // which also honours the company's designer/craftsman settings) is merged, this asks
-    // `authorize(ViewPurchasePrices)`; replace the body with a call to it at merge.
+    /// Whether the caller may see purchase prices on this project (`ViewPurchasePrices`, or
+    /// the company's setting for a designer's or craftsman's role). Fails closed: if the
+    /// settings cannot be read, no prices are shown.
     async fn po_prices_visible(&self, caller: &Caller, access: ProjectAccess) -> bool {
-        self.may(caller, Action::ViewPurchasePrices, access)
+        self.may_see_purchase_prices(caller, &access)
+            .await
+            .unwrap_or(false)
     }
 
     /// Up to which total a project manager approves in `currency`.
-    // Until the suppliers helper's `po_approval_limit(currency)` is merged, this reads
-    // `po_approval_limits` through this module's own store query; switch at merge.
     async fn po_limit(&self, currency: &str) -> AppResult<Option<i64>> {
-        self.store.po_manager_limit(currency).await
+        self.po_approval_limit(currency).await
     }
 
     /// An order the caller may see, with the project access ("not found" otherwise).
@@ -1376,47 +1375,6 @@ impl Services {
             return Err(e);
         }
         Ok(attachment)
-    }
-}
-
-/// Interim, for the demo data only: until the supplier directory (the suppliers module, with
-/// its own use cases and audit) is merged, the demo makes the suppliers its orders need
-/// through these. Delete both at merge and use the directory's use cases instead.
-impl Services {
-    #[doc(hidden)]
-    pub async fn interim_demo_supplier(
-        &self,
-        caller: &Caller,
-        name: &str,
-        email: &str,
-        address: &str,
-        tax_number: &str,
-    ) -> AppResult<Uuid> {
-        ensure(caller, Action::ManageSuppliers, &Resource::Global)?;
-        let s = PoSupplier {
-            id: formula_domain::new_id(),
-            name: name.to_owned(),
-            email: Some(email.to_owned()),
-            address: Some(address.to_owned()),
-            tax_number: Some(tax_number.to_owned()),
-            payment_terms: Some("30 days from invoice".into()),
-            archived: false,
-        };
-        self.store.insert_po_supplier(&s, self.now()).await?;
-        Ok(s.id)
-    }
-
-    #[doc(hidden)]
-    pub async fn interim_demo_spec_supplier(
-        &self,
-        caller: &Caller,
-        spec_id: Uuid,
-        supplier_id: Uuid,
-    ) -> AppResult<()> {
-        ensure(caller, Action::ManageSuppliers, &Resource::Global)?;
-        self.store
-            .set_spec_supplier(spec_id, Some(supplier_id))
-            .await
     }
 }
 

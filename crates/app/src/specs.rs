@@ -48,6 +48,12 @@ pub struct SpecInput {
     pub supplier: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub supplier_contact: Option<Option<String>>,
+    /// The supplier in the directory (`null`: none). An archived one is refused unless the
+    /// specification names it already. When the lead time is not given and the
+    /// specification has none, the supplier's usual lead time is taken.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub supplier_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     pub part_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -85,8 +91,13 @@ pub struct ProcurementInput {
     pub status: Procurement,
     #[serde(default)]
     pub po_number: Option<String>,
+    /// The supplier's name in the directory (whatever the case), if the specification
+    /// names none and `supplier_id` is not given.
     #[serde(default)]
     pub supplier: Option<String>,
+    /// The supplier in the directory, if the specification names none.
+    #[serde(default)]
+    pub supplier_id: Option<Uuid>,
     #[serde(default)]
     pub order_date: Option<Date>,
     #[serde(default)]
@@ -302,6 +313,30 @@ impl Services {
             input.supplier_contact,
             &mut s.supplier_contact,
         );
+        let mut supplier_lead = None;
+        if let Some(v) = input.supplier_id {
+            match v {
+                None => {
+                    s.supplier_id = None;
+                    s.supplier_name = None;
+                }
+                Some(id) => match self.store.get_supplier(id).await? {
+                    Some(sup) if sup.archived && s.supplier_id != Some(id) => errors.add(
+                        "supplier_id",
+                        format!(
+                            "{} is archived; bring it back first or choose another",
+                            sup.name
+                        ),
+                    ),
+                    Some(sup) => {
+                        s.supplier_id = Some(sup.id);
+                        s.supplier_name = Some(sup.name);
+                        supplier_lead = sup.lead_time_days;
+                    }
+                    None => errors.add("supplier_id", "must be a supplier in the directory"),
+                },
+            }
+        }
         text(errors, "part_number", input.part_number, &mut s.part_number);
         text(errors, "location", input.location, &mut s.location);
         text(errors, "phase", input.phase, &mut s.phase);
@@ -328,6 +363,10 @@ impl Services {
                 errors.add("lead_time_days", "must be between 0 and 730 days");
             }
             s.lead_time_days = v;
+        }
+        // A specification without a lead time takes its supplier's usual one.
+        if s.lead_time_days.is_none() {
+            s.lead_time_days = supplier_lead;
         }
         if let Some(v) = input.needed_on {
             s.needed_on = v;
@@ -385,6 +424,8 @@ impl Services {
             currency: currency.to_owned(),
             supplier: None,
             supplier_contact: None,
+            supplier_id: None,
+            supplier_name: None,
             part_number: None,
             lead_time_days: None,
             location: None,
@@ -606,10 +647,31 @@ impl Services {
                 if next.po_number.is_none() {
                     errors.add("po_number", "is required to record an order");
                 }
-                if let Some(s) = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500) {
-                    next.supplier = Some(s);
+                // A supplier of the directory by id; free text only through the old field,
+                // matched to the directory by name when it is there.
+                let named = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500);
+                if let Some(id) = input.supplier_id {
+                    match self.store.get_supplier(id).await? {
+                        Some(sup) if !sup.archived || next.supplier_id == Some(sup.id) => {
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name);
+                        }
+                        Some(sup) => errors.add(
+                            "supplier_id",
+                            format!("{} is archived; bring it back first or choose another", sup.name),
+                        ),
+                        None => errors.add("supplier_id", "must be a supplier in the directory"),
+                    }
+                } else if let Some(name) = named {
+                    match self.store.supplier_by_name(&name).await? {
+                        Some(sup) if next.supplier_id.is_none() && !sup.archived => {
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name);
+                        }
+                        _ => next.supplier = Some(name),
+                    }
                 }
-                if next.supplier.is_none() {
+                if next.supplier_id.is_none() && next.supplier.is_none() {
                     errors.add("supplier", "is required to record an order");
                 }
                 next.order_date = input.order_date.or(Some(self.today()));

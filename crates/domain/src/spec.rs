@@ -94,8 +94,14 @@ pub struct Spec {
     pub unit_cost_minor: Option<i64>,
     pub total_minor: Option<i64>,
     pub currency: String,
+    /// The supplier as typed before the directory (free text); shown only when the
+    /// specification has no `supplier_id`, as "(not in the directory)".
     pub supplier: Option<String>,
     pub supplier_contact: Option<String>,
+    /// The supplier in the directory.
+    pub supplier_id: Option<Uuid>,
+    /// Its name in the directory.
+    pub supplier_name: Option<String>,
     pub part_number: Option<String>,
     pub lead_time_days: Option<i32>,
     pub location: Option<String>,
@@ -257,6 +263,8 @@ mod tests {
             currency: "USD".into(),
             supplier: None,
             supplier_contact: None,
+            supplier_id: None,
+            supplier_name: None,
             part_number: None,
             lead_time_days: Some(21),
             location: None,

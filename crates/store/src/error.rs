@@ -151,6 +151,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "code",
         message: "another room type of this project has this code",
     },
+    UniqueRule {
+        index: "suppliers_name_key",
+        column: "suppliers.name",
+        field: "name",
+        message: "a supplier with this name is already in the directory",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

@@ -522,15 +522,6 @@ impl PurchaseOrderRepo for Db {
         self.po_by_id(id).await
     }
 
-    async fn po_manager_limit(&self, currency: &str) -> DbResult<Option<i64>> {
-        let stmt = Stmt::new(
-            "SELECT project_manager_limit_minor FROM po_approval_limits WHERE currency = $1",
-        )
-        .bind(currency);
-        let limit = on_reader!(self, |pool| fetch_scalars!(pool, i64, stmt)?);
-        Ok(limit.into_iter().next())
-    }
-
     async fn po_supplier(&self, id: Uuid) -> DbResult<Option<PoSupplier>> {
         let stmt = Stmt::new(
             "SELECT id, name, email, address, tax_number, payment_terms, archived \

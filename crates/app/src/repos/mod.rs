@@ -22,10 +22,12 @@ mod oversight;
 mod places;
 mod projects;
 mod purchase_orders;
+mod purchasing_settings;
 mod rfis;
 mod room_matrix;
 mod search;
 mod snags;
+mod suppliers;
 mod variations;
 
 use async_trait::async_trait;
@@ -56,6 +58,7 @@ pub use purchase_orders::{
     NewPoRow, PoFilter, PoHeader, PoLineRow, PoMove, PoSending, PoSupplier, PurchaseOrderRepo,
     SpecForPo,
 };
+pub use purchasing_settings::PurchasingSettingsRepo;
 pub use rfis::{
     NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
 };
@@ -64,6 +67,7 @@ pub use room_matrix::{
 };
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
+pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
@@ -133,6 +137,8 @@ pub trait Store:
     + RfiRepo
     + PurchaseOrderRepo
     + GoodsReceiptRepo
+    + PurchasingSettingsRepo
+    + SupplierRepo
     + 'static
 {
 }
@@ -169,6 +175,8 @@ impl<T> Store for T where
         + RfiRepo
         + PurchaseOrderRepo
         + GoodsReceiptRepo
+        + PurchasingSettingsRepo
+        + SupplierRepo
         + 'static
 {
 }
@@ -184,10 +192,12 @@ pub mod prelude {
     pub use super::LocationRepo as _;
     pub use super::PlaceRepo as _;
     pub use super::PurchaseOrderRepo as _;
+    pub use super::PurchasingSettingsRepo as _;
     pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
+    pub use super::SupplierRepo as _;
     pub use super::VariationRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

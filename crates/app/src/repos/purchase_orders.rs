@@ -171,8 +171,6 @@ pub trait PurchaseOrderRepo: Send + Sync {
         sending: Option<&PoSending>,
         audit: &AuditEntry,
     ) -> AppResult<PurchaseOrder>;
-    /// Up to which total a project manager approves in this currency (`None`: no limit set).
-    async fn po_manager_limit(&self, currency: &str) -> AppResult<Option<i64>>;
     async fn po_supplier(&self, id: Uuid) -> AppResult<Option<PoSupplier>>;
     /// The specifications named, as raising an order reads them.
     async fn specs_for_po(&self, ids: &[Uuid]) -> AppResult<Vec<SpecForPo>>;

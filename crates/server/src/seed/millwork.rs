@@ -232,6 +232,13 @@ pub async fn seed(
     decide(s, pm, designer, a, Some((Decision::Approved, ""))).await?;
 
     let today = s.today();
+    // The demo's materials come from the directory's veneer and board supplier.
+    let atlas = s
+        .active_suppliers(pm)
+        .await?
+        .into_iter()
+        .find(|x| x.name == "Atlas Materials Trading LLC")
+        .map(|x| x.id);
     let spec = |code: &str,
                 description: &str,
                 category,
@@ -247,7 +254,7 @@ pub async fn seed(
         quantity: Quantity::parse(qty).ok(),
         unit: Some(unit.to_owned()),
         unit_cost_minor: Some(Some(cost * scale)),
-        supplier: Some(Some("Atlas Materials Trading LLC".into())),
+        supplier_id: Some(atlas),
         lead_time_days: Some(Some(lead)),
         needed_on: Some(Some(today + Duration::days(needed_in))),
         location: Some(Some("Lobby".into())),
@@ -340,6 +347,7 @@ pub async fn seed(
             status: Procurement::Ordered,
             po_number: Some(po.to_owned()),
             supplier: None,
+            supplier_id: None,
             order_date: Some(today - Duration::days(5)),
             expected_delivery: Some(today + Duration::days(15)),
             delivered_quantity: None,
@@ -352,6 +360,7 @@ pub async fn seed(
             status,
             po_number: None,
             supplier: None,
+            supplier_id: None,
             order_date: None,
             expected_delivery: None,
             delivered_quantity: delivered.and_then(|q| Quantity::parse(q).ok()),

@@ -12,6 +12,7 @@ pub mod receipts;
 pub mod rfis;
 pub mod site;
 pub mod snags;
+pub mod suppliers;
 pub mod variations;
 
 use formula_app::ports::Store;
@@ -178,6 +179,9 @@ pub async fn seed(services: &Services, password: &str) -> anyhow::Result<Summary
         .save_company_settings(&as_admin, 0, demo_company())
         .await
         .map_err(|e| explain("save the company settings", e))?;
+    suppliers::seed(services, &as_admin)
+        .await
+        .map_err(|e| explain("add the supplier directory", e))?;
 
     for (i, p) in PEOPLE
         .iter()

@@ -2,10 +2,7 @@
 //! raised from approved specifications, one approved, one sent to its supplier (its PDF
 //! kept and mailed, its specifications ordered), and one cancelled. (The receipts module
 //! adds goods received against the sent ones.)
-//!
-//! Until the supplier directory is merged, the two suppliers are made here through the
-//! interim `Services::interim_demo_supplier`; at merge, take them from the directory's seed
-//! and delete that part.
+//! The suppliers are the directory's (`suppliers.rs` seeds it first).
 
 use formula_app::context::Caller;
 use formula_app::purchase_orders::{NewPurchaseOrder, PoLineInput};
@@ -20,31 +17,16 @@ pub async fn seed(
     project_id: Uuid,
     scale: i64,
 ) -> Result<usize, AppError> {
-    // Interim (see above): the directory's suppliers at merge.
-    let joinery = s
-        .interim_demo_supplier(
-            pm,
-            "Northern Veneers Ltd",
-            "orders@northern-veneers.example",
-            "Unit 4, Riverside Works\nSheffield S3 8EN",
-            "GB 284 1130 22",
-        )
-        .await?;
-    let hardware = s
-        .interim_demo_supplier(
-            pm,
-            "Häfele Fittings Depot",
-            "sales@fittings-depot.example",
-            "12 Trade Park Way\nLeeds LS10 1AB",
-            "GB 301 7788 45",
-        )
-        .await?;
+    let directory = s.active_suppliers(pm).await?;
+    let named = |name: &str| {
+        directory
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| x.id)
+            .ok_or_else(|| AppError::Internal(format!("the demo directory has no {name}")))
+    };
+    let hardware = named("Hafele-style Hardware Supply")?;
     let specs = s.specs_to_order(pm, project_id).await?;
-    for sp in &specs {
-        if sp.supplier_id.is_none() {
-            s.interim_demo_spec_supplier(pm, sp.id, joinery).await?;
-        }
-    }
     let by_hand = |items: &[(&str, i64, &str, i64)]| NewPurchaseOrder {
         supplier_id: Some(hardware),
         lines: items

@@ -320,6 +320,8 @@ pub fn spec(project: &Project, code: &str) -> Spec {
         currency: "USD".into(),
         supplier: Some("Veneer Co".into()),
         supplier_contact: None,
+        supplier_id: None,
+        supplier_name: None,
         part_number: Some("WV-22".into()),
         lead_time_days: Some(21),
         location: Some("Lobby".into()),

@@ -39,6 +39,7 @@ pub mod scope;
 pub mod search;
 pub mod snags;
 pub mod specs;
+pub mod suppliers;
 pub mod system;
 pub mod tasks;
 pub mod users;
@@ -239,6 +240,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rfis::routes())
         // Purchase orders.
         .merge(purchase_orders::routes())
+        // The supplier directory and the purchasing settings.
+        .merge(suppliers::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -119,6 +119,11 @@ impl QueryParams {
         }
     }
 
+    /// Reports a value a filter of its own refused.
+    pub fn reject(&mut self, name: &str, message: &str) {
+        self.errors.add(name, message);
+    }
+
     /// A boolean: `true`/`false` (also `1`/`0`).
     pub fn flag(&mut self, name: &str) -> Option<bool> {
         match self.raw(name)? {

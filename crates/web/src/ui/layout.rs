@@ -22,6 +22,8 @@ pub enum Section {
     /// The commercial figures across projects.
     Portfolio,
     Clients,
+    /// The supplier directory.
+    Suppliers,
     Users,
     Audit,
     Outbox,
@@ -267,6 +269,13 @@ impl Page {
                 href: "/clients",
                 label: "Clients",
                 current: section == Section::Clients,
+            });
+        }
+        if self.can(Action::ViewSuppliers) {
+            nav.push(NavItem {
+                href: "/suppliers",
+                label: "Suppliers",
+                current: section == Section::Suppliers,
             });
         }
         if self.can(Action::ManageUsers) {

@@ -41,6 +41,7 @@ mod scope_import;
 mod search;
 mod snags;
 mod specs;
+mod suppliers;
 mod system;
 mod tasks;
 mod team;
@@ -125,6 +126,7 @@ pub fn router() -> Router<AppState> {
         .merge(variations::routes())
         .merge(purchase_orders::routes())
         .merge(rfis::routes())
+        .merge(suppliers::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))
         .route("/purchase-orders/{id}/receive", get(goods_receipts::show))
         .route(

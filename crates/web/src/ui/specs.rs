@@ -443,6 +443,7 @@ pub async fn procure(
                 status,
                 po_number: input.opt("po_number"),
                 supplier: input.opt("supplier"),
+                supplier_id: None,
                 order_date,
                 expected_delivery,
                 delivered_quantity,
@@ -533,8 +534,7 @@ const EDIT_FIELDS: &[&str] = &[
     "quantity",
     "unit",
     "unit_cost",
-    "supplier",
-    "supplier_contact",
+    "supplier_id",
     "part_number",
     "lead_time_days",
     "location",
@@ -550,6 +550,9 @@ struct EditPage {
     spec: formula_domain::spec::Spec,
     categories: Vec<Opt>,
     units: Vec<Opt>,
+    /// The directory's active suppliers (and the specification's own, if archived).
+    suppliers: Vec<Opt>,
+    may_add_supplier: bool,
     form: FormState,
 }
 
@@ -591,8 +594,10 @@ async fn edit_form_page(
                         .map(|m| format_amount(m, &sp.currency).replace(',', ""))
                         .unwrap_or_default(),
                 )
-                .with("supplier", o(&sp.supplier))
-                .with("supplier_contact", o(&sp.supplier_contact))
+                .with(
+                    "supplier_id",
+                    sp.supplier_id.map(|i| i.to_string()).unwrap_or_default(),
+                )
                 .with("part_number", o(&sp.part_number))
                 .with(
                     "lead_time_days",
@@ -607,7 +612,20 @@ async fn edit_form_page(
         }
     };
     let status = form.status();
+    let mut suppliers: Vec<Opt> = s
+        .active_suppliers(&page.caller)
+        .await?
+        .into_iter()
+        .map(|x| Opt::new(x.id.to_string(), x.name))
+        .collect();
+    if let (Some(id), Some(name)) = (sp.supplier_id, &sp.supplier_name)
+        && !suppliers.iter().any(|o| o.value == id.to_string())
+    {
+        suppliers.insert(0, Opt::new(id.to_string(), format!("{name} (archived)")));
+    }
     let view = EditPage {
+        suppliers,
+        may_add_supplier: s.may_manage_suppliers(&page.caller),
         layout: page.layout(
             Section::Projects,
             format!("Edit {} · {}", sp.code, sp.description),
@@ -659,6 +677,7 @@ pub async fn update(
     let unit_cost = input.amount("unit_cost", &currency, &mut errors);
     let lead = input.int::<i32>("lead_time_days", &mut errors);
     let needed_on = input.date("needed_on", &mut errors);
+    let supplier_id = input.uuid("supplier_id", &mut errors);
     let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
     form.values.set("version", version.to_string());
     if errors.is_empty() {
@@ -674,8 +693,7 @@ pub async fn update(
             quantity,
             unit: input.opt("unit"),
             unit_cost_minor: Some(unit_cost),
-            supplier: Some(input.opt("supplier")),
-            supplier_contact: Some(input.opt("supplier_contact")),
+            supplier_id: Some(supplier_id),
             part_number: Some(input.opt("part_number")),
             lead_time_days: Some(lead),
             location: Some(input.opt("location")),

@@ -49,5 +49,6 @@ mod scope;
 mod search;
 mod security;
 mod snags;
+mod suppliers;
 mod variations;
 mod workflow;

@@ -1715,3 +1715,116 @@ async fn purchase_orders_are_the_buyers_and_never_the_clients() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_supplier_directory_is_the_staffs_and_never_a_client_users() {
+    let c = company().await;
+    let admin = &c.user("admin").auth;
+    let supplier = id_of(
+        &c.app
+            .post("/api/v1/suppliers", admin, json!({"name": "Veneer Co"}))
+            .await
+            .expect(201)
+            .json(),
+    );
+    let contact = id_of(
+        &c.app
+            .post(
+                &format!("/api/v1/suppliers/{supplier}/contacts"),
+                admin,
+                json!({"name": "Ahmed"}),
+            )
+            .await
+            .expect(201)
+            .json(),
+    );
+    let s = format!("/api/v1/suppliers/{supplier}");
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        "/api/v1/suppliers",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(Method::GET, &s, none, [200, 200, 200, 200, 200, 200, 404])
+        .await;
+    c.expect(
+        Method::GET,
+        &format!("{s}/contacts"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/suppliers",
+        |i| Some(json!({"name": format!("Supplier {i}")})),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &s,
+        |_| Some(json!({"notes": "x"})),
+        // Each successful change moves the version on: the next caller's is stale.
+        [428, 428, 428, 428, 428, 428, 428],
+    )
+    .await;
+    c.expect(
+        Method::PATCH,
+        &format!("{s}?x=1"),
+        |i| Some(json!({"notes": format!("n{i}"), "version": 1})),
+        [200, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        &format!("{s}/contacts/{contact}"),
+        |_| Some(json!({"name": "Ahmed"})),
+        [200, 403, 200, 403, 200, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("{s}/contacts"),
+        |_| Some(json!({"name": "Beth"})),
+        [201, 403, 201, 403, 201, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("{s}/archive?version=2"),
+        none,
+        [200, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("{s}/unarchive?version=3"),
+        none,
+        [200, 403, 409, 403, 409, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::DELETE,
+        &format!("{s}/contacts/{contact}"),
+        none,
+        [204, 403, 404, 403, 404, 403, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/company/purchasing",
+        none,
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/company/purchasing",
+        |_| Some(json!({"version": 0})),
+        [422, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+}
