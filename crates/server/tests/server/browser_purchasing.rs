@@ -2,8 +2,9 @@
 //! manager raises a purchase order from two approved specifications on the Purchasing tab;
 //! with the approval limit below its total, the manager's approval is refused naming the
 //! limit; an executive approves it; the manager sends it, and the mail with the PDF is in
-//! the outbox. Pages are looked at at 1280 and 375 px (screenshots with
-//! `UI_SCREENSHOTS=<dir>`). (The lead extends it with the goods receipts.)
+//! the outbox. The goods then arrive in two deliveries, received on a phone-width page, and
+//! the order and its specifications follow. Pages are looked at at 1280 and 375 px
+//! (screenshots with `UI_SCREENSHOTS=<dir>`).
 
 use serde_json::{Value, json};
 
@@ -209,4 +210,41 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
         "{found}"
     );
     s.check_csp_clean();
+
+    // The goods arrive in two deliveries, recorded on a phone: 1 of the 4 m² of each line,
+    // then the rest. The order is partly received, then received, and its specifications
+    // with it.
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.goto(&order_path);
+    s.click("a[href$='/receive']");
+    s.wait_text("#lines-h", "What arrived");
+    let receive = |each: &str, note: &str| {
+        for input in
+            s.b.find_all("input[name^='q-']")
+                .step("the lines' quantities")
+        {
+            s.b.clear(&input).step("clear a quantity");
+            s.b.send_keys(&input, each).step("type a quantity");
+        }
+        s.fill("#delivery_note", note);
+        s.click("form.receive-form button[type=submit]");
+    };
+    receive("1", "DN-1001");
+    s.wait(".page-header .chip-partially_received");
+    s.wait_text("#receipts-h", "1");
+    s.screenshot("receive-partly-375");
+    receive("3", "DN-1002");
+    s.wait(".page-header .chip-received");
+    s.wait_text(".receive-lines", "left 0");
+    s.screenshot("receive-all-375");
+    s.check_csp_clean();
+    s.b.set_window_size(1280, 900).step("resize back");
+    let specs = api.ok("GET", &format!("/projects/{p}/specs"), Value::Null);
+    let states: Vec<&str> = specs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["procurement"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(states, ["delivered", "delivered"], "{specs}");
 }
