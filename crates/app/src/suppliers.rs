@@ -186,6 +186,9 @@ fn contact_fields(
     let role = optional_text(errors, "role", input.role.as_deref(), 120);
     let email = email(errors, input.email.as_deref());
     let phone = optional_text(errors, "phone", input.phone.as_deref(), 50);
+    if input.position.is_some_and(|p| !(0..=1000).contains(&p)) {
+        errors.add("position", "must be a place in the list from 0 to 1000");
+    }
     (name, role, email, phone)
 }
 

@@ -160,6 +160,7 @@ pub struct Installation {
     pub room_name: String,
     /// The quantity moved: positive when installed, negative for a record that reverses an
     /// earlier one (a decimal string, e.g. `"2"`, `"-2"`).
+    #[schema(value_type = String, pattern = r"^-?[0-9]{1,10}(\.[0-9]{1,3})?$", example = "-2")]
     pub quantity: Quantity,
     /// The day it was installed.
     pub installed_on: Date,

@@ -288,7 +288,8 @@ pub async fn delete_attachment(
     tag = "attachments",
     params(("id" = Uuid, Path, description = "Attachment id")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        // Served as the type it was uploaded with (a PDF, a photo, a spreadsheet, …).
+        (status = 200, description = "The file", content_type = "*/*"),
         (status = 206, description = "The requested part of the file"),
         (status = 416, description = "The range is past the end of the file"),
     )

@@ -113,6 +113,8 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     // Three letters, any case (`money::parse_currency` upper-cases them).
     ("NewProject", "currency", Rule::Pattern("^[A-Za-z]{3}$")),
     ("ProjectPatch", "currency", Rule::Pattern("^[A-Za-z]{3}$")),
+    ("NewScopeGroup", "name", Rule::Required(200)),
+    ("ScopeGroupPatch", "name", Rule::Required(200)),
     // One to three letters, any case (`scope::groups::check_letter` upper-cases them).
     // Left empty when creating, the next free letter is taken.
     (

@@ -79,15 +79,15 @@ impl ListFilter for SupplierParams {
                 Some(false)
             }
         };
-        let category =
-            p.text("category")
-                .and_then(|c| match formula_domain::supplier::parse_category(&c) {
-                    Ok(c) => Some(c),
-                    Err(m) => {
-                        p.reject("category", &m);
-                        None
-                    }
-                });
+        // A filter, not an input: a word that is no category simply matches no supplier; only
+        // the documented length is enforced.
+        let category = p.text("category").and_then(|c| {
+            if c.chars().count() > 40 {
+                p.reject("category", "must be at most 40 characters");
+                return None;
+            }
+            Some(formula_domain::supplier::parse_category(&c).unwrap_or(c))
+        });
         SupplierFilter {
             q: p.text("q"),
             category,
