@@ -162,6 +162,21 @@ pub enum Action {
     SendPurchaseOrders,
     /// Record goods received against a purchase order.
     ReceiveGoods,
+    /// See the workshop: stages and the quantities in them, the board, QA checks, labels.
+    ViewWorkshop,
+    /// Move quantities of released items through the workshop's stages (or undo a move).
+    MoveProduction,
+    /// Record a QA check: pass, or fail with rework to a chosen stage.
+    RunQa,
+    /// Change workshop stages: the company's list (administrators), a project's own list
+    /// (its project manager).
+    ManageWorkshopStages,
+    /// See a project's delivery notes and their receipts.
+    ViewDeliveries,
+    /// Plan delivery notes, change them, dispatch them and cancel planned ones.
+    ManageDeliveries,
+    /// Record a delivery received on site (full or partial), signed on the phone.
+    ReceiveDeliveries,
 }
 
 impl Action {
@@ -239,6 +254,13 @@ impl Action {
         Action::ApprovePurchaseOrders,
         Action::SendPurchaseOrders,
         Action::ReceiveGoods,
+        Action::ViewWorkshop,
+        Action::MoveProduction,
+        Action::RunQa,
+        Action::ManageWorkshopStages,
+        Action::ViewDeliveries,
+        Action::ManageDeliveries,
+        Action::ReceiveDeliveries,
     ];
 }
 
@@ -447,6 +469,21 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (ReceiveGoods, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator | Craftsman) && p.membership.is_some()
+        }
+
+        // The workshop and deliveries are the team's, not the client's (who follows them on
+        // the room matrix): the shop floor moves quantities, checks quality and receives on
+        // site; the project manager and coordinators plan and dispatch deliveries. The
+        // company's stage list is the administrators'; a project's own list its manager's.
+        (ViewWorkshop | ViewDeliveries, Resource::Project(p)) => staff && can_see_project(actor, p),
+        (MoveProduction | RunQa | ReceiveDeliveries, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator | Craftsman) && p.membership.is_some()
+        }
+        (ManageWorkshopStages, Resource::Project(p)) => {
+            role == ProjectManager && p.membership.is_some()
+        }
+        (ManageDeliveries, Resource::Project(p)) => {
+            matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
         _ => false,
     }
@@ -783,6 +820,43 @@ mod tests {
             (ReceiveGoods, "member project", [T, F, T, F, T, T, F]),
             (ReceiveGoods, "own client project", [T, F, F, F, F, F, F]),
             (ReceiveGoods, "other project", [T, F, F, F, F, F, F]),
+            (ViewWorkshop, "member project", [T, T, T, T, T, T, F]),
+            (ViewWorkshop, "own client project", [T, T, F, F, F, F, F]),
+            (ViewWorkshop, "other project", [T, T, F, F, F, F, F]),
+            (MoveProduction, "member project", [T, F, T, F, T, T, F]),
+            (MoveProduction, "own client project", [T, F, F, F, F, F, F]),
+            (MoveProduction, "other project", [T, F, F, F, F, F, F]),
+            (RunQa, "member project", [T, F, T, F, T, T, F]),
+            (RunQa, "own client project", [T, F, F, F, F, F, F]),
+            (RunQa, "other project", [T, F, F, F, F, F, F]),
+            (ManageWorkshopStages, "global", [T, F, F, F, F, F, F]),
+            (
+                ManageWorkshopStages,
+                "member project",
+                [T, F, T, F, F, F, F],
+            ),
+            (
+                ManageWorkshopStages,
+                "own client project",
+                [T, F, F, F, F, F, F],
+            ),
+            (ViewDeliveries, "member project", [T, T, T, T, T, T, F]),
+            (ViewDeliveries, "own client project", [T, T, F, F, F, F, F]),
+            (ViewDeliveries, "other project", [T, T, F, F, F, F, F]),
+            (ManageDeliveries, "member project", [T, F, T, F, T, F, F]),
+            (
+                ManageDeliveries,
+                "own client project",
+                [T, F, F, F, F, F, F],
+            ),
+            (ManageDeliveries, "other project", [T, F, F, F, F, F, F]),
+            (ReceiveDeliveries, "member project", [T, F, T, F, T, T, F]),
+            (
+                ReceiveDeliveries,
+                "own client project",
+                [T, F, F, F, F, F, F],
+            ),
+            (ReceiveDeliveries, "other project", [T, F, F, F, F, F, F]),
         ]
     }
 
@@ -897,6 +971,11 @@ mod tests {
             RaisePurchaseOrders,
             SendPurchaseOrders,
             ReceiveGoods,
+            MoveProduction,
+            RunQa,
+            ManageWorkshopStages,
+            ManageDeliveries,
+            ReceiveDeliveries,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),
