@@ -674,7 +674,7 @@ fn backup_keygen_writes_an_identity_that_decrypts_backups() {
 }
 
 /// Every data entry of an archive: table name → its rows as JSON objects, in order.
-fn rows(archive: &Path) -> BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>> {
+fn rows(archive: &Path) -> Tables {
     let file = fs::File::open(archive).unwrap();
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut out = BTreeMap::new();
@@ -698,6 +698,93 @@ fn rows(archive: &Path) -> BTreeMap<String, Vec<serde_json::Map<String, serde_js
     out
 }
 
+/// One row of a data entry.
+type Row = serde_json::Map<String, serde_json::Value>;
+
+/// Every data entry of an archive by table.
+type Tables = BTreeMap<String, Vec<Row>>;
+
+/// Every row of every table of an old archive comes back after a restore with the same
+/// values. The columns added since are empty but for what the migrations since fill: a
+/// specification's supplier from the directory (exactly when it named one), the purchase
+/// price settings (off). The free text the directory replaced may be dropped by a later
+/// migration; no other column may go.
+fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
+    for (table, old) in old_rows {
+        let new = &new_rows[table];
+        assert_eq!(new.len(), old.len(), "{label}: rows of {table}");
+        for (o, n) in old.iter().zip(new) {
+            for (column, value) in n {
+                match (o.get(column), table.as_str(), column.as_str()) {
+                    (Some(was), _, _) => assert_eq!(was, value, "{label}: {table}.{column}"),
+                    (None, "specs", "supplier_id") => assert_eq!(
+                        value.is_null(),
+                        given(o, "supplier").is_none(),
+                        "{label}: {table}.{column}"
+                    ),
+                    (None, "company_settings", "designers_see_prices" | "craftsmen_see_prices") => {
+                        assert_eq!(value, 0, "{label}: {table}.{column} is off by default")
+                    }
+                    (None, _, _) => assert!(
+                        value.is_null(),
+                        "{label}: {table}.{column} is new since the archive and should be empty, is {value}"
+                    ),
+                }
+            }
+            for column in o.keys() {
+                let may_go =
+                    table == "specs" && matches!(column.as_str(), "supplier" | "supplier_contact");
+                assert!(
+                    may_go || n.contains_key(column),
+                    "{label}: {table} lost {column}"
+                );
+            }
+        }
+    }
+}
+
+/// A fixture archive written by the formula-pm of schema version `schema`, and its rows.
+fn old_archive(name: &str, schema: i64) -> (PathBuf, Tables) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/server/fixtures")
+        .join(name);
+    assert_eq!(manifest(&fixture)["schema_version"], schema, "{name}");
+    let old_rows = rows(&fixture);
+    (fixture, old_rows)
+}
+
+/// Restores an archive written by an older formula-pm into an empty database (`url`, else
+/// SQLite), checks that every row of it was loaded, exports the result, and checks that
+/// every old row came back ([`assert_old_rows_kept`]) and every file byte for byte. Returns
+/// the export's rows.
+fn restore_old_archive(fixture: &Path, work: &Path, label: &str, url: Option<&str>) -> Tables {
+    let old = manifest(fixture);
+    let total: u64 = old["tables"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let data = work.join(label);
+    let out = ok(&data, url, &["restore", s(fixture)]);
+    assert!(out.contains(&format!("{total} rows")), "{label}: {out}");
+    let export = work.join(format!("{label}.tar.gz"));
+    ok(&data, url, &["export", "--to", s(&export)]);
+    assert_eq!(
+        manifest(&export)["schema_version"].as_i64(),
+        Some(formula_store::dump::latest_schema_version()),
+        "{label}: migrated to this binary's schema"
+    );
+    let new_rows = rows(&export);
+    assert_old_rows_kept(label, &rows(fixture), &new_rows);
+    let (_, old_sums) = content(fixture);
+    let (_, sums) = content(&export);
+    for (entry, sum) in old_sums.iter().filter(|(e, _)| e.starts_with("files/")) {
+        assert_eq!(sums.get(entry), Some(sum), "{label}: {entry}");
+    }
+    new_rows
+}
+
 /// A backup written by the formula-pm of schema version 20 (before locations, migration
 /// 0021, and everything after it), taken from its `seed-demo` with free-text locations on
 /// the scope items, is restored by this one into SQLite and PostgreSQL: every row comes
@@ -706,78 +793,24 @@ fn rows(archive: &Path) -> BTreeMap<String, Vec<serde_json::Map<String, serde_js
 /// free-text rooms are still there, waiting to be mapped.
 #[test]
 fn a_backup_from_before_locations_restores_without_loss_on_both_databases() {
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/server/fixtures/schema-20-demo.tar.gz");
-    let old_manifest = manifest(&fixture);
-    assert_eq!(old_manifest["schema_version"], 20);
-    let old_rows = rows(&fixture);
+    let (fixture, old_rows) = old_archive("schema-20-demo.tar.gz", 20);
     let free_text: Vec<&serde_json::Value> = old_rows["scope_items"]
         .iter()
         .filter_map(|r| r.get("location").filter(|l| !l.is_null()))
         .collect();
     assert!(free_text.len() >= 10, "the fixture has free-text rooms");
-    let (_, old_sums) = content(&fixture);
 
     let work = Dir::new("schema-20");
     let db = pg::Database::create();
     for (label, url) in [("sqlite", None), ("postgres", Some(db.url.as_str()))] {
-        let data = work.path().join(label);
-        let out = ok(&data, url, &["restore", s(&fixture)]);
-        let total: u64 = old_manifest["tables"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|n| n.as_u64().unwrap())
-            .sum();
-        assert!(out.contains(&format!("{total} rows")), "{label}: {out}");
-        let export = work.path().join(format!("{label}.tar.gz"));
-        ok(&data, url, &["export", "--to", s(&export)]);
-        let m = manifest(&export);
-        assert!(m["schema_version"].as_i64().unwrap() > 20, "{label}");
-        let new_rows = rows(&export);
-        for (table, old) in &old_rows {
-            let new = &new_rows[table];
-            assert_eq!(new.len(), old.len(), "{label}: rows of {table}");
-            for (o, n) in old.iter().zip(new) {
-                for (column, value) in n {
-                    match (o.get(column), table.as_str(), column.as_str()) {
-                        (Some(was), _, _) => assert_eq!(was, value, "{label}: {table}.{column}"),
-                        // Migration 0034 puts the free-text suppliers into the directory.
-                        (None, "specs", "supplier_id") => assert_eq!(
-                            value.is_null(),
-                            given(o, "supplier").is_none(),
-                            "{label}: {table}.{column}"
-                        ),
-                        (None, _, _) => assert!(
-                            value.is_null(),
-                            "{label}: {table}.{column} is new since schema 20 and should be empty, is {value}"
-                        ),
-                    }
-                }
-                for column in o.keys() {
-                    // A later migration may drop the free text the directory replaced.
-                    let may_go = table == "specs"
-                        && matches!(column.as_str(), "supplier" | "supplier_contact");
-                    assert!(
-                        may_go || n.contains_key(column),
-                        "{label}: {table} lost {column}"
-                    );
-                }
-            }
-        }
+        let new_rows = restore_old_archive(&fixture, work.path(), label, url);
         // The free-text rooms are kept, and no item is placed until someone maps it.
         for item in &new_rows["scope_items"] {
             assert!(item["room_id"].is_null() && item["room_type_id"].is_null());
         }
-        let (_, sums) = content(&export);
-        for (entry, sum) in old_sums.iter().filter(|(e, _)| e.starts_with("files/")) {
-            assert_eq!(sums.get(entry), Some(sum), "{label}: {entry}");
-        }
     }
     db.drop_now();
 }
-
-type Row = serde_json::Map<String, serde_json::Value>;
 
 /// A column's text, `None` when null.
 fn text_of<'a>(row: &'a Row, column: &str) -> Option<&'a str> {
@@ -820,19 +853,8 @@ const ORDERED: [&str; 4] = ["ordered", "partially_delivered", "delivered", "inst
 /// follows; both databases migrate to the same rows; every file comes back byte for byte.
 #[test]
 fn a_backup_from_before_purchasing_restores_into_suppliers_and_orders_on_both_databases() {
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/server/fixtures/schema-31-demo.tar.gz");
-    let old_manifest = manifest(&fixture);
-    assert_eq!(old_manifest["schema_version"], 31);
-    let old_rows = rows(&fixture);
+    let (fixture, old_rows) = old_archive("schema-31-demo.tar.gz", 31);
     assert!(!old_rows.contains_key("suppliers") && !old_rows.contains_key("purchase_orders"));
-    let (_, old_sums) = content(&fixture);
-    let total: u64 = old_manifest["tables"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|n| n.as_u64().unwrap())
-        .sum();
     let old_specs = &old_rows["specs"];
     let currency_of: BTreeMap<&str, &str> = old_rows["projects"]
         .iter()
@@ -876,48 +898,8 @@ fn a_backup_from_before_purchasing_restores_into_suppliers_and_orders_on_both_da
     let db = pg::Database::create();
     let mut migrated = Vec::new();
     for (label, url) in [("sqlite", None), ("postgres", Some(db.url.as_str()))] {
-        let data = work.path().join(label);
-        let out = ok(&data, url, &["restore", s(&fixture)]);
-        assert!(out.contains(&format!("{total} rows")), "{label}: {out}");
-        let export = work.path().join(format!("{label}.tar.gz"));
-        ok(&data, url, &["export", "--to", s(&export)]);
-        assert!(manifest(&export)["schema_version"].as_i64().unwrap() >= 37);
-        let new_rows = rows(&export);
-
         // Every old row, every old value; only the columns the migrations add are new.
-        for (table, old) in &old_rows {
-            let new = &new_rows[table];
-            assert_eq!(new.len(), old.len(), "{label}: rows of {table}");
-            for (o, n) in old.iter().zip(new) {
-                for (column, value) in n {
-                    match (o.get(column), table.as_str(), column.as_str()) {
-                        (Some(was), _, _) => assert_eq!(was, value, "{label}: {table}.{column}"),
-                        // Checked against the directory below.
-                        (None, "specs", "supplier_id") => {}
-                        (
-                            None,
-                            "company_settings",
-                            "designers_see_prices" | "craftsmen_see_prices",
-                        ) => {
-                            assert_eq!(value, 0, "{label}: {table}.{column} is off by default")
-                        }
-                        (None, _, _) => assert!(
-                            value.is_null(),
-                            "{label}: {table}.{column} is new since schema 31 and should be empty, is {value}"
-                        ),
-                    }
-                }
-                for column in o.keys() {
-                    // A later migration may drop the free text the directory replaced.
-                    let may_go = table == "specs"
-                        && matches!(column.as_str(), "supplier" | "supplier_contact");
-                    assert!(
-                        may_go || n.contains_key(column),
-                        "{label}: {table} lost {column}"
-                    );
-                }
-            }
-        }
+        let new_rows = restore_old_archive(&fixture, work.path(), label, url);
         let new_specs = &new_rows["specs"];
 
         // The directory: one supplier per name, whatever its case and spaces.
@@ -1267,18 +1249,12 @@ fn a_backup_from_before_purchasing_restores_into_suppliers_and_orders_on_both_da
             (62_000, Some("Recorded before purchase orders"))
         );
 
-        let mut numbers: Vec<&str> = orders
+        let numbers: std::collections::BTreeSet<&str> = orders
             .iter()
             .map(|o| text_of(o, "number").unwrap())
             .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
         assert_eq!(numbers.len(), orders.len(), "{label}: numbers are unique");
 
-        let (_, sums) = content(&export);
-        for (entry, sum) in old_sums.iter().filter(|(e, _)| e.starts_with("files/")) {
-            assert_eq!(sums.get(entry), Some(sum), "{label}: {entry}");
-        }
         migrated.push((label, new_rows));
     }
     db.drop_now();
