@@ -3,7 +3,9 @@
 //! files whoever may read the comment, added and removed by its author), the upload (checked
 //! like any file, stored only when valid, removed again if the record fails; the same file
 //! sent again to the same place is the attachment already made, so a retried upload adds
-//! nothing), and the removal of stored files whose records are gone.
+//! nothing), the documents the app sends kept as files of what they were sent for (an
+//! RFI's PDF as mailed, an order's PDF as sent: `Services::keep_sent_document`), and the
+//! removal of stored files whose records are gone.
 
 use formula_domain::attachment::{
     Attachment, ImageCopies, OwnerKind, Purpose, Variant, makes_copies, may_carry_metadata,
@@ -11,6 +13,7 @@ use formula_domain::attachment::{
 use formula_domain::authz::{Action, Resource, authorize};
 use formula_domain::errors::{FieldErrors, optional_text};
 use formula_domain::files::{FileInfo, check_attachment_file};
+use sha2::Digest;
 use uuid::Uuid;
 
 use crate::blobs::{BlobRead, ByteRange, Unsatisfiable};
@@ -54,6 +57,20 @@ impl Owner {
 pub(crate) struct Checked {
     pub name: String,
     pub mime: &'static str,
+}
+
+/// A document the app made and sent (an RFI's PDF as mailed, an order's PDF as sent), to
+/// be kept as a file of what it was sent for, so the team sees exactly what went out.
+pub(crate) struct SentDocument<'a> {
+    pub owner_kind: OwnerKind,
+    pub owner_id: Uuid,
+    pub project_id: Uuid,
+    /// The owner for the audit trail (an RFI's code, an order's number).
+    pub label: &'a str,
+    pub file_name: &'a str,
+    pub mime: &'a str,
+    /// Says which copy it is ("As sent to the supplier").
+    pub caption: &'a str,
 }
 
 /// The most files one comment carries.
@@ -291,6 +308,65 @@ impl Services {
             return Err(e);
         }
         Ok((attachment, true))
+    }
+
+    /// Keeps a sent document as an attachment of its owner (with the audit entry); the same
+    /// content under the same name is the file kept before, so sending again adds nothing.
+    /// The file is stored first and removed again if the record fails.
+    pub(crate) async fn keep_sent_document(
+        &self,
+        caller: &Caller,
+        doc: SentDocument<'_>,
+        bytes: Vec<u8>,
+    ) -> AppResult<Attachment> {
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        if let Some(existing) = self
+            .store
+            .find_attachment(doc.owner_kind, doc.owner_id, doc.file_name, &sha256)
+            .await?
+        {
+            return Ok(existing);
+        }
+        let id = formula_domain::new_id();
+        let attachment = Attachment {
+            id,
+            project_id: doc.project_id,
+            owner_kind: doc.owner_kind,
+            owner_id: doc.owner_id,
+            purpose: Purpose::Document,
+            caption: Some(doc.caption.to_owned()),
+            file: FileInfo {
+                name: doc.file_name.to_owned(),
+                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                sha256,
+                mime: doc.mime.to_owned(),
+            },
+            blob_key: Attachment::blob_key_for(doc.project_id, id),
+            uploaded_by_name: Some(caller.actor.name.clone()),
+            uploaded_at: self.now(),
+            image: None,
+        };
+        self.blobs.put_bytes(&attachment.blob_key, &bytes).await?;
+        let a = audit(
+            caller,
+            "attach",
+            doc.owner_kind.as_str(),
+            doc.owner_id,
+            doc.label,
+            vec![formula_domain::audit::FieldChange {
+                field: "attachment".into(),
+                old: serde_json::Value::Null,
+                new: serde_json::Value::String(doc.file_name.to_owned()),
+            }],
+        )
+        .in_project(doc.project_id);
+        if let Err(e) = self.store.insert_attachment(&attachment, &a).await {
+            if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
+                tracing::warn!(key = %attachment.blob_key, kind = doc.owner_kind.as_str(), error = %cleanup, "could not remove the file of a sent document that failed to be kept");
+            }
+            return Err(e);
+        }
+        Ok(attachment)
     }
 
     /// Stores a photo's copies under new keys.

@@ -9,13 +9,12 @@
 //! The PDF is drawn by `formula-reports`, passed in by the web layer as a
 //! [`PoRenderer`] (as the RFIs do), so the app does not depend on document layout.
 
-use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
+use formula_domain::attachment::OwnerKind;
 use formula_domain::audit::FieldChange;
 use formula_domain::authz::{Action, ProjectAccess, Resource};
 use formula_domain::comment::RecordKind;
 use formula_domain::company::CompanySettings;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
-use formula_domain::files::FileInfo;
 use formula_domain::notification::Event;
 use formula_domain::project::Project;
 use formula_domain::purchase_order::{
@@ -26,11 +25,10 @@ use formula_domain::scope::Quantity;
 use formula_domain::spec::SpecStatus;
 use formula_domain::user::Role;
 use serde::Deserialize;
-use sha2::Digest;
 use time::Date;
 use uuid::Uuid;
 
-use crate::attachments::Owner;
+use crate::attachments::{Owner, SentDocument};
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobAttachment, NewJob};
@@ -1082,7 +1080,16 @@ impl Services {
             .await
             .map_err(|e| AppError::Internal(format!("the PDF task failed: {e}")))?
             .map_err(|e| AppError::Internal(format!("the order's PDF could not be made: {e}")))?;
-        let attachment = self.keep_po_pdf(caller, &po, &file_name, bytes).await?;
+        let kept = SentDocument {
+            owner_kind: OwnerKind::PurchaseOrder,
+            owner_id: po.id,
+            project_id: po.project_id,
+            label: &po.number,
+            file_name: &file_name,
+            mime: PDF_MIME,
+            caption: "As sent to the supplier",
+        };
+        let attachment = self.keep_sent_document(caller, kept, bytes).await?;
         let subject = format!("Purchase order {} ({})", po.number, project.name);
         let body = format!(
             "Dear {},\n\nplease find attached our purchase order {} for the project {} ({}).\n\
@@ -1321,60 +1328,6 @@ impl Services {
             label: po.number,
             comment: None,
         })
-    }
-
-    /// Keeps the PDF as sent as an attachment of the order.
-    async fn keep_po_pdf(
-        &self,
-        caller: &Caller,
-        po: &PurchaseOrder,
-        file_name: &str,
-        bytes: Vec<u8>,
-    ) -> AppResult<Attachment> {
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        if let Some(existing) = self
-            .store
-            .find_attachment(OwnerKind::PurchaseOrder, po.id, file_name, &sha256)
-            .await?
-        {
-            return Ok(existing);
-        }
-        let id = formula_domain::new_id();
-        let attachment = Attachment {
-            id,
-            project_id: po.project_id,
-            owner_kind: OwnerKind::PurchaseOrder,
-            owner_id: po.id,
-            purpose: Purpose::Document,
-            caption: Some("As sent to the supplier".into()),
-            file: FileInfo {
-                name: file_name.to_owned(),
-                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                sha256,
-                mime: PDF_MIME.to_owned(),
-            },
-            blob_key: Attachment::blob_key_for(po.project_id, id),
-            uploaded_by_name: Some(caller.actor.name.clone()),
-            uploaded_at: self.now(),
-            image: None,
-        };
-        self.blobs.put_bytes(&attachment.blob_key, &bytes).await?;
-        let a = audit(
-            caller,
-            "attach",
-            "purchase_order",
-            po.id,
-            &po.number,
-            vec![change("attachment", None, Some(file_name.to_owned()))],
-        )
-        .in_project(po.project_id);
-        if let Err(e) = self.store.insert_attachment(&attachment, &a).await {
-            if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
-                tracing::warn!(key = %attachment.blob_key, error = %cleanup, "could not remove the file of a failed order PDF");
-            }
-            return Err(e);
-        }
-        Ok(attachment)
     }
 }
 

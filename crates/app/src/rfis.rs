@@ -12,13 +12,12 @@
 //! [`RfiDocument`] out, so the data, the permission checks, the stored copy and the mail
 //! stay here, in one use case each, and the app needs no new port wired in every process.
 
-use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
+use formula_domain::attachment::{Attachment, OwnerKind};
 use formula_domain::audit::FieldChange;
 use formula_domain::authz::{Action, ProjectAccess, Resource};
 use formula_domain::comment::RecordKind;
 use formula_domain::company::CompanySettings;
 use formula_domain::errors::{FieldErrors, required_text};
-use formula_domain::files::FileInfo;
 use formula_domain::notification::{Event, Parties};
 use formula_domain::project::Project;
 use formula_domain::rfi::{
@@ -26,11 +25,10 @@ use formula_domain::rfi::{
 };
 use formula_domain::user::Role;
 use serde::Deserialize;
-use sha2::Digest;
 use time::Date;
 use uuid::Uuid;
 
-use crate::attachments::{AttachmentList, Owner};
+use crate::attachments::{AttachmentList, Owner, SentDocument};
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
@@ -890,9 +888,16 @@ impl Services {
             .await
             .map_err(|e| AppError::Internal(format!("the PDF task failed: {e}")))?
             .map_err(|e| AppError::Internal(format!("the RFI's PDF could not be made: {e}")))?;
-        let attachment = self
-            .keep_document(caller, &rfi, &file_name, PDF_MIME, bytes)
-            .await?;
+        let kept = SentDocument {
+            owner_kind: OwnerKind::Rfi,
+            owner_id: rfi.id,
+            project_id: rfi.project_id,
+            label: &rfi.code,
+            file_name: &file_name,
+            mime: PDF_MIME,
+            caption: "As mailed to the addressee",
+        };
+        let attachment = self.keep_sent_document(caller, kept, bytes).await?;
         let company = self.store.company_settings().await?;
         let subject = format!("{}: {} ({})", rfi.code, rfi.subject, project.code);
         let mut body = format!(
@@ -947,62 +952,6 @@ impl Services {
         )
         .await;
         Ok(fresh)
-    }
-
-    /// Keeps a document made for the RFI (its PDF) as one of its files; the same content
-    /// under the same name is the file kept before.
-    async fn keep_document(
-        &self,
-        caller: &Caller,
-        rfi: &Rfi,
-        file_name: &str,
-        mime: &str,
-        bytes: Vec<u8>,
-    ) -> AppResult<Attachment> {
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        if let Some(existing) = self
-            .store
-            .find_attachment(OwnerKind::Rfi, rfi.id, file_name, &sha256)
-            .await?
-        {
-            return Ok(existing);
-        }
-        let id = formula_domain::new_id();
-        let attachment = Attachment {
-            id,
-            project_id: rfi.project_id,
-            owner_kind: OwnerKind::Rfi,
-            owner_id: rfi.id,
-            purpose: Purpose::Document,
-            caption: Some("As mailed to the addressee".into()),
-            file: FileInfo {
-                name: file_name.to_owned(),
-                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                sha256,
-                mime: mime.to_owned(),
-            },
-            blob_key: Attachment::blob_key_for(rfi.project_id, id),
-            uploaded_by_name: Some(caller.actor.name.clone()),
-            uploaded_at: self.now(),
-            image: None,
-        };
-        self.blobs.put_bytes(&attachment.blob_key, &bytes).await?;
-        let a = audit(
-            caller,
-            "attach",
-            OwnerKind::Rfi.as_str(),
-            rfi.id,
-            &rfi.code,
-            vec![change("attachment", None, Some(file_name.to_owned()))],
-        )
-        .in_project(rfi.project_id);
-        if let Err(e) = self.store.insert_attachment(&attachment, &a).await {
-            if let Err(cleanup) = self.blobs.delete(&attachment.blob_key).await {
-                tracing::warn!(key = %attachment.blob_key, error = %cleanup, "could not remove the file of a failed RFI document");
-            }
-            return Err(e);
-        }
-        Ok(attachment)
     }
 
     async fn rfi_document_of(&self, rfi: Rfi, project: Project) -> AppResult<RfiDocument> {

@@ -647,9 +647,9 @@ impl Unpacked {
             .collect()
     }
 
-    /// Loads the data into `db` (already migrated) in one transaction, refusing a
-    /// non-empty database unless `replace`, and checking the counts against the manifest
-    /// before committing.
+    /// Loads the data into `db` (migrated to the archive's schema version) in one
+    /// transaction, refusing a non-empty database unless `replace`, and checking the counts
+    /// against the manifest before committing.
     pub async fn load_into(&self, db: &Db, replace: bool) -> anyhow::Result<TableCounts> {
         let ours = formula_store::dump::latest_schema_version();
         if self.manifest.schema_version > ours {

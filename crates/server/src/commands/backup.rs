@@ -39,10 +39,15 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
     result
 }
 
-/// Opens the configured database and brings its schema up to date, like the server does
-/// at start. On SQLite this takes the data directory's lock, so it refuses to run beside a
-/// server using the same `DATA_DIR`.
-pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Db> {
+/// Opens the configured database for a restore of an archive of schema version `archive`
+/// and brings its schema to that version, not further: the migrations since run on the
+/// archive's rows once they are loaded ([`Db::migrate`] after the load), as they ran on every
+/// database that was upgraded, so what they move (free-text suppliers into the directory,
+/// PO fields into purchase orders) is moved for a restored backup too. A database already
+/// migrated past the archive's version is refused: those migrations would not run on its
+/// rows. On SQLite this takes the data directory's lock, so it refuses to run beside a server
+/// using the same `DATA_DIR`.
+pub(crate) async fn open_for_restore(config: &Config, archive: i64) -> anyhow::Result<Db> {
     let described = config.database_description();
     let url = config.database_url.as_ref().map(Secret::expose);
     let db = formula_store::open(url, &config.data_dir)
@@ -51,9 +56,23 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Db> {
             Some(_) => anyhow!("{e} (DATABASE_URL: {described})"),
             None => anyhow!("{e}"),
         })?;
-    if let Err(e) = db.migrate().await {
+    let ours = formula_store::dump::latest_schema_version();
+    let target = archive.min(ours);
+    // Not set up yet: no migrations table.
+    let current = db.schema_version().await.ok().flatten();
+    let prepared = match current {
+        Some(v) if v > target => Err(crate::Refused(format!(
+            "the database ({described}) is already at schema version {v} and the archive at {archive}: the migrations since would not run on the archive's rows; restore it into a new, empty database (a new DATA_DIR, or a new PostgreSQL database)"
+        ))
+        .into()),
+        _ => db
+            .migrate_until(target)
+            .await
+            .map_err(|e| anyhow!("{e} ({described})")),
+    };
+    if let Err(e) = prepared {
         db.close().await;
-        return Err(anyhow!("{e} ({described})"));
+        return Err(e);
     }
     Ok(db)
 }
@@ -322,11 +341,15 @@ async fn verify(config: &Config, args: VerifyArgs) -> anyhow::Result<()> {
     let scratch = Scratch::new(&work, "verify-db")?;
     let db = formula_store::open(None, scratch.path()).await?;
     let checked = async {
-        db.migrate().await?;
+        // As a restore does: the archive's schema, its rows, then the migrations since.
+        let ours = formula_store::dump::latest_schema_version();
+        db.migrate_until(unpacked.manifest.schema_version.min(ours))
+            .await?;
         let loaded = unpacked.load_into(&db, false).await?;
         let counted = db.table_counts().await?;
         formula_store::dump::check_counts(&unpacked.manifest.tables, &counted)
             .map_err(|e| crate::Refused(format!("{}: {e}", args.file.display())))?;
+        db.migrate().await?;
         anyhow::Ok(loaded)
     }
     .await;

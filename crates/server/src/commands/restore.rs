@@ -3,8 +3,9 @@
 //!
 //! An age-encrypted archive is decrypted as it is read, with `BACKUP_ENCRYPTION_IDENTITY_FILE`.
 //! The archive is checked first (sidecar checksum, every entry against the manifest); the
-//! database is migrated to this binary's schema, then loaded in one transaction that also
-//! checks the manifest's row counts before it commits. A database that already has data is
+//! database is migrated to the archive's schema version, loaded in one transaction that also
+//! checks the manifest's row counts before it commits, then migrated to this binary's schema
+//! (so the migrations since run on the archive's rows). A database that already has data is
 //! refused unless `--force`, which empties our tables (and only ours) in that transaction.
 
 use std::fs;
@@ -30,7 +31,7 @@ async fn restore(config: &crate::config::Config, args: &RestoreArgs) -> anyhow::
     let unpacked = archive::unpack(&args.file, &std::env::temp_dir(), identity)?;
     let uploads = config.data_dir.join(UPLOADS_DIR);
     let files = unpacked.files();
-    let db = super::backup::open_store(config).await?;
+    let db = super::backup::open_for_restore(config, unpacked.manifest.schema_version).await?;
     // A database that holds data is the first thing to report: it is what --force replaces.
     if !args.force {
         let counts = db.table_counts().await?;
@@ -51,9 +52,18 @@ async fn restore(config: &crate::config::Config, args: &RestoreArgs) -> anyhow::
     }
     eprintln!("restore: into {}", config.database_description());
     let loaded = unpacked.load_into(&db, args.force).await;
+    // The migrations since the archive's schema version run on its rows.
+    let migrated = match &loaded {
+        Ok(_) => db
+            .migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} ({})", config.database_description())),
+        Err(_) => Ok(()),
+    };
     db.close().await;
     drop(db);
     let counts = loaded?;
+    migrated?;
     for (rel, source) in &files {
         let target = uploads.join(rel);
         if let Some(parent) = target.parent() {

@@ -25,15 +25,20 @@ use std::collections::BTreeMap;
 use crate::pool::{Db, POSTGRES_MIGRATIONS, Pool, SQLITE_MIGRATIONS};
 use crate::sql::Stmt;
 
-/// Counts the rows of every dumped table on `$conn`. Defined before the modules so `read.rs`
-/// can use it too.
+/// Counts the rows of every dumped table on `$conn` that the schema has (`$present`, from
+/// [`Db::present_tables`]: a database at an older archive's schema version lacks the tables
+/// added since; they count as empty). Defined before the modules so `read.rs` can use it too.
 macro_rules! count_on {
-    ($conn:expr) => {{
+    ($conn:expr, $present:expr) => {{
         let mut counts = TableCounts::new();
         for table in TABLES {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name))
-                .fetch_one(&mut *$conn)
-                .await?;
+            let n: i64 = if $present.iter().any(|p| p == table.name) {
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name))
+                    .fetch_one(&mut *$conn)
+                    .await?
+            } else {
+                0
+            };
             counts.insert(table.name.to_owned(), u64::try_from(n).unwrap_or(0));
         }
         counts
@@ -158,16 +163,34 @@ pub struct LoadOptions {
 }
 
 impl Db {
-    /// Row counts of every dumped table, read now.
+    /// The tables the database has now (every table, not only the dumped ones).
+    pub(crate) async fn present_tables(&self) -> Result<Vec<String>, DumpError> {
+        Ok(match &self.pool {
+            Pool::Sqlite { read, .. } => {
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(read)
+                    .await?
+            }
+            Pool::Postgres(pool) => sqlx::query_scalar(
+                "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
+            )
+            .fetch_all(pool)
+            .await?,
+        })
+    }
+
+    /// Row counts of every dumped table, read now (0 for a table the schema does not have
+    /// yet: a database migrated only to an older archive's version, or not at all).
     pub async fn table_counts(&self) -> Result<TableCounts, DumpError> {
+        let present = self.present_tables().await?;
         match &self.pool {
             Pool::Sqlite { read, .. } => {
                 let mut conn = read.acquire().await?;
-                Ok(count_on!(conn))
+                Ok(count_on!(conn, present))
             }
             Pool::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
-                Ok(count_on!(conn))
+                Ok(count_on!(conn, present))
             }
         }
     }
