@@ -705,6 +705,10 @@ fn millwork_flow(s: &Session, project_id: &str) {
     s.wait_text(".chip-ordered", "Ordered");
     s.wait_text("table.data td .chip-sent", "Sent");
     s.check_csp_clean();
+    s.screenshot("spec-purchase-orders-1280");
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.screenshot("spec-purchase-orders-375");
+    s.b.set_window_size(1280, 900).step("resize back");
 
     // 4. Ready, and released.
     s.goto(&format!("/projects/{project_id}/readiness"));
