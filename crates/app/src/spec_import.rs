@@ -6,17 +6,19 @@
 
 use std::collections::HashMap;
 
-use formula_domain::authz::{Action, Resource};
+use formula_domain::authz::{Action, Resource, authorize};
 use formula_domain::errors::{CONTROL_CHARACTERS, FieldErrors, has_refused_chars};
 use formula_domain::money::parse_amount;
 use formula_domain::numbers::{NumberFormat, plain_number};
 use formula_domain::scope::Quantity;
 use formula_domain::spec::{Spec, SpecCategory, SpecStatus};
-use time::Date;
+use formula_domain::supplier::{Supplier, SupplierContact};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::AppResult;
+use crate::repos::DirectoryAdditions;
 use crate::scope_import::{
     Column, ImportPreview, PreviewRow, RowAction, Sheet, SheetRow, as_headers, start_preview,
 };
@@ -89,14 +91,23 @@ fn parse_date(v: &str) -> Result<Date, &'static str> {
     Date::parse(v.trim(), &format).map_err(|_| "must be a date like 2027-03-31")
 }
 
-/// A row as the fields of a specification (absent columns stay `None`: unchanged).
+/// The supplier and contact a row names: `None` when the column is absent (unchanged),
+/// `Some(None)` when the cell is empty (none).
+#[derive(Debug, Default)]
+struct Named {
+    supplier: Option<Option<String>>,
+    contact: Option<Option<String>>,
+}
+
+/// A row as the fields of a specification (absent columns stay `None`: unchanged), and the
+/// supplier and contact it names (found in the directory by the caller).
 fn row_input(
     row: &SheetRow,
     columns: &HashMap<&'static str, usize>,
     currency: &str,
     numbers: NumberFormat,
     errors: &mut FieldErrors,
-) -> SpecInput {
+) -> (SpecInput, Named) {
     let cell = |f: &str| -> Option<String> {
         columns
             .get(f)
@@ -117,8 +128,6 @@ fn row_input(
         colour: opt("colour"),
         dimensions: opt("dimensions"),
         hardware: opt("hardware"),
-        supplier: opt("supplier"),
-        supplier_contact: opt("supplier_contact"),
         part_number: opt("part_number"),
         location: opt("location"),
         phase: opt("phase"),
@@ -177,7 +186,11 @@ fn row_input(
             parse_date(&v).map_err(|e| errors.add("needed_on", e)).ok()
         });
     }
-    input
+    let named = Named {
+        supplier: opt("supplier"),
+        contact: opt("supplier_contact"),
+    };
+    (input, named)
 }
 
 /// Whether two specifications say the same (bookkeeping, workflow and links aside).
@@ -192,8 +205,6 @@ fn same_content(a: &Spec, b: &Spec) -> bool {
             &a.colour,
             &a.dimensions,
             &a.hardware,
-            &a.supplier,
-            &a.supplier_contact,
             &a.part_number,
             &a.location,
             &a.phase,
@@ -208,8 +219,6 @@ fn same_content(a: &Spec, b: &Spec) -> bool {
             &b.colour,
             &b.dimensions,
             &b.hardware,
-            &b.supplier,
-            &b.supplier_contact,
             &b.part_number,
             &b.location,
             &b.phase,
@@ -219,11 +228,203 @@ fn same_content(a: &Spec, b: &Spec) -> bool {
         && (a.lead_time_days, a.needed_on) == (b.lead_time_days, b.needed_on)
 }
 
-/// What a specification import writes: new specs, and (as stored, as it will be) changed ones.
+/// Whether two specifications name the same supplier and contact (which, like its links,
+/// a submitted or approved specification may still change).
+fn same_supplier(a: &Spec, b: &Spec) -> bool {
+    (a.supplier_id, a.supplier_contact_id) == (b.supplier_id, b.supplier_contact_id)
+}
+
+/// What a specification import writes: suppliers and contacts new to the directory, new
+/// specs, and (as stored, as it will be) changed ones.
 #[derive(Default)]
 struct SpecPlan {
+    directory: DirectoryAdditions,
     new: Vec<Spec>,
     changed: Vec<(Spec, Spec)>,
+}
+
+/// The directory as an import finds names in it: what it holds (read once per name or
+/// supplier), and what the import adds to it.
+struct Directory {
+    /// Whether the importing user may add to the directory.
+    may_add: bool,
+    now: OffsetDateTime,
+    suppliers: HashMap<String, Option<Supplier>>,
+    contacts: HashMap<Uuid, Vec<SupplierContact>>,
+    added: DirectoryAdditions,
+}
+
+/// A name as the directory compares it: trimmed, whatever the case.
+fn key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl Directory {
+    async fn supplier(&mut self, s: &Services, name: &str) -> AppResult<Option<Supplier>> {
+        let k = key(name);
+        if let Some(found) = self.added.suppliers.iter().find(|x| key(&x.name) == k) {
+            return Ok(Some(found.clone()));
+        }
+        if !self.suppliers.contains_key(&k) {
+            let found = s.store.supplier_by_name(name.trim()).await?;
+            self.suppliers.insert(k.clone(), found);
+        }
+        Ok(self.suppliers.get(&k).cloned().flatten())
+    }
+
+    async fn contact(
+        &mut self,
+        s: &Services,
+        supplier: Uuid,
+        name: &str,
+    ) -> AppResult<Option<SupplierContact>> {
+        let k = key(name);
+        if let Some(found) = self
+            .added
+            .contacts
+            .iter()
+            .find(|c| c.supplier_id == supplier && key(&c.name) == k)
+        {
+            return Ok(Some(found.clone()));
+        }
+        if !self.contacts.contains_key(&supplier) {
+            let known = if self.added.suppliers.iter().any(|x| x.id == supplier) {
+                Vec::new()
+            } else {
+                s.store.list_supplier_contacts(supplier).await?
+            };
+            self.contacts.insert(supplier, known);
+        }
+        Ok(self
+            .contacts
+            .get(&supplier)
+            .and_then(|cs| cs.iter().find(|c| key(&c.name) == k))
+            .cloned())
+    }
+
+    /// Names the row's supplier and contact on `next`, finding them in the directory or
+    /// adding them to it (when the user may); what cannot be found is the row's error.
+    /// Returns what the row adds to the directory, for the preview.
+    async fn name_on(
+        &mut self,
+        s: &Services,
+        errors: &mut FieldErrors,
+        next: &mut Spec,
+        named: Named,
+    ) -> AppResult<Vec<String>> {
+        let mut adds = Vec::new();
+        if let Some(v) = named.supplier {
+            let before = next.supplier_id;
+            match v {
+                None => {
+                    next.supplier_id = None;
+                    next.supplier_name = None;
+                }
+                Some(name) => {
+                    let name = name.trim().to_owned();
+                    match self.supplier(s, &name).await? {
+                        Some(sup) if sup.archived && before != Some(sup.id) => errors.add(
+                            "supplier",
+                            format!(
+                                "{} is archived in the supplier directory; bring it back first, or name another supplier",
+                                sup.name
+                            ),
+                        ),
+                        Some(sup) => {
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name.clone());
+                            if before != Some(sup.id) && next.lead_time_days.is_none() {
+                                next.lead_time_days = sup.lead_time_days;
+                            }
+                        }
+                        None if name.chars().count() > 200 => {
+                            errors.add("supplier", "must be at most 200 characters");
+                        }
+                        None if self.may_add => {
+                            let sup = Supplier {
+                                id: formula_domain::new_id(),
+                                name: name.clone(),
+                                categories: vec![next.category.as_str().to_owned()],
+                                email: None,
+                                phone: None,
+                                website: None,
+                                address: None,
+                                tax_number: None,
+                                payment_terms: None,
+                                lead_time_days: None,
+                                notes: None,
+                                archived: false,
+                                created_at: self.now,
+                                updated_at: self.now,
+                                version: 1,
+                            };
+                            next.supplier_id = Some(sup.id);
+                            next.supplier_name = Some(sup.name.clone());
+                            adds.push(format!("adds supplier {name} to the directory"));
+                            self.added.suppliers.push(sup);
+                        }
+                        None => errors.add(
+                            "supplier",
+                            format!(
+                                "{name} is not in the supplier directory; ask a project manager, coordinator or administrator to add it (Suppliers), or write the name as the directory spells it"
+                            ),
+                        ),
+                    }
+                }
+            }
+            if next.supplier_id != before {
+                next.supplier_contact_id = None;
+                next.supplier_contact_name = None;
+            }
+        }
+        if let Some(v) = named.contact {
+            match (v, next.supplier_id) {
+                (None, _) => {
+                    next.supplier_contact_id = None;
+                    next.supplier_contact_name = None;
+                }
+                (Some(_), None) => errors.add(
+                    "supplier_contact",
+                    "needs the supplier: a contact is one of a supplier's people",
+                ),
+                (Some(name), Some(supplier)) => {
+                    let name = name.trim().to_owned();
+                    let at = next.supplier_name.clone().unwrap_or_default();
+                    match self.contact(s, supplier, &name).await? {
+                        Some(c) => {
+                            next.supplier_contact_id = Some(c.id);
+                            next.supplier_contact_name = Some(c.name);
+                        }
+                        None if name.chars().count() > 120 => {
+                            errors.add("supplier_contact", "must be at most 120 characters");
+                        }
+                        None if self.may_add => {
+                            let c = SupplierContact {
+                                id: formula_domain::new_id(),
+                                supplier_id: supplier,
+                                name: name.clone(),
+                                role: None,
+                                email: None,
+                                phone: None,
+                                position: 0,
+                            };
+                            next.supplier_contact_id = Some(c.id);
+                            next.supplier_contact_name = Some(c.name.clone());
+                            adds.push(format!("adds {name} to the contacts of {at}"));
+                            self.added.contacts.push(c);
+                        }
+                        None => errors.add(
+                            "supplier_contact",
+                            format!(
+                                "{name} is not a contact of {at} in the supplier directory; ask a project manager, coordinator or administrator to add them, or leave the cell empty"
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+        Ok(adds)
+    }
 }
 
 impl Services {
@@ -250,6 +451,41 @@ impl Services {
             return Err(preview.refusal());
         }
         let mut entries = Vec::new();
+        for x in &plan.directory.suppliers {
+            entries.push(audit(
+                caller,
+                "import",
+                "supplier",
+                x.id,
+                &x.name,
+                created(x),
+            ));
+        }
+        for c in &plan.directory.contacts {
+            let at = plan
+                .directory
+                .suppliers
+                .iter()
+                .find(|x| x.id == c.supplier_id)
+                .map(|x| x.name.clone());
+            let at = match at {
+                Some(n) => n,
+                None => self
+                    .store
+                    .get_supplier(c.supplier_id)
+                    .await?
+                    .map(|x| x.name)
+                    .unwrap_or_default(),
+            };
+            entries.push(audit(
+                caller,
+                "add_contact",
+                "supplier",
+                c.supplier_id,
+                &at,
+                created(c),
+            ));
+        }
         for s in &plan.new {
             entries.push(
                 audit(caller, "import", "spec", s.id, &s.code, created(s)).in_project(s.project_id),
@@ -274,9 +510,15 @@ impl Services {
             .map(|(old, next)| (next, old.version))
             .collect();
         if !plan.new.is_empty() || !changed.is_empty() {
-            self.store.save_specs(&plan.new, &changed, &entries).await?;
+            self.store
+                .save_specs(&plan.directory, &plan.new, &changed, &entries)
+                .await?;
             self.changed(caller, "spec.imported", project_id, project_id, None)
                 .await;
+            for x in &plan.directory.suppliers {
+                self.changed(caller, "supplier.created", Uuid::nil(), x.id, Some(1))
+                    .await;
+            }
         }
         Ok(preview)
     }
@@ -301,9 +543,17 @@ impl Services {
             .collect();
         let mut seen: HashMap<String, usize> = HashMap::new();
         let now = self.now();
+        let mut directory = Directory {
+            may_add: authorize(&caller.actor, Action::ManageSuppliers, &Resource::Global),
+            now,
+            suppliers: HashMap::new(),
+            contacts: HashMap::new(),
+            added: DirectoryAdditions::default(),
+        };
         for row in &sheet.rows {
             let mut errors = FieldErrors::new();
-            let input = row_input(row, &columns, &project.currency, sheet.numbers, &mut errors);
+            let (input, named) =
+                row_input(row, &columns, &project.currency, sheet.numbers, &mut errors);
             let code = input.code.clone().unwrap_or_default();
             let key = code.to_lowercase();
             if let Some(first) = seen.get(&key).filter(|_| !key.is_empty()) {
@@ -323,10 +573,23 @@ impl Services {
                 errors.add("description", "is required");
             }
             self.apply_spec(&mut errors, &mut next, input).await?;
+            // What an invalid row would add is not added: the row is refused anyway.
+            let before = directory.added.clone();
+            let adds = directory
+                .name_on(self, &mut errors, &mut next, named)
+                .await?;
+            if !errors.is_empty() {
+                directory.added = before;
+            }
             let action = match old {
                 _ if !errors.is_empty() => RowAction::Invalid,
-                Some(old) if same_content(old, &next) => RowAction::Unchanged,
-                Some(old) if matches!(old.status, SpecStatus::Submitted | SpecStatus::Approved) => {
+                Some(old) if same_content(old, &next) && same_supplier(old, &next) => {
+                    RowAction::Unchanged
+                }
+                Some(old)
+                    if !same_content(old, &next)
+                        && matches!(old.status, SpecStatus::Submitted | SpecStatus::Approved) =>
+                {
                     errors.add(
                         "code",
                         format!(
@@ -348,6 +611,9 @@ impl Services {
                     RowAction::Create
                 }
             };
+            if action != RowAction::Invalid {
+                preview.directory_additions.extend(adds);
+            }
             preview.push(PreviewRow {
                 line: row.line,
                 code: next.code.clone(),
@@ -357,6 +623,20 @@ impl Services {
                 errors: as_headers(SPEC_COLUMNS, errors, &columns, &sheet.headers),
             });
         }
+        // Rows refused after they were checked (a locked specification) keep nothing added.
+        plan.directory = directory.added;
+        plan.directory.suppliers.retain(|x| {
+            plan.new
+                .iter()
+                .chain(plan.changed.iter().map(|(_, n)| n))
+                .any(|s| s.supplier_id == Some(x.id))
+        });
+        plan.directory.contacts.retain(|c| {
+            plan.new
+                .iter()
+                .chain(plan.changed.iter().map(|(_, n)| n))
+                .any(|s| s.supplier_contact_id == Some(c.id))
+        });
         preview.valid = preview.invalid == 0;
         Ok((preview, plan))
     }
@@ -399,7 +679,7 @@ mod tests {
                 cells: cells.iter().map(|c| (*c).to_owned()).collect(),
             };
             let mut errors = FieldErrors::new();
-            let input = row_input(&row, &columns, "EUR", numbers, &mut errors);
+            let (input, _) = row_input(&row, &columns, "EUR", numbers, &mut errors);
             (input, errors)
         };
         let from_file = NumberFormat {

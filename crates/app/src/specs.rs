@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::context::Caller;
 use crate::error::{AppError, AppResult};
 use crate::query::ScopeQuery;
+use crate::repos::SpecOrderLine;
 use crate::review::{Loaded, ReviewKind};
 use crate::scope::{check_code, check_money, normalise_unit};
 use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
@@ -44,16 +45,18 @@ pub struct SpecInput {
     pub unit: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub unit_cost_minor: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    pub supplier: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    pub supplier_contact: Option<Option<String>>,
     /// The supplier in the directory (`null`: none). An archived one is refused unless the
     /// specification names it already. When the lead time is not given and the
-    /// specification has none, the supplier's usual lead time is taken.
+    /// specification has none, the supplier's usual lead time is taken. Changing the
+    /// supplier clears the contact unless `supplier_contact_id` is given too.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub supplier_id: Option<Option<Uuid>>,
+    /// One of the supplier's contacts in the directory (`null`: none); refused if it is
+    /// not a contact of the specification's supplier.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub supplier_contact_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     pub part_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -83,30 +86,23 @@ pub struct SpecReviewInput {
     pub version: Option<i64>,
 }
 
-/// A procurement step: ordering (PO number, order date, expected delivery; the supplier if
-/// the specification has none), a delivery (the quantity delivered so far), installation.
+/// A procurement step recorded on the specification itself: only `installed` (once it is
+/// delivered). Ordering and delivery come from purchase orders and their goods receipts.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcurementInput {
     pub status: Procurement,
     #[serde(default)]
-    pub po_number: Option<String>,
-    /// The supplier's name in the directory (whatever the case), if the specification
-    /// names none and `supplier_id` is not given.
-    #[serde(default)]
-    pub supplier: Option<String>,
-    /// The supplier in the directory, if the specification names none.
-    #[serde(default)]
-    pub supplier_id: Option<Uuid>,
-    #[serde(default)]
-    pub order_date: Option<Date>,
-    #[serde(default)]
-    pub expected_delivery: Option<Date>,
-    /// For `partially_delivered`: the quantity delivered so far.
-    #[serde(default)]
-    pub delivered_quantity: Option<Quantity>,
-    #[serde(default)]
     pub version: Option<i64>,
+}
+
+/// The purchase orders of a specification, for those who may see the project's orders.
+#[derive(Debug, Clone, Default)]
+pub struct SpecOrders {
+    /// `None` when the caller may not see purchase orders.
+    pub lines: Option<Vec<SpecOrderLine>>,
+    /// Whether the caller may raise an order from it (it is approved and not ordered yet).
+    pub may_raise: bool,
 }
 
 /// Filters of a project's specifications.
@@ -267,6 +263,21 @@ impl Services {
         Ok((s, access))
     }
 
+    /// The order lines that order the specification, and whether the caller may raise one.
+    pub async fn spec_orders(&self, caller: &Caller, id: Uuid) -> AppResult<SpecOrders> {
+        let (spec, access) = self.spec_for(caller, id, Action::ViewSpecs).await?;
+        let resource = Resource::Project(access);
+        if !authorize(&caller.actor, Action::ViewPurchaseOrders, &resource) {
+            return Ok(SpecOrders::default());
+        }
+        Ok(SpecOrders {
+            lines: Some(self.store.spec_order_lines(id).await?),
+            may_raise: authorize(&caller.actor, Action::RaisePurchaseOrders, &resource)
+                && spec.status == SpecStatus::Approved
+                && spec.procurement.is_none_or(|p| !p.is_ordered()),
+        })
+    }
+
     pub async fn get_spec(
         &self,
         caller: &Caller,
@@ -306,15 +317,9 @@ impl Services {
         text(errors, "colour", input.colour, &mut s.colour);
         text(errors, "dimensions", input.dimensions, &mut s.dimensions);
         text(errors, "hardware", input.hardware, &mut s.hardware);
-        text(errors, "supplier", input.supplier, &mut s.supplier);
-        text(
-            errors,
-            "supplier_contact",
-            input.supplier_contact,
-            &mut s.supplier_contact,
-        );
         let mut supplier_lead = None;
         if let Some(v) = input.supplier_id {
+            let before = s.supplier_id;
             match v {
                 None => {
                     s.supplier_id = None;
@@ -335,6 +340,39 @@ impl Services {
                     }
                     None => errors.add("supplier_id", "must be a supplier in the directory"),
                 },
+            }
+            // Another supplier's contact does not follow the specification to this one.
+            if s.supplier_id != before {
+                s.supplier_contact_id = None;
+                s.supplier_contact_name = None;
+            }
+        }
+        if let Some(v) = input.supplier_contact_id {
+            match (v, s.supplier_id) {
+                (None, _) => {
+                    s.supplier_contact_id = None;
+                    s.supplier_contact_name = None;
+                }
+                (Some(_), None) => errors.add(
+                    "supplier_contact_id",
+                    "choose the supplier first: a contact is one of its people",
+                ),
+                (Some(id), Some(supplier)) => {
+                    let contacts = self.store.list_supplier_contacts(supplier).await?;
+                    match contacts.into_iter().find(|c| c.id == id) {
+                        Some(c) => {
+                            s.supplier_contact_id = Some(c.id);
+                            s.supplier_contact_name = Some(c.name);
+                        }
+                        None => errors.add(
+                            "supplier_contact_id",
+                            format!(
+                                "must be one of the contacts of {} in the directory",
+                                s.supplier_name.as_deref().unwrap_or("the supplier")
+                            ),
+                        ),
+                    }
+                }
             }
         }
         text(errors, "part_number", input.part_number, &mut s.part_number);
@@ -426,6 +464,8 @@ impl Services {
             supplier_contact: None,
             supplier_id: None,
             supplier_name: None,
+            supplier_contact_id: None,
+            supplier_contact_name: None,
             part_number: None,
             lead_time_days: None,
             location: None,
@@ -528,6 +568,8 @@ impl Services {
             current.updated_by_name.clone(),
             current.updated_at,
         )?;
+        // The supplier and its contact count as links: an approved specification is given
+        // its supplier before it is ordered.
         let links_only = input.code.is_none()
             && input.description.is_none()
             && input.category.is_none()
@@ -540,8 +582,6 @@ impl Services {
                 &input.colour,
                 &input.dimensions,
                 &input.hardware,
-                &input.supplier,
-                &input.supplier_contact,
                 &input.part_number,
                 &input.location,
                 &input.phase,
@@ -605,7 +645,9 @@ impl Services {
         .await
     }
 
-    /// Moves an approved specification along procurement.
+    /// Records that an approved, delivered specification is installed. Ordering and
+    /// delivery are not recorded here: a purchase order raised from the specification and
+    /// sent orders it, and goods received against that order deliver it.
     pub async fn procure_spec(
         &self,
         caller: &Caller,
@@ -613,7 +655,25 @@ impl Services {
         expected_version: i64,
         input: ProcurementInput,
     ) -> AppResult<Spec> {
-        let (current, access) = self.spec_for(caller, id, Action::ManageProcurement).await?;
+        let (current, _) = self.spec_for(caller, id, Action::ManageProcurement).await?;
+        let by_order = match input.status {
+            Procurement::Ordered | Procurement::ToOrder => Some(format!(
+                "{} is ordered by a purchase order: raise one from it (Purchasing tab, \
+                 \"Raise from approved specs\") and send it to the supplier",
+                current.code
+            )),
+            Procurement::PartiallyDelivered | Procurement::Delivered => Some(format!(
+                "{} is delivered by goods received against its purchase order: open the order \
+                 and record what arrived (\"Receive goods\")",
+                current.code
+            )),
+            Procurement::Installed => None,
+        };
+        if let Some(message) = by_order {
+            let mut errors = FieldErrors::new();
+            errors.add("status", message);
+            return Err(AppError::Validation(errors));
+        }
         check_version(
             expected_version,
             current.version,
@@ -623,7 +683,7 @@ impl Services {
         let Some(from) = current.procurement else {
             return Err(AppError::Conflict {
                 code: "not_approved",
-                message: format!("{} must be approved before it is ordered", current.code),
+                message: format!("{} must be approved before it is installed", current.code),
                 fields: FieldErrors::new(),
             });
         };
@@ -634,78 +694,15 @@ impl Services {
                 allowed: from
                     .allowed_next()
                     .iter()
+                    .filter(|p| **p == Procurement::Installed)
                     .map(|p| p.as_str().to_owned())
                     .collect(),
             });
         }
-        let mut errors = FieldErrors::new();
         let mut next = current.clone();
         next.procurement = Some(input.status);
-        match input.status {
-            Procurement::Ordered => {
-                next.po_number = optional_text(&mut errors, "po_number", input.po_number.as_deref(), 100);
-                if next.po_number.is_none() {
-                    errors.add("po_number", "is required to record an order");
-                }
-                // A supplier of the directory by id; free text only through the old field,
-                // matched to the directory by name when it is there.
-                let named = optional_text(&mut errors, "supplier", input.supplier.as_deref(), 500);
-                if let Some(id) = input.supplier_id {
-                    match self.store.get_supplier(id).await? {
-                        Some(sup) if !sup.archived || next.supplier_id == Some(sup.id) => {
-                            next.supplier_id = Some(sup.id);
-                            next.supplier_name = Some(sup.name);
-                        }
-                        Some(sup) => errors.add(
-                            "supplier_id",
-                            format!("{} is archived; bring it back first or choose another", sup.name),
-                        ),
-                        None => errors.add("supplier_id", "must be a supplier in the directory"),
-                    }
-                } else if let Some(name) = named {
-                    match self.store.supplier_by_name(&name).await? {
-                        Some(sup) if next.supplier_id.is_none() && !sup.archived => {
-                            next.supplier_id = Some(sup.id);
-                            next.supplier_name = Some(sup.name);
-                        }
-                        _ => next.supplier = Some(name),
-                    }
-                }
-                if next.supplier_id.is_none() && next.supplier.is_none() {
-                    errors.add("supplier", "is required to record an order");
-                }
-                next.order_date = input.order_date.or(Some(self.today()));
-                next.expected_delivery = input.expected_delivery;
-                if next.expected_delivery.is_none() {
-                    errors.add("expected_delivery", "is required to record an order");
-                }
-                if let (Some(o), Some(e)) = (next.order_date, next.expected_delivery)
-                    && e < o
-                {
-                    errors.add("expected_delivery", "must be on or after the order date");
-                }
-            }
-            Procurement::PartiallyDelivered => match input.delivered_quantity {
-                Some(q) if q > Quantity::default() && q < current.quantity => next.delivered_quantity = q,
-                Some(_) => errors.add(
-                    "delivered_quantity",
-                    format!("must be more than 0 and less than {} {} (or record the delivery as complete)", current.quantity, current.unit),
-                ),
-                None => errors.add("delivered_quantity", "is required for a partial delivery"),
-            },
-            Procurement::Delivered => next.delivered_quantity = current.quantity,
-            Procurement::Installed | Procurement::ToOrder => {}
-        }
-        errors.into_result()?;
-        // Ordering a material can make the items that need it ready for production (when the
-        // project requires materials to be ordered first): they are told of once it is saved.
-        let ready_before = self.ready_items(current.project_id).await;
-        let saved = self
-            .save_spec(caller, "procurement", &current, next, expected_version)
-            .await?;
-        self.newly_ready(caller, saved.project_id, access.client_id, &ready_before)
-            .await;
-        Ok(saved)
+        self.save_spec(caller, "procurement", &current, next, expected_version)
+            .await
     }
 }
 

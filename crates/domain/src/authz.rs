@@ -62,7 +62,8 @@ pub enum Action {
     ManageSpecs,
     /// Decide on a submitted specification.
     ApproveSpecs,
-    /// Record orders and deliveries of approved materials.
+    /// Record a delivered material as installed (orders and deliveries come from purchase
+    /// orders and goods receipts).
     ManageProcurement,
     /// Read the internal comments on what the caller can see (client users read only the
     /// comments marked visible to the client).

@@ -94,14 +94,20 @@ pub struct Spec {
     pub unit_cost_minor: Option<i64>,
     pub total_minor: Option<i64>,
     pub currency: String,
-    /// The supplier as typed before the directory (free text); shown only when the
-    /// specification has no `supplier_id`, as "(not in the directory)".
+    /// The supplier as typed before the directory (free text), kept for history and never
+    /// written any more; shown only when the specification has no `supplier_id`, as "(not
+    /// in the directory)".
     pub supplier: Option<String>,
+    /// The supplier's contact as typed before the directory (free text, read-only history).
     pub supplier_contact: Option<String>,
     /// The supplier in the directory.
     pub supplier_id: Option<Uuid>,
     /// Its name in the directory.
     pub supplier_name: Option<String>,
+    /// The contact at that supplier (one of its contacts in the directory).
+    pub supplier_contact_id: Option<Uuid>,
+    /// The contact's name in the directory.
+    pub supplier_contact_name: Option<String>,
     pub part_number: Option<String>,
     pub lead_time_days: Option<i32>,
     pub location: Option<String>,
@@ -265,6 +271,8 @@ mod tests {
             supplier_contact: None,
             supplier_id: None,
             supplier_name: None,
+            supplier_contact_id: None,
+            supplier_contact_name: None,
             part_number: None,
             lead_time_days: Some(21),
             location: None,

@@ -1,7 +1,7 @@
 //! Material specifications with their links to scope items and drawings, and the
 //! approval decisions recorded on them.
 
-use formula_app::repos::SpecRepo;
+use formula_app::repos::{DirectoryAdditions, SpecOrderLine, SpecRepo};
 use formula_store_macros::repo;
 use std::collections::HashMap;
 
@@ -39,6 +39,8 @@ struct SpecRow {
     supplier_contact: Option<String>,
     supplier_id: Option<Uuid>,
     supplier_name: Option<String>,
+    supplier_contact_id: Option<Uuid>,
+    supplier_contact_name: Option<String>,
     part_number: Option<String>,
     lead_time_days: Option<i32>,
     location: Option<String>,
@@ -57,6 +59,16 @@ struct SpecRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct OrderLineRow {
+    id: Uuid,
+    number: String,
+    status: String,
+    quantity_milli: i64,
+    received_milli: i64,
+    unit: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct LinkRow {
     spec_id: Uuid,
     other: Uuid,
@@ -64,10 +76,12 @@ struct LinkRow {
 
 const SELECT: &str = "SELECT s.id, s.project_id, s.code, s.description, s.category, s.material, s.finish, \
      s.colour, s.dimensions, s.hardware, s.quantity_milli, s.unit, s.unit_cost_minor, s.total_minor, p.currency, \
-     s.supplier, s.supplier_contact, s.supplier_id, sup.name AS supplier_name, s.part_number, s.lead_time_days, s.location, s.phase, s.needed_on, s.status, \
+     s.supplier, s.supplier_contact, s.supplier_id, sup.name AS supplier_name, \
+     s.supplier_contact_id, sc.name AS supplier_contact_name, s.part_number, s.lead_time_days, s.location, s.phase, s.needed_on, s.status, \
      s.procurement, s.po_number, s.order_date, s.expected_delivery, s.delivered_milli, s.created_at, s.updated_at, \
      u.name AS updated_by_name, s.version FROM specs s JOIN projects p ON p.id = s.project_id \
-     LEFT JOIN users u ON u.id = s.updated_by LEFT JOIN suppliers sup ON sup.id = s.supplier_id";
+     LEFT JOIN users u ON u.id = s.updated_by LEFT JOIN suppliers sup ON sup.id = s.supplier_id \
+     LEFT JOIN supplier_contacts sc ON sc.id = s.supplier_contact_id";
 
 fn assemble(
     rows: Vec<SpecRow>,
@@ -106,6 +120,8 @@ fn assemble(
                 supplier_contact: r.supplier_contact,
                 supplier_id: r.supplier_id,
                 supplier_name: r.supplier_name,
+                supplier_contact_id: r.supplier_contact_id,
+                supplier_contact_name: r.supplier_contact_name,
                 part_number: r.part_number,
                 lead_time_days: r.lead_time_days,
                 location: r.location,
@@ -159,12 +175,20 @@ fn links(s: &Spec) -> Vec<Stmt> {
         Stmt::new("DELETE FROM spec_scope_items WHERE spec_id = $1").bind(s.id),
         Stmt::new("DELETE FROM spec_drawings WHERE spec_id = $1").bind(s.id),
     ];
-    // The supplier is set apart from the insert, so that a specification without one is
-    // written the same on a schema from before the directory (the migration's test does).
+    // The supplier and its contact are set apart from the insert, so that a specification
+    // without them is written the same on a schema from before the directory (the
+    // migrations' tests do).
     if let Some(supplier) = s.supplier_id {
         out.push(
             Stmt::new("UPDATE specs SET supplier_id = $1 WHERE id = $2")
                 .bind(supplier)
+                .bind(s.id),
+        );
+    }
+    if let Some(contact) = s.supplier_contact_id {
+        out.push(
+            Stmt::new("UPDATE specs SET supplier_contact_id = $1 WHERE id = $2")
+                .bind(contact)
                 .bind(s.id),
         );
     }
@@ -239,7 +263,8 @@ fn update_stmt(s: &Spec, expected_version: i64, actor: Option<Uuid>) -> Stmt {
          dimensions = $7, hardware = $8, quantity_milli = $9, unit = $10, unit_cost_minor = $11, total_minor = $12, \
          supplier = $13, supplier_contact = $14, part_number = $15, lead_time_days = $16, location = $17, phase = $18, \
          needed_on = $19, status = $20, procurement = $21, po_number = $22, order_date = $23, expected_delivery = $24, \
-         delivered_milli = $25, updated_at = $26, updated_by = $27, version = version + 1, supplier_id = $30 \
+         delivered_milli = $25, updated_at = $26, updated_by = $27, version = version + 1, supplier_id = $30, \
+         supplier_contact_id = $31 \
          WHERE id = $28 AND version = $29",
     )
     .bind(&s.code)
@@ -272,6 +297,7 @@ fn update_stmt(s: &Spec, expected_version: i64, actor: Option<Uuid>) -> Stmt {
     .bind(s.id)
     .bind(expected_version)
     .bind(s.supplier_id)
+    .bind(s.supplier_contact_id)
 }
 
 /// A stale-version or not-found error for a spec whose compare-and-set matched no row.
@@ -316,12 +342,19 @@ impl SpecRepo for Db {
     /// transaction, with their audit entries: a stale one fails the whole call.
     async fn save_specs(
         &self,
+        directory: &DirectoryAdditions,
         new: &[Spec],
         changed: &[(Spec, i64)],
         entries: &[AuditEntry],
     ) -> DbResult<()> {
         let actor = entries.first().and_then(|e| e.actor_id);
         in_tx!(self, |tx| {
+            for s in &directory.suppliers {
+                exec!(&mut *tx, crate::suppliers::insert_supplier_stmt(s))?;
+            }
+            for c in &directory.contacts {
+                exec!(&mut *tx, crate::suppliers::append_contact_stmt(c))?;
+            }
             for s in new {
                 exec!(&mut *tx, insert_stmt(s, actor))?;
                 for l in links(s) {
@@ -345,6 +378,28 @@ impl SpecRepo for Db {
             }
         });
         Ok(())
+    }
+
+    async fn spec_order_lines(&self, spec_id: Uuid) -> DbResult<Vec<SpecOrderLine>> {
+        let stmt = Stmt::new(
+            "SELECT o.id, o.number, o.status, l.quantity_milli, l.received_milli, l.unit \
+             FROM purchase_order_lines l JOIN purchase_orders o ON o.id = l.purchase_order_id \
+             WHERE l.spec_id = $1 ORDER BY o.number, l.position",
+        )
+        .bind(spec_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, OrderLineRow, stmt)?);
+        rows.into_iter()
+            .map(|r| {
+                Ok(SpecOrderLine {
+                    purchase_order_id: r.id,
+                    number: r.number,
+                    status: parse_enum(&r.status, "purchase_orders.status")?,
+                    quantity: Quantity(r.quantity_milli),
+                    received: Quantity(r.received_milli),
+                    unit: r.unit,
+                })
+            })
+            .collect()
     }
 
     async fn list_specs(&self, project_id: Uuid) -> DbResult<Vec<Spec>> {

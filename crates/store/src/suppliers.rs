@@ -165,29 +165,49 @@ fn renumber(ids: &[Uuid]) -> Vec<Stmt> {
         .collect()
 }
 
+/// Adds a supplier to the directory (`duplicate` on its name, whatever the case).
+pub(crate) fn insert_supplier_stmt(s: &Supplier) -> Stmt {
+    Stmt::new(
+        "INSERT INTO suppliers (id, name, categories, email, phone, website, address, \
+         tax_number, payment_terms, lead_time_days, notes, archived, created_at, updated_at, \
+         version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(s.id)
+    .bind(&s.name)
+    .bind(s.categories.join(","))
+    .bind(&s.email)
+    .bind(&s.phone)
+    .bind(&s.website)
+    .bind(&s.address)
+    .bind(&s.tax_number)
+    .bind(&s.payment_terms)
+    .bind(s.lead_time_days.map(i64::from))
+    .bind(&s.notes)
+    .bind(i32::from(s.archived))
+    .bind(s.created_at)
+    .bind(s.updated_at)
+    .bind(s.version)
+}
+
+/// Adds a contact after the supplier's others.
+pub(crate) fn append_contact_stmt(c: &SupplierContact) -> Stmt {
+    Stmt::new(
+        "INSERT INTO supplier_contacts (id, supplier_id, name, role, email, phone, position) \
+         SELECT $1, $2, $3, $4, $5, $6, COALESCE(MAX(position) + 1, 0) FROM supplier_contacts \
+         WHERE supplier_id = $2",
+    )
+    .bind(c.id)
+    .bind(c.supplier_id)
+    .bind(&c.name)
+    .bind(&c.role)
+    .bind(&c.email)
+    .bind(&c.phone)
+}
+
 #[repo]
 impl SupplierRepo for Db {
     async fn insert_supplier(&self, s: &Supplier, entry: &AuditEntry) -> DbResult<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO suppliers (id, name, categories, email, phone, website, address, \
-             tax_number, payment_terms, lead_time_days, notes, archived, created_at, updated_at, \
-             version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(s.id)
-        .bind(&s.name)
-        .bind(s.categories.join(","))
-        .bind(&s.email)
-        .bind(&s.phone)
-        .bind(&s.website)
-        .bind(&s.address)
-        .bind(&s.tax_number)
-        .bind(&s.payment_terms)
-        .bind(s.lead_time_days.map(i64::from))
-        .bind(&s.notes)
-        .bind(i32::from(s.archived))
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .bind(s.version);
+        let stmt = insert_supplier_stmt(s);
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;

@@ -68,14 +68,11 @@ fn cells(s: &Spec, cols: &[(&'static str, Column)], today: time::Date) -> Vec<Ce
             "unit" => Cell::Text(s.unit.clone()),
             "unit_cost" => money(s.unit_cost_minor),
             "total" => money(s.total_minor),
-            // The directory's name; the old free text only where there is none (so that an
-            // export imported again finds the supplier by name).
-            "supplier" => opt(&s.supplier_name.clone().or_else(|| s.supplier.clone())),
-            "supplier_contact" => opt(&if s.supplier_id.is_some() {
-                None
-            } else {
-                s.supplier_contact.clone()
-            }),
+            // The directory's names, which an import finds again (text typed before the
+            // directory and never matched is not exported: importing the file back changes
+            // nothing).
+            "supplier" => opt(&s.supplier_name),
+            "supplier_contact" => opt(&s.supplier_contact_name),
             "part_number" => opt(&s.part_number),
             "lead_time_days" => s
                 .lead_time_days

@@ -6,9 +6,12 @@ use async_trait::async_trait;
 use formula_domain::attachment::{Attachment, ImageCopies, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::drawing::{Drawing, Review, Revision};
+use formula_domain::purchase_order::PoStatus;
 pub use formula_domain::review::ReviewSettings;
+use formula_domain::scope::Quantity;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
 use formula_domain::spec::{Spec, SpecReview};
+use formula_domain::supplier::{Supplier, SupplierContact};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -140,18 +143,41 @@ pub trait DrawingRepo: Send + Sync {
     async fn list_reviews(&self, drawing_id: Uuid) -> AppResult<Vec<Review>>;
 }
 
+/// Suppliers and contacts a specification import adds to the directory.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryAdditions {
+    pub suppliers: Vec<Supplier>,
+    /// Each added after the supplier's other contacts.
+    pub contacts: Vec<SupplierContact>,
+}
+
+/// A purchase-order line that orders a specification, with its order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct SpecOrderLine {
+    pub purchase_order_id: Uuid,
+    pub number: String,
+    pub status: PoStatus,
+    pub quantity: Quantity,
+    pub received: Quantity,
+    pub unit: String,
+}
+
 /// Material specifications and their approval decisions.
 #[async_trait]
 pub trait SpecRepo: Send + Sync {
-    /// In one transaction: inserts `new` specifications and saves `changed` ones
+    /// In one transaction: adds `directory`'s suppliers and contacts (before the
+    /// specifications that name them), inserts `new` specifications and saves `changed` ones
     /// compare-and-set on their expected version (a stale one fails the whole call), with
     /// the audit entries.
     async fn save_specs(
         &self,
+        directory: &DirectoryAdditions,
         new: &[Spec],
         changed: &[(Spec, i64)],
         audit: &[AuditEntry],
     ) -> AppResult<()>;
+    /// The purchase-order lines ordering a specification, by order number.
+    async fn spec_order_lines(&self, spec_id: Uuid) -> AppResult<Vec<SpecOrderLine>>;
     /// A project's specifications in code order, with their links.
     async fn list_specs(&self, project_id: Uuid) -> AppResult<Vec<Spec>>;
     async fn get_spec(&self, id: Uuid) -> AppResult<Option<Spec>>;

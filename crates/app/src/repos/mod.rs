@@ -48,7 +48,8 @@ pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
 pub use locations::LocationRepo;
 pub use millwork::{
-    AttachmentRepo, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo, SpecRepo,
+    AttachmentRepo, DirectoryAdditions, DrawingRepo, ReadinessRepo, ReviewSettings, ScopeRepo,
+    SpecOrderLine, SpecRepo,
 };
 pub use notifications::{DigestRecipient, DueTask, InboxQuery, NewNotification, NotificationRepo};
 pub use oversight::{AuditRepo, DashboardCounts, DashboardRepo};

@@ -74,6 +74,9 @@ pub struct ImportPreview {
     pub invalid: usize,
     /// Groups that the import adds to the project.
     pub new_groups: Vec<String>,
+    /// What a specification import adds to the company's supplier directory ("adds
+    /// supplier Veneer Co to the directory", "adds Ahmed to the contacts of Veneer Co").
+    pub directory_additions: Vec<String>,
     pub columns: Vec<ColumnMatch>,
     /// Headers that match no column (ignored).
     pub ignored_headers: Vec<String>,
@@ -125,6 +128,7 @@ pub(crate) fn start_preview(
         unchanged: 0,
         invalid: 0,
         new_groups: Vec::new(),
+        directory_additions: Vec::new(),
         columns: column_matches,
         ignored_headers: ignored,
         file_errors,

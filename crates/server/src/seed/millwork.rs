@@ -6,6 +6,8 @@
 use formula_app::comments::NewComment;
 use formula_app::context::Caller;
 use formula_app::drawings::{NewDrawing, ReviewInput, Upload};
+use formula_app::goods_receipts::{ReceiptInput, ReceiptLineInput};
+use formula_app::purchase_orders::NewPurchaseOrder;
 use formula_app::specs::{ProcurementInput, SpecInput, SpecReviewInput};
 use formula_app::{AppError, Services};
 use formula_domain::attachment::{OwnerKind, Purpose};
@@ -342,51 +344,75 @@ pub async fn seed(
         };
         s.review_spec(pm, id, 2, ok).await
     };
-    let order = |id: Uuid, version: i64, po: &str| {
-        let input = ProcurementInput {
-            status: Procurement::Ordered,
-            po_number: Some(po.to_owned()),
-            supplier: None,
-            supplier_id: None,
-            order_date: Some(today - Duration::days(5)),
-            expected_delivery: Some(today + Duration::days(15)),
-            delivered_quantity: None,
-            version: None,
-        };
-        async move { s.procure_spec(coordinator, id, version, input).await }
+    // Ordered through purchase orders, as in the app: raised from the specifications,
+    // approved and sent (which marks them ordered); deliveries received against them.
+    let order = |ids: Vec<Uuid>| async move {
+        let po = s
+            .create_purchase_order(
+                pm,
+                project_id,
+                NewPurchaseOrder {
+                    spec_ids: ids,
+                    delivery_address: Some("Site entrance B, loading bay 2".into()),
+                    ..NewPurchaseOrder::default()
+                },
+            )
+            .await?;
+        let po = s
+            .approve_purchase_order(pm, po.order.id, po.order.version)
+            .await?;
+        s.send_purchase_order(
+            pm,
+            po.order.id,
+            po.order.version,
+            None,
+            formula_web::po_documents::render_po,
+        )
+        .await?;
+        Ok::<Uuid, AppError>(po.order.id)
     };
-    let step = |id: Uuid, version: i64, status: Procurement, delivered: Option<&str>| {
-        let input = ProcurementInput {
-            status,
-            po_number: None,
-            supplier: None,
-            supplier_id: None,
-            order_date: None,
-            expected_delivery: None,
-            delivered_quantity: delivered.and_then(|q| Quantity::parse(q).ok()),
-            version: None,
+    // Receives `quantity` of the line ordering `spec` (all that is left with `None`).
+    let receive = |po: Uuid, spec: Uuid, quantity: Option<Quantity>, note: &'static str| async move {
+        let r = s.receiving(coordinator, po).await?;
+        let lines = r
+            .order
+            .lines
+            .iter()
+            .filter(|l| l.spec_id == Some(spec))
+            .map(|l| ReceiptLineInput {
+                line_id: l.id,
+                quantity: quantity.unwrap_or(l.remaining),
+                accept_over_delivery: false,
+                over_delivery_reason: None,
+            })
+            .collect();
+        let input = ReceiptInput {
+            received_on: Some(today),
+            delivery_note: Some(note.into()),
+            received_by_name: Some("Site store".into()),
+            note: None,
+            lines,
         };
-        async move { s.procure_spec(coordinator, id, version, input).await }
+        s.record_receipt(coordinator, po, input, &[], None).await
     };
-    // V-01 approved and ordered; ST-01 ordered and half delivered.
+    // V-01 and ST-01 approved and ordered on one order; half of ST-01 delivered.
     let v = approve(made[0].id).await?;
-    order(v.id, v.version, "PO-2026-0412").await?;
     let st = approve(made[1].id).await?;
-    let st = order(st.id, st.version, "PO-2026-0415").await?;
-    step(
-        st.id,
-        st.version,
-        Procurement::PartiallyDelivered,
-        Some("3"),
-    )
-    .await?;
+    let po = order(vec![v.id, st.id]).await?;
+    receive(po, st.id, Quantity::parse("3").ok(), "DN-3907").await?;
     // SS-01 approved but not ordered, and past its order-by date: late.
     approve(made[2].id).await?;
     // L-01 delivered and installed.
     let l = approve(made[3].id).await?;
-    let l = order(l.id, l.version, "PO-2026-0377").await?;
-    let l = step(l.id, l.version, Procurement::Delivered, None).await?;
-    step(l.id, l.version, Procurement::Installed, None).await?;
+    let po = order(vec![l.id]).await?;
+    receive(po, l.id, None, "DN-3851").await?;
+    let l = s.get_spec(coordinator, l.id).await?.0.spec;
+    let installed = ProcurementInput {
+        status: Procurement::Installed,
+        version: None,
+    };
+    s.procure_spec(coordinator, l.id, l.version, installed)
+        .await?;
     // HW-01 waiting for approval; F-01 still a draft.
     s.submit_spec(designer, made[4].id, 1).await?;
     // A sample photo on the veneer, and the site survey on the project.

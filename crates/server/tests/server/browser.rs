@@ -642,15 +642,36 @@ fn millwork_flow(s: &Session, project_id: &str) {
     s.wait_text(".kv dd", "Reception desk");
     s.check_csp_clean();
 
-    // 3. The material: approved, then ordered.
+    // 3. The material: its supplier added to the directory from the add form, the
+    //    specification approved, then ordered by a purchase order raised from its page,
+    //    approved and sent (nothing is ordered by hand any more).
     s.goto(&format!("/projects/{project_id}/materials"));
+    s.click("a[href^='/suppliers/new?back=']");
+    s.fill("#f-name", "Veneer Co");
+    s.fill("#f-email", "orders@veneer.example");
+    s.click("form[action='/suppliers/new'] button[type=submit]");
+    s.wait_text("#new-spec-h", "Add a material specification");
+    let veneer =
+        s.b.execute(
+            "var o = Array.from(document.querySelectorAll('#f-supplier_id option'))\
+               .find(function (x) { return x.textContent.trim() === 'Veneer Co'; });\
+             return o ? o.value : null;",
+            vec![],
+        )
+        .step("the directory's supplier in the select");
+    let veneer = veneer
+        .as_str()
+        .expect("the new supplier is offered")
+        .to_owned();
     s.fill("#f-code", "V-01");
     s.fill("#f-description", "Walnut veneer, book-matched");
     s.select("#f-category", "veneer");
+    s.select("#f-supplier_id", &veneer);
     s.click(&format!(
         "form[action='/projects/{project_id}/materials'] button"
     ));
     s.wait_text("h2", "V-01");
+    s.wait_text(".kv dd a[href^='/suppliers/']", "Veneer Co");
     s.tick("M-1");
     s.click("form[action$='/scope-items'] button");
     s.wait_text(".flash", "changes were saved");
@@ -662,13 +683,32 @@ fn millwork_flow(s: &Session, project_id: &str) {
     s.wait_text("td", "Material V-01 is approved but not ordered yet");
     s.goto(&format!("/projects/{project_id}/materials"));
     s.click("a[href^='/specs/']");
-    s.select("#p-status", "ordered");
-    s.fill("#p-po_number", "PO-7781");
-    s.fill("#p-supplier", "Veneer Co");
-    s.set_value("#p-expected_delivery", "2027-01-15");
-    s.click("form[action$='/procurement'] button");
-    s.wait_text(".chip-ordered", "Ordered");
+    s.wait_text("#orders-h", "Purchase orders");
+    s.wait_text("p.empty", "Not on any purchase order yet");
+    assert!(
+        s.b.find_all("form[action$='/procurement']")
+            .step("order forms")
+            .is_empty(),
+        "no order or delivery is recorded by hand"
+    );
     s.check_csp_clean();
+    s.click("form[action$='/purchasing/raise'] button[type=submit]");
+    s.wait_text("#po-h", "Veneer Co");
+    s.wait_text(".po-lines", "V-01");
+    s.click("form[action$='/approve'] button[type=submit]");
+    s.wait_text("#po-h + p .chip", "Approved");
+    s.click("form[action$='/send'] button[type=submit]");
+    s.wait_text("#po-h + p .chip", "Sent");
+    s.check_csp_clean();
+    s.goto(&format!("/projects/{project_id}/materials"));
+    s.click("a[href^='/specs/']");
+    s.wait_text(".chip-ordered", "Ordered");
+    s.wait_text("table.data td .chip-sent", "Sent");
+    s.check_csp_clean();
+    s.screenshot("spec-purchase-orders-1280");
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.screenshot("spec-purchase-orders-375");
+    s.b.set_window_size(1280, 900).step("resize back");
 
     // 4. Ready, and released.
     s.goto(&format!("/projects/{project_id}/readiness"));

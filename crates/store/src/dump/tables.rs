@@ -376,6 +376,8 @@ pub(super) const TABLES: &[Table] = &[
             ("version", I),
             // Migration 0034: the supplier from the directory.
             ("supplier_id", U),
+            // Migration 0038: the contact at that supplier.
+            ("supplier_contact_id", U),
         ],
         key: &["id"],
     },

@@ -322,6 +322,8 @@ pub fn spec(project: &Project, code: &str) -> Spec {
         supplier_contact: None,
         supplier_id: None,
         supplier_name: None,
+        supplier_contact_id: None,
+        supplier_contact_name: None,
         part_number: Some("WV-22".into()),
         lead_time_days: Some(21),
         location: Some("Lobby".into()),

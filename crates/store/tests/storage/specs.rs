@@ -1,8 +1,10 @@
 //! Specifications: review settings, releases and imports.
 
 use formula_app::ports::ReviewSettings;
+use formula_app::repos::DirectoryAdditions;
 use formula_app::repos::prelude::*;
 use formula_domain::spec::{Procurement, Spec, SpecDecision, SpecReview, SpecStatus};
+use formula_domain::supplier::{Supplier, SupplierContact};
 use formula_store::Db;
 use uuid::Uuid;
 
@@ -143,6 +145,7 @@ pub async fn spec_imports_are_all_or_nothing(db: &Db) {
     // A stale version anywhere fails the whole save: the new spec is not written either.
     let err = db
         .save_specs(
+            &DirectoryAdditions::default(),
             std::slice::from_ref(&new),
             &[(changed.clone(), 7)],
             &[by(new.id), by(changed.id)],
@@ -151,13 +154,91 @@ pub async fn spec_imports_are_all_or_nothing(db: &Db) {
         .unwrap_err();
     assert_stale(err);
     assert!(db.get_spec(new.id).await.unwrap().is_none());
+    // A supplier and a contact the import adds to the directory go in the same transaction:
+    // refused with the stale version above, written with the rest here.
+    let at = f::now();
+    let supplier = Supplier {
+        id: Uuid::now_v7(),
+        name: "Stone Co".into(),
+        categories: vec!["stone".into()],
+        email: None,
+        phone: None,
+        website: None,
+        address: None,
+        tax_number: None,
+        payment_terms: None,
+        lead_time_days: None,
+        notes: None,
+        archived: false,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    let contact = |name: &str| SupplierContact {
+        id: Uuid::now_v7(),
+        supplier_id: supplier.id,
+        name: name.into(),
+        role: None,
+        email: None,
+        phone: None,
+        position: 0,
+    };
+    let (sam, kim) = (contact("Sam"), contact("Kim"));
+    let directory = DirectoryAdditions {
+        suppliers: vec![supplier.clone()],
+        contacts: vec![sam.clone(), kim.clone()],
+    };
+    let mut new = new;
+    new.supplier_id = Some(supplier.id);
+    new.supplier_contact_id = Some(kim.id);
+    let err = db
+        .save_specs(
+            &directory,
+            std::slice::from_ref(&new),
+            &[(changed.clone(), 7)],
+            &[by(new.id), by(changed.id)],
+        )
+        .await
+        .unwrap_err();
+    assert_stale(err);
+    assert!(db.supplier_by_name("stone co").await.unwrap().is_none());
     db.save_specs(
+        &directory,
         std::slice::from_ref(&new),
         &[(changed.clone(), 1)],
         &[by(new.id), by(changed.id)],
     )
     .await
     .unwrap();
+    let contacts = db.list_supplier_contacts(supplier.id).await.unwrap();
+    assert_eq!(
+        contacts
+            .iter()
+            .map(|c| (c.name.as_str(), c.position))
+            .collect::<Vec<_>>(),
+        [("Sam", 0), ("Kim", 1)],
+        "added one after the other"
+    );
+    let stored_new = db.get_spec(new.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored_new.supplier_name.as_deref(),
+            stored_new.supplier_contact_name.as_deref()
+        ),
+        (Some("Stone Co"), Some("Kim"))
+    );
+    // A contact removed from the directory leaves the specification without one; the
+    // supplier stays.
+    assert!(
+        db.delete_supplier_contact(supplier.id, kim.id, &by(supplier.id))
+            .await
+            .unwrap()
+    );
+    let after = db.get_spec(new.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.supplier_id, after.supplier_contact_id),
+        (Some(supplier.id), None)
+    );
     let stored = db.get_spec(first.id).await.unwrap().unwrap();
     assert_eq!(
         (stored.description.as_str(), stored.version),

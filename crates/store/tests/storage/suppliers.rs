@@ -100,6 +100,20 @@ async fn free_text_suppliers_move_into_the_directory(t: TestDb) {
         count("SELECT COUNT(*) FROM specs WHERE supplier_contact = 'nobody in particular'").await,
         1
     );
+    // Migration 0038: each specification points at the contact its text became (of its own
+    // supplier); the text stays where it was.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM specs s JOIN supplier_contacts c ON c.id = s.supplier_contact_id \
+             WHERE c.supplier_id = s.supplier_id AND c.name = trim(s.supplier_contact)"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM specs WHERE supplier_contact_id IS NOT NULL").await,
+        3
+    );
     // The new rows take the id of the first specification that named them.
     let first: Uuid = specs[0].id;
     let lit = match t.backend() {

@@ -1,5 +1,5 @@
 //! Material specifications: the project's list with its cost summary, approval, and
-//! procurement from order to installation.
+//! procurement's last step (installed; orders and deliveries come from purchase orders).
 
 use axum::Json;
 use axum::body::Body;
@@ -235,10 +235,13 @@ pub async fn review_spec(
     Ok(with_etag(s.version, Json(s)))
 }
 
-/// Record a procurement step
+/// Record a delivered specification as installed
 ///
-/// `to_order` → `ordered` (PO number, supplier, order date, expected delivery) →
-/// `partially_delivered` (the quantity delivered so far) → `delivered` → `installed`.
+/// Procurement runs `to_order` → `ordered` → `partially_delivered` → `delivered` →
+/// `installed`. Only `installed` is recorded here, once the specification is delivered:
+/// sending a purchase order raised from it orders it, and goods received against that
+/// order deliver it. `ordered`, `partially_delivered` and `delivered` are refused (422 naming
+/// `status`, saying to raise a purchase order or to receive goods on it).
 #[utoipa::path(
     post,
     path = "/specs/{id}/procurement",
@@ -247,7 +250,7 @@ pub async fn review_spec(
     request_body = ProcurementInput,
     responses(
         (status = 200, body = Spec, headers(("etag" = String))),
-        (status = 409, description = "Not approved, a step out of order, or a stale `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not approved, not delivered yet, or a stale `version`", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )

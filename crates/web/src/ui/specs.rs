@@ -1,5 +1,6 @@
 //! A project's Materials tab (specifications with costs by category, late materials, and
-//! the add form) and the specification page: submit, approve, order and deliver, link.
+//! the add form) and the specification page: submit, approve, its purchase orders (and
+//! raising one), installed, link.
 
 use askama::Template;
 use axum::extract::State;
@@ -8,7 +9,8 @@ use formula_app::AppError;
 use formula_app::drawings::DrawingQuery;
 use formula_app::query::ScopeQuery;
 use formula_app::specs::{
-    ProcurementInput, SpecDetail, SpecInput, SpecList, SpecQuery, SpecReviewInput, SpecRights,
+    ProcurementInput, SpecDetail, SpecInput, SpecList, SpecOrders, SpecQuery, SpecReviewInput,
+    SpecRights,
 };
 use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
@@ -39,18 +41,34 @@ const NEW_FIELDS: &[&str] = &[
     "quantity",
     "unit",
     "unit_cost",
-    "supplier",
+    "supplier_id",
     "lead_time_days",
     "needed_on",
 ];
-const PROCURE_FIELDS: &[&str] = &[
-    "status",
-    "po_number",
-    "supplier",
-    "order_date",
-    "expected_delivery",
-    "delivered_quantity",
-];
+const PROCURE_FIELDS: &[&str] = &["status"];
+
+/// The directory's active suppliers for a select (nothing for those who may not read it),
+/// with `current` first, marked archived, when it is no longer active.
+async fn supplier_options(
+    state: &AppState,
+    page: &Page,
+    current: Option<(Uuid, &str)>,
+) -> Result<Vec<Opt>, PageError> {
+    let mut out: Vec<Opt> = match state.services.active_suppliers(&page.caller).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|x| Opt::new(x.id.to_string(), x.name))
+            .collect(),
+        Err(AppError::Forbidden) => Vec::new(),
+        Err(e) => return Err(PageError::App(e)),
+    };
+    if let Some((id, name)) = current
+        && !out.iter().any(|o| o.value == id.to_string())
+    {
+        out.insert(0, Opt::new(id.to_string(), format!("{name} (archived)")));
+    }
+    Ok(out)
+}
 
 /// Money of the project's currency for tables.
 pub fn money(minor: impl std::borrow::Borrow<i64>, currency: &str) -> String {
@@ -67,6 +85,9 @@ struct ListPage {
     rights: SpecRights,
     categories: Vec<Opt>,
     units: Vec<Opt>,
+    /// The directory's active suppliers.
+    suppliers: Vec<Opt>,
+    may_add_supplier: bool,
     form: FormState,
     /// The place filters (building, level, room, room type) and their choices.
     filters: FormState,
@@ -96,9 +117,17 @@ async fn list_page(
     let filters = FormState::submitted(crate::ui::place_filter::PLACE_FIELDS, data).prefixed("f-");
     let place = crate::ui::place_filter::options(state, page, id).await?;
     let status = form.status();
+    let rights = s.spec_rights(&page.caller, id, access).await?;
+    let suppliers = if rights.manage {
+        supplier_options(state, page, None).await?
+    } else {
+        Vec::new()
+    };
     let view = ListPage {
         layout: page.layout(Section::Projects, format!("Materials · {}", project.code)),
-        rights: s.spec_rights(&page.caller, id, access).await?,
+        rights,
+        suppliers,
+        may_add_supplier: s.may_manage_suppliers(&page.caller),
         head: ProjectHeader::new(project, access, page, state, "materials"),
         list,
         today: s.today(),
@@ -146,6 +175,7 @@ pub async fn create(
     let unit_cost = input.amount("unit_cost", &project.currency, &mut errors);
     let lead = input.int::<i32>("lead_time_days", &mut errors);
     let needed_on = input.date("needed_on", &mut errors);
+    let supplier_id = input.uuid("supplier_id", &mut errors);
     let mut form = FormState::submitted(NEW_FIELDS, input.clone());
     if errors.is_empty() {
         let new = SpecInput {
@@ -158,7 +188,7 @@ pub async fn create(
             quantity,
             unit: input.opt("unit"),
             unit_cost_minor: Some(unit_cost),
-            supplier: Some(input.opt("supplier")),
+            supplier_id: Some(supplier_id),
             lead_time_days: Some(lead),
             needed_on: Some(needed_on),
             ..Default::default()
@@ -190,7 +220,12 @@ struct SpecPage {
     step: Option<Step>,
     history: History,
     procure: FormState,
-    next_steps: Vec<Opt>,
+    /// Its purchase orders (for those who see them) and whether one may be raised.
+    orders: SpecOrders,
+    /// Whether the viewer reads the supplier directory (the supplier links to its page).
+    see_suppliers: bool,
+    /// Delivered, and the viewer may record it installed.
+    installable: bool,
     items: Vec<(Opt, bool)>,
     drawings: Vec<(Opt, bool)>,
     places: crate::ui::places::PlacesCard,
@@ -244,24 +279,13 @@ async fn spec_page(
     } else {
         Vec::new()
     };
-    let next_steps = x
-        .spec
-        .procurement
-        .map(|p| {
-            // Deliveries come from goods receipts against purchase orders, not from here.
-            p.allowed_next()
-                .iter()
-                .filter(|n| {
-                    !matches!(
-                        n,
-                        formula_domain::spec::Procurement::PartiallyDelivered
-                            | formula_domain::spec::Procurement::Delivered
-                    )
-                })
-                .map(|n| Opt::new(n.as_str(), n.label()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let orders = s.spec_orders(&page.caller, id).await?;
+    let installable = rights.procure && x.spec.procurement == Some(Procurement::Delivered);
+    let see_suppliers = formula_domain::authz::authorize(
+        &page.caller.actor,
+        formula_domain::authz::Action::ViewSuppliers,
+        &formula_domain::authz::Resource::Global,
+    );
     let status = if flash.is_some() {
         axum::http::StatusCode::CONFLICT
     } else if review.failed() {
@@ -327,7 +351,9 @@ async fn spec_page(
         step,
         history,
         procure,
-        next_steps,
+        orders,
+        see_suppliers,
+        installable,
         items,
         drawings,
         places,
@@ -420,6 +446,8 @@ pub async fn review(
     }
 }
 
+/// Records the one procurement step kept on the specification: installed. Ordering and
+/// delivery come from its purchase orders and their goods receipts.
 pub async fn procure(
     State(state): State<AppState>,
     page: Page,
@@ -429,24 +457,11 @@ pub async fn procure(
     let mut errors = FieldErrors::new();
     let version = input.version(&mut errors);
     let status: Option<Procurement> = input.required_choice("status", &mut errors);
-    let order_date = input.date("order_date", &mut errors);
-    let expected_delivery = input.date("expected_delivery", &mut errors);
-    let delivered_quantity = input.opt("delivered_quantity").and_then(|q| {
-        Quantity::parse(&q)
-            .map_err(|e| errors.add("delivered_quantity", e))
-            .ok()
-    });
     let mut form = FormState::submitted(PROCURE_FIELDS, input.clone()).prefixed("p-");
     match status {
         Some(status) if errors.is_empty() => {
             let p = ProcurementInput {
                 status,
-                po_number: input.opt("po_number"),
-                supplier: input.opt("supplier"),
-                supplier_id: None,
-                order_date,
-                expected_delivery,
-                delivered_quantity,
                 version: None,
             };
             match state
@@ -535,6 +550,7 @@ const EDIT_FIELDS: &[&str] = &[
     "unit",
     "unit_cost",
     "supplier_id",
+    "supplier_contact_id",
     "part_number",
     "lead_time_days",
     "location",
@@ -552,6 +568,8 @@ struct EditPage {
     units: Vec<Opt>,
     /// The directory's active suppliers (and the specification's own, if archived).
     suppliers: Vec<Opt>,
+    /// The contacts of the specification's supplier.
+    contacts: Vec<Opt>,
     may_add_supplier: bool,
     form: FormState,
 }
@@ -598,6 +616,12 @@ async fn edit_form_page(
                     "supplier_id",
                     sp.supplier_id.map(|i| i.to_string()).unwrap_or_default(),
                 )
+                .with(
+                    "supplier_contact_id",
+                    sp.supplier_contact_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_default(),
+                )
                 .with("part_number", o(&sp.part_number))
                 .with(
                     "lead_time_days",
@@ -612,19 +636,26 @@ async fn edit_form_page(
         }
     };
     let status = form.status();
-    let mut suppliers: Vec<Opt> = s
-        .active_suppliers(&page.caller)
-        .await?
-        .into_iter()
-        .map(|x| Opt::new(x.id.to_string(), x.name))
-        .collect();
-    if let (Some(id), Some(name)) = (sp.supplier_id, &sp.supplier_name)
-        && !suppliers.iter().any(|o| o.value == id.to_string())
-    {
-        suppliers.insert(0, Opt::new(id.to_string(), format!("{name} (archived)")));
-    }
+    let current = sp.supplier_id.zip(sp.supplier_name.as_deref());
+    let suppliers = supplier_options(state, page, current).await?;
+    let contacts = match sp.supplier_id {
+        Some(sup) => s
+            .list_supplier_contacts(&page.caller, sup)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let label = match &c.role {
+                    Some(r) => format!("{} ({r})", c.name),
+                    None => c.name.clone(),
+                };
+                Opt::new(c.id.to_string(), label)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let view = EditPage {
         suppliers,
+        contacts,
         may_add_supplier: s.may_manage_suppliers(&page.caller),
         layout: page.layout(
             Section::Projects,
@@ -678,6 +709,10 @@ pub async fn update(
     let lead = input.int::<i32>("lead_time_days", &mut errors);
     let needed_on = input.date("needed_on", &mut errors);
     let supplier_id = input.uuid("supplier_id", &mut errors);
+    // A contact chosen among the previous supplier's people does not follow a new supplier:
+    // the contact is chosen once the new supplier is saved.
+    let contact_id = input.uuid("supplier_contact_id", &mut errors);
+    let supplier_contact_id = (supplier_id == x.spec.supplier_id).then_some(contact_id);
     let mut form = FormState::submitted(EDIT_FIELDS, input.clone());
     form.values.set("version", version.to_string());
     if errors.is_empty() {
@@ -694,6 +729,7 @@ pub async fn update(
             unit: input.opt("unit"),
             unit_cost_minor: Some(unit_cost),
             supplier_id: Some(supplier_id),
+            supplier_contact_id,
             part_number: Some(input.opt("part_number")),
             lead_time_days: Some(lead),
             location: Some(input.opt("location")),

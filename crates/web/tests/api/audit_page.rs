@@ -84,7 +84,7 @@ async fn a_hundred_realistic_entries_read_well_within_the_page_budget() {
                 json!({"code": format!("V-{i:02}"), "description": "Walnut veneer, book-matched",
                     "category": "veneer", "material": "American walnut", "finish": "Matt lacquer",
                     "colour": "Natural", "quantity": "40", "unit": "m2", "unit_cost_minor": 8_050,
-                    "supplier": "Veneer House", "lead_time_days": 21, "needed_on": "2027-03-01",
+                    "lead_time_days": 21, "needed_on": "2027-03-01",
                     "scope_item_ids": [id_of(item)]}),
             )
             .await

@@ -180,7 +180,7 @@ async fn a_materials_spreadsheet_is_checked_imported_once_and_exported() {
     )
     .await
     .expect(200);
-    let dearer = GOOD.replace("Veneer House", "Other Veneers");
+    let dearer = GOOD.replace("12.5,m2,80,", "12.5,m2,95,");
     let v = send_file(
         app,
         &import(&b, true, "m.csv"),
@@ -285,4 +285,186 @@ async fn importing_materials_in_the_browser_previews_then_confirms() {
         .get("/materials/template?format=xlsx", &pm)
         .await
         .expect(200);
+}
+
+/// The supplier and contact columns name the directory's: found by name whatever the case
+/// and spaces; a name not there is added by the same import for those who keep the
+/// directory (the check says so), and refused, naming it, for anyone else. The export writes
+/// the directory's names, so it imports back unchanged. Through the API a specification's
+/// contact must be one of its supplier's.
+#[tokio::test]
+async fn suppliers_in_a_materials_spreadsheet_come_from_the_directory() {
+    let b = boq().await;
+    let app = &b.app;
+    let designer = app.user(&b.admin, "designer", "Dana Designer", None).await;
+    app.member(&b.pm.auth, &b.project, &designer, "designer")
+        .await;
+    let house = app
+        .post(
+            "/api/v1/suppliers",
+            &b.pm.auth,
+            json!({"name": "Veneer House", "lead_time_days": 18}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let house_id = id_of(&house);
+    let ahmed = app
+        .post(
+            &format!("/api/v1/suppliers/{house_id}/contacts"),
+            &b.pm.auth,
+            json!({"name": "Ahmed"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let csv = "Code,Description,Category,Supplier,Supplier contact\n\
+V-01,Walnut veneer,Veneer,  veneer HOUSE ,ahmed\n\
+ST-01,Calacatta top,Stone,Stone Co,Sam\n";
+    async fn check(b: &Boq, who: &Auth, dry: bool, csv: &str) -> crate::support::Resp {
+        send_file(
+            &b.app,
+            &import(b, dry, "m.csv"),
+            who,
+            csv.as_bytes().to_vec(),
+            "text/csv",
+        )
+        .await
+    }
+
+    // A designer may not add to the directory: the unknown supplier's row is refused.
+    let v = check(&b, &designer.auth, true, csv)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (v["valid"].clone(), v["invalid"].clone()),
+        (json!(false), json!(1))
+    );
+    let text = v["rows"].to_string();
+    assert!(
+        text.contains("Stone Co is not in the supplier directory") && text.contains("add it"),
+        "{text}"
+    );
+    assert_eq!(v["directory_additions"], json!([]));
+
+    // The project manager's check says what the import adds; nothing is added before it.
+    let v = check(&b, &b.pm.auth, true, csv).await.expect(200).json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(
+        v["directory_additions"],
+        json!([
+            "adds supplier Stone Co to the directory",
+            "adds Sam to the contacts of Stone Co"
+        ])
+    );
+    let stone = "/api/v1/suppliers?q=Stone&archived=all";
+    assert_eq!(
+        app.get(stone, &b.pm.auth).await.expect(200).json()["items"],
+        json!([])
+    );
+    check(&b, &b.pm.auth, false, csv).await.expect(200);
+    let found = app.get(stone, &b.pm.auth).await.expect(200).json();
+    assert_eq!(found["items"][0]["name"], "Stone Co");
+    let list = specs(&b).await;
+    let by_code = |code: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    let v01 = by_code("V-01");
+    assert_eq!(
+        (
+            &v01["supplier_id"],
+            &v01["supplier_name"],
+            &v01["supplier_contact_id"],
+            &v01["supplier_contact_name"],
+            &v01["lead_time_days"],
+        ),
+        (
+            &json!(house_id),
+            &json!("Veneer House"),
+            &ahmed["id"],
+            &json!("Ahmed"),
+            &json!(18)
+        )
+    );
+    let st01 = by_code("ST-01");
+    assert_eq!(
+        (&st01["supplier_name"], &st01["supplier_contact_name"]),
+        (&json!("Stone Co"), &json!("Sam"))
+    );
+    assert!(st01["supplier"].is_null(), "no free text is written");
+
+    // The export names them as the directory does; the designer imports it back unchanged.
+    let export = app
+        .get(
+            &format!("/api/v1/projects/{}/specs/export?format=csv", b.project),
+            &designer.auth,
+        )
+        .await
+        .expect(200);
+    let text = String::from_utf8(export.body.to_vec()).unwrap();
+    assert!(text.contains("Veneer House,Ahmed"), "{text}");
+    let v = send_file(
+        app,
+        &import(&b, true, "m.csv"),
+        &designer.auth,
+        export.body.to_vec(),
+        "text/csv",
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (v["unchanged"].clone(), v["valid"].clone()),
+        (json!(2), json!(true)),
+        "{v}"
+    );
+
+    // Through the API: free text is refused; a contact must be the supplier's own.
+    let v01_id = id_of(&v01);
+    app.patch(
+        &format!("/api/v1/specs/{v01_id}"),
+        &designer.auth,
+        json!({"supplier": "Veneer House", "version": v01["version"]}),
+    )
+    .await
+    .expect(422);
+    let sam = st01["supplier_contact_id"].clone();
+    let v = app
+        .patch(
+            &format!("/api/v1/specs/{v01_id}"),
+            &designer.auth,
+            json!({"supplier_contact_id": sam, "version": v01["version"]}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(crate::support::Resp::fields(&v), ["supplier_contact_id"]);
+    assert!(v.to_string().contains("contacts of Veneer House"), "{v}");
+    // Another supplier drops the previous one's contact; its own contact is then chosen.
+    let moved = app
+        .patch(
+            &format!("/api/v1/specs/{v01_id}"),
+            &designer.auth,
+            json!({"supplier_id": st01["supplier_id"], "version": v01["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert!(moved["supplier_contact_id"].is_null(), "{moved}");
+    let moved = app
+        .patch(
+            &format!("/api/v1/specs/{v01_id}"),
+            &designer.auth,
+            json!({"supplier_contact_id": sam, "version": moved["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(moved["supplier_contact_name"], "Sam");
 }

@@ -249,36 +249,106 @@ async fn an_item_becomes_ready_and_goes_to_production() {
     )
     .await
     .expect(204);
-    // Ordering needs the PO; the coordinator records it.
+    // Ordering and delivery are no longer recorded on the specification by hand: they are
+    // refused, telling what to do instead.
     let procure = format!("/api/v1/specs/{s}/procurement");
-    let v = app
-        .post(
-            &procure,
-            &coordinator.auth,
-            json!({"status": "ordered", "version": 3}),
-        )
-        .await
-        .problem(422, "validation_failed");
-    let mut f = Resp::fields(&v);
-    f.sort();
-    assert_eq!(f, ["expected_delivery", "po_number", "supplier"]);
+    for (status, says) in [
+        ("ordered", "raise one from it"),
+        ("partially_delivered", "Receive goods"),
+        ("delivered", "Receive goods"),
+    ] {
+        let v = app
+            .post(
+                &procure,
+                &coordinator.auth,
+                json!({"status": status, "version": 3}),
+            )
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(Resp::fields(&v), ["status"]);
+        assert!(v.to_string().contains(says), "{v}");
+    }
+    // The old order fields are gone from the request.
     app.post(
         &procure,
         &coordinator.auth,
-        json!({"status": "delivered", "version": 3}),
+        json!({"status": "ordered", "po_number": "PO-7781", "version": 3}),
+    )
+    .await
+    .expect(422);
+    // Not delivered yet: it cannot be installed either.
+    app.post(
+        &procure,
+        &coordinator.auth,
+        json!({"status": "installed", "version": 3}),
     )
     .await
     .problem(409, "invalid_transition");
-    app.post(&procure, &coordinator.auth, json!({"status": "ordered", "po_number": "PO-7781", "supplier": "Veneer Co", "order_date": "2026-02-01", "expected_delivery": "2026-02-20", "version": 3}))
+
+    // The coordinator names its supplier from the directory and raises a purchase order
+    // from it; an administrator approves it (no approval limit is set) and the coordinator
+    // sends it: the specification is ordered. Half of it arrives.
+    let veneer = app
+        .post(
+            "/api/v1/suppliers",
+            &coordinator.auth,
+            json!({"name": "Veneer Co", "email": "orders@veneer.example"}),
+        )
         .await
-        .expect(200);
-    app.post(
-        &procure,
+        .expect(201)
+        .json();
+    app.patch(
+        &format!("/api/v1/specs/{s}"),
         &coordinator.auth,
-        json!({"status": "partially_delivered", "delivered_quantity": "5", "version": 4}),
+        json!({"supplier_id": veneer["id"], "version": 3}),
     )
     .await
     .expect(200);
+    let po = app
+        .post(
+            &format!("/api/v1/projects/{project}/purchase-orders"),
+            &coordinator.auth,
+            json!({"spec_ids": [s]}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let po_id = id_of(&po);
+    let approved = app
+        .post(
+            &format!("/api/v1/purchase-orders/{po_id}/approve"),
+            &admin.auth,
+            json!({"version": po["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    app.post(
+        &format!("/api/v1/purchase-orders/{po_id}/send"),
+        &coordinator.auth,
+        json!({"version": approved["version"]}),
+    )
+    .await
+    .expect(200);
+    let line = po["lines"][0]["id"].clone();
+    app.post(
+        &format!("/api/v1/purchase-orders/{po_id}/receipts"),
+        &coordinator.auth,
+        json!({"lines": [{"line_id": line, "quantity": "5"}]}),
+    )
+    .await
+    .expect(201);
+    let ordered: Value = app
+        .get(&format!("/api/v1/specs/{s}"), &pm.auth)
+        .await
+        .json();
+    assert_eq!(
+        (
+            ordered["spec"]["procurement"].as_str(),
+            ordered["spec"]["delivered_quantity"].as_str()
+        ),
+        (Some("partially_delivered"), Some("5"))
+    );
     let list: Value = app
         .get(&format!("/api/v1/projects/{project}/specs"), &pm.auth)
         .await
@@ -443,14 +513,25 @@ async fn materials_and_readiness_pages_work_without_javascript() {
             .expect(201)
             .json(),
     );
-    let materials = format!("/projects/{project}/materials");
-    assert!(
-        app.get(&materials, &web)
-            .await
-            .expect(200)
-            .text()
-            .contains("No material specifications yet")
+    let veneer = id_of(
+        &app.post(
+            "/api/v1/suppliers",
+            &admin.auth,
+            json!({"name": "Veneer Co", "email": "orders@veneer.example"}),
+        )
+        .await
+        .expect(201)
+        .json(),
     );
+    let materials = format!("/projects/{project}/materials");
+    let html = app.get(&materials, &web).await.expect(200).text();
+    assert!(html.contains("No material specifications yet"));
+    // The add form offers the directory's suppliers, not a free-text box.
+    assert!(
+        html.contains(&format!("<option value=\"{veneer}\">Veneer Co</option>")),
+        "{html}"
+    );
+    assert!(!html.contains("name=\"supplier\""));
     let html = form(
         materials.clone(),
         vec![
@@ -474,7 +555,7 @@ async fn materials_and_readiness_pages_work_without_javascript() {
             ("quantity", "2".into()),
             ("unit", "pcs".into()),
             ("unit_cost", "150".into()),
-            ("supplier", "Veneer Co".into()),
+            ("supplier_id", veneer.clone()),
             ("lead_time_days", "10".into()),
             ("needed_on", "2099-01-01".into()),
         ],
@@ -522,7 +603,13 @@ async fn materials_and_readiness_pages_work_without_javascript() {
     .text();
     assert!(html.contains("not ready for production"), "{html}");
 
-    // Ordered from the spec page: ready, released from the Readiness tab.
+    // The spec page records no order by hand: ordering by hand is refused, and the page
+    // offers a purchase order instead.
+    let html = app.get(&page, &web).await.expect(200).text();
+    assert!(!html.contains("p-po_number") && !html.contains("name=\"po_number\""));
+    assert!(html.contains("Veneer Co"), "{html}");
+    assert!(html.contains("Not on any purchase order yet"), "{html}");
+    assert!(html.contains("Raise purchase order"), "{html}");
     let html = form(
         format!("{page}/procurement"),
         vec![("version", "4".into()), ("status", "ordered".into())],
@@ -530,18 +617,35 @@ async fn materials_and_readiness_pages_work_without_javascript() {
     .await
     .expect(422)
     .text();
-    assert!(html.contains("is required to record an order"));
-    form(
-        format!("{page}/procurement"),
-        vec![
-            ("version", "4".into()),
-            ("status", "ordered".into()),
-            ("po_number", "PO-1".into()),
-            ("expected_delivery", "2099-01-01".into()),
-        ],
+    assert!(html.contains("raise one from it"), "{html}");
+
+    // Raised from the spec page, approved and sent: ordered, ready, released from the
+    // Readiness tab.
+    let raised = form(
+        format!("/projects/{project}/purchasing/raise"),
+        vec![("spec_id", spec.clone())],
     )
     .await
     .expect(303);
+    let order = raised
+        .header("location")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    form(format!("{order}/approve"), vec![("version", "1".into())])
+        .await
+        .expect(303);
+    form(format!("{order}/send"), vec![("version", "2".into())])
+        .await
+        .expect(303);
+    let html = app.get(&page, &web).await.expect(200).text();
+    assert!(
+        html.contains("chip-sent") && html.contains(&format!("href=\"{order}\"")),
+        "the spec page lists its order: {html}"
+    );
+    assert!(!html.contains("Raise purchase order"), "ordered already");
     let html = app.get(&readiness, &web).await.expect(200).text();
     assert!(
         html.contains("Ready for production: 1 of 1 items (100 %)"),
