@@ -706,8 +706,8 @@ type Tables = BTreeMap<String, Vec<Row>>;
 
 /// Every row of every table of an old archive comes back after a restore with the same
 /// values. The columns added since are empty but for what the migrations since fill: a
-/// specification's supplier from the directory (exactly when it named one), the purchase
-/// price settings (off). The free text the directory replaced may be dropped by a later
+/// specification's supplier and contact from the directory (exactly when it named them), the
+/// purchase price settings (off). The free text the directory replaced may be dropped by a later
 /// migration; no other column may go.
 fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
     for (table, old) in old_rows {
@@ -720,6 +720,12 @@ fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
                     (None, "specs", "supplier_id") => assert_eq!(
                         value.is_null(),
                         given(o, "supplier").is_none(),
+                        "{label}: {table}.{column}"
+                    ),
+                    // Migration 0038: the contact the old text became in 0034.
+                    (None, "specs", "supplier_contact_id") => assert_eq!(
+                        value.is_null(),
+                        given(o, "supplier").is_none() || given(o, "supplier_contact").is_none(),
                         "{label}: {table}.{column}"
                     ),
                     (None, "company_settings", "designers_see_prices" | "craftsmen_see_prices") => {
