@@ -1147,11 +1147,21 @@ impl Services {
             order_date: today,
             specs,
         };
+        // Its specifications become ordered, which may make items ready.
+        let ready_before = if sending.specs.is_empty() {
+            Vec::new()
+        } else {
+            self.ready_items(po.project_id).await
+        };
         let saved = self
             .store
             .move_purchase_order(po.id, &m, expected_version, Some(&sending), &a)
             .await?;
         self.wake_workers();
+        if !sending.specs.is_empty() {
+            self.newly_ready(caller, po.project_id, project.client_id, &ready_before)
+                .await;
+        }
         for (spec_id, _, _) in &sending.specs {
             self.announce(
                 caller,

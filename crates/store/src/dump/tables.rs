@@ -681,6 +681,7 @@ pub(super) const TABLES: &[Table] = &[
             ("progress_released", I4),
             ("progress_installed", I4),
             ("progress_signed_off", I4),
+            ("materials_rule", T),
         ],
         key: &["project_id"],
     },

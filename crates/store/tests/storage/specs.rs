@@ -2,6 +2,7 @@
 
 use formula_app::ports::ReviewSettings;
 use formula_app::repos::prelude::*;
+use formula_domain::readiness::MaterialsRule;
 use formula_domain::spec::{Procurement, Spec, SpecDecision, SpecReview, SpecStatus};
 use formula_store::Db;
 use uuid::Uuid;
@@ -78,16 +79,21 @@ pub async fn specs_settings_and_releases_round_trip(db: &Db) {
     assert_eq!(db.list_specs(w.p1.id).await.unwrap().len(), 1);
     assert!(db.list_specs(w.p2.id).await.unwrap().is_empty());
 
-    // The readiness rule defaults to "materials must be ordered" and can be switched.
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
-    db.set_require_materials_ordered(w.p1.id, false, &by(w.p1.id))
-        .await
-        .unwrap();
-    assert!(!db.require_materials_ordered(w.p1.id).await.unwrap());
-    db.set_require_materials_ordered(w.p1.id, true, &by(w.p1.id))
-        .await
-        .unwrap();
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    // The materials rule defaults to "materials must be ordered" and takes three values.
+    assert_eq!(
+        db.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
+    for rule in [
+        MaterialsRule::Approved,
+        MaterialsRule::Delivered,
+        MaterialsRule::Ordered,
+    ] {
+        db.set_materials_rule(w.p1.id, rule, &by(w.p1.id))
+            .await
+            .unwrap();
+        assert_eq!(db.materials_rule(w.p1.id).await.unwrap(), rule);
+    }
 
     // Review settings: none by default; saved as a whole; the materials rule is kept.
     assert_eq!(
@@ -102,7 +108,10 @@ pub async fn specs_settings_and_releases_round_trip(db: &Db) {
         .await
         .unwrap();
     assert_eq!(db.review_settings(w.p1.id).await.unwrap(), settings);
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    assert_eq!(
+        db.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
     db.save_review_settings(w.p1.id, &ReviewSettings::default(), &by(w.p1.id))
         .await
         .unwrap();

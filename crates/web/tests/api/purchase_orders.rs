@@ -8,12 +8,10 @@
 
 use std::process::Command;
 
-use formula_app::repos::PoSupplier;
-use formula_app::repos::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{TestApp, TestUser, id_of};
+use crate::support::{Auth, TestApp, TestUser, id_of};
 
 fn pdftotext(pdf: &[u8]) -> String {
     let file = std::env::temp_dir().join(format!("formula-po-{}.pdf", Uuid::now_v7()));
@@ -29,23 +27,37 @@ fn pdftotext(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A supplier in the directory (written beneath the use cases until the directory's own
-/// API is merged).
-pub async fn supplier(app: &TestApp, name: &str, email: Option<&str>) -> Uuid {
-    let s = PoSupplier {
-        id: Uuid::now_v7(),
-        name: name.into(),
-        email: email.map(str::to_owned),
-        address: Some("1 Mill Road\nSheffield S1 2AB".into()),
-        tax_number: Some("GB123456789".into()),
-        payment_terms: Some("30 days net".into()),
-        archived: false,
-    };
-    app.db
-        .insert_po_supplier(&s, time::OffsetDateTime::now_utc())
+/// A supplier added to the directory through its API (by `admin`, who keeps it).
+pub async fn supplier(app: &TestApp, admin: &Auth, name: &str, email: Option<&str>) -> Uuid {
+    let s = app
+        .post(
+            "/api/v1/suppliers",
+            admin,
+            json!({"name": name, "email": email, "address": "1 Mill Road\nSheffield S1 2AB",
+                   "tax_number": "GB123456789", "payment_terms": "30 days net"}),
+        )
         .await
-        .unwrap();
-    s.id
+        .expect(201)
+        .json();
+    Uuid::parse_str(&id_of(&s)).unwrap()
+}
+
+/// Sets a project manager's approval limit in `currency` on the purchasing settings.
+pub async fn set_manager_limit(app: &TestApp, admin: &Auth, currency: &str, limit_minor: i64) {
+    let current = app
+        .get("/api/v1/company/purchasing", admin)
+        .await
+        .expect(200)
+        .json();
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/company/purchasing",
+        admin,
+        Some(json!({"version": current["version"], "approval_limits": [
+            {"currency": currency, "project_manager_limit_minor": limit_minor}]})),
+    )
+    .await
+    .expect(200);
 }
 
 /// An approved specification of `project` from `supplier`.
@@ -62,7 +74,8 @@ pub async fn approved_spec(
             &format!("/api/v1/projects/{project}/specs"),
             &pm.auth,
             json!({"code": code, "description": format!("Walnut veneer {code}"), "category": "veneer",
-                "quantity": "4", "unit": "m2", "unit_cost_minor": cost, "needed_on": "2026-03-01"}),
+                "quantity": "4", "unit": "m2", "unit_cost_minor": cost, "needed_on": "2026-03-01",
+                "supplier_id": supplier}),
         )
         .await
         .expect(201)
@@ -84,12 +97,6 @@ pub async fn approved_spec(
     )
     .await
     .expect(200);
-    if let Some(s) = supplier {
-        app.db
-            .set_spec_supplier(Uuid::parse_str(&id).unwrap(), Some(s))
-            .await
-            .unwrap();
-    }
     id
 }
 
@@ -123,8 +130,14 @@ async fn the_life_of_purchase_orders(app: TestApp) {
     app.member(&pm.auth, &project, &designer, "designer").await;
     app.member(&pm.auth, &project, &craftsman, "craftsman")
         .await;
-    let veneer = supplier(&app, "Veneer Co", Some("orders@veneer.example")).await;
-    let stone = supplier(&app, "Stone House", None).await;
+    let veneer = supplier(
+        &app,
+        &admin.auth,
+        "Veneer Co",
+        Some("orders@veneer.example"),
+    )
+    .await;
+    let stone = supplier(&app, &admin.auth, "Stone House", None).await;
     let a = approved_spec(&app, &pm, &project, "V-01", Some(veneer), 12_345).await;
     let b = approved_spec(&app, &pm, &project, "V-02", Some(veneer), 50_000).await;
     let c = approved_spec(&app, &pm, &project, "S-01", Some(stone), 100).await;
@@ -203,14 +216,13 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         .expect(404);
 
     // The limit below the total: the project manager is refused, naming the limit.
-    app.db
-        .set_po_manager_limit(
-            po["currency"].as_str().unwrap(),
-            total - 1,
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    set_manager_limit(
+        &app,
+        &admin.auth,
+        po["currency"].as_str().unwrap(),
+        total - 1,
+    )
+    .await;
     let refused = app
         .post(
             &format!("/api/v1/purchase-orders/{id}/approve"),
