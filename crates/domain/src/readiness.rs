@@ -660,32 +660,51 @@ mod tests {
 
     #[test]
     fn the_materials_rule_asks_for_approval_an_order_or_the_delivery() {
-        use MaterialsRule::*;
-        use Procurement::*;
+        use MaterialsRule as R;
+        use Procurement as P;
         let none: Vec<BlockerKind> = Vec::new();
-        for p in [ToOrder, Ordered, PartiallyDelivered, Delivered, Installed] {
-            assert_eq!(blocked_by(Approved, p), none, "approved is enough: {p:?}");
-        }
-        assert_eq!(
-            blocked_by(Ordered, ToOrder),
-            [BlockerKind::MaterialNotOrdered]
-        );
-        for p in [Ordered, PartiallyDelivered, Delivered, Installed] {
-            assert_eq!(blocked_by(Ordered, p), none, "ordered is enough: {p:?}");
-        }
-        assert_eq!(
-            blocked_by(Delivered, ToOrder),
-            [BlockerKind::MaterialNotOrdered]
-        );
-        for p in [Ordered, PartiallyDelivered] {
+        for p in [
+            P::ToOrder,
+            P::Ordered,
+            P::PartiallyDelivered,
+            P::Delivered,
+            P::Installed,
+        ] {
             assert_eq!(
-                blocked_by(Delivered, p),
+                blocked_by(R::Approved, p),
+                none,
+                "approved is enough: {p:?}"
+            );
+        }
+        assert_eq!(
+            blocked_by(R::Ordered, P::ToOrder),
+            [BlockerKind::MaterialNotOrdered]
+        );
+        for p in [
+            P::Ordered,
+            P::PartiallyDelivered,
+            P::Delivered,
+            P::Installed,
+        ] {
+            assert_eq!(blocked_by(R::Ordered, p), none, "ordered is enough: {p:?}");
+        }
+        assert_eq!(
+            blocked_by(R::Delivered, P::ToOrder),
+            [BlockerKind::MaterialNotOrdered]
+        );
+        for p in [P::Ordered, P::PartiallyDelivered] {
+            assert_eq!(
+                blocked_by(R::Delivered, p),
                 [BlockerKind::MaterialNotDelivered],
                 "{p:?}"
             );
         }
-        for p in [Delivered, Installed] {
-            assert_eq!(blocked_by(Delivered, p), none, "delivered in full: {p:?}");
+        for p in [P::Delivered, P::Installed] {
+            assert_eq!(
+                blocked_by(R::Delivered, p),
+                none,
+                "delivered in full: {p:?}"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ use formula_store::Db;
 use uuid::Uuid;
 
 use crate::fixtures::{self as f, assert_duplicate, assert_stale, now, today};
+use crate::support::TestDb;
 use crate::world::world;
 
 pub async fn specs_settings_and_releases_round_trip(db: &Db) {
@@ -178,4 +179,64 @@ pub async fn spec_imports_are_all_or_nothing(db: &Db) {
 both_backends! {
     specs_settings_and_releases_round_trip,
     spec_imports_are_all_or_nothing,
+}
+
+/// Projects keep their materials rule through migration 0039: one that let approval be
+/// enough keeps that, one that wanted orders (or never said) wants orders.
+async fn the_materials_rule_survives_migration_0039(t: TestDb) {
+    let w = world(&t).await;
+    let uuid = |u: Uuid| match t.backend() {
+        formula_store::Backend::Sqlite => format!("X'{}'", u.simple()),
+        formula_store::Backend::Postgres => format!("'{u}'::uuid"),
+    };
+    t.outside(&format!(
+        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ({}, 0)",
+        uuid(w.p1.id)
+    ))
+    .await;
+    t.outside(&format!(
+        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ({}, 1)",
+        uuid(w.p2.id)
+    ))
+    .await;
+    t.migrate().await.unwrap();
+    assert_eq!(
+        t.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Approved
+    );
+    assert_eq!(
+        t.materials_rule(w.p2.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
+    // The switch the previous version reads is kept in step.
+    let by = f::audit(Some(&w.pm), "readiness_rule", "project", w.p1.id, "p");
+    t.set_materials_rule(w.p1.id, MaterialsRule::Delivered, &by)
+        .await
+        .unwrap();
+    let kept = t
+        .outside(&format!(
+            "SELECT CAST(require_materials_ordered AS BIGINT) FROM project_settings WHERE project_id = {}",
+            uuid(w.p1.id)
+        ))
+        .await;
+    assert_eq!(kept, 1);
+    t.finish().await;
+}
+
+mod migration {
+    #[tokio::test]
+    async fn sqlite_the_materials_rule_survives_migration_0039() {
+        super::the_materials_rule_survives_migration_0039(
+            crate::support::sqlite_until(Some(37)).await,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_the_materials_rule_survives_migration_0039() {
+        super::the_materials_rule_survives_migration_0039(
+            crate::support::postgres_until(Some(37)).await,
+        )
+        .await;
+    }
 }
