@@ -1,7 +1,7 @@
 //! The lobby project's purchase orders, through the same use cases as in the app: one draft
 //! raised from approved specifications, one approved, one sent to its supplier (its PDF
 //! kept and mailed, its specifications ordered), one cancelled, one sent and received in
-//! part, and two sent with lines past their required date: the first is received late by
+//! part, one sent and closed, and two sent with lines past their required date: the first is received late by
 //! the receipts module, the last (raised last, so the receipts module never takes it) waits
 //! with nothing received, so the daily "delivery late" reminder has one to report. (The
 //! receipts module adds goods received against the sent ones.)
@@ -176,6 +176,19 @@ pub async fn seed(
         None,
     )
     .await?;
+    made += 1;
+
+    // Closed: sent, then nothing more expected (the samples came with the quotation).
+    let po = s
+        .create_purchase_order(
+            pm,
+            project_id,
+            by_hand(&[("Veneer sample boards, A4", 6, "pcs", 1_200)]),
+        )
+        .await?;
+    let id = approve_and_send(s, pm, po.order.id, po.order.version).await?;
+    let sent = s.get_purchase_order(pm, id).await?;
+    s.close_purchase_order(pm, id, sent.order.version).await?;
     made += 1;
 
     // Two sent with their lines past the required date: the receipts module receives the

@@ -418,7 +418,7 @@ async fn figures_count_placed_orders_and_prices_follow_the_settings() {
 }
 
 /// Posts a form with the session's CSRF token.
-async fn form(
+pub(crate) async fn form(
     app: &TestApp,
     path: &str,
     auth: &crate::support::Auth,
