@@ -290,4 +290,34 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
         .map(|x| x["procurement"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(states, ["delivered", "delivered"], "{specs}");
+
+    // An order raised by hand on a phone: the supplier from the directory, where and when;
+    // then a line for a scope item; then its header changed while a draft.
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.goto(&format!("/projects/{p}/purchasing"));
+    s.click("a[href$='/purchase-orders/new']");
+    s.wait_text("#header-h", "New purchase order");
+    s.select("#f-supplier_id", &supplier);
+    s.set_value("#f-required_on", "2027-01-15");
+    s.fill("#f-delivery_address", "Harbor hotel, service entrance");
+    s.screenshot("purchase-order-new-375");
+    s.click("form[action$='/purchase-orders/new'] button[type=submit]");
+    s.wait_text("#po-h + p .chip", "Draft");
+    let item = s.option_value("#l-orders", "Scope item");
+    s.select("#l-orders", &item);
+    s.fill("#l-quantity", "2");
+    s.fill("#l-unit_price", "75");
+    s.screenshot("purchase-order-add-line-375");
+    s.click("form[action$='/lines#lines-h'] button[type=submit]");
+    s.wait_text(".po-lines", "Reception desk");
+    s.click(".po-actions a[href$='/edit']");
+    s.wait_text("#header-h", "Edit");
+    s.fill("#f-terms", "14 days net");
+    s.screenshot("purchase-order-header-375");
+    s.b.set_window_size(1280, 900).step("resize back");
+    s.screenshot("purchase-order-header-1280");
+    s.click("form[action$='/edit'] button[type=submit]");
+    s.wait_text(".kv", "14 days net");
+    s.screenshot("purchase-order-by-hand-1280");
+    s.check_csp_clean();
 }
