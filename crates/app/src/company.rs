@@ -55,7 +55,8 @@ impl Services {
         ensure(caller, Action::ManageCompany, &Resource::Global)?;
         let current = self.store.company_settings().await?;
         self.check_company_version(expected_version, &current)?;
-        if current.version == 0 {
+        // The row may exist without a name: the purchasing settings can be saved first.
+        if current.name.trim().is_empty() {
             return Err(AppError::field(
                 "file",
                 "save the company's name first, then add its logo",

@@ -391,6 +391,9 @@ impl Services {
             request = request.part(format!("{}:{}", p.name, p.sha256));
         }
         let label = format!("{} receipt {received_on}", order.number);
+        // A receipt moves the specifications' procurement, which the readiness gate reads
+        // (when the project wants materials delivered): items it makes ready are announced.
+        let ready_before = self.ready_items(order.project_id).await;
         let once = self
             .once(
                 caller,
@@ -499,6 +502,10 @@ impl Services {
             Once::New((made, received)) => {
                 self.receipt_announced(caller, &order, &project, &received)
                     .await;
+                if !received.specs.is_empty() {
+                    self.newly_ready(caller, order.project_id, project.client_id, &ready_before)
+                        .await;
+                }
                 (made.id, true)
             }
             Once::Earlier(id) => (id, false),

@@ -1154,16 +1154,21 @@ impl Services {
             order_date: today,
             specs,
         };
-        // Ordering its materials can make scope items ready for production (when the
-        // project requires materials ordered): their managers are told once it is saved.
-        let ready_before = self.ready_items(po.project_id).await;
+        // Its specifications become ordered, which may make items ready.
+        let ready_before = if sending.specs.is_empty() {
+            Vec::new()
+        } else {
+            self.ready_items(po.project_id).await
+        };
         let saved = self
             .store
             .move_purchase_order(po.id, &m, expected_version, Some(&sending), &a)
             .await?;
         self.wake_workers();
-        self.newly_ready(caller, saved.project_id, access.client_id, &ready_before)
-            .await;
+        if !sending.specs.is_empty() {
+            self.newly_ready(caller, po.project_id, project.client_id, &ready_before)
+                .await;
+        }
         for (spec_id, _, _) in &sending.specs {
             self.announce(
                 caller,

@@ -63,7 +63,8 @@ impl Services {
     }
 
     /// Replaces the purchasing settings (switches and limits), compare-and-set on the
-    /// company settings' version.
+    /// company settings' version (0 before anything was saved: the company's details need
+    /// not come first).
     pub async fn save_purchasing_settings(
         &self,
         caller: &Caller,
@@ -72,22 +73,16 @@ impl Services {
     ) -> AppResult<PurchasingSettings> {
         ensure(caller, Action::ManageCompany, &Resource::Global)?;
         let current = self.store.purchasing_settings().await?;
-        if let Some(at) = current.updated_at {
-            check_version(
-                expected_version,
-                current.version,
-                current.updated_by_name.clone(),
-                at,
-            )?;
-        }
+        // Version 0: nothing saved yet, neither these nor the company's details; the first
+        // save starts the company settings' row (its details are filled in later).
+        check_version(
+            expected_version,
+            current.version,
+            current.updated_by_name.clone(),
+            current.updated_at.unwrap_or_else(|| self.now()),
+        )?;
         let mut next = current.clone();
         input.apply(&mut next).map_err(AppError::Validation)?;
-        if current.version == 0 {
-            return Err(AppError::field(
-                "designers_see_prices",
-                "save the company's details first, then its purchasing settings",
-            ));
-        }
         next.updated_at = Some(self.now());
         let entry = audit(
             caller,

@@ -6,7 +6,7 @@ use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text};
 use formula_domain::notification::Event;
 use formula_domain::project::Project;
-use formula_domain::readiness::{Readiness, evaluate};
+use formula_domain::readiness::{MaterialsRule, Readiness, evaluate};
 use formula_domain::scope::ScopeItem;
 use formula_domain::user::Role;
 use serde::Deserialize;
@@ -78,8 +78,8 @@ impl Services {
         }
         let drawings = self.store.list_drawings(project_id).await?;
         let specs = self.store.list_specs(project_id).await?;
-        let require = self.store.require_materials_ordered(project_id).await?;
-        let mut r = evaluate(&items, &drawings, &specs, require, self.today());
+        let rule = self.store.materials_rule(project_id).await?;
+        let mut r = evaluate(&items, &drawings, &specs, rule, self.today());
         for i in &mut r.items {
             i.released = items
                 .iter()
@@ -88,16 +88,21 @@ impl Services {
         Ok((r, items))
     }
 
-    /// Sets whether linked materials must be ordered before items are ready.
+    /// Sets how far linked materials must have come before items are ready: approved,
+    /// ordered, or delivered in full. (Items a rule change frees are not announced one by
+    /// one: whoever changed it sees them on the readiness tab.)
     pub async fn set_readiness_rule(
         &self,
         caller: &Caller,
         project_id: Uuid,
-        require_materials_ordered: bool,
+        rule: MaterialsRule,
     ) -> AppResult<()> {
         let (project, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ManageScope, &Resource::Project(access))?;
-        let old = self.store.require_materials_ordered(project_id).await?;
+        let old = self.store.materials_rule(project_id).await?;
+        if old == rule {
+            return Ok(());
+        }
         let a = audit(
             caller,
             "readiness_rule",
@@ -105,15 +110,13 @@ impl Services {
             project_id,
             &project.code,
             vec![formula_domain::audit::FieldChange {
-                field: "require_materials_ordered".into(),
-                old: serde_json::json!(old),
-                new: serde_json::json!(require_materials_ordered),
+                field: "materials_rule".into(),
+                old: serde_json::json!(old.as_str()),
+                new: serde_json::json!(rule.as_str()),
             }],
         )
         .in_project(project_id);
-        self.store
-            .set_require_materials_ordered(project_id, require_materials_ordered, &a)
-            .await?;
+        self.store.set_materials_rule(project_id, rule, &a).await?;
         self.changed(caller, "readiness.changed", project_id, project_id, None)
             .await;
         Ok(())

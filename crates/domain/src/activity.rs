@@ -338,11 +338,21 @@ pub fn phrase(action: &str, entity_type: &str, changes: &[FieldChange]) -> Phras
             plain("changed who reviews drawings and specifications").unlabelled()
         }
         ("project", "readiness_rule") => {
-            let on = change(changes, "require_materials_ordered").is_some_and(|c| c.new == true);
-            plain(if on {
-                "now requires materials to be ordered before items are ready"
-            } else {
-                "no longer requires materials to be ordered before items are ready"
+            // Since the rule has three values it is recorded as `materials_rule`; older
+            // entries recorded the `require_materials_ordered` switch.
+            let rule = change(changes, "materials_rule").and_then(|c| c.new.as_str());
+            plain(match rule {
+                Some("approved") => "now lets items be ready once their materials are approved",
+                Some("ordered") => "now requires materials to be ordered before items are ready",
+                Some("delivered") => {
+                    "now requires materials to be delivered in full before items are ready"
+                }
+                _ if change(changes, "require_materials_ordered")
+                    .is_some_and(|c| c.new == true) =>
+                {
+                    "now requires materials to be ordered before items are ready"
+                }
+                _ => "no longer requires materials to be ordered before items are ready",
             })
             .unlabelled()
         }
@@ -603,6 +613,30 @@ mod tests {
             said("procurement", "spec", &ordered, "V-01"),
             "marked specification V-01 ordered"
         );
+
+        for (rule, words) in [
+            (
+                "delivered",
+                "now requires materials to be delivered in full before items are ready",
+            ),
+            (
+                "ordered",
+                "now requires materials to be ordered before items are ready",
+            ),
+            (
+                "approved",
+                "now lets items be ready once their materials are approved",
+            ),
+        ] {
+            let c = [ch("materials_rule", json!("ordered"), json!(rule))];
+            assert_eq!(said("readiness_rule", "project", &c, "FPM-26-001"), words);
+        }
+        // Entries written before the rule had three values.
+        let old = [ch("require_materials_ordered", json!(true), json!(false))];
+        assert_eq!(
+            said("readiness_rule", "project", &old, "FPM-26-001"),
+            "no longer requires materials to be ordered before items are ready"
+        );
     }
 
     #[test]
@@ -642,6 +676,7 @@ mod tests {
                 json!({"user": "Tom", "role": "designer"}),
             ),
             ch("require_materials_ordered", json!(false), json!(true)),
+            ch("materials_rule", json!("ordered"), json!("delivered")),
         ];
         for action in TOLD_WITHOUT_CHANGES {
             for t in [

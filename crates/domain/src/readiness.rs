@@ -1,6 +1,7 @@
 //! The production-readiness gate: a scope item may go to the workshop only when its
-//! drawings are approved, its materials are specified and approved, and (if the project
-//! says so) those materials are ordered. Every blocker is named in plain words.
+//! drawings are approved, its materials are specified and approved, and (as the project's
+//! materials rule says) those materials are ordered, or delivered. Every blocker is named
+//! in plain words.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use uuid::Uuid;
 
 use crate::drawing::{Drawing, RevisionStatus};
 use crate::enums::string_enum;
-use crate::scope::{ScopeItem, ScopeStatus};
+use crate::scope::{Quantity, ScopeItem, ScopeStatus};
 use crate::spec::{Procurement, Spec, SpecStatus};
 
 string_enum!(
@@ -24,8 +25,38 @@ string_enum!(
         SpecNotApproved => "spec_not_approved", "Material spec not approved",
         MaterialNotOrdered => "material_not_ordered", "Material not ordered",
         MaterialLate => "material_late", "Material late",
+        MaterialNotDelivered => "material_not_delivered", "Material not delivered",
     }
 );
+
+string_enum!(
+    /// How far a project's linked materials must have come before an item is ready.
+    MaterialsRule {
+        Approved => "approved", "Approved materials are enough",
+        Ordered => "ordered", "Materials must be ordered",
+        Delivered => "delivered", "Materials must be delivered in full",
+    }
+);
+
+impl MaterialsRule {
+    /// Whether the rule asks for the materials to be ordered at least.
+    pub fn needs_order(self) -> bool {
+        self != MaterialsRule::Approved
+    }
+
+    /// The rule in a sentence, as the readiness tab states it.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            MaterialsRule::Approved => {
+                "Approved materials are enough; they need not be ordered yet."
+            }
+            MaterialsRule::Ordered => "Linked materials must be ordered before an item is ready.",
+            MaterialsRule::Delivered => {
+                "Linked materials must be delivered in full before an item is ready."
+            }
+        }
+    }
+}
 
 /// One reason an item is blocked, and what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -98,7 +129,10 @@ pub struct Readiness {
     pub groups: Vec<Rate>,
     pub overall: Rate,
     pub next_steps: Vec<NextStep>,
-    /// Whether linked materials must be ordered before release (a project setting).
+    /// How far linked materials must have come before an item is ready (a project setting).
+    pub materials_rule: MaterialsRule,
+    /// Whether linked materials must be ordered (or delivered) before release: the rule is
+    /// `ordered` or `delivered`.
     pub require_materials_ordered: bool,
 }
 
@@ -146,7 +180,7 @@ fn drawing_blocker(d: &Drawing) -> Option<Blocker> {
     }
 }
 
-fn spec_blockers(s: &Spec, require_ordered: bool, today: Date) -> Option<Blocker> {
+fn spec_blockers(s: &Spec, rule: MaterialsRule, today: Date) -> Option<Blocker> {
     let blocker = |kind, message: String| Blocker {
         kind,
         message,
@@ -163,7 +197,8 @@ fn spec_blockers(s: &Spec, require_ordered: bool, today: Date) -> Option<Blocker
             ),
         ));
     }
-    if require_ordered && s.procurement == Some(Procurement::ToOrder) {
+    let procurement = s.procurement.unwrap_or(Procurement::ToOrder);
+    if rule.needs_order() && procurement == Procurement::ToOrder {
         return Some(if s.is_late(today) {
             let by = s
                 .order_by()
@@ -180,6 +215,38 @@ fn spec_blockers(s: &Spec, require_ordered: bool, today: Date) -> Option<Blocker
             )
         });
     }
+    if rule == MaterialsRule::Delivered {
+        match procurement {
+            Procurement::Ordered => {
+                let when = s
+                    .expected_delivery
+                    .map(|d| format!(", expected {d}"))
+                    .unwrap_or_default();
+                return Some(blocker(
+                    BlockerKind::MaterialNotDelivered,
+                    format!("Material {} is ordered but not delivered yet{when}", s.code),
+                ));
+            }
+            Procurement::PartiallyDelivered => {
+                // The quantity delivered is everything received against it; what is left
+                // is known only when less than the specification's quantity arrived.
+                let rest = if s.quantity > s.delivered_quantity {
+                    let left = Quantity(s.quantity.0 - s.delivered_quantity.0);
+                    format!(
+                        ": {left} {} of {} {} still to come",
+                        s.unit, s.quantity, s.unit
+                    )
+                } else {
+                    String::from(": the rest is still to come")
+                };
+                return Some(blocker(
+                    BlockerKind::MaterialNotDelivered,
+                    format!("Material {} is partially delivered{rest}", s.code),
+                ));
+            }
+            _ => {}
+        }
+    }
     None
 }
 
@@ -188,7 +255,7 @@ pub fn evaluate(
     items: &[ScopeItem],
     drawings: &[Drawing],
     specs: &[Spec],
-    require_ordered: bool,
+    rule: MaterialsRule,
     today: Date,
 ) -> Readiness {
     let mut out = Vec::new();
@@ -219,11 +286,7 @@ pub fn evaluate(
                 spec_id: None,
             });
         }
-        blockers.extend(
-            linked
-                .iter()
-                .filter_map(|s| spec_blockers(s, require_ordered, today)),
-        );
+        blockers.extend(linked.iter().filter_map(|s| spec_blockers(s, rule, today)));
         let mut warnings = Vec::new();
         if !blockers.is_empty() && item.progress > 0 {
             warnings.push(format!(
@@ -285,7 +348,8 @@ pub fn evaluate(
         items: out,
         groups,
         overall,
-        require_materials_ordered: require_ordered,
+        materials_rule: rule,
+        require_materials_ordered: rule.needs_order(),
     }
 }
 
@@ -338,10 +402,14 @@ fn next_steps(items: &[ItemReadiness], drawings: &[Drawing], specs: &[Spec]) -> 
                 Key::Spec(id) => {
                     let s = specs.iter().find(|s| s.id == id);
                     let code = s.map_or("?", |s| s.code.as_str());
-                    let what = if s.is_some_and(|s| s.status == SpecStatus::Approved) {
-                        "Order material"
-                    } else {
-                        "Get approval for material spec"
+                    let what = match s {
+                        Some(s) if s.status != SpecStatus::Approved => {
+                            "Get approval for material spec"
+                        }
+                        Some(s) if s.procurement.is_some_and(Procurement::is_ordered) => {
+                            "Receive the delivery of material"
+                        }
+                        _ => "Order material",
                     };
                     (format!("{what} {code}"), None, Some(id))
                 }
@@ -369,7 +437,6 @@ fn next_steps(items: &[ItemReadiness], drawings: &[Drawing], specs: &[Spec]) -> 
 mod tests {
     use super::*;
     use crate::drawing::{DrawingKind, RevisionScheme, RevisionSummary};
-    use crate::scope::Quantity;
     use time::OffsetDateTime;
     use time::macros::date;
 
@@ -441,7 +508,7 @@ mod tests {
             &[a.clone(), b.clone(), c],
             &[d1, d2.clone()],
             &[],
-            true,
+            MaterialsRule::Ordered,
             date!(2026 - 01 - 01),
         );
         assert!(r.items[0].ready);
@@ -468,7 +535,13 @@ mod tests {
     #[test]
     fn missing_links_block_required_items() {
         let a = item("M-1", true, true);
-        let r = evaluate(&[a], &[], &[], true, date!(2026 - 01 - 01));
+        let r = evaluate(
+            &[a],
+            &[],
+            &[],
+            MaterialsRule::Ordered,
+            date!(2026 - 01 - 01),
+        );
         let kinds: Vec<BlockerKind> = r.items[0].blockers.iter().map(|b| b.kind).collect();
         assert_eq!(
             kinds,
@@ -500,7 +573,7 @@ mod tests {
                 std::slice::from_ref(&a),
                 std::slice::from_ref(&d),
                 &[],
-                false,
+                MaterialsRule::Approved,
                 date!(2026 - 01 - 01),
             );
             assert!(r.items[0].ready, "rev C {newer:?} must not block: {r:?}");
@@ -521,10 +594,177 @@ mod tests {
         // Without an approved revision, a draft blocks as before.
         d.approved = None;
         d.current = Some(rev("A", RevisionStatus::Draft));
-        let r = evaluate(&[a], &[d], &[], false, date!(2026 - 01 - 01));
+        let r = evaluate(
+            &[a],
+            &[d],
+            &[],
+            MaterialsRule::Approved,
+            date!(2026 - 01 - 01),
+        );
         assert_eq!(
             r.items[0].blockers[0].message,
             "Drawing SD-101 rev A is a draft, not yet submitted for review"
         );
+    }
+
+    fn spec(code: &str, items: Vec<Uuid>, procurement: Procurement, delivered: i64) -> Spec {
+        Spec {
+            id: Uuid::now_v7(),
+            project_id: Uuid::nil(),
+            code: code.into(),
+            description: "Walnut veneer".into(),
+            category: crate::spec::SpecCategory::Veneer,
+            material: None,
+            finish: None,
+            colour: None,
+            dimensions: None,
+            hardware: None,
+            quantity: Quantity::units(10),
+            unit: "m2".into(),
+            unit_cost_minor: None,
+            total_minor: None,
+            currency: "USD".into(),
+            supplier: None,
+            supplier_contact: None,
+            supplier_id: None,
+            supplier_name: None,
+            part_number: None,
+            lead_time_days: None,
+            location: None,
+            phase: None,
+            needed_on: None,
+            status: SpecStatus::Approved,
+            procurement: Some(procurement),
+            po_number: None,
+            order_date: None,
+            expected_delivery: Some(date!(2026 - 02 - 01)),
+            delivered_quantity: Quantity::units(delivered),
+            scope_item_ids: items,
+            drawing_ids: vec![],
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            updated_by_name: None,
+            version: 1,
+        }
+    }
+
+    /// The kinds blocking the one item linked to a spec at `procurement`, under `rule`.
+    fn blocked_by(rule: MaterialsRule, procurement: Procurement) -> Vec<BlockerKind> {
+        let a = item("M-1", false, true);
+        let s = spec("V-01", vec![a.id], procurement, 0);
+        let r = evaluate(&[a], &[], &[s], rule, date!(2026 - 01 - 01));
+        assert_eq!(r.materials_rule, rule);
+        assert_eq!(r.require_materials_ordered, rule != MaterialsRule::Approved);
+        r.items[0].blockers.iter().map(|b| b.kind).collect()
+    }
+
+    #[test]
+    fn the_materials_rule_asks_for_approval_an_order_or_the_delivery() {
+        use MaterialsRule as R;
+        use Procurement as P;
+        let none: Vec<BlockerKind> = Vec::new();
+        for p in [
+            P::ToOrder,
+            P::Ordered,
+            P::PartiallyDelivered,
+            P::Delivered,
+            P::Installed,
+        ] {
+            assert_eq!(
+                blocked_by(R::Approved, p),
+                none,
+                "approved is enough: {p:?}"
+            );
+        }
+        assert_eq!(
+            blocked_by(R::Ordered, P::ToOrder),
+            [BlockerKind::MaterialNotOrdered]
+        );
+        for p in [
+            P::Ordered,
+            P::PartiallyDelivered,
+            P::Delivered,
+            P::Installed,
+        ] {
+            assert_eq!(blocked_by(R::Ordered, p), none, "ordered is enough: {p:?}");
+        }
+        assert_eq!(
+            blocked_by(R::Delivered, P::ToOrder),
+            [BlockerKind::MaterialNotOrdered]
+        );
+        for p in [P::Ordered, P::PartiallyDelivered] {
+            assert_eq!(
+                blocked_by(R::Delivered, p),
+                [BlockerKind::MaterialNotDelivered],
+                "{p:?}"
+            );
+        }
+        for p in [P::Delivered, P::Installed] {
+            assert_eq!(
+                blocked_by(R::Delivered, p),
+                none,
+                "delivered in full: {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_partial_delivery_names_what_is_still_to_come() {
+        let a = item("M-1", false, true);
+        let b = item("M-2", false, true);
+        let part = spec("V-01", vec![a.id], Procurement::PartiallyDelivered, 4);
+        let ordered = spec("V-02", vec![b.id], Procurement::Ordered, 0);
+        let r = evaluate(
+            &[a, b],
+            &[],
+            &[part.clone(), ordered],
+            MaterialsRule::Delivered,
+            date!(2026 - 01 - 01),
+        );
+        assert_eq!(
+            r.items[0].blockers[0].message,
+            "Material V-01 is partially delivered: 6 m2 of 10 m2 still to come"
+        );
+        assert_eq!(
+            r.items[1].blockers[0].message,
+            "Material V-02 is ordered but not delivered yet, expected 2026-02-01"
+        );
+        assert_eq!(r.overall.ready, 0);
+        let steps: Vec<&str> = r.next_steps.iter().map(|s| s.action.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "Receive the delivery of material V-01",
+                "Receive the delivery of material V-02"
+            ]
+        );
+        // Everything (or more) received, yet the state not moved on: still named plainly.
+        let mut over = part;
+        over.delivered_quantity = Quantity::units(12);
+        let c = item("M-3", false, true);
+        over.scope_item_ids = vec![c.id];
+        let r = evaluate(
+            &[c],
+            &[],
+            &[over],
+            MaterialsRule::Delivered,
+            date!(2026 - 01 - 01),
+        );
+        assert_eq!(
+            r.items[0].blockers[0].message,
+            "Material V-01 is partially delivered: the rest is still to come"
+        );
+    }
+
+    #[test]
+    fn the_rule_reads_and_writes_its_words() {
+        for r in [
+            MaterialsRule::Approved,
+            MaterialsRule::Ordered,
+            MaterialsRule::Delivered,
+        ] {
+            assert_eq!(r.as_str().parse::<MaterialsRule>().ok(), Some(r));
+        }
+        assert!("always".parse::<MaterialsRule>().is_err());
     }
 }

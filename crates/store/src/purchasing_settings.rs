@@ -1,5 +1,6 @@
-//! The purchasing settings: two switches on the company settings' row (id 1) and the
-//! approval limits, one row per currency.
+//! The purchasing settings: two switches on the company settings' row (id 1, started by
+//! whichever is saved first, these or the company's details) and the approval limits, one
+//! row per currency.
 
 use formula_app::error::AppError;
 use formula_app::repos::PurchasingSettingsRepo;
@@ -96,16 +97,31 @@ impl PurchasingSettingsRepo for Db {
         entry: &AuditEntry,
     ) -> DbResult<PurchasingSettings> {
         let at = s.updated_at.unwrap_or_else(OffsetDateTime::now_utc);
-        let update = Stmt::new(
-            "UPDATE company_settings SET designers_see_prices = $1, craftsmen_see_prices = $2, \
-             updated_by = $3, updated_at = $4, version = version + 1 \
-             WHERE id = 1 AND version = $5",
-        )
+        // Before the company's details were ever saved there is no row: the first save
+        // starts it with an empty name (the details page asks for it); a second first save
+        // finds it there and is stale.
+        let update = if expected_version == 0 {
+            Stmt::new(
+                "INSERT INTO company_settings (id, name, designers_see_prices, \
+                 craftsmen_see_prices, updated_by, updated_at, version) \
+                 VALUES (1, '', $1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING",
+            )
+        } else {
+            Stmt::new(
+                "UPDATE company_settings SET designers_see_prices = $1, craftsmen_see_prices = $2, \
+                 updated_by = $3, updated_at = $4, version = version + 1 \
+                 WHERE id = 1 AND version = $5",
+            )
+        }
         .bind(i32::from(s.designers_see_prices))
         .bind(i32::from(s.craftsmen_see_prices))
         .bind(by)
-        .bind(at)
-        .bind(expected_version);
+        .bind(at);
+        let update = if expected_version == 0 {
+            update
+        } else {
+            update.bind(expected_version)
+        };
         let (row, limits) = in_tx!(self, |tx| {
             if exec!(&mut *tx, update)?.rows_affected() == 0 {
                 let current = settings(

@@ -5,6 +5,7 @@ use formula_app::ports::ReviewSettings;
 use formula_app::query::{Page, ScopeQuery};
 use formula_app::repos::{ReadinessRepo, ScopeRepo};
 use formula_domain::audit::AuditEntry;
+use formula_domain::readiness::MaterialsRule;
 use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem};
 use formula_store_macros::repo;
 use time::OffsetDateTime;
@@ -281,7 +282,7 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
 
 #[derive(sqlx::FromRow)]
 struct SettingRow {
-    require_materials_ordered: i32,
+    materials_rule: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -654,29 +655,32 @@ impl ReadinessRepo for Db {
         Ok(())
     }
 
-    /// Whether linked materials must be ordered before this project's items are ready (the
-    /// default when the project never said otherwise).
-    async fn require_materials_ordered(&self, project_id: Uuid) -> DbResult<bool> {
-        let stmt = Stmt::new(
-            "SELECT require_materials_ordered FROM project_settings WHERE project_id = $1",
-        )
-        .bind(project_id);
+    /// How far linked materials must have come before this project's items are ready
+    /// (ordered when the project never said otherwise).
+    async fn materials_rule(&self, project_id: Uuid) -> DbResult<MaterialsRule> {
+        let stmt = Stmt::new("SELECT materials_rule FROM project_settings WHERE project_id = $1")
+            .bind(project_id);
         let v = on_reader!(self, |pool| fetch_optional!(pool, SettingRow, stmt)?);
-        Ok(v.is_none_or(|r| r.require_materials_ordered != 0))
+        Ok(v.and_then(|r| r.materials_rule.parse().ok())
+            .unwrap_or(MaterialsRule::Ordered))
     }
 
-    async fn set_require_materials_ordered(
+    async fn set_materials_rule(
         &self,
         project_id: Uuid,
-        require: bool,
+        rule: MaterialsRule,
         entry: &AuditEntry,
     ) -> DbResult<()> {
+        // `require_materials_ordered` is kept in step for the previous version.
         let stmt = Stmt::new(
-            "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ($1, $2) \
-             ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2",
+            "INSERT INTO project_settings (project_id, require_materials_ordered, materials_rule) \
+             VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2, \
+             materials_rule = $3",
         )
         .bind(project_id)
-        .bind(flag(require));
+        .bind(flag(rule.needs_order()))
+        .bind(rule.as_str());
         in_tx!(self, |tx| {
             exec!(&mut *tx, stmt)?;
             exec!(&mut *tx, audit::insert(entry))?;

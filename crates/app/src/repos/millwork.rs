@@ -7,6 +7,7 @@ use formula_domain::attachment::{Attachment, ImageCopies, OwnerKind};
 use formula_domain::audit::AuditEntry;
 use formula_domain::drawing::{Drawing, Review, Revision};
 use formula_domain::purchase_order::PoStatus;
+use formula_domain::readiness::MaterialsRule;
 pub use formula_domain::review::ReviewSettings;
 use formula_domain::scope::Quantity;
 use formula_domain::scope::{ScopeGroup, ScopeItem};
@@ -85,12 +86,13 @@ pub trait ScopeRepo: Send + Sync {
 /// A project's readiness rules and review settings, and releases to production.
 #[async_trait]
 pub trait ReadinessRepo: Send + Sync {
-    /// The project's readiness rule: must linked materials be ordered (true unless set otherwise)?
-    async fn require_materials_ordered(&self, project_id: Uuid) -> AppResult<bool>;
-    async fn set_require_materials_ordered(
+    /// The project's materials rule: how far linked materials must have come before an
+    /// item is ready (ordered unless set otherwise).
+    async fn materials_rule(&self, project_id: Uuid) -> AppResult<MaterialsRule>;
+    async fn set_materials_rule(
         &self,
         project_id: Uuid,
-        require: bool,
+        rule: MaterialsRule,
         audit: &AuditEntry,
     ) -> AppResult<()>;
     async fn review_settings(&self, project_id: Uuid) -> AppResult<ReviewSettings>;

@@ -174,16 +174,4 @@ pub trait PurchaseOrderRepo: Send + Sync {
     async fn po_supplier(&self, id: Uuid) -> AppResult<Option<PoSupplier>>;
     /// The specifications named, as raising an order reads them.
     async fn specs_for_po(&self, ids: &[Uuid]) -> AppResult<Vec<SpecForPo>>;
-    /// A bare directory entry, for tests and the demo until the supplier directory's own
-    /// repository (the suppliers module) is merged; remove then.
-    async fn insert_po_supplier(&self, s: &PoSupplier, at: OffsetDateTime) -> AppResult<()>;
-    /// Points a specification at a supplier (tests and the demo, as above).
-    async fn set_spec_supplier(&self, spec_id: Uuid, supplier_id: Option<Uuid>) -> AppResult<()>;
-    /// Sets a project manager's approval limit (tests, until the settings' own use case).
-    async fn set_po_manager_limit(
-        &self,
-        currency: &str,
-        limit_minor: i64,
-        at: OffsetDateTime,
-    ) -> AppResult<()>;
 }

@@ -1,7 +1,9 @@
 //! Goods receipts on the demo's purchase orders: the first sent order received in full, the
-//! second in part (about half of each line, under a delivery note), and an order with a line
-//! past its required date received late. The orders themselves are seeded with the purchase
-//! orders (`seed::purchase_orders`); with none sent, this does nothing and says so.
+//! second in part (about half of each line, under a delivery note), and the first order with
+//! a line past its required date received late (any later one is left waiting, to be
+//! reported late). The orders themselves are seeded with the purchase orders
+//! (`seed::purchase_orders`, which also receives one in part itself); with none sent, this
+//! does nothing and says so.
 
 use formula_app::context::Caller;
 use formula_app::goods_receipts::{ReceiptInput, ReceiptLineInput};
@@ -40,8 +42,9 @@ pub async fn seed(s: &Services, receiver: &Caller) -> Result<usize, AppError> {
     }
     let today = s.today();
     let mut made = 0;
-    // The late one: an order with a line past its required date, if there is one.
-    let mut late = None;
+    // The late ones: orders with a line past its required date. The first is received
+    // late; the others are left waiting (nothing received).
+    let mut overdue = Vec::new();
     for id in &orders {
         let r = s.receiving(receiver, *id).await?;
         if r.order
@@ -49,13 +52,13 @@ pub async fn seed(s: &Services, receiver: &Caller) -> Result<usize, AppError> {
             .iter()
             .any(|l| l.required_on.is_some_and(|d| d < today))
         {
-            late = Some(*id);
-            break;
+            overdue.push(*id);
         }
     }
+    let late = overdue.first().copied();
     let on_time: Vec<_> = orders
         .iter()
-        .filter(|o| Some(**o) != late)
+        .filter(|o| !overdue.contains(o))
         .take(2)
         .collect();
     let plan = on_time

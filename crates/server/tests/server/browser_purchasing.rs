@@ -1,10 +1,14 @@
-//! Issue 18's purchase order loop, in headless Chromium against the real server: the project
-//! manager raises a purchase order from two approved specifications on the Purchasing tab;
-//! with the approval limit below its total, the manager's approval is refused naming the
-//! limit; an executive approves it; the manager sends it, and the mail with the PDF is in
-//! the outbox. The goods then arrive in two deliveries, received on a phone-width page, and
-//! the order and its specifications follow. Pages are looked at at 1280 and 375 px
-//! (screenshots with `UI_SCREENSHOTS=<dir>`).
+//! Issue 18's purchase order loop, in headless Chromium against the real server, set up as
+//! a new company would: on a fresh installation the administrator sets the project
+//! manager's approval limit on the purchasing settings page (before the company's details)
+//! and adds the supplier on the directory's page. The project manager raises a purchase
+//! order from two approved specifications on the Purchasing tab; with the approval limit
+//! below its total, the manager's approval is refused naming the limit; an executive
+//! approves it; the manager sends it, and the mail with the PDF is in the outbox. The
+//! project wants materials delivered before its items are ready; the goods arrive in two
+//! deliveries, received on a phone-width page: after the first the two scope items are
+//! still blocked (not delivered), after the second they are ready. Pages are looked at at
+//! 1280 and 375 px (screenshots with `UI_SCREENSHOTS=<dir>`).
 
 use serde_json::{Value, json};
 
@@ -23,32 +27,6 @@ fn sign_in(s: &Session, email: &str) {
     s.fill("#f-password", ADMIN_PASSWORD);
     s.click("form[action='/login'] button[type=submit]");
     s.wait_text("h1", "Dashboard");
-}
-
-/// Runs one statement on the server's SQLite file. The supplier directory's API and the
-/// approval-limit settings belong to the suppliers module; until it is merged, this test
-/// writes the supplier and the limit here (replace with those APIs at merge).
-fn sql(server: &Server, statement: &str) {
-    let url = format!("sqlite://{}", server.sqlite_file().display());
-    let statement = statement.to_owned();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use sqlx::Connection;
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query("PRAGMA busy_timeout = 5000")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            sqlx::query(&statement).execute(&mut c).await.unwrap();
-            c.close().await.unwrap();
-        });
-}
-
-fn hex(id: &str) -> String {
-    id.replace('-', "")
 }
 
 #[test]
@@ -82,24 +60,58 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     );
     let p = project["id"].as_str().unwrap().to_owned();
     let currency = project["currency"].as_str().unwrap().to_owned();
-    let supplier = "0190f0f0-0000-7000-8000-000000000001";
-    sql(
-        &s.server,
-        &format!(
-            "INSERT INTO suppliers (id, name, categories, email, address, tax_number, payment_terms, \
-             archived, created_at, updated_at, version) VALUES (X'{}', 'Veneer Co', 'veneer', \
-             'orders@veneer.example', '1 Mill Road', 'GB123456789', '30 days net', 0, \
-             '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
-            hex(supplier)
-        ),
+
+    // A fresh installation: the administrator sets the project manager's approval limit
+    // before the company's details, below the order's total to come.
+    s.goto("/admin/company/purchasing");
+    s.wait_text("h1", "Purchasing settings");
+    s.fill("#f-currency_0", &currency);
+    s.fill("#f-limit_0", "1000");
+    s.click("form[action='/admin/company/purchasing'] button[type=submit]");
+    s.wait_text(".flash", "saved");
+    assert_eq!(s.value("#f-limit_0"), "1,000.00");
+
+    // The supplier goes into the directory on its page.
+    s.goto("/suppliers/new");
+    s.fill("#f-name", "Veneer Co");
+    s.fill("#f-categories", "veneer");
+    s.fill("#f-email", "orders@veneer.example");
+    s.fill("#f-tax_number", "GB123456789");
+    s.fill("#f-payment_terms", "30 days net");
+    s.fill("#f-address", "1 Mill Road");
+    s.click("form[action='/suppliers/new'] button[type=submit]");
+    s.wait_text("h1", "Veneer Co");
+    let supplier = s
+        .path()
+        .trim_start_matches("/suppliers/")
+        .split(['?', '#'])
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // Two scope items, each needing its material: the specifications name the supplier.
+    let group = api.ok(
+        "POST",
+        &format!("/projects/{p}/scope-groups"),
+        json!({"name": "Joinery"}),
     );
-    for (code, cost) in [("V-01", 12_345), ("V-02", 50_000)] {
+    for (code, cost, item) in [
+        ("V-01", 12_345, "Reception desk"),
+        ("V-02", 50_000, "Wall panels"),
+    ] {
+        let it = api.ok(
+            "POST",
+            &format!("/projects/{p}/scope-items"),
+            json!({"group_id": group["id"], "name": item, "drawing_required": false,
+                   "spec_required": true}),
+        );
         let spec = api.ok(
             "POST",
             &format!("/projects/{p}/specs"),
             json!({"code": code, "description": format!("Walnut veneer {code}"),
                    "category": "veneer", "quantity": "4", "unit": "m2",
-                   "unit_cost_minor": cost, "needed_on": "2026-03-01"}),
+                   "unit_cost_minor": cost, "needed_on": "2026-03-01",
+                   "supplier_id": supplier, "scope_item_ids": [it["id"]]}),
         );
         let id = spec["id"].as_str().unwrap().to_owned();
         let sub = api.ok(
@@ -111,14 +123,6 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
             "POST",
             &format!("/specs/{id}/review"),
             json!({"decision": "approved", "version": sub["version"]}),
-        );
-        sql(
-            &s.server,
-            &format!(
-                "UPDATE specs SET supplier_id = X'{}' WHERE id = X'{}'",
-                hex(supplier),
-                hex(&id)
-            ),
         );
     }
 
@@ -155,13 +159,6 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     s.b.set_window_size(1280, 900).step("resize back");
 
     // The limit below the total: the manager's approval is refused, naming the limit.
-    sql(
-        &s.server,
-        &format!(
-            "INSERT INTO po_approval_limits (currency, project_manager_limit_minor, updated_at, version) \
-             VALUES ('{currency}', 100000, '2026-01-01T00:00:00Z', 1)"
-        ),
-    );
     s.goto(&order_path);
     s.click("form[action$='/approve'] button[type=submit]");
     s.wait_text(".flash", "approval limit of 1,000.00");
@@ -211,9 +208,29 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     );
     s.check_csp_clean();
 
+    // The project wants its materials delivered in full before an item is ready: ordered
+    // is not enough any more.
+    s.goto(&format!("/projects/{p}/readiness"));
+    s.click("#rule-delivered");
+    s.click("form[action$='/readiness/rule'] button[type=submit]");
+    s.wait_text("#rates-h", "0 of 2 items");
+    assert!(
+        s.b.execute(
+            "return document.querySelector('#rule-delivered').checked",
+            Vec::new()
+        )
+        .step("the rule chosen")
+            == json!(true)
+    );
+    s.wait_text(
+        "#items-h + .table-wrap",
+        "Material V-01 is ordered but not delivered yet",
+    );
+    s.screenshot("readiness-rule-delivered-1280");
+
     // The goods arrive in two deliveries, recorded on a phone: 1 of the 4 m² of each line,
     // then the rest. The order is partly received, then received, and its specifications
-    // with it.
+    // with it; the items stay blocked until everything has come.
     s.b.set_window_size(375, 812).step("resize to a phone");
     s.goto(&order_path);
     s.click("a[href$='/receive']");
@@ -233,10 +250,36 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
     s.wait(".page-header .chip-partially_received");
     s.wait_text("#receipts-h", "1");
     s.screenshot("receive-partly-375");
+    let receiving = s.path();
+    s.goto(&format!("/projects/{p}/readiness"));
+    s.wait_text("#rates-h", "0 of 2 items");
+    let items = s.wait_text("#items-h + .table-wrap", "partially delivered");
+    let text = s.b.text(&items).step("the items");
+    for code in ["V-01", "V-02"] {
+        assert!(
+            text.contains(&format!(
+                "Material {code} is partially delivered: 3 m² of 4 m² still to come"
+            )),
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches("Material not delivered").count(), 2, "{text}");
+    s.screenshot("readiness-partly-delivered-375");
+    s.goto(&receiving);
+    s.wait_text("#lines-h", "What arrived");
     receive("3", "DN-1002");
     s.wait(".page-header .chip-received");
     s.wait_text(".receive-lines", "left 0");
     s.screenshot("receive-all-375");
+    s.check_csp_clean();
+    // Everything came: both items are ready for production.
+    s.goto(&format!("/projects/{p}/readiness"));
+    s.wait_text("#rates-h", "2 of 2 items");
+    let items = s.wait("#items-h + .table-wrap");
+    let text = s.b.text(&items).step("the items");
+    assert_eq!(text.matches("Ready").count(), 2, "{text}");
+    assert!(!text.contains("Blocked"), "{text}");
+    s.screenshot("readiness-delivered-375");
     s.check_csp_clean();
     s.b.set_window_size(1280, 900).step("resize back");
     let specs = api.ok("GET", &format!("/projects/{p}/specs"), Value::Null);
@@ -247,4 +290,34 @@ fn browser_purchase_order_raised_from_specs_approved_and_sent() {
         .map(|x| x["procurement"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(states, ["delivered", "delivered"], "{specs}");
+
+    // An order raised by hand on a phone: the supplier from the directory, where and when;
+    // then a line for a scope item; then its header changed while a draft.
+    s.b.set_window_size(375, 812).step("resize to a phone");
+    s.goto(&format!("/projects/{p}/purchasing"));
+    s.click("a[href$='/purchase-orders/new']");
+    s.wait_text("#header-h", "New purchase order");
+    s.select("#f-supplier_id", &supplier);
+    s.set_value("#f-required_on", "2027-01-15");
+    s.fill("#f-delivery_address", "Harbor hotel, service entrance");
+    s.screenshot("purchase-order-new-375");
+    s.click("form[action$='/purchase-orders/new'] button[type=submit]");
+    s.wait_text("#po-h + p .chip", "Draft");
+    let item = s.option_value("#l-orders", "Scope item");
+    s.select("#l-orders", &item);
+    s.fill("#l-quantity", "2");
+    s.fill("#l-unit_price", "75");
+    s.screenshot("purchase-order-add-line-375");
+    s.click("form[action$='/lines#lines-h'] button[type=submit]");
+    s.wait_text(".po-lines", "Reception desk");
+    s.click(".po-actions a[href$='/edit']");
+    s.wait_text("#header-h", "Edit");
+    s.fill("#f-terms", "14 days net");
+    s.screenshot("purchase-order-header-375");
+    s.b.set_window_size(1280, 900).step("resize back");
+    s.screenshot("purchase-order-header-1280");
+    s.click("form[action$='/edit'] button[type=submit]");
+    s.wait_text(".kv", "14 days net");
+    s.screenshot("purchase-order-by-hand-1280");
+    s.check_csp_clean();
 }

@@ -135,11 +135,6 @@ impl Server {
     }
 
     /// The server's output so far (for failure messages).
-    /// The server's SQLite file (for arranging rows no API writes yet).
-    pub fn sqlite_file(&self) -> PathBuf {
-        self.dir.join("data").join("formula-pm.sqlite3")
-    }
-
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }

@@ -801,6 +801,7 @@ pub(super) const TABLES: &[Table] = &[
             ("progress_released", I4),
             ("progress_installed", I4),
             ("progress_signed_off", I4),
+            ("materials_rule", T),
             ("progress_production", I4),
             ("progress_delivery", I4),
         ],

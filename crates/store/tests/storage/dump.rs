@@ -220,9 +220,9 @@ pub async fn fill(db: &Db) {
     )
     .await
     .unwrap();
-    db.set_require_materials_ordered(
+    db.set_materials_rule(
         p1.id,
-        false,
+        formula_domain::readiness::MaterialsRule::Delivered,
         &f::audit(Some(&pm), "rule", "project", p1.id, "p"),
     )
     .await

@@ -3,12 +3,14 @@
 use formula_app::ports::ReviewSettings;
 use formula_app::repos::DirectoryAdditions;
 use formula_app::repos::prelude::*;
+use formula_domain::readiness::MaterialsRule;
 use formula_domain::spec::{Procurement, Spec, SpecDecision, SpecReview, SpecStatus};
 use formula_domain::supplier::{Supplier, SupplierContact};
 use formula_store::Db;
 use uuid::Uuid;
 
 use crate::fixtures::{self as f, assert_duplicate, assert_stale, now, today};
+use crate::support::TestDb;
 use crate::world::world;
 
 pub async fn specs_settings_and_releases_round_trip(db: &Db) {
@@ -80,16 +82,21 @@ pub async fn specs_settings_and_releases_round_trip(db: &Db) {
     assert_eq!(db.list_specs(w.p1.id).await.unwrap().len(), 1);
     assert!(db.list_specs(w.p2.id).await.unwrap().is_empty());
 
-    // The readiness rule defaults to "materials must be ordered" and can be switched.
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
-    db.set_require_materials_ordered(w.p1.id, false, &by(w.p1.id))
-        .await
-        .unwrap();
-    assert!(!db.require_materials_ordered(w.p1.id).await.unwrap());
-    db.set_require_materials_ordered(w.p1.id, true, &by(w.p1.id))
-        .await
-        .unwrap();
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    // The materials rule defaults to "materials must be ordered" and takes three values.
+    assert_eq!(
+        db.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
+    for rule in [
+        MaterialsRule::Approved,
+        MaterialsRule::Delivered,
+        MaterialsRule::Ordered,
+    ] {
+        db.set_materials_rule(w.p1.id, rule, &by(w.p1.id))
+            .await
+            .unwrap();
+        assert_eq!(db.materials_rule(w.p1.id).await.unwrap(), rule);
+    }
 
     // Review settings: none by default; saved as a whole; the materials rule is kept.
     assert_eq!(
@@ -104,7 +111,10 @@ pub async fn specs_settings_and_releases_round_trip(db: &Db) {
         .await
         .unwrap();
     assert_eq!(db.review_settings(w.p1.id).await.unwrap(), settings);
-    assert!(db.require_materials_ordered(w.p1.id).await.unwrap());
+    assert_eq!(
+        db.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
     db.save_review_settings(w.p1.id, &ReviewSettings::default(), &by(w.p1.id))
         .await
         .unwrap();
@@ -250,4 +260,64 @@ pub async fn spec_imports_are_all_or_nothing(db: &Db) {
 both_backends! {
     specs_settings_and_releases_round_trip,
     spec_imports_are_all_or_nothing,
+}
+
+/// Projects keep their materials rule through migration 0039: one that let approval be
+/// enough keeps that, one that wanted orders (or never said) wants orders.
+async fn the_materials_rule_survives_migration_0039(t: TestDb) {
+    let w = world(&t).await;
+    let uuid = |u: Uuid| match t.backend() {
+        formula_store::Backend::Sqlite => format!("X'{}'", u.simple()),
+        formula_store::Backend::Postgres => format!("'{u}'::uuid"),
+    };
+    t.outside(&format!(
+        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ({}, 0)",
+        uuid(w.p1.id)
+    ))
+    .await;
+    t.outside(&format!(
+        "INSERT INTO project_settings (project_id, require_materials_ordered) VALUES ({}, 1)",
+        uuid(w.p2.id)
+    ))
+    .await;
+    t.migrate().await.unwrap();
+    assert_eq!(
+        t.materials_rule(w.p1.id).await.unwrap(),
+        MaterialsRule::Approved
+    );
+    assert_eq!(
+        t.materials_rule(w.p2.id).await.unwrap(),
+        MaterialsRule::Ordered
+    );
+    // The switch the previous version reads is kept in step.
+    let by = f::audit(Some(&w.pm), "readiness_rule", "project", w.p1.id, "p");
+    t.set_materials_rule(w.p1.id, MaterialsRule::Delivered, &by)
+        .await
+        .unwrap();
+    let kept = t
+        .outside(&format!(
+            "SELECT CAST(require_materials_ordered AS BIGINT) FROM project_settings WHERE project_id = {}",
+            uuid(w.p1.id)
+        ))
+        .await;
+    assert_eq!(kept, 1);
+    t.finish().await;
+}
+
+mod migration {
+    #[tokio::test]
+    async fn sqlite_the_materials_rule_survives_migration_0039() {
+        super::the_materials_rule_survives_migration_0039(
+            crate::support::sqlite_until(Some(37)).await,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_the_materials_rule_survives_migration_0039() {
+        super::the_materials_rule_survives_migration_0039(
+            crate::support::postgres_until(Some(37)).await,
+        )
+        .await;
+    }
 }

@@ -462,7 +462,43 @@ pub async fn suppliers_are_kept_and_their_orders_read(t: &TestDb) {
     assert!(t.supplier_specs(veneer.id).await.unwrap().is_empty());
 }
 
+/// On a fresh installation the purchasing settings may be saved before the company's
+/// details: the first save starts the company's row (no name yet), a second first save is
+/// stale, and the details saved afterwards keep the switches.
+pub async fn purchasing_settings_may_come_before_the_company(db: &Db) {
+    let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
+    let entry = |what: &str| f::audit(Some(&admin), what, "company", Uuid::nil(), "x");
+    let mut next = db.purchasing_settings().await.unwrap();
+    assert_eq!(next.version, 0);
+    next.craftsmen_see_prices = true;
+    next.updated_at = Some(OffsetDateTime::now_utc());
+    let saved = db
+        .save_purchasing_settings(&next, 0, admin.id, &entry("update"))
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 1);
+    assert!(saved.craftsmen_see_prices);
+    let err = db
+        .save_purchasing_settings(&next, 0, admin.id, &entry("update"))
+        .await
+        .unwrap_err();
+    assert_eq!(assert_stale(err).0, 1);
+    let c = db.company_settings().await.unwrap();
+    assert_eq!((c.name.as_str(), c.version), ("", 1));
+    let company = CompanySettings {
+        name: "Northwind".into(),
+        updated_at: Some(OffsetDateTime::now_utc()),
+        ..c
+    };
+    db.save_company_settings(&company, 1, admin.id, &entry("update"))
+        .await
+        .unwrap();
+    let after = db.purchasing_settings().await.unwrap();
+    assert!(after.craftsmen_see_prices && after.version == 2);
+}
+
 both_backends! {
+    purchasing_settings_may_come_before_the_company,
     purchasing_settings_are_saved_compare_and_set,
     suppliers_are_kept_and_their_orders_read,
 }

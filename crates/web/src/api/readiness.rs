@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use formula_app::readiness::ReleaseInput;
-use formula_domain::readiness::Readiness;
+use formula_domain::readiness::{MaterialsRule, Readiness};
 use formula_domain::scope::ScopeItem;
 use serde::Deserialize;
 
@@ -66,8 +66,10 @@ pub async fn get_readiness(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadinessRule {
-    /// Whether linked materials must be ordered (or delivered) before items are ready.
-    pub require_materials_ordered: bool,
+    /// How far linked materials must have come before an item is ready: `approved`
+    /// (approval is enough), `ordered`, or `delivered` (every linked specification
+    /// delivered in full, or installed).
+    pub materials_rule: MaterialsRule,
 }
 
 /// Set the readiness rule
@@ -87,7 +89,7 @@ pub async fn set_rule(
 ) -> ApiResult<StatusCode> {
     state
         .services
-        .set_readiness_rule(&caller.caller, id, rule.require_materials_ordered)
+        .set_readiness_rule(&caller.caller, id, rule.materials_rule)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

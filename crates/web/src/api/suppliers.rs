@@ -376,9 +376,9 @@ pub async fn get_purchasing_settings(
 
 /// Save the purchasing settings
 ///
-/// Administrators only, once the company's details are saved (422 before). Everything is
-/// replaced: a currency left out loses its limit. The version is the company settings'
-/// (send `If-Match` with the ETag, or `version`).
+/// Administrators only; before or after the company's details (version 0 when nothing was
+/// saved yet). Everything is replaced: a currency left out loses its limit. The version is
+/// the company settings' (send `If-Match` with the ETag, or `version`).
 #[utoipa::path(
     put,
     path = "/company/purchasing",

@@ -8,7 +8,7 @@ use formula_app::AppError;
 use formula_app::readiness::ReleaseInput;
 use formula_domain::authz::Action;
 use formula_domain::errors::FieldErrors;
-use formula_domain::readiness::Readiness;
+use formula_domain::readiness::{MaterialsRule, Readiness};
 use formula_domain::user::Role;
 use uuid::Uuid;
 
@@ -19,6 +19,18 @@ use crate::ui::forms::{FormData, FormState, Id};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
+
+/// The materials rules, in the order the readiness tab offers them.
+pub const RULES: &[MaterialsRule] = MaterialsRule::ALL;
+
+/// A materials rule as a choice on the readiness tab.
+pub fn rule_choice(rule: &MaterialsRule) -> &'static str {
+    match rule {
+        MaterialsRule::Approved => "Approved: materials need only be approved",
+        MaterialsRule::Ordered => "Ordered: linked materials must be ordered",
+        MaterialsRule::Delivered => "Delivered: linked materials must be delivered in full",
+    }
+}
 
 #[derive(Template)]
 #[template(path = "readiness/tab.html", whitespace = "minimize")]
@@ -136,17 +148,22 @@ pub async fn release(
     }
 }
 
-/// Sets whether linked materials must be ordered before items are ready.
+/// Sets how far linked materials must have come before items are ready.
 pub async fn rule(
     State(state): State<AppState>,
     page: Page,
     Id(id): Id,
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    let require = input.opt("require_materials_ordered").is_some();
+    let Ok(rule) = input.text("materials_rule").parse::<MaterialsRule>() else {
+        return Err(PageError::App(AppError::field(
+            "materials_rule",
+            "choose approved, ordered or delivered",
+        )));
+    };
     match state
         .services
-        .set_readiness_rule(&page.caller, id, require)
+        .set_readiness_rule(&page.caller, id, rule)
         .await
     {
         Ok(()) => Ok(see_other(

@@ -560,10 +560,9 @@ struct SettingsPage {
     layout: Layout,
     form: FormState,
     rows: Vec<LimitRow>,
-    saved_once: bool,
 }
 
-fn settings_page(page: &Page, form: FormState, saved_once: bool) -> Result<Response, PageError> {
+fn settings_page(page: &Page, form: FormState) -> Result<Response, PageError> {
     let view = SettingsPage {
         layout: page.layout(Section::System, "Purchasing settings"),
         form,
@@ -574,7 +573,6 @@ fn settings_page(page: &Page, form: FormState, saved_once: bool) -> Result<Respo
                 n,
             })
             .collect(),
-        saved_once,
     };
     render(view.form.status(), &view)
 }
@@ -596,7 +594,7 @@ pub async fn settings(State(state): State<AppState>, page: Page) -> Result<Respo
                 formula_domain::money::format_amount(l.project_manager_limit_minor, &l.currency),
             );
     }
-    settings_page(&page, form, s.version > 0)
+    settings_page(&page, form)
 }
 
 pub async fn save_settings(
@@ -645,6 +643,5 @@ pub async fn save_settings(
     } else {
         form.add_errors(errors, &[]);
     }
-    let current = state.services.purchasing_settings(&page.caller).await?;
-    settings_page(&page, form, current.version > 0)
+    settings_page(&page, form)
 }

@@ -1621,7 +1621,7 @@ async fn purchase_orders_are_the_buyers_and_never_the_clients() {
     let (a, b) = (&c.project_a, &c.project_b);
     let admin = &c.user("admin").auth;
     let app = &c.app;
-    let supplier = crate::purchase_orders::supplier(app, "Veneer Co", None).await;
+    let supplier = crate::purchase_orders::supplier(app, admin, "Veneer Co", None).await;
     let list = format!("/api/v1/projects/{a}/purchase-orders");
     let body = json!({"supplier_id": supplier, "lines": [
         {"description": "Hinges", "quantity": "10", "unit": "pcs", "unit_price_minor": 250}]});

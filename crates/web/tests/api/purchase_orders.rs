@@ -8,12 +8,10 @@
 
 use std::process::Command;
 
-use formula_app::repos::PoSupplier;
-use formula_app::repos::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{TestApp, TestUser, id_of};
+use crate::support::{Auth, TestApp, TestUser, id_of};
 
 fn pdftotext(pdf: &[u8]) -> String {
     let file = std::env::temp_dir().join(format!("formula-po-{}.pdf", Uuid::now_v7()));
@@ -29,23 +27,37 @@ fn pdftotext(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A supplier in the directory (written beneath the use cases until the directory's own
-/// API is merged).
-pub async fn supplier(app: &TestApp, name: &str, email: Option<&str>) -> Uuid {
-    let s = PoSupplier {
-        id: Uuid::now_v7(),
-        name: name.into(),
-        email: email.map(str::to_owned),
-        address: Some("1 Mill Road\nSheffield S1 2AB".into()),
-        tax_number: Some("GB123456789".into()),
-        payment_terms: Some("30 days net".into()),
-        archived: false,
-    };
-    app.db
-        .insert_po_supplier(&s, time::OffsetDateTime::now_utc())
+/// A supplier added to the directory through its API (by `admin`, who keeps it).
+pub async fn supplier(app: &TestApp, admin: &Auth, name: &str, email: Option<&str>) -> Uuid {
+    let s = app
+        .post(
+            "/api/v1/suppliers",
+            admin,
+            json!({"name": name, "email": email, "address": "1 Mill Road\nSheffield S1 2AB",
+                   "tax_number": "GB123456789", "payment_terms": "30 days net"}),
+        )
         .await
-        .unwrap();
-    s.id
+        .expect(201)
+        .json();
+    Uuid::parse_str(&id_of(&s)).unwrap()
+}
+
+/// Sets a project manager's approval limit in `currency` on the purchasing settings.
+pub async fn set_manager_limit(app: &TestApp, admin: &Auth, currency: &str, limit_minor: i64) {
+    let current = app
+        .get("/api/v1/company/purchasing", admin)
+        .await
+        .expect(200)
+        .json();
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/company/purchasing",
+        admin,
+        Some(json!({"version": current["version"], "approval_limits": [
+            {"currency": currency, "project_manager_limit_minor": limit_minor}]})),
+    )
+    .await
+    .expect(200);
 }
 
 /// An approved specification of `project` from `supplier`.
@@ -62,7 +74,8 @@ pub async fn approved_spec(
             &format!("/api/v1/projects/{project}/specs"),
             &pm.auth,
             json!({"code": code, "description": format!("Walnut veneer {code}"), "category": "veneer",
-                "quantity": "4", "unit": "m2", "unit_cost_minor": cost, "needed_on": "2026-03-01"}),
+                "quantity": "4", "unit": "m2", "unit_cost_minor": cost, "needed_on": "2026-03-01",
+                "supplier_id": supplier}),
         )
         .await
         .expect(201)
@@ -84,12 +97,6 @@ pub async fn approved_spec(
     )
     .await
     .expect(200);
-    if let Some(s) = supplier {
-        app.db
-            .set_spec_supplier(Uuid::parse_str(&id).unwrap(), Some(s))
-            .await
-            .unwrap();
-    }
     id
 }
 
@@ -123,8 +130,14 @@ async fn the_life_of_purchase_orders(app: TestApp) {
     app.member(&pm.auth, &project, &designer, "designer").await;
     app.member(&pm.auth, &project, &craftsman, "craftsman")
         .await;
-    let veneer = supplier(&app, "Veneer Co", Some("orders@veneer.example")).await;
-    let stone = supplier(&app, "Stone House", None).await;
+    let veneer = supplier(
+        &app,
+        &admin.auth,
+        "Veneer Co",
+        Some("orders@veneer.example"),
+    )
+    .await;
+    let stone = supplier(&app, &admin.auth, "Stone House", None).await;
     let a = approved_spec(&app, &pm, &project, "V-01", Some(veneer), 12_345).await;
     let b = approved_spec(&app, &pm, &project, "V-02", Some(veneer), 50_000).await;
     let c = approved_spec(&app, &pm, &project, "S-01", Some(stone), 100).await;
@@ -203,14 +216,13 @@ async fn the_life_of_purchase_orders(app: TestApp) {
         .expect(404);
 
     // The limit below the total: the project manager is refused, naming the limit.
-    app.db
-        .set_po_manager_limit(
-            po["currency"].as_str().unwrap(),
-            total - 1,
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    set_manager_limit(
+        &app,
+        &admin.auth,
+        po["currency"].as_str().unwrap(),
+        total - 1,
+    )
+    .await;
     let refused = app
         .post(
             &format!("/api/v1/purchase-orders/{id}/approve"),
@@ -383,4 +395,190 @@ async fn the_life_of_purchase_orders_on_sqlite() {
 #[tokio::test]
 async fn the_life_of_purchase_orders_on_postgresql() {
     the_life_of_purchase_orders(TestApp::on_postgres().await).await;
+}
+
+/// The pages that raise an order by hand and edit a draft's header: a supplier of the
+/// directory, where and when to deliver; then lines naming a specification, a scope item or
+/// nothing of the project; the header changed while a draft (a stale form is told so);
+/// designers may not raise orders.
+#[tokio::test]
+async fn an_order_is_raised_by_hand_and_its_header_edited_on_pages() {
+    use crate::suppliers::form;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let org = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app.project(&pm.auth, "Hotel fit-out", &org, &pm.id()).await;
+    app.member(&pm.auth, &project, &designer, "designer").await;
+    let veneer = supplier(
+        &app,
+        &admin.auth,
+        "Veneer Co",
+        Some("orders@veneer.example"),
+    )
+    .await;
+    let stone = supplier(&app, &admin.auth, "Stone House", None).await;
+    let spec = approved_spec(&app, &pm, &project, "V-01", Some(veneer), 12_345).await;
+    let (cookie, _) = app.login(&pm.user.email, crate::support::PASSWORD).await;
+
+    let new = format!("/projects/{project}/purchase-orders/new");
+    let page = app.get(&new, &cookie).await.expect(200).text();
+    assert!(
+        page.contains("Veneer Co") && page.contains("Stone House"),
+        "{page}"
+    );
+    // No supplier: said beside the field.
+    let refused = form(&app, &new, &cookie, &[("required_on", "2026-05-01")])
+        .await
+        .expect(422)
+        .text();
+    assert!(refused.contains("choose the supplier"), "{refused}");
+    let made = form(
+        &app,
+        &new,
+        &cookie,
+        &[
+            ("supplier_id", &veneer.to_string()),
+            ("required_on", "2026-05-01"),
+            ("delivery_address", "Site gate 3"),
+            ("notes", "Call before delivery"),
+        ],
+    )
+    .await
+    .expect(303);
+    let to = made.header("location").unwrap();
+    assert!(to.contains("m=po_created"), "{to}");
+    let id = to
+        .trim_start_matches("/purchase-orders/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let po = app
+        .get(&format!("/api/v1/purchase-orders/{id}"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(po["supplier_name"], "Veneer Co");
+    assert_eq!(po["required_on"], "2026-05-01");
+    assert_eq!(po["delivery_address"], "Site gate 3");
+    assert_eq!(
+        po["terms"], "30 days net",
+        "the supplier's terms by default"
+    );
+    assert_eq!(po["lines"].as_array().unwrap().len(), 0);
+
+    // Lines: a specification (its code and name as the description), and a free one.
+    let page = app
+        .get(&format!("/purchase-orders/{id}"), &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(page.contains(&format!("value=\"spec:{spec}\"")), "{page}");
+    let lines = format!("/purchase-orders/{id}/lines");
+    let spec_choice = format!("spec:{spec}");
+    form(
+        &app,
+        &lines,
+        &cookie,
+        &[
+            ("version", "1"),
+            ("orders", &spec_choice),
+            ("quantity", "4"),
+            ("unit", "m2"),
+            ("unit_price", "123.45"),
+        ],
+    )
+    .await
+    .expect(303);
+    form(
+        &app,
+        &lines,
+        &cookie,
+        &[
+            ("version", "2"),
+            ("description", "Edge banding"),
+            ("quantity", "10"),
+            ("unit", "m"),
+            ("unit_price", "1"),
+        ],
+    )
+    .await
+    .expect(303);
+    let bad = form(
+        &app,
+        &lines,
+        &cookie,
+        &[
+            ("version", "3"),
+            ("orders", "spec:0190f0f0-0000-7000-8000-000000000001"),
+            ("quantity", "1"),
+            ("unit", "m"),
+            ("unit_price", "1"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(bad.contains("of this project"), "{bad}");
+    let po = app
+        .get(&format!("/api/v1/purchase-orders/{id}"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(po["lines"][0]["description"], "V-01 Walnut veneer V-01");
+    assert_eq!(po["lines"][0]["spec_id"], spec.as_str());
+    assert_eq!(po["lines"][1]["description"], "Edge banding");
+    assert_eq!(po["total_minor"], 4 * 12_345 + 10 * 100);
+
+    // The header, edited while a draft.
+    let edit = format!("/purchase-orders/{id}/edit");
+    let page = app.get(&edit, &cookie).await.expect(200).text();
+    assert!(page.contains("Site gate 3"), "{page}");
+    form(
+        &app,
+        &edit,
+        &cookie,
+        &[
+            ("version", "3"),
+            ("supplier_id", &stone.to_string()),
+            ("required_on", "2026-06-01"),
+            ("delivery_address", "Workshop"),
+            ("terms", "50% with order"),
+            ("notes", ""),
+        ],
+    )
+    .await
+    .expect(303);
+    let po = app
+        .get(&format!("/api/v1/purchase-orders/{id}"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(po["supplier_name"], "Stone House");
+    assert_eq!(po["required_on"], "2026-06-01");
+    assert_eq!(po["delivery_address"], "Workshop");
+    assert_eq!(po["terms"], "50% with order");
+    assert!(po["notes"].is_null());
+    // A form of an older version is told someone changed it first.
+    let stale = form(
+        &app,
+        &edit,
+        &cookie,
+        &[("version", "3"), ("supplier_id", &veneer.to_string())],
+    )
+    .await
+    .expect(409)
+    .text();
+    assert!(stale.contains("changed"), "{stale}");
+
+    // A designer sees orders but raises none.
+    let (dcookie, _) = app
+        .login(&designer.user.email, crate::support::PASSWORD)
+        .await;
+    app.get(&new, &dcookie).await.expect(403);
+    app.get(&edit, &dcookie).await.expect(403);
 }

@@ -235,7 +235,7 @@ async fn an_item_becomes_ready_and_goes_to_production() {
         Method::PUT,
         &format!("/api/v1/projects/{project}/readiness/rule"),
         &pm.auth,
-        Some(json!({"require_materials_ordered": false})),
+        Some(json!({"materials_rule": "approved"})),
     )
     .await
     .expect(204);
@@ -245,7 +245,7 @@ async fn an_item_becomes_ready_and_goes_to_production() {
         Method::PUT,
         &format!("/api/v1/projects/{project}/readiness/rule"),
         &pm.auth,
-        Some(json!({"require_materials_ordered": true})),
+        Some(json!({"materials_rule": "ordered"})),
     )
     .await
     .expect(204);
@@ -383,6 +383,43 @@ async fn an_item_becomes_ready_and_goes_to_production() {
     assert_eq!(told["items"][0]["internal"], true);
     let own: Value = inbox("coordinator").await.expect(200).json();
     assert_eq!(own["items"].as_array().unwrap().len(), 0);
+
+    // The project may want materials delivered in full: 5 of 12.5 m² is not enough, and
+    // the blocker says how much is still to come.
+    let rule = format!("/api/v1/projects/{project}/readiness/rule");
+    app.call(
+        Method::PUT,
+        &rule,
+        &pm.auth,
+        Some(json!({"materials_rule": "delivered"})),
+    )
+    .await
+    .expect(204);
+    let r: Value = app.get(&readiness, &pm.auth).await.json();
+    assert_eq!(r["materials_rule"], "delivered");
+    assert_eq!(r["require_materials_ordered"], true);
+    assert_eq!(kinds(&r), ["material_not_delivered"]);
+    assert!(
+        r.to_string()
+            .contains("Material V-01 is partially delivered: 7.5 m² of 12.5 m² still to come"),
+        "{r}"
+    );
+    app.call(
+        Method::PUT,
+        &rule,
+        &pm.auth,
+        Some(json!({"materials_rule": "always"})),
+    )
+    .await
+    .expect(422);
+    app.call(
+        Method::PUT,
+        &rule,
+        &pm.auth,
+        Some(json!({"materials_rule": "ordered"})),
+    )
+    .await
+    .expect(204);
 
     // 4. Ready: every item, and the release goes through once.
     let r: Value = app.get(&readiness, &pm.auth).await.json();
