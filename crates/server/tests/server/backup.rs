@@ -728,6 +728,20 @@ fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
                         given(o, "supplier").is_none() || given(o, "supplier_contact").is_none(),
                         "{label}: {table}.{column}"
                     ),
+                    // Migration 0039: the materials rule follows the old switch.
+                    (None, "project_settings", "materials_rule") => assert_eq!(
+                        value,
+                        if o["require_materials_ordered"] == 1 {
+                            "ordered"
+                        } else {
+                            "approved"
+                        },
+                        "{label}: {table}.{column}"
+                    ),
+                    // Migration 0040: production and delivery weights, none for the old rows.
+                    (None, "project_settings", "progress_production" | "progress_delivery") => {
+                        assert_eq!(value, 0, "{label}: {table}.{column}")
+                    }
                     (None, "company_settings", "designers_see_prices" | "craftsmen_see_prices") => {
                         assert_eq!(value, 0, "{label}: {table}.{column} is off by default")
                     }
