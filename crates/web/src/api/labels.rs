@@ -37,6 +37,7 @@ pub struct LabelParams {
     pub released: Option<bool>,
     /// `a4` (default): A4 sheets of 2 × 7 labels of 99.1 × 38.1 mm (Avery L7163);
     /// `thermal`: 100 × 50 mm labels, one a page.
+    #[param(inline)]
     pub layout: Option<LabelStock>,
     /// `true`: one label per unit ("Unit 3 of 12") for items counted in whole units; an item
     /// placed on a room type gets each unit's room. Default `false`: one label per item.
