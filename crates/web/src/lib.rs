@@ -11,6 +11,7 @@ pub mod cors;
 pub mod csrf;
 pub mod documents;
 pub mod error;
+pub mod labels;
 pub mod limits;
 pub mod live;
 pub mod location_files;

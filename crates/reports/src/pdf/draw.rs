@@ -10,7 +10,7 @@ use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 
 use super::font::{Fonts, Weight};
-use super::layout::{Laid, Op, PAGE_H, PAGE_W, Rgb};
+use super::layout::{Laid, Op, Rgb};
 
 fn color(c: Rgb) -> rgb::Color {
     rgb::Color::new(c.0, c.1, c.2)
@@ -35,7 +35,7 @@ pub fn render(laid: &Laid, fonts: &Fonts, title: &str) -> Result<Vec<u8>, String
             .title(title.to_owned())
             .creator("Formula PM".into()),
     );
-    let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("bad page size")?;
+    let settings = PageSettings::from_wh(laid.size.0, laid.size.1).ok_or("bad page size")?;
     for ops in &laid.pages {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
@@ -104,6 +104,18 @@ pub fn render(laid: &Laid, fonts: &Fonts, title: &str) -> Result<Vec<u8>, String
                     let mut pb = PathBuilder::new();
                     if let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) {
                         pb.push_rect(rect);
+                    }
+                    if let Some(path) = pb.finish() {
+                        surface.set_fill(Some(fill(*c)));
+                        surface.draw_path(&path);
+                    }
+                }
+                Op::Rects { rects, color: c } => {
+                    let mut pb = PathBuilder::new();
+                    for [x, y, w, h] in rects {
+                        if let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) {
+                            pb.push_rect(rect);
+                        }
                     }
                     if let Some(path) = pb.finish() {
                         surface.set_fill(Some(fill(*c)));

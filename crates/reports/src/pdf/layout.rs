@@ -59,6 +59,9 @@ pub enum Op {
         h: f32,
         color: Rgb,
     },
+    /// Rectangles `[x, y, w, h]` filled as one shape, so that neighbours meet without a
+    /// hairline between them (a QR code's modules).
+    Rects { rects: Vec<[f32; 4]>, color: Rgb },
     /// `image` indexes [`Laid::images`].
     Image {
         x: f32,
@@ -71,6 +74,8 @@ pub enum Op {
 
 /// A laid-out document.
 pub struct Laid {
+    /// Every page's width and height, in points.
+    pub size: (f32, f32),
     pub pages: Vec<Vec<Op>>,
     pub images: Vec<Image>,
 }
@@ -122,6 +127,7 @@ pub fn lay_out(doc: &Document, fonts: &Fonts) -> Result<Laid, String> {
     }
     f.furniture(doc);
     Ok(Laid {
+        size: (PAGE_W, PAGE_H),
         pages: f.pages,
         images: f.images,
     })

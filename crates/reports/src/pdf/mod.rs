@@ -8,10 +8,12 @@
 mod draw;
 mod font;
 mod image;
+mod labels;
 mod layout;
 mod model;
 
 pub use image::MAX_SIDE as MAX_IMAGE_SIDE;
+pub use labels::{Label, LabelLayout, Labels, MAX_LABELS, render_labels};
 pub use model::{
     Align, Block, Cell, Column, Document, Field, Letterhead, Party, Row, RowKind, Table,
 };

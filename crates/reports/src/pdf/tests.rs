@@ -293,3 +293,296 @@ fn sample() {
     }
     std::fs::write(path, render(&doc).unwrap()).unwrap();
 }
+
+mod labels {
+    //! Labels: every text inside its label, read back with `pdftotext`, fonts embedded
+    //! (`pdffonts`), and every QR code decoded from a 300 dpi rendering (`pdftoppm`,
+    //! `zbarimg`; scripts/test.sh installs poppler-utils and zbar-tools).
+
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use super::super::labels::lay_out_labels;
+    use super::super::layout::Op;
+    use super::super::*;
+    use super::{font, poppler};
+
+    const MM: f32 = 72.0 / 25.4;
+
+    fn label(i: usize) -> Label {
+        Label {
+            code: format!("HTL-M-{i:03}"),
+            name: format!("Wardrobe {i}, oak veneer"),
+            project: "HTL-25-001 Harbour Hotel fit-out".into(),
+            place: format!("T1-L02-02{i:02} Room 2{i:02} · Level 2"),
+            quantity: "Qty 2 pcs".into(),
+            url: format!("https://pm.example.com/scope-items/0193a1b2-c3d4-7e5f-8a9b-{i:012}/edit"),
+        }
+    }
+
+    /// Labels with everything too long: a name of many words, a code of many characters,
+    /// a place that wraps and a project name that does not fit a line.
+    fn long_label(i: usize) -> Label {
+        Label {
+            code: format!("HTLX-MILLWORK-EXTRA-LONG-{i:04}"),
+            name: "Full-height wardrobe with sliding doors, internal drawers, hanging rail, \
+                   shoe rack, integrated lighting and a soft-close mechanism in smoked oak"
+                .into(),
+            project: "HTL-25-001 The Grand Harbour Hotel and Residences, complete interior \
+                      fit-out of towers one and two"
+                .into(),
+            place: "KING King guest room with a very long type name · 120 rooms on 5 levels".into(),
+            quantity: format!("Unit {} of 142", i + 1),
+            url: format!("https://pm.example.com/scope-items/0193a1b2-c3d4-7e5f-8a9b-{i:012}/edit"),
+        }
+    }
+
+    fn doc(layout: LabelLayout, labels: Vec<Label>) -> Labels {
+        Labels {
+            title: "Labels HTL-25-001".into(),
+            layout,
+            labels,
+        }
+    }
+
+    /// The label boxes of a stock, in points: (x, y, w, h) of the label at `slot`.
+    fn boxes(layout: LabelLayout) -> Vec<(f32, f32, f32, f32)> {
+        match layout {
+            LabelLayout::A4Sheet => (0..14)
+                .map(|s| {
+                    (
+                        (4.65 + (s % 2) as f32 * 101.6) * MM,
+                        (15.15 + (s / 2) as f32 * 38.1) * MM,
+                        99.1 * MM,
+                        38.1 * MM,
+                    )
+                })
+                .collect(),
+            LabelLayout::Thermal => vec![(0.0, 0.0, 100.0 * MM, 50.0 * MM)],
+        }
+    }
+
+    #[test]
+    fn sheets_hold_fourteen_and_rolls_one_and_nothing_leaves_its_label() {
+        let fonts = font::Fonts::load().unwrap();
+        for layout in [LabelLayout::A4Sheet, LabelLayout::Thermal] {
+            let labels: Vec<Label> = (0..30)
+                .map(|i| if i % 2 == 0 { long_label(i) } else { label(i) })
+                .collect();
+            let laid = lay_out_labels(&doc(layout, labels), &fonts).unwrap();
+            let per_page = boxes(layout).len();
+            assert_eq!(laid.pages.len(), 30usize.div_ceil(per_page), "{layout:?}");
+            let mut codes = 0;
+            for page in &laid.pages {
+                for op in page {
+                    match op {
+                        Op::Text {
+                            x,
+                            y,
+                            size,
+                            weight,
+                            text,
+                            ..
+                        } => {
+                            let w = fonts.face(*weight).width(text, *size);
+                            // Inside one label, clear of its edges, and clear of the QR code
+                            // (which takes the right part of the label).
+                            let inside = boxes(layout).into_iter().any(|(bx, by, bw, bh)| {
+                                *x >= bx + 2.0 * MM
+                                    && x + w <= bx + bw - 2.0 * MM - 30.0 * MM
+                                    && y - size * 0.8 >= by + 2.0 * MM
+                                    && y + size * 0.25 <= by + bh - 2.0 * MM
+                            });
+                            assert!(inside, "{layout:?}: {text:?} at {x},{y} size {size}");
+                            if text.starts_with("HTL") && !text.contains(' ') {
+                                codes += 1;
+                            }
+                        }
+                        Op::Rects { rects, .. } => {
+                            for [x, y, w, h] in rects {
+                                let inside = boxes(layout).into_iter().any(|(bx, by, bw, bh)| {
+                                    *x >= bx + 2.0 * MM
+                                        && x + w <= bx + bw - 2.0 * MM
+                                        && *y >= by + 2.0 * MM
+                                        && y + h <= by + bh - 2.0 * MM
+                                });
+                                assert!(inside, "{layout:?}: QR module at {x},{y}");
+                            }
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+            }
+            assert_eq!(codes, 30, "{layout:?}: every label has its code");
+        }
+    }
+
+    #[test]
+    fn long_texts_are_wrapped_then_cut_with_an_ellipsis() {
+        let fonts = font::Fonts::load().unwrap();
+        let laid = lay_out_labels(&doc(LabelLayout::A4Sheet, vec![long_label(0)]), &fonts).unwrap();
+        let texts: Vec<&str> = laid.pages[0]
+            .iter()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(texts[0].starts_with("HTL-25-001 The Grand") && texts[0].ends_with('…'));
+        // The code fits whole, set smaller; one of the longest allowed goes over two lines.
+        assert!(
+            texts.contains(&"HTLX-MILLWORK-EXTRA-LONG-0000"),
+            "{texts:?}"
+        );
+        let mut very = long_label(0);
+        very.code = "W".repeat(40);
+        let laid = lay_out_labels(&doc(LabelLayout::Thermal, vec![very]), &fonts).unwrap();
+        let code: String = laid.pages[0]
+            .iter()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } if text.starts_with('W') => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(code, "W".repeat(40));
+        assert!(texts.iter().any(|t| t.starts_with("Full-height wardrobe")));
+        assert!(
+            texts.iter().filter(|t| t.ends_with('…')).count() >= 2,
+            "{texts:?}"
+        );
+        assert_eq!(texts.last(), Some(&"Unit 1 of 142"));
+    }
+
+    #[test]
+    fn too_many_labels_are_refused() {
+        let many = vec![label(1); MAX_LABELS + 1];
+        assert!(render_labels(&doc(LabelLayout::Thermal, many)).is_err());
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("formula-labels-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Renders the label at `slot` of page `page` (1-based) at 300 dpi, alone, and returns
+    /// the QR codes zbarimg finds in it.
+    fn decode(
+        pdf: &[u8],
+        layout: LabelLayout,
+        page: usize,
+        slot: usize,
+        name: &str,
+    ) -> Vec<String> {
+        let dir = scratch(name);
+        let file = dir.join("labels.pdf");
+        std::fs::write(&file, pdf).unwrap();
+        let (x, y, w, h) = boxes(layout)[slot];
+        let px = |pt: f32| ((pt / 72.0 * 300.0).round() as i64).to_string();
+        let out = Command::new("pdftoppm")
+            .args(["-r", "300", "-gray", "-png", "-singlefile"])
+            .args(["-f", &page.to_string(), "-l", &page.to_string()])
+            .args(["-x", &px(x), "-y", &px(y), "-W", &px(w), "-H", &px(h)])
+            .arg(&file)
+            .arg(dir.join("label"))
+            .output()
+            .expect("pdftoppm (poppler-utils) must be installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = Command::new("zbarimg")
+            .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+            .arg(dir.join("label.png"))
+            .output()
+            .expect("zbarimg (zbar-tools) must be installed");
+        let _ = std::fs::remove_dir_all(&dir);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn text_reads_back_fonts_are_embedded_and_every_qr_code_decodes_to_its_url() {
+        for (layout, name) in [
+            (LabelLayout::A4Sheet, "a4"),
+            (LabelLayout::Thermal, "thermal"),
+        ] {
+            let mut labels: Vec<Label> = (0..15).map(label).collect();
+            labels[3] = long_label(3);
+            labels[4].name = "Façade panel – oak, 2 × 600 mm".into();
+            let pdf = render_labels(&doc(layout, labels.clone())).unwrap();
+            assert!(pdf.starts_with(b"%PDF-"));
+            let text = poppler("pdftotext", &pdf, &[]);
+            // (A code too long for the thermal label's line goes over two, broken after a
+            // hyphen, which pdftotext joins up without it.)
+            let joined = text.replace(['\n', '-'], "");
+            for l in &labels {
+                let code = l.code.replace('-', "");
+                assert!(
+                    joined.contains(&code),
+                    "{name}: {} missing:\n{text}",
+                    l.code
+                );
+            }
+            for expected in [
+                "Wardrobe 1, oak veneer",
+                "Façade panel – oak, 2 × 600 mm",
+                "HTL-25-001 Harbour Hotel fit-out",
+                "T1-L02-0214 Room 214",
+                "Qty 2 pcs",
+                "Unit 4 of 142",
+            ] {
+                // Lines wrap differently on the two stocks.
+                let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    flat.contains(expected),
+                    "{name}: {expected:?} missing:\n{text}"
+                );
+            }
+            let fonts = poppler("pdffonts", &pdf, &[]);
+            for row in fonts.lines().skip(2) {
+                let flags: Vec<&str> = row.split_whitespace().rev().skip(2).take(3).collect();
+                assert_eq!(flags, ["yes", "yes", "yes"], "{fonts}");
+            }
+            // Every label of the first page, alone, holds its own page's address; and the
+            // second page goes on with the next label.
+            let per_page = boxes(layout).len();
+            for (slot, l) in labels[..per_page].iter().enumerate() {
+                let found = decode(&pdf, layout, 1, slot, name);
+                assert_eq!(
+                    found,
+                    std::slice::from_ref(&l.url),
+                    "{name}: label {}",
+                    slot + 1
+                );
+            }
+            let found = decode(&pdf, layout, 2, 0, name);
+            assert_eq!(found, [labels[per_page].url.clone()], "{name}: page 2");
+        }
+    }
+
+    /// Writes sample label PDFs to look at: `FORMULA_LABELS_SAMPLE=/tmp/labels cargo test
+    /// -p formula-reports -- labels::sample` (does nothing without the variable), then
+    /// `pdftoppm -r 150 -png /tmp/labels-a4.pdf /tmp/labels-a4`.
+    #[test]
+    fn sample() {
+        let Ok(path) = std::env::var("FORMULA_LABELS_SAMPLE") else {
+            return;
+        };
+        let labels: Vec<Label> = (0..16)
+            .map(|i| if i % 3 == 1 { long_label(i) } else { label(i) })
+            .collect();
+        for (layout, name) in [
+            (LabelLayout::A4Sheet, "a4"),
+            (LabelLayout::Thermal, "thermal"),
+        ] {
+            let pdf = render_labels(&doc(layout, labels.clone())).unwrap();
+            std::fs::write(format!("{path}-{name}.pdf"), pdf).unwrap();
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod browser;
 mod browser_installation;
 mod browser_issue14;
 mod browser_issue15;
+mod browser_labels;
 mod browser_live;
 mod browser_purchasing;
 mod browser_rfis;

@@ -25,6 +25,7 @@ pub mod extract;
 pub mod goods_receipts;
 pub mod installations;
 pub mod jobs;
+pub mod labels;
 pub mod locations;
 pub mod notifications;
 pub mod params;
@@ -240,6 +241,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rfis::routes())
         // Purchase orders.
         .merge(purchase_orders::routes())
+        // Item labels for the workshop.
+        .routes(routes!(labels::labels_pdf))
         // The supplier directory and the purchasing settings.
         .merge(suppliers::routes())
         // Shop drawings.

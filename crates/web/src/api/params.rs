@@ -119,6 +119,32 @@ impl QueryParams {
         }
     }
 
+    /// Ids separated by commas, at most `max` of them (none when absent).
+    pub fn ids(&mut self, name: &str, max: usize) -> Vec<Uuid> {
+        let Some(raw) = self.raw(name) else {
+            return Vec::new();
+        };
+        let parsed: Result<Vec<Uuid>, _> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Uuid::parse_str)
+            .collect();
+        match parsed {
+            Ok(ids) if ids.len() > max => {
+                self.errors
+                    .add(name, format!("names {} ids; at most {max}", ids.len()));
+                Vec::new()
+            }
+            Ok(ids) => ids,
+            Err(_) => {
+                self.errors
+                    .add(name, "must be ids (UUIDs) separated by commas");
+                Vec::new()
+            }
+        }
+    }
+
     /// Reports a value a filter of its own refused.
     pub fn reject(&mut self, name: &str, message: &str) {
         self.errors.add(name, message);

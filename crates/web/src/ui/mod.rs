@@ -22,6 +22,7 @@ mod goods_receipts;
 mod inbox;
 mod installations;
 mod jobs;
+mod labels;
 pub(crate) mod layout;
 mod lists;
 mod locations;
@@ -185,6 +186,8 @@ pub fn router() -> Router<AppState> {
         .route("/locations/template", get(scope_import::locations_template))
         .route("/projects/{id}/scope/export", get(scope_import::export))
         .route("/projects/{id}/scope.pdf", get(scope_import::export_pdf))
+        .route("/projects/{id}/labels", get(labels::show))
+        .route("/projects/{id}/labels.pdf", get(labels::pdf))
         .route("/scope/template", get(scope_import::template))
         .route(
             "/scope-items/{id}/edit",

@@ -141,6 +141,8 @@ struct ScopeTab {
     actual: String,
     progress: i32,
     can_manage: bool,
+    /// May print item labels (sees the workshop).
+    can_label: bool,
     group_opts: Vec<Opt>,
     units: Vec<Opt>,
     new_form: FormState,
@@ -283,6 +285,11 @@ async fn scope_tab(
             flash,
         ),
         can_manage: s.may_manage_scope(&page.caller, access),
+        can_label: s.may(
+            &page.caller,
+            formula_domain::authz::Action::ViewWorkshop,
+            access,
+        ),
         head: ProjectHeader::new(project, access, page, state, "scope"),
         currency: overview.currency.clone(),
         groups: views(&overview, open),
@@ -663,6 +670,8 @@ struct EditPage {
     specs: Vec<formula_domain::spec::Spec>,
     readiness: Option<formula_domain::readiness::ItemReadiness>,
     can_manage: bool,
+    /// May print the item's labels (sees the workshop).
+    can_label: bool,
     form: FormState,
     units: Vec<Opt>,
     statuses: Vec<Opt>,
@@ -828,6 +837,11 @@ async fn edit_page(
         specs,
         readiness,
         can_manage: s.may_manage_scope(&page.caller, access),
+        can_label: s.may(
+            &page.caller,
+            formula_domain::authz::Action::ViewWorkshop,
+            access,
+        ),
         units,
         statuses: enum_options!(ScopeStatus),
         placements,

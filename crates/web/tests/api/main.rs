@@ -27,6 +27,7 @@ mod import_text;
 mod installations;
 mod invitations;
 mod jobs;
+mod labels;
 mod lists;
 mod locations;
 mod materials;

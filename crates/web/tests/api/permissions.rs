@@ -1829,3 +1829,49 @@ async fn the_supplier_directory_is_the_staffs_and_never_a_client_users() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn labels_are_for_the_staff_who_see_the_workshop() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    for project in [a, b] {
+        let scope = c
+            .app
+            .get(&format!("/api/v1/projects/{project}/scope"), admin)
+            .await
+            .expect(200)
+            .json();
+        let group = id_of(&scope["groups"][1]);
+        c.app
+            .post(
+                &format!("/api/v1/projects/{project}/scope-items"),
+                admin,
+                json!({"group_id": group, "name": "Wardrobe", "quantity": "2"}),
+            )
+            .await
+            .expect(201);
+    }
+    // ViewWorkshop: staff on the project (and administrators and executives everywhere),
+    // never client users (the page's probes are in labels.rs).
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    for path in [
+        format!("/api/v1/projects/{a}/labels.pdf"),
+        format!("/api/v1/projects/{a}/labels.pdf?layout=thermal&per_unit=true"),
+    ] {
+        c.expect(
+            Method::GET,
+            &path,
+            none,
+            [200, 200, 200, 200, 200, 200, 403],
+        )
+        .await;
+    }
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/labels.pdf"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+}
