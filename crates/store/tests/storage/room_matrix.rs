@@ -508,6 +508,42 @@ pub async fn seed_matrix(t: &TestDb, w: &World, levels: u32, rooms: u32, items: 
         ))
         .await;
     }
+    // The workshop and the deliveries: each released item has 10 ledger rows (started in
+    // five batches, packed in five), two-thirds of it packed, and half of that received on site
+    // on its own delivery note, so every released column has delivered and in-production cells.
+    let cutting = stage(t, p, "cutting", "work", 1).await;
+    let packed = stage(t, p, "packed", "packed", 2).await;
+    let at = OffsetDateTime::now_utc();
+    for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 3 != 0) {
+        let total = 2000 * i64::from(levels * rooms);
+        for _ in 0..5 {
+            shift(
+                t,
+                p,
+                *id,
+                None,
+                Some(cutting),
+                total / 5,
+                "forward",
+                None,
+                at,
+            )
+            .await;
+            shift(
+                t,
+                p,
+                *id,
+                Some(cutting),
+                Some(packed),
+                total * 2 / 15,
+                "forward",
+                None,
+                at,
+            )
+            .await;
+        }
+        delivery(t, p, n as i64 + 1, *id, total / 3, total / 3).await;
+    }
     for (n, room) in all.iter().enumerate() {
         if n % 17 == 0 {
             snag(
