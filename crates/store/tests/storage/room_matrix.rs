@@ -905,11 +905,12 @@ pub async fn old_default_weights_move_to_the_new_defaults(t: &TestDb) {
     let w = world(t).await;
     let s = t.services();
     let c = caller(&w);
-    let sql = if t.backend() == formula_store::Backend::Sqlite {
-        include_str!("../../migrations/sqlite/0044_progress_production_delivery.sql")
-    } else {
-        include_str!("../../migrations/postgres/0044_progress_production_delivery.sql")
-    };
+    let sql = include_str!("../../migrations/sqlite/0044_progress_production_delivery.sql");
+    assert_eq!(
+        sql,
+        include_str!("../../migrations/postgres/0044_progress_production_delivery.sql"),
+        "the same statement on both databases"
+    );
     let row = |p: Uuid, r: i32, i: i32, so: i32| {
         format!(
             "INSERT INTO project_settings (project_id, require_materials_ordered, \
