@@ -436,7 +436,7 @@ fn received(project: &str, item: &str, milli: i64) -> [String; 2] {
 async fn production_and_delivery_show_on_the_matrix_and_throughput_for_the_staff() {
     let b = boq().await;
     let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
-    let (rooms, _, king, group) = hotel(app, pm, p, 1, 3).await;
+    let (_, _, king, group) = hotel(app, pm, p, 1, 3).await;
     let wardrobe = type_item(app, pm, p, &group, &king, "Wardrobe").await;
     let desk = type_item(app, pm, p, &group, &king, "Desk").await;
     let (cutting, packed) = (new_id(), new_id());
