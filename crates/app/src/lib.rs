@@ -53,6 +53,7 @@ pub mod streams;
 pub mod suppliers;
 pub mod tasks;
 pub mod throttle;
+pub mod throughput;
 pub mod users;
 pub mod variations;
 pub mod waiting;

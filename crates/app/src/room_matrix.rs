@@ -3,19 +3,22 @@
 //! weights of each step in that progress.
 //!
 //! Client users see the matrix too: states, quantities and counts only (no prices, no
-//! notes), and only the snags marked visible to them make a cell "snagged".
+//! notes, no workshop or delivery figures beyond the states "in production" and
+//! "delivered"), and only the snags marked visible to them make a cell "snagged".
 
 use std::collections::HashMap;
 
 use formula_domain::authz::{Action, ProjectAccess, Resource};
-use formula_domain::room_matrix::{Average, CellFacts, CellState, ProgressWeights, cell_state};
+use formula_domain::room_matrix::{
+    Average, CellFacts, CellState, ProgressWeights, StepQuantities, cell_state, fill_in_order,
+};
 use formula_domain::user::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::AppResult;
-use crate::repos::{MatrixData, MatrixFilter, MatrixItemRow};
+use crate::repos::{MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow};
 use crate::services::{Services, audit, changes, ensure};
 
 /// The live-update kind when a project's progress weights change (its id is the project's).
@@ -182,6 +185,55 @@ fn expected_in(item: &MatrixItemRow) -> i64 {
     }
 }
 
+/// Per (room, item): how much of the room's quantity was produced and how much delivered,
+/// what is installed there included. An item's packed and received quantities (each at
+/// least what a later step shows: installed was delivered, delivered was produced), less
+/// what is installed anywhere, cover its rooms' outstanding quantities (the room's quantity
+/// less what is installed there) in the matrix's room order, over all the project's rooms
+/// whatever the filter shows ([`fill_in_order`]).
+fn coverage(
+    data: &MatrixData,
+    installed_in: &HashMap<(Uuid, Uuid), (i64, i64)>,
+) -> HashMap<(Uuid, Uuid), (i64, i64)> {
+    let mut installed_total: HashMap<Uuid, i64> = HashMap::new();
+    for c in &data.cells {
+        *installed_total.entry(c.scope_item_id).or_default() += c.installed_milli;
+    }
+    let mut rooms_of_type: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for r in &data.rooms {
+        if let Some(t) = r.room_type_id {
+            rooms_of_type.entry(t).or_default().push(r.id);
+        }
+    }
+    let mut out = HashMap::new();
+    for item in &data.items {
+        let installed = installed_total.get(&item.id).copied().unwrap_or(0);
+        let delivered = item.received_milli.max(installed);
+        let produced = item.packed_milli.max(delivered);
+        if produced <= 0 {
+            continue;
+        }
+        let rooms: &[Uuid] = match (item.room_type_id, &item.room_id) {
+            (Some(t), _) => rooms_of_type.get(&t).map_or(&[], Vec::as_slice),
+            (None, Some(r)) => std::slice::from_ref(r),
+            (None, None) => continue,
+        };
+        let expected = expected_in(item);
+        let here: Vec<i64> = rooms
+            .iter()
+            .map(|r| installed_in.get(&(*r, item.id)).map_or(0, |f| f.0))
+            .collect();
+        let needs: Vec<i64> = here.iter().map(|i| (expected - i).max(0)).collect();
+        let p = fill_in_order(produced - installed, &needs);
+        let d = fill_in_order(delivered - installed, &needs);
+        for (k, r) in rooms.iter().enumerate() {
+            let base = here[k].clamp(0, expected.max(0));
+            out.insert((*r, item.id), (base + p[k], base + d[k]));
+        }
+    }
+    out
+}
+
 /// Builds the matrix from what the store read: one pass over rooms × their items, with the
 /// cell facts looked up in a map (no query per room).
 pub fn build(
@@ -200,12 +252,14 @@ pub fn build(
             )
         })
         .collect();
+    let flow = coverage(&data, &facts);
+    let shown: Vec<&MatrixRoomRow> = data.rooms.iter().filter(|r| r.in_view).collect();
     // Columns: items that apply to a room in view, room-type items first (grouped by their
     // type's order), then room items, each group in Scope-tab order.
-    let mut in_view_types: Vec<Uuid> = data.rooms.iter().filter_map(|r| r.room_type_id).collect();
+    let mut in_view_types: Vec<Uuid> = shown.iter().filter_map(|r| r.room_type_id).collect();
     in_view_types.sort_unstable();
     in_view_types.dedup();
-    let room_ids: std::collections::HashSet<Uuid> = data.rooms.iter().map(|r| r.id).collect();
+    let room_ids: std::collections::HashSet<Uuid> = shown.iter().map(|r| r.id).collect();
     let mut items: Vec<&MatrixItemRow> = data
         .items
         .iter()
@@ -236,7 +290,7 @@ pub fn build(
     let mut counts: HashMap<CellState, usize> = HashMap::new();
     let mut levels: Vec<MatrixLevel> = Vec::new();
     let mut level_avg: Vec<Average> = Vec::new();
-    for room in &data.rooms {
+    for room in shown {
         let mut avg = Average::default();
         let cells: Vec<Option<MatrixCell>> = items
             .iter()
@@ -250,10 +304,16 @@ pub fn build(
                 }
                 let expected = expected_in(item);
                 let (installed, snags) = facts.get(&(room.id, item.id)).copied().unwrap_or((0, 0));
+                let (produced, delivered) = flow
+                    .get(&(room.id, item.id))
+                    .copied()
+                    .unwrap_or((installed, installed));
                 let f = CellFacts {
                     expected_milli: expected,
                     installed_milli: installed,
                     released: item.released,
+                    started: item.started_milli > 0,
+                    delivered_milli: delivered,
                     open_snags: snags,
                     signed_off: room.signed_off,
                 };
@@ -263,8 +323,12 @@ pub fn build(
                     item.released,
                     item.progress,
                     expected,
-                    installed,
-                    if room.signed_off { expected } else { 0 },
+                    &StepQuantities {
+                        packed: produced,
+                        received: delivered,
+                        installed,
+                        signed: if room.signed_off { expected } else { 0 },
+                    },
                 );
                 // The cell's value: its share of the item's line total.
                 let value = match (item.total_minor, item.quantity_milli) {
@@ -389,7 +453,7 @@ impl Services {
         self.may(caller, Action::ManageTeam, access)
     }
 
-    /// Sets the weights (whole percentages adding up to 100). Project managers of the team
+    /// Sets the five weights (whole percentages adding up to 100). Project managers of the team
     /// and administrators, as for the project's other settings.
     pub async fn set_progress_weights(
         &self,

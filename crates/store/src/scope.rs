@@ -630,10 +630,12 @@ impl ReadinessRepo for Db {
         settings: &ReviewSettings,
         entry: &AuditEntry,
     ) -> DbResult<()> {
-        let upsert = Stmt::new(
-            "INSERT INTO project_settings (project_id, require_materials_ordered, client_approvals) VALUES ($1, 1, $2) \
-             ON CONFLICT (project_id) DO UPDATE SET client_approvals = $2",
-        )
+        let (weight_cols, weight_values) = crate::room_matrix::default_weights_sql();
+        let upsert = Stmt::new(format!(
+            "INSERT INTO project_settings (project_id, require_materials_ordered, client_approvals, {weight_cols}) \
+             VALUES ($1, 1, $2, {weight_values}) \
+             ON CONFLICT (project_id) DO UPDATE SET client_approvals = $2"
+        ))
         .bind(project_id)
         .bind(flag(settings.client_approvals));
         in_tx!(self, |tx| {
@@ -672,12 +674,13 @@ impl ReadinessRepo for Db {
         entry: &AuditEntry,
     ) -> DbResult<()> {
         // `require_materials_ordered` is kept in step for the previous version.
-        let stmt = Stmt::new(
-            "INSERT INTO project_settings (project_id, require_materials_ordered, materials_rule) \
-             VALUES ($1, $2, $3) \
+        let (weight_cols, weight_values) = crate::room_matrix::default_weights_sql();
+        let stmt = Stmt::new(format!(
+            "INSERT INTO project_settings (project_id, require_materials_ordered, materials_rule, \
+             {weight_cols}) VALUES ($1, $2, $3, {weight_values}) \
              ON CONFLICT (project_id) DO UPDATE SET require_materials_ordered = $2, \
-             materials_rule = $3",
-        )
+             materials_rule = $3"
+        ))
         .bind(project_id)
         .bind(flag(rule.needs_order()))
         .bind(rule.as_str());

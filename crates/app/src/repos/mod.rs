@@ -64,7 +64,7 @@ pub use rfis::{
     NewRfiRow, OverdueRfi, RfiAnswerRow, RfiDetails, RfiFilter, RfiLinkIds, RfiMoveRow, RfiRepo,
 };
 pub use room_matrix::{
-    MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
+    FlowRow, MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};

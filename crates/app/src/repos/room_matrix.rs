@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use formula_domain::audit::AuditEntry;
 use formula_domain::room_matrix::ProgressWeights;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -28,6 +29,9 @@ pub struct MatrixRoomRow {
     pub level_name: Option<String>,
     pub building_code: Option<String>,
     pub signed_off: bool,
+    /// Whether the filter shows it. The store returns every room of the project, because
+    /// production and delivery cover an item's rooms in order whatever is in view.
+    pub in_view: bool,
 }
 
 /// A scope item expected in rooms (placed in a room or on a room type), not cancelled.
@@ -47,6 +51,12 @@ pub struct MatrixItemRow {
     /// The item's own progress figure, 0–100.
     pub progress: i32,
     pub total_minor: Option<i64>,
+    /// Moved in the workshop, net of undos (out of "released, not started").
+    pub started_milli: i64,
+    /// Through the workshop's packed stage (dispatched quantities included).
+    pub packed_milli: i64,
+    /// Received on site.
+    pub received_milli: i64,
 }
 
 /// What happened to one item in one room: the installed sum and the open (or fixed) snags.
@@ -61,12 +71,24 @@ pub struct MatrixCellRow {
 /// Everything the matrix is built from, read in three set-based statements.
 #[derive(Debug, Clone, Default)]
 pub struct MatrixData {
-    /// Rooms in building → level → room order.
+    /// Every room of the project in building → level → room order, `in_view` marking the
+    /// ones the filter shows.
     pub rooms: Vec<MatrixRoomRow>,
     /// Items in Scope-tab order.
     pub items: Vec<MatrixItemRow>,
     /// Only the (room, item) pairs with installations or snags.
     pub cells: Vec<MatrixCellRow>,
+}
+
+/// One workshop movement that counts towards throughput: a forward move into the packed
+/// stage, or a rework (a QA failure sending a quantity back); neither undone since.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowRow {
+    pub moved_at: OffsetDateTime,
+    pub scope_item_id: Uuid,
+    pub quantity_milli: i64,
+    /// A rework move (else a forward move into the packed stage).
+    pub rework: bool,
 }
 
 #[async_trait]
@@ -81,6 +103,13 @@ pub trait RoomMatrixRepo: Send + Sync {
     ) -> AppResult<MatrixData>;
     /// The project's progress weights (the defaults when never set).
     async fn progress_weights(&self, project_id: Uuid) -> AppResult<ProgressWeights>;
+    /// The project's packing and rework moves since `since` that were not undone (the
+    /// workshop's throughput per week).
+    async fn workshop_flow(
+        &self,
+        project_id: Uuid,
+        since: OffsetDateTime,
+    ) -> AppResult<Vec<FlowRow>>;
     async fn save_progress_weights(
         &self,
         project_id: Uuid,

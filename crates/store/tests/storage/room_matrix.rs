@@ -5,7 +5,9 @@
 //! check, a 300-room × 30-item matrix read with the same few store calls as a small one.
 //!
 //! The installation, snag and sign-off rows are written here with SQL: their use cases are
-//! built elsewhere, and the matrix only reads the tables of migration 0026.
+//! built elsewhere, and the matrix only reads the tables of migration 0026. So are the
+//! workshop ledger's and the delivery notes' rows (migration 0040): production and delivery
+//! reach the matrix, progress and the workshop's weekly throughput by reading them.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use formula_app::scope::NewScopeItem;
 use formula_domain::location::{Location, LocationKind, RoomPattern};
 use formula_domain::room_matrix::{CellState, ProgressWeights};
 use formula_domain::scope::Quantity;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::fixtures as f;
@@ -383,9 +386,10 @@ pub async fn site_progress_feeds_project_progress(t: &TestDb) {
     install(t, p, wardrobe, rooms[0].id, 2000).await;
     install(t, p, wardrobe, rooms[1].id, 1000).await;
     sign_off(t, p, rooms[5].id, false).await;
-    // Wardrobe: 20 + 70 × 3/12 + 10 × 2/12 = 39.2 → 39; the desk keeps 40: (39 + 40) / 2.
+    // Wardrobe (installed implies produced and delivered): 10 + 50 × 3/12 + 10 × 3/12 + 25 ×
+    // 3/12 + 5 × 2/12 = 32.08 → 32; the desk keeps 40: (32 + 40) / 2.
     let progress = t.get_project(p).await.unwrap().unwrap().progress;
-    assert_eq!(progress, Some(40), "(39 + 40 + 1) / 2 rounded");
+    assert_eq!(progress, Some(36), "(32 + 40) / 2");
     let listed = t
         .list_projects(
             &formula_app::query::ProjectQuery::default(),
@@ -400,11 +404,11 @@ pub async fn site_progress_feeds_project_progress(t: &TestDb) {
     let sp = s.site_progress(&c, p).await.unwrap();
     assert!(sp.has_locations);
     let levels: Vec<Option<i32>> = sp.levels.iter().map(|l| l.progress).collect();
-    // L01: 20 + 70 × (1 + 0.5 + 0) / 3 = 55; L02: 20 + 10 / 3 = 23.3 → 23.
-    assert_eq!(levels, [Some(55), Some(23)]);
+    // L01: rooms at 95, 52.5 and 10 → 52.5 → 53 (half up); L02: 10, 10 and 15 → 11.67 → 12.
+    assert_eq!(levels, [Some(53), Some(12)]);
     assert_eq!(sp.rooms.len(), 6);
-    assert_eq!(sp.rooms[0].progress, Some(90));
-    assert_eq!(sp.rooms[5].progress, Some(30));
+    assert_eq!(sp.rooms[0].progress, Some(95));
+    assert_eq!(sp.rooms[5].progress, Some(15));
 
     // Custom weights: installation alone counts.
     let err = s
@@ -413,6 +417,8 @@ pub async fn site_progress_feeds_project_progress(t: &TestDb) {
             p,
             ProgressWeights {
                 released: 50,
+                production: 0,
+                delivery: 0,
                 installed: 60,
                 signed_off: 0,
             },
@@ -428,6 +434,8 @@ pub async fn site_progress_feeds_project_progress(t: &TestDb) {
         p,
         ProgressWeights {
             released: 0,
+            production: 0,
+            delivery: 0,
             installed: 100,
             signed_off: 0,
         },
@@ -438,6 +446,8 @@ pub async fn site_progress_feeds_project_progress(t: &TestDb) {
         s.progress_weights(&c, p).await.unwrap(),
         ProgressWeights {
             released: 0,
+            production: 0,
+            delivery: 0,
             installed: 100,
             signed_off: 0
         }
@@ -497,6 +507,42 @@ pub async fn seed_matrix(t: &TestDb, w: &World, levels: u32, rooms: u32, items: 
             lit(t, king)
         ))
         .await;
+    }
+    // The workshop and the deliveries: each released item has 10 ledger rows (started in
+    // five batches, packed in five), two-thirds of it packed, and half of that received on site
+    // on its own delivery note, so every released column has delivered and in-production cells.
+    let cutting = stage(t, p, "cutting", "work", 1).await;
+    let packed = stage(t, p, "packed", "packed", 2).await;
+    let at = OffsetDateTime::now_utc();
+    for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 3 != 0) {
+        let total = 2000 * i64::from(levels * rooms);
+        for _ in 0..5 {
+            shift(
+                t,
+                p,
+                *id,
+                None,
+                Some(cutting),
+                total / 5,
+                "forward",
+                None,
+                at,
+            )
+            .await;
+            shift(
+                t,
+                p,
+                *id,
+                Some(cutting),
+                Some(packed),
+                total * 2 / 15,
+                "forward",
+                None,
+                at,
+            )
+            .await;
+        }
+        delivery(t, p, n as i64 + 1, *id, total / 3, total / 3).await;
     }
     for (n, room) in all.iter().enumerate() {
         if n % 17 == 0 {
@@ -563,9 +609,475 @@ pub async fn a_large_matrix_takes_a_few_store_calls(t: &TestDb) {
     assert_eq!(m.columns.len(), 30);
 }
 
+/// A timestamp as the store writes it (fixed-width RFC 3339, so text compares as time).
+fn ts(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// A workshop stage of the project's own list.
+pub async fn stage(t: &TestDb, project: Uuid, key: &str, kind: &str, position: i64) -> Uuid {
+    let id = Uuid::now_v7();
+    t.outside(&format!(
+        "INSERT INTO workshop_stages (id, project_id, key, name, kind, position, archived, \
+         created_at, updated_at, version) VALUES ({}, {}, '{key}', '{key}', '{kind}', \
+         {position}, 0, '2026-11-30T08:00:00.000000Z', '2026-11-30T08:00:00.000000Z', 1)",
+        lit(t, id),
+        lit(t, project)
+    ))
+    .await;
+    id
+}
+
+/// A row of the production ledger; `reverses` makes it an undo.
+#[allow(clippy::too_many_arguments)]
+pub async fn shift(
+    t: &TestDb,
+    project: Uuid,
+    item: Uuid,
+    from: Option<Uuid>,
+    to: Option<Uuid>,
+    milli: i64,
+    kind: &str,
+    reverses: Option<Uuid>,
+    at: OffsetDateTime,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    let opt = |v: Option<Uuid>| v.map_or_else(|| "NULL".to_owned(), |v| lit(t, v));
+    t.outside(&format!(
+        "INSERT INTO workshop_moves (id, project_id, scope_item_id, from_stage_id, to_stage_id, \
+         quantity_milli, kind, reverses_id, moved_at) \
+         VALUES ({}, {}, {}, {}, {}, {milli}, '{kind}', {}, '{}')",
+        lit(t, id),
+        lit(t, project),
+        lit(t, item),
+        opt(from),
+        opt(to),
+        opt(reverses),
+        ts(at)
+    ))
+    .await;
+    id
+}
+
+/// A dispatched delivery note with one line of `item`, `received` of `milli` received.
+pub async fn delivery(
+    t: &TestDb,
+    project: Uuid,
+    number: i64,
+    item: Uuid,
+    milli: i64,
+    received: i64,
+) {
+    let note = Uuid::now_v7();
+    let status = if received == 0 {
+        "dispatched"
+    } else if received < milli {
+        "partially_received"
+    } else {
+        "received"
+    };
+    t.outside(&format!(
+        "INSERT INTO delivery_notes (id, project_id, number, status, created_at, dispatched_at, \
+         updated_at, version) VALUES ({}, {}, {number}, '{status}', \
+         '2026-12-01T08:00:00.000000Z', '2026-12-01T09:00:00.000000Z', \
+         '2026-12-01T09:00:00.000000Z', 1)",
+        lit(t, note),
+        lit(t, project)
+    ))
+    .await;
+    t.outside(&format!(
+        "INSERT INTO delivery_note_lines (id, delivery_note_id, position, scope_item_id, \
+         quantity_milli, received_milli) VALUES ({}, {}, 1, {}, {milli}, {received})",
+        lit(t, Uuid::now_v7()),
+        lit(t, note),
+        lit(t, item)
+    ))
+    .await;
+}
+
+fn progress_of(m: &RoomMatrix, room: &str) -> Option<i32> {
+    m.levels
+        .iter()
+        .flat_map(|l| &l.rooms)
+        .find(|r| r.code == room)?
+        .progress
+}
+
+pub async fn production_and_delivery_reach_the_rooms_in_order(t: &TestDb) {
+    let w = world(t).await;
+    let (rooms, king, group) = hotel(t, &w, 2, 3).await;
+    let code = |i: usize| rooms[i].code.clone();
+    let p = w.p1.id;
+    let s = t.services();
+    let c = caller(&w);
+    // One wardrobe per King room (6), released; a desk per room, released, not started; a
+    // shelf per room, not released.
+    let wardrobe = item(
+        t,
+        &w,
+        NewScopeItem {
+            group_id: group,
+            name: "Wardrobe".into(),
+            room_type_id: Some(king),
+            quantity_per_room: Some(Quantity::units(1)),
+            ..NewScopeItem::default()
+        },
+    )
+    .await;
+    let desk = item(
+        t,
+        &w,
+        NewScopeItem {
+            group_id: group,
+            name: "Desk".into(),
+            room_type_id: Some(king),
+            quantity_per_room: Some(Quantity::units(1)),
+            ..NewScopeItem::default()
+        },
+    )
+    .await;
+    release(t, wardrobe).await;
+    release(t, desk).await;
+    let cutting = stage(t, p, "cutting", "work", 1).await;
+    let packed = stage(t, p, "packed", "packed", 2).await;
+    let now = OffsetDateTime::now_utc();
+    // 5 started, 4 packed; an extra packing of 1 undone; 1 more started and undone on the desk.
+    shift(
+        t,
+        p,
+        wardrobe,
+        None,
+        Some(cutting),
+        5000,
+        "forward",
+        None,
+        now,
+    )
+    .await;
+    shift(
+        t,
+        p,
+        wardrobe,
+        Some(cutting),
+        Some(packed),
+        4000,
+        "forward",
+        None,
+        now,
+    )
+    .await;
+    let extra = shift(
+        t,
+        p,
+        wardrobe,
+        Some(cutting),
+        Some(packed),
+        1000,
+        "forward",
+        None,
+        now,
+    )
+    .await;
+    shift(
+        t,
+        p,
+        wardrobe,
+        Some(packed),
+        Some(cutting),
+        1000,
+        "undo",
+        Some(extra),
+        now,
+    )
+    .await;
+    let oops = shift(t, p, desk, None, Some(cutting), 1000, "forward", None, now).await;
+    shift(
+        t,
+        p,
+        desk,
+        Some(cutting),
+        None,
+        1000,
+        "undo",
+        Some(oops),
+        now,
+    )
+    .await;
+    // 3 received (of 4 dispatched, on two notes), one installed in the third room.
+    delivery(t, p, 1, wardrobe, 2000, 2000).await;
+    delivery(t, p, 2, wardrobe, 2000, 1000).await;
+    install(t, p, wardrobe, rooms[2].id, 1000).await;
+
+    let data = t
+        .room_matrix(p, MatrixFilter::default(), false)
+        .await
+        .unwrap();
+    let w_row = data.items.iter().find(|i| i.id == wardrobe).unwrap();
+    assert_eq!(
+        (
+            w_row.started_milli,
+            w_row.packed_milli,
+            w_row.received_milli
+        ),
+        (5000, 4000, 3000)
+    );
+    let d_row = data.items.iter().find(|i| i.id == desk).unwrap();
+    assert_eq!(
+        (
+            d_row.started_milli,
+            d_row.packed_milli,
+            d_row.received_milli
+        ),
+        (0, 0, 0),
+        "an undone start counts for nothing"
+    );
+
+    // Received 3 less 1 installed covers the first two rooms in order; the third is installed.
+    use CellState::*;
+    let (m, _) = s.room_matrix(&c, p, MatrixFilter::default()).await.unwrap();
+    let states: Vec<Option<CellState>> = (0..6).map(|i| state_of(&m, &code(i), wardrobe)).collect();
+    assert_eq!(
+        states,
+        [
+            Some(Delivered),
+            Some(Delivered),
+            Some(Installed),
+            Some(InProduction),
+            Some(InProduction),
+            Some(InProduction)
+        ]
+    );
+    assert_eq!(state_of(&m, &code(0), desk), Some(Released));
+    let count = |s: CellState| m.counts.iter().find(|c| c.state == s).unwrap().cells;
+    assert_eq!((count(Delivered), count(InProduction)), (2, 3));
+    // Room progress: wardrobe + desk averaged by count. Room 1: wardrobe produced and
+    // delivered (10 + 50 + 10 = 70), desk released (10) → 40. Room 3 (index 2): installed
+    // (95) and 10 → 52.5 → 53. Packed 4 less 1 installed covers rooms 1, 2 and 4 (index 3):
+    // 60 and 10 → 35; room 5: 10 and 10 → 10.
+    assert_eq!(progress_of(&m, &code(0)), Some(40));
+    assert_eq!(progress_of(&m, &code(2)), Some(53));
+    assert_eq!(progress_of(&m, &code(3)), Some(35));
+    assert_eq!(progress_of(&m, &code(4)), Some(10));
+
+    // Rooms out of view still come first: level 2 alone shows the same states.
+    let (one, _) = s
+        .room_matrix(
+            &c,
+            p,
+            MatrixFilter {
+                level_id: rooms[3].level_id,
+                ..MatrixFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.levels.len(), 1);
+    assert_eq!(state_of(&one, &code(3), wardrobe), Some(InProduction));
+    assert_eq!(progress_of(&one, &code(3)), Some(35));
+    let count = |s: CellState| one.counts.iter().find(|c| c.state == s).unwrap().cells;
+    assert_eq!((count(Delivered), count(InProduction)), (0, 3));
+
+    // The project's progress: wardrobe 10 + 50 × 4/6 + 10 × 3/6 + 25 × 1/6 = 52.5 (the
+    // fractions floored to a basis point: 1000 + 3333 + 500 + 416 = 5249 → 52); desk 10.
+    assert_eq!(t.get_project(p).await.unwrap().unwrap().progress, Some(31));
+
+    // The same with production and delivery weighed at 0 (a project that kept weights of its
+    // own): wardrobe 20 + 70 / 6 = 31.67 → 32, desk 20 → 26.
+    s.set_progress_weights(&c, p, ProgressWeights::OLD_DEFAULTS)
+        .await
+        .unwrap();
+    assert_eq!(t.get_project(p).await.unwrap().unwrap().progress, Some(26));
+}
+
+/// Migration 0044's statement, run again over settings rows written as before it: the old
+/// defaults move to the new ones, weights of a project's own stay.
+pub async fn old_default_weights_move_to_the_new_defaults(t: &TestDb) {
+    let w = world(t).await;
+    let s = t.services();
+    let c = caller(&w);
+    let sql = include_str!("../../migrations/sqlite/0044_progress_production_delivery.sql");
+    assert_eq!(
+        sql,
+        include_str!("../../migrations/postgres/0044_progress_production_delivery.sql"),
+        "the same statement on both databases"
+    );
+    let row = |p: Uuid, r: i32, i: i32, so: i32| {
+        format!(
+            "INSERT INTO project_settings (project_id, require_materials_ordered, \
+             progress_released, progress_installed, progress_signed_off) \
+             VALUES ({}, 1, {r}, {i}, {so})",
+            lit(t, p)
+        )
+    };
+    t.outside(&row(w.p1.id, 20, 70, 10)).await;
+    t.outside(&row(w.p2.id, 30, 60, 10)).await;
+    t.outside(sql).await;
+    assert_eq!(
+        s.progress_weights(&c, w.p1.id).await.unwrap(),
+        ProgressWeights::default()
+    );
+    assert_eq!(
+        s.progress_weights(&c, w.p2.id).await.unwrap(),
+        ProgressWeights {
+            released: 30,
+            production: 0,
+            delivery: 0,
+            installed: 60,
+            signed_off: 10,
+        }
+    );
+}
+
+/// The columns' SQL DEFAULTs are the old weights: every statement creating a settings row
+/// names the new defaults instead.
+pub async fn new_settings_rows_take_the_new_default_weights(t: &TestDb) {
+    let w = world(t).await;
+    let s = t.services();
+    let c = caller(&w);
+    t.set_require_materials_ordered(
+        w.p1.id,
+        false,
+        &f::audit(Some(&w.pm), "readiness_setting", "project", w.p1.id, "x"),
+    )
+    .await
+    .unwrap();
+    let rows = t
+        .outside(&format!(
+            "SELECT COUNT(*) FROM project_settings WHERE project_id = {} \
+             AND progress_released = 10 AND progress_production = 50 AND progress_delivery = 10 \
+             AND progress_installed = 25 AND progress_signed_off = 5",
+            lit(t, w.p1.id)
+        ))
+        .await;
+    assert_eq!(rows, 1);
+    assert_eq!(
+        s.progress_weights(&c, w.p1.id).await.unwrap(),
+        ProgressWeights::default()
+    );
+}
+
+pub async fn throughput_counts_packing_and_rework_per_week(t: &TestDb) {
+    let w = world(t).await;
+    let (rooms, king, group) = hotel(t, &w, 1, 2).await;
+    let _ = rooms;
+    let p = w.p1.id;
+    let wardrobe = item(
+        t,
+        &w,
+        NewScopeItem {
+            group_id: group,
+            name: "Wardrobe".into(),
+            room_type_id: Some(king),
+            quantity_per_room: Some(Quantity::units(10)),
+            ..NewScopeItem::default()
+        },
+    )
+    .await;
+    let desk = item(
+        t,
+        &w,
+        NewScopeItem {
+            group_id: group,
+            name: "Desk".into(),
+            room_type_id: Some(king),
+            quantity_per_room: Some(Quantity::units(10)),
+            ..NewScopeItem::default()
+        },
+    )
+    .await;
+    release(t, wardrobe).await;
+    release(t, desk).await;
+    let cutting = stage(t, p, "cutting", "work", 1).await;
+    let qa = stage(t, p, "qa", "qa", 2).await;
+    let packed = stage(t, p, "packed", "packed", 3).await;
+    let now = OffsetDateTime::now_utc();
+    let week_ago = now - time::Duration::weeks(1);
+    let long_ago = now - time::Duration::weeks(20);
+    for (it, at) in [(wardrobe, now), (desk, week_ago), (wardrobe, long_ago)] {
+        shift(t, p, it, None, Some(cutting), 3000, "forward", None, at).await;
+        shift(t, p, it, Some(cutting), Some(qa), 3000, "forward", None, at).await;
+        shift(t, p, it, Some(qa), Some(packed), 2000, "forward", None, at).await;
+    }
+    shift(
+        t,
+        p,
+        desk,
+        Some(qa),
+        Some(cutting),
+        1000,
+        "rework",
+        None,
+        now,
+    )
+    .await;
+    let undone = shift(
+        t,
+        p,
+        desk,
+        Some(qa),
+        Some(packed),
+        500,
+        "forward",
+        None,
+        now,
+    )
+    .await;
+    shift(
+        t,
+        p,
+        desk,
+        Some(packed),
+        Some(qa),
+        500,
+        "undo",
+        Some(undone),
+        now,
+    )
+    .await;
+
+    let flow = t
+        .workshop_flow(p, now - time::Duration::weeks(3))
+        .await
+        .unwrap();
+    assert_eq!(flow.len(), 3, "two packings and a rework: {flow:?}");
+    assert_eq!(flow.iter().filter(|f| f.rework).count(), 1);
+
+    let s = t.services();
+    let c = caller(&w);
+    let tp = s.workshop_throughput(&c, p, Some(4)).await.unwrap();
+    assert_eq!(tp.weeks.len(), 4);
+    let last = &tp.weeks[3];
+    assert_eq!((last.packed_milli, last.packed_items), (2000, 1));
+    assert_eq!((last.rework_moves, last.rework_milli), (1, 1000));
+    assert_eq!(
+        (tp.weeks[2].packed_milli, tp.weeks[2].packed_items),
+        (2000, 1)
+    );
+    assert_eq!((tp.packed_milli, tp.rework_moves), (4000, 1));
+    let err = s.workshop_throughput(&c, p, Some(27)).await.unwrap_err();
+    assert!(
+        matches!(err, formula_app::AppError::Validation(_)),
+        "{err:?}"
+    );
+}
+
 both_backends! {
     cells_show_installation_snags_and_sign_off,
     site_progress_feeds_project_progress,
+    production_and_delivery_reach_the_rooms_in_order,
+    old_default_weights_move_to_the_new_defaults,
+    new_settings_rows_take_the_new_default_weights,
+    throughput_counts_packing_and_rework_per_week,
     a_large_matrix_takes_a_few_store_calls,
 }
 

@@ -229,6 +229,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commercial::portfolio))
         .routes(routes!(room_matrix::room_matrix))
         .routes(routes!(room_matrix::site_progress))
+        .routes(routes!(room_matrix::workshop_throughput))
         .routes(routes!(
             room_matrix::get_progress_weights,
             room_matrix::set_progress_weights

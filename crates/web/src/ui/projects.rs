@@ -471,6 +471,8 @@ struct OverviewPage {
     comments: CommentsCard,
     /// Progress by level, when the project has items placed in rooms.
     site: Option<crate::ui::room_matrix::LevelBars>,
+    /// The workshop's throughput per week, for staff who may see the workshop.
+    throughput: Option<crate::ui::room_matrix::ThroughputCard>,
 }
 
 const REOPEN_FIELDS: &[&str] = &["reason"];
@@ -525,8 +527,10 @@ async fn overview_with(
     )
     .await?;
     let site = crate::ui::room_matrix::level_bars(state, page, id).await?;
+    let throughput = crate::ui::room_matrix::throughput_card(state, page, id, access).await?;
     let view = OverviewPage {
         site,
+        throughput,
         attachments,
         comments,
         layout: page.layout_with(Section::Projects, title, flash),

@@ -1,7 +1,8 @@
 //! The Site tab: the room matrix (rooms by level × the items expected in them, each cell
 //! coloured by its state and printing a symbol for it), filters by building, level and room
 //! type, a level picker for phones (one level at a time), the legend, and the project's
-//! progress weights. Also the "progress by level" card of the project overview.
+//! progress weights. Also the "progress by level" and "workshop throughput" cards of the
+//! project overview.
 //!
 //! A 300-room × 30-item matrix is 9,000 cells, so cell markup is kept to a class, a link
 //! and a symbol: each cell links to its room's page (`/rooms/{id}`), which repeats along the
@@ -30,7 +31,13 @@ use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
 
 const FILTERS: &[&str] = &["building_id", "level_id", "room_type_id"];
-const WEIGHT_FIELDS: &[&str] = &["released", "installed", "signed_off"];
+const WEIGHT_FIELDS: &[&str] = &[
+    "released",
+    "production",
+    "delivery",
+    "installed",
+    "signed_off",
+];
 
 /// One cell as the page prints it.
 pub struct CellView {
@@ -266,6 +273,8 @@ async fn matrix_page(
             FormState::new(WEIGHT_FIELDS)
                 .prefixed("w-")
                 .with("released", m.weights.released.to_string())
+                .with("production", m.weights.production.to_string())
+                .with("delivery", m.weights.delivery.to_string())
                 .with("installed", m.weights.installed.to_string())
                 .with("signed_off", m.weights.signed_off.to_string())
         }),
@@ -352,6 +361,8 @@ pub async fn set_weights(
     };
     let weights = ProgressWeights {
         released: read("released"),
+        production: read("production"),
+        delivery: read("delivery"),
         installed: read("installed"),
         signed_off: read("signed_off"),
     };
@@ -408,4 +419,73 @@ pub async fn level_bars(
         Ok(_) | Err(formula_app::AppError::Forbidden) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// One week of the overview's throughput card.
+pub struct WeekBar {
+    /// `2026-W49`.
+    pub week: String,
+    /// Its Monday, `30 Nov`.
+    pub starts_on: String,
+    pub packed_milli: i64,
+    pub packed: String,
+    pub items: usize,
+    pub rework_moves: usize,
+    pub rework: String,
+    /// The current, unfinished week.
+    pub current: bool,
+}
+
+/// The overview's "workshop throughput" card: quantity packed per ISO week as bars (HTML
+/// `<progress>`, scaled to the busiest week), items packed and rework.
+pub struct ThroughputCard {
+    pub weeks: Vec<WeekBar>,
+    /// The busiest week's packed quantity (the bars' maximum), at least 1.
+    pub max: i64,
+    pub packed: String,
+    pub rework_moves: usize,
+}
+
+/// The throughput card for callers who may see the workshop (staff, never client users),
+/// or `None` when they may not or nothing was packed or reworked in the weeks shown.
+pub async fn throughput_card(
+    state: &AppState,
+    page: &Page,
+    id: Uuid,
+    access: formula_domain::authz::ProjectAccess,
+) -> Result<Option<ThroughputCard>, PageError> {
+    if !state.services.may_view_workshop(&page.caller, access) {
+        return Ok(None);
+    }
+    let t = state
+        .services
+        .workshop_throughput(&page.caller, id, None)
+        .await?;
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let last = t.weeks.len().saturating_sub(1);
+    Ok(Some(ThroughputCard {
+        max: t.busiest_milli(),
+        packed: qty(t.packed_milli),
+        rework_moves: t.rework_moves,
+        weeks: t
+            .weeks
+            .iter()
+            .enumerate()
+            .map(|(k, w)| {
+                let month = w.starts_on.month().to_string();
+                WeekBar {
+                    week: w.week.clone(),
+                    starts_on: format!("{} {}", w.starts_on.day(), &month[..3.min(month.len())]),
+                    packed_milli: w.packed_milli,
+                    packed: qty(w.packed_milli),
+                    items: w.packed_items,
+                    rework_moves: w.rework_moves,
+                    rework: qty(w.rework_milli),
+                    current: k == last,
+                }
+            })
+            .collect(),
+    }))
 }

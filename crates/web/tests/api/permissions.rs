@@ -1875,3 +1875,25 @@ async fn labels_are_for_the_staff_who_see_the_workshop() {
     )
     .await;
 }
+
+/// The workshop's throughput per week (issue 17, progress): the staff who see the workshop
+/// (`ViewWorkshop`), never client users, not even on their own project.
+#[tokio::test]
+async fn the_workshop_throughput_is_for_the_staff() {
+    let c = company().await;
+    let a = format!("/api/v1/projects/{}/workshop-throughput", c.project_a);
+    c.expect(Method::GET, &a, none, [200, 200, 200, 200, 200, 200, 403])
+        .await;
+    let b = format!("/api/v1/projects/{}/workshop-throughput", c.project_b);
+    c.expect(Method::GET, &b, none, [200, 200, 404, 404, 404, 404, 404])
+        .await;
+    // The overview shows its card only to them, and only when there is something to show:
+    // a project without workshop moves has none for anyone.
+    let admin = c.user("admin");
+    let page = c
+        .app
+        .get(&format!("/projects/{}", c.project_a), &admin.auth)
+        .await
+        .text();
+    assert!(!page.contains("Workshop throughput"));
+}

@@ -302,33 +302,45 @@ async fn progress_follows_the_weights_and_keeps_todays_rule_without_locations() 
         &[release(&wardrobe), install(p, &wardrobe, &rooms[0], 2000)],
     )
     .await;
-    // Wardrobe: 20 + 70 × 2/4 = 55; the desk keeps 60: (55 + 60 + 1) / 2 = 58.
-    assert_eq!(app.get(&project, pm).await.json()["progress"], 58);
+    // Wardrobe (what is installed was produced and delivered): 10 + 50 × 2/4 + 10 × 2/4 + 25 ×
+    // 2/4 = 52.5 → 53; the desk keeps 60: (53 + 60 + 1) / 2 = 57.
+    assert_eq!(app.get(&project, pm).await.json()["progress"], 57);
     let sp = app
         .get(&format!("{project}/site-progress"), pm)
         .await
         .expect(200)
         .json();
     assert_eq!(sp["has_locations"], true);
-    assert_eq!(sp["levels"][0]["progress"], 55);
-    assert_eq!(sp["rooms"][0]["progress"], 90);
-    assert_eq!(sp["rooms"][1]["progress"], 20);
+    assert_eq!(sp["levels"][0]["progress"], 53);
+    assert_eq!(sp["rooms"][0]["progress"], 95);
+    assert_eq!(sp["rooms"][1]["progress"], 10);
 
     let weights = format!("{project}/progress-weights");
     assert_eq!(
         app.get(&weights, pm).await.expect(200).json(),
-        json!({"released": 20, "installed": 70, "signed_off": 10})
+        json!({"released": 10, "production": 50, "delivery": 10, "installed": 25, "signed_off": 5})
     );
     let bad = app
         .call(
             Method::PUT,
             &weights,
             pm,
-            Some(json!({"released": 50, "installed": 60, "signed_off": 0})),
+            Some(json!({"released": 50, "production": 0, "delivery": 0, "installed": 60, "signed_off": 0})),
         )
         .await
         .problem(422, "validation_failed");
     assert_eq!(Resp::fields(&bad), ["released"]);
+    assert!(bad.to_string().contains("they add up to 110"), "{bad}");
+    // The three weights of before are not enough: all five are asked for.
+    let old = app
+        .call(
+            Method::PUT,
+            &weights,
+            pm,
+            Some(json!({"released": 20, "installed": 70, "signed_off": 10})),
+        )
+        .await;
+    assert_eq!(old.status.as_u16(), 422, "{}", old.text());
     let client_id = app.get(&project, pm).await.json()["client_id"]
         .as_str()
         .unwrap()
@@ -336,7 +348,8 @@ async fn progress_follows_the_weights_and_keeps_todays_rule_without_locations() 
     let carl = app
         .user(&b.admin, "client", "Carl Client", Some(&client_id))
         .await;
-    let even = json!({"released": 0, "installed": 100, "signed_off": 0});
+    let even =
+        json!({"released": 0, "production": 0, "delivery": 0, "installed": 100, "signed_off": 0});
     app.call(Method::PUT, &weights, &carl.auth, Some(even.clone()))
         .await
         .expect(403);
@@ -348,6 +361,192 @@ async fn progress_follows_the_weights_and_keeps_todays_rule_without_locations() 
     assert_eq!(app.get(&weights, pm).await.json(), even);
     // Wardrobe 50; desk 60: 55.
     assert_eq!(app.get(&project, pm).await.json()["progress"], 55);
+}
+
+/// Now as the store writes timestamps (fixed-width RFC 3339).
+fn now_ts() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn stage(project: &str, id: &str, key: &str, kind: &str, position: i64) -> String {
+    format!(
+        "INSERT INTO workshop_stages (id, project_id, key, name, kind, position, archived, \
+         created_at, updated_at, version) VALUES ({}, {}, '{key}', '{key}', '{kind}', \
+         {position}, 0, '2026-11-30T08:00:00.000000Z', '2026-11-30T08:00:00.000000Z', 1)",
+        blob(id),
+        blob(project)
+    )
+}
+
+fn shift(
+    project: &str,
+    item: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    milli: i64,
+    kind: &str,
+) -> String {
+    let opt = |v: Option<&str>| v.map_or_else(|| "NULL".to_owned(), blob);
+    format!(
+        "INSERT INTO workshop_moves (id, project_id, scope_item_id, from_stage_id, to_stage_id, \
+         quantity_milli, kind, moved_at) VALUES ({}, {}, {}, {}, {}, {milli}, '{kind}', '{}')",
+        blob(&new_id()),
+        blob(project),
+        blob(item),
+        opt(from),
+        opt(to),
+        now_ts()
+    )
+}
+
+/// A delivery note with one line of `item`, all of it received.
+fn received(project: &str, item: &str, milli: i64) -> [String; 2] {
+    let note = new_id();
+    [
+        format!(
+            "INSERT INTO delivery_notes (id, project_id, number, status, created_at, \
+             updated_at, version) VALUES ({}, {}, 1, 'received', '2026-12-01T08:00:00.000000Z', \
+             '2026-12-01T08:00:00.000000Z', 1)",
+            blob(&note),
+            blob(project)
+        ),
+        format!(
+            "INSERT INTO delivery_note_lines (id, delivery_note_id, position, scope_item_id, \
+             quantity_milli, received_milli) VALUES ({}, {}, 1, {}, {milli}, {milli})",
+            blob(&new_id()),
+            blob(&note),
+            blob(item)
+        ),
+    ]
+}
+
+/// Production and delivery on the matrix (the ledger and the delivery notes written with SQL
+/// beneath their use cases, built elsewhere), for the team and for a client user, and the
+/// workshop's throughput for the staff only.
+#[tokio::test]
+async fn production_and_delivery_show_on_the_matrix_and_throughput_for_the_staff() {
+    let b = boq().await;
+    let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
+    let (_, _, king, group) = hotel(app, pm, p, 1, 3).await;
+    let wardrobe = type_item(app, pm, p, &group, &king, "Wardrobe").await;
+    let desk = type_item(app, pm, p, &group, &king, "Desk").await;
+    let (cutting, packed) = (new_id(), new_id());
+    let mut statements = vec![
+        release(&wardrobe),
+        release(&desk),
+        stage(p, &cutting, "cutting", "work", 1),
+        stage(p, &packed, "packed", "packed", 2),
+        // 6 started, 5 packed, 1 sent back for rework: 4 packed; all 4 received on site.
+        shift(p, &wardrobe, None, Some(&cutting), 6000, "forward"),
+        shift(p, &wardrobe, Some(&cutting), Some(&packed), 5000, "forward"),
+        shift(p, &wardrobe, Some(&packed), Some(&cutting), 1000, "rework"),
+    ];
+    statements.extend(received(p, &wardrobe, 4000));
+    sql(app, &statements).await;
+
+    let path = format!("/api/v1/projects/{p}/room-matrix");
+    let m = app.get(&path, pm).await.expect(200).json();
+    let state = |m: &Value, r, c| cell(m, 0, r, c)["state"].as_str().unwrap().to_owned();
+    // Two wardrobes a room: the 4 received cover rooms 1 and 2, in order.
+    assert_eq!(state(&m, 0, 0), "delivered", "{m}");
+    assert_eq!(state(&m, 1, 0), "delivered");
+    assert_eq!(state(&m, 2, 0), "in_production");
+    assert_eq!(state(&m, 0, 1), "released");
+    // Rooms 1 and 2: wardrobes produced and delivered (10 + 50 + 10 = 70), desks released
+    // (10): 40; room 3: 10 and 10.
+    assert_eq!(m["levels"][0]["rooms"][0]["progress"], 40);
+    assert_eq!(m["levels"][0]["rooms"][2]["progress"], 10);
+    let counts = m["counts"].to_string();
+    assert!(
+        counts.contains(r#"{"cells":2,"state":"delivered"}"#)
+            || counts.contains(r#"{"state":"delivered","cells":2}"#),
+        "{counts}"
+    );
+
+    // A client user sees the same states, and nothing of the workshop behind them.
+    let client_id = app.get(&format!("/api/v1/projects/{p}"), pm).await.json()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let carl = app
+        .user(&b.admin, "client", "Carl Client", Some(&client_id))
+        .await;
+    let seen = app.get(&path, &carl.auth).await.expect(200).json();
+    assert_eq!(state(&seen, 0, 0), "delivered");
+    assert_eq!(state(&seen, 2, 0), "in_production");
+    for word in ["packed", "received", "stage", "total"] {
+        assert!(!seen.to_string().contains(word), "{word} in {seen}");
+    }
+    let page = app
+        .get(&format!("/projects/{p}/site"), &cookie(app, &carl).await)
+        .await
+        .expect(200)
+        .text();
+    for text in [
+        "In production",
+        "Delivered",
+        "<td class=de>",
+        "<td class=ip>",
+        ">D</a>",
+        ">P</a>",
+    ] {
+        assert!(page.contains(text), "{text} in {page}");
+    }
+
+    // Throughput: this week 5 packed of one item, one rework of 1; the staff only.
+    let tp = format!("/api/v1/projects/{p}/workshop-throughput");
+    let t = app.get(&tp, pm).await.expect(200).json();
+    let weeks = t["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    let now = &weeks[11];
+    assert_eq!(
+        (
+            &now["packed_milli"],
+            &now["packed_items"],
+            &now["rework_moves"],
+            &now["rework_milli"]
+        ),
+        (&json!(5000), &json!(1), &json!(1), &json!(1000)),
+        "{t}"
+    );
+    assert!(now["week"].as_str().unwrap().contains("-W"));
+    let t4 = app
+        .get(&format!("{tp}?weeks=4"), pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(t4["weeks"].as_array().unwrap().len(), 4);
+    for bad in ["0", "27", "many"] {
+        let e = app
+            .get(&format!("{tp}?weeks={bad}"), pm)
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(Resp::fields(&e), ["weeks"]);
+    }
+    app.get(&tp, &carl.auth).await.expect(403);
+    let c = cookie(app, &b.pm).await;
+    let overview = app
+        .get(&format!("/projects/{p}"), &c)
+        .await
+        .expect(200)
+        .text();
+    assert!(overview.contains("Workshop throughput"), "{overview}");
+    assert!(overview.contains("this week"));
+    let theirs = app
+        .get(&format!("/projects/{p}"), &cookie(app, &carl).await)
+        .await
+        .expect(200)
+        .text();
+    assert!(!theirs.contains("Workshop throughput"));
 }
 
 async fn cookie(app: &TestApp, user: &TestUser) -> Auth {
@@ -402,12 +601,20 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
     // Weights from the form: a sum that is not 100 is said beside the form, and nothing is
     // saved; a good one is saved.
     let weights = format!("/projects/{p}/progress-weights");
-    let fields = [("released", "50"), ("installed", "60"), ("signed_off", "0")];
+    let fields = [
+        ("released", "50"),
+        ("production", "0"),
+        ("delivery", "0"),
+        ("installed", "60"),
+        ("signed_off", "0"),
+    ];
     let page = form(app, &weights, &c, &fields).await.expect(422).text();
     assert!(page.contains("must add up to 100"), "{page}");
     let fields = [
         ("released", "10"),
-        ("installed", "80"),
+        ("production", "30"),
+        ("delivery", "0"),
+        ("installed", "50"),
         ("signed_off", "10"),
     ];
     form(app, &weights, &c, &fields).await.expect(303);
@@ -415,7 +622,7 @@ async fn the_site_tab_and_the_overview_show_the_matrix_and_levels() {
         app.get(&format!("/api/v1/projects/{p}/progress-weights"), pm)
             .await
             .json(),
-        json!({"released": 10, "installed": 80, "signed_off": 10})
+        json!({"released": 10, "production": 30, "delivery": 0, "installed": 50, "signed_off": 10})
     );
     // A client user of the project sees the tab, without the weights form.
     let client_id = app.get(&format!("/api/v1/projects/{p}"), pm).await.json()["client_id"]
