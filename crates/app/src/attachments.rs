@@ -151,6 +151,13 @@ impl Services {
             OwnerKind::GoodsReceipt => {
                 return self.receipt_as_owner(caller, owner_id, manage).await;
             }
+            // A delivery note's files (its signed PDF) and a receipt's photos: seen by
+            // whoever sees the project's deliveries (never a client user).
+            OwnerKind::DeliveryNote | OwnerKind::DeliveryReceipt => {
+                return self
+                    .delivery_as_owner(caller, kind, owner_id, manage)
+                    .await;
+            }
         };
         Ok(Owner::record(project_id, label))
     }

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod comments;
 pub mod commercial;
 pub mod company;
+pub mod deliveries;
 pub mod config;
 pub mod context;
 pub mod drawings;

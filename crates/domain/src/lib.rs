@@ -9,6 +9,7 @@ pub mod client;
 pub mod comment;
 pub mod commercial;
 pub mod company;
+pub mod delivery;
 pub mod drawing;
 pub mod enums;
 pub mod errors;

@@ -30,6 +30,7 @@ mod comments;
 mod commercial;
 mod company;
 mod dashboard;
+mod deliveries;
 mod drawings;
 pub mod dump;
 mod error;

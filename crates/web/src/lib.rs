@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod ops;
 pub mod origin;
 pub mod panics;
+pub mod delivery_documents;
 pub mod po_documents;
 pub mod ratelimit;
 pub mod read_pool;

@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod commercial;
 mod company;
+mod deliveries;
 mod goods_receipts;
 mod idempotency;
 mod installations;
@@ -43,6 +44,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
+pub use deliveries::DeliveryRepo;
 pub use goods_receipts::{CommittedLine, GoodsReceiptRepo, LateLine, Received};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
@@ -137,6 +139,7 @@ pub trait Store:
     + RfiRepo
     + PurchaseOrderRepo
     + GoodsReceiptRepo
+    + DeliveryRepo
     + PurchasingSettingsRepo
     + SupplierRepo
     + 'static
@@ -175,6 +178,7 @@ impl<T> Store for T where
         + RfiRepo
         + PurchaseOrderRepo
         + GoodsReceiptRepo
+        + DeliveryRepo
         + PurchasingSettingsRepo
         + SupplierRepo
         + 'static
@@ -186,6 +190,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::DeliveryRepo as _;
     pub use super::GoodsReceiptRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::InstallationRepo as _;

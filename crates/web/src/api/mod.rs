@@ -22,6 +22,7 @@ pub mod contract;
 pub mod docs;
 pub mod drawings;
 pub mod extract;
+pub mod deliveries;
 pub mod goods_receipts;
 pub mod installations;
 pub mod jobs;
@@ -240,6 +241,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rfis::routes())
         // Purchase orders.
         .merge(purchase_orders::routes())
+        // Delivery notes: dispatch and receipt on site.
+        .merge(deliveries::routes())
         // The supplier directory and the purchasing settings.
         .merge(suppliers::routes())
         // Shop drawings.
