@@ -46,6 +46,7 @@ mod comments;
 mod commercial;
 mod company;
 mod dashboard;
+mod deliveries;
 mod drawings;
 mod dump;
 mod goods_receipts;
