@@ -55,6 +55,7 @@ pub mod throttle;
 pub mod users;
 pub mod variations;
 pub mod waiting;
+pub mod workshop;
 
 mod services;
 

@@ -23,6 +23,7 @@ string_enum!(
         Rfi => "rfi", "RFI",
         PurchaseOrder => "purchase_order", "Purchase order",
         GoodsReceipt => "goods_receipt", "Goods receipt",
+        QaCheck => "qa_check", "QA check",
     }
 );
 

@@ -44,6 +44,7 @@ string_enum!(
         PoApproved => "po_approved", "Your purchase order was approved",
         GoodsReceived => "goods_received", "Goods received",
         DeliveryLate => "delivery_late", "Delivery late",
+        QaFailed => "qa_failed", "QA check failed in the workshop",
     }
 );
 
@@ -216,6 +217,13 @@ pub const RULES: &[Rule] = &[
         Event::DeliveryLate,
         Category::Deadlines,
         &[A::Creator, A::Managers],
+    ),
+    // The workshop: a failed QA check sends a quantity back (the use case names the
+    // project's managers and coordinators; the item's followers hear too).
+    rule(
+        Event::QaFailed,
+        Category::Production,
+        &[A::Managers, A::Followers],
     ),
 ];
 
@@ -423,6 +431,7 @@ mod tests {
             (Event::PoApproved, &[2]),
             (Event::GoodsReceived, &[2, 3]),
             (Event::DeliveryLate, &[2, 3]),
+            (Event::QaFailed, &[3, 6, 9]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

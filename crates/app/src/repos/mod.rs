@@ -29,6 +29,7 @@ mod search;
 mod snags;
 mod suppliers;
 mod variations;
+mod workshop;
 
 use async_trait::async_trait;
 
@@ -71,6 +72,8 @@ pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo,
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
+
+pub use workshop::{ReworkCount, WorkshopRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -139,6 +142,7 @@ pub trait Store:
     + GoodsReceiptRepo
     + PurchasingSettingsRepo
     + SupplierRepo
+    + WorkshopRepo
     + 'static
 {
 }
@@ -177,6 +181,7 @@ impl<T> Store for T where
         + GoodsReceiptRepo
         + PurchasingSettingsRepo
         + SupplierRepo
+        + WorkshopRepo
         + 'static
 {
 }
@@ -199,6 +204,7 @@ pub mod prelude {
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
     pub use super::VariationRepo as _;
+    pub use super::WorkshopRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

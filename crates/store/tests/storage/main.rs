@@ -67,3 +67,4 @@ mod suppliers;
 mod tasks;
 mod users;
 mod variations;
+mod workshop;
