@@ -450,7 +450,14 @@ impl Services {
         )
         .in_project(project_id);
         self.store
-            .insert_delivery_note(project_id, id, &details, caller.actor.user_id, self.now(), &a)
+            .insert_delivery_note(
+                project_id,
+                id,
+                &details,
+                caller.actor.user_id,
+                self.now(),
+                &a,
+            )
             .await?;
         let note = self
             .store
@@ -547,13 +554,7 @@ impl Services {
         )
         .in_project(current.project_id);
         self.store
-            .dispatch_delivery_note(
-                id,
-                caller.actor.user_id,
-                self.now(),
-                expected_version,
-                &a,
-            )
+            .dispatch_delivery_note(id, caller.actor.user_id, self.now(), expected_version, &a)
             .await?;
         let note = self.note_saved(caller, id).await?;
         self.delivery_dispatched(caller, &note, &project).await;
@@ -714,8 +715,15 @@ impl Services {
                             Some(signed_name.clone()),
                         )))
                         .collect();
-                    let a = audit(caller, "receive", "delivery_note", note.id, &note.code, changes)
-                        .in_project(note.project_id);
+                    let a = audit(
+                        caller,
+                        "receive",
+                        "delivery_note",
+                        note.id,
+                        &note.code,
+                        changes,
+                    )
+                    .in_project(note.project_id);
                     let status = self.store.record_delivery_receipt(&new, &a).await?;
                     let owner = Owner {
                         project_id: note.project_id,

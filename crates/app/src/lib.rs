@@ -11,9 +11,9 @@ pub mod clients;
 pub mod comments;
 pub mod commercial;
 pub mod company;
-pub mod deliveries;
 pub mod config;
 pub mod context;
+pub mod deliveries;
 pub mod drawings;
 pub mod error;
 pub mod events;
@@ -56,6 +56,7 @@ pub mod throttle;
 pub mod users;
 pub mod variations;
 pub mod waiting;
+pub mod workshop;
 
 mod services;
 

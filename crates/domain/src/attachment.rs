@@ -25,6 +25,7 @@ string_enum!(
         GoodsReceipt => "goods_receipt", "Goods receipt",
         DeliveryNote => "delivery_note", "Delivery note",
         DeliveryReceipt => "delivery_receipt", "Delivery receipt",
+        QaCheck => "qa_check", "QA check",
     }
 );
 

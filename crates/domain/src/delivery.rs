@@ -356,7 +356,11 @@ mod tests {
         assert!(check_receipt_line(1, "X-1", q("4"), q("1"), q("3")).is_ok());
         let e = check_receipt_line(2, "X-1", q("4"), q("1"), q("4")).unwrap_err();
         assert_eq!(e.code(), "over_receipt");
-        assert!(e.message().contains("only 3 of 4 dispatched"), "{}", e.message());
+        assert!(
+            e.message().contains("only 3 of 4 dispatched"),
+            "{}",
+            e.message()
+        );
         assert_eq!(
             check_receipt_line(1, "X-1", q("4"), q("0"), Quantity(0))
                 .unwrap_err()

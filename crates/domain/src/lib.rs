@@ -36,6 +36,7 @@ pub mod task;
 pub mod user;
 pub mod variation;
 pub mod waiting;
+pub mod workshop;
 
 pub use uuid::Uuid;
 

@@ -46,6 +46,7 @@ string_enum!(
         DeliveryLate => "delivery_late", "Delivery late",
         DeliveryDispatched => "delivery_dispatched", "Delivery dispatched to site",
         DeliveryReceived => "delivery_received", "Delivery received on site",
+        QaFailed => "qa_failed", "QA check failed in the workshop",
     }
 );
 
@@ -231,6 +232,13 @@ pub const RULES: &[Rule] = &[
         Event::DeliveryReceived,
         Category::Site,
         &[A::Creator, A::Managers],
+    ),
+    // The workshop: a failed QA check sends a quantity back (the use case names the
+    // project's managers and coordinators; the item's followers hear too).
+    rule(
+        Event::QaFailed,
+        Category::Production,
+        &[A::Managers, A::Followers],
     ),
 ];
 
@@ -440,6 +448,7 @@ mod tests {
             (Event::DeliveryLate, &[2, 3]),
             (Event::DeliveryDispatched, &[3, 6, 9]),
             (Event::DeliveryReceived, &[2, 3]),
+            (Event::QaFailed, &[3, 6, 9]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

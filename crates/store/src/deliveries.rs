@@ -639,12 +639,14 @@ impl DeliveryRepo for Db {
         let on_road = status.on_the_road();
         let mut by: BTreeMap<Uuid, Vec<DeliveryReceiptLine>> = BTreeMap::new();
         for l in receipt_lines {
-            by.entry(l.receipt_id).or_default().push(DeliveryReceiptLine {
-                line_id: l.line_id,
-                position: l.position,
-                item_code: l.item_code,
-                quantity: Quantity(l.quantity_milli),
-            });
+            by.entry(l.receipt_id)
+                .or_default()
+                .push(DeliveryReceiptLine {
+                    line_id: l.line_id,
+                    position: l.position,
+                    item_code: l.item_code,
+                    quantity: Quantity(l.quantity_milli),
+                });
         }
         Ok(Some(DeliveryNote {
             id: n.id,

@@ -59,6 +59,7 @@ mod timing;
 mod users;
 mod variations;
 mod watchdog;
+mod workshop;
 
 pub use error::StoreError;
 pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_read_only, open_with};

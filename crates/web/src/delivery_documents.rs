@@ -155,7 +155,10 @@ pub fn document(d: &DeliveryDocument) -> Document {
                 r.signed_name,
                 format::stamp(&r.recorded_at)
             );
-            text.push_str(&format!("\nReceived on {}: {what}", format::day(&r.received_on)));
+            text.push_str(&format!(
+                "\nReceived on {}: {what}",
+                format::day(&r.received_on)
+            ));
             if let Some(by) = &r.received_by_name {
                 text.push_str(&format!("\nRecorded by {by}"));
             }
@@ -172,8 +175,7 @@ pub fn document(d: &DeliveryDocument) -> Document {
     } else {
         blocks.push(Block::Space(24.0));
         blocks.push(Block::Paragraph(
-            "Received in good order (name, date, signature): ______________________________"
-                .into(),
+            "Received in good order (name, date, signature): ______________________________".into(),
         ));
     }
     Document {

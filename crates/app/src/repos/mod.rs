@@ -30,6 +30,7 @@ mod search;
 mod snags;
 mod suppliers;
 mod variations;
+mod workshop;
 
 use async_trait::async_trait;
 
@@ -73,6 +74,8 @@ pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo,
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
+
+pub use workshop::{ReworkCount, WorkshopRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -142,6 +145,7 @@ pub trait Store:
     + DeliveryRepo
     + PurchasingSettingsRepo
     + SupplierRepo
+    + WorkshopRepo
     + 'static
 {
 }
@@ -181,6 +185,7 @@ impl<T> Store for T where
         + DeliveryRepo
         + PurchasingSettingsRepo
         + SupplierRepo
+        + WorkshopRepo
         + 'static
 {
 }
@@ -204,6 +209,7 @@ pub mod prelude {
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
     pub use super::VariationRepo as _;
+    pub use super::WorkshopRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

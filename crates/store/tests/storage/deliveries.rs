@@ -9,15 +9,19 @@ use std::sync::Arc;
 use formula_app::RequestCtx;
 use formula_app::accounts::actor_for;
 use formula_app::context::Caller;
-use formula_app::deliveries::{DeliveryLineInput, DeliveryNoteInput, DeliveryReceiptInput, DeliveryReceiptLineInput};
+use formula_app::deliveries::{
+    DeliveryLineInput, DeliveryNoteInput, DeliveryReceiptInput, DeliveryReceiptLineInput,
+};
 use formula_app::error::AppError;
 use formula_app::installations::InstallationInput;
 use formula_app::locations::NewLocation;
 use formula_app::repos::prelude::*;
 use formula_app::scope::NewScopeItem;
+use formula_app::workshop::{MoveInput, QaInput};
 use formula_domain::delivery::{DeliveryNote, DeliveryStatus, NewReceipt};
 use formula_domain::location::{Location, LocationKind};
 use formula_domain::scope::{Quantity, ScopeItem};
+use formula_domain::workshop::{QaResult, StageKind};
 use uuid::Uuid;
 
 use crate::fixtures as f;
@@ -59,7 +63,11 @@ pub async fn yard(t: &TestDb) -> Yard {
         .await
         .unwrap();
     let level = s
-        .create_location(&c, w.p1.id, place(LocationKind::Level, Some(b.id), "T1-L01"))
+        .create_location(
+            &c,
+            w.p1.id,
+            place(LocationKind::Level, Some(b.id), "T1-L01"),
+        )
         .await
         .unwrap();
     let room = s
@@ -167,7 +175,7 @@ impl Yard {
 
     /// Packs, plans, dispatches and receives `units` of `item`: what may then be installed.
     pub async fn deliver(&self, t: &TestDb, item: &ScopeItem, units: i64) {
-        pack(t, self.w.p1.id, item.id, units).await;
+        pack(t, &self.c, self.w.p1.id, item.id, units).await;
         let note = self.plan(t, &[(item, units)]).await;
         let note = t
             .services()
@@ -182,7 +190,7 @@ impl Yard {
 /// may be installed.
 pub async fn deliver_all(t: &TestDb, c: &Caller, project: Uuid, item: &ScopeItem) {
     let s = t.services();
-    pack(t, project, item.id, item.quantity.0 / 1000).await;
+    pack(t, c, project, item.id, item.quantity.0 / 1000).await;
     let note = s
         .create_delivery_note(
             c,
@@ -228,42 +236,44 @@ pub async fn deliver_all(t: &TestDb, c: &Caller, project: Uuid, item: &ScopeItem
     .unwrap();
 }
 
-/// A UUID as a literal of the test database.
-fn lit(t: &TestDb, id: Uuid) -> String {
-    if t.db.backend() == formula_store::Backend::Postgres {
-        format!("'{id}'::uuid")
-    } else {
-        format!("X'{}'", id.simple())
+/// Moves `units` of a released item through every workshop stage into the packed one,
+/// through the workshop's use cases (the QA stage by a passed check).
+pub async fn pack(t: &TestDb, c: &Caller, project: Uuid, item: Uuid, units: i64) {
+    let s = t.services();
+    let mut stages = s.ensure_workshop_stages(project).await.unwrap();
+    stages.retain(|st| !st.archived);
+    stages.sort_by_key(|st| st.position);
+    for st in stages {
+        if st.kind == StageKind::Qa {
+            s.record_qa_check(
+                c,
+                project,
+                QaInput {
+                    scope_item_id: item,
+                    quantity: Quantity::units(units),
+                    result: QaResult::Pass,
+                    rework_stage_id: None,
+                    notes: None,
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+        } else {
+            s.move_workshop(
+                c,
+                project,
+                MoveInput {
+                    scope_item_id: item,
+                    stage_id: st.id,
+                    quantity: Quantity::units(units),
+                    note: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
     }
-}
-
-/// Puts `units` of an item into the project's packed stage (released, not started → packed),
-/// beneath the use cases.
-pub async fn pack(t: &TestDb, project: Uuid, item: Uuid, units: i64) {
-    let ts = if t.db.backend() == formula_store::Backend::Postgres {
-        "now()"
-    } else {
-        "'2026-12-01T08:00:00Z'"
-    };
-    t.outside(&format!(
-        "INSERT INTO workshop_stages (id, project_id, key, name, kind, position, archived, \
-         created_at, updated_at, version) VALUES ({}, {}, 'packed', 'Packed', 'packed', 7, 0, \
-         {ts}, {ts}, 1) ON CONFLICT DO NOTHING",
-        lit(t, Uuid::now_v7()),
-        lit(t, project)
-    ))
-    .await;
-    t.outside(&format!(
-        "INSERT INTO workshop_moves (id, project_id, scope_item_id, from_stage_id, to_stage_id, \
-         quantity_milli, kind, moved_at) VALUES ({}, {p}, {}, NULL, \
-         (SELECT id FROM workshop_stages WHERE project_id = {p} AND key = 'packed'), {}, \
-         'forward', {ts})",
-        lit(t, Uuid::now_v7()),
-        lit(t, item),
-        units * 1000,
-        p = lit(t, project),
-    ))
-    .await;
 }
 
 fn conflict(err: AppError) -> (&'static str, String) {
@@ -294,7 +304,7 @@ pub async fn a_note_is_planned_dispatched_within_what_is_packed_and_received(t: 
         message.starts_with(&format!("only 0 of {} are packed", desk.code)),
         "{message}"
     );
-    pack(t, y.w.p1.id, desk.id, 4).await;
+    pack(t, &y.c, y.w.p1.id, desk.id, 4).await;
     let (_, message) = conflict(
         s.dispatch_delivery_note(&y.c, note.id, note.version)
             .await
@@ -331,10 +341,21 @@ pub async fn a_note_is_planned_dispatched_within_what_is_packed_and_received(t: 
         .await
         .unwrap();
     assert!(matches!(
-        s.update_delivery_note(&y.c, note.id, note.version, DeliveryNoteInput {
-            destination_id: None, address: None, planned_on: None, vehicle: None, driver: None,
-            notes: None, lines: vec![], version: None,
-        })
+        s.update_delivery_note(
+            &y.c,
+            note.id,
+            note.version,
+            DeliveryNoteInput {
+                destination_id: None,
+                address: None,
+                planned_on: None,
+                vehicle: None,
+                driver: None,
+                notes: None,
+                lines: vec![],
+                version: None,
+            }
+        )
         .await
         .unwrap_err(),
         AppError::Stale { .. }
@@ -439,7 +460,10 @@ pub async fn only_what_was_received_on_site_is_installed(t: &TestDb) {
     );
     let sheet = t.room_items(y.room.id).await.unwrap();
     let row = sheet.iter().find(|r| r.scope_item_id == desk.id).unwrap();
-    assert_eq!((row.received, row.installed_total), (Quantity::units(2), Quantity::units(2)));
+    assert_eq!(
+        (row.received, row.installed_total),
+        (Quantity::units(2), Quantity::units(2))
+    );
 }
 
 /// Many rounds: two notes each take all of what is packed of an item; both dispatch at the
@@ -450,7 +474,7 @@ pub async fn concurrent_dispatches_never_exceed_what_is_packed(t: &TestDb) {
     let y = Arc::new(yard(t).await);
     for round in 0..ROUNDS {
         let item = y.item(t, &format!("Unit {round}"), 10).await;
-        pack(t, y.w.p1.id, item.id, 3).await;
+        pack(t, &y.c, y.w.p1.id, item.id, 3).await;
         let mut notes = Vec::new();
         for _ in 0..NOTES {
             notes.push(y.plan(t, &[(&item, 3)]).await);
@@ -489,7 +513,7 @@ pub async fn concurrent_receipts_never_exceed_what_was_dispatched(t: &TestDb) {
     let y = Arc::new(yard(t).await);
     for round in 0..ROUNDS {
         let item = y.item(t, &format!("Unit {round}"), 10).await;
-        pack(t, y.w.p1.id, item.id, 3).await;
+        pack(t, &y.c, y.w.p1.id, item.id, 3).await;
         let note = y.plan(t, &[(&item, 3)]).await;
         let note = t
             .services()
@@ -534,7 +558,10 @@ pub async fn concurrent_receipts_never_exceed_what_was_dispatched(t: &TestDb) {
                 }
             }
         }
-        assert_eq!(won, 1, "round {round}: exactly one receipt takes the last unit");
+        assert_eq!(
+            won, 1,
+            "round {round}: exactly one receipt takes the last unit"
+        );
         let after = t.get_delivery_note(note.id).await.unwrap().unwrap();
         assert_eq!(after.lines[0].received, Quantity::units(3), "round {round}");
         assert_eq!(after.status, DeliveryStatus::Received);

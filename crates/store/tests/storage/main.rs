@@ -68,3 +68,4 @@ mod suppliers;
 mod tasks;
 mod users;
 mod variations;
+mod workshop;

@@ -129,9 +129,7 @@ pub async fn packed_items(
     caller: ApiCaller,
     PathId(id): PathId,
 ) -> ApiResult<Json<Vec<PackedItem>>> {
-    Ok(Json(
-        state.services.packed_items(&caller.caller, id).await?,
-    ))
+    Ok(Json(state.services.packed_items(&caller.caller, id).await?))
 }
 
 /// A delivery note

@@ -227,7 +227,14 @@ pub async fn list(
     Id(id): Id,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
-    list_page(&state, &page, id, FormData::from_query(query.as_deref()), None).await
+    list_page(
+        &state,
+        &page,
+        id,
+        FormData::from_query(query.as_deref()),
+        None,
+    )
+    .await
 }
 
 /// The note input from the form: the details, and a line per item with a quantity (blank
@@ -312,7 +319,14 @@ pub async fn create(
         errors.add("lines", "enter a quantity for at least one item");
     }
     if !errors.is_empty() {
-        return list_page(&state, &page, id, FormData::default(), Some((values, errors))).await;
+        return list_page(
+            &state,
+            &page,
+            id,
+            FormData::default(),
+            Some((values, errors)),
+        )
+        .await;
     }
     match state
         .services
@@ -325,7 +339,14 @@ pub async fn create(
         )),
         Err(e) => {
             let errors = form_errors(e, &keys)?;
-            list_page(&state, &page, id, FormData::default(), Some((values, errors))).await
+            list_page(
+                &state,
+                &page,
+                id,
+                FormData::default(),
+                Some((values, errors)),
+            )
+            .await
         }
     }
 }
@@ -345,10 +366,7 @@ async fn show_page(
     id: Uuid,
     flash: Option<Flash>,
 ) -> Result<Response, PageError> {
-    let d = state
-        .services
-        .delivery_note_page(&page.caller, id)
-        .await?;
+    let d = state.services.delivery_note_page(&page.caller, id).await?;
     let status = if flash.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -586,10 +604,7 @@ async fn receive_page(
     id: Uuid,
     sent: Option<Sent>,
 ) -> Result<Response, PageError> {
-    let d = state
-        .services
-        .delivery_note_page(&page.caller, id)
-        .await?;
+    let d = state.services.delivery_note_page(&page.caller, id).await?;
     let today = state.services.today().to_string();
     let status = if sent.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
