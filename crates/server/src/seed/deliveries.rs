@@ -78,7 +78,9 @@ async fn plan(
             planned_on: Some(s.today() + Duration::days(days_ahead)),
             vehicle: Some("34 FPM 412 · 7.5 t box truck".into()),
             driver: Some("Deniz Kaya".into()),
-            notes: Some("Unload at the service entrance; the goods lift is booked 08:00–10:00.".into()),
+            notes: Some(
+                "Unload at the service entrance; the goods lift is booked 08:00–10:00.".into(),
+            ),
             lines: lines
                 .iter()
                 .map(|(item, q)| DeliveryLineInput {
@@ -178,11 +180,27 @@ pub async fn seed(
         })
         .await?;
         // DN-003: the other 4 of the first item, on the road.
-        let third = plan(s, admin, project_id, level_id, 0, &[(*a, Quantity::units(4))]).await?;
+        let third = plan(
+            s,
+            admin,
+            project_id,
+            level_id,
+            0,
+            &[(*a, Quantity::units(4))],
+        )
+        .await?;
         s.dispatch_delivery_note(admin, third.id, third.version)
             .await?;
         // DN-004: planned for next week, waiting for the workshop.
-        plan(s, admin, project_id, level_id, 7, &[(*b, Quantity::units(2))]).await?;
+        plan(
+            s,
+            admin,
+            project_id,
+            level_id,
+            7,
+            &[(*b, Quantity::units(2))],
+        )
+        .await?;
         made += 3;
     }
     Ok(made)

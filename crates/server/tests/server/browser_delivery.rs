@@ -160,9 +160,8 @@ fn browser_dispatching_and_receiving_a_delivery_on_a_phone() {
     s.wait_text(".flash", "dispatched");
     s.click("a[href$='/receive']");
     s.wait_text("h1", "Receive DN-001");
-    let line = s
-        .b
-        .execute(
+    let line =
+        s.b.execute(
             "return document.querySelector('.receive-line input[inputmode=decimal]').id",
             vec![],
         )
@@ -205,14 +204,17 @@ fn browser_dispatching_and_receiving_a_delivery_on_a_phone() {
     assert_eq!(s.value(&format!("#q-{item_id}")), "3", "what is on site");
     s.click(&format!("#item-{item_id} form button[type=submit]"));
     s.wait_text(".flash", "installation was recorded");
-    s.goto(&format!("/rooms/{}", tree["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["code"] == "T1-L01-0102")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()));
+    s.goto(&format!(
+        "/rooms/{}",
+        tree["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == "T1-L01-0102")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+    ));
     s.click(&format!("#item-{item_id} summary"));
     s.set_value(&format!("#q-{item_id}"), "1");
     s.click(&format!("#item-{item_id} form button[type=submit]"));

@@ -130,14 +130,39 @@ async fn a_note_goes_from_plan_to_dispatch_to_a_signed_partial_receipt() {
     let s = site().await;
     let (app, pm) = (&s.app, &s.pm);
     let project = &s.project;
-    // The bedside tables: 2 per KING room × 3 rooms.
-    let code = s.bedside["code"].as_str().unwrap().to_owned();
+    // Ten luggage racks for room 0103, released (the set-up delivered its other items).
+    let scope = app
+        .get(&format!("/api/v1/projects/{project}/scope"), &pm.auth)
+        .await
+        .expect(200)
+        .json();
+    let rack = app
+        .post(
+            &format!("/api/v1/projects/{project}/scope-items"),
+            &pm.auth,
+            json!({"group_id": scope["groups"][0]["id"], "name": "Luggage rack",
+                "room_id": s.rooms[2], "quantity": "10", "drawing_required": false,
+                "spec_required": false}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let rack = app
+        .post(
+            &format!("/api/v1/scope-items/{}/release", id_of(&rack)),
+            &pm.auth,
+            json!({"version": rack["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let code = rack["code"].as_str().unwrap().to_owned();
     let planned = app
         .post(
             &format!("/api/v1/projects/{project}/delivery-notes"),
             &pm.auth,
             json!({"planned_on": "2026-12-10", "vehicle": "Van 34 FPM 12", "driver": "Deniz",
-                "lines": [{"scope_item_id": s.bedside["id"], "quantity": "4"}]}),
+                "lines": [{"scope_item_id": rack["id"], "quantity": "4"}]}),
         )
         .await
         .expect(201)
@@ -147,8 +172,8 @@ async fn a_note_goes_from_plan_to_dispatch_to_a_signed_partial_receipt() {
     let number = planned["code"].as_str().unwrap().to_owned();
     assert!(number.starts_with("DN-"), "{number}");
 
-    // What is packed limits the dispatch (the site set-up delivered 6 already: all packed).
-    pack(app, pm, project, &s.bedside, 3).await;
+    // What is packed limits the dispatch.
+    pack(app, pm, project, &rack, 3).await;
     let refused = app
         .post(
             &format!("/api/v1/delivery-notes/{dn}/dispatch"),
@@ -175,10 +200,10 @@ async fn a_note_goes_from_plan_to_dispatch_to_a_signed_partial_receipt() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["scope_item_id"] == s.bedside["id"])
+        .find(|p| p["scope_item_id"] == rack["id"])
         .unwrap();
     assert_eq!(row["available"], "3");
-    pack(app, pm, project, &s.bedside, 1).await;
+    pack(app, pm, project, &rack, 1).await;
     let sent = app
         .post(
             &format!("/api/v1/delivery-notes/{dn}/dispatch"),
@@ -289,7 +314,7 @@ async fn a_note_goes_from_plan_to_dispatch_to_a_signed_partial_receipt() {
     for want in [
         number.as_str(),
         code.as_str(),
-        "Bedside table",
+        "Luggage rack",
         "Van 34 FPM 12",
         "Deniz",
         "Signed on receipt by Selin Site",
