@@ -464,12 +464,14 @@ impl Services {
             .get_delivery_note(id)
             .await?
             .ok_or(AppError::NotFound("delivery note"))?;
-        self.changed(
+        // Internal: client users see nothing of deliveries, live updates included.
+        self.announce(
             caller,
             DELIVERY_CHANGED,
             project_id,
             note.id,
             Some(note.version),
+            true,
         )
         .await;
         Ok(note)
@@ -514,12 +516,13 @@ impl Services {
             .get_delivery_note(id)
             .await?
             .ok_or(AppError::NotFound("delivery note"))?;
-        self.changed(
+        self.announce(
             caller,
             DELIVERY_CHANGED,
             note.project_id,
             note.id,
             Some(note.version),
+            true,
         )
         .await;
         self.note_with_photos(note).await
