@@ -188,44 +188,45 @@ fn browser_dispatching_and_receiving_a_delivery_on_a_phone() {
     s.screenshot("delivery-received-375");
     s.check_csp_clean();
 
-    // The 3 received are installed in room 0101; one more is refused with what was received.
+    // What was received is installed: 2 in room 0102, then in room 0101 two more are
+    // refused with what was received and installed, and the last one goes in.
     let tree = api.ok("GET", &format!("/projects/{p}/locations"), Value::Null);
-    let room = tree["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["code"] == "T1-L01-0101")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.goto(&format!("/rooms/{room}"));
-    s.click(&format!("#item-{item_id} summary"));
-    assert_eq!(s.value(&format!("#q-{item_id}")), "3", "what is on site");
-    s.click(&format!("#item-{item_id} form button[type=submit]"));
-    s.wait_text(".flash", "installation was recorded");
-    s.goto(&format!(
-        "/rooms/{}",
+    let room = |code: &str| {
         tree["locations"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|l| l["code"] == "T1-L01-0102")
+            .find(|l| l["code"] == code)
             .unwrap()["id"]
             .as_str()
             .unwrap()
-    ));
+            .to_owned()
+    };
+    let quantity = format!("#q-{item_id}");
+    let submit = format!("#item-{item_id} form button[type=submit]");
+    s.goto(&format!("/rooms/{}", room("T1-L01-0102")));
     s.click(&format!("#item-{item_id} summary"));
-    s.set_value(&format!("#q-{item_id}"), "1");
-    s.click(&format!("#item-{item_id} form button[type=submit]"));
-    s.wait_text(".field-error", "received on site and 3 installed");
+    assert_eq!(s.value(&quantity), "3", "what the room holds, all on site");
+    s.fill(&quantity, "2");
+    s.click(&submit);
+    s.wait_text(".flash", "installation was recorded");
+    s.goto(&format!("/rooms/{}", room("T1-L01-0101")));
+    s.click(&format!("#item-{item_id} summary"));
+    assert_eq!(s.value(&quantity), "1", "what is still on site");
+    s.fill(&quantity, "2");
+    s.click(&submit);
+    s.wait_text(".field-error", "received on site and 2 installed");
     s.screenshot("delivery-install-refused-375");
+    s.fill(&quantity, "1");
+    s.click(&submit);
+    s.wait_text(".flash", "installation was recorded");
 
-    // The room matrix: room 0101 is installed.
+    // The room matrix: both rooms' cells moved from released to partly installed.
     s.b.set_window_size(1280, 900).step("desktop width");
     s.goto(&format!("/projects/{p}/site"));
     // Each key, label and count of the legend is its own line.
-    s.wait_text(".mx-legend", "Installed\n1");
+    s.wait_text(".mx-legend", "Partly installed\n2");
+    s.screenshot("delivery-matrix-1280");
     let note = api.ok(
         "GET",
         &format!("/projects/{p}/delivery-notes?status=partially_received"),
