@@ -147,12 +147,12 @@ pub async fn seed(
         .zip([Quantity::units(10), Quantity::units(4)])
         .map(|(i, q)| (i.id, q))
         .collect();
-    for (item, q) in needed {
-        let more = extra
-            .iter()
-            .find(|(i, _)| i == item)
-            .map_or(Quantity(0), |(_, q)| *q);
-        pack(s, admin, project_id, *item, Quantity(q.0 + more.0)).await?;
+    let mut to_pack = needed.clone();
+    for (item, q) in &extra {
+        to_pack.entry(*item).or_default().0 += q.0;
+    }
+    for (item, q) in &to_pack {
+        pack(s, admin, project_id, *item, *q).await?;
     }
     let all: Vec<(Uuid, Quantity)> = needed.iter().map(|(i, q)| (*i, *q)).collect();
     let first = plan(s, admin, project_id, None, -50, &all).await?;
