@@ -379,7 +379,7 @@ impl Services {
                 LINE_NOTE_MAX,
             );
             let item = self.store.get_scope_item(l.scope_item_id).await?;
-            if !item.is_some_and(|it| it.project_id == project.id) {
+            if item.is_none_or(|it| it.project_id != project.id) {
                 errors.add(
                     &format!("{field}.scope_item_id"),
                     "must be one of the project's scope items",
