@@ -786,6 +786,7 @@ mod tests {
             installed: Quantity::units(installed),
             remaining: Quantity::units(required - installed),
             released: true,
+            on_site: Quantity::units(required - installed),
             left_to_install: Quantity::units(required - installed),
         }
     }
