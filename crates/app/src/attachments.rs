@@ -44,7 +44,7 @@ pub(crate) struct Owner {
 }
 
 impl Owner {
-    fn record(project_id: Uuid, label: String) -> Self {
+    pub(crate) fn record(project_id: Uuid, label: String) -> Self {
         Owner {
             project_id,
             label,
@@ -167,6 +167,16 @@ impl Services {
             // added by whoever receives goods.
             OwnerKind::GoodsReceipt => {
                 return self.receipt_as_owner(caller, owner_id, manage).await;
+            }
+            // A delivery note's files (its signed PDF) and a receipt's photos: seen by
+            // whoever sees the project's deliveries (never a client user).
+            OwnerKind::DeliveryNote | OwnerKind::DeliveryReceipt => {
+                return self.delivery_as_owner(caller, kind, owner_id, manage).await;
+            }
+            // A QA check's photos: seen by whoever sees the workshop (never a client user),
+            // added by whoever runs QA.
+            OwnerKind::QaCheck => {
+                return self.qa_check_as_owner(caller, owner_id, manage).await;
             }
         };
         Ok(Owner::record(project_id, label))

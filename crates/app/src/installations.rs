@@ -99,7 +99,9 @@ pub struct RoomItem {
     pub remaining: Quantity,
     /// Released to production (only a released item can be installed).
     pub released: bool,
-    /// What may be installed now: `remaining` once released, else 0.
+    /// Received on site (over the item's delivery notes) and not installed in any room.
+    pub on_site: Quantity,
+    /// What may be installed now: once released, `remaining` and at most `on_site`; else 0.
     pub left_to_install: Quantity,
 }
 
@@ -201,7 +203,12 @@ fn sheet_items(room: &Location, rows: Vec<RoomItemRow>) -> Vec<RoomItem> {
             };
             let required = limit.unwrap_or_default();
             let released = r.released_at.is_some();
-            let may = installable(required, ItemStage { released });
+            let stage = ItemStage {
+                released,
+                received: r.received,
+                installed: r.installed_total,
+            };
+            let may = installable(required, r.installed, stage);
             RoomItem {
                 scope_item_id: r.scope_item_id,
                 code: r.code,
@@ -212,6 +219,7 @@ fn sheet_items(room: &Location, rows: Vec<RoomItemRow>) -> Vec<RoomItem> {
                 installed: r.installed,
                 remaining: Quantity((required.0 - r.installed.0).max(0)),
                 released,
+                on_site: stage.on_site(),
                 left_to_install: Quantity((may.0 - r.installed.0).max(0)),
             }
         })
@@ -489,10 +497,8 @@ impl Services {
                     // What the room's sheet says now refuses the plain cases before a photo
                     // is stored; the store checks again, with the item locked.
                     let rows = self.store.room_items(room.id).await?;
-                    let installed = rows
-                        .iter()
-                        .find(|r| r.scope_item_id == item.id)
-                        .map_or(Quantity(0), |r| r.installed);
+                    let row = rows.iter().find(|r| r.scope_item_id == item.id);
+                    let installed = row.map_or(Quantity(0), |r| r.installed);
                     let place = ItemPlace {
                         room_id: item.placement.room_id,
                         room_type_id: item.placement.room_type_id,
@@ -505,6 +511,8 @@ impl Services {
                         limit: room_limit(&place, room.id, room.room_type_id),
                         stage: ItemStage {
                             released: item.released_at.is_some(),
+                            received: row.map_or(Quantity(0), |r| r.received),
+                            installed: row.map_or(Quantity(0), |r| r.installed_total),
                         },
                         installed,
                     };
@@ -778,6 +786,7 @@ mod tests {
             installed: Quantity::units(installed),
             remaining: Quantity::units(required - installed),
             released: true,
+            on_site: Quantity::units(required - installed),
             left_to_install: Quantity::units(required - installed),
         }
     }

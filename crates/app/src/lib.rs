@@ -13,6 +13,7 @@ pub mod commercial;
 pub mod company;
 pub mod config;
 pub mod context;
+pub mod deliveries;
 pub mod drawings;
 pub mod error;
 pub mod events;
@@ -57,6 +58,7 @@ pub mod throughput;
 pub mod users;
 pub mod variations;
 pub mod waiting;
+pub mod workshop;
 
 mod services;
 

@@ -218,6 +218,11 @@ impl Services {
             Some(saved.version),
         )
         .await;
+        // The project's workshop starts with its first release: its stages are copied
+        // from the company's list now, so a later change of that list does not move it.
+        if let Err(e) = self.ensure_workshop_stages(saved.project_id).await {
+            tracing::warn!(project = %saved.project_id, error = %e, "could not set up the workshop stages");
+        }
         let record = RecordKey {
             kind: RecordKind::ScopeItem,
             id,

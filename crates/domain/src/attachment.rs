@@ -23,6 +23,9 @@ string_enum!(
         Rfi => "rfi", "RFI",
         PurchaseOrder => "purchase_order", "Purchase order",
         GoodsReceipt => "goods_receipt", "Goods receipt",
+        DeliveryNote => "delivery_note", "Delivery note",
+        DeliveryReceipt => "delivery_receipt", "Delivery receipt",
+        QaCheck => "qa_check", "QA check",
     }
 );
 

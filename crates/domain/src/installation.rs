@@ -6,8 +6,8 @@
 //! What a room may hold of an item ([`room_limit`]): the item's quantity when it is placed in
 //! that room, its quantity per room when it is placed on the room's type. What may be
 //! installed of that ([`installable`]) is the one place that decides how far the item has
-//! come: today, all of it once the item is released to production, nothing before. (The
-//! workshop issue replaces "released" by the quantity delivered, here and nowhere else.)
+//! come: nothing before the item is released to production, and never more, over all its
+//! rooms, than was received on site on its delivery notes (docs/workshop.md).
 //! [`check_movement`] refuses a movement that would take the balance below zero or past
 //! what may be installed, in words that say how much is left.
 
@@ -52,13 +52,31 @@ pub fn room_limit(item: &ItemPlace, room_id: Uuid, room_type_id: Option<Uuid>) -
 pub struct ItemStage {
     /// Released to production.
     pub released: bool,
+    /// Received on site, over the item's delivery notes.
+    pub received: Quantity,
+    /// Installed, over every room.
+    pub installed: Quantity,
 }
 
-/// What may be installed in a room that may hold `limit` of an item at `stage`: all of it
-/// once the item is released, nothing before. The one rule that decides the available
-/// quantity (the workshop issue makes it the quantity delivered).
-pub fn installable(limit: Quantity, stage: ItemStage) -> Quantity {
-    if stage.released { limit } else { Quantity(0) }
+impl ItemStage {
+    /// What is on site and not installed yet. Never below zero: records made before
+    /// deliveries were kept may hold more than was received; they stay, only new
+    /// installations are checked.
+    pub fn on_site(&self) -> Quantity {
+        Quantity((self.received.0 - self.installed.0).max(0))
+    }
+}
+
+/// What may be installed in a room that may hold `limit` of an item at `stage` and holds
+/// `installed_here`: nothing before the item is released; then at most the room's limit, and
+/// at most what the room holds plus what is on site and not installed anywhere. The one rule
+/// that decides the available quantity.
+pub fn installable(limit: Quantity, installed_here: Quantity, stage: ItemStage) -> Quantity {
+    if !stage.released {
+        return Quantity(0);
+    }
+    let reachable = Quantity(installed_here.0.max(0).saturating_add(stage.on_site().0));
+    limit.min(reachable)
 }
 
 /// Why a movement is refused.
@@ -68,6 +86,8 @@ pub enum Refusal {
     NotInRoom(String),
     /// The item may not be installed yet (not released).
     NotAvailable(String),
+    /// More than was received on site and is not installed yet.
+    NotReceived(String),
     /// More than is left to install.
     TooMany(String),
     /// Would take back more than is installed.
@@ -80,6 +100,7 @@ impl Refusal {
         match self {
             Refusal::NotInRoom(m)
             | Refusal::NotAvailable(m)
+            | Refusal::NotReceived(m)
             | Refusal::TooMany(m)
             | Refusal::BelowZero(m) => m,
         }
@@ -90,6 +111,7 @@ impl Refusal {
         match self {
             Refusal::NotInRoom(_) => "not_in_room",
             Refusal::NotAvailable(_) => "not_released",
+            Refusal::NotReceived(_) => "not_received",
             Refusal::TooMany(_) => "not_enough_left",
             Refusal::BelowZero(_) => "not_installed",
         }
@@ -119,18 +141,25 @@ pub fn check_movement(b: &Balance<'_>, delta: Quantity) -> Result<(), Refusal> {
     };
     let after = b.installed.0.saturating_add(delta.0);
     if delta.0 > 0 {
-        let may = installable(limit, b.stage);
-        if may.0 == 0 && limit.0 > 0 && !b.stage.released {
+        if limit.0 > 0 && !b.stage.released {
             return Err(Refusal::NotAvailable(format!(
                 "{} is not released to production yet; only released items can be installed",
                 b.item_code
             )));
         }
-        if after > may.0 {
-            let left = Quantity((may.0 - b.installed.0).max(0));
+        if after > limit.0 {
+            let left = Quantity((limit.0 - b.installed.0).max(0));
             return Err(Refusal::TooMany(format!(
                 "only {left} of {limit} left to install in {}",
                 b.room_code
+            )));
+        }
+        let on_site = b.stage.on_site();
+        if delta > on_site {
+            return Err(Refusal::NotReceived(format!(
+                "only {} of {} received on site and {} installed: {on_site} can be installed; \
+                 receive it on a delivery note first",
+                b.stage.received, b.item_code, b.stage.installed
             )));
         }
     }
@@ -238,7 +267,11 @@ mod tests {
             item_code: "WSC-M-001",
             room_code: "T1-L03-0305",
             limit: Some(q("3")),
-            stage: ItemStage { released },
+            stage: ItemStage {
+                released,
+                received: q("10"),
+                installed: q(installed),
+            },
             installed: q(installed),
         }
     }
@@ -278,9 +311,48 @@ mod tests {
         assert_eq!(Quantity(-125).to_string(), "-0.125");
     }
 
+    fn stage(released: bool, received: &str, installed: &str) -> ItemStage {
+        ItemStage {
+            released,
+            received: q(received),
+            installed: q(installed),
+        }
+    }
+
     #[test]
     fn only_a_released_item_is_installable() {
-        assert_eq!(installable(q("3"), ItemStage { released: true }), q("3"));
-        assert_eq!(installable(q("3"), ItemStage { released: false }), q("0"));
+        assert_eq!(installable(q("3"), q("0"), stage(true, "9", "0")), q("3"));
+        assert_eq!(installable(q("3"), q("0"), stage(false, "9", "0")), q("0"));
+    }
+
+    #[test]
+    fn only_what_was_received_on_site_is_installable() {
+        // 4 received, 3 installed elsewhere: one more here.
+        assert_eq!(installable(q("3"), q("0"), stage(true, "4", "3")), q("1"));
+        // What the room holds stays installable (it was received once).
+        assert_eq!(installable(q("3"), q("2"), stage(true, "4", "4")), q("2"));
+        // Old records beyond what was received break nothing.
+        assert_eq!(installable(q("3"), q("3"), stage(true, "0", "9")), q("3"));
+        let b = Balance {
+            item_code: "FPM-26-001-M-004",
+            room_code: "T1-L03-0305",
+            limit: Some(q("3")),
+            stage: stage(true, "2", "1"),
+            installed: q("0"),
+        };
+        assert!(check_movement(&b, q("1")).is_ok());
+        let e = check_movement(&b, q("2")).unwrap_err();
+        assert_eq!(e.code(), "not_received");
+        assert!(
+            e.message()
+                .starts_with("only 2 of FPM-26-001-M-004 received on site and 1 installed"),
+            "{}",
+            e.message()
+        );
+        // Taking back is never limited by deliveries.
+        let mut b = b;
+        b.installed = q("1");
+        b.stage = stage(true, "0", "5");
+        assert!(check_movement(&b, Quantity(-1000)).is_ok());
     }
 }

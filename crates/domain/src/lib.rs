@@ -9,6 +9,7 @@ pub mod client;
 pub mod comment;
 pub mod commercial;
 pub mod company;
+pub mod delivery;
 pub mod drawing;
 pub mod enums;
 pub mod errors;
@@ -35,6 +36,7 @@ pub mod task;
 pub mod user;
 pub mod variation;
 pub mod waiting;
+pub mod workshop;
 
 pub use uuid::Uuid;
 

@@ -44,6 +44,9 @@ string_enum!(
         PoApproved => "po_approved", "Your purchase order was approved",
         GoodsReceived => "goods_received", "Goods received",
         DeliveryLate => "delivery_late", "Delivery late",
+        DeliveryDispatched => "delivery_dispatched", "Delivery dispatched to site",
+        DeliveryReceived => "delivery_received", "Delivery received on site",
+        QaFailed => "qa_failed", "QA check failed in the workshop",
     }
 );
 
@@ -57,7 +60,7 @@ string_enum!(
         Comments => "comments", "Comments on what I follow",
         Production => "production", "Items ready or released to production",
         Projects => "projects", "Project status and teams",
-        Site => "site", "Site: rooms ready for sign-off",
+        Site => "site", "Site: deliveries and rooms ready for sign-off",
     }
 );
 
@@ -216,6 +219,26 @@ pub const RULES: &[Rule] = &[
         Event::DeliveryLate,
         Category::Deadlines,
         &[A::Creator, A::Managers],
+    ),
+    // Delivery notes: a dispatch is news to the site team (the use case names the project's
+    // managers and coordinators) and the project's followers; a receipt to the managers and
+    // whoever planned the note (its creator).
+    rule(
+        Event::DeliveryDispatched,
+        Category::Site,
+        &[A::Managers, A::Followers],
+    ),
+    rule(
+        Event::DeliveryReceived,
+        Category::Site,
+        &[A::Creator, A::Managers],
+    ),
+    // The workshop: a failed QA check sends a quantity back (the use case names the
+    // project's managers and coordinators; the item's followers hear too).
+    rule(
+        Event::QaFailed,
+        Category::Production,
+        &[A::Managers, A::Followers],
     ),
 ];
 
@@ -423,6 +446,9 @@ mod tests {
             (Event::PoApproved, &[2]),
             (Event::GoodsReceived, &[2, 3]),
             (Event::DeliveryLate, &[2, 3]),
+            (Event::DeliveryDispatched, &[3, 6, 9]),
+            (Event::DeliveryReceived, &[2, 3]),
+            (Event::QaFailed, &[3, 6, 9]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

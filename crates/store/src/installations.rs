@@ -117,6 +117,8 @@ struct SheetRow {
     quantity_per_room_milli: Option<i64>,
     released_at: Option<OffsetDateTime>,
     installed_milli: i64,
+    received_milli: i64,
+    installed_total_milli: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -138,6 +140,20 @@ fn refused(code: &'static str, message: String) -> DbError {
 }
 
 /// What is installed of `item` in `room`, summed over the ledger.
+/// What was received on site of an item (`i`), over its delivery notes.
+const RECEIVED: &str = "CAST(COALESCE((SELECT SUM(dl.received_milli) FROM delivery_note_lines dl \
+     WHERE dl.scope_item_id = i.id), 0) AS BIGINT)";
+
+/// What is installed of an item (`i`), over every room.
+const INSTALLED_TOTAL: &str = "CAST(COALESCE((SELECT SUM(t.quantity_milli) FROM installations t \
+     WHERE t.scope_item_id = i.id), 0) AS BIGINT)";
+
+#[derive(sqlx::FromRow)]
+struct OnSiteRow {
+    received_milli: i64,
+    installed_total_milli: i64,
+}
+
 fn installed_sum(item: Uuid, room: Uuid) -> Stmt {
     Stmt::new(
         "SELECT CAST(COALESCE(SUM(quantity_milli), 0) AS BIGINT) FROM installations \
@@ -330,6 +346,21 @@ impl InstallationRepo for Db {
                 i64,
                 installed_sum(new.scope_item_id, new.room_id)
             )?);
+            // What arrived on site and what is installed of the item over every room, read
+            // with the item's row locked (a receipt only ever adds to the first).
+            let on_site = fetch_optional!(
+                &mut *tx,
+                OnSiteRow,
+                Stmt::new(format!(
+                    "SELECT {RECEIVED} AS received_milli, {INSTALLED_TOTAL} AS installed_total_milli \
+                     FROM scope_items i WHERE i.id = $1"
+                ))
+                .bind(new.scope_item_id)
+            )?
+            .unwrap_or(OnSiteRow {
+                received_milli: 0,
+                installed_total_milli: 0,
+            });
             let place = ItemPlace {
                 room_id: item.room_id,
                 room_type_id: item.room_type_id,
@@ -343,6 +374,8 @@ impl InstallationRepo for Db {
                 limit,
                 stage: ItemStage {
                     released: item.released_at.is_some(),
+                    received: Quantity(on_site.received_milli),
+                    installed: Quantity(on_site.installed_total_milli),
                 },
                 installed,
             };
@@ -422,18 +455,19 @@ impl InstallationRepo for Db {
     async fn room_items(&self, room_id: Uuid) -> DbResult<Vec<RoomItemRow>> {
         // Items placed in the room or on its type, and any other item with records there
         // (placed elsewhere since), so nothing installed drops out of sight.
-        let stmt = Stmt::new(
+        let stmt = Stmt::new(format!(
             "SELECT i.id AS scope_item_id, i.code, i.name, i.unit, i.room_id, i.room_type_id, \
              i.quantity_milli, i.quantity_per_room_milli, i.released_at, \
              CAST(COALESCE((SELECT SUM(n.quantity_milli) FROM installations n \
-                 WHERE n.scope_item_id = i.id AND n.room_id = $1), 0) AS BIGINT) AS installed_milli \
+                 WHERE n.scope_item_id = i.id AND n.room_id = $1), 0) AS BIGINT) AS installed_milli, \
+             {RECEIVED} AS received_milli, {INSTALLED_TOTAL} AS installed_total_milli \
              FROM scope_items i \
              WHERE i.project_id = (SELECT l.project_id FROM locations l WHERE l.id = $1) \
              AND (i.room_id = $1 \
              OR i.room_type_id = (SELECT l.room_type_id FROM locations l WHERE l.id = $1) \
              OR EXISTS (SELECT 1 FROM installations n WHERE n.scope_item_id = i.id AND n.room_id = $1)) \
-             ORDER BY i.code, i.id",
-        )
+             ORDER BY i.code, i.id"
+        ))
         .bind(room_id);
         let rows = on_reader!(self, |pool| fetch_all!(pool, SheetRow, stmt)?);
         Ok(rows
@@ -449,6 +483,8 @@ impl InstallationRepo for Db {
                 quantity_per_room: r.quantity_per_room_milli.map(Quantity),
                 released_at: r.released_at,
                 installed: Quantity(r.installed_milli),
+                received: Quantity(r.received_milli),
+                installed_total: Quantity(r.installed_total_milli),
             })
             .collect())
     }

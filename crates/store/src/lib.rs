@@ -30,6 +30,7 @@ mod comments;
 mod commercial;
 mod company;
 mod dashboard;
+mod deliveries;
 mod drawings;
 pub mod dump;
 mod error;
@@ -58,6 +59,7 @@ mod timing;
 mod users;
 mod variations;
 mod watchdog;
+mod workshop;
 
 pub use error::StoreError;
 pub use pool::{Backend, Db, LOCK_FILE, OpenOptions, SQLITE_FILE, open, open_read_only, open_with};

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod compression;
 pub mod cors;
 pub mod csrf;
+pub mod delivery_documents;
 pub mod documents;
 pub mod error;
 pub mod labels;

@@ -39,6 +39,10 @@ pub struct RoomItemRow {
     pub released_at: Option<OffsetDateTime>,
     /// The sum of the item's records in the room.
     pub installed: Quantity,
+    /// Received on site, over the item's delivery notes.
+    pub received: Quantity,
+    /// Installed of the item over every room.
+    pub installed_total: Quantity,
 }
 
 /// What is installed of one item in one room (a sum over the ledger).

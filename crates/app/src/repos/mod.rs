@@ -12,6 +12,7 @@ mod activity;
 mod collaboration;
 mod commercial;
 mod company;
+mod deliveries;
 mod goods_receipts;
 mod idempotency;
 mod installations;
@@ -29,6 +30,7 @@ mod search;
 mod snags;
 mod suppliers;
 mod variations;
+mod workshop;
 
 use async_trait::async_trait;
 
@@ -43,6 +45,7 @@ pub use activity::{
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
+pub use deliveries::DeliveryRepo;
 pub use goods_receipts::{CommittedLine, GoodsReceiptRepo, LateLine, Received};
 pub use idempotency::{Claim, IdempotencyRepo, KeyUse};
 pub use installations::{InstallationQuery, InstallationRepo, InstalledSum, Moved, RoomItemRow};
@@ -72,6 +75,8 @@ pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo,
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
+
+pub use workshop::{ReworkCount, WorkshopRepo};
 
 use crate::error::AppResult;
 pub use crate::jobs::{Housekeeping, JobQueue};
@@ -138,8 +143,10 @@ pub trait Store:
     + RfiRepo
     + PurchaseOrderRepo
     + GoodsReceiptRepo
+    + DeliveryRepo
     + PurchasingSettingsRepo
     + SupplierRepo
+    + WorkshopRepo
     + 'static
 {
 }
@@ -176,8 +183,10 @@ impl<T> Store for T where
         + RfiRepo
         + PurchaseOrderRepo
         + GoodsReceiptRepo
+        + DeliveryRepo
         + PurchasingSettingsRepo
         + SupplierRepo
+        + WorkshopRepo
         + 'static
 {
 }
@@ -187,6 +196,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
+    pub use super::DeliveryRepo as _;
     pub use super::GoodsReceiptRepo as _;
     pub use super::IdempotencyRepo as _;
     pub use super::InstallationRepo as _;
@@ -200,6 +210,7 @@ pub mod prelude {
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
     pub use super::VariationRepo as _;
+    pub use super::WorkshopRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,
         CredentialRepo as _, DashboardRepo as _, Database as _, DrawingRepo as _,

@@ -4,6 +4,7 @@
 //! move their own tasks along.
 
 pub mod data;
+mod deliveries;
 pub mod locations;
 pub mod millwork;
 pub mod plan;

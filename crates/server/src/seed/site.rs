@@ -1,6 +1,7 @@
 //! The 142-key hotel on site, before its first snag walk: the guest-room and corridor joinery
 //! released (the mock-up room was approved on site, so the administrator released it ahead of
-//! the shop drawings, with that reason), level 1 installed with half its rooms signed off,
+//! the shop drawings, with that reason), made in the workshop and delivered to site
+//! (`deliveries`: and a partial delivery still under way), level 1 installed with half its rooms signed off,
 //! level 2 installed in most rooms and part way in a few, level 3 begun; the pool bar is not
 //! released yet. The room matrix and progress by level then show every state.
 
@@ -73,6 +74,45 @@ pub async fn seed(
             plan.push((room, items, ago - i64::try_from(k / 3).unwrap_or(0)));
         }
     }
+    // What the fitters install, per item: packed in the workshop and delivered to site
+    // first (only what was received on site is installed), then a partial delivery.
+    let expected_in = |room: &Location, items: Option<usize>| {
+        let mut expected: Vec<&ScopeItem> = guest_rooms
+            .iter()
+            .copied()
+            .filter(|i| i.placement.room_type_id == room.room_type_id)
+            .collect();
+        if let Some(n) = items {
+            expected.truncate(n);
+        }
+        expected
+    };
+    let mut needed: std::collections::BTreeMap<Uuid, Quantity> = Default::default();
+    for (room, items, _) in &plan {
+        for item in expected_in(room, *items) {
+            let q = item
+                .placement
+                .quantity_per_room
+                .unwrap_or(Quantity::units(1));
+            let sum = needed.entry(item.id).or_default();
+            sum.0 += q.0;
+        }
+    }
+    let level = tree
+        .locations
+        .iter()
+        .find(|l| l.kind == LocationKind::Level && l.code == "OT-L03")
+        .map(|l| l.id);
+    super::deliveries::seed(
+        s,
+        crew.admin,
+        crew.fitter,
+        project_id,
+        &needed,
+        &guest_rooms,
+        level,
+    )
+    .await?;
     let today = s.today();
     let mut records = 0;
     for (room, items, days_ago) in plan {

@@ -111,6 +111,10 @@ fn browser_site_from_a_pattern_to_a_signed_off_room() {
         );
         items.push(item["id"].as_str().unwrap().to_owned());
     }
+    // One room's worth of each delivered to site (only what was received is installed).
+    for item in &items {
+        crate::browser_delivery::deliver(&api, &s.server, &p, item, 1);
+    }
     matrix_says(&s, &p, "Released 60");
     s.screenshot("site-matrix-released");
 

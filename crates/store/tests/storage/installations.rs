@@ -127,9 +127,13 @@ impl Site {
             .await
             .unwrap();
         let entry = f::audit(Some(&self.w.pm), "release", "scope_item", item.id, "x");
-        t.release_scope_item(item.id, item.version, None, &entry)
+        let item = t
+            .release_scope_item(item.id, item.version, None, &entry)
             .await
-            .unwrap()
+            .unwrap();
+        // All of it delivered to site: what may be installed is what was received.
+        crate::deliveries::deliver_all(t, &self.c, self.w.p1.id, &item).await;
+        item
     }
 
     fn movement(&self, item: &ScopeItem, room: &Location, units: i64) -> NewInstallation {

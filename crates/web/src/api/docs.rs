@@ -53,6 +53,7 @@ use crate::error::{Problem, error_page};
         (name = "locations", description = "A project's locations (buildings, levels, zones, rooms) and room types, one by one or from a pattern"),
         (name = "installations", description = "Installation by room: the room sheet, recording and reversing what was installed (a ledger)"),
         (name = "site", description = "On site: the room matrix, progress by level and room, the weights of each step, and the workshop's throughput per week"),
+        (name = "deliveries", description = "Delivery notes: planning what goes to site, dispatching it against what the workshop packed, receiving it on site signed by a typed name, and the note's PDF"),
         (name = "snags", description = "Snags (punch items) by room: raising, fixing, verifying and closing them, their photos, the xlsx and PDF lists for the site walk, and room sign-off"),
         (name = "commercial", description = "The commercial summary of a project and of the portfolio: contract value, variations, cost and margin"),
         (name = "variations", description = "Variations (change orders): priced lines that add, omit or change scope items, submitted to the client, whose approval changes the scope and the contract value in one step; the PDF and the register"),

@@ -19,6 +19,7 @@ pub mod comments;
 pub mod commercial;
 pub mod company;
 pub mod contract;
+pub mod deliveries;
 pub mod docs;
 pub mod drawings;
 pub mod extract;
@@ -244,6 +245,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(purchase_orders::routes())
         // Item labels for the workshop.
         .routes(routes!(labels::labels_pdf))
+        // Delivery notes: dispatch and receipt on site.
+        .merge(deliveries::routes())
         // The supplier directory and the purchasing settings.
         .merge(suppliers::routes())
         // Shop drawings.

@@ -135,6 +135,12 @@ impl Flash {
             "po_sent" => "The purchase order was sent to the supplier with its PDF.",
             "po_cancelled" => "The purchase order was cancelled.",
             "po_closed" => "The purchase order was closed.",
+            // Delivery notes.
+            "dn_created" => "The delivery note was planned. Dispatch it once its goods are packed.",
+            "dn_saved" => "The delivery note was saved.",
+            "dn_dispatched" => "The delivery note was dispatched; the site team was told.",
+            "dn_cancelled" => "The delivery note was cancelled.",
+            "dn_received" => "The receipt was recorded and the note signed.",
             _ => return None,
         };
         Some(if code == "signed_out" {

@@ -14,6 +14,7 @@ mod comments;
 mod commercial;
 mod company;
 mod dashboard;
+mod deliveries;
 mod drawings;
 pub(crate) mod errors;
 pub(crate) mod format;
@@ -126,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .merge(snags::routes())
         .merge(variations::routes())
         .merge(purchase_orders::routes())
+        .merge(deliveries::routes())
         .merge(rfis::routes())
         .merge(suppliers::routes())
         .route("/room-types/{id}/delete", post(locations::delete_type))

@@ -86,6 +86,8 @@ pub struct ProjectHeader {
     pub can_view_commercial: bool,
     /// Whether the Purchasing tab is shown (staff who see the project; never client users).
     pub can_view_purchasing: bool,
+    /// Whether the Deliveries tab is shown (staff who see the project; never client users).
+    pub can_view_deliveries: bool,
 }
 
 impl ProjectHeader {
@@ -107,9 +109,13 @@ impl ProjectHeader {
             state
                 .services
                 .may(&page.caller, Action::ViewPurchaseOrders, access);
+        let can_view_deliveries = state
+            .services
+            .may(&page.caller, Action::ViewDeliveries, access);
         let health = p.health(state.services.today());
         ProjectHeader {
             can_view_purchasing,
+            can_view_deliveries,
             p,
             health,
             tab,

@@ -1,5 +1,6 @@
 //! Installation by room through the API: the room sheet, recording with the limits of the
-//! room (its own items, its type's items per room) and of release, refusals that say what is
+//! room (its own items, its type's items per room), of release and of what was received on
+//! site, refusals that say what is
 //! left, reversal once, a retried record (and photo) that makes one, the room-ready
 //! notification, and deletes refused while something is installed.
 
@@ -169,6 +170,10 @@ pub async fn site_on(app: TestApp) -> Site {
     )
     .await;
     let mirror = item("Mirror", json!({"room_id": rooms[0], "quantity": "1"})).await;
+    // All of the desk and the bedside tables delivered to site (packed in the workshop,
+    // dispatched, received): only what was received is installed.
+    crate::deliveries::deliver(&app, &pm, &project, &desk, 1).await;
+    crate::deliveries::deliver(&app, &pm, &project, &bedside, 6).await;
     Site {
         app,
         pm,
@@ -510,7 +515,14 @@ async fn a_completed_room_tells_the_managers_and_coordinators() {
                 .await
                 .expect(200)
                 .json();
-            page["items"].as_array().unwrap().clone()
+            // Only the room's news (the deliveries of the set-up are news too).
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["event"] == "room_ready")
+                .cloned()
+                .collect::<Vec<_>>()
         }
     };
     // Room 0102 holds only its two bedside tables: one, then the other completes it.

@@ -17,6 +17,7 @@ mod commercial;
 mod company;
 mod compression;
 mod default_groups;
+mod deliveries;
 mod drawings;
 mod edit_forms;
 mod events;

@@ -1444,6 +1444,8 @@ async fn installations_are_recorded_by_the_site_team_and_read_by_the_staff() {
         )
         .await
         .expect(200);
+    // Enough delivered to site for every record below.
+    crate::deliveries::deliver(&c.app, c.user("admin"), a, &item, 20).await;
     let install = json!({"scope_item_id": item["id"], "quantity": "1"});
     let record = id_of(
         &post(
@@ -1567,6 +1569,166 @@ async fn goods_are_received_by_the_site_team_and_never_seen_by_client_users() {
         [200, 200, 200, 403, 200, 403, 403],
     )
     .await;
+}
+
+#[tokio::test]
+async fn deliveries_are_planned_by_the_managers_received_by_the_site_team_and_never_seen_by_client_users()
+ {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = c.user("admin");
+    let app = &c.app;
+    let scope = app
+        .get(&format!("/api/v1/projects/{a}/scope"), &admin.auth)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(&scope["groups"][1]);
+    let item = app
+        .post(
+            &format!("/api/v1/projects/{a}/scope-items"),
+            &admin.auth,
+            json!({"group_id": group, "name": "Wardrobe", "quantity": "100",
+                "drawing_required": false, "spec_required": false}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let item = app
+        .post(
+            &format!("/api/v1/scope-items/{}/release", id_of(&item)),
+            &admin.auth,
+            json!({"version": item["version"]}),
+        )
+        .await
+        .expect(200)
+        .json();
+    crate::deliveries::pack(app, admin, a, &item, 30).await;
+    let plan = json!({"lines": [{"scope_item_id": item["id"], "quantity": "1"}]});
+    let new_note = || async {
+        app.post(
+            &format!("/api/v1/projects/{a}/delivery-notes"),
+            &admin.auth,
+            plan.clone(),
+        )
+        .await
+        .expect(201)
+        .json()
+    };
+    let dispatched = || async {
+        let n = new_note().await;
+        app.post(
+            &format!("/api/v1/delivery-notes/{}/dispatch", id_of(&n)),
+            &admin.auth,
+            json!({"version": n["version"]}),
+        )
+        .await
+        .expect(200)
+        .json()
+    };
+    let note = id_of(&new_note().await);
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/delivery-notes"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/delivery-notes"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/packed-items"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/delivery-notes/{note}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/delivery-notes/{note}/pdf"),
+        none,
+        [200, 200, 200, 200, 200, 200, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/delivery-notes"),
+        |_| Some(plan.clone()),
+        [201, 403, 201, 403, 201, 403, 403],
+    )
+    .await;
+    // The writes of one note: each role tries a note of its own.
+    let mut put = Vec::new();
+    let mut dispatch = Vec::new();
+    let mut cancel = Vec::new();
+    let mut receive = Vec::new();
+    for (_, user) in &c.roles {
+        let n = new_note().await;
+        put.push(
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/delivery-notes/{}", id_of(&n)),
+                &user.auth,
+                Some(json!({"version": n["version"], "vehicle": "Truck",
+                    "lines": [{"scope_item_id": item["id"], "quantity": "1"}]})),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
+        let n = new_note().await;
+        dispatch.push(
+            app.post(
+                &format!("/api/v1/delivery-notes/{}/dispatch", id_of(&n)),
+                &user.auth,
+                json!({"version": n["version"]}),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
+        let n = new_note().await;
+        cancel.push(
+            app.post(
+                &format!("/api/v1/delivery-notes/{}/cancel", id_of(&n)),
+                &user.auth,
+                json!({"version": n["version"]}),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
+        let n = dispatched().await;
+        receive.push(
+            app.post(
+                &format!("/api/v1/delivery-notes/{}/receipts", id_of(&n)),
+                &user.auth,
+                json!({"signed_name": "Sam", "lines": [{"line_id": n["lines"][0]["id"],
+                    "quantity": "1"}]}),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
+    }
+    assert_eq!(put, [200, 403, 200, 403, 200, 403, 404], "PUT");
+    assert_eq!(dispatch, [200, 403, 200, 403, 200, 403, 404], "dispatch");
+    assert_eq!(cancel, [200, 403, 200, 403, 200, 403, 404], "cancel");
+    assert_eq!(receive, [201, 403, 201, 403, 201, 201, 404], "receive");
 }
 
 #[tokio::test]

@@ -1,0 +1,889 @@
+//! The workshop (docs/workshop.md): the company's and each project's stages, moving
+//! quantities of released items through them (the production ledger), undoing a move, and
+//! QA checks with photos and rework. The ledger rules live in `formula_domain::workshop`;
+//! the store checks them again in the transaction that adds each row, with the item's row
+//! locked.
+//!
+//! A project's stages are copied from the company's list (or the built-in defaults) the
+//! first time its workshop is touched: an item released, a move, a QA check, its stages
+//! looked at or changed. [`Services::ensure_workshop_stages`] does it, idempotently, for
+//! any module that needs them.
+
+use formula_domain::attachment::{OwnerKind, Purpose};
+use formula_domain::authz::{Action, ProjectAccess, Resource};
+use formula_domain::comment::RecordKind;
+use formula_domain::errors::{FieldErrors, optional_text};
+use formula_domain::files::check_attachment_file;
+use formula_domain::notification::Event;
+use formula_domain::project::ProjectRole;
+use formula_domain::scope::{Quantity, ScopeItem};
+use formula_domain::workshop::{
+    ItemPositions, MoveKind, NOTE_MAX, NewMove, NewQaCheck, QaCheck, QaResult, Stage, StageInput,
+    StageKind, WorkshopMove, check_stage_list, default_stages, previous,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::attachments::{Checked, Owner};
+use crate::context::Caller;
+use crate::drawings::Upload;
+use crate::error::{AppError, AppResult};
+use crate::notifications::Happening;
+use crate::repos::{RecordKey, ReworkCount};
+use crate::services::{Services, audit, ensure};
+
+/// The live-update kind of a move, an undo or a QA check (its id is the scope item's).
+pub const WORKSHOP_MOVED: &str = "workshop.moved";
+/// The live-update kind of a change of a project's stages (its id is the project's).
+pub const WORKSHOP_STAGES_CHANGED: &str = "workshop.stages";
+/// Most photos with one QA check.
+pub const QA_PHOTOS_MAX: usize = 10;
+
+/// A list of stages to save.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageListInput {
+    /// In order: exactly one `packed` stage, the last; at most one `qa` stage. An empty list
+    /// (company list only) goes back to the built-in defaults.
+    pub stages: Vec<StageInput>,
+}
+
+/// The company's list of stages.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyStages {
+    pub stages: Vec<StageInput>,
+    /// The list is the built-in defaults (nobody changed it).
+    pub is_default: bool,
+}
+
+/// A project's stages.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProjectStages {
+    /// The stages in order, archived ones last.
+    pub stages: Vec<Stage>,
+    /// Whether the caller may change them.
+    pub can_manage: bool,
+}
+
+/// "N more through stage X".
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    /// A released scope item of the project.
+    pub scope_item_id: Uuid,
+    /// The stage the quantity goes through (from the stage before it, or from "released,
+    /// not started" for the first). The QA stage is passed by a QA check, not a move.
+    pub stage_id: Uuid,
+    /// More than 0, at most what is at the stage before.
+    pub quantity: Quantity,
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// Why a move is undone.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UndoInput {
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// A QA check of a quantity waiting at the QA stage.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QaInput {
+    pub scope_item_id: Uuid,
+    /// More than 0, at most what waits for QA (is through the stage before it).
+    pub quantity: Quantity,
+    pub result: QaResult,
+    /// A fail: the stage to go back to (one before QA); the quantity returns to before it
+    /// and goes through it again.
+    #[serde(default)]
+    pub rework_stage_id: Option<Uuid>,
+    /// A fail: what is wrong (required).
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub notes: Option<String>,
+}
+
+/// A move recorded, with where the item stands now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Moved {
+    #[serde(rename = "move")]
+    pub moved: WorkshopMove,
+    pub positions: ItemPositions,
+}
+
+/// A QA check recorded, with where the item stands now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QaRecorded {
+    pub check: QaCheck,
+    pub positions: ItemPositions,
+}
+
+/// An item's workshop: where its quantities are, its moves and QA checks.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemWorkshop {
+    pub stages: Vec<Stage>,
+    pub positions: ItemPositions,
+    /// Oldest first.
+    pub moves: Vec<WorkshopMove>,
+    /// Oldest first, with their photos.
+    pub qa_checks: Vec<QaCheck>,
+    pub rework: ReworkCount,
+    pub can_move: bool,
+    pub can_run_qa: bool,
+}
+
+/// What is written in the audit trail about a move.
+#[derive(Serialize)]
+struct MoveSnapshot<'a> {
+    item: &'a str,
+    from: String,
+    to: String,
+    quantity: Quantity,
+    kind: &'a str,
+    note: &'a Option<String>,
+}
+
+fn stage_name(stages: &[Stage], id: Option<Uuid>) -> String {
+    match id {
+        None => "released, not started".into(),
+        Some(id) => stages
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone()),
+    }
+}
+
+fn snapshot_changes(s: &MoveSnapshot<'_>) -> Vec<formula_domain::audit::FieldChange> {
+    crate::services::created(s)
+}
+
+impl Services {
+    /// The company's list: its stages, or the built-in defaults while it is empty.
+    async fn company_template(&self) -> AppResult<(Vec<StageInput>, bool)> {
+        let rows = self.store.list_stage_templates().await?;
+        if rows.is_empty() {
+            return Ok((default_stages(), true));
+        }
+        Ok((
+            rows.into_iter()
+                .map(|t| StageInput {
+                    key: t.key,
+                    name: t.name,
+                    kind: t.kind,
+                })
+                .collect(),
+            false,
+        ))
+    }
+
+    /// The company's list of stages (administrators).
+    pub async fn company_stages(&self, caller: &Caller) -> AppResult<CompanyStages> {
+        ensure(caller, Action::ManageWorkshopStages, &Resource::Global)?;
+        let (stages, is_default) = self.company_template().await?;
+        Ok(CompanyStages { stages, is_default })
+    }
+
+    /// Replaces the company's list (administrators); an empty list goes back to the
+    /// defaults. Projects already started keep their own lists.
+    pub async fn replace_company_stages(
+        &self,
+        caller: &Caller,
+        input: StageListInput,
+    ) -> AppResult<CompanyStages> {
+        ensure(caller, Action::ManageWorkshopStages, &Resource::Global)?;
+        let mut stages = input.stages;
+        if !stages.is_empty() {
+            check_stage_list(&mut stages)?;
+        }
+        let (old, _) = self.company_template().await?;
+        let a = audit(
+            caller,
+            "update",
+            "workshop_stages",
+            Uuid::nil(),
+            "Company workshop stages",
+            vec![formula_domain::audit::FieldChange {
+                field: "stages".into(),
+                old: serde_json::to_value(&old).unwrap_or_default(),
+                new: serde_json::to_value(if stages.is_empty() {
+                    default_stages()
+                } else {
+                    stages.clone()
+                })
+                .unwrap_or_default(),
+            }],
+        );
+        self.store
+            .replace_stage_templates(&stages, self.now(), &a)
+            .await?;
+        let (stages, is_default) = self.company_template().await?;
+        Ok(CompanyStages { stages, is_default })
+    }
+
+    /// The project's stages, copied from the company's list (or the defaults) if the
+    /// project has none yet. Idempotent and safe to call at once from several requests;
+    /// for use cases that need the stages (release, delivery, progress).
+    pub async fn ensure_workshop_stages(&self, project_id: Uuid) -> AppResult<Vec<Stage>> {
+        let existing = self.store.list_project_stages(project_id).await?;
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+        let (template, _) = self.company_template().await?;
+        self.store
+            .ensure_project_stages(project_id, &template, self.now())
+            .await
+    }
+
+    /// A project's stages (whoever sees its workshop).
+    pub async fn project_stages(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<ProjectStages> {
+        let (_, access) = self
+            .scope_project(caller, project_id, Action::ViewWorkshop)
+            .await?;
+        let mut stages = self.ensure_workshop_stages(project_id).await?;
+        stages.sort_by_key(|s| (s.archived, s.position));
+        Ok(ProjectStages {
+            stages,
+            can_manage: self.may(caller, Action::ManageWorkshopStages, access),
+        })
+    }
+
+    /// Changes a project's stages (its manager): matched by key; a stage taken off the list
+    /// is archived if it was used, refused while it holds quantities.
+    pub async fn replace_project_stages(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: StageListInput,
+    ) -> AppResult<ProjectStages> {
+        let (project, access) = self
+            .scope_project(caller, project_id, Action::ManageWorkshopStages)
+            .await?;
+        let mut stages = input.stages;
+        check_stage_list(&mut stages)?;
+        let old = self.ensure_workshop_stages(project_id).await?;
+        let old_list: Vec<StageInput> = formula_domain::workshop::active(&old)
+            .into_iter()
+            .map(|s| StageInput {
+                key: s.key.clone(),
+                name: s.name.clone(),
+                kind: s.kind,
+            })
+            .collect();
+        let a = audit(
+            caller,
+            "update",
+            "workshop_stages",
+            project_id,
+            &format!("{} workshop stages", project.code),
+            vec![formula_domain::audit::FieldChange {
+                field: "stages".into(),
+                old: serde_json::to_value(&old_list).unwrap_or_default(),
+                new: serde_json::to_value(&stages).unwrap_or_default(),
+            }],
+        )
+        .in_project(project_id);
+        let mut saved = self
+            .store
+            .replace_project_stages(project_id, &stages, self.now(), &a)
+            .await?;
+        saved.sort_by_key(|s| (s.archived, s.position));
+        self.changed(
+            caller,
+            WORKSHOP_STAGES_CHANGED,
+            project_id,
+            project_id,
+            None,
+        )
+        .await;
+        Ok(ProjectStages {
+            stages: saved,
+            can_manage: self.may(caller, Action::ManageWorkshopStages, access),
+        })
+    }
+
+    /// A released item of the project the caller may do `action` in.
+    async fn workshop_item(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        item_id: Uuid,
+        action: Action,
+    ) -> AppResult<(ScopeItem, ProjectAccess)> {
+        let (_, access) = self.scope_project(caller, project_id, action).await?;
+        let item = self
+            .store
+            .get_scope_item(item_id)
+            .await?
+            .filter(|i| i.project_id == project_id);
+        let Some(item) = item else {
+            return Err(AppError::field(
+                "scope_item_id",
+                "must be one of this project's scope items",
+            ));
+        };
+        Ok((item, access))
+    }
+
+    /// Records "`quantity` more of an item through a stage": a ledger row from the stage
+    /// before it (or "released, not started") to it. Refused (409) beyond what is at the
+    /// stage before, for an item not released, or through the QA stage (a QA check does
+    /// that).
+    pub async fn move_workshop(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: MoveInput,
+    ) -> AppResult<Moved> {
+        let (item, _) = self
+            .workshop_item(
+                caller,
+                project_id,
+                input.scope_item_id,
+                Action::MoveProduction,
+            )
+            .await?;
+        let mut errors = FieldErrors::new();
+        if input.quantity.0 <= 0 {
+            errors.add("quantity", "must be more than 0");
+        }
+        let note = optional_text(&mut errors, "note", input.note.as_deref(), NOTE_MAX);
+        let stages = self.ensure_workshop_stages(project_id).await?;
+        let stage = stages
+            .iter()
+            .find(|s| s.id == input.stage_id && !s.archived);
+        match stage {
+            None => errors.add("stage_id", "must be one of the project's workshop stages"),
+            Some(s) if s.kind == StageKind::Qa => errors.add(
+                "stage_id",
+                "the QA stage is passed by a QA check (pass or fail), not a move",
+            ),
+            Some(_) => {}
+        }
+        errors.into_result()?;
+        let from = previous(&stages, input.stage_id)
+            .ok_or_else(|| AppError::field("stage_id", "must be one of the project's stages"))?;
+        let new = NewMove {
+            id: formula_domain::new_id(),
+            project_id,
+            scope_item_id: item.id,
+            from_stage_id: from,
+            to_stage_id: Some(input.stage_id),
+            quantity: input.quantity,
+            kind: MoveKind::Forward,
+            qa_check_id: None,
+            reverses_id: None,
+            note,
+            moved_by: Some(caller.actor.user_id),
+            moved_at: self.now(),
+        };
+        self.write_move(caller, &item, &stages, new, None, "move")
+            .await
+    }
+
+    /// Writes a ledger row (and its QA check), audits and announces it.
+    async fn write_move(
+        &self,
+        caller: &Caller,
+        item: &ScopeItem,
+        stages: &[Stage],
+        new: NewMove,
+        qa: Option<&NewQaCheck>,
+        action: &str,
+    ) -> AppResult<Moved> {
+        let a = audit(
+            caller,
+            action,
+            "workshop_move",
+            new.id,
+            &item.code,
+            snapshot_changes(&MoveSnapshot {
+                item: &item.code,
+                from: stage_name(stages, new.from_stage_id),
+                to: stage_name(stages, new.to_stage_id),
+                quantity: new.quantity,
+                kind: new.kind.as_str(),
+                note: &new.note,
+            }),
+        )
+        .in_project(item.project_id);
+        let positions = self.store.record_workshop_move(&new, qa, &a).await?;
+        self.changed(caller, WORKSHOP_MOVED, item.project_id, item.id, None)
+            .await;
+        let moved = self
+            .store
+            .get_workshop_move(new.id)
+            .await?
+            .ok_or(AppError::NotFound("workshop move"))?;
+        Ok(Moved { moved, positions })
+    }
+
+    /// A ledger row the caller may do `action` with.
+    async fn workshop_move_for(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<WorkshopMove> {
+        let m = self
+            .store
+            .get_workshop_move(id)
+            .await?
+            .ok_or(AppError::NotFound("workshop move"))?;
+        self.scope_project(caller, m.project_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("workshop move"),
+                other => other,
+            })?;
+        Ok(m)
+    }
+
+    /// One ledger row.
+    pub async fn get_workshop_move(&self, caller: &Caller, id: Uuid) -> AppResult<WorkshopMove> {
+        self.workshop_move_for(caller, id, Action::ViewWorkshop)
+            .await
+    }
+
+    /// Undoes a move made by mistake: a row that moves the same quantity back (once; an
+    /// undo is not undone, and a QA check's row is not undone: record another check).
+    /// Refused when what it reached has moved on (or was dispatched from packed).
+    pub async fn undo_workshop_move(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        input: UndoInput,
+    ) -> AppResult<Moved> {
+        let m = self
+            .workshop_move_for(caller, id, Action::MoveProduction)
+            .await?;
+        let mut errors = FieldErrors::new();
+        let note = optional_text(&mut errors, "note", input.note.as_deref(), NOTE_MAX);
+        errors.into_result()?;
+        let conflict = |code: &'static str, message: &str| {
+            let mut fields = FieldErrors::new();
+            fields.add("quantity", message);
+            AppError::Conflict {
+                code,
+                message: message.to_owned(),
+                fields,
+            }
+        };
+        if m.kind != MoveKind::Forward || m.qa_check_id.is_some() {
+            return Err(conflict(
+                "not_undoable",
+                "only a move through a stage is undone (an undo or a QA check is not; record another move or check)",
+            ));
+        }
+        if m.reversed_by_id.is_some() {
+            return Err(conflict("already_undone", "this move was undone already"));
+        }
+        let item = self
+            .store
+            .get_scope_item(m.scope_item_id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        let stages = self.ensure_workshop_stages(m.project_id).await?;
+        let new = NewMove {
+            id: formula_domain::new_id(),
+            project_id: m.project_id,
+            scope_item_id: m.scope_item_id,
+            from_stage_id: m.to_stage_id,
+            to_stage_id: m.from_stage_id,
+            quantity: m.quantity,
+            kind: MoveKind::Undo,
+            qa_check_id: None,
+            reverses_id: Some(m.id),
+            note,
+            moved_by: Some(caller.actor.user_id),
+            moved_at: self.now(),
+        };
+        self.write_move(caller, &item, &stages, new, None, "undo")
+            .await
+    }
+
+    /// Records a QA check at the QA stage: a pass moves the quantity through QA; a fail
+    /// (notes required) sends it back to before the chosen stage (rework, counted), with
+    /// photos, and tells the project's managers and coordinators and the item's followers.
+    pub async fn record_qa_check(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: QaInput,
+        photos: &[Upload],
+    ) -> AppResult<QaRecorded> {
+        let (item, access) = self
+            .workshop_item(caller, project_id, input.scope_item_id, Action::RunQa)
+            .await?;
+        let mut errors = FieldErrors::new();
+        if input.quantity.0 <= 0 {
+            errors.add("quantity", "must be more than 0");
+        }
+        let notes = optional_text(&mut errors, "notes", input.notes.as_deref(), NOTE_MAX);
+        let stages = self.ensure_workshop_stages(project_id).await?;
+        let qa_stage = formula_domain::workshop::active(&stages)
+            .into_iter()
+            .find(|s| s.kind == StageKind::Qa)
+            .cloned();
+        let Some(qa_stage) = qa_stage else {
+            return Err(AppError::Conflict {
+                code: "no_qa_stage",
+                message: "this project's workshop has no QA stage".into(),
+                fields: FieldErrors::new(),
+            });
+        };
+        let before_qa = previous(&stages, qa_stage.id).flatten();
+        let mut rework_to: Option<Option<Uuid>> = None;
+        match input.result {
+            QaResult::Pass => {
+                if input.rework_stage_id.is_some() {
+                    errors.add("rework_stage_id", "is only for a failed check");
+                }
+            }
+            QaResult::Fail => {
+                if notes.is_none() {
+                    errors.add("notes", "say what is wrong");
+                }
+                match input.rework_stage_id {
+                    None => errors.add("rework_stage_id", "choose the stage to go back to"),
+                    Some(id) => {
+                        let s = stages.iter().find(|s| s.id == id && !s.archived);
+                        match s {
+                            Some(s) if s.position < qa_stage.position => {
+                                rework_to = Some(previous(&stages, id).flatten());
+                            }
+                            _ => errors.add(
+                                "rework_stage_id",
+                                "must be one of the project's stages before QA",
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        let checked: Vec<Checked> = photos
+            .iter()
+            .map(|upload| {
+                let mut file_errors = FieldErrors::new();
+                let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
+                for e in file_errors.0 {
+                    errors.add("photos", e.message);
+                }
+                if !mime.is_empty() && !formula_domain::attachment::makes_copies(mime) {
+                    errors.add("photos", "must be photos: JPEG or PNG images");
+                }
+                Checked { name, mime }
+            })
+            .collect();
+        if photos.len() > QA_PHOTOS_MAX {
+            errors.add("photos", format!("at most {QA_PHOTOS_MAX} photos"));
+        }
+        errors.into_result()?;
+        let now = self.now();
+        let qa = NewQaCheck {
+            id: formula_domain::new_id(),
+            project_id,
+            scope_item_id: item.id,
+            stage_id: qa_stage.id,
+            quantity: input.quantity,
+            result: input.result,
+            rework_stage_id: input
+                .rework_stage_id
+                .filter(|_| input.result == QaResult::Fail),
+            notes: notes.clone(),
+            checked_by: Some(caller.actor.user_id),
+            checked_at: now,
+        };
+        let new = NewMove {
+            id: formula_domain::new_id(),
+            project_id,
+            scope_item_id: item.id,
+            from_stage_id: before_qa,
+            to_stage_id: match rework_to {
+                Some(to) => to,
+                None => Some(qa_stage.id),
+            },
+            quantity: input.quantity,
+            kind: if input.result == QaResult::Pass {
+                MoveKind::Forward
+            } else {
+                MoveKind::Rework
+            },
+            qa_check_id: Some(qa.id),
+            reverses_id: None,
+            note: notes.clone(),
+            moved_by: Some(caller.actor.user_id),
+            moved_at: now,
+        };
+        // A rework that goes back to "released, not started" from before a first-stage QA
+        // would be a row from nowhere to nowhere; the list rules keep a stage before QA.
+        if new.from_stage_id.is_none() && new.to_stage_id.is_none() {
+            return Err(AppError::field(
+                "rework_stage_id",
+                "choose a stage before QA that has work before it",
+            ));
+        }
+        // The photos are kept first (they belong to the check about to be made); a refused
+        // check takes them away again.
+        let owner = Owner {
+            project_id,
+            label: format!("{} QA", item.code),
+            comment: None,
+        };
+        let mut stored = Vec::new();
+        for (upload, file) in photos.iter().zip(checked) {
+            let kept = self
+                .store_attachment(
+                    caller,
+                    &owner,
+                    (OwnerKind::QaCheck, qa.id),
+                    Some(Purpose::Photo),
+                    None,
+                    upload,
+                    file,
+                )
+                .await;
+            match kept {
+                Ok((a, _)) => stored.push(a),
+                Err(e) => {
+                    self.drop_qa_photos(caller, &item, qa.id, &stored).await;
+                    return Err(e);
+                }
+            }
+        }
+        let action = match input.result {
+            QaResult::Pass => "qa_pass",
+            QaResult::Fail => "qa_fail",
+        };
+        let moved = match self
+            .write_move(caller, &item, &stages, new, Some(&qa), action)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                self.drop_qa_photos(caller, &item, qa.id, &stored).await;
+                return Err(e);
+            }
+        };
+        let mut check = self
+            .store
+            .get_qa_check(qa.id)
+            .await?
+            .ok_or(AppError::NotFound("QA check"))?;
+        check.photos = stored;
+        if input.result == QaResult::Fail {
+            self.tell_qa_failed(caller, &item, &check, access).await;
+        }
+        Ok(QaRecorded {
+            check,
+            positions: moved.positions,
+        })
+    }
+
+    async fn drop_qa_photos(
+        &self,
+        caller: &Caller,
+        item: &ScopeItem,
+        qa_id: Uuid,
+        stored: &[formula_domain::attachment::Attachment],
+    ) {
+        for p in stored {
+            let detach = audit(caller, "detach", "qa_check", qa_id, &item.code, Vec::new())
+                .in_project(item.project_id);
+            if let Err(e) = self.store.delete_attachment(p.id, &detach).await {
+                tracing::warn!(error = %e, "could not remove the photo of a refused QA check");
+            }
+        }
+        if !stored.is_empty() {
+            self.remove_deleted_files().await;
+        }
+    }
+
+    /// A failed QA check: the project's managers and coordinators, and the item's
+    /// followers, hear of it (never a client user).
+    async fn tell_qa_failed(
+        &self,
+        caller: &Caller,
+        item: &ScopeItem,
+        check: &QaCheck,
+        access: ProjectAccess,
+    ) {
+        let people = match self.store.project_people(item.project_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(item = %item.id, error = %e, "could not find whom to tell of a QA failure");
+                return;
+            }
+        };
+        let record = RecordKey {
+            kind: RecordKind::ScopeItem,
+            id: item.id,
+            project_id: item.project_id,
+        };
+        let mut h = Happening::new(
+            Event::QaFailed,
+            record,
+            access.client_id,
+            format!(
+                "QA failed {} of {} {}: back to {}",
+                check.quantity,
+                item.code,
+                item.name,
+                check.rework_stage_name.clone().unwrap_or_default()
+            ),
+        )
+        .by(caller);
+        h.client_sees = false;
+        h.internal = true;
+        h.excerpt = check.notes.clone();
+        h.occurrence = check.id.to_string();
+        h.parties.managers = people
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.membership,
+                    Some(ProjectRole::ProjectManager | ProjectRole::Coordinator)
+                )
+            })
+            .map(|p| p.id)
+            .collect();
+        self.notify(h).await;
+    }
+
+    /// One QA check with its photos.
+    pub async fn get_qa_check(&self, caller: &Caller, id: Uuid) -> AppResult<QaCheck> {
+        self.qa_check_for(caller, id, Action::ViewWorkshop).await
+    }
+
+    async fn qa_check_for(&self, caller: &Caller, id: Uuid, action: Action) -> AppResult<QaCheck> {
+        let mut check = self
+            .store
+            .get_qa_check(id)
+            .await?
+            .ok_or(AppError::NotFound("QA check"))?;
+        self.scope_project(caller, check.project_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("QA check"),
+                other => other,
+            })?;
+        check.photos = self
+            .store
+            .list_attachments_of(OwnerKind::QaCheck, &[check.id])
+            .await?;
+        Ok(check)
+    }
+
+    /// A QA check as the owner of photos: seen by whoever sees the workshop, added by
+    /// whoever runs QA.
+    pub(crate) async fn qa_check_as_owner(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        manage: bool,
+    ) -> AppResult<Owner> {
+        let action = if manage {
+            Action::RunQa
+        } else {
+            Action::ViewWorkshop
+        };
+        let check = self.qa_check_for(caller, id, action).await?;
+        Ok(Owner::record(
+            check.project_id,
+            format!("{} QA", check.item_code),
+        ))
+    }
+
+    /// An item's workshop: its quantities per position, moves and QA checks (for the scope
+    /// item page and the API).
+    pub async fn item_workshop(&self, caller: &Caller, item_id: Uuid) -> AppResult<ItemWorkshop> {
+        let (item, access) = self
+            .scope_item_for(caller, item_id, Action::ViewWorkshop)
+            .await?;
+        let stages = self.ensure_workshop_stages(item.project_id).await?;
+        let positions = self
+            .store
+            .item_positions(item.id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        let moves = self.store.list_item_moves(item.id).await?;
+        let mut qa_checks = self.store.list_item_qa_checks(item.id).await?;
+        if !qa_checks.is_empty() {
+            let ids: Vec<Uuid> = qa_checks.iter().map(|c| c.id).collect();
+            let photos = self
+                .store
+                .list_attachments_of(OwnerKind::QaCheck, &ids)
+                .await?;
+            for c in &mut qa_checks {
+                c.photos = photos
+                    .iter()
+                    .filter(|p| p.owner_id == c.id)
+                    .cloned()
+                    .collect();
+            }
+        }
+        let rework = self
+            .store
+            .rework_count(item.project_id, Some(item.id), None)
+            .await?;
+        Ok(ItemWorkshop {
+            stages,
+            positions,
+            moves,
+            qa_checks,
+            rework,
+            can_move: self.may(caller, Action::MoveProduction, access),
+            can_run_qa: self.may(caller, Action::RunQa, access),
+        })
+    }
+
+    /// An item's quantities per position (whoever sees the workshop).
+    pub async fn item_positions(&self, caller: &Caller, item_id: Uuid) -> AppResult<ItemPositions> {
+        let (item, _) = self
+            .scope_item_for(caller, item_id, Action::ViewWorkshop)
+            .await?;
+        self.ensure_workshop_stages(item.project_id).await?;
+        self.store
+            .item_positions(item.id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))
+    }
+
+    /// The quantities per position of every released item of a project.
+    pub async fn project_positions(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+    ) -> AppResult<Vec<ItemPositions>> {
+        self.scope_project(caller, project_id, Action::ViewWorkshop)
+            .await?;
+        self.ensure_workshop_stages(project_id).await?;
+        self.store.project_positions(project_id).await
+    }
+
+    /// What is packed of an item (for dispatch; no caller check: the caller's use case
+    /// checked its own action).
+    pub async fn packed_quantity(&self, item_id: Uuid) -> AppResult<Quantity> {
+        self.store.packed_quantity(item_id).await
+    }
+
+    /// Rework counted in a project, from `since` on when given (e.g. this week).
+    pub async fn project_rework(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        since: Option<time::OffsetDateTime>,
+    ) -> AppResult<ReworkCount> {
+        self.scope_project(caller, project_id, Action::ViewWorkshop)
+            .await?;
+        self.store.rework_count(project_id, None, since).await
+    }
+}
