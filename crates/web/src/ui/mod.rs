@@ -47,6 +47,7 @@ mod tasks;
 mod team;
 mod users;
 pub(crate) mod variations;
+mod workshop;
 
 use askama::Template;
 use axum::Router;
@@ -252,6 +253,13 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/procurement", post(specs::procure))
         .route("/specs/{id}/scope-items", post(specs::link))
         .route("/specs/{id}/places", post(specs::places))
+        .route("/projects/{id}/workshop", get(workshop::show))
+        .route("/projects/{id}/workshop/moves", post(workshop::move_card))
+        .route(
+            "/projects/{id}/workshop/qa",
+            post(workshop::qa_check).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/workshop/moves/{id}/undo", post(workshop::undo))
         .route("/projects/{id}/site", get(room_matrix::show))
         .route(
             "/projects/{id}/progress-weights",
