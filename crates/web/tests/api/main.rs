@@ -52,3 +52,4 @@ mod snags;
 mod suppliers;
 mod variations;
 mod workflow;
+mod workshop;
