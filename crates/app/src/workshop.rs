@@ -28,6 +28,7 @@ use crate::attachments::{Checked, Owner};
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
+use crate::idempotency::{Fingerprint, IdempotencyKey, Once};
 use crate::notifications::Happening;
 use crate::repos::{RecordKey, ReworkCount};
 use crate::services::{Services, audit, ensure};
@@ -1071,5 +1072,87 @@ impl Services {
             can_move: self.may(caller, Action::MoveProduction, access),
             can_run_qa: self.may(caller, Action::RunQa, access),
         })
+    }
+}
+
+/// Retry-safe moves and QA checks: with an idempotency key (the API's `Idempotency-Key`
+/// header), a retry after a lost answer moves nothing and answers with what the first
+/// request recorded (`.1` is then `false`). See [`crate::idempotency`].
+impl Services {
+    /// [`Services::move_workshop`], at most once per key.
+    pub async fn move_workshop_once(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: MoveInput,
+        key: Option<&IdempotencyKey>,
+    ) -> AppResult<(Moved, bool)> {
+        self.scope_project(caller, project_id, Action::MoveProduction)
+            .await?;
+        let request = Fingerprint::new("workshop_move")
+            .part(project_id.as_bytes())
+            .part(input.scope_item_id.as_bytes())
+            .part(input.stage_id.as_bytes())
+            .part(input.quantity.to_string())
+            .opt(input.note.as_deref());
+        let once = self
+            .once(
+                caller,
+                key,
+                "workshop_move",
+                request,
+                |m: &Moved| m.moved.id,
+                || self.move_workshop(caller, project_id, input),
+            )
+            .await?;
+        match once {
+            Once::New(m) => Ok((m, true)),
+            Once::Earlier(id) => {
+                let moved = self.get_workshop_move(caller, id).await?;
+                let positions = self.item_positions(caller, moved.scope_item_id).await?;
+                Ok((Moved { moved, positions }, false))
+            }
+        }
+    }
+
+    /// [`Services::record_qa_check`], at most once per key.
+    pub async fn record_qa_check_once(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: QaInput,
+        photos: &[Upload],
+        key: Option<&IdempotencyKey>,
+    ) -> AppResult<(QaRecorded, bool)> {
+        self.scope_project(caller, project_id, Action::RunQa)
+            .await?;
+        let mut request = Fingerprint::new("qa_check")
+            .part(project_id.as_bytes())
+            .part(input.scope_item_id.as_bytes())
+            .part(input.quantity.to_string())
+            .part(input.result.as_str())
+            .opt(input.rework_stage_id.map(|s| s.to_string()))
+            .opt(input.notes.as_deref());
+        for p in photos {
+            request = request.part(format!("{}:{}", p.name, p.sha256));
+        }
+        let once = self
+            .once(
+                caller,
+                key,
+                "qa_check",
+                request,
+                |r: &QaRecorded| r.check.id,
+                || self.record_qa_check(caller, project_id, input, photos),
+            )
+            .await?;
+        match once {
+            Once::New(r) => Ok((r, true)),
+            Once::Earlier(id) => {
+                let check = self.get_qa_check(caller, id).await?;
+                let positions = self.item_positions(caller, check.scope_item_id).await?;
+                Ok((QaRecorded { check, positions }, false))
+            }
+        }
     }
 }

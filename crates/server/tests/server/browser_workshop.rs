@@ -222,4 +222,19 @@ fn browser_workshop_board_moves_quantities_through_qa_with_rework() {
     assert_eq!(total(&s, "machining"), "1");
     assert_eq!(total(&s, "assembly"), "1");
     s.check_csp_clean();
+
+    // The stage lists: the project's (its manager) and the company's (administrators).
+    s.click("a[href$='/workshop/stages']");
+    s.wait_text("h2", "Workshop stages");
+    s.screenshot("workshop-stages-375");
+    s.b.set_window_size(1280, 900).step("desktop width");
+    s.goto("/admin/company/workshop-stages");
+    s.wait_text("h1", "Workshop stages");
+    s.click("button[value='add']");
+    s.wait_text(".flash", "Not saved yet");
+    s.fill("#st-name-6", "Spray booth");
+    s.click("button.btn-primary[value='save']");
+    s.wait_text(".flash", "Stages saved.");
+    s.screenshot("workshop-stages-company-1280");
+    s.check_csp_clean();
 }

@@ -5,7 +5,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use formula_app::workshop::{
     BoardFilter, CompanyStages, ItemWorkshop, MoveInput, Moved, ProjectStages, QaInput, QaRecorded,
     StageListInput, UndoInput, WorkshopBoard,
@@ -14,6 +15,7 @@ use formula_domain::workshop::{ItemPositions, QaCheck, WorkshopMove};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::attachments::idempotency_key;
 use super::extract::{PathId, created};
 use super::params::{ListFilter, Parsed, QueryParams};
 use super::problems::{Forbidden, Invalid};
@@ -208,15 +210,22 @@ pub async fn project_positions(
 /// says what can go (e.g. "only 4 of 12 are through assembly; 4 can go through
 /// finishing"), even with several people moving the same item at once; also for an item
 /// not released. The QA stage is passed by a QA check.
+///
+/// With an `Idempotency-Key` header, a retry by the same user within 24 hours moves
+/// nothing and answers with the move the first request made (200).
 #[utoipa::path(
     post,
     path = "/projects/{id}/workshop/moves",
     tag = "workshop",
-    params(("id" = Uuid, Path, description = "Project id")),
+    params(
+        ("id" = Uuid, Path, description = "Project id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of the client's choosing (e.g. a UUID), fresh per move: a retry with the same key moves nothing more"),
+    ),
     request_body = MoveInput,
     responses(
         (status = 201, body = Moved, headers(("location" = String))),
-        (status = 409, description = "More than is at the stage before, or the item is not released", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "This `Idempotency-Key` was sent before (a retry after a lost answer): the move the first request made, and nothing new", body = Moved),
+        (status = 409, description = "More than is at the stage before, the item is not released, or the `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -225,12 +234,17 @@ pub async fn move_quantity(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<MoveInput>,
 ) -> ApiResult<Response> {
-    let moved = state
+    let key = idempotency_key(&headers);
+    let (moved, new) = state
         .services
-        .move_workshop(&caller.caller, id, input)
+        .move_workshop_once(&caller.caller, id, input, key.as_ref())
         .await?;
+    if !new {
+        return Ok(Json(moved).into_response());
+    }
     Ok(created(
         format!("{PREFIX}/workshop/moves/{}", moved.moved.id),
         None,
@@ -297,15 +311,22 @@ pub async fn undo_move(
 /// it back to before `rework_stage_id` (a stage before QA), counted as rework, and tells
 /// the project's managers and coordinators. Photos: `POST /attachments` with
 /// `owner_type=qa_check`.
+///
+/// With an `Idempotency-Key` header, a retry by the same user within 24 hours records
+/// nothing and answers with the check the first request made (200).
 #[utoipa::path(
     post,
     path = "/projects/{id}/workshop/qa-checks",
     tag = "workshop",
-    params(("id" = Uuid, Path, description = "Project id")),
+    params(
+        ("id" = Uuid, Path, description = "Project id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of the client's choosing (e.g. a UUID), fresh per check: a retry with the same key records nothing more"),
+    ),
     request_body = QaInput,
     responses(
         (status = 201, body = QaRecorded, headers(("location" = String))),
-        (status = 409, description = "More than waits for QA, the item is not released, or the project has no QA stage", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "This `Idempotency-Key` was sent before (a retry after a lost answer): the check the first request made, and nothing new", body = QaRecorded),
+        (status = 409, description = "More than waits for QA, the item is not released, the project has no QA stage, or the `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
         Forbidden,
         Invalid,
     )
@@ -314,12 +335,17 @@ pub async fn record_qa_check(
     State(state): State<AppState>,
     caller: ApiCaller,
     PathId(id): PathId,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<QaInput>,
 ) -> ApiResult<Response> {
-    let done = state
+    let key = idempotency_key(&headers);
+    let (done, new) = state
         .services
-        .record_qa_check(&caller.caller, id, input, &[])
+        .record_qa_check_once(&caller.caller, id, input, &[], key.as_ref())
         .await?;
+    if !new {
+        return Ok(Json(done).into_response());
+    }
     Ok(created(
         format!("{PREFIX}/workshop/qa-checks/{}", done.check.id),
         None,

@@ -48,6 +48,7 @@ mod team;
 mod users;
 pub(crate) mod variations;
 mod workshop;
+mod workshop_stages;
 
 use askama::Template;
 use axum::Router;
@@ -260,6 +261,10 @@ pub fn router() -> Router<AppState> {
             post(workshop::qa_check).layer(DefaultBodyLimit::disable()),
         )
         .route("/workshop/moves/{id}/undo", post(workshop::undo))
+        .route(
+            "/projects/{id}/workshop/stages",
+            get(workshop_stages::project).post(workshop_stages::save_project),
+        )
         .route("/projects/{id}/site", get(room_matrix::show))
         .route(
             "/projects/{id}/progress-weights",
@@ -319,6 +324,10 @@ pub fn router() -> Router<AppState> {
             get(company::logo).post(company::upload_logo),
         )
         .route("/admin/company/logo/remove", post(company::remove_logo))
+        .route(
+            "/admin/company/workshop-stages",
+            get(workshop_stages::company).post(workshop_stages::save_company),
+        )
         .route("/events", get(crate::live::page_stream))
         .route("/search", get(search::show))
 }

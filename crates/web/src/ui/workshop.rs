@@ -38,6 +38,12 @@ impl BoardPage {
     fn qa_next(&self, next: &Option<StageKind>) -> bool {
         *next == Some(StageKind::Qa)
     }
+
+    /// A fresh idempotency key for each rendered form: the same form sent twice (a double
+    /// click, a resend after a lost answer) moves once.
+    fn form_key(&self) -> String {
+        formula_domain::new_id().to_string()
+    }
 }
 
 fn read_filter(q: &FormData) -> BoardFilter {
@@ -172,9 +178,11 @@ pub async fn move_card(
             .await;
         }
     };
+    let key =
+        formula_app::idempotency::IdempotencyKey::from_raw(input.opt("idempotency_key").as_deref());
     let moved = state
         .services
-        .move_workshop(
+        .move_workshop_once(
             &page.caller,
             id,
             MoveInput {
@@ -183,6 +191,7 @@ pub async fn move_card(
                 quantity,
                 note: None,
             },
+            key.as_ref(),
         )
         .await;
     match moved {
@@ -230,8 +239,9 @@ pub async fn qa_check(
         }
     };
     let photos: Vec<_> = form.files.iter().map(|f| f.0.clone()).collect();
+    let key = formula_app::idempotency::IdempotencyKey::from_raw(form.field("idempotency_key"));
     let done = s
-        .record_qa_check(
+        .record_qa_check_once(
             &page.caller,
             id,
             QaInput {
@@ -245,6 +255,7 @@ pub async fn qa_check(
                 notes: form.field("notes").map(str::to_owned),
             },
             &photos,
+            key.as_ref(),
         )
         .await;
     match done {

@@ -2032,3 +2032,71 @@ async fn the_workshop_is_run_by_the_production_team_and_never_seen_by_client_use
     }
     assert_eq!(got, [201, 403, 201, 403, 201, 201, 403]);
 }
+
+/// The workshop's stage pages, signed in with a browser session as each role.
+#[tokio::test]
+async fn the_workshop_stage_pages_answer_each_role() {
+    let c = company().await;
+    let a = &c.project_a;
+    let mut sessions = Vec::new();
+    for (_, user) in &c.roles {
+        sessions.push(
+            c.app
+                .login(&user.user.email, crate::support::PASSWORD)
+                .await
+                .0,
+        );
+    }
+    let mut fields = vec![("rows", "7".to_owned()), ("op", "save".to_owned())];
+    let defaults = [
+        ("cutting", "Cutting", "work"),
+        ("edge_banding", "Edge-banding", "work"),
+        ("machining", "Machining (CNC)", "work"),
+        ("assembly", "Assembly", "work"),
+        ("finishing", "Finishing", "work"),
+        ("qa", "QA", "qa"),
+        ("packed", "Packed", "packed"),
+    ];
+    let names: Vec<(String, String, String)> = (0..7)
+        .map(|i| (format!("key_{i}"), format!("name_{i}"), format!("kind_{i}")))
+        .collect();
+    for (i, (k, n, kd)) in names.iter().enumerate() {
+        fields.push((k.as_str(), defaults[i].0.to_owned()));
+        fields.push((n.as_str(), defaults[i].1.to_owned()));
+        fields.push((kd.as_str(), defaults[i].2.to_owned()));
+    }
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let project_page = format!("/projects/{a}/workshop/stages");
+    let mut got = Vec::new();
+    for s in &sessions {
+        got.push([
+            c.app
+                .get("/admin/company/workshop-stages", s)
+                .await
+                .status
+                .as_u16(),
+            crate::scope::form(&c.app, "/admin/company/workshop-stages", s, &fields)
+                .await
+                .status
+                .as_u16(),
+            c.app.get(&project_page, s).await.status.as_u16(),
+            crate::scope::form(&c.app, &project_page, s, &fields)
+                .await
+                .status
+                .as_u16(),
+        ]);
+    }
+    //          company GET, POST; project GET, POST
+    assert_eq!(
+        got,
+        [
+            [200, 303, 200, 303], // admin
+            [403, 403, 200, 403], // executive
+            [403, 403, 200, 303], // project manager
+            [403, 403, 200, 403], // designer
+            [403, 403, 200, 403], // coordinator
+            [403, 403, 200, 403], // craftsman
+            [403, 403, 403, 403], // client
+        ]
+    );
+}
