@@ -28,6 +28,7 @@ use crate::attachments::{Checked, Owner};
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
+use crate::idempotency::{Fingerprint, IdempotencyKey, Once};
 use crate::notifications::Happening;
 use crate::repos::{RecordKey, ReworkCount};
 use crate::services::{Services, audit, ensure};
@@ -885,5 +886,273 @@ impl Services {
         self.scope_project(caller, project_id, Action::ViewWorkshop)
             .await?;
         self.store.rework_count(project_id, None, since).await
+    }
+}
+
+/// Filters of the workshop board.
+#[derive(Debug, Clone, Default)]
+pub struct BoardFilter {
+    /// Items in a room of this level (or on a room type with rooms there).
+    pub level_id: Option<Uuid>,
+    /// Code or name contains this.
+    pub q: Option<String>,
+}
+
+/// One item's quantity at one position of the board.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BoardCard {
+    pub scope_item_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    /// The room (or room type) it is placed in.
+    pub place: Option<String>,
+    /// What is at this position.
+    pub quantity: Quantity,
+    /// The item's released quantity.
+    pub released: Quantity,
+}
+
+/// A column of the board: "released, not started" or a stage.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BoardColumn {
+    /// `null`: released, not started.
+    pub stage_id: Option<Uuid>,
+    pub key: String,
+    pub name: String,
+    /// `null` for "not started".
+    pub kind: Option<StageKind>,
+    /// The stage a card here moves through next (`null` in the packed column).
+    pub next_stage_id: Option<Uuid>,
+    pub next_kind: Option<StageKind>,
+    /// The total quantity here.
+    pub total: Quantity,
+    pub cards: Vec<BoardCard>,
+}
+
+/// A level to filter by.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BoardLevel {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+/// The workshop board of a project: columns by position, cards by item.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkshopBoard {
+    pub project_id: Uuid,
+    pub project_code: String,
+    pub project_name: String,
+    pub columns: Vec<BoardColumn>,
+    /// The stages before QA (where a failed check can send a quantity back).
+    pub rework_stages: Vec<Stage>,
+    pub levels: Vec<BoardLevel>,
+    /// Released items on the board (after the filters).
+    pub items: usize,
+    /// Failed QA checks in the last 7 days and the quantity they sent back.
+    pub rework_this_week: ReworkCount,
+    pub can_move: bool,
+    pub can_run_qa: bool,
+}
+
+impl Services {
+    /// The workshop board of a project (whoever sees its workshop).
+    pub async fn workshop_board(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        filter: BoardFilter,
+    ) -> AppResult<WorkshopBoard> {
+        let (project, access) = self
+            .scope_project(caller, project_id, Action::ViewWorkshop)
+            .await?;
+        let stages = self.ensure_workshop_stages(project_id).await?;
+        let active: Vec<Stage> = formula_domain::workshop::active(&stages)
+            .into_iter()
+            .cloned()
+            .collect();
+        let positions = self.store.project_positions(project_id).await?;
+        let items = self
+            .store
+            .list_scope_items(&crate::query::ScopeQuery {
+                level_id: filter.level_id,
+                q: filter.q.clone().filter(|q| !q.trim().is_empty()),
+                ..crate::query::ScopeQuery::all(project_id)
+            })
+            .await?
+            .items;
+        let by_id: std::collections::HashMap<Uuid, &ScopeItem> =
+            items.iter().map(|i| (i.id, i)).collect();
+        let mut columns: Vec<BoardColumn> = Vec::with_capacity(active.len() + 1);
+        columns.push(BoardColumn {
+            stage_id: None,
+            key: "not_started".into(),
+            name: "Released, not started".into(),
+            kind: None,
+            next_stage_id: active.first().map(|s| s.id),
+            next_kind: active.first().map(|s| s.kind),
+            total: Quantity(0),
+            cards: Vec::new(),
+        });
+        for (i, s) in active.iter().enumerate() {
+            columns.push(BoardColumn {
+                stage_id: Some(s.id),
+                key: s.key.clone(),
+                name: s.name.clone(),
+                kind: Some(s.kind),
+                next_stage_id: active.get(i + 1).map(|n| n.id),
+                next_kind: active.get(i + 1).map(|n| n.kind),
+                total: Quantity(0),
+                cards: Vec::new(),
+            });
+        }
+        let mut shown = 0;
+        for p in &positions {
+            let Some(item) = by_id.get(&p.scope_item_id) else {
+                continue;
+            };
+            shown += 1;
+            for q in &p.positions {
+                if q.quantity.0 == 0 {
+                    continue;
+                }
+                let Some(col) = columns.iter_mut().find(|c| c.stage_id == q.stage_id) else {
+                    continue;
+                };
+                col.total = Quantity(col.total.0 + q.quantity.0);
+                col.cards.push(BoardCard {
+                    scope_item_id: item.id,
+                    code: item.code.clone(),
+                    name: item.name.clone(),
+                    unit: item.unit.clone(),
+                    place: item
+                        .placement
+                        .room_code
+                        .clone()
+                        .or_else(|| item.placement.room_type_code.clone()),
+                    quantity: q.quantity,
+                    released: p.released,
+                });
+            }
+        }
+        let qa_position = active
+            .iter()
+            .find(|s| s.kind == StageKind::Qa)
+            .map(|s| s.position);
+        let rework_stages = match qa_position {
+            Some(qp) => active.iter().filter(|s| s.position < qp).cloned().collect(),
+            None => Vec::new(),
+        };
+        let levels = self
+            .store
+            .list_locations(project_id)
+            .await?
+            .into_iter()
+            .filter(|l| l.kind == formula_domain::location::LocationKind::Level)
+            .map(|l| BoardLevel {
+                id: l.id,
+                code: l.code,
+                name: l.name,
+            })
+            .collect();
+        let week_ago = self.now() - time::Duration::days(7);
+        Ok(WorkshopBoard {
+            project_id,
+            project_code: project.code,
+            project_name: project.name,
+            columns,
+            rework_stages,
+            levels,
+            items: shown,
+            rework_this_week: self
+                .store
+                .rework_count(project_id, None, Some(week_ago))
+                .await?,
+            can_move: self.may(caller, Action::MoveProduction, access),
+            can_run_qa: self.may(caller, Action::RunQa, access),
+        })
+    }
+}
+
+/// Retry-safe moves and QA checks: with an idempotency key (the API's `Idempotency-Key`
+/// header), a retry after a lost answer moves nothing and answers with what the first
+/// request recorded (`.1` is then `false`). See [`crate::idempotency`].
+impl Services {
+    /// [`Services::move_workshop`], at most once per key.
+    pub async fn move_workshop_once(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: MoveInput,
+        key: Option<&IdempotencyKey>,
+    ) -> AppResult<(Moved, bool)> {
+        self.scope_project(caller, project_id, Action::MoveProduction)
+            .await?;
+        let request = Fingerprint::new("workshop_move")
+            .part(project_id.as_bytes())
+            .part(input.scope_item_id.as_bytes())
+            .part(input.stage_id.as_bytes())
+            .part(input.quantity.to_string())
+            .opt(input.note.as_deref());
+        let once = self
+            .once(
+                caller,
+                key,
+                "workshop_move",
+                request,
+                |m: &Moved| m.moved.id,
+                || self.move_workshop(caller, project_id, input),
+            )
+            .await?;
+        match once {
+            Once::New(m) => Ok((m, true)),
+            Once::Earlier(id) => {
+                let moved = self.get_workshop_move(caller, id).await?;
+                let positions = self.item_positions(caller, moved.scope_item_id).await?;
+                Ok((Moved { moved, positions }, false))
+            }
+        }
+    }
+
+    /// [`Services::record_qa_check`], at most once per key.
+    pub async fn record_qa_check_once(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        input: QaInput,
+        photos: &[Upload],
+        key: Option<&IdempotencyKey>,
+    ) -> AppResult<(QaRecorded, bool)> {
+        self.scope_project(caller, project_id, Action::RunQa)
+            .await?;
+        let mut request = Fingerprint::new("qa_check")
+            .part(project_id.as_bytes())
+            .part(input.scope_item_id.as_bytes())
+            .part(input.quantity.to_string())
+            .part(input.result.as_str())
+            .opt(input.rework_stage_id.map(|s| s.to_string()))
+            .opt(input.notes.as_deref());
+        for p in photos {
+            request = request.part(format!("{}:{}", p.name, p.sha256));
+        }
+        let once = self
+            .once(
+                caller,
+                key,
+                "qa_check",
+                request,
+                |r: &QaRecorded| r.check.id,
+                || self.record_qa_check(caller, project_id, input, photos),
+            )
+            .await?;
+        match once {
+            Once::New(r) => Ok((r, true)),
+            Once::Earlier(id) => {
+                let check = self.get_qa_check(caller, id).await?;
+                let positions = self.item_positions(caller, check.scope_item_id).await?;
+                Ok((QaRecorded { check, positions }, false))
+            }
+        }
     }
 }

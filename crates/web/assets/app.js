@@ -439,4 +439,40 @@
     }
     send(0);
   });
+  // The workshop board: a card dragged onto the next stage's column asks how many (all by
+  // default) and sends the card's own move form, which the keyboard reaches the same way.
+  var dragged = null;
+  document.addEventListener("dragstart", function (evt) {
+    var card = evt.target.closest && evt.target.closest(".ws-card[data-ws-next]");
+    if (!card) { return; }
+    dragged = card;
+    if (evt.dataTransfer) { evt.dataTransfer.setData("text/plain", card.id); evt.dataTransfer.effectAllowed = "move"; }
+  });
+  function target(evt) {
+    var col = evt.target.closest && evt.target.closest(".ws-col");
+    return dragged && col && col.getAttribute("data-ws-stage") === dragged.getAttribute("data-ws-next") ? col : null;
+  }
+  document.addEventListener("dragover", function (evt) {
+    var col = target(evt);
+    if (col) { evt.preventDefault(); col.classList.add("ws-over"); }
+  });
+  document.addEventListener("dragleave", function (evt) {
+    var col = evt.target.closest && evt.target.closest(".ws-col");
+    if (col) { col.classList.remove("ws-over"); }
+  });
+  document.addEventListener("dragend", function () { dragged = null; });
+  document.addEventListener("drop", function (evt) {
+    var col = target(evt);
+    if (!col) { return; }
+    evt.preventDefault();
+    col.classList.remove("ws-over");
+    var form = dragged.querySelector("form.ws-move");
+    var field = form && form.querySelector("input[name=quantity]");
+    dragged = null;
+    if (!field) { return; }
+    var how = window.prompt("How many move on to " + col.querySelector("h3").firstChild.textContent.trim() + "?", field.value);
+    if (how === null || how.trim() === "") { return; }
+    field.value = how.trim();
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
 })();

@@ -20,6 +20,7 @@ mod browser_purchasing;
 mod browser_rfis;
 mod browser_site;
 mod browser_variations;
+mod browser_workshop;
 mod connections;
 mod disk_full;
 mod jobs;

@@ -46,6 +46,7 @@ pub mod system;
 pub mod tasks;
 pub mod users;
 pub mod variations;
+pub mod workshop;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::get;
@@ -249,6 +250,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(deliveries::routes())
         // The supplier directory and the purchasing settings.
         .merge(suppliers::routes())
+        // The workshop: stages, the board, moves and QA checks.
+        .merge(workshop::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

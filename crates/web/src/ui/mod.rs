@@ -49,6 +49,8 @@ mod tasks;
 mod team;
 mod users;
 pub(crate) mod variations;
+mod workshop;
+mod workshop_stages;
 
 use askama::Template;
 use axum::Router;
@@ -257,6 +259,17 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/procurement", post(specs::procure))
         .route("/specs/{id}/scope-items", post(specs::link))
         .route("/specs/{id}/places", post(specs::places))
+        .route("/projects/{id}/workshop", get(workshop::show))
+        .route("/projects/{id}/workshop/moves", post(workshop::move_card))
+        .route(
+            "/projects/{id}/workshop/qa",
+            post(workshop::qa_check).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/workshop/moves/{id}/undo", post(workshop::undo))
+        .route(
+            "/projects/{id}/workshop/stages",
+            get(workshop_stages::project).post(workshop_stages::save_project),
+        )
         .route("/projects/{id}/site", get(room_matrix::show))
         .route(
             "/projects/{id}/progress-weights",
@@ -316,6 +329,10 @@ pub fn router() -> Router<AppState> {
             get(company::logo).post(company::upload_logo),
         )
         .route("/admin/company/logo/remove", post(company::remove_logo))
+        .route(
+            "/admin/company/workshop-stages",
+            get(workshop_stages::company).post(workshop_stages::save_company),
+        )
         .route("/events", get(crate::live::page_stream))
         .route("/search", get(search::show))
 }

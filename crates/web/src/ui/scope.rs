@@ -682,6 +682,8 @@ struct EditPage {
     activity: crate::ui::activity::ActivityCard,
     /// The variations that added, changed or omitted the item.
     variations: Vec<formula_app::repos::ItemVariation>,
+    /// A released item's workshop: quantities per position, moves and QA checks (staff).
+    workshop: Option<formula_app::workshop::ItemWorkshop>,
 }
 
 /// The placement select's value for an item: `type:<id>`, `room:<id>` or empty.
@@ -827,7 +829,17 @@ async fn edit_page(
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::ScopeItem, item.id).await?;
     let variations = crate::ui::variations::item_card(state, page, item.id).await?;
+    let workshop = if item.released_at.is_some() {
+        match s.item_workshop(&page.caller, item.id).await {
+            Ok(w) => Some(w),
+            Err(formula_app::AppError::Forbidden | formula_app::AppError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     let view = EditPage {
+        workshop,
         attachments,
         comments,
         activity,

@@ -54,3 +54,4 @@ mod snags;
 mod suppliers;
 mod variations;
 mod workflow;
+mod workshop;

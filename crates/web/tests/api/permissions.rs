@@ -2059,3 +2059,276 @@ async fn the_workshop_throughput_is_for_the_staff() {
         .text();
     assert!(!page.contains("Workshop throughput"));
 }
+
+#[tokio::test]
+async fn the_workshop_is_run_by_the_production_team_and_never_seen_by_client_users() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let scope = app
+        .get(&format!("/api/v1/projects/{a}/scope"), admin)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(&scope["groups"][1]);
+    let item = app
+        .post(
+            &format!("/api/v1/projects/{a}/scope-items"),
+            admin,
+            json!({"group_id": group, "name": "Wardrobe", "quantity": "100",
+                "drawing_required": false, "spec_required": false}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let item_id = id_of(&item);
+    app.post(
+        &format!("/api/v1/scope-items/{item_id}/release"),
+        admin,
+        json!({"version": item["version"]}),
+    )
+    .await
+    .expect(200);
+    let stages = app
+        .get(&format!("/api/v1/projects/{a}/workshop/stages"), admin)
+        .await
+        .expect(200)
+        .json();
+    let stage = |key: &str| {
+        stages["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap()["id"]
+            .clone()
+    };
+    // 30 through every stage up to finishing, so QA has something to check.
+    for key in [
+        "cutting",
+        "edge_banding",
+        "machining",
+        "assembly",
+        "finishing",
+    ] {
+        app.post(
+            &format!("/api/v1/projects/{a}/workshop/moves"),
+            admin,
+            json!({"scope_item_id": item_id, "stage_id": stage(key), "quantity": "30"}),
+        )
+        .await
+        .expect(201);
+    }
+    let cut = json!({"scope_item_id": item_id, "stage_id": stage("cutting"), "quantity": "1"});
+    let pass = json!({"scope_item_id": item_id, "quantity": "1", "result": "pass"});
+    let first_move = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{a}/workshop/moves"),
+            admin,
+            cut.clone(),
+        )
+        .await
+        .expect(201)
+        .json()["move"],
+    );
+    let check = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{a}/workshop/qa-checks"),
+            admin,
+            pass.clone(),
+        )
+        .await
+        .expect(201)
+        .json()["check"],
+    );
+    let list = json!({"stages": [
+        {"key": "cutting", "name": "Cutting", "kind": "work"},
+        {"key": "edge_banding", "name": "Edge-banding", "kind": "work"},
+        {"key": "machining", "name": "Machining (CNC)", "kind": "work"},
+        {"key": "assembly", "name": "Assembly", "kind": "work"},
+        {"key": "finishing", "name": "Finishing", "kind": "work"},
+        {"key": "qa", "name": "QA", "kind": "qa"},
+        {"key": "packed", "name": "Packed", "kind": "packed"}
+    ]});
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        "/api/v1/company/workshop-stages",
+        none,
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/company/workshop-stages",
+        |_| Some(list.clone()),
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/workshop/stages"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        &format!("/api/v1/projects/{a}/workshop/stages"),
+        |_| Some(list.clone()),
+        [200, 403, 200, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/workshop/board"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/workshop/board"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/workshop/positions"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/workshop/moves"),
+        |_| Some(cut.clone()),
+        [201, 403, 201, 403, 201, 201, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/workshop/moves/{first_move}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/workshop/qa-checks"),
+        |_| Some(pass.clone()),
+        [201, 403, 201, 403, 201, 201, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/workshop/qa-checks/{check}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/scope-items/{item_id}/workshop"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    // Undoing: each role tries a move of its own to undo.
+    let mut got = Vec::new();
+    for (_, user) in &c.roles {
+        let target = id_of(
+            &app.post(
+                &format!("/api/v1/projects/{a}/workshop/moves"),
+                admin,
+                cut.clone(),
+            )
+            .await
+            .expect(201)
+            .json()["move"],
+        );
+        got.push(
+            app.post(
+                &format!("/api/v1/workshop/moves/{target}/undo"),
+                &user.auth,
+                json!({}),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
+    }
+    assert_eq!(got, [201, 403, 201, 403, 201, 201, 403]);
+}
+
+/// The workshop's stage pages, signed in with a browser session as each role.
+
+#[tokio::test]
+async fn the_workshop_stage_pages_answer_each_role() {
+    let c = company().await;
+    let a = &c.project_a;
+    let mut sessions = Vec::new();
+    for (_, user) in &c.roles {
+        sessions.push(
+            c.app
+                .login(&user.user.email, crate::support::PASSWORD)
+                .await
+                .0,
+        );
+    }
+    let mut fields = vec![("rows", "7".to_owned()), ("op", "save".to_owned())];
+    let defaults = [
+        ("cutting", "Cutting", "work"),
+        ("edge_banding", "Edge-banding", "work"),
+        ("machining", "Machining (CNC)", "work"),
+        ("assembly", "Assembly", "work"),
+        ("finishing", "Finishing", "work"),
+        ("qa", "QA", "qa"),
+        ("packed", "Packed", "packed"),
+    ];
+    let names: Vec<(String, String, String)> = (0..7)
+        .map(|i| (format!("key_{i}"), format!("name_{i}"), format!("kind_{i}")))
+        .collect();
+    for (i, (k, n, kd)) in names.iter().enumerate() {
+        fields.push((k.as_str(), defaults[i].0.to_owned()));
+        fields.push((n.as_str(), defaults[i].1.to_owned()));
+        fields.push((kd.as_str(), defaults[i].2.to_owned()));
+    }
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let project_page = format!("/projects/{a}/workshop/stages");
+    let mut got = Vec::new();
+    for s in &sessions {
+        got.push([
+            c.app
+                .get("/admin/company/workshop-stages", s)
+                .await
+                .status
+                .as_u16(),
+            crate::scope::form(&c.app, "/admin/company/workshop-stages", s, &fields)
+                .await
+                .status
+                .as_u16(),
+            c.app.get(&project_page, s).await.status.as_u16(),
+            crate::scope::form(&c.app, &project_page, s, &fields)
+                .await
+                .status
+                .as_u16(),
+        ]);
+    }
+    //          company GET, POST; project GET, POST
+    assert_eq!(
+        got,
+        [
+            [200, 303, 200, 303], // admin
+            [403, 403, 200, 403], // executive
+            [403, 403, 200, 303], // project manager
+            [403, 403, 200, 403], // designer
+            [403, 403, 200, 403], // coordinator
+            [403, 403, 200, 403], // craftsman
+            [403, 403, 403, 403], // client
+        ]
+    );
+}
