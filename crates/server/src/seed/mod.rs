@@ -15,6 +15,7 @@ pub mod site;
 pub mod snags;
 pub mod suppliers;
 pub mod variations;
+pub mod workshop;
 
 use formula_app::ports::Store;
 use std::collections::{BTreeMap, HashMap};
@@ -406,6 +407,17 @@ async fn seed_project(
         )
         .await
         .map_err(|e| explain(&doing("install the guest rooms"), e))?;
+        workshop::seed(
+            services,
+            workshop::Shop {
+                admin: &admin,
+                maker: fitter,
+                inspector: coordinator,
+            },
+            project.id,
+        )
+        .await
+        .map_err(|e| explain(&doing("make the corridor panelling and reception desk"), e))?;
         let walk = snags::Walkers {
             pm: &pm,
             coordinator,
