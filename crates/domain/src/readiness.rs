@@ -628,6 +628,8 @@ mod tests {
             supplier_contact: None,
             supplier_id: None,
             supplier_name: None,
+            supplier_contact_id: None,
+            supplier_contact_name: None,
             part_number: None,
             lead_time_days: None,
             location: None,

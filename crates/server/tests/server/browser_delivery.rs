@@ -13,64 +13,37 @@ use crate::webdriver::Browser;
 
 const PHOTO: &[u8] = include_bytes!("../../../web/tests/api/fixtures/photos/orient-6-gps.jpg");
 
-/// Runs statements on the server's SQLite file, beneath the use cases. The workshop's move
-/// API belongs to the workshop module; until it is merged, this puts the quantity into the
-/// packed stage here (replace with that API at merge).
-fn sql(server: &Server, statements: &[String]) {
-    let url = format!("sqlite://{}", server.sqlite_file().display());
-    let statements = statements.to_vec();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use sqlx::Connection;
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query("PRAGMA busy_timeout = 5000")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            for s in statements {
-                sqlx::query(&s).execute(&mut c).await.unwrap();
-            }
-            c.close().await.unwrap();
-        });
-}
-
-fn blob(id: &str) -> String {
-    format!("X'{}'", id.replace('-', ""))
-}
-
-/// Puts `units` of a released item into the project's packed stage.
-pub(crate) fn pack(server: &Server, project: &str, item: &str, units: i64) {
-    let stage = uuid::Uuid::now_v7().to_string();
-    sql(
-        server,
-        &[
-            format!(
-                "INSERT INTO workshop_stages (id, project_id, key, name, kind, position, archived, \
-                 created_at, updated_at, version) VALUES ({}, {}, 'packed', 'Packed', 'packed', 6, \
-                 0, '2026-12-01T08:00:00Z', '2026-12-01T08:00:00Z', 1) ON CONFLICT DO NOTHING",
-                blob(&stage),
-                blob(project)
-            ),
-            format!(
-                "INSERT INTO workshop_moves (id, project_id, scope_item_id, from_stage_id, \
-                 to_stage_id, quantity_milli, kind, moved_at) VALUES ({}, {p}, {}, NULL, \
-                 (SELECT id FROM workshop_stages WHERE project_id = {p} AND key = 'packed'), {}, \
-                 'forward', '2026-12-01T08:00:00Z')",
-                blob(&uuid::Uuid::now_v7().to_string()),
-                blob(item),
-                units * 1000,
-                p = blob(project)
-            ),
-        ],
+/// Takes `units` of a released item through every workshop stage to packed, as the
+/// workshop would: a move through each stage, a passed QA check at the QA stage.
+pub(crate) fn pack(api: &Api, project: &str, item: &str, units: i64) {
+    let board = api.ok(
+        "GET",
+        &format!("/projects/{project}/workshop/board"),
+        Value::Null,
     );
+    for column in board["columns"].as_array().unwrap() {
+        let Some(stage) = column["next_stage_id"].as_str() else {
+            continue;
+        };
+        if column["next_kind"] == "qa" {
+            api.ok(
+                "POST",
+                &format!("/projects/{project}/workshop/qa-checks"),
+                json!({"scope_item_id": item, "quantity": units.to_string(), "result": "pass"}),
+            );
+        } else {
+            api.ok(
+                "POST",
+                &format!("/projects/{project}/workshop/moves"),
+                json!({"scope_item_id": item, "stage_id": stage, "quantity": units.to_string()}),
+            );
+        }
+    }
 }
 
 /// Packs, plans, dispatches and receives `units` of an item through the API.
-pub(crate) fn deliver(api: &Api, server: &Server, project: &str, item: &str, units: i64) {
-    pack(server, project, item, units);
+pub(crate) fn deliver(api: &Api, project: &str, item: &str, units: i64) {
+    pack(api, project, item, units);
     let note = api.ok(
         "POST",
         &format!("/projects/{project}/delivery-notes"),
@@ -141,7 +114,7 @@ fn browser_dispatching_and_receiving_a_delivery_on_a_phone() {
         &format!("/scope-items/{item_id}/release"),
         json!({"version": item["version"]}),
     );
-    pack(&s.server, &p, &item_id, 4);
+    pack(&api, &p, &item_id, 4);
 
     // Planned on the Deliveries tab (desktop): the form shows what is packed and free.
     s.goto(&format!("/projects/{p}/deliveries"));

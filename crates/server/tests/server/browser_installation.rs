@@ -109,7 +109,7 @@ fn browser_installing_in_a_room_on_a_phone() {
         json!({"version": item["version"]}),
     );
     // All 12 made, packed and delivered to site: only what was received is installed.
-    crate::browser_delivery::deliver(&api, &s.server, &p, &item_id, 12);
+    crate::browser_delivery::deliver(&api, &p, &item_id, 12);
 
     // On the phone: the Locations tab, then the room.
     s.b.set_window_size(375, 800).step("phone width");

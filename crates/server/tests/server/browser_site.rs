@@ -113,7 +113,7 @@ fn browser_site_from_a_pattern_to_a_signed_off_room() {
     }
     // One room's worth of each delivered to site (only what was received is installed).
     for item in &items {
-        crate::browser_delivery::deliver(&api, &s.server, &p, item, 1);
+        crate::browser_delivery::deliver(&api, &p, item, 1);
     }
     matrix_says(&s, &p, "Released 60");
     s.screenshot("site-matrix-released");

@@ -944,9 +944,9 @@ pub async fn new_settings_rows_take_the_new_default_weights(t: &TestDb) {
     let w = world(t).await;
     let s = t.services();
     let c = caller(&w);
-    t.set_require_materials_ordered(
+    t.set_materials_rule(
         w.p1.id,
-        false,
+        formula_domain::readiness::MaterialsRule::Approved,
         &f::audit(Some(&w.pm), "readiness_setting", "project", w.p1.id, "x"),
     )
     .await
