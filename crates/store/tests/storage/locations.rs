@@ -298,10 +298,10 @@ pub async fn room_type_items_count_every_room_in_every_total(t: &TestDb) {
     assert_eq!(overview.totals.total_minor, 4_150_000);
     // The project's progress (weighted by line totals) sees it too. The wardrobes are placed
     // on a room type, so they count by the site steps (docs/site.md): not released, nothing
-    // installed, their own 50 % is half of the 20 % "released" share, 10 %:
-    // (3,150,000 × 10 + 1,000,000 × 0) / 4,150,000 = 7.6 → 8.
+    // installed, their own 50 % is half of the 10 % "drawings and approvals" share, 5 %:
+    // (3,150,000 × 5 + 1,000,000 × 0) / 4,150,000 = 3.8 → 4.
     let project = t.get_project(w.p1.id).await.unwrap().unwrap();
-    assert_eq!(project.progress, Some(8));
+    assert_eq!(project.progress, Some(4));
 
     // Taking the room off the type, then deleting a room of the type, count down again.
     let extra = s
