@@ -27,6 +27,7 @@ pub mod readiness;
 pub mod review;
 pub mod rfi;
 pub mod room_matrix;
+pub mod schedule;
 pub mod scope;
 pub mod search;
 pub mod snag;
