@@ -4,10 +4,15 @@
 
 mod baseline;
 mod calendar;
+mod chain;
 mod network;
 
 pub use baseline::{Slip, slippage};
 pub use calendar::WorkCalendar;
+pub use chain::{
+    ChainProgress, ChainStep, Forecast, MAX_STEP_DAYS, StepDates, StepForecast, TemplateStep,
+    WorkflowTemplate, forecast, latest_dates,
+};
 pub use network::{
     Activity, Constraint, Link, LinkKind, Plan, Scheduled, Violation, describe_cycle, find_cycle,
     schedule,
