@@ -48,6 +48,9 @@ pub struct BoardParams {
     /// Code or name contains this.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Items late in the workshop, due (to be packed by) this week or in 2 weeks, or without
+    /// an installation date, as of today (docs/workshop.md, "Late in the workshop").
+    pub due: Option<formula_domain::workshop_due::Due>,
 }
 
 impl ListFilter for BoardParams {
@@ -56,6 +59,7 @@ impl ListFilter for BoardParams {
         BoardFilter {
             level_id: p.id("level_id"),
             q: p.text("q"),
+            due: p.choice("due"),
         }
     }
 }
