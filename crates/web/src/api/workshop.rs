@@ -165,6 +165,8 @@ pub async fn replace_project_stages(
 ///
 /// Columns by position ("released, not started", then each stage), cards by item with the
 /// quantity at that position; each column says which stage its cards move through next.
+/// Each card carries the item's installation date, the day it must be packed by (5 working
+/// days before) and whether it is late in the workshop; `due` filters on them.
 #[utoipa::path(
     get,
     path = "/projects/{id}/workshop/board",
