@@ -338,7 +338,12 @@ pub async fn installation_dates_are_kept_and_found(db: &Db) {
 
     // Not released yet: not a candidate for the workshop's reminder.
     let after = time::macros::date!(2026 - 03 - 20);
-    assert!(db.projects_installing_before(after).await.unwrap().is_empty());
+    assert!(
+        db.projects_installing_before(after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let released = db
         .release_scope_item(dated.id, 1, None, &by("release", dated.id))
         .await
@@ -348,24 +353,49 @@ pub async fn installation_dates_are_kept_and_found(db: &Db) {
         db.projects_installing_before(after).await.unwrap(),
         [w.p1.id]
     );
-    assert!(db.projects_installing_before(day).await.unwrap().is_empty(), "before, not on");
+    assert!(
+        db.projects_installing_before(day).await.unwrap().is_empty(),
+        "before, not on"
+    );
 
     // Changed, then cleared, compare-and-set like every field.
     let mut moved = released.clone();
     let later = time::macros::date!(2026 - 04 - 02);
     moved.install_on = Some(later);
-    db.save_scope(&[], &[], &[(moved.clone(), released.version)], &[by("update", dated.id)])
-        .await
-        .unwrap();
+    db.save_scope(
+        &[],
+        &[],
+        &[(moved.clone(), released.version)],
+        &[by("update", dated.id)],
+    )
+    .await
+    .unwrap();
     let stored = db.get_scope_item(dated.id).await.unwrap().unwrap();
     assert_eq!(stored.install_on, Some(later));
-    assert!(db.projects_installing_before(after).await.unwrap().is_empty());
+    assert!(
+        db.projects_installing_before(after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let mut cleared = stored.clone();
     cleared.install_on = None;
-    db.save_scope(&[], &[], &[(cleared, stored.version)], &[by("update", dated.id)])
-        .await
-        .unwrap();
-    assert_eq!(db.get_scope_item(dated.id).await.unwrap().unwrap().install_on, None);
+    db.save_scope(
+        &[],
+        &[],
+        &[(cleared, stored.version)],
+        &[by("update", dated.id)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.get_scope_item(dated.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .install_on,
+        None
+    );
 }
 
 both_backends! {

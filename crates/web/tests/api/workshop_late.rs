@@ -126,7 +126,9 @@ async fn shop() -> Shop {
     let project = app
         .project(&pm.auth, "Lobby joinery", &client_id, &pm.id())
         .await;
-    let coordinator = app.user(&admin, "coordinator", "Cora Ordinator", None).await;
+    let coordinator = app
+        .user(&admin, "coordinator", "Cora Ordinator", None)
+        .await;
     let craftsman = app.user(&admin, "craftsman", "Carl Maker", None).await;
     let designer = app.user(&admin, "designer", "Dana Designer", None).await;
     let gone = app.user(&admin, "craftsman", "Gus Gone", None).await;
@@ -282,11 +284,21 @@ async fn late_items_notify_the_people_who_move_production_once_a_day() {
         .await
         .expect(200)
         .json();
-    assert_eq!(inbox["items"].as_array().unwrap().len(), 0, "{inbox}");
+    let events: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["event"].as_str())
+        .collect();
+    assert_eq!(events, ["added_to_team"], "{inbox}");
 
     // The board: packed-by dates, the late mark, and the due filter.
     let board = s.board("").await;
-    let cards: Vec<&Value> = board["columns"][0]["cards"].as_array().unwrap().iter().collect();
+    let cards: Vec<&Value> = board["columns"][0]["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
     let card = |id: &str| {
         *cards
             .iter()
@@ -314,7 +326,11 @@ async fn late_items_notify_the_people_who_move_production_once_a_day() {
         )
         .await
         .json();
-    assert!(v.to_string().contains("late, this_week, two_weeks, no_date"), "{v}");
+    assert!(
+        v.to_string()
+            .contains("late, this_week, two_weeks, no_date"),
+        "{v}"
+    );
 
     // The page: the filter and the red mark.
     let (c, _) = s.app.login(&s.pm.user.email, PASSWORD).await;
@@ -324,7 +340,12 @@ async fn late_items_notify_the_people_who_move_production_once_a_day() {
         .await
         .expect(200)
         .text();
-    for text in ["Due in 2 weeks", "chip chip-overdue\">Late", "Pack by", "Late wardrobe"] {
+    for text in [
+        "Due in 2 weeks",
+        "chip chip-overdue\">Late",
+        "Pack by",
+        "Late wardrobe",
+    ] {
         assert!(html.contains(text), "{text} in {html}");
     }
     assert!(!html.contains("Minibar"), "filtered out: {html}");
