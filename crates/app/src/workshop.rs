@@ -137,9 +137,10 @@ pub struct ItemWorkshop {
     /// Oldest first, with their photos.
     pub qa_checks: Vec<QaCheck>,
     pub rework: ReworkCount,
-    /// The day it must be packed by (its installation date less the allowance), and whether
-    /// it is late in the workshop today (docs/workshop.md, "Late in the workshop").
+    /// The day it must be packed by: its installation date less 5 working days
+    /// (docs/workshop.md, "Late in the workshop").
     pub packed_by: Option<Date>,
+    /// Past its packed-by date today with less than its released quantity packed.
     pub late: bool,
     pub can_move: bool,
     pub can_run_qa: bool,
@@ -923,9 +924,10 @@ pub struct BoardCard {
     pub quantity: Quantity,
     /// The item's released quantity.
     pub released: Quantity,
-    /// The day the item must be installed on site, and so packed by (docs/workshop.md, "Late
-    /// in the workshop").
+    /// The day the item must be installed on site.
     pub install_on: Option<Date>,
+    /// The day it must be packed by: 5 working days before (docs/workshop.md, "Late in the
+    /// workshop").
     pub packed_by: Option<Date>,
     /// Past its packed-by date with less than its released quantity packed.
     pub late: bool,

@@ -120,8 +120,8 @@ pub struct ScopeItem {
     pub released_by_name: Option<String>,
     pub release_note: Option<String>,
     /// The day it must be installed on site (typed today; the programme will drive it). The
-    /// workshop must have it packed [`crate::workshop_due::PACK_ALLOWANCE_DAYS`] working days
-    /// before (docs/workshop.md, "Late in the workshop").
+    /// workshop must have it packed 5 working days before (docs/workshop.md, "Late in the
+    /// workshop").
     pub install_on: Option<Date>,
     /// Where it is placed: in one room, or on a room type (then `quantity` is
     /// `quantity_per_room` × `room_count`, every room of the type counted); absent when

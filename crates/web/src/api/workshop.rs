@@ -50,6 +50,7 @@ pub struct BoardParams {
     pub q: Option<String>,
     /// Items late in the workshop, due (to be packed by) this week or in 2 weeks, or without
     /// an installation date, as of today (docs/workshop.md, "Late in the workshop").
+    #[param(inline)]
     pub due: Option<formula_domain::workshop_due::Due>,
 }
 
