@@ -59,6 +59,7 @@ pub mod users;
 pub mod variations;
 pub mod waiting;
 pub mod workshop;
+pub mod workshop_due;
 
 mod services;
 

@@ -1155,6 +1155,7 @@ impl Services {
                         released_at: None,
                         released_by_name: None,
                         release_note: None,
+                        install_on: None,
                         placement: Default::default(),
                     };
                     let mut ch = created(&item);

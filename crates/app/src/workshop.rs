@@ -21,7 +21,9 @@ use formula_domain::workshop::{
     ItemPositions, MoveKind, NOTE_MAX, NewMove, NewQaCheck, QaCheck, QaResult, Stage, StageInput,
     StageKind, WorkshopMove, check_stage_list, default_stages, previous,
 };
+use formula_domain::workshop_due::Due;
 use serde::{Deserialize, Serialize};
+use time::Date;
 use uuid::Uuid;
 
 use crate::attachments::{Checked, Owner};
@@ -32,6 +34,7 @@ use crate::idempotency::{Fingerprint, IdempotencyKey, Once};
 use crate::notifications::Happening;
 use crate::repos::{RecordKey, ReworkCount};
 use crate::services::{Services, audit, ensure};
+use crate::workshop_due::ItemDue;
 
 /// The live-update kind of a move, an undo or a QA check (its id is the scope item's).
 pub const WORKSHOP_MOVED: &str = "workshop.moved";
@@ -134,6 +137,11 @@ pub struct ItemWorkshop {
     /// Oldest first, with their photos.
     pub qa_checks: Vec<QaCheck>,
     pub rework: ReworkCount,
+    /// The day it must be packed by: its installation date less 5 working days
+    /// (docs/workshop.md, "Late in the workshop").
+    pub packed_by: Option<Date>,
+    /// Past its packed-by date today with less than its released quantity packed.
+    pub late: bool,
     pub can_move: bool,
     pub can_run_qa: bool,
 }
@@ -835,12 +843,15 @@ impl Services {
             .store
             .rework_count(item.project_id, Some(item.id), None)
             .await?;
+        let due = ItemDue::of(&item, Some(&positions), self.now().date());
         Ok(ItemWorkshop {
             stages,
             positions,
             moves,
             qa_checks,
             rework,
+            packed_by: due.packed_by,
+            late: due.late,
             can_move: self.may(caller, Action::MoveProduction, access),
             can_run_qa: self.may(caller, Action::RunQa, access),
         })
@@ -896,6 +907,8 @@ pub struct BoardFilter {
     pub level_id: Option<Uuid>,
     /// Code or name contains this.
     pub q: Option<String>,
+    /// Late, due this week, due in 2 weeks, or without an installation date (as of today).
+    pub due: Option<Due>,
 }
 
 /// One item's quantity at one position of the board.
@@ -911,6 +924,13 @@ pub struct BoardCard {
     pub quantity: Quantity,
     /// The item's released quantity.
     pub released: Quantity,
+    /// The day the item must be installed on site.
+    pub install_on: Option<Date>,
+    /// The day it must be packed by: 5 working days before (docs/workshop.md, "Late in the
+    /// workshop").
+    pub packed_by: Option<Date>,
+    /// Past its packed-by date with less than its released quantity packed.
+    pub late: bool,
 }
 
 /// A column of the board: "released, not started" or a stage.
@@ -1008,10 +1028,17 @@ impl Services {
             });
         }
         let mut shown = 0;
+        let today = self.now().date();
         for p in &positions {
             let Some(item) = by_id.get(&p.scope_item_id) else {
                 continue;
             };
+            let due = ItemDue::of(item, Some(p), today);
+            if let Some(f) = filter.due
+                && !f.matches(due.packed_by, today, due.released, due.packed)
+            {
+                continue;
+            }
             shown += 1;
             for q in &p.positions {
                 if q.quantity.0 == 0 {
@@ -1033,6 +1060,9 @@ impl Services {
                         .or_else(|| item.placement.room_type_code.clone()),
                     quantity: q.quantity,
                     released: p.released,
+                    install_on: due.install_on,
+                    packed_by: due.packed_by,
+                    late: due.late,
                 });
             }
         }

@@ -38,6 +38,7 @@ pub mod user;
 pub mod variation;
 pub mod waiting;
 pub mod workshop;
+pub mod workshop_due;
 
 pub use uuid::Uuid;
 

@@ -47,6 +47,7 @@ string_enum!(
         DeliveryDispatched => "delivery_dispatched", "Delivery dispatched to site",
         DeliveryReceived => "delivery_received", "Delivery received on site",
         QaFailed => "qa_failed", "QA check failed in the workshop",
+        WorkshopLate => "workshop_late", "Item late in the workshop",
     }
 );
 
@@ -240,6 +241,9 @@ pub const RULES: &[Rule] = &[
         Category::Production,
         &[A::Managers, A::Followers],
     ),
+    // An item late in the workshop against its installation date, daily while it is: the
+    // use case names the project's manager and the team members who may move production.
+    rule(Event::WorkshopLate, Category::Production, &[A::Managers]),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -449,6 +453,7 @@ mod tests {
             (Event::DeliveryDispatched, &[3, 6, 9]),
             (Event::DeliveryReceived, &[2, 3]),
             (Event::QaFailed, &[3, 6, 9]),
+            (Event::WorkshopLate, &[3]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

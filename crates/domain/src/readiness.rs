@@ -469,6 +469,7 @@ mod tests {
             released_at: None,
             released_by_name: None,
             release_note: None,
+            install_on: None,
             placement: Default::default(),
         }
     }

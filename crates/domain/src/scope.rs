@@ -2,7 +2,7 @@
 //! totals, cost deviation, item codes, and the progress they give their project.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::enums::string_enum;
@@ -119,6 +119,10 @@ pub struct ScopeItem {
     pub released_at: Option<OffsetDateTime>,
     pub released_by_name: Option<String>,
     pub release_note: Option<String>,
+    /// The day it must be installed on site (typed today; the programme will drive it). The
+    /// workshop must have it packed 5 working days before (docs/workshop.md, "Late in the
+    /// workshop").
+    pub install_on: Option<Date>,
     /// Where it is placed: in one room, or on a room type (then `quantity` is
     /// `quantity_per_room` × `room_count`, every room of the type counted); absent when
     /// neither (so unplaced items, and their audit entries, read as before).

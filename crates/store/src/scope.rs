@@ -8,7 +8,7 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::readiness::MaterialsRule;
 use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem};
 use formula_store_macros::repo;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit;
@@ -59,7 +59,8 @@ const ITEM_COLUMNS: &str = "i.id, i.project_id, i.group_id, g.name AS group_name
      i.spec_required, i.position, i.created_at, i.updated_at, ub.name AS updated_by_name, i.version, \
      i.released_at, rb.name AS released_by_name, i.release_note, i.room_id, rl.code AS room_code, \
      i.room_type_id, rt.code AS room_type_code, rt.name AS room_type_name, i.quantity_per_room_milli, \
-     (SELECT COUNT(*) FROM locations c WHERE c.room_type_id = i.room_type_id) AS room_count";
+     (SELECT COUNT(*) FROM locations c WHERE c.room_type_id = i.room_type_id) AS room_count, \
+     i.install_on";
 
 /// Scope-tab order: groups by position, items by position, code as the tiebreak.
 const ITEM_ORDER: &str = " ORDER BY g.position, g.id, i.position, i.code, i.id";
@@ -100,6 +101,7 @@ struct ItemRow {
     room_type_name: Option<String>,
     quantity_per_room_milli: Option<i64>,
     room_count: i64,
+    install_on: Option<Date>,
 }
 
 impl TryFrom<ItemRow> for ScopeItem {
@@ -133,6 +135,7 @@ impl TryFrom<ItemRow> for ScopeItem {
             released_at: r.released_at,
             released_by_name: r.released_by_name,
             release_note: r.release_note,
+            install_on: r.install_on,
             placement: Placement {
                 room_id: r.room_id,
                 room_code: r.room_code,
@@ -218,10 +221,10 @@ pub(crate) fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
         "INSERT INTO scope_items (id, project_id, group_id, code, name, description, location, quantity_milli, \
          unit, unit_price_minor, total_minor, budget_cost_minor, actual_cost_minor, status, progress, \
          drawing_required, spec_required, position, created_at, updated_at, updated_by, version, \
-         room_id, room_type_id, quantity_per_room_milli) \
+         room_id, room_type_id, quantity_per_room_milli, install_on) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
          (SELECT COALESCE(MAX(position) + 1, 0) FROM scope_items WHERE group_id = $3), $18, $19, $20, $21, \
-         $22, $23, $24)",
+         $22, $23, $24, $25)",
     )
     .bind(i.id)
     .bind(i.project_id)
@@ -247,6 +250,7 @@ pub(crate) fn insert_item(i: &ScopeItem, actor: Option<Uuid>) -> Stmt {
     .bind(i.placement.room_id)
     .bind(i.placement.room_type_id)
     .bind(i.placement.quantity_per_room.map(|q| q.0))
+    .bind(i.install_on)
 }
 
 fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stmt {
@@ -255,7 +259,7 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
          unit = $6, unit_price_minor = $7, total_minor = $8, budget_cost_minor = $9, actual_cost_minor = $10, \
          status = $11, progress = $12, drawing_required = $13, spec_required = $14, updated_at = $15, \
          updated_by = $16, version = version + 1, room_id = $19, room_type_id = $20, \
-         quantity_per_room_milli = $21 WHERE id = $17 AND version = $18",
+         quantity_per_room_milli = $21, install_on = $22 WHERE id = $17 AND version = $18",
     )
     .bind(&i.code)
     .bind(&i.name)
@@ -278,6 +282,7 @@ fn update_item(i: &ScopeItem, expected_version: i64, actor: Option<Uuid>) -> Stm
     .bind(i.placement.room_id)
     .bind(i.placement.room_type_id)
     .bind(i.placement.quantity_per_room.map(|q| q.0))
+    .bind(i.install_on)
 }
 
 #[derive(sqlx::FromRow)]

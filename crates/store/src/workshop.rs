@@ -736,6 +736,16 @@ impl WorkshopRepo for Db {
             .collect())
     }
 
+    async fn projects_installing_before(&self, before: time::Date) -> DbResult<Vec<Uuid>> {
+        let stmt = Stmt::new(
+            "SELECT DISTINCT project_id FROM scope_items \
+             WHERE released_at IS NOT NULL AND install_on IS NOT NULL AND install_on < $1 \
+             ORDER BY project_id",
+        )
+        .bind(before);
+        Ok(on_reader!(self, |pool| fetch_scalars!(pool, Uuid, stmt)?))
+    }
+
     async fn packed_quantity(&self, scope_item_id: Uuid) -> DbResult<Quantity> {
         let stmt = Stmt::new(
             "SELECT CAST(COALESCE(SUM(CASE WHEN m.to_stage_id = s.id THEN m.quantity_milli \

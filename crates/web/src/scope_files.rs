@@ -165,6 +165,7 @@ fn kind_of(field: &str, places: u32) -> (Kind, f64) {
         "unit" => (Kind::Text, 8.0),
         "unit_price" | "budget_cost" | "actual_cost" => (Kind::Money { places }, 14.0),
         "progress" => (Kind::Integer, 11.0),
+        "install_on" => (Kind::Date, 14.0),
         _ => (Kind::Text, 14.0),
     }
 }
@@ -219,6 +220,7 @@ fn item_cells(i: &ScopeItem, cols: &[(Option<&'static str>, Column)]) -> Vec<Cel
             "progress" => Cell::Int(i64::from(i.progress)),
             "drawing_required" => yes_no(i.drawing_required),
             "spec_required" => yes_no(i.spec_required),
+            "install_on" => i.install_on.map_or(Cell::Empty, Cell::Date),
             _ => Cell::Empty,
         })
         .collect()

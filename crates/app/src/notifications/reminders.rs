@@ -1,7 +1,8 @@
 //! Reminders of dates, computed against the clock: tasks due in 3 days, due tomorrow and
 //! overdue (every day), materials past their order-by date and not ordered, and snags due
 //! tomorrow or overdue (`crate::snags`), and order lines past their required date and not
-//! fully received (`crate::goods_receipts`). The job runs
+//! fully received (`crate::goods_receipts`), and items late in the workshop against their
+//! installation date (`crate::workshop_due`). The job runs
 //! every hour; each reminder is stored once per task and day (or per material and order-by
 //! date), so the first run of a day sends them and the others find nothing new.
 
@@ -25,7 +26,7 @@ pub const NOTIFICATION_REMINDERS: &str = "notification_reminders";
 pub const DEFAULT_NOTIFICATION_REMINDERS: &str = "5 * * * *";
 
 /// Projects whose dates still matter.
-fn open(p: &Project) -> bool {
+pub(crate) fn open(p: &Project) -> bool {
     matches!(
         p.status,
         ProjectStatus::OnTender
@@ -100,6 +101,7 @@ impl Services {
         reported += self.snag_reminders(today).await?;
         reported += self.rfi_reminders(today).await?;
         reported += self.delivery_reminders(today).await?;
+        reported += self.workshop_late_reminders(today).await?;
         Ok(reported)
     }
 

@@ -77,6 +77,9 @@ pub trait WorkshopRepo: Send + Sync {
     async fn item_positions(&self, scope_item_id: Uuid) -> AppResult<Option<ItemPositions>>;
     /// The quantities per position of every released item of a project, in code order.
     async fn project_positions(&self, project_id: Uuid) -> AppResult<Vec<ItemPositions>>;
+    /// Projects with a released item to be installed before `before` (the candidates for
+    /// items late in the workshop: the reminder checks each item of them).
+    async fn projects_installing_before(&self, before: time::Date) -> AppResult<Vec<Uuid>>;
     /// What is at the item's packed stage (0 before anything is packed).
     async fn packed_quantity(&self, scope_item_id: Uuid) -> AppResult<Quantity>;
     /// Rework counted: of one item, or (`scope_item_id` `None`) of a project, from `since`

@@ -10,6 +10,9 @@ pub(super) const NAME_MAX: usize = 200;
 /// Largest amount accepted in a money field: 10 trillion in major units of a 2-decimal currency.
 pub const MONEY_MAX_MINOR: i64 = 1_000_000_000_000_000;
 
+/// Earliest year accepted for an installation date (a typo guard, like delivery dates).
+pub(crate) const INSTALL_YEAR_MIN: i32 = 2000;
+
 /// Checks an item code: 1–40 letters, digits, `-`, `_`, `.` or `/`.
 pub(crate) fn check_code(errors: &mut FieldErrors, field: &str, code: &str) -> String {
     let code = code.trim().to_owned();
@@ -52,6 +55,9 @@ pub(crate) fn finish_item(errors: &mut FieldErrors, item: &mut ScopeItem, units:
     }
     if item.status == ScopeStatus::Completed {
         item.progress = 100;
+    }
+    if item.install_on.is_some_and(|d| d.year() < INSTALL_YEAR_MIN) {
+        errors.add("install_on", format!("must be from {INSTALL_YEAR_MIN} on"));
     }
     item.total_minor = match item.unit_price_minor {
         Some(price) => match item.quantity.times(price) {

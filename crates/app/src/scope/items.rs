@@ -6,6 +6,7 @@ use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::location::{LocationKind, effective_quantity};
 use formula_domain::scope::{Placement, Quantity, ScopeGroup, ScopeItem, ScopeStatus};
 use serde::Deserialize;
+use time::Date;
 use uuid::Uuid;
 
 use super::MoveTo;
@@ -53,6 +54,10 @@ pub struct NewScopeItem {
     /// Defaults to true in a millwork group, false elsewhere.
     #[serde(default)]
     pub spec_required: Option<bool>,
+    /// The day it must be installed on site (from 2000 on); the workshop must have it packed
+    /// a few working days before (docs/workshop.md, "Late in the workshop").
+    #[serde(default)]
+    pub install_on: Option<Date>,
     /// Places the item in this room of the project (not with `room_type_id`).
     #[serde(default)]
     pub room_id: Option<Uuid>,
@@ -88,6 +93,9 @@ pub struct ScopeItemPatch {
     pub progress: Option<i32>,
     pub drawing_required: Option<bool>,
     pub spec_required: Option<bool>,
+    /// The day it must be installed on site (from 2000 on); `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub install_on: Option<Option<Date>>,
     /// Places the item in this room; `null` takes it out of its room.
     #[serde(default, deserialize_with = "double_option")]
     pub room_id: Option<Option<Uuid>>,
@@ -256,6 +264,7 @@ impl Services {
             released_at: None,
             released_by_name: None,
             release_note: None,
+            install_on: input.install_on,
             placement: Default::default(),
         };
         let placement = PlacementInput {
@@ -541,5 +550,8 @@ fn apply_patch(
     }
     if let Some(v) = p.spec_required {
         item.spec_required = v;
+    }
+    if let Some(v) = p.install_on {
+        item.install_on = v;
     }
 }

@@ -87,6 +87,19 @@ pub const COLUMNS: &[Column] = &[
         "Material spec required",
         &["spec required", "specs required", "material spec"],
     ),
+    // The day it must be installed on site, as 2026-03-31 (a date cell of a spreadsheet
+    // reads so too); empty: none.
+    (
+        "install_on",
+        "Installation date",
+        &[
+            "install on",
+            "install date",
+            "installation",
+            "installed by",
+            "install by",
+        ],
+    ),
 ];
 
 /// Columns an import cannot do without.

@@ -60,6 +60,17 @@ pub(super) struct Parsed {
     pub(super) quantity_per_room: Option<Quantity>,
 }
 
+/// A date cell: `2026-03-31` (how a spreadsheet's date cell reads too), a time after it
+/// (`2026-03-31 00:00:00`) ignored.
+fn parse_date(v: &str) -> Option<time::Date> {
+    let day = v.split([' ', 'T']).next().unwrap_or(v);
+    time::Date::parse(
+        day,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
 /// Reads one row; `now` stamps the item.
 pub(super) fn parse_row(
     row: &SheetRow,
@@ -164,6 +175,16 @@ pub(super) fn parse_row(
     };
     let drawing_required = flag(&mut errors, "drawing_required");
     let spec_required = flag(&mut errors, "spec_required");
+    let install_on =
+        cell("install_on")
+            .filter(|v| !v.is_empty())
+            .and_then(|v| match parse_date(v) {
+                Some(d) => Some(d),
+                None => {
+                    errors.add("install_on", "must be a date written like 2026-03-31");
+                    None
+                }
+            });
     let item = ScopeItem {
         id: Uuid::nil(),
         project_id: Uuid::nil(),
@@ -192,6 +213,7 @@ pub(super) fn parse_row(
         released_at: None,
         released_by_name: None,
         release_note: None,
+        install_on,
         placement: Default::default(),
     };
     Parsed {
@@ -241,6 +263,26 @@ mod tests {
             numbers,
             OffsetDateTime::UNIX_EPOCH,
         )
+    }
+
+    #[test]
+    fn installation_dates_are_read_as_iso_days() {
+        use formula_domain::numbers::DecimalMark;
+        let numbers = NumberFormat {
+            mark: DecimalMark::Point,
+            inferred: true,
+        };
+        let headers = ["Group", "Name", "Installation date"];
+        let p = row(&headers, &["G", "Desk", "2026-03-31"], numbers);
+        assert_eq!(p.item.install_on, Some(time::macros::date!(2026 - 03 - 31)));
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let p = row(&headers, &["G", "Desk", "2026-03-31 00:00:00"], numbers);
+        assert_eq!(p.item.install_on, Some(time::macros::date!(2026 - 03 - 31)));
+        let p = row(&headers, &["G", "Desk", ""], numbers);
+        assert_eq!(p.item.install_on, None);
+        let p = row(&headers, &["G", "Desk", "31/03/2026"], numbers);
+        assert_eq!(p.item.install_on, None);
+        assert_eq!(p.errors.0[0].field, "install_on");
     }
 
     #[test]

@@ -326,6 +326,7 @@ fn merge(to: &mut ScopeItem, from: &ScopeItem, present: &[&str]) {
             "progress" => to.progress = from.progress,
             "drawing_required" => to.drawing_required = from.drawing_required,
             "spec_required" => to.spec_required = from.spec_required,
+            "install_on" => to.install_on = from.install_on,
             _ => {}
         }
     }
@@ -346,6 +347,7 @@ fn same(a: &ScopeItem, b: &ScopeItem) -> bool {
         && a.progress == b.progress
         && a.drawing_required == b.drawing_required
         && a.spec_required == b.spec_required
+        && a.install_on == b.install_on
         && a.placement.room_id == b.placement.room_id
         && a.placement.room_type_id == b.placement.room_type_id
         && a.placement.quantity_per_room == b.placement.quantity_per_room

@@ -3,14 +3,17 @@
 //! board — some not started, some at each stage, some through QA and some packed — with a
 //! failed QA check sent back to edge-banding with a note; the Old Town reception desk is
 //! released on its own and waits at assembly. The items the fitters install (and the
-//! deliveries pack) are left alone.
+//! deliveries pack) are left alone. The panelling's installation date makes it late in the
+//! workshop (a notification for the project manager); the desk's puts it due within two weeks.
 
 use formula_app::context::Caller;
 use formula_app::readiness::ReleaseInput;
+use formula_app::scope::ScopeItemPatch;
 use formula_app::workshop::{MoveInput, QaInput};
 use formula_app::{AppError, Services};
 use formula_domain::scope::{Quantity, ScopeItem};
 use formula_domain::workshop::{QaResult, StageKind};
+use time::Duration;
 use uuid::Uuid;
 
 /// Who works in the workshop: the administrator (who releases the reception desk ahead of
@@ -160,5 +163,25 @@ pub async fn seed(s: &Services, shop: Shop<'_>, project_id: Uuid) -> Result<usiz
         through(s, &shop, project_id, desk.id, *stage, one).await?;
         moves += 1;
     }
+
+    // Installation dates (docs/workshop.md, "Late in the workshop"): the panelling goes up
+    // in two days and is far from all packed, so it is late in the workshop (the project
+    // manager's inbox says so); the desk is installed in twelve days, due in the workshop
+    // within two weeks.
+    let today = s.now().date();
+    for (id, days) in [(panelling.id, 2), (desk.id, 12)] {
+        let (item, _) = s.get_scope_item(shop.admin, id).await?;
+        s.update_scope_item(
+            shop.admin,
+            id,
+            item.version,
+            ScopeItemPatch {
+                install_on: Some(Some(today + Duration::days(days))),
+                ..ScopeItemPatch::default()
+            },
+        )
+        .await?;
+    }
+    s.workshop_late_reminders(today).await?;
     Ok(moves)
 }

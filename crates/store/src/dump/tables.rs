@@ -245,6 +245,7 @@ pub(super) const TABLES: &[Table] = &[
             ("room_id", U),
             ("room_type_id", U),
             ("quantity_per_room_milli", I),
+            ("install_on", D),
         ],
         key: &["id"],
     },

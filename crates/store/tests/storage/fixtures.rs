@@ -248,6 +248,7 @@ pub fn scope_item(
         released_at: None,
         released_by_name: None,
         release_note: None,
+        install_on: None,
         placement: Default::default(),
     }
 }

@@ -309,7 +309,97 @@ pub async fn concurrent_items_without_codes_all_get_distinct_codes(t: &TestDb) {
     );
 }
 
+/// The installation date (migration 0041) is stored, changed and cleared with the item, and
+/// the projects with a released item installed before a day are found.
+pub async fn installation_dates_are_kept_and_found(db: &Db) {
+    let w = world(db).await;
+    let by = |what: &str, id: Uuid| f::audit(Some(&w.pm), what, "scope", id, "s");
+    let group = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let mut dated = f::scope_item(&group, "WSC-M-101", 4, None, 0);
+    let day = time::macros::date!(2026 - 03 - 13);
+    dated.install_on = Some(day);
+    let undated = f::scope_item(&group, "WSC-M-102", 1, None, 0);
+    db.save_scope(
+        std::slice::from_ref(&group),
+        &[dated.clone(), undated.clone()],
+        &[],
+        &[by("create", dated.id)],
+    )
+    .await
+    .unwrap();
+    let stored = db.get_scope_item(dated.id).await.unwrap().unwrap();
+    assert_eq!(stored.install_on, Some(day));
+    let listed = db
+        .list_scope_items(&ScopeQuery::all(w.p1.id))
+        .await
+        .unwrap();
+    let dates: Vec<_> = listed.items.iter().map(|i| i.install_on).collect();
+    assert_eq!(dates, [Some(day), None]);
+
+    // Not released yet: not a candidate for the workshop's reminder.
+    let after = time::macros::date!(2026 - 03 - 20);
+    assert!(
+        db.projects_installing_before(after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let released = db
+        .release_scope_item(dated.id, 1, None, &by("release", dated.id))
+        .await
+        .unwrap();
+    assert_eq!(released.install_on, Some(day), "a release keeps it");
+    assert_eq!(
+        db.projects_installing_before(after).await.unwrap(),
+        [w.p1.id]
+    );
+    assert!(
+        db.projects_installing_before(day).await.unwrap().is_empty(),
+        "before, not on"
+    );
+
+    // Changed, then cleared, compare-and-set like every field.
+    let mut moved = released.clone();
+    let later = time::macros::date!(2026 - 04 - 02);
+    moved.install_on = Some(later);
+    db.save_scope(
+        &[],
+        &[],
+        &[(moved.clone(), released.version)],
+        &[by("update", dated.id)],
+    )
+    .await
+    .unwrap();
+    let stored = db.get_scope_item(dated.id).await.unwrap().unwrap();
+    assert_eq!(stored.install_on, Some(later));
+    assert!(
+        db.projects_installing_before(after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut cleared = stored.clone();
+    cleared.install_on = None;
+    db.save_scope(
+        &[],
+        &[],
+        &[(cleared, stored.version)],
+        &[by("update", dated.id)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.get_scope_item(dated.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .install_on,
+        None
+    );
+}
+
 both_backends! {
+    installation_dates_are_kept_and_found,
     scope_groups_and_items_keep_order_totals_and_versions,
     scope_saves_are_all_or_nothing,
     concurrent_items_without_codes_all_get_distinct_codes,

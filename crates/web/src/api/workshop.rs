@@ -48,6 +48,10 @@ pub struct BoardParams {
     /// Code or name contains this.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Items late in the workshop, due (to be packed by) this week or in 2 weeks, or without
+    /// an installation date, as of today (docs/workshop.md, "Late in the workshop").
+    #[param(inline)]
+    pub due: Option<formula_domain::workshop_due::Due>,
 }
 
 impl ListFilter for BoardParams {
@@ -56,6 +60,7 @@ impl ListFilter for BoardParams {
         BoardFilter {
             level_id: p.id("level_id"),
             q: p.text("q"),
+            due: p.choice("due"),
         }
     }
 }
@@ -161,6 +166,8 @@ pub async fn replace_project_stages(
 ///
 /// Columns by position ("released, not started", then each stage), cards by item with the
 /// quantity at that position; each column says which stage its cards move through next.
+/// Each card carries the item's installation date, the day it must be packed by (5 working
+/// days before) and whether it is late in the workshop; `due` filters on them.
 #[utoipa::path(
     get,
     path = "/projects/{id}/workshop/board",

@@ -37,6 +37,7 @@ const NEW_FIELDS: &[&str] = &[
     "quantity",
     "unit",
     "unit_price",
+    "install_on",
 ];
 const GROUP_FIELDS: &[&str] = &["group_name"];
 const EDIT_FIELDS: &[&str] = &[
@@ -55,6 +56,7 @@ const EDIT_FIELDS: &[&str] = &[
     "progress",
     "drawing_required",
     "spec_required",
+    "install_on",
 ];
 /// App field names → form field names.
 const ALIASES: &[(&str, &str)] = &[
@@ -387,6 +389,7 @@ pub async fn create_item(
     let mut errors = FieldErrors::new();
     let group_id = input.required_uuid("group_id", &mut errors);
     let n = numbers(&input, &project.currency, &mut errors);
+    let install_on = input.date("install_on", &mut errors);
     let mut form = FormState::submitted(NEW_FIELDS, input.clone());
     if let (Some(group_id), true) = (group_id, errors.is_empty()) {
         let new = NewScopeItem {
@@ -397,6 +400,7 @@ pub async fn create_item(
             quantity: n.quantity,
             unit: input.opt("unit"),
             unit_price_minor: n.unit_price,
+            install_on,
             ..Default::default()
         };
         match state
@@ -762,6 +766,7 @@ fn item_form(i: &ScopeItem) -> FormState {
         .with("actual_cost", amount(i.actual_cost_minor))
         .with("status", i.status.as_str())
         .with("progress", i.progress.to_string())
+        .with("install_on", crate::ui::format::date_input(&i.install_on))
         .with("version", i.version.to_string());
     if i.drawing_required {
         form = form.with("drawing_required", "1");
@@ -886,6 +891,7 @@ pub async fn update(
     let n = numbers(&input, &item.currency, &mut errors);
     let status: Option<ScopeStatus> = input.required_choice("status", &mut errors);
     let progress = input.int::<i32>("progress", &mut errors);
+    let install_on = input.date("install_on", &mut errors);
     let (room_id, room_type_id) = read_placement(input.opt("placement"), &mut errors);
     let quantity_per_room = match input.opt("quantity_per_room") {
         Some(v) => match Quantity::parse(&v) {
@@ -917,6 +923,7 @@ pub async fn update(
             progress: Some(progress.unwrap_or(0)),
             drawing_required: Some(input.opt("drawing_required").is_some()),
             spec_required: Some(input.opt("spec_required").is_some()),
+            install_on: Some(install_on),
             room_id: Some(room_id),
             room_type_id: Some(room_type_id),
             quantity_per_room,

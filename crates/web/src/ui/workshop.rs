@@ -11,6 +11,7 @@ use formula_app::AppError;
 use formula_app::workshop::{BoardFilter, MoveInput, QaInput, UndoInput, WorkshopBoard};
 use formula_domain::scope::Quantity;
 use formula_domain::workshop::{QaResult, StageKind};
+use formula_domain::workshop_due::Due;
 use uuid::Uuid;
 
 use crate::csrf::{CsrfForm, same};
@@ -30,11 +31,17 @@ struct BoardPage {
     board: WorkshopBoard,
     level_id: String,
     q: String,
+    /// The due filter's value (`late`, `this_week`, `two_weeks`, `no_date`; empty: all).
+    due: String,
     /// The query string to come back to after a move.
     back: String,
 }
 
 impl BoardPage {
+    fn due_filters(&self) -> &'static [Due] {
+        Due::ALL
+    }
+
     fn qa_next(&self, next: &Option<StageKind>) -> bool {
         *next == Some(StageKind::Qa)
     }
@@ -50,6 +57,7 @@ fn read_filter(q: &FormData) -> BoardFilter {
     BoardFilter {
         level_id: q.opt("level_id").and_then(|v| v.parse().ok()),
         q: q.opt("q"),
+        due: q.opt("due").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -60,6 +68,9 @@ fn back_query(q: &FormData) -> String {
     }
     if let Some(t) = q.opt("q") {
         parts.push(format!("q={}", urlencoding(&t)));
+    }
+    if let Some(d) = q.opt("due").and_then(|v| v.parse::<Due>().ok()) {
+        parts.push(format!("due={d}"));
     }
     parts.join("&")
 }
@@ -100,6 +111,11 @@ async fn board_page(
         head: ProjectHeader::new(project, access, page, state, "workshop"),
         level_id: query.opt("level_id").unwrap_or_default(),
         q: query.opt("q").unwrap_or_default(),
+        due: query
+            .opt("due")
+            .and_then(|v| v.parse::<Due>().ok())
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default(),
         back: back_query(&query),
         board,
     };

@@ -55,3 +55,4 @@ mod suppliers;
 mod variations;
 mod workflow;
 mod workshop;
+mod workshop_late;
