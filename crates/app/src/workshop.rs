@@ -1402,17 +1402,19 @@ fn merge_boards(
             can_act |= act && !col.cards.is_empty();
             let target = &mut columns[at];
             target.total = Quantity(target.total.0 + col.total.0);
-            target.cards.extend(col.cards.into_iter().map(|card| CompanyCard {
-                project_id: board.project_id,
-                project_code: board.project_code.clone(),
-                stage_id: col.stage_id,
-                next_stage_id: col.next_stage_id,
-                next_key: next_key.as_ref().map(|k| k.0.clone()),
-                next_name: next_key.as_ref().map(|k| k.1.clone()),
-                next_kind: col.next_kind,
-                can_act: act,
-                card,
-            }));
+            target
+                .cards
+                .extend(col.cards.into_iter().map(|card| CompanyCard {
+                    project_id: board.project_id,
+                    project_code: board.project_code.clone(),
+                    stage_id: col.stage_id,
+                    next_stage_id: col.next_stage_id,
+                    next_key: next_key.as_ref().map(|k| k.0.clone()),
+                    next_name: next_key.as_ref().map(|k| k.1.clone()),
+                    next_kind: col.next_kind,
+                    can_act: act,
+                    card,
+                }));
         }
     }
     CompanyBoard {

@@ -34,7 +34,10 @@ fn sign_in(s: &Session, email: &str, password: &str) -> Api {
     let mut resp = agent
         .post(&s.server.url("/api/v1/me/tokens"))
         .header("cookie", &cookie)
-        .header("x-csrf-token", me["csrf_token"].as_str().unwrap_or_default())
+        .header(
+            "x-csrf-token",
+            me["csrf_token"].as_str().unwrap_or_default(),
+        )
         .send_json(json!({"name": "workshop test"}))
         .unwrap_or_else(|e| panic!("token for {email}: {e}"));
     assert_eq!(resp.status().as_u16(), 201, "token for {email}");
@@ -150,7 +153,10 @@ fn browser_workshop_board_moves_quantities_through_qa_with_rework() {
     let act = format!("#ws-not_started-{item_id} a.ws-act");
     let button = s.wait(&act);
     s.b.send_keys(&button, ENTER).step("Enter on Move");
-    assert!(dialog_open(&s, "ws-move-dlg"), "Enter opens the move dialog");
+    assert!(
+        dialog_open(&s, "ws-move-dlg"),
+        "Enter opens the move dialog"
+    );
     assert_eq!(s.value("#ws-move-q"), "12", "all of the card by default");
     assert_eq!(
         s.b.execute("return document.activeElement.id;", vec![])
@@ -223,7 +229,10 @@ fn browser_workshop_board_moves_quantities_through_qa_with_rework() {
     // A QA failure in the QA dialog: 2 go back to assembly, with what is wrong.
     let fin = format!("#ws-finishing-{item_id}");
     s.click(&format!("{fin} a.ws-act"));
-    assert!(dialog_open(&s, "ws-qa-dlg"), "the card's QA button opens the QA dialog");
+    assert!(
+        dialog_open(&s, "ws-qa-dlg"),
+        "the card's QA button opens the QA dialog"
+    );
     assert_eq!(s.value("#ws-qa-q"), "4");
     s.fill("#ws-qa-q", "2");
     s.select("#ws-qa-s", &stage("assembly"));
@@ -262,9 +271,11 @@ fn browser_workshop_board_moves_quantities_through_qa_with_rework() {
 
     // Without JavaScript the card's button is a link to the card's own page, whose form
     // posts to the same endpoint.
-    let href = s
-        .b
-        .attr(&s.wait(&format!("#ws-machining-{item_id} a.ws-act")), "href")
+    let href =
+        s.b.attr(
+            &s.wait(&format!("#ws-machining-{item_id} a.ws-act")),
+            "href",
+        )
         .step("card link")
         .unwrap_or_default();
     assert!(
@@ -325,6 +336,7 @@ fn browser_workshop_board_moves_quantities_through_qa_with_rework() {
     s.check_csp_clean();
 
     company_board(&s, &api, &p, &item_id);
+    s.goto(&format!("/projects/{p}/workshop"));
 
     // The stage lists: the project's (its manager) and the company's (administrators).
     s.click("a[href$='/workshop/stages']");
@@ -353,7 +365,7 @@ fn company_board(s: &Session, api: &Api, p: &str, item_id: &str) {
         "POST",
         "/projects",
         json!({"name": "Quay office fit-out", "client_id": client["id"], "manager_id": me["user"]["id"],
-               "sector": "office", "business_line": "millwork"}),
+               "sector": "commercial", "business_line": "millwork"}),
     );
     let q = other["id"].as_str().unwrap().to_owned();
     let scope = api.ok("GET", &format!("/projects/{q}/scope"), Value::Null);
@@ -376,26 +388,39 @@ fn company_board(s: &Session, api: &Api, p: &str, item_id: &str) {
     s.wait_text("h2#board-h", "All projects");
     s.wait(&format!("#ws-not_started-{desk_id}"));
     s.wait(&format!("#ws-packed-{item_id}"));
-    assert_eq!(total(s, "not_started"), "8", "5 wardrobes and 3 desks not started");
+    assert_eq!(
+        total(s, "not_started"),
+        "8",
+        "5 wardrobes and 3 desks not started"
+    );
     assert_eq!(total(s, "assembly"), "2");
     s.screenshot("workshop-company-1280");
 
     // The desk moves on from the company board, through the same dialog.
     s.click(&format!("#ws-not_started-{desk_id} a.ws-act"));
     assert!(dialog_open(s, "ws-move-dlg"));
-    s.wait_text("#ws-move-dlg [data-ws-what]", "Reception desk: 3 at Released, not started, on to Cutting");
+    s.wait_text(
+        "#ws-move-dlg [data-ws-what]",
+        "Reception desk: 3 at Released, not started, on to Cutting",
+    );
     s.fill("#ws-move-q", "2");
     s.click("#ws-move-dlg button[type=submit]");
     s.wait_text(".flash", "Moved.");
     s.wait_text("h2#board-h", "All projects");
-    assert!(s.path().starts_with("/workshop"), "back on the company board");
-    assert_eq!(total(s, "cutting"), "2");
+    assert!(
+        s.path().starts_with("/workshop"),
+        "back on the company board"
+    );
+    assert_eq!(total(s, "cutting"), "5", "3 wardrobes and 2 desks");
 
     // The project filter and the search, across projects.
     s.select("#ws-project", &q);
     s.click("form.filters button[type=submit]");
     s.wait_text("h2#board-h", "1 item");
-    assert!(s.b.find(&format!("#ws-packed-{item_id}")).is_err(), "the other project's cards are filtered out");
+    assert!(
+        s.b.find(&format!("#ws-packed-{item_id}")).is_err(),
+        "the other project's cards are filtered out"
+    );
     s.goto("/workshop?q=wardrobe");
     s.wait_text("h2#board-h", "1 item");
     s.wait(&format!("#ws-packed-{item_id}"));
@@ -430,8 +455,13 @@ fn company_board(s: &Session, api: &Api, p: &str, item_id: &str) {
         &format!("/projects/{q}/workshop/moves"),
         json!({"scope_item_id": desk_id, "stage_id": edge, "quantity": "1"}),
     );
-    s.wait_text("#ws-c-edge_banding .count", "5");
-    assert_eq!(total(s, "cutting"), "1", "the board followed the move without a reload");
+    s.wait(&format!("#ws-edge_banding-{desk_id}"));
+    assert_eq!(total(s, "edge_banding"), "1");
+    assert_eq!(
+        total(s, "cutting"),
+        "4",
+        "the board followed the move without a reload"
+    );
 
     s.b.set_window_size(375, 800).step("phone width");
     s.goto("/workshop");

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use formula_app::workshop::{
-    BoardFilter, CompanyBoard, CompanyBoardFilter, CompanyStages, ItemWorkshop, MoveInput, Moved, ProjectStages, QaInput, QaRecorded,
-    StageListInput, UndoInput, WorkshopBoard,
+    BoardFilter, CompanyBoard, CompanyBoardFilter, CompanyStages, ItemWorkshop, MoveInput, Moved,
+    ProjectStages, QaInput, QaRecorded, StageListInput, UndoInput, WorkshopBoard,
 };
 use formula_domain::workshop::{ItemPositions, QaCheck, WorkshopMove};
 use utoipa_axum::router::OpenApiRouter;

@@ -58,10 +58,7 @@ impl BoardPage {
     /// The column a card of `col` moves into.
     fn next_col(&self, col: &BoardColumn) -> Option<&BoardColumn> {
         let next = col.next_stage_id?;
-        self.board
-            .columns
-            .iter()
-            .find(|c| c.stage_id == Some(next))
+        self.board.columns.iter().find(|c| c.stage_id == Some(next))
     }
 
     /// The QA dialog's "back to" choices (project, stage, name); one project here.
@@ -284,9 +281,7 @@ pub async fn card(
         Some(v) => match v.parse() {
             Ok(s) => Some(s),
             Err(_) => {
-                return Err(PageError::bad_request(
-                    "The address names no stage (at=…).",
-                ));
+                return Err(PageError::bad_request("The address names no stage (at=…)."));
             }
         },
     };

@@ -2407,7 +2407,10 @@ async fn the_company_workshop_board_shows_each_user_the_projects_they_may_see() 
         );
         assert_eq!(board["items"], if sees_b { 2 } else { 1 }, "{role}");
         let first = &board["columns"][0]["cards"][0];
-        assert!(first["project_code"].is_string() && first["code"].is_string(), "{first}");
+        assert!(
+            first["project_code"].is_string() && first["code"].is_string(),
+            "{first}"
+        );
     }
     // The filters: one project, a search that matches nothing.
     let only_b = app
@@ -2430,13 +2433,22 @@ async fn the_company_workshop_board_shows_each_user_the_projects_they_may_see() 
         .expect(422);
     // The page: the staff's navigation links it; a client user is refused.
     let client = c.user("client");
-    let cleo = app.login(&client.user.email, crate::support::PASSWORD).await.0;
+    let cleo = app
+        .login(&client.user.email, crate::support::PASSWORD)
+        .await
+        .0;
     app.get("/workshop", &cleo).await.expect(403);
     let pm = c.user("project_manager");
     let paula = app.login(&pm.user.email, crate::support::PASSWORD).await.0;
     let page = app.get("/workshop", &paula).await.expect(200).text();
     assert!(page.contains("href=\"/workshop\""), "the nav links it");
-    assert!(page.contains("Lobby joinery") && !page.contains("Office fit-out"), "{page}");
+    assert!(
+        page.contains("Lobby joinery") && !page.contains("Office fit-out"),
+        "{page}"
+    );
     let home = app.get("/profile", &cleo).await.expect(200).text();
-    assert!(!home.contains("href=\"/workshop\""), "no link for a client user");
+    assert!(
+        !home.contains("href=\"/workshop\""),
+        "no link for a client user"
+    );
 }
