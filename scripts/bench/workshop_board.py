@@ -9,7 +9,9 @@ stage's move leaving 3 behind, so most items show on two cards (about 940 cards)
 reach past QA pass a QA check, and every 25th item fails 1 piece back to edge-banding. Then it
 asks for the Workshop tab (`/projects/{id}/workshop`, gzip, signed in with a session) and for
 `GET /api/v1/projects/{id}/workshop/board` (bearer token) REPEAT times each, one at a time, and
-prints p50, p95 and max of each with the compressed size.
+prints p50, p95 and max of each with the compressed size; then the same for the company-wide
+board (`/workshop` and `GET /api/v1/workshop/board`: this project and every other project the
+account may see).
 
 usage: workshop_board.py BASE_URL EMAIL PASSWORD [REPEAT]
 (the server with RATE_LIMIT_ENABLED=false; the account may create clients and projects)
@@ -108,6 +110,10 @@ for name, path, headers in [
     ("page /projects/{id}/workshop (gzip)", f"/projects/{p}/workshop",
      {"Cookie": cookie, "Accept-Encoding": "gzip"}),
     ("API workshop/board (gzip)", f"/api/v1/projects/{p}/workshop/board",
+     {**AUTH, "Accept-Encoding": "gzip"}),
+    # The company-wide board: this project and whatever else the account may see.
+    ("page /workshop, all projects (gzip)", "/workshop", {"Cookie": cookie, "Accept-Encoding": "gzip"}),
+    ("API /workshop/board, all projects (gzip)", "/api/v1/workshop/board",
      {**AUTH, "Accept-Encoding": "gzip"}),
 ]:
     p50, p95, worst, size = measure(path, headers)

@@ -988,11 +988,27 @@ impl Services {
             .scope_project(caller, project_id, Action::ViewWorkshop)
             .await?;
         let stages = self.ensure_workshop_stages(project_id).await?;
+        let positions = self.store.project_positions(project_id).await?;
+        self.board_of(caller, project, access, stages, positions, &filter)
+            .await
+    }
+
+    /// The board of a project the caller may see the workshop of, from its stages and
+    /// positions.
+    async fn board_of(
+        &self,
+        caller: &Caller,
+        project: formula_domain::project::Project,
+        access: ProjectAccess,
+        stages: Vec<Stage>,
+        positions: Vec<ItemPositions>,
+        filter: &BoardFilter,
+    ) -> AppResult<WorkshopBoard> {
+        let project_id = project.id;
         let active: Vec<Stage> = formula_domain::workshop::active(&stages)
             .into_iter()
             .cloned()
             .collect();
-        let positions = self.store.project_positions(project_id).await?;
         let items = self
             .store
             .list_scope_items(&crate::query::ScopeQuery {
@@ -1102,6 +1118,342 @@ impl Services {
             can_move: self.may(caller, Action::MoveProduction, access),
             can_run_qa: self.may(caller, Action::RunQa, access),
         })
+    }
+}
+
+/// Filters of the company-wide workshop board.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyBoardFilter {
+    /// One project only.
+    pub project_id: Option<Uuid>,
+    /// Items in a room of this level (a level belongs to one project).
+    pub level_id: Option<Uuid>,
+    /// Code or name contains this.
+    pub q: Option<String>,
+}
+
+/// A card of the company-wide board: a project's card with what its project's list says
+/// comes next.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyCard {
+    pub project_id: Uuid,
+    pub project_code: String,
+    /// The position's stage in the card's project (`null`: released, not started).
+    pub stage_id: Option<Uuid>,
+    /// The stage of the card's project it moves through next (`null` at packed).
+    pub next_stage_id: Option<Uuid>,
+    pub next_key: Option<String>,
+    pub next_name: Option<String>,
+    pub next_kind: Option<StageKind>,
+    /// Whether the caller may move it on (or run its QA check when QA is next).
+    pub can_act: bool,
+    #[serde(flatten)]
+    pub card: BoardCard,
+}
+
+/// A column of the company-wide board: a position by stage key, over the projects.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyColumn {
+    /// `not_started`, or a stage key.
+    pub key: String,
+    pub name: String,
+    /// `null` for "not started".
+    pub kind: Option<StageKind>,
+    /// The total quantity here (summed whatever the units).
+    pub total: Quantity,
+    pub cards: Vec<CompanyCard>,
+}
+
+/// A project on the company-wide board (to filter by, and where its QA failures go back to).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyBoardProject {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    /// Released items of the project on the board (after the filters).
+    pub items: usize,
+    /// The stages before QA (where a failed check can send a quantity back).
+    pub rework_stages: Vec<Stage>,
+}
+
+/// A level to filter by, with its project.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyBoardLevel {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub project_code: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// The workshop of every project the caller may see the workshop of, on one board.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyBoard {
+    /// Positions by stage key, in the projects' order ("not started" first).
+    pub columns: Vec<CompanyColumn>,
+    /// The projects whose workshop the caller may see (each with its items on the board).
+    pub projects: Vec<CompanyBoardProject>,
+    pub levels: Vec<CompanyBoardLevel>,
+    /// Released items on the board (after the filters).
+    pub items: usize,
+    /// Failed QA checks in the last 7 days and the quantity they sent back, over the
+    /// projects shown.
+    pub rework_this_week: ReworkCount,
+    /// Whether the caller may move or check any card.
+    pub can_act: bool,
+}
+
+impl Services {
+    /// The company-wide workshop board: the boards of every project the caller may see the
+    /// workshop of (`ViewWorkshop`, checked per project; never a client user), cards merged
+    /// into columns by stage key.
+    pub async fn company_workshop_board(
+        &self,
+        caller: &Caller,
+        filter: CompanyBoardFilter,
+    ) -> AppResult<CompanyBoard> {
+        if caller.actor.role == formula_domain::user::Role::Client {
+            return Err(AppError::Forbidden);
+        }
+        let listed = self
+            .store
+            .list_projects(
+                &crate::query::ProjectQuery {
+                    paging: crate::query::Paging {
+                        limit: 10_000,
+                        offset: 0,
+                    },
+                    ..Default::default()
+                },
+                formula_domain::authz::project_scope(&caller.actor),
+            )
+            .await?
+            .items;
+        let inner = BoardFilter {
+            level_id: filter.level_id,
+            q: filter.q.clone(),
+        };
+        let mut boards = Vec::new();
+        let mut projects = Vec::new();
+        let mut levels = Vec::new();
+        for project in listed {
+            let access = match self.access_for(caller, project.id).await {
+                Ok(a) => a,
+                Err(AppError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            if !self.may(caller, Action::ViewWorkshop, access) {
+                continue;
+            }
+            let positions = self.store.project_positions(project.id).await?;
+            let shown = filter.project_id.is_none_or(|p| p == project.id);
+            if positions.is_empty() || !shown {
+                // Nothing released (its stages are not made for a look), or filtered out.
+                projects.push(CompanyBoardProject {
+                    id: project.id,
+                    code: project.code.clone(),
+                    name: project.name.clone(),
+                    items: 0,
+                    rework_stages: Vec::new(),
+                });
+                continue;
+            }
+            let stages = self.ensure_workshop_stages(project.id).await?;
+            let board = self
+                .board_of(caller, project, access, stages, positions, &inner)
+                .await?;
+            projects.push(CompanyBoardProject {
+                id: board.project_id,
+                code: board.project_code.clone(),
+                name: board.project_name.clone(),
+                items: board.items,
+                rework_stages: board.rework_stages.clone(),
+            });
+            levels.extend(board.levels.iter().map(|l| CompanyBoardLevel {
+                id: l.id,
+                project_id: board.project_id,
+                project_code: board.project_code.clone(),
+                code: l.code.clone(),
+                name: l.name.clone(),
+            }));
+            boards.push(board);
+        }
+        projects.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(merge_boards(boards, projects, levels))
+    }
+}
+
+/// One card of a board with what can be done with it: the page a card's button opens
+/// without JavaScript (with it, the board's shared dialog does the same).
+#[derive(Debug, Clone, Serialize)]
+pub struct CardChoice {
+    pub project_id: Uuid,
+    pub project_code: String,
+    pub scope_item_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    /// The position (`None`: released, not started) and its name.
+    pub stage_id: Option<Uuid>,
+    pub at_name: String,
+    /// What is there.
+    pub quantity: Quantity,
+    /// The stage it moves through next, its name and kind (`None` at packed).
+    pub next_stage_id: Option<Uuid>,
+    pub next_name: Option<String>,
+    pub next_kind: Option<StageKind>,
+    /// The stages before QA (where a failed check can send a quantity back).
+    pub rework_stages: Vec<Stage>,
+    pub can_move: bool,
+    pub can_run_qa: bool,
+}
+
+impl Services {
+    /// An item's card at one position (`at`: a stage, or `None` for "not started").
+    pub async fn workshop_card(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        item_id: Uuid,
+        at: Option<Uuid>,
+    ) -> AppResult<CardChoice> {
+        let (project, access) = self
+            .scope_project(caller, project_id, Action::ViewWorkshop)
+            .await?;
+        let (item, _) = self
+            .scope_item_for(caller, item_id, Action::ViewWorkshop)
+            .await?;
+        if item.project_id != project_id {
+            return Err(AppError::NotFound("scope item"));
+        }
+        let stages = self.ensure_workshop_stages(project_id).await?;
+        let active = formula_domain::workshop::active(&stages);
+        let index = match at {
+            None => 0,
+            Some(id) => match active.iter().position(|s| s.id == id) {
+                Some(i) => i + 1,
+                None => return Err(AppError::field("at", "is not a stage of this project")),
+            },
+        };
+        let positions = self
+            .store
+            .item_positions(item.id)
+            .await?
+            .ok_or(AppError::NotFound("scope item"))?;
+        let quantity = positions
+            .positions
+            .iter()
+            .find(|p| p.stage_id == at)
+            .map_or(Quantity(0), |p| p.quantity);
+        let next = active.get(index);
+        let rework_stages = match active.iter().find(|s| s.kind == StageKind::Qa) {
+            Some(qa) => active
+                .iter()
+                .filter(|s| s.position < qa.position)
+                .map(|s| (*s).clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(CardChoice {
+            project_id,
+            project_code: project.code,
+            scope_item_id: item.id,
+            code: item.code,
+            name: item.name,
+            unit: item.unit,
+            stage_id: at,
+            at_name: stage_name(&stages, at),
+            quantity,
+            next_stage_id: next.map(|s| s.id),
+            next_name: next.map(|s| s.name.clone()),
+            next_kind: next.map(|s| s.kind),
+            rework_stages,
+            can_move: self.may(caller, Action::MoveProduction, access),
+            can_run_qa: self.may(caller, Action::RunQa, access),
+        })
+    }
+}
+
+/// The company-wide board from the projects' boards: a column per stage key, in the order
+/// the projects' lists give (a key one project has and others not goes after the key before
+/// it in that project's list).
+fn merge_boards(
+    boards: Vec<WorkshopBoard>,
+    projects: Vec<CompanyBoardProject>,
+    levels: Vec<CompanyBoardLevel>,
+) -> CompanyBoard {
+    let mut columns: Vec<CompanyColumn> = vec![CompanyColumn {
+        key: "not_started".into(),
+        name: "Released, not started".into(),
+        kind: None,
+        total: Quantity(0),
+        cards: Vec::new(),
+    }];
+    let mut rework = ReworkCount::default();
+    let mut items = 0;
+    let mut can_act = false;
+    for board in boards {
+        items += board.items;
+        rework.failures += board.rework_this_week.failures;
+        rework.quantity = Quantity(rework.quantity.0 + board.rework_this_week.quantity.0);
+        let named: Vec<(Option<Uuid>, String, String)> = board
+            .columns
+            .iter()
+            .map(|c| (c.stage_id, c.key.clone(), c.name.clone()))
+            .collect();
+        let mut after = 0;
+        for col in board.columns {
+            let at = match columns.iter().position(|c| c.key == col.key) {
+                Some(i) => i,
+                None => {
+                    columns.insert(
+                        after + 1,
+                        CompanyColumn {
+                            key: col.key.clone(),
+                            name: col.name.clone(),
+                            kind: col.kind,
+                            total: Quantity(0),
+                            cards: Vec::new(),
+                        },
+                    );
+                    after + 1
+                }
+            };
+            after = at;
+            let next_key = named
+                .iter()
+                .find(|c| c.0.is_some() && c.0 == col.next_stage_id)
+                .map(|c| (c.1.clone(), c.2.clone()));
+            let act = match col.next_kind {
+                None => false,
+                Some(StageKind::Qa) => board.can_run_qa,
+                Some(_) => board.can_move,
+            };
+            can_act |= act && !col.cards.is_empty();
+            let target = &mut columns[at];
+            target.total = Quantity(target.total.0 + col.total.0);
+            target
+                .cards
+                .extend(col.cards.into_iter().map(|card| CompanyCard {
+                    project_id: board.project_id,
+                    project_code: board.project_code.clone(),
+                    stage_id: col.stage_id,
+                    next_stage_id: col.next_stage_id,
+                    next_key: next_key.as_ref().map(|k| k.0.clone()),
+                    next_name: next_key.as_ref().map(|k| k.1.clone()),
+                    next_kind: col.next_kind,
+                    can_act: act,
+                    card,
+                }));
+        }
+    }
+    CompanyBoard {
+        columns,
+        projects,
+        levels,
+        items,
+        rework_this_week: rework,
+        can_act,
     }
 }
 

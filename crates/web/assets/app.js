@@ -439,18 +439,64 @@
     }
     send(0);
   });
-  // The workshop board: a card dragged onto the next stage's column asks how many (all by
-  // default) and sends the card's own move form, which the keyboard reaches the same way.
+  // The workshop boards: a card's button, or a drag of the card onto the next column, opens
+  // one of the page's two shared dialogs (move on, QA check), filled from the card's data-ws-*
+  // attributes (those a card does not carry come from its column, those of the project from
+  // the board). Enter in the dialog sends it; Escape closes it. Without JavaScript the button
+  // is a link to the card's own page.
+  function ws(card, name) {
+    if (card.hasAttribute(name)) { return card.getAttribute(name); }
+    var col = card.closest(".ws-col"), board = card.closest("[data-ws-board]");
+    if (col && col.hasAttribute(name)) { return col.getAttribute(name); }
+    return board && board.hasAttribute(name) ? board.getAttribute(name) : null;
+  }
+  function openCard(card) {
+    var qa = ws(card, "data-ws-qa") !== null;
+    var dlg = document.getElementById(qa ? "ws-qa-dlg" : "ws-move-dlg");
+    if (!dlg || !dlg.showModal) { return false; }
+    var form = dlg.querySelector("form");
+    var project = ws(card, "data-ws-project");
+    form.action = form.getAttribute("data-ws-action").replace("{p}", project);
+    form.reset();
+    form.elements.scope_item_id.value = card.getAttribute("data-ws-item");
+    if (form.elements.stage_id) { form.elements.stage_id.value = ws(card, "data-ws-next"); }
+    var code = card.querySelector(".ws-head strong"), name = card.querySelector(".ws-name");
+    var col = card.closest(".ws-col"), here = col && col.querySelector("h3");
+    dlg.querySelector("[data-ws-what]").textContent = (code ? code.textContent : "") + " " + (name ? name.textContent : "") + ": "
+      + card.getAttribute("data-ws-qty") + " at " + (here ? here.firstChild.textContent.trim() : "") + (qa ? "" : ", on to " + ws(card, "data-ws-to"));
+    var qty = form.elements.quantity;
+    qty.value = card.getAttribute("data-ws-qty");
+    var back = form.elements.rework_stage_id;
+    if (back) {
+      var first = null;
+      Array.prototype.forEach.call(back.options, function (o) {
+        var other = o.hasAttribute("data-ws-project") && o.getAttribute("data-ws-project") !== project;
+        o.hidden = o.disabled = other;
+        if (!other && !first) { first = o; }
+      });
+      if (first) { back.value = first.value; }
+    }
+    dlg.showModal();
+    qty.focus();
+    qty.select();
+    return true;
+  }
+  document.addEventListener("click", function (evt) {
+    var open = evt.target.closest && evt.target.closest("a[data-ws-open]");
+    if (open && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey && openCard(open.closest(".ws-card"))) { evt.preventDefault(); return; }
+    var close = evt.target.closest && evt.target.closest("[data-ws-close]");
+    if (close) { close.closest("dialog").close(); }
+  });
   var dragged = null;
   document.addEventListener("dragstart", function (evt) {
-    var card = evt.target.closest && evt.target.closest(".ws-card[data-ws-next]");
+    var card = evt.target.closest && evt.target.closest(".ws-card[draggable=true]");
     if (!card) { return; }
     dragged = card;
     if (evt.dataTransfer) { evt.dataTransfer.setData("text/plain", card.id); evt.dataTransfer.effectAllowed = "move"; }
   });
   function target(evt) {
     var col = evt.target.closest && evt.target.closest(".ws-col");
-    return dragged && col && col.getAttribute("data-ws-stage") === dragged.getAttribute("data-ws-next") ? col : null;
+    return dragged && col && col.getAttribute("data-ws-key") === ws(dragged, "data-ws-next-key") ? col : null;
   }
   document.addEventListener("dragover", function (evt) {
     var col = target(evt);
@@ -466,13 +512,8 @@
     if (!col) { return; }
     evt.preventDefault();
     col.classList.remove("ws-over");
-    var form = dragged.querySelector("form.ws-move");
-    var field = form && form.querySelector("input[name=quantity]");
+    var card = dragged;
     dragged = null;
-    if (!field) { return; }
-    var how = window.prompt("How many move on to " + col.querySelector("h3").firstChild.textContent.trim() + "?", field.value);
-    if (how === null || how.trim() === "") { return; }
-    field.value = how.trim();
-    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    openCard(card);
   });
 })();

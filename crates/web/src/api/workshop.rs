@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use formula_app::workshop::{
-    BoardFilter, CompanyStages, ItemWorkshop, MoveInput, Moved, ProjectStages, QaInput, QaRecorded,
-    StageListInput, UndoInput, WorkshopBoard,
+    BoardFilter, CompanyBoard, CompanyBoardFilter, CompanyStages, ItemWorkshop, MoveInput, Moved,
+    ProjectStages, QaInput, QaRecorded, StageListInput, UndoInput, WorkshopBoard,
 };
 use formula_domain::workshop::{ItemPositions, QaCheck, WorkshopMove};
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(company_stages, replace_company_stages))
         .routes(routes!(project_stages, replace_project_stages))
         .routes(routes!(board))
+        .routes(routes!(company_board))
         .routes(routes!(project_positions))
         .routes(routes!(move_quantity))
         .routes(routes!(get_move))
@@ -63,6 +64,58 @@ impl ListFilter for BoardParams {
             due: p.choice("due"),
         }
     }
+}
+
+/// Filters of `GET /workshop/board`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameters for the document; `read` parses them.
+pub struct CompanyBoardParams {
+    /// One project only.
+    pub project_id: Option<uuid::Uuid>,
+    /// Items in a room of this level (or on a room type with rooms there).
+    pub level_id: Option<uuid::Uuid>,
+    /// Code or name contains this.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+impl ListFilter for CompanyBoardParams {
+    type Query = CompanyBoardFilter;
+    fn read(p: &mut QueryParams) -> CompanyBoardFilter {
+        CompanyBoardFilter {
+            project_id: p.id("project_id"),
+            level_id: p.id("level_id"),
+            q: p.text("q"),
+        }
+    }
+}
+
+/// The company-wide workshop board
+///
+/// The boards of every project whose workshop the caller may see, on one board: a column
+/// per stage key ("not started" first, in the projects' order), each card with its project
+/// and the stage of its project it moves through next. Staff only (403 for client users);
+/// a project the caller is not on (and may not see as an administrator or executive) is
+/// not there.
+#[utoipa::path(
+    get,
+    path = "/workshop/board",
+    tag = "workshop",
+    params(CompanyBoardParams),
+    responses((status = 200, body = CompanyBoard), Forbidden, Invalid)
+)]
+pub async fn company_board(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Parsed(filter, _): Parsed<CompanyBoardParams>,
+) -> ApiResult<Json<CompanyBoard>> {
+    Ok(Json(
+        state
+            .services
+            .company_workshop_board(&caller.caller, filter)
+            .await?,
+    ))
 }
 
 /// The company's workshop stages

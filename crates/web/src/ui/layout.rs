@@ -19,6 +19,8 @@ pub enum Section {
     Dashboard,
     MyWork,
     Projects,
+    /// The company-wide workshop board.
+    Workshop,
     /// The commercial figures across projects.
     Portfolio,
     Clients,
@@ -261,6 +263,15 @@ impl Page {
                 current: section == Section::Projects,
             },
         ];
+        // The company-wide workshop board: for whoever may see a project's workshop (the
+        // staff; `ViewWorkshop` is checked per project on the board).
+        if self.caller.actor.role != formula_domain::user::Role::Client {
+            nav.push(NavItem {
+                href: "/workshop",
+                label: "Workshop",
+                current: section == Section::Workshop,
+            });
+        }
         if formula_domain::commercial::commercial_scope(&self.caller.actor)
             != formula_domain::authz::ProjectScope::None
         {

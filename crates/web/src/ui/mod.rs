@@ -260,6 +260,8 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{id}/scope-items", post(specs::link))
         .route("/specs/{id}/places", post(specs::places))
         .route("/projects/{id}/workshop", get(workshop::show))
+        .route("/projects/{id}/workshop/card", get(workshop::card))
+        .route("/workshop", get(workshop::company))
         .route("/projects/{id}/workshop/moves", post(workshop::move_card))
         .route(
             "/projects/{id}/workshop/qa",

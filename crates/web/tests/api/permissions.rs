@@ -2332,3 +2332,123 @@ async fn the_workshop_stage_pages_answer_each_role() {
         ]
     );
 }
+
+/// The company-wide workshop board (`GET /api/v1/workshop/board`, the page `/workshop`): the
+/// staff, each with the cards of the projects whose workshop they may see (`ViewWorkshop`,
+/// checked per project); a client user sees none of it (403), not even their own project's,
+/// and someone not on a project does not see its cards.
+#[tokio::test]
+async fn the_company_workshop_board_shows_each_user_the_projects_they_may_see() {
+    let c = company().await;
+    let admin = &c.user("admin").auth;
+    let app = &c.app;
+    let mut items = Vec::new();
+    for project in [&c.project_a, &c.project_b] {
+        let scope = app
+            .get(&format!("/api/v1/projects/{project}/scope"), admin)
+            .await
+            .expect(200)
+            .json();
+        let item = app
+            .post(
+                &format!("/api/v1/projects/{project}/scope-items"),
+                admin,
+                json!({"group_id": id_of(&scope["groups"][1]), "name": "Wardrobe", "quantity": "4",
+                    "drawing_required": false, "spec_required": false}),
+            )
+            .await
+            .expect(201)
+            .json();
+        app.post(
+            &format!("/api/v1/scope-items/{}/release", id_of(&item)),
+            admin,
+            json!({"version": item["version"]}),
+        )
+        .await
+        .expect(200);
+        items.push(id_of(&item));
+    }
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::GET,
+        "/api/v1/workshop/board",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    let cards = |board: &Value| -> Vec<String> {
+        board["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|col| col["cards"].as_array().unwrap().iter())
+            .map(|card| card["scope_item_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (role, sees_b) in [
+        ("admin", true),
+        ("executive", true),
+        ("project_manager", false),
+        ("designer", false),
+        ("coordinator", false),
+        ("craftsman", false),
+    ] {
+        let board = app
+            .get("/api/v1/workshop/board", &c.user(role).auth)
+            .await
+            .expect(200)
+            .json();
+        let seen = cards(&board);
+        assert!(seen.contains(&items[0]), "{role} sees project A's card");
+        assert_eq!(
+            seen.contains(&items[1]),
+            sees_b,
+            "{role} and project B's card: {board}"
+        );
+        assert_eq!(board["items"], if sees_b { 2 } else { 1 }, "{role}");
+        let first = &board["columns"][0]["cards"][0];
+        assert!(
+            first["project_code"].is_string() && first["code"].is_string(),
+            "{first}"
+        );
+    }
+    // The filters: one project, a search that matches nothing.
+    let only_b = app
+        .get(
+            &format!("/api/v1/workshop/board?project_id={}", c.project_b),
+            admin,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(cards(&only_b), vec![items[1].clone()]);
+    let none_found = app
+        .get("/api/v1/workshop/board?q=zzz-nothing", admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(none_found["items"], 0);
+    app.get("/api/v1/workshop/board?project_id=nope", admin)
+        .await
+        .expect(422);
+    // The page: the staff's navigation links it; a client user is refused.
+    let client = c.user("client");
+    let cleo = app
+        .login(&client.user.email, crate::support::PASSWORD)
+        .await
+        .0;
+    app.get("/workshop", &cleo).await.expect(403);
+    let pm = c.user("project_manager");
+    let paula = app.login(&pm.user.email, crate::support::PASSWORD).await.0;
+    let page = app.get("/workshop", &paula).await.expect(200).text();
+    assert!(page.contains("href=\"/workshop\""), "the nav links it");
+    assert!(
+        page.contains("Lobby joinery") && !page.contains("Office fit-out"),
+        "{page}"
+    );
+    let home = app.get("/profile", &cleo).await.expect(200).text();
+    assert!(
+        !home.contains("href=\"/workshop\""),
+        "no link for a client user"
+    );
+}
