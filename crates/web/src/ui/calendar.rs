@@ -76,14 +76,12 @@ fn short_month(d: Date) -> &'static str {
 fn period(raw: Option<&str>, today: Date) -> Result<Period, PageError> {
     let q = FormData::from_query(raw);
     let mut errors = FieldErrors::new();
-    let view = View::parse(q.raw("view"));
-    if view.is_none() {
-        errors.add("view", "must be month or week");
-    }
     let day = q.date("date", &mut errors).unwrap_or(today);
-    match view {
+    match View::parse(q.raw("view")) {
         Some(v) if errors.is_empty() => Ok(Period::new(v, day)),
-        _ => Err(PageError::from(formula_app::AppError::Validation(errors))),
+        _ => Err(PageError::bad_request(
+            "The calendar shows view=month or view=week around a date written like 2026-03-05.",
+        )),
     }
 }
 
