@@ -199,7 +199,12 @@ async fn a_clients_feed_holds_only_what_is_shared_with_them() {
             .replace("\r\n ", "")
             .contains("phase 1\\, walnut\\\\oak")
     );
-    let task = &pm_cal["events"].as_array().unwrap()[0];
+    let task = pm_cal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"].as_str().unwrap().contains("Fit lobby counter"))
+        .unwrap();
     let today = app.services.today();
     assert_eq!(task["start"], iso(today + Duration::days(1)));
     assert_eq!(
@@ -514,14 +519,10 @@ async fn the_calendar_pages_show_a_month_and_a_week() {
         "the month shows a task on its due day"
     );
     // 2 April is in the grid's last week, greyed out.
-    let april = day_block(&month, "2026-04-02");
+    assert!(month.contains("class=\"cal-other\" id=\"day-2026-04-02\""));
     assert!(
-        april.contains("cal-other") || month.contains("class=\"cal-other\" id=\"day-2026-04-02\"")
-    );
-    assert!(
-        month.contains(&format!("{base}?view=month&amp;date=2026-02-01"))
-            || month.contains(&format!("{base}?view=month&date=2026-02-01")),
-        "previous month link"
+        month.contains("view=month&#38;date=2026-02-01\" rel=\"prev\""),
+        "previous month link: {month}"
     );
     assert!(month.contains("cal-agenda"), "the phone's agenda");
 
