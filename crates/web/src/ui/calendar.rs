@@ -105,7 +105,6 @@ fn day(d: Date, p: &Period, today: Date, entries: &[CalendarEntry], spanning: bo
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn page_view(
     layout: Layout,
     head: Option<ProjectHeader>,
