@@ -121,6 +121,17 @@ if ! "$TOOLS_VENV/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__vers
 fi
 export SMTP_SINK_PYTHON="$TOOLS_VENV/bin/python"
 
+# icalendar parses the calendar feeds in the API tests (scripts/ical-check.py), as calendar
+# applications would; exported for them as ICAL_PYTHON.
+ICALENDAR_VERSION=7.3.2
+if ! "$TOOLS_VENV/bin/python" -c "import icalendar, sys; sys.exit(icalendar.__version__ != '$ICALENDAR_VERSION')" 2>/dev/null; then
+    log "installing icalendar $ICALENDAR_VERSION into $TOOLS_VENV"
+    [ -x "$TOOLS_VENV/bin/pip" ] || python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check --prefer-binary \
+        "icalendar==$ICALENDAR_VERSION"
+fi
+export ICAL_PYTHON="$TOOLS_VENV/bin/python"
+
 PG_BIN="$(pg_bin_dir)" || die "PostgreSQL binaries not found under /usr/lib/postgresql"
 CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"

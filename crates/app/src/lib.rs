@@ -7,6 +7,7 @@ pub mod activity;
 pub mod attachments;
 pub mod blobs;
 pub mod cache;
+pub mod calendar;
 pub mod clients;
 pub mod comments;
 pub mod commercial;

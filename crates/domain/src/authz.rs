@@ -178,6 +178,9 @@ pub enum Action {
     ManageDeliveries,
     /// Record a delivery received on site (full or partial), signed on the phone.
     ReceiveDeliveries,
+    /// Make, list, revoke and regenerate one's own calendar (iCal) feed links. A feed shows
+    /// only what its owner may see, checked again at every fetch.
+    ManageCalendarFeeds,
 }
 
 impl Action {
@@ -262,6 +265,7 @@ impl Action {
         Action::ViewDeliveries,
         Action::ManageDeliveries,
         Action::ReceiveDeliveries,
+        Action::ManageCalendarFeeds,
     ];
 }
 
@@ -381,7 +385,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (FollowRecords, Resource::Project(p)) => can_see_project(actor, p),
         // Everyone reads their own inbox, and only their own.
-        (ReadNotifications, Resource::User { id }) => *id == actor.user_id,
+        (ReadNotifications | ManageCalendarFeeds, Resource::User { id }) => *id == actor.user_id,
 
         // Activity: whoever sees a project reads its feed; client users only their part.
         (ViewActivity, Resource::Project(p)) => can_see_project(actor, p),
@@ -858,6 +862,8 @@ mod tests {
                 [T, F, F, F, F, F, F],
             ),
             (ReceiveDeliveries, "other project", [T, F, F, F, F, F, F]),
+            (ManageCalendarFeeds, "self", [T, T, T, T, T, T, T]),
+            (ManageCalendarFeeds, "other user", [T, F, F, F, F, F, F]),
         ]
     }
 

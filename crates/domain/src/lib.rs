@@ -5,6 +5,7 @@ pub mod activity;
 pub mod attachment;
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod client;
 pub mod comment;
 pub mod commercial;

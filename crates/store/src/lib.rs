@@ -24,6 +24,7 @@ mod activity;
 mod attachments;
 mod audit;
 mod auth;
+mod calendar_feeds;
 mod checkpoint;
 mod clients;
 mod comments;

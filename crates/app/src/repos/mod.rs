@@ -9,6 +9,7 @@
 
 mod accounts;
 mod activity;
+mod calendar;
 mod collaboration;
 mod commercial;
 mod company;
@@ -42,6 +43,7 @@ pub use activity::{
     ActivityRepo, Audience, FeedCursor, FeedEntry, FeedOf, FeedQuery, FeedRow, WaitingFor,
     WaitingRow,
 };
+pub use calendar::{CalendarFeed, CalendarFeedRepo};
 pub use collaboration::{CommentRepo, Person, RecordKey, Reference};
 pub use commercial::{CommercialRepo, PortfolioRow};
 pub use company::CompanyRepo;
@@ -147,6 +149,7 @@ pub trait Store:
     + PurchasingSettingsRepo
     + SupplierRepo
     + WorkshopRepo
+    + CalendarFeedRepo
     + 'static
 {
 }
@@ -187,6 +190,7 @@ impl<T> Store for T where
         + PurchasingSettingsRepo
         + SupplierRepo
         + WorkshopRepo
+        + CalendarFeedRepo
         + 'static
 {
 }
@@ -194,6 +198,7 @@ impl<T> Store for T where
 /// Every repository trait, imported anonymously: `use formula_app::repos::prelude::*;`
 /// makes their methods callable on a concrete store (on `dyn Store` they already are).
 pub mod prelude {
+    pub use super::CalendarFeedRepo as _;
     pub use super::CommercialRepo as _;
     pub use super::CompanyRepo as _;
     pub use super::DeliveryRepo as _;

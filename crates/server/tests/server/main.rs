@@ -10,6 +10,7 @@ mod webdriver;
 mod backup;
 mod backup_s3;
 mod browser;
+mod browser_calendar;
 mod browser_delivery;
 mod browser_installation;
 mod browser_issue14;

@@ -1003,6 +1003,21 @@ pub(super) const TABLES: &[Table] = &[
         ],
         key: &["id"],
     },
+    // Migration 0047: calendar feeds (token hashes only, like `api_tokens`).
+    Table {
+        name: "calendar_feeds",
+        columns: &[
+            ("id", U),
+            ("user_id", U),
+            ("project_id", U),
+            ("prefix", T),
+            ("token_hash", T),
+            ("created_at", TS),
+            ("last_used_at", TS),
+            ("revoked_at", TS),
+        ],
+        key: &["id"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral

@@ -41,6 +41,7 @@ mod activity;
 mod attachments;
 mod audit;
 mod auth;
+mod calendar_feeds;
 mod clients;
 mod comments;
 mod commercial;

@@ -14,6 +14,7 @@ pub mod activity;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod clients;
 pub mod comments;
 pub mod commercial;
@@ -108,6 +109,7 @@ paged!(
     ScopeItemPage => formula_domain::scope::ScopeItem,
     DrawingList => formula_domain::drawing::Drawing,
     TokenList => formula_app::ports::ApiToken,
+    CalendarFeedList => formula_app::repos::CalendarFeed,
     AuditPage => formula_domain::audit::AuditEntry,
     OutboxList => formula_app::ports::OutboxMail,
     JobPage => formula_app::jobs::Job,
@@ -143,6 +145,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::confirm_password_reset))
         .routes(routes!(auth::list_tokens, auth::create_token))
         .routes(routes!(auth::revoke_token))
+        .routes(routes!(calendar::list_feeds, calendar::create_feed))
+        .routes(routes!(calendar::regenerate_feed))
+        .routes(routes!(calendar::revoke_feed))
         .routes(routes!(tasks::my_tasks))
         // People and clients.
         .routes(routes!(users::list_users, users::create_user))

@@ -128,6 +128,12 @@ impl Flash {
             "token_created" => {
                 "The API token was created. Its secret was shown only once: if it was not copied, revoke the token and create another."
             }
+            "feed_revoked" => {
+                "The calendar feed link was revoked; calendars subscribed to it stop updating."
+            }
+            "feed_created" => {
+                "The calendar feed link was made. It was shown only once: if it was not copied, regenerate it."
+            }
             "job_retried" => "The job is back in the queue; a worker runs it shortly.",
             // Purchase orders.
             "po_created" => {

@@ -9,6 +9,7 @@ mod activity;
 mod admin;
 mod attachments;
 mod auth;
+mod calendar;
 mod clients;
 mod comments;
 mod commercial;
@@ -80,6 +81,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/", get(dashboard::show))
         .route("/my-work", get(my_work::show))
+        .route("/my-work/calendar", get(calendar::mine))
+        .route("/projects/{id}/calendar", get(calendar::project))
+        .route("/ical/{file}", get(calendar::feed))
         .route("/clients", get(clients::list))
         .route("/clients/new", get(clients::new_page).post(clients::create))
         .route("/clients/{id}", get(clients::show))
@@ -320,6 +324,15 @@ pub fn router() -> Router<AppState> {
         .route("/profile/password", post(profile::change_password))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+        .route("/profile/calendar-feeds", post(profile::create_feed))
+        .route(
+            "/profile/calendar-feeds/{id}/revoke",
+            post(profile::revoke_feed),
+        )
+        .route(
+            "/profile/calendar-feeds/{id}/regenerate",
+            post(profile::regenerate_feed),
+        )
         .route("/audit", get(admin::audit))
         .route("/outbox", get(admin::outbox))
         .route("/jobs", get(jobs::list))

@@ -4,12 +4,17 @@
 //! Creating a token is Post/Redirect/Get: the POST keeps the secret as the session's sealed
 //! one-time message ([`one_time`]) and redirects; the profile page takes it and shows it once.
 //! Reloading that page shows it no more and creates nothing.
+//!
+//! Calendar feed links follow the same pattern: made (for the person's own work or a
+//! project), shown once, revoked or regenerated (the old link dies at once).
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use formula_app::ports::ApiToken;
+use formula_app::query::{Paging, ProjectQuery};
+use formula_app::repos::CalendarFeed;
 use formula_domain::errors::FieldErrors;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +31,10 @@ const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "revoke_t
 const TOKEN_FIELDS: &[&str] = &["name", "expires_in_days"];
 /// The `?m=` code of the redirect after a token was created: only then is a secret looked for.
 const TOKEN_CREATED: &str = "token_created";
+/// Likewise after a calendar feed link was made or regenerated.
+const FEED_CREATED: &str = "feed_created";
+/// Most projects offered for a project feed.
+const FEED_PROJECTS: u32 = 200;
 
 /// A token just created: its name and the secret, shown once.
 #[derive(Serialize, Deserialize)]
@@ -45,6 +54,12 @@ struct ProfilePage {
     password_form: FormState,
     token_form: FormState,
     created: Option<NewSecret>,
+    /// Feed links in force.
+    feeds: Vec<CalendarFeed>,
+    /// A feed link just made: what it shows and its URL, shown once.
+    feed_created: Option<NewSecret>,
+    /// The projects a feed may be made for (id, `code · name`).
+    feed_projects: Vec<(String, String)>,
 }
 
 async fn profile_page(
@@ -53,15 +68,40 @@ async fn profile_page(
     password_form: FormState,
     token_form: FormState,
     created: Option<NewSecret>,
+    feed_created: Option<NewSecret>,
 ) -> Result<Response, PageError> {
     let tokens = state.services.list_tokens(&page.caller).await?;
+    let feeds = state
+        .services
+        .list_calendar_feeds(&page.caller)
+        .await?
+        .into_iter()
+        .filter(|f| f.revoked_at.is_none())
+        .collect();
+    let feed_projects = state
+        .services
+        .list_projects(
+            &page.caller,
+            &ProjectQuery {
+                paging: Paging {
+                    limit: FEED_PROJECTS,
+                    offset: 0,
+                },
+                ..ProjectQuery::default()
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|p| (p.id.to_string(), format!("{} · {}", p.code, p.name)))
+        .collect();
     let status = if password_form.failed() {
         password_form.status()
     } else {
         token_form.status()
     };
     let mut layout = page.layout(Section::Profile, "Your profile");
-    if created.is_some() {
+    if created.is_some() || feed_created.is_some() {
         // The box with the secret says it was created.
         layout.flash = None;
     }
@@ -74,6 +114,9 @@ async fn profile_page(
         password_form: password_form.prefixed("pw-"),
         token_form: token_form.prefixed("tk-"),
         created,
+        feeds,
+        feed_created,
+        feed_projects,
     };
     render(status, &view)
 }
@@ -85,7 +128,8 @@ pub async fn show(
     page: Page,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let created = if page.flash_code() == Some(TOKEN_CREATED) {
+    let code = page.flash_code();
+    let secret = if code == Some(TOKEN_CREATED) || code == Some(FEED_CREATED) {
         let sealed = state.services.take_session_flash(&page.caller).await?;
         sealed
             .zip(session_cookie(&headers, &state))
@@ -93,12 +137,18 @@ pub async fn show(
     } else {
         None
     };
+    let (created, feed_created) = if code == Some(FEED_CREATED) {
+        (None, secret)
+    } else {
+        (secret, None)
+    };
     profile_page(
         &state,
         &page,
         FormState::new(PASSWORD_FIELDS),
         FormState::new(TOKEN_FIELDS),
         created,
+        feed_created,
     )
     .await
 }
@@ -124,7 +174,15 @@ pub async fn change_password(
             let mut form =
                 FormState::new(PASSWORD_FIELDS).with("revoke_tokens", input.raw("revoke_tokens"));
             form.absorb(e, &[], "/profile")?;
-            profile_page(&state, &page, form, FormState::new(TOKEN_FIELDS), None).await
+            profile_page(
+                &state,
+                &page,
+                form,
+                FormState::new(TOKEN_FIELDS),
+                None,
+                None,
+            )
+            .await
         }
     }
 }
@@ -164,7 +222,15 @@ pub async fn create_token(
     } else {
         form.add_errors(errors, &[]);
     }
-    profile_page(&state, &page, FormState::new(PASSWORD_FIELDS), form, None).await
+    profile_page(
+        &state,
+        &page,
+        FormState::new(PASSWORD_FIELDS),
+        form,
+        None,
+        None,
+    )
+    .await
 }
 
 pub async fn revoke_token(
@@ -175,4 +241,77 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     state.services.revoke_token(&page.caller, id).await?;
     Ok(see_other(false, "/profile?m=token_revoked#tokens"))
+}
+
+/// Keeps a new feed link for the profile page (sealed, shown once) and redirects there.
+async fn show_feed_once(
+    state: &AppState,
+    page: &Page,
+    headers: &HeaderMap,
+    created: formula_app::calendar::CreatedFeed,
+) -> Result<Response, PageError> {
+    let name = match created.feed.project_code {
+        Some(code) => format!("Project {code}"),
+        None => "My work".to_owned(),
+    };
+    let secret = NewSecret {
+        name,
+        secret: created.url,
+    };
+    let session = session_cookie(headers, state).ok_or(PageError::SignInRequired)?;
+    let sealed = one_time::seal(&session, &secret)?;
+    state
+        .services
+        .keep_session_flash(&page.caller, &sealed)
+        .await?;
+    Ok(see_other(
+        false,
+        &format!("/profile?m={FEED_CREATED}#calendar-feeds"),
+    ))
+}
+
+/// `POST /profile/calendar-feeds`: `project_id` empty for the person's own work.
+pub async fn create_feed(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    let project = input.uuid("project_id", &mut errors);
+    if !errors.is_empty() {
+        return Err(PageError::from(formula_app::AppError::Validation(errors)));
+    }
+    let created = state
+        .services
+        .create_calendar_feed(&page.caller, project)
+        .await?;
+    show_feed_once(&state, &page, &headers, created).await
+}
+
+pub async fn regenerate_feed(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let created = state
+        .services
+        .regenerate_calendar_feed(&page.caller, id)
+        .await?;
+    show_feed_once(&state, &page, &headers, created).await
+}
+
+pub async fn revoke_feed(
+    State(state): State<AppState>,
+    page: Page,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    state
+        .services
+        .revoke_calendar_feed(&page.caller, id)
+        .await?;
+    Ok(see_other(false, "/profile?m=feed_revoked#calendar-feeds"))
 }

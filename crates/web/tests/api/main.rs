@@ -11,6 +11,7 @@ mod accounts;
 mod activity;
 mod attachments;
 mod audit_page;
+mod calendar;
 mod comment_files;
 mod comments;
 mod commercial;

@@ -193,6 +193,28 @@ async fn each_role_gets_the_right_answer() {
         [200, 200, 404, 404, 404, 404, 404],
     )
     .await;
+    // Calendar feed links: everyone makes their own; a project's only if they see it.
+    c.expect(
+        Method::GET,
+        "/api/v1/me/calendar-feeds",
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/me/calendar-feeds",
+        |_| Some(json!({"project_id": a})),
+        [201, 201, 201, 201, 201, 201, 201],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/me/calendar-feeds",
+        |_| Some(json!({"project_id": b})),
+        [201, 201, 404, 404, 404, 404, 404],
+    )
+    .await;
     c.expect(
         Method::GET,
         &format!("/api/v1/projects/{a}/tasks"),
