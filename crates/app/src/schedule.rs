@@ -55,9 +55,11 @@ pub struct NewDependency {
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
     /// At least one, each once.
+    #[schema(min_items = 1, max_items = 7, unique_items = true)]
     pub working_weekdays: Vec<Weekday>,
     /// At most 500, each date once.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub holidays: Vec<Holiday>,
     /// The version read (0 before the first save); or send `If-Match`.
     #[serde(default)]
@@ -68,12 +70,18 @@ pub struct CalendarInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectCalendarInput {
-    /// The project's own working weekdays; `null` or absent: the company's.
+    /// The project's own working weekdays (at least one, each once); `null` or absent: the
+    /// company's.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 7, unique_items = true)]
     pub working_weekdays: Option<Vec<Weekday>>,
+    /// At most 500, each date once, none also an extra working day.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub extra_holidays: Vec<Holiday>,
+    /// At most 500, each date once.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub extra_working_days: Vec<Holiday>,
     #[serde(default)]
     pub version: Option<i64>,
@@ -138,6 +146,7 @@ pub struct ApplyChange {
 #[serde(deny_unknown_fields)]
 pub struct ApplySchedule {
     /// 1–5000 changes, each task once.
+    #[schema(min_items = 1, max_items = 5000)]
     pub changes: Vec<ApplyChange>,
 }
 
@@ -478,10 +487,12 @@ impl Services {
             .iter()
             .filter_map(|s| {
                 let t = by_id.get(&s.id)?;
-                let (proposed_start, proposed_due) = if t.is_milestone {
-                    (s.early_start, s.early_start)
-                } else {
-                    (s.early_start, s.early_finish)
+                let (proposed_start, proposed_due) = match (t.start_date, t.due_date) {
+                    _ if t.is_milestone => (s.early_start, s.early_start),
+                    // Where the start stays, so do the working days: keep the due date as
+                    // typed (it may be a weekend the engine would read as the Friday).
+                    (Some(start), Some(due)) if start == s.early_start => (start, due),
+                    _ => (s.early_start, s.early_finish),
                 };
                 let moves =
                     t.start_date != Some(proposed_start) || t.due_date != Some(proposed_due);
