@@ -54,8 +54,8 @@ pub struct NewDependency {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
-    /// At least one, each once.
-    #[schema(min_items = 1, max_items = 7, unique_items = true)]
+    /// At least one (a weekday named twice counts once).
+    #[schema(min_items = 1, max_items = 7)]
     pub working_weekdays: Vec<Weekday>,
     /// At most 500, each date once.
     #[serde(default)]
@@ -70,10 +70,10 @@ pub struct CalendarInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectCalendarInput {
-    /// The project's own working weekdays (at least one, each once); `null` or absent: the
+    /// The project's own working weekdays (at least one); `null` or absent: the
     /// company's.
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 7, unique_items = true)]
+    #[schema(min_items = 1, max_items = 7)]
     pub working_weekdays: Option<Vec<Weekday>>,
     /// At most 500, each date once, none also an extra working day.
     #[serde(default)]

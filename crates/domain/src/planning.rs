@@ -190,16 +190,11 @@ pub fn parse_mask(text: &str) -> Option<[bool; 7]> {
     chars.next().is_none().then_some(mask)
 }
 
-/// Checks a list of working weekdays: at least one, none twice; returns them in week order.
+/// Checks a list of working weekdays: at least one; returns them in week order, each once.
 pub fn check_weekdays(errors: &mut FieldErrors, field: &str, days: &[Weekday]) -> Vec<Weekday> {
     let mask = weekday_mask(days);
     if !mask.contains(&true) {
         errors.add(field, "needs at least one working weekday");
-    } else if days.len() != mask.iter().filter(|on| **on).count() {
-        errors.add(
-            field,
-            "names a weekday twice; list each working weekday once",
-        );
     }
     weekdays_of(mask)
 }
@@ -328,15 +323,12 @@ mod tests {
     }
 
     #[test]
-    fn weekdays_need_one_and_no_repeats() {
+    fn weekdays_need_one_and_come_back_in_order_once() {
         let mut e = FieldErrors::new();
         check_weekdays(&mut e, "w", &[]);
         assert!(e.get("w").is_some());
         let mut e = FieldErrors::new();
-        check_weekdays(&mut e, "w", &[Weekday::Mon, Weekday::Mon]);
-        assert!(e.get("w").is_some());
-        let mut e = FieldErrors::new();
-        let days = check_weekdays(&mut e, "w", &[Weekday::Fri, Weekday::Mon]);
+        let days = check_weekdays(&mut e, "w", &[Weekday::Fri, Weekday::Mon, Weekday::Fri]);
         assert!(e.is_empty());
         assert_eq!(days, vec![Weekday::Mon, Weekday::Fri]);
     }

@@ -52,13 +52,13 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
     s.select("#dep-side", "after");
     s.select("#dep-kind", "fs");
     s.click("#task-deps button[type=submit]");
-    s.wait_text("#task-deps", "Fabricate wardrobes");
+    s.wait_text("#task-deps .dep-list", "Fabricate wardrobes");
     // The snag waits on the install, a day after it finishes.
     s.select("#dep-other_id", &snag);
     s.select("#dep-side", "before");
     s.fill("#dep-lag_days", "1");
     s.click("#task-deps form[action$='/dependencies'] button[type=submit]");
-    s.wait_text("#task-deps", "Finish to start + 1 d");
+    s.wait_text("#task-deps .dep-list", "Finish to start + 1 d");
     s.screenshot("schedule-1280-task-dependencies");
     s.check_csp_clean();
 
@@ -73,16 +73,21 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
     assert!(text.contains("2 tasks would move"), "{text}");
     assert!(text.contains("Fit wardrobes"), "{text}");
     // Days are shown in the reader's locale: read them from their machine-readable form.
-    let html = s
-        .b
-        .execute("return document.getElementById('proposal').innerHTML;", vec![])
+    let html =
+        s.b.execute(
+            "return document.getElementById('proposal').innerHTML;",
+            vec![],
+        )
         .step("proposal markup");
     let html = html.as_str().unwrap_or_default();
     assert!(
         html.contains("datetime=\"2030-01-10\"") && html.contains("datetime=\"2030-01-11\""),
         "install moves to Thu 10 – Fri 11: {html}"
     );
-    assert!(html.contains("datetime=\"2030-01-15\""), "snag moves to Tue 15: {html}");
+    assert!(
+        html.contains("datetime=\"2030-01-15\""),
+        "snag moves to Tue 15: {html}"
+    );
     s.screenshot("schedule-1280-proposal");
     s.check_csp_clean();
 
@@ -105,4 +110,28 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
     s.goto(&format!("/projects/{p}/schedule"));
     s.wait_text("h2#plan-h", "Plan");
     s.screenshot("schedule-375-plan");
+
+    // A baseline, then the calendars: the company's (the administrator's) and the project's.
+    s.b.set_window_size(1280, 900).step("desktop width");
+    s.fill("#name", "Contract programme");
+    s.click("form[action$='/baselines'] button[type=submit]");
+    s.wait_text("#compare-h", "Contract programme");
+    s.screenshot("schedule-1280-baseline");
+    s.check_csp_clean();
+    s.goto("/admin/company/calendar");
+    s.wait_text("h1", "Working calendar");
+    s.fill("#holidays", "2030-01-14 Founders' Day");
+    s.click("form[action='/admin/company/calendar'] button[type=submit]");
+    s.wait_text(".flash", "saved");
+    assert_eq!(s.value("#holidays"), "2030-01-14 Founders' Day");
+    s.screenshot("calendar-1280-company");
+    s.check_csp_clean();
+    s.goto(&format!("/projects/{p}/calendar"));
+    s.wait_text("h2#cal-h", "Working calendar");
+    s.check_csp_clean();
+    s.b.set_window_size(375, 800).step("phone width");
+    s.screenshot("calendar-375-project");
+    s.goto(&format!("/tasks/{install}"));
+    s.wait_text("h2#deps-h", "Dependencies");
+    s.screenshot("schedule-375-task-dependencies");
 }

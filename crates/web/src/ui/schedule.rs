@@ -245,7 +245,7 @@ async fn schedule_view(
             .collect(),
         comparison,
         baseline_form,
-        notice: notice.or_else(|| page.flash_code().and_then(Flash::from_code)),
+        notice,
         apply_values,
     };
     render(view.baseline_form.status(), &view)
@@ -276,20 +276,8 @@ pub async fn apply(
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let mut changes = Vec::new();
-    for value in input.list("change") {
-        let parts: Vec<&str> = value.split(':').collect();
-        let parsed = match parts.as_slice() {
-            [t, v, s, d] => (|| {
-                Some(ApplyChange {
-                    task_id: t.parse().ok()?,
-                    version: v.parse().ok()?,
-                    start: parse_day(s)?,
-                    due: parse_day(d)?,
-                })
-            })(),
-            _ => None,
-        };
-        match parsed {
+    for value in all(&input, "change") {
+        match parse_change(&value) {
             Some(c) => changes.push(c),
             None => return Err(PageError::App(AppError::field("change", "is not readable"))),
         }
@@ -332,6 +320,18 @@ pub async fn apply(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// One of the Apply form's `task:version:start:due` values.
+fn parse_change(value: &str) -> Option<ApplyChange> {
+    let mut parts = value.split(':');
+    let change = ApplyChange {
+        task_id: parts.next()?.parse().ok()?,
+        version: parts.next()?.parse().ok()?,
+        start: parse_day(parts.next()?)?,
+        due: parse_day(parts.next()?)?,
+    };
+    parts.next().is_none().then_some(change)
 }
 
 fn parse_day(s: &str) -> Option<Date> {
@@ -447,9 +447,18 @@ fn parse_days(errors: &mut FieldErrors, field: &str, text: &str) -> Vec<Holiday>
     out
 }
 
-fn weekdays_from(input: &FormData) -> Vec<Weekday> {
+/// Every value of a field sent more than once (checkboxes, hidden rows).
+fn all(input: &FormData, name: &str) -> Vec<String> {
     input
-        .list("weekday")
+        .0
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn weekdays_from(input: &FormData) -> Vec<Weekday> {
+    all(input, "weekday")
         .iter()
         .filter_map(|w| w.parse().ok())
         .collect()
