@@ -41,7 +41,7 @@ pub const MAX_APPLY: usize = 5000;
 pub struct NewDependency {
     pub predecessor_id: Uuid,
     pub successor_id: Uuid,
-    /// `fs` (finish to start, the default), `ss` (start to start) or `ff` (finish to finish).
+    /// `finish_to_start` (the default), `start_to_start` or `finish_to_finish`.
     #[serde(default)]
     pub kind: Option<LinkKind>,
     /// Working days between the two (negative: a lead), -365 to 365; 0 by default.

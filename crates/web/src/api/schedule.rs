@@ -67,8 +67,9 @@ pub async fn list_dependencies(
 
 /// Add a dependency
 ///
-/// `successor_id` waits on `predecessor_id`: `fs` starts it after the predecessor finishes,
-/// `ss` after it starts, `ff` finishes it after the predecessor finishes; `lag_days` working
+/// `successor_id` waits on `predecessor_id`: `finish_to_start` starts it after the predecessor
+/// finishes, `start_to_start` after it starts, `finish_to_finish` finishes it after the
+/// predecessor finishes; `lag_days` working
 /// days later (negative: earlier). Both tasks must be of this project. A dependency that would
 /// make a loop is refused (422) with a message naming the loop ("would make a loop: Fit
 /// wardrobes → Snag → Fit wardrobes"); the same pair twice is 409. Dates do not move: ask

@@ -44,7 +44,7 @@ async fn dependencies_refuse_loops_and_other_projects() {
         .await
         .expect(201)
         .json();
-    assert_eq!(created["kind"], "fs");
+    assert_eq!(created["kind"], "finish_to_start");
     assert_eq!(created["lag_days"], 2);
     assert_eq!(created["predecessor_title"], "Fit wardrobes");
     dep(
@@ -53,7 +53,7 @@ async fn dependencies_refuse_loops_and_other_projects() {
         p,
         &snag,
         &hand,
-        json!({"kind": "ss", "lag_days": -1}),
+        json!({"kind": "start_to_start", "lag_days": -1}),
     )
     .await
     .expect(201);
@@ -84,7 +84,7 @@ async fn dependencies_refuse_loops_and_other_projects() {
         .await
         .problem(422, "validation_failed");
     assert!(lag.to_string().contains("lag_days"), "{lag}");
-    dep(app, pm, p, &fit, &snag, json!({"kind": "ff"}))
+    dep(app, pm, p, &fit, &snag, json!({"kind": "finish_to_finish"}))
         .await
         .problem(409, "duplicate");
 
@@ -480,7 +480,7 @@ async fn task_fields_and_calendars_are_checked() {
     );
     put(admin, json!({"working_weekdays": ["mon"], "version": 0}))
         .await
-        .problem(409, "stale");
+        .problem(409, "stale_version");
 
     // A project's overrides: its manager keeps them; the team reads them.
     let pc = app
