@@ -113,17 +113,17 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
 
     // A baseline, then the calendars: the company's (the administrator's) and the project's.
     s.b.set_window_size(1280, 900).step("desktop width");
-    s.fill("#name", "Contract programme");
+    s.fill("#f-name", "Contract programme");
     s.click("form[action$='/baselines'] button[type=submit]");
     s.wait_text("#compare-h", "Contract programme");
     s.screenshot("schedule-1280-baseline");
     s.check_csp_clean();
     s.goto("/admin/company/calendar");
     s.wait_text("h1", "Working calendar");
-    s.fill("#holidays", "2030-01-14 Founders' Day");
+    s.fill("#f-holidays", "2030-01-14 Founders' Day");
     s.click("form[action='/admin/company/calendar'] button[type=submit]");
     s.wait_text(".flash", "saved");
-    assert_eq!(s.value("#holidays"), "2030-01-14 Founders' Day");
+    assert_eq!(s.value("#f-holidays"), "2030-01-14 Founders' Day");
     s.screenshot("calendar-1280-company");
     s.check_csp_clean();
     s.goto(&format!("/projects/{p}/calendar"));
