@@ -327,7 +327,7 @@ impl Services {
             .filter(|t| t.status != TaskStatus::Cancelled)
             .map(|t| (t.id, t.title))
             .collect();
-        out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        out.sort_by_key(|a| a.1.to_lowercase());
         Ok(out)
     }
 
