@@ -27,6 +27,7 @@ mod purchase_orders;
 mod purchasing_settings;
 mod rfis;
 mod room_matrix;
+mod schedule;
 mod search;
 mod snags;
 mod suppliers;
@@ -71,6 +72,7 @@ pub use rfis::{
 pub use room_matrix::{
     FlowRow, MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
+pub use schedule::{DateChange, ScheduleRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
@@ -150,6 +152,7 @@ pub trait Store:
     + SupplierRepo
     + WorkshopRepo
     + CalendarFeedRepo
+    + ScheduleRepo
     + 'static
 {
 }
@@ -191,6 +194,7 @@ impl<T> Store for T where
         + SupplierRepo
         + WorkshopRepo
         + CalendarFeedRepo
+        + ScheduleRepo
         + 'static
 {
 }
@@ -211,6 +215,7 @@ pub mod prelude {
     pub use super::PurchasingSettingsRepo as _;
     pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
+    pub use super::ScheduleRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
