@@ -42,6 +42,7 @@ pub mod repos;
 pub mod review;
 pub mod rfis;
 pub mod room_matrix;
+pub mod schedule;
 pub mod scope;
 pub mod scope_import;
 pub mod search;

@@ -5,6 +5,7 @@ use formula_domain::comment::RecordKind;
 use formula_domain::enums::Priority;
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
 use formula_domain::notification::Event;
+use formula_domain::planning::{ConstraintKind, check_constraint, milestone_dates};
 use formula_domain::task::{Task, TaskStatus, apply_status};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -18,7 +19,7 @@ use crate::repos::RecordKey;
 use crate::services::{Services, audit, changes, check_version, created, double_option, ensure};
 
 /// A task to create.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     pub title: String,
@@ -40,6 +41,18 @@ pub struct NewTask {
     pub actual_hours: Option<f64>,
     #[serde(default)]
     pub progress: Option<i32>,
+    // The schedule (issue 20).
+    /// A point in time: give one date (start and due are then the same).
+    #[serde(default)]
+    pub is_milestone: bool,
+    /// With `constraint_on`: `snet` (start no earlier than) or `fnlt` (finish no later than).
+    #[serde(default)]
+    pub constraint_kind: Option<ConstraintKind>,
+    #[serde(default)]
+    pub constraint_on: Option<Date>,
+    /// A scope item of the same project.
+    #[serde(default)]
+    pub scope_item_id: Option<Uuid>,
 }
 
 /// Changes to a task; absent fields stay, `null` clears.
@@ -63,6 +76,14 @@ pub struct TaskPatch {
     pub actual_hours: Option<Option<f64>>,
     pub progress: Option<i32>,
     pub version: Option<i64>,
+    // The schedule (issue 20).
+    pub is_milestone: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub constraint_kind: Option<Option<ConstraintKind>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub constraint_on: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub scope_item_id: Option<Option<Uuid>>,
 }
 
 /// How many tasks [`Services::my_work`] lists in each group unless asked for more;
@@ -157,6 +178,24 @@ impl Services {
         }
     }
 
+    /// A task may be for a scope item of its own project only.
+    async fn check_scope_item(
+        &self,
+        errors: &mut FieldErrors,
+        project_id: Uuid,
+        item: Option<Uuid>,
+    ) -> AppResult<()> {
+        let Some(id) = item else { return Ok(()) };
+        match self.store.get_scope_item(id).await? {
+            Some(i) if i.project_id == project_id => {}
+            _ => errors.add(
+                "scope_item_id",
+                "must be a scope item of this task's project",
+            ),
+        }
+        Ok(())
+    }
+
     pub async fn create_task(
         &self,
         caller: &Caller,
@@ -176,11 +215,19 @@ impl Services {
         let assignee_name = self
             .check_assignee(&mut errors, project_id, input.assignee_id)
             .await?;
-        if let (Some(s), Some(d)) = (input.start_date, input.due_date)
+        let (start_date, due_date) = if input.is_milestone {
+            milestone_dates(&mut errors, input.start_date, input.due_date)
+        } else {
+            (input.start_date, input.due_date)
+        };
+        if let (Some(s), Some(d)) = (start_date, due_date)
             && d < s
         {
             errors.add("due_date", "must be on or after the start date");
         }
+        check_constraint(&mut errors, input.constraint_kind, input.constraint_on);
+        self.check_scope_item(&mut errors, project_id, input.scope_item_id)
+            .await?;
         let estimated_hours = hours(&mut errors, "estimated_hours", input.estimated_hours);
         let actual_hours = hours(&mut errors, "actual_hours", input.actual_hours);
         let progress = input.progress.unwrap_or(0);
@@ -203,8 +250,8 @@ impl Services {
             priority: input.priority.unwrap_or(Priority::Medium),
             assignee_id: input.assignee_id,
             assignee_name,
-            start_date: input.start_date,
-            due_date: input.due_date,
+            start_date,
+            due_date,
             estimated_hours,
             actual_hours,
             progress,
@@ -213,6 +260,10 @@ impl Services {
             updated_at: now,
             updated_by_name: Some(caller.actor.name.clone()),
             version: 1,
+            is_milestone: input.is_milestone,
+            constraint_kind: input.constraint_kind,
+            constraint_on: input.constraint_on,
+            scope_item_id: input.scope_item_id,
         };
         let a = audit(
             caller,
@@ -365,6 +416,27 @@ impl Services {
         }
         if let Some(v) = patch.due_date {
             next.due_date = v;
+        }
+        if let Some(v) = patch.is_milestone {
+            next.is_milestone = v;
+        }
+        if next.is_milestone {
+            (next.start_date, next.due_date) =
+                milestone_dates(&mut errors, next.start_date, next.due_date);
+        }
+        if let Some(v) = patch.constraint_kind {
+            next.constraint_kind = v;
+        }
+        if let Some(v) = patch.constraint_on {
+            next.constraint_on = v;
+        }
+        check_constraint(&mut errors, next.constraint_kind, next.constraint_on);
+        if let Some(v) = patch.scope_item_id
+            && v != current.scope_item_id
+        {
+            self.check_scope_item(&mut errors, current.project_id, v)
+                .await?;
+            next.scope_item_id = v;
         }
         if let (Some(s), Some(d)) = (next.start_date, next.due_date)
             && d < s

@@ -45,6 +45,14 @@ pub enum Action {
     CreateTask,
     UpdateTask,
     DeleteTask,
+    /// See a project's schedule: dependencies, early and late dates, float, the proposal a
+    /// reschedule makes, baselines and the project's calendar (whoever sees its tasks).
+    ViewSchedule,
+    /// Keep a project's schedule: add and remove dependencies, apply a reschedule, save and
+    /// delete baselines, change the project's calendar overrides.
+    ManageSchedule,
+    /// Change the company's working calendar (weekdays and holidays).
+    ManageWorkCalendar,
     /// Read a project's scope of work (BOQ) with its prices and costs.
     ViewScope,
     /// Add, change, reorder, import and delete scope groups and items.
@@ -203,6 +211,9 @@ impl Action {
         Action::CreateTask,
         Action::UpdateTask,
         Action::DeleteTask,
+        Action::ViewSchedule,
+        Action::ManageSchedule,
+        Action::ManageWorkCalendar,
         Action::ViewScope,
         Action::ManageScope,
         Action::ViewDrawings,
@@ -347,6 +358,12 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (DeleteTask, Resource::Task { project, .. }) => {
             role == ProjectManager && project.membership.is_some()
         }
+        // The schedule is the tasks' dates: whoever sees the tasks sees it (client users
+        // included, as they see the tasks); the project manager keeps it; the company's
+        // calendar is the administrators'.
+        (ViewSchedule, Resource::Project(p)) => can_see_project(actor, p),
+        (ManageSchedule, Resource::Project(p)) => role == ProjectManager && p.membership.is_some(),
+        (ManageWorkCalendar, _) => false,
 
         // Scope of work: the whole office team reads it (prices and costs are internal, so
         // client users do not); the project manager and coordinators keep it.
@@ -608,6 +625,13 @@ mod tests {
                 "member task assigned to other",
                 [T, F, T, F, F, F, F],
             ),
+            (ViewSchedule, "member project", [T, T, T, T, T, T, F]),
+            (ViewSchedule, "own client project", [T, T, F, F, F, F, T]),
+            (ViewSchedule, "other project", [T, T, F, F, F, F, F]),
+            (ManageSchedule, "member project", [T, F, T, F, F, F, F]),
+            (ManageSchedule, "own client project", [T, F, F, F, F, F, F]),
+            (ManageSchedule, "other project", [T, F, F, F, F, F, F]),
+            (ManageWorkCalendar, "global", [T, F, F, F, F, F, F]),
             (ViewScope, "member project", [T, T, T, T, T, T, F]),
             (ViewScope, "own client project", [T, T, F, F, F, F, F]),
             (ViewScope, "other project", [T, T, F, F, F, F, F]),
@@ -951,6 +975,8 @@ mod tests {
             CreateTask,
             UpdateTask,
             DeleteTask,
+            ManageSchedule,
+            ManageWorkCalendar,
             ManageScope,
             ManageDrawings,
             ReviewDrawings,

@@ -20,6 +20,7 @@ pub mod location;
 pub mod money;
 pub mod notification;
 pub mod numbers;
+pub mod planning;
 pub mod project;
 pub mod purchase_order;
 pub mod purchasing_settings;

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::enums::{Priority, string_enum};
+use crate::planning::ConstraintKind;
 
 string_enum!(
     /// Where a task is in its life.
@@ -52,6 +53,14 @@ pub struct Task {
     pub updated_at: OffsetDateTime,
     pub updated_by_name: Option<String>,
     pub version: i64,
+    // The schedule (migration 0045).
+    /// A point in time (zero duration): its start date is its due date.
+    pub is_milestone: bool,
+    /// A date the task must respect on its own, with `constraint_on` (both or neither).
+    pub constraint_kind: Option<ConstraintKind>,
+    pub constraint_on: Option<Date>,
+    /// The scope item this task is for (a millwork item's chain of tasks).
+    pub scope_item_id: Option<Uuid>,
 }
 
 impl Task {

@@ -49,6 +49,7 @@ mod purchasing_settings;
 mod rfis;
 mod room_matrix;
 mod rows;
+mod schedule;
 mod scope;
 mod search;
 mod snags;

@@ -26,10 +26,11 @@ const TASK_FROM: &str = "FROM tasks t JOIN projects p ON p.id = t.project_id \
 const TASK_COLUMNS: &str = "t.id, t.project_id, p.code AS project_code, p.name AS project_name, t.title, \
      t.description, t.status, t.priority, t.assignee_id, a.name AS assignee_name, t.start_date, t.due_date, \
      t.estimated_hours, t.actual_hours, t.progress, t.completed_at, t.created_at, t.updated_at, \
-     ub.name AS updated_by_name, t.version";
+     ub.name AS updated_by_name, t.version, \
+     (t.is_milestone = 1) AS is_milestone, t.constraint_kind, t.constraint_on, t.scope_item_id";
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: Uuid,
     project_id: Uuid,
     project_code: String,
@@ -50,6 +51,11 @@ struct TaskRow {
     updated_at: OffsetDateTime,
     updated_by_name: Option<String>,
     version: i64,
+    // The schedule (migration 0045).
+    is_milestone: bool,
+    constraint_kind: Option<String>,
+    constraint_on: Option<Date>,
+    scope_item_id: Option<Uuid>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -76,6 +82,14 @@ impl TryFrom<TaskRow> for Task {
             updated_at: r.updated_at,
             updated_by_name: r.updated_by_name,
             version: r.version,
+            is_milestone: r.is_milestone,
+            constraint_kind: r
+                .constraint_kind
+                .as_deref()
+                .map(|k| parse_enum(k, "tasks.constraint_kind"))
+                .transpose()?,
+            constraint_on: r.constraint_on,
+            scope_item_id: r.scope_item_id,
         })
     }
 }
@@ -195,8 +209,10 @@ impl TaskRepo for Db {
     async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
-             estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version, \
+             is_milestone, constraint_kind, constraint_on, scope_item_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21)",
         )
         .bind(t.id)
         .bind(t.project_id)
@@ -214,7 +230,11 @@ impl TaskRepo for Db {
         .bind(t.created_at)
         .bind(t.updated_at)
         .bind(entry.actor_id)
-        .bind(t.version);
+        .bind(t.version)
+        .bind(i32::from(t.is_milestone))
+        .bind(t.constraint_kind.map(|k| k.as_str()))
+        .bind(t.constraint_on)
+        .bind(t.scope_item_id);
         let record = RecordKey {
             kind: RecordKind::Task,
             id: t.id,
@@ -319,7 +339,9 @@ impl TaskRepo for Db {
         let stmt = Stmt::new(
             "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
              start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
-             updated_at = $12, updated_by = $13, version = version + 1 WHERE id = $14 AND version = $15",
+             updated_at = $12, updated_by = $13, version = version + 1, \
+             is_milestone = $16, constraint_kind = $17, constraint_on = $18, scope_item_id = $19 \
+             WHERE id = $14 AND version = $15",
         )
         .bind(&t.title)
         .bind(&t.description)
@@ -335,7 +357,11 @@ impl TaskRepo for Db {
         .bind(t.updated_at)
         .bind(entry.actor_id)
         .bind(t.id)
-        .bind(expected_version);
+        .bind(expected_version)
+        .bind(i32::from(t.is_milestone))
+        .bind(t.constraint_kind.map(|k| k.as_str()))
+        .bind(t.constraint_on)
+        .bind(t.scope_item_id);
         let row = in_tx!(self, |tx| {
             if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
                 return Err(stale(fetch_optional!(
@@ -372,4 +398,12 @@ impl TaskRepo for Db {
         });
         Ok(())
     }
+}
+
+/// Every task of a project, oldest first (the scheduler's input; the schedule module).
+pub(crate) fn project_tasks(project_id: Uuid) -> Stmt {
+    Stmt::new(format!(
+        "SELECT {TASK_COLUMNS} {TASK_FROM} WHERE t.project_id = $1 ORDER BY t.created_at, t.id"
+    ))
+    .bind(project_id)
 }

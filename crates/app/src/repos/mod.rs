@@ -26,6 +26,7 @@ mod purchase_orders;
 mod purchasing_settings;
 mod rfis;
 mod room_matrix;
+mod schedule;
 mod search;
 mod snags;
 mod suppliers;
@@ -69,6 +70,7 @@ pub use rfis::{
 pub use room_matrix::{
     FlowRow, MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
+pub use schedule::{DateChange, ScheduleRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
@@ -147,6 +149,7 @@ pub trait Store:
     + PurchasingSettingsRepo
     + SupplierRepo
     + WorkshopRepo
+    + ScheduleRepo
     + 'static
 {
 }
@@ -187,6 +190,7 @@ impl<T> Store for T where
         + PurchasingSettingsRepo
         + SupplierRepo
         + WorkshopRepo
+        + ScheduleRepo
         + 'static
 {
 }
@@ -206,6 +210,7 @@ pub mod prelude {
     pub use super::PurchasingSettingsRepo as _;
     pub use super::RfiRepo as _;
     pub use super::RoomMatrixRepo as _;
+    pub use super::ScheduleRepo as _;
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod purchase_orders;
 pub mod receipts;
 pub mod rfis;
+pub mod schedule;
 pub mod site;
 pub mod snags;
 pub mod suppliers;
@@ -326,6 +327,7 @@ async fn seed_project(
             estimated_hours: Some(planned.estimated_hours),
             actual_hours: None,
             progress: None,
+            ..Default::default()
         };
         let task = services
             .create_task(&pm, project.id, input)
@@ -381,6 +383,9 @@ async fn seed_project(
         purchase_orders::seed(services, &pm, project.id, scale)
             .await
             .map_err(|e| explain(&doing("raise the purchase orders"), e))?;
+        schedule::seed(services, &pm, project.id, today)
+            .await
+            .map_err(|e| explain(&doing("plan the reception desk's schedule"), e))?;
     }
 
     // The 142-key hotel gets its structure, with guest-room joinery placed on room types.

@@ -707,7 +707,7 @@ type Tables = BTreeMap<String, Vec<Row>>;
 /// Every row of every table of an old archive comes back after a restore with the same
 /// values. The columns added since are empty but for what the migrations since fill: a
 /// specification's supplier and contact from the directory (exactly when it named them), the
-/// purchase price settings (off). The free text the directory replaced may be dropped by a later
+/// purchase price settings (off), a task's milestone flag (off). The free text the directory replaced may be dropped by a later
 /// migration; no other column may go.
 fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
     for (table, old) in old_rows {
@@ -740,6 +740,10 @@ fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
                     ),
                     // Migration 0040: production and delivery weights, none for the old rows.
                     (None, "project_settings", "progress_production" | "progress_delivery") => {
+                        assert_eq!(value, 0, "{label}: {table}.{column}")
+                    }
+                    // Migration 0045: old tasks are not milestones.
+                    (None, "tasks", "is_milestone") => {
                         assert_eq!(value, 0, "{label}: {table}.{column}")
                     }
                     (None, "company_settings", "designers_see_prices" | "craftsmen_see_prices") => {

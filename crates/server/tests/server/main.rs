@@ -18,6 +18,7 @@ mod browser_labels;
 mod browser_live;
 mod browser_purchasing;
 mod browser_rfis;
+mod browser_schedule;
 mod browser_site;
 mod browser_variations;
 mod browser_workshop;

@@ -132,6 +132,10 @@ pub fn task(
         updated_at: at,
         updated_by_name: None,
         version: 1,
+        is_milestone: false,
+        constraint_kind: None,
+        constraint_on: None,
+        scope_item_id: None,
     }
 }
 

@@ -60,6 +60,7 @@ mod projects;
 mod purchase_orders;
 mod rfis;
 mod room_matrix;
+mod schedule;
 mod scope;
 mod search;
 mod snags;

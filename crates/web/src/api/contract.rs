@@ -178,6 +178,10 @@ const FIELDS: &[(&str, &str, Rule)] = &[
         Rule::Range(0, MONEY_MAX),
     ),
     ("SpecInput", "lead_time_days", Rule::Range(0, 730)),
+    // The schedule (`domain::planning`).
+    ("NewDependency", "lag_days", Rule::Range(-365, 365)),
+    ("NewBaseline", "name", Rule::Required(100)),
+    ("Holiday", "name", Rule::Required(100)),
     ("CompanyInput", "email", Rule::OptionalEmail),
     ("CompanyInput", "website", Rule::Pattern(WEBSITE)),
     // Locations and room types (`domain::location::check_code`; the characters a code may

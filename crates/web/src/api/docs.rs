@@ -61,6 +61,7 @@ use crate::error::{Problem, error_page};
         (name = "purchase orders", description = "Purchase orders: numbered PO-<year>-<seq> without gaps, raised by hand or from approved specifications, approved within the approval limits, sent to the supplier as a PDF by e-mail, cancelled or closed; the PDF and the xlsx register. Prices only for those who may see them"),
         (name = "suppliers", description = "The supplier directory: suppliers with their trade categories, terms, lead times and contacts, archiving, and each supplier's specifications, purchase orders and delivery figures"),
         (name = "workshop", description = "The workshop: the company's and each project's stages, the board, moving quantities of released items through the stages (a ledger, with undo), QA checks with rework, and an item's workshop history"),
+        (name = "schedule", description = "The schedule: dependencies between tasks (loops refused), a reschedule's proposal (early and late dates, float, the critical path, violated constraints) and applying it in one transaction, baselines and slippage, and the working calendars"),
         (name = "oversight", description = "Dashboard, audit trail and system outbox"),
         (name = "labels", description = "Item labels for the workshop: A4 sheets or thermal labels with the item's code, name, project, room or level, quantity and a QR code of its page"),
         (name = "company", description = "The company settings: the letterhead on documents, and its logo"),

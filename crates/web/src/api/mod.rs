@@ -37,6 +37,7 @@ pub mod purchase_orders;
 pub mod readiness;
 pub mod rfis;
 pub mod room_matrix;
+pub mod schedule;
 pub mod scope;
 pub mod search;
 pub mod snags;
@@ -252,6 +253,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(suppliers::routes())
         // The workshop: stages, the board, moves and QA checks.
         .merge(workshop::routes())
+        // The schedule: dependencies, reschedule, baselines, working calendars.
+        .merge(schedule::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

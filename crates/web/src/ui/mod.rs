@@ -40,6 +40,7 @@ mod readiness;
 mod review;
 mod rfis;
 mod room_matrix;
+mod schedule;
 mod scope;
 mod scope_import;
 mod search;
@@ -293,6 +294,24 @@ pub fn router() -> Router<AppState> {
         )
         .route("/tasks/{id}/quick", post(tasks::quick_update))
         .route("/tasks/{id}/delete", post(tasks::delete))
+        // The schedule: dependencies, the Schedule page, baselines, calendars.
+        .route("/tasks/{id}/dependencies", post(schedule::add_dependency))
+        .route(
+            "/dependencies/{id}/remove",
+            post(schedule::remove_dependency),
+        )
+        .route("/projects/{id}/schedule", get(schedule::show))
+        .route("/projects/{id}/schedule/apply", post(schedule::apply))
+        .route("/projects/{id}/baselines", post(schedule::save_baseline))
+        .route("/baselines/{id}/delete", post(schedule::delete_baseline))
+        .route(
+            "/projects/{id}/calendar",
+            get(schedule::project_calendar).post(schedule::save_project_calendar),
+        )
+        .route(
+            "/admin/company/calendar",
+            get(schedule::company_calendar).post(schedule::save_company_calendar),
+        )
         .route("/users", get(users::list))
         .route("/users/new", get(users::new_page).post(users::create))
         .route(

@@ -44,6 +44,10 @@ const EDIT_FIELDS: &[&str] = &[
     "estimated_hours",
     "actual_hours",
     "progress",
+    // The schedule.
+    "is_milestone",
+    "constraint_kind",
+    "constraint_on",
 ];
 const FILTER_KEYS: &[&str] = &["q", "status", "assignee_id"];
 const SORTS: &[(&str, TaskSort)] = &[
@@ -341,6 +345,7 @@ pub async fn create(
         estimated_hours: None,
         actual_hours: None,
         progress: None,
+        ..Default::default()
     };
     let mut form = FormState::submitted(NEW_FIELDS, input);
     if errors.is_empty() {
@@ -465,6 +470,9 @@ struct EditPage {
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
+    // The schedule.
+    deps: crate::ui::schedule::DependencyCard,
+    constraint_kinds: Vec<Opt>,
 }
 
 /// The edit form filled from a stored task.
@@ -484,6 +492,12 @@ fn form_from(t: &Task) -> FormState {
         .with("actual_hours", format::hours(&t.actual_hours))
         .with("progress", t.progress.to_string())
         .with("version", t.version.to_string())
+        .with("is_milestone", if t.is_milestone { "1" } else { "" })
+        .with(
+            "constraint_kind",
+            t.constraint_kind.map(|k| k.as_str()).unwrap_or_default(),
+        )
+        .with("constraint_on", format::date_input(&t.constraint_on))
 }
 
 async fn edit_view(
@@ -492,6 +506,32 @@ async fn edit_view(
     t: Task,
     access: ProjectAccess,
     form: FormState,
+) -> Result<Response, PageError> {
+    edit_view_with(state, page, t, access, form, None).await
+}
+
+/// The task page with the Dependencies card's add form as submitted (when it failed).
+pub async fn show_with_dependency_form(
+    state: &AppState,
+    page: &Page,
+    t: Task,
+    access: ProjectAccess,
+    dep_form: FormState,
+) -> Result<Response, PageError> {
+    let form = form_from(&t);
+    let status = dep_form.status();
+    let mut resp = edit_view_with(state, page, t, access, form, Some(dep_form)).await?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn edit_view_with(
+    state: &AppState,
+    page: &Page,
+    t: Task,
+    access: ProjectAccess,
+    form: FormState,
+    dep_form: Option<FormState>,
 ) -> Result<Response, PageError> {
     let members = state
         .services
@@ -521,7 +561,10 @@ async fn edit_view(
     )
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::Task, t.id).await?;
+    let deps = crate::ui::schedule::dependency_card(state, page, &t, access, dep_form).await?;
     let view = EditPage {
+        deps,
+        constraint_kinds: enum_options!(formula_domain::planning::ConstraintKind),
         attachments,
         comments,
         activity,
@@ -576,6 +619,10 @@ pub async fn update(
         actual_hours: Some(input.decimal("actual_hours", &mut errors)),
         progress: input.int("progress", &mut errors),
         version: None,
+        is_milestone: Some(!input.raw("is_milestone").is_empty()),
+        constraint_kind: Some(input.choice("constraint_kind", &mut errors)),
+        constraint_on: Some(input.date("constraint_on", &mut errors)),
+        scope_item_id: None,
     };
     let mut form = FormState::submitted(EDIT_FIELDS, input);
     if errors.is_empty() {

@@ -47,6 +47,7 @@ mod readiness;
 mod requests;
 mod rfis;
 mod room_matrix;
+mod schedule;
 mod scope;
 mod search;
 mod security;

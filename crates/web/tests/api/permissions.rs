@@ -2332,3 +2332,146 @@ async fn the_workshop_stage_pages_answer_each_role() {
         ]
     );
 }
+
+/// The schedule (issue 20): whoever sees a project's tasks sees its dependencies, plan,
+/// baselines and calendar (client users included, as they see the tasks); its manager keeps
+/// them; the company's calendar is read by the staff and kept by administrators.
+#[tokio::test]
+async fn the_schedule_is_seen_with_the_tasks_and_kept_by_the_project_manager() {
+    let c = company().await;
+    let (a, b) = (&c.project_a, &c.project_b);
+    let pm = &c.user("project_manager").auth;
+    let hub = id_of(&c.app.task(pm, a, json!({"title": "Hub"})).await);
+    let mut ends = Vec::new();
+    for i in 0..7 {
+        ends.push(id_of(&c.app.task(pm, a, json!({"title": format!("End {i}")})).await));
+    }
+
+    //                                                                   adm  exe  pm   des  coo  cra  cli
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/dependencies"),
+        |i| Some(json!({"predecessor_id": hub, "successor_id": ends[i]})),
+        [201, 403, 201, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/dependencies"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/dependencies"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/tasks/{hub}/dependencies"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/schedule/proposal"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{b}/schedule/proposal"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    // An empty apply: refused as input by those who may apply, as forbidden by the rest.
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/schedule/apply"),
+        |_| Some(json!({"changes": []})),
+        [422, 403, 422, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/baselines"),
+        |i| Some(json!({"name": format!("Baseline {i}")})),
+        [201, 403, 201, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/baselines"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    let baselines = c
+        .app
+        .get(&format!("/api/v1/projects/{a}/baselines"), pm)
+        .await
+        .expect(200)
+        .json();
+    let base = id_of(&baselines["items"][0]);
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/baselines/{base}"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/company/calendar",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/company/calendar",
+        |_| Some(json!({"working_weekdays": ["mon", "tue", "wed", "thu", "fri"], "version": 0})),
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/calendar"),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        &format!("/api/v1/projects/{a}/calendar"),
+        // The administrator saves first (version 0), the manager after (version 1).
+        |i| Some(json!({"extra_holidays": [], "version": if i == 2 { 1 } else { 0 }})),
+        [200, 403, 200, 403, 403, 403, 403],
+    )
+    .await;
+    // Removing a dependency or a baseline: everyone but the manager (and the administrator)
+    // is refused; the manager removes it.
+    let deps = c
+        .app
+        .get(&format!("/api/v1/projects/{a}/dependencies"), pm)
+        .await
+        .expect(200)
+        .json();
+    let first = id_of(&deps["items"][0]);
+    for path in [
+        format!("/api/v1/dependencies/{first}"),
+        format!("/api/v1/baselines/{base}"),
+    ] {
+        for role in ["executive", "designer", "coordinator", "craftsman", "client"] {
+            let status = c.app.delete(&path, &c.user(role).auth).await.status.as_u16();
+            assert_eq!(status, 403, "{role} DELETE {path}");
+        }
+        c.app.delete(&path, pm).await.expect(204);
+    }
+}
