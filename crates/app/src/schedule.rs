@@ -55,7 +55,7 @@ pub struct NewDependency {
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
     /// At least one, each once.
-    #[schema(min_items = 1, max_items = 7, unique_items = true)]
+    #[schema(min_items = 1, max_items = 7)]
     pub working_weekdays: Vec<Weekday>,
     /// At most 500, each date once.
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct ProjectCalendarInput {
     /// The project's own working weekdays (at least one, each once); `null` or absent: the
     /// company's.
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 7, unique_items = true)]
+    #[schema(min_items = 1, max_items = 7)]
     pub working_weekdays: Option<Vec<Weekday>>,
     /// At most 500, each date once, none also an extra working day.
     #[serde(default)]
@@ -113,6 +113,8 @@ pub struct ScheduleRow {
     pub moves: bool,
     /// Constraints and dates the plan breaks, in words.
     pub violations: Vec<String>,
+    /// The scope item the task is for (the Gantt groups by its scope group).
+    pub scope_item_id: Option<Uuid>,
 }
 
 /// A reschedule's proposal: nothing is saved until it is applied.
@@ -514,6 +516,7 @@ impl Services {
                     critical: s.critical,
                     moves,
                     violations: violations_of.remove(&t.id).unwrap_or_default(),
+                    scope_item_id: t.scope_item_id,
                 })
             })
             .collect();

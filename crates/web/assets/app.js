@@ -486,6 +486,9 @@
   var dayPx = parseInt(svg.getAttribute("data-day-px"), 10) || 8;
   var status = document.getElementById("gantt-status");
   var live = null; // { g, bar, handle, x, w, move, size }
+  // Open on today: scroll the chart so the today line sits a little right of the names.
+  var todayLine = svg.querySelector("line.gantt-today");
+  if (todayLine && svg.parentNode) { svg.parentNode.scrollLeft = Math.max(0, +todayLine.getAttribute("x1") - 480); }
   function say(text) { if (status) { status.textContent = text; } }
   function shift(iso, days) {
     var d = new Date(iso + "T00:00:00Z");

@@ -21,7 +21,12 @@ fn monday_from(d: Date) -> Date {
 }
 
 /// Seeds the chain, its baseline and the slip; returns how many dependencies were made.
-pub async fn seed(s: &Services, pm: &Caller, project_id: Uuid, today: Date) -> Result<usize, AppError> {
+pub async fn seed(
+    s: &Services,
+    pm: &Caller,
+    project_id: Uuid,
+    today: Date,
+) -> Result<usize, AppError> {
     let monday = monday_from(today + Duration::days(7));
     let day = |n: i64| monday + Duration::days(n);
     let task = |title: &str, start: Date, due: Date, milestone: bool| NewTask {
@@ -33,13 +38,25 @@ pub async fn seed(s: &Services, pm: &Caller, project_id: Uuid, today: Date) -> R
     };
     // Fabricate Mon–Fri, install the next Mon–Wed, hand over on Thursday.
     let fabricate = s
-        .create_task(pm, project_id, task("Fabricate the reception desk", day(0), day(4), false))
+        .create_task(
+            pm,
+            project_id,
+            task("Fabricate the reception desk", day(0), day(4), false),
+        )
         .await?;
     let install = s
-        .create_task(pm, project_id, task("Install the reception desk", day(7), day(9), false))
+        .create_task(
+            pm,
+            project_id,
+            task("Install the reception desk", day(7), day(9), false),
+        )
         .await?;
     let handover = s
-        .create_task(pm, project_id, task("Lobby handover", day(10), day(10), true))
+        .create_task(
+            pm,
+            project_id,
+            task("Lobby handover", day(10), day(10), true),
+        )
         .await?;
     let link = |a: Uuid, b: Uuid| NewDependency {
         predecessor_id: a,

@@ -73,16 +73,21 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
     assert!(text.contains("2 tasks would move"), "{text}");
     assert!(text.contains("Fit wardrobes"), "{text}");
     // Days are shown in the reader's locale: read them from their machine-readable form.
-    let html = s
-        .b
-        .execute("return document.getElementById('proposal').innerHTML;", vec![])
+    let html =
+        s.b.execute(
+            "return document.getElementById('proposal').innerHTML;",
+            vec![],
+        )
         .step("proposal markup");
     let html = html.as_str().unwrap_or_default();
     assert!(
         html.contains("datetime=\"2030-01-10\"") && html.contains("datetime=\"2030-01-11\""),
         "install moves to Thu 10 – Fri 11: {html}"
     );
-    assert!(html.contains("datetime=\"2030-01-15\""), "snag moves to Tue 15: {html}");
+    assert!(
+        html.contains("datetime=\"2030-01-15\""),
+        "snag moves to Tue 15: {html}"
+    );
     s.screenshot("schedule-1280-proposal");
     s.check_csp_clean();
 

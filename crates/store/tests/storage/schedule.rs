@@ -5,8 +5,8 @@ use formula_app::error::AppError;
 use formula_app::repos::DateChange;
 use formula_app::repos::prelude::*;
 use formula_domain::planning::{
-    Baseline, BaselineTask, CompanyCalendar, ConstraintKind, Dependency, Holiday,
-    ProjectCalendar, Weekday,
+    Baseline, BaselineTask, CompanyCalendar, ConstraintKind, Dependency, Holiday, ProjectCalendar,
+    Weekday,
 };
 use formula_domain::schedule::LinkKind;
 use formula_domain::task::{Task, TaskStatus};
@@ -58,7 +58,11 @@ pub async fn schedule_fields_of_a_task_round_trip(db: &Db) {
     next.constraint_kind = Some(ConstraintKind::Snet);
     next.constraint_on = Some(today() + days(1));
     let saved = db
-        .update_task(&next, 1, &f::audit(Some(&w.pm), "update", "task", t.id, "t"))
+        .update_task(
+            &next,
+            1,
+            &f::audit(Some(&w.pm), "update", "task", t.id, "t"),
+        )
         .await
         .unwrap();
     assert!(!saved.is_milestone);
@@ -83,8 +87,14 @@ pub async fn dependencies_are_kept_once_and_within_a_project(db: &Db) {
     listed.iter_mut().for_each(|d| d.created_by_name = None);
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].predecessor_title, "Fit wardrobes");
-    assert_eq!((listed[0].kind, listed[0].lag_days), (LinkKind::FinishToStart, 2));
-    assert_eq!((listed[1].kind, listed[1].lag_days), (LinkKind::StartToStart, -1));
+    assert_eq!(
+        (listed[0].kind, listed[0].lag_days),
+        (LinkKind::FinishToStart, 2)
+    );
+    assert_eq!(
+        (listed[1].kind, listed[1].lag_days),
+        (LinkKind::StartToStart, -1)
+    );
     let got = db.get_dependency(ab.id).await.unwrap().unwrap();
     assert_eq!(got.created_by_name.as_deref(), Some(w.pm.name.as_str()));
     assert_eq!(db.task_dependencies(b.id).await.unwrap().len(), 2);
@@ -93,24 +103,40 @@ pub async fn dependencies_are_kept_once_and_within_a_project(db: &Db) {
     // The same pair again is a duplicate; the other way round is the engine's business.
     let again = dependency(&a, &b, LinkKind::FinishToFinish, 0);
     assert_duplicate(
-        db.insert_dependency(&again, &entry(&again)).await.unwrap_err(),
+        db.insert_dependency(&again, &entry(&again))
+            .await
+            .unwrap_err(),
         "predecessor_id",
     );
     // The database itself refuses a link across projects, and a task linked to itself.
     let mut across = dependency(&a, &other, LinkKind::FinishToStart, 0);
     across.project_id = w.p1.id;
-    assert!(db.insert_dependency(&across, &entry(&across)).await.is_err());
+    assert!(
+        db.insert_dependency(&across, &entry(&across))
+            .await
+            .is_err()
+    );
     let selfish = dependency(&a, &a, LinkKind::FinishToStart, 0);
-    assert!(db.insert_dependency(&selfish, &entry(&selfish)).await.is_err());
+    assert!(
+        db.insert_dependency(&selfish, &entry(&selfish))
+            .await
+            .is_err()
+    );
     assert_eq!(db.list_dependencies(w.p1.id).await.unwrap().len(), 2);
 
     // Removing one; a deleted task takes its dependencies with it.
-    db.delete_dependency(bc.id, &f::audit(Some(&w.pm), "delete", "dependency", bc.id, "d"))
-        .await
-        .unwrap();
+    db.delete_dependency(
+        bc.id,
+        &f::audit(Some(&w.pm), "delete", "dependency", bc.id, "d"),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        db.delete_dependency(bc.id, &f::audit(Some(&w.pm), "delete", "dependency", bc.id, "d"))
-            .await,
+        db.delete_dependency(
+            bc.id,
+            &f::audit(Some(&w.pm), "delete", "dependency", bc.id, "d")
+        )
+        .await,
         Err(AppError::NotFound(_))
     ));
     db.delete_task(a.id, 1, &f::audit(Some(&w.pm), "delete", "task", a.id, "t"))
@@ -122,7 +148,11 @@ pub async fn dependencies_are_kept_once_and_within_a_project(db: &Db) {
 pub async fn calendars_are_saved_compare_and_set(db: &Db) {
     let w = world(db).await;
     let fresh = db.company_calendar().await.unwrap();
-    assert_eq!(fresh, CompanyCalendar::default(), "Monday to Friday until saved");
+    assert_eq!(
+        fresh,
+        CompanyCalendar::default(),
+        "Monday to Friday until saved"
+    );
     let entry = || f::audit(Some(&w.pm), "update", "work_calendar", Uuid::nil(), "cal");
     let day = |n: i64, name: &str| Holiday {
         date: today() + days(n),
@@ -215,9 +245,13 @@ pub async fn a_reschedule_is_applied_all_or_nothing(db: &Db) {
     // Someone edits b: its version moves to 2.
     let mut edited = b.clone();
     edited.title = "Snag walk".into();
-    db.update_task(&edited, 1, &f::audit(Some(&w.pm), "update", "task", b.id, "b"))
-        .await
-        .unwrap();
+    db.update_task(
+        &edited,
+        1,
+        &f::audit(Some(&w.pm), "update", "task", b.id, "b"),
+    )
+    .await
+    .unwrap();
     let err = db
         .apply_schedule(
             w.p1.id,
@@ -236,7 +270,11 @@ pub async fn a_reschedule_is_applied_all_or_nothing(db: &Db) {
         other => panic!("{other:?}"),
     }
     let a_now = db.get_task(a.id).await.unwrap().unwrap();
-    assert_eq!((a_now.version, a_now.start_date), (1, a.start_date), "nothing moved");
+    assert_eq!(
+        (a_now.version, a_now.start_date),
+        (1, a.start_date),
+        "nothing moved"
+    );
     assert_eq!(audit_count(db, "task", a.id).await, 1);
 
     // A task of another project is not moved through this one.
@@ -262,7 +300,10 @@ pub async fn a_reschedule_is_applied_all_or_nothing(db: &Db) {
         (a_now.version, a_now.start_date, a_now.due_date),
         (2, Some(today() + days(10)), Some(today() + days(11)))
     );
-    assert_eq!((b_now.version, b_now.start_date), (3, Some(today() + days(12))));
+    assert_eq!(
+        (b_now.version, b_now.start_date),
+        (3, Some(today() + days(12)))
+    );
     assert_eq!(b_now.updated_by_name.as_deref(), Some(w.pm.name.as_str()));
     assert_eq!(audit_count(db, "task", a.id).await, 2);
 }
@@ -295,9 +336,13 @@ pub async fn baselines_keep_the_dates_they_were_saved_with(db: &Db) {
             finish: today() + days(4),
         },
     ];
-    db.insert_baseline(&b, &tasks, &f::audit(Some(&w.pm), "create", "baseline", b.id, "b"))
-        .await
-        .unwrap();
+    db.insert_baseline(
+        &b,
+        &tasks,
+        &f::audit(Some(&w.pm), "create", "baseline", b.id, "b"),
+    )
+    .await
+    .unwrap();
     let mut listed = db.list_baselines(w.p1.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     listed[0].created_at = b.created_at;
@@ -311,19 +356,29 @@ pub async fn baselines_keep_the_dates_they_were_saved_with(db: &Db) {
     let mut moved = a.clone();
     moved.start_date = Some(today() + days(7));
     moved.due_date = Some(today() + days(9));
-    db.update_task(&moved, 1, &f::audit(Some(&w.pm), "update", "task", a.id, "a"))
-        .await
-        .unwrap();
+    db.update_task(
+        &moved,
+        1,
+        &f::audit(Some(&w.pm), "update", "task", a.id, "a"),
+    )
+    .await
+    .unwrap();
     assert_eq!(db.baseline_tasks(b.id).await.unwrap(), tasks);
 
-    db.delete_baseline(b.id, &f::audit(Some(&w.pm), "delete", "baseline", b.id, "b"))
-        .await
-        .unwrap();
+    db.delete_baseline(
+        b.id,
+        &f::audit(Some(&w.pm), "delete", "baseline", b.id, "b"),
+    )
+    .await
+    .unwrap();
     assert_eq!(db.get_baseline(b.id).await.unwrap(), None);
     assert!(db.baseline_tasks(b.id).await.unwrap().is_empty());
     assert!(matches!(
-        db.delete_baseline(b.id, &f::audit(Some(&w.pm), "delete", "baseline", b.id, "b"))
-            .await,
+        db.delete_baseline(
+            b.id,
+            &f::audit(Some(&w.pm), "delete", "baseline", b.id, "b")
+        )
+        .await,
         Err(AppError::NotFound(_))
     ));
 }

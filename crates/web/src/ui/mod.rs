@@ -19,7 +19,6 @@ mod drawings;
 pub(crate) mod errors;
 pub(crate) mod format;
 mod forms;
-#[allow(dead_code)] // wired to the Gantt page with the schedule's data
 mod gantt;
 mod goods_receipts;
 mod inbox;
@@ -301,6 +300,7 @@ pub fn router() -> Router<AppState> {
             post(schedule::remove_dependency),
         )
         .route("/projects/{id}/schedule", get(schedule::show))
+        .route("/projects/{id}/gantt", get(gantt::show))
         .route("/projects/{id}/schedule/apply", post(schedule::apply))
         .route("/projects/{id}/baselines", post(schedule::save_baseline))
         .route("/baselines/{id}/delete", post(schedule::delete_baseline))

@@ -2344,7 +2344,11 @@ async fn the_schedule_is_seen_with_the_tasks_and_kept_by_the_project_manager() {
     let hub = id_of(&c.app.task(pm, a, json!({"title": "Hub"})).await);
     let mut ends = Vec::new();
     for i in 0..7 {
-        ends.push(id_of(&c.app.task(pm, a, json!({"title": format!("End {i}")})).await));
+        ends.push(id_of(
+            &c.app
+                .task(pm, a, json!({"title": format!("End {i}")}))
+                .await,
+        ));
     }
 
     //                                                                   adm  exe  pm   des  coo  cra  cli
@@ -2468,8 +2472,19 @@ async fn the_schedule_is_seen_with_the_tasks_and_kept_by_the_project_manager() {
         format!("/api/v1/dependencies/{first}"),
         format!("/api/v1/baselines/{base}"),
     ] {
-        for role in ["executive", "designer", "coordinator", "craftsman", "client"] {
-            let status = c.app.delete(&path, &c.user(role).auth).await.status.as_u16();
+        for role in [
+            "executive",
+            "designer",
+            "coordinator",
+            "craftsman",
+            "client",
+        ] {
+            let status = c
+                .app
+                .delete(&path, &c.user(role).auth)
+                .await
+                .status
+                .as_u16();
             assert_eq!(status, 403, "{role} DELETE {path}");
         }
         c.app.delete(&path, pm).await.expect(204);

@@ -7,7 +7,14 @@ use serde_json::{Value, json};
 use crate::scope::boq;
 use crate::support::{Auth, TestApp, id_of};
 
-async fn dep(app: &TestApp, auth: &Auth, p: &str, from: &str, to: &str, body: Value) -> crate::support::Resp {
+async fn dep(
+    app: &TestApp,
+    auth: &Auth,
+    p: &str,
+    from: &str,
+    to: &str,
+    body: Value,
+) -> crate::support::Resp {
     let mut b = json!({"predecessor_id": from, "successor_id": to});
     if let (Some(b), Some(extra)) = (b.as_object_mut(), body.as_object()) {
         b.extend(extra.clone());
@@ -33,13 +40,23 @@ async fn dependencies_refuse_loops_and_other_projects() {
     let snag = id_of(&app.task(pm, p, json!({"title": "Snag"})).await);
     let hand = id_of(&app.task(pm, p, json!({"title": "Handover"})).await);
 
-    let created = dep(app, pm, p, &fit, &snag, json!({"lag_days": 2})).await.expect(201).json();
+    let created = dep(app, pm, p, &fit, &snag, json!({"lag_days": 2}))
+        .await
+        .expect(201)
+        .json();
     assert_eq!(created["kind"], "fs");
     assert_eq!(created["lag_days"], 2);
     assert_eq!(created["predecessor_title"], "Fit wardrobes");
-    dep(app, pm, p, &snag, &hand, json!({"kind": "ss", "lag_days": -1}))
-        .await
-        .expect(201);
+    dep(
+        app,
+        pm,
+        p,
+        &snag,
+        &hand,
+        json!({"kind": "ss", "lag_days": -1}),
+    )
+    .await
+    .expect(201);
 
     // Closing the chain is refused, naming the loop in order.
     let loop_ = dep(app, pm, p, &hand, &fit, json!({}))
@@ -55,11 +72,14 @@ async fn dependencies_refuse_loops_and_other_projects() {
         .await
         .problem(422, "validation_failed");
     assert!(
-        two.to_string().contains("would make a loop: Fit wardrobes → Snag → Fit wardrobes"),
+        two.to_string()
+            .contains("would make a loop: Fit wardrobes → Snag → Fit wardrobes"),
         "{two}"
     );
     // Itself, a lag out of range, the same pair again.
-    dep(app, pm, p, &fit, &fit, json!({})).await.problem(422, "validation_failed");
+    dep(app, pm, p, &fit, &fit, json!({}))
+        .await
+        .problem(422, "validation_failed");
     let lag = dep(app, pm, p, &fit, &hand, json!({"lag_days": 400}))
         .await
         .problem(422, "validation_failed");
@@ -75,7 +95,12 @@ async fn dependencies_refuse_loops_and_other_projects() {
     let across = dep(app, pm, p, &fit, &far, json!({}))
         .await
         .problem(422, "validation_failed");
-    assert!(across.to_string().contains("must be a task of this project"), "{across}");
+    assert!(
+        across
+            .to_string()
+            .contains("must be a task of this project"),
+        "{across}"
+    );
 
     let list = app
         .get(&format!("/api/v1/projects/{p}/dependencies"), pm)
@@ -120,32 +145,45 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
         axum::http::Method::PUT,
         "/api/v1/company/calendar",
         admin,
-        Some(json!({"working_weekdays": ["mon", "tue", "wed", "thu", "fri"],
-            "holidays": [{"date": "2030-01-14", "name": "Founders' Day"}], "version": 0})),
+        Some(
+            json!({"working_weekdays": ["mon", "tue", "wed", "thu", "fri"],
+            "holidays": [{"date": "2030-01-14", "name": "Founders' Day"}], "version": 0}),
+        ),
     )
     .await
     .expect(200);
-    let task = |title: &str, start: &str, due: &str| {
-        json!({"title": title, "start_date": start, "due_date": due})
-    };
+    let task = |title: &str, start: &str, due: &str| json!({"title": title, "start_date": start, "due_date": due});
     let a = id_of(&app.task(pm, p, task("A", "2030-01-07", "2030-01-09")).await);
     let bb = id_of(&app.task(pm, p, task("B", "2030-01-07", "2030-01-08")).await);
     let d = id_of(&app.task(pm, p, task("D", "2030-01-07", "2030-01-07")).await);
     let m = app
-        .task(pm, p, json!({"title": "M", "is_milestone": true, "due_date": "2030-01-07"}))
+        .task(
+            pm,
+            p,
+            json!({"title": "M", "is_milestone": true, "due_date": "2030-01-07"}),
+        )
         .await;
-    assert_eq!(m["start_date"], "2030-01-07", "a milestone's one date is its start too");
+    assert_eq!(
+        m["start_date"], "2030-01-07",
+        "a milestone's one date is its start too"
+    );
     let m = id_of(&m);
     let e = id_of(&app.task(pm, p, task("E", "2030-01-08", "2030-01-08")).await);
     dep(app, pm, p, &a, &bb, json!({})).await.expect(201);
-    dep(app, pm, p, &bb, &d, json!({"lag_days": 1})).await.expect(201);
+    dep(app, pm, p, &bb, &d, json!({"lag_days": 1}))
+        .await
+        .expect(201);
     dep(app, pm, p, &d, &m, json!({})).await.expect(201);
 
     let propose = || async {
-        app.post(&format!("/api/v1/projects/{p}/schedule/proposal"), pm, json!({}))
-            .await
-            .expect(200)
-            .json()
+        app.post(
+            &format!("/api/v1/projects/{p}/schedule/proposal"),
+            pm,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .json()
     };
     let plan = propose().await;
     assert_eq!(plan["finish"], "2030-01-16");
@@ -167,31 +205,49 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
     }
     assert!(plan["violations"].as_array().unwrap().is_empty());
     // Nothing moved by proposing.
-    let b_now = app.get(&format!("/api/v1/tasks/{bb}"), pm).await.expect(200).json();
+    let b_now = app
+        .get(&format!("/api/v1/tasks/{bb}"), pm)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(b_now["start_date"], "2030-01-07");
 
     // A baseline of the plan as it stands.
     let base = app
-        .post(&format!("/api/v1/projects/{p}/baselines"), pm, json!({"name": "Contract programme"}))
+        .post(
+            &format!("/api/v1/projects/{p}/baselines"),
+            pm,
+            json!({"name": "Contract programme"}),
+        )
         .await
         .expect(201)
         .json();
     assert_eq!(base["tasks"], 5);
-    app.post(&format!("/api/v1/projects/{p}/baselines"), pm, json!({"name": " "}))
-        .await
-        .problem(422, "validation_failed");
+    app.post(
+        &format!("/api/v1/projects/{p}/baselines"),
+        pm,
+        json!({"name": " "}),
+    )
+    .await
+    .problem(422, "validation_failed");
 
     let changes: Vec<Value> = plan["rows"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["moves"] == true)
-        .map(|r| json!({"task_id": r["task_id"], "version": r["version"],
-            "start": r["proposed_start"], "due": r["proposed_due"]}))
+        .map(|r| {
+            json!({"task_id": r["task_id"], "version": r["version"],
+            "start": r["proposed_start"], "due": r["proposed_due"]})
+        })
         .collect();
 
     // Someone edits D meanwhile: applying moves nothing and names D.
-    let d_task = app.get(&format!("/api/v1/tasks/{d}"), pm).await.expect(200).json();
+    let d_task = app
+        .get(&format!("/api/v1/tasks/{d}"), pm)
+        .await
+        .expect(200)
+        .json();
     app.patch(
         &format!("/api/v1/tasks/{d}"),
         pm,
@@ -200,12 +256,23 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
     .await
     .expect(200);
     let stale = app
-        .post(&format!("/api/v1/projects/{p}/schedule/apply"), pm, json!({"changes": changes}))
+        .post(
+            &format!("/api/v1/projects/{p}/schedule/apply"),
+            pm,
+            json!({"changes": changes}),
+        )
         .await
         .problem(409, "stale");
     assert!(stale.to_string().contains("D (carcasses)"), "{stale}");
-    let b_now = app.get(&format!("/api/v1/tasks/{bb}"), pm).await.expect(200).json();
-    assert_eq!((b_now["start_date"].as_str(), b_now["version"].as_i64()), (Some("2030-01-07"), Some(1)));
+    let b_now = app
+        .get(&format!("/api/v1/tasks/{bb}"), pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (b_now["start_date"].as_str(), b_now["version"].as_i64()),
+        (Some("2030-01-07"), Some(1))
+    );
 
     // A fresh proposal applies.
     let plan = propose().await;
@@ -214,23 +281,43 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
         .unwrap()
         .iter()
         .filter(|r| r["moves"] == true)
-        .map(|r| json!({"task_id": r["task_id"], "version": r["version"],
-            "start": r["proposed_start"], "due": r["proposed_due"]}))
+        .map(|r| {
+            json!({"task_id": r["task_id"], "version": r["version"],
+            "start": r["proposed_start"], "due": r["proposed_due"]})
+        })
         .collect();
     let applied = app
-        .post(&format!("/api/v1/projects/{p}/schedule/apply"), pm, json!({"changes": changes}))
+        .post(
+            &format!("/api/v1/projects/{p}/schedule/apply"),
+            pm,
+            json!({"changes": changes}),
+        )
         .await
         .expect(200)
         .json();
     assert_eq!(applied["moved"], 3);
-    let b_now = app.get(&format!("/api/v1/tasks/{bb}"), pm).await.expect(200).json();
+    let b_now = app
+        .get(&format!("/api/v1/tasks/{bb}"), pm)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(b_now["start_date"], "2030-01-10");
     assert_eq!(b_now["due_date"], "2030-01-11");
     assert_eq!(b_now["version"], 2);
-    let m_now = app.get(&format!("/api/v1/tasks/{m}"), pm).await.expect(200).json();
-    assert_eq!((m_now["start_date"].as_str(), m_now["due_date"].as_str()), (Some("2030-01-16"), Some("2030-01-16")));
+    let m_now = app
+        .get(&format!("/api/v1/tasks/{m}"), pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (m_now["start_date"].as_str(), m_now["due_date"].as_str()),
+        (Some("2030-01-16"), Some("2030-01-16"))
+    );
     let audit = app
-        .get(&format!("/api/v1/audit?entity_type=task&entity_id={bb}&action=reschedule"), admin)
+        .get(
+            &format!("/api/v1/audit?entity_type=task&entity_id={bb}&action=reschedule"),
+            admin,
+        )
         .await
         .expect(200)
         .json();
@@ -245,14 +332,21 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
         .json();
     let rows = cmp["rows"].as_array().unwrap();
     assert_eq!(rows[0]["task_id"], m);
-    assert_eq!(rows[0]["finish_slip_days"], 6, "Mon 7 → Wed 16 is 6 working days");
+    assert_eq!(
+        rows[0]["finish_slip_days"], 6,
+        "Mon 7 → Wed 16 is 6 working days"
+    );
     let slip = |id: &str| rows.iter().find(|r| r["task_id"] == id).unwrap().clone();
     assert_eq!(slip(&bb)["start_slip_days"], 3);
     assert_eq!(slip(&bb)["finish_slip_days"], 3);
     assert_eq!(slip(&a)["finish_slip_days"], 0);
 
     // A deadline D cannot meet is said in words.
-    let d_task = app.get(&format!("/api/v1/tasks/{d}"), pm).await.expect(200).json();
+    let d_task = app
+        .get(&format!("/api/v1/tasks/{d}"), pm)
+        .await
+        .expect(200)
+        .json();
     app.patch(
         &format!("/api/v1/tasks/{d}"),
         pm,
@@ -262,7 +356,10 @@ async fn a_reschedule_proposes_applies_and_a_baseline_measures_the_slip() {
     .expect(200);
     let plan = propose().await;
     let words = plan["violations"].to_string();
-    assert!(words.contains("D (carcasses)") && words.contains("2030-01-15"), "{words}");
+    assert!(
+        words.contains("D (carcasses)") && words.contains("2030-01-15"),
+        "{words}"
+    );
     assert!(!row(&plan, &d)["violations"].as_array().unwrap().is_empty());
 
     // Deleting the baseline.
@@ -283,7 +380,11 @@ async fn task_fields_and_calendars_are_checked() {
     let (app, pm, p, admin) = (&b.app, &b.pm.auth, &b.project, &b.admin.auth);
     // Constraint pairs, milestones of one date, a scope item of another project.
     let bad = app
-        .post(&format!("/api/v1/projects/{p}/tasks"), pm, json!({"title": "T", "constraint_kind": "snet"}))
+        .post(
+            &format!("/api/v1/projects/{p}/tasks"),
+            pm,
+            json!({"title": "T", "constraint_kind": "snet"}),
+        )
         .await
         .problem(422, "validation_failed");
     assert!(bad.to_string().contains("constraint_on"), "{bad}");
@@ -306,7 +407,11 @@ async fn task_fields_and_calendars_are_checked() {
         .problem(422, "validation_failed");
     assert!(bad.to_string().contains("scope_item_id"), "{bad}");
     let t = app
-        .task(pm, p, json!({"title": "T", "constraint_kind": "snet", "constraint_on": "2030-02-01"}))
+        .task(
+            pm,
+            p,
+            json!({"title": "T", "constraint_kind": "snet", "constraint_on": "2030-02-01"}),
+        )
         .await;
     assert_eq!(t["constraint_kind"], "snet");
     assert_eq!(t["is_milestone"], false);
@@ -322,14 +427,26 @@ async fn task_fields_and_calendars_are_checked() {
     assert_eq!(cleared["constraint_kind"], Value::Null);
 
     // The company calendar: Monday to Friday until saved; administrators only; checked.
-    let cal = app.get("/api/v1/company/calendar", pm).await.expect(200).json();
-    assert_eq!(cal["working_weekdays"], json!(["mon", "tue", "wed", "thu", "fri"]));
+    let cal = app
+        .get("/api/v1/company/calendar", pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        cal["working_weekdays"],
+        json!(["mon", "tue", "wed", "thu", "fri"])
+    );
     assert_eq!(cal["version"], 0);
     let put = |auth: &Auth, body: Value| {
         let auth = auth.clone();
         async move {
-            app.call(axum::http::Method::PUT, "/api/v1/company/calendar", &auth, Some(body))
-                .await
+            app.call(
+                axum::http::Method::PUT,
+                "/api/v1/company/calendar",
+                &auth,
+                Some(body),
+            )
+            .await
         }
     };
     put(pm, json!({"working_weekdays": ["mon"], "version": 0}))
@@ -338,7 +455,10 @@ async fn task_fields_and_calendars_are_checked() {
     let none = put(admin, json!({"working_weekdays": [], "version": 0}))
         .await
         .problem(422, "validation_failed");
-    assert!(none.to_string().contains("at least one working weekday"), "{none}");
+    assert!(
+        none.to_string().contains("at least one working weekday"),
+        "{none}"
+    );
     let twice = put(
         admin,
         json!({"working_weekdays": ["sun", "mon"], "holidays": [
@@ -347,11 +467,17 @@ async fn task_fields_and_calendars_are_checked() {
     .await
     .problem(422, "validation_failed");
     assert!(twice.to_string().contains("twice"), "{twice}");
-    let saved = put(admin, json!({"working_weekdays": ["sun", "mon", "tue", "wed", "thu"], "version": 0}))
-        .await
-        .expect(200)
-        .json();
-    assert_eq!(saved["working_weekdays"], json!(["mon", "tue", "wed", "thu", "sun"]));
+    let saved = put(
+        admin,
+        json!({"working_weekdays": ["sun", "mon", "tue", "wed", "thu"], "version": 0}),
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        saved["working_weekdays"],
+        json!(["mon", "tue", "wed", "thu", "sun"])
+    );
     put(admin, json!({"working_weekdays": ["mon"], "version": 0}))
         .await
         .problem(409, "stale");
@@ -368,10 +494,12 @@ async fn task_fields_and_calendars_are_checked() {
             axum::http::Method::PUT,
             &format!("/api/v1/projects/{p}/calendar"),
             pm,
-            Some(json!({"working_weekdays": ["mon", "tue", "wed", "thu", "fri", "sat"],
+            Some(
+                json!({"working_weekdays": ["mon", "tue", "wed", "thu", "fri", "sat"],
                 "extra_holidays": [{"date": "2030-03-01", "name": "Site closed"}],
                 "extra_working_days": [{"date": "2030-03-03", "name": "Sunday push"}],
-                "version": 0})),
+                "version": 0}),
+            ),
         )
         .await
         .expect(200)
@@ -383,10 +511,125 @@ async fn task_fields_and_calendars_are_checked() {
             axum::http::Method::PUT,
             &format!("/api/v1/projects/{p}/calendar"),
             pm,
-            Some(json!({"extra_holidays": [{"date": "2030-03-01", "name": "a"}],
-                "extra_working_days": [{"date": "2030-03-01", "name": "b"}], "version": 1})),
+            Some(
+                json!({"extra_holidays": [{"date": "2030-03-01", "name": "a"}],
+                "extra_working_days": [{"date": "2030-03-01", "name": "b"}], "version": 1}),
+            ),
         )
         .await
         .problem(422, "validation_failed");
     assert!(both.to_string().contains("2030-03-01"), "{both}");
+}
+
+/// The Gantt page draws every task as a bar (a milestone as a diamond) under its scope group,
+/// an arrow per dependency, the critical path in its own class, and a baseline's ghost bars
+/// when one is picked; the zoom changes the scale, and the phone's list holds the same tasks.
+#[tokio::test]
+async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
+    let b = boq().await;
+    let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
+    let scope = b.scope(pm).await;
+    let item = app
+        .post(
+            &format!("/api/v1/projects/{p}/scope-items"),
+            pm,
+            json!({"group_id": id_of(&scope["groups"][1]), "name": "Reception desk", "quantity": "1"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let group_name = scope["groups"][1]["name"].as_str().unwrap().to_owned();
+    let task = |title: &str, start: &str, due: &str| json!({"title": title, "start_date": start, "due_date": due, "scope_item_id": item["id"]});
+    let fab = id_of(
+        &app.task(pm, p, task("Fabricate desk", "2030-01-07", "2030-01-11"))
+            .await,
+    );
+    let fit = id_of(
+        &app.task(pm, p, task("Install desk", "2030-01-14", "2030-01-15"))
+            .await,
+    );
+    let side = id_of(
+        &app.task(pm, p, json!({"title": "Order <signage>", "start_date": "2030-01-07", "due_date": "2030-01-07"}))
+            .await,
+    );
+    let done = id_of(
+        &app.task(
+            pm,
+            p,
+            json!({"title": "Handover", "is_milestone": true, "due_date": "2030-01-15"}),
+        )
+        .await,
+    );
+    dep(app, pm, p, &fab, &fit, json!({})).await.expect(201);
+    dep(app, pm, p, &fit, &done, json!({})).await.expect(201);
+
+    let page = app
+        .get(&format!("/projects/{p}/gantt?zoom=week"), pm)
+        .await
+        .expect(200)
+        .text();
+    for id in [&fab, &fit, &side, &done] {
+        assert!(
+            page.contains(&format!("data-id=\"{id}\"")),
+            "a bar for {id}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/tasks/{id}\"")),
+            "a link for {id}"
+        );
+    }
+    assert_eq!(
+        page.matches("class=\"gantt-link").count(),
+        2,
+        "one arrow per dependency"
+    );
+    assert_eq!(page.matches("class=\"gantt-link critical\"").count(), 2);
+    assert_eq!(
+        page.matches("class=\"bar critical\"").count(),
+        2,
+        "fabricate and install"
+    );
+    assert!(
+        page.contains("class=\"bar critical milestone\""),
+        "the handover diamond"
+    );
+    assert!(
+        page.contains(&group_name) && page.contains("Other tasks"),
+        "grouped by scope group"
+    );
+    assert!(page.contains("Order &lt;signage&gt;") && !page.contains("Order <signage>"));
+    assert!(page.contains("data-day-px=\"28\""), "the week zoom");
+    assert!(!page.contains("gantt-ghost"), "no baseline picked");
+    assert!(page.contains("class=\"gantt-list\""), "the phone's list");
+
+    let base = app
+        .post(
+            &format!("/api/v1/projects/{p}/baselines"),
+            pm,
+            json!({"name": "Contract"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let page = app
+        .get(
+            &format!("/projects/{p}/gantt?zoom=quarter&baseline={}", id_of(&base)),
+            pm,
+        )
+        .await
+        .expect(200)
+        .text();
+    assert_eq!(page.matches("class=\"gantt-ghost\"").count(), 4);
+    assert!(page.contains("data-day-px=\"3\"") && page.contains("Q1 2030"));
+    // Someone who may not see the project gets no chart.
+    let other = app
+        .user(&b.admin, "project_manager", "Other Manager", None)
+        .await;
+    assert_eq!(
+        app.get(&format!("/projects/{p}/gantt"), &other.auth)
+            .await
+            .status
+            .as_u16(),
+        404
+    );
 }
