@@ -113,6 +113,8 @@ pub struct ScheduleRow {
     pub moves: bool,
     /// Constraints and dates the plan breaks, in words.
     pub violations: Vec<String>,
+    /// The scope item the task is for (the Gantt groups by its scope group).
+    pub scope_item_id: Option<Uuid>,
 }
 
 /// A reschedule's proposal: nothing is saved until it is applied.
@@ -514,6 +516,7 @@ impl Services {
                     critical: s.critical,
                     moves,
                     violations: violations_of.remove(&t.id).unwrap_or_default(),
+                    scope_item_id: t.scope_item_id,
                 })
             })
             .collect();

@@ -517,3 +517,108 @@
     openCard(card);
   });
 })();
+// The Gantt chart: drag a bar to move a task, its right edge to change its finish; the arrow
+// keys do the same on a focused bar (Shift changes the finish), Enter saves and Escape cancels.
+// Saving is the task API's PATCH with the bar's version, so a task changed meanwhile is refused
+// and the chart reloads; successors move only when "Reschedule" is applied.
+(function () {
+  var svg = document.querySelector("svg.gantt");
+  if (!svg) { return; }
+  var dayPx = parseInt(svg.getAttribute("data-day-px"), 10) || 8;
+  var status = document.getElementById("gantt-status");
+  var live = null; // { g, bar, handle, x, w, move, size }
+  // Open on today: scroll the chart so the today line sits a little right of the names.
+  var todayLine = svg.querySelector("line.gantt-today");
+  if (todayLine && svg.parentNode) { svg.parentNode.scrollLeft = Math.max(0, +todayLine.getAttribute("x1") - 480); }
+  function say(text) { if (status) { status.textContent = text; } }
+  function shift(iso, days) {
+    var d = new Date(iso + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  }
+  function begin(g) {
+    var bar = g.querySelector("rect.bar");
+    if (!bar) { return null; }
+    return { g: g, bar: bar, handle: g.querySelector("rect.gantt-handle"), x: +bar.getAttribute("x"), w: +bar.getAttribute("width"), move: 0, size: 0 };
+  }
+  function draw(s) {
+    var w = Math.max(dayPx, s.w + s.size * dayPx);
+    s.bar.setAttribute("x", s.x + s.move * dayPx);
+    s.bar.setAttribute("width", w);
+    if (s.handle) { s.handle.setAttribute("x", s.x + s.move * dayPx + w - 6); }
+    var start = shift(s.g.getAttribute("data-start"), s.move);
+    var finish = shift(s.g.getAttribute("data-finish"), s.move + s.size);
+    if (finish < start) { finish = start; }
+    s.g.classList.toggle("moving", s.move !== 0 || s.size !== 0);
+    return { start: start, finish: finish };
+  }
+  function reset(s) { s.move = 0; s.size = 0; draw(s); }
+  function save(s) {
+    var dates = draw(s);
+    if (s.move === 0 && s.size === 0) { return; }
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    say("Saving…");
+    fetch("/api/v1/tasks/" + s.g.getAttribute("data-id"), {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.getAttribute("content") : "" },
+      body: JSON.stringify({ version: +s.g.getAttribute("data-version"), start_date: dates.start, due_date: dates.finish })
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        if (res.ok) {
+          say("Saved: " + dates.start + " to " + dates.finish + ". Reschedule to move what follows it.");
+          window.location.reload();
+        } else {
+          reset(s);
+          say((body && (body.detail || body.message)) || "Not saved (" + res.status + ").");
+          if (res.status === 409 || res.status === 412) { window.setTimeout(function () { window.location.reload(); }, 1500); }
+        }
+      });
+    }, function () { reset(s); say("The connection dropped; nothing was changed."); });
+  }
+  svg.addEventListener("pointerdown", function (evt) {
+    var g = evt.target.closest("g.gantt-task");
+    if (!g || !evt.target.matches("rect.bar, rect.gantt-handle") || g.hasAttribute("data-milestone")) { return; }
+    live = begin(g);
+    if (!live) { return; }
+    live.resize = evt.target.matches("rect.gantt-handle");
+    live.from = evt.clientX;
+    svg.setPointerCapture(evt.pointerId);
+    evt.preventDefault();
+  });
+  svg.addEventListener("pointermove", function (evt) {
+    if (!live) { return; }
+    var days = Math.round((evt.clientX - live.from) / dayPx);
+    if (live.resize) { live.size = days; } else { live.move = days; }
+    var d = draw(live);
+    say(d.start + " to " + d.finish);
+  });
+  svg.addEventListener("pointerup", function () {
+    if (!live) { return; }
+    var s = live;
+    live = null;
+    save(s);
+  });
+  svg.addEventListener("keydown", function (evt) {
+    var g = evt.target.closest && evt.target.closest("g.gantt-task");
+    if (!g || g.hasAttribute("data-milestone")) { return; }
+    if (!g.pending) { g.pending = begin(g); }
+    var s = g.pending;
+    if (!s) { return; }
+    if (evt.key === "ArrowLeft" || evt.key === "ArrowRight") {
+      var step = evt.key === "ArrowLeft" ? -1 : 1;
+      if (evt.shiftKey) { s.size += step; } else { s.move += step; }
+      var d = draw(s);
+      say(d.start + " to " + d.finish + ": Enter saves, Escape cancels.");
+      evt.preventDefault();
+    } else if (evt.key === "Enter") {
+      g.pending = null;
+      save(s);
+      evt.preventDefault();
+    } else if (evt.key === "Escape") {
+      g.pending = null;
+      reset(s);
+      say("");
+    }
+  });
+})();

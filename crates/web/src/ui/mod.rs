@@ -20,6 +20,7 @@ mod drawings;
 pub(crate) mod errors;
 pub(crate) mod format;
 mod forms;
+mod gantt;
 mod goods_receipts;
 mod inbox;
 mod installations;
@@ -305,6 +306,7 @@ pub fn router() -> Router<AppState> {
             post(schedule::remove_dependency),
         )
         .route("/projects/{id}/schedule", get(schedule::show))
+        .route("/projects/{id}/gantt", get(gantt::show))
         .route("/projects/{id}/schedule/apply", post(schedule::apply))
         .route("/projects/{id}/baselines", post(schedule::save_baseline))
         .route("/baselines/{id}/delete", post(schedule::delete_baseline))

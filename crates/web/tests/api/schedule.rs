@@ -45,6 +45,7 @@ async fn dependencies_refuse_loops_and_other_projects() {
         .expect(201)
         .json();
     assert_eq!(created["kind"], "finish_to_start");
+    assert_eq!(created["kind"], "fs");
     assert_eq!(created["lag_days"], 2);
     assert_eq!(created["predecessor_title"], "Fit wardrobes");
     dep(
@@ -54,6 +55,7 @@ async fn dependencies_refuse_loops_and_other_projects() {
         &snag,
         &hand,
         json!({"kind": "start_to_start", "lag_days": -1}),
+        json!({"kind": "ss", "lag_days": -1}),
     )
     .await
     .expect(201);
@@ -519,4 +521,117 @@ async fn task_fields_and_calendars_are_checked() {
         .await
         .problem(422, "validation_failed");
     assert!(both.to_string().contains("2030-03-01"), "{both}");
+}
+
+/// The Gantt page draws every task as a bar (a milestone as a diamond) under its scope group,
+/// an arrow per dependency, the critical path in its own class, and a baseline's ghost bars
+/// when one is picked; the zoom changes the scale, and the phone's list holds the same tasks.
+#[tokio::test]
+async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
+    let b = boq().await;
+    let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
+    let scope = b.scope(pm).await;
+    let item = app
+        .post(
+            &format!("/api/v1/projects/{p}/scope-items"),
+            pm,
+            json!({"group_id": id_of(&scope["groups"][1]), "name": "Reception desk", "quantity": "1"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let group_name = scope["groups"][1]["name"].as_str().unwrap().to_owned();
+    let task = |title: &str, start: &str, due: &str| json!({"title": title, "start_date": start, "due_date": due, "scope_item_id": item["id"]});
+    let fab = id_of(
+        &app.task(pm, p, task("Fabricate desk", "2030-01-07", "2030-01-11"))
+            .await,
+    );
+    let fit = id_of(
+        &app.task(pm, p, task("Install desk", "2030-01-14", "2030-01-15"))
+            .await,
+    );
+    let side = id_of(
+        &app.task(pm, p, json!({"title": "Order <signage>", "start_date": "2030-01-07", "due_date": "2030-01-07"}))
+            .await,
+    );
+    let done = id_of(
+        &app.task(
+            pm,
+            p,
+            json!({"title": "Handover", "is_milestone": true, "due_date": "2030-01-15"}),
+        )
+        .await,
+    );
+    dep(app, pm, p, &fab, &fit, json!({})).await.expect(201);
+    dep(app, pm, p, &fit, &done, json!({})).await.expect(201);
+
+    let page = app
+        .get(&format!("/projects/{p}/gantt?zoom=week"), pm)
+        .await
+        .expect(200)
+        .text();
+    for id in [&fab, &fit, &side, &done] {
+        assert!(
+            page.contains(&format!("data-id=\"{id}\"")),
+            "a bar for {id}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/tasks/{id}\"")),
+            "a link for {id}"
+        );
+    }
+    assert_eq!(
+        page.matches("class=\"gantt-link").count(),
+        2,
+        "one arrow per dependency"
+    );
+    assert_eq!(page.matches("class=\"gantt-link critical\"").count(), 2);
+    assert_eq!(
+        page.matches("class=\"bar critical\"").count(),
+        2,
+        "fabricate and install"
+    );
+    assert!(
+        page.contains("class=\"bar critical milestone\""),
+        "the handover diamond"
+    );
+    assert!(
+        page.contains(&group_name) && page.contains("Other tasks"),
+        "grouped by scope group"
+    );
+    assert!(page.contains("Order &lt;signage&gt;") && !page.contains("Order <signage>"));
+    assert!(page.contains("data-day-px=\"28\""), "the week zoom");
+    assert!(!page.contains("gantt-ghost"), "no baseline picked");
+    assert!(page.contains("class=\"gantt-list\""), "the phone's list");
+
+    let base = app
+        .post(
+            &format!("/api/v1/projects/{p}/baselines"),
+            pm,
+            json!({"name": "Contract"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let page = app
+        .get(
+            &format!("/projects/{p}/gantt?zoom=quarter&baseline={}", id_of(&base)),
+            pm,
+        )
+        .await
+        .expect(200)
+        .text();
+    assert_eq!(page.matches("class=\"gantt-ghost\"").count(), 4);
+    assert!(page.contains("data-day-px=\"3\"") && page.contains("Q1 2030"));
+    // Someone who may not see the project gets no chart.
+    let other = app
+        .user(&b.admin, "project_manager", "Other Manager", None)
+        .await;
+    assert_eq!(
+        app.get(&format!("/projects/{p}/gantt"), &other.auth)
+            .await
+            .status
+            .as_u16(),
+        404
+    );
 }
