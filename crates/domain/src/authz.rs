@@ -178,6 +178,9 @@ pub enum Action {
     ManageDeliveries,
     /// Record a delivery received on site (full or partial), signed on the phone.
     ReceiveDeliveries,
+    /// Create, rename, recolour and delete the company's task labels (putting labels on a
+    /// task is `UpdateTask`).
+    ManageTaskLabels,
 }
 
 impl Action {
@@ -262,6 +265,7 @@ impl Action {
         Action::ViewDeliveries,
         Action::ManageDeliveries,
         Action::ReceiveDeliveries,
+        Action::ManageTaskLabels,
     ];
 }
 
@@ -486,6 +490,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageDeliveries, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
+        // Task labels are the company's vocabulary: its project managers keep it.
+        (ManageTaskLabels, _) => role == ProjectManager,
         _ => false,
     }
 }
@@ -858,6 +864,7 @@ mod tests {
                 [T, F, F, F, F, F, F],
             ),
             (ReceiveDeliveries, "other project", [T, F, F, F, F, F, F]),
+            (ManageTaskLabels, "global", [T, F, T, F, F, F, F]),
         ]
     }
 
@@ -977,6 +984,7 @@ mod tests {
             ManageWorkshopStages,
             ManageDeliveries,
             ReceiveDeliveries,
+            ManageTaskLabels,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::enums::{Priority, string_enum};
+use crate::task_features::TaskLabel;
 
 string_enum!(
     /// Where a task is in its life.
@@ -52,6 +53,16 @@ pub struct Task {
     pub updated_at: OffsetDateTime,
     pub updated_by_name: Option<String>,
     pub version: i64,
+    // ---- Task features (migration 0046): keep these last. ----
+    /// The task this one is a subtask of (one level deep).
+    pub parent_id: Option<Uuid>,
+    /// Its labels, by name.
+    pub labels: Vec<TaskLabel>,
+    /// Its checklist: items ticked, of how many ("3/5").
+    pub checklist_done: i64,
+    pub checklist_total: i64,
+    /// How many subtasks it has.
+    pub subtask_count: i64,
 }
 
 impl Task {

@@ -54,6 +54,7 @@ mod search;
 mod snags;
 mod specs;
 mod suppliers;
+mod task_features;
 mod tasks;
 mod timing;
 mod users;

@@ -26,7 +26,7 @@ const TASK_FROM: &str = "FROM tasks t JOIN projects p ON p.id = t.project_id \
 const TASK_COLUMNS: &str = "t.id, t.project_id, p.code AS project_code, p.name AS project_name, t.title, \
      t.description, t.status, t.priority, t.assignee_id, a.name AS assignee_name, t.start_date, t.due_date, \
      t.estimated_hours, t.actual_hours, t.progress, t.completed_at, t.created_at, t.updated_at, \
-     ub.name AS updated_by_name, t.version";
+     ub.name AS updated_by_name, t.version, t.parent_id";
 
 #[derive(sqlx::FromRow)]
 struct TaskRow {
@@ -50,6 +50,7 @@ struct TaskRow {
     updated_at: OffsetDateTime,
     updated_by_name: Option<String>,
     version: i64,
+    parent_id: Option<Uuid>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -76,6 +77,12 @@ impl TryFrom<TaskRow> for Task {
             updated_at: r.updated_at,
             updated_by_name: r.updated_by_name,
             version: r.version,
+            parent_id: r.parent_id,
+            // Filled by `Db::with_extras` (crate::task_features).
+            labels: Vec::new(),
+            checklist_done: 0,
+            checklist_total: 0,
+            subtask_count: 0,
         })
     }
 }
@@ -85,13 +92,13 @@ fn by_id(id: Uuid) -> Stmt {
 }
 
 #[derive(sqlx::FromRow)]
-struct VersionRow {
-    version: i64,
-    updated_at: OffsetDateTime,
-    updated_by_name: Option<String>,
+pub(crate) struct VersionRow {
+    pub(crate) version: i64,
+    pub(crate) updated_at: OffsetDateTime,
+    pub(crate) updated_by_name: Option<String>,
 }
 
-fn version_of(id: Uuid) -> Stmt {
+pub(crate) fn version_of(id: Uuid) -> Stmt {
     Stmt::new(
         "SELECT t.version, t.updated_at, u.name AS updated_by_name FROM tasks t \
          LEFT JOIN users u ON u.id = t.updated_by WHERE t.id = $1",
@@ -99,7 +106,7 @@ fn version_of(id: Uuid) -> Stmt {
     .bind(id)
 }
 
-fn stale(current: Option<VersionRow>) -> DbError {
+pub(crate) fn stale(current: Option<VersionRow>) -> DbError {
     match current {
         Some(v) => DbError::App(AppError::Stale {
             current_version: v.version,
@@ -144,6 +151,16 @@ fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
         f.and(format!("t.completed_at >= {p}"));
     }
     f.search(query.q.as_deref(), &["t.title"]);
+    if let Some(v) = query.label_id {
+        let p = f.arg(v);
+        f.and(format!(
+            "EXISTS (SELECT 1 FROM task_labels tl WHERE tl.task_id = t.id AND tl.label_id = {p})"
+        ));
+    }
+    if let Some(v) = query.parent_id {
+        let p = f.arg(v);
+        f.and(format!("t.parent_id = {p}"));
+    }
 }
 
 /// `COUNT(*) FROM … WHERE …` for the tasks `f` (built by [`filter`] for `scope`) matches.
@@ -190,13 +207,38 @@ fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
     page
 }
 
+/// The compare-and-set update of every stored field of `t` (also used by bulk edits).
+pub(crate) fn update_stmt(t: &Task, expected_version: i64, actor: Option<Uuid>) -> Stmt {
+    Stmt::new(
+        "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
+         start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
+         updated_at = $12, updated_by = $13, version = version + 1, parent_id = $16 WHERE id = $14 AND version = $15",
+    )
+    .bind(&t.title)
+    .bind(&t.description)
+    .bind(t.status.as_str())
+    .bind(t.priority.as_str())
+    .bind(t.assignee_id)
+    .bind(t.start_date)
+    .bind(t.due_date)
+    .bind(t.estimated_hours)
+    .bind(t.actual_hours)
+    .bind(t.progress)
+    .bind(t.completed_at)
+    .bind(t.updated_at)
+    .bind(actor)
+    .bind(t.id)
+    .bind(expected_version)
+    .bind(t.parent_id)
+}
+
 #[repo]
 impl TaskRepo for Db {
     async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
-             estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version, parent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(t.id)
         .bind(t.project_id)
@@ -214,7 +256,8 @@ impl TaskRepo for Db {
         .bind(t.created_at)
         .bind(t.updated_at)
         .bind(entry.actor_id)
-        .bind(t.version);
+        .bind(t.version)
+        .bind(t.parent_id);
         let record = RecordKey {
             kind: RecordKind::Task,
             id: t.id,
@@ -238,7 +281,10 @@ impl TaskRepo for Db {
 
     async fn get_task(&self, id: Uuid) -> DbResult<Option<Task>> {
         let row = on_reader!(self, |pool| fetch_optional!(pool, TaskRow, by_id(id))?);
-        row.map(Task::try_from).transpose()
+        let Some(task) = row.map(Task::try_from).transpose()? else {
+            return Ok(None);
+        };
+        Ok(self.with_extras(vec![task]).await?.pop())
     }
 
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
@@ -253,7 +299,8 @@ impl TaskRepo for Db {
             let total = fetch_scalar!(pool, i64, count)?;
             (total, fetch_all!(pool, TaskRow, page)?)
         });
-        Ok(Page::new(convert(rows)?, total, query.paging))
+        let tasks = self.with_extras(convert(rows)?).await?;
+        Ok(Page::new(tasks, total, query.paging))
     }
 
     /// How many tasks each query matches (their order and paging aside), in one statement.
@@ -307,7 +354,17 @@ impl TaskRepo for Db {
         on_reader!(self, |pool| for stmt in stmts {
             rows.push(fetch_all!(pool, TaskRow, stmt)?);
         });
-        rows.into_iter().map(convert).collect()
+        let pages: Vec<Vec<Task>> = rows.into_iter().map(convert).collect::<DbResult<_>>()?;
+        // One read of labels and counts for every page's tasks.
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        let mut all = self
+            .with_extras(pages.into_iter().flatten().collect())
+            .await?
+            .into_iter();
+        Ok(sizes
+            .into_iter()
+            .map(|n| all.by_ref().take(n).collect())
+            .collect())
     }
 
     async fn update_task(
@@ -316,26 +373,7 @@ impl TaskRepo for Db {
         expected_version: i64,
         entry: &AuditEntry,
     ) -> DbResult<Task> {
-        let stmt = Stmt::new(
-            "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
-             start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
-             updated_at = $12, updated_by = $13, version = version + 1 WHERE id = $14 AND version = $15",
-        )
-        .bind(&t.title)
-        .bind(&t.description)
-        .bind(t.status.as_str())
-        .bind(t.priority.as_str())
-        .bind(t.assignee_id)
-        .bind(t.start_date)
-        .bind(t.due_date)
-        .bind(t.estimated_hours)
-        .bind(t.actual_hours)
-        .bind(t.progress)
-        .bind(t.completed_at)
-        .bind(t.updated_at)
-        .bind(entry.actor_id)
-        .bind(t.id)
-        .bind(expected_version);
+        let stmt = update_stmt(t, expected_version, entry.actor_id);
         let row = in_tx!(self, |tx| {
             if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
                 return Err(stale(fetch_optional!(
@@ -347,8 +385,11 @@ impl TaskRepo for Db {
             exec!(&mut *tx, audit::insert(entry))?;
             fetch_optional!(&mut *tx, TaskRow, by_id(t.id))?
         });
-        row.ok_or(DbError::App(AppError::NotFound("task")))
-            .and_then(Task::try_from)
+        let task = row
+            .ok_or(DbError::App(AppError::NotFound("task")))
+            .and_then(Task::try_from)?;
+        let mut tasks = self.with_extras(vec![task]).await?;
+        tasks.pop().ok_or(DbError::App(AppError::NotFound("task")))
     }
 
     async fn delete_task(

@@ -29,6 +29,7 @@ mod room_matrix;
 mod search;
 mod snags;
 mod suppliers;
+mod task_features;
 mod variations;
 mod workshop;
 
@@ -72,6 +73,7 @@ pub use room_matrix::{
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
+pub use task_features::{BulkTask, TaskFeatureRepo};
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
@@ -147,6 +149,7 @@ pub trait Store:
     + PurchasingSettingsRepo
     + SupplierRepo
     + WorkshopRepo
+    + TaskFeatureRepo
     + 'static
 {
 }
@@ -187,6 +190,7 @@ impl<T> Store for T where
         + PurchasingSettingsRepo
         + SupplierRepo
         + WorkshopRepo
+        + TaskFeatureRepo
         + 'static
 {
 }
@@ -209,6 +213,7 @@ pub mod prelude {
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
+    pub use super::TaskFeatureRepo as _;
     pub use super::VariationRepo as _;
     pub use super::WorkshopRepo as _;
     pub use super::{

@@ -326,6 +326,7 @@ async fn seed_project(
             estimated_hours: Some(planned.estimated_hours),
             actual_hours: None,
             progress: None,
+            parent_id: None,
         };
         let task = services
             .create_task(&pm, project.id, input)

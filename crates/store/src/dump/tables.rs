@@ -163,6 +163,8 @@ pub(super) const TABLES: &[Table] = &[
             ("updated_at", TS),
             ("updated_by", U),
             ("version", I),
+            // Migration 0046: a subtask's parent.
+            ("parent_id", U),
         ],
         key: &["id"],
     },
@@ -1001,6 +1003,41 @@ pub(super) const TABLES: &[Table] = &[
             ("craftsmen_see_prices", I4),
         ],
         key: &["id"],
+    },
+    // Migration 0046: checklists inside tasks, the company's labels and the tasks they are on.
+    Table {
+        name: "task_checklist_items",
+        columns: &[
+            ("id", U),
+            ("task_id", U),
+            ("text", T),
+            ("done", I4),
+            ("done_by", U),
+            ("done_at", TS),
+            ("position", I4),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "labels",
+        columns: &[
+            ("id", U),
+            ("name", T),
+            ("colour", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "task_labels",
+        columns: &[("task_id", U), ("label_id", U)],
+        key: &["task_id", "label_id"],
     },
 ];
 

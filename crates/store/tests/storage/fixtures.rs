@@ -132,6 +132,11 @@ pub fn task(
         updated_at: at,
         updated_by_name: None,
         version: 1,
+        parent_id: None,
+        labels: Vec::new(),
+        checklist_done: 0,
+        checklist_total: 0,
+        subtask_count: 0,
     }
 }
 

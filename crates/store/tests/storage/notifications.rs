@@ -159,6 +159,7 @@ pub async fn recipients_follow_the_rules_and_never_leak(t: &TestDb) {
                 estimated_hours: None,
                 actual_hours: None,
                 progress: None,
+                parent_id: None,
             },
         )
         .await
@@ -435,6 +436,7 @@ pub async fn reminders_are_told_once_a_day(t: &TestDb) {
                     estimated_hours: None,
                     actual_hours: None,
                     progress: None,
+                    parent_id: None,
                 },
             )
             .await

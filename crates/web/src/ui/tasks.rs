@@ -341,6 +341,7 @@ pub async fn create(
         estimated_hours: None,
         actual_hours: None,
         progress: None,
+        parent_id: None,
     };
     let mut form = FormState::submitted(NEW_FIELDS, input);
     if errors.is_empty() {
@@ -576,6 +577,7 @@ pub async fn update(
         actual_hours: Some(input.decimal("actual_hours", &mut errors)),
         progress: input.int("progress", &mut errors),
         version: None,
+        parent_id: None,
     };
     let mut form = FormState::submitted(EDIT_FIELDS, input);
     if errors.is_empty() {
