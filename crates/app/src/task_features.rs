@@ -121,6 +121,24 @@ impl Services {
         self.store.list_checklist(task_id).await
     }
 
+    /// One checklist item, if the caller may see its task.
+    pub async fn checklist_item(&self, caller: &Caller, id: Uuid) -> AppResult<ChecklistItem> {
+        let item = self
+            .store
+            .get_checklist_item(id)
+            .await?
+            .ok_or(AppError::NotFound("checklist item"))?;
+        let (_, access) = self
+            .task_for(caller, item.task_id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("checklist item"),
+                other => other,
+            })?;
+        ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
+        Ok(item)
+    }
+
     /// The task a checklist item belongs to, once the caller may change it.
     async fn editable_task(&self, caller: &Caller, task_id: Uuid) -> AppResult<Task> {
         let (task, access) = self.task_for(caller, task_id).await?;
@@ -718,5 +736,90 @@ impl Services {
             });
         }
         Ok(BulkSaved { tasks: saved })
+    }
+}
+
+/// The cards a board column shows at most; its `total` counts them all.
+pub const BOARD_COLUMN_LIMIT: u32 = 100;
+
+/// Which due dates a board shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueFilter {
+    /// Due before today.
+    Overdue,
+    /// Due today or within the next 7 days.
+    ThisWeek,
+    /// Without a due date.
+    NoDate,
+}
+
+/// A board's filters.
+#[derive(Debug, Clone, Default)]
+pub struct BoardFilter {
+    pub assignee_id: Option<Uuid>,
+    pub label_id: Option<Uuid>,
+    pub due: Option<DueFilter>,
+}
+
+/// One column of a project's task board: the tasks of one status.
+#[derive(Debug, Clone)]
+pub struct BoardColumn {
+    pub status: TaskStatus,
+    /// How many tasks the column holds (its work in progress), listed or not.
+    pub total: i64,
+    /// The first [`BOARD_COLUMN_LIMIT`], by due date.
+    pub tasks: Vec<Task>,
+}
+
+impl Services {
+    /// A project's tasks by status, one column per status, filtered: two reads (the
+    /// counts, then the cards), whatever the number of columns.
+    pub async fn task_board(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        filter: &BoardFilter,
+    ) -> AppResult<Vec<BoardColumn>> {
+        let access = self.access_for(caller, project_id).await?;
+        ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
+        let today = self.today();
+        let base = TaskQuery {
+            project_id: Some(project_id),
+            assignee_id: filter.assignee_id,
+            label_id: filter.label_id,
+            due_before: match filter.due {
+                Some(DueFilter::Overdue) => Some(today),
+                Some(DueFilter::ThisWeek) => Some(today + Duration::days(8)),
+                _ => None,
+            },
+            due_from: (filter.due == Some(DueFilter::ThisWeek)).then_some(today),
+            undated: filter.due == Some(DueFilter::NoDate),
+            sort: Some((TaskSort::DueDate, crate::query::Dir::Asc)),
+            paging: Paging {
+                limit: BOARD_COLUMN_LIMIT,
+                offset: 0,
+            },
+            ..Default::default()
+        };
+        let queries: Vec<TaskQuery> = TaskStatus::ALL
+            .iter()
+            .map(|s| TaskQuery {
+                status: Some(*s),
+                ..base.clone()
+            })
+            .collect();
+        let scope = project_scope(&caller.actor);
+        let counts = self.store.count_tasks_each(&queries, scope).await?;
+        let pages = self.store.task_pages(&queries, scope).await?;
+        Ok(TaskStatus::ALL
+            .iter()
+            .zip(counts)
+            .zip(pages)
+            .map(|((status, total), tasks)| BoardColumn {
+                status: *status,
+                total,
+                tasks,
+            })
+            .collect())
     }
 }

@@ -45,6 +45,7 @@ mod snags;
 mod specs;
 mod suppliers;
 mod system;
+mod task_features;
 mod tasks;
 mod team;
 mod users;
@@ -291,6 +292,33 @@ pub fn router() -> Router<AppState> {
         )
         .route("/tasks/{id}/quick", post(tasks::quick_update))
         .route("/tasks/{id}/delete", post(tasks::delete))
+        // Task features: checklists, labels, subtasks, the board, bulk edits.
+        .route(
+            "/tasks/{id}/checklist",
+            post(task_features::add_checklist_item),
+        )
+        .route(
+            "/checklist-items/{id}",
+            post(task_features::update_checklist_item),
+        )
+        .route(
+            "/checklist-items/{id}/delete",
+            post(task_features::delete_checklist_item),
+        )
+        .route("/tasks/{id}/labels", post(task_features::set_labels))
+        .route("/tasks/{id}/subtasks", post(task_features::add_subtask))
+        .route("/tasks/{id}/move", post(task_features::move_task))
+        .route("/projects/{id}/tasks/board", get(task_features::board))
+        .route("/projects/{id}/tasks/bulk", post(task_features::bulk))
+        .route(
+            "/company/labels",
+            get(task_features::labels_page).post(task_features::create_label),
+        )
+        .route("/company/labels/{id}", post(task_features::update_label))
+        .route(
+            "/company/labels/{id}/delete",
+            post(task_features::delete_label),
+        )
         .route("/users", get(users::list))
         .route("/users/new", get(users::new_page).post(users::create))
         .route(

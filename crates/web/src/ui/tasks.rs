@@ -45,7 +45,7 @@ const EDIT_FIELDS: &[&str] = &[
     "actual_hours",
     "progress",
 ];
-const FILTER_KEYS: &[&str] = &["q", "status", "assignee_id"];
+pub(crate) const FILTER_KEYS: &[&str] = &["q", "status", "assignee_id"];
 const SORTS: &[(&str, TaskSort)] = &[
     ("title", TaskSort::Title),
     ("status", TaskSort::Status),
@@ -176,6 +176,10 @@ pub struct TasksPanel {
     /// Where the new-task form posts (keeps the filters).
     create_url: String,
     notice: Option<Flash>,
+    // ---- Task features: the bulk bar (keep last). ----
+    /// Whether rows can be ticked for a bulk edit, and the labels it offers.
+    can_bulk: bool,
+    labels: Vec<Opt>,
 }
 
 #[derive(Template)]
@@ -211,7 +215,7 @@ struct RowFragment<'a> {
 }
 
 /// Renders the Tasks tab (whole page, panel, or results) for the current filters.
-async fn tasks_tab(
+pub(crate) async fn tasks_tab(
     state: &AppState,
     page: &Page,
     id: Uuid,
@@ -277,7 +281,20 @@ async fn tasks_tab(
         new_form: new_form.prefixed("nt-"),
         create_url,
         notice,
+        can_bulk: false,
+        labels: if s.may(&page.caller, Action::ViewCompany, access) {
+            s.list_labels(&page.caller)
+                .await?
+                .into_iter()
+                .map(|l| Opt::new(l.id.to_string(), l.name))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
+    // The bulk bar shows when the caller may change some of the rows listed.
+    let mut panel = panel;
+    panel.can_bulk = panel.rows.iter().any(|r| r.can_edit);
     if page.htmx {
         return match page.target.as_deref() {
             Some("results") => render(
@@ -309,7 +326,7 @@ async fn tasks_tab(
     render(status, &view)
 }
 
-fn new_task_form() -> FormState {
+pub(crate) fn new_task_form() -> FormState {
     FormState::new(NEW_FIELDS).with("priority", Priority::Medium.as_str())
 }
 
@@ -466,10 +483,12 @@ struct EditPage {
     attachments: AttachmentsCard,
     comments: CommentsCard,
     activity: crate::ui::activity::ActivityCard,
+    // ---- Task features (keep last). ----
+    extras: crate::ui::task_features::TaskExtras,
 }
 
 /// The edit form filled from a stored task.
-fn form_from(t: &Task) -> FormState {
+pub(crate) fn form_from(t: &Task) -> FormState {
     FormState::new(EDIT_FIELDS)
         .with("title", t.title.clone())
         .with("description", t.description.clone().unwrap_or_default())
@@ -487,7 +506,7 @@ fn form_from(t: &Task) -> FormState {
         .with("version", t.version.to_string())
 }
 
-async fn edit_view(
+pub(crate) async fn edit_view(
     state: &AppState,
     page: &Page,
     t: Task,
@@ -522,7 +541,9 @@ async fn edit_view(
     )
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::Task, t.id).await?;
+    let extras = crate::ui::task_features::extras(state, page, &t, access).await?;
     let view = EditPage {
+        extras,
         attachments,
         comments,
         activity,
