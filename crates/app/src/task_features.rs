@@ -37,7 +37,6 @@ pub struct ChecklistPatch {
     /// Tick (`true`) or untick (`false`).
     pub done: Option<bool>,
     /// Move it to this place in the list (0 is first; past the end is last).
-    #[schema(minimum = 0)]
     pub position: Option<i32>,
     pub version: Option<i64>,
 }
@@ -59,6 +58,7 @@ pub struct LabelInput {
 #[serde(deny_unknown_fields)]
 pub struct TaskLabels {
     /// At most 20 of the company's labels.
+    #[schema(max_items = 20)]
     pub label_ids: Vec<Uuid>,
     /// The task's version.
     pub version: Option<i64>,
@@ -77,6 +77,7 @@ pub struct BulkRef {
 #[serde(deny_unknown_fields)]
 pub struct BulkEdit {
     /// 1–200 tasks of the project, each with the version read.
+    #[schema(min_items = 1, max_items = 200)]
     pub tasks: Vec<BulkRef>,
     /// Assign them all to this member of the team (`null`: unassign).
     #[serde(default, deserialize_with = "double_option")]
@@ -87,7 +88,6 @@ pub struct BulkEdit {
     /// Move due dates (and start dates with them) by this many days, −3650 to 3650; tasks
     /// without a due date keep none.
     #[serde(default)]
-    #[schema(minimum = -3650, maximum = 3650)]
     pub shift_days: Option<i64>,
     /// Labels to put on every task.
     #[serde(default)]
@@ -589,6 +589,15 @@ impl Services {
     ) -> AppResult<BulkSaved> {
         let (_, access) = self.project_for(caller, project_id).await?;
         ensure(caller, Action::ViewTasks, &Resource::Project(access))?;
+        // Whoever may change no task of the project (not even their own) may not bulk-edit.
+        ensure(
+            caller,
+            Action::UpdateTask,
+            &Resource::Task {
+                project: access,
+                assignee: Some(caller.actor.user_id),
+            },
+        )?;
         let mut errors = FieldErrors::new();
         if edit.tasks.is_empty() || edit.tasks.len() > BULK_MAX {
             errors.add("tasks", format!("choose between 1 and {BULK_MAX} tasks"));

@@ -19,6 +19,7 @@ mod browser_live;
 mod browser_purchasing;
 mod browser_rfis;
 mod browser_site;
+mod browser_tasks;
 mod browser_variations;
 mod browser_workshop;
 mod connections;
