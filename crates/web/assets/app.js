@@ -482,6 +482,12 @@
 // compare-and-set and sends the board back; a stale card comes back with a message.
 (function () {
   "use strict";
+  // A row's box for the bulk bar belongs to the bar's form, not to the row: its change must
+  // not reach the row, which saves itself on any change.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t && t.name === "task" && t.getAttribute("form") === "bulk-form") { evt.stopPropagation(); }
+  }, true);
   var dragged = null;
   document.addEventListener("dragstart", function (evt) {
     var card = evt.target.closest && evt.target.closest(".tb-card[data-tb-card]");
