@@ -27,6 +27,15 @@ use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
 
+/// Every value sent under `name` (a group of checkboxes).
+fn every<'a>(input: &'a FormData, name: &'a str) -> impl Iterator<Item = &'a str> {
+    input
+        .0
+        .iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 // ---- On the task page ----
 
 /// The checklist, labels and subtasks of the task page.
@@ -214,9 +223,7 @@ pub async fn set_labels(
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
     let version = input.version(&mut errors);
-    let ids: Vec<Uuid> = input
-        .list("label_id")
-        .iter()
+    let ids: Vec<Uuid> = every(&input, "label_id")
         .filter_map(|v| v.parse().ok())
         .collect();
     let r = state
@@ -446,9 +453,7 @@ pub async fn bulk(
     CsrfForm(input): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
-    let tasks: Vec<BulkRef> = input
-        .list("task")
-        .iter()
+    let tasks: Vec<BulkRef> = every(&input, "task")
         .filter_map(|v| {
             let (id, version) = v.split_once(':')?;
             Some(BulkRef {
