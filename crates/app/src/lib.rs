@@ -54,6 +54,7 @@ pub mod spec_import;
 pub mod specs;
 pub mod streams;
 pub mod suppliers;
+pub mod task_features;
 pub mod tasks;
 pub mod throttle;
 pub mod throughput;

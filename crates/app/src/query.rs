@@ -202,6 +202,11 @@ pub struct TaskQuery {
     pub q: Option<String>,
     pub sort: Option<(TaskSort, Dir)>,
     pub paging: Paging,
+    // ---- Task features (migration 0046): keep these last. ----
+    /// Only tasks carrying this label.
+    pub label_id: Option<Uuid>,
+    /// Only the subtasks of this task.
+    pub parent_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -53,6 +53,10 @@ pub struct NewTask {
     /// A scope item of the same project.
     #[serde(default)]
     pub scope_item_id: Option<Uuid>,
+    // ---- Task features (migration 0046): keep these last. ----
+    /// Make it a subtask of this task of the same project (which is not itself a subtask).
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
 }
 
 /// Changes to a task; absent fields stay, `null` clears.
@@ -84,6 +88,12 @@ pub struct TaskPatch {
     pub constraint_on: Option<Option<Date>>,
     #[serde(default, deserialize_with = "double_option")]
     pub scope_item_id: Option<Option<Uuid>>,
+    // ---- Task features (migration 0046): keep these last. ----
+    /// Make it a subtask of this task (`null`: a top-level task again). Subtasks are one
+    /// level deep: the parent is not a subtask, and a task with subtasks cannot become one.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
 }
 
 /// How many tasks [`Services::my_work`] lists in each group unless asked for more;
@@ -158,7 +168,7 @@ impl Services {
         )
     }
 
-    async fn check_assignee(
+    pub(crate) async fn check_assignee(
         &self,
         errors: &mut FieldErrors,
         project_id: Uuid,
@@ -264,7 +274,26 @@ impl Services {
             constraint_kind: input.constraint_kind,
             constraint_on: input.constraint_on,
             scope_item_id: input.scope_item_id,
+            parent_id: input.parent_id,
+            labels: Vec::new(),
+            checklist_done: 0,
+            checklist_total: 0,
+            subtask_count: 0,
         };
+        if let Some(parent) = input.parent_id {
+            // A new task has no subtasks (version 0 tells `check_parent` so).
+            let mut errors = FieldErrors::new();
+            self.check_parent(
+                &mut errors,
+                &Task {
+                    version: 0,
+                    ..task.clone()
+                },
+                parent,
+            )
+            .await?;
+            errors.into_result()?;
+        }
         let a = audit(
             caller,
             "create",
@@ -455,6 +484,14 @@ impl Services {
             } else {
                 errors.add("progress", "must be between 0 and 100");
             }
+        }
+        if let Some(parent) = patch.parent_id
+            && parent != current.parent_id
+        {
+            if let Some(parent) = parent {
+                self.check_parent(&mut errors, &current, parent).await?;
+            }
+            next.parent_id = parent;
         }
         errors.into_result()?;
         let now = self.now();

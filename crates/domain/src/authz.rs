@@ -189,6 +189,9 @@ pub enum Action {
     /// Make, list, revoke and regenerate one's own calendar (iCal) feed links. A feed shows
     /// only what its owner may see, checked again at every fetch.
     ManageCalendarFeeds,
+    /// Create, rename, recolour and delete the company's task labels (putting labels on a
+    /// task is `UpdateTask`).
+    ManageTaskLabels,
 }
 
 impl Action {
@@ -277,6 +280,7 @@ impl Action {
         Action::ManageDeliveries,
         Action::ReceiveDeliveries,
         Action::ManageCalendarFeeds,
+        Action::ManageTaskLabels,
     ];
 }
 
@@ -507,6 +511,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ManageDeliveries, Resource::Project(p)) => {
             matches!(role, ProjectManager | Coordinator) && p.membership.is_some()
         }
+        // Task labels are the company's vocabulary: its project managers keep it.
+        (ManageTaskLabels, _) => role == ProjectManager,
         _ => false,
     }
 }
@@ -888,6 +894,7 @@ mod tests {
             (ReceiveDeliveries, "other project", [T, F, F, F, F, F, F]),
             (ManageCalendarFeeds, "self", [T, T, T, T, T, T, T]),
             (ManageCalendarFeeds, "other user", [T, F, F, F, F, F, F]),
+            (ManageTaskLabels, "global", [T, F, T, F, F, F, F]),
         ]
     }
 
@@ -1009,6 +1016,7 @@ mod tests {
             ManageWorkshopStages,
             ManageDeliveries,
             ReceiveDeliveries,
+            ManageTaskLabels,
         ];
         let member = ProjectAccess {
             client_id: Uuid::from_u128(5),

@@ -36,6 +36,7 @@ pub mod snag;
 pub mod spec;
 pub mod supplier;
 pub mod task;
+pub mod task_features;
 pub mod user;
 pub mod variation;
 pub mod waiting;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::enums::{Priority, string_enum};
 use crate::planning::ConstraintKind;
+use crate::task_features::TaskLabel;
 
 string_enum!(
     /// Where a task is in its life.
@@ -61,6 +62,16 @@ pub struct Task {
     pub constraint_on: Option<Date>,
     /// The scope item this task is for (a millwork item's chain of tasks).
     pub scope_item_id: Option<Uuid>,
+    // ---- Task features (migration 0046): keep these last. ----
+    /// The task this one is a subtask of (one level deep).
+    pub parent_id: Option<Uuid>,
+    /// Its labels, by name.
+    pub labels: Vec<TaskLabel>,
+    /// Its checklist: items ticked, of how many ("3/5").
+    pub checklist_done: i64,
+    pub checklist_total: i64,
+    /// How many subtasks it has.
+    pub subtask_count: i64,
 }
 
 impl Task {

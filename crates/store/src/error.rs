@@ -157,6 +157,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "name",
         message: "a supplier with this name is already in the directory",
     },
+    UniqueRule {
+        index: "labels_name_key",
+        column: "labels.name",
+        field: "name",
+        message: "a label with this name already exists (names are compared without case)",
+    },
 ];
 
 /// The `has_dependents` conflict for deleting something still referenced.

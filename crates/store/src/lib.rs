@@ -56,6 +56,7 @@ mod search;
 mod snags;
 mod specs;
 mod suppliers;
+mod task_features;
 mod tasks;
 mod timing;
 mod users;

@@ -27,7 +27,7 @@ const TASK_COLUMNS: &str = "t.id, t.project_id, p.code AS project_code, p.name A
      t.description, t.status, t.priority, t.assignee_id, a.name AS assignee_name, t.start_date, t.due_date, \
      t.estimated_hours, t.actual_hours, t.progress, t.completed_at, t.created_at, t.updated_at, \
      ub.name AS updated_by_name, t.version, \
-     (t.is_milestone = 1) AS is_milestone, t.constraint_kind, t.constraint_on, t.scope_item_id";
+     (t.is_milestone = 1) AS is_milestone, t.constraint_kind, t.constraint_on, t.scope_item_id, t.parent_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TaskRow {
@@ -56,6 +56,7 @@ pub(crate) struct TaskRow {
     constraint_kind: Option<String>,
     constraint_on: Option<Date>,
     scope_item_id: Option<Uuid>,
+    parent_id: Option<Uuid>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -90,6 +91,12 @@ impl TryFrom<TaskRow> for Task {
                 .transpose()?,
             constraint_on: r.constraint_on,
             scope_item_id: r.scope_item_id,
+            parent_id: r.parent_id,
+            // Filled by `Db::with_extras` (crate::task_features).
+            labels: Vec::new(),
+            checklist_done: 0,
+            checklist_total: 0,
+            subtask_count: 0,
         })
     }
 }
@@ -99,13 +106,13 @@ fn by_id(id: Uuid) -> Stmt {
 }
 
 #[derive(sqlx::FromRow)]
-struct VersionRow {
-    version: i64,
-    updated_at: OffsetDateTime,
-    updated_by_name: Option<String>,
+pub(crate) struct VersionRow {
+    pub(crate) version: i64,
+    pub(crate) updated_at: OffsetDateTime,
+    pub(crate) updated_by_name: Option<String>,
 }
 
-fn version_of(id: Uuid) -> Stmt {
+pub(crate) fn version_of(id: Uuid) -> Stmt {
     Stmt::new(
         "SELECT t.version, t.updated_at, u.name AS updated_by_name FROM tasks t \
          LEFT JOIN users u ON u.id = t.updated_by WHERE t.id = $1",
@@ -113,7 +120,7 @@ fn version_of(id: Uuid) -> Stmt {
     .bind(id)
 }
 
-fn stale(current: Option<VersionRow>) -> DbError {
+pub(crate) fn stale(current: Option<VersionRow>) -> DbError {
     match current {
         Some(v) => DbError::App(AppError::Stale {
             current_version: v.version,
@@ -158,6 +165,16 @@ fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
         f.and(format!("t.completed_at >= {p}"));
     }
     f.search(query.q.as_deref(), &["t.title"]);
+    if let Some(v) = query.label_id {
+        let p = f.arg(v);
+        f.and(format!(
+            "EXISTS (SELECT 1 FROM task_labels tl WHERE tl.task_id = t.id AND tl.label_id = {p})"
+        ));
+    }
+    if let Some(v) = query.parent_id {
+        let p = f.arg(v);
+        f.and(format!("t.parent_id = {p}"));
+    }
 }
 
 /// `COUNT(*) FROM … WHERE …` for the tasks `f` (built by [`filter`] for `scope`) matches.
@@ -204,15 +221,46 @@ fn page_stmt(f: Filter, query: &TaskQuery) -> Stmt {
     page
 }
 
+/// The compare-and-set update of every stored field of `t` (also used by bulk edits).
+pub(crate) fn update_stmt(t: &Task, expected_version: i64, actor: Option<Uuid>) -> Stmt {
+    Stmt::new(
+        "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
+         start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
+         updated_at = $12, updated_by = $13, version = version + 1, parent_id = $16, \
+         is_milestone = $17, constraint_kind = $18, constraint_on = $19, scope_item_id = $20 \
+         WHERE id = $14 AND version = $15",
+    )
+    .bind(&t.title)
+    .bind(&t.description)
+    .bind(t.status.as_str())
+    .bind(t.priority.as_str())
+    .bind(t.assignee_id)
+    .bind(t.start_date)
+    .bind(t.due_date)
+    .bind(t.estimated_hours)
+    .bind(t.actual_hours)
+    .bind(t.progress)
+    .bind(t.completed_at)
+    .bind(t.updated_at)
+    .bind(actor)
+    .bind(t.id)
+    .bind(expected_version)
+    .bind(t.parent_id)
+    .bind(i32::from(t.is_milestone))
+    .bind(t.constraint_kind.map(|k| k.as_str()))
+    .bind(t.constraint_on)
+    .bind(t.scope_item_id)
+}
+
 #[repo]
 impl TaskRepo for Db {
     async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
         let stmt = Stmt::new(
             "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
              estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version, \
-             is_milestone, constraint_kind, constraint_on, scope_item_id) \
+             is_milestone, constraint_kind, constraint_on, scope_item_id, parent_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21)",
+             $18, $19, $20, $21, $22)",
         )
         .bind(t.id)
         .bind(t.project_id)
@@ -234,7 +282,8 @@ impl TaskRepo for Db {
         .bind(i32::from(t.is_milestone))
         .bind(t.constraint_kind.map(|k| k.as_str()))
         .bind(t.constraint_on)
-        .bind(t.scope_item_id);
+        .bind(t.scope_item_id)
+        .bind(t.parent_id);
         let record = RecordKey {
             kind: RecordKind::Task,
             id: t.id,
@@ -258,7 +307,10 @@ impl TaskRepo for Db {
 
     async fn get_task(&self, id: Uuid) -> DbResult<Option<Task>> {
         let row = on_reader!(self, |pool| fetch_optional!(pool, TaskRow, by_id(id))?);
-        row.map(Task::try_from).transpose()
+        let Some(task) = row.map(Task::try_from).transpose()? else {
+            return Ok(None);
+        };
+        Ok(self.with_extras(vec![task]).await?.pop())
     }
 
     async fn list_tasks(&self, query: &TaskQuery, scope: ProjectScope) -> DbResult<Page<Task>> {
@@ -273,7 +325,8 @@ impl TaskRepo for Db {
             let total = fetch_scalar!(pool, i64, count)?;
             (total, fetch_all!(pool, TaskRow, page)?)
         });
-        Ok(Page::new(convert(rows)?, total, query.paging))
+        let tasks = self.with_extras(convert(rows)?).await?;
+        Ok(Page::new(tasks, total, query.paging))
     }
 
     /// How many tasks each query matches (their order and paging aside), in one statement.
@@ -327,7 +380,17 @@ impl TaskRepo for Db {
         on_reader!(self, |pool| for stmt in stmts {
             rows.push(fetch_all!(pool, TaskRow, stmt)?);
         });
-        rows.into_iter().map(convert).collect()
+        let pages: Vec<Vec<Task>> = rows.into_iter().map(convert).collect::<DbResult<_>>()?;
+        // One read of labels and counts for every page's tasks.
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        let mut all = self
+            .with_extras(pages.into_iter().flatten().collect())
+            .await?
+            .into_iter();
+        Ok(sizes
+            .into_iter()
+            .map(|n| all.by_ref().take(n).collect())
+            .collect())
     }
 
     async fn update_task(
@@ -336,32 +399,7 @@ impl TaskRepo for Db {
         expected_version: i64,
         entry: &AuditEntry,
     ) -> DbResult<Task> {
-        let stmt = Stmt::new(
-            "UPDATE tasks SET title = $1, description = $2, status = $3, priority = $4, assignee_id = $5, \
-             start_date = $6, due_date = $7, estimated_hours = $8, actual_hours = $9, progress = $10, completed_at = $11, \
-             updated_at = $12, updated_by = $13, version = version + 1, \
-             is_milestone = $16, constraint_kind = $17, constraint_on = $18, scope_item_id = $19 \
-             WHERE id = $14 AND version = $15",
-        )
-        .bind(&t.title)
-        .bind(&t.description)
-        .bind(t.status.as_str())
-        .bind(t.priority.as_str())
-        .bind(t.assignee_id)
-        .bind(t.start_date)
-        .bind(t.due_date)
-        .bind(t.estimated_hours)
-        .bind(t.actual_hours)
-        .bind(t.progress)
-        .bind(t.completed_at)
-        .bind(t.updated_at)
-        .bind(entry.actor_id)
-        .bind(t.id)
-        .bind(expected_version)
-        .bind(i32::from(t.is_milestone))
-        .bind(t.constraint_kind.map(|k| k.as_str()))
-        .bind(t.constraint_on)
-        .bind(t.scope_item_id);
+        let stmt = update_stmt(t, expected_version, entry.actor_id);
         let row = in_tx!(self, |tx| {
             if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
                 return Err(stale(fetch_optional!(
@@ -373,8 +411,11 @@ impl TaskRepo for Db {
             exec!(&mut *tx, audit::insert(entry))?;
             fetch_optional!(&mut *tx, TaskRow, by_id(t.id))?
         });
-        row.ok_or(DbError::App(AppError::NotFound("task")))
-            .and_then(Task::try_from)
+        let task = row
+            .ok_or(DbError::App(AppError::NotFound("task")))
+            .and_then(Task::try_from)?;
+        let mut tasks = self.with_extras(vec![task]).await?;
+        tasks.pop().ok_or(DbError::App(AppError::NotFound("task")))
     }
 
     async fn delete_task(

@@ -622,3 +622,53 @@
     }
   });
 })();
+
+// The task board: a card dragged onto another column is moved there by its own "Move to"
+// form (the one the keyboard uses), so a drop is an ordinary submit: the server saves it
+// compare-and-set and sends the board back; a stale card comes back with a message.
+(function () {
+  "use strict";
+  // A row's box for the bulk bar belongs to the bar's form, not to the row: its change must
+  // not reach the row, which saves itself on any change.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t && t.name === "task" && t.getAttribute("form") === "bulk-form") { evt.stopPropagation(); }
+  }, true);
+  var dragged = null;
+  document.addEventListener("dragstart", function (evt) {
+    var card = evt.target.closest && evt.target.closest(".tb-card[data-tb-card]");
+    if (!card) { return; }
+    dragged = card;
+    card.classList.add("is-dragging");
+    if (evt.dataTransfer) { evt.dataTransfer.setData("text/plain", card.id); evt.dataTransfer.effectAllowed = "move"; }
+  });
+  function column(evt) {
+    var col = evt.target.closest && evt.target.closest(".tb-col[data-tb-status]");
+    return dragged && col && !col.contains(dragged) ? col : null;
+  }
+  document.addEventListener("dragover", function (evt) {
+    var col = column(evt);
+    if (col) { evt.preventDefault(); col.classList.add("tb-over"); }
+  });
+  document.addEventListener("dragleave", function (evt) {
+    var col = evt.target.closest && evt.target.closest(".tb-col");
+    if (col && !col.contains(evt.relatedTarget)) { col.classList.remove("tb-over"); }
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("is-dragging"); }
+    document.querySelectorAll(".tb-over").forEach(function (c) { c.classList.remove("tb-over"); });
+    dragged = null;
+  });
+  document.addEventListener("drop", function (evt) {
+    var col = column(evt);
+    if (!col) { return; }
+    evt.preventDefault();
+    col.classList.remove("tb-over");
+    var form = dragged.querySelector("form.tb-move");
+    var select = form && form.querySelector("select[name=status]");
+    dragged = null;
+    if (!select) { return; }
+    select.value = col.getAttribute("data-tb-status");
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
+})();

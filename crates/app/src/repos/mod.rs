@@ -31,6 +31,7 @@ mod schedule;
 mod search;
 mod snags;
 mod suppliers;
+mod task_features;
 mod variations;
 mod workshop;
 
@@ -76,6 +77,7 @@ pub use schedule::{DateChange, ScheduleRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};
+pub use task_features::{BulkTask, TaskFeatureRepo};
 pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
@@ -153,6 +155,7 @@ pub trait Store:
     + WorkshopRepo
     + CalendarFeedRepo
     + ScheduleRepo
+    + TaskFeatureRepo
     + 'static
 {
 }
@@ -195,6 +198,7 @@ impl<T> Store for T where
         + WorkshopRepo
         + CalendarFeedRepo
         + ScheduleRepo
+        + TaskFeatureRepo
         + 'static
 {
 }
@@ -219,6 +223,7 @@ pub mod prelude {
     pub use super::SearchRepo as _;
     pub use super::SnagRepo as _;
     pub use super::SupplierRepo as _;
+    pub use super::TaskFeatureRepo as _;
     pub use super::VariationRepo as _;
     pub use super::WorkshopRepo as _;
     pub use super::{

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod site;
 pub mod snags;
 pub mod suppliers;
+pub mod task_features;
 pub mod variations;
 pub mod workshop;
 
@@ -314,6 +315,7 @@ async fn seed_project(
             .map_err(|e| explain(&doing(&format!("add {} to the team", member.name)), e))?;
     }
 
+    let mut made_tasks = Vec::new();
     for planned in plan_tasks(spec, today, rng) {
         let assignee = planned.assignee.map(|k| people.get(k)).transpose()?;
         let input = NewTask {
@@ -333,6 +335,7 @@ async fn seed_project(
             .create_task(&pm, project.id, input)
             .await
             .map_err(|e| explain(&doing(&format!("create the task {:?}", planned.title)), e))?;
+        made_tasks.push(task.id);
         if planned.status != TaskStatus::Pending {
             // People move their own work along; the manager cancels and handles unassigned work.
             let by = match (planned.status, assignee) {
@@ -358,6 +361,9 @@ async fn seed_project(
 
     // The first project carries a priced scope of work.
     if std::ptr::eq(spec, &PROJECTS[0]) {
+        task_features::seed(services, &pm, project.id, &made_tasks)
+            .await
+            .map_err(|e| explain(&doing("label the tasks, add checklists and subtasks"), e))?;
         summary.scope_items += seed_scope(services, &pm, project.id, scale)
             .await
             .map_err(|e| explain(&doing("create the scope of work"), e))?;

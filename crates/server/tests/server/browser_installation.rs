@@ -41,6 +41,16 @@ impl Api {
         let auth = format!("Bearer {}", self.token);
         let resp = match method {
             "GET" => self.agent.get(&url).header("Authorization", &auth).call(),
+            "PUT" => self
+                .agent
+                .put(&url)
+                .header("Authorization", &auth)
+                .send_json(body),
+            "PATCH" => self
+                .agent
+                .patch(&url)
+                .header("Authorization", &auth)
+                .send_json(body),
             _ => self
                 .agent
                 .post(&url)

@@ -126,7 +126,7 @@ fn browser_schedule_links_tasks_reschedules_and_applies() {
     assert_eq!(s.value("#f-holidays"), "2030-01-14 Founders' Day");
     s.screenshot("calendar-1280-company");
     s.check_csp_clean();
-    s.goto(&format!("/projects/{p}/calendar"));
+    s.goto(&format!("/projects/{p}/schedule/calendar"));
     s.wait_text("h2#cal-h", "Working calendar");
     s.check_csp_clean();
     s.b.set_window_size(375, 800).step("phone width");

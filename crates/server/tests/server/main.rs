@@ -21,6 +21,7 @@ mod browser_purchasing;
 mod browser_rfis;
 mod browser_schedule;
 mod browser_site;
+mod browser_tasks;
 mod browser_variations;
 mod browser_workshop;
 mod connections;

@@ -252,6 +252,8 @@ pub(super) const TABLES: &[Table] = &[
             ("constraint_kind", T),
             ("constraint_on", D),
             ("scope_item_id", U),
+            // Migration 0046: a subtask's parent.
+            ("parent_id", U),
         ],
         key: &["id"],
     },
@@ -1093,6 +1095,41 @@ pub(super) const TABLES: &[Table] = &[
             ("revoked_at", TS),
         ],
         key: &["id"],
+    },
+    // Migration 0046: checklists inside tasks, the company's labels and the tasks they are on.
+    Table {
+        name: "task_checklist_items",
+        columns: &[
+            ("id", U),
+            ("task_id", U),
+            ("text", T),
+            ("done", I4),
+            ("done_by", U),
+            ("done_at", TS),
+            ("position", I4),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("updated_by", U),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "labels",
+        columns: &[
+            ("id", U),
+            ("name", T),
+            ("colour", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "task_labels",
+        columns: &[("task_id", U), ("label_id", U)],
+        key: &["task_id", "label_id"],
     },
 ];
 

@@ -136,6 +136,11 @@ pub fn task(
         constraint_kind: None,
         constraint_on: None,
         scope_item_id: None,
+        parent_id: None,
+        labels: Vec::new(),
+        checklist_done: 0,
+        checklist_total: 0,
+        subtask_count: 0,
     }
 }
 

@@ -67,6 +67,7 @@ mod search;
 mod snags;
 mod specs;
 mod suppliers;
+mod task_features;
 mod tasks;
 mod users;
 mod variations;

@@ -45,6 +45,7 @@ pub mod snags;
 pub mod specs;
 pub mod suppliers;
 pub mod system;
+pub mod task_features;
 pub mod tasks;
 pub mod users;
 pub mod variations;
@@ -181,6 +182,26 @@ pub fn router() -> OpenApiRouter<AppState> {
             tasks::get_task,
             tasks::update_task,
             tasks::delete_task
+        ))
+        // Task features: checklists, labels, subtasks, bulk edits.
+        .routes(routes!(
+            task_features::list_checklist,
+            task_features::add_checklist_item
+        ))
+        .routes(routes!(
+            task_features::update_checklist_item,
+            task_features::delete_checklist_item
+        ))
+        .routes(routes!(task_features::list_subtasks))
+        .routes(routes!(task_features::set_task_labels))
+        .routes(routes!(task_features::bulk_edit))
+        .routes(routes!(
+            task_features::list_labels,
+            task_features::create_label
+        ))
+        .routes(routes!(
+            task_features::update_label,
+            task_features::delete_label
         ))
         // Scope of work.
         .routes(routes!(scope::get_scope))

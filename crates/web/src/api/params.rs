@@ -388,6 +388,10 @@ pub struct TaskParams {
     /// `due_date`, `priority`, `status`, `title` or `created_at`; prefix with `-` for descending.
     #[param(schema_with = task_sort)]
     pub sort: Option<String>,
+    /// Only tasks carrying this label.
+    pub label_id: Option<Uuid>,
+    /// Only the subtasks of this task.
+    pub parent_id: Option<Uuid>,
 }
 
 impl ListFilter for TaskParams {
@@ -416,6 +420,8 @@ impl ListFilter for TaskParams {
             completed_since: None,
             sort: p.sort(TASK_SORT),
             paging: p.paging(),
+            label_id: p.id("label_id"),
+            parent_id: p.id("parent_id"),
         }
     }
 }

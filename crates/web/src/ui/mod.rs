@@ -48,6 +48,7 @@ mod snags;
 mod specs;
 mod suppliers;
 mod system;
+mod task_features;
 mod tasks;
 mod team;
 mod users;
@@ -311,12 +312,38 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/baselines", post(schedule::save_baseline))
         .route("/baselines/{id}/delete", post(schedule::delete_baseline))
         .route(
-            "/projects/{id}/calendar",
+            "/projects/{id}/schedule/calendar",
             get(schedule::project_calendar).post(schedule::save_project_calendar),
         )
         .route(
             "/admin/company/calendar",
             get(schedule::company_calendar).post(schedule::save_company_calendar),
+        // Task features: checklists, labels, subtasks, the board, bulk edits.
+        .route(
+            "/tasks/{id}/checklist",
+            post(task_features::add_checklist_item),
+        )
+        .route(
+            "/checklist-items/{id}",
+            post(task_features::update_checklist_item),
+        )
+        .route(
+            "/checklist-items/{id}/delete",
+            post(task_features::delete_checklist_item),
+        )
+        .route("/tasks/{id}/labels", post(task_features::set_labels))
+        .route("/tasks/{id}/subtasks", post(task_features::add_subtask))
+        .route("/tasks/{id}/move", post(task_features::move_task))
+        .route("/projects/{id}/tasks/board", get(task_features::board))
+        .route("/projects/{id}/tasks/bulk", post(task_features::bulk))
+        .route(
+            "/company/labels",
+            get(task_features::labels_page).post(task_features::create_label),
+        )
+        .route("/company/labels/{id}", post(task_features::update_label))
+        .route(
+            "/company/labels/{id}/delete",
+            post(task_features::delete_label),
         )
         .route("/users", get(users::list))
         .route("/users/new", get(users::new_page).post(users::create))

@@ -632,10 +632,10 @@ pub async fn save_project_calendar(
             Ok(_) => {
                 return Ok(see_other(
                     false,
-                    &format!("/projects/{id}/calendar?m=saved"),
+                    &format!("/projects/{id}/schedule/calendar?m=saved"),
                 ));
             }
-            Err(e) => form.absorb(e, &[], &format!("/projects/{id}/calendar"))?,
+            Err(e) => form.absorb(e, &[], &format!("/projects/{id}/schedule/calendar"))?,
         }
     } else {
         form.add_errors(errors, &[]);

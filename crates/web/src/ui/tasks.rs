@@ -49,7 +49,7 @@ const EDIT_FIELDS: &[&str] = &[
     "constraint_kind",
     "constraint_on",
 ];
-const FILTER_KEYS: &[&str] = &["q", "status", "assignee_id"];
+pub(crate) const FILTER_KEYS: &[&str] = &["q", "status", "assignee_id"];
 const SORTS: &[(&str, TaskSort)] = &[
     ("title", TaskSort::Title),
     ("status", TaskSort::Status),
@@ -180,6 +180,10 @@ pub struct TasksPanel {
     /// Where the new-task form posts (keeps the filters).
     create_url: String,
     notice: Option<Flash>,
+    // ---- Task features: the bulk bar (keep last). ----
+    /// Whether rows can be ticked for a bulk edit, and the labels it offers.
+    can_bulk: bool,
+    labels: Vec<Opt>,
 }
 
 #[derive(Template)]
@@ -215,7 +219,7 @@ struct RowFragment<'a> {
 }
 
 /// Renders the Tasks tab (whole page, panel, or results) for the current filters.
-async fn tasks_tab(
+pub(crate) async fn tasks_tab(
     state: &AppState,
     page: &Page,
     id: Uuid,
@@ -281,7 +285,20 @@ async fn tasks_tab(
         new_form: new_form.prefixed("nt-"),
         create_url,
         notice,
+        can_bulk: false,
+        labels: if s.may(&page.caller, Action::ViewCompany, access) {
+            s.list_labels(&page.caller)
+                .await?
+                .into_iter()
+                .map(|l| Opt::new(l.id.to_string(), l.name))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
+    // The bulk bar shows when the caller may change some of the rows listed.
+    let mut panel = panel;
+    panel.can_bulk = panel.rows.iter().any(|r| r.can_edit);
     if page.htmx {
         return match page.target.as_deref() {
             Some("results") => render(
@@ -313,7 +330,7 @@ async fn tasks_tab(
     render(status, &view)
 }
 
-fn new_task_form() -> FormState {
+pub(crate) fn new_task_form() -> FormState {
     FormState::new(NEW_FIELDS).with("priority", Priority::Medium.as_str())
 }
 
@@ -473,10 +490,12 @@ struct EditPage {
     // The schedule.
     deps: crate::ui::schedule::DependencyCard,
     constraint_kinds: Vec<Opt>,
+    // ---- Task features (keep last). ----
+    extras: crate::ui::task_features::TaskExtras,
 }
 
 /// The edit form filled from a stored task.
-fn form_from(t: &Task) -> FormState {
+pub(crate) fn form_from(t: &Task) -> FormState {
     FormState::new(EDIT_FIELDS)
         .with("title", t.title.clone())
         .with("description", t.description.clone().unwrap_or_default())
@@ -500,7 +519,7 @@ fn form_from(t: &Task) -> FormState {
         .with("constraint_on", format::date_input(&t.constraint_on))
 }
 
-async fn edit_view(
+pub(crate) async fn edit_view(
     state: &AppState,
     page: &Page,
     t: Task,
@@ -562,7 +581,9 @@ async fn edit_view_with(
     .await?;
     let activity = crate::ui::activity::card(state, page, RecordKind::Task, t.id).await?;
     let deps = crate::ui::schedule::dependency_card(state, page, &t, access, dep_form).await?;
+    let extras = crate::ui::task_features::extras(state, page, &t, access).await?;
     let view = EditPage {
+        extras,
         deps,
         constraint_kinds: enum_options!(formula_domain::planning::ConstraintKind),
         attachments,
@@ -623,6 +644,7 @@ pub async fn update(
         constraint_kind: Some(input.choice("constraint_kind", &mut errors)),
         constraint_on: Some(input.date("constraint_on", &mut errors)),
         scope_item_id: None,
+        parent_id: None,
     };
     let mut form = FormState::submitted(EDIT_FIELDS, input);
     if errors.is_empty() {

@@ -54,6 +54,7 @@ mod search;
 mod security;
 mod snags;
 mod suppliers;
+mod task_features;
 mod variations;
 mod workflow;
 mod workshop;

@@ -284,6 +284,44 @@ async fn each_role_gets_the_right_answer() {
     )
     .await;
 
+    // Task features: a checklist is the task's (whoever may change the task changes it);
+    // the company's labels are read by the staff and kept by administrators and managers.
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/tasks/{}/checklist", c.task_of_designer),
+        |_| Some(json!({"text": "Check the hinges"})),
+        [201, 403, 201, 201, 201, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/tasks/{}/checklist", c.task_of_designer),
+        none,
+        [200, 200, 200, 200, 200, 200, 200],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        "/api/v1/labels",
+        |i| Some(json!({"name": format!("Label {i}"), "colour": "teal"})),
+        [201, 403, 201, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        "/api/v1/labels",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{b}/tasks/bulk"),
+        |_| Some(json!({"tasks": [{"id": c.task_of_designer, "version": 1}], "status": "review"})),
+        [422, 403, 404, 404, 404, 404, 404],
+    )
+    .await;
+
     // Managing the project: its managers (and admins) only.
     c.expect(
         Method::PATCH,
