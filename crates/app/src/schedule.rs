@@ -861,7 +861,7 @@ impl Services {
     }
 
     /// A project's calendar overrides.
-    pub async fn project_calendar(
+    pub async fn project_working_days(
         &self,
         caller: &Caller,
         project_id: Uuid,

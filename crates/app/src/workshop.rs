@@ -1130,6 +1130,8 @@ pub struct CompanyBoardFilter {
     pub level_id: Option<Uuid>,
     /// Code or name contains this.
     pub q: Option<String>,
+    /// Late, due this week, due in 2 weeks, or without an installation date (as of today).
+    pub due: Option<Due>,
 }
 
 /// A card of the company-wide board: a project's card with what its project's list says
@@ -1232,6 +1234,7 @@ impl Services {
         let inner = BoardFilter {
             level_id: filter.level_id,
             q: filter.q.clone(),
+            due: filter.due,
         };
         let mut boards = Vec::new();
         let mut projects = Vec::new();

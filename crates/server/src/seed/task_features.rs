@@ -99,6 +99,7 @@ pub async fn seed(
                 actual_hours: None,
                 progress: None,
                 parent_id: Some(*parent),
+                ..Default::default()
             };
             s.create_task(pm, project_id, input).await?;
         }

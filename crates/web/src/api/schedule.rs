@@ -351,7 +351,10 @@ pub async fn get_project_calendar(
     caller: ApiCaller,
     PathId(id): PathId,
 ) -> ApiResult<Response> {
-    let c = state.services.project_calendar(&caller.caller, id).await?;
+    let c = state
+        .services
+        .project_working_days(&caller.caller, id)
+        .await?;
     Ok(with_etag(c.version, Json(c)))
 }
 

@@ -78,6 +78,9 @@ pub struct CompanyBoardParams {
     /// Code or name contains this.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Items late in the workshop, due (to be packed by) this week or in 2 weeks, or without
+    /// an installation date.
+    pub due: Option<formula_domain::workshop_due::Due>,
 }
 
 impl ListFilter for CompanyBoardParams {
@@ -87,6 +90,7 @@ impl ListFilter for CompanyBoardParams {
             project_id: p.id("project_id"),
             level_id: p.id("level_id"),
             q: p.text("q"),
+            due: p.choice("due"),
         }
     }
 }

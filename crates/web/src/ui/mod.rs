@@ -318,6 +318,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/company/calendar",
             get(schedule::company_calendar).post(schedule::save_company_calendar),
+        )
         // Task features: checklists, labels, subtasks, the board, bulk edits.
         .route(
             "/tasks/{id}/checklist",

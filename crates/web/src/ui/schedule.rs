@@ -545,7 +545,7 @@ async fn project_calendar_view(
 ) -> Result<Response, PageError> {
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
-    let c = s.project_calendar(&page.caller, id).await?;
+    let c = s.project_working_days(&page.caller, id).await?;
     let company = s.company_calendar(&page.caller).await.ok();
     let company_mask = company
         .as_ref()

@@ -256,6 +256,7 @@ pub async fn add_subtask(
         actual_hours: None,
         progress: None,
         parent_id: Some(id),
+        ..Default::default()
     };
     let r = if errors.is_empty() {
         s.create_task(&page.caller, parent.project_id, new)

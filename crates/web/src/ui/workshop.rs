@@ -225,6 +225,7 @@ fn read_company_filter(q: &FormData) -> CompanyBoardFilter {
         project_id: q.opt("project_id").and_then(|v| v.parse().ok()),
         level_id: q.opt("level_id").and_then(|v| v.parse().ok()),
         q: q.opt("q"),
+        due: q.opt("due").and_then(|v| v.parse().ok()),
     }
 }
 
