@@ -80,6 +80,7 @@ pub struct CompanyBoardParams {
     pub q: Option<String>,
     /// Items late in the workshop, due (to be packed by) this week or in 2 weeks, or without
     /// an installation date.
+    #[param(inline)]
     pub due: Option<formula_domain::workshop_due::Due>,
 }
 
