@@ -263,7 +263,12 @@ async fn late_items_notify_the_people_who_move_production_once_a_day() {
     s.app.services.send_reminders(now).await.unwrap();
     s.app.services.send_reminders(now).await.unwrap();
     for who in [&s.pm, &s.coordinator, &s.craftsman] {
-        assert_eq!(s.late(who).await, [late.clone()], "{}", who.user.name);
+        assert_eq!(
+            s.late(who).await,
+            std::slice::from_ref(&late),
+            "{}",
+            who.user.name
+        );
     }
     for who in [&s.designer, &s.client, &s.admin] {
         assert!(s.late(who).await.is_empty(), "{}", who.user.name);
@@ -310,14 +315,20 @@ async fn late_items_notify_the_people_who_move_production_once_a_day() {
     assert_eq!(card(&soon)["packed_by"], "2026-03-16");
     assert_eq!(card(&soon)["late"], false);
     assert_eq!(card(&undated)["packed_by"], Value::Null);
-    assert_eq!(items_on(&s.board("?due=late").await), [late.clone()]);
+    assert_eq!(
+        items_on(&s.board("?due=late").await),
+        std::slice::from_ref(&late)
+    );
     let mut this_week = vec![today.clone()];
     this_week.sort();
     assert_eq!(items_on(&s.board("?due=this_week").await), this_week);
     let mut two_weeks = vec![today.clone(), soon.clone()];
     two_weeks.sort();
     assert_eq!(items_on(&s.board("?due=two_weeks").await), two_weeks);
-    assert_eq!(items_on(&s.board("?due=no_date").await), [undated.clone()]);
+    assert_eq!(
+        items_on(&s.board("?due=no_date").await),
+        std::slice::from_ref(&undated)
+    );
     let v = s
         .app
         .get(
