@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::scope::boq;
-use crate::support::{Auth, TestApp, id_of};
+use crate::support::{Auth, PASSWORD, TestApp, id_of};
 
 async fn dep(
     app: &TestApp,
@@ -563,8 +563,9 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
     dep(app, pm, p, &fab, &fit, json!({})).await.expect(201);
     dep(app, pm, p, &fit, &done, json!({})).await.expect(201);
 
+    let (session, _) = app.login(&b.pm.user.email, PASSWORD).await;
     let page = app
-        .get(&format!("/projects/{p}/gantt?zoom=week"), pm)
+        .get(&format!("/projects/{p}/gantt?zoom=week"), &session)
         .await
         .expect(200)
         .text();
@@ -597,7 +598,7 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
         page.contains(&group_name) && page.contains("Other tasks"),
         "grouped by scope group"
     );
-    assert!(page.contains("Order &lt;signage&gt;") && !page.contains("Order <signage>"));
+    assert!(page.contains("Order &#60;signage&#62;") && !page.contains("Order <signage>"));
     assert!(page.contains("data-day-px=\"28\""), "the week zoom");
     assert!(!page.contains("gantt-ghost"), "no baseline picked");
     assert!(page.contains("class=\"gantt-list\""), "the phone's list");
@@ -614,7 +615,7 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
     let page = app
         .get(
             &format!("/projects/{p}/gantt?zoom=quarter&baseline={}", id_of(&base)),
-            pm,
+            &session,
         )
         .await
         .expect(200)
@@ -625,8 +626,9 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
     let other = app
         .user(&b.admin, "project_manager", "Other Manager", None)
         .await;
+    let (other_session, _) = app.login(&other.user.email, PASSWORD).await;
     assert_eq!(
-        app.get(&format!("/projects/{p}/gantt"), &other.auth)
+        app.get(&format!("/projects/{p}/gantt"), &other_session)
             .await
             .status
             .as_u16(),
