@@ -92,11 +92,17 @@ struct CompanyPage {
     project_id: String,
     level_id: String,
     q: String,
+    /// The due filter's value, as on a project's board.
+    due: String,
     back: String,
     to_all: bool,
 }
 
 impl CompanyPage {
+    fn due_filters(&self) -> &'static [Due] {
+        Due::ALL
+    }
+
     fn qa_next(&self, next: &Option<StageKind>) -> bool {
         *next == Some(StageKind::Qa)
     }
@@ -262,6 +268,11 @@ async fn company_page(
         project_id: query.opt("project_id").unwrap_or_default(),
         level_id: query.opt("level_id").unwrap_or_default(),
         q: query.opt("q").unwrap_or_default(),
+        due: query
+            .opt("due")
+            .and_then(|v| v.parse::<Due>().ok())
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default(),
         back: company_back_query(&query),
         to_all: true,
         board,
