@@ -71,8 +71,8 @@ impl ListFilter for SupplierParams {
     type Query = SupplierFilter;
     fn read(p: &mut QueryParams) -> SupplierFilter {
         let archived = match p.text("archived").as_deref() {
-            None | Some("false") | Some("0") => Some(false),
-            Some("true") | Some("1") => Some(true),
+            None | Some("false") => Some(false),
+            Some("true") => Some(true),
             Some("all") => None,
             Some(_) => {
                 p.reject("archived", "must be true, false or all");
