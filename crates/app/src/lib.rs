@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod blobs;
 pub mod cache;
 pub mod calendar;
+pub mod chains;
 pub mod clients;
 pub mod comments;
 pub mod commercial;

@@ -250,7 +250,7 @@ fn engine_error(e: engine::ScheduleError) -> AppError {
 
 impl Services {
     /// The calendar a project is scheduled on.
-    async fn work_calendar_of(&self, project_id: Uuid) -> AppResult<WorkCalendar> {
+    pub(crate) async fn work_calendar_of(&self, project_id: Uuid) -> AppResult<WorkCalendar> {
         let company = self.store.company_calendar().await?;
         let project = self.store.project_calendar(project_id).await?;
         project_work_calendar(&company, &project).map_err(engine_error)

@@ -48,6 +48,7 @@ string_enum!(
         DeliveryReceived => "delivery_received", "Delivery received on site",
         QaFailed => "qa_failed", "QA check failed in the workshop",
         WorkshopLate => "workshop_late", "Item late in the workshop",
+        ItemAtRisk => "item_at_risk", "Item at risk: its chain no longer fits",
     }
 );
 
@@ -244,6 +245,14 @@ pub const RULES: &[Rule] = &[
     // An item late in the workshop against its installation date, daily while it is: the
     // use case names the project's manager and the team members who may move production.
     rule(Event::WorkshopLate, Category::Production, &[A::Managers]),
+    // An item whose millwork chain no longer fits before its installation date, once per
+    // set of reasons: the use case names the project's manager and team project managers;
+    // the item's followers hear too.
+    rule(
+        Event::ItemAtRisk,
+        Category::Deadlines,
+        &[A::Managers, A::Followers],
+    ),
 ];
 
 const fn rule(event: Event, category: Category, audience: &'static [Audience]) -> Rule {
@@ -454,6 +463,7 @@ mod tests {
             (Event::DeliveryReceived, &[2, 3]),
             (Event::QaFailed, &[3, 6, 9]),
             (Event::WorkshopLate, &[3]),
+            (Event::ItemAtRisk, &[3, 6, 9]),
         ];
         assert_eq!(expected.len(), Event::ALL.len());
         for (event, who) in expected {

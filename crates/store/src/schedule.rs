@@ -3,14 +3,14 @@
 //! reschedule's dates in one transaction, and baselines.
 
 use formula_app::error::AppError;
-use formula_app::repos::{DateChange, ScheduleRepo};
+use formula_app::repos::{ChainTask, ChainWrite, DateChange, ReviewDates, ScheduleRepo};
 use formula_domain::audit::AuditEntry;
 use formula_domain::errors::FieldErrors;
 use formula_domain::planning::{
     Baseline, BaselineTask, CompanyCalendar, Dependency, Holiday, ProjectCalendar, mask_text,
     parse_mask, weekdays_of,
 };
-use formula_domain::task::Task;
+use formula_domain::task::{Task, TaskStatus};
 use formula_store_macros::repo;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -57,6 +57,69 @@ impl TryFrom<DependencyRow> for Dependency {
             created_at: r.created_at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ChainTaskRow {
+    id: Uuid,
+    scope_item_id: Uuid,
+    chain_step: String,
+    title: String,
+    status: String,
+    start_date: Option<Date>,
+    due_date: Option<Date>,
+    completed_at: Option<OffsetDateTime>,
+    version: i64,
+}
+
+impl TryFrom<ChainTaskRow> for ChainTask {
+    type Error = DbError;
+    fn try_from(r: ChainTaskRow) -> DbResult<Self> {
+        Ok(ChainTask {
+            task_id: r.id,
+            scope_item_id: r.scope_item_id,
+            step: parse_enum(&r.chain_step, "tasks.chain_step")?,
+            title: r.title,
+            status: parse_enum(&r.status, "tasks.status")?,
+            start: r.start_date,
+            due: r.due_date,
+            completed_at: r.completed_at,
+            version: r.version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RevisionDatesRow {
+    drawing_id: Uuid,
+    status: String,
+    submitted_at: Option<OffsetDateTime>,
+    decided_at: Option<OffsetDateTime>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SpecApprovalRow {
+    spec_id: Uuid,
+    at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectIdRow {
+    project_id: Uuid,
+}
+
+/// The message when a chain's item or task moved on while it was being applied.
+fn stale_chain(what: &str) -> DbError {
+    let mut fields = FieldErrors::new();
+    let message = format!(
+        "{what} was changed (or deleted) meanwhile; nothing was applied: look again and apply once more"
+    );
+    fields.add("scope_item_ids", message.clone());
+    DbError::App(AppError::Conflict {
+        code: "stale",
+        message,
+        fields,
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -481,6 +544,183 @@ impl ScheduleRepo for Db {
             }
         });
         Ok(())
+    }
+
+    async fn chain_tasks(&self, project_id: Uuid) -> DbResult<Vec<ChainTask>> {
+        let stmt = Stmt::new(
+            "SELECT id, scope_item_id, chain_step, title, status, start_date, due_date, \
+             completed_at, version FROM tasks WHERE project_id = $1 AND chain_step IS NOT NULL \
+             AND scope_item_id IS NOT NULL ORDER BY scope_item_id, start_date, id",
+        )
+        .bind(project_id);
+        let rows = on_reader!(self, |pool| fetch_all!(pool, ChainTaskRow, stmt)?);
+        convert(rows)
+    }
+
+    async fn projects_with_chains(&self) -> DbResult<Vec<Uuid>> {
+        let stmt = Stmt::new(
+            "SELECT DISTINCT project_id FROM tasks WHERE chain_step IS NOT NULL \
+             AND status NOT IN ('completed', 'cancelled') ORDER BY project_id",
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, ProjectIdRow, stmt)?);
+        Ok(rows.into_iter().map(|r| r.project_id).collect())
+    }
+
+    async fn review_dates(&self, project_id: Uuid) -> DbResult<ReviewDates> {
+        let revisions = Stmt::new(
+            "SELECT r.drawing_id, r.status, r.submitted_at, r.decided_at FROM drawing_revisions r \
+             JOIN drawings d ON d.id = r.drawing_id WHERE d.project_id = $1",
+        )
+        .bind(project_id);
+        let approvals = Stmt::new(
+            "SELECT v.spec_id, v.at FROM spec_reviews v JOIN specs s ON s.id = v.spec_id \
+             WHERE s.project_id = $1 AND v.decision = 'approved'",
+        )
+        .bind(project_id);
+        let (revisions, approvals) = on_reader!(self, |pool| {
+            let r = fetch_all!(&mut *pool, RevisionDatesRow, revisions)?;
+            let a = fetch_all!(&mut *pool, SpecApprovalRow, approvals)?;
+            (r, a)
+        });
+        Ok(ReviewDates {
+            revisions: revisions
+                .into_iter()
+                .map(|r| {
+                    let approved = matches!(r.status.as_str(), "approved" | "approved_as_noted");
+                    (
+                        r.drawing_id,
+                        r.submitted_at,
+                        r.decided_at.filter(|_| approved),
+                    )
+                })
+                .collect(),
+            spec_approvals: approvals.into_iter().map(|a| (a.spec_id, a.at)).collect(),
+        })
+    }
+
+    async fn write_chain(
+        &self,
+        project_id: Uuid,
+        w: &ChainWrite,
+        by: Uuid,
+        at: OffsetDateTime,
+        audits: &[AuditEntry],
+    ) -> DbResult<()> {
+        in_tx!(self, |tx| {
+            for (item, install_on, version) in &w.installs {
+                let stmt = Stmt::new(
+                    "UPDATE scope_items SET install_on = $1, updated_at = $2, updated_by = $3, \
+                     version = version + 1 WHERE id = $4 AND project_id = $5 AND version = $6",
+                )
+                .bind(*install_on)
+                .bind(at)
+                .bind(by)
+                .bind(*item)
+                .bind(project_id)
+                .bind(*version);
+                if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                    return Err(stale_chain("a scope item"));
+                }
+            }
+            for m in &w.moves {
+                let c = &m.change;
+                let stmt = Stmt::new(
+                    "UPDATE tasks SET start_date = $1, due_date = $2, \
+                     constraint_on = CASE WHEN constraint_kind IS NULL THEN NULL \
+                     ELSE COALESCE($3, constraint_on) END, updated_at = $4, updated_by = $5, \
+                     version = version + 1 WHERE id = $6 AND project_id = $7 AND version = $8",
+                )
+                .bind(c.start)
+                .bind(c.due)
+                .bind(m.finish_no_later_than)
+                .bind(at)
+                .bind(by)
+                .bind(c.task_id)
+                .bind(project_id)
+                .bind(c.version);
+                if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                    return Err(stale_chain(&format!("“{}”", c.title)));
+                }
+            }
+            for (task, step) in &w.tasks {
+                exec!(&mut *tx, crate::tasks::insert_stmt(task, Some(by)))?;
+                let stmt = Stmt::new(
+                    "UPDATE tasks SET chain_step = $1 WHERE id = $2 AND NOT EXISTS \
+                     (SELECT 1 FROM tasks o WHERE o.scope_item_id = $3 AND o.chain_step = $1)",
+                )
+                .bind(step.as_str())
+                .bind(task.id)
+                .bind(task.scope_item_id);
+                if exec!(&mut *tx, stmt)?.rows_affected() == 0 {
+                    let mut fields = FieldErrors::new();
+                    let message = format!(
+                        "“{}” exists already: someone applied the template to this item meanwhile",
+                        task.title
+                    );
+                    fields.add("scope_item_ids", message.clone());
+                    return Err(DbError::App(AppError::Conflict {
+                        code: "duplicate",
+                        message,
+                        fields,
+                    }));
+                }
+            }
+            for d in &w.links {
+                exec!(
+                    &mut *tx,
+                    Stmt::new(
+                        "INSERT INTO task_dependencies (id, project_id, predecessor_id, \
+                         successor_id, kind, lag_days, created_by, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         ON CONFLICT (predecessor_id, successor_id) DO NOTHING"
+                    )
+                    .bind(d.id)
+                    .bind(d.project_id)
+                    .bind(d.predecessor_id)
+                    .bind(d.successor_id)
+                    .bind(d.kind.as_str())
+                    .bind(d.lag_days)
+                    .bind(by)
+                    .bind(d.created_at)
+                )?;
+            }
+            for entry in audits {
+                exec!(&mut *tx, audit::insert(entry))?;
+            }
+        });
+        Ok(())
+    }
+
+    async fn complete_chain_steps(
+        &self,
+        done: &[(Uuid, i64, Date)],
+        at: OffsetDateTime,
+        audits: &[AuditEntry],
+    ) -> DbResult<usize> {
+        let mut completed;
+        in_tx!(self, |tx| {
+            // Counted afresh should the transaction be retried.
+            completed = 0;
+            for ((task, version, on), entry) in done.iter().zip(audits) {
+                let stmt = Stmt::new(
+                    "UPDATE tasks SET status = $1, progress = 100, completed_at = $2, \
+                     due_date = $3, start_date = CASE WHEN start_date IS NULL OR start_date > $3 \
+                     THEN $3 ELSE start_date END, updated_at = $2, updated_by = NULL, \
+                     version = version + 1 WHERE id = $4 AND version = $5 \
+                     AND status NOT IN ('completed', 'cancelled')",
+                )
+                .bind(TaskStatus::Completed.as_str())
+                .bind(at)
+                .bind(*on)
+                .bind(*task)
+                .bind(*version);
+                if exec!(&mut *tx, stmt)?.rows_affected() > 0 {
+                    exec!(&mut *tx, audit::insert(entry))?;
+                    completed += 1;
+                }
+            }
+        });
+        Ok(completed)
     }
 
     async fn insert_baseline(

@@ -252,10 +252,9 @@ pub(crate) fn update_stmt(t: &Task, expected_version: i64, actor: Option<Uuid>) 
     .bind(t.scope_item_id)
 }
 
-#[repo]
-impl TaskRepo for Db {
-    async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
-        let stmt = Stmt::new(
+/// Inserts a task as it is, written by `actor`.
+pub(crate) fn insert_stmt(t: &Task, actor: Option<Uuid>) -> Stmt {
+    Stmt::new(
             "INSERT INTO tasks (id, project_id, title, description, status, priority, assignee_id, start_date, due_date, \
              estimated_hours, actual_hours, progress, completed_at, created_at, updated_at, updated_by, version, \
              is_milestone, constraint_kind, constraint_on, scope_item_id, parent_id) \
@@ -277,13 +276,19 @@ impl TaskRepo for Db {
         .bind(t.completed_at)
         .bind(t.created_at)
         .bind(t.updated_at)
-        .bind(entry.actor_id)
+        .bind(actor)
         .bind(t.version)
         .bind(i32::from(t.is_milestone))
         .bind(t.constraint_kind.map(|k| k.as_str()))
         .bind(t.constraint_on)
         .bind(t.scope_item_id)
-        .bind(t.parent_id);
+        .bind(t.parent_id)
+}
+
+#[repo]
+impl TaskRepo for Db {
+    async fn insert_task(&self, t: &Task, entry: &AuditEntry, followers: &[Uuid]) -> DbResult<()> {
+        let stmt = insert_stmt(t, entry.actor_id);
         let record = RecordKey {
             kind: RecordKind::Task,
             id: t.id,

@@ -102,6 +102,7 @@ impl Services {
         reported += self.rfi_reminders(today).await?;
         reported += self.delivery_reminders(today).await?;
         reported += self.workshop_late_reminders(today).await?;
+        reported += self.chain_risk_reminders(today).await?;
         Ok(reported)
     }
 

@@ -73,7 +73,7 @@ pub use rfis::{
 pub use room_matrix::{
     FlowRow, MatrixCellRow, MatrixData, MatrixFilter, MatrixItemRow, MatrixRoomRow, RoomMatrixRepo,
 };
-pub use schedule::{DateChange, ScheduleRepo};
+pub use schedule::{ChainMove, ChainTask, ChainWrite, DateChange, ReviewDates, ScheduleRepo};
 pub use search::{CommentedRecord, SearchHit, SearchRepo};
 pub use snags::{DueSnag, NewSnagRow, SnagDetails, SnagFilter, SnagMove, SnagRepo};
 pub use suppliers::{DeliveryRow, SupplierFilter, SupplierOrderRow, SupplierRepo, SupplierSpecRow};

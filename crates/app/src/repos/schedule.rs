@@ -3,7 +3,8 @@ use formula_domain::audit::AuditEntry;
 use formula_domain::planning::{
     Baseline, BaselineTask, CompanyCalendar, Dependency, ProjectCalendar,
 };
-use formula_domain::task::Task;
+use formula_domain::schedule::ChainStep;
+use formula_domain::task::{Task, TaskStatus};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -18,6 +19,50 @@ pub struct DateChange {
     pub version: i64,
     pub start: Date,
     pub due: Date,
+}
+
+/// A task generated for one step of a scope item's millwork chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTask {
+    pub task_id: Uuid,
+    pub scope_item_id: Uuid,
+    pub step: ChainStep,
+    pub title: String,
+    pub status: TaskStatus,
+    pub start: Option<Date>,
+    pub due: Option<Date>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub version: i64,
+}
+
+/// A project's review history as the chain reads it: every drawing revision's submission and
+/// decision, and every approval of a specification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewDates {
+    /// (drawing, submitted at, approved at) per revision; approved covers "approved as noted".
+    pub revisions: Vec<(Uuid, Option<OffsetDateTime>, Option<OffsetDateTime>)>,
+    /// (specification, approved at) per approval.
+    pub spec_approvals: Vec<(Uuid, OffsetDateTime)>,
+}
+
+/// New dates for a chain task not yet started, applied only if it is still at `version`;
+/// the installation step also moves its "finish no later than" date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainMove {
+    pub change: DateChange,
+    pub finish_no_later_than: Option<Date>,
+}
+
+/// What applying the workflow template writes, all or nothing: the items' installation dates,
+/// the steps' new tasks (each with its step) and their links, and new dates for the steps
+/// that exist already.
+#[derive(Debug, Clone, Default)]
+pub struct ChainWrite {
+    /// (scope item, installation date, the item's version when it was read).
+    pub installs: Vec<(Uuid, Date, i64)>,
+    pub tasks: Vec<(Task, ChainStep)>,
+    pub links: Vec<Dependency>,
+    pub moves: Vec<ChainMove>,
 }
 
 /// The schedule: dependencies, the working calendars, rescheduling and baselines.
@@ -71,6 +116,33 @@ pub trait ScheduleRepo: Send + Sync {
         at: OffsetDateTime,
         audits: &[AuditEntry],
     ) -> AppResult<()>;
+
+    /// The project's chain tasks (those generated from the workflow template), by item and step.
+    async fn chain_tasks(&self, project_id: Uuid) -> AppResult<Vec<ChainTask>>;
+    /// Projects with at least one open chain task, for the daily at-risk check.
+    async fn projects_with_chains(&self) -> AppResult<Vec<Uuid>>;
+    /// The project's drawing revisions and specification approvals, with their dates.
+    async fn review_dates(&self, project_id: Uuid) -> AppResult<ReviewDates>;
+    /// Writes a chain in one transaction with the audit entries. Nothing is saved if an item
+    /// or a moved task changed meanwhile (`Conflict`, `stale`, naming it) or an item has that
+    /// step already (`Conflict`, `duplicate`).
+    async fn write_chain(
+        &self,
+        project_id: Uuid,
+        write: &ChainWrite,
+        by: Uuid,
+        at: OffsetDateTime,
+        audits: &[AuditEntry],
+    ) -> AppResult<()>;
+    /// Marks chain tasks completed on the given days (what happened to the item said so),
+    /// each only if still open at its version; returns how many were. One audit entry each
+    /// (`audits` in the order of `done`), written only for the tasks that changed.
+    async fn complete_chain_steps(
+        &self,
+        done: &[(Uuid, i64, Date)],
+        at: OffsetDateTime,
+        audits: &[AuditEntry],
+    ) -> AppResult<usize>;
 
     /// Stores a baseline and its tasks' dates with the audit entry.
     async fn insert_baseline(

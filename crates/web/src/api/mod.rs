@@ -15,6 +15,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod chains;
 pub mod clients;
 pub mod comments;
 pub mod commercial;
@@ -281,6 +282,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(workshop::routes())
         // The schedule: dependencies, reschedule, baselines, working calendars.
         .merge(schedule::routes())
+        // The millwork chain: items' latest dates, at risk, applying the workflow template.
+        .merge(chains::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -10,6 +10,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod calendar;
+mod chains;
 mod clients;
 mod comments;
 mod commercial;
@@ -308,6 +309,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/projects/{id}/schedule", get(schedule::show))
         .route("/projects/{id}/gantt", get(gantt::show))
+        .route(
+            "/projects/{id}/schedule/chain",
+            get(chains::show).post(chains::apply),
+        )
         .route("/projects/{id}/schedule/apply", post(schedule::apply))
         .route("/projects/{id}/baselines", post(schedule::save_baseline))
         .route("/baselines/{id}/delete", post(schedule::delete_baseline))

@@ -12,6 +12,7 @@ mod activity;
 mod attachments;
 mod audit_page;
 mod calendar;
+mod chains;
 mod comment_files;
 mod comments;
 mod commercial;
