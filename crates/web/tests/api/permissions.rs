@@ -2582,6 +2582,29 @@ async fn the_schedule_is_seen_with_the_tasks_and_kept_by_the_project_manager() {
         [422, 403, 422, 403, 403, 403, 403],
     )
     .await;
+    // The millwork chain shows order-by dates and orders: the staff who read the scope see
+    // it, never client users; the project manager applies the template.
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{a}/chains"),
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
+        &format!("/api/v1/projects/{b}/chains"),
+        none,
+        [200, 200, 404, 404, 404, 404, 404],
+    )
+    .await;
+    c.expect(
+        Method::POST,
+        &format!("/api/v1/projects/{a}/chains"),
+        |_| Some(json!({})),
+        [422, 403, 422, 403, 403, 403, 403],
+    )
+    .await;
     c.expect(
         Method::POST,
         &format!("/api/v1/projects/{a}/baselines"),
