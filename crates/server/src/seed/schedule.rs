@@ -1,8 +1,12 @@
 //! The lobby project's schedule, through the same use cases as in the app: a chain of tasks
 //! for the reception desk (fabricate, install, then the lobby's handover milestone) linked by
 //! dependencies, a baseline saved while the plan held, then the workshop running three days
-//! late and a reschedule applied, so the comparison with the baseline shows the slip.
+//! late and a reschedule applied, so the comparison with the baseline shows the slip. Then
+//! the company's workflow template applied to the first millwork items (their own
+//! installation dates, or ten weeks out), the steps the approvals already completed ticked
+//! off, and a second baseline of the whole programme.
 
+use formula_app::chains::ApplyChain;
 use formula_app::context::Caller;
 use formula_app::schedule::{ApplyChange, ApplySchedule, NewBaseline, NewDependency};
 use formula_app::tasks::{NewTask, TaskPatch};
@@ -103,5 +107,51 @@ pub async fn seed(
         s.apply_schedule(pm, project_id, ApplySchedule { changes })
             .await?;
     }
+    seed_chains(s, pm, project_id, today).await?;
     Ok(2)
+}
+
+/// How many of the project's items get their millwork chain.
+const CHAIN_ITEMS: usize = 8;
+
+/// The workflow template on the first items: those with an installation date keep it, the
+/// others are installed ten weeks out (some of them will be at risk, as on a real job).
+async fn seed_chains(
+    s: &Services,
+    pm: &Caller,
+    project_id: Uuid,
+    today: Date,
+) -> Result<(), AppError> {
+    let items: Vec<_> = s
+        .item_chains(pm, project_id)
+        .await?
+        .into_iter()
+        .take(CHAIN_ITEMS)
+        .collect();
+    let (dated, undated): (Vec<_>, Vec<_>) = items.iter().partition(|c| c.install_on.is_some());
+    if !dated.is_empty() {
+        let apply = ApplyChain {
+            scope_item_ids: dated.iter().map(|c| c.scope_item_id).collect(),
+            ..ApplyChain::default()
+        };
+        s.apply_chain(pm, project_id, apply).await?;
+    }
+    if !undated.is_empty() {
+        let apply = ApplyChain {
+            scope_item_ids: undated.iter().map(|c| c.scope_item_id).collect(),
+            install_on: Some(monday_from(today + Duration::weeks(10))),
+            ..ApplyChain::default()
+        };
+        s.apply_chain(pm, project_id, apply).await?;
+    }
+    s.sync_chain_steps(project_id).await?;
+    s.save_baseline(
+        pm,
+        project_id,
+        NewBaseline {
+            name: "Millwork programme".into(),
+        },
+    )
+    .await?;
+    Ok(())
 }
