@@ -688,6 +688,8 @@ struct EditPage {
     variations: Vec<formula_app::repos::ItemVariation>,
     /// A released item's workshop: quantities per position, moves and QA checks (staff).
     workshop: Option<formula_app::workshop::ItemWorkshop>,
+    /// The item's millwork chain, once it has an installation date (staff).
+    chain: Option<formula_app::chains::ItemChain>,
 }
 
 /// The placement select's value for an item: `type:<id>`, `room:<id>` or empty.
@@ -843,7 +845,15 @@ async fn edit_page(
     } else {
         None
     };
+    let chain = match s.item_chains(&page.caller, item.project_id).await {
+        Ok(chains) => chains
+            .into_iter()
+            .find(|c| c.scope_item_id == item.id && c.install_on.is_some()),
+        Err(formula_app::AppError::Forbidden) => None,
+        Err(e) => return Err(e.into()),
+    };
     let view = EditPage {
+        chain,
         workshop,
         attachments,
         comments,
