@@ -61,6 +61,7 @@ pub mod throughput;
 pub mod users;
 pub mod variations;
 pub mod waiting;
+pub mod workflow;
 pub mod workshop;
 pub mod workshop_due;
 

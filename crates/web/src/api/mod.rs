@@ -49,6 +49,7 @@ pub mod task_features;
 pub mod tasks;
 pub mod users;
 pub mod variations;
+pub mod workflow;
 pub mod workshop;
 
 use axum::http::{Method, StatusCode, Uri};
@@ -281,6 +282,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(workshop::routes())
         // The schedule: dependencies, reschedule, baselines, working calendars.
         .merge(schedule::routes())
+        // The company's workflow template (the millwork chain).
+        .merge(workflow::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))
