@@ -55,6 +55,7 @@ pub mod specs;
 pub mod streams;
 pub mod suppliers;
 pub mod task_features;
+mod task_moves;
 pub mod tasks;
 pub mod throttle;
 pub mod throughput;

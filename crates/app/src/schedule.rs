@@ -630,6 +630,17 @@ impl Services {
             )
             .await;
         }
+        // Each assignee hears of their own task's move, one notification per task.
+        for (t, c) in &moves {
+            let after = Task {
+                start_date: Some(c.start),
+                due_date: Some(c.due),
+                version: c.version + 1,
+                ..(*t).clone()
+            };
+            self.tell_dates_moved(caller, t, &after, access.client_id)
+                .await;
+        }
         Ok(Applied {
             moved: changes_out.len(),
         })
