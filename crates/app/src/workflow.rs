@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use formula_domain::authz::{Action, Resource};
 use formula_domain::planning::CompanyWorkflow;
-use formula_domain::schedule::{ChainStep, TemplateStep, WorkflowTemplate};
+use formula_domain::schedule::{ChainStep, MAX_STEP_DAYS, TemplateStep, WorkflowTemplate};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -123,8 +123,10 @@ impl Services {
             .iter()
             .map(|s| TemplateStep {
                 step: s.step,
-                // The material's lead time decides how long procurement takes.
-                working_days: if s.step == ChainStep::Procurement {
+                // The material's lead time decides how long procurement takes; its days are
+                // still checked, as documented, before they are dropped.
+                working_days: if s.step == ChainStep::Procurement && s.working_days <= MAX_STEP_DAYS
+                {
                     0
                 } else {
                     s.working_days

@@ -704,6 +704,14 @@ async fn the_workflow_template_is_kept_by_administrators_and_checked() {
     .await
     .problem(422, "validation_failed");
     says(&long, "at most 250");
+    let long = put(
+        admin,
+        json!({"steps": [{"step": "procurement", "working_days": 300},
+            {"step": "installation", "working_days": 1}], "version": 0}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    says(&long, "Procurement takes 300 working days");
 
     let saved = put(admin, short.clone()).await.expect(200);
     assert_eq!(saved.etag(), "\"1\"");
