@@ -404,11 +404,6 @@ fn step_done_audit(t: &ChainTask, on: Date, at: OffsetDateTime, project_id: Uuid
 }
 
 impl Services {
-    /// The company's workflow template.
-    pub async fn chain_template(&self) -> AppResult<WorkflowTemplate> {
-        Ok(WorkflowTemplate::standard())
-    }
-
     async fn chain_inputs(&self, project_id: Uuid) -> AppResult<ChainInputs> {
         Ok(ChainInputs {
             template: self.chain_template().await?,

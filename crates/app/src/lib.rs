@@ -56,12 +56,14 @@ pub mod specs;
 pub mod streams;
 pub mod suppliers;
 pub mod task_features;
+mod task_moves;
 pub mod tasks;
 pub mod throttle;
 pub mod throughput;
 pub mod users;
 pub mod variations;
 pub mod waiting;
+pub mod workflow;
 pub mod workshop;
 pub mod workshop_due;
 

@@ -290,6 +290,16 @@ impl Services {
         })
     }
 
+    /// Announces a dependency added or removed as a change to both its tasks: the project's
+    /// open Schedule and Gantt pages follow its tasks, and each task's page its own
+    /// Dependencies card.
+    async fn dependency_changed(&self, caller: &Caller, d: &Dependency) {
+        for task_id in [d.successor_id, d.predecessor_id] {
+            self.changed(caller, "task.updated", d.project_id, task_id, None)
+                .await;
+        }
+    }
+
     /// A project's dependencies.
     pub async fn list_dependencies(
         &self,
@@ -415,14 +425,7 @@ impl Services {
         )
         .in_project(project_id);
         self.store.insert_dependency(&dependency, &a).await?;
-        self.changed(
-            caller,
-            "task.updated",
-            project_id,
-            dependency.successor_id,
-            None,
-        )
-        .await;
+        self.dependency_changed(caller, &dependency).await;
         Ok(dependency)
     }
 
@@ -451,14 +454,7 @@ impl Services {
         let a = audit(caller, "delete", "dependency", id, &label, Vec::new())
             .in_project(dependency.project_id);
         self.store.delete_dependency(id, &a).await?;
-        self.changed(
-            caller,
-            "task.updated",
-            dependency.project_id,
-            dependency.successor_id,
-            None,
-        )
-        .await;
+        self.dependency_changed(caller, &dependency).await;
         Ok(())
     }
 
@@ -629,6 +625,17 @@ impl Services {
                 Some(c.version + 1),
             )
             .await;
+        }
+        // Each assignee hears of their own task's move, one notification per task.
+        for (t, c) in &moves {
+            let after = Task {
+                start_date: Some(c.start),
+                due_date: Some(c.due),
+                version: c.version + 1,
+                ..(*t).clone()
+            };
+            self.tell_dates_moved(caller, t, &after, access.client_id)
+                .await;
         }
         Ok(Applied {
             moved: changes_out.len(),

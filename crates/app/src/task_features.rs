@@ -646,6 +646,7 @@ impl Services {
         errors.into_result()?;
         let now = self.now();
         let mut rows = Vec::with_capacity(edit.tasks.len());
+        let mut befores = Vec::with_capacity(edit.tasks.len());
         for r in &edit.tasks {
             let current = match self.store.get_task(r.id).await? {
                 Some(t) if t.project_id == project_id => t,
@@ -723,6 +724,7 @@ impl Services {
                 changes(&current, &next),
             )
             .in_project(project_id);
+            befores.push(current);
             rows.push(BulkTask {
                 task: next,
                 expected_version: r.version,
@@ -735,9 +737,15 @@ impl Services {
             .bulk_update_tasks(&rows, &add_ids, &remove_ids)
             .await?;
         let mut saved = Vec::with_capacity(rows.len());
-        for b in &rows {
+        for (b, before) in rows.iter().zip(&befores) {
             let version = b.expected_version + 1;
             self.changed(caller, "task.updated", project_id, b.task.id, Some(version))
+                .await;
+            let after = Task {
+                version,
+                ..b.task.clone()
+            };
+            self.tell_dates_moved(caller, before, &after, access.client_id)
                 .await;
             saved.push(BulkRef {
                 id: b.task.id,

@@ -538,6 +538,8 @@ impl Services {
         if saved.status == TaskStatus::Completed && current.status != TaskStatus::Completed {
             self.task_completed(caller, &saved, access.client_id).await;
         }
+        self.tell_dates_moved(caller, &current, &saved, access.client_id)
+            .await;
         Ok(saved)
     }
 

@@ -53,6 +53,8 @@ pub enum Action {
     ManageSchedule,
     /// Change the company's working calendar (weekdays and holidays).
     ManageWorkCalendar,
+    /// Change the company's workflow template (the millwork chain's steps and durations).
+    ManageWorkflowTemplate,
     /// Read a project's scope of work (BOQ) with its prices and costs.
     ViewScope,
     /// Add, change, reorder, import and delete scope groups and items.
@@ -220,6 +222,7 @@ impl Action {
         Action::ViewSchedule,
         Action::ManageSchedule,
         Action::ManageWorkCalendar,
+        Action::ManageWorkflowTemplate,
         Action::ViewScope,
         Action::ManageScope,
         Action::ViewDrawings,
@@ -372,6 +375,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (ViewSchedule, Resource::Project(p)) => can_see_project(actor, p),
         (ManageSchedule, Resource::Project(p)) => role == ProjectManager && p.membership.is_some(),
         (ManageWorkCalendar, _) => false,
+        // The workflow template is company-wide, like the calendar; staff read it with the
+        // company's details (`ViewCompany`).
+        (ManageWorkflowTemplate, _) => false,
 
         // Scope of work: the whole office team reads it (prices and costs are internal, so
         // client users do not); the project manager and coordinators keep it.
@@ -642,6 +648,7 @@ mod tests {
             (ManageSchedule, "own client project", [T, F, F, F, F, F, F]),
             (ManageSchedule, "other project", [T, F, F, F, F, F, F]),
             (ManageWorkCalendar, "global", [T, F, F, F, F, F, F]),
+            (ManageWorkflowTemplate, "global", [T, F, F, F, F, F, F]),
             (ViewScope, "member project", [T, T, T, T, T, T, F]),
             (ViewScope, "own client project", [T, T, F, F, F, F, F]),
             (ViewScope, "other project", [T, T, F, F, F, F, F]),
@@ -990,6 +997,7 @@ mod tests {
             DeleteTask,
             ManageSchedule,
             ManageWorkCalendar,
+            ManageWorkflowTemplate,
             ManageScope,
             ManageDrawings,
             ReviewDrawings,

@@ -15,6 +15,7 @@ string_enum!(
     /// Something that happened that someone should hear of.
     Event {
         TaskAssigned => "task_assigned", "Task assigned to you",
+        TaskDatesMoved => "task_dates_moved", "Your task's dates moved",
         TaskDueSoon => "task_due_soon", "Task due in 3 days",
         TaskDueTomorrow => "task_due_tomorrow", "Task due tomorrow",
         TaskOverdue => "task_overdue", "Task overdue",
@@ -57,7 +58,7 @@ string_enum!(
     Category {
         Mentions => "mentions", "Mentions of me",
         Reviews => "reviews", "Reviews: submissions and decisions",
-        Assignments => "assignments", "My tasks: assigned and completed",
+        Assignments => "assignments", "My tasks: assigned, moved and completed",
         Deadlines => "deadlines", "Deadlines: tasks due and materials late",
         Comments => "comments", "Comments on what I follow",
         Production => "production", "Items ready or released to production",
@@ -129,6 +130,9 @@ use Audience as A;
 /// One rule per event.
 pub const RULES: &[Rule] = &[
     rule(Event::TaskAssigned, Category::Assignments, &[A::Assignee]),
+    // Someone else changed a task's start or due date (an edit, a bulk shift, a reschedule
+    // applied): its assignee plans by those dates.
+    rule(Event::TaskDatesMoved, Category::Assignments, &[A::Assignee]),
     rule(Event::TaskDueSoon, Category::Deadlines, &[A::Assignee]),
     rule(Event::TaskDueTomorrow, Category::Deadlines, &[A::Assignee]),
     rule(
@@ -430,6 +434,7 @@ mod tests {
         let (parties, readers) = everyone();
         let expected: &[(Event, &[u128])] = &[
             (Event::TaskAssigned, &[1]),
+            (Event::TaskDatesMoved, &[1]),
             (Event::TaskDueSoon, &[1]),
             (Event::TaskDueTomorrow, &[1]),
             (Event::TaskOverdue, &[1, 3]),
@@ -481,6 +486,27 @@ mod tests {
                 "{event} (internal)"
             );
         }
+    }
+
+    #[test]
+    fn a_moved_task_tells_its_assignee_unless_they_moved_it_or_cannot_see_it() {
+        let (parties, mut readers) = everyone();
+        let moved = |actor, readers: &[Reader]| {
+            recipients(Event::TaskDatesMoved, &parties, actor, false, readers, &[])
+        };
+        assert_eq!(
+            moved(Some(id(3)), &readers),
+            vec![id(1)],
+            "moved by a manager"
+        );
+        assert!(
+            moved(Some(id(1)), &readers).is_empty(),
+            "moved it themselves"
+        );
+        readers[0].sees_record = false; // 1 no longer sees the task
+        assert!(moved(Some(id(3)), &readers).is_empty());
+        readers.remove(0); // 1 disabled: not among the readers
+        assert!(moved(Some(id(3)), &readers).is_empty());
     }
 
     #[test]

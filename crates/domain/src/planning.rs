@@ -1,6 +1,6 @@
 //! The stored half of the schedule: dependencies between tasks, the company's working
-//! calendar and a project's overrides of it, baselines, and the rules a task's milestone flag
-//! and constraint date follow. The arithmetic (passes, float, slippage) is in
+//! calendar and a project's overrides of it, the company's workflow template, baselines, and
+//! the rules a task's milestone flag and constraint date follow. The arithmetic (passes, float, slippage) is in
 //! [`crate::schedule`]; this module says what is kept and what is valid.
 
 use serde::Serialize;
@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::enums::string_enum;
 use crate::errors::FieldErrors;
-use crate::schedule::{Constraint, LinkKind, ScheduleError, WorkCalendar};
+use crate::schedule::{Constraint, LinkKind, ScheduleError, WorkCalendar, WorkflowTemplate};
 
 string_enum!(
     /// The date a task must respect on its own.
@@ -94,6 +94,27 @@ impl Default for CompanyCalendar {
         CompanyCalendar {
             working_weekdays: weekdays_of(WorkCalendar::standard().weekdays()),
             holidays: Vec::new(),
+            updated_by_name: None,
+            updated_at: None,
+            version: 0,
+        }
+    }
+}
+
+/// The company's workflow template as stored: the millwork chain's steps and who saved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyWorkflow {
+    pub template: WorkflowTemplate,
+    pub updated_by_name: Option<String>,
+    pub updated_at: Option<OffsetDateTime>,
+    /// 0 until first saved (the standard template until then).
+    pub version: i64,
+}
+
+impl Default for CompanyWorkflow {
+    fn default() -> Self {
+        CompanyWorkflow {
+            template: WorkflowTemplate::standard(),
             updated_by_name: None,
             updated_at: None,
             version: 0,

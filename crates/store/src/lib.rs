@@ -62,6 +62,7 @@ mod timing;
 mod users;
 mod variations;
 mod watchdog;
+mod workflow;
 mod workshop;
 
 pub use error::StoreError;

@@ -33,6 +33,7 @@ mod snags;
 mod suppliers;
 mod task_features;
 mod variations;
+mod workflow;
 mod workshop;
 
 use async_trait::async_trait;
@@ -82,6 +83,7 @@ pub use variations::{
     Approval, ItemChange, ItemVariation, NewVariationRow, RfiBrief, VariationFilter, VariationRepo,
 };
 
+pub use workflow::WorkflowRepo;
 pub use workshop::{ReworkCount, WorkshopRepo};
 
 use crate::error::AppResult;
@@ -156,6 +158,7 @@ pub trait Store:
     + CalendarFeedRepo
     + ScheduleRepo
     + TaskFeatureRepo
+    + WorkflowRepo
     + 'static
 {
 }
@@ -199,6 +202,7 @@ impl<T> Store for T where
         + CalendarFeedRepo
         + ScheduleRepo
         + TaskFeatureRepo
+        + WorkflowRepo
         + 'static
 {
 }
@@ -225,6 +229,7 @@ pub mod prelude {
     pub use super::SupplierRepo as _;
     pub use super::TaskFeatureRepo as _;
     pub use super::VariationRepo as _;
+    pub use super::WorkflowRepo as _;
     pub use super::WorkshopRepo as _;
     pub use super::{
         ActivityRepo as _, AttachmentRepo as _, AuditRepo as _, ClientRepo as _, CommentRepo as _,

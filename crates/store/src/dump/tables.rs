@@ -1131,6 +1131,18 @@ pub(super) const TABLES: &[Table] = &[
         columns: &[("task_id", U), ("label_id", U)],
         key: &["task_id", "label_id"],
     },
+    // Migration 0048: the company's workflow template.
+    Table {
+        name: "workflow_steps",
+        columns: &[
+            ("step", T),
+            ("working_days", I4),
+            ("updated_by", U),
+            ("updated_at", TS),
+            ("version", I),
+        ],
+        key: &["step"],
+    },
 ];
 
 /// Tables a restore empties (with `--force`) but a dump never holds: ephemeral

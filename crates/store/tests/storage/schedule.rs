@@ -5,10 +5,10 @@ use formula_app::error::AppError;
 use formula_app::repos::DateChange;
 use formula_app::repos::prelude::*;
 use formula_domain::planning::{
-    Baseline, BaselineTask, CompanyCalendar, ConstraintKind, Dependency, Holiday, ProjectCalendar,
-    Weekday,
+    Baseline, BaselineTask, CompanyCalendar, CompanyWorkflow, ConstraintKind, Dependency, Holiday,
+    ProjectCalendar, Weekday,
 };
-use formula_domain::schedule::LinkKind;
+use formula_domain::schedule::{ChainStep, LinkKind, TemplateStep, WorkflowTemplate};
 use formula_domain::task::{Task, TaskStatus};
 use formula_domain::user::User;
 use formula_store::Db;
@@ -383,7 +383,66 @@ pub async fn baselines_keep_the_dates_they_were_saved_with(db: &Db) {
     ));
 }
 
+pub async fn the_workflow_template_is_saved_whole_compare_and_set(db: &Db) {
+    let w = world(db).await;
+    assert_eq!(
+        db.workflow_template().await.unwrap(),
+        CompanyWorkflow::default(),
+        "the standard template until saved"
+    );
+    let entry = || {
+        f::audit(
+            Some(&w.pm),
+            "update",
+            "workflow_template",
+            Uuid::nil(),
+            "wf",
+        )
+    };
+    let step = |step, working_days| TemplateStep { step, working_days };
+    let short = WorkflowTemplate::new(vec![
+        step(ChainStep::ShopDrawing, 10),
+        step(ChainStep::Procurement, 0),
+        step(ChainStep::Production, 250),
+        step(ChainStep::Installation, 3),
+    ])
+    .unwrap();
+    let saved = db
+        .save_workflow_template(&short, 0, w.pm.id, now(), &entry())
+        .await
+        .unwrap();
+    assert_eq!(saved.template, short);
+    assert_eq!(saved.version, 1);
+    assert_eq!(saved.updated_by_name.as_deref(), Some(w.pm.name.as_str()));
+    assert_eq!(db.workflow_template().await.unwrap(), saved);
+    // A second first save is stale, and so is a save from a version that moved on.
+    let (v, by) = assert_stale(
+        db.save_workflow_template(&short, 0, w.pm.id, now(), &entry())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((v, by.as_deref()), (1, Some(w.pm.name.as_str())));
+    let standard = WorkflowTemplate::standard();
+    let again = db
+        .save_workflow_template(&standard, 1, w.pm.id, now(), &entry())
+        .await
+        .unwrap();
+    assert_eq!((again.version, &again.template), (2, &standard));
+    assert_stale(
+        db.save_workflow_template(&short, 1, w.pm.id, now(), &entry())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(db.workflow_template().await.unwrap(), again);
+    assert_eq!(
+        audit_count(db, "workflow_template", Uuid::nil()).await,
+        2,
+        "one audit row per save, none for refused ones"
+    );
+}
+
 both_backends! {
+    the_workflow_template_is_saved_whole_compare_and_set,
     schedule_fields_of_a_task_round_trip,
     dependencies_are_kept_once_and_within_a_project,
     calendars_are_saved_compare_and_set,

@@ -50,6 +50,7 @@ pub mod task_features;
 pub mod tasks;
 pub mod users;
 pub mod variations;
+pub mod workflow;
 pub mod workshop;
 
 use axum::http::{Method, StatusCode, Uri};
@@ -284,6 +285,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schedule::routes())
         // The millwork chain: items' latest dates, at risk, applying the workflow template.
         .merge(chains::routes())
+        // The company's workflow template (the millwork chain).
+        .merge(workflow::routes())
         // Shop drawings.
         .routes(routes!(drawings::list_drawings, drawings::create_drawing))
         .routes(routes!(drawings::get_drawing, drawings::update_drawing))

@@ -54,6 +54,7 @@ mod tasks;
 mod team;
 mod users;
 pub(crate) mod variations;
+mod workflow;
 mod workshop;
 mod workshop_stages;
 
@@ -323,6 +324,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/company/calendar",
             get(schedule::company_calendar).post(schedule::save_company_calendar),
+        )
+        .route(
+            "/admin/company/workflow",
+            get(workflow::show).post(workflow::save),
         )
         // Task features: checklists, labels, subtasks, the board, bulk edits.
         .route(

@@ -385,3 +385,159 @@ async fn disabling_a_user_ends_their_streams_and_no_one_elses() {
     some_change(&app, &admin, "Alpha Hotels").await;
     frame_with(&mut admins, "change").await;
 }
+
+/// The next `n` change frames of a stream.
+async fn changes_heard(stream: &mut axum::body::Body, n: usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(change_of(&frame_with(stream, "change").await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn schedule_changes_reach_the_open_schedule_and_gantt_pages() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let client = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app
+        .project(&admin.auth, "Lobby joinery", &client, &pm.id())
+        .await;
+    app.member(&pm.auth, &project, &designer, "designer").await;
+    let task = |title: &str, start: &str, due: &str| json!({"title": title, "start_date": start, "due_date": due});
+    let a = id_of(
+        &app.task(
+            &pm.auth,
+            &project,
+            task("Fabricate", "2030-01-07", "2030-01-09"),
+        )
+        .await,
+    );
+    let b = id_of(
+        &app.task(
+            &pm.auth,
+            &project,
+            task("Install", "2030-01-07", "2030-01-08"),
+        )
+        .await,
+    );
+
+    // Both pages follow the project's tasks and its schedule (what a change's kind and
+    // project name, as app.js matches them).
+    let (session, _) = app.login("dana.designer@example.com", PASSWORD).await;
+    for page in ["schedule", "gantt"] {
+        let html = app
+            .get(&format!("/projects/{project}/{page}"), &session)
+            .await
+            .expect(200)
+            .text();
+        assert!(
+            html.contains(&format!("data-live=\"task:{project} schedule:{project}\"")),
+            "{page}: {html}"
+        );
+    }
+    let mut stream = open_stream(&app, "/events", &session).await;
+    let followed = |changes: &[Value]| {
+        for c in changes {
+            let entity = c["kind"].as_str().unwrap().split('.').next().unwrap();
+            assert!(matches!(entity, "task" | "schedule"), "{c}");
+            assert_eq!(c["project_id"], project.as_str(), "{c}");
+        }
+    };
+    let ids = |changes: &[Value]| -> Vec<String> {
+        let mut v: Vec<String> = changes
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+
+    // A dependency added: both its tasks changed (each task page's Dependencies card too).
+    let dep = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{project}/dependencies"),
+            &pm.auth,
+            json!({"predecessor_id": a, "successor_id": b}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    let heard = changes_heard(&mut stream, 2).await;
+    followed(&heard);
+    assert_eq!(ids(&heard), both);
+
+    // A reschedule applied: the task it moves, with its new version.
+    let plan = app
+        .post(
+            &format!("/api/v1/projects/{project}/schedule/proposal"),
+            &pm.auth,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let changes: Vec<Value> = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["moves"] == true)
+        .map(|r| json!({"task_id": r["task_id"], "version": r["version"], "start": r["proposed_start"], "due": r["proposed_due"]}))
+        .collect();
+    assert_eq!(changes.len(), 1, "{plan}");
+    app.post(
+        &format!("/api/v1/projects/{project}/schedule/apply"),
+        &pm.auth,
+        json!({"changes": changes}),
+    )
+    .await
+    .expect(200);
+    let heard = changes_heard(&mut stream, 1).await;
+    followed(&heard);
+    assert_eq!(
+        (
+            heard[0]["kind"].as_str(),
+            heard[0]["id"].as_str(),
+            heard[0]["version"].as_i64()
+        ),
+        (Some("task.updated"), Some(b.as_str()), Some(2))
+    );
+
+    // A baseline saved and deleted.
+    let baseline = id_of(
+        &app.post(
+            &format!("/api/v1/projects/{project}/baselines"),
+            &pm.auth,
+            json!({"name": "Contract programme"}),
+        )
+        .await
+        .expect(201)
+        .json(),
+    );
+    app.delete(&format!("/api/v1/baselines/{baseline}"), &pm.auth)
+        .await
+        .expect(204);
+    let heard = changes_heard(&mut stream, 2).await;
+    followed(&heard);
+    for c in &heard {
+        assert_eq!(
+            (c["kind"].as_str(), c["id"].as_str()),
+            (Some("schedule.baseline"), Some(baseline.as_str()))
+        );
+    }
+
+    // The dependency removed: both its tasks again.
+    app.delete(&format!("/api/v1/dependencies/{dep}"), &pm.auth)
+        .await
+        .expect(204);
+    let heard = changes_heard(&mut stream, 2).await;
+    followed(&heard);
+    assert_eq!(ids(&heard), both);
+}

@@ -267,3 +267,188 @@ async fn settings_are_checked_and_unsubscribe_needs_a_valid_signature() {
     assert_eq!(refused.status.as_u16(), 400);
     assert!(refused.text().contains("not valid"));
 }
+
+/// The assignee's `task_dates_moved` notifications, oldest first: (title, email mode).
+async fn moves_heard(app: &TestApp, auth: &Auth) -> Vec<(String, String)> {
+    let page = app
+        .get("/api/v1/notifications", auth)
+        .await
+        .expect(200)
+        .json();
+    let mut out: Vec<(String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == "task_dates_moved")
+        .map(|n| {
+            assert_eq!(n["category"], "assignments", "{n}");
+            (
+                n["title"].as_str().unwrap().to_owned(),
+                n["email_mode"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+#[tokio::test]
+async fn a_task_moved_by_someone_else_tells_its_assignee() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let org = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app.project(&pm.auth, "Lobby joinery", &org, &pm.id()).await;
+    app.member(&pm.auth, &project, &designer, "designer").await;
+    let task = |title: &str, start: &str, due: &str| json!({"title": title, "assignee_id": designer.id(), "start_date": start, "due_date": due});
+    let kitchen = id_of(
+        &app.task(
+            &pm.auth,
+            &project,
+            task("Kitchen – production", "2030-03-04", "2030-03-08"),
+        )
+        .await,
+    );
+    let fit = id_of(
+        &app.task(
+            &pm.auth,
+            &project,
+            task("Kitchen – installation", "2030-03-04", "2030-03-05"),
+        )
+        .await,
+    );
+    let path = format!("/api/v1/tasks/{kitchen}");
+
+    // The manager moves its due date: the assignee hears of it, mailed as she chose for her
+    // tasks (right away until she chooses).
+    app.patch(
+        &path,
+        &pm.auth,
+        json!({"due_date": "2030-03-11", "version": 1}),
+    )
+    .await
+    .expect(200);
+    let heard = moves_heard(&app, &designer.auth).await;
+    assert_eq!(
+        heard,
+        [(
+            "Your task “Kitchen – production” moved: due 8 Mar 2030 → 11 Mar 2030".to_owned(),
+            "instant".to_owned()
+        )]
+    );
+    assert!(
+        moves_heard(&app, &pm.auth).await.is_empty(),
+        "whoever moved it is not told"
+    );
+
+    // Her own move, and a change that moves no date, tell nobody.
+    app.patch(
+        &path,
+        &designer.auth,
+        json!({"start_date": "2030-03-05", "version": 2}),
+    )
+    .await
+    .expect(200);
+    app.patch(&path, &pm.auth, json!({"progress": 10, "version": 3}))
+        .await
+        .expect(200);
+    assert_eq!(moves_heard(&app, &designer.auth).await.len(), 1);
+
+    // She prefers her tasks in the digest; then the task form moves both dates.
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/me/notification-settings",
+        &designer.auth,
+        Some(json!({"email": [{"category": "assignments", "mode": "digest"}]})),
+    )
+    .await
+    .expect(200);
+    let (session, _) = app.login(&pm.user.email, PASSWORD).await;
+    crate::scope::form(
+        &app,
+        &format!("/tasks/{kitchen}/edit"),
+        &session,
+        &[
+            ("version", "4"),
+            ("title", "Kitchen – production"),
+            ("status", "pending"),
+            ("priority", "medium"),
+            ("assignee_id", &designer.id()),
+            ("start_date", "2030-03-06"),
+            ("due_date", "2030-03-12"),
+            ("progress", "10"),
+        ],
+    )
+    .await
+    .expect(303);
+    let heard = moves_heard(&app, &designer.auth).await;
+    assert_eq!(
+        heard[1],
+        (
+            "Your task “Kitchen – production” moved: 5 Mar 2030 – 11 Mar 2030 → 6 Mar 2030 – 12 Mar 2030"
+                .to_owned(),
+            "digest".to_owned()
+        )
+    );
+
+    // A bulk shift of due dates: one each.
+    app.post(
+        &format!("/api/v1/projects/{project}/tasks/bulk"),
+        &pm.auth,
+        json!({"tasks": [{"id": kitchen, "version": 5}, {"id": fit, "version": 1}], "shift_days": 7}),
+    )
+    .await
+    .expect(200);
+    let heard = moves_heard(&app, &designer.auth).await;
+    assert_eq!(heard.len(), 4, "{heard:?}");
+    assert!(
+        heard[2..].iter().any(|(t, _)| t
+            == "Your task “Kitchen – installation” moved: 4 Mar 2030 – 5 Mar 2030 → 11 Mar 2030 – 12 Mar 2030"),
+        "{heard:?}"
+    );
+
+    // A reschedule applied: installation now waits for production, one notification for it.
+    app.post(
+        &format!("/api/v1/projects/{project}/dependencies"),
+        &pm.auth,
+        json!({"predecessor_id": kitchen, "successor_id": fit}),
+    )
+    .await
+    .expect(201);
+    let plan = app
+        .post(
+            &format!("/api/v1/projects/{project}/schedule/proposal"),
+            &pm.auth,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let changes: Vec<Value> = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["moves"] == true)
+        .map(|r| json!({"task_id": r["task_id"], "version": r["version"], "start": r["proposed_start"], "due": r["proposed_due"]}))
+        .collect();
+    assert_eq!(changes.len(), 1, "{plan}");
+    app.post(
+        &format!("/api/v1/projects/{project}/schedule/apply"),
+        &pm.auth,
+        json!({"changes": changes}),
+    )
+    .await
+    .expect(200);
+    let heard = moves_heard(&app, &designer.auth).await;
+    assert_eq!(heard.len(), 5, "{heard:?}");
+    assert_eq!(
+        heard[4].0,
+        format!(
+            "Your task “Kitchen – installation” moved: 11 Mar 2030 – 12 Mar 2030 → {}",
+            "20 Mar 2030 – 21 Mar 2030"
+        )
+    );
+}

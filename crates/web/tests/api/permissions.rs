@@ -2649,6 +2649,20 @@ async fn the_schedule_is_seen_with_the_tasks_and_kept_by_the_project_manager() {
     .await;
     c.expect(
         Method::GET,
+        "/api/v1/company/workflow",
+        none,
+        [200, 200, 200, 200, 200, 200, 403],
+    )
+    .await;
+    c.expect(
+        Method::PUT,
+        "/api/v1/company/workflow",
+        |_| Some(json!({"steps": [{"step": "installation", "working_days": 2}], "version": 0})),
+        [200, 403, 403, 403, 403, 403, 403],
+    )
+    .await;
+    c.expect(
+        Method::GET,
         &format!("/api/v1/projects/{a}/calendar"),
         none,
         [200, 200, 200, 200, 200, 200, 200],

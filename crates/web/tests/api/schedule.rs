@@ -635,3 +635,173 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_workflow_template_is_kept_by_administrators_and_checked() {
+    let b = boq().await;
+    let (app, pm, admin) = (&b.app, &b.pm.auth, &b.admin.auth);
+    let client = app.client(admin, "Gamma Homes").await;
+    let guest = app
+        .user(&b.admin, "client", "Carla Client", Some(&client))
+        .await;
+
+    // The standard template until saved; staff read it, client users never.
+    let w = app.get("/api/v1/company/workflow", pm).await.expect(200);
+    assert_eq!(w.etag(), "\"0\"");
+    let w = w.json();
+    assert_eq!(w["standard"], true);
+    assert_eq!(w["steps"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        w["steps"][8],
+        json!({"step": "installation", "working_days": 2})
+    );
+    app.get("/api/v1/company/workflow", &guest.auth)
+        .await
+        .problem(403, "forbidden");
+
+    let put = |auth: &Auth, body: Value| {
+        let auth = auth.clone();
+        async move {
+            app.call(
+                axum::http::Method::PUT,
+                "/api/v1/company/workflow",
+                &auth,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let short = json!({"steps": [
+        {"step": "installation", "working_days": 3},
+        {"step": "shop_drawing", "working_days": 10},
+        {"step": "procurement", "working_days": 40},
+        {"step": "production", "working_days": 15}], "version": 0});
+    put(pm, short.clone()).await.problem(403, "forbidden");
+    let says = |body: &Value, words: &str| {
+        assert!(body.to_string().contains(words), "{words:?} in {body}");
+    };
+    let no_install = put(
+        admin,
+        json!({"steps": [{"step": "production", "working_days": 15}], "version": 0}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    says(&no_install, "the chain must end with installation");
+    let twice = put(
+        admin,
+        json!({"steps": [{"step": "production", "working_days": 15},
+            {"step": "production", "working_days": 5}, {"step": "installation", "working_days": 1}],
+            "version": 0}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    says(&twice, "Production appears twice");
+    let long = put(
+        admin,
+        json!({"steps": [{"step": "production", "working_days": 251},
+            {"step": "installation", "working_days": 1}], "version": 0}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    says(&long, "at most 250");
+    let long = put(
+        admin,
+        json!({"steps": [{"step": "procurement", "working_days": 300},
+            {"step": "installation", "working_days": 1}], "version": 0}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    says(&long, "Procurement takes 300 working days");
+
+    let saved = put(admin, short.clone()).await.expect(200);
+    assert_eq!(saved.etag(), "\"1\"");
+    let saved = saved.json();
+    assert_eq!(saved["standard"], false);
+    assert_eq!(
+        saved["steps"],
+        json!([{"step": "shop_drawing", "working_days": 10},
+            {"step": "procurement", "working_days": 0},
+            {"step": "production", "working_days": 15},
+            {"step": "installation", "working_days": 3}]),
+        "in the chain's order; procurement takes the lead time"
+    );
+    assert_eq!(saved["updated_by_name"], b.admin.user.name);
+    put(admin, short).await.expect(409);
+    let audit = app
+        .get("/api/v1/audit?entity_type=workflow_template", admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(
+        app.get("/api/v1/company/workflow", pm)
+            .await
+            .expect(200)
+            .json(),
+        saved
+    );
+
+    // The page: administrators only, a row per step, procurement without days.
+    let (session, _) = app.login(&b.admin.user.email, PASSWORD).await;
+    let page = app
+        .get("/admin/company/workflow", &session)
+        .await
+        .expect(200)
+        .text();
+    assert_eq!(page.matches("name=\"include\"").count(), 9);
+    assert_eq!(page.matches(" checked>").count(), 4, "{page}");
+    assert!(
+        page.contains("the material&#39;s lead time") || page.contains("the material's lead time")
+    );
+    assert!(
+        page.contains("name=\"days_production\" value=\"15\""),
+        "{page}"
+    );
+    let company = app.get("/admin/company", &session).await.expect(200).text();
+    assert!(company.contains("href=\"/admin/company/workflow\""));
+    let refused = crate::scope::form(
+        app,
+        "/admin/company/workflow",
+        &session,
+        &[
+            ("version", "1"),
+            ("include", "production"),
+            ("days_production", "12"),
+        ],
+    )
+    .await
+    .expect(422)
+    .text();
+    assert!(
+        refused.contains("the chain must end with installation"),
+        "{refused}"
+    );
+    crate::scope::form(
+        app,
+        "/admin/company/workflow",
+        &session,
+        &[
+            ("version", "1"),
+            ("include", "production"),
+            ("days_production", "12"),
+            ("include", "installation"),
+            ("days_installation", "1"),
+        ],
+    )
+    .await
+    .expect(303);
+    let w = app
+        .get("/api/v1/company/workflow", pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        w["steps"],
+        json!([{"step": "production", "working_days": 12},
+            {"step": "installation", "working_days": 1}])
+    );
+    let (pm_session, _) = app.login(&b.pm.user.email, PASSWORD).await;
+    app.get("/admin/company/workflow", &pm_session)
+        .await
+        .expect(403);
+}
