@@ -103,6 +103,24 @@ fn browser_gantt_drags_and_keys_move_tasks_and_reschedule_follows() {
     s.check_csp_clean();
     assert_eq!(s.b.find_all("path.gantt-link").step("arrows").len(), 3);
     assert_eq!(s.b.find_all("polygon.milestone").step("diamond").len(), 1);
+    // The names beside the chart sit on their bars' rows.
+    let rows =
+        s.b.execute(
+            "return Array.from(document.querySelectorAll('.gantt-list-rows li')).map(function (li, i) {\
+               var g = document.querySelectorAll('g.gantt-task')[i];\
+               var bar = g.querySelector('rect.bar, polygon');\
+               var a = li.getBoundingClientRect(), b = bar.getBoundingClientRect();\
+               return [li.textContent.trim().slice(0, 20), Math.round((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2)];\
+             });",
+            vec![],
+        )
+        .step("rows");
+    for row in rows.as_array().unwrap() {
+        assert!(
+            row[1].as_i64().unwrap().abs() <= 1,
+            "a name and its bar share a row: {rows}"
+        );
+    }
     s.screenshot("gantt-1280-week");
 
     // The mouse: the fabrication dragged a week later (7 days of 28 px).
@@ -163,7 +181,10 @@ fn browser_gantt_drags_and_keys_move_tasks_and_reschedule_follows() {
     s.click("#proposal form button[type=submit]");
     s.wait_text(".flash", "saved");
     let (fab_start, fab_due, _) = dates(&api, &fabricate);
-    assert_eq!((fab_start.as_str(), fab_due.as_str()), ("2030-01-14", "2030-01-16"));
+    assert_eq!(
+        (fab_start.as_str(), fab_due.as_str()),
+        ("2030-01-14", "2030-01-16")
+    );
     let (fit_start, fit_due, _) = dates(&api, &fit);
     assert_eq!(
         (fit_start.as_str(), fit_due.as_str()),
@@ -189,7 +210,9 @@ fn browser_gantt_drags_and_keys_move_tasks_and_reschedule_follows() {
     // A phone gets the list, which fits its width.
     s.b.set_window_size(375, 800).step("phone width");
     s.goto(&format!("/projects/{p}/gantt"));
-    s.wait_text(".gantt-list", "Fit wardrobes");
+    let names = s.wait_text(".gantt-list", "Fit wardrobes");
+    s.b.execute("arguments[0].scrollIntoView();", vec![names.to_json()])
+        .step("scroll to the list");
     let fits =
         s.b.execute(
             "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -303,10 +326,6 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
     s.goto(&format!("/projects/{p}/gantt"));
     s.wait("svg.gantt");
     let load = measure_load(&s);
-    if let Ok(path) = std::env::var("GANTT_DUMP") {
-        let html = s.b.page_source().step("source");
-        std::fs::write(path, html).unwrap();
-    }
     let bars = s.b.find_all("g.gantt-task").step("bars").len();
     assert_eq!(bars, 1000, "every task is drawn");
     let arrows = s.b.find_all("path.gantt-link").step("arrows").len();
@@ -327,7 +346,12 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
         .build()
         .new_agent();
     let mut js = 0;
-    for src in srcs.as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for src in srcs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         let mut resp = agent
             .get(src)
             .header("Accept-Encoding", "br, gzip")
@@ -387,7 +411,10 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
         load.dom_content_loaded,
         moves.len()
     );
-    assert!(load.html <= 60 * 1024, "HTML over 60 KB compressed: {load:?}");
+    assert!(
+        load.html <= 60 * 1024,
+        "HTML over 60 KB compressed: {load:?}"
+    );
     assert!(js <= 100 * 1024, "JS over 100 KB compressed: {js} B");
     assert!(
         load.fcp > 0.0 && load.fcp < 1000.0,
@@ -398,5 +425,8 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
         "usable within 1 s: {load:?}"
     );
     assert!(!moves.is_empty(), "the drag sent pointer moves");
-    assert!(worst < 16.0, "a pointer move's handler fits a frame: {moves:?}");
+    assert!(
+        worst < 16.0,
+        "a pointer move's handler fits a frame: {moves:?}"
+    );
 }

@@ -1,6 +1,7 @@
 //! The project's Gantt chart (`/projects/{id}/gantt`): the tasks and milestones as the plan
 //! has them now, grouped by scope group, with their dependencies, the critical path and a
-//! baseline's ghost bars, zoomed by week, month or quarter. On a phone it is a list.
+//! baseline's ghost bars, zoomed by week, month or quarter. The task names are an HTML list
+//! beside the chart, with each task's dates that a phone shows instead of the chart.
 
 mod layout;
 
@@ -58,7 +59,6 @@ struct GanttPage {
     finish: Date,
     critical: usize,
     header: i64,
-    label_width: i64,
     row: i64,
 }
 
@@ -142,7 +142,6 @@ pub async fn show(
             GanttTask {
                 id: r.task_id,
                 label: r.title.clone(),
-                href: format!("/tasks/{}", r.task_id),
                 group: group(r),
                 start,
                 finish,
@@ -196,7 +195,6 @@ pub async fn show(
         list,
         finish: plan.finish,
         header: layout::HEADER,
-        label_width: layout::LABEL_WIDTH,
         row: layout::ROW,
     };
     render(axum::http::StatusCode::OK, &view)
