@@ -299,8 +299,8 @@ impl Browser {
         let (mut x, mut y) = (0, 0);
         for i in 1..=steps {
             let (nx, ny) = (dx * i / steps, dy * i / steps);
-            actions.push(json!({"type": "pointerMove", "duration": 20, "origin": "pointer",
-                                "x": nx - x, "y": ny - y}));
+            let (mx, my) = (nx - x, ny - y);
+            actions.push(json!({"type": "pointerMove", "duration": 20, "origin": "pointer", "x": mx, "y": my}));
             (x, y) = (nx, ny);
         }
         actions.push(json!({"type": "pointerUp", "button": 0}));
