@@ -542,6 +542,22 @@
   // a thousand bars would carry a thousand more).
   var EDGE = 6;
   function atEdge(evt) { return evt.clientX >= evt.target.getBoundingClientRect().right - EDGE; }
+  // A bar is labelled by its row in the list of names, which holds its task's link and dates.
+  function rowOf(bar) { return document.getElementById(bar.getAttribute("aria-labelledby") || ""); }
+  function taskId(bar) {
+    var a = rowOf(bar) && rowOf(bar).querySelector("a[href^='/tasks/']");
+    return a ? a.getAttribute("href").slice("/tasks/".length) : "";
+  }
+  // The tooltip (name, dates, float) is made from that row when the pointer first comes by.
+  svg.addEventListener("pointerover", function (evt) {
+    var bar = evt.target;
+    if (!bar.matches || !bar.matches("rect.bar, polygon.bar") || bar.querySelector("title")) { return; }
+    var row = rowOf(bar);
+    if (!row) { return; }
+    var tip = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    tip.textContent = row.textContent.replace(/\s+/g, " ").trim();
+    bar.appendChild(tip);
+  });
   function say(text) { if (status) { status.textContent = text; } }
   function shift(iso, days) {
     var d = new Date(iso + "T00:00:00Z");
@@ -569,7 +585,7 @@
     if (s.move === 0 && s.size === 0) { return; }
     var meta = document.querySelector('meta[name="csrf-token"]');
     say("Saving…");
-    fetch("/api/v1/tasks/" + s.g.getAttribute("data-id"), {
+    fetch("/api/v1/tasks/" + taskId(s.bar), {
       method: "PATCH",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.getAttribute("content") : "" },

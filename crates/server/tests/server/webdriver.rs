@@ -340,6 +340,19 @@ impl Browser {
         .map(drop)
     }
 
+    /// The current page's cookies as a `Cookie` request header (`name=value; …`), to ask the
+    /// server for a page as this browser's session outside the browser.
+    pub fn cookie_header(&self) -> Result<String, String> {
+        let cookies = self.get("/cookie")?;
+        Ok(cookies
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+            .collect::<Vec<_>>()
+            .join("; "))
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot_png(&self, path: impl AsRef<Path>) -> Result<(), String> {
         let encoded = as_string(self.get("/screenshot")?)?;

@@ -128,8 +128,6 @@ pub struct Bar {
     pub diamond: String,
     /// The baseline ghost: x and width.
     pub ghost: Option<(i64, i64)>,
-    /// The tooltip: name, dates and float.
-    pub title: String,
     pub start: Date,
     pub finish: Date,
     pub version: i64,
@@ -196,15 +194,6 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
         if t.done {
             class.push_str(" done");
         }
-        let dates = if t.milestone {
-            t.finish.to_string()
-        } else {
-            format!("{} – {}", t.start, t.finish)
-        };
-        let float = t
-            .float
-            .map(|f| format!(", float {f} working day{}", if f == 1 { "" } else { "s" }))
-            .unwrap_or_default();
         bars.push(Bar {
             id: t.id,
             y,
@@ -226,7 +215,6 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
             ghost: t
                 .baseline
                 .map(|(s, f)| (x_of(s), ((f - s).whole_days() + 1).max(1) * px)),
-            title: format!("{}: {dates}{float}", t.label),
             start: t.start,
             finish: t.finish,
             version: t.version,

@@ -30,6 +30,8 @@ const OTHER: &str = "Other tasks";
 
 /// One line of the phone's list.
 pub struct ListRow {
+    /// Its place among all the rows: the chart's bar of the same place is labelled by it.
+    pub n: usize,
     pub id: Uuid,
     pub title: String,
     pub start: Date,
@@ -155,7 +157,7 @@ pub async fn show(
         })
         .collect();
     let mut list: Vec<ListGroup> = Vec::new();
-    for t in &tasks {
+    for (n, t) in tasks.iter().enumerate() {
         if list.last().is_none_or(|g| g.label != t.group) {
             list.push(ListGroup {
                 label: t.group.clone(),
@@ -164,6 +166,7 @@ pub async fn show(
         }
         if let Some(g) = list.last_mut() {
             g.rows.push(ListRow {
+                n,
                 id: t.id,
                 title: t.label.clone(),
                 start: t.start,
