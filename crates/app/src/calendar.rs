@@ -58,14 +58,17 @@ pub struct FeedDocument {
 fn task_entry(t: Task) -> Option<CalendarEntry> {
     let date = t.due_date?;
     Some(CalendarEntry {
-        // Milestones (tasks marked as such) arrive with the programme; until then every task
-        // is a task.
-        kind: EntryKind::Task,
+        kind: if t.is_milestone {
+            EntryKind::Milestone
+        } else {
+            EntryKind::Task
+        },
         id: t.id,
         project_id: t.project_id,
         project_code: t.project_code,
         done: !t.status.is_open(),
-        start: t.start_date,
+        // A milestone is a moment: one day (its due date), never a run of days.
+        start: t.start_date.filter(|_| !t.is_milestone),
         date,
         path: format!("/tasks/{}", t.id),
         title: t.title,

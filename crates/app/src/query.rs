@@ -207,6 +207,9 @@ pub struct TaskQuery {
     pub label_id: Option<Uuid>,
     /// Only the subtasks of this task.
     pub parent_id: Option<Uuid>,
+    /// Only tasks for a scope item in a room of this level, or on a room type with rooms
+    /// there (as the scope's and the workshop board's level filters count them).
+    pub level_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -776,6 +776,8 @@ pub struct BoardFilter {
     pub assignee_id: Option<Uuid>,
     pub label_id: Option<Uuid>,
     pub due: Option<DueFilter>,
+    /// Tasks for a scope item on this building level (see [`TaskQuery::level_id`]).
+    pub level_id: Option<Uuid>,
 }
 
 /// One column of a project's task board: the tasks of one status.
@@ -804,6 +806,7 @@ impl Services {
             project_id: Some(project_id),
             assignee_id: filter.assignee_id,
             label_id: filter.label_id,
+            level_id: filter.level_id,
             due_before: match filter.due {
                 Some(DueFilter::Overdue) => Some(today),
                 Some(DueFilter::ThisWeek) => Some(today + Duration::days(8)),

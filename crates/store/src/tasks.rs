@@ -175,6 +175,16 @@ fn filter(f: &mut Filter, query: &TaskQuery, scope: ProjectScope) {
         let p = f.arg(v);
         f.and(format!("t.parent_id = {p}"));
     }
+    // The task's scope item is on the level the way the scope's level filter says: in one of
+    // its rooms, or on a room type that has rooms there.
+    if let Some(v) = query.level_id {
+        let p = f.arg(v);
+        f.and(format!(
+            "t.scope_item_id IN (SELECT i.id FROM scope_items i \
+             WHERE i.room_id IN (SELECT id FROM locations WHERE level_id = {p}) \
+             OR i.room_type_id IN (SELECT room_type_id FROM locations WHERE level_id = {p}))"
+        ));
+    }
 }
 
 /// `COUNT(*) FROM … WHERE …` for the tasks `f` (built by [`filter`] for `scope`) matches.

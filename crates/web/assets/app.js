@@ -526,10 +526,38 @@
   if (!svg) { return; }
   var dayPx = parseInt(svg.getAttribute("data-day-px"), 10) || 8;
   var status = document.getElementById("gantt-status");
-  var live = null; // { g, bar, handle, x, w, move, size }
-  // Open on today: scroll the chart so the today line sits a little right of the names.
+  var live = null; // { g, bar, x, w, move, size }
+  // Open on today (a little right of the chart's left edge); when the plan starts further on
+  // than the screen reaches, open on its first bar instead of an empty chart.
   var todayLine = svg.querySelector("line.gantt-today");
-  if (todayLine && svg.parentNode) { svg.parentNode.scrollLeft = Math.max(0, +todayLine.getAttribute("x1") - 480); }
+  var scroller = svg.parentNode;
+  if (scroller) {
+    var at = todayLine ? +todayLine.getAttribute("x1") : 0;
+    var first = Infinity;
+    svg.querySelectorAll("rect.bar").forEach(function (r) { first = Math.min(first, +r.getAttribute("x")); });
+    if (first !== Infinity && first > at + scroller.clientWidth - 240) { at = first; }
+    scroller.scrollLeft = Math.max(0, at - 240);
+  }
+  // A bar's last pixels are its right edge, which changes the finish (no element of its own:
+  // a thousand bars would carry a thousand more).
+  var EDGE = 6;
+  function atEdge(evt) { return evt.clientX >= evt.target.getBoundingClientRect().right - EDGE; }
+  // A bar is labelled by its row in the list of names, which holds its task's link and dates.
+  function rowOf(bar) { return document.getElementById(bar.getAttribute("aria-labelledby") || ""); }
+  function taskId(bar) {
+    var a = rowOf(bar) && rowOf(bar).querySelector("a[href^='/tasks/']");
+    return a ? a.getAttribute("href").slice("/tasks/".length) : "";
+  }
+  // The tooltip (name, dates, float) is made from that row when the pointer first comes by.
+  svg.addEventListener("pointerover", function (evt) {
+    var bar = evt.target;
+    if (!bar.matches || !bar.matches("rect.bar, polygon.bar") || bar.querySelector("title")) { return; }
+    var row = rowOf(bar);
+    if (!row) { return; }
+    var tip = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    tip.textContent = row.textContent.replace(/\s+/g, " ").trim();
+    bar.appendChild(tip);
+  });
   function say(text) { if (status) { status.textContent = text; } }
   function shift(iso, days) {
     var d = new Date(iso + "T00:00:00Z");
@@ -539,13 +567,12 @@
   function begin(g) {
     var bar = g.querySelector("rect.bar");
     if (!bar) { return null; }
-    return { g: g, bar: bar, handle: g.querySelector("rect.gantt-handle"), x: +bar.getAttribute("x"), w: +bar.getAttribute("width"), move: 0, size: 0 };
+    return { g: g, bar: bar, x: +bar.getAttribute("x"), w: +bar.getAttribute("width"), move: 0, size: 0 };
   }
   function draw(s) {
     var w = Math.max(dayPx, s.w + s.size * dayPx);
     s.bar.setAttribute("x", s.x + s.move * dayPx);
     s.bar.setAttribute("width", w);
-    if (s.handle) { s.handle.setAttribute("x", s.x + s.move * dayPx + w - 6); }
     var start = shift(s.g.getAttribute("data-start"), s.move);
     var finish = shift(s.g.getAttribute("data-finish"), s.move + s.size);
     if (finish < start) { finish = start; }
@@ -558,7 +585,7 @@
     if (s.move === 0 && s.size === 0) { return; }
     var meta = document.querySelector('meta[name="csrf-token"]');
     say("Saving…");
-    fetch("/api/v1/tasks/" + s.g.getAttribute("data-id"), {
+    fetch("/api/v1/tasks/" + taskId(s.bar), {
       method: "PATCH",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.getAttribute("content") : "" },
@@ -578,16 +605,20 @@
   }
   svg.addEventListener("pointerdown", function (evt) {
     var g = evt.target.closest("g.gantt-task");
-    if (!g || !evt.target.matches("rect.bar, rect.gantt-handle") || g.hasAttribute("data-milestone")) { return; }
+    if (!g || !evt.target.matches("rect.bar") || g.hasAttribute("data-milestone")) { return; }
     live = begin(g);
     if (!live) { return; }
-    live.resize = evt.target.matches("rect.gantt-handle");
+    live.resize = atEdge(evt);
     live.from = evt.clientX;
     svg.setPointerCapture(evt.pointerId);
     evt.preventDefault();
   });
   svg.addEventListener("pointermove", function (evt) {
-    if (!live) { return; }
+    if (!live) {
+      // Hovering: the resize cursor over a bar's right edge.
+      svg.classList.toggle("gantt-at-edge", !!(evt.target.matches && evt.target.matches("rect.bar") && atEdge(evt)));
+      return;
+    }
     var days = Math.round((evt.clientX - live.from) / dayPx);
     if (live.resize) { live.size = days; } else { live.move = days; }
     var d = draw(live);

@@ -101,3 +101,44 @@ pub async fn favicon_ico() -> Response {
     );
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    /// An unclosed block in the style sheet silently nests every rule after it (browsers
+    /// read CSS nesting): the Gantt chart's rules once applied on phones only because the
+    /// calendar's `@media` block above them lacked its `}`.
+    #[test]
+    fn the_style_sheet_closes_every_block_it_opens() {
+        let css = include_str!("../assets/app.css");
+        let mut depth: i64 = 0;
+        let mut rest = css;
+        let mut line = 1;
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("/*") {
+                let end = rest.find("*/").map_or(rest.len(), |i| i + 2);
+                line += rest[..end].matches('\n').count();
+                rest = &rest[end..];
+                continue;
+            }
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                '\n' => line += 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "app.css line {line}: a `}}` closes nothing");
+            // A top-level rule starting with a class or `@media` inside a block means the
+            // block before it was left open (app.css does not use nesting).
+            if c == '\n' && depth > 0 {
+                let next = rest[1..].trim_start_matches(' ');
+                let indented = rest[1..].starts_with(' ');
+                assert!(
+                    indented || next.starts_with('}') || next.is_empty() || next.starts_with('\n'),
+                    "app.css line {line}: a rule at the left margin inside an open block"
+                );
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        assert_eq!(depth, 0, "app.css leaves {depth} block(s) open");
+    }
+}

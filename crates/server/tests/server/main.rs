@@ -12,6 +12,7 @@ mod backup_s3;
 mod browser;
 mod browser_calendar;
 mod browser_delivery;
+mod browser_gantt;
 mod browser_installation;
 mod browser_issue14;
 mod browser_issue15;

@@ -287,6 +287,72 @@ impl Browser {
         Err(format!("`{select_css}` has no option with value {value:?}"))
     }
 
+    /// Drags with the mouse as a user would: presses the left button at the centre of `el`
+    /// (which must be in the viewport), moves by `dx`, `dy` CSS pixels in `steps` moves, and
+    /// releases. Pointer events reach the page as from a real mouse.
+    pub fn drag_by(&self, el: &Element, dx: i64, dy: i64, steps: i64) -> Result<(), String> {
+        let steps = steps.max(1);
+        let mut actions = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": el.to_json(), "x": 0, "y": 0}),
+            json!({"type": "pointerDown", "button": 0}),
+        ];
+        let (mut x, mut y) = (0, 0);
+        for i in 1..=steps {
+            let (nx, ny) = (dx * i / steps, dy * i / steps);
+            let (mx, my) = (nx - x, ny - y);
+            actions.push(json!({"type": "pointerMove", "duration": 20, "origin": "pointer", "x": mx, "y": my}));
+            (x, y) = (nx, ny);
+        }
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        let body = json!({"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": actions,
+        }]});
+        self.post("/actions", body)?;
+        self.release_actions()
+    }
+
+    /// Presses and releases each key in turn on whatever has the focus; keys are characters
+    /// or WebDriver key codes such as `"\u{E014}"` (arrow right) and `"\u{E007}"` (Enter).
+    pub fn press_keys(&self, keys: &[&str]) -> Result<(), String> {
+        let actions: Vec<Value> = keys
+            .iter()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.post("/actions", body)?;
+        self.release_actions()
+    }
+
+    /// Releases any key or button an action sequence left down.
+    fn release_actions(&self) -> Result<(), String> {
+        send(
+            &self.agent,
+            Method::Delete,
+            &format!("{}/actions", self.session_url),
+            None,
+        )
+        .map(drop)
+    }
+
+    /// The current page's cookies as a `Cookie` request header (`name=value; …`), to ask the
+    /// server for a page as this browser's session outside the browser.
+    pub fn cookie_header(&self) -> Result<String, String> {
+        let cookies = self.get("/cookie")?;
+        Ok(cookies
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+            .collect::<Vec<_>>()
+            .join("; "))
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot_png(&self, path: impl AsRef<Path>) -> Result<(), String> {
         let encoded = as_string(self.get("/screenshot")?)?;

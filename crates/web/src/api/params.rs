@@ -392,6 +392,9 @@ pub struct TaskParams {
     pub label_id: Option<Uuid>,
     /// Only the subtasks of this task.
     pub parent_id: Option<Uuid>,
+    /// Only tasks for a scope item on this building level: in one of its rooms, or on a room
+    /// type with rooms there (the level filter of the scope and the workshop board).
+    pub level_id: Option<Uuid>,
 }
 
 impl ListFilter for TaskParams {
@@ -422,6 +425,7 @@ impl ListFilter for TaskParams {
             paging: p.paging(),
             label_id: p.id("label_id"),
             parent_id: p.id("parent_id"),
+            level_id: p.id("level_id"),
         }
     }
 }

@@ -14,6 +14,7 @@ use formula_app::task_features::{
 use formula_app::tasks::{NewTask, TaskPatch};
 use formula_domain::authz::{Action, ProjectAccess, Resource, authorize};
 use formula_domain::errors::FieldErrors;
+use formula_domain::location::LocationKind;
 use formula_domain::task::{Task, TaskStatus};
 use formula_domain::task_features::{ChecklistItem, Label, LabelColour};
 use time::Date;
@@ -290,8 +291,11 @@ struct BoardPage {
     assignee_id: String,
     label_id: String,
     due: String,
+    level_id: String,
     members: Vec<Opt>,
     labels: Vec<Opt>,
+    /// The project's building levels, for those who may see its locations.
+    levels: Vec<Opt>,
     statuses: Vec<Opt>,
     can_move: Vec<Uuid>,
     today: Date,
@@ -324,6 +328,7 @@ pub async fn board(
         assignee_id: q.uuid("assignee_id", &mut ignored),
         label_id: q.uuid("label_id", &mut ignored),
         due,
+        level_id: q.uuid("level_id", &mut ignored),
     };
     let mut columns = s.task_board(&page.caller, id, &filter).await?;
     let cancelled = columns
@@ -362,8 +367,20 @@ pub async fn board(
     } else {
         Vec::new()
     };
+    let levels = if s.may(&page.caller, Action::ViewLocations, access) {
+        s.project_locations(&page.caller, id)
+            .await?
+            .0
+            .locations
+            .into_iter()
+            .filter(|l| l.kind == LocationKind::Level)
+            .map(|l| Opt::new(l.id.to_string(), format!("{} · {}", l.code, l.name)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut back = format!("/projects/{id}/tasks/board");
-    let kept: Vec<String> = ["assignee_id", "label_id", "due"]
+    let kept: Vec<String> = ["assignee_id", "label_id", "due", "level_id"]
         .iter()
         .filter(|k| !q.raw(k).is_empty())
         .map(|k| format!("{k}={}", urlencoding(q.raw(k))))
@@ -390,12 +407,17 @@ pub async fn board(
         assignee_id: q.raw("assignee_id").to_owned(),
         label_id: q.raw("label_id").to_owned(),
         due: q.raw("due").to_owned(),
+        level_id: q.raw("level_id").to_owned(),
         members,
         labels,
+        levels,
         statuses: enum_options!(TaskStatus),
         can_move,
         today: s.today(),
-        filtered: filter.assignee_id.is_some() || filter.label_id.is_some() || due.is_some(),
+        filtered: filter.assignee_id.is_some()
+            || filter.label_id.is_some()
+            || due.is_some()
+            || filter.level_id.is_some(),
     };
     render(StatusCode::OK, &view)
 }

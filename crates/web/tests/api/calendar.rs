@@ -583,3 +583,71 @@ async fn the_calendar_pages_show_a_month_and_a_week() {
     assert!(mine.contains("Fit lobby counter"), "{mine}");
     assert!(mine.contains("Internal void depth"));
 }
+
+/// A task marked as a milestone is a milestone on the calendar: its diamond and the word on
+/// the month and week pages, on its one day (never a run of days), and in the feeds an
+/// all-day event on that day, "◆ Milestone: …" with the category Milestone.
+#[tokio::test]
+async fn milestones_are_one_day_diamonds_on_the_pages_and_in_the_feeds() {
+    let w = world().await;
+    let app = &w.app;
+    let today = app.services.today();
+    let day = |n: i64| iso(today + Duration::days(n));
+    app.task(
+        &w.pm.auth,
+        &w.project,
+        json!({"title": "Handover to the operator", "is_milestone": true, "due_date": day(8),
+            "assignee_id": w.designer.id()}),
+    )
+    .await;
+    let (cookie, _) = app.login(&w.pm.user.email, PASSWORD).await;
+    let base = format!("/projects/{}/calendar", w.project);
+
+    let month = app
+        .get(&format!("{base}?view=month&date={}", day(8)), &cookie)
+        .await
+        .expect(200)
+        .text();
+    let cell = day_block(&month, &day(8));
+    assert!(cell.contains("cal-entry cal-milestone"), "{cell}");
+    assert!(cell.contains("◆"), "the diamond: {cell}");
+    assert!(cell.contains("Milestone: "), "the kind in words: {cell}");
+    assert!(cell.contains("Handover to the operator"), "{cell}");
+    assert!(!cell.contains("Task due:"), "not a plain task: {cell}");
+
+    let week = app
+        .get(&format!("{base}?view=week&date={}", day(8)), &cookie)
+        .await
+        .expect(200)
+        .text();
+    assert!(day_block(&week, &day(8)).contains("Handover to the operator"));
+    assert_eq!(
+        week.matches("cal-entry cal-milestone").count(),
+        1,
+        "a milestone is on one day of the week, not a run: {week}"
+    );
+
+    let (_, feed) = make_feed(app, &w.pm.auth, Some(&w.project)).await;
+    let doc = fetch(app, &feed).await;
+    let cal = parse_ical(&doc);
+    let event = cal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"].as_str().unwrap().contains("Handover"))
+        .unwrap_or_else(|| panic!("the milestone in {cal}"));
+    assert_eq!(event["summary"], "◆ Milestone: Handover to the operator");
+    assert_eq!(event["start"], day(8));
+    assert_eq!(event["end"], day(9), "one all-day event");
+    assert!(event["uid"].as_str().unwrap().starts_with("milestone-"));
+    let unfolded = doc.replace("\r\n ", "");
+    assert!(unfolded.contains("CATEGORIES:Milestone\r\n"), "{unfolded}");
+    // The assignee's own feed has it as a milestone too.
+    let (_, mine) = make_feed(app, &w.designer.auth, None).await;
+    let mine = summaries(&parse_ical(&fetch(app, &mine).await));
+    assert!(
+        mine.iter()
+            .any(|s| s == "◆ Milestone: Handover to the operator"),
+        "{mine:?}"
+    );
+}

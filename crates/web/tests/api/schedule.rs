@@ -571,14 +571,19 @@ async fn the_gantt_draws_the_plan_with_its_critical_path_and_a_baseline() {
         .text();
     for id in [&fab, &fit, &side, &done] {
         assert!(
-            page.contains(&format!("data-id=\"{id}\"")),
-            "a bar for {id}"
-        );
-        assert!(
             page.contains(&format!("href=\"/tasks/{id}\"")),
             "a link for {id}"
         );
     }
+    // Each bar is labelled by its task's row in the list of names.
+    for n in 0..4 {
+        assert!(page.contains(&format!("<li id=\"gt{n}\"")), "row {n}");
+        assert!(
+            page.contains(&format!("aria-labelledby=\"gt{n}\"")),
+            "bar {n}"
+        );
+    }
+    assert_eq!(page.matches("class=\"gantt-task\"").count(), 4);
     assert_eq!(
         page.matches("class=\"gantt-link").count(),
         2,

@@ -410,3 +410,144 @@ async fn a_bulk_edit_saves_all_or_nothing() {
     .await
     .expect(422);
 }
+
+/// The board's and the task list's level filter: a task is on a level through its scope item,
+/// in one of the level's rooms or on a room type with rooms there (as the scope counts it).
+#[tokio::test]
+async fn tasks_filter_by_the_level_of_their_scope_item() {
+    let s = setup().await;
+    let (app, pm, p) = (&s.app, &s.pm.auth, &s.project);
+    let post = |path: String, body: Value| async move {
+        id_of(&app.post(&path, pm, body).await.expect(201).json())
+    };
+    let tower = post(
+        format!("/api/v1/projects/{p}/locations"),
+        json!({"kind": "building", "code": "T1", "name": "Tower 1"}),
+    )
+    .await;
+    let king = post(
+        format!("/api/v1/projects/{p}/room-types"),
+        json!({"code": "KING", "name": "King guest room"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/projects/{p}/locations/pattern"),
+        pm,
+        json!({"building_id": tower, "levels_from": 1, "levels_to": 2, "rooms_from": 1,
+            "rooms_to": 1, "room_type_id": king}),
+    )
+    .await
+    .expect(201);
+    let tree = app
+        .get(&format!("/api/v1/projects/{p}/locations"), pm)
+        .await
+        .expect(200)
+        .json();
+    let of_kind = |kind: &str| -> Vec<String> {
+        let mut v: Vec<(String, String)> = tree["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == kind)
+            .map(|l| (l["code"].as_str().unwrap().to_owned(), id_of(l)))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, id)| id).collect()
+    };
+    let (levels, rooms) = (of_kind("level"), of_kind("room"));
+    assert_eq!((levels.len(), rooms.len()), (2, 2));
+    let scope = app
+        .get(&format!("/api/v1/projects/{p}/scope"), pm)
+        .await
+        .expect(200)
+        .json();
+    let group = id_of(&scope["groups"][0]);
+    // Wardrobes in every King room (both levels); a vanity in the level 2 room only; a desk
+    // placed nowhere.
+    let wardrobe = post(
+        format!("/api/v1/projects/{p}/scope-items"),
+        json!({"group_id": group, "name": "Wardrobe", "room_type_id": king,
+            "quantity_per_room": "1"}),
+    )
+    .await;
+    let vanity = post(
+        format!("/api/v1/projects/{p}/scope-items"),
+        json!({"group_id": group, "name": "Vanity", "room_id": rooms[1]}),
+    )
+    .await;
+    let desk = post(
+        format!("/api/v1/projects/{p}/scope-items"),
+        json!({"group_id": group, "name": "Lobby desk"}),
+    )
+    .await;
+    for (title, item) in [
+        ("Fit wardrobes", Some(&wardrobe)),
+        ("Fit vanity", Some(&vanity)),
+        ("Fit desk", Some(&desk)),
+        ("Site meeting", None),
+    ] {
+        app.task(pm, p, json!({"title": title, "scope_item_id": item}))
+            .await;
+    }
+    let titles = |v: &Value| -> Vec<String> {
+        let mut t: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let on = |level: &str| format!("/api/v1/projects/{p}/tasks?level_id={level}");
+    let level1 = app.get(&on(&levels[0]), pm).await.expect(200).json();
+    assert_eq!(titles(&level1), ["Fit wardrobes"], "{level1}");
+    let level2 = app.get(&on(&levels[1]), pm).await.expect(200).json();
+    assert_eq!(titles(&level2), ["Fit vanity", "Fit wardrobes"], "{level2}");
+    assert_eq!(level2["total"], 2);
+    // An unknown level matches nothing; a malformed id is refused like any other (422).
+    let nowhere = app
+        .get(&on(&uuid::Uuid::now_v7().to_string()), pm)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(nowhere["total"], 0);
+    app.get(&format!("/api/v1/projects/{p}/tasks?level_id=L1"), pm)
+        .await
+        .expect(422);
+
+    // The board: the level control lists the project's levels and narrows the columns.
+    let (session, _) = app.login(&s.pm.user.email, crate::support::PASSWORD).await;
+    let board = app
+        .get(&format!("/projects/{p}/tasks/board"), &session)
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        board.contains("id=\"tb-level\""),
+        "the board offers the level filter"
+    );
+    for level in &levels {
+        assert!(
+            board.contains(&format!("<option value=\"{level}\">")),
+            "{board}"
+        );
+    }
+    assert!(board.contains("Fit desk"));
+    let board = app
+        .get(
+            &format!("/projects/{p}/tasks/board?level_id={}", levels[0]),
+            &session,
+        )
+        .await
+        .expect(200)
+        .text();
+    assert!(board.contains("Fit wardrobes"), "{board}");
+    assert!(!board.contains("Fit vanity") && !board.contains("Fit desk"));
+    assert!(
+        board.contains(&format!("<option value=\"{}\" selected>", levels[0])),
+        "the chosen level stays chosen"
+    );
+    // Moves from the filtered board come back to it.
+    assert!(board.contains(&format!("level_id={}", levels[0])));
+}

@@ -1,6 +1,8 @@
 //! The Gantt chart's geometry: where each bar, milestone, baseline ghost, dependency arrow,
 //! time-scale tick and the today line go, in SVG pixels, for a zoom level. The page's template
-//! prints it as inline SVG (no script needed to read it); app.js adds dragging on top.
+//! prints it as inline SVG (no script needed to read it); app.js adds dragging on top. The task
+//! names are not drawn: they are the HTML list beside the chart, one row of [`ROW`] pixels each
+//! under a header of [`HEADER`] (app.css keeps the two in line).
 
 use std::collections::HashMap;
 
@@ -8,8 +10,6 @@ use formula_domain::schedule::LinkKind;
 use time::{Date, Duration, Month, Weekday};
 use uuid::Uuid;
 
-/// Width of the task names at the left.
-pub const LABEL_WIDTH: i64 = 240;
 /// Height of one row.
 pub const ROW: i64 = 28;
 /// Height of the time scale at the top.
@@ -64,7 +64,6 @@ impl Zoom {
 pub struct GanttTask {
     pub id: Uuid,
     pub label: String,
-    pub href: String,
     /// The heading it is drawn under (a scope group or a level); tasks come grouped.
     pub group: String,
     pub start: Date,
@@ -91,7 +90,7 @@ pub struct Chart {
     pub width: i64,
     pub height: i64,
     pub day_px: i64,
-    /// The date at the left edge of the time area (`LABEL_WIDTH`).
+    /// The date at the left edge of the chart (x = 0).
     pub origin: Date,
     pub weekends: Vec<i64>,
     pub ticks: Vec<Tick>,
@@ -109,46 +108,40 @@ pub struct Tick {
     pub major: bool,
 }
 
+/// A group's heading row (its name is in the list of names beside the chart).
 #[derive(Debug)]
 pub struct GroupRow {
     pub y: i64,
-    pub label: String,
 }
 
 #[derive(Debug)]
 pub struct Bar {
     pub id: Uuid,
+    /// The top of its row; the shapes below are placed within the row.
     pub y: i64,
     pub x: i64,
     pub w: i64,
-    pub label: String,
-    pub href: String,
     pub milestone: bool,
     /// "bar", plus "critical" and/or "done".
     pub class: String,
-    /// The milestone's diamond, as SVG points.
+    /// The milestone's diamond, as SVG points within its row.
     pub diamond: String,
     /// The baseline ghost: x and width.
     pub ghost: Option<(i64, i64)>,
-    /// The tooltip: name, dates and float.
-    pub title: String,
     pub start: Date,
     pub finish: Date,
     pub version: i64,
 }
 
 impl Bar {
-    /// The label's baseline, centred in the row.
-    pub fn text_y(&self) -> i64 {
-        self.y + ROW / 2 + 4
-    }
-
+    /// The bar's top within its row.
     pub fn bar_y(&self) -> i64 {
-        self.y + BAR_TOP
+        BAR_TOP
     }
 
+    /// The baseline ghost's top within the row, under the bar.
     pub fn ghost_y(&self) -> i64 {
-        self.y + BAR_TOP + BAR_HEIGHT + 2
+        BAR_TOP + BAR_HEIGHT + 2
     }
 }
 
@@ -177,7 +170,7 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
     let origin = snap_back(first - Duration::days(7), zoom);
     let end = last + Duration::days(14);
     let days = (end - origin).whole_days() + 1;
-    let x_of = |d: Date| LABEL_WIDTH + (d - origin).whole_days() * px;
+    let x_of = |d: Date| (d - origin).whole_days() * px;
 
     let mut groups = Vec::new();
     let mut bars = Vec::with_capacity(tasks.len());
@@ -185,10 +178,7 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
     let mut current: Option<&str> = None;
     for t in tasks {
         if current != Some(t.group.as_str()) && !t.group.is_empty() {
-            groups.push(GroupRow {
-                y,
-                label: t.group.clone(),
-            });
+            groups.push(GroupRow { y });
             y += ROW;
         }
         current = Some(t.group.as_str());
@@ -196,7 +186,7 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
         let w = ((t.finish - t.start).whole_days() + 1).max(1) * px;
         // A milestone marks the end of its day.
         let cx = x_of(t.finish) + px;
-        let cy = y + ROW / 2;
+        let cy = ROW / 2;
         let mut class = String::from("bar");
         if t.critical {
             class.push_str(" critical");
@@ -204,22 +194,11 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
         if t.done {
             class.push_str(" done");
         }
-        let dates = if t.milestone {
-            t.finish.to_string()
-        } else {
-            format!("{} – {}", t.start, t.finish)
-        };
-        let float = t
-            .float
-            .map(|f| format!(", float {f} working day{}", if f == 1 { "" } else { "s" }))
-            .unwrap_or_default();
         bars.push(Bar {
             id: t.id,
             y,
             x,
             w,
-            label: shorten(&t.label, 34),
-            href: t.href.clone(),
             milestone: t.milestone,
             class,
             diamond: format!(
@@ -236,7 +215,6 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
             ghost: t
                 .baseline
                 .map(|(s, f)| (x_of(s), ((f - s).whole_days() + 1).max(1) * px)),
-            title: format!("{}: {dates}{float}", t.label),
             start: t.start,
             finish: t.finish,
             version: t.version,
@@ -302,7 +280,7 @@ pub fn layout(tasks: &[GanttTask], links: &[GanttLink], zoom: Zoom, today: Date)
             .collect()
     };
     Chart {
-        width: LABEL_WIDTH + days * px,
+        width: days * px,
         height: y.max(HEADER + ROW),
         day_px: px,
         origin,
@@ -359,16 +337,6 @@ fn short_month(m: Month) -> &'static str {
     NAMES[usize::from(u8::from(m) - 1)]
 }
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(max - 1).collect();
-        out.push('…');
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,7 +346,6 @@ mod tests {
         GanttTask {
             id: Uuid::from_u128(n),
             label: format!("Task {n}"),
-            href: format!("/tasks/{n}"),
             group: group.into(),
             start,
             finish,
@@ -402,14 +369,11 @@ mod tests {
         let chart = layout(&[a, b, c], &[], Zoom::Week, date!(2026 - 03 - 05));
         // Seven days before the first start, back to a Monday: 23 February.
         assert_eq!(chart.origin, date!(2026 - 02 - 23));
-        let x = |d: Date| LABEL_WIDTH + (d - chart.origin).whole_days() * 28;
+        let x = |d: Date| (d - chart.origin).whole_days() * 28;
         assert_eq!(
-            chart
-                .groups
-                .iter()
-                .map(|g| (g.y, g.label.as_str()))
-                .collect::<Vec<_>>(),
-            [(40, "Level 1"), (124, "Level 2")]
+            chart.groups.iter().map(|g| g.y).collect::<Vec<_>>(),
+            [40, 124],
+            "a heading row before each group"
         );
         let bars = &chart.bars;
         assert_eq!(
@@ -503,11 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn long_names_are_shortened_and_zoom_round_trips() {
-        assert_eq!(
-            shorten("Supply and install wardrobes, level 3 east", 12),
-            "Supply and …"
-        );
+    fn zoom_round_trips() {
         for z in Zoom::ALL {
             assert_eq!(Zoom::parse(z.as_str()), Some(z));
         }

@@ -1,6 +1,7 @@
 //! The project's Gantt chart (`/projects/{id}/gantt`): the tasks and milestones as the plan
 //! has them now, grouped by scope group, with their dependencies, the critical path and a
-//! baseline's ghost bars, zoomed by week, month or quarter. On a phone it is a list.
+//! baseline's ghost bars, zoomed by week, month or quarter. The task names are an HTML list
+//! beside the chart, with each task's dates that a phone shows instead of the chart.
 
 mod layout;
 
@@ -29,6 +30,8 @@ const OTHER: &str = "Other tasks";
 
 /// One line of the phone's list.
 pub struct ListRow {
+    /// Its place among all the rows: the chart's bar of the same place is labelled by it.
+    pub n: usize,
     pub id: Uuid,
     pub title: String,
     pub start: Date,
@@ -58,7 +61,6 @@ struct GanttPage {
     finish: Date,
     critical: usize,
     header: i64,
-    label_width: i64,
     row: i64,
 }
 
@@ -142,7 +144,6 @@ pub async fn show(
             GanttTask {
                 id: r.task_id,
                 label: r.title.clone(),
-                href: format!("/tasks/{}", r.task_id),
                 group: group(r),
                 start,
                 finish,
@@ -156,7 +157,7 @@ pub async fn show(
         })
         .collect();
     let mut list: Vec<ListGroup> = Vec::new();
-    for t in &tasks {
+    for (n, t) in tasks.iter().enumerate() {
         if list.last().is_none_or(|g| g.label != t.group) {
             list.push(ListGroup {
                 label: t.group.clone(),
@@ -165,6 +166,7 @@ pub async fn show(
         }
         if let Some(g) = list.last_mut() {
             g.rows.push(ListRow {
+                n,
                 id: t.id,
                 title: t.label.clone(),
                 start: t.start,
@@ -196,7 +198,6 @@ pub async fn show(
         list,
         finish: plan.finish,
         header: layout::HEADER,
-        label_width: layout::LABEL_WIDTH,
         row: layout::ROW,
     };
     render(axum::http::StatusCode::OK, &view)
