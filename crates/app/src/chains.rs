@@ -16,7 +16,7 @@ use formula_domain::planning::{ConstraintKind, Dependency};
 use formula_domain::schedule::{
     ChainProgress, ChainStep, LinkKind, WorkCalendar, WorkflowTemplate, forecast, latest_dates,
 };
-use formula_domain::scope::ScopeItem;
+use formula_domain::scope::{ScopeItem, ScopeStatus};
 use formula_domain::spec::{Procurement, Spec, SpecStatus};
 use formula_domain::task::{Task, TaskStatus};
 use serde::{Deserialize, Serialize};
@@ -225,6 +225,10 @@ fn progress_of(
     );
     p.received_on = received_on;
 
+    // A completed item is installed, whatever its tasks say.
+    if item.status == ScopeStatus::Completed {
+        p.installed_on = Some(day(item.updated_at));
+    }
     // A step its records do not show done is done when its task was completed.
     for t in tasks {
         let Some(done) = t.completed_at.filter(|_| t.status == TaskStatus::Completed) else {
@@ -324,16 +328,11 @@ impl ChainInputs {
                     reasons: Vec::new(),
                     version: item.version,
                 };
-                if let Some(install) = item.install_on {
-                    let latest = latest_dates(&self.template, install, lead, &self.calendar);
-                    let f = forecast(
-                        &self.template,
-                        &latest,
-                        lead,
-                        &progress,
-                        today,
-                        &self.calendar,
-                    );
+                let cancelled = item.status == ScopeStatus::Cancelled;
+                if let Some(install) = item.install_on.filter(|_| !cancelled) {
+                    let template = item_template(&self.template, item, &self.drawings, &self.specs);
+                    let latest = latest_dates(&template, install, lead, &self.calendar);
+                    let f = forecast(&template, &latest, lead, &progress, today, &self.calendar);
                     chain.steps = f
                         .steps
                         .iter()
@@ -359,6 +358,30 @@ impl ChainInputs {
     }
 }
 
+/// The steps that apply to the item: without a drawing required or linked, no shop drawing
+/// or approval; without a specification required or linked, no specification or approval.
+fn item_template(
+    template: &WorkflowTemplate,
+    item: &ScopeItem,
+    drawings: &[Drawing],
+    specs: &[Spec],
+) -> WorkflowTemplate {
+    let has_drawing =
+        item.drawing_required || drawings.iter().any(|d| d.scope_item_ids.contains(&item.id));
+    let has_spec = item.spec_required || specs.iter().any(|s| s.scope_item_ids.contains(&item.id));
+    let steps = template
+        .steps()
+        .iter()
+        .filter(|s| match s.step {
+            ChainStep::ShopDrawing | ChainStep::ClientApproval => has_drawing,
+            ChainStep::MaterialSpec | ChainStep::SpecApproval => has_spec,
+            _ => true,
+        })
+        .copied()
+        .collect();
+    WorkflowTemplate::new(steps).unwrap_or_else(|_| template.clone())
+}
+
 /// The item's lead time: the longest its specifications give, or the assumed one.
 fn lead_time(item: &ScopeItem, specs: &[Spec]) -> (u32, bool) {
     specs
@@ -370,10 +393,10 @@ fn lead_time(item: &ScopeItem, specs: &[Spec]) -> (u32, bool) {
         .map_or((ASSUMED_LEAD_DAYS, true), |d| (d, false))
 }
 
-/// "WD-01 Wardrobe · Shop drawing", kept short for the Gantt's rows.
+/// "Shop drawing: WD-01 Wardrobe": the step first, so the Gantt's narrow name column shows it.
 fn step_title(item: &ScopeItem, step: ChainStep) -> String {
     let name: String = item.name.chars().take(60).collect();
-    format!("{} {} · {}", item.code, name, step.label())
+    format!("{}: {} {}", step.label(), item.code, name)
 }
 
 /// The audit entry of a step the records showed done: made by no one (the records did it).
@@ -537,13 +560,23 @@ impl Services {
                     ),
                 ));
             };
+            if item.status == ScopeStatus::Cancelled {
+                return Err(AppError::field(
+                    "scope_item_ids",
+                    format!(
+                        "{} {} is cancelled: it needs no chain",
+                        item.code, item.name
+                    ),
+                ));
+            }
             if item.install_on != Some(install) {
                 write.installs.push((item.id, install, item.version));
             }
             let (lead, _) = lead_time(item, &inputs.specs);
-            let latest = latest_dates(&inputs.template, install, lead, &inputs.calendar);
+            let template = item_template(&inputs.template, item, &inputs.drawings, &inputs.specs);
+            let latest = latest_dates(&template, install, lead, &inputs.calendar);
             let mut previous: Option<(Uuid, String, bool)> = None;
-            for (s, l) in inputs.template.steps().iter().zip(&latest) {
+            for (s, l) in template.steps().iter().zip(&latest) {
                 let fnlt = (s.step == ChainStep::Installation).then_some(l.finish);
                 let (id, title, new) = match existing.get(&(item.id, s.step)) {
                     Some(t) => {

@@ -56,7 +56,7 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
             &format!("/api/v1/projects/{p}/scope-items"),
             &pm.auth,
             json!({"group_id": group, "name": "Reception desk", "quantity": "1",
-                   "install_on": "2026-06-01"}),
+                   "install_on": "2026-06-01", "drawing_required": true, "spec_required": true}),
         )
         .await
         .expect(201)
@@ -73,7 +73,33 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
         .expect(201)
         .json(),
     );
+    // An item needing neither drawing nor specification: its chain has no such steps.
+    app.post(
+        &format!("/api/v1/projects/{p}/scope-items"),
+        &pm.auth,
+        json!({"group_id": group, "name": "Skirting", "quantity": "40", "unit": "m",
+               "install_on": "2026-06-01", "drawing_required": false, "spec_required": false}),
+    )
+    .await
+    .expect(201);
     let chains = format!("/api/v1/projects/{p}/chains");
+    let list = app.get(&chains, &pm.auth).await.expect(200).json();
+    let skirting: Vec<&str> = list["items"][1]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skirting,
+        [
+            "site_measure",
+            "procurement",
+            "production",
+            "delivery",
+            "installation"
+        ]
+    );
     let chain = |auth| {
         let app = &app;
         let chains = chains.clone();
@@ -161,21 +187,21 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
         .await
         .expect(200)
         .json();
-    let task = |suffix: &str| {
+    let task = |step: &str| {
         tasks["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|t| t["title"].as_str().unwrap().ends_with(suffix))
-            .unwrap_or_else(|| panic!("no task {suffix} in {tasks}"))
+            .find(|t| t["title"].as_str().unwrap().starts_with(step))
+            .unwrap_or_else(|| panic!("no task {step} in {tasks}"))
             .clone()
     };
-    let install = task("· Installation");
+    let install = task("Installation: ");
     assert_eq!(install["start_date"], "2026-06-01");
     assert_eq!(install["constraint_kind"], "fnlt");
     assert_eq!(install["constraint_on"], "2026-06-02");
     assert_eq!(install["scope_item_id"], item.as_str());
-    let drawing_task = task("· Shop drawing");
+    let drawing_task = task("Shop drawing: ");
     assert_eq!(
         (
             drawing_task["start_date"].as_str(),
@@ -279,7 +305,7 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
     assert!(told(&client.auth).await.is_empty());
     let approval = app
         .get(
-            &format!("/api/v1/tasks/{}", id_of(&task("· Client approval"))),
+            &format!("/api/v1/tasks/{}", id_of(&task("Client approval: "))),
             &pm.auth,
         )
         .await
