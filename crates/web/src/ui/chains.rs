@@ -47,7 +47,7 @@ impl ChainPage {
 
     fn is_ticked(&self, id: &Uuid) -> bool {
         let id = id.to_string();
-        self.ticked.iter().any(|t| *t == id)
+        self.ticked.contains(&id)
     }
 }
 
