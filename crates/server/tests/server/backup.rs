@@ -742,6 +742,12 @@ fn assert_old_rows_kept(label: &str, old_rows: &Tables, new_rows: &Tables) {
                     (None, "project_settings", "progress_production" | "progress_delivery") => {
                         assert_eq!(value, 0, "{label}: {table}.{column}")
                     }
+                    // Migration 0049: an item without an installation date takes the
+                    // earliest needed-on-site date of its specifications, if any.
+                    (None, "scope_items", "install_on") => assert!(
+                        value.is_null() || value.as_str().is_some_and(|d| d.len() == 10),
+                        "{label}: {table}.{column} is a date or empty, is {value}"
+                    ),
                     // Migration 0045: old tasks are not milestones.
                     (None, "tasks", "is_milestone") => {
                         assert_eq!(value, 0, "{label}: {table}.{column}")

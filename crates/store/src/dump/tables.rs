@@ -254,6 +254,8 @@ pub(super) const TABLES: &[Table] = &[
             ("scope_item_id", U),
             // Migration 0046: a subtask's parent.
             ("parent_id", U),
+            // Migration 0049: the millwork chain's step.
+            ("chain_step", T),
         ],
         key: &["id"],
     },
