@@ -96,9 +96,19 @@ pub struct ApplyChain {
     /// there).
     #[serde(default)]
     pub level_id: Option<Uuid>,
+    /// Every scope item placed in this room (itself, or on its room type).
+    #[serde(default)]
+    pub room_id: Option<Uuid>,
     /// The installation date for all of them; without it, each item's own.
     #[serde(default)]
     pub install_on: Option<Date>,
+}
+
+/// Where the template may be applied at once: the project's levels and rooms.
+#[derive(Debug, Clone, Default)]
+pub struct ChainPlaces {
+    pub levels: Vec<crate::workshop::BoardLevel>,
+    pub rooms: Vec<crate::workshop::BoardLevel>,
 }
 
 /// What applying the template did.
@@ -460,26 +470,26 @@ impl Services {
             .collect())
     }
 
-    /// The project's levels, to apply the template to all the items on one.
-    pub async fn chain_levels(
-        &self,
-        caller: &Caller,
-        project_id: Uuid,
-    ) -> AppResult<Vec<crate::workshop::BoardLevel>> {
+    /// The project's levels and rooms, to apply the template to all the items on one level
+    /// or in one room.
+    pub async fn chain_places(&self, caller: &Caller, project_id: Uuid) -> AppResult<ChainPlaces> {
+        use formula_domain::location::LocationKind;
         let access = self.access_for(caller, project_id).await?;
         ensure(caller, Action::ViewScope, &Resource::Project(access))?;
-        Ok(self
-            .store
-            .list_locations(project_id)
-            .await?
-            .into_iter()
-            .filter(|l| l.kind == formula_domain::location::LocationKind::Level)
-            .map(|l| crate::workshop::BoardLevel {
+        let mut places = ChainPlaces::default();
+        for l in self.store.list_locations(project_id).await? {
+            let place = crate::workshop::BoardLevel {
                 id: l.id,
                 code: l.code,
                 name: l.name,
-            })
-            .collect())
+            };
+            match l.kind {
+                LocationKind::Level => places.levels.push(place),
+                LocationKind::Room => places.rooms.push(place),
+                _ => {}
+            }
+        }
+        Ok(places)
     }
 
     /// Applies the company's workflow template to items: sets their installation date (when
@@ -505,27 +515,42 @@ impl Services {
             }
             chosen.insert(*id);
         }
-        if let Some(level) = input.level_id {
-            let place = LocationFilter {
-                level_id: Some(level),
-                ..LocationFilter::default()
-            };
-            let on_level = self
+        let places = [
+            (
+                "level_id",
+                LocationFilter {
+                    level_id: input.level_id,
+                    ..LocationFilter::default()
+                },
+            ),
+            (
+                "room_id",
+                LocationFilter {
+                    room_id: input.room_id,
+                    ..LocationFilter::default()
+                },
+            ),
+        ];
+        for (field, place) in places {
+            if place.is_empty() {
+                continue;
+            }
+            let there = self
                 .items_in_place(project_id, &place)
                 .await?
                 .unwrap_or_default();
-            if on_level.is_empty() {
+            if there.is_empty() {
                 return Err(AppError::field(
-                    "level_id",
-                    "no scope item of this project is placed on that level",
+                    field,
+                    "no scope item of this project is placed there",
                 ));
             }
-            chosen.extend(on_level);
+            chosen.extend(there);
         }
         if chosen.is_empty() {
             return Err(AppError::field(
                 "scope_item_ids",
-                "choose the items to plan: some items, or a level",
+                "choose the items to plan: some items, a level or a room",
             ));
         }
         if chosen.len() > CHAIN_ITEMS_MAX {

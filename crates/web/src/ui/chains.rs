@@ -5,8 +5,7 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use formula_app::chains::{ApplyChain, ItemChain};
-use formula_app::workshop::BoardLevel;
+use formula_app::chains::{ApplyChain, ChainPlaces, ItemChain};
 use formula_domain::errors::FieldErrors;
 use formula_domain::schedule::ChainStep;
 use time::Date;
@@ -20,7 +19,7 @@ use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
 use crate::ui::{render, see_other};
 
-const FIELDS: &[&str] = &["level_id", "install_on", "scope_item_ids"];
+const FIELDS: &[&str] = &["level_id", "room_id", "install_on", "scope_item_ids"];
 
 #[derive(Template)]
 #[template(path = "schedule/chain.html", whitespace = "minimize")]
@@ -29,7 +28,7 @@ struct ChainPage {
     head: ProjectHeader,
     form: FormState,
     chains: Vec<ItemChain>,
-    levels: Vec<BoardLevel>,
+    places: ChainPlaces,
     /// Items ticked when the form came back with errors.
     ticked: Vec<String>,
     can_manage: bool,
@@ -61,7 +60,7 @@ async fn view(
     let s = &state.services;
     let (project, access) = s.project_for(&page.caller, id).await?;
     let mut chains = s.item_chains(&page.caller, id).await?;
-    let levels = s.chain_levels(&page.caller, id).await?;
+    let places = s.chain_places(&page.caller, id).await?;
     let at_risk = chains.iter().filter(|c| c.at_risk).count();
     let applied = chains.iter().filter(|c| c.applied).count();
     let at_risk_only = query.opt("risk").is_some();
@@ -93,7 +92,7 @@ async fn view(
         can_manage: s.may_manage_schedule(&page.caller, access),
         form,
         chains,
-        levels,
+        places,
         ticked,
         at_risk_only,
         at_risk,
@@ -133,12 +132,14 @@ pub async fn apply(
         .collect();
     let scope_item_ids: Vec<Uuid> = ticked.iter().filter_map(|v| v.parse().ok()).collect();
     let level_id = input.uuid("level_id", &mut errors);
+    let room_id = input.uuid("room_id", &mut errors);
     let install_on = input.date("install_on", &mut errors);
     let mut form = FormState::submitted(FIELDS, input);
     if errors.is_empty() {
         let apply = ApplyChain {
             scope_item_ids,
             level_id,
+            room_id,
             install_on,
         };
         match state.services.apply_chain(&page.caller, id, apply).await {

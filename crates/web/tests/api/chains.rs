@@ -164,6 +164,15 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
         .await
         .problem(422, "validation_failed");
     assert!(v.to_string().contains("no scope item"), "{v}");
+    let v = app
+        .post(
+            &chains,
+            &pm.auth,
+            json!({"room_id": "00000000-0000-0000-0000-000000000001"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(crate::support::Resp::fields(&v), ["room_id"]);
 
     // Applied: nine linked tasks on the latest dates, the installation finishing no later
     // than planned.
@@ -331,4 +340,97 @@ async fn the_chain_is_applied_worked_back_and_turns_at_risk_when_an_approval_sli
         .expect(200)
         .text();
     assert!(!page.contains("Apply template"), "{page}");
+}
+
+/// The template applied to every item on a level, then in a room: an item on a room type is
+/// on every level and in every room of that type; a step that exists is not made twice.
+#[tokio::test]
+async fn the_template_is_applied_to_a_level_and_to_a_room() {
+    let b = crate::scope::boq().await;
+    let (app, pm, p) = (&b.app, &b.pm.auth, &b.project);
+    let post = |path: String, body: Value| async move {
+        id_of(&app.post(&path, pm, body).await.expect(201).json())
+    };
+    let tower = post(
+        format!("/api/v1/projects/{p}/locations"),
+        json!({"kind": "building", "code": "T1", "name": "Tower 1"}),
+    )
+    .await;
+    let king = post(
+        format!("/api/v1/projects/{p}/room-types"),
+        json!({"code": "KING", "name": "King guest room"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/projects/{p}/locations/pattern"),
+        pm,
+        json!({"building_id": tower, "levels_from": 1, "levels_to": 2, "rooms_from": 1,
+            "rooms_to": 1, "room_type_id": king}),
+    )
+    .await
+    .expect(201);
+    let tree = app
+        .get(&format!("/api/v1/projects/{p}/locations"), pm)
+        .await
+        .expect(200)
+        .json();
+    let of_kind = |kind: &str| -> Vec<String> {
+        let mut v: Vec<(String, String)> = tree["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == kind)
+            .map(|l| (l["code"].as_str().unwrap().to_owned(), id_of(l)))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, id)| id).collect()
+    };
+    let (levels, rooms) = (of_kind("level"), of_kind("room"));
+    let group = id_of(&b.scope(pm).await["groups"][0]);
+    post(
+        format!("/api/v1/projects/{p}/scope-items"),
+        json!({"group_id": group, "name": "Wardrobe", "room_type_id": king,
+            "quantity_per_room": "1"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/projects/{p}/scope-items"),
+        json!({"group_id": group, "name": "Vanity", "room_id": rooms[1]}),
+    )
+    .await;
+    let chains = format!("/api/v1/projects/{p}/chains");
+    // Level 1 holds the wardrobe only: five steps (no drawing or specification needed).
+    let done = app
+        .post(
+            &chains,
+            pm,
+            json!({"level_id": levels[0], "install_on": "2027-03-01"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (done["items"].as_i64(), done["tasks_created"].as_i64()),
+        (Some(1), Some(5)),
+        "{done}"
+    );
+    // The level 2 room holds both: the wardrobe's steps stay, the vanity's are made.
+    let done = app
+        .post(
+            &chains,
+            pm,
+            json!({"room_id": rooms[1], "install_on": "2027-03-01"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (
+            done["items"].as_i64(),
+            done["tasks_created"].as_i64(),
+            done["tasks_moved"].as_i64()
+        ),
+        (Some(2), Some(5), Some(0)),
+        "{done}"
+    );
 }
