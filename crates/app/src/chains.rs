@@ -726,6 +726,15 @@ impl Services {
     /// specification approved, the material received), on the day it was; returns how many.
     pub async fn sync_chain_steps(&self, project_id: Uuid) -> AppResult<usize> {
         let inputs = self.chain_inputs(project_id).await?;
+        self.complete_recorded_steps(project_id, &inputs).await
+    }
+
+    /// [`Services::sync_chain_steps`] on inputs already read.
+    async fn complete_recorded_steps(
+        &self,
+        project_id: Uuid,
+        inputs: &ChainInputs,
+    ) -> AppResult<usize> {
         let mut done = Vec::new();
         let mut audits = Vec::new();
         let now = self.now();
@@ -759,8 +768,10 @@ impl Services {
             if !open(&project) {
                 continue;
             }
-            self.sync_chain_steps(project_id).await?;
+            // Read once: the steps completed here are those the records show done, which the
+            // forecast below reads from the records anyway.
             let inputs = self.chain_inputs(project_id).await?;
+            self.complete_recorded_steps(project_id, &inputs).await?;
             for (chain, _) in inputs.chains(today, false) {
                 if !chain.applied || !chain.at_risk {
                     continue;
