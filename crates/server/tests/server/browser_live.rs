@@ -352,12 +352,21 @@ fn comment_with_files(s: &Session, paula: &Api, task: &str) {
         s.b.attr(&img, "alt").step("alt").as_deref(),
         Some("sample board.png")
     );
-    let loaded =
-        s.b.execute(
-            "return arguments[0].complete && arguments[0].naturalWidth > 0;",
-            vec![img.to_json()],
-        )
-        .step("image loaded");
+    // The element arrives with the comment; its picture may still be on its way (a busy
+    // machine): allow it a few seconds to load.
+    let mut loaded = json!(false);
+    for _ in 0..50 {
+        loaded =
+            s.b.execute(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0;",
+                vec![img.to_json()],
+            )
+            .step("image loaded");
+        if loaded == json!(true) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert_eq!(loaded, json!(true), "the photo is shown");
     s.wait_text(".comments .comment-file", "walnut data sheet.pdf");
     s.check_csp_clean();
