@@ -630,6 +630,48 @@ pub async fn each_kind_ranks_its_newest_matches(db: &Db) {
     }
 }
 
+/// PostgreSQL's search indexes keep no pending list (migration 0050): a new document is in
+/// the index itself, so no search reads through a list of recent writes.
+#[tokio::test]
+async fn postgres_search_indexes_take_writes_directly() {
+    let t = crate::support::postgres().await;
+    let pending = "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+         WHERE i.indrelid = 'search_docs'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin') \
+         AND NOT (COALESCE(c.reloptions, '{}') @> ARRAY['fastupdate=off'])";
+    assert_eq!(
+        t.outside(pending).await,
+        0,
+        "a GIN index of search_docs with a pending list"
+    );
+    let gin = "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+         WHERE i.indrelid = 'search_docs'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')";
+    assert_eq!(t.outside(gin).await, 8, "one index per kind");
+
+    let s = scene(&t.db).await;
+    let key = RecordKey {
+        kind: RecordKind::Task,
+        id: s.task.id,
+        project_id: s.task.project_id,
+    };
+    post(
+        &t.db,
+        key,
+        &s.w.pm,
+        "Zebrano veneer arrived",
+        Visibility::Internal,
+    )
+    .await;
+    t.outside("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .await;
+    let listed = "SELECT (pgstatginindex('search_docs_words_comment')).pending_tuples";
+    assert_eq!(t.outside(listed).await, 0);
+    assert_eq!(
+        count(&t.db, &s.admin, "zebrano", SearchKind::Comment).await,
+        1
+    );
+    t.finish().await;
+}
+
 both_backends! {
     each_kind_ranks_its_newest_matches,
     finds_records_by_their_words,
