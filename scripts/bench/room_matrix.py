@@ -3,7 +3,8 @@
 API client get it (DESIGN.md §9: ≤ 100 ms p95, the page within 60 KB compressed).
 
 Builds the project through the public API as a project manager would (a building, a room type,
-a pattern of 10 levels × 30 rooms, 30 items on the room type, 24 of them released), records
+a pattern of 10 levels × 30 rooms, 30 items on the room type, 24 of them released, taken through
+the workshop stages, packed in part and delivered in part), records
 installations in a third of the rooms (a ledger row per item and room) and raises a few snags,
 then asks for the Site tab (`/projects/{id}/site`, gzip, signed in with a session) and for
 `GET /api/v1/projects/{id}/room-matrix` (bearer token) REPEAT times each, one at a time, and
@@ -67,6 +68,26 @@ for n in range(30):
     if n < 24:
         api("POST", f"/scope-items/{item['id']}/release", {"version": item["version"]})
     items.append(item["id"])
+# The workshop and the road first (only what was received on site can be installed): each
+# released item's 600 pieces are cut, 400 go on to be packed, a delivery note takes the 400
+# of every released item and the site receives 220 of each.
+released = items[:24]
+stages = [s for s in api("GET", f"/projects/{p}/workshop/stages")["stages"] if not s["archived"]]
+stages.sort(key=lambda s: s["position"])
+for item in released:
+    for i, s in enumerate(stages):
+        q = "600" if i == 0 else "400"
+        if s["kind"] == "qa":
+            api("POST", f"/projects/{p}/workshop/qa-checks",
+                {"scope_item_id": item, "quantity": q, "result": "pass"})
+        else:
+            api("POST", f"/projects/{p}/workshop/moves", {"scope_item_id": item, "stage_id": s["id"],
+                                                          "quantity": q})
+note = api("POST", f"/projects/{p}/delivery-notes",
+           {"lines": [{"scope_item_id": item, "quantity": "400"} for item in released]})
+note = api("POST", f"/delivery-notes/{note['id']}/dispatch", {"version": note["version"]})
+api("POST", f"/delivery-notes/{note['id']}/receipts", {"signed_name": "Site gate", "lines": [
+    {"line_id": line["id"], "quantity": "220"} for line in note["lines"]]})
 rooms = [l for l in api("GET", f"/projects/{p}/locations")["locations"] if l["kind"] == "room"]
 assert len(rooms) == 300, len(rooms)
 for k, room in enumerate(rooms[:100]):
