@@ -144,6 +144,18 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     };
     let server: PgConnectOptions = url.parse().map_err(connect_err)?;
     let mut connect = server.clone();
+    // Each statement is planned once per connection, not on every execution: with custom
+    // plans (PostgreSQL's default for a prepared statement whose first plans looked cheaper
+    // than a generic one) planning took more of PostgreSQL's time than running the task
+    // pages did, and at 200 users it was the difference between 318 and 405 requests a
+    // second (docs/performance.md, "Issue 15, fourth pass"). An operator can still choose
+    // otherwise with `options=-c plan_cache_mode=…` in DATABASE_URL.
+    if !server
+        .get_options()
+        .is_some_and(|o| o.contains("plan_cache_mode"))
+    {
+        connect = connect.options([("plan_cache_mode", "force_generic_plan")]);
+    }
     if let Some(limit) = options.statement_timeout {
         // Set at connection start, so it is each session's default (and what RESET restores).
         connect = connect.options([("statement_timeout", format!("{}", limit.as_millis()))]);
@@ -393,6 +405,21 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// The value of a PostgreSQL setting in the store's own sessions (`None` on SQLite): for
+    /// tests of what the pool sets when it connects.
+    #[doc(hidden)]
+    pub async fn postgres_setting(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        match &self.pool {
+            Pool::Sqlite { .. } => Ok(None),
+            Pool::Postgres(pool) => Ok(Some(
+                sqlx::query_scalar("SELECT current_setting($1)")
+                    .bind(name)
+                    .fetch_one(pool)
+                    .await?,
+            )),
+        }
     }
 
     /// Which backend is open.

@@ -46,6 +46,21 @@ fn migration_files_match_between_backends() {
 }
 
 /// A second server on the same DATA_DIR is refused while the first runs, and allowed after.
+/// The store's PostgreSQL sessions plan each statement once (generic plans), unless the
+/// operator's DATABASE_URL says otherwise.
+#[tokio::test]
+async fn postgres_sessions_keep_generic_plans() {
+    let t = support::postgres().await;
+    assert_eq!(
+        t.db.postgres_setting("plan_cache_mode")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("force_generic_plan")
+    );
+    t.finish().await;
+}
+
 #[tokio::test]
 async fn sqlite_second_open_of_a_data_dir_is_refused() {
     let dir = support::TempDir::new("lock");
