@@ -692,11 +692,10 @@ impl Services {
                     )
                     .in_project(note.project_id);
                     let status = self.store.record_delivery_receipt(&new, &a).await?;
-                    let owner = Owner {
-                        project_id: note.project_id,
-                        label: format!("{} receipt {received_on}", note.code),
-                        comment: None,
-                    };
+                    let owner = Owner::record(
+                        note.project_id,
+                        format!("{} receipt {received_on}", note.code),
+                    );
                     self.keep_receipt_photos(
                         caller,
                         &owner,

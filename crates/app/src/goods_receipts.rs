@@ -425,11 +425,7 @@ impl Services {
                     let a = audit(caller, "receive", "goods_receipt", new.id, &label, changes)
                         .in_project(order.project_id);
                     let received = self.store.record_receipt(&new, &a).await?;
-                    let owner = Owner {
-                        project_id: order.project_id,
-                        label: label.clone(),
-                        comment: None,
-                    };
+                    let owner = Owner::record(order.project_id, label.clone());
                     self.keep_receipt_photos(
                         caller,
                         &owner,

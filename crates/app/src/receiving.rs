@@ -7,7 +7,6 @@
 
 use formula_domain::attachment::{Attachment, OwnerKind, Purpose};
 use formula_domain::errors::FieldErrors;
-use formula_domain::files::check_attachment_file;
 use time::Date;
 use uuid::Uuid;
 
@@ -41,17 +40,7 @@ pub(crate) fn check_photos(errors: &mut FieldErrors, photos: &[Upload]) -> Vec<C
     }
     photos
         .iter()
-        .map(|upload| {
-            let mut file_errors = FieldErrors::new();
-            let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
-            for e in file_errors.0 {
-                errors.add("photo", e.message);
-            }
-            if !mime.is_empty() && !formula_domain::attachment::makes_copies(mime) {
-                errors.add("photo", "must be a photo: a JPEG or PNG image");
-            }
-            Checked { name, mime }
-        })
+        .map(|upload| Checked::photo(errors, upload))
         .collect()
 }
 
