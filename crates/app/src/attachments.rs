@@ -59,6 +59,22 @@ pub(crate) struct Checked {
     pub mime: &'static str,
 }
 
+impl Checked {
+    /// A photo taken on site, checked like any attachment and as a JPEG or PNG image: every
+    /// problem goes to `errors` under `photo`.
+    pub(crate) fn photo(errors: &mut FieldErrors, upload: &Upload) -> Checked {
+        let mut file_errors = FieldErrors::new();
+        let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
+        for e in file_errors.0 {
+            errors.add("photo", e.message);
+        }
+        if !mime.is_empty() && !makes_copies(mime) {
+            errors.add("photo", "must be a photo: a JPEG or PNG image");
+        }
+        Checked { name, mime }
+    }
+}
+
 /// A document the app made and sent (an RFI's PDF as mailed, an order's PDF as sent), to
 /// be kept as a file of what it was sent for, so the team sees exactly what went out.
 pub(crate) struct SentDocument<'a> {

@@ -19,7 +19,7 @@ use formula_domain::delivery::{
     SIGNED_NAME_MAX, VEHICLE_MAX,
 };
 use formula_domain::errors::{FieldErrors, optional_text, required_text};
-use formula_domain::files::{FileInfo, check_attachment_file};
+use formula_domain::files::FileInfo;
 use formula_domain::location::LocationKind;
 use formula_domain::notification::Event;
 use formula_domain::project::{Project, ProjectRole};
@@ -30,19 +30,18 @@ use sha2::Digest;
 use time::Date;
 use uuid::Uuid;
 
-use crate::attachments::{Checked, Owner};
+use crate::attachments::Owner;
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Fingerprint, IdempotencyKey, Once};
 use crate::notifications::Happening;
+use crate::receiving;
 use crate::repos::RecordKey;
 use crate::services::{Services, audit, check_version, ensure};
 
 /// The live-update kind of every change to a delivery note (its id is the note's).
 pub const DELIVERY_CHANGED: &str = "delivery_note.changed";
-/// Most photos one receipt takes.
-pub const PHOTOS_MAX: usize = 5;
 const PDF_MIME: &str = "application/pdf";
 
 /// Lays a delivery note out as a PDF (`formula-reports`, passed in by the web layer).
@@ -211,21 +210,10 @@ impl Services {
 
     /// A note with its receipts' photos.
     async fn note_with_photos(&self, mut note: DeliveryNote) -> AppResult<DeliveryNote> {
-        if note.receipts.is_empty() {
-            return Ok(note);
-        }
-        let ids: Vec<Uuid> = note.receipts.iter().map(|r| r.id).collect();
-        let photos = self
-            .store
-            .list_attachments_of(OwnerKind::DeliveryReceipt, &ids)
-            .await?;
-        for r in &mut note.receipts {
-            r.photos = photos
-                .iter()
-                .filter(|p| p.owner_id == r.id)
-                .cloned()
-                .collect();
-        }
+        self.fill_receipt_photos(OwnerKind::DeliveryReceipt, &mut note.receipts, |r| {
+            (r.id, &mut r.photos)
+        })
+        .await?;
         Ok(note)
     }
 
@@ -617,13 +605,7 @@ impl Services {
             .delivery_note_for(caller, id, Action::ReceiveDeliveries)
             .await?;
         let mut errors = FieldErrors::new();
-        let today = self.today();
-        let received_on = input.received_on.unwrap_or(today);
-        if received_on > today {
-            errors.add("received_on", "cannot be in the future");
-        } else if received_on.year() < 2000 {
-            errors.add("received_on", "must be the day it arrived, from 2000 on");
-        }
+        let received_on = receiving::received_on(&mut errors, input.received_on, self.today());
         let signed_name = required_text(
             &mut errors,
             "signed_name",
@@ -651,23 +633,7 @@ impl Services {
             }
             lines.push((l.line_id, l.quantity));
         }
-        if photos.len() > PHOTOS_MAX {
-            errors.add("photo", format!("at most {PHOTOS_MAX} photos"));
-        }
-        let checked: Vec<Checked> = photos
-            .iter()
-            .map(|upload| {
-                let mut file_errors = FieldErrors::new();
-                let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
-                for e in file_errors.0 {
-                    errors.add("photo", e.message);
-                }
-                if !mime.is_empty() && !formula_domain::attachment::makes_copies(mime) {
-                    errors.add("photo", "must be a photo: a JPEG or PNG image");
-                }
-                Checked { name, mime }
-            })
-            .collect();
+        let checked = receiving::check_photos(&mut errors, photos);
         errors.into_result()?;
         let mut request = Fingerprint::new("delivery_receipt")
             .part(note.id.as_bytes())
@@ -677,9 +643,7 @@ impl Services {
         for (line, q) in &lines {
             request = request.part(line.as_bytes()).part(q.to_string());
         }
-        for p in photos {
-            request = request.part(format!("{}:{}", p.name, p.sha256));
-        }
+        let request = receiving::with_photos(request, photos);
         let once = self
             .once(
                 caller,
@@ -728,32 +692,18 @@ impl Services {
                     )
                     .in_project(note.project_id);
                     let status = self.store.record_delivery_receipt(&new, &a).await?;
-                    let owner = Owner {
-                        project_id: note.project_id,
-                        label: format!("{} receipt {received_on}", note.code),
-                        comment: None,
-                    };
-                    for (upload, file) in photos.iter().zip(checked.iter()) {
-                        // The receipt stands even if a photo cannot be kept: the goods are
-                        // on site either way; the photo can be added again.
-                        if let Err(e) = self
-                            .store_attachment(
-                                caller,
-                                &owner,
-                                (OwnerKind::DeliveryReceipt, new.id),
-                                Some(Purpose::Photo),
-                                None,
-                                upload,
-                                Checked {
-                                    name: file.name.clone(),
-                                    mime: file.mime,
-                                },
-                            )
-                            .await
-                        {
-                            tracing::warn!(error = %e, "could not keep a delivery receipt photo");
-                        }
-                    }
+                    let owner = Owner::record(
+                        note.project_id,
+                        format!("{} receipt {received_on}", note.code),
+                    );
+                    self.keep_receipt_photos(
+                        caller,
+                        &owner,
+                        (OwnerKind::DeliveryReceipt, new.id),
+                        photos,
+                        &checked,
+                    )
+                    .await;
                     Ok((new.id, status))
                 },
             )

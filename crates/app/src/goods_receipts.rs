@@ -10,11 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use formula_domain::attachment::{OwnerKind, Purpose};
+use formula_domain::attachment::OwnerKind;
 use formula_domain::authz::{Action, ProjectAccess, Resource};
 use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text};
-use formula_domain::files::check_attachment_file;
 use formula_domain::goods_receipt::{
     self as gr, CostLine, DELIVERY_NOTE_MAX, GoodsReceipt, LINES_MAX, NOTE_MAX, NewGoodsReceipt,
     NewReceiptLine, REASON_MAX, RECEIVED_BY_MAX, ReceivingOrder, check_line, line_is_late,
@@ -28,20 +27,19 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use crate::attachments::{Checked, Owner};
+use crate::attachments::Owner;
 use crate::context::Caller;
 use crate::drawings::Upload;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Fingerprint, IdempotencyKey, Once};
 use crate::notifications::Happening;
 use crate::query::ScopeQuery;
+use crate::receiving;
 use crate::repos::{Received, RecordKey};
 use crate::services::{Services, audit, ensure};
 
 /// The live-update kind of a new receipt (its id is the order's).
 pub const GOODS_RECEIVED: &str = "goods_receipt.recorded";
-/// Most photos one receipt takes.
-pub const PHOTOS_MAX: usize = 5;
 
 /// One line of a receipt.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -243,21 +241,10 @@ impl Services {
 
     async fn receipts_with_photos(&self, order_id: Uuid) -> AppResult<Vec<GoodsReceipt>> {
         let mut receipts = self.store.list_receipts(order_id).await?;
-        if receipts.is_empty() {
-            return Ok(receipts);
-        }
-        let ids: Vec<Uuid> = receipts.iter().map(|r| r.id).collect();
-        let photos = self
-            .store
-            .list_attachments_of(OwnerKind::GoodsReceipt, &ids)
-            .await?;
-        for r in &mut receipts {
-            r.photos = photos
-                .iter()
-                .filter(|a| a.owner_id == r.id)
-                .cloned()
-                .collect();
-        }
+        self.fill_receipt_photos(OwnerKind::GoodsReceipt, &mut receipts, |r| {
+            (r.id, &mut r.photos)
+        })
+        .await?;
         Ok(receipts)
     }
 
@@ -276,13 +263,7 @@ impl Services {
             .receiving_order_for(caller, purchase_order_id, Action::ReceiveGoods)
             .await?;
         let mut errors = FieldErrors::new();
-        let today = self.today();
-        let received_on = input.received_on.unwrap_or(today);
-        if received_on > today {
-            errors.add("received_on", "cannot be in the future");
-        } else if received_on.year() < 2000 {
-            errors.add("received_on", "must be the day it arrived, from 2000 on");
-        }
+        let received_on = receiving::received_on(&mut errors, input.received_on, self.today());
         let delivery_note = optional_text(
             &mut errors,
             "delivery_note",
@@ -357,23 +338,7 @@ impl Services {
                 over_delivery_reason: reason,
             });
         }
-        if photos.len() > PHOTOS_MAX {
-            errors.add("photo", format!("at most {PHOTOS_MAX} photos"));
-        }
-        let checked: Vec<Checked> = photos
-            .iter()
-            .map(|upload| {
-                let mut file_errors = FieldErrors::new();
-                let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
-                for e in file_errors.0 {
-                    errors.add("photo", e.message);
-                }
-                if !mime.is_empty() && !formula_domain::attachment::makes_copies(mime) {
-                    errors.add("photo", "must be a photo: a JPEG or PNG image");
-                }
-                Checked { name, mime }
-            })
-            .collect();
+        let checked = receiving::check_photos(&mut errors, photos);
         errors.into_result()?;
         let mut request = Fingerprint::new("goods_receipt")
             .part(order.id.as_bytes())
@@ -387,9 +352,7 @@ impl Services {
                 .part(l.quantity.to_string())
                 .opt(l.over_delivery_reason.as_deref());
         }
-        for p in photos {
-            request = request.part(format!("{}:{}", p.name, p.sha256));
-        }
+        let request = receiving::with_photos(request, photos);
         let label = format!("{} receipt {received_on}", order.number);
         // A receipt moves the specifications' procurement, which the readiness gate reads
         // (when the project wants materials delivered): items it makes ready are announced.
@@ -462,32 +425,15 @@ impl Services {
                     let a = audit(caller, "receive", "goods_receipt", new.id, &label, changes)
                         .in_project(order.project_id);
                     let received = self.store.record_receipt(&new, &a).await?;
-                    let owner = Owner {
-                        project_id: order.project_id,
-                        label: label.clone(),
-                        comment: None,
-                    };
-                    for (upload, file) in photos.iter().zip(checked.iter()) {
-                        // The receipt stands even if a photo cannot be kept: the goods are
-                        // on site either way; the photo can be added again.
-                        if let Err(e) = self
-                            .store_attachment(
-                                caller,
-                                &owner,
-                                (OwnerKind::GoodsReceipt, new.id),
-                                Some(Purpose::Photo),
-                                None,
-                                upload,
-                                Checked {
-                                    name: file.name.clone(),
-                                    mime: file.mime,
-                                },
-                            )
-                            .await
-                        {
-                            tracing::warn!(error = %e, "could not keep a goods receipt photo");
-                        }
-                    }
+                    let owner = Owner::record(order.project_id, label.clone());
+                    self.keep_receipt_photos(
+                        caller,
+                        &owner,
+                        (OwnerKind::GoodsReceipt, new.id),
+                        photos,
+                        &checked,
+                    )
+                    .await;
                     let made = self
                         .store
                         .get_receipt(new.id)

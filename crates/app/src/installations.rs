@@ -11,7 +11,6 @@ use formula_domain::attachment::{OwnerKind, Purpose};
 use formula_domain::authz::{Action, ProjectAccess};
 use formula_domain::comment::RecordKind;
 use formula_domain::errors::{FieldErrors, optional_text};
-use formula_domain::files::check_attachment_file;
 use formula_domain::installation::{
     Balance, INSTALLER_MAX, Installation, ItemPlace, ItemStage, NOTE_MAX, NewInstallation,
     check_movement, installable, room_limit,
@@ -462,17 +461,7 @@ impl Services {
                 None
             }
         };
-        let checked = photo.map(|upload| {
-            let mut file_errors = FieldErrors::new();
-            let (name, mime) = upload.check(&mut file_errors, check_attachment_file);
-            for e in file_errors.0 {
-                errors.add("photo", e.message);
-            }
-            if !mime.is_empty() && !formula_domain::attachment::makes_copies(mime) {
-                errors.add("photo", "must be a photo: a JPEG or PNG image");
-            }
-            Checked { name, mime }
-        });
+        let checked = photo.map(|upload| Checked::photo(&mut errors, upload));
         errors.into_result()?;
         let Some(item) = item else {
             return Err(AppError::NotFound("scope item"));

@@ -40,6 +40,7 @@ pub mod purchasing_prices;
 pub mod query;
 pub mod rate_limit;
 pub mod readiness;
+pub mod receiving;
 pub mod repos;
 pub mod review;
 pub mod rfis;

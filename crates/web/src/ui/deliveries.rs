@@ -21,15 +21,15 @@ use formula_domain::location::LocationKind;
 use formula_domain::scope::Quantity;
 use uuid::Uuid;
 
-use crate::csrf::{CsrfForm, same};
+use crate::csrf::CsrfForm;
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::ui::forms::{FormData, Id};
+use crate::ui::forms::{FormData, Id, sent_line};
 use crate::ui::layout::{Flash, Layout, Page, Section};
 use crate::ui::projects::ProjectHeader;
+use crate::ui::receiving::{ReceiveForm, Sent, quantity_field};
 use crate::ui::review;
 use crate::ui::{render, see_other};
-use crate::uploads;
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::extract::DefaultBodyLimit;
@@ -295,12 +295,10 @@ fn form_errors(e: AppError, keys: &[String]) -> Result<FieldErrors, PageError> {
     };
     let mut out = FieldErrors::new();
     for f in fields.0 {
-        let field = f
-            .field
-            .strip_prefix("lines[")
-            .and_then(|rest| rest.split_once(']'))
-            .and_then(|(i, _)| keys.get(i.parse::<usize>().ok()?).cloned())
-            .unwrap_or(f.field);
+        let field = match sent_line(&f.field, keys) {
+            Some((key, _)) => key.clone(),
+            None => f.field,
+        };
         out.add(&field, f.message);
     }
     Ok(out)
@@ -591,13 +589,6 @@ impl ReceivePage {
     }
 }
 
-#[derive(Default)]
-struct Sent {
-    values: FormData,
-    errors: FieldErrors,
-    notice: Option<String>,
-}
-
 async fn receive_page(
     state: &AppState,
     page: &Page,
@@ -606,34 +597,21 @@ async fn receive_page(
 ) -> Result<Response, PageError> {
     let d = state.services.delivery_note_page(&page.caller, id).await?;
     let today = state.services.today().to_string();
-    let status = if sent.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let sent = sent.unwrap_or_default();
-    let fresh = sent.values.0.is_empty();
+    let (status, sent) = Sent::shown(sent);
     let lines = d
         .note
         .lines
         .iter()
-        .map(|l| {
-            let key = format!("q-{}", l.id);
-            ReceiveLine {
-                quantity: if fresh {
-                    l.remaining.to_string()
-                } else {
-                    sent.values.text(&key)
-                },
-                error: sent.errors.get(&key).map(str::to_owned),
-                line: l.clone(),
-            }
+        .map(|l| ReceiveLine {
+            quantity: sent.quantity(l.id, l.remaining),
+            error: sent.error(&quantity_field(l.id)),
+            line: l.clone(),
         })
         .collect();
     let view = ReceivePage {
         layout: page.layout(Section::Projects, format!("Receive {}", d.note.code)),
         lines,
-        received_on: if fresh {
+        received_on: if sent.fresh() {
             today.clone()
         } else {
             sent.values.text("received_on")
@@ -668,67 +646,32 @@ pub async fn record(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let s = &state.services;
-    let spooled =
-        uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes).await;
-    let form = match spooled {
-        Ok(f) => f,
-        Err(e) => return Err(PageError::App(AppError::field("photo", e.message()))),
-    };
-    if !form.field("_csrf").is_some_and(|t| same(t, &page.csrf)) {
-        return Err(PageError::csrf());
-    }
-    let values = FormData(form.fields.clone());
+    let form = ReceiveForm::read(&state, &page, multipart).await?;
     let mut errors = FieldErrors::new();
-    let received_on = values.date("received_on", &mut errors);
+    let received_on = form.values.date("received_on", &mut errors);
     let note = s.get_delivery_note(&page.caller, id).await?;
-    let mut lines = Vec::new();
-    let mut keys = Vec::new();
-    for l in &note.lines {
-        let key = format!("q-{}", l.id);
-        let raw = values.text(&key);
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match Quantity::parse(&raw) {
-            Ok(q) if q.0 == 0 => continue,
-            Ok(q) => {
-                lines.push(DeliveryReceiptLineInput {
-                    line_id: l.id,
-                    quantity: q,
-                });
-                keys.push(key);
-            }
-            Err(m) => errors.add(&key, m),
-        }
-    }
-    if lines.is_empty() && errors.is_empty() {
-        errors.add("lines", "enter the quantity received of at least one line");
-    }
-    let sent = |errors: FieldErrors, notice: Option<String>| Sent {
-        values: values.clone(),
-        errors,
-        notice,
-    };
+    let lines = form.lines(note.lines.iter().map(|l| l.id), &mut errors);
     if !errors.is_empty() {
-        let notice = errors.get("lines").map(str::to_owned);
-        return receive_page(&state, &page, id, Some(sent(errors, notice))).await;
+        let sent = Sent::invalid(form.values, errors);
+        return receive_page(&state, &page, id, Some(sent)).await;
     }
+    let sent_ids: Vec<Uuid> = lines.iter().map(|(line_id, _)| *line_id).collect();
     let input = DeliveryReceiptInput {
         received_on,
-        signed_name: values.text("signed_name"),
-        note: values.opt("note"),
-        lines,
+        signed_name: form.values.text("signed_name"),
+        note: form.values.opt("note"),
+        lines: lines
+            .into_iter()
+            .map(|(line_id, quantity)| DeliveryReceiptLineInput { line_id, quantity })
+            .collect(),
     };
-    let photos: Vec<formula_app::drawings::Upload> =
-        form.files.iter().map(|f| f.0.clone()).collect();
-    let key = formula_app::idempotency::IdempotencyKey::from_raw(form.field("idempotency_key"));
     match s
         .record_delivery_receipt(
             &page.caller,
             id,
             input,
-            &photos,
-            key.as_ref(),
+            &form.photos,
+            form.key.as_ref(),
             Some(crate::delivery_documents::render_delivery_note),
         )
         .await
@@ -737,33 +680,16 @@ pub async fn record(
             false,
             &format!("/delivery-notes/{id}?m=dn_received"),
         )),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let (fields, notice) = match e {
-                AppError::Validation(f) => (f, None),
-                AppError::Conflict {
-                    message, fields, ..
-                } => (fields, Some(message)),
-                _ => (FieldErrors::new(), None),
-            };
-            let mut mapped = FieldErrors::new();
-            let mut notice = notice;
-            for f in fields.0 {
-                let field = f
-                    .field
-                    .strip_prefix("lines[")
-                    .and_then(|rest| rest.split_once(']'))
-                    .and_then(|(i, _)| keys.get(i.parse::<usize>().ok()?).cloned())
-                    .unwrap_or(f.field.clone());
-                if ["received_on", "signed_name", "note", "photo"].contains(&field.as_str())
-                    || field.starts_with("q-")
-                {
-                    mapped.add(&field, f.message);
-                } else {
-                    notice.get_or_insert(f.message);
-                }
-            }
-            receive_page(&state, &page, id, Some(sent(mapped, notice))).await
+        Err(e) => {
+            // `lines[i]`, `lines[i].line_id` and `lines[i].quantity` name the i-th line sent.
+            let sent = Sent::refused(
+                form.values,
+                e,
+                &sent_ids,
+                &["received_on", "signed_name", "note", "photo"],
+                |line_id, _| quantity_field(line_id),
+            )?;
+            receive_page(&state, &page, id, Some(sent)).await
         }
-        Err(e) => Err(e.into()),
     }
 }

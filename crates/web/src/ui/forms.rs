@@ -179,6 +179,13 @@ impl FormData {
     }
 }
 
+/// The one of the lines `sent` that a use case's error names by its field `lines[i]…`, and
+/// the rest of that field's name (empty when it names the line itself).
+pub fn sent_line<'a, T>(field: &'a str, sent: &'a [T]) -> Option<(&'a T, &'a str)> {
+    let (i, rest) = field.strip_prefix("lines[")?.split_once(']')?;
+    Some((sent.get(i.parse::<usize>().ok()?)?, rest))
+}
+
 /// A URL-encoded form posted without a session (signing in, setup, password reset), which
 /// therefore carries no CSRF token (see `ui::auth`). Like `CsrfForm`, a value holding a
 /// control character is refused with a 422 page naming the field.

@@ -7,22 +7,18 @@
 
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use formula_app::AppError;
 use formula_app::goods_receipts::{ReceiptInput, ReceiptLineInput, Receiving};
 use formula_domain::errors::FieldErrors;
 use formula_domain::goods_receipt::ReceivingLine;
-use formula_domain::scope::Quantity;
 use uuid::Uuid;
 
-use crate::csrf::same;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::ui::forms::{FormData, Id};
 use crate::ui::layout::{Layout, Page, Section};
+use crate::ui::receiving::{ReceiveForm, Sent, quantity_field};
 use crate::ui::{render, see_other};
-use crate::uploads;
 
 /// One line of the form, with what was sent and why it was refused.
 pub struct LineForm {
@@ -32,14 +28,6 @@ pub struct LineForm {
     pub reason: String,
     pub error: Option<String>,
     pub reason_error: Option<String>,
-}
-
-/// What the form holds: each line's values, the receipt's fields and their errors.
-#[derive(Default)]
-struct Sent {
-    values: FormData,
-    errors: FieldErrors,
-    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -61,12 +49,27 @@ struct ReceivePage {
 
 impl ReceivePage {
     fn error(&self, name: &str) -> Option<&str> {
-        self.errors
-            .0
-            .iter()
-            .find(|e| e.field == name)
-            .map(|e| e.message.as_str())
+        self.errors.get(name)
     }
+}
+
+/// The receipt's own fields, where the use case's errors on them are shown.
+const RECEIPT_FIELDS: [&str; 5] = [
+    "received_on",
+    "delivery_note",
+    "received_by_name",
+    "note",
+    "photo",
+];
+
+/// The field of a line's "accept the over-delivery" checkbox.
+fn over_field(line_id: Uuid) -> String {
+    format!("over-{line_id}")
+}
+
+/// The field of a line's reason for accepting an over-delivery.
+fn reason_field(line_id: Uuid) -> String {
+    format!("reason-{line_id}")
 }
 
 fn receipt_fields(values: &FormData) -> [String; 4] {
@@ -82,38 +85,19 @@ async fn receive_page(
 ) -> Result<Response, PageError> {
     let r = state.services.receiving(&page.caller, id).await?;
     let today = state.services.today().to_string();
-    let status = if sent.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let sent = sent.unwrap_or_default();
-    let fresh = sent.values.0.is_empty();
+    let (status, sent) = Sent::shown(sent);
+    let fresh = sent.fresh();
     let lines = r
         .order
         .lines
         .iter()
-        .map(|l| {
-            let key = l.id.to_string();
-            let err = |name: String| {
-                sent.errors
-                    .0
-                    .iter()
-                    .find(|e| e.field == name)
-                    .map(|e| e.message.clone())
-            };
-            LineForm {
-                quantity: if fresh {
-                    l.remaining.to_string()
-                } else {
-                    sent.values.text(&format!("q-{key}"))
-                },
-                over: !fresh && !sent.values.text(&format!("over-{key}")).is_empty(),
-                reason: sent.values.text(&format!("reason-{key}")),
-                error: err(format!("q-{key}")),
-                reason_error: err(format!("reason-{key}")),
-                line: l.clone(),
-            }
+        .map(|l| LineForm {
+            quantity: sent.quantity(l.id, l.remaining),
+            over: !fresh && !sent.values.text(&over_field(l.id)).is_empty(),
+            reason: sent.values.text(&reason_field(l.id)),
+            error: sent.error(&quantity_field(l.id)),
+            reason_error: sent.error(&reason_field(l.id)),
+            line: l.clone(),
         })
         .collect();
     let [received_on, delivery_note, received_by_name, note] = receipt_fields(&sent.values);
@@ -160,59 +144,17 @@ pub async fn record(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let s = &state.services;
-    let spooled =
-        uploads::spool_multipart(multipart, &s.blobs.spool_dir(), state.web.max_upload_bytes).await;
-    let form = match spooled {
-        Ok(f) => f,
-        Err(e) => return Err(PageError::App(AppError::field("photo", e.message()))),
-    };
-    if !form.field("_csrf").is_some_and(|t| same(t, &page.csrf)) {
-        return Err(PageError::csrf());
-    }
-    let values = FormData(form.fields.clone());
+    let form = ReceiveForm::read(&state, &page, multipart).await?;
     let mut errors = FieldErrors::new();
-    let received_on = values.date("received_on", &mut errors);
-    // Lines with a quantity (blank or 0: not in this delivery), in the order's order; `keys`
-    // maps each input line back to its form fields.
+    let received_on = form.values.date("received_on", &mut errors);
     let order = s.receiving(&page.caller, id).await?;
-    let mut lines = Vec::new();
-    let mut keys = Vec::new();
-    for l in &order.order.lines {
-        let key = l.id.to_string();
-        let raw = values.text(&format!("q-{key}"));
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match Quantity::parse(&raw) {
-            Ok(q) if q.0 == 0 => continue,
-            Ok(q) => {
-                lines.push(ReceiptLineInput {
-                    line_id: l.id,
-                    quantity: q,
-                    accept_over_delivery: !values.text(&format!("over-{key}")).is_empty(),
-                    over_delivery_reason: values.opt(&format!("reason-{key}")),
-                });
-                keys.push(key);
-            }
-            Err(m) => errors.add(&format!("q-{key}"), m),
-        }
-    }
-    if lines.is_empty() && errors.is_empty() {
-        errors.add("lines", "enter the quantity received of at least one line");
-    }
-    let sent = |errors: FieldErrors, notice: Option<String>| Sent {
-        values: values.clone(),
-        errors,
-        notice,
-    };
+    let lines = form.lines(order.order.lines.iter().map(|l| l.id), &mut errors);
     if !errors.is_empty() {
-        let notice = errors
-            .0
-            .iter()
-            .find(|e| e.field == "lines")
-            .map(|e| e.message.clone());
-        return receive_page(&state, &page, id, Some(sent(errors, notice)), None).await;
+        let sent = Sent::invalid(form.values, errors);
+        return receive_page(&state, &page, id, Some(sent), None).await;
     }
+    let sent_ids: Vec<Uuid> = lines.iter().map(|(line_id, _)| *line_id).collect();
+    let values = &form.values;
     let input = ReceiptInput {
         received_on,
         delivery_note: values.opt("delivery_note"),
@@ -220,62 +162,40 @@ pub async fn record(
             .opt("received_by_name")
             .filter(|n| *n != page.user.name),
         note: values.opt("note"),
-        lines,
+        lines: lines
+            .into_iter()
+            .map(|(line_id, quantity)| ReceiptLineInput {
+                line_id,
+                quantity,
+                accept_over_delivery: !values.text(&over_field(line_id)).is_empty(),
+                over_delivery_reason: values.opt(&reason_field(line_id)),
+            })
+            .collect(),
     };
-    let photos: Vec<formula_app::drawings::Upload> =
-        form.files.iter().map(|f| f.0.clone()).collect();
-    let key = formula_app::idempotency::IdempotencyKey::from_raw(form.field("idempotency_key"));
     match s
-        .record_receipt(&page.caller, id, input, &photos, key.as_ref())
+        .record_receipt(&page.caller, id, input, &form.photos, form.key.as_ref())
         .await
     {
         Ok(_) => Ok(see_other(
             false,
             &format!("/purchase-orders/{id}/receive?m=received"),
         )),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let (fields, notice) = match e {
-                AppError::Validation(f) => (f, None),
-                AppError::Conflict {
-                    message, fields, ..
-                } => (fields, Some(message)),
-                _ => (FieldErrors::new(), None),
-            };
+        Err(e) => {
             // `lines[i]` and `lines[i].over_delivery_reason` name the i-th line sent.
-            let mut mapped = FieldErrors::new();
-            let mut notice = notice;
-            for f in fields.0 {
-                let field = f
-                    .field
-                    .strip_prefix("lines[")
-                    .and_then(|rest| rest.split_once(']'))
-                    .and_then(|(i, tail)| {
-                        let key = keys.get(i.parse::<usize>().ok()?)?;
-                        Some(if tail.is_empty() {
-                            format!("q-{key}")
-                        } else {
-                            format!("reason-{key}")
-                        })
-                    })
-                    .unwrap_or(f.field.clone());
-                if [
-                    "received_on",
-                    "delivery_note",
-                    "received_by_name",
-                    "note",
-                    "photo",
-                ]
-                .contains(&field.as_str())
-                    || field.starts_with("q-")
-                    || field.starts_with("reason-")
-                {
-                    mapped.add(&field, f.message);
-                } else {
-                    notice.get_or_insert(f.message);
-                }
-            }
-            receive_page(&state, &page, id, Some(sent(mapped, notice)), None).await
+            let sent = Sent::refused(
+                form.values,
+                e,
+                &sent_ids,
+                &RECEIPT_FIELDS,
+                |line_id, rest| {
+                    if rest.is_empty() {
+                        quantity_field(line_id)
+                    } else {
+                        reason_field(line_id)
+                    }
+                },
+            )?;
+            receive_page(&state, &page, id, Some(sent), None).await
         }
-        Err(e) => Err(e.into()),
     }
 }

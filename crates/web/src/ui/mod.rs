@@ -38,6 +38,7 @@ mod profile;
 mod projects;
 pub(crate) mod purchase_orders;
 mod readiness;
+mod receiving;
 mod review;
 mod rfis;
 mod room_matrix;
