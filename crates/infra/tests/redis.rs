@@ -83,6 +83,19 @@ impl Server {
     fn client(&self) -> Redis {
         Redis::new(&self.url(), DEFAULT_TIMEOUT).unwrap()
     }
+
+    /// A client that has answered once: its first call connects, and connecting may take
+    /// longer than the 100 ms call timeout on a busy machine, which is not what a test of
+    /// the commands is about.
+    async fn connected_client(&self) -> Redis {
+        let redis = self.client();
+        let started = Instant::now();
+        while redis.ping().await.is_err() {
+            assert!(started.elapsed() < PATIENCE, "redis-server never answered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        redis
+    }
 }
 
 impl Drop for Server {
@@ -128,8 +141,8 @@ impl RateLimitStore for Fresh {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_counts_are_shared_between_instances() {
     let server = Server::start();
-    let a = RedisRateLimitStore::new(server.client(), Arc::new(Unused));
-    let b = RedisRateLimitStore::new(server.client(), Arc::new(Unused));
+    let a = RedisRateLimitStore::new(server.connected_client().await, Arc::new(Unused));
+    let b = RedisRateLimitStore::new(server.connected_client().await, Arc::new(Unused));
     let window = Duration::from_secs(60);
     assert_eq!(a.peek("rl:login:ip:x", window).await.unwrap().count, 0);
     for n in 1..=6u32 {
@@ -155,8 +168,8 @@ async fn rate_limit_counts_are_shared_between_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_values_are_shared_and_bumping_hides_them() {
     let server = Server::start();
-    let a = RedisCache::new(server.client());
-    let b = RedisCache::new(server.client());
+    let a = RedisCache::new(server.connected_client().await);
+    let b = RedisCache::new(server.connected_client().await);
     let ttl = Duration::from_secs(30);
     let miss = a.get("projects", "dashboard:all").await.unwrap();
     assert_eq!(miss.value, None);
@@ -236,8 +249,8 @@ async fn events_reach_the_subscribers_of_every_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_has_one_holder_until_released_or_expired() {
     let server = Server::start();
-    let a = RedisLease::new(server.client());
-    let b = RedisLease::new(server.client());
+    let a = RedisLease::new(server.connected_client().await);
+    let b = RedisLease::new(server.connected_client().await);
     let long = Duration::from_secs(60);
     assert!(a.try_acquire("scheduler", "a", long).await.unwrap());
     assert!(!b.try_acquire("scheduler", "b", long).await.unwrap());

@@ -426,12 +426,15 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
     let gzip = resp.body_mut().read_to_vec().unwrap().len() as u64;
 
     // Dragging stays responsive: the chart's pointer-move handler, timed in the page between
-    // a capturing listener before it and a bubbling one after it.
+    // a capturing listener before it and a bubbling one after it. The times are kept in the
+    // tab's session storage: the page reloads once the drag is saved, which on a busy
+    // machine can happen before they are read.
     s.b.execute(
-        "window.__moves = [];\
+        "window.__moves = []; sessionStorage.removeItem('gantt-moves');\
          document.addEventListener('pointermove', function () { window.__t0 = performance.now(); }, true);\
          document.addEventListener('pointermove', function () {\
-           if (window.__t0 !== undefined) { window.__moves.push(performance.now() - window.__t0); } });",
+           if (window.__t0 !== undefined) { window.__moves.push(performance.now() - window.__t0);\
+             sessionStorage.setItem('gantt-moves', JSON.stringify(window.__moves)); } });",
         vec![],
     )
     .step("time the drag handler");
@@ -441,8 +444,11 @@ fn browser_gantt_of_a_thousand_tasks_within_the_page_budget() {
     s.b.drag_by(&el, 3 * 8, 0, 12)
         .step("drag a bar of the thousand");
     let moves =
-        s.b.execute("return window.__moves || [];", vec![])
-            .step("handler times");
+        s.b.execute(
+            "return JSON.parse(sessionStorage.getItem('gantt-moves') || '[]');",
+            vec![],
+        )
+        .step("handler times");
     let moves: Vec<f64> = moves
         .as_array()
         .into_iter()
