@@ -147,8 +147,8 @@ async fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db, StoreErro
     // Each statement is planned once per connection, not on every execution: with custom
     // plans (PostgreSQL's default for a prepared statement whose first plans looked cheaper
     // than a generic one) planning took more of PostgreSQL's time than running the task
-    // pages did, and at 200 users it was the difference between 318 and 405 requests a
-    // second (docs/performance.md, "Issue 15, fourth pass"). An operator can still choose
+    // pages did; at 200 users the load test then served 27 % more requests, reads p95 95
+    // instead of 173 ms (docs/performance.md, "Issue 15, fourth pass"). An operator can choose
     // otherwise with `options=-c plan_cache_mode=…` in DATABASE_URL.
     if !server
         .get_options()
