@@ -534,6 +534,24 @@ pub async fn the_index_follows_every_write(db: &Db) {
         .unwrap();
     assert_eq!(count(db, admin, "timberland", SearchKind::Spec).await, 1);
     assert_eq!(count(db, admin, "veneer co", SearchKind::Spec).await, 1);
+    // A supplier chosen from the directory, then renamed there: the specification is found
+    // by the directory's name (not the old free text) and follows the renaming.
+    let nordic = crate::suppliers::supplier("Nordic Board Mills", &[]);
+    db.insert_supplier(&nordic, &by(nordic.id)).await.unwrap();
+    let mut chosen = db.get_spec(spec.id).await.unwrap().unwrap();
+    chosen.supplier_id = Some(nordic.id);
+    db.update_spec(&chosen, chosen.version, None, &by(spec.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "nordic", SearchKind::Spec).await, 1);
+    assert_eq!(count(db, admin, "timberland", SearchKind::Spec).await, 0);
+    let mut renamed = nordic.clone();
+    renamed.name = "Baltic Board Mills".into();
+    db.update_supplier(&renamed, nordic.version, &by(nordic.id))
+        .await
+        .unwrap();
+    assert_eq!(count(db, admin, "baltic", SearchKind::Spec).await, 1);
+    assert_eq!(count(db, admin, "nordic", SearchKind::Spec).await, 0);
     let mut acme = w.acme.clone();
     acme.notes = Some("Prefers rosewood".into());
     db.update_client(&acme, w.acme.version, &by(acme.id))
@@ -670,6 +688,55 @@ async fn postgres_search_indexes_take_writes_directly() {
         1
     );
     t.finish().await;
+}
+
+/// Migration 0051: a specification whose supplier was chosen from the directory before it
+/// is found by the directory's name once it has run (its document is rewritten).
+async fn specs_supplied_earlier_are_found_by_the_directory_name(t: crate::support::TestDb) {
+    let db = &*t.db;
+    let w = world(db).await;
+    let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
+    let nordic = crate::suppliers::supplier("Nordic Board Mills", &[]);
+    db.insert_supplier(
+        &nordic,
+        &f::audit(Some(&w.pm), "create", "supplier", nordic.id, "x"),
+    )
+    .await
+    .unwrap();
+    let mut spec = f::spec(&w.p1, "S-9");
+    spec.supplier_id = Some(nordic.id);
+    db.insert_spec(
+        &spec,
+        &f::audit(Some(&w.pm), "create", "spec", spec.id, "x"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        count(db, &admin, "nordic", SearchKind::Spec).await,
+        0,
+        "before 0051"
+    );
+    db.migrate().await.unwrap();
+    assert_eq!(count(db, &admin, "nordic", SearchKind::Spec).await, 1);
+    t.finish().await;
+}
+
+mod migration {
+    #[tokio::test]
+    async fn sqlite_specs_supplied_earlier_are_found_by_the_directory_name() {
+        super::specs_supplied_earlier_are_found_by_the_directory_name(
+            crate::support::sqlite_until(Some(50)).await,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_specs_supplied_earlier_are_found_by_the_directory_name() {
+        super::specs_supplied_earlier_are_found_by_the_directory_name(
+            crate::support::postgres_until(Some(50)).await,
+        )
+        .await;
+    }
 }
 
 both_backends! {

@@ -260,7 +260,7 @@ async fn order(
     }
 }
 
-fn supplier(name: &str, categories: &[&str]) -> Supplier {
+pub fn supplier(name: &str, categories: &[&str]) -> Supplier {
     let now = OffsetDateTime::now_utc();
     Supplier {
         id: Uuid::now_v7(),
