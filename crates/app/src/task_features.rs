@@ -745,7 +745,7 @@ impl Services {
                 version,
                 ..b.task.clone()
             };
-            self.tell_dates_moved(caller, before, &after, access.client_id)
+            self.announce_task_saved(caller, before, &after, access.client_id)
                 .await;
             saved.push(BulkRef {
                 id: b.task.id,

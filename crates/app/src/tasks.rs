@@ -527,20 +527,31 @@ impl Services {
             Some(saved.version),
         )
         .await;
-        if let Some(assignee) = saved
-            .assignee_id
-            .filter(|a| current.assignee_id != Some(*a))
-        {
-            self.involve(RecordKind::Task, saved.id, saved.project_id, &[assignee])
-                .await;
-            self.task_assigned(caller, &saved, access.client_id).await;
-        }
-        if saved.status == TaskStatus::Completed && current.status != TaskStatus::Completed {
-            self.task_completed(caller, &saved, access.client_id).await;
-        }
-        self.tell_dates_moved(caller, &current, &saved, access.client_id)
+        self.announce_task_saved(caller, &current, &saved, access.client_id)
             .await;
         Ok(saved)
+    }
+
+    /// What a saved change of a task tells people, whether one task was edited or many at
+    /// once: a new assignee follows the task and hears it is theirs, completion goes to its
+    /// creator and the managers, and moved dates to the assignee.
+    pub(crate) async fn announce_task_saved(
+        &self,
+        caller: &Caller,
+        before: &Task,
+        saved: &Task,
+        client_id: Uuid,
+    ) {
+        if let Some(assignee) = saved.assignee_id.filter(|a| before.assignee_id != Some(*a)) {
+            self.involve(RecordKind::Task, saved.id, saved.project_id, &[assignee])
+                .await;
+            self.task_assigned(caller, saved, client_id).await;
+        }
+        if saved.status == TaskStatus::Completed && before.status != TaskStatus::Completed {
+            self.task_completed(caller, saved, client_id).await;
+        }
+        self.tell_dates_moved(caller, before, saved, client_id)
+            .await;
     }
 
     pub async fn delete_task(

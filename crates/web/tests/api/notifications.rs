@@ -452,3 +452,105 @@ async fn a_task_moved_by_someone_else_tells_its_assignee() {
         )
     );
 }
+
+/// A bulk edit tells people what the same change to one task would: the new assignee hears
+/// each task is theirs (and follows it), completion reaches the task's creator.
+#[tokio::test]
+async fn a_bulk_edit_tells_the_new_assignee_and_the_creator() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let pm = app
+        .user(&admin, "project_manager", "Paula Manager", None)
+        .await;
+    let designer = app.user(&admin, "designer", "Dana Designer", None).await;
+    let coordinator = app
+        .user(&admin, "coordinator", "Cora Coordinator", None)
+        .await;
+    let org = app.client(&admin.auth, "Alpha Hotels").await;
+    let project = app.project(&pm.auth, "Lobby joinery", &org, &pm.id()).await;
+    app.member(&pm.auth, &project, &designer, "designer").await;
+    app.member(&pm.auth, &project, &coordinator, "coordinator")
+        .await;
+    let mut ids = Vec::new();
+    for title in ["Veneer order", "Edge samples"] {
+        ids.push(id_of(
+            &app.task(&coordinator.auth, &project, json!({"title": title}))
+                .await,
+        ));
+    }
+    let events = |auth| {
+        let app = &app;
+        async move {
+            let page = app
+                .get("/api/v1/notifications", auth)
+                .await
+                .expect(200)
+                .json();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    (
+                        n["event"].as_str().unwrap().to_owned(),
+                        n["title"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    app.post(
+        &format!("/api/v1/projects/{project}/tasks/bulk"),
+        &pm.auth,
+        json!({"tasks": [{"id": ids[0], "version": 1}, {"id": ids[1], "version": 1}],
+               "assignee_id": designer.id()}),
+    )
+    .await
+    .expect(200);
+    let heard = events(&designer.auth).await;
+    let assigned: Vec<&String> = heard
+        .iter()
+        .filter(|(e, _)| e == "task_assigned")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(assigned.len(), 2, "{heard:?}");
+    assert!(
+        assigned
+            .iter()
+            .any(|t| t.as_str() == "Paula Manager assigned “Veneer order” to you"),
+        "{heard:?}"
+    );
+    // She follows them now: a comment on one reaches her.
+    app.post(
+        "/api/v1/comments",
+        &coordinator.auth,
+        json!({"record_type": "task", "record_id": ids[0], "body": "Samples are in."}),
+    )
+    .await
+    .expect(201);
+    assert!(
+        events(&designer.auth)
+            .await
+            .iter()
+            .any(|(e, _)| e == "commented"),
+        "{:?}",
+        events(&designer.auth).await
+    );
+
+    // Both completed at once: the coordinator who created them hears of each.
+    app.post(
+        &format!("/api/v1/projects/{project}/tasks/bulk"),
+        &pm.auth,
+        json!({"tasks": [{"id": ids[0], "version": 2}, {"id": ids[1], "version": 2}],
+               "status": "completed"}),
+    )
+    .await
+    .expect(200);
+    let done = events(&coordinator.auth)
+        .await
+        .into_iter()
+        .filter(|(e, _)| e == "task_completed")
+        .count();
+    assert_eq!(done, 2);
+}
