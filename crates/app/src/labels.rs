@@ -17,7 +17,7 @@ use formula_domain::comment::RecordKind;
 use formula_domain::errors::FieldErrors;
 use formula_domain::location::{Location, LocationKind};
 use formula_domain::project::Project;
-use formula_domain::scope::{ScopeGroup, ScopeItem, ScopeStatus};
+use formula_domain::scope::{ScopeGroup, ScopeItem, ScopeStatus, is_measured_unit};
 use uuid::Uuid;
 
 use crate::context::Caller;
@@ -44,7 +44,8 @@ pub struct LabelQuery {
     pub place: LocationFilter,
     /// Only items released to production.
     pub released_only: bool,
-    /// One label per unit ("3 of 12") for items counted in whole units; one per item when
+    /// One label per unit ("3 of 12") for items counted in whole units (pieces, sets, not
+    /// metres or square metres: [`is_measured_unit`]); one per item when
     /// false (and for quantities like 12.5 m).
     pub per_unit: bool,
 }
@@ -205,7 +206,8 @@ impl Services {
                 unit_of,
                 url: url.clone(),
             };
-            let units = whole_units(item.quantity.0).filter(|_| query.per_unit);
+            let units = whole_units(item.quantity.0)
+                .filter(|_| query.per_unit && !is_measured_unit(&item.unit));
             let p = &item.placement;
             match (units, p.room_type_id) {
                 (Some(n), Some(type_id)) => {

@@ -31,6 +31,20 @@ pub const DEFAULT_UNITS: &[&str] = &[
     "pcs", "m", "m²", "m³", "lm", "kg", "set", "lot", "hours", "days",
 ];
 
+/// Whether `unit` measures an amount (a length, an area, a volume, a weight, a time) rather
+/// than counting things: 255 m² of panelling is one thing to label, 12 pcs are twelve.
+/// Units are the installation's free text, so the common spellings are recognised, case and a
+/// trailing full stop ignored.
+pub fn is_measured_unit(unit: &str) -> bool {
+    const MEASURED: &[&str] = &[
+        "m", "mm", "cm", "km", "lm", "rm", "ft", "in", "m²", "m2", "sqm", "sq m", "sq.m", "ft²",
+        "ft2", "sqft", "sq ft", "m³", "m3", "cum", "cu m", "l", "ltr", "litre", "liter", "kg", "g",
+        "t", "ton", "tonne", "hours", "hour", "hrs", "hr", "h", "days", "day", "weeks", "week",
+    ];
+    let u = unit.trim().trim_end_matches('.').to_lowercase();
+    MEASURED.contains(&u.as_str())
+}
+
 /// A section of the scope (Millwork, Electrical, …) holding ordered items.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScopeGroup {
@@ -518,6 +532,16 @@ mod tests {
         assert_eq!(group_letter("Millwork", &["C"]), "M");
         assert_eq!(group_letter("Metalwork", &["C", "M"]), "E");
         assert_eq!(group_letter("MEP", &["M", "E", "P"]), "A");
+    }
+
+    #[test]
+    fn measured_units_are_told_from_counted_ones() {
+        for u in ["m²", "M2", " sqm ", "lm", "m", "kg", "Hours", "m³"] {
+            assert!(is_measured_unit(u), "{u}");
+        }
+        for u in ["pcs", "set", "nr", "No.", "lot", "ea", ""] {
+            assert!(!is_measured_unit(u), "{u}");
+        }
     }
 
     proptest! {

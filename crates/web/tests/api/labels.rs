@@ -243,6 +243,33 @@ async fn one_label_per_unit_names_each_units_room_and_a_place_prints_its_own() {
     assert!(t.contains("Qty 2.5 m") && t.contains("Unit 1 of 1"), "{t}");
     assert_eq!(qr_of(&pdf, false, 1, 0), [url_of(&skirting)]);
     assert_eq!(qr_of(&pdf, false, 1, 1), [url_of(&s.desk)]);
+
+    // A whole quantity of a measured unit is one thing too: 30 m² of panelling is one
+    // label, not thirty.
+    let panelling = s
+        .app
+        .post(
+            &format!("/api/v1/projects/{}/scope-items", s.project),
+            &s.pm.auth,
+            serde_json::json!({"group_id": group, "name": "Wall panelling", "quantity": "30", "unit": "m²"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let pdf = labels(
+        &s,
+        &s.pm.auth,
+        &format!("items={}&per_unit=true", id_of(&panelling)),
+    )
+    .await
+    .expect(200)
+    .body;
+    let t = text(&pdf);
+    assert!(
+        t.contains("Qty 30 m²") && !t.contains("Unit 1 of 30"),
+        "{t}"
+    );
+    assert_eq!(qr_of(&pdf, false, 1, 0), [url_of(&panelling)]);
 }
 
 #[tokio::test]
