@@ -328,3 +328,57 @@ async fn the_document_tells_the_truth() {
     let if_match = &param(&doc, "/api/v1/tasks/{id}", "patch", "if-match")["schema"];
     assert!(if_match["pattern"].is_string(), "{if_match}");
 }
+
+/// The fuzz run (scripts/api-fuzz.sh) sends an `If-Match` and a `version` that disagree, and
+/// the API refuses that with 400, which scripts/schemathesis.toml accepts only for the
+/// operations it lists (as naming a version, or in a list that says "and the version as
+/// above"). Every operation that takes both is listed, so a
+/// new one cannot fail the fuzz run by the chance of its examples (as
+/// `DELETE /api/v1/checklist-items/{id}` once did).
+#[tokio::test]
+async fn every_operation_taking_two_versions_is_listed_for_the_fuzzer() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let config = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/schemathesis.toml"
+    ))
+    .expect("scripts/schemathesis.toml");
+    assert!(config.contains("# Writes that name a version"));
+    // The names of every list: an operation goes in one list only, and each list that
+    // holds such writes allows their 400 ("and the version as above").
+    let mut listed: Vec<&str> = Vec::new();
+    for (at, _) in config.match_indices("include-name = [") {
+        let list = &config[at..];
+        let list = &list[..list.find("\n]").expect("the end of a list")];
+        listed.extend(list.split('"').skip(1).step_by(2));
+    }
+
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let if_match = params.iter().any(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("if-match"))
+            });
+            let in_query = params
+                .iter()
+                .any(|p| p["name"] == "version" && p["in"] == "query");
+            let mut body = &op["requestBody"]["content"]["application/json"]["schema"];
+            if let Some(r) = body["$ref"].as_str() {
+                body = &doc["components"]["schemas"][r.rsplit('/').next().unwrap()];
+            }
+            let in_body = body["properties"].get("version").is_some();
+            let name = format!("{} {path}", method.to_uppercase());
+            if if_match && (in_query || in_body) && !listed.contains(&name.as_str()) {
+                missing.push(name);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add to the version list of scripts/schemathesis.toml: {missing:?}"
+    );
+}
