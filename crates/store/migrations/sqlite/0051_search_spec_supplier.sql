@@ -8,15 +8,22 @@
 -- change of supplier, and follows a supplier's renaming. The FTS5 tables follow
 -- `search_docs` through their own triggers (0024).
 
+-- A specification's searchable text, written once (PostgreSQL: `spec_search_body`). The
+-- triggers below run after the row is written, so the view reads its new values.
+CREATE VIEW spec_search_bodies AS
+SELECT s.id,
+       concat_ws(' · ', NULLIF(s.material, ''), NULLIF(s.finish, ''), NULLIF(s.colour, ''),
+                 NULLIF(s.hardware, ''),
+                 COALESCE((SELECT d.name FROM suppliers d WHERE d.id = s.supplier_id), NULLIF(s.supplier, '')),
+                 NULLIF(s.part_number, ''), NULLIF(s.location, '')) AS body
+FROM specs s;
+
 DROP TRIGGER specs_search_insert;
 CREATE TRIGGER specs_search_insert AFTER INSERT ON specs
 BEGIN
     INSERT INTO search_docs (kind, record_id, project_id, title, body)
     VALUES ('spec', NEW.id, NEW.project_id, NEW.code || ' ' || NEW.description,
-            concat_ws(' · ', NULLIF(NEW.material, ''), NULLIF(NEW.finish, ''), NULLIF(NEW.colour, ''),
-                      NULLIF(NEW.hardware, ''),
-                      COALESCE((SELECT d.name FROM suppliers d WHERE d.id = NEW.supplier_id), NULLIF(NEW.supplier, '')),
-                      NULLIF(NEW.part_number, ''), NULLIF(NEW.location, '')));
+            (SELECT body FROM spec_search_bodies WHERE id = NEW.id));
 END;
 
 DROP TRIGGER specs_search_update;
@@ -29,10 +36,7 @@ WHEN NEW.code IS NOT OLD.code OR NEW.description IS NOT OLD.description OR NEW.m
   OR NEW.location IS NOT OLD.location OR NEW.project_id IS NOT OLD.project_id
 BEGIN
     UPDATE search_docs SET project_id = NEW.project_id, title = NEW.code || ' ' || NEW.description,
-        body = concat_ws(' · ', NULLIF(NEW.material, ''), NULLIF(NEW.finish, ''), NULLIF(NEW.colour, ''),
-                         NULLIF(NEW.hardware, ''),
-                         COALESCE((SELECT d.name FROM suppliers d WHERE d.id = NEW.supplier_id), NULLIF(NEW.supplier, '')),
-                         NULLIF(NEW.part_number, ''), NULLIF(NEW.location, ''))
+        body = (SELECT body FROM spec_search_bodies WHERE id = NEW.id)
     WHERE record_id = NEW.id;
 END;
 
@@ -40,17 +44,9 @@ END;
 CREATE TRIGGER suppliers_search_update AFTER UPDATE OF name ON suppliers
 WHEN NEW.name IS NOT OLD.name
 BEGIN
-    UPDATE search_docs SET body = (
-        SELECT concat_ws(' · ', NULLIF(s.material, ''), NULLIF(s.finish, ''), NULLIF(s.colour, ''),
-                         NULLIF(s.hardware, ''), NEW.name, NULLIF(s.part_number, ''), NULLIF(s.location, ''))
-        FROM specs s WHERE s.id = search_docs.record_id)
+    UPDATE search_docs SET body = (SELECT b.body FROM spec_search_bodies b WHERE b.id = search_docs.record_id)
     WHERE record_id IN (SELECT id FROM specs WHERE supplier_id = NEW.id);
 END;
 
-UPDATE search_docs SET body = (
-    SELECT concat_ws(' · ', NULLIF(s.material, ''), NULLIF(s.finish, ''), NULLIF(s.colour, ''),
-                     NULLIF(s.hardware, ''),
-                     COALESCE((SELECT d.name FROM suppliers d WHERE d.id = s.supplier_id), NULLIF(s.supplier, '')),
-                     NULLIF(s.part_number, ''), NULLIF(s.location, ''))
-    FROM specs s WHERE s.id = search_docs.record_id)
+UPDATE search_docs SET body = (SELECT b.body FROM spec_search_bodies b WHERE b.id = search_docs.record_id)
 WHERE record_id IN (SELECT id FROM specs WHERE supplier_id IS NOT NULL);
