@@ -1,4 +1,4 @@
-//! Global search (migrations 0018 and 0024): `search_docs`, kept by triggers, indexed per
+//! Global search (migrations 0018, 0024 and 0052): `search_docs`, kept by triggers, indexed per
 //! kind of record by FTS5 on SQLite and by a tsvector under partial GIN indexes on
 //! PostgreSQL. Only the matching differs between the two; what the caller may see is one SQL
 //! condition per kind, applied before the hits are ranked and counted, so a count never
@@ -152,31 +152,63 @@ fn query(s: &mut Stmt, backend: Backend, terms: &Terms) -> (String, Option<Strin
     }
 }
 
+/// How many of each kind's newest documents PostgreSQL keeps in `search_recent` (migration
+/// 0052).
+const RECENT: u32 = 16_384;
+
 /// The newest [`RANKED`] + 1 documents of `kind` that match and that the caller may see, with
-/// their scores (higher is better): each kind has its own full-text index (SQLite: one FTS5
-/// table per kind; PostgreSQL: a partial GIN index per kind, migration 0024), so the work is
-/// bounded by what a group shows, whatever else matches.
-fn newest(backend: Backend, q: &str, kind: SearchKind, visible: &str) -> String {
+/// their scores (higher is better), and for PostgreSQL the common table expression it reads.
+/// Each kind has its own full-text index (SQLite: one FTS5 table per kind; PostgreSQL: a
+/// partial GIN index per kind, migration 0024), so the work is bounded by what a group shows,
+/// whatever else matches.
+fn newest(backend: Backend, q: &str, kind: SearchKind, visible: &str) -> (Option<String>, String) {
     let k = kind.as_str();
     let take = RANKED + 1;
     match backend {
         // bm25 is lower for better matches; the title weighs four times the body. FTS5 walks
         // its matches newest first (rowid order) and stops at the limit, so only those are
         // scored.
-        Backend::Sqlite => format!(
-            "SELECT * FROM (SELECT h.kind, h.record_id, h.project_id, \
-             -bm25(search_fts_{k}, 4.0, 1.0) AS score \
-             FROM search_fts_{k} JOIN search_docs h ON h.doc = search_fts_{k}.rowid \
-             WHERE search_fts_{k} MATCH {q} AND {visible} \
-             ORDER BY search_fts_{k}.rowid DESC LIMIT {take}) s_{k}"
+        Backend::Sqlite => (
+            None,
+            format!(
+                "SELECT * FROM (SELECT h.kind, h.record_id, h.project_id, \
+                 -bm25(search_fts_{k}, 4.0, 1.0) AS score \
+                 FROM search_fts_{k} JOIN search_docs h ON h.doc = search_fts_{k}.rowid \
+                 WHERE search_fts_{k} MATCH {q} AND {visible} \
+                 ORDER BY search_fts_{k}.rowid DESC LIMIT {take}) s_{k}"
+            ),
         ),
-        // Ids are UUIDv7, so the highest are the newest; ranked after the limit.
-        Backend::Postgres => format!(
-            "SELECT n.kind, n.record_id, n.project_id, ts_rank(n.words, q.q) AS score \
-             FROM (SELECT h.kind, h.record_id, h.project_id, h.words FROM q JOIN search_docs h \
-             ON h.kind = '{k}' AND h.words @@ q.q WHERE {visible} \
-             ORDER BY h.record_id DESC LIMIT {take}) n, q"
-        ),
+        // A GIN index has no order, so the newest matches are found by fetching every match's
+        // row. The kind's newest documents are also in `search_recent` (migration 0052): when
+        // more than are ranked match there, they are the newest; only when not, and when the
+        // kind has had more documents than that table keeps, are all of them looked at. Ids
+        // are UUIDv7, so the highest are the newest; ranked after the limit.
+        Backend::Postgres => {
+            let matches = |table: &str, only: &str| {
+                format!(
+                    "SELECT h.kind, h.record_id, h.project_id, h.words FROM q JOIN {table} h \
+                     ON h.kind = '{k}' AND h.words @@ q.q{only} WHERE {visible} \
+                     ORDER BY h.record_id DESC LIMIT {take}"
+                )
+            };
+            // Whether the recent matches are the newest: more than are ranked, or the kind
+            // never had more documents than the table keeps.
+            let complete = format!(
+                "((SELECT count(*) FROM recent_{k}) > {RANKED} \
+                 OR (SELECT last_value FROM search_docs_seq_{k}) <= {RECENT})"
+            );
+            let all = matches("search_docs", &format!(" AND NOT {complete}"));
+            (
+                Some(format!(
+                    "recent_{k} AS MATERIALIZED ({})",
+                    matches("search_recent", "")
+                )),
+                format!(
+                    "SELECT n.kind, n.record_id, n.project_id, ts_rank(n.words, q.q) AS score \
+                     FROM (SELECT * FROM recent_{k} WHERE {complete} UNION ALL ({all})) n, q"
+                ),
+            )
+        }
     }
 }
 
@@ -238,12 +270,15 @@ impl SearchRepo for Db {
         let (q, with_query) = query(&mut s, self.backend(), terms);
         let mut searched = Vec::new();
         let mut parts = Vec::new();
+        let mut windows = Vec::new();
         for kind in SearchKind::ALL
             .into_iter()
             .filter(|k| kinds.is_empty() || kinds.contains(k))
         {
             if let Some(visible) = visible(&mut s, scope, kind) {
-                parts.push(newest(self.backend(), &q, kind, &visible));
+                let (window, part) = newest(self.backend(), &q, kind, &visible);
+                windows.extend(window);
+                parts.push(part);
                 searched.push(kind);
             }
         }
@@ -252,7 +287,11 @@ impl SearchRepo for Db {
         }
         let limit = limit.max(1);
         let best = best(&searched, limit);
-        let with_query = with_query.map(|w| format!("{w}, ")).unwrap_or_default();
+        let with_query: String = with_query
+            .into_iter()
+            .chain(windows)
+            .map(|w| format!("{w}, "))
+            .collect();
         let seen = parts.join(" UNION ALL ");
         // Only what may be seen is counted and ranked (`seen`, computed once); then the text
         // and labels of the best few of each kind.

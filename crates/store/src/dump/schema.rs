@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use sqlx::{PgPool, SqlitePool};
 
 use super::DumpError;
-use super::tables::{CLEARED_NOT_DUMPED, DERIVED, SQLITE_INDEXES, TABLES, Table};
+use super::tables::{CLEARED_NOT_DUMPED, DERIVED, POSTGRES_DERIVED, SQLITE_INDEXES, TABLES, Table};
 use super::values::Kind;
 use crate::pool::{Db, Pool};
 
@@ -160,6 +160,13 @@ fn mismatches(schema: &Schema, sqlite: bool) -> Vec<String> {
             ));
         }
     }
+    if !sqlite {
+        for name in POSTGRES_DERIVED {
+            if !schema.contains_key(*name) {
+                found.push(format!("table {name} is derived but not in the schema"));
+            }
+        }
+    }
     if sqlite {
         for name in SQLITE_INDEXES {
             if !schema.contains_key(*name) {
@@ -173,6 +180,7 @@ fn mismatches(schema: &Schema, sqlite: bool) -> Vec<String> {
         let known = TABLES.iter().any(|t| t.name == name)
             || CLEARED_NOT_DUMPED.contains(&name.as_str())
             || DERIVED.contains(&name.as_str())
+            || (!sqlite && POSTGRES_DERIVED.contains(&name.as_str()))
             || (sqlite && is_sqlite_index(name));
         if !known {
             found.push(format!(

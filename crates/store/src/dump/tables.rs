@@ -1166,6 +1166,10 @@ pub(super) const CLEARED_NOT_DUMPED: &[&str] = &[
 /// deletes them).
 pub(super) const DERIVED: &[&str] = &["project_rollups", "search_docs"];
 
+/// PostgreSQL only: each kind's newest search documents (migration 0052), kept by triggers
+/// on `search_docs` like the derived tables above, and never dumped.
+pub(super) const POSTGRES_DERIVED: &[&str] = &["search_recent"];
+
 /// SQLite only: the FTS5 indexes over `search_docs`, one per kind (migration 0024), virtual
 /// tables whose own storage is in shadow tables named after them (`search_fts_task_data`,
 /// `…_idx`, …). Kept by triggers on `search_docs` like the derived tables above, and never
@@ -1227,6 +1231,7 @@ mod tests {
         for t in CLEARED_NOT_DUMPED
             .iter()
             .chain(DERIVED)
+            .chain(POSTGRES_DERIVED)
             .chain(SQLITE_INDEXES)
         {
             assert!(left_out.iter().any(|n| n == t), "docs/operations.md: {t}");

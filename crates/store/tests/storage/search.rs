@@ -653,17 +653,23 @@ pub async fn each_kind_ranks_its_newest_matches(db: &Db) {
 #[tokio::test]
 async fn postgres_search_indexes_take_writes_directly() {
     let t = crate::support::postgres().await;
-    let pending = "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
-         WHERE i.indrelid = 'search_docs'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin') \
-         AND NOT (COALESCE(c.reloptions, '{}') @> ARRAY['fastupdate=off'])";
-    assert_eq!(
-        t.outside(pending).await,
-        0,
-        "a GIN index of search_docs with a pending list"
-    );
-    let gin = "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
-         WHERE i.indrelid = 'search_docs'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')";
-    assert_eq!(t.outside(gin).await, 8, "one index per kind");
+    for table in ["search_docs", "search_recent"] {
+        let pending = format!(
+            "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+             WHERE i.indrelid = '{table}'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin') \
+             AND NOT (COALESCE(c.reloptions, '{{}}') @> ARRAY['fastupdate=off'])"
+        );
+        assert_eq!(
+            t.outside(&pending).await,
+            0,
+            "a GIN index of {table} with a pending list"
+        );
+        let gin = format!(
+            "SELECT COUNT(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+             WHERE i.indrelid = '{table}'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')"
+        );
+        assert_eq!(t.outside(&gin).await, 8, "one index per kind of {table}");
+    }
 
     let s = scene(&t.db).await;
     let key = RecordKey {
@@ -690,9 +696,92 @@ async fn postgres_search_indexes_take_writes_directly() {
     t.finish().await;
 }
 
+/// PostgreSQL looks among each kind's newest 16,384 documents first (`search_recent`,
+/// migration 0052) and at all of them when those hold too few matches: the count and the
+/// newest hits are the same either way. The documents are written as the triggers write
+/// them, through `search_put`, with ids ordered like their number g; the first half exist
+/// before 0052 and are numbered by it, the second half are numbered as they come.
+async fn recent_documents_first_finds_what_a_full_search_finds(t: crate::support::TestDb) {
+    let db = &*t.db;
+    let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
+    let uuid =
+        |g: &str| format!("('01900000-0000-7000-8000-' || lpad(to_hex({g}), 12, '0'))::uuid");
+    let put = |from: u32, to: u32| {
+        format!(
+            "DO $$ BEGIN PERFORM search_put('comment', {}, NULL, '', \
+             concat_ws(' ', 'everywhere', \
+                 CASE WHEN g IN (10, 20, 30, 19000, 19900) THEN 'seldom' END, \
+                 CASE WHEN g BETWEEN 3500 AND 3699 OR g BETWEEN 19951 AND 19980 THEN 'halfway' END)) \
+             FROM generate_series({from}, {to}) g; END $$",
+            uuid("g")
+        )
+    };
+    t.outside(&put(1, 10_000)).await;
+    db.migrate().await.unwrap();
+    t.outside(&put(10_001, 20_000)).await;
+    // The newest 16,384 are kept, in their order of arrival: 3,617 to 20,000.
+    let kept = "SELECT count(*) FROM search_recent WHERE kind = 'comment'";
+    assert_eq!(t.outside(kept).await, 16_384);
+    assert_eq!(
+        t.outside(&format!(
+            "SELECT count(*) FROM search_recent WHERE kind = 'comment' AND (record_id < {} OR seq <> \
+             ('x' || right(record_id::text, 12))::bit(48)::bigint)",
+            uuid("3617")
+        ))
+        .await,
+        0
+    );
+    let id = |g: u32| Uuid::parse_str(&format!("01900000-0000-7000-8000-{g:012x}")).unwrap();
+    let comments = |hits: Vec<SearchHit>| -> Vec<(Uuid, i64)> {
+        hits.into_iter()
+            .filter(|h| h.kind == SearchKind::Comment)
+            .map(|h| (h.id, h.total))
+            .collect()
+    };
+
+    // In every document: the recent ones hold enough, and the newest are the best.
+    let every = comments(find(db, &admin, "everywhere").await);
+    assert_eq!(every.len(), 50);
+    assert_eq!(every[0], (id(20_000), i64::from(RANKED) + 1));
+    assert_eq!(every[49].0, id(19_951));
+    // In five documents, three of them older than the recent ones: all are found.
+    let seldom = comments(find(db, &admin, "seldom").await);
+    let found: Vec<Uuid> = seldom.iter().map(|h| h.0).collect();
+    assert_eq!(found, [19_900, 19_000, 30, 20, 10].map(id));
+    assert!(seldom.iter().all(|h| h.1 == 5));
+    // In 230 documents, 113 of them recent: the search goes on to all of them, counts past
+    // the bound and lists the newest.
+    let halfway = comments(find(db, &admin, "halfway").await);
+    assert_eq!(halfway[0], (id(19_980), i64::from(RANKED) + 1));
+    assert_eq!(halfway[29].0, id(19_951));
+    assert_eq!(halfway[30].0, id(3_699));
+
+    // A changed document changes there too; a deleted one leaves.
+    t.outside(&format!(
+        "SELECT count(*) FROM (SELECT search_put('comment', {}, NULL, '', 'rewritten')) s",
+        uuid("19990")
+    ))
+    .await;
+    assert_eq!(
+        t.outside("SELECT count(*) FROM search_recent WHERE words @@ 'rewritten'::tsquery")
+            .await,
+        1
+    );
+    t.outside(&format!(
+        "WITH d AS (DELETE FROM search_docs WHERE record_id = {} RETURNING 1) SELECT count(*) FROM d",
+        uuid("19990")
+    ))
+    .await;
+    assert_eq!(t.outside(kept).await, 16_383);
+    t.finish().await;
+}
+
 /// Migration 0051: a specification whose supplier was chosen from the directory before it
 /// is found by the directory's name once it has run (its document is rewritten).
-async fn specs_supplied_earlier_are_found_by_the_directory_name(t: crate::support::TestDb) {
+async fn specs_supplied_earlier_are_found_by_the_directory_name(
+    t: crate::support::TestDb,
+    found_before: &str,
+) {
     let db = &*t.db;
     let w = world(db).await;
     let admin = add_user(db, "admin@example.com", "Ada Admin", Role::Admin).await;
@@ -711,11 +800,8 @@ async fn specs_supplied_earlier_are_found_by_the_directory_name(t: crate::suppor
     )
     .await
     .unwrap();
-    assert_eq!(
-        count(db, &admin, "nordic", SearchKind::Spec).await,
-        0,
-        "before 0051"
-    );
+    // Asked of the index itself: today's query reads tables later migrations add.
+    assert_eq!(t.outside(found_before).await, 0, "before 0051");
     db.migrate().await.unwrap();
     assert_eq!(count(db, &admin, "nordic", SearchKind::Spec).await, 1);
     t.finish().await;
@@ -723,9 +809,18 @@ async fn specs_supplied_earlier_are_found_by_the_directory_name(t: crate::suppor
 
 mod migration {
     #[tokio::test]
+    async fn postgres_recent_documents_first_finds_what_a_full_search_finds() {
+        super::recent_documents_first_finds_what_a_full_search_finds(
+            crate::support::postgres_until(Some(51)).await,
+        )
+        .await;
+    }
+
+    #[tokio::test]
     async fn sqlite_specs_supplied_earlier_are_found_by_the_directory_name() {
         super::specs_supplied_earlier_are_found_by_the_directory_name(
             crate::support::sqlite_until(Some(50)).await,
+            "SELECT count(*) FROM search_fts_spec WHERE search_fts_spec MATCH 'nordic*'",
         )
         .await;
     }
@@ -734,6 +829,7 @@ mod migration {
     async fn postgres_specs_supplied_earlier_are_found_by_the_directory_name() {
         super::specs_supplied_earlier_are_found_by_the_directory_name(
             crate::support::postgres_until(Some(50)).await,
+            "SELECT count(*) FROM search_docs WHERE kind = 'spec' AND words @@ 'nordic:*'::tsquery",
         )
         .await;
     }
