@@ -157,6 +157,14 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         field: "name",
         message: "a supplier with this name is already in the directory",
     },
+    // Two managers applying the workflow template to one item at once (PostgreSQL: the
+    // second one's check ran before the first committed, so the index settles it).
+    UniqueRule {
+        index: "tasks_chain_step_key",
+        column: "tasks.chain_step",
+        field: "scope_item_ids",
+        message: "someone applied the template to this item meanwhile: reload and apply it again",
+    },
     UniqueRule {
         index: "labels_name_key",
         column: "labels.name",

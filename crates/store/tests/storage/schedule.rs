@@ -449,3 +449,65 @@ both_backends! {
     a_reschedule_is_applied_all_or_nothing,
     baselines_keep_the_dates_they_were_saved_with,
 }
+
+/// Two managers apply the workflow template to one item at the same instant on PostgreSQL:
+/// the second one's check for the step ran before the first committed, so the unique index
+/// refuses its write, and the manager is told so (a duplicate, never a server error).
+#[tokio::test]
+async fn postgres_a_chain_step_taken_meanwhile_is_a_duplicate() {
+    use formula_app::repos::ChainWrite;
+    use sqlx::Connection;
+
+    let t = crate::support::postgres().await;
+    let db = &*t.db;
+    let w = world(db).await;
+    let group = f::scope_group(&w.p1, "Millwork", "M", 0);
+    let item = f::scope_item(&group, "WSC-M-001", 2, Some(50_000), 0);
+    db.save_scope(
+        std::slice::from_ref(&group),
+        std::slice::from_ref(&item),
+        &[],
+        &[f::audit(Some(&w.pm), "create", "scope_item", item.id, "x")],
+    )
+    .await
+    .unwrap();
+    let mut first = f::task(
+        &w.p1,
+        "Production (first manager)",
+        TaskStatus::Pending,
+        0,
+        None,
+    );
+    first.scope_item_id = Some(item.id);
+    db.insert_task(
+        &first,
+        &f::audit(Some(&w.pm), "create", "task", first.id, "x"),
+        &[],
+    )
+    .await
+    .unwrap();
+    let mut second = f::task(&w.p1, "Production", TaskStatus::Pending, 0, None);
+    second.scope_item_id = Some(item.id);
+
+    // The first manager's write, not yet committed, holds the step.
+    let mut other = t.postgres_connection().await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("UPDATE tasks SET chain_step = 'production' WHERE id = $1")
+        .bind(first.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let write = ChainWrite {
+        tasks: vec![(second.clone(), ChainStep::Production)],
+        ..ChainWrite::default()
+    };
+    let racing = db.write_chain(w.p1.id, &write, w.pm.id, now(), &[]);
+    let commit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tx.commit().await.unwrap();
+    };
+    let (result, ()) = tokio::join!(racing, commit);
+    assert_duplicate(result.unwrap_err(), "scope_item_ids");
+    assert_eq!(db.get_task(second.id).await.unwrap(), None, "nothing saved");
+    t.finish().await;
+}

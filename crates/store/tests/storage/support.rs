@@ -96,6 +96,22 @@ impl TestDb {
         }
     }
 
+    /// A PostgreSQL connection of its own to this database, outside the store (for holding a
+    /// transaction open while the store writes); `None` on SQLite.
+    pub async fn postgres_connection(&self) -> Option<sqlx::PgConnection> {
+        match &self.cleanup {
+            Cleanup::Dir(_) => None,
+            Cleanup::PgDatabase(name) => {
+                let url = pg::with_database(&pg::server().admin_url, name);
+                Some(
+                    sqlx::PgConnection::connect(&url)
+                        .await
+                        .expect("second connection"),
+                )
+            }
+        }
+    }
+
     /// Closes the store and removes its database (the SQLite directory goes on drop).
     pub async fn finish(self) {
         self.db.close().await;
