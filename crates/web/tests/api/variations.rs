@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestUser, id_of};
+use crate::support::{Resp, TestApp, TestUser, id_of};
 
 struct Office {
     app: TestApp,
@@ -542,6 +542,52 @@ async fn lines_are_checked_with_messages_that_say_what_to_fix() {
     )
     .await
     .expect(409);
+}
+
+/// A variation raised from an RFI needs no title: it takes `RFI-001: <subject>` and the
+/// reason `rfi`. Without an RFI the title is required, and a blank one is refused; an RFI
+/// that is not one of the project's is refused (and then the title is missing too).
+#[tokio::test]
+async fn a_variation_from_an_rfi_is_titled_after_it() {
+    let o = office(TestApp::new().await).await;
+    let app = &o.app;
+    let rfi = app
+        .post(
+            &format!("/api/v1/projects/{}/rfis", o.project),
+            &o.pm.auth,
+            json!({"subject": "Delivery access", "question": "Which lift?",
+                "addressed_to_email": "site@example.com"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let v = app
+        .post(
+            &o.list_path(),
+            &o.pm.auth,
+            json!({"rfi_id": id_of(&rfi), "description": "", "reason": null, "time_impact_days": 0}),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(v["title"], "RFI-001: Delivery access");
+    assert_eq!(v["reason"], "rfi");
+    assert_eq!(v["rfi_id"], rfi["id"]);
+
+    for body in [json!({"description": "No title"}), json!({"title": "  "})] {
+        let p = app
+            .post(&o.list_path(), &o.pm.auth, body.clone())
+            .await
+            .expect(422)
+            .json();
+        assert_eq!(Resp::fields(&p), ["title"], "{body} → {p}");
+    }
+    let p = app
+        .post(&o.list_path(), &o.pm.auth, json!({"rfi_id": o.group}))
+        .await
+        .expect(422)
+        .json();
+    assert_eq!(Resp::fields(&p), ["rfi_id", "title"], "{p}");
 }
 
 /// The pages as the client reads them: the register without the team's drafts, a draft's
