@@ -342,4 +342,17 @@ mod tests {
         assert!(migration.contains(&format!("'{FOLD_FROM}'")));
         assert!(migration.contains(&format!("'{FOLD_TO}'")));
     }
+
+    /// The query's idea of how many documents `search_recent` keeps is the migration's: the
+    /// backfill and the trigger's push-out both use it.
+    #[test]
+    fn postgres_recent_documents_are_counted_alike() {
+        let migration = include_str!("../migrations/postgres/0052_search_newest_first.sql");
+        let kept = super::RECENT.to_string();
+        assert_eq!(migration.matches(&format!("n > total - {kept}")).count(), 1);
+        assert_eq!(
+            migration.matches(&format!("seq = place - {kept}")).count(),
+            1
+        );
+    }
 }
